@@ -1,0 +1,95 @@
+/**
+ * Shared domain types for the backup, copy, retention and watchdog logic.
+ *
+ * These are the shapes adapters map AWS responses into and the shapes `core/` decides on.
+ * Nothing here knows about the AWS SDK: dates are `Date`, tags are plain records.
+ */
+
+/** The three kinds of resource we back up. */
+export type ResourceKind = "rds-instance" | "aurora-cluster" | "ebs-volume";
+
+/** A resource selected for backup, as seen in one region. */
+export interface Resource {
+  kind: ResourceKind;
+  /** DBInstanceIdentifier, DBClusterIdentifier or VolumeId. */
+  id: string;
+  arn?: string;
+  region: string;
+  /** Provider status: `available`, `stopped`, `in-use`, `backing-up`, ... */
+  status: string;
+  tags: Record<string, string>;
+}
+
+/**
+ * A snapshot as core sees it, whatever the service.
+ * `createdAt` is the provider's creation time; `backupDate` is the UTC calendar day
+ * (yyyy-mm-dd) our tag says the snapshot stands for, when it carries our tags.
+ */
+export interface Snapshot {
+  kind: ResourceKind;
+  /** DBSnapshotIdentifier, DBClusterSnapshotIdentifier or SnapshotId. */
+  id: string;
+  arn?: string;
+  region: string;
+  /** The resource the snapshot was taken from (for DR copies: the primary resource). */
+  resourceId: string;
+  /** `available`, `creating`, `copying`, `pending`, `completed` (EBS), `error`, ... normalised by the adapter. */
+  status: SnapshotStatus;
+  createdAt: Date;
+  tags: Record<string, string>;
+  /** True for RDS automated / AWS Backup snapshots: never ours, never pruned. */
+  automated: boolean;
+  /** EBS only: snapshot is referenced by a registered AMI. */
+  usedByImage?: boolean;
+  /** KMS key the snapshot is encrypted with, when known. */
+  kmsKeyId?: string;
+}
+
+/** Snapshot status normalised across RDS (`available`) and EBS (`completed`). */
+export type SnapshotStatus = "available" | "pending" | "error" | "deleting";
+
+/** The tag keys ops-autopilot writes on everything it creates. */
+export const TAG = {
+  managedBy: "ops-autopilot:managed-by",
+  policy: "ops-autopilot:policy",
+  tiers: "ops-autopilot:tiers",
+  source: "ops-autopilot:source",
+  sourceRegion: "ops-autopilot:source-region",
+  backupDate: "ops-autopilot:backup-date",
+  /** Deterministic name; for EBS (whose ids AWS assigns) this is the idempotency key. */
+  name: "ops-autopilot:name",
+  /** On DR copies: the id of the snapshot in the primary region. */
+  copyOf: "ops-autopilot:copy-of",
+  /** ISO time the data was captured (the source snapshot's creation time), carried onto DR copies. */
+  capturedAt: "ops-autopilot:captured-at",
+} as const;
+
+export type TierName = "daily" | "weekly" | "monthly";
+
+/** Who we are: snapshots are ours only when `managed-by` equals `${app}:${stage}`. */
+export interface Owner {
+  app: string;
+  stage: string;
+}
+
+export function managedByValue(owner: Owner): string {
+  return `${owner.app}:${owner.stage}`;
+}
+
+/** Every decision core makes is data with a reason an operator can read. */
+export interface Decision<A extends string, T> {
+  action: A;
+  target: T;
+  reason: string;
+}
+
+/** A per-item failure collected during a run and reported once. */
+export interface ItemFailure {
+  item: string;
+  region?: string;
+  /** `retryable` (throttling, transient), `state` (wrong resource state), `quota`, `kms`, `fatal`. */
+  kind: FailureKind;
+  message: string;
+}
+
+export type FailureKind = "retryable" | "state" | "quota" | "kms" | "fatal";

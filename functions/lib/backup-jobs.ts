@@ -1,0 +1,346 @@
+import type { Config, BackupPolicy } from "../../schemas/config.ts";
+import type { JobEvent } from "../../schemas/events-backup.ts";
+import { TAG, managedByValue, type ItemFailure, type Owner, type Resource, type Snapshot } from "../../core/types.ts";
+import { selectResources } from "../../core/selection.ts";
+import { planBackups, type BackupDecision } from "../../core/backup-plan.ts";
+import { planCopies, type CopyDecision } from "../../core/copy-plan.ts";
+import { planPrune, type PrunePlan } from "../../core/retention.ts";
+import { applyDeleteCaps, type CappedEntry } from "../../core/guardrails.ts";
+import { assessFreshness, type FreshnessFinding } from "../../core/freshness.ts";
+import {
+  backupSummary,
+  copySummary,
+  pruneSummary,
+  watchdogAlert,
+  type BackupRunView,
+  type CopyRunView,
+  type PruneRunView,
+} from "../../core/report/backup.ts";
+import { kindsInUse, listCandidateResources, listRegionSnapshots } from "../../adapters/inventory.ts";
+import { copyDbSnapshot, createClusterSnapshot, createDbSnapshot, deleteRdsSnapshot } from "../../adapters/rds.ts";
+import { copyEbsSnapshot, createEbsSnapshot, deleteEbsSnapshot } from "../../adapters/ec2.ts";
+import { executeAll, type ItemResult } from "./execute.ts";
+import type { RunContext, RunOutcome } from "./handler.ts";
+
+/**
+ * The four backup jobs: backup → copy → prune, and the freshness watchdog. Each one lists what is there,
+ * lets `core/` decide (every decision with its reason), carries the decisions out unless dry-run, and
+ * returns the report, the Slack summary and the per-item failures for the shared handler.
+ */
+
+const owner = (config: Config): Owner => ({ app: config.app, stage: config.stage });
+
+function policiesFor(config: Config, event: JobEvent): BackupPolicy[] {
+  const all = config.backup.policies;
+  if (!event.policy) return all;
+  const found = all.filter((p) => p.name === event.policy);
+  if (found.length === 0) throw new Error(`policy "${event.policy}" is not in the configuration (known: ${all.map((p) => p.name).join(", ") || "none"})`);
+  return found;
+}
+
+function matchesResource(event: JobEvent, kind: string, id: string): boolean {
+  return !event.resource || (event.resource.kind === kind && event.resource.id === id);
+}
+
+function regions(config: Config): string[] {
+  return [config.primaryRegion, ...config.drRegions.map((d) => d.region)];
+}
+
+function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;
+  return out;
+}
+
+function failuresOf<T>(results: ItemResult<T>[]): ItemFailure[] {
+  return results.flatMap((r) => (r.failure ? [r.failure] : []));
+}
+
+function logDecisions(ctx: RunContext, decisions: { action: string; reason: string }[], describe: (i: number) => string): void {
+  decisions.forEach((d, i) => ctx.logger.info("decision", { action: d.action, target: describe(i), reason: d.reason }));
+}
+
+// ---------------------------------------------------------------------------------------------- backup
+
+export async function runBackup(event: JobEvent, ctx: RunContext): Promise<RunOutcome> {
+  const { config } = ctx;
+  const region = config.primaryRegion;
+  const policies = policiesFor(config, event);
+  const now = ctx.now();
+  const kinds = kindsInUse(policies);
+  const [resources, existing] = await Promise.all([
+    listCandidateResources(region, policies),
+    listRegionSnapshots(region, managedByValue(owner(config)), kinds),
+  ]);
+  const selection = selectResources(resources, policies);
+  const failures: ItemFailure[] = [];
+  for (const c of selection.conflicts) failures.push({ item: c.resource.id, region, kind: "fatal", message: c.reason });
+  for (const m of selection.missing) {
+    if (matchesResource(event, m.kind, m.id)) failures.push({ item: m.id, region, kind: "fatal", message: m.reason });
+  }
+  const chosen = selection.selected.filter((s) => matchesResource(event, s.resource.kind, s.resource.id));
+  if (event.resource && chosen.length === 0 && !selection.missing.some((m) => m.id === event.resource!.id)) {
+    failures.push({
+      item: event.resource.id,
+      region,
+      kind: "fatal",
+      message: `${event.resource.kind} ${event.resource.id} is not selected by any policy in ${region}`,
+    });
+  }
+
+  const decisions: BackupDecision[] = [];
+  for (const policy of policies) {
+    const mine = chosen.filter((s) => s.policy === policy).map((s) => s.resource);
+    if (mine.length) decisions.push(...planBackups({ resources: mine, policy, owner: owner(config), now, existing }));
+  }
+  logDecisions(ctx, decisions, (i) => `${decisions[i]!.target.resource.id} → ${decisions[i]!.target.name}`);
+
+  const creates = decisions.filter((d) => d.action === "create");
+  const results = event.dryRun
+    ? []
+    : await executeAll(creates, (d) => createSnapshot(d.target.resource, d.target.name, d.target.tags), {
+        concurrency: config.backup.concurrency,
+        nearDeadline: ctx.nearDeadline,
+        label: (d) => ({ item: d.target.resource.id, region }),
+        facts: ["exists"],
+      });
+  failures.push(...failuresOf(results));
+
+  const view: BackupRunView = {
+    dryRun: event.dryRun,
+    region,
+    decisions: decisions.map((d) => ({
+      action: d.action,
+      resource: d.target.resource.id,
+      kind: d.target.resource.kind,
+      name: d.target.name,
+      tiers: d.target.tiers,
+      reason: d.reason,
+    })),
+    results: results.map((r) => ({ resource: r.item.target.resource.id, name: r.item.target.name, status: r.status, detail: r.detail, ms: r.ms })),
+    failures: [...failures],
+  };
+  return {
+    report: { trigger: event.trigger, note: event.note, ...view, counts: countBy(decisions, (d) => d.action) },
+    message: backupSummary(view, config),
+    failures,
+  };
+}
+
+async function createSnapshot(resource: Resource, name: string, tags: Record<string, string>): Promise<string | void> {
+  switch (resource.kind) {
+    case "rds-instance":
+      return createDbSnapshot(resource.region, resource.id, name, tags);
+    case "aurora-cluster":
+      return createClusterSnapshot(resource.region, resource.id, name, tags);
+    case "ebs-volume": {
+      const id = await createEbsSnapshot(resource.region, resource.id, name, tags);
+      return id ? `created ${id}` : undefined;
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ copy
+
+export async function runCopy(event: JobEvent, ctx: RunContext): Promise<RunOutcome> {
+  const { config } = ctx;
+  const policies = policiesFor(config, event);
+  const kinds = kindsInUse(policies);
+  const managedBy = managedByValue(owner(config));
+  const primary = config.primaryRegion;
+  const [sourcesAll, ...drLists] = await Promise.all([
+    listRegionSnapshots(primary, managedBy, kinds),
+    ...config.drRegions.map((d) => listRegionSnapshots(d.region, managedBy, kinds)),
+  ]);
+  const sources = sourcesAll.filter(
+    (s) => s.tags[TAG.managedBy] === managedBy && !s.automated && !s.tags[TAG.copyOf] && matchesResource(event, s.kind, s.resourceId),
+  );
+  const copies = drLists.flat();
+  const inFlight: Record<string, number> = {};
+  config.drRegions.forEach((d, i) => (inFlight[d.region] = (drLists[i] ?? []).filter((s) => s.status === "pending").length));
+
+  const decisions = planCopies({
+    sources,
+    copies,
+    drRegions: config.drRegions,
+    inFlight,
+    maxInFlight: config.backup.maxCopiesInFlight,
+    owner: owner(config),
+    policies,
+    now: ctx.now(),
+  });
+  logDecisions(ctx, decisions, (i) => `${decisions[i]!.target.source.id} → ${decisions[i]!.target.region}`);
+
+  const todo = decisions.filter((d) => d.action === "copy");
+  const results = event.dryRun
+    ? []
+    : await executeAll(todo, (d) => copySnapshot(d, primary), {
+        concurrency: config.backup.concurrency,
+        nearDeadline: ctx.nearDeadline,
+        label: (d) => ({ item: `${d.target.source.id} → ${d.target.region}`, region: d.target.region }),
+        explain: (d, cls) => (cls === "kms" ? `KMS key tried: ${d.target.kmsKeyId}` : undefined),
+        facts: ["exists"],
+      });
+  const failures = failuresOf(results);
+  const view: CopyRunView = {
+    dryRun: event.dryRun,
+    inFlight,
+    decisions: decisions.map((d) => ({ action: d.action, source: d.target.source.id, region: d.target.region, name: d.target.name, reason: d.reason })),
+    results: results.map((r) => ({ source: r.item.target.source.id, region: r.item.target.region, status: r.status, detail: r.detail, ms: r.ms })),
+    failures,
+  };
+  return {
+    report: { trigger: event.trigger, note: event.note, ...view, counts: countBy(decisions, (d) => d.action) },
+    message: copySummary(view, config),
+    failures,
+  };
+}
+
+async function copySnapshot(d: CopyDecision, sourceRegion: string): Promise<string | void> {
+  const source = d.target.source;
+  const req = {
+    source,
+    sourceRegion,
+    targetRegion: d.target.region,
+    name: d.target.name,
+    kmsKeyId: d.target.kmsKeyId,
+    tags: { ...d.target.tags, [TAG.capturedAt]: source.createdAt.toISOString() },
+  };
+  if (source.kind === "ebs-volume") {
+    const id = await copyEbsSnapshot(req);
+    return id ? `copy ${id} started` : undefined;
+  }
+  await copyDbSnapshot(req);
+}
+
+// ----------------------------------------------------------------------------------------------- prune
+
+export async function runPrune(event: JobEvent, ctx: RunContext): Promise<RunOutcome> {
+  const { config } = ctx;
+  const policies = policiesFor(config, event);
+  const kinds = kindsInUse(policies);
+  const managedBy = managedByValue(owner(config));
+  const now = ctx.now();
+  const all = regions(config);
+  const lists = await Promise.all(all.map((r) => listRegionSnapshots(r, managedBy, kinds)));
+  const drCopies = lists.slice(1).flat();
+
+  let plans: PrunePlan[] = [];
+  all.forEach((region, i) => {
+    plans.push(
+      ...planPrune({
+        snapshots: lists[i] ?? [],
+        region,
+        primaryRegion: config.primaryRegion,
+        // Every policy judges its own snapshots; a snapshot of a policy outside a manual filter is kept.
+        policies: config.backup.policies,
+        owner: owner(config),
+        now,
+        ...(region === config.primaryRegion ? { drCopies, drRegions: config.drRegions.map((d) => d.region) } : {}),
+      }),
+    );
+  });
+  plans = plans.filter(
+    (p) => matchesResource(event, p.kind, p.resourceId) && (!event.policy || policies.some((pol) => pol.name === p.policy)),
+  );
+
+  // Caps are per policy: each policy's plans go through its own limits.
+  const capped: CappedEntry[] = [];
+  const cappedPlans: PrunePlan[] = [];
+  for (const policy of config.backup.policies) {
+    const mine = plans.filter((p) => p.policy === policy.name);
+    if (!mine.length) continue;
+    const out = applyDeleteCaps(mine, { maxDeletesPerRun: policy.maxDeletesPerRun, maxDeletePercent: policy.maxDeletePercent });
+    cappedPlans.push(...out.plans);
+    capped.push(...out.capped);
+  }
+  cappedPlans.push(...plans.filter((p) => !p.policy || !config.backup.policies.some((pol) => pol.name === p.policy)));
+
+  for (const p of cappedPlans) {
+    if (p.frozen) ctx.logger.warn("pruning frozen", { resource: p.resourceId, region: p.region, reason: p.frozen });
+    for (const d of [...p.keep, ...p.delete]) ctx.logger.info("decision", { action: d.action, target: `${d.target.id} (${p.region})`, reason: d.reason });
+  }
+  const deletes = cappedPlans.flatMap((p) => p.delete);
+  const results = event.dryRun
+    ? []
+    : await executeAll(deletes, (d) => deleteSnapshot(d.target), {
+        concurrency: config.backup.concurrency,
+        nearDeadline: ctx.nearDeadline,
+        label: (d) => ({ item: d.target.id, region: d.target.region }),
+        facts: ["not-found"],
+      });
+  const failures = failuresOf(results);
+  const view: PruneRunView = {
+    dryRun: event.dryRun,
+    plans: cappedPlans.map((p) => ({
+      resource: p.resourceId,
+      kind: p.kind,
+      region: p.region,
+      policy: p.policy,
+      frozen: p.frozen,
+      foreign: p.foreign,
+      keep: p.keep.map((d) => ({ id: d.target.id, reason: d.reason })),
+      delete: p.delete.map((d) => ({ id: d.target.id, reason: d.reason })),
+    })),
+    capped,
+    results: results.map((r) => ({ id: r.item.target.id, region: r.item.target.region, status: r.status, detail: r.detail, ms: r.ms })),
+    failures,
+  };
+  return {
+    report: { trigger: event.trigger, note: event.note, ...view },
+    message: pruneSummary(view, config),
+    failures,
+  };
+}
+
+async function deleteSnapshot(s: Snapshot): Promise<void> {
+  if (s.kind === "ebs-volume") await deleteEbsSnapshot(s);
+  else await deleteRdsSnapshot(s);
+}
+
+// -------------------------------------------------------------------------------------------- watchdog
+
+export async function runWatchdog(event: JobEvent, ctx: RunContext): Promise<RunOutcome> {
+  const { config } = ctx;
+  const policies = config.backup.policies;
+  const kinds = kindsInUse(policies);
+  const managedBy = managedByValue(owner(config));
+  const all = regions(config);
+  const [resources, ...lists] = await Promise.all([
+    listCandidateResources(config.primaryRegion, policies),
+    ...all.map((r) => listRegionSnapshots(r, managedBy, kinds)),
+  ]);
+  const selected = selectResources(resources, policies).selected;
+  const findings: FreshnessFinding[] = assessFreshness({
+    snapshots: lists.flat(),
+    resources: selected.map((s) => ({ resourceId: s.resource.id, kind: s.resource.kind, policy: s.policy })),
+    regions: all,
+    owner: owner(config),
+    now: ctx.now(),
+    primaryRegion: config.primaryRegion,
+  });
+  const bad = findings.filter((f) => f.status !== "ok");
+  for (const f of findings) (f.status === "ok" ? ctx.logger.info : ctx.logger.error).call(ctx.logger, "freshness", { ...f });
+  ctx.emitMetrics([
+    // The heartbeat: an alarm with TreatMissingData=breaching fires when the watchdog itself stops running.
+    { name: "WatchdogHeartbeat", unit: "Count", value: 1 },
+    { name: "StaleBackups", unit: "Count", value: bad.length },
+    ...findings.map((f) => ({
+      name: "BackupAgeHours",
+      unit: "None" as const,
+      // A resource with no backup at all reports the age as "infinitely" old, capped to stay a plottable number.
+      value: f.ageHours ?? 24 * 400,
+      dimensions: { resource: f.resourceId, region: f.region },
+    })),
+  ]);
+  return {
+    report: {
+      trigger: event.trigger,
+      note: event.note,
+      findings: findings.map((f) => ({ ...f, newestAt: f.newestAt?.toISOString() })),
+      stale: bad.length,
+    },
+    message: bad.length ? watchdogAlert(bad, config) : null,
+    failures: [],
+  };
+}

@@ -1,0 +1,202 @@
+import middy from "@middy/core";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import type { Context } from "aws-lambda";
+import { randomUUID } from "node:crypto";
+import { configFromEnv, type Config } from "../../schemas/config.ts";
+import type { ItemFailure } from "../../core/types.ts";
+import type { SlackMessage } from "../../core/report/blocks.ts";
+import { putJson, type BucketRef } from "../../adapters/s3.ts";
+import { postToSlack } from "../../adapters/slack.ts";
+import { linkedBucket, linkedSlackUrl } from "./resources.ts";
+
+/**
+ * The single middy chain every ops-autopilot function runs through:
+ *
+ *   parse event (zod; a bad event fails here, before any AWS call)
+ *   → read and validate config → the function's `run` (core decides, adapters execute)
+ *   → save the JSON run report to S3 → post one Slack summary
+ *   → rethrow collected per-item failures as one {@link AggregateRunError}
+ *     so Lambda retries, the DLQ and the error alarms fire.
+ *
+ * Config, the report bucket and the Slack secret are read inside the invocation, never at import,
+ * and every one of them can be replaced through {@link Runtime} (tests, the drill).
+ */
+
+/** What a function's `run` gets besides its parsed event. */
+export interface RunContext {
+  config: Config;
+  /** The clock. Scenario tests and the drill pass a simulated one. */
+  now: () => Date;
+  /** Milliseconds left before the Lambda deadline. */
+  remainingMs: () => number;
+  /** True once less than `config.backup.deadlineMarginMs` is left: stop starting new work. */
+  nearDeadline: () => boolean;
+  logger: Logger;
+  runId: string;
+  functionName: string;
+  /** Publish CloudWatch metrics (EMF on stdout in Lambda); returns what was published. */
+  emitMetrics: (points: MetricPoint[]) => void;
+}
+
+/** One CloudWatch metric value with its dimensions (namespace `ops-autopilot`). */
+export interface MetricPoint {
+  name: string;
+  unit: "Count" | "Seconds" | "Milliseconds" | "None";
+  value: number;
+  dimensions?: Record<string, string>;
+}
+
+/** What a function's `run` returns: the report, the Slack summary and the failures to rethrow. */
+export interface RunOutcome {
+  /** Saved as JSON to the reports bucket; also the invocation's response. */
+  report: Record<string, unknown> & { dryRun?: boolean };
+  /** One Slack summary, or null when the run has nothing worth a message. Not posted on dry-runs. */
+  message: SlackMessage | null;
+  failures: ItemFailure[];
+}
+
+export interface HandlerSpec<E> {
+  /** Function name as in `functions/<name>.ts` and `stacks/`. */
+  name: string;
+  /** Validates the raw event; throws a ValidationError naming the field. */
+  parse: (event: unknown) => E;
+  run: (event: E, ctx: RunContext) => Promise<RunOutcome>;
+  /** Post `message` to Slack (functions that post are linked to the secret). Default true. */
+  posts?: boolean;
+}
+
+/** Everything a handler reads from its environment, replaceable for tests and the drill. */
+export interface Runtime {
+  config?: () => Config;
+  now?: () => Date;
+  reportBucket?: () => BucketRef;
+  slackUrl?: () => string;
+  /** Replaces the S3 write of the report. */
+  saveReport?: (key: string, report: unknown) => Promise<void>;
+  /** Replaces the webhook post. */
+  postSlack?: (message: SlackMessage) => Promise<void>;
+  logger?: Logger;
+  /** Replaces the EMF output of metrics. */
+  emitMetrics?: (points: MetricPoint[]) => void;
+}
+
+/** One error for every per-item failure of a run, thrown after the report is saved and posted. */
+export class AggregateRunError extends Error {
+  override name = "AggregateRunError";
+  readonly failures: ItemFailure[];
+  constructor(functionName: string, failures: ItemFailure[]) {
+    const shown = failures
+      .slice(0, 10)
+      .map((f) => `${f.item}${f.region ? ` (${f.region})` : ""}: ${f.kind}: ${f.message}`)
+      .join("; ");
+    const more = failures.length > 10 ? `; and ${failures.length - 10} more (see the run report)` : "";
+    super(`${functionName}: ${failures.length} item(s) failed: ${shown}${more}`);
+    this.failures = failures;
+  }
+}
+
+/** Thrown when saving the report or posting to Slack fails; the run's own work is done by then. */
+export class ReportDeliveryError extends Error {
+  override name = "ReportDeliveryError";
+}
+
+/** Report key: reports/<function>/<yyyy-mm-dd>/<iso time>-<run id>.json */
+export function reportKey(functionName: string, at: Date, runId: string): string {
+  const iso = at.toISOString();
+  return `reports/${functionName}/${iso.slice(0, 10)}/${iso.replace(/[:.]/g, "-")}-${runId}.json`;
+}
+
+const sharedLogger = new Logger({ serviceName: "ops-autopilot" });
+
+/** EMF through Powertools: one metric set per dimension set, flushed at once. */
+function emitEmf(stage: string, points: MetricPoint[]): void {
+  for (const p of points) {
+    const metrics = new Metrics({ namespace: "ops-autopilot", serviceName: "ops-autopilot", defaultDimensions: { stage } });
+    for (const [k, v] of Object.entries(p.dimensions ?? {})) metrics.addDimension(k, v);
+    metrics.addMetric(p.name, p.unit === "None" ? MetricUnit.NoUnit : MetricUnit[p.unit], p.value);
+    metrics.publishStoredMetrics();
+  }
+}
+
+/**
+ * Build the Lambda handler for a function.
+ *
+ * @example
+ * export const handler = createHandler({ name: "watchdog", parse: parseWatchdogEvent, run: runWatchdog });
+ */
+export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
+  const logger = runtime.logger ?? sharedLogger;
+
+  const base = async (event: E, context: Context): Promise<Record<string, unknown>> => {
+    const now = runtime.now ?? (() => new Date());
+    const config = (runtime.config ?? configFromEnv)();
+    const startedAt = now();
+    const runId = context.awsRequestId || randomUUID();
+    const remainingMs = () =>
+      typeof context.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
+    const ctx: RunContext = {
+      config,
+      now,
+      remainingMs,
+      nearDeadline: () => remainingMs() < config.backup.deadlineMarginMs,
+      logger,
+      runId,
+      functionName: spec.name,
+      emitMetrics: (points) => (runtime.emitMetrics ?? ((p) => emitEmf(config.stage, p)))(points),
+    };
+
+    const outcome = await spec.run(event, ctx);
+    const finishedAt = now();
+    const report = {
+      function: spec.name,
+      app: config.app,
+      stage: config.stage,
+      runId,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      ...outcome.report,
+      failures: outcome.failures,
+    };
+    const key = reportKey(spec.name, startedAt, runId);
+
+    // Deliver the report and the summary even when one of them fails, then fail loudly.
+    const deliveryErrors: string[] = [];
+    try {
+      if (runtime.saveReport) await runtime.saveReport(key, report);
+      else await putJson((runtime.reportBucket ?? (() => linkedBucket(config)))(), key, report);
+      logger.info("run report saved", { key });
+    } catch (err) {
+      deliveryErrors.push(`report not saved to ${key}: ${(err as Error).message}`);
+    }
+    if (outcome.message && spec.posts !== false && !outcome.report.dryRun) {
+      try {
+        if (runtime.postSlack) await runtime.postSlack(outcome.message);
+        else await postToSlack((runtime.slackUrl ?? linkedSlackUrl)(), outcome.message);
+      } catch (err) {
+        // SlackDeliveryError messages never contain the webhook URL.
+        deliveryErrors.push(`Slack summary not delivered: ${(err as Error).message}`);
+      }
+    }
+
+    if (outcome.failures.length > 0) {
+      logger.error("run finished with failures", { failures: outcome.failures });
+      throw new AggregateRunError(spec.name, outcome.failures);
+    }
+    if (deliveryErrors.length > 0) throw new ReportDeliveryError(deliveryErrors.join("; "));
+    logger.info("run finished", { durationMs: report.durationMs });
+    return { ...report, reportKey: key };
+  };
+
+  return middy(base)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      name: "parse-event",
+      before: (request) => {
+        // A malformed event stops here: nothing else runs, no AWS call is made.
+        request.event = spec.parse(request.event) as never;
+      },
+    });
+}

@@ -1,0 +1,184 @@
+import { z } from "zod";
+import { parseOrThrow } from "./validate.ts";
+import { FailoverConfigSchema } from "./config-failover.ts";
+import { WarmConfigSchema } from "./config-warm.ts";
+import { CostConfigSchema } from "./config-cost.ts";
+
+/**
+ * The one configuration of ops-autopilot, per stage.
+ *
+ * Validated twice: at deploy (`stacks/config.ts` parses it before declaring anything) and at run time
+ * (every handler parses the JSON it receives in `OPS_AUTOPILOT_CONFIG`). Defaults follow the team's
+ * runbook: daily backups kept 7 days, Sunday backups kept 30 days, backups of the 1st kept 365 days,
+ * a critical alert after 25 h without a backup.
+ */
+
+export const RegionSchema = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "expected an AWS region such as eu-west-1");
+
+/** How long a tier keeps its snapshots: for a number of days after the backup date, or the newest N of the tier. */
+export const KeepSchema = z.union([
+  z.object({ days: z.number().int().positive() }).strict(),
+  z.object({ count: z.number().int().positive() }).strict(),
+]);
+
+const DailyTierSchema = z
+  .object({ keep: KeepSchema.default({ days: 7 }) })
+  .strict();
+const WeeklyTierSchema = z
+  .object({
+    /** Day of the week whose backup belongs to the weekly tier (0 = Sunday, UTC). */
+    weekday: z.number().int().min(0).max(6).default(0),
+    keep: KeepSchema.default({ days: 30 }),
+  })
+  .strict();
+const MonthlyTierSchema = z
+  .object({
+    /** Day of the month whose backup belongs to the monthly tier (UTC); 1 to 28 so every month has one. */
+    dayOfMonth: z.number().int().min(1).max(28).default(1),
+    keep: KeepSchema.default({ days: 365 }),
+  })
+  .strict();
+
+export const ResourceKindSchema = z.enum(["rds-instance", "aurora-cluster", "ebs-volume"]);
+
+export const SelectionSchema = z
+  .object({
+    /**
+     * Resources carrying this tag are selected. The value defaults to the policy name,
+     * so `ops-autopilot:backup=<policy>` selects a resource for that policy.
+     */
+    tag: z
+      .object({ key: z.string().min(1).default("ops-autopilot:backup"), value: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    /** Resources selected by identifier, whatever their tags. */
+    ids: z.array(z.object({ kind: ResourceKindSchema, id: z.string().min(1) }).strict()).default([]),
+  })
+  .strict()
+  .refine((s) => s.tag !== undefined || s.ids.length > 0, {
+    message: "select resources by tag, by ids, or both",
+  });
+
+export const BackupPolicySchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,30}$/, "expected lowercase letters, digits and hyphens, starting with a letter"),
+    tiers: z
+      .object({
+        daily: DailyTierSchema.prefault({}),
+        weekly: WeeklyTierSchema.optional(),
+        monthly: MonthlyTierSchema.optional(),
+      })
+      .strict()
+      .prefault({ weekly: {}, monthly: {} }),
+    /** Alert, and freeze pruning, when the newest available backup of a resource is older than this. */
+    freshnessHours: z.number().positive().max(24 * 31).default(25),
+    /** Floor: the newest N backups of a resource in a region are always kept, whatever their age. */
+    keepNewest: z.number().int().min(1).default(3),
+    /** A prune run deletes at most this many snapshots in all; the rest waits and an alert is sent. */
+    maxDeletesPerRun: z.number().int().min(0).default(50),
+    /** ... and at most this share (in %) of the snapshots it sees for one resource in one region. */
+    maxDeletePercent: z.number().min(0).max(100).default(50),
+    /** Copy this policy's snapshots to every DR region. */
+    copyToDr: z.boolean().default(true),
+    selection: SelectionSchema,
+  })
+  .strict();
+
+export const DrRegionSchema = z
+  .object({
+    region: RegionSchema,
+    /** KMS key (ARN, id or alias ARN) copies are encrypted with in that region. */
+    kmsKeyId: z.string().min(1),
+  })
+  .strict();
+
+export const BackupConfigSchema = z
+  .object({
+    policies: z.array(BackupPolicySchema).default([]),
+    /** Copies in flight per destination region (RDS and EBS both allow 20 per account). */
+    maxCopiesInFlight: z.number().int().min(1).max(20).default(20),
+    /** Concurrent API calls per run (throttling guard). */
+    concurrency: z.number().int().min(1).max(20).default(4),
+    /** Stop starting new work when less than this is left before the Lambda deadline. */
+    deadlineMarginMs: z.number().int().min(0).default(30_000),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.policies.forEach((p, i) => {
+      if (seen.has(p.name)) {
+        ctx.addIssue({ code: "custom", path: ["policies", i, "name"], message: `duplicate policy name "${p.name}"` });
+      }
+      seen.add(p.name);
+    });
+  });
+
+export const ScheduleSchema = z
+  .object({
+    /** EventBridge Scheduler expressions, evaluated in `timezone`. */
+    backup: z.string().default("cron(0 2 * * ? *)"),
+    copy: z.string().default("rate(30 minutes)"),
+    prune: z.string().default("cron(30 4 * * ? *)"),
+    watchdog: z.string().default("rate(1 hour)"),
+    warm: z.string().optional(),
+    cost: z.string().default("cron(0 9 * * ? *)"),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    app: z.string().min(1).default("ops-autopilot"),
+    stage: z.string().min(1),
+    primaryRegion: RegionSchema,
+    drRegions: z.array(DrRegionSchema).default([]),
+    /** IANA timezone the schedules run in. */
+    timezone: z.string().min(1).default("UTC"),
+    schedules: ScheduleSchema.prefault({}),
+    backup: BackupConfigSchema.prefault({}),
+    failover: FailoverConfigSchema,
+    warm: WarmConfigSchema,
+    cost: CostConfigSchema,
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    cfg.drRegions.forEach((dr, i) => {
+      if (dr.region === cfg.primaryRegion) {
+        ctx.addIssue({ code: "custom", path: ["drRegions", i, "region"], message: "a DR region must differ from primaryRegion" });
+      }
+    });
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: cfg.timezone });
+    } catch {
+      ctx.addIssue({ code: "custom", path: ["timezone"], message: `unknown IANA timezone "${cfg.timezone}"` });
+    }
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type BackupPolicy = z.output<typeof BackupPolicySchema>;
+export type Keep = z.output<typeof KeepSchema>;
+
+/** Environment variable carrying the serialized configuration into every function. */
+export const CONFIG_ENV = "OPS_AUTOPILOT_CONFIG";
+
+/** Parse and validate a configuration object; throws a ValidationError naming each bad field. */
+export function parseConfig(input: unknown): Config {
+  return parseOrThrow(ConfigSchema, input, "config");
+}
+
+/** Read the configuration from the environment (run time). */
+export function configFromEnv(env: Record<string, string | undefined> = process.env): Config {
+  const raw = env[CONFIG_ENV];
+  if (!raw) throw new Error(`${CONFIG_ENV} is not set: the function has no configuration`);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`${CONFIG_ENV} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(json);
+}

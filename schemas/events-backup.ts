@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { parseOrThrow } from "./validate.ts";
+import { ResourceRefSchema, looksScheduled, scheduledSchemaFor } from "./events-common.ts";
+
+/**
+ * Events of the backup, copy, prune and watchdog functions.
+ *
+ * Scheduled runs act for real. Manual invokes from the Lambda console (samples in `events/`) take
+ * `{"trigger":"manual", ...}`; a manual prune is a dry-run unless it says `"dryRun": false`.
+ */
+
+const ManualBase = {
+  trigger: z.literal("manual"),
+  /** Only this resource (all selected resources otherwise). */
+  resource: ResourceRefSchema.optional(),
+  /** Only resources of this policy. */
+  policy: z.string().min(1).optional(),
+  /** Free text kept in the run report: who asked and why. */
+  note: z.string().max(500).optional(),
+};
+
+export const ManualBackupEventSchema = z.object({ ...ManualBase, dryRun: z.boolean().default(false) }).strict();
+export const ManualCopyEventSchema = ManualBackupEventSchema;
+export const ManualPruneEventSchema = z.object({ ...ManualBase, dryRun: z.boolean().default(true) }).strict();
+export const ManualWatchdogEventSchema = z.object({ trigger: z.literal("manual"), note: z.string().max(500).optional() }).strict();
+
+/** What a backup-family handler works with after parsing. */
+export interface JobEvent {
+  trigger: "schedule" | "manual";
+  dryRun: boolean;
+  resource?: { kind: "rds-instance" | "aurora-cluster" | "ebs-volume"; id: string };
+  policy?: string;
+  note?: string;
+}
+
+function parseJob(raw: unknown, manual: z.ZodType<Omit<JobEvent, "trigger" | "dryRun"> & { dryRun?: boolean }>, what: string): JobEvent {
+  if (looksScheduled(raw)) {
+    parseOrThrow(scheduledSchemaFor(raw), raw, `${what} scheduled event`);
+    return { trigger: "schedule", dryRun: false };
+  }
+  const m = parseOrThrow(manual, raw, `${what} manual event`);
+  return { ...m, trigger: "manual", dryRun: m.dryRun ?? false };
+}
+
+export const parseBackupEvent = (raw: unknown): JobEvent => parseJob(raw, ManualBackupEventSchema, "backup");
+export const parseCopyEvent = (raw: unknown): JobEvent => parseJob(raw, ManualCopyEventSchema, "copy");
+export const parsePruneEvent = (raw: unknown): JobEvent => parseJob(raw, ManualPruneEventSchema, "prune");
+export const parseWatchdogEvent = (raw: unknown): JobEvent => parseJob(raw, ManualWatchdogEventSchema, "watchdog");

@@ -1,0 +1,14 @@
+import { parseBackupEvent, parseCopyEvent, parsePruneEvent, parseWatchdogEvent } from "./events-backup.ts";
+import { parseCostEvent } from "./events-cost.ts";
+
+/**
+ * The event parser of every function, by function name. A sample in `events/` is named
+ * `<function>-<mode>.json` and must parse with its function's parser.
+ */
+export const EVENT_PARSERS: Record<string, (raw: unknown) => unknown> = {
+  backup: parseBackupEvent,
+  copy: parseCopyEvent,
+  prune: parsePruneEvent,
+  watchdog: parseWatchdogEvent,
+  cost: parseCostEvent,
+};
