@@ -182,8 +182,10 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
     }
 
     if (outcome.failures.length > 0) {
-      logger.error("run finished with failures", { failures: outcome.failures });
-      throw new AggregateRunError(spec.name, outcome.failures);
+      // Delivery problems travel with the item failures so neither hides the other.
+      const all = [...outcome.failures, ...deliveryErrors.map((message) => ({ item: "run report / Slack", kind: "fatal" as const, message }))];
+      logger.error("run finished with failures", { failures: all });
+      throw new AggregateRunError(spec.name, all);
     }
     if (deliveryErrors.length > 0) throw new ReportDeliveryError(deliveryErrors.join("; "));
     logger.info("run finished", { durationMs: report.durationMs });

@@ -1,0 +1,209 @@
+import {
+  GetCostAndUsageCommand,
+  GetCostForecastCommand,
+  type CostExplorerClient,
+  type Expression,
+  type GetCostAndUsageCommandOutput,
+  type Metric,
+} from "@aws-sdk/client-cost-explorer";
+import { costExplorer } from "./clients.ts";
+import { addDays, monthStart, nextMonthStart, type CostDay, type ForecastInput } from "../core/cost.ts";
+import type { CostMetric } from "../schemas/config-cost.ts";
+
+/**
+ * Cost Explorer reads for the cost digest: at most `maxCalls` requests per run, since every request
+ * (each page included) is billed $0.01.
+ *
+ * Call plan (2 calls on a normal day):
+ *  1. GetCostAndUsage, DAILY, grouped by SERVICE, from the earlier of (window start, 1st of the month)
+ *     to the reported day inclusive, with the RECORD_TYPE exclusions: one query gives the trailing
+ *     window, the week-ago comparison and the month to date. Further pages (NextPageToken) use the
+ *     remaining budget.
+ *  2. GetCostForecast for today → 1st of next month, same metric and filter, unless the reported
+ *     day closed its month.
+ */
+
+export interface FetchCostsRequest {
+  /** Last complete UTC day to report (`yyyy-mm-dd`), strictly before `today`. */
+  reportDate: string;
+  /** Current UTC day: never included, Cost Explorer's figure for it is partial. */
+  today: string;
+  windowDays: number;
+  metric: CostMetric;
+  excludeRecordTypes: string[];
+  maxCalls: number;
+}
+
+export interface FetchCostsResult {
+  days: CostDay[];
+  forecast: ForecastInput;
+  /** Requests we sent (the billed unit, as far as we control it). */
+  calls: number;
+  /** HTTP attempts including the SDK's own retries (`$metadata.attempts`). */
+  attempts: number;
+  /** The usage query's period, End exclusive. */
+  period: { start: string; end: string };
+  currency: string;
+}
+
+/** `retryable`: throttled or transient, the next run can succeed; `fatal`: fix config or permissions. */
+export class CostExplorerError extends Error {
+  override name = "CostExplorerError";
+  kind: "retryable" | "fatal";
+  calls: number;
+  constructor(message: string, kind: "retryable" | "fatal", calls: number) {
+    super(message);
+    this.kind = kind;
+    this.calls = calls;
+  }
+}
+
+const FORECAST_METRIC: Record<CostMetric, Metric> = {
+  UnblendedCost: "UNBLENDED_COST",
+  NetUnblendedCost: "NET_UNBLENDED_COST",
+  AmortizedCost: "AMORTIZED_COST",
+  NetAmortizedCost: "NET_AMORTIZED_COST",
+  BlendedCost: "BLENDED_COST",
+};
+
+/** The RECORD_TYPE exclusion as a Cost Explorer expression (undefined when nothing is excluded). */
+export function recordTypeFilter(excluded: readonly string[]): Expression | undefined {
+  return excluded.length ? { Not: { Dimensions: { Key: "RECORD_TYPE", Values: [...excluded] } } } : undefined;
+}
+
+/**
+ * Daily per-service costs covering the trailing window and the month to date, plus the month-end
+ * forecast. Throws {@link CostExplorerError} when the data needs more requests than `maxCalls`
+ * allows (partial data would give wrong totals) or when Cost Explorer fails.
+ */
+export async function fetchCosts(req: FetchCostsRequest, client: CostExplorerClient = costExplorer()): Promise<FetchCostsResult> {
+  if (!(req.reportDate < req.today)) {
+    throw new CostExplorerError(`report date ${req.reportDate} is not a complete day (today is ${req.today} UTC)`, "fatal", 0);
+  }
+  const windowStart = addDays(req.reportDate, 1 - req.windowDays);
+  const mStart = monthStart(req.reportDate);
+  const period = { start: windowStart < mStart ? windowStart : mStart, end: addDays(req.reportDate, 1) };
+  const filter = recordTypeFilter(req.excludeRecordTypes);
+  // The reported day's month is still running only when today is in the same month.
+  const needsForecast = req.today < nextMonthStart(req.reportDate);
+  const pageBudget = req.maxCalls - (needsForecast ? 1 : 0);
+
+  let calls = 0;
+  let attempts = 0;
+  let currency = "USD";
+  const byDate = new Map<string, CostDay>();
+  let token: string | undefined;
+  do {
+    if (calls >= pageBudget) {
+      throw new CostExplorerError(
+        `Cost Explorer data for ${period.start}..${req.reportDate} needs more than ${pageBudget} page(s); ` +
+          `raise cost.maxApiCalls (now ${req.maxCalls}) or lower cost.windowDays`,
+        "fatal",
+        calls,
+      );
+    }
+    calls++;
+    const page: GetCostAndUsageCommandOutput = await send(
+      () =>
+        client.send(
+          new GetCostAndUsageCommand({
+            TimePeriod: { Start: period.start, End: period.end },
+            Granularity: "DAILY",
+            Metrics: [req.metric],
+            GroupBy: [{ Type: "DIMENSION", Key: "SERVICE" }],
+            ...(filter ? { Filter: filter } : {}),
+            ...(token ? { NextPageToken: token } : {}),
+          }),
+        ),
+      "GetCostAndUsage",
+      calls,
+    );
+    attempts += page.$metadata.attempts ?? 1;
+    for (const result of page.ResultsByTime ?? []) {
+      const date = result.TimePeriod?.Start;
+      // The current day is partial; guard even though End excludes it.
+      if (!date || date >= req.today || date < period.start) continue;
+      // A later page repeats a day to carry more of its groups: merge.
+      const day = byDate.get(date) ?? { date, estimated: false, services: {} };
+      day.estimated ||= result.Estimated === true;
+      for (const group of result.Groups ?? []) {
+        const service = group.Keys?.[0];
+        const value = group.Metrics?.[req.metric];
+        if (!service || value?.Amount === undefined) continue;
+        const amount = Number(value.Amount);
+        if (!Number.isFinite(amount)) continue;
+        if (value.Unit) currency = value.Unit;
+        day.services[service] = (day.services[service] ?? 0) + amount;
+      }
+      byDate.set(date, day);
+    }
+    token = page.NextPageToken || undefined;
+  } while (token);
+
+  let forecast: ForecastInput = { kind: "month-complete" };
+  if (needsForecast) {
+    calls++;
+    try {
+      const out = await client.send(
+        new GetCostForecastCommand({
+          TimePeriod: { Start: req.today, End: nextMonthStart(req.reportDate) },
+          Metric: FORECAST_METRIC[req.metric],
+          Granularity: "MONTHLY",
+          ...(filter ? { Filter: filter } : {}),
+        }),
+      );
+      attempts += out.$metadata.attempts ?? 1;
+      const remaining = Number(out.Total?.Amount);
+      forecast = Number.isFinite(remaining)
+        ? { kind: "forecast", remaining }
+        : { kind: "unavailable", reason: "Cost Explorer returned no forecast amount" };
+    } catch (err) {
+      attempts += attemptsOf(err);
+      // A fact, not a failure: accounts with too little history get no forecast.
+      if (errorName(err) === "DataUnavailableException") {
+        forecast = { kind: "unavailable", reason: "not enough cost history for an AWS forecast" };
+      } else {
+        throw classify(err, "GetCostForecast", calls);
+      }
+    }
+  }
+
+  return {
+    days: [...byDate.values()].sort((a, b) => a.date.localeCompare(b.date)),
+    forecast,
+    calls,
+    attempts,
+    period,
+    currency,
+  };
+}
+
+async function send<T>(call: () => Promise<T>, operation: string, calls: number): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw classify(err, operation, calls);
+  }
+}
+
+const RETRYABLE = new Set(["LimitExceededException", "ThrottlingException", "TooManyRequestsException", "ServiceUnavailableException"]);
+
+function classify(err: unknown, operation: string, calls: number): CostExplorerError {
+  const name = errorName(err);
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const retryable = RETRYABLE.has(name) || (status !== undefined && status >= 500);
+  const hint = name === "AccessDeniedException" ? " (the function needs ce:GetCostAndUsage and ce:GetCostForecast)" : "";
+  return new CostExplorerError(
+    `${operation} failed: ${name}: ${(err as Error).message ?? String(err)}${hint}`,
+    retryable ? "retryable" : "fatal",
+    calls,
+  );
+}
+
+function errorName(err: unknown): string {
+  return (err as { name?: string } | null)?.name ?? "Error";
+}
+
+function attemptsOf(err: unknown): number {
+  return (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+}

@@ -1,0 +1,196 @@
+import type { CostConfig } from "../../schemas/config-cost.ts";
+import {
+  addDays,
+  alertsToSend,
+  analyzeCosts,
+  money,
+  monthStart,
+  reportDateFor,
+  type CostDay,
+  type CostFinding,
+  type CostSummary,
+  type ForecastInput,
+} from "../cost.ts";
+import { context, divider, fields, header, section, type SlackMessage } from "./blocks.ts";
+
+/**
+ * Every Slack message of the cost alerts: the daily digest and the immediate alert. Nothing else
+ * formats cost messages; the handler and the drill only pass these along.
+ */
+
+export interface CostReportMeta {
+  config: CostConfig;
+  /** Cost Explorer requests the run made ($0.01 each). */
+  apiCalls: number;
+}
+
+/**
+ * The daily digest: total and change vs the same weekday last week, month to date and forecast vs
+ * budget, findings, top movers, links to Cost Explorer.
+ *
+ * @example
+ *   const message = renderCostDigest(summary, findings, { config: config.cost, apiCalls: 2 });
+ */
+export function renderCostDigest(summary: CostSummary, findings: CostFinding[], meta: CostReportMeta): SlackMessage {
+  const { config } = meta;
+  const d = summary.reportDate;
+  const lastWeek = summary.lastWeek
+    ? `${signedMoney(summary.lastWeek.change)}${summary.lastWeek.percent === null ? "" : ` (${signedPct(summary.lastWeek.percent)})`} vs ${money(summary.lastWeek.total)}`
+    : "no data for that day";
+  const mtd = summary.monthToDate;
+  const forecast =
+    summary.forecast.kind === "projected"
+      ? `${money(summary.forecast.monthEnd)} · ${pct(summary.forecast.percentOfBudget)} of budget${summary.forecast.monthComplete ? " (month complete)" : ""}${summary.forecast.monthEnd > config.monthlyBudget ? " :warning:" : ""}`
+      : `unavailable (${escape(summary.forecast.reason)})`;
+
+  const findingLines = findings.length
+    ? findings.map((f) => `${f.action === "alert" ? ":rotating_light:" : ":warning:"} ${escape(f.reason)}`).join("\n")
+    : `:white_check_mark: No findings: under ${money(config.dailyThreshold)}/day, within budget, no spike or new service.`;
+  const moverLines = summary.movers.length
+    ? summary.movers
+        .map((m) => `• ${escape(m.service)}: ${money(m.amount)} (${signedMoney(m.change)}${m.percent === null ? ", new spend" : `, ${signedPct(m.percent)}`})`)
+        .join("\n")
+    : "No service moved by a cent.";
+
+  const notes = [
+    ...(summary.estimated ? [`:hourglass: Figures for ${d} are still estimated by AWS and may change.`] : []),
+    ...(mtd.daysMissing > 0 ? [`Month to date misses ${mtd.daysMissing} day(s) of data.`] : []),
+    `${config.metric}, UTC days, excluding ${config.excludeRecordTypes.join(", ")} · ${meta.apiCalls} Cost Explorer call(s) ($${(meta.apiCalls * 0.01).toFixed(2)})`,
+    costLinks(config, d)
+      .map((l) => `<${l.url}|${l.label}>`)
+      .join(" · "),
+  ];
+
+  const change = summary.lastWeek?.percent != null ? ` (${signedPct(summary.lastWeek.percent)} vs last week)` : "";
+  return {
+    text: `AWS cost ${d}: ${money(summary.total)}${change}; ${findings.length} finding(s)`,
+    blocks: [
+      header(`AWS cost digest · ${d}`),
+      fields([
+        [`Spend on ${d}`, `${money(summary.total)}${summary.estimated ? " _(estimated)_" : ""}`],
+        [`vs ${summary.lastWeek?.date ?? addDays(d, -7)}`, lastWeek],
+        [`Month to date (from ${mtd.from})`, `${money(mtd.total)} · ${pct(mtd.percentOfBudget)} of ${money(mtd.budget)}`],
+        ["Month-end forecast", forecast],
+      ]),
+      section(`*Findings*\n${findingLines}`),
+      section(`*Top movers* (vs ${config.spike.trailingDays}-day median)\n${moverLines}`),
+      divider(),
+      context(notes.join("\n")),
+    ],
+  };
+}
+
+/**
+ * The immediate alert for findings that need one (already filtered and de-duplicated).
+ *
+ * @example
+ *   const alert = renderCostAlert(toSend, summary, config.cost); // ":rotating_light: AWS cost alert · 2025-03-09"
+ */
+export function renderCostAlert(findings: CostFinding[], summary: CostSummary, config: CostConfig): SlackMessage {
+  const d = summary.reportDate;
+  return {
+    text: `AWS cost alert ${d}: ${findings.map((f) => (f.target === "account" ? f.kind : `${f.kind} ${f.target}`)).join(", ")}`,
+    blocks: [
+      header(`:rotating_light: AWS cost alert · ${d}`),
+      section(findings.map((f) => `• ${escape(f.reason)}`).join("\n")),
+      context(
+        [
+          ...(summary.estimated ? [`Figures for ${d} are still estimated by AWS.`] : []),
+          costLinks(config, d)
+            .map((l) => `<${l.url}|${l.label}>`)
+            .join(" · "),
+        ].join("\n"),
+      ),
+    ],
+  };
+}
+
+export interface CostRunInput {
+  /** Complete UTC days covering the month to date and the trailing window. */
+  days: CostDay[];
+  /** Default: the last complete UTC day before `now`. */
+  reportDate?: string;
+  /** Default: unavailable. */
+  forecast?: ForecastInput;
+  config: CostConfig;
+  now: Date;
+  apiCalls?: number;
+  /** Finding ids already alerted for this day. */
+  alreadyAlerted?: readonly string[];
+}
+
+export interface CostRun {
+  reportDate: string;
+  summary: CostSummary;
+  findings: CostFinding[];
+  /** Findings that get the immediate alert now (alert findings not yet alerted today). */
+  toAlert: CostFinding[];
+  digest: SlackMessage;
+  alert: SlackMessage | null;
+}
+
+/**
+ * Everything a cost run decides, from data to messages, with no I/O: the handler and the drill
+ * both call this.
+ *
+ * @example
+ *   const run = buildCostRun({ days, forecast: { kind: "forecast", remaining: 8000 }, config: config.cost, now: new Date() });
+ *   console.log(renderText(run.digest));
+ */
+export function buildCostRun(input: CostRunInput): CostRun {
+  const reportDate = input.reportDate ?? reportDateFor(input.now);
+  const { summary, findings } = analyzeCosts(
+    { days: input.days, reportDate, forecast: input.forecast ?? { kind: "unavailable", reason: "not requested" } },
+    input.config,
+  );
+  const toAlert = alertsToSend(findings, input.alreadyAlerted ?? []);
+  return {
+    reportDate,
+    summary,
+    findings,
+    toAlert,
+    digest: renderCostDigest(summary, findings, { config: input.config, apiCalls: input.apiCalls ?? 0 }),
+    alert: toAlert.length ? renderCostAlert(toAlert, summary, input.config) : null,
+  };
+}
+
+const AGGREGATE: Record<CostConfig["metric"], string> = {
+  UnblendedCost: "unBlendedCost",
+  NetUnblendedCost: "netUnblendedCost",
+  AmortizedCost: "amortizedCost",
+  NetAmortizedCost: "netAmortizedCost",
+  BlendedCost: "blendedCost",
+};
+
+/** Cost Explorer console links: the trailing window by service, and the month to date by service. */
+export function costLinks(config: CostConfig, reportDate: string): { label: string; url: string }[] {
+  const link = (start: string, end: string): string => {
+    const params = new URLSearchParams({
+      chartStyle: "STACK",
+      costAggregate: AGGREGATE[config.metric],
+      granularity: "Daily",
+      groupBy: JSON.stringify(["Service"]),
+      startDate: start,
+      endDate: end,
+    });
+    return `${config.consoleUrl}?region=us-east-1#/cost-explorer?${params.toString()}`;
+  };
+  return [
+    { label: `Cost Explorer: last ${config.windowDays} days by service`, url: link(addDays(reportDate, 1 - config.windowDays), reportDate) },
+    { label: "Month to date by service", url: link(monthStart(reportDate), reportDate) },
+  ];
+}
+
+/** Slack mrkdwn treats &, < and > as control characters. */
+function escape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+function signedMoney(amount: number): string {
+  return amount >= 0.005 ? `+${money(amount)}` : money(amount);
+}
+function pct(value: number): string {
+  return `${value.toFixed(Math.abs(value) >= 10 ? 0 : 1)}%`;
+}
+function signedPct(value: number): string {
+  return `${value >= 0 ? "+" : ""}${pct(value)}`;
+}
