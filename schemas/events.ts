@@ -1,5 +1,7 @@
 import { parseBackupEvent, parseCopyEvent, parsePruneEvent, parseWatchdogEvent } from "./events-backup.ts";
 import { parseCostEvent } from "./events-cost.ts";
+import { parseFailoverEvent } from "./events-failover.ts";
+import { parseWarmEvent } from "./events-warm.ts";
 
 /**
  * The event parser of every function, by function name. A sample in `events/` is named
@@ -11,4 +13,6 @@ export const EVENT_PARSERS: Record<string, (raw: unknown) => unknown> = {
   prune: parsePruneEvent,
   watchdog: parseWatchdogEvent,
   cost: parseCostEvent,
+  failover: parseFailoverEvent,
+  warm: parseWarmEvent,
 };

@@ -1,0 +1,598 @@
+import http from "node:http";
+import https from "node:https";
+import { lookup as dnsLookup } from "node:dns/promises";
+import { BlockList, isIP } from "node:net";
+import { performance } from "node:perf_hooks";
+import type { WarmTargetSet } from "../schemas/config-warm.ts";
+import {
+  classifyCache,
+  countSkips,
+  deadlineVerdict,
+  decideRetry,
+  healthVerdict,
+  hostAllowed,
+  initialPacer,
+  pace,
+  planWarm,
+  recordHealth,
+  release,
+  summarizePass,
+  throttle,
+  type HealthWindow,
+  type PacerConfig,
+  type PacerState,
+  type PassStats,
+  type PlannedUrl,
+  type SkippedUrl,
+  type WarmCandidate,
+  type WarmReport,
+  type WarmResult,
+} from "../core/warm.ts";
+import type { Decision } from "../core/types.ts";
+import { SITEMAP_MAX_BYTES, loadSitemaps } from "./sitemap.ts";
+
+/**
+ * The cache warmer's HTTP side: DNS resolution with address checks, one request at a time on
+ * keep-alive agents with a whole-request timeout and bodies drained (never buffered), same-host
+ * redirects only; and {@link runWarm}, which executes core's plan, pacing and verdicts.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Address safety
+// ---------------------------------------------------------------------------------------------
+
+function blockList(v4: string[], v6: string[]): BlockList {
+  const list = new BlockList();
+  for (const c of v4) {
+    const [net, bits] = c.split("/");
+    list.addSubnet(net!, Number(bits), "ipv4");
+  }
+  for (const c of v6) {
+    const [net, bits] = c.split("/");
+    list.addSubnet(net!, Number(bits), "ipv6");
+  }
+  return list;
+}
+
+// BlockList checks IPv4-mapped IPv6 addresses (::ffff:10.0.0.1) against the IPv4 rules too.
+const RESTRICTED: { label: string; list: BlockList }[] = [
+  { label: "loopback", list: blockList(["127.0.0.0/8"], ["::1/128"]) },
+  { label: "link-local", list: blockList(["169.254.0.0/16"], ["fe80::/10"]) },
+  {
+    label: "private",
+    list: blockList(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15"], ["fc00::/7"]),
+  },
+  { label: "unspecified, multicast or reserved", list: blockList(["0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4"], ["::/128", "ff00::/8"]) },
+];
+
+/**
+ * `loopback`, `link-local`, `private`, … for a restricted address; undefined for a public one.
+ * The instance metadata endpoint 169.254.169.254 is link-local, so it is refused unless allowed.
+ */
+export function restrictedAddressKind(address: string): string | undefined {
+  const family = isIP(address);
+  if (family === 0) return "not an IP address";
+  const type = family === 4 ? "ipv4" : "ipv6";
+  return RESTRICTED.find((r) => r.list.check(address, type))?.label;
+}
+
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+export type HostCheck =
+  | { ok: true; address: ResolvedAddress }
+  | { ok: false; kind: "private-address" | "dns-failed"; reason: string };
+
+// ---------------------------------------------------------------------------------------------
+// Transport
+// ---------------------------------------------------------------------------------------------
+
+export interface SendRequest {
+  url: URL;
+  /** Where to connect: the address checked by {@link HostCheck}, so DNS cannot change between check and use. */
+  address: ResolvedAddress;
+  method: "GET" | "HEAD";
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Bytes read before the connection is cut (drained, not kept). */
+  maxBodyBytes: number;
+  /** Keep the body (sitemaps); otherwise it is counted and discarded. */
+  keepBody?: boolean;
+}
+
+export type SendResult =
+  | {
+      kind: "response";
+      status: number;
+      headers: http.IncomingHttpHeaders;
+      bytes: number;
+      truncated: boolean;
+      latencyMs: number;
+      body?: Buffer;
+    }
+  | { kind: "timeout" | "error"; message: string; latencyMs: number };
+
+/** The network, injectable: tests and the drill may wrap or replace it. */
+export interface HttpDeps {
+  lookup: (hostname: string) => Promise<ResolvedAddress[]>;
+  send: (request: SendRequest) => Promise<SendResult>;
+  /** Close keep-alive sockets. */
+  close: () => void;
+}
+
+/**
+ * Node `http`/`https` with keep-alive agents (one pool per target set run): warming thousands of
+ * URLs over fresh TCP+TLS connections costs the origin more than the pages themselves.
+ */
+export function createHttpDeps(options: { maxSockets?: number } = {}): HttpDeps {
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 256, scheduling: "lifo" as const };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
+
+  const send = (req: SendRequest): Promise<SendResult> =>
+    new Promise((resolve) => {
+      const started = performance.now();
+      const isHttps = req.url.protocol === "https:";
+      const hostHeader = Object.entries(req.headers).find(([k]) => k.toLowerCase() === "host")?.[1] ?? req.url.host;
+      const sni = hostHeader.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+      let settled = false;
+      let bytes = 0;
+      let truncated = false;
+      const chunks: Buffer[] = [];
+      const done = (r: SendResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const options: https.RequestOptions = {
+        protocol: req.url.protocol,
+        host: req.address.address,
+        family: req.address.family,
+        port: req.url.port || (isHttps ? 443 : 80),
+        path: `${req.url.pathname}${req.url.search}`,
+        method: req.method,
+        headers: { "user-agent": "ops-autopilot-warmer/1", ...req.headers, host: hostHeader },
+        agent: isHttps ? httpsAgent : httpAgent,
+        ...(isHttps && isIP(sni) === 0 ? { servername: sni } : {}),
+      };
+      const request = (isHttps ? https : http).request(options, (res) => {
+        res.on("data", (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (req.keepBody) chunks.push(chunk);
+          if (bytes > req.maxBodyBytes) {
+            truncated = true;
+            // Cutting the connection is cheaper for both sides than reading a runaway body to the end.
+            res.destroy();
+            request.destroy();
+            finish();
+          }
+        });
+        const finish = () =>
+          done({
+            kind: "response",
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            bytes,
+            truncated,
+            latencyMs: performance.now() - started,
+            ...(req.keepBody ? { body: Buffer.concat(chunks) } : {}),
+          });
+        res.on("end", finish);
+        res.on("error", (err) => done({ kind: "error", message: `response body: ${err.message}`, latencyMs: performance.now() - started }));
+        res.on("close", () => {
+          if (!res.complete && !truncated) done({ kind: "error", message: "connection closed before the body was complete", latencyMs: performance.now() - started });
+        });
+      });
+      const timer = setTimeout(() => {
+        done({ kind: "timeout", message: `no complete response within ${req.timeoutMs} ms`, latencyMs: performance.now() - started });
+        request.destroy();
+      }, req.timeoutMs);
+      request.on("error", (err) => done({ kind: "error", message: err.message, latencyMs: performance.now() - started }));
+      request.end();
+    });
+
+  return {
+    lookup: async (hostname) => {
+      const bare = hostname.replace(/^\[|\]$/g, "");
+      if (isIP(bare)) return [{ address: bare, family: isIP(bare) as 4 | 6 }];
+      const all = await dnsLookup(bare, { all: true, verbatim: true });
+      return all.map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
+    },
+    send,
+    close: () => {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+/**
+ * Resolve `hostname` and refuse it when any address is loopback, private or link-local and the
+ * target does not allow that: checking every address (not just the first) keeps a hostname with one
+ * public and one internal record from reaching the inside.
+ */
+export async function checkHost(deps: HttpDeps, hostname: string, allowPrivate: boolean, targetSet: string): Promise<HostCheck> {
+  let addresses: ResolvedAddress[];
+  try {
+    addresses = await deps.lookup(hostname);
+  } catch (err) {
+    return { ok: false, kind: "dns-failed", reason: `host "${hostname}" did not resolve: ${(err as Error).message}` };
+  }
+  if (addresses.length === 0) return { ok: false, kind: "dns-failed", reason: `host "${hostname}" has no address` };
+  if (!allowPrivate) {
+    for (const a of addresses) {
+      const kind = restrictedAddressKind(a.address);
+      if (kind) {
+        return {
+          ok: false,
+          kind: "private-address",
+          reason: `host "${hostname}" resolves to ${kind} address ${a.address}; refused because target set "${targetSet}" does not set allowPrivate`,
+        };
+      }
+    }
+  }
+  return { ok: true, address: addresses[0]! };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------------------------
+
+export interface RunWarmInput {
+  /** One target set, as parsed by `WarmTargetSetSchema`. */
+  targets: WarmTargetSet;
+  /**
+   * A real clock in ms (`Date.now`, `performance.now`): the pacing waits on it, so a frozen test clock
+   * would never refill the token bucket. Report times use it too.
+   */
+  now: () => number;
+  /** Milliseconds left before the Lambda deadline (`context.getRemainingTimeInMillis`); none: no deadline. */
+  deadline?: () => number;
+  /** Stop starting requests when less than this plus one request timeout is left. Default 10 s. */
+  deadlineMarginMs?: number;
+  /** Read sitemaps and resolve hosts, plan, send no warming request. */
+  dryRun?: boolean;
+  /** Replaces the network (default: {@link createHttpDeps}, closed at the end of the run). */
+  http?: HttpDeps;
+  /** Overrides `targets.verify`: re-fetch the warmed URLs once to measure the hit ratio. */
+  verify?: boolean;
+  /** URLs the previous run left over at its deadline: warmed first (see `WarmReport.leftover`). */
+  resumeFirst?: readonly string[];
+  /** Every decision with its reason (plan, retries, stop, deadline), for the handler's logger. */
+  log?: (decision: Decision<string, string>) => void;
+}
+
+interface PassOutcome {
+  results: WarmResult[];
+  stats: PassStats;
+  notStarted: PlannedUrl[];
+  stopped?: Decision<"stop", string>;
+  deadline?: string;
+  pacer: PacerState;
+}
+
+/**
+ * Warm one target set: read its sitemaps, plan (priority, lastmod, include/exclude, limit, allowed
+ * hosts), check every host's addresses, then fetch each URL under the token bucket and concurrency
+ * limit, honouring 429/Retry-After, stopping on a 5xx surge or near the deadline; then, if asked, a
+ * verification pass over the URLs that answered, to show the cache-hit ratio after warming.
+ * Never throws for per-URL problems: everything lands in the report (`errors`, `failed`, `skipped`).
+ *
+ * @example
+ * const report = await runWarm({ targets: parseOrThrow(WarmTargetSetSchema, cfg, "warm target"), now: Date.now,
+ *   deadline: () => context.getRemainingTimeInMillis() });
+ * report.first?.cache.hitRatio; report.verify?.cache.hitRatio;
+ */
+export async function runWarm(input: RunWarmInput): Promise<WarmReport> {
+  const t = input.targets;
+  const now = input.now;
+  const log = input.log ?? (() => {});
+  const ownDeps = !input.http;
+  const deps = input.http ?? createHttpDeps({ maxSockets: t.concurrency });
+  const marginMs = input.deadlineMarginMs ?? 10_000;
+  const startedAt = now();
+  const errors: string[] = [];
+  const hostChecks = new Map<string, Promise<HostCheck>>();
+  const checkHostCached = (hostname: string) => {
+    let c = hostChecks.get(hostname);
+    if (!c) {
+      c = checkHost(deps, hostname, t.allowPrivate, t.name);
+      hostChecks.set(hostname, c);
+    }
+    return c;
+  };
+  const deadlineCheck = () => (input.deadline ? deadlineVerdict(input.deadline(), marginMs, t.timeoutMs) : undefined);
+
+  try {
+    // 1. Candidates: config URLs, then sitemap URLs.
+    const candidates: WarmCandidate[] = t.urls.map((u) => ({ url: u.url, priority: u.priority, source: "config" }));
+    const sitemapLoad = await loadSitemaps(
+      t.sitemaps,
+      async (url) => {
+        const r = await fetchSafely(deps, t, checkHostCached, new URL(url), { keepBody: true, maxBodyBytes: SITEMAP_MAX_BYTES });
+        if (r.kind !== "response") throw new Error(r.message);
+        if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+        if (r.truncated) throw new Error(`larger than ${SITEMAP_MAX_BYTES} bytes`);
+        const enc = r.headers["content-encoding"];
+        return { body: r.body ?? Buffer.alloc(0), ...(enc ? { contentEncoding: enc } : {}) };
+      },
+      { maxSitemaps: t.maxSitemaps, shouldContinue: () => deadlineCheck()?.action !== "stop-starting" },
+    );
+    candidates.push(...sitemapLoad.candidates);
+    for (const s of sitemapLoad.sitemaps) if (s.error) errors.push(s.error);
+
+    // 2. Plan, then the address check of every host before any warming request.
+    const plan = planWarm({ ...t, ...(input.resumeFirst ? { resumeFirst: input.resumeFirst } : {}) }, candidates);
+    for (const d of plan.decisions) log(d);
+    const skipped: SkippedUrl[] = [...plan.skipped];
+    const urls: PlannedUrl[] = [];
+    const hostResults = new Map<string, HostCheck>();
+    for (const host of new Set(plan.urls.map((u) => u.host))) hostResults.set(host, await checkHostCached(host));
+    for (const [host, check] of hostResults) {
+      if (!check.ok) {
+        errors.push(check.reason);
+        log({ action: "refuse-host", target: host, reason: check.reason });
+      }
+    }
+    for (const u of plan.urls) {
+      const check = hostResults.get(u.host)!;
+      if (check.ok) urls.push(u);
+      else skipped.push({ url: u.url, kind: check.kind, reason: check.reason });
+    }
+    const hostNotAllowed = plan.skipped.filter((s) => s.kind === "host-not-allowed");
+    if (hostNotAllowed.length > 0) errors.push(`${hostNotAllowed.length} URL(s) on hosts outside allowedHosts refused, e.g. ${hostNotAllowed[0]!.reason}`);
+
+    const base = {
+      targetSet: t.name,
+      dryRun: input.dryRun === true,
+      planned: urls.length,
+      plan: urls.map((u) => ({ url: u.url, priority: u.priority, ...(u.lastmod ? { lastmod: u.lastmod } : {}), source: u.source })),
+      duplicates: plan.duplicates,
+      skipped,
+      skippedByKind: countSkips(skipped),
+      sitemaps: sitemapLoad.sitemaps,
+    };
+    if (input.dryRun) {
+      const finished = now();
+      return { ...base, startedAt: iso(startedAt), finishedAt: iso(finished), durationMs: finished - startedAt, leftover: [], failed: [], errors };
+    }
+
+    // 3. First pass, then the verification pass over what answered.
+    const pacerConfig: PacerConfig = { ratePerSecond: t.ratePerSecond, burst: t.burst, concurrency: t.concurrency };
+    const first = await runPass(urls, "first", initialPacer(pacerConfig, now()));
+    let verify: PassOutcome | undefined;
+    const answered = new Set(first.results.filter((r) => r.status !== undefined && r.outcome !== "redirect-refused").map((r) => r.url));
+    const verifyUrls = urls.filter((u) => answered.has(u.url));
+    if ((input.verify ?? t.verify) && !first.stopped && !first.deadline && verifyUrls.length > 0) {
+      verify = await runPass(verifyUrls, "verify", first.pacer);
+    }
+    if (first.stopped) errors.push(first.stopped.reason);
+    const deadlineReason = first.deadline ?? verify?.deadline;
+    const finished = now();
+    return {
+      ...base,
+      startedAt: iso(startedAt),
+      finishedAt: iso(finished),
+      durationMs: finished - startedAt,
+      first: first.stats,
+      ...(verify ? { verify: verify.stats } : {}),
+      ...(first.stopped ? { stopped: first.stopped } : {}),
+      ...(deadlineReason ? { deadline: { reason: deadlineReason, notStarted: first.notStarted.length + (verify?.notStarted.length ?? 0) } } : {}),
+      leftover: first.notStarted.map((u) => u.url),
+      failed: first.results
+        .filter((r) => r.outcome !== "ok")
+        .map((r) => ({ url: r.url, outcome: r.outcome, ...(r.status !== undefined ? { status: r.status } : {}), ...(r.message ? { message: r.message } : {}) })),
+      errors,
+    };
+  } finally {
+    if (ownDeps) deps.close();
+  }
+
+  async function runPass(passUrls: PlannedUrl[], pass: "first" | "verify", pacerStart: PacerState): Promise<PassOutcome> {
+    const pacerConfig: PacerConfig = { ratePerSecond: t.ratePerSecond, burst: t.burst, concurrency: t.concurrency };
+    let pacer = pacerStart;
+    let health: HealthWindow = [];
+    let stopped: Decision<"stop", string> | undefined;
+    let deadline: string | undefined;
+    let throttled = 0;
+    const results: WarmResult[] = [];
+    let nextFresh = 0;
+    const freshLeft = () => passUrls.length - nextFresh;
+    const retries: { url: PlannedUrl; attempt: number; notBefore: number }[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let wake: (() => void) | undefined;
+    const passStart = now();
+
+    // Wake up on a finished request or when the wait is over; at least once a second to re-check the
+    // deadline. Timers fire a millisecond or so late, and with a bucket of 1 every late millisecond is
+    // rate lost (-29 % at 400/s measured): sleep on a timer to about 1 ms before the token is due, then
+    // poll the last stretch with setImmediate.
+    const waitForWake = (waitMs: number | null) =>
+      new Promise<void>((resolve) => {
+        let cancel: () => void;
+        const fire = () => {
+          wake = undefined;
+          resolve();
+        };
+        if (waitMs !== null && waitMs < 2) {
+          const immediate = setImmediate(fire);
+          cancel = () => clearImmediate(immediate);
+        } else {
+          const timer = setTimeout(fire, waitMs === null ? 1000 : Math.min(1000, Math.floor(waitMs) - 1));
+          cancel = () => clearTimeout(timer);
+        }
+        wake = () => {
+          cancel();
+          fire();
+        };
+      });
+
+    const finishOne = (r: WarmResult | "retry") => {
+      pacer = release(pacer);
+      if (r !== "retry") {
+        results.push(r);
+        const failed = r.outcome === "timeout" || r.outcome === "error" || (r.status !== undefined && r.status >= 500);
+        health = recordHealth(health, failed, t.stopOn5xx);
+        const verdict = healthVerdict(health, t.stopOn5xx, t.name);
+        if (verdict.action === "stop" && !stopped) {
+          stopped = { action: "stop", target: verdict.target, reason: verdict.reason };
+          log(stopped);
+        }
+      }
+      wake?.();
+    };
+
+    const startOne = async (item: PlannedUrl, attempt: number) => {
+      const r = await fetchSafely(deps, t, checkHostCached, new URL(item.url), { keepBody: false, maxBodyBytes: t.maxBodyBytes });
+      if (r.kind === "response") {
+        const decision = decideRetry(item.url, { status: r.status, ...(retryAfterOf(r.headers) ? { retryAfter: retryAfterOf(r.headers)! } : {}) }, attempt, t.retry, now());
+        if (decision.throttled) {
+          throttled++;
+          pacer = throttle(pacerConfig, pacer, now(), Math.min(decision.delayMs ?? 0, t.retry.maxDelayMs));
+          log(decision);
+        }
+        if (decision.action === "retry") {
+          retries.push({ url: item, attempt: attempt + 1, notBefore: now() + (decision.delayMs ?? 0) });
+          finishOne("retry");
+          return;
+        }
+        const expected = t.expectedStatus.includes(r.status);
+        finishOne({
+          url: item.url,
+          pass,
+          outcome: r.redirectRefused && !expected ? "redirect-refused" : expected ? "ok" : "unexpected-status",
+          status: r.status,
+          latencyMs: round1(r.latencyMs),
+          bytes: r.bytes,
+          ...(r.truncated ? { truncated: true } : {}),
+          cache: classifyCache(r.headers),
+          attempts: attempt,
+          ...(r.redirectRefused ? { message: r.redirectRefused } : decision.action === "give-up" ? { message: decision.reason } : {}),
+        });
+      } else {
+        finishOne({ url: item.url, pass, outcome: r.kind, latencyMs: round1(r.latencyMs), bytes: 0, cache: "unknown", attempts: attempt, message: r.message });
+      }
+    };
+
+    while (!stopped) {
+      const at = now();
+      const readyRetry = retries.findIndex((r) => r.notBefore <= at);
+      if (freshLeft() === 0 && retries.length === 0) {
+        // A request in flight may still come back with a 429 and a retry.
+        if (inFlight.size === 0) break;
+        await waitForWake(null);
+        continue;
+      }
+      const dl = deadlineCheck();
+      if (dl?.action === "stop-starting") {
+        deadline = dl.reason;
+        log(dl);
+        break;
+      }
+      let waitMs: number | null;
+      if (readyRetry < 0 && freshLeft() === 0) {
+        // Only retries left, none due yet.
+        waitMs = Math.min(...retries.map((r) => r.notBefore)) - at;
+      } else {
+        const d = pace(pacer, pacerConfig, at);
+        pacer = d.state;
+        if (d.action === "start") {
+          const next = readyRetry >= 0 ? retries.splice(readyRetry, 1)[0]! : { url: passUrls[nextFresh++]!, attempt: 1 };
+          const p: Promise<void> = startOne(next.url, next.attempt).finally(() => {
+            inFlight.delete(p);
+            wake?.();
+          });
+          inFlight.add(p);
+          continue;
+        }
+        waitMs = d.waitMs;
+      }
+      await waitForWake(waitMs);
+    }
+    await Promise.all([...inFlight]);
+    const notStarted = [...passUrls.slice(nextFresh), ...retries.map((r) => r.url)];
+    if (stopped) {
+      log({ action: "stop", target: t.name, reason: `${notStarted.length} URL(s) not started: ${stopped.reason}` });
+    }
+    return {
+      results,
+      stats: summarizePass(results, { durationMs: now() - passStart, throttled }),
+      notStarted,
+      ...(stopped ? { stopped } : {}),
+      ...(deadline ? { deadline } : {}),
+      pacer,
+    };
+  }
+}
+
+function retryAfterOf(headers: http.IncomingHttpHeaders): string | undefined {
+  const v = headers["retry-after"];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+type SafeResult = (SendResult & { kind: "response" } & { redirectRefused?: string }) | (SendResult & { kind: "timeout" | "error" });
+
+/**
+ * One URL under the safety rules: the host must be allowed and its addresses acceptable (checked
+ * before anything is sent), redirects are followed only on the same host and at most `maxRedirects`
+ * times; a redirect elsewhere is returned as is, with the reason it was not followed.
+ */
+async function fetchSafely(
+  deps: HttpDeps,
+  t: WarmTargetSet,
+  checkHostCached: (hostname: string) => Promise<HostCheck>,
+  start: URL,
+  options: { keepBody: boolean; maxBodyBytes: number },
+): Promise<SafeResult> {
+  let url = start;
+  let elapsed = 0;
+  for (let hop = 0; ; hop++) {
+    const hostname = url.hostname.toLowerCase();
+    if (!hostAllowed(hostname, t.allowedHosts)) {
+      return { kind: "error", message: `refused ${url.href}: host "${hostname}" is not in allowedHosts of target set "${t.name}"; not fetched`, latencyMs: elapsed };
+    }
+    const check = await checkHostCached(hostname);
+    if (!check.ok) return { kind: "error", message: `refused ${url.href}: ${check.reason}`, latencyMs: elapsed };
+    const r = await deps.send({
+      url,
+      address: check.address,
+      method: options.keepBody ? "GET" : t.method,
+      headers: t.headers,
+      timeoutMs: t.timeoutMs,
+      maxBodyBytes: options.maxBodyBytes,
+      keepBody: options.keepBody,
+    });
+    elapsed += r.latencyMs;
+    if (r.kind !== "response") return { ...r, latencyMs: elapsed };
+    const location = r.headers.location;
+    const isRedirect = [301, 302, 303, 307, 308].includes(r.status) && location && !t.expectedStatus.includes(r.status);
+    if (!isRedirect) return { ...r, latencyMs: elapsed };
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      return { ...r, latencyMs: elapsed, redirectRefused: `redirect to an invalid Location "${location}" not followed` };
+    }
+    if (next.hostname.toLowerCase() !== hostname) {
+      return { ...r, latencyMs: elapsed, redirectRefused: `redirect to another host "${next.hostname}" (${next.href}) not followed` };
+    }
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      return { ...r, latencyMs: elapsed, redirectRefused: `redirect to ${next.protocol} not followed` };
+    }
+    if (hop >= t.maxRedirects) {
+      return { ...r, latencyMs: elapsed, redirectRefused: `more than ${t.maxRedirects} redirects; stopped at ${next.href}` };
+    }
+    url = next;
+  }
+}

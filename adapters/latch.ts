@@ -1,0 +1,44 @@
+import { getJson, putJson, type BucketRef } from "./s3.ts";
+import type { RunRecord } from "../core/failover.ts";
+import type { LatchPort } from "../core/failover-run.ts";
+
+/**
+ * The failover latch and checkpoint in S3, one object per group (`failover/<group>/latch.json`).
+ *
+ * S3 conditional writes make it a compare-and-set register: the first run creates it with `If-None-Match: *`
+ * (a second writer gets 412, or 409 when two writes race), and every step update carries `If-Match: <etag>`
+ * of the version it was computed from. The bucket must live in the DR/control region: the latch has to be
+ * readable while the primary region is down.
+ */
+
+export function latchKey(group: string): string {
+  return `failover/${group}/latch.json`;
+}
+
+export function reportKey(group: string, runId: string): string {
+  return `failover/${group}/runs/${runId}.json`;
+}
+
+/** A {@link LatchPort} on S3. */
+export function s3Latch(bucket: BucketRef): LatchPort {
+  return {
+    async read(group) {
+      const got = await getJson<RunRecord>(bucket, latchKey(group));
+      if (!got) return undefined;
+      // Every S3 GetObject returns an ETag; without it no conditional update could be made.
+      if (!got.etag) throw new Error(`S3 returned no ETag for ${latchKey(group)}: cannot update the latch safely`);
+      return { record: got.body, etag: got.etag };
+    },
+    async create(group, record) {
+      const out = await putJson(bucket, latchKey(group), record, { ifNoneMatch: true });
+      return out.written ? (out.etag ?? "created") : undefined;
+    },
+    async replace(group, record, etag) {
+      const out = await putJson(bucket, latchKey(group), record, { ifMatch: etag });
+      return out.written ? (out.etag ?? etag) : undefined;
+    },
+    async putReport(group, runId, report) {
+      await putJson(bucket, reportKey(group, runId), report);
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import {
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeGlobalClustersCommand,
+  FailoverGlobalClusterCommand,
+  PromoteReadReplicaCommand,
+  SwitchoverGlobalClusterCommand,
+  type DBCluster,
+  type DBInstance,
+  type GlobalCluster,
+} from "@aws-sdk/client-rds";
+import { rds } from "./clients.ts";
+import { describeError, errorName } from "./errors.ts";
+import type { DbRef, FailoverGroup } from "../schemas/config-failover.ts";
+import type { DbObservation, PromotionKind } from "../core/failover.ts";
+import type { DbPort } from "../core/failover-run.ts";
+
+/**
+ * RDS side of the failover: describe the primary and the DR replica, promote.
+ *
+ * - RDS instance: `PromoteReadReplica` on the cross-region replica. Refused while the replica is `backing-up`
+ *   (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_PromoteReadReplica.html). The instance is
+ *   writable once it is `available` and no longer has a `ReadReplicaSourceDBInstanceIdentifier`.
+ * - Aurora global: `SwitchoverGlobalCluster` when the primary cluster is reachable (no data loss),
+ *   `FailoverGlobalCluster` with `AllowDataLoss` when it is not. The DR cluster is writable once it is the
+ *   global cluster's writer and `available`.
+ * A describe that fails (region down, not found) is an observation (`reachable: false`), never a crash:
+ * an unreachable primary is exactly the case we run for.
+ */
+
+/** Identifier RDS expects for global-cluster members: the cluster ARN. */
+export function clusterArn(ref: DbRef, account: string): string {
+  return `arn:aws:rds:${ref.region}:${account}:cluster:${ref.id}`;
+}
+
+function observeInstance(db: DBInstance | undefined, ref: DbRef): DbObservation {
+  if (!db) return { reachable: false, detail: `${ref.id} not found in ${ref.region}` };
+  const isReplica = Boolean(db.ReadReplicaSourceDBInstanceIdentifier);
+  return {
+    reachable: true,
+    status: db.DBInstanceStatus ?? "unknown",
+    isReplica,
+    detail: `${ref.id} ${db.DBInstanceStatus ?? "unknown"}${isReplica ? ` (replica of ${db.ReadReplicaSourceDBInstanceIdentifier})` : " (standalone/writer)"}`,
+  };
+}
+
+function observeCluster(cluster: DBCluster | undefined, global: GlobalCluster | undefined, ref: DbRef): DbObservation {
+  if (!cluster) return { reachable: false, detail: `${ref.id} not found in ${ref.region}` };
+  const member = global?.GlobalClusterMembers?.find((m) => m.DBClusterArn === cluster.DBClusterArn);
+  const isWriter = member?.IsWriter ?? !cluster.ReplicationSourceIdentifier;
+  return {
+    reachable: true,
+    status: cluster.Status ?? "unknown",
+    isReplica: !isWriter,
+    isWriter,
+    detail: `${ref.id} ${cluster.Status ?? "unknown"} (${isWriter ? "writer" : "secondary"}${global?.Status ? `, global ${global.Status}` : ""})`,
+  };
+}
+
+async function describe(group: FailoverGroup, ref: DbRef): Promise<DbObservation> {
+  try {
+    if (ref.kind === "rds-instance") {
+      const out = await rds(ref.region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: ref.id }));
+      return observeInstance(out.DBInstances?.[0], ref);
+    }
+    const [clusters, globals] = await Promise.all([
+      rds(ref.region).send(new DescribeDBClustersCommand({ DBClusterIdentifier: ref.id })),
+      group.globalClusterId
+        ? rds(ref.region).send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: group.globalClusterId }))
+        : Promise.resolve(undefined),
+    ]);
+    return observeCluster(clusters.DBClusters?.[0], globals?.GlobalClusters?.[0], ref);
+  } catch (err) {
+    return { reachable: false, detail: `describe ${ref.id} in ${ref.region} failed: ${describeError(err)}` };
+  }
+}
+
+export class PromotionError extends Error {
+  override name = "PromotionError";
+  awsError: string;
+  constructor(message: string, awsError: string) {
+    super(message);
+    this.awsError = awsError;
+  }
+}
+
+/** A {@link DbPort} on the RDS API. */
+export function rdsFailover(): DbPort {
+  return {
+    describePrimary: (group) => describe(group, group.primary),
+    describeReplica: (group) => describe(group, group.replica),
+    async promote(group, kind: PromotionKind) {
+      const r = group.replica;
+      try {
+        if (kind === "promote") {
+          const out = await rds(r.region).send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: r.id }));
+          return { detail: `PromoteReadReplica ${r.id}: ${out.DBInstance?.DBInstanceStatus ?? "accepted"}` };
+        }
+        // Global cluster calls need the target as an ARN; DescribeDBClusters gives it without guessing the account.
+        const cluster = await rds(r.region).send(new DescribeDBClustersCommand({ DBClusterIdentifier: r.id }));
+        const arn = cluster.DBClusters?.[0]?.DBClusterArn;
+        if (!arn) throw new PromotionError(`cluster ${r.id} not found in ${r.region}`, "DBClusterNotFoundFault");
+        if (kind === "switchover") {
+          const out = await rds(r.region).send(
+            new SwitchoverGlobalClusterCommand({ GlobalClusterIdentifier: group.globalClusterId, TargetDbClusterIdentifier: arn }),
+          );
+          return { detail: `SwitchoverGlobalCluster ${group.globalClusterId} → ${r.id}: ${out.GlobalCluster?.Status ?? "accepted"}` };
+        }
+        const out = await rds(r.region).send(
+          new FailoverGlobalClusterCommand({ GlobalClusterIdentifier: group.globalClusterId, TargetDbClusterIdentifier: arn, AllowDataLoss: true }),
+        );
+        return { detail: `FailoverGlobalCluster ${group.globalClusterId} → ${r.id} (AllowDataLoss): ${out.GlobalCluster?.Status ?? "accepted"}` };
+      } catch (err) {
+        if (err instanceof PromotionError) throw err;
+        throw new PromotionError(describeError(err), errorName(err));
+      }
+    },
+  };
+}

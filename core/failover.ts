@@ -1,0 +1,469 @@
+/**
+ * Failover runbook logic: pre-checks, the trigger decision, the step machine and RTO/RPO.
+ *
+ * Pure: no AWS SDK, no clock. Every function takes what was observed and `now`, and returns data with a reason.
+ * The run's state lives in one record (the latch + checkpoint document kept in S3 with conditional writes):
+ * the step machine reads it and says what to do next, so a crash or redelivery resumes at the first unfinished
+ * step, and a step already started (promotion, DNS change) is confirmed by observation, never blindly repeated.
+ */
+import type { Decision } from "./types.ts";
+import type { DnsConfig, FailoverConfig, FailoverGroup, RecordValue } from "../schemas/config-failover.ts";
+
+export const STEP_NAMES = ["promote", "wait-writable", "dns-change", "dns-insync", "warm", "verify-health"] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+export type StepStatus = "pending" | "started" | "done" | "failed" | "skipped";
+
+export interface StepRecord {
+  name: StepName;
+  status: StepStatus;
+  startedAt?: string;
+  endedAt?: string;
+  /** Short outcome: `promoted`, `writable`, `INSYNC`, `healthy`, an error name, ... */
+  result?: string;
+  reason?: string;
+  /** Attempts made (polls, throttled retries). */
+  attempts?: number;
+}
+
+export type RunState = "running" | "done" | "failed" | "released";
+
+export interface PrecheckResult {
+  name: "primary-down" | "replica-available" | "replica-lag" | "latch";
+  ok: boolean;
+  /** A failed blocking check stops the failover; a warning is reported only. */
+  blocking: boolean;
+  reason: string;
+}
+
+export interface TriggerInfo {
+  kind: "alarm" | "manual";
+  /** Alarm name, or `manual` for console invokes. */
+  source: string;
+  /** When the alarm went into ALARM (or the manual invoke arrived): the start of the RTO clock. */
+  at: string;
+  reason: string;
+  force?: { reason: string };
+}
+
+/**
+ * The latch and checkpoint of one group, as stored in S3. Its existence (state other than `released`) is the
+ * one-way latch: nothing else starts a failover for the group until a manual reset releases it.
+ */
+export interface RunRecord {
+  version: 1;
+  group: string;
+  runId: string;
+  state: RunState;
+  trigger: TriggerInfo;
+  startedAt: string;
+  endedAt?: string;
+  prechecks: PrecheckResult[];
+  /** Replica lag (s) measured right before promotion: the data-loss window (RPO). */
+  lagAtPromotionSeconds?: number;
+  /** `switchover` (Aurora, primary reachable), `failover` (Aurora, primary unreachable) or `promote` (RDS). */
+  promotionKind?: PromotionKind;
+  dnsChangeId?: string;
+  steps: StepRecord[];
+  failure?: { step: StepName; message: string; manualSteps: string[] };
+  release?: { at: string; reason: string };
+  /** Previous runs released by reset, newest last (ids only; their reports stay in S3). */
+  history?: string[];
+}
+
+export type PromotionKind = "promote" | "switchover" | "failover";
+
+// ---------------------------------------------------------------------------------------------------------
+// Observations (adapters map AWS answers into these)
+
+export interface DbObservation {
+  /** False when the describe call failed (region down, not found). */
+  reachable: boolean;
+  status?: string;
+  /** True while it is still replicating from the primary (read replica / secondary cluster). */
+  isReplica?: boolean;
+  /** Aurora: writer of the global cluster is in this region. */
+  isWriter?: boolean;
+  detail: string;
+}
+
+export interface Observation {
+  primary: DbObservation;
+  /** Independent HTTP probe of the primary, when configured. */
+  primaryProbe?: { ok: boolean; detail: string };
+  replica: DbObservation;
+  /** Conservative replica lag in seconds (max over the recent window); undefined when no datapoint. */
+  lagSeconds?: number;
+  lagDetail: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pre-checks
+
+/** Statuses in which RDS/Aurora still serves the primary; anything else counts as a second "down" signal. */
+const SERVING_STATUSES = new Set(["available", "backing-up", "modifying", "configuring-enhanced-monitoring", "storage-optimization", "upgrading"]);
+
+/**
+ * Run the pre-checks on what was observed. The primary must be down by a second signal besides the alarm
+ * (RDS status or an independent probe); the replica must be `available` (PromoteReadReplica is refused while it
+ * is `backing-up`) and still a replica; its lag must be within the RPO unless a human forces it.
+ *
+ * @example
+ *   runPrechecks(group, obs, { kind: "alarm" }) // [{ name: "primary-down", ok: true, ... }, ...]
+ */
+export function runPrechecks(group: FailoverGroup, obs: Observation, trigger: { kind: "alarm" | "manual"; force?: boolean }): PrecheckResult[] {
+  const out: PrecheckResult[] = [];
+
+  const dbDown = !obs.primary.reachable || (obs.primary.status !== undefined && !SERVING_STATUSES.has(obs.primary.status));
+  const probeDown = obs.primaryProbe ? !obs.primaryProbe.ok : false;
+  const down = dbDown || probeDown;
+  const signals = [
+    `RDS: ${obs.primary.detail}`,
+    ...(obs.primaryProbe ? [`probe: ${obs.primaryProbe.detail}`] : []),
+  ].join("; ");
+  out.push({
+    name: "primary-down",
+    ok: down,
+    // A human may fail over a healthy primary (planned DR test); an alarm alone may not.
+    blocking: trigger.kind === "alarm",
+    reason: down
+      ? `primary ${group.primary.id} is down by a second signal (${signals})`
+      : `primary ${group.primary.id} looks healthy by every second signal (${signals}); the alarm alone is not enough`,
+  });
+
+  const r = obs.replica;
+  let replicaOk = false;
+  let replicaReason: string;
+  if (!r.reachable) replicaReason = `replica ${group.replica.id} in ${group.replica.region} cannot be described: ${r.detail}`;
+  else if (r.status === "backing-up") replicaReason = `replica ${group.replica.id} is backing-up: PromoteReadReplica is refused until the backup ends`;
+  else if (r.status !== "available") replicaReason = `replica ${group.replica.id} is ${r.status ?? "in an unknown state"}, not available`;
+  else if (r.isReplica === false) replicaReason = `replica ${group.replica.id} is no longer a replica (already promoted?): ${r.detail}`;
+  else {
+    replicaOk = true;
+    replicaReason = `replica ${group.replica.id} is available and replicating`;
+  }
+  out.push({ name: "replica-available", ok: replicaOk, blocking: true, reason: replicaReason });
+
+  const max = group.maxReplicaLagSeconds;
+  const lagOk = obs.lagSeconds !== undefined && obs.lagSeconds <= max;
+  const forced = trigger.kind === "manual" && trigger.force === true;
+  out.push({
+    name: "replica-lag",
+    ok: lagOk,
+    blocking: !forced,
+    reason:
+      obs.lagSeconds === undefined
+        ? `replica lag unknown (${obs.lagDetail}): cannot prove the RPO of ${max} s${forced ? "; forced by operator" : ""}`
+        : lagOk
+          ? `replica lag ${fmtSeconds(obs.lagSeconds)} ≤ RPO ${max} s`
+          : `replica lag ${fmtSeconds(obs.lagSeconds)} > RPO ${max} s: promoting would lose that much data${forced ? "; forced by operator" : ""}`,
+  });
+  return out;
+}
+
+export function blockingFailures(checks: PrecheckResult[]): PrecheckResult[] {
+  return checks.filter((c) => !c.ok && c.blocking);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Trigger decision
+
+export type TriggerAction = "ignore" | "in-progress" | "done-already" | "refuse" | "plan-only" | "start";
+
+export interface TriggerInput {
+  kind: "alarm" | "manual";
+  /** For alarms: the new state value. */
+  alarmState?: "OK" | "ALARM" | "INSUFFICIENT_DATA";
+  alarmName?: string;
+  force?: boolean;
+}
+
+/**
+ * Decide what an alarm or manual `execute` does for a group. Only a transition into ALARM (or a manual execute)
+ * can start anything; an existing latch turns every later trigger into a report; failed blocking pre-checks refuse;
+ * a `plan-only` group answers an alarm with a plan and waits for a human.
+ *
+ * @example
+ *   decideFailover(group, { kind: "alarm", alarmState: "ALARM" }, checks, undefined)
+ *   // { action: "start", target: "orders-db", reason: "all pre-checks passed" }
+ */
+export function decideFailover(
+  group: FailoverGroup,
+  trigger: TriggerInput,
+  checks: PrecheckResult[] | undefined,
+  latch: RunRecord | undefined,
+): Decision<TriggerAction, string> {
+  const target = group.name;
+  if (trigger.kind === "alarm" && trigger.alarmState !== "ALARM") {
+    return { action: "ignore", target, reason: `alarm ${trigger.alarmName ?? "?"} went to ${trigger.alarmState}: only a transition into ALARM starts a failover` };
+  }
+  if (latch && latch.state !== "released") {
+    if (latch.state === "running") {
+      return { action: "in-progress", target, reason: `failover ${latch.runId} is in progress (${describeProgress(latch)}); nothing else is started` };
+    }
+    return {
+      action: "done-already",
+      target,
+      reason: `failover ${latch.runId} already ran (${latch.state}); the latch stays until a manual reset`,
+    };
+  }
+  if (!checks) return { action: "refuse", target, reason: "pre-checks did not run" };
+  const failed = blockingFailures(checks);
+  if (failed.length) {
+    return { action: "refuse", target, reason: `refused: ${failed.map((c) => c.reason).join("; ")}` };
+  }
+  if (trigger.kind === "alarm" && group.execution === "plan-only") {
+    return { action: "plan-only", target, reason: `group ${group.name} is plan-only: pre-checks passed, waiting for a manual execute` };
+  }
+  return { action: "start", target, reason: "all blocking pre-checks passed" };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Run record
+
+/** A fresh run record (the latch document) for a started failover. */
+export function newRunRecord(group: FailoverGroup, runId: string, trigger: TriggerInfo, checks: PrecheckResult[], now: Date): RunRecord {
+  return {
+    version: 1,
+    group: group.name,
+    runId,
+    state: "running",
+    trigger,
+    startedAt: now.toISOString(),
+    prechecks: checks,
+    steps: STEP_NAMES.map((name) => ({
+      name,
+      status: name === "warm" && !group.warmTargetSet ? "skipped" : "pending",
+      ...(name === "warm" && !group.warmTargetSet ? { reason: "no warm-up target set configured" } : {}),
+    })),
+  };
+}
+
+/** Deterministic run id: one per group and trigger instant, so redelivered events map onto the same run. */
+export function runIdFor(group: string, at: Date): string {
+  return `${group}-${at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}`;
+}
+
+export function step(run: RunRecord, name: StepName): StepRecord {
+  const s = run.steps.find((x) => x.name === name);
+  if (!s) throw new Error(`run ${run.runId} has no step ${name}`);
+  return s;
+}
+
+/** Copy of `run` with one step changed (records are treated as immutable values). */
+export function withStep(run: RunRecord, name: StepName, patch: Partial<StepRecord>): RunRecord {
+  return { ...run, steps: run.steps.map((s) => (s.name === name ? { ...s, ...patch } : s)) };
+}
+
+function describeProgress(run: RunRecord): string {
+  const current = run.steps.find((s) => s.status === "started" || s.status === "pending");
+  return current ? `at step ${current.name} (${current.status})` : "finishing";
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Step machine
+
+export type StepAction =
+  | "promote" //             issue the promotion (never issued before for this run)
+  | "confirm-promotion" //   a promotion was started but not recorded as done: observe, never re-issue blindly
+  | "check-writable"
+  | "upsert-dns"
+  | "confirm-dns" //         a DNS change was started but not recorded: look at the record before anything else
+  | "check-insync"
+  | "warm"
+  | "verify-health"
+  | "finish"
+  | "fail-timeout"
+  | "none";
+
+export interface StepTimeouts {
+  promotionTimeoutMinutes: number;
+  dnsTimeoutMinutes: number;
+}
+
+/**
+ * What to do next for a run, from its checkpoint alone. The first step that is not done/skipped decides; a step
+ * in `started` means a previous attempt may have acted, so the action is a confirmation by observation.
+ * Waiting steps past their timeout turn into `fail-timeout`. DNS steps can only be reached after
+ * `wait-writable` is done, which is what keeps DNS from changing before the database accepts writes.
+ *
+ * @example
+ *   nextStep(run, new Date(), { promotionTimeoutMinutes: 60, dnsTimeoutMinutes: 10 })
+ *   // { action: "promote", target: "promote", reason: "first unfinished step: promote" }
+ */
+export function nextStep(run: RunRecord, now: Date, timeouts: StepTimeouts): Decision<StepAction, StepName | "run"> {
+  if (run.state !== "running") return { action: "none", target: "run", reason: `run is ${run.state}` };
+  const current = run.steps.find((s) => s.status !== "done" && s.status !== "skipped");
+  if (!current) return { action: "finish", target: "run", reason: "every step is done" };
+  if (current.status === "failed") return { action: "none", target: current.name, reason: `step ${current.name} failed` };
+  const started = current.status === "started";
+  const elapsedMin = current.startedAt ? (now.getTime() - Date.parse(current.startedAt)) / 60_000 : 0;
+  switch (current.name) {
+    case "promote":
+      return started
+        ? { action: "confirm-promotion", target: "promote", reason: "promotion was started by an earlier attempt: confirm it from the database state, do not re-issue" }
+        : { action: "promote", target: "promote", reason: "first unfinished step: promote" };
+    case "wait-writable":
+      if (elapsedMin > timeouts.promotionTimeoutMinutes) {
+        return { action: "fail-timeout", target: "wait-writable", reason: `database not writable after ${timeouts.promotionTimeoutMinutes} min` };
+      }
+      return { action: "check-writable", target: "wait-writable", reason: "waiting for the promoted database to accept writes" };
+    case "dns-change":
+      return started
+        ? { action: "confirm-dns", target: "dns-change", reason: "DNS change was started by an earlier attempt: read the record before changing anything" }
+        : { action: "upsert-dns", target: "dns-change", reason: "database is writable: switch DNS to the DR value" };
+    case "dns-insync":
+      if (elapsedMin > timeouts.dnsTimeoutMinutes) {
+        return { action: "fail-timeout", target: "dns-insync", reason: `Route 53 change not INSYNC after ${timeouts.dnsTimeoutMinutes} min` };
+      }
+      return { action: "check-insync", target: "dns-insync", reason: "waiting for Route 53 to report INSYNC" };
+    case "warm":
+      return { action: "warm", target: "warm", reason: started ? "warm-up interrupted: warming again is harmless" : "DNS is INSYNC: warm the DR caches" };
+    case "verify-health":
+      return { action: "verify-health", target: "verify-health", reason: "verify the DR application's health URL" };
+  }
+}
+
+/**
+ * Whether an observed database counts as writable after promotion: available and no longer a replica
+ * (RDS), or the writer of the global cluster (Aurora).
+ */
+export function isWritable(db: DbObservation): boolean {
+  return db.reachable && db.status === "available" && db.isReplica === false && db.isWriter !== false;
+}
+
+/**
+ * Whether a `started` promotion took effect: the database is no longer a plain available replica. RDS flips the
+ * instance to `modifying` in the PromoteReadReplica response itself, so an instance still `available` and
+ * replicating means the call never reached RDS.
+ */
+export function promotionTookEffect(db: DbObservation): boolean {
+  if (!db.reachable) return false;
+  return db.isReplica === false || db.status !== "available" || db.isWriter === true;
+}
+
+/** Aurora global: switchover (no data loss) when the old primary answers, failover (allowing data loss) when not. */
+export function promotionKindFor(group: FailoverGroup, primary: DbObservation): PromotionKind {
+  if (group.replica.kind === "rds-instance") return "promote";
+  return primary.reachable && primary.status === "available" ? "switchover" : "failover";
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// RTO / RPO
+
+export interface RunTimings {
+  /** Alarm → database writable (s). */
+  writableSeconds?: number;
+  /** Alarm → DNS INSYNC (s). */
+  dnsInsyncSeconds?: number;
+  /** Alarm → DR health verified (s): the RTO. */
+  rtoSeconds?: number;
+  /** Replica lag at promotion (s): the RPO. */
+  rpoSeconds?: number;
+}
+
+/**
+ * RTO (alarm time → DNS INSYNC → healthy) and RPO (replica lag at promotion) of a run, from its record.
+ *
+ * @example
+ *   computeTimings(run) // { writableSeconds: 312, dnsInsyncSeconds: 371, rtoSeconds: 390, rpoSeconds: 4 }
+ */
+export function computeTimings(run: RunRecord): RunTimings {
+  const t0 = Date.parse(run.trigger.at);
+  const at = (name: StepName): number | undefined => {
+    const s = run.steps.find((x) => x.name === name);
+    return s?.status === "done" && s.endedAt ? Math.max(0, (Date.parse(s.endedAt) - t0) / 1000) : undefined;
+  };
+  const out: RunTimings = {};
+  const w = at("wait-writable");
+  const d = at("dns-insync");
+  const h = at("verify-health");
+  if (w !== undefined) out.writableSeconds = w;
+  if (d !== undefined) out.dnsInsyncSeconds = d;
+  if (h !== undefined) out.rtoSeconds = h;
+  if (run.lagAtPromotionSeconds !== undefined) out.rpoSeconds = run.lagAtPromotionSeconds;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Plans and manual instructions
+
+export function describeValue(v: RecordValue): string {
+  return "values" in v ? v.values.join(", ") : `alias ${v.alias.dnsName} (${v.alias.hostedZoneId})`;
+}
+
+/**
+ * The runbook as a list of lines, for `plan` (dry-run) and for the plan-only answer to an alarm.
+ *
+ * @example
+ *   planSteps(group, "promote") // ["1. PromoteReadReplica orders-dr in eu-west-1", ...]
+ */
+export function planSteps(group: FailoverGroup, kind: PromotionKind): string[] {
+  const r = group.replica;
+  const promote =
+    kind === "promote"
+      ? `PromoteReadReplica ${r.id} in ${r.region}`
+      : kind === "switchover"
+        ? `SwitchoverGlobalCluster ${group.globalClusterId} → ${r.id} (${r.region}), no data loss`
+        : `FailoverGlobalCluster ${group.globalClusterId} → ${r.id} (${r.region}) with AllowDataLoss`;
+  return [
+    `1. ${promote}`,
+    `2. wait until ${r.id} is available and no longer a replica (writable)`,
+    `3. Route 53 UPSERT ${group.dns.recordName} ${group.dns.recordType} in ${group.dns.hostedZoneId}: ${describeValue(group.dns.primary)} → ${describeValue(group.dns.dr)}`,
+    `4. wait for the change to be INSYNC`,
+    group.warmTargetSet ? `5. warm caches: target set "${group.warmTargetSet}"` : `5. warm caches: skipped (no warm target set)`,
+    `6. verify ${group.healthUrl} answers 2xx within ${group.healthTimeoutMs} ms, ${group.healthChecks} times`,
+  ];
+}
+
+/** The exact manual steps when the DNS switch failed after the database was promoted. */
+export function manualDnsSteps(dns: DnsConfig, error: string): string[] {
+  const rrset =
+    "values" in dns.dr
+      ? `{"Name":"${dns.recordName}","Type":"${dns.recordType}","TTL":${dns.ttl},"ResourceRecords":[${dns.dr.values.map((v) => `{"Value":"${v}"}`).join(",")}]}`
+      : `{"Name":"${dns.recordName}","Type":"${dns.recordType}","AliasTarget":{"HostedZoneId":"${dns.dr.alias.hostedZoneId}","DNSName":"${dns.dr.alias.dnsName}","EvaluateTargetHealth":${dns.dr.alias.evaluateTargetHealth}}}`;
+  return [
+    `The database WAS promoted and is writable in the DR region; only DNS is left (${error}).`,
+    `Do NOT fail back the database. Switch DNS by hand:`,
+    `aws route53 change-resource-record-sets --hosted-zone-id ${dns.hostedZoneId} --change-batch '{"Changes":[{"Action":"UPSERT","ResourceRecordSet":${rrset}}]}'`,
+    `Then: aws route53 get-change --id <ChangeInfo.Id> until Status is INSYNC, then check the DR health URL.`,
+    `Route 53's API allows 5 requests/s per account: if throttled, wait a few seconds and retry.`,
+  ];
+}
+
+/** Failback is never automatic: the steps an operator follows once the primary region is back. */
+export function failbackSteps(group: FailoverGroup, run: RunRecord | undefined): string[] {
+  const p = group.primary;
+  const r = group.replica;
+  const lines = [
+    run ? `Current run: ${run.runId} (${run.state}).` : `No failover has run for ${group.name}.`,
+    `Failback is manual and planned (it is a second failover, in the other direction):`,
+  ];
+  if (r.kind === "rds-instance") {
+    lines.push(
+      `1. The old primary ${p.id} (${p.region}) diverged at promotion: do not reuse it as a writer. Snapshot it for forensics, then delete or rename it.`,
+      `2. Create a new cross-region read replica of ${r.id} in ${p.region}; wait until it is available and ReplicaLag ≈ 0.`,
+      `3. In a maintenance window: stop writes, PromoteReadReplica the new replica in ${p.region}, wait until writable.`,
+      `4. Route 53 UPSERT ${group.dns.recordName} back to ${describeValue(group.dns.primary)}; wait INSYNC; verify health.`,
+      `5. Recreate a DR replica in ${r.region}, update the group config (ids), then reset the latch (mode "reset").`,
+    );
+  } else {
+    lines.push(
+      `1. Wait until the old primary cluster ${p.id} rejoins ${group.globalClusterId} as a secondary and replication lag ≈ 0.`,
+      `2. In a maintenance window: SwitchoverGlobalCluster ${group.globalClusterId} to ${p.id} (no data loss).`,
+      `3. Route 53 UPSERT ${group.dns.recordName} back to ${describeValue(group.dns.primary)}; wait INSYNC; verify health.`,
+      `4. Reset the latch (mode "reset") with a reason.`,
+    );
+  }
+  return lines;
+}
+
+/** The group an alarm name triggers, if any. */
+export function groupForAlarm(cfg: FailoverConfig, alarmName: string): FailoverGroup | undefined {
+  return cfg.groups.find((g) => g.alarms.includes(alarmName));
+}
+
+export function fmtSeconds(s: number): string {
+  if (s < 120) return `${Math.round(s * 10) / 10} s`;
+  if (s < 7200) return `${Math.round(s / 6) / 10} min`;
+  return `${Math.round(s / 360) / 10} h`;
+}

@@ -1,0 +1,68 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Config } from "../schemas/config.ts";
+import type { FailoverDeps, WarmPort } from "../core/failover-run.ts";
+import type { SlackMessage } from "../core/report/blocks.ts";
+import { rdsFailover } from "../adapters/rds-failover.ts";
+import { cloudwatchMetrics } from "../adapters/cloudwatch.ts";
+import { route53Dns } from "../adapters/route53.ts";
+import { httpProbe } from "../adapters/health.ts";
+import { s3Latch } from "../adapters/latch.ts";
+import type { BucketRef } from "../adapters/s3.ts";
+import { postToSlack } from "../adapters/slack.ts";
+import { runWarm } from "../adapters/http-warm.ts";
+import { linkedSlackUrl } from "./lib/resources.ts";
+
+/**
+ * Real dependencies of the failover runbook (not a Lambda entry; used by functions/failover.ts).
+ *
+ * The state bucket (latch, checkpoints, run reports) is the failover stack's own bucket in the DR/control
+ * region, passed as FAILOVER_STATE_BUCKET / FAILOVER_STATE_REGION: the primary region's Reports bucket may be
+ * unreachable during exactly the outage we are handling.
+ */
+export function failoverStateBucket(env: Record<string, string | undefined> = process.env): BucketRef {
+  const bucket = env.FAILOVER_STATE_BUCKET;
+  const region = env.FAILOVER_STATE_REGION;
+  if (!bucket || !region) throw new Error("FAILOVER_STATE_BUCKET and FAILOVER_STATE_REGION must be set (stacks/failover.ts)");
+  return { bucket, region };
+}
+
+/** The warming engine behind the runbook's warm port. */
+export function warmPort(config: Config, deadline: () => number): WarmPort {
+  return {
+    async warm(name) {
+      const targets = config.warm.targets.find((t) => t.name === name);
+      if (!targets) return { ok: false, summary: `warm target set "${name}" is not configured` };
+      const r = await runWarm({ targets, now: Date.now, deadline });
+      const ok = r.errors.length === 0 && r.failed.length === 0;
+      const hit = r.verify?.cache.hitRatio ?? r.first?.cache.hitRatio;
+      return {
+        ok,
+        summary: `${r.first?.completed ?? 0}/${r.planned} URLs warmed, ${r.failed.length} failed${hit !== null && hit !== undefined ? `, cache hit ratio ${Math.round(hit * 100)}%` : ""}${r.errors.length ? `; ${r.errors.join("; ")}` : ""}`,
+      };
+    },
+  };
+}
+
+export function realFailoverDeps(config: Config, logger: Logger, remainingMs: () => number): FailoverDeps {
+  const cfg = config.failover;
+  return {
+    latch: s3Latch(failoverStateBucket()),
+    db: rdsFailover(),
+    metrics: cloudwatchMetrics(),
+    dns: route53Dns({ maxAttempts: cfg.dnsMaxAttempts }),
+    probe: httpProbe(),
+    warm: warmPort(config, remainingMs),
+    notify: {
+      async notify(message: SlackMessage) {
+        // A Slack outage must not stop a failover: log (without the URL) and carry on.
+        try {
+          await postToSlack(linkedSlackUrl(), message);
+        } catch (err) {
+          logger.error("failover Slack message not delivered", { error: (err as Error).message, text: message.text });
+        }
+      },
+    },
+    clock: { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+    log: (message, data) => logger.info(message, data ?? {}),
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * CloudWatch simulation for the failover runbook: alarm states (DescribeAlarms, and the EventBridge
+ * "CloudWatch Alarm State Change" event a transition emits) and the replica-lag metrics
+ * (`AWS/RDS ReplicaLag` seconds, `AuroraGlobalDBReplicationLag` ms) over fake time, through GetMetricData
+ * and GetMetricStatistics. One datapoint per minute from each lag timeline; none while the lag is `undefined`
+ * (a promoted replica stops publishing ReplicaLag).
+ */
+import {
+  CloudWatchClient,
+  CloudWatchServiceException,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  GetMetricStatisticsCommand,
+  type MetricDataQuery,
+} from "@aws-sdk/client-cloudwatch";
+import { Timeline } from "./clock.ts";
+import type { CommandContext, SandboxCore, ServiceSim } from "./engine.ts";
+import type { FaultKind } from "./errors.ts";
+import type { AlarmStateChangeEvent } from "../schemas/events-failover.ts";
+
+type AlarmValue = "OK" | "ALARM" | "INSUFFICIENT_DATA";
+
+export interface CloudWatchSim extends ServiceSim {
+  /** Change an alarm's state now; returns the EventBridge event the transition emits (none if unchanged). */
+  setAlarmState(region: string, name: string, value: AlarmValue, reason?: string): AlarmStateChangeEvent | undefined;
+  alarmState(region: string, name: string): AlarmValue | undefined;
+  /** Metric value from `at` (default now) on; `undefined` stops datapoints. Key: namespace/metric/dimension value. */
+  setMetric(region: string, metric: string, dimensionValue: string, value: number | undefined, at?: Date): void;
+}
+
+export function cloudwatchError(code: string, message: string, status = 400): Error {
+  return new CloudWatchServiceException({
+    name: code,
+    $fault: status >= 500 ? "server" : "client",
+    $metadata: { httpStatusCode: status, requestId: "sandbox-cw", attempts: 1, totalRetryDelay: 0 },
+    message,
+  });
+}
+
+
+
+export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
+  const alarms = new Map<string, { value: AlarmValue; reason: string; updatedMs: number }>();
+  const metrics = new Map<string, Timeline<number | undefined>>();
+  let eventSeq = 0;
+  const mkey = (region: string, metric: string, dim: string) => `${region}|${metric}|${dim}`;
+
+  function series(region: string, metric: string, dim: string, startMs: number, endMs: number, period: number): { t: number; v: number }[] {
+    const tl = metrics.get(mkey(region, metric, dim));
+    if (!tl) return [];
+    const out: { t: number; v: number }[] = [];
+    const step = Math.max(60, period) * 1000;
+    for (let t = Math.floor(endMs / step) * step; t >= startMs; t -= step) {
+      const v = tl.valueAt(t);
+      if (v !== undefined) out.push({ t, v });
+    }
+    return out; // newest first (TimestampDescending)
+  }
+
+  function getMetricData(input: { MetricDataQueries?: MetricDataQuery[]; StartTime?: Date; EndTime?: Date; NextToken?: string }, ctx: CommandContext) {
+    const start = new Date(input.StartTime ?? 0).getTime();
+    const end = Math.min(new Date(input.EndTime ?? ctx.nowMs).getTime(), ctx.nowMs);
+    const results = (input.MetricDataQueries ?? []).map((q) => {
+      const m = q.MetricStat?.Metric;
+      const dim = m?.Dimensions?.[0]?.Value ?? "";
+      const pts = series(ctx.region, m?.MetricName ?? "", dim, start, end, q.MetricStat?.Period ?? 60);
+      return { Id: q.Id, Label: m?.MetricName, Timestamps: pts.map((p) => new Date(p.t)), Values: pts.map((p) => p.v), StatusCode: "Complete" };
+    });
+    return { MetricDataResults: results, Messages: [] };
+  }
+
+  function getMetricStatistics(input: { MetricName?: string; Dimensions?: { Value?: string }[]; StartTime?: Date; EndTime?: Date; Period?: number }, ctx: CommandContext) {
+    const pts = series(ctx.region, input.MetricName ?? "", input.Dimensions?.[0]?.Value ?? "", new Date(input.StartTime ?? 0).getTime(), Math.min(new Date(input.EndTime ?? ctx.nowMs).getTime(), ctx.nowMs), input.Period ?? 60);
+    return { Label: input.MetricName, Datapoints: pts.map((p) => ({ Timestamp: new Date(p.t), Maximum: p.v, Average: p.v, Unit: "Seconds" })) };
+  }
+
+  function describeAlarms(input: { AlarmNames?: string[] }, ctx: CommandContext) {
+    const names = input.AlarmNames ?? [...alarms.keys()].filter((k) => k.startsWith(`${ctx.region}|`)).map((k) => k.split("|")[1]!);
+    const MetricAlarms = names.flatMap((n) => {
+      const a = alarms.get(`${ctx.region}|${n}`);
+      return a ? [{ AlarmName: n, StateValue: a.value, StateReason: a.reason, StateUpdatedTimestamp: new Date(a.updatedMs) }] : [];
+    });
+    return { MetricAlarms, CompositeAlarms: [] };
+  }
+
+  return {
+    service: "cloudwatch",
+    clientClass: CloudWatchClient,
+    commands: [
+      [GetMetricDataCommand, getMetricData],
+      [GetMetricStatisticsCommand, getMetricStatistics],
+      [DescribeAlarmsCommand, describeAlarms],
+    ],
+    faultFor(kind: FaultKind): Error {
+      if (kind === "throttling") return cloudwatchError("Throttling", "Rate exceeded");
+      if (kind === "internal") return cloudwatchError("InternalServiceFault", "Internal error", 500);
+      if (kind === "accessDenied") return cloudwatchError("AccessDenied", "not authorized", 403);
+      return cloudwatchError("InvalidParameterValue", `sandbox: fault ${kind} has no CloudWatch equivalent`);
+    },
+    setAlarmState(region, name, value, reason) {
+      const now = core.clock.nowMs();
+      const prev = alarms.get(`${region}|${name}`);
+      const why = reason ?? `Threshold Crossed: alarm went to ${value}`;
+      alarms.set(`${region}|${name}`, { value, reason: why, updatedMs: now });
+      if (prev?.value === value) return undefined;
+      const ts = (ms: number) => new Date(ms).toISOString().replace("Z", "+0000");
+      return {
+        version: "0",
+        id: `sandbox-alarm-${++eventSeq}`,
+        "detail-type": "CloudWatch Alarm State Change",
+        source: "aws.cloudwatch",
+        account: core.accountId,
+        time: new Date(now).toISOString().replace(/\.\d+Z$/, "Z"),
+        region,
+        resources: [`arn:aws:cloudwatch:${region}:${core.accountId}:alarm:${name}`],
+        detail: {
+          alarmName: name,
+          state: { value, reason: why, timestamp: ts(now) },
+          previousState: { value: prev?.value ?? "INSUFFICIENT_DATA", reason: prev?.reason ?? "", timestamp: ts(prev?.updatedMs ?? now) },
+        },
+      };
+    },
+    alarmState(region, name) {
+      return alarms.get(`${region}|${name}`)?.value;
+    },
+    setMetric(region, metric, dim, value, at) {
+      const k = mkey(region, metric, dim);
+      const ms = at ? at.getTime() : core.clock.nowMs();
+      const tl = metrics.get(k);
+      if (tl) tl.set(value, ms);
+      else metrics.set(k, new Timeline<number | undefined>(undefined).set(value, ms));
+    },
+  };
+}
+

@@ -1,0 +1,323 @@
+/**
+ * The sandbox engine: mocks client classes with aws-sdk-client-mock, routes every `send` to the
+ * service simulation registered for that class, records the call, applies injected faults and
+ * emulates the SDK's retry loop (without its sleeps).
+ *
+ * Why the retry emulation: `mockClient(RDSClient)` replaces `RDSClient.prototype.send`, so the
+ * client's middleware stack — including the retry middleware — never runs. Without emulation a
+ * single injected `Throttling` would reach the adapter on the first attempt, which never happens
+ * against AWS with `maxAttempts: 6`. With `retry: "sdk"` (default) the engine re-dispatches
+ * SDK-retryable errors (throttling, transient, 5xx) up to the client's configured `maxAttempts`,
+ * immediately (no backoff: simulated time does not pass during a call), and sets
+ * `$metadata.attempts` on the final error as the SDK does. With `retry: "none"` every attempt's
+ * error reaches the caller.
+ */
+import { mockClient, type AwsStub } from "aws-sdk-client-mock";
+import type { SandboxClock } from "./clock.ts";
+import { isSdkRetryable, SandboxUnsupportedError, type FaultKind, type SandboxServiceError } from "./errors.ts";
+
+/** One attempt of one command, as seen by the sandbox. */
+export interface CallRecord {
+  service: string;
+  region: string;
+  /** Command name without the `Command` suffix: `CreateDBSnapshot`. */
+  command: string;
+  input: unknown;
+  at: Date;
+  /** 1 for the first attempt; > 1 for SDK retries emulated by the engine. */
+  attempt: number;
+  error?: { name: string; message: string };
+}
+
+/** What a command handler knows about the call it serves. */
+export interface CommandContext {
+  service: string;
+  command: string;
+  region: string;
+  accountId: string;
+  nowMs: number;
+  core: SandboxCore;
+  /**
+   * A fault injected for this call that the service applies itself rather than throwing
+   * (`faultFor` returned "deferred"), e.g. an EBS copy accepted and then failed on KMS.
+   */
+  deferredFault?: FaultKind;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CommandHandler = (input: any, ctx: CommandContext) => unknown;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CommandClass = abstract new (...args: any[]) => { input: unknown };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ClientClass = abstract new (...args: any[]) => { send: (...args: any[]) => any };
+
+/**
+ * A simulated service. A new service (Route 53, CloudWatch) is one file exporting a factory that
+ * returns this plus its inspection API; see sandbox/index.ts for where factories are listed.
+ */
+export interface ServiceSim {
+  readonly service: string;
+  readonly clientClass: ClientClass;
+  /** Command class -> handler. Unlisted commands fail loudly with SandboxUnsupportedError. */
+  readonly commands: ReadonlyArray<readonly [CommandClass, CommandHandler]>;
+  /**
+   * The error this command would really return for an injected fault kind, or "deferred" when
+   * the service applies it itself (the handler then sees `ctx.deferredFault`).
+   */
+  faultFor(kind: FaultKind, ctx: CommandContext, input: unknown): Error | "deferred";
+}
+
+export type InjectedError = FaultKind | Error | ((ctx: CommandContext, input: unknown) => Error);
+
+export interface Injection {
+  service: string;
+  /** Command name without `Command`; all commands of the service when omitted. */
+  command?: string;
+  region?: string;
+  error: InjectedError;
+  /** How many attempts fail (each emulated SDK retry is an attempt). Default 1; `Infinity` until cleared. */
+  times?: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  match?: (input: any, ctx: CommandContext) => boolean;
+}
+
+export interface InjectionHandle {
+  /** Attempts this injection has failed so far. */
+  readonly hits: number;
+  readonly remaining: number;
+  clear(): void;
+}
+
+interface ActiveInjection extends Injection {
+  remaining: number;
+  hits: number;
+}
+
+export interface EngineOptions {
+  clock: SandboxClock;
+  accountId: string;
+  regions: readonly string[];
+  /** "sdk" (default): emulate the SDK's retries of retryable errors, with no delay. "none": surface every attempt. */
+  retry?: "sdk" | "none";
+  /** Keep command inputs in `calls` (default true). The drill over many years can turn it off. */
+  recordInputs?: boolean;
+  /**
+   * How many calls the aws-sdk-client-mock stubs keep in their (sinon) history, which
+   * `aws-sdk-client-mock-vitest` matchers read. Sinon also keeps every output, so a simulated
+   * year would hold ~1 GB; past the limit the history is dropped and `mock()` throws. Default 5000.
+   */
+  mockHistoryLimit?: number;
+}
+
+interface ClientInfo {
+  region: string;
+  maxAttempts: number;
+}
+
+/** KMS keys the sandbox treats as inaccessible (disabled, deleted or denied by policy). */
+export class KmsState {
+  private denied = new Set<string>();
+
+  /** Deny a key id, alias or ARN (as the caller will pass it in `KmsKeyId`). */
+  deny(key: string): void {
+    this.denied.add(key);
+  }
+
+  allow(key: string): void {
+    this.denied.delete(key);
+  }
+
+  isDenied(key: string | undefined): boolean {
+    return key !== undefined && this.denied.has(key);
+  }
+}
+
+export class SandboxCore {
+  readonly clock: SandboxClock;
+  readonly accountId: string;
+  readonly regions: readonly string[];
+  readonly kms = new KmsState();
+  /** Every attempt of every command, in order. */
+  readonly calls: CallRecord[] = [];
+  retry: "sdk" | "none";
+  recordInputs: boolean;
+
+  private readonly sims = new Map<string, ServiceSim>();
+  private readonly stubs = new Map<string, AwsStub<object, never, unknown>>();
+  private readonly byCommand = new Map<string, Map<unknown, { name: string; handler: CommandHandler }>>();
+  private readonly clientInfo = new WeakMap<object, Promise<ClientInfo>>();
+  private injections: ActiveInjection[] = [];
+  private restored = false;
+  private readonly mockHistoryLimit: number;
+  private historyDropped = false;
+  private sends = 0;
+
+  constructor(options: EngineOptions) {
+    this.clock = options.clock;
+    this.accountId = options.accountId;
+    this.regions = options.regions;
+    this.retry = options.retry ?? "sdk";
+    this.recordInputs = options.recordInputs ?? true;
+    this.mockHistoryLimit = options.mockHistoryLimit ?? 5000;
+  }
+
+  /** Mock the service's client class and route its commands to the simulation. */
+  register(sim: ServiceSim): void {
+    if (this.sims.has(sim.service)) throw new Error(`sandbox: service ${sim.service} registered twice`);
+    this.sims.set(sim.service, sim);
+    const table = new Map<unknown, { name: string; handler: CommandHandler }>();
+    for (const [cls, handler] of sim.commands) table.set(cls, { name: cls.name.replace(/Command$/, ""), handler });
+    this.byCommand.set(sim.service, table);
+
+    // mockClient() replaces an existing stub on the same class, so a sandbox left unrestored by an
+    // earlier test is superseded rather than answering for this one.
+    const stub = mockClient(sim.clientClass as never) as unknown as AwsStub<object, never, unknown>;
+    const core = this;
+    stub.send.callsFake(function (this: object, command: { input: unknown }) {
+      return core.send(sim.service, this, command);
+    } as never);
+    this.stubs.set(sim.service, stub);
+  }
+
+  /** The aws-sdk-client-mock stub for a service, for `aws-sdk-client-mock-vitest` matchers. */
+  mock(service: string): AwsStub<object, never, unknown> {
+    const stub = this.stubs.get(service);
+    if (!stub) throw new Error(`sandbox: no service ${service}`);
+    if (this.historyDropped) {
+      throw new Error(`sandbox.mock: call history was dropped after ${this.mockHistoryLimit} calls; use sb.calls, or raise mockHistoryLimit`);
+    }
+    return stub;
+  }
+
+  inject(injection: Injection): InjectionHandle {
+    if (!this.sims.has(injection.service)) throw new Error(`sandbox.inject: unknown service ${injection.service}`);
+    if (injection.command !== undefined) {
+      const known = [...this.byCommand.get(injection.service)!.values()].some((c) => c.name === injection.command);
+      if (!known) throw new Error(`sandbox.inject: ${injection.service} has no simulated command ${injection.command}`);
+    }
+    const active: ActiveInjection = { ...injection, remaining: injection.times ?? 1, hits: 0 };
+    this.injections.push(active);
+    const core = this;
+    return {
+      get hits() {
+        return active.hits;
+      },
+      get remaining() {
+        return active.remaining;
+      },
+      clear() {
+        core.injections = core.injections.filter((i) => i !== active);
+      },
+    };
+  }
+
+  clearInjections(): void {
+    this.injections = [];
+  }
+
+  /** Undo every mock: the client classes send real requests again. */
+  restore(): void {
+    if (this.restored) return;
+    this.restored = true;
+    for (const stub of this.stubs.values()) stub.restore();
+  }
+
+  service<T extends ServiceSim>(name: string): T {
+    const sim = this.sims.get(name);
+    if (!sim) throw new Error(`sandbox: no service ${name}`);
+    return sim as T;
+  }
+
+  private info(client: object): Promise<ClientInfo> {
+    let info = this.clientInfo.get(client);
+    if (!info) {
+      const config = (client as { config?: { region?: unknown; maxAttempts?: unknown } }).config ?? {};
+      info = (async () => {
+        const region = typeof config.region === "function" ? await (config.region as () => Promise<string>)() : config.region;
+        const attempts =
+          typeof config.maxAttempts === "function" ? await (config.maxAttempts as () => Promise<number>)() : config.maxAttempts;
+        if (typeof region !== "string" || region === "") throw new Error("sandbox: client has no region");
+        return { region, maxAttempts: typeof attempts === "number" && attempts >= 1 ? attempts : 3 };
+      })();
+      this.clientInfo.set(client, info);
+    }
+    return info;
+  }
+
+  private async send(service: string, client: object, command: { input: unknown }): Promise<unknown> {
+    const entry = this.byCommand.get(service)!.get(command.constructor);
+    const { region, maxAttempts } = await this.info(client);
+    // After the first await sinon's invocation has returned, so its history may be reset.
+    if (++this.sends > this.mockHistoryLimit) {
+      this.historyDropped = true;
+      for (const stub of this.stubs.values()) stub.send.resetHistory();
+    }
+    const name = entry?.name ?? command.constructor.name.replace(/Command$/, "");
+    const attempts = this.retry === "sdk" ? maxAttempts : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt(service, entry, name, region, command.input, attempt);
+      } catch (err) {
+        if (attempt >= attempts || !isSdkRetryable(err)) {
+          const meta = (err as Partial<SandboxServiceError>).$metadata;
+          if (meta) meta.attempts = attempt;
+          throw err;
+        }
+      }
+    }
+  }
+
+  private async attempt(
+    service: string,
+    entry: { name: string; handler: CommandHandler } | undefined,
+    command: string,
+    region: string,
+    input: unknown,
+    attempt: number,
+  ): Promise<unknown> {
+    const nowMs = this.clock.nowMs();
+    const record: CallRecord = {
+      service,
+      region,
+      command,
+      input: this.recordInputs ? input : undefined,
+      at: new Date(nowMs),
+      attempt,
+    };
+    this.calls.push(record);
+    try {
+      if (!entry) throw new SandboxUnsupportedError(`sandbox does not simulate ${service}:${command}`);
+      const ctx: CommandContext = { service, command, region, accountId: this.accountId, nowMs, core: this };
+      const fault = this.takeFault(ctx, input);
+      if (fault instanceof Error) throw fault;
+      if (fault !== undefined) ctx.deferredFault = fault;
+      // Handlers copy what they keep from `input` and build fresh outputs, so neither side can
+      // mutate the other's objects.
+      return await entry.handler(input, ctx);
+    } catch (err) {
+      const e = err as Error;
+      record.error = { name: e.name, message: e.message };
+      throw err;
+    }
+  }
+
+  private takeFault(ctx: CommandContext, input: unknown): Error | FaultKind | undefined {
+    for (const inj of this.injections) {
+      if (inj.remaining <= 0) continue;
+      if (inj.service !== ctx.service) continue;
+      if (inj.command !== undefined && inj.command !== ctx.command) continue;
+      if (inj.region !== undefined && inj.region !== ctx.region) continue;
+      if (inj.match && !inj.match(input, ctx)) continue;
+      inj.remaining -= 1;
+      inj.hits += 1;
+      if (inj.remaining <= 0) this.injections = this.injections.filter((i) => i !== inj);
+      const { error } = inj;
+      if (error instanceof Error) return error;
+      if (typeof error === "function") return error(ctx, input);
+      const mapped = this.sims.get(ctx.service)!.faultFor(error, ctx, input);
+      return mapped === "deferred" ? error : mapped;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Failover scenarios on the sandbox, for the sandbox tests and `npm run drill`: the runbook (core/failover-run.ts
+ * with the real adapters) runs unmodified against simulated RDS, CloudWatch, Route 53 and S3, driven the way the
+ * state machine drives it (call → Wait N s of fake time → advance).
+ *
+ * @example
+ *   const r = await runRegionOutageScenario({ warm: myWarmPort });
+ *   console.log(r.result, r.rtoSeconds, r.rpoSeconds, r.timeline);
+ */
+import { createSandbox, FakeClock, type Sandbox } from "./index.ts";
+import { resetClients } from "../adapters/clients.ts";
+import { rdsFailover } from "../adapters/rds-failover.ts";
+import { route53Dns } from "../adapters/route53.ts";
+import { cloudwatchMetrics } from "../adapters/cloudwatch.ts";
+import { s3Latch } from "../adapters/latch.ts";
+import { dispatchFailoverEvent, type FailoverDeps, type ProbePort, type RunbookResult, type WarmPort } from "../core/failover-run.ts";
+import { computeTimings, type RunRecord } from "../core/failover.ts";
+import { renderText } from "../core/report/blocks.ts";
+import { FailoverConfigSchema, type FailoverConfig } from "../schemas/config-failover.ts";
+
+export interface FailoverScenarioOptions {
+  /** Warming engine; default: a stub answering "warmed". The drill passes runWarm against a local server. */
+  warm?: WarmPort;
+  /** DR health probe; default: always healthy. The drill passes httpProbe() with `healthUrl` on a local server. */
+  probe?: ProbePort;
+  healthUrl?: string;
+  /** PromoteReadReplica duration (default 5 min). */
+  promotionMinutes?: number;
+  /** Replica lag before the outage (default 3 s; the lag scenario uses 240 s). */
+  lagSeconds?: number;
+  /** Throttling errors injected into the first ChangeResourceRecordSets calls (default 2). */
+  route53Throttles?: number;
+  /** Scenario start (fake time). */
+  start?: string;
+}
+
+export interface TimelineEntry {
+  step: string;
+  start?: string;
+  end?: string;
+  result: string;
+  reason?: string;
+}
+
+export interface FailoverScenarioResult {
+  scenario: "region-outage" | "lag-too-far";
+  /** `done`, `failed`, `refused`, ... */
+  result: string;
+  reason: string;
+  timeline: TimelineEntry[];
+  rtoSeconds?: number;
+  rpoSeconds?: number;
+  writableSeconds?: number;
+  dnsInsyncSeconds?: number;
+  /** Slack messages as plain text, in order. */
+  messages: string[];
+  /** Mutating AWS calls the runbook made (PromoteReadReplica, ChangeResourceRecordSets), with fake times. */
+  mutatingCalls: { command: string; at: string; error?: string }[];
+}
+
+const PRIMARY = "eu-west-1";
+const DR = "eu-central-1";
+const ALARM = "orders-db-primary-down";
+const ZONE = "Z0123456789ABC";
+const PRIMARY_VALUE = "orders-primary.abc.eu-west-1.rds.amazonaws.com";
+const DR_VALUE = "orders-dr.abc.eu-central-1.rds.amazonaws.com";
+
+export function scenarioConfig(healthUrl = "https://dr.example.com/health"): FailoverConfig {
+  return FailoverConfigSchema.parse({
+    groups: [
+      {
+        name: "orders-db",
+        alarms: [ALARM],
+        primary: { kind: "rds-instance", id: "orders-primary", region: PRIMARY },
+        replica: { kind: "rds-instance", id: "orders-dr", region: DR },
+        maxReplicaLagSeconds: 60,
+        dns: { hostedZoneId: ZONE, recordName: "db.example.com", recordType: "CNAME", ttl: 60, primary: { values: [PRIMARY_VALUE] }, dr: { values: [DR_VALUE] } },
+        healthUrl,
+        healthTimeoutMs: 2000,
+        warmTargetSet: "orders-dr",
+        execution: "automatic",
+      },
+    ],
+  });
+}
+
+/** Build the sandbox world: primary + cross-region replica, lag metric, hosted zone, state bucket. */
+export function failoverSandbox(opts: FailoverScenarioOptions = {}): { sb: Sandbox; clock: FakeClock } {
+  const clock = new FakeClock(opts.start ?? "2025-03-04T10:00:00Z");
+  resetClients();
+  const sb = createSandbox({ clock, regions: [PRIMARY, DR], buckets: ["failover-state"] });
+  sb.rds.addInstance(PRIMARY, { id: "orders-primary" });
+  sb.rds.addInstance(DR, { id: "orders-dr", replicaSourceArn: `arn:aws:rds:${PRIMARY}:${sb.accountId}:db:orders-primary` });
+  sb.rds.setPromotionDuration((opts.promotionMinutes ?? 5) * 60_000);
+  sb.cloudwatch.setMetric(DR, "ReplicaLag", "orders-dr", opts.lagSeconds ?? 3, new Date(clock.nowMs() - 3_600_000));
+  sb.cloudwatch.setAlarmState(DR, ALARM, "OK");
+  sb.route53.addZone(ZONE, "example.com");
+  sb.route53.putRecord(ZONE, { Name: "db.example.com", Type: "CNAME", TTL: 60, ResourceRecords: [{ Value: PRIMARY_VALUE }] });
+  return { sb, clock };
+}
+
+function depsFor(sb: Sandbox, clock: FakeClock, opts: FailoverScenarioOptions, messages: string[]): FailoverDeps {
+  const sleep = async (ms: number) => void clock.advance(ms);
+  return {
+    latch: s3Latch({ bucket: "failover-state", region: DR }),
+    db: rdsFailover(),
+    metrics: cloudwatchMetrics(),
+    dns: route53Dns({ sleep }),
+    probe: opts.probe ?? { check: async () => ({ ok: true, status: 200, ms: 35, detail: "HTTP 200 in 35 ms" }) },
+    warm: opts.warm ?? { warm: async () => ({ ok: true, summary: "stub warm-up: 0 URLs" }) },
+    notify: { notify: async (m) => void messages.push(renderText(m)) },
+    clock: { now: () => clock.now(), sleep },
+  };
+}
+
+/** Drive like the state machine: Wait states advance fake time; at most `maxTicks` iterations. */
+async function driveStateMachine(deps: FailoverDeps, cfg: FailoverConfig, clock: FakeClock, first: Parameters<typeof dispatchFailoverEvent>[2], maxTicks = 1000): Promise<RunbookResult> {
+  let r = await dispatchFailoverEvent(deps, cfg, first);
+  for (let i = 0; r.next === "wait" && r.advance && i < maxTicks; i++) {
+    clock.advance((r.waitSeconds ?? 1) * 1000);
+    r = await dispatchFailoverEvent(deps, cfg, r.advance);
+  }
+  return r;
+}
+
+function timelineOf(run: RunRecord | undefined, alarmAt: string, checks: RunbookResult["checks"]): TimelineEntry[] {
+  const out: TimelineEntry[] = [{ step: "alarm", start: alarmAt, end: alarmAt, result: "ALARM", reason: `${ALARM} went to ALARM` }];
+  const pre = run?.prechecks ?? checks ?? [];
+  out.push({ step: "pre-checks", ...(run ? { start: run.startedAt, end: run.startedAt } : {}), result: pre.every((c) => c.ok || !c.blocking) ? "passed" : "refused", reason: pre.map((c) => `${c.ok ? "✓" : "✗"} ${c.name}: ${c.reason}`).join("; ") });
+  for (const s of run?.steps ?? []) {
+    out.push({ step: s.name, ...(s.startedAt ? { start: s.startedAt } : {}), ...(s.endedAt ? { end: s.endedAt } : {}), result: s.result ?? s.status, ...(s.reason ? { reason: s.reason } : {}) });
+  }
+  return out;
+}
+
+async function runScenario(kind: FailoverScenarioResult["scenario"], opts: FailoverScenarioOptions): Promise<FailoverScenarioResult> {
+  const { sb, clock } = failoverSandbox(opts);
+  try {
+    const cfg = scenarioConfig(opts.healthUrl);
+    const messages: string[] = [];
+    const deps = depsFor(sb, clock, opts, messages);
+    // The primary region goes dark: every RDS call there times out from now on.
+    clock.advance(60_000);
+    sb.inject({ service: "rds", region: PRIMARY, error: Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} }), times: Infinity });
+    // The canary alarm needs 3 failed minutes before it goes to ALARM.
+    clock.advance(3 * 60_000);
+    const event = sb.cloudwatch.setAlarmState(DR, ALARM, "ALARM", "Threshold Crossed: 3 out of the last 3 datapoints were less than the threshold (1.0).")!;
+    if (opts.route53Throttles ?? 2) sb.inject({ service: "route53", command: "ChangeResourceRecordSets", error: "throttling", times: opts.route53Throttles ?? 2 });
+    clock.advance(20_000); // EventBridge → Step Functions → Lambda cold start
+    const r = await driveStateMachine(deps, cfg, clock, event);
+    const latch = await deps.latch.read("orders-db");
+    const run = latch?.record;
+    const t = run ? computeTimings(run) : {};
+    const mutating = sb.calls.filter((c) => c.command === "PromoteReadReplica" || c.command === "ChangeResourceRecordSets");
+    return {
+      scenario: kind,
+      result: r.action === "refuse" ? "refused" : (run?.state ?? r.next),
+      reason: r.reason,
+      timeline: timelineOf(run, new Date(event.detail.state.timestamp.replace("+0000", "Z")).toISOString(), r.checks),
+      ...t,
+      messages,
+      mutatingCalls: mutating.map((c) => ({ command: c.command, at: c.at.toISOString(), ...(c.error ? { error: c.error.name } : {}) })),
+    };
+  } finally {
+    sb.restore();
+    resetClients();
+  }
+}
+
+/** Region outage: primary down → ALARM → promote → writable → DNS (throttled, retried) → INSYNC → warm → healthy. */
+export function runRegionOutageScenario(opts: FailoverScenarioOptions = {}): Promise<FailoverScenarioResult> {
+  return runScenario("region-outage", opts);
+}
+
+/** The replica lags 240 s (RPO 60 s): the runbook refuses, alerts, and changes nothing. */
+export function runLagTooFarScenario(opts: FailoverScenarioOptions = {}): Promise<FailoverScenarioResult> {
+  return runScenario("lag-too-far", { lagSeconds: 240, ...opts });
+}

@@ -1,0 +1,940 @@
+/**
+ * RDS simulation: DB instances, Aurora clusters, their manual and automated snapshots,
+ * cross-region copies, tags, quotas and states over simulated time.
+ *
+ * AWS behaviours reproduced on purpose (each one has bitten a backup tool):
+ * - identifiers are case-insensitive and stored lowercase; invalid ones → InvalidParameterValue;
+ * - DescribeDB* pages: MaxRecords default 100, allowed 20–100, opaque Marker;
+ * - DescribeDBSnapshots without SnapshotType returns manual and automated snapshots together;
+ * - SnapshotCreateTime is absent until the snapshot is available; copies keep the source's
+ *   DBInstanceIdentifier and OriginalSnapshotCreateTime;
+ * - an instance reports `backing-up` while one of its snapshots is being created, and a second
+ *   CreateDBSnapshot then fails with InvalidDBInstanceState;
+ * - 100 manual snapshots per region per kind (automated don't count; copies do, in the
+ *   destination); 20 cross-region copies in flight per destination region;
+ * - a cross-region copy is sent to the destination region with the source ARN (the JS SDK v3 has
+ *   no SourceRegion input; it presigns from the ARN); an encrypted source needs a KmsKeyId of the
+ *   destination region;
+ * - automated snapshots cannot be deleted; a copy can be cancelled by deleting it while in flight.
+ */
+import {
+  AddTagsToResourceCommand,
+  CopyDBClusterSnapshotCommand,
+  CopyDBSnapshotCommand,
+  CreateDBClusterSnapshotCommand,
+  CreateDBSnapshotCommand,
+  DeleteDBClusterSnapshotCommand,
+  DeleteDBSnapshotCommand,
+  DescribeDBClustersCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  ListTagsForResourceCommand,
+  RDSClient,
+  RemoveTagsFromResourceCommand,
+} from "@aws-sdk/client-rds";
+import { DAY, Timeline } from "./clock.ts";
+import type { CommandContext, CommandHandler, CommandClass, SandboxCore, ServiceSim } from "./engine.ts";
+import { rdsError, type FaultKind, type RdsErrorCode } from "./errors.ts";
+import type { Durations, Limits, SandboxSnapshot } from "./types.ts";
+import { decodeToken, durationOf, encodeToken, fromTagList, pageAfter, toTagList, utcStamp, type AwsTag, type Tags } from "./util.ts";
+
+type Kind = "instance" | "cluster";
+
+export interface AutomatedBackups {
+  /** Days automated snapshots are kept (BackupRetentionPeriod). */
+  retentionDays: number;
+  /** Daily backup window start, UTC `hh:mm`. Default 03:00. */
+  windowStart?: string;
+}
+
+export interface AddInstance {
+  id: string;
+  /** Default `available`. */
+  status?: string;
+  tags?: Tags;
+  /** Default `postgres`. */
+  engine?: string;
+  engineVersion?: string;
+  /** Member of this Aurora cluster. */
+  clusterId?: string;
+  /** Default true (the RDS console default); the key defaults to the region's aws/rds key. */
+  encrypted?: boolean;
+  kmsKeyId?: string;
+  allocatedStorage?: number;
+  /** CopyTagsToSnapshot: instance tags go onto snapshots created without explicit Tags. */
+  copyTagsToSnapshot?: boolean;
+  /** Daily automated snapshots `rds:<id>-yyyy-mm-dd-hh-mm`, kept `retentionDays`. */
+  automatedBackups?: AutomatedBackups;
+  /** Cross-region read replica of this source instance ARN (for the failover extension). */
+  replicaSourceArn?: string;
+}
+
+export interface AddCluster extends Omit<AddInstance, "clusterId" | "replicaSourceArn"> {
+  /** Default `aurora-postgresql`. */
+  engine?: string;
+  members?: string[];
+}
+
+export interface SeedSnapshot {
+  id: string;
+  /** DBInstanceIdentifier / DBClusterIdentifier the snapshot is of (need not exist any more). */
+  sourceId: string;
+  kind?: Kind;
+  /** Default `manual`. Automated ids are conventionally `rds:<db>-yyyy-mm-dd-hh-mm`. */
+  type?: "manual" | "automated" | "awsbackup";
+  /** Default `available`. A snapshot seeded `creating` becomes available after `readyAt` (if given). */
+  status?: string;
+  readyAt?: Date;
+  createdAt?: Date;
+  tags?: Tags;
+  encrypted?: boolean;
+  kmsKeyId?: string;
+  engine?: string;
+}
+
+interface Db {
+  kind: Kind;
+  id: string;
+  region: string;
+  arn: string;
+  status: Timeline<string>;
+  engine: string;
+  engineVersion: string;
+  tags: Tags;
+  clusterId?: string;
+  members: string[];
+  encrypted: boolean;
+  kmsKeyId?: string;
+  allocatedStorage: number;
+  createdMs: number;
+  copyTagsToSnapshot: boolean;
+  automated?: { retentionDays: number; nextMs: number };
+  replicaSourceArn?: string;
+  resourceId: string;
+  /** A snapshot of this instance is being created until then (status shows `backing-up`). */
+  busyUntilMs: number;
+  seq: number;
+}
+
+interface Snap {
+  kind: Kind;
+  id: string;
+  region: string;
+  arn: string;
+  sourceId: string;
+  engine: string;
+  type: "manual" | "automated" | "awsbackup";
+  status: Timeline<string>;
+  startMs: number;
+  /** When it becomes available; undefined if it never will on its own. */
+  readyMs?: number;
+  originalCreateMs?: number;
+  sourceCreateMs: number;
+  tags: Tags;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  allocatedStorage: number;
+  copy?: { region: string; id: string; arn: string; crossRegion: boolean };
+  seq: number;
+}
+
+interface RegionStore {
+  dbs: Record<Kind, Map<string, Db>>;
+  snaps: Record<Kind, Map<string, Snap>>;
+  inflightCopies: Set<Snap>;
+}
+
+const LABEL: Record<Kind, { db: string; snapshotArn: string; dbArn: string }> = {
+  instance: { db: "DBInstance", snapshotArn: "snapshot", dbArn: "db" },
+  cluster: { db: "DBCluster", snapshotArn: "cluster-snapshot", dbArn: "cluster" },
+};
+
+const CODES: Record<Kind, { dbNotFound: RdsErrorCode; dbState: RdsErrorCode; snapNotFound: RdsErrorCode; snapExists: RdsErrorCode; snapState: RdsErrorCode }> = {
+  instance: {
+    dbNotFound: "DBInstanceNotFound",
+    dbState: "InvalidDBInstanceState",
+    snapNotFound: "DBSnapshotNotFound",
+    snapExists: "DBSnapshotAlreadyExists",
+    snapState: "InvalidDBSnapshotState",
+  },
+  cluster: {
+    dbNotFound: "DBClusterNotFoundFault",
+    dbState: "InvalidDBClusterStateFault",
+    snapNotFound: "DBClusterSnapshotNotFoundFault",
+    snapExists: "DBClusterSnapshotAlreadyExistsFault",
+    snapState: "InvalidDBClusterSnapshotStateFault",
+  },
+};
+
+const IDENTIFIER = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+export interface RdsSim extends ServiceSim {
+  addInstance(region: string, spec: AddInstance): void;
+  addCluster(region: string, spec: AddCluster): void;
+  /** Set an instance's or cluster's status from now (or from `at`, which may be in the future). */
+  setStatus(region: string, id: string, status: string, options?: { at?: Date; kind?: Kind }): void;
+  /** Current status (instances show `backing-up` while a snapshot of them is being created). */
+  status(region: string, id: string, kind?: Kind): string;
+  addSnapshot(region: string, spec: SeedSnapshot): SandboxSnapshot;
+  removeSnapshot(region: string, id: string, kind?: Kind): void;
+  snapshots(region?: string, filter?: { kind?: Kind; sourceId?: string; type?: SandboxSnapshot["type"] }): SandboxSnapshot[];
+  /** Manual snapshots counted against the quota in a region. */
+  manualCount(region: string, kind: Kind): number;
+  /** Cross-region copies in flight into a region. */
+  copiesInFlight(region: string): number;
+}
+
+export function createRdsSim(core: SandboxCore, durations: Durations, limits: Limits): RdsSim {
+  const regions = new Map<string, RegionStore>();
+  let seq = 0;
+
+  function store(region: string): RegionStore {
+    let s = regions.get(region);
+    if (!s) {
+      s = {
+        dbs: { instance: new Map(), cluster: new Map() },
+        snaps: { instance: new Map(), cluster: new Map() },
+        inflightCopies: new Set(),
+      };
+      regions.set(region, s);
+    }
+    return s;
+  }
+
+  const arnOf = (region: string, type: string, id: string) => `arn:aws:rds:${region}:${core.accountId}:${type}:${id}`;
+  const defaultKey = (region: string) => `arn:aws:kms:${region}:${core.accountId}:key/aws-rds-default`;
+
+  function parseArn(arn: string): { region: string; account: string; type: string; id: string } | undefined {
+    const parts = arn.split(":");
+    if (parts.length < 7 || parts[0] !== "arn" || parts[2] !== "rds") return undefined;
+    return { region: parts[3]!, account: parts[4]!, type: parts[5]!, id: parts.slice(6).join(":") };
+  }
+
+  function validIdentifier(raw: unknown, field: string): string {
+    if (typeof raw !== "string" || raw === "") throw rdsError("InvalidParameterValue", `The parameter ${field} must be provided and must not be blank.`);
+    const id = raw.toLowerCase();
+    if (id.length > 255 || !IDENTIFIER.test(id)) {
+      throw rdsError(
+        "InvalidParameterValue",
+        `The parameter ${field} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`,
+      );
+    }
+    return id;
+  }
+
+  function validTags(list: readonly AwsTag[] | undefined): Tags {
+    const tags = fromTagList(list);
+    const keys = Object.keys(tags);
+    if (keys.length > 50) throw rdsError("InvalidParameterValue", "Cannot add more than 50 tags to a resource.");
+    for (const k of keys) {
+      if (k.toLowerCase().startsWith("aws:")) throw rdsError("InvalidParameterValue", "Tag keys cannot start with the reserved prefix 'aws:'.");
+      if (k.length > 128 || tags[k]!.length > 256) throw rdsError("InvalidParameterValue", `Tag ${k} exceeds the key (128) or value (256) length limit.`);
+    }
+    return tags;
+  }
+
+  function dbStatus(db: Db, now: number): string {
+    const base = db.status.valueAt(now);
+    return base === "available" && db.kind === "instance" && db.busyUntilMs > now ? "backing-up" : base;
+  }
+
+  // ---- automated backups, materialised lazily whenever the region is observed ----
+  function materialize(region: string, now: number): void {
+    const s = store(region);
+    for (const kind of ["instance", "cluster"] as const) {
+      for (const db of s.dbs[kind].values()) {
+        const auto = db.automated;
+        if (!auto) continue;
+        while (auto.nextMs <= now) {
+          const at = auto.nextMs;
+          auto.nextMs += DAY;
+          if (db.status.valueAt(at) !== "available") continue; // stopped databases skip their window
+          const id = `rds:${db.id}-${utcStamp(at)}`;
+          const dur = durationOf(kind === "instance" ? durations.rdsSnapshot : durations.rdsClusterSnapshot, { region, id, sourceId: db.id });
+          insertSnap(s, {
+            kind,
+            id,
+            region,
+            arn: arnOf(region, LABEL[kind].snapshotArn, id),
+            sourceId: db.id,
+            engine: db.engine,
+            type: "automated",
+            status: new Timeline("creating", at).then("available", at + dur),
+            startMs: at,
+            readyMs: at + dur,
+            originalCreateMs: at,
+            sourceCreateMs: db.createdMs,
+            tags: db.copyTagsToSnapshot ? { ...db.tags } : {},
+            encrypted: db.encrypted,
+            ...(db.kmsKeyId ? { kmsKeyId: db.kmsKeyId } : {}),
+            allocatedStorage: db.allocatedStorage,
+            seq: 0,
+          });
+        }
+        const cutoff = now - auto.retentionDays * DAY;
+        for (const snap of s.snaps[kind].values()) {
+          if (snap.type === "automated" && snap.sourceId === db.id && snap.startMs < cutoff) s.snaps[kind].delete(snap.id);
+        }
+      }
+    }
+  }
+
+  function insertSnap(s: RegionStore, snap: Snap): Snap {
+    snap.seq = ++seq;
+    s.snaps[snap.kind].set(snap.id, snap);
+    return snap;
+  }
+
+  function manualCount(s: RegionStore, kind: Kind): number {
+    let n = 0;
+    for (const snap of s.snaps[kind].values()) if (snap.type === "manual") n++;
+    return n;
+  }
+
+  function inflight(s: RegionStore, now: number): number {
+    for (const snap of s.inflightCopies) {
+      const st = snap.status.valueAt(now);
+      if (st !== "pending" && st !== "copying") s.inflightCopies.delete(snap);
+      else if (s.snaps[snap.kind].get(snap.id) !== snap) s.inflightCopies.delete(snap);
+    }
+    return s.inflightCopies.size;
+  }
+
+  // ---- views (SDK output shapes) ----
+  function progress(snap: Snap, now: number): number {
+    if (snap.readyMs === undefined) return 0;
+    if (now >= snap.readyMs) return 100;
+    return Math.max(0, Math.floor((100 * (now - snap.startMs)) / Math.max(1, snap.readyMs - snap.startMs)));
+  }
+
+  // Views are built with plain assignments (no spreads): describe calls build thousands per
+  // simulated day and allocation dominates the sandbox's run time.
+  function instanceSnapshotView(snap: Snap, now: number) {
+    const status = snap.status.valueAt(now);
+    const available = status === "available";
+    const v: Record<string, unknown> = {
+      DBSnapshotIdentifier: snap.id,
+      DBSnapshotArn: snap.arn,
+      DBInstanceIdentifier: snap.sourceId,
+    };
+    if (available) v.SnapshotCreateTime = new Date(snap.readyMs ?? snap.startMs);
+    if (snap.originalCreateMs !== undefined && (available || snap.copy)) v.OriginalSnapshotCreateTime = new Date(snap.originalCreateMs);
+    v.InstanceCreateTime = new Date(snap.sourceCreateMs);
+    v.Engine = snap.engine;
+    v.AllocatedStorage = snap.allocatedStorage;
+    v.Status = status;
+    v.SnapshotType = snap.type;
+    v.PercentProgress = progress(snap, now);
+    v.Encrypted = snap.encrypted;
+    if (snap.kmsKeyId) v.KmsKeyId = snap.kmsKeyId;
+    if (snap.copy?.crossRegion) {
+      v.SourceRegion = snap.copy.region;
+      v.SourceDBSnapshotIdentifier = snap.copy.arn;
+    }
+    v.SnapshotTarget = "region";
+    v.TagList = toTagList(snap.tags);
+    return v;
+  }
+
+  function clusterSnapshotView(snap: Snap, now: number) {
+    const status = snap.status.valueAt(now);
+    const v: Record<string, unknown> = {
+      DBClusterSnapshotIdentifier: snap.id,
+      DBClusterSnapshotArn: snap.arn,
+      DBClusterIdentifier: snap.sourceId,
+    };
+    if (status === "available") v.SnapshotCreateTime = new Date(snap.readyMs ?? snap.startMs);
+    v.ClusterCreateTime = new Date(snap.sourceCreateMs);
+    v.Engine = snap.engine;
+    v.AllocatedStorage = snap.allocatedStorage;
+    v.Status = status;
+    v.SnapshotType = snap.type;
+    v.PercentProgress = progress(snap, now);
+    v.StorageEncrypted = snap.encrypted;
+    if (snap.kmsKeyId) v.KmsKeyId = snap.kmsKeyId;
+    if (snap.copy) v.SourceDBClusterSnapshotArn = snap.copy.arn;
+    v.TagList = toTagList(snap.tags);
+    return v;
+  }
+
+  const snapshotView = (snap: Snap, now: number) => (snap.kind === "instance" ? instanceSnapshotView(snap, now) : clusterSnapshotView(snap, now));
+
+  function instanceView(db: Db, now: number) {
+    return {
+      DBInstanceIdentifier: db.id,
+      DBInstanceArn: db.arn,
+      DBInstanceStatus: dbStatus(db, now),
+      DBInstanceClass: "db.t4g.medium",
+      Engine: db.engine,
+      EngineVersion: db.engineVersion,
+      AllocatedStorage: db.allocatedStorage,
+      InstanceCreateTime: new Date(db.createdMs),
+      StorageEncrypted: db.encrypted,
+      ...(db.kmsKeyId ? { KmsKeyId: db.kmsKeyId } : {}),
+      ...(db.clusterId ? { DBClusterIdentifier: db.clusterId } : {}),
+      ...(db.replicaSourceArn ? { ReadReplicaSourceDBInstanceIdentifier: db.replicaSourceArn } : {}),
+      ReadReplicaDBInstanceIdentifiers: [],
+      BackupRetentionPeriod: db.automated?.retentionDays ?? 0,
+      CopyTagsToSnapshot: db.copyTagsToSnapshot,
+      DbiResourceId: db.resourceId,
+      TagList: toTagList(db.tags),
+    };
+  }
+
+  function clusterView(db: Db, now: number) {
+    return {
+      DBClusterIdentifier: db.id,
+      DBClusterArn: db.arn,
+      Status: dbStatus(db, now),
+      Engine: db.engine,
+      EngineVersion: db.engineVersion,
+      AllocatedStorage: db.allocatedStorage,
+      ClusterCreateTime: new Date(db.createdMs),
+      StorageEncrypted: db.encrypted,
+      ...(db.kmsKeyId ? { KmsKeyId: db.kmsKeyId } : {}),
+      DBClusterMembers: db.members.map((m, i) => ({ DBInstanceIdentifier: m, IsClusterWriter: i === 0 })),
+      BackupRetentionPeriod: db.automated?.retentionDays ?? 1,
+      CopyTagsToSnapshot: db.copyTagsToSnapshot,
+      DbClusterResourceId: db.resourceId,
+      TagList: toTagList(db.tags),
+    };
+  }
+
+  // ---- paging and filters ----
+  function pageSize(maxRecords: unknown): number {
+    if (maxRecords === undefined) return 100;
+    if (typeof maxRecords !== "number" || !Number.isInteger(maxRecords) || maxRecords < 20 || maxRecords > 100) {
+      throw rdsError("InvalidParameterValue", `Invalid value ${String(maxRecords)} for MaxRecords. Must be between 20 and 100`);
+    }
+    return maxRecords;
+  }
+
+  function page<T extends { seq: number }>(items: T[], input: { MaxRecords?: number; Marker?: string }, tokenKind: string) {
+    const size = pageSize(input.MaxRecords);
+    let after: number | undefined;
+    if (input.Marker !== undefined) {
+      after = decodeToken(tokenKind, input.Marker);
+      if (after === undefined) throw rdsError("InvalidParameterValue", "The parameter Marker is not valid.");
+    }
+    items.sort((a, b) => a.seq - b.seq);
+    const { page: out, lastSeq } = pageAfter(items, size, after);
+    return { items: out, ...(lastSeq !== undefined ? { Marker: encodeToken(tokenKind, lastSeq) } : {}) };
+  }
+
+  type Filter = { Name?: string; Values?: string[] };
+  function filtersOf(filters: Filter[] | undefined, allowed: readonly string[]): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const f of filters ?? []) {
+      if (!f.Name || !allowed.includes(f.Name)) throw rdsError("InvalidParameterValue", `Unrecognized filter name: ${f.Name ?? ""}.`);
+      out.set(f.Name, new Set((f.Values ?? []).map((v) => v)));
+    }
+    return out;
+  }
+  const passes = (filters: Map<string, Set<string>>, name: string, value: string | undefined) => {
+    const set = filters.get(name);
+    return !set || (value !== undefined && (set.has(value) || set.has(value.toLowerCase())));
+  };
+
+  /** `id` or ARN → lowercase id (ARNs of another region/type do not match). */
+  function idFrom(raw: string, region: string, arnType: string): string {
+    if (raw.startsWith("arn:")) {
+      const arn = parseArn(raw);
+      if (!arn || arn.region !== region || arn.type !== arnType) return "\u0000no-match";
+      return arn.id.toLowerCase();
+    }
+    return raw.toLowerCase();
+  }
+
+  // ---- commands ----
+  function describeDbs(kind: Kind) {
+    return (input: { DBInstanceIdentifier?: string; DBClusterIdentifier?: string; Filters?: Filter[]; MaxRecords?: number; Marker?: string }, ctx: CommandContext) => {
+      materialize(ctx.region, ctx.nowMs);
+      const s = store(ctx.region);
+      const idInput = kind === "instance" ? input.DBInstanceIdentifier : input.DBClusterIdentifier;
+      const filters = filtersOf(input.Filters, kind === "instance" ? ["db-instance-id", "db-cluster-id", "engine", "dbi-resource-id"] : ["db-cluster-id", "engine", "db-cluster-resource-id"]);
+      let dbs = [...s.dbs[kind].values()];
+      if (idInput !== undefined) {
+        const id = idFrom(idInput, ctx.region, LABEL[kind].dbArn);
+        const db = s.dbs[kind].get(id);
+        if (!db) throw rdsError(CODES[kind].dbNotFound, `${LABEL[kind].db} ${idInput} not found.`);
+        dbs = [db];
+      }
+      dbs = dbs.filter(
+        (db) =>
+          passes(filters, kind === "instance" ? "db-instance-id" : "db-cluster-id", db.id) &&
+          (kind === "cluster" || passes(filters, "db-cluster-id", db.clusterId)) &&
+          passes(filters, "engine", db.engine),
+      );
+      const { items, ...marker } = page(dbs, input, `${kind}s`);
+      return kind === "instance"
+        ? { DBInstances: items.map((d) => instanceView(d, ctx.nowMs)), ...marker }
+        : { DBClusters: items.map((d) => clusterView(d, ctx.nowMs)), ...marker };
+    };
+  }
+
+  function describeSnaps(kind: Kind) {
+    return (
+      input: {
+        DBInstanceIdentifier?: string;
+        DBClusterIdentifier?: string;
+        DBSnapshotIdentifier?: string;
+        DBClusterSnapshotIdentifier?: string;
+        SnapshotType?: string;
+        Filters?: Filter[];
+        MaxRecords?: number;
+        Marker?: string;
+      },
+      ctx: CommandContext,
+    ) => {
+      materialize(ctx.region, ctx.nowMs);
+      const s = store(ctx.region);
+      const snapIdInput = kind === "instance" ? input.DBSnapshotIdentifier : input.DBClusterSnapshotIdentifier;
+      const dbIdInput = kind === "instance" ? input.DBInstanceIdentifier : input.DBClusterIdentifier;
+      const filters = filtersOf(
+        input.Filters,
+        kind === "instance"
+          ? ["db-instance-id", "db-snapshot-id", "dbi-resource-id", "snapshot-type", "engine"]
+          : ["db-cluster-id", "db-cluster-snapshot-id", "snapshot-type", "engine"],
+      );
+      let snaps = [...s.snaps[kind].values()];
+      if (snapIdInput !== undefined) {
+        const id = idFrom(snapIdInput, ctx.region, LABEL[kind].snapshotArn);
+        const snap = s.snaps[kind].get(id);
+        if (!snap) throw rdsError(CODES[kind].snapNotFound, `${kind === "instance" ? "DBSnapshot" : "DBClusterSnapshot"} ${snapIdInput} not found.`);
+        snaps = [snap];
+      }
+      const dbId = dbIdInput === undefined ? undefined : idFrom(dbIdInput, ctx.region, LABEL[kind].dbArn);
+      const type = input.SnapshotType;
+      if (type !== undefined && !["manual", "automated", "shared", "public", "awsbackup"].includes(type)) {
+        throw rdsError("InvalidParameterValue", `Invalid snapshot type: ${type}`);
+      }
+      snaps = snaps.filter(
+        (snap) =>
+          (dbId === undefined || snap.sourceId === dbId) &&
+          // Without SnapshotType AWS returns manual and automated ones (and AWS Backup ones) together.
+          (type === undefined ? true : snap.type === type) &&
+          passes(filters, kind === "instance" ? "db-instance-id" : "db-cluster-id", snap.sourceId) &&
+          passes(filters, kind === "instance" ? "db-snapshot-id" : "db-cluster-snapshot-id", snap.id) &&
+          passes(filters, "snapshot-type", snap.type) &&
+          passes(filters, "engine", snap.engine),
+      );
+      const { items, ...marker } = page(snaps, input, `${kind}-snapshots`);
+      return kind === "instance"
+        ? { DBSnapshots: items.map((x) => instanceSnapshotView(x, ctx.nowMs)), ...marker }
+        : { DBClusterSnapshots: items.map((x) => clusterSnapshotView(x, ctx.nowMs)), ...marker };
+    };
+  }
+
+  function createSnap(kind: Kind) {
+    return (input: { DBSnapshotIdentifier?: string; DBInstanceIdentifier?: string; DBClusterSnapshotIdentifier?: string; DBClusterIdentifier?: string; Tags?: AwsTag[] }, ctx: CommandContext) => {
+      const { region, nowMs: now } = ctx;
+      materialize(region, now);
+      const s = store(region);
+      const c = CODES[kind];
+      const snapField = kind === "instance" ? "DBSnapshotIdentifier" : "DBClusterSnapshotIdentifier";
+      const dbField = kind === "instance" ? "DBInstanceIdentifier" : "DBClusterIdentifier";
+      const id = validIdentifier(kind === "instance" ? input.DBSnapshotIdentifier : input.DBClusterSnapshotIdentifier, snapField);
+      const dbRaw = kind === "instance" ? input.DBInstanceIdentifier : input.DBClusterIdentifier;
+      if (!dbRaw) throw rdsError("InvalidParameterValue", `The parameter ${dbField} must be provided and must not be blank.`);
+      const db = s.dbs[kind].get(dbRaw.toLowerCase());
+      if (!db) throw rdsError(c.dbNotFound, `${LABEL[kind].db} ${dbRaw} not found.`);
+      const tags = validTags(input.Tags);
+      if (s.snaps[kind].has(id)) {
+        throw rdsError(c.snapExists, `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`);
+      }
+      if (kind === "instance" && db.clusterId) {
+        throw rdsError("InvalidParameterCombination", `The specified instance ${db.id} is a member of a cluster; create a DB cluster snapshot instead.`);
+      }
+      const status = dbStatus(db, now);
+      if (status !== "available") {
+        throw rdsError(
+          c.dbState,
+          kind === "instance"
+            ? `Cannot create a snapshot because the database instance ${db.id} is not currently in the available state.`
+            : `DbCluster ${db.id} is not currently in the available state.`,
+        );
+      }
+      if (manualCount(s, kind) >= limits.rdsManualSnapshotsPerRegion) {
+        throw rdsError("SnapshotQuotaExceeded", `Cannot create more than ${limits.rdsManualSnapshotsPerRegion} manual snapshots`);
+      }
+      const dur = durationOf(kind === "instance" ? durations.rdsSnapshot : durations.rdsClusterSnapshot, { region, id, sourceId: db.id });
+      const snap = insertSnap(s, {
+        kind,
+        id,
+        region,
+        arn: arnOf(region, LABEL[kind].snapshotArn, id),
+        sourceId: db.id,
+        engine: db.engine,
+        type: "manual",
+        status: new Timeline("creating", now).then("available", now + dur),
+        startMs: now,
+        readyMs: now + dur,
+        originalCreateMs: now,
+        sourceCreateMs: db.createdMs,
+        // CopyTagsToSnapshot applies only when the request carries no tags of its own.
+        tags: Object.keys(tags).length === 0 && db.copyTagsToSnapshot ? { ...db.tags } : tags,
+        encrypted: db.encrypted,
+        ...(db.kmsKeyId ? { kmsKeyId: db.kmsKeyId } : {}),
+        allocatedStorage: db.allocatedStorage,
+        seq: 0,
+      });
+      if (kind === "instance") db.busyUntilMs = Math.max(db.busyUntilMs, now + dur);
+      return kind === "instance" ? { DBSnapshot: instanceSnapshotView(snap, now) } : { DBClusterSnapshot: clusterSnapshotView(snap, now) };
+    };
+  }
+
+  function kmsDenied(kind: Kind, which: "source snapshot" | "target", key: string): Error {
+    void kind;
+    return rdsError("KMSKeyNotAccessibleFault", `The ${which} KMS key [${key}] does not exist, is not enabled or you do not have permissions to access it.`);
+  }
+
+  function copySnap(kind: Kind) {
+    return (
+      input: {
+        SourceDBSnapshotIdentifier?: string;
+        TargetDBSnapshotIdentifier?: string;
+        SourceDBClusterSnapshotIdentifier?: string;
+        TargetDBClusterSnapshotIdentifier?: string;
+        KmsKeyId?: string;
+        Tags?: AwsTag[];
+        CopyTags?: boolean;
+      },
+      ctx: CommandContext,
+    ) => {
+      const { region, nowMs: now } = ctx;
+      const c = CODES[kind];
+      const srcRaw = kind === "instance" ? input.SourceDBSnapshotIdentifier : input.SourceDBClusterSnapshotIdentifier;
+      const targetField = kind === "instance" ? "TargetDBSnapshotIdentifier" : "TargetDBClusterSnapshotIdentifier";
+      const id = validIdentifier(kind === "instance" ? input.TargetDBSnapshotIdentifier : input.TargetDBClusterSnapshotIdentifier, targetField);
+      if (!srcRaw) throw rdsError("InvalidParameterValue", "The source snapshot identifier must be provided.");
+      let srcRegion = region;
+      let srcId = srcRaw.toLowerCase();
+      if (srcRaw.startsWith("arn:")) {
+        const arn = parseArn(srcRaw);
+        if (!arn || arn.type !== LABEL[kind].snapshotArn) throw rdsError("InvalidParameterValue", `Invalid source snapshot ARN: ${srcRaw}`);
+        srcRegion = arn.region;
+        srcId = arn.id.toLowerCase();
+      }
+      // No SourceRegion in the JS SDK v3 input: the client's presign middleware derives the source
+      // region from the ARN and adds PreSignedUrl itself (that middleware does not run under the
+      // mock, so neither is required here). A plain identifier is looked up in the destination.
+      const crossRegion = srcRegion !== region;
+      materialize(srcRegion, now);
+      materialize(region, now);
+      const src = store(srcRegion).snaps[kind].get(srcId);
+      if (!src) throw rdsError(c.snapNotFound, `${kind === "instance" ? "DBSnapshot" : "DBClusterSnapshot"} not found: ${srcRaw}`);
+      const dest = store(region);
+      if (dest.snaps[kind].has(id)) {
+        throw rdsError(c.snapExists, `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`);
+      }
+      if (src.status.valueAt(now) !== "available") {
+        throw rdsError(c.snapState, `Snapshot ${src.id} is not in the available state; it is ${src.status.valueAt(now)}.`);
+      }
+      const tags = validTags(input.Tags);
+      let kmsKeyId: string | undefined = src.kmsKeyId;
+      if (src.encrypted) {
+        if (src.kmsKeyId && core.kms.isDenied(src.kmsKeyId)) throw kmsDenied(kind, "source snapshot", src.kmsKeyId);
+        if (crossRegion && !input.KmsKeyId) throw rdsError("InvalidParameterValue", "Must specify new KMS key for cross region encrypted snapshot copy.");
+      }
+      if (input.KmsKeyId !== undefined) {
+        const keyRegion = input.KmsKeyId.startsWith("arn:") ? input.KmsKeyId.split(":")[3] : region;
+        if (core.kms.isDenied(input.KmsKeyId) || keyRegion !== region) throw kmsDenied(kind, "target", input.KmsKeyId);
+        kmsKeyId = input.KmsKeyId;
+      }
+      if (crossRegion && inflight(dest, now) >= limits.rdsCopiesInFlightPerRegion) {
+        throw rdsError("SnapshotQuotaExceeded", `Cannot copy more than ${limits.rdsCopiesInFlightPerRegion} snapshots across regions`);
+      }
+      if (manualCount(dest, kind) >= limits.rdsManualSnapshotsPerRegion) {
+        throw rdsError("SnapshotQuotaExceeded", `Cannot create more than ${limits.rdsManualSnapshotsPerRegion} manual snapshots`);
+      }
+      const dur = durationOf(crossRegion ? durations.rdsCopy : durations.rdsSameRegionCopy, { region, id, sourceId: src.sourceId });
+      // Explicit Tags win over copied ones with the same key.
+      const finalTags = input.CopyTags ? { ...src.tags, ...tags } : tags;
+      const pendingFor = Math.min(60_000, Math.floor(dur / 10));
+      const snap = insertSnap(dest, {
+        kind,
+        id,
+        region,
+        arn: arnOf(region, LABEL[kind].snapshotArn, id),
+        sourceId: src.sourceId,
+        engine: src.engine,
+        type: "manual",
+        status: new Timeline("pending", now).then("copying", now + pendingFor).then("available", now + dur),
+        startMs: now,
+        readyMs: now + dur,
+        ...(src.originalCreateMs !== undefined ? { originalCreateMs: src.originalCreateMs } : {}),
+        sourceCreateMs: src.sourceCreateMs,
+        tags: finalTags,
+        encrypted: src.encrypted,
+        ...(kmsKeyId ? { kmsKeyId } : {}),
+        allocatedStorage: src.allocatedStorage,
+        copy: { region: srcRegion, id: src.id, arn: src.arn, crossRegion },
+        seq: 0,
+      });
+      if (crossRegion) dest.inflightCopies.add(snap);
+      return kind === "instance" ? { DBSnapshot: instanceSnapshotView(snap, now) } : { DBClusterSnapshot: clusterSnapshotView(snap, now) };
+    };
+  }
+
+  function deleteSnap(kind: Kind) {
+    return (input: { DBSnapshotIdentifier?: string; DBClusterSnapshotIdentifier?: string }, ctx: CommandContext) => {
+      const { region, nowMs: now } = ctx;
+      materialize(region, now);
+      const s = store(region);
+      const c = CODES[kind];
+      const raw = kind === "instance" ? input.DBSnapshotIdentifier : input.DBClusterSnapshotIdentifier;
+      const snap = raw === undefined ? undefined : s.snaps[kind].get(raw.toLowerCase());
+      if (!snap) throw rdsError(c.snapNotFound, `${kind === "instance" ? "DBSnapshot" : "DBClusterSnapshot"} not found: ${raw ?? ""}`);
+      if (snap.type !== "manual") {
+        throw rdsError(c.snapState, kind === "instance" ? "automated snapshots cannot be deleted." : "Only manual snapshots may be deleted.");
+      }
+      const status = snap.status.valueAt(now);
+      // A copy in flight can be cancelled by deleting it; a snapshot being created cannot be deleted.
+      if (status !== "available" && status !== "pending" && status !== "copying" && status !== "failed") {
+        throw rdsError(c.snapState, `Cannot delete the snapshot ${snap.id} because it is in the ${status} state.`);
+      }
+      const view = snapshotView(snap, now);
+      s.snaps[kind].delete(snap.id);
+      s.inflightCopies.delete(snap);
+      const deleted = { ...view, Status: "deleted" };
+      return kind === "instance" ? { DBSnapshot: deleted } : { DBClusterSnapshot: deleted };
+    };
+  }
+
+  function resourceByArn(arnRaw: string | undefined, ctx: CommandContext): { tags: Tags } {
+    const arn = arnRaw ? parseArn(arnRaw) : undefined;
+    if (!arn || arn.region !== ctx.region) throw rdsError("InvalidParameterValue", `Invalid resource name: ${arnRaw ?? ""}`);
+    materialize(ctx.region, ctx.nowMs);
+    const s = store(ctx.region);
+    const id = arn.id.toLowerCase();
+    const found =
+      arn.type === "db" ? s.dbs.instance.get(id) : arn.type === "cluster" ? s.dbs.cluster.get(id) : arn.type === "snapshot" ? s.snaps.instance.get(id) : arn.type === "cluster-snapshot" ? s.snaps.cluster.get(id) : undefined;
+    if (found) return found;
+    const code: RdsErrorCode =
+      arn.type === "db" ? "DBInstanceNotFound" : arn.type === "cluster" ? "DBClusterNotFoundFault" : arn.type === "cluster-snapshot" ? "DBClusterSnapshotNotFoundFault" : "DBSnapshotNotFound";
+    throw rdsError(code, `${arnRaw} not found.`);
+  }
+
+  const commands: Array<readonly [CommandClass, CommandHandler]> = [
+    [DescribeDBInstancesCommand, describeDbs("instance")],
+    [DescribeDBClustersCommand, describeDbs("cluster")],
+    [DescribeDBSnapshotsCommand, describeSnaps("instance")],
+    [DescribeDBClusterSnapshotsCommand, describeSnaps("cluster")],
+    [CreateDBSnapshotCommand, createSnap("instance")],
+    [CreateDBClusterSnapshotCommand, createSnap("cluster")],
+    [CopyDBSnapshotCommand, copySnap("instance")],
+    [CopyDBClusterSnapshotCommand, copySnap("cluster")],
+    [DeleteDBSnapshotCommand, deleteSnap("instance")],
+    [DeleteDBClusterSnapshotCommand, deleteSnap("cluster")],
+    [
+      ListTagsForResourceCommand,
+      (input: { ResourceName?: string }, ctx: CommandContext) => ({ TagList: toTagList(resourceByArn(input.ResourceName, ctx).tags) }),
+    ],
+    [
+      AddTagsToResourceCommand,
+      (input: { ResourceName?: string; Tags?: AwsTag[] }, ctx: CommandContext) => {
+        const r = resourceByArn(input.ResourceName, ctx);
+        const tags = validTags(input.Tags);
+        if (Object.keys({ ...r.tags, ...tags }).length > 50) throw rdsError("InvalidParameterValue", "Cannot add more than 50 tags to a resource.");
+        Object.assign(r.tags, tags);
+        return {};
+      },
+    ],
+    [
+      RemoveTagsFromResourceCommand,
+      (input: { ResourceName?: string; TagKeys?: string[] }, ctx: CommandContext) => {
+        const r = resourceByArn(input.ResourceName, ctx);
+        for (const k of input.TagKeys ?? []) delete r.tags[k];
+        return {};
+      },
+    ],
+  ];
+
+  function faultFor(kind: FaultKind, ctx: CommandContext, input: unknown): Error {
+    const cmd = ctx.command;
+    const k: Kind = /Cluster/.test(cmd) ? "cluster" : "instance";
+    const c = CODES[k];
+    const onSnapshot = /Snapshot/.test(cmd) && !cmd.startsWith("Create");
+    switch (kind) {
+      case "throttling":
+        return rdsError("Throttling", "Rate exceeded");
+      case "internal":
+        return rdsError("InternalFailure", "An internal error has occurred. Please try your query again at a later time.");
+      case "accessDenied":
+        return rdsError("AccessDenied", `User: arn:aws:sts::${core.accountId}:assumed-role/sandbox/ops-autopilot is not authorized to perform: rds:${cmd}`);
+      case "quota":
+        return cmd.startsWith("Copy")
+          ? rdsError("SnapshotQuotaExceeded", `Cannot copy more than ${limits.rdsCopiesInFlightPerRegion} snapshots across regions`)
+          : rdsError("SnapshotQuotaExceeded", `Cannot create more than ${limits.rdsManualSnapshotsPerRegion} manual snapshots`);
+      case "state":
+        return onSnapshot ? rdsError(c.snapState, "The snapshot is not in a valid state for this operation.") : rdsError(c.dbState, `The ${k === "instance" ? "DB instance" : "DB cluster"} is not in the available state.`);
+      case "kms": {
+        const key = (input as { KmsKeyId?: string }).KmsKeyId ?? "None";
+        return kmsDenied(k, "target", key);
+      }
+      case "notFound":
+        return onSnapshot || cmd.startsWith("Describe") ? rdsError(cmd.includes("Snapshot") ? c.snapNotFound : c.dbNotFound, "Not found.") : rdsError(c.dbNotFound, "Not found.");
+      case "alreadyExists":
+        return rdsError(c.snapExists, "Cannot create the snapshot because a snapshot with this identifier already exists.");
+    }
+  }
+
+  function findDb(region: string, id: string, kind?: Kind): Db {
+    const s = store(region);
+    const lower = id.toLowerCase();
+    const inst = kind !== "cluster" ? s.dbs.instance.get(lower) : undefined;
+    const cl = kind !== "instance" ? s.dbs.cluster.get(lower) : undefined;
+    if (inst && cl) throw new Error(`sandbox.rds: ${id} is both an instance and a cluster in ${region}; pass kind`);
+    const db = inst ?? cl;
+    if (!db) throw new Error(`sandbox.rds: no instance or cluster ${id} in ${region}`);
+    return db;
+  }
+
+  function addDb(region: string, kind: Kind, spec: AddInstance & { members?: string[] }): void {
+    const s = store(region);
+    const id = spec.id.toLowerCase();
+    if (!IDENTIFIER.test(id)) throw new Error(`sandbox.rds: invalid identifier ${spec.id}`);
+    if (s.dbs[kind].has(id)) throw new Error(`sandbox.rds: ${kind} ${id} already exists in ${region}`);
+    const now = core.clock.nowMs();
+    const encrypted = spec.encrypted ?? true;
+    let automated: Db["automated"];
+    if (spec.automatedBackups) {
+      const [hh, mm] = (spec.automatedBackups.windowStart ?? "03:00").split(":").map(Number);
+      const day = Math.floor(now / DAY) * DAY;
+      let next = day + ((hh ?? 3) * 60 + (mm ?? 0)) * 60_000;
+      if (next <= now) next += DAY;
+      automated = { retentionDays: spec.automatedBackups.retentionDays, nextMs: next };
+    }
+    s.dbs[kind].set(id, {
+      kind,
+      id,
+      region,
+      arn: arnOf(region, LABEL[kind].dbArn, id),
+      status: new Timeline(spec.status ?? "available"),
+      engine: spec.engine ?? (kind === "instance" ? "postgres" : "aurora-postgresql"),
+      engineVersion: spec.engineVersion ?? "16.4",
+      tags: { ...(spec.tags ?? {}) },
+      ...(spec.clusterId ? { clusterId: spec.clusterId.toLowerCase() } : {}),
+      members: (spec.members ?? []).map((m) => m.toLowerCase()),
+      encrypted,
+      ...(encrypted ? { kmsKeyId: spec.kmsKeyId ?? defaultKey(region) } : {}),
+      allocatedStorage: spec.allocatedStorage ?? 20,
+      createdMs: now,
+      copyTagsToSnapshot: spec.copyTagsToSnapshot ?? false,
+      ...(automated ? { automated } : {}),
+      ...(spec.replicaSourceArn ? { replicaSourceArn: spec.replicaSourceArn } : {}),
+      resourceId: `${kind === "instance" ? "db" : "cluster"}-${id.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, 20).padEnd(20, "X")}`,
+      busyUntilMs: Number.NEGATIVE_INFINITY,
+      seq: ++seq,
+    });
+  }
+
+  function toSandboxSnapshot(snap: Snap, now: number): SandboxSnapshot {
+    const status = snap.status.valueAt(now);
+    return {
+      kind: snap.kind === "instance" ? "rds-instance" : "aurora-cluster",
+      region: snap.region,
+      id: snap.id,
+      arn: snap.arn,
+      sourceId: snap.sourceId,
+      status,
+      ready: status === "available",
+      type: snap.type,
+      createdAt: new Date(snap.startMs),
+      ...(snap.readyMs !== undefined ? { readyAt: new Date(snap.readyMs) } : {}),
+      tags: { ...snap.tags },
+      encrypted: snap.encrypted,
+      ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}),
+      ...(snap.copy ? { copiedFrom: { region: snap.copy.region, id: snap.copy.id } } : {}),
+    };
+  }
+
+  return {
+    service: "rds",
+    clientClass: RDSClient,
+    commands,
+    faultFor,
+
+    addInstance: (region, spec) => addDb(region, "instance", spec),
+    addCluster: (region, spec) => addDb(region, "cluster", spec),
+
+    setStatus(region, id, status, options = {}) {
+      const db = findDb(region, id, options.kind);
+      const at = options.at ? options.at.getTime() : core.clock.nowMs();
+      db.status.set(status, at);
+    },
+
+    status(region, id, kind) {
+      const now = core.clock.nowMs();
+      return dbStatus(findDb(region, id, kind), now);
+    },
+
+    addSnapshot(region, spec) {
+      const s = store(region);
+      const kind = spec.kind ?? "instance";
+      const id = spec.id.toLowerCase();
+      if (s.snaps[kind].has(id)) throw new Error(`sandbox.rds: snapshot ${id} already exists in ${region}`);
+      const now = core.clock.nowMs();
+      const createdMs = spec.createdAt ? spec.createdAt.getTime() : now;
+      const status = spec.status ?? "available";
+      const readyMs = spec.readyAt ? spec.readyAt.getTime() : status === "available" ? createdMs : undefined;
+      const timeline = new Timeline(status, createdMs);
+      if (spec.readyAt && status !== "available") timeline.then("available", spec.readyAt.getTime());
+      const sourceId = spec.sourceId.toLowerCase();
+      const db = s.dbs[kind].get(sourceId);
+      const encrypted = spec.encrypted ?? db?.encrypted ?? true;
+      const kmsKeyId = spec.kmsKeyId ?? (encrypted ? (db?.kmsKeyId ?? defaultKey(region)) : undefined);
+      const snap = insertSnap(s, {
+        kind,
+        id,
+        region,
+        arn: arnOf(region, LABEL[kind].snapshotArn, id),
+        sourceId,
+        engine: spec.engine ?? db?.engine ?? (kind === "instance" ? "postgres" : "aurora-postgresql"),
+        type: spec.type ?? "manual",
+        status: timeline,
+        startMs: createdMs,
+        ...(readyMs !== undefined ? { readyMs } : {}),
+        originalCreateMs: createdMs,
+        sourceCreateMs: db?.createdMs ?? createdMs,
+        tags: { ...(spec.tags ?? {}) },
+        encrypted,
+        ...(kmsKeyId ? { kmsKeyId } : {}),
+        allocatedStorage: db?.allocatedStorage ?? 20,
+        seq: 0,
+      });
+      return toSandboxSnapshot(snap, now);
+    },
+
+    removeSnapshot(region, id, kind = "instance") {
+      const s = store(region);
+      const snap = s.snaps[kind].get(id.toLowerCase());
+      if (!snap) throw new Error(`sandbox.rds: no ${kind} snapshot ${id} in ${region}`);
+      s.snaps[kind].delete(snap.id);
+      s.inflightCopies.delete(snap);
+    },
+
+    snapshots(region, filter = {}) {
+      const now = core.clock.nowMs();
+      const out: SandboxSnapshot[] = [];
+      const names = region ? [region] : [...new Set([...core.regions, ...regions.keys()])];
+      for (const r of names) {
+        materialize(r, now);
+        const s = store(r);
+        for (const kind of ["instance", "cluster"] as const) {
+          if (filter.kind && filter.kind !== kind) continue;
+          for (const snap of s.snaps[kind].values()) {
+            if (filter.sourceId && snap.sourceId !== filter.sourceId.toLowerCase()) continue;
+            if (filter.type && snap.type !== filter.type) continue;
+            out.push(toSandboxSnapshot(snap, now));
+          }
+        }
+      }
+      return out;
+    },
+
+    manualCount: (region, kind) => manualCount(store(region), kind),
+    copiesInFlight: (region) => inflight(store(region), core.clock.nowMs()),
+  };
+}

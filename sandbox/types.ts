@@ -1,0 +1,84 @@
+/** Inspection shapes and options shared by the service simulations. */
+import type { ResourceKind } from "../core/types.ts";
+import type { Duration, Tags } from "./util.ts";
+
+/** A snapshot as the sandbox holds it, at the clock's current time (for assertions, not for adapters). */
+export interface SandboxSnapshot {
+  kind: ResourceKind;
+  region: string;
+  /** DBSnapshotIdentifier, DBClusterSnapshotIdentifier or SnapshotId. */
+  id: string;
+  arn?: string;
+  /** DBInstanceIdentifier, DBClusterIdentifier or VolumeId (`vol-ffffffff` for EBS copies, as AWS reports). */
+  sourceId: string;
+  /** Native status now: creating/pending/copying/available (RDS), pending/completed/error (EBS). */
+  status: string;
+  /** True once usable: RDS `available`, EBS `completed`. */
+  ready: boolean;
+  type: "manual" | "automated" | "awsbackup";
+  createdAt: Date;
+  /** When it became (or will become) ready; undefined if it never will (error). */
+  readyAt?: Date;
+  tags: Tags;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  /** For copies: where it was copied from. */
+  copiedFrom?: { region: string; id: string };
+  /** EBS: referenced by a registered AMI. */
+  usedByImage?: boolean;
+  /** EBS: the owner account (other accounts' public/shared snapshots can be seeded). */
+  ownerId?: string;
+}
+
+export interface SnapshotInfo {
+  region: string;
+  id: string;
+  sourceId: string;
+}
+
+/** Simulated durations, in milliseconds of the fake clock. */
+export interface Durations {
+  /** RDS instance snapshot creating → available. Default 10 min. */
+  rdsSnapshot: Duration<SnapshotInfo>;
+  /** Aurora cluster snapshot creating → available. Default 5 min. */
+  rdsClusterSnapshot: Duration<SnapshotInfo>;
+  /** RDS cross-region copy (instance or cluster) pending/copying → available. Default 40 min. */
+  rdsCopy: Duration<SnapshotInfo>;
+  /** RDS copy within a region. Default 5 min. */
+  rdsSameRegionCopy: Duration<SnapshotInfo>;
+  /** EBS snapshot pending → completed. Default 15 min. */
+  ebsSnapshot: Duration<SnapshotInfo>;
+  /** EBS cross-region copy pending → completed. Default 30 min (AWS: 15 min to 48 h for time-based copies). */
+  ebsCopy: Duration<SnapshotInfo>;
+}
+
+export const DEFAULT_DURATIONS: Durations = {
+  rdsSnapshot: 10 * 60_000,
+  rdsClusterSnapshot: 5 * 60_000,
+  rdsCopy: 40 * 60_000,
+  rdsSameRegionCopy: 5 * 60_000,
+  ebsSnapshot: 15 * 60_000,
+  ebsCopy: 30 * 60_000,
+};
+
+/** Service quotas, defaults as documented by AWS (see shared/REFERENCE.md §3). */
+export interface Limits {
+  /** Manual DB instance snapshots per region; the same number again for manual cluster snapshots. Automated ones don't count. */
+  rdsManualSnapshotsPerRegion: number;
+  /** RDS cross-region snapshot copies in flight per destination region (instance and cluster together). */
+  rdsCopiesInFlightPerRegion: number;
+  /** EBS snapshots per region (account quota). */
+  ebsSnapshotsPerRegion: number;
+  /** EBS snapshot copies in flight per destination region. */
+  ebsCopiesInFlightPerRegion: number;
+  /** EBS snapshots pending per volume. */
+  ebsPendingSnapshotsPerVolume: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  rdsManualSnapshotsPerRegion: 100,
+  rdsCopiesInFlightPerRegion: 20,
+  ebsSnapshotsPerRegion: 100_000,
+  ebsCopiesInFlightPerRegion: 20,
+  ebsPendingSnapshotsPerVolume: 5,
+};

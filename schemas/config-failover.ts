@@ -1,0 +1,134 @@
+import { z } from "zod";
+
+/**
+ * Configuration section `failover`: one entry per failover group (a primary database, its DR replica and the
+ * DNS record that points the application at one or the other).
+ *
+ * Safe defaults: a group only plans (`execution: "plan-only"`) until someone opts it into automatic execution,
+ * and a replica lagging more than 60 s (the team's RPO) is never promoted without a manual `force`.
+ */
+
+const Region = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "expected an AWS region such as eu-west-1");
+
+export const DbRefSchema = z
+  .object({
+    /** `rds-instance`: a cross-region read replica; `aurora-cluster`: a cluster of an Aurora global database. */
+    kind: z.enum(["rds-instance", "aurora-cluster"]),
+    /** DBInstanceIdentifier or DBClusterIdentifier. */
+    id: z.string().min(1),
+    region: Region,
+  })
+  .strict();
+
+/** A record value: plain values (CNAME target or A/AAAA addresses) or an alias target. */
+export const RecordValueSchema = z.union([
+  z.object({ values: z.array(z.string().min(1)).min(1) }).strict(),
+  z
+    .object({
+      alias: z
+        .object({
+          hostedZoneId: z.string().min(1),
+          dnsName: z.string().min(1),
+          evaluateTargetHealth: z.boolean().default(false),
+        })
+        .strict(),
+    })
+    .strict(),
+]);
+
+export const DnsSchema = z
+  .object({
+    hostedZoneId: z.string().regex(/^(\/hostedzone\/)?Z[A-Z0-9]+$/, "expected a Route 53 hosted zone id such as Z0123456789ABC"),
+    recordName: z.string().min(1),
+    recordType: z.enum(["CNAME", "A", "AAAA"]).default("CNAME"),
+    /** Ignored for alias records (Route 53 uses the alias target's TTL). */
+    ttl: z.number().int().min(0).max(86_400).default(60),
+    primary: RecordValueSchema,
+    dr: RecordValueSchema,
+  })
+  .strict()
+  .superRefine((dns, ctx) => {
+    for (const side of ["primary", "dr"] as const) {
+      const v = dns[side];
+      if ("values" in v && dns.recordType === "CNAME" && v.values.length !== 1) {
+        ctx.addIssue({ code: "custom", path: [side, "values"], message: "a CNAME record takes exactly one value" });
+      }
+    }
+  });
+
+export const FailoverGroupSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, "expected lowercase letters, digits and hyphens, starting with a letter"),
+    /** CloudWatch alarms whose transition into ALARM triggers this group. */
+    alarms: z.array(z.string().min(1)).min(1),
+    /** Region the alarms live in (default: the replica's region, which survives a primary-region outage). */
+    alarmRegion: Region.optional(),
+    primary: DbRefSchema,
+    replica: DbRefSchema,
+    /** Aurora global database identifier; required when the databases are Aurora clusters. */
+    globalClusterId: z.string().min(1).optional(),
+    /** RPO: the replica is not promoted when its lag exceeds this (unless a manual execute says force). */
+    maxReplicaLagSeconds: z.number().int().min(0).default(60),
+    dns: DnsSchema,
+    /** Health URL of the application in the DR region, checked after the DNS switch. */
+    healthUrl: z.url(),
+    healthTimeoutMs: z.number().int().min(100).max(30_000).default(2_000),
+    /** Consecutive healthy answers needed. */
+    healthChecks: z.number().int().min(1).max(10).default(3),
+    /** Optional independent probe of the primary (second signal besides the alarm and RDS status). */
+    primaryProbeUrl: z.url().optional(),
+    /** Name of a warm-up target set in the `warm` section; no warm-up when absent. */
+    warmTargetSet: z.string().min(1).optional(),
+    /** `automatic`: an alarm runs the failover; `plan-only`: an alarm only plans and asks for a manual execute. */
+    execution: z.enum(["automatic", "plan-only"]).default("plan-only"),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    if (g.primary.kind !== g.replica.kind) {
+      ctx.addIssue({ code: "custom", path: ["replica", "kind"], message: "primary and replica must be the same kind" });
+    }
+    if (g.primary.region === g.replica.region) {
+      ctx.addIssue({ code: "custom", path: ["replica", "region"], message: "the replica must be in another region than the primary" });
+    }
+    if (g.replica.kind === "aurora-cluster" && !g.globalClusterId) {
+      ctx.addIssue({ code: "custom", path: ["globalClusterId"], message: "required for Aurora global databases" });
+    }
+  });
+
+export const FailoverConfigSchema = z
+  .object({
+    groups: z.array(FailoverGroupSchema).default([]),
+    /** Seconds between polls while waiting for the database to become writable or DNS to be INSYNC. */
+    pollSeconds: z.number().int().min(1).max(300).default(15),
+    /** Give up waiting for the promoted database to become writable after this long. */
+    promotionTimeoutMinutes: z.number().int().min(1).max(24 * 60).default(60),
+    /** Give up waiting for Route 53 INSYNC after this long (Route 53 documents 60 s). */
+    dnsTimeoutMinutes: z.number().int().min(1).max(120).default(10),
+    /** Attempts for a throttled ChangeResourceRecordSets before the DNS step fails. */
+    dnsMaxAttempts: z.number().int().min(1).max(20).default(8),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    const alarms = new Map<string, string>();
+    cfg.groups.forEach((g, i) => {
+      if (names.has(g.name)) ctx.addIssue({ code: "custom", path: ["groups", i, "name"], message: `duplicate group name "${g.name}"` });
+      names.add(g.name);
+      g.alarms.forEach((a, j) => {
+        const other = alarms.get(a);
+        if (other && other !== g.name) {
+          ctx.addIssue({ code: "custom", path: ["groups", i, "alarms", j], message: `alarm "${a}" already triggers group "${other}"` });
+        }
+        alarms.set(a, g.name);
+      });
+    });
+  })
+  .prefault({});
+
+export type FailoverConfig = z.output<typeof FailoverConfigSchema>;
+export type FailoverGroup = z.output<typeof FailoverGroupSchema>;
+export type DbRef = z.output<typeof DbRefSchema>;
+export type RecordValue = z.output<typeof RecordValueSchema>;
+export type DnsConfig = z.output<typeof DnsSchema>;

@@ -1,0 +1,412 @@
+/**
+ * Offline synth of sst.config.ts: evaluates `run()` the way `sst deploy` does, with no AWS account
+ * and no network, and writes everything it declared to a JSON file.
+ *
+ *   node scripts/sst-synth.ts [--stage ci] [--out .sst/synth/ci.json]
+ *
+ * How it mirrors the SST CLI (pkg/project/run.go, pkg/runtime/node/build.go):
+ * - sst.config.ts is bundled with esbuild into .sst/platform, `@pulumi/*` and `@aws-sdk/*` external,
+ *   src/shim/run.js injected, `$app`/`$cli`/`$dev` defined, `aws` and `sst` imported by a banner;
+ * - `run()` goes through .sst/platform/src/auto/run.ts (SST's stack transformations);
+ * - Pulumi's engine is replaced by `runtime.setMocks`: resources are recorded, invokes answered
+ *   (caller identity, partition, region, iam.getPolicyDocument rendered like AWS does);
+ * - SST's CLI RPC server (SST_SERVER) is a local stub: `Runtime.Build` really bundles each handler
+ *   with esbuild using SST's options, so a missing or broken handler fails the synth.
+ * Requires .sst/platform (scripts/sst-install.ts).
+ */
+import { createRequire } from "node:module";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+
+export const ACCOUNT = "123456789012";
+export const SLACK_PLACEHOLDER = "https://hooks.slack.com/services/T00000000/B00000000/ci-placeholder";
+
+export interface SynthResource {
+  type: string;
+  name: string;
+  region: string;
+  inputs: Record<string, unknown>;
+}
+
+export interface SynthBuild {
+  functionID: string;
+  handler: string;
+  file: string;
+  links: string[];
+  properties: Record<string, unknown>;
+  runtime: string;
+  bytes: number;
+}
+
+export interface SynthResult {
+  app: Record<string, unknown>;
+  outputs: unknown;
+  resources: SynthResource[];
+  builds: SynthBuild[];
+  errors: string[];
+  seconds: number;
+}
+
+interface Options {
+  root: string;
+  stage: string;
+}
+
+const HANDLER_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"];
+
+/** The banner SST puts on every Node function bundle (ESM that can still `require`). */
+export const SST_BANNER = [
+  `import { createRequire as topLevelCreateRequire } from 'module';`,
+  `const require = topLevelCreateRequire(import.meta.url);`,
+  `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
+  `const __filename = topLevelFileUrlToPath(import.meta.url)`,
+  `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
+].join("\n");
+
+/** SST's Node build options for a handler file (pkg/runtime/node/build.go), given the function's `nodejs` properties. */
+export function sstBuildOptions(file: string, outfile: string, props: Record<string, any>): esbuild.BuildOptions {
+  const external = ["sharp", "pg-native", ...(props.install ?? []), ...(props.esbuild?.external ?? [])];
+  const esm = props.format !== "cjs";
+  return {
+    entryPoints: [file],
+    platform: "node",
+    external,
+    keepNames: true,
+    bundle: true,
+    metafile: true,
+    outfile,
+    sourcemap: props.sourcemap ? "linked" : false,
+    write: true,
+    format: esm ? "esm" : "cjs",
+    target: "esnext",
+    mainFields: esm ? ["module", "main"] : ["main"],
+    banner: esm ? { js: [SST_BANNER, props.banner ?? ""].join("\n") } : undefined,
+    minify: Boolean(props.minify),
+    logLevel: "silent",
+    ...(props.esbuild?.target ? { target: props.esbuild.target } : {}),
+  };
+}
+
+export function resolveHandlerFile(root: string, handler: string): string | undefined {
+  const base = path.join(root, handler.replace(/\.[^./]+$/, ""));
+  return HANDLER_EXTENSIONS.map((ext) => base + ext).find((f) => existsSync(f));
+}
+
+export async function synth(opts: Options): Promise<SynthResult> {
+  const started = Date.now();
+  const root = path.resolve(opts.root);
+  const platform = path.join(root, ".sst", "platform");
+  if (!existsSync(path.join(platform, "src", "auto", "run.ts"))) {
+    throw new Error(`${platform} is missing: run scripts/sst-install.ts first`);
+  }
+  const work = mkdtempSync(path.join(tmpdir(), "ops-autopilot-synth-"));
+  const resources: SynthResource[] = [];
+  const builds: SynthBuild[] = [];
+  const errors: string[] = [];
+
+  // ---- the SST CLI RPC stub -------------------------------------------------------------
+  const rpcMethods: Record<string, (args: any) => Promise<unknown>> = {
+    "Provider.Aws.Bootstrap": async ({ region }) => ({
+      asset: `sst-asset-${region}`,
+      assetEcrRegistryId: ACCOUNT,
+      assetEcrUrl: `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/sst-asset`,
+      state: `sst-state-${region}`,
+      appsyncHttp: "",
+      appsyncRealtime: "",
+    }),
+    "Runtime.Build": async (input) => {
+      const file = resolveHandlerFile(root, input.handler);
+      if (!file) throw new Error(`Handler not found: ${input.handler} (function ${input.functionID})`);
+      const props = input.properties ?? {};
+      const name = path.basename(file).replace(/\.[^.]+$/, "").replace(/\./g, "-");
+      const out = path.join(work, "artifacts", `${input.functionID}-src`);
+      const outfile = path.join(out, name + (props.format === "cjs" ? ".cjs" : ".mjs"));
+      const result = await esbuild.build({ ...sstBuildOptions(file, outfile, props), absWorkingDir: root });
+      const errs = result.errors.map((e) => `${e.text} ${e.location ? `${e.location.file}:${e.location.line}` : ""}`);
+      builds.push({
+        functionID: input.functionID,
+        handler: input.handler,
+        file: path.relative(root, file),
+        links: Object.keys(input.links ?? {}).sort(),
+        properties: props,
+        runtime: input.runtime,
+        bytes: existsSync(outfile) ? statSync(outfile).size : 0,
+      });
+      return { handler: name + path.extname(input.handler), out, errors: errs, sourcemaps: [] };
+    },
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", async () => {
+      const reply = (payload: unknown) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(payload));
+      };
+      try {
+        const { method, params } = JSON.parse(body) as { method: string; params: unknown[] };
+        const fn = rpcMethods[method];
+        if (!fn) return reply({ error: `rpc: can't find method ${method}` });
+        reply({ result: await fn(params[0]) });
+      } catch (err) {
+        const message = (err as Error).message;
+        errors.push(message);
+        reply({ error: message });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+
+  const savedEnv = { ...process.env };
+  const savedCwd = process.cwd();
+  try {
+    // ---- app(): the same evaluation the CLI does before run() ---------------------------
+    const appBundle = path.join(platform, `sst.app.${Date.now()}.mjs`);
+    await esbuild.build({
+      stdin: {
+        contents: `import mod from ${JSON.stringify(path.join(root, "sst.config.ts"))};\nexport default mod;`,
+        resolveDir: root,
+        loader: "ts",
+        sourcefile: "app.ts",
+      },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile: appBundle,
+      external: ["@pulumi/*", "@aws-sdk/*"],
+      // $config is a global in sst.config.ts; for app() it only has to hand the object back.
+      banner: { js: "globalThis.$config = (c) => c;" },
+      logLevel: "silent",
+    });
+    const configMod = (await import(pathToFileURL(appBundle).href)).default as {
+      app: (input: { stage: string }) => Promise<Record<string, any>> | Record<string, any>;
+    };
+    rmSync(appBundle, { force: true });
+    const appInfo = await configMod.app({ stage: opts.stage });
+    const app = {
+      name: appInfo.name,
+      stage: opts.stage,
+      removal: appInfo.removal ?? "retain",
+      protect: appInfo.protect ?? false,
+      providers: appInfo.providers ?? {},
+      home: appInfo.home,
+    };
+    const defaultRegion: string = app.providers?.aws?.region ?? "us-east-1";
+
+    // ---- Pulumi mocks ---------------------------------------------------------------------
+    const platformRequire = createRequire(path.join(platform, "package.json"));
+    const pulumi = platformRequire("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const providerRegions = new Map<string, string>();
+    const regionOf = (provider: string | undefined): string => {
+      if (!provider) return defaultRegion;
+      // "urn:pulumi:<stack>::<project>::pulumi:providers:aws::<name>::<id>"
+      const parts = provider.split("::");
+      const name = parts[parts.length - 2] ?? "";
+      return providerRegions.get(name) ?? defaultRegion;
+    };
+    const counter = { n: 0 };
+    await pulumi.runtime.setMocks(
+      {
+        newResource(args) {
+          const region = regionOf(args.provider);
+          if (args.type === "pulumi:providers:aws") providerRegions.set(args.name, args.inputs.region ?? defaultRegion);
+          resources.push({ type: args.type, name: args.name, region, inputs: args.inputs });
+          return { id: `${args.name}-id`, state: { ...fakeOutputs(args.type, args.name, region), ...args.inputs } };
+        },
+        call(args) {
+          const region = regionOf(args.provider);
+          switch (args.token) {
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+              return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: "AIDACI", id: ACCOUNT };
+            case "aws:index/getPartition:getPartition":
+              return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+            case "aws:index/getRegion:getRegion":
+              return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com` };
+            case "aws:iam/getPolicyDocument:getPolicyDocument":
+              return { json: JSON.stringify(renderPolicyDocument(args.inputs)), id: `policy-${counter.n++}` };
+            default:
+              return args.inputs;
+          }
+        },
+      },
+      app.name,
+      opts.stage,
+      false,
+    );
+
+    // ---- the eval bundle, as pkg/project/run.go builds it -------------------------------
+    process.env.SST_SERVER = `http://127.0.0.1:${port}`;
+    process.env.SST_SECRET_SlackWebhookUrl = SLACK_PLACEHOLDER;
+    process.env.SST_SECRETS = "{}";
+    const cli = {
+      command: "deploy",
+      dev: false,
+      paths: { home: path.join(work, "home"), root, work, platform },
+      state: { version: {} },
+    };
+    const outfile = path.join(platform, `sst.config.${Date.now()}.mjs`);
+    // The CLI's provider globals (`aws`, `sst`): injected like the shim, so free references in
+    // sst.config.ts and stacks/ bind to them.
+    const globalsFile = path.join(platform, `sst.globals.${Date.now()}.ts`);
+    const lock = [{ alias: "aws", package: "@pulumi/aws" }];
+    writeFileSync(
+      globalsFile,
+      [
+        ...lock.map((l) => `import * as ${l.alias} from "${l.package}";`),
+        `import * as sst from ${JSON.stringify(path.join(platform, "src/components/index.ts"))};`,
+        `export { ${[...lock.map((l) => l.alias), "sst"].join(", ")} };`,
+      ].join("\n"),
+    );
+    try {
+      await esbuild.build({
+        stdin: {
+          contents: [
+            `import { run } from ${JSON.stringify(path.join(platform, "src/auto/run.ts"))};`,
+            `import mod from ${JSON.stringify(path.join(root, "sst.config.ts"))};`,
+            `const result = await run(mod.run);`,
+            `export default result;`,
+          ].join("\n"),
+          resolveDir: root,
+          loader: "ts",
+          sourcefile: "eval.ts",
+        },
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        outfile,
+        external: ["@pulumi/*", "@aws-sdk/*"],
+        mainFields: ["module", "main"],
+        define: { $app: JSON.stringify(app), $cli: JSON.stringify(cli), $dev: "false" },
+        inject: [path.join(platform, "src/shim/run.js"), globalsFile],
+        banner: { js: SST_BANNER },
+        logLevel: "silent",
+      });
+    } finally {
+      rmSync(globalsFile, { force: true });
+    }
+
+    const onRejection = (err: unknown) => errors.push(String((err as Error)?.message ?? err));
+    process.on("unhandledRejection", onRejection);
+    const originalError = pulumi.log.error;
+    (pulumi.log as { error: typeof pulumi.log.error }).error = async (msg: string) => {
+      errors.push(msg);
+    };
+    let outputs: unknown;
+    try {
+      const mod = await import(pathToFileURL(outfile).href);
+      outputs = await resolveOutputs(pulumi, mod.default);
+      const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+      if (waitForRPCs) await waitForRPCs();
+      // Let promise chains that SST starts inside apply() callbacks settle.
+      for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
+    } catch (err) {
+      errors.push((err as Error).stack ?? String(err));
+    } finally {
+      process.off("unhandledRejection", onRejection);
+      (pulumi.log as { error: typeof pulumi.log.error }).error = originalError;
+      rmSync(outfile, { force: true });
+    }
+    return { app, outputs, resources, builds, errors: [...new Set(errors)], seconds: (Date.now() - started) / 1000 };
+  } finally {
+    server.close();
+    process.chdir(savedCwd);
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function resolveOutputs(pulumi: typeof import("@pulumi/pulumi"), value: unknown): Promise<unknown> {
+  const out = pulumi.output(value as never) as unknown as { apply: (f: (v: unknown) => unknown) => unknown };
+  return new Promise((resolve) => out.apply((v) => (resolve(v), v)));
+}
+
+/** Computed attributes the engine would fill in, enough for SST's components to wire things together. */
+function fakeOutputs(type: string, name: string, region: string): Record<string, unknown> {
+  const [, mod = "", kind = ""] = type.split(":");
+  const service = mod.split("/")[0] ?? mod;
+  const physical = name.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const base: Record<string, unknown> = { name: physical, id: `${name}-id` };
+  switch (`${service}:${kind}`) {
+    case "s3:BucketV2":
+    case "s3:Bucket":
+      return { ...base, bucket: physical, arn: `arn:aws:s3:::${physical}`, bucketRegionalDomainName: `${physical}.s3.${region}.amazonaws.com` };
+    case "sqs:Queue":
+      return { ...base, arn: `arn:aws:sqs:${region}:${ACCOUNT}:${physical}`, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${physical}` };
+    case "lambda:Function":
+      return { ...base, arn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${physical}`, invokeArn: `arn:aws:apigateway:${region}:lambda:path/${physical}`, qualifiedArn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${physical}:$LATEST` };
+    case "iam:Role":
+      return { ...base, arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` };
+    case "sfn:StateMachine":
+      return { ...base, arn: `arn:aws:states:${region}:${ACCOUNT}:stateMachine:${physical}` };
+    case "cloudwatch:LogGroup":
+      return { ...base, arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:/aws/lambda/${physical}` };
+    default:
+      return { ...base, arn: `arn:aws:${service}:${region}:${ACCOUNT}:${kind.toLowerCase()}/${physical}` };
+  }
+}
+
+interface DocInput {
+  statements?: {
+    sid?: string;
+    effect?: string;
+    actions?: string[];
+    notActions?: string[];
+    resources?: string[];
+    notResources?: string[];
+    principals?: { type: string; identifiers: string[] }[];
+    conditions?: { test: string; variable: string; values: string[] }[];
+  }[];
+}
+
+/** iam.getPolicyDocument as AWS renders it: one Condition block per operator, keyed by variable. */
+export function renderPolicyDocument(input: DocInput) {
+  const one = (v: string[] | undefined) => (v && v.length === 1 ? v[0] : v);
+  return {
+    Version: "2012-10-17",
+    Statement: (input.statements ?? []).map((s) => {
+      const condition: Record<string, Record<string, string | string[]>> = {};
+      for (const c of s.conditions ?? []) {
+        condition[c.test] = { ...(condition[c.test] ?? {}), [c.variable]: one(c.values) as string | string[] };
+      }
+      return {
+        ...(s.sid ? { Sid: s.sid } : {}),
+        Effect: s.effect ?? "Allow",
+        ...(s.actions ? { Action: one(s.actions) } : {}),
+        ...(s.notActions ? { NotAction: one(s.notActions) } : {}),
+        ...(s.resources ? { Resource: one(s.resources) } : {}),
+        ...(s.notResources ? { NotResource: one(s.notResources) } : {}),
+        ...(s.principals
+          ? { Principal: Object.fromEntries(s.principals.map((p) => [p.type, one(p.identifiers)])) }
+          : {}),
+        ...(s.conditions?.length ? { Condition: condition } : {}),
+      };
+    }),
+  };
+}
+
+async function cliMain(): Promise<void> {
+  const args = process.argv.slice(2);
+  const get = (flag: string, fallback: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+  };
+  const stage = get("--stage", "ci");
+  const out = path.resolve(get("--out", path.join(".sst", "synth", `${stage}.json`)));
+  const result = await synth({ root: process.cwd(), stage });
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2));
+  console.log(`synth ${stage}: ${result.resources.length} resources, ${result.builds.length} bundles, ${result.errors.length} errors, ${result.seconds.toFixed(1)} s -> ${path.relative(process.cwd(), out)}`);
+  for (const e of result.errors) console.error(`  error: ${e.split("\n")[0]}`);
+  // Pulumi keeps handles open; the synth is done.
+  process.exit(result.errors.length ? 1 : 0);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  await cliMain();
+}

@@ -1,0 +1,129 @@
+/**
+ * The one table of every Lambda function ops-autopilot deploys.
+ *
+ * Plain data, no SST globals: the infra modules, the offline synth test and the cold-start bench all
+ * read it, so a function listed here whose handler file is missing fails all three in the same way.
+ */
+
+export type FunctionName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "failover";
+
+/** Keys of `config.schedules` (schemas/config.ts). */
+export type ScheduleKey = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost";
+
+export interface FunctionSpec {
+  name: FunctionName;
+  /** SST handler string: `functions/<name>.handler`, matching the file `functions/<name>.ts`. */
+  handler: string;
+  description: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Linked to the SlackWebhookUrl secret (only functions that post get it). */
+  posts: boolean;
+  /** How it is started: a config schedule, or the failover alarm rule. */
+  trigger: { kind: "schedule"; schedule: ScheduleKey } | { kind: "alarm-rule" };
+  /** Where it runs: the primary region, or the DR region (it must work while the primary is down). */
+  region: "primary" | "dr";
+}
+
+export const FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    name: "backup",
+    handler: "functions/backup.handler",
+    description: "Nightly RDS/Aurora/EBS snapshots with deterministic ids and our tags",
+    memoryMb: 512,
+    // Stops starting new snapshots near the deadline (config.backup.deadlineMarginMs); the next run catches up.
+    timeoutSeconds: 600,
+    posts: true,
+    trigger: { kind: "schedule", schedule: "backup" },
+    region: "primary",
+  },
+  {
+    name: "copy",
+    handler: "functions/copy.handler",
+    description: "Copies available snapshots to the DR region(s) with the region's KMS key",
+    memoryMb: 512,
+    // Below the 30-minute schedule so two copy runs never overlap.
+    timeoutSeconds: 600,
+    posts: true,
+    trigger: { kind: "schedule", schedule: "copy" },
+    region: "primary",
+  },
+  {
+    name: "prune",
+    handler: "functions/prune.handler",
+    description: "GFS retention pruning of our own snapshots, per resource and region",
+    memoryMb: 512,
+    timeoutSeconds: 600,
+    posts: true,
+    trigger: { kind: "schedule", schedule: "prune" },
+    region: "primary",
+  },
+  {
+    name: "watchdog",
+    handler: "functions/watchdog.handler",
+    description: "Hourly freshness check of the newest backup per resource and region; emits the heartbeat",
+    memoryMb: 512,
+    timeoutSeconds: 120,
+    posts: true,
+    trigger: { kind: "schedule", schedule: "watchdog" },
+    region: "primary",
+  },
+  {
+    name: "warm",
+    handler: "functions/warm.handler",
+    description: "Rate-limited cache warming of the configured targets",
+    memoryMb: 1024,
+    // Lambda's maximum: a large sitemap at a gentle rate takes long; the engine stops near the deadline.
+    timeoutSeconds: 900,
+    posts: true,
+    trigger: { kind: "schedule", schedule: "warm" },
+    region: "primary",
+  },
+  {
+    name: "cost",
+    handler: "functions/cost.handler",
+    description: "Daily Cost Explorer digest and spike alerts",
+    memoryMb: 512,
+    // Slack delivery retries honour Retry-After; leave room for them.
+    timeoutSeconds: 120,
+    posts: true,
+    trigger: { kind: "schedule", schedule: "cost" },
+    region: "primary",
+  },
+  {
+    name: "failover",
+    handler: "functions/failover.handler",
+    description: "Failover runbook step function (promote, DNS, warm, verify), driven by Step Functions",
+    memoryMb: 512,
+    // One step plus short polls per invocation; long waits are Step Functions Wait states.
+    timeoutSeconds: 120,
+    posts: true,
+    trigger: { kind: "alarm-rule" },
+    region: "dr",
+  },
+];
+
+export function functionSpec(name: FunctionName): FunctionSpec {
+  const spec = FUNCTIONS.find((f) => f.name === name);
+  if (!spec) throw new Error(`no function "${name}" in stacks/functions.ts`);
+  return spec;
+}
+
+/** `functions/backup.handler` -> `functions/backup.ts` */
+export function handlerFile(spec: FunctionSpec): string {
+  return spec.handler.replace(/\.[A-Za-z_$][\w$]*$/, ".ts");
+}
+
+/**
+ * Bundling settings for every function (SST `nodejs` option), chosen with bench/cold-start.ts:
+ * ESM, minified, no source maps shipped. The AWS SDK v3 is bundled rather than taken from the
+ * runtime: the figures in the README show the bundled, tree-shaken clients load faster than the
+ * runtime's full packages, and the code runs against the exact SDK version its tests used.
+ */
+export const NODEJS = {
+  format: "esm",
+  minify: true,
+  sourcemap: false,
+} as const;
+
+export const RUNTIME = "nodejs24.x" as const;

@@ -1,0 +1,94 @@
+/// <reference path="../.sst/platform/config.d.ts" />
+import type { Config } from "../schemas/config.ts";
+import { NODEJS, RUNTIME, type FunctionSpec } from "./functions.ts";
+import { configEnvironment, environmentBytes, LAMBDA_ENV_LIMIT_BYTES } from "./config.ts";
+import { permissionsFor, type IamContext, type Statement } from "./iam.ts";
+
+/** Retries Lambda makes of a failed asynchronous (scheduled) invocation before it goes to the DLQ. */
+export const ASYNC_RETRIES = 2;
+/** CloudWatch Logs retention of every function. */
+export const LOG_RETENTION = "3 months";
+
+export interface FunctionDeps {
+  config: Config;
+  /** Account and partition, resolved once: IAM ARNs are built from them. */
+  identity: $util.Output<{ account: string; partition: string }>;
+  reports: sst.Linkable<{ name: string }>;
+  secret: sst.Secret;
+  /** Failed asynchronous invocations land here (same region as the function). */
+  dlq?: sst.aws.Queue;
+  stateBucketArn?: $util.Output<string>;
+  extraEnvironment?: Record<string, $util.Input<string>>;
+  provider?: aws.Provider;
+}
+
+/**
+ * Declare one function from its row in stacks/functions.ts: handler, runtime, memory, timeout,
+ * bundling, the configuration, its links (the secret only for functions that post) and exactly the
+ * IAM statements stacks/iam.ts gives it.
+ */
+export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.Function {
+  const env = { ...configEnvironment(deps.config) };
+  // SST adds SST_RESOURCE_App and SST_KEY/SST_KEY_FILE (about 200 bytes) to what we set.
+  const bytes = environmentBytes(env) + 256;
+  if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
+    throw new Error(
+      `the configuration of stage "${deps.config.stage}" serializes to ${bytes} bytes of environment, over Lambda's ${LAMBDA_ENV_LIMIT_BYTES}-byte limit: trim config/${deps.config.stage}.json`,
+    );
+  }
+
+  const permissions = $resolve([deps.identity, deps.dlq?.arn ?? "", deps.stateBucketArn ?? ""]).apply(
+    ([id, dlqArn, stateBucketArn]) => {
+      const ctx: IamContext = {
+        config: deps.config,
+        account: id.account,
+        partition: id.partition,
+        dlqArn,
+        ...(stateBucketArn ? { stateBucketArn } : {}),
+      };
+      return permissionsFor(spec.name, ctx).map(toSst);
+    },
+  );
+
+  const opts = deps.provider ? { provider: deps.provider } : undefined;
+  return new sst.aws.Function(
+    `${capitalize(spec.name)}Function`,
+    {
+      handler: spec.handler,
+      description: spec.description,
+      runtime: RUNTIME,
+      architecture: "arm64",
+      memory: `${spec.memoryMb} MB`,
+      timeout: `${spec.timeoutSeconds} seconds`,
+      nodejs: { ...NODEJS },
+      environment: { ...env, ...(deps.extraEnvironment ?? {}) },
+      link: spec.posts ? [deps.reports, deps.secret] : [deps.reports],
+      permissions,
+      logging: { retention: LOG_RETENTION, format: "json" },
+      ...(deps.dlq
+        ? {
+            retries: ASYNC_RETRIES,
+            transform: {
+              eventInvokeConfig: (args: aws.lambda.FunctionEventInvokeConfigArgs) => {
+                args.destinationConfig = { onFailure: { destination: deps.dlq!.arn } };
+              },
+            },
+          }
+        : {}),
+    },
+    opts,
+  );
+}
+
+function toSst(s: Statement) {
+  return {
+    ...(s.effect ? { effect: s.effect } : {}),
+    actions: s.actions,
+    resources: s.resources,
+    ...(s.conditions ? { conditions: s.conditions } : {}),
+  };
+}
+
+export function capitalize(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

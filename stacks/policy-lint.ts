@@ -1,0 +1,138 @@
+import { DESTRUCTIVE_ACTIONS, MANAGED_BY_TAG, PROMOTION_ACTIONS, TAGGING_ACTIONS } from "./iam.ts";
+
+/**
+ * Checks an IAM policy document (the JSON AWS stores) against the project's least-privilege rules.
+ * Used by the offline synth test on every role the synth produces, and by tests that mutate a
+ * statement list to prove each rule can fail.
+ */
+
+export interface PolicyDocument {
+  Version?: string;
+  Statement: PolicyStatement[];
+}
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface LintRules {
+  /** `<app>:<stage>`, the only managed-by value deletes may be conditioned on. */
+  managedBy: string;
+  /** True for the failover function's role: the only one allowed promotion and DNS changes. */
+  mayPromote: boolean;
+  /** KMS key ARNs, or `key/*` ARNs of regions whose alias is pinned by `kms:ResourceAliases`, that may appear. */
+  allowedKmsResources: string[];
+}
+
+export interface Violation {
+  statement: number;
+  rule: string;
+  detail: string;
+}
+
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Read-only API families AWS authorizes only on `*` for many services. */
+const READ_ONLY = /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$/;
+
+function conditionValues(st: PolicyStatement, test: string, variable: string): string[] | undefined {
+  const block = st.Condition?.[test];
+  if (!block) return undefined;
+  const entry = Object.entries(block).find(([k]) => k.toLowerCase() === variable.toLowerCase());
+  return entry ? list(entry[1]) : undefined;
+}
+
+/** Condition keys that carry our managed-by tag on the resource being deleted. */
+const OWNERSHIP_KEYS = [
+  `aws:ResourceTag/${MANAGED_BY_TAG}`,
+  `ec2:ResourceTag/${MANAGED_BY_TAG}`,
+  `rds:snapshot-tag/${MANAGED_BY_TAG}`,
+  `rds:cluster-snapshot-tag/${MANAGED_BY_TAG}`,
+];
+
+function ownedByUs(st: PolicyStatement, managedBy: string): boolean {
+  return OWNERSHIP_KEYS.some((key) => {
+    const values = conditionValues(st, "StringEquals", key);
+    return values !== undefined && values.length > 0 && values.every((v) => v === managedBy);
+  });
+}
+
+function taggingConstrained(st: PolicyStatement, managedBy: string): boolean {
+  const requestTag = conditionValues(st, "StringEquals", `aws:RequestTag/${MANAGED_BY_TAG}`);
+  if (requestTag && requestTag.length > 0 && requestTag.every((v) => v === managedBy)) return true;
+  const createAction = conditionValues(st, "StringEquals", "ec2:CreateAction");
+  return createAction !== undefined && createAction.length > 0;
+}
+
+/**
+ * Every rule broken by `doc`, one entry per statement and rule.
+ *
+ * @example
+ * lintPolicy({ Statement: [{ Effect: "Allow", Action: "rds:*", Resource: "*" }] }, rules)
+ * // -> [{ statement: 0, rule: "no-wildcard-action", detail: "rds:*" }, ...]
+ */
+export function lintPolicy(doc: PolicyDocument, rules: LintRules): Violation[] {
+  const out: Violation[] = [];
+  const add = (statement: number, rule: string, detail: string) => out.push({ statement, rule, detail });
+  let deletes = false;
+  let tags = false;
+
+  doc.Statement.forEach((st, i) => {
+    if (st.NotAction !== undefined) add(i, "no-not-action", JSON.stringify(st.NotAction));
+    if (st.NotResource !== undefined) add(i, "no-not-resource", JSON.stringify(st.NotResource));
+    if (st.Effect !== "Allow") return;
+    const actions = list(st.Action);
+    const resources = list(st.Resource);
+    if (actions.length === 0) add(i, "action-required", "statement without Action");
+
+    for (const action of actions) {
+      if (action.includes("*") || action.includes("?")) add(i, "no-wildcard-action", action);
+
+      if (resources.includes("*") && !READ_ONLY.test(action)) {
+        add(i, "no-write-on-star", `${action} on "*"`);
+      }
+
+      if ((DESTRUCTIVE_ACTIONS as readonly string[]).includes(action) || /^(rds|ec2):Delete/.test(action)) {
+        deletes = true;
+        if (!ownedByUs(st, rules.managedBy)) add(i, "delete-needs-managed-by-tag", action);
+        if (resources.includes("*")) add(i, "delete-needs-scoped-resource", action);
+      }
+
+      if ((PROMOTION_ACTIONS as readonly string[]).includes(action)) {
+        if (!rules.mayPromote) add(i, "promotion-only-in-failover", action);
+        if (resources.some((r) => r === "*" || /[:/]\*$/.test(r))) add(i, "promotion-needs-named-resources", `${action} on ${resources.join(", ")}`);
+      }
+
+      if ((TAGGING_ACTIONS as readonly string[]).includes(action)) {
+        tags = true;
+        if (!taggingConstrained(st, rules.managedBy)) add(i, "tagging-needs-condition", action);
+      }
+
+      if (action.startsWith("kms:")) {
+        for (const r of resources) {
+          if (!rules.allowedKmsResources.includes(r)) add(i, "kms-only-configured-keys", `${action} on ${r}`);
+          if (r.endsWith(":key/*") && !conditionValues(st, "ForAnyValue:StringEquals", "kms:ResourceAliases")) {
+            add(i, "kms-only-configured-keys", `${action} on ${r} without a kms:ResourceAliases condition`);
+          }
+        }
+      }
+    }
+  });
+
+  if (deletes && tags) {
+    out.push({ statement: -1, rule: "no-tag-and-delete-in-one-role", detail: "a role that can tag snapshots must not delete them" });
+  }
+  return out;
+}
+
+/** Every action a document allows, sorted and deduplicated. */
+export function allowedActions(doc: PolicyDocument): string[] {
+  return [...new Set(doc.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => list(s.Action)))].sort();
+}

@@ -1,0 +1,39 @@
+/// <reference path="../.sst/platform/config.d.ts" />
+import type { Config } from "../schemas/config.ts";
+import { functionSpec, type FunctionName } from "./functions.ts";
+import { capitalize, deployFunction, type FunctionDeps } from "./lambda.ts";
+import { functionErrorsAlarm } from "./ops.ts";
+
+/** EventBridge Scheduler retries a delivery it could not make (throttling, a missing target) before the DLQ. */
+export const SCHEDULER_RETRIES = 3;
+
+/** The input every schedule delivers (schemas/events-common.ts SchedulerInputSchema). */
+export const SCHEDULE_INPUT = { trigger: "schedule" } as const;
+
+export interface ScheduledFunction {
+  fn: sst.aws.Function;
+  cron?: sst.aws.CronV2;
+}
+
+/**
+ * A function started by `config.schedules[<its key>]` through EventBridge Scheduler, in the configured
+ * timezone, with retries and the DLQ, plus its errors alarm. A schedule left unset in the config
+ * (only `warm` may be) deploys the function for manual and runbook use, without a schedule.
+ */
+export function scheduledFunction(name: FunctionName, config: Config, deps: FunctionDeps & { dlq: sst.aws.Queue }): ScheduledFunction {
+  const spec = functionSpec(name);
+  if (spec.trigger.kind !== "schedule") throw new Error(`${name} is not a scheduled function`);
+  const fn = deployFunction(spec, deps);
+  functionErrorsAlarm(config, name, fn);
+  const expression = config.schedules[spec.trigger.schedule];
+  if (!expression) return { fn };
+  const cron = new sst.aws.CronV2(`${capitalize(name)}Schedule`, {
+    function: fn,
+    schedule: expression as `cron(${string})` | `rate(${string})`,
+    timezone: config.timezone,
+    event: SCHEDULE_INPUT,
+    retries: SCHEDULER_RETRIES,
+    dlq: deps.dlq.arn,
+  });
+  return { fn, cron };
+}

@@ -1,0 +1,60 @@
+/// <reference path="../.sst/platform/config.d.ts" />
+import { REPORTS_LIST_ACTIONS, REPORTS_OBJECT_ACTIONS } from "./iam.ts";
+
+/** Run reports older than this are deleted (`reports/` prefix only: manifests and latches stay). */
+export const REPORT_RETENTION_DAYS = 400;
+/** Overwritten and deleted object versions (latches, manifests, alert state) are kept this long for forensics. */
+export const NONCURRENT_VERSION_DAYS = 90;
+
+export interface Storage {
+  bucket: sst.aws.Bucket;
+  /** What functions link to: `Resource.Reports.name`, with only GetObject/PutObject/ListBucket. */
+  link: sst.Linkable<{ name: string }>;
+}
+
+/**
+ * The bucket for run reports, manifests, latches and alert state: versioned (a latch overwritten by
+ * mistake can be recovered), encrypted at rest, never public, old reports expired.
+ *
+ * Functions do not link the Bucket component itself: its link grants `s3:*`. They link the
+ * `Reports` Linkable, which carries the bucket name and the three object actions they use.
+ */
+export function storage(production: boolean): Storage {
+  const bucket = new sst.aws.Bucket("ReportsBucket", {
+    versioning: true,
+    enforceHttps: true,
+    lifecycle: [{ id: "expire-old-reports", prefix: "reports/", expiresIn: `${REPORT_RETENTION_DAYS} days` }],
+    transform: {
+      // SST creates buckets with forceDestroy; a production bucket must never be emptied by `sst remove`.
+      bucket: (args) => {
+        args.forceDestroy = !production;
+      },
+      lifecycle: (args) => {
+        args.rules = $output(args.rules ?? []).apply((rules) => [
+          ...rules,
+          {
+            id: "expire-noncurrent-versions",
+            status: "Enabled",
+            filter: {},
+            noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_VERSION_DAYS },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ]);
+      },
+    },
+  });
+
+  new aws.s3.BucketServerSideEncryptionConfiguration("ReportsBucketEncryption", {
+    bucket: bucket.name,
+    rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+  });
+
+  const link = new sst.Linkable("Reports", {
+    properties: { name: bucket.name },
+    include: [
+      sst.aws.permission({ actions: [...REPORTS_OBJECT_ACTIONS], resources: [$interpolate`${bucket.arn}/*`] }),
+      sst.aws.permission({ actions: [...REPORTS_LIST_ACTIONS], resources: [bucket.arn] }),
+    ],
+  });
+  return { bucket, link };
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { readdirSync, readFileSync } from "node:fs";
+import { mockClient } from "aws-sdk-client-mock";
+import { RDSClient } from "@aws-sdk/client-rds";
+import { Route53Client } from "@aws-sdk/client-route-53";
+import { S3Client } from "@aws-sdk/client-s3";
+import type { Context } from "aws-lambda";
+import { parseFailoverEvent } from "../../../schemas/events-failover.ts";
+import { ValidationError } from "../../../schemas/validate.ts";
+import { FailoverConfigSchema } from "../../../schemas/config-failover.ts";
+import { parseConfig } from "../../../schemas/config.ts";
+import { makeFailoverHandler } from "../../../functions/failover.ts";
+import { groupInput, FakeWorld } from "./builders.ts";
+
+const files = readdirSync("events").filter((f) => f.startsWith("failover-"));
+const ctx = { awsRequestId: "req-1", getRemainingTimeInMillis: () => 100_000 } as unknown as Context;
+
+describe("failover events and config", () => {
+  it.each(files)("events/%s parses", (f) => {
+    expect(() => parseFailoverEvent(JSON.parse(readFileSync(`events/${f}`, "utf8")))).not.toThrow();
+  });
+
+  it("has a sample for ALARM, OK, INSUFFICIENT_DATA, another alarm and every manual mode", () => {
+    for (const f of ["alarm", "ok", "insufficient-data", "other-alarm", "plan", "execute", "execute-force", "status", "failback-plan", "reset", "advance"]) {
+      expect(files).toContain(`failover-${f}.json`);
+    }
+  });
+
+  it.each([
+    [{ mode: "execute", group: "orders-db" }, "reason"],
+    [{ mode: "execute", group: "orders-db", reason: "outage", force: true }, "forceReason"],
+    [{ mode: "reset", group: "orders-db" }, "reason"],
+    [{ mode: "explode", group: "x" }, "mode"],
+    [{ "detail-type": "CloudWatch Alarm State Change", source: "aws.cloudwatch", id: "1", time: "t", region: "eu-west-1", detail: { alarmName: "a", state: { value: "MAYBE", timestamp: "2025-01-01T00:00:00.000+0000" } } }, "detail.state.value"],
+  ])("rejects %j naming %s", (event, field) => {
+    expect(() => parseFailoverEvent(event)).toThrow(ValidationError);
+    expect(() => parseFailoverEvent(event)).toThrow(field);
+  });
+
+  it("config: empty section parses to defaults; bad groups name the field", () => {
+    expect(FailoverConfigSchema.parse(undefined)).toMatchObject({ groups: [], pollSeconds: 15 });
+    const g = FailoverConfigSchema.parse({ groups: [groupInput({ execution: undefined })] }).groups[0]!;
+    expect(g).toMatchObject({ maxReplicaLagSeconds: 60, execution: "plan-only", healthChecks: 3 });
+    expect(() => parseConfig({ stage: "dev", primaryRegion: "eu-west-1", failover: { groups: [groupInput({ replica: { kind: "rds-instance", id: "x", region: "eu-west-1" } })] } })).toThrow(
+      "failover.groups[0].replica.region: the replica must be in another region than the primary",
+    );
+    expect(() => FailoverConfigSchema.parse({ groups: [groupInput({ primary: { kind: "aurora-cluster", id: "a", region: "eu-west-1" }, replica: { kind: "aurora-cluster", id: "b", region: "eu-central-1" } })] })).toThrow("globalClusterId");
+  });
+});
+
+describe("functions/failover.ts wiring", () => {
+  const config = () => parseConfig({ stage: "test", primaryRegion: "eu-west-1", failover: { groups: [groupInput()] } });
+
+  it("a malformed event fails with a clear error and makes no AWS call", async () => {
+    const mocks = [mockClient(RDSClient), mockClient(Route53Client), mockClient(S3Client)];
+    const handler = makeFailoverHandler({ runtime: { config, saveReport: async () => {} } });
+    await expect(handler({ mode: "execute", group: "orders-db" }, ctx)).rejects.toThrow("Invalid failover manual event: reason");
+    for (const m of mocks) {
+      expect(m.calls()).toHaveLength(0);
+      m.restore();
+    }
+  });
+
+  it("an OK alarm is ignored and reported; no port is touched", async () => {
+    const world = new FakeWorld();
+    const saved: unknown[] = [];
+    const handler = makeFailoverHandler({ deps: () => world.deps(), runtime: { config, saveReport: async (_k, r) => void saved.push(r) } });
+    const out = await handler(JSON.parse(readFileSync("events/failover-ok.json", "utf8")), ctx);
+    expect(out).toMatchObject({ next: "ignored", action: "ignore" });
+    expect(world.store.size + world.messages.length).toBe(0);
+    expect(saved).toHaveLength(1);
+  });
+
+  it("under the state machine a run returns next=wait with the advance payload; a failed direct run is rethrown", async () => {
+    const world = new FakeWorld();
+    const handler = makeFailoverHandler({ deps: () => world.deps(), runtime: { config, saveReport: async () => {}, now: () => new Date(world.nowMs) } });
+    const out = await handler({ source: "sfn", event: JSON.parse(readFileSync("events/failover-alarm.json", "utf8")) }, ctx);
+    expect(out).toMatchObject({ next: "wait", advance: { mode: "advance", group: "orders-db" } });
+    expect(world.promotions).toBe(1);
+
+    const refused = new FakeWorld();
+    refused.lagSeconds = 500;
+    const h2 = makeFailoverHandler({ deps: () => refused.deps(), runtime: { config, saveReport: async () => {} } });
+    await expect(h2({ mode: "execute", group: "orders-db", reason: "test run" }, ctx)).rejects.toThrow("replica lag");
+    const viaSfn = await h2({ source: "sfn", event: { mode: "execute", group: "orders-db", reason: "test run" } }, ctx);
+    expect(viaSfn).toMatchObject({ next: "failed", action: "refuse" });
+  });
+});
