@@ -268,7 +268,9 @@ function planGroup(g: Group, input: PruneInput, policies: Map<string, BackupPoli
 
   // Freeze conditions.
   const freezes: string[] = [];
-  const freshest = newestAvailable(candidates);
+  // Freshness counts every restorable backup of ours, AMI-pinned ones included: they are backups too.
+  const freshest = newestAvailable(g.ours.filter((s) => !s.automated));
+  const latestCandidate = newestAvailable(candidates);
   if (!freshest) freezes.push("no available backup");
   else if (now.getTime() - freshest.createdAt.getTime() > limitMs) {
     freezes.push(`newest available backup ${freshest.id} is ${hours(now.getTime() - freshest.createdAt.getTime())} old (limit ${policy.freshnessHours} h)`);
@@ -291,7 +293,7 @@ function planGroup(g: Group, input: PruneInput, policies: Map<string, BackupPoli
     else if (v.keep.length) reason = v.keep.join("; ");
     else if (i < policy.keepNewest) reason = `floor: among newest ${policy.keepNewest}`;
     // Both readings of "newest available": by backup day (floors) and by creation time (what freshness measures).
-    else if (s === newestAvail || s === freshest) reason = "newest available";
+    else if (s === newestAvail || s === latestCandidate) reason = "newest available";
     else reason = drHold(s, day, drIndex) ?? (plan.frozen ? `frozen (${plan.frozen}); otherwise ${v.expired}` : undefined);
     if (reason) keep.push({ action: "keep", target: s, reason });
     else del.push({ action: "delete", target: s, reason: v.expired });

@@ -202,6 +202,14 @@ describe("planPrune: freezes", () => {
     expect(p.frozen).toBe("no available backup");
   });
 
+  it("counts an AMI-pinned backup as fresh: pinning today's backup does not freeze the resource", () => {
+    const s = [...days("2026-10-01", 51).map((day) => snap({ day })), snap({ day: "2026-11-21", usedByImage: true })];
+    const p = only(prune(s));
+    expect(p.frozen).toBeUndefined();
+    expect(reasonFor(p, "2026-11-21")).toMatch(/AMI/);
+    expect(p.delete.length).toBeGreaterThan(0);
+  });
+
   it("measures staleness on the newest AVAILABLE backup", () => {
     const s = [...upTo20th.slice(0, -1), snap({ day: "2026-11-21", status: "pending" })];
     expect(only(prune(s)).frozen).toMatch(/2026-11-19|20261119/); // newest available is the 19th's

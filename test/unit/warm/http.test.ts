@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runWarm } from "../../../adapters/http-warm.ts";
-import { restrictedAddressKind } from "../../../adapters/http-warm.ts";
+import { restrictedAddressKind, runWarm } from "../../../adapters/http-warm.ts";
 import { startWarmServer, type WarmServer } from "../../../bench/warm-server.ts";
 import type { Decision } from "../../../core/types.ts";
 import { targetSet } from "./builders.ts";
