@@ -8,6 +8,7 @@
  *   console.log(year.totals, year.summary);
  */
 import type { Context } from "aws-lambda";
+import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "./index.ts";
 import { resetClients } from "../adapters/clients.ts";
 import { createHandler, AggregateRunError, type MetricPoint, type Runtime } from "../functions/lib/handler.ts";
@@ -79,6 +80,8 @@ export interface BackupYearOptions {
   outage?: { fromDay: number; days: number } | null;
   /** On this day, after the backup, an AMI is registered from the first volume's snapshot of that day (never pruned afterwards). */
   amiOnDay?: number | null;
+  /** Where the handlers log; default: a silent logger (a simulated year writes ~100k log lines). */
+  logger?: Logger;
   /** Called after each day; scenario tests assert here. */
   onDay?: (state: DayState, sb: Sandbox) => void;
 }
@@ -168,6 +171,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       reportBucket: () => ({ bucket: REPORTS_BUCKET, region: PRIMARY }),
       postSlack: async (message) => void posted.push({ at: clock.now().toISOString(), message }),
       emitMetrics: (_points: MetricPoint[]) => {},
+      logger: options.logger ?? new Logger({ serviceName: "ops-autopilot", logLevel: "SILENT" }),
     };
     const handlers = {
       backup: createHandler({ name: "backup", parse: parseBackupEvent, run: runBackup }, runtime),

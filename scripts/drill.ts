@@ -1,0 +1,175 @@
+/**
+ * `npm run drill`: ops-autopilot's whole runbook on a machine with no AWS account.
+ *
+ * 1. A simulated year (400 days) of nightly backups, DR copies, retention and the freshness watchdog for a
+ *    small fleet in two regions, with three days of failing backups in the middle — the real handlers
+ *    against the in-memory sandbox account.
+ * 2. A region outage: the database alarm fires, the failover runbook promotes the DR replica, switches DNS,
+ *    warms a local HTTP origin (its cache-hit ratio going up) and checks health; then a replica that lags
+ *    too far, which the runbook refuses to promote.
+ * 3. A cost morning on which one service triples its spend: the Slack digest and alert it would send.
+ *
+ * Prints a readable summary and writes the full report to out/drill-report.json.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runBackupYear, type BackupYearResult } from "../sandbox/backup-scenarios.ts";
+import { runLagTooFarScenario, runRegionOutageScenario, type FailoverScenarioResult } from "../sandbox/failover-scenarios.ts";
+import { startWarmServer } from "../bench/warm-server.ts";
+import { runWarm } from "../adapters/http-warm.ts";
+import { httpProbe } from "../adapters/health.ts";
+import { WarmTargetSetSchema } from "../schemas/config-warm.ts";
+import type { WarmReport } from "../core/warm.ts";
+import { buildCostRun } from "../core/report/cost.ts";
+import { addDays, type CostDay } from "../core/cost.ts";
+import { CostConfigSchema } from "../schemas/config-cost.ts";
+import { renderText } from "../core/report/blocks.ts";
+
+process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outFile = join(root, "out", "drill-report.json");
+
+function table(rows: (string | number)[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? "").length)));
+  return rows.map((r) => r.map((cell, c) => (typeof cell === "number" ? String(cell).padStart(widths[c]!) : String(cell).padEnd(widths[c]!))).join("  ")).join("\n");
+}
+
+function heading(text: string): void {
+  console.log(`\n${"=".repeat(100)}\n${text}\n${"=".repeat(100)}`);
+}
+
+async function backupYear(): Promise<BackupYearResult> {
+  heading("1. Backups: 400 simulated days, 5 resources, primary eu-west-1 + DR eu-central-1, backups failing on days 200–202");
+  const year = await runBackupYear({ days: 400, outage: { fromDay: 200, days: 3 } });
+  const rows: (string | number)[][] = [["resource", "region", "kept", "daily", "weekly", "monthly", "oldest kept", "deleted", "copies made"]];
+  for (const s of year.summary) {
+    rows.push([s.resource, s.region, s.kept, s.keptByTier.daily, s.keptByTier.weekly, s.keptByTier.monthly, s.oldest ?? "—", s.deleted, s.copies]);
+  }
+  console.log(table(rows));
+  const t = year.totals;
+  console.log(
+    `\n${year.start} → ${year.end}: ${t.created} snapshots created, ${t.copies} DR copies, ${t.deleted} pruned, ` +
+      `${t.failedRuns} failed runs, ${t.frozenDays} days with pruning frozen, ${t.alerts} alerts; ${t.awsCalls} AWS calls (simulated).`,
+  );
+  console.log(`Most manual snapshots in one region: ${year.maxManualSnapshots} (quota 100); quota errors: ${year.quotaErrors}.`);
+  console.log(`Snapshots ops-autopilot did not create (people's, another stage's, automated): ${year.foreign.before.length} at the start, all still there at the end: ${year.foreign.before.every((id) => year.foreign.after.includes(id)) ? "yes" : "NO"}.`);
+  console.log("The volume snapshot an AMI was made from (day 10) is kept in eu-west-1 past its retention.");
+  console.log("\nAlerts sent to Slack:");
+  for (const a of year.alerts.slice(0, 12)) console.log(`  ${a.at}  ${a.text}`);
+  if (year.alerts.length > 12) console.log(`  … ${year.alerts.length - 12} more in the report`);
+  console.log(`(${year.reports} run reports written to the sandbox bucket; simulated in ${(year.wallMs / 1000).toFixed(1)} s)`);
+  return year;
+}
+
+async function failover(): Promise<{ outage: FailoverScenarioResult; lag: FailoverScenarioResult; warm?: WarmReport }> {
+  heading("2. Failover: the primary region goes down");
+  const origin = await startWarmServer({ missDelayMs: 15 });
+  let warmReport: WarmReport | undefined;
+  try {
+    const targets = WarmTargetSetSchema.parse({
+      name: "orders-dr",
+      urls: Array.from({ length: 60 }, (_, i) => ({ url: `${origin.origin}/products/${i}`, priority: i < 10 ? 1 : 0.5 })),
+      // The DR origin in the drill is a local server: loopback must be allowed explicitly.
+      allowPrivate: true,
+      concurrency: 8,
+      ratePerSecond: 200,
+    });
+    const outage = await runRegionOutageScenario({
+      healthUrl: `${origin.origin}/healthz`,
+      probe: httpProbe(),
+      warm: {
+        warm: async () => {
+          warmReport = await runWarm({ targets, now: Date.now });
+          const first = warmReport.first?.cache.hitRatio ?? 0;
+          const verify = warmReport.verify?.cache.hitRatio ?? 0;
+          return { ok: warmReport.failed.length === 0, summary: `${warmReport.planned} URLs warmed, cache-hit ratio ${(first * 100).toFixed(0)} % → ${(verify * 100).toFixed(0)} %` };
+        },
+      },
+    });
+    printFailover(outage);
+    if (warmReport) {
+      const f = warmReport.first!;
+      const v = warmReport.verify;
+      console.log(
+        `\nCache warming of the DR origin (local HTTP server): ${warmReport.planned} URLs; first pass hit ratio ${(f.cache.hitRatio * 100).toFixed(0)} %, ` +
+          `p50 ${f.latencyMs.p50} ms, p95 ${f.latencyMs.p95} ms; verification pass hit ratio ${((v?.cache.hitRatio ?? 0) * 100).toFixed(0)} %, p50 ${v?.latencyMs.p50 ?? "—"} ms.`,
+      );
+    }
+    heading("2b. Failover refused: the replica lags four minutes behind (RPO 60 s)");
+    const lag = await runLagTooFarScenario();
+    printFailover(lag);
+    return { outage, lag, ...(warmReport ? { warm: warmReport } : {}) };
+  } finally {
+    await origin.close();
+  }
+}
+
+function printFailover(r: FailoverScenarioResult): void {
+  console.log(`Result: ${r.result} — ${r.reason}`);
+  if (r.rtoSeconds !== undefined) {
+    console.log(
+      `RTO ${r.rtoSeconds} s (alarm → healthy; writable after ${r.writableSeconds} s, DNS INSYNC after ${r.dnsInsyncSeconds} s), RPO ${r.rpoSeconds} s (replica lag at promotion).`,
+    );
+  }
+  const rows: string[][] = [["step", "start", "end", "result", "reason"]];
+  for (const t of r.timeline) rows.push([t.step, t.start?.slice(11, 19) ?? "", t.end?.slice(11, 19) ?? "", t.result, (t.reason ?? "").slice(0, 90)]);
+  console.log(table(rows));
+  console.log(`Changes made: ${r.mutatingCalls.map((c) => `${c.command} at ${c.at.slice(11, 19)}${c.error ? ` (${c.error})` : ""}`).join(", ") || "none"}`);
+  console.log(`Slack messages: ${r.messages.length}${r.messages[0] ? `; first: ${r.messages[0].split("\n")[0]}` : ""}`);
+}
+
+function cost(): ReturnType<typeof buildCostRun> {
+  heading("3. Cost: EC2 spend triples overnight");
+  const reportDate = "2026-11-20";
+  const days: CostDay[] = [];
+  for (let d = "2026-11-01"; d <= reportDate; d = addDays(d, 1)) {
+    const i = Number(d.slice(8));
+    days.push({
+      date: d,
+      estimated: d === reportDate,
+      services: {
+        "Amazon Elastic Compute Cloud - Compute": d === reportDate ? 330 : 105 + (i % 3) * 5,
+        "Amazon Relational Database Service": 140 + (i % 2) * 4,
+        "Amazon Simple Storage Service": 40,
+        "AWS Lambda": 6.2,
+      },
+    });
+  }
+  const run = buildCostRun({
+    days,
+    forecast: { kind: "forecast", remaining: 3900 },
+    config: CostConfigSchema.parse({}),
+    now: new Date("2026-11-21T09:00:00Z"),
+    apiCalls: 2,
+  });
+  console.log("Daily digest as it would be posted:\n");
+  console.log(renderText(run.digest));
+  if (run.alert) {
+    console.log("\nImmediate alert:\n");
+    console.log(renderText(run.alert));
+  }
+  return run;
+}
+
+const started = performance.now();
+const year = await backupYear();
+const fo = await failover();
+const costRun = cost();
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(
+  outFile,
+  JSON.stringify(
+    {
+      generatedAt: new Date().toISOString(),
+      backupYear: year,
+      failover: fo,
+      cost: { findings: costRun.findings, digest: costRun.digest, alert: costRun.alert, digestText: renderText(costRun.digest) },
+    },
+    null,
+    2,
+  ),
+);
+heading(`Drill finished in ${((performance.now() - started) / 1000).toFixed(1)} s. Full report: ${relative(process.cwd(), outFile)}`);
