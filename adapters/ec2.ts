@@ -68,6 +68,7 @@ function fromEc2Snapshot(s: Ec2Snapshot, region: string, amiSnapshots: Set<strin
     automated: false,
     usedByImage: amiSnapshots.has(s.SnapshotId ?? ""),
     ...(s.KmsKeyId ? { kmsKeyId: s.KmsKeyId } : {}),
+    ...(s.State === "error" && s.StateMessage ? { statusMessage: s.StateMessage } : {}),
   };
 }
 

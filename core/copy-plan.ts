@@ -11,7 +11,7 @@ import type { BackupPolicy } from "../schemas/config.ts";
 import { TAG } from "./types.ts";
 import type { Decision, Owner, Snapshot } from "./types.ts";
 
-export type CopyAction = "copy" | "exists" | "wait-source" | "defer-limit" | "skip-policy";
+export type CopyAction = "copy" | "replace-failed" | "exists" | "wait-source" | "defer-limit" | "skip-policy";
 
 export interface CopyTarget {
   source: Snapshot;
@@ -20,6 +20,8 @@ export interface CopyTarget {
   /** Name of the copy: for RDS the target identifier, for EBS the TAG.name value. */
   name: string;
   tags: Record<string, string>;
+  /** For "replace-failed": our copy in the DR region that ended in `error`, to delete before copying again. */
+  failedCopy?: Snapshot;
 }
 
 export type CopyDecision = Decision<CopyAction, CopyTarget>;
@@ -142,7 +144,8 @@ export function planCopies(input: CopyInput): CopyDecision[] {
         found.get(`${at}of\u0000${source.id}`) ??
         found.get(`${at}name\u0000${name}`) ??
         (source.kind !== "ebs-volume" ? found.get(`${at}id\u0000${name.toLowerCase()}`) : undefined);
-      if (existing) {
+      const failed = existing && isOurs(existing, owner) && existing.status === "error" ? existing : undefined;
+      if (existing && !failed) {
         const owned = isOurs(existing, owner) ? "" : " (name taken by a snapshot not managed by us)";
         push("exists", `copy ${existing.id} in ${dr.region} is ${existing.status}${owned}`);
         continue;
@@ -164,6 +167,14 @@ export function planCopies(input: CopyInput): CopyDecision[] {
         continue;
       }
       budget.set(dr.region, left - 1);
+      if (failed) {
+        target.failedCopy = failed;
+        push(
+          "replace-failed",
+          `copy ${failed.id} in ${dr.region} failed${failed.statusMessage ? ` (${failed.statusMessage})` : ""}; it is deleted and ${source.id} copied again with KMS key ${dr.kmsKeyId}`,
+        );
+        continue;
+      }
       push("copy", `copy ${source.id} to ${dr.region} with KMS key ${dr.kmsKeyId}`);
     }
   }

@@ -43,6 +43,8 @@ export interface Snapshot {
   usedByImage?: boolean;
   /** KMS key the snapshot is encrypted with, when known. */
   kmsKeyId?: string;
+  /** Why the provider put the snapshot in `error` (EBS StateMessage), when it says. */
+  statusMessage?: string;
 }
 
 /** Snapshot status normalised across RDS (`available`) and EBS (`completed`). */

@@ -20,6 +20,7 @@ import { kindsInUse, listCandidateResources, listRegionSnapshots } from "../../a
 import { copyDbSnapshot, createClusterSnapshot, createDbSnapshot, deleteRdsSnapshot } from "../../adapters/rds.ts";
 import { copyEbsSnapshot, createEbsSnapshot, deleteEbsSnapshot } from "../../adapters/ec2.ts";
 import { executeAll, type ItemResult } from "./execute.ts";
+import { classifyError } from "../../adapters/errors.ts";
 import type { RunContext, RunOutcome } from "./handler.ts";
 
 /**
@@ -52,8 +53,21 @@ function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
   return out;
 }
 
+/**
+ * Per-item failures, plus one retryable failure when work was left for later because the deadline was near:
+ * failing the invocation makes the scheduler retry at once, and the retry (idempotent) does the rest.
+ */
 function failuresOf<T>(results: ItemResult<T>[]): ItemFailure[] {
-  return results.flatMap((r) => (r.failure ? [r.failure] : []));
+  const failures = results.flatMap((r) => (r.failure ? [r.failure] : []));
+  const deferred = results.filter((r) => r.status === "deferred").length;
+  if (deferred > 0) {
+    failures.push({
+      item: `${deferred} item(s)`,
+      kind: "retryable",
+      message: `${deferred} item(s) not started: the Lambda deadline was near; the retry or the next run picks them up`,
+    });
+  }
+  return failures;
 }
 
 function logDecisions(ctx: RunContext, decisions: { action: string; reason: string }[], describe: (i: number) => string): void {
@@ -171,7 +185,19 @@ export async function runCopy(event: JobEvent, ctx: RunContext): Promise<RunOutc
   });
   logDecisions(ctx, decisions, (i) => `${decisions[i]!.target.source.id} → ${decisions[i]!.target.region}`);
 
-  const todo = decisions.filter((d) => d.action === "copy");
+  const todo = decisions.filter((d) => d.action === "copy" || d.action === "replace-failed");
+  // A copy that ended in `error` is reported as a failure of its own (with the key it tried) even though it is retried now.
+  const earlier: ItemFailure[] = decisions
+    .filter((d) => d.action === "replace-failed")
+    .map((d) => {
+      const why = d.target.failedCopy?.statusMessage ?? "status error";
+      return {
+        item: `${d.target.source.id} → ${d.target.region}`,
+        region: d.target.region,
+        kind: /kms|key/i.test(why) ? ("kms" as const) : ("fatal" as const),
+        message: `copy ${d.target.failedCopy?.id} failed: ${why} (KMS key tried: ${d.target.kmsKeyId})`,
+      };
+    });
   const results = event.dryRun
     ? []
     : await executeAll(todo, (d) => copySnapshot(d, primary), {
@@ -181,7 +207,7 @@ export async function runCopy(event: JobEvent, ctx: RunContext): Promise<RunOutc
         explain: (d, cls) => (cls === "kms" ? `KMS key tried: ${d.target.kmsKeyId}` : undefined),
         facts: ["exists"],
       });
-  const failures = failuresOf(results);
+  const failures = [...earlier, ...failuresOf(results)];
   const view: CopyRunView = {
     dryRun: event.dryRun,
     inFlight,
@@ -198,6 +224,10 @@ export async function runCopy(event: JobEvent, ctx: RunContext): Promise<RunOutc
 
 async function copySnapshot(d: CopyDecision, sourceRegion: string): Promise<string | void> {
   const source = d.target.source;
+  // Only our own copy in `error` state is ever removed here: it holds no data and blocks the retry.
+  if (d.target.failedCopy) await deleteSnapshot(d.target.failedCopy).catch((err: unknown) => {
+    if (classifyError(err) !== "not-found") throw err;
+  });
   const req = {
     source,
     sourceRegion,
