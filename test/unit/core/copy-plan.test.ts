@@ -48,6 +48,24 @@ describe("planCopies", () => {
     expect(out[0]?.reason).toMatch(/is pending/);
   });
 
+  it("replaces our copy that ended in error, naming the key, within the in-flight budget", () => {
+    const src = snap({ day: "2026-11-21" });
+    const failed = drCopy(src, { status: "error" });
+    failed.statusMessage = "The KMS key is disabled";
+    const [d] = copies({ sources: [src], copies: [failed] });
+    expect(d).toMatchObject({ action: "replace-failed", target: { failedCopy: failed, kmsKeyId: KEY } });
+    expect(d?.reason).toMatch(/failed \(The KMS key is disabled\).*copied again with KMS key/);
+    expect(copies({ sources: [src], copies: [failed], inFlight: { [DR]: 20 } })[0]?.action).toBe("defer-limit");
+  });
+
+  it("never replaces a failed snapshot that is not ours", () => {
+    const src = snap({ day: "2026-11-21" });
+    const theirs = { ...drCopy(src, { status: "error" }), tags: {} };
+    const [d] = copies({ sources: [src], copies: [theirs] });
+    expect(d?.action).toBe("exists");
+    expect(d?.target.failedCopy).toBeUndefined();
+  });
+
   it("treats an RDS name taken in DR by a snapshot that is not ours as existing, and says so", () => {
     const src = snap({ day: "2026-11-21" });
     const theirs = { ...drCopy(src), tags: {} };
