@@ -7,9 +7,9 @@ import {
   paginateDescribeVolumes,
   type Filter,
   type Snapshot as Ec2Snapshot,
-  type Tag,
 } from "@aws-sdk/client-ec2";
 import { ec2 } from "./clients.ts";
+import { recordToTags, tagsToRecord } from "./tags.ts";
 import { capturedAt, type CopyRequest } from "./rds.ts";
 import { TAG, type Resource, type Snapshot, type SnapshotStatus } from "../core/types.ts";
 
@@ -21,15 +21,6 @@ import { TAG, type Resource, type Snapshot, type SnapshotStatus } from "../core/
 /** DescribeSnapshots/DescribeVolumes accept up to 1,000 results per page. */
 const PAGE = { pageSize: 1000 } as const;
 
-export function ec2TagsToRecord(tags: Tag[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) if (t.Key) out[t.Key] = t.Value ?? "";
-  return out;
-}
-
-function recordToEc2Tags(tags: Record<string, string>): Tag[] {
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
 
 export function ebsStatus(state: string | undefined): SnapshotStatus {
   if (state === "completed") return "available";
@@ -49,14 +40,14 @@ export async function listVolumes(region: string, filter: { tag?: { key: string;
   for await (const page of paginateDescribeVolumes({ client: ec2(region), ...PAGE }, Filters.length ? { Filters } : {})) {
     for (const v of page.Volumes ?? []) {
       if (!v.VolumeId) continue;
-      out.push({ kind: "ebs-volume", id: v.VolumeId, region, status: v.State ?? "unknown", tags: ec2TagsToRecord(v.Tags) });
+      out.push({ kind: "ebs-volume", id: v.VolumeId, region, status: v.State ?? "unknown", tags: tagsToRecord(v.Tags) });
     }
   }
   return out;
 }
 
 function fromEc2Snapshot(s: Ec2Snapshot, region: string, amiSnapshots: Set<string>): Snapshot {
-  const tags = ec2TagsToRecord(s.Tags);
+  const tags = tagsToRecord(s.Tags);
   return {
     kind: "ebs-volume",
     id: s.SnapshotId ?? "",
@@ -99,7 +90,7 @@ export async function createEbsSnapshot(region: string, volumeId: string, name: 
     new CreateSnapshotCommand({
       VolumeId: volumeId,
       Description: name,
-      TagSpecifications: [{ ResourceType: "snapshot", Tags: recordToEc2Tags(tags) }],
+      TagSpecifications: [{ ResourceType: "snapshot", Tags: recordToTags(tags) }],
     }),
   );
   return out.SnapshotId;
@@ -114,7 +105,7 @@ export async function copyEbsSnapshot(req: CopyRequest): Promise<string | undefi
       Encrypted: true,
       KmsKeyId: req.kmsKeyId,
       Description: req.name,
-      TagSpecifications: [{ ResourceType: "snapshot", Tags: recordToEc2Tags(req.tags) }],
+      TagSpecifications: [{ ResourceType: "snapshot", Tags: recordToTags(req.tags) }],
     }),
   );
   return out.SnapshotId;

@@ -11,9 +11,9 @@ import {
   paginateDescribeDBSnapshots,
   type DBClusterSnapshot,
   type DBSnapshot,
-  type Tag,
 } from "@aws-sdk/client-rds";
 import { rds } from "./clients.ts";
+import { recordToTags, tagsToRecord } from "./tags.ts";
 import { TAG, type Resource, type Snapshot, type SnapshotStatus } from "../core/types.ts";
 
 /**
@@ -25,15 +25,6 @@ import { TAG, type Resource, type Snapshot, type SnapshotStatus } from "../core/
 /** RDS allows 20–100 records per page; 100 keeps the number of calls minimal. */
 const PAGE = { pageSize: 100 } as const;
 
-export function tagsToRecord(tags: Tag[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) if (t.Key) out[t.Key] = t.Value ?? "";
-  return out;
-}
-
-export function recordToTags(tags: Record<string, string>): Tag[] {
-  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
 
 export function rdsStatus(status: string | undefined): SnapshotStatus {
   switch (status) {
