@@ -126,8 +126,25 @@ export const ScheduleSchema = z
     watchdog: z.string().default("rate(1 hour)"),
     warm: z.string().optional(),
     cost: z.string().default("cron(0 9 * * ? *)"),
+    /**
+     * Per-schedule timezone overrides of the top-level `timezone`, e.g. `{ "cost": "Europe/Paris" }` for a
+     * local-morning digest while backups stay at 02:00 UTC.
+     */
+    timezones: z
+      .object({
+        backup: z.string().optional(),
+        copy: z.string().optional(),
+        prune: z.string().optional(),
+        watchdog: z.string().optional(),
+        warm: z.string().optional(),
+        cost: z.string().optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
+
+export type ScheduleName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost";
 
 export const ConfigSchema = z
   .object({
@@ -150,17 +167,26 @@ export const ConfigSchema = z
         ctx.addIssue({ code: "custom", path: ["drRegions", i, "region"], message: "a DR region must differ from primaryRegion" });
       }
     });
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: cfg.timezone });
-    } catch {
-      ctx.addIssue({ code: "custom", path: ["timezone"], message: `unknown IANA timezone "${cfg.timezone}"` });
-    }
+    const checkZone = (zone: string, path: (string | number)[]) => {
+      try {
+        new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      } catch {
+        ctx.addIssue({ code: "custom", path, message: `unknown IANA timezone "${zone}"` });
+      }
+    };
+    checkZone(cfg.timezone, ["timezone"]);
+    for (const [name, zone] of Object.entries(cfg.schedules.timezones)) if (zone) checkZone(zone, ["schedules", "timezones", name]);
   });
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type BackupPolicy = z.output<typeof BackupPolicySchema>;
 export type Keep = z.output<typeof KeepSchema>;
+
+/** The timezone a schedule runs in: its override, else the top-level `timezone`. */
+export function scheduleTimezone(config: Config, name: ScheduleName): string {
+  return config.schedules.timezones[name] ?? config.timezone;
+}
 
 /** Environment variable carrying the serialized configuration into every function. */
 export const CONFIG_ENV = "OPS_AUTOPILOT_CONFIG";
