@@ -140,11 +140,99 @@ function withUserAgent(headers: Record<string, string>): Record<string, string> 
   return h;
 }
 
+const TIMEOUT = "warm request timeout";
+
+/**
+ * One request's response, counted and discarded as it arrives (kept only for sitemaps), cut at
+ * `maxBodyBytes`, and settled exactly once: response, timeout or error. A class rather than closures:
+ * at tens of thousands of requests a second the per-request allocations show up as GC time.
+ */
+class DrainingHandler implements Dispatcher.DispatchHandler {
+  readonly req: SendRequest;
+  readonly resolve: (r: SendResult) => void;
+  readonly started = performance.now();
+  readonly timer: ReturnType<typeof setTimeout>;
+  readonly chunks: Buffer[] | undefined;
+  controller: Dispatcher.DispatchController | undefined;
+  settled = false;
+  timedOut = false;
+  status = 0;
+  headers: ResponseHeaders = {};
+  bytes = 0;
+  truncated = false;
+
+  constructor(req: SendRequest, resolve: (r: SendResult) => void) {
+    this.req = req;
+    this.resolve = resolve;
+    this.chunks = req.keepBody ? [] : undefined;
+    // A whole-request limit: undici's headersTimeout/bodyTimeout only bound the gaps between bytes, and
+    // a trickling origin would hold a request (and core's deadline arithmetic) far beyond timeoutMs.
+    this.timer = setTimeout(onRequestTimeout, req.timeoutMs, this);
+  }
+
+  settle(r: SendResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.resolve(r);
+  }
+
+  settleTimeout(): void {
+    this.settle({ kind: "timeout", message: `no complete response within ${this.req.timeoutMs} ms`, latencyMs: performance.now() - this.started });
+  }
+
+  settleResponse(): void {
+    const { status, headers, bytes, truncated, chunks } = this;
+    this.settle({ kind: "response", status, headers, bytes, truncated, latencyMs: performance.now() - this.started, ...(chunks ? { body: Buffer.concat(chunks) } : {}) });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.timedOut) controller.abort(new Error(TIMEOUT));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: ResponseHeaders): void {
+    // 1xx informational responses come before the real one.
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.chunks?.push(chunk);
+    if (this.bytes > this.req.maxBodyBytes && !this.truncated) {
+      this.truncated = true;
+      this.settleResponse();
+      // Cutting the connection is cheaper for both sides than reading a runaway body to the end.
+      controller.abort(new Error(`body larger than ${this.req.maxBodyBytes} bytes`));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.settleResponse();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const code = (err as { code?: string }).code;
+    if (this.timedOut || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") this.settleTimeout();
+    else this.settle({ kind: "error", message: this.status ? `response body: ${err.message}` : err.message, latencyMs: performance.now() - this.started });
+  }
+}
+
+function onRequestTimeout(handler: DrainingHandler): void {
+  handler.timedOut = true;
+  handler.settleTimeout();
+  handler.controller?.abort(new Error(TIMEOUT));
+}
+
 /**
  * undici with keep-alive pools (one agent per target set run, `maxSockets` connections per origin):
  * warming thousands of URLs over fresh TCP+TLS connections costs the origin more than the pages
- * themselves, and undici's HTTP/1.1 client spends about half the CPU per request of `node:http`, which
- * is what bounds a warmer against a fast cache.
+ * themselves. undici rather than `node:http` agents: against a cache answering at once the warmer is
+ * bound by its own CPU per request, and on undici it spends a third of the CPU per request and sends
+ * 2–3× as many requests per second
+ * (bench/warm.ts; the handler below skips undici's body stream entirely).
  *
  * Safety, kept from the address check to the socket: every connection resolves its hostname through
  * a pinned lookup that answers only with the address {@link checkHost} accepted for it (and fails for a
@@ -176,62 +264,7 @@ export function createHttpDeps(options: { maxSockets?: number } = {}): HttpDeps 
 
   const send = (req: SendRequest): Promise<SendResult> =>
     new Promise((resolve) => {
-      const started = performance.now();
       pinned.set(req.url.hostname.toLowerCase(), req.address);
-      let settled = false;
-      let status = 0;
-      let headers: ResponseHeaders = {};
-      let bytes = 0;
-      let truncated = false;
-      let controller: Dispatcher.DispatchController | undefined;
-      let timedOut = false;
-      const chunks: Buffer[] | undefined = req.keepBody ? [] : undefined;
-      const done = (r: SendResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(r);
-      };
-      const timeout = () => done({ kind: "timeout", message: `no complete response within ${req.timeoutMs} ms`, latencyMs: performance.now() - started });
-      const response = () =>
-        done({ kind: "response", status, headers, bytes, truncated, latencyMs: performance.now() - started, ...(chunks ? { body: Buffer.concat(chunks) } : {}) });
-      // A whole-request limit: undici's headersTimeout/bodyTimeout only bound the gaps between bytes,
-      // and a trickling origin would hold a request (and the deadline arithmetic in core) for ever.
-      const timer = setTimeout(() => {
-        timedOut = true;
-        timeout();
-        controller?.abort(new Error("warm request timeout"));
-      }, req.timeoutMs);
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(c) {
-          controller = c;
-          if (timedOut) c.abort(new Error("warm request timeout"));
-        },
-        onResponseStart(_c, statusCode, responseHeaders) {
-          // 1xx informational responses come before the real one.
-          if (statusCode < 200) return;
-          status = statusCode;
-          headers = responseHeaders;
-        },
-        onResponseData(c, chunk) {
-          bytes += chunk.length;
-          chunks?.push(chunk);
-          if (bytes > req.maxBodyBytes && !truncated) {
-            truncated = true;
-            response();
-            // Cutting the connection is cheaper for both sides than reading a runaway body to the end.
-            c.abort(new Error(`body larger than ${req.maxBodyBytes} bytes`));
-          }
-        },
-        onResponseEnd() {
-          response();
-        },
-        onResponseError(_c, err) {
-          const code = (err as { code?: string }).code;
-          if (timedOut || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") timeout();
-          else done({ kind: "error", message: status ? `response body: ${err.message}` : err.message, latencyMs: performance.now() - started });
-        },
-      };
       agent.dispatch(
         {
           origin: req.url.origin,
@@ -242,7 +275,7 @@ export function createHttpDeps(options: { maxSockets?: number } = {}): HttpDeps 
           headersTimeout: req.timeoutMs,
           bodyTimeout: req.timeoutMs,
         },
-        handler,
+        new DrainingHandler(req, resolve),
       );
     });
 
@@ -453,30 +486,38 @@ export async function runWarm(input: RunWarmInput): Promise<WarmReport> {
     let nextFresh = 0;
     const freshLeft = () => passUrls.length - nextFresh;
     const retries: { url: PlannedUrl; attempt: number; notBefore: number }[] = [];
-    const inFlight = new Set<Promise<void>>();
+    // Requests started and not finished; a counter rather than a set of promises (one fewer promise
+    // per request), and the loop is woken by every finish.
+    let running = 0;
+    let unexpected: { error: unknown } | undefined;
     let wake: (() => void) | undefined;
     const passStart = now();
 
-    // Wake up on a finished request or when the wait is over; at least once a second to re-check the
-    // deadline. Timers fire a millisecond or so late, and with a bucket of 1 every late millisecond is
-    // rate lost (-29 % at 400/s measured): sleep on a timer to about 1 ms before the token is due, then
-    // poll the last stretch with setImmediate.
+    // Wake up on a finished request or when the wait is over. A wait for a slot (null) needs no timer:
+    // a request in flight always finishes (send is bounded by timeoutMs), and the deadline only matters
+    // before the next start, which is checked on wake; arming and clearing a timer per finished request
+    // cost ~3 % of the client CPU at full speed. Timers fire a millisecond or so late, and with a bucket
+    // of 1 every late millisecond is rate lost (-29 % at 400/s measured): sleep on a timer to about 1 ms
+    // before the token is due (at most a second, to re-check the deadline), then poll the last stretch
+    // with setImmediate.
     const waitForWake = (waitMs: number | null) =>
       new Promise<void>((resolve) => {
-        let cancel: () => void;
+        let cancel: (() => void) | undefined;
         const fire = () => {
           wake = undefined;
           resolve();
         };
-        if (waitMs !== null && waitMs < 2) {
+        if (waitMs === null) {
+          cancel = undefined;
+        } else if (waitMs < 2) {
           const immediate = setImmediate(fire);
           cancel = () => clearImmediate(immediate);
         } else {
-          const timer = setTimeout(fire, waitMs === null ? 1000 : Math.min(1000, Math.floor(waitMs) - 1));
+          const timer = setTimeout(fire, Math.min(1000, Math.floor(waitMs) - 1));
           cancel = () => clearTimeout(timer);
         }
         wake = () => {
-          cancel();
+          cancel?.();
           fire();
         };
       });
@@ -497,43 +538,54 @@ export async function runWarm(input: RunWarmInput): Promise<WarmReport> {
     };
 
     const startOne = async (item: PlannedUrl, attempt: number) => {
-      const r = await fetchSafely(deps, t, checkHostCached, new URL(item.url), { keepBody: false, maxBodyBytes: t.maxBodyBytes });
-      if (r.kind === "response") {
-        const decision = decideRetry(item.url, { status: r.status, ...(retryAfterOf(r.headers) ? { retryAfter: retryAfterOf(r.headers)! } : {}) }, attempt, t.retry, now());
-        if (decision.throttled) {
-          throttled++;
-          pacer = throttle(pacerConfig, pacer, now(), Math.min(decision.delayMs ?? 0, t.retry.maxDelayMs));
-          log(decision);
+      running++;
+      try {
+        const r = await fetchSafely(deps, t, checkHostCached, new URL(item.url), { keepBody: false, maxBodyBytes: t.maxBodyBytes });
+        if (r.kind === "response") {
+          const retryAfter = retryAfterOf(r.headers);
+          const decision = decideRetry(item.url, { status: r.status, ...(retryAfter ? { retryAfter } : {}) }, attempt, t.retry, now());
+          if (decision.throttled) {
+            throttled++;
+            pacer = throttle(pacerConfig, pacer, now(), Math.min(decision.delayMs ?? 0, t.retry.maxDelayMs));
+            log(decision);
+          }
+          if (decision.action === "retry") {
+            retries.push({ url: item, attempt: attempt + 1, notBefore: now() + (decision.delayMs ?? 0) });
+            finishOne("retry");
+            return;
+          }
+          const expected = t.expectedStatus.includes(r.status);
+          finishOne({
+            url: item.url,
+            pass,
+            outcome: r.redirectRefused && !expected ? "redirect-refused" : expected ? "ok" : "unexpected-status",
+            status: r.status,
+            latencyMs: round1(r.latencyMs),
+            bytes: r.bytes,
+            ...(r.truncated ? { truncated: true } : {}),
+            cache: classifyCache(r.headers),
+            attempts: attempt,
+            ...(r.redirectRefused ? { message: r.redirectRefused } : decision.action === "give-up" ? { message: decision.reason } : {}),
+          });
+        } else {
+          finishOne({ url: item.url, pass, outcome: r.kind, latencyMs: round1(r.latencyMs), bytes: 0, cache: "unknown", attempts: attempt, message: r.message });
         }
-        if (decision.action === "retry") {
-          retries.push({ url: item, attempt: attempt + 1, notBefore: now() + (decision.delayMs ?? 0) });
-          finishOne("retry");
-          return;
-        }
-        const expected = t.expectedStatus.includes(r.status);
-        finishOne({
-          url: item.url,
-          pass,
-          outcome: r.redirectRefused && !expected ? "redirect-refused" : expected ? "ok" : "unexpected-status",
-          status: r.status,
-          latencyMs: round1(r.latencyMs),
-          bytes: r.bytes,
-          ...(r.truncated ? { truncated: true } : {}),
-          cache: classifyCache(r.headers),
-          attempts: attempt,
-          ...(r.redirectRefused ? { message: r.redirectRefused } : decision.action === "give-up" ? { message: decision.reason } : {}),
-        });
-      } else {
-        finishOne({ url: item.url, pass, outcome: r.kind, latencyMs: round1(r.latencyMs), bytes: 0, cache: "unknown", attempts: attempt, message: r.message });
+      } catch (error) {
+        // A bug, not a per-URL outcome: free the slot, stop starting, rethrow once the others are back.
+        unexpected ??= { error };
+        pacer = release(pacer);
+      } finally {
+        running--;
+        wake?.();
       }
     };
 
-    while (!stopped) {
+    while (!stopped && !unexpected) {
       const at = now();
       const readyRetry = retries.findIndex((r) => r.notBefore <= at);
       if (freshLeft() === 0 && retries.length === 0) {
         // A request in flight may still come back with a 429 and a retry.
-        if (inFlight.size === 0) break;
+        if (running === 0) break;
         await waitForWake(null);
         continue;
       }
@@ -552,18 +604,15 @@ export async function runWarm(input: RunWarmInput): Promise<WarmReport> {
         pacer = d.state;
         if (d.action === "start") {
           const next = readyRetry >= 0 ? retries.splice(readyRetry, 1)[0]! : { url: passUrls[nextFresh++]!, attempt: 1 };
-          const p: Promise<void> = startOne(next.url, next.attempt).finally(() => {
-            inFlight.delete(p);
-            wake?.();
-          });
-          inFlight.add(p);
+          void startOne(next.url, next.attempt);
           continue;
         }
         waitMs = d.waitMs;
       }
       await waitForWake(waitMs);
     }
-    await Promise.all([...inFlight]);
+    while (running > 0) await waitForWake(null);
+    if (unexpected) throw unexpected.error;
     const notStarted = [...passUrls.slice(nextFresh), ...retries.map((r) => r.url)];
     if (stopped) {
       log({ action: "stop", target: t.name, reason: `${notStarted.length} URL(s) not started: ${stopped.reason}` });

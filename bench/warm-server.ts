@@ -27,6 +27,8 @@ export interface WarmServerOptions {
   /** false: every page is served without cache headers, after `latencyMs` (benchmarks). */
   cache?: boolean;
   routes?: Record<string, RouteHandler>;
+  /** false: keep no request log (benchmarks: 10^5 logged requests with their headers are GC work for the origin). */
+  record?: boolean;
 }
 
 export interface WarmServer {
@@ -34,6 +36,8 @@ export interface WarmServer {
   origin: string;
   port: number;
   requests: { method: string; path: string; at: number; headers: http.IncomingHttpHeaders }[];
+  /** Whether `requests` is being filled; may be switched at any time. */
+  record: boolean;
   /** TCP connections accepted (keep-alive reuse shows as few connections for many requests). */
   connections: number;
   /** Paths cached so far, with the time they were cached. */
@@ -53,6 +57,7 @@ export async function startWarmServer(options: WarmServerOptions = {}): Promise<
     origin: "",
     port: 0,
     requests: [],
+    record: options.record !== false,
     connections: 0,
     cached: new Map(),
     routes: { ...(options.routes ?? {}) },
@@ -68,7 +73,7 @@ export async function startWarmServer(options: WarmServerOptions = {}): Promise<
   });
   server.on("request", (req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
-    state.requests.push({ method: req.method ?? "GET", path, at: Date.now(), headers: req.headers });
+    if (state.record) state.requests.push({ method: req.method ?? "GET", path, at: Date.now(), headers: req.headers });
     const route = state.routes[path];
     if (route) return route(req, res, state);
     if (!useCache) {

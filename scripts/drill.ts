@@ -93,9 +93,10 @@ async function failover(): Promise<{ outage: FailoverScenarioResult; lag: Failov
     if (warmReport) {
       const f = warmReport.first!;
       const v = warmReport.verify;
+      const pct = (r: number | null | undefined) => (r === null || r === undefined ? "—" : `${(r * 100).toFixed(0)} %`);
       console.log(
-        `\nCache warming of the DR origin (local HTTP server): ${warmReport.planned} URLs; first pass hit ratio ${(f.cache.hitRatio * 100).toFixed(0)} %, ` +
-          `p50 ${f.latencyMs.p50} ms, p95 ${f.latencyMs.p95} ms; verification pass hit ratio ${((v?.cache.hitRatio ?? 0) * 100).toFixed(0)} %, p50 ${v?.latencyMs.p50 ?? "—"} ms.`,
+        `\nCache warming of the DR origin (local HTTP server): ${warmReport.planned} URLs; first pass hit ratio ${pct(f.cache.hitRatio)}, ` +
+          `p50 ${f.latencyMs.p50} ms, p95 ${f.latencyMs.p95} ms; verification pass hit ratio ${pct(v?.cache.hitRatio)}, p50 ${v?.latencyMs.p50 ?? "—"} ms.`,
       );
     }
     heading("2b. Failover refused: the replica lags four minutes behind (RPO 60 s)");

@@ -16,13 +16,16 @@
  */
 import { createRequire } from "node:module";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 
 export const ACCOUNT = "123456789012";
+const debug = (msg: string) => {
+  if (process.env.SYNTH_DEBUG) console.error(`[synth] ${msg}`);
+};
 export const SLACK_PLACEHOLDER = "https://hooks.slack.com/services/T00000000/B00000000/ci-placeholder";
 
 export interface SynthResource {
@@ -49,6 +52,35 @@ export interface SynthResult {
   builds: SynthBuild[];
   errors: string[];
   seconds: number;
+}
+
+/** The part of @pulumi/pulumi (installed in .sst/platform, not in the project) the synth uses. */
+interface MockResourceArgs {
+  type: string;
+  name: string;
+  inputs: any;
+  provider?: string;
+}
+interface MockCallArgs {
+  token: string;
+  inputs: any;
+  provider?: string;
+}
+interface PulumiSdk {
+  runtime: {
+    setMocks(
+      mocks: {
+        newResource(args: MockResourceArgs): { id: string; state: Record<string, unknown> };
+        call(args: MockCallArgs): Record<string, unknown>;
+      },
+      project?: string,
+      stack?: string,
+      preview?: boolean,
+    ): Promise<void>;
+    runInPulumiStack(init: () => Promise<unknown>): Promise<unknown>;
+    waitForRPCs?: () => Promise<void>;
+  };
+  log: { error: (msg: string) => Promise<void> };
 }
 
 interface Options {
@@ -150,6 +182,7 @@ export async function synth(opts: Options): Promise<SynthResult> {
       try {
         const { method, params } = JSON.parse(body) as { method: string; params: unknown[] };
         const fn = rpcMethods[method];
+        debug(`rpc ${method}`);
         if (!fn) return reply({ error: `rpc: can't find method ${method}` });
         reply({ result: await fn(params[0]) });
       } catch (err) {
@@ -200,7 +233,7 @@ export async function synth(opts: Options): Promise<SynthResult> {
 
     // ---- Pulumi mocks ---------------------------------------------------------------------
     const platformRequire = createRequire(path.join(platform, "package.json"));
-    const pulumi = platformRequire("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const pulumi = platformRequire("@pulumi/pulumi") as PulumiSdk;
     const providerRegions = new Map<string, string>();
     const regionOf = (provider: string | undefined): string => {
       if (!provider) return defaultRegion;
@@ -213,12 +246,14 @@ export async function synth(opts: Options): Promise<SynthResult> {
     await pulumi.runtime.setMocks(
       {
         newResource(args) {
+          debug(`resource ${args.type} ${args.name}`);
           const region = regionOf(args.provider);
           if (args.type === "pulumi:providers:aws") providerRegions.set(args.name, args.inputs.region ?? defaultRegion);
-          resources.push({ type: args.type, name: args.name, region, inputs: args.inputs });
+          resources.push({ type: args.type, name: args.name, region, inputs: unsecret(args.inputs) as Record<string, unknown> });
           return { id: `${args.name}-id`, state: { ...fakeOutputs(args.type, args.name, region), ...args.inputs } };
         },
         call(args) {
+          debug(`call ${args.token}`);
           const region = regionOf(args.provider);
           switch (args.token) {
             case "aws:index/getCallerIdentity:getCallerIdentity":
@@ -228,7 +263,7 @@ export async function synth(opts: Options): Promise<SynthResult> {
             case "aws:index/getRegion:getRegion":
               return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com` };
             case "aws:iam/getPolicyDocument:getPolicyDocument":
-              return { json: JSON.stringify(renderPolicyDocument(args.inputs)), id: `policy-${counter.n++}` };
+              return { json: JSON.stringify(renderPolicyDocument(args.inputs)), statements: args.inputs.statements ?? [], id: `policy-${counter.n++}` };
             default:
               return args.inputs;
           }
@@ -250,66 +285,72 @@ export async function synth(opts: Options): Promise<SynthResult> {
       state: { version: {} },
     };
     const outfile = path.join(platform, `sst.config.${Date.now()}.mjs`);
-    // The CLI's provider globals (`aws`, `sst`): injected like the shim, so free references in
-    // sst.config.ts and stacks/ bind to them.
-    const globalsFile = path.join(platform, `sst.globals.${Date.now()}.ts`);
+    // pkg/js/js.go: the provider globals (`aws`, `sst`) are prepended to every project file (not to
+    // SST's own sources under .sst), the shim is injected, and these packages stay external.
     const lock = [{ alias: "aws", package: "@pulumi/aws" }];
-    writeFileSync(
-      globalsFile,
-      [
-        ...lock.map((l) => `import * as ${l.alias} from "${l.package}";`),
-        `import * as sst from ${JSON.stringify(path.join(platform, "src/components/index.ts"))};`,
-        `export { ${[...lock.map((l) => l.alias), "sst"].join(", ")} };`,
-      ].join("\n"),
-    );
-    try {
-      await esbuild.build({
-        stdin: {
-          contents: [
-            `import { run } from ${JSON.stringify(path.join(platform, "src/auto/run.ts"))};`,
-            `import mod from ${JSON.stringify(path.join(root, "sst.config.ts"))};`,
-            `const result = await run(mod.run);`,
-            `export default result;`,
-          ].join("\n"),
-          resolveDir: root,
-          loader: "ts",
-          sourcefile: "eval.ts",
+    const globals = [
+      ...lock.map((l) => `import * as ${l.alias} from "${l.package}";`),
+      `import * as sst from ${JSON.stringify(path.join(platform, "src/components"))};`,
+    ].join("\n");
+    await esbuild.build({
+      stdin: {
+        contents: [
+          `import { run } from ${JSON.stringify(path.join(platform, "src/auto/run.ts"))};`,
+          `import mod from ${JSON.stringify(path.join(root, "sst.config.ts"))};`,
+          `const result = await run(mod.run);`,
+          `export default result;`,
+        ].join("\n"),
+        resolveDir: root,
+        loader: "ts",
+        sourcefile: "eval.ts",
+      },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      outfile,
+      external: ["@pulumi/*", "undici", "@pulumiverse/*", "@sst-provider/*", "@aws-sdk/*", "esbuild", "archiver", "glob", "vite"],
+      nodePaths: [path.join(platform, "node_modules")],
+      mainFields: ["module", "main"],
+      define: { $app: JSON.stringify(app), $cli: JSON.stringify(cli), $dev: "false" },
+      inject: [path.join(platform, "src/shim/run.js")],
+      banner: { js: SST_BANNER + (process.env.SYNTH_DEBUG ? '\nconsole.error("[synth] bundle evaluating");' : "") },
+      plugins: [
+        {
+          name: "InjectGlobals",
+          setup(build) {
+            build.onLoad({ filter: /\.(js|ts|jsx|tsx)$/ }, async (args) => {
+              const contents = readFileSync(args.path, "utf8");
+              return { contents: args.path.includes(".sst") ? contents : `${globals}\n${contents}`, loader: "default" };
+            });
+          },
         },
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        outfile,
-        external: ["@pulumi/*", "@aws-sdk/*"],
-        mainFields: ["module", "main"],
-        define: { $app: JSON.stringify(app), $cli: JSON.stringify(cli), $dev: "false" },
-        inject: [path.join(platform, "src/shim/run.js"), globalsFile],
-        banner: { js: SST_BANNER },
-        logLevel: "silent",
-      });
-    } finally {
-      rmSync(globalsFile, { force: true });
-    }
+      ],
+      logLevel: "silent",
+    });
 
     const onRejection = (err: unknown) => errors.push(String((err as Error)?.message ?? err));
     process.on("unhandledRejection", onRejection);
     const originalError = pulumi.log.error;
-    (pulumi.log as { error: typeof pulumi.log.error }).error = async (msg: string) => {
+    pulumi.log.error = async (msg: string) => {
       errors.push(msg);
     };
     let outputs: unknown;
     try {
-      const mod = await import(pathToFileURL(outfile).href);
-      outputs = await resolveOutputs(pulumi, mod.default);
-      const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
-      if (waitForRPCs) await waitForRPCs();
+      debug("importing eval bundle");
+      // The language host loads a Pulumi program inside the root Stack resource; SST's run()
+      // registers stack transformations on it.
+      outputs = await pulumi.runtime.runInPulumiStack(async () => (await import(pathToFileURL(outfile).href)).default);
+      debug(`run() returned; ${resources.length} resources so far`);
+      debug("outputs resolved");
+      if (pulumi.runtime.waitForRPCs) await pulumi.runtime.waitForRPCs();
       // Let promise chains that SST starts inside apply() callbacks settle.
       for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
     } catch (err) {
       errors.push((err as Error).stack ?? String(err));
     } finally {
       process.off("unhandledRejection", onRejection);
-      (pulumi.log as { error: typeof pulumi.log.error }).error = originalError;
-      rmSync(outfile, { force: true });
+      pulumi.log.error = originalError;
+      if (!process.env.SYNTH_KEEP) rmSync(outfile, { force: true });
     }
     return { app, outputs, resources, builds, errors: [...new Set(errors)], seconds: (Date.now() - started) / 1000 };
   } finally {
@@ -321,9 +362,17 @@ export async function synth(opts: Options): Promise<SynthResult> {
   }
 }
 
-async function resolveOutputs(pulumi: typeof import("@pulumi/pulumi"), value: unknown): Promise<unknown> {
-  const out = pulumi.output(value as never) as unknown as { apply: (f: (v: unknown) => unknown) => unknown };
-  return new Promise((resolve) => out.apply((v) => (resolve(v), v)));
+/** Pulumi marks secret values with this signature key; the synth records the plain value. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+function unsecret(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unsecret);
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (SECRET_SIG in obj && "value" in obj) return unsecret(obj.value);
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unsecret(v)]));
+  }
+  return value;
 }
 
 /** Computed attributes the engine would fill in, enough for SST's components to wire things together. */

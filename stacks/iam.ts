@@ -268,9 +268,8 @@ function failover(c: IamContext): Statement[] {
         "rds:DescribeDBInstances",
         "rds:DescribeDBClusters",
         "rds:DescribeGlobalClusters",
-        "rds:DescribeEvents",
+        // ReplicaLag (RPO pre-check).
         "cloudwatch:GetMetricData",
-        "cloudwatch:DescribeAlarms",
       ],
       resources: ["*"],
       conditions: [inRegions(regions)],
@@ -324,11 +323,12 @@ function failover(c: IamContext): Statement[] {
   );
   if (c.stateBucketArn) {
     out.push(
-      { actions: ["s3:GetObject", "s3:PutObject"], resources: [`${c.stateBucketArn}/failover/*`] },
+      // Latches and checkpoints under failover/, the run reports of the handler chain under reports/failover/.
+      { actions: ["s3:GetObject", "s3:PutObject"], resources: [`${c.stateBucketArn}/failover/*`, `${c.stateBucketArn}/reports/failover/*`] },
       {
         actions: ["s3:ListBucket"],
         resources: [c.stateBucketArn],
-        conditions: [{ test: "StringLike", variable: "s3:prefix", values: ["failover/*"] }],
+        conditions: [{ test: "StringLike", variable: "s3:prefix", values: ["failover/*", "reports/failover/*"] }],
       },
     );
   }

@@ -3,6 +3,7 @@ import type { Config } from "../schemas/config.ts";
 import { NODEJS, RUNTIME, type FunctionSpec } from "./functions.ts";
 import { configEnvironment, environmentBytes, LAMBDA_ENV_LIMIT_BYTES } from "./config.ts";
 import { permissionsFor, type IamContext, type Statement } from "./iam.ts";
+import type { ReportsLink } from "./storage.ts";
 
 /** Retries Lambda makes of a failed asynchronous (scheduled) invocation before it goes to the DLQ. */
 export const ASYNC_RETRIES = 2;
@@ -13,7 +14,7 @@ export interface FunctionDeps {
   config: Config;
   /** Account and partition, resolved once: IAM ARNs are built from them. */
   identity: $util.Output<{ account: string; partition: string }>;
-  reports: sst.Linkable<{ name: string }>;
+  reports: ReportsLink;
   secret: sst.Secret;
   /** Failed asynchronous invocations land here (same region as the function). */
   dlq?: sst.aws.Queue;
@@ -37,22 +38,24 @@ export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.
     );
   }
 
-  const permissions = $resolve([deps.identity, deps.dlq?.arn ?? "", deps.stateBucketArn ?? ""]).apply(
-    ([id, dlqArn, stateBucketArn]) => {
-      const ctx: IamContext = {
-        config: deps.config,
-        account: id.account,
-        partition: id.partition,
-        dlqArn,
-        ...(stateBucketArn ? { stateBucketArn } : {}),
-      };
-      return permissionsFor(spec.name, ctx).map(toSst);
-    },
-  );
+  const permissions = $resolve({
+    id: deps.identity,
+    dlqArn: deps.dlq?.arn ?? "",
+    stateBucketArn: deps.stateBucketArn ?? "",
+  }).apply(({ id, dlqArn, stateBucketArn }) => {
+    const ctx: IamContext = {
+      config: deps.config,
+      account: id.account,
+      partition: id.partition,
+      dlqArn,
+      ...(stateBucketArn ? { stateBucketArn } : {}),
+    };
+    return permissionsFor(spec.name, ctx).map(toSst);
+  });
 
   const opts = deps.provider ? { provider: deps.provider } : undefined;
   return new sst.aws.Function(
-    `${capitalize(spec.name)}Function`,
+    capitalize(spec.name),
     {
       handler: spec.handler,
       description: spec.description,
@@ -62,7 +65,7 @@ export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.
       timeout: `${spec.timeoutSeconds} seconds`,
       nodejs: { ...NODEJS },
       environment: { ...env, ...(deps.extraEnvironment ?? {}) },
-      link: spec.posts ? [deps.reports, deps.secret] : [deps.reports],
+      link: [...(spec.reports ? [deps.reports] : []), ...(spec.posts ? [deps.secret] : [])],
       permissions,
       logging: { retention: LOG_RETENTION, format: "json" },
       ...(deps.dlq

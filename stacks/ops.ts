@@ -1,10 +1,7 @@
 /// <reference path="../.sst/platform/config.d.ts" />
 import type { Config } from "../schemas/config.ts";
+import { alarmPrefix, alarmRoutePattern } from "./patterns.ts";
 
-/** Every alarm we own is named `<app>-<stage>-...`: the Slack route matches on this prefix. */
-export function alarmPrefix(config: Config): string {
-  return `${config.app}-${config.stage}`;
-}
 
 /** SQS keeps a message at most 14 days: the DLQ holds failed runs for the whole window. */
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
@@ -120,17 +117,6 @@ export function alarmsToSlack(
   // EventBridge needs the queue's resource policy to deliver failed events to the DLQ.
   queueAcceptsFrom(`${name}DlqPolicy`, dlq, "events.amazonaws.com", rule.arn, opts);
   return { rule, destination };
-}
-
-export function alarmRoutePattern(config: Config) {
-  return {
-    source: ["aws.cloudwatch"],
-    "detail-type": ["CloudWatch Alarm State Change"],
-    detail: {
-      alarmName: [{ prefix: `${alarmPrefix(config)}-` }],
-      state: { value: ["ALARM", "OK"] },
-    },
-  };
 }
 
 const policiesByQueue = new Map<sst.aws.Queue, { statements: $util.Output<unknown>[]; provider?: aws.Provider }>();

@@ -6,10 +6,12 @@ export const REPORT_RETENTION_DAYS = 400;
 /** Overwritten and deleted object versions (latches, manifests, alert state) are kept this long for forensics. */
 export const NONCURRENT_VERSION_DAYS = 90;
 
+export type ReportsLink = sst.Linkable<{ name: $util.Output<string> }>;
+
 export interface Storage {
   bucket: sst.aws.Bucket;
   /** What functions link to: `Resource.Reports.name`, with only GetObject/PutObject/ListBucket. */
-  link: sst.Linkable<{ name: string }>;
+  link: ReportsLink;
 }
 
 /**
@@ -23,6 +25,7 @@ export function storage(production: boolean): Storage {
   const bucket = new sst.aws.Bucket("ReportsBucket", {
     versioning: true,
     enforceHttps: true,
+    cors: false,
     lifecycle: [{ id: "expire-old-reports", prefix: "reports/", expiresIn: `${REPORT_RETENTION_DAYS} days` }],
     transform: {
       // SST creates buckets with forceDestroy; a production bucket must never be emptied by `sst remove`.

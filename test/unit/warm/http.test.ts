@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { restrictedAddressKind, runWarm } from "../../../adapters/http-warm.ts";
+import { createHttpDeps, restrictedAddressKind, runWarm } from "../../../adapters/http-warm.ts";
 import { startWarmServer, type WarmServer } from "../../../bench/warm-server.ts";
 import type { Decision } from "../../../core/types.ts";
 import { targetSet } from "./builders.ts";
@@ -192,6 +192,19 @@ describe("runWarm against a local server", () => {
     expect(report.deadline).toMatchObject({ notStarted: 15, reason: expect.stringContaining("before the Lambda deadline") });
     expect(report.leftover).toEqual(pages(20).slice(5));
     expect(report.verify).toBeUndefined();
+  });
+
+  it("connects to the address the check accepted, never resolving the hostname again", async () => {
+    // "warm.invalid" exists in no DNS: the request can only reach the server through the checked address.
+    const checked: string[] = [];
+    const real = createHttpDeps();
+    const http = { ...real, lookup: async (hostname: string) => (checked.push(hostname), [{ address: "127.0.0.1", family: 4 as const }]) };
+    const url = `http://warm.invalid:${server.port}/page/pinned`;
+    const report = await runWarm({ targets: targetSet({ urls: [url], verify: false }), now: Date.now, http });
+    real.close();
+    expect(checked).toEqual(["warm.invalid"]);
+    expect(report.first).toMatchObject({ requested: 1, successPct: 100 });
+    expect(server.requests[0]).toMatchObject({ path: "/page/pinned", headers: { host: `warm.invalid:${server.port}` } });
   });
 
   it("dry-run plans and sends nothing", async () => {

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { kmsStatements, permissionsFor, normalizedRecordName, hostedZoneId } from "../../stacks/iam.ts";
+import { exampleConfig, iamContext } from "./builders.ts";
+
+describe("IAM statements", () => {
+  it("conditions every snapshot delete on this stage's managed-by tag", () => {
+    const deletes = permissionsFor("prune", iamContext(exampleConfig("prod"))).filter((s) => s.actions.some((a) => a.includes("Delete")));
+    expect(deletes.map((s) => s.actions[0]).sort()).toEqual(["ec2:DeleteSnapshot", "rds:DeleteDBClusterSnapshot", "rds:DeleteDBSnapshot"]);
+    for (const s of deletes) {
+      expect(s.conditions).toEqual([{ test: "StringEquals", variable: "aws:ResourceTag/ops-autopilot:managed-by", values: ["ops-autopilot:prod"] }]);
+    }
+  });
+
+  it("resolves key ids and aliases to the configured key only", () => {
+    const ctx = iamContext();
+    expect(kmsStatements(ctx, "eu-central-1", "1234abcd-12ab", ["kms:DescribeKey"])[0]?.resources).toEqual([
+      "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab",
+    ]);
+    const alias = kmsStatements(ctx, "eu-central-1", "alias/dr-backups", ["kms:DescribeKey", "kms:CreateGrant"]);
+    expect(alias).toEqual([
+      {
+        actions: ["kms:DescribeKey"],
+        resources: ["arn:aws:kms:eu-central-1:123456789012:key/*"],
+        conditions: [{ test: "ForAnyValue:StringEquals", variable: "kms:ResourceAliases", values: ["alias/dr-backups"] }],
+      },
+      {
+        actions: ["kms:CreateGrant"],
+        resources: ["arn:aws:kms:eu-central-1:123456789012:key/*"],
+        conditions: [
+          { test: "ForAnyValue:StringEquals", variable: "kms:ResourceAliases", values: ["alias/dr-backups"] },
+          { test: "Bool", variable: "kms:GrantIsForAWSResource", values: ["true"] },
+        ],
+      },
+    ]);
+  });
+
+  it("gives copy nothing to copy with when there is no DR region", () => {
+    const config = { ...exampleConfig(), drRegions: [] };
+    const actions = permissionsFor("copy", iamContext(config)).flatMap((s) => s.actions);
+    expect(actions.filter((a) => a.includes("Copy") || a.startsWith("kms:"))).toEqual([]);
+  });
+
+  it("normalizes Route 53 zone ids and record names as IAM sees them", () => {
+    expect(hostedZoneId("/hostedzone/Z123")).toBe("Z123");
+    expect(normalizedRecordName("DB.Example.com.")).toBe("db.example.com");
+  });
+});

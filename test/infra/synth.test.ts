@@ -1,0 +1,279 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { SynthResource, SynthResult } from "../../scripts/sst-synth.ts";
+import { FUNCTIONS, handlerFile, NODEJS, RUNTIME } from "../../stacks/functions.ts";
+import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/policy-lint.ts";
+import { configFromEnv, CONFIG_ENV } from "../../schemas/config.ts";
+import { SchedulerInputSchema } from "../../schemas/events-common.ts";
+import { alarmRoutePattern, failoverEventPattern } from "../../stacks/patterns.ts";
+import { exampleConfig, ROOT, rulesFor } from "./builders.ts";
+
+/**
+ * The offline synth of sst.config.ts (scripts/sst-synth.ts) for the `ci` stage and a production
+ * stage, asserted resource by resource. The synth runs in a child process: Pulumi's runtime is
+ * process-global state.
+ */
+
+const node = path.join(ROOT, "node_modules", ".bin", "node");
+
+function runSynth(stage: string): SynthResult {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), "ops-autopilot-synth-test-")), `${stage}.json`);
+  try {
+    execFileSync(node, ["scripts/sst-synth.ts", "--stage", stage, "--out", out], {
+      cwd: ROOT,
+      env: { ...process.env, OPS_AUTOPILOT_CONFIG_FILE: "config/example.json" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer };
+    // The JSON is written before a failing exit: surface its errors (e.g. a missing handler).
+    try {
+      return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
+    } catch {
+      throw new Error(`synth ${stage} failed:\n${e.stdout?.toString() ?? ""}\n${e.stderr?.toString() ?? ""}`);
+    }
+  }
+  return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
+}
+
+let ci: SynthResult;
+let prod: SynthResult;
+const config = exampleConfig();
+
+beforeAll(() => {
+  execFileSync(node, ["scripts/sst-install.ts"], { cwd: ROOT, stdio: "ignore" });
+  ci = runSynth("ci");
+  prod = runSynth("prod");
+}, 240_000);
+
+const ofType = (r: SynthResult, type: string) => r.resources.filter((x) => x.type === type);
+const named = (r: SynthResult, type: string, name: string): SynthResource => {
+  const found = r.resources.find((x) => x.type === type && x.name === name);
+  if (!found) throw new Error(`no ${type} named ${name}; have ${ofType(r, type).map((x) => x.name).join(", ")}`);
+  return found;
+};
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+const inputs = (r: SynthResource) => r.inputs as Record<string, any>;
+
+function rolePolicies(role: SynthResource): PolicyDocument[] {
+  const inline = (inputs(role).inlinePolicies ?? []) as { policy: string }[];
+  return inline.map((p) => JSON.parse(p.policy) as PolicyDocument);
+}
+
+/** Every action each function's role allows, besides AWSLambdaBasicExecutionRole (logs). */
+const EXPECTED_ACTIONS: Record<string, string[]> = {
+  backup: [
+    "ec2:CreateSnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots", "ec2:DescribeVolumes",
+    "rds:AddTagsToResource", "rds:CreateDBClusterSnapshot", "rds:CreateDBSnapshot", "rds:DescribeDBClusterSnapshots",
+    "rds:DescribeDBClusters", "rds:DescribeDBInstances", "rds:DescribeDBSnapshots",
+    "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage",
+  ],
+  copy: [
+    "ec2:CopySnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots",
+    "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+    "rds:AddTagsToResource", "rds:CopyDBClusterSnapshot", "rds:CopyDBSnapshot", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBSnapshots",
+    "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage",
+  ],
+  prune: [
+    "ec2:DeleteSnapshot", "ec2:DescribeImages", "ec2:DescribeSnapshots", "ec2:DescribeVolumes",
+    "rds:DeleteDBClusterSnapshot", "rds:DeleteDBSnapshot", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusters",
+    "rds:DescribeDBInstances", "rds:DescribeDBSnapshots",
+    "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage",
+  ],
+  watchdog: [
+    "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusters",
+    "rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage",
+  ],
+  warm: ["s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage"],
+  cost: ["ce:GetCostAndUsage", "ce:GetCostForecast", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage"],
+  failover: [
+    "cloudwatch:GetMetricData", "rds:DescribeDBClusters", "rds:DescribeDBInstances",
+    "rds:DescribeGlobalClusters", "rds:PromoteReadReplica",
+    "route53:ChangeResourceRecordSets", "route53:GetChange", "route53:ListResourceRecordSets",
+    "s3:GetObject", "s3:ListBucket", "s3:PutObject",
+  ],
+};
+
+describe("offline synth of sst.config.ts", () => {
+  it("evaluates without errors, bundling every function of stacks/functions.ts from its handler file", () => {
+    expect(ci.errors).toEqual([]);
+    expect(ci.builds.map((b) => b.file).sort()).toEqual(FUNCTIONS.map(handlerFile).sort());
+    for (const b of ci.builds) expect(b.bytes).toBeGreaterThan(0);
+  });
+
+  it("declares each function with its handler, runtime, memory, timeout, bundling and region", () => {
+    for (const spec of FUNCTIONS) {
+      const fn = inputs(named(ci, "aws:lambda/function:Function", `${cap(spec.name)}Function`));
+      const build = ci.builds.find((b) => b.functionID === cap(spec.name))!;
+      expect(build.handler).toBe(spec.handler);
+      expect(build.properties).toMatchObject({ ...NODEJS });
+      expect(fn).toMatchObject({ runtime: RUNTIME, memorySize: spec.memoryMb, timeout: spec.timeoutSeconds, handler: `${spec.name}.handler` });
+      const region = named(ci, "aws:lambda/function:Function", `${cap(spec.name)}Function`).region;
+      expect(region).toBe(spec.region === "primary" ? config.primaryRegion : "eu-central-1");
+    }
+  });
+
+  it("gives every function the parsed configuration in its environment, within Lambda's 4 KB", () => {
+    for (const fn of ofType(ci, "aws:lambda/function:Function")) {
+      const vars = inputs(fn).environment.variables as Record<string, string>;
+      expect(configFromEnv(vars)).toEqual(config);
+      const bytes = Object.entries(vars).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
+      expect(bytes).toBeLessThanOrEqual(4096);
+      expect(Object.keys(vars)).toContain(CONFIG_ENV);
+    }
+  });
+
+  it("links the Slack secret exactly to the functions that post, and the Reports bucket to those that report there", () => {
+    for (const spec of FUNCTIONS) {
+      const links = ci.builds.find((b) => b.functionID === cap(spec.name))!.links;
+      expect(links).toEqual([...(spec.reports ? ["Reports"] : []), ...(spec.posts ? ["SlackWebhookUrl"] : [])]);
+    }
+    // The webhook never sits in a function's plain environment.
+    for (const fn of ofType(ci, "aws:lambda/function:Function")) {
+      expect(JSON.stringify(inputs(fn).environment)).not.toContain("hooks.slack.com");
+    }
+  });
+
+  it("schedules every scheduled function from config.schedules in config.timezone, with retries and the DLQ", () => {
+    const dlqArn = inputs(named(ci, "aws:sqs/queue:Queue", "DeadLettersQueue")).arn ?? "arn:aws:sqs:eu-west-1:123456789012:deadlettersqueue";
+    const scheduled = FUNCTIONS.filter((f) => f.trigger.kind === "schedule");
+    expect(ofType(ci, "aws:scheduler/schedule:Schedule")).toHaveLength(scheduled.length);
+    for (const spec of scheduled) {
+      const key = (spec.trigger as { schedule: keyof typeof config.schedules }).schedule;
+      const s = inputs(named(ci, "aws:scheduler/schedule:Schedule", `${cap(spec.name)}ScheduleSchedule`));
+      expect(s.scheduleExpression).toBe(config.schedules[key]);
+      expect(s.scheduleExpressionTimezone).toBe("Europe/Paris");
+      expect(s.flexibleTimeWindow).toEqual({ mode: "OFF" });
+      expect(s.target.retryPolicy).toEqual({ maximumRetryAttempts: 3 });
+      expect(s.target.deadLetterConfig).toEqual({ arn: dlqArn });
+      expect(s.target.arn).toMatch(new RegExp(`:function:${spec.name}function$`));
+      expect(SchedulerInputSchema.parse(JSON.parse(s.target.input))).toEqual({ trigger: "schedule" });
+    }
+    expect(config.schedules.backup).toBe("cron(0 2 * * ? *)");
+    expect(config.schedules.cost).toBe("cron(0 9 * * ? *)");
+  });
+
+  it("sends failed asynchronous runs to the DLQ after 2 retries", () => {
+    const configs = ofType(ci, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+    expect(configs).toHaveLength(FUNCTIONS.filter((f) => f.trigger.kind === "schedule").length);
+    for (const c of configs) {
+      expect(inputs(c).maximumRetryAttempts).toBe(2);
+      expect(inputs(c).destinationConfig.onFailure.destination).toMatch(/:deadlettersqueue$/);
+    }
+  });
+
+  it("starts the failover runbook only on the configured alarms going to ALARM, in the DR region", () => {
+    const rule = named(ci, "aws:cloudwatch/eventRule:EventRule", "FailoverAlarmRule");
+    expect(rule.region).toBe("eu-central-1");
+    expect(JSON.parse(inputs(rule).eventPattern)).toEqual(failoverEventPattern(["app-db-primary-down"]));
+    expect(JSON.parse(inputs(rule).eventPattern).detail).toEqual({ alarmName: ["app-db-primary-down"], state: { value: ["ALARM"] } });
+    const target = inputs(named(ci, "aws:cloudwatch/eventTarget:EventTarget", "FailoverAlarmTarget"));
+    expect(target.arn).toMatch(/:stateMachine:failoverstatemachine$/);
+    expect(target.deadLetterConfig.arn).toMatch(/^arn:aws:sqs:eu-central-1:/);
+    const startRole = rolePolicies(named(ci, "aws:iam/role:Role", "FailoverRuleRole"));
+    expect(startRole.flatMap(allowedActions)).toEqual(["states:StartExecution"]);
+    const machine = inputs(named(ci, "aws:sfn/stateMachine:StateMachine", "FailoverStateMachine"));
+    const definition = JSON.parse(machine.definition);
+    expect(definition.States.Advance.Arguments.FunctionName).toMatch(/:function:failoverfunction$/);
+    expect(Object.keys(definition.States).sort()).toEqual(["Advance", "Done", "Failed", "Route", "Wait"]);
+    const sfnRole = rolePolicies(named(ci, "aws:iam/role:Role", "FailoverStateMachineRole"));
+    expect(sfnRole.flatMap(allowedActions)).toEqual(["lambda:InvokeFunction"]);
+    const fn = inputs(named(ci, "aws:lambda/function:Function", "FailoverFunction"));
+    expect(fn.environment.variables.FAILOVER_STATE_REGION).toBe("eu-central-1");
+    expect(fn.environment.variables.FAILOVER_STATE_BUCKET).toBe(inputs(named(ci, "aws:s3/bucket:Bucket", "FailoverStateBucketBucket")).bucket);
+    expect(inputs(named(ci, "aws:s3/bucketVersioning:BucketVersioning", "FailoverStateBucketVersioning")).versioningConfiguration).toEqual({ status: "Enabled" });
+  });
+
+  it("routes our own alarms to Slack in each region, and alarms on errors, DLQ messages and a missing heartbeat", () => {
+    const routes = ofType(ci, "aws:cloudwatch/eventRule:EventRule").filter((r) => r.name.endsWith("AlarmsToSlackRule"));
+    expect(routes.map((r) => r.region).sort()).toEqual(["eu-central-1", "eu-west-1"]);
+    for (const r of routes) expect(JSON.parse(inputs(r).eventPattern)).toEqual(alarmRoutePattern(config));
+    const alarms = ofType(ci, "aws:cloudwatch/metricAlarm:MetricAlarm").map(inputs);
+    const names = alarms.map((a) => a.name as string);
+    for (const spec of FUNCTIONS) expect(names).toContain(`ops-autopilot-ci-${spec.name}-errors`);
+    expect(names).toContain("ops-autopilot-ci-dead-letters-messages");
+    const heartbeat = alarms.find((a) => a.name === "ops-autopilot-ci-watchdog-heartbeat-missing")!;
+    expect(heartbeat).toMatchObject({
+      namespace: "ops-autopilot",
+      metricName: "WatchdogHeartbeat",
+      dimensions: { service: "ops-autopilot", stage: "ci" },
+      comparisonOperator: "LessThanThreshold",
+      treatMissingData: "breaching",
+    });
+    for (const a of alarms) expect(a.name).toMatch(/^ops-autopilot-ci-/);
+  });
+
+  it("keeps reports in a versioned, encrypted, private bucket with a lifecycle", () => {
+    const bucketName = "ReportsBucketBucket";
+    expect(inputs(named(ci, "aws:s3/bucketVersioning:BucketVersioning", "ReportsBucketVersioning")).versioningConfiguration).toEqual({ status: "Enabled" });
+    expect(inputs(named(ci, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "ReportsBucketPublicAccessBlock"))).toMatchObject({
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    expect(inputs(named(ci, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "ReportsBucketEncryption")).rules[0]
+      .applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
+    const rules = inputs(named(ci, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "ReportsBucketLifecycle")).rules;
+    expect(rules.map((r: { id: string }) => r.id)).toEqual(["expire-old-reports", "expire-noncurrent-versions"]);
+    expect(rules[0]).toMatchObject({ filter: { prefix: "reports/" }, expiration: { days: 400 } });
+    expect(inputs(named(ci, "aws:s3/bucket:Bucket", bucketName)).forceDestroy).toBe(true);
+  });
+
+  it("retains and protects production stages", () => {
+    expect(prod.errors).toEqual([]);
+    expect(prod.app).toMatchObject({ removal: "retain", protect: true });
+    expect(ci.app).toMatchObject({ removal: "remove", protect: false });
+    expect(inputs(named(prod, "aws:s3/bucket:Bucket", "ReportsBucketBucket")).forceDestroy).toBe(false);
+    expect(inputs(named(prod, "aws:s3/bucket:Bucket", "FailoverStateBucketBucket")).forceDestroy).toBe(false);
+    expect((prod.outputs as { _protect: boolean })._protect).toBe(true);
+  });
+});
+
+describe("IAM of the synthesized roles", () => {
+  it.each(FUNCTIONS.map((f) => f.name))("%s gets exactly the actions it calls", (name) => {
+    const role = named(ci, "aws:iam/role:Role", `${cap(name)}Role`);
+    expect(inputs(role).managedPolicyArns).toEqual(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]);
+    expect([...new Set(rolePolicies(role).flatMap(allowedActions))].sort()).toEqual(EXPECTED_ACTIONS[name]);
+  });
+
+  it.each(FUNCTIONS.map((f) => f.name))("%s passes the least-privilege lint", (name) => {
+    for (const doc of rolePolicies(named(ci, "aws:iam/role:Role", `${cap(name)}Role`))) {
+      expect(lintPolicy(doc, rulesFor(name))).toEqual([]);
+    }
+  });
+
+  it("every other role (schedules, rules, state machine) passes the lint and has no wildcard action", () => {
+    const functionRoles = new Set(FUNCTIONS.map((f) => `${cap(f.name)}Role`));
+    const others = ofType(ci, "aws:iam/role:Role").filter((r) => !functionRoles.has(r.name));
+    expect(others.length).toBeGreaterThan(6);
+    for (const role of others) {
+      for (const doc of rolePolicies(role)) {
+        expect(lintPolicy(doc, { managedBy: "ops-autopilot:ci", mayPromote: false, allowedKmsResources: [] })).toEqual([]);
+      }
+    }
+  });
+
+  it("only the prune role can delete, and only the failover role can promote or change DNS", () => {
+    const byRole = new Map(ofType(ci, "aws:iam/role:Role").map((r) => [r.name, rolePolicies(r).flatMap(allowedActions)]));
+    const holders = (pred: (a: string) => boolean) => [...byRole].filter(([, actions]) => actions.some(pred)).map(([n]) => n);
+    expect(holders((a) => /:Delete/.test(a))).toEqual(["PruneRole"]);
+    expect(holders((a) => /Promote|FailoverGlobalCluster|SwitchoverGlobalCluster|ChangeResourceRecordSets/.test(a))).toEqual(["FailoverRole"]);
+  });
+});
+
+describe("type-check of sst.config.ts and stacks/ against SST's own types", () => {
+  it("compiles with tsconfig.infra.json", () => {
+    const tsc = path.join(ROOT, "node_modules", ".bin", "tsc");
+    let output = "";
+    try {
+      execFileSync(tsc, ["-p", "tsconfig.infra.json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    } catch (err) {
+      output = (err as { stdout?: Buffer }).stdout?.toString() ?? String(err);
+    }
+    expect(output).toBe("");
+  }, 120_000);
+});
