@@ -11,7 +11,7 @@ import type { BackupPolicy } from "../schemas/config.ts";
 import { TAG } from "./types.ts";
 import type { Decision, Owner, Snapshot } from "./types.ts";
 
-export type CopyAction = "copy" | "replace-failed" | "exists" | "wait-source" | "defer-limit" | "skip-policy";
+export type CopyAction = "copy" | "failed" | "exists" | "wait-source" | "defer-limit" | "skip-policy";
 
 export interface CopyTarget {
   source: Snapshot;
@@ -20,7 +20,7 @@ export interface CopyTarget {
   /** Name of the copy: for RDS the target identifier, for EBS the TAG.name value. */
   name: string;
   tags: Record<string, string>;
-  /** For "replace-failed": our copy in the DR region that ended in `error`, to delete before copying again. */
+  /** For "failed": our copy in the DR region that ended in `error` (prune removes it; the next copy run retries). */
   failedCopy?: Snapshot;
 }
 
@@ -144,8 +144,15 @@ export function planCopies(input: CopyInput): CopyDecision[] {
         found.get(`${at}of\u0000${source.id}`) ??
         found.get(`${at}name\u0000${name}`) ??
         (source.kind !== "ebs-volume" ? found.get(`${at}id\u0000${name.toLowerCase()}`) : undefined);
-      const failed = existing && isOurs(existing, owner) && existing.status === "error" ? existing : undefined;
-      if (existing && !failed) {
+      if (existing && isOurs(existing, owner) && existing.status === "error") {
+        target.failedCopy = existing;
+        push(
+          "failed",
+          `copy ${existing.id} in ${dr.region} failed${existing.statusMessage ? ` (${existing.statusMessage})` : ""} with KMS key ${dr.kmsKeyId}; the next prune removes it and the copy after that retries`,
+        );
+        continue;
+      }
+      if (existing) {
         const owned = isOurs(existing, owner) ? "" : " (name taken by a snapshot not managed by us)";
         push("exists", `copy ${existing.id} in ${dr.region} is ${existing.status}${owned}`);
         continue;
@@ -167,14 +174,6 @@ export function planCopies(input: CopyInput): CopyDecision[] {
         continue;
       }
       budget.set(dr.region, left - 1);
-      if (failed) {
-        target.failedCopy = failed;
-        push(
-          "replace-failed",
-          `copy ${failed.id} in ${dr.region} failed${failed.statusMessage ? ` (${failed.statusMessage})` : ""}; it is deleted and ${source.id} copied again with KMS key ${dr.kmsKeyId}`,
-        );
-        continue;
-      }
       push("copy", `copy ${source.id} to ${dr.region} with KMS key ${dr.kmsKeyId}`);
     }
   }

@@ -236,6 +236,11 @@ function planGroup(g: Group, input: PruneInput, policies: Map<string, BackupPoli
   for (const s of g.ours) {
     if (s.automated) keep.push({ action: "keep", target: s, reason: "automated snapshot: never pruned" });
     else if (s.usedByImage) keep.push({ action: "keep", target: s, reason: "used by an AMI: never pruned" });
+    else if (s.status === "error") {
+      // A failed snapshot or copy of ours holds no data, counts against the quota and blocks the copy's retry
+      // (same name): it goes even while the resource is frozen, because the freeze protects data, not failures.
+      del.push({ action: "delete", target: s, reason: `failed snapshot${s.statusMessage ? ` (${s.statusMessage})` : ""}: holds no data; removed so it can be made again` });
+    }
     else if (!backupDay(s)) keep.push({ action: "keep", target: s, reason: `no parseable ${TAG.backupDate} tag: never pruned` });
     else {
       const p = s.tags[TAG.policy];

@@ -20,7 +20,6 @@ import { kindsInUse, listCandidateResources, listRegionSnapshots } from "../../a
 import { copyDbSnapshot, createClusterSnapshot, createDbSnapshot, deleteRdsSnapshot } from "../../adapters/rds.ts";
 import { copyEbsSnapshot, createEbsSnapshot, deleteEbsSnapshot } from "../../adapters/ec2.ts";
 import { executeAll, type ItemResult } from "./execute.ts";
-import { classifyError } from "../../adapters/errors.ts";
 import type { RunContext, RunOutcome } from "./handler.ts";
 
 /**
@@ -185,10 +184,11 @@ export async function runCopy(event: JobEvent, ctx: RunContext): Promise<RunOutc
   });
   logDecisions(ctx, decisions, (i) => `${decisions[i]!.target.source.id} → ${decisions[i]!.target.region}`);
 
-  const todo = decisions.filter((d) => d.action === "copy" || d.action === "replace-failed");
-  // A copy that ended in `error` is reported as a failure of its own (with the key it tried) even though it is retried now.
+  const todo = decisions.filter((d) => d.action === "copy");
+  // A copy that ended in `error` is a failure of its own, reported with the key it tried. The copy function cannot
+  // delete (IAM keeps tagging and deleting in different roles); prune removes the failed copy, then a copy run retries.
   const earlier: ItemFailure[] = decisions
-    .filter((d) => d.action === "replace-failed")
+    .filter((d) => d.action === "failed")
     .map((d) => {
       const why = d.target.failedCopy?.statusMessage ?? "status error";
       return {
@@ -224,10 +224,6 @@ export async function runCopy(event: JobEvent, ctx: RunContext): Promise<RunOutc
 
 async function copySnapshot(d: CopyDecision, sourceRegion: string): Promise<string | void> {
   const source = d.target.source;
-  // Only our own copy in `error` state is ever removed here: it holds no data and blocks the retry.
-  if (d.target.failedCopy) await deleteSnapshot(d.target.failedCopy).catch((err: unknown) => {
-    if (classifyError(err) !== "not-found") throw err;
-  });
   const req = {
     source,
     sourceRegion,

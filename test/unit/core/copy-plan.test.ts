@@ -48,17 +48,16 @@ describe("planCopies", () => {
     expect(out[0]?.reason).toMatch(/is pending/);
   });
 
-  it("replaces our copy that ended in error, naming the key, within the in-flight budget", () => {
+  it("reports our copy that ended in error with the key it tried, and starts no second copy beside it", () => {
     const src = snap({ day: "2026-11-21" });
     const failed = drCopy(src, { status: "error" });
     failed.statusMessage = "The KMS key is disabled";
     const [d] = copies({ sources: [src], copies: [failed] });
-    expect(d).toMatchObject({ action: "replace-failed", target: { failedCopy: failed, kmsKeyId: KEY } });
-    expect(d?.reason).toMatch(/failed \(The KMS key is disabled\).*copied again with KMS key/);
-    expect(copies({ sources: [src], copies: [failed], inFlight: { [DR]: 20 } })[0]?.action).toBe("defer-limit");
+    expect(d).toMatchObject({ action: "failed", target: { failedCopy: failed, kmsKeyId: KEY } });
+    expect(d?.reason).toMatch(new RegExp(`failed \\(The KMS key is disabled\\) with KMS key ${KEY}`));
   });
 
-  it("never replaces a failed snapshot that is not ours", () => {
+  it("never treats a failed snapshot that is not ours as our failed copy", () => {
     const src = snap({ day: "2026-11-21" });
     const theirs = { ...drCopy(src, { status: "error" }), tags: {} };
     const [d] = copies({ sources: [src], copies: [theirs] });

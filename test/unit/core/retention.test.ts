@@ -107,11 +107,23 @@ describe("planPrune: floors", () => {
     expect(deletedDays(p)).toEqual(["2026-11-09"]);
   });
 
-  it.each(["pending", "error", "deleting"] as const)("never deletes a %s snapshot", (status) => {
+  it.each(["pending", "deleting"] as const)("never deletes a %s snapshot", (status) => {
     const s = [...days("2026-11-15", 7).map((day) => snap({ day })), snap({ day: "2026-10-20", status })];
     const p = only(prune(s));
     expect(p.delete).toHaveLength(0);
     expect(reasonFor(p, "2026-10-20")).toBe(`status ${status}: only available snapshots are ever deleted`);
+  });
+
+  it("removes a failed snapshot of ours (no data, blocks the retry), even from a frozen resource and among the newest", () => {
+    const failed = { ...snap({ day: "2026-11-21", status: "error" }), statusMessage: "KMS key disabled" };
+    const fresh = [...days("2026-11-15", 6).map((day) => snap({ day })), failed];
+    const p = only(prune(fresh));
+    expect(p.delete.map((d) => d.target)).toEqual([failed]);
+    expect(reasonFor(p, "2026-11-21")).toBe("failed snapshot (KMS key disabled): holds no data; removed so it can be made again");
+    const stale = [...days("2026-10-01", 20).map((day) => snap({ day })), failed];
+    const frozen = only(prune(stale));
+    expect(frozen.frozen).toBeDefined();
+    expect(frozen.delete.map((d) => d.target)).toEqual([failed]);
   });
 });
 

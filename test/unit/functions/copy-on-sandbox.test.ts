@@ -4,8 +4,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { AggregateRunError, createHandler, type Runtime } from "../../../functions/lib/handler.ts";
-import { runBackup, runCopy } from "../../../functions/lib/backup-jobs.ts";
-import { parseBackupEvent, parseCopyEvent } from "../../../schemas/events-backup.ts";
+import { runBackup, runCopy, runPrune } from "../../../functions/lib/backup-jobs.ts";
+import { parseBackupEvent, parseCopyEvent, parsePruneEvent } from "../../../schemas/events-backup.ts";
 import { parseConfig, type ConfigInput } from "../../../schemas/config.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
 import { TAG } from "../../../core/types.ts";
@@ -103,7 +103,7 @@ describe("DR copy on the sandbox", () => {
     expect(error!.failures).toEqual([expect.objectContaining({ kind: "kms", region: DR, message: expect.stringContaining(`KMS key tried: ${DR_KEY}`) })]);
   });
 
-  it("an EBS copy that fails later for KMS reasons is reported with its key, removed and copied again once the key works", async () => {
+  it("an EBS copy that fails later for KMS reasons is reported with its key; prune removes it and the next copy run retries", async () => {
     sb.ec2.addVolume(PRIMARY, { id: "vol-0000000000000000a", tags: { "ops-autopilot:backup": "db" } });
     await invoke("backup");
     clock.advance(20 * MINUTE);
@@ -115,7 +115,14 @@ describe("DR copy on the sandbox", () => {
     expect(error!.failures).toEqual([
       expect.objectContaining({ kind: "kms", region: DR, message: expect.stringMatching(new RegExp(`failed: .*KMS key tried: ${DR_KEY}`)) }),
     ]);
+    // The copy function never deletes (IAM keeps tagging and deleting apart): no second copy beside the failed one either.
+    expect(sb.callsTo("ec2", "DeleteSnapshot")).toHaveLength(0);
+    expect(sb.callsTo("ec2", "CopySnapshot")).toHaveLength(1);
+
+    const prune = createHandler({ name: "prune", parse: parsePruneEvent, run: runPrune }, runtime());
+    await prune({ trigger: "schedule" }, ctx());
     expect(sb.callsTo("ec2", "DeleteSnapshot").map((c) => c.region)).toEqual([DR]);
+    expect(await invoke("copy")).toEqual({ out: expect.anything() });
     expect(sb.callsTo("ec2", "CopySnapshot")).toHaveLength(2);
     clock.advance(40 * MINUTE);
     expect(sb.ec2.snapshots(DR).filter((s) => s.ready)).toHaveLength(1);
