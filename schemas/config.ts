@@ -99,6 +99,11 @@ export const DrRegionSchema = z
 export const BackupConfigSchema = z
   .object({
     policies: z.array(BackupPolicySchema).default([]),
+    /**
+     * KMS keys (ARNs) the primary region's snapshots are encrypted with. A cross-region copy of an encrypted
+     * snapshot reads it with its source key, so the copy function is allowed to use exactly these.
+     */
+    sourceKmsKeyIds: z.array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/, "expected a KMS key or alias ARN")).default([]),
     /** Copies in flight per destination region (RDS and EBS both allow 20 per account). */
     maxCopiesInFlight: z.number().int().min(1).max(20).default(20),
     /** Concurrent API calls per run (throttling guard). */

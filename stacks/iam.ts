@@ -202,6 +202,10 @@ function copy(c: IamContext): Statement[] {
     for (const dr of c.config.drRegions) {
       out.push(...kmsStatements(c, dr.region, dr.kmsKeyId, [...COPY_KMS_ACTIONS, "kms:CreateGrant"]));
     }
+    // Encrypted sources are read with their own key in the primary region.
+    for (const key of c.config.backup.sourceKmsKeyIds) {
+      out.push(...kmsStatements(c, c.config.primaryRegion, key, ["kms:DescribeKey", "kms:Decrypt", "kms:CreateGrant"]));
+    }
   }
   out.push(dlqStatement(c));
   return out;

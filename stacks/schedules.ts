@@ -1,5 +1,5 @@
 /// <reference path="../.sst/platform/config.d.ts" />
-import type { Config } from "../schemas/config.ts";
+import { scheduleTimezone, type Config } from "../schemas/config.ts";
 import { functionSpec, type FunctionName } from "./functions.ts";
 import { capitalize, deployFunction, type FunctionDeps } from "./lambda.ts";
 import { functionErrorsAlarm } from "./ops.ts";
@@ -16,8 +16,8 @@ export interface ScheduledFunction {
 }
 
 /**
- * A function started by `config.schedules[<its key>]` through EventBridge Scheduler, in the configured
- * timezone, with retries and the DLQ, plus its errors alarm. A schedule left unset in the config
+ * A function started by `config.schedules[<its key>]` through EventBridge Scheduler, in its timezone
+ * (`schedules.timezones[<key>]`, else `timezone`), with retries and the DLQ, plus its errors alarm. A schedule left unset in the config
  * (only `warm` may be) deploys the function for manual and runbook use, without a schedule.
  */
 export function scheduledFunction(name: FunctionName, config: Config, deps: FunctionDeps & { dlq: sst.aws.Queue }): ScheduledFunction {
@@ -30,7 +30,7 @@ export function scheduledFunction(name: FunctionName, config: Config, deps: Func
   const cron = new sst.aws.CronV2(`${capitalize(name)}Schedule`, {
     function: fn,
     schedule: expression as `cron(${string})` | `rate(${string})`,
-    timezone: config.timezone,
+    timezone: scheduleTimezone(config, spec.trigger.schedule),
     event: SCHEDULE_INPUT,
     retries: SCHEDULER_RETRIES,
     dlq: deps.dlq.arn,

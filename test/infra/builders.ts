@@ -35,6 +35,6 @@ export function rulesFor(name: FunctionName, config: Config = exampleConfig()): 
   return {
     managedBy: managedBy(config),
     mayPromote: name === "failover",
-    allowedKmsResources: config.drRegions.map((d) => d.kmsKeyId),
+    allowedKmsResources: [...config.drRegions.map((d) => d.kmsKeyId), ...config.backup.sourceKmsKeyIds],
   };
 }

@@ -40,6 +40,17 @@ describe("IAM statements", () => {
     expect(actions.filter((a) => a.includes("Copy") || a.startsWith("kms:"))).toEqual([]);
   });
 
+  it("lets copy read encrypted sources with the configured source keys in the primary region, and nothing else does", () => {
+    const config = exampleConfig();
+    const [sourceKey] = config.backup.sourceKmsKeyIds;
+    expect(sourceKey).toMatch(/^arn:aws:kms:eu-west-1:/);
+    const onSource = permissionsFor("copy", iamContext(config)).filter((s) => s.resources.includes(sourceKey!));
+    expect(onSource.flatMap((s) => s.actions).sort()).toEqual(["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey"]);
+    for (const fn of ["backup", "prune", "watchdog", "warm", "cost", "failover"] as const) {
+      expect(permissionsFor(fn, iamContext(config)).filter((s) => s.resources.includes(sourceKey!))).toEqual([]);
+    }
+  });
+
   it("normalizes Route 53 zone ids and record names as IAM sees them", () => {
     expect(hostedZoneId("/hostedzone/Z123")).toBe("Z123");
     expect(normalizedRecordName("DB.Example.com.")).toBe("db.example.com");

@@ -137,7 +137,7 @@ describe("offline synth of sst.config.ts", () => {
     }
   });
 
-  it("schedules every scheduled function from config.schedules in config.timezone, with retries and the DLQ", () => {
+  it("schedules every scheduled function from config.schedules in its timezone, with retries and the DLQ", () => {
     const dlqArn = inputs(named(ci, "aws:sqs/queue:Queue", "DeadLettersQueue")).arn ?? "arn:aws:sqs:eu-west-1:123456789012:deadlettersqueue";
     const scheduled = FUNCTIONS.filter((f) => f.trigger.kind === "schedule");
     expect(ofType(ci, "aws:scheduler/schedule:Schedule")).toHaveLength(scheduled.length);
@@ -145,7 +145,7 @@ describe("offline synth of sst.config.ts", () => {
       const key = (spec.trigger as { schedule: keyof typeof config.schedules }).schedule;
       const s = inputs(named(ci, "aws:scheduler/schedule:Schedule", `${cap(spec.name)}ScheduleSchedule`));
       expect(s.scheduleExpression).toBe(config.schedules[key]);
-      expect(s.scheduleExpressionTimezone).toBe("Europe/Paris");
+      expect(s.scheduleExpressionTimezone).toBe(key === "cost" ? "Europe/Paris" : "UTC");
       expect(s.flexibleTimeWindow).toEqual({ mode: "OFF" });
       expect(s.target.retryPolicy).toEqual({ maximumRetryAttempts: 3 });
       expect(s.target.deadLetterConfig).toEqual({ arn: dlqArn });
