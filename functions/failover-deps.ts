@@ -9,7 +9,6 @@ import { httpProbe } from "../adapters/health.ts";
 import { s3Latch } from "../adapters/latch.ts";
 import type { BucketRef } from "../adapters/s3.ts";
 import { postToSlack } from "../adapters/slack.ts";
-import { runWarm } from "../adapters/http-warm.ts";
 import { linkedSlackUrl } from "./lib/resources.ts";
 
 /**
@@ -26,12 +25,19 @@ export function failoverStateBucket(env: Record<string, string | undefined> = pr
   return { bucket, region };
 }
 
-/** The warming engine behind the runbook's warm port. */
+/**
+ * The warming engine behind the runbook's warm port.
+ *
+ * Imported on the warm step only: the engine and undici are ~0.8 MB of the bundle (with `splitting`, a
+ * chunk of their own) that every other step's cold start (plan, promote, DNS, verify, status) would
+ * otherwise parse and never run.
+ */
 export function warmPort(config: Config, deadline: () => number): WarmPort {
   return {
     async warm(name) {
       const targets = config.warm.targets.find((t) => t.name === name);
       if (!targets) return { ok: false, summary: `warm target set "${name}" is not configured` };
+      const { runWarm } = await import("../adapters/http-warm.ts");
       const r = await runWarm({ targets, now: Date.now, deadline });
       const ok = r.errors.length === 0 && r.failed.length === 0;
       const hit = r.verify?.cache.hitRatio ?? r.first?.cache.hitRatio;

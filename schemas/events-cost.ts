@@ -1,4 +1,5 @@
-import { z } from "zod";
+// The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
+import * as z from "zod";
 import { parseOrThrow } from "./validate.ts";
 import { looksScheduled, scheduledSchemaFor } from "./events-common.ts";
 
