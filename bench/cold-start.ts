@@ -59,26 +59,9 @@ export const handler = async () => client.send(new HeadBucketCommand({ Bucket: "
 const baselineFile = path.join(work, "baseline-handler.ts");
 writeFileSync(baselineFile, BASELINE);
 
-/** esbuild target SST 4.17 derives from the function runtime (pkg/runtime/node/build.go targetMap). */
-const TARGETS: Record<string, string> = { "nodejs24.x": "es2024", "nodejs22.x": "es2023", "nodejs20.x": "es2023" };
-
-/**
- * SST 4.17's options: scripts/sst-synth.ts sstBuildOptions plus what the 4.17 builder does beyond
- * it: entry named `bundle`, target from the runtime, `esbuild.keepNames|mainFields|conditions`
- * honoured, and with `splitting` an outdir of `.mjs` chunks next to the entry.
- */
+/** SST's options for the handler (scripts/sst-synth.ts sstBuildOptions, shared with the infra synth). */
 function sstOptions(entry: string, dir: string, props: Props): esbuild.BuildOptions {
-  const cjs = props.format === "cjs";
-  const o: esbuild.BuildOptions = { ...sstBuildOptions(entry, path.join(dir, cjs ? "bundle.cjs" : "bundle.mjs"), props) };
-  o.target = props.esbuild?.target ?? TARGETS[RUNTIME] ?? "esnext";
-  if (props.esbuild?.keepNames !== undefined) o.keepNames = props.esbuild.keepNames;
-  if (props.esbuild?.mainFields) o.mainFields = props.esbuild.mainFields;
-  if (props.esbuild?.conditions) o.conditions = props.esbuild.conditions;
-  if (props.splitting && !cjs) {
-    delete o.outfile;
-    Object.assign(o, { splitting: true, outdir: dir, outExtension: { ".js": ".mjs" }, entryNames: "bundle" });
-  }
-  return o;
+  return sstBuildOptions(entry, dir, props, RUNTIME);
 }
 
 interface Built {

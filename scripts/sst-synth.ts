@@ -99,27 +99,37 @@ export const SST_BANNER = [
   `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
 ].join("\n");
 
-/** SST's Node build options for a handler file (pkg/runtime/node/build.go), given the function's `nodejs` properties. */
-export function sstBuildOptions(file: string, outfile: string, props: Record<string, any>): esbuild.BuildOptions {
+/** esbuild target SST derives from the function runtime (pkg/runtime/node/build.go targetMap). */
+const RUNTIME_TARGETS: Record<string, string> = { "nodejs24.x": "es2024", "nodejs22.x": "es2023", "nodejs20.x": "es2023" };
+
+/**
+ * SST's Node build options for a handler file (pkg/runtime/node/build.go), given the function's `nodejs`
+ * properties and runtime: the entry is written as `bundle.mjs` (or `.cjs`) in `outDir`; with `splitting`
+ * (ESM only) the dynamic imports become `.mjs` chunks beside it.
+ */
+export function sstBuildOptions(file: string, outDir: string, props: Record<string, any>, runtime = "nodejs24.x"): esbuild.BuildOptions {
   const external = ["sharp", "pg-native", ...(props.install ?? []), ...(props.esbuild?.external ?? [])];
   const esm = props.format !== "cjs";
+  const split = esm && Boolean(props.splitting);
   return {
     entryPoints: [file],
     platform: "node",
     external,
-    keepNames: true,
+    keepNames: props.esbuild?.keepNames ?? true,
     bundle: true,
     metafile: true,
-    outfile,
+    ...(split
+      ? { splitting: true, outdir: outDir, outExtension: { ".js": ".mjs" }, entryNames: "bundle" }
+      : { outfile: path.join(outDir, esm ? "bundle.mjs" : "bundle.cjs") }),
     sourcemap: props.sourcemap ? "linked" : false,
     write: true,
     format: esm ? "esm" : "cjs",
-    target: "esnext",
-    mainFields: esm ? ["module", "main"] : ["main"],
+    target: props.esbuild?.target ?? RUNTIME_TARGETS[runtime] ?? "esnext",
+    mainFields: props.esbuild?.mainFields ?? (esm ? ["module", "main"] : ["main"]),
+    ...(props.esbuild?.conditions ? { conditions: props.esbuild.conditions } : {}),
     banner: esm ? { js: [SST_BANNER, props.banner ?? ""].join("\n") } : undefined,
     minify: Boolean(props.minify),
     logLevel: "silent",
-    ...(props.esbuild?.target ? { target: props.esbuild.target } : {}),
   };
 }
 
@@ -154,10 +164,9 @@ export async function synth(opts: Options): Promise<SynthResult> {
       const file = resolveHandlerFile(root, input.handler);
       if (!file) throw new Error(`Handler not found: ${input.handler} (function ${input.functionID})`);
       const props = input.properties ?? {};
-      const name = path.basename(file).replace(/\.[^.]+$/, "").replace(/\./g, "-");
       const out = path.join(work, "artifacts", `${input.functionID}-src`);
-      const outfile = path.join(out, name + (props.format === "cjs" ? ".cjs" : ".mjs"));
-      const result = await esbuild.build({ ...sstBuildOptions(file, outfile, props), absWorkingDir: root });
+      const outfile = path.join(out, props.format === "cjs" ? "bundle.cjs" : "bundle.mjs");
+      const result = await esbuild.build({ ...sstBuildOptions(file, out, props, input.runtime), absWorkingDir: root });
       const errs = result.errors.map((e) => `${e.text} ${e.location ? `${e.location.file}:${e.location.line}` : ""}`);
       builds.push({
         functionID: input.functionID,
@@ -168,7 +177,7 @@ export async function synth(opts: Options): Promise<SynthResult> {
         runtime: input.runtime,
         bytes: existsSync(outfile) ? statSync(outfile).size : 0,
       });
-      return { handler: name + path.extname(input.handler), out, errors: errs, sourcemaps: [] };
+      return { handler: "bundle" + path.extname(input.handler), out, errors: errs, sourcemaps: [] };
     },
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

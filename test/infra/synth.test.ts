@@ -110,7 +110,7 @@ describe("offline synth of sst.config.ts", () => {
       const build = ci.builds.find((b) => b.functionID === cap(spec.name))!;
       expect(build.handler).toBe(spec.handler);
       expect(build.properties).toMatchObject({ ...NODEJS });
-      expect(fn).toMatchObject({ runtime: RUNTIME, memorySize: spec.memoryMb, timeout: spec.timeoutSeconds, handler: `${spec.name}.handler` });
+      expect(fn).toMatchObject({ runtime: RUNTIME, memorySize: spec.memoryMb, timeout: spec.timeoutSeconds, handler: "bundle.handler" });
       const region = named(ci, "aws:lambda/function:Function", `${cap(spec.name)}Function`).region;
       expect(region).toBe(spec.region === "primary" ? config.primaryRegion : "eu-central-1");
     }
