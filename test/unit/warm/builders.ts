@@ -1,4 +1,6 @@
 /** Small fixture builders for the warm tests. */
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { startWarmServer, type WarmServer } from "../../../bench/warm-server.ts";
 import { WarmTargetSetSchema, type WarmTargetSet } from "../../../schemas/config-warm.ts";
 import type { WarmResult } from "../../../core/warm.ts";
 
@@ -9,4 +11,25 @@ export function targetSet(overrides: Record<string, unknown> = {}): WarmTargetSe
 
 export function result(o: Partial<WarmResult> = {}): WarmResult {
   return { url: "https://a.test/", pass: "first", outcome: "ok", status: 200, latencyMs: 10, bytes: 100, cache: "miss", attempts: 1, ...o };
+}
+
+/**
+ * One local caching origin for a test file, started before its tests and reset after each one.
+ * `set` receives the server once it listens.
+ */
+export function useWarmServer(set: (server: WarmServer) => void): void {
+  let server: WarmServer | undefined;
+  beforeAll(async () => {
+    server = await startWarmServer();
+    set(server);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  afterEach(() => {
+    if (!server) return;
+    server.requests.length = 0;
+    server.cached.clear();
+    server.routes = {};
+  });
 }

@@ -1,4 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useWarmServer } from "./builders.ts";
 import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { AggregateRunError, createHandler, type Runtime } from "../../../functions/lib/handler.ts";
@@ -8,20 +9,10 @@ import { parseConfig } from "../../../schemas/config.ts";
 import { ValidationError } from "../../../schemas/validate.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
 import type { WarmReport } from "../../../core/warm.ts";
-import { startWarmServer, staticRoute, type WarmServer } from "../../../bench/warm-server.ts";
+import { staticRoute, type WarmServer } from "../../../bench/warm-server.ts";
 
-let server: WarmServer;
-beforeAll(async () => {
-  server = await startWarmServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-  server.cached.clear();
-  server.routes = {};
-});
+let server!: WarmServer;
+useWarmServer((s) => (server = s));
 
 const pages = (n: number) => Array.from({ length: n }, (_, i) => `${server.origin}/page/${i}`);
 

@@ -1,21 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createHttpDeps, restrictedAddressKind, runWarm } from "../../../adapters/http-warm.ts";
-import { startWarmServer, type WarmServer } from "../../../bench/warm-server.ts";
+import type { WarmServer } from "../../../bench/warm-server.ts";
 import type { Decision } from "../../../core/types.ts";
-import { targetSet } from "./builders.ts";
+import { targetSet, useWarmServer } from "./builders.ts";
 
-let server: WarmServer;
-beforeAll(async () => {
-  server = await startWarmServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-  server.cached.clear();
-  server.routes = {};
-});
+let server!: WarmServer;
+useWarmServer((s) => (server = s));
 
 const pages = (n: number, prefix = "/page/") => Array.from({ length: n }, (_, i) => `${server.origin}${prefix}${i}`);
 const requested = (path: string) => server.requests.filter((r) => r.path === path).length;

@@ -1,22 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
 import { runWarm } from "../../../adapters/http-warm.ts";
 import { parseSitemap, SitemapError } from "../../../adapters/sitemap.ts";
-import { sitemapIndexXml, startWarmServer, staticRoute, urlsetXml, type WarmServer } from "../../../bench/warm-server.ts";
-import { targetSet } from "./builders.ts";
+import { sitemapIndexXml, staticRoute, urlsetXml, type WarmServer } from "../../../bench/warm-server.ts";
+import { targetSet, useWarmServer } from "./builders.ts";
 
-let server: WarmServer;
-beforeAll(async () => {
-  server = await startWarmServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.requests.length = 0;
-  server.cached.clear();
-  server.routes = {};
-});
+let server!: WarmServer;
+useWarmServer((s) => (server = s));
 
 const u = (path: string) => `${server.origin}${path}`;
 
