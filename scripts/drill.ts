@@ -108,11 +108,13 @@ async function failover(): Promise<{ outage: FailoverScenarioResult; lag: Failov
   }
 }
 
+const sec = (n: number | undefined) => (n === undefined ? "—" : `${Math.round(n)} s`);
+
 function printFailover(r: FailoverScenarioResult): void {
   console.log(`Result: ${r.result} — ${r.reason}`);
   if (r.rtoSeconds !== undefined) {
     console.log(
-      `RTO ${r.rtoSeconds} s (alarm → healthy; writable after ${r.writableSeconds} s, DNS INSYNC after ${r.dnsInsyncSeconds} s), RPO ${r.rpoSeconds} s (replica lag at promotion).`,
+      `RTO ${sec(r.rtoSeconds)} (alarm → healthy; writable after ${sec(r.writableSeconds)}, DNS INSYNC after ${sec(r.dnsInsyncSeconds)}), RPO ${sec(r.rpoSeconds)} (replica lag at promotion).`,
     );
   }
   const rows: string[][] = [["step", "start", "end", "result", "reason"]];
