@@ -251,26 +251,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
           auto.nextMs += DAY;
           if (db.status.valueAt(at) !== "available") continue; // stopped databases skip their window
           const id = `rds:${db.id}-${utcStamp(at)}`;
-          const dur = durationOf(kind === "instance" ? durations.rdsSnapshot : durations.rdsClusterSnapshot, { region, id, sourceId: db.id });
-          insertSnap(s, {
-            kind,
-            id,
-            region,
-            arn: arnOf(region, LABEL[kind].snapshotArn, id),
-            sourceId: db.id,
-            engine: db.engine,
-            type: "automated",
-            status: new Timeline("creating", at).then("available", at + dur),
-            startMs: at,
-            readyMs: at + dur,
-            originalCreateMs: at,
-            sourceCreateMs: db.createdMs,
-            tags: db.copyTagsToSnapshot ? { ...db.tags } : {},
-            encrypted: db.encrypted,
-            ...(db.kmsKeyId ? { kmsKeyId: db.kmsKeyId } : {}),
-            allocatedStorage: db.allocatedStorage,
-            seq: 0,
-          });
+          insertSnap(s, snapshotOfDb(region, kind, db, id, "automated", at, db.copyTagsToSnapshot ? { ...db.tags } : {}));
         }
         const cutoff = now - auto.retentionDays * DAY;
         for (const snap of s.snaps[kind].values()) {
@@ -278,6 +259,30 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
         }
       }
     }
+  }
+
+  /** A snapshot of `db` started at `at`: `creating`, then `available` after the kind's simulated duration. */
+  function snapshotOfDb(region: string, kind: Kind, db: Db, id: string, type: "manual" | "automated", at: number, tags: Tags): Snap {
+    const dur = durationOf(kind === "instance" ? durations.rdsSnapshot : durations.rdsClusterSnapshot, { region, id, sourceId: db.id });
+    return {
+      kind,
+      id,
+      region,
+      arn: arnOf(region, LABEL[kind].snapshotArn, id),
+      sourceId: db.id,
+      engine: db.engine,
+      type,
+      status: new Timeline("creating", at).then("available", at + dur),
+      startMs: at,
+      readyMs: at + dur,
+      originalCreateMs: at,
+      sourceCreateMs: db.createdMs,
+      tags,
+      encrypted: db.encrypted,
+      ...(db.kmsKeyId ? { kmsKeyId: db.kmsKeyId } : {}),
+      allocatedStorage: db.allocatedStorage,
+      seq: 0,
+    };
   }
 
   function insertSnap(s: RegionStore, snap: Snap): Snap {
@@ -558,28 +563,10 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       if (manualCount(s, kind) >= limits.rdsManualSnapshotsPerRegion) {
         throw rdsError("SnapshotQuotaExceeded", `Cannot create more than ${limits.rdsManualSnapshotsPerRegion} manual snapshots`);
       }
-      const dur = durationOf(kind === "instance" ? durations.rdsSnapshot : durations.rdsClusterSnapshot, { region, id, sourceId: db.id });
-      const snap = insertSnap(s, {
-        kind,
-        id,
-        region,
-        arn: arnOf(region, LABEL[kind].snapshotArn, id),
-        sourceId: db.id,
-        engine: db.engine,
-        type: "manual",
-        status: new Timeline("creating", now).then("available", now + dur),
-        startMs: now,
-        readyMs: now + dur,
-        originalCreateMs: now,
-        sourceCreateMs: db.createdMs,
-        // CopyTagsToSnapshot applies only when the request carries no tags of its own.
-        tags: Object.keys(tags).length === 0 && db.copyTagsToSnapshot ? { ...db.tags } : tags,
-        encrypted: db.encrypted,
-        ...(db.kmsKeyId ? { kmsKeyId: db.kmsKeyId } : {}),
-        allocatedStorage: db.allocatedStorage,
-        seq: 0,
-      });
-      if (kind === "instance") db.busyUntilMs = Math.max(db.busyUntilMs, now + dur);
+      // CopyTagsToSnapshot applies only when the request carries no tags of its own.
+      const snapTags = Object.keys(tags).length === 0 && db.copyTagsToSnapshot ? { ...db.tags } : tags;
+      const snap = insertSnap(s, snapshotOfDb(region, kind, db, id, "manual", now, snapTags));
+      if (kind === "instance") db.busyUntilMs = Math.max(db.busyUntilMs, snap.readyMs ?? now);
       return kind === "instance" ? { DBSnapshot: instanceSnapshotView(snap, now) } : { DBClusterSnapshot: clusterSnapshotView(snap, now) };
     };
   }

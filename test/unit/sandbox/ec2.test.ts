@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
+import { rejection } from "./rejection.ts";
 
 const PRIMARY = "eu-west-1";
 const DR = "eu-central-1";
@@ -29,15 +30,6 @@ beforeEach(() => {
   ec2Dr = new EC2Client({ region: DR });
 });
 afterEach(() => sb.restore());
-
-async function rejection(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 const tagSpec = (tags: Record<string, string>) => [{ ResourceType: "snapshot" as const, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }];
 

@@ -16,6 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import "aws-sdk-client-mock-vitest/extend";
 import { rds as cachedRds, resetClients } from "../../../adapters/clients.ts";
 import { createSandbox, FakeClock, isSdkRetryable, MINUTE, SandboxUnsupportedError, Timeline, type Sandbox } from "../../../sandbox/index.ts";
+import { rejection } from "./rejection.ts";
 
 const PRIMARY = "eu-west-1";
 const DR = "eu-central-1";
@@ -29,15 +30,6 @@ afterEach(() => {
   sb.restore();
   resetClients();
 });
-
-async function rejection(p: Promise<unknown>): Promise<Error & { $metadata?: { attempts?: number; httpStatusCode?: number }; $fault?: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 const describeSnaps = (client: RDSClient) => client.send(new DescribeDBSnapshotsCommand({}));
 

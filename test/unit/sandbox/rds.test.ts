@@ -25,6 +25,7 @@ import {
 } from "@aws-sdk/client-rds";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, DAY, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
+import { rejection } from "./rejection.ts";
 
 const PRIMARY = "eu-west-1";
 const DR = "eu-central-1";
@@ -42,15 +43,6 @@ beforeEach(() => {
   rdsDr = new RDSClient({ region: DR });
 });
 afterEach(() => sb.restore());
-
-async function rejection(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number }; Code?: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** Seed `n` available manual snapshots of `db` in `region`. */
 function seedManual(region: string, db: string, n: number, tags: Record<string, string> = {}): void {

@@ -14,6 +14,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { getJson, putJson } from "../../../adapters/s3.ts";
 import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
+import { rejection } from "./rejection.ts";
 
 const REGION = "eu-west-1";
 const BUCKET = "ops-autopilot-test";
@@ -27,15 +28,6 @@ beforeEach(() => {
   s3 = new S3Client({ region: REGION });
 });
 afterEach(() => sb.restore());
-
-async function rejection(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("conditional writes", () => {
   it("IfNoneMatch '*' writes once and then fails with 412 PreconditionFailed (via the real adapter)", async () => {
