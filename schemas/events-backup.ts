@@ -1,7 +1,7 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
 import { parseOrThrow } from "./validate.ts";
-import { ResourceRefSchema, looksScheduled, scheduledSchemaFor } from "./events-common.ts";
+import { ResourceRefSchema, looksScheduled, refuse, scheduledSchemaFor } from "./events-common.ts";
 
 /**
  * Events of the backup, copy, prune and watchdog functions.
@@ -23,7 +23,15 @@ const ManualBase = {
 export const ManualBackupEventSchema = z.object({ ...ManualBase, dryRun: z.boolean().default(false) }).strict();
 export const ManualCopyEventSchema = ManualBackupEventSchema;
 export const ManualPruneEventSchema = z.object({ ...ManualBase, dryRun: z.boolean().default(true) }).strict();
-export const ManualWatchdogEventSchema = z.object({ trigger: z.literal("manual"), note: z.string().max(500).optional() }).strict();
+/** The watchdog only reads and alerts: the fields that would narrow or defuse a run are refused by name. */
+export const ManualWatchdogEventSchema = z
+  .object({
+    trigger: z.literal("manual"),
+    note: z.string().max(500).optional(),
+    ...refuse(["dryRun"], "not accepted by the watchdog: it changes nothing (it only checks backups and alerts), so there is nothing to dry-run"),
+    ...refuse(["resource", "policy"], "not accepted by the watchdog: it checks every selected resource"),
+  })
+  .strict();
 
 /** What a backup-family handler works with after parsing. */
 export interface JobEvent {
