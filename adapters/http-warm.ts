@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from "node:dns/promises";
-import { BlockList, isIP, type LookupFunction } from "node:net";
+import { isIP, type LookupFunction } from "node:net";
+import ipaddr from "ipaddr.js";
 import { performance } from "node:perf_hooks";
 import type { WarmTargetSet } from "../schemas/config-warm.ts";
 import {
@@ -40,39 +41,134 @@ import { SITEMAP_MAX_BYTES, loadSitemaps } from "./sitemap.ts";
 // Address safety
 // ---------------------------------------------------------------------------------------------
 
-function blockList(v4: string[], v6: string[]): BlockList {
-  const list = new BlockList();
-  for (const c of v4) {
-    const [net, bits] = c.split("/");
-    list.addSubnet(net!, Number(bits), "ipv4");
-  }
-  for (const c of v6) {
-    const [net, bits] = c.split("/");
-    list.addSubnet(net!, Number(bits), "ipv6");
-  }
-  return list;
+const RESERVED = "unspecified, multicast or reserved";
+
+/** ipaddr.js's IPv4 range names, as the warmer labels them; a name not listed (unicast, as112, amt) is public. */
+const IPV4_KIND: Record<string, string> = {
+  loopback: "loopback",
+  linkLocal: "link-local",
+  private: "private",
+  carrierGradeNat: "private",
+  unspecified: RESERVED,
+  broadcast: RESERVED,
+  multicast: RESERVED,
+  reserved: RESERVED,
+  benchmarking: RESERVED,
+};
+
+/**
+ * ipaddr.js's IPv6 range names for addresses that embed no IPv4 (those are decoded below whatever
+ * their range name); a name not listed (unicast, amt, as112v6) is public.
+ */
+const IPV6_KIND: Record<string, string> = {
+  loopback: "loopback",
+  linkLocal: "link-local",
+  uniqueLocal: "private",
+  // fec0::/10, deprecated by RFC 3879 but still a network-local scope.
+  deprecatedSiteLocal: "private",
+  unspecified: RESERVED,
+  multicast: RESERVED,
+  discard: RESERVED,
+  benchmarking: RESERVED,
+  reserved: RESERVED,
+  deprecatedOrchid: RESERVED,
+  orchid2: RESERVED,
+  droneRemoteIdProtocolEntityTags: RESERVED,
+  segmentRouting: RESERVED,
+};
+
+/** Why an address is refused: its kind, and for an IPv6 form carrying an IPv4, which form and which IPv4. */
+export interface RestrictedAddress {
+  kind: string;
+  /** e.g. `NAT64 of IPv4 10.0.0.1` */
+  via?: string;
 }
 
-// BlockList checks IPv4-mapped IPv6 addresses (::ffff:10.0.0.1) against the IPv4 rules too.
-const RESTRICTED: { label: string; list: BlockList }[] = [
-  { label: "loopback", list: blockList(["127.0.0.0/8"], ["::1/128"]) },
-  { label: "link-local", list: blockList(["169.254.0.0/16"], ["fe80::/10"]) },
-  {
-    label: "private",
-    list: blockList(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15"], ["fc00::/7"]),
-  },
-  { label: "unspecified, multicast or reserved", list: blockList(["0.0.0.0/8", "224.0.0.0/4", "240.0.0.0/4"], ["::/128", "ff00::/8"]) },
-];
+function ipv4Of(hi: number, lo: number): ipaddr.IPv4 {
+  return new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+}
+
+function ipv4Kind(v4: ipaddr.IPv4): string | undefined {
+  return IPV4_KIND[v4.range()];
+}
+
+/**
+ * The IPv4 addresses an IPv6 address carries, by form. Each of these forms makes a translator, a
+ * tunnel or the socket itself reach the IPv4 address, so the address is as private as what it embeds:
+ * - IPv4-mapped `::ffff:0:0/96` (RFC 4291 §2.5.5.2): the socket connects over IPv4;
+ * - IPv4-translated `::ffff:0:0:0/96` (RFC 6145, SIIT);
+ * - NAT64 `64:ff9b::/96` (RFC 6052): what DNS64 answers for an IPv4-only site (an IPv6-only VPC
+ *   subnet gets these for public sites, so a public one stays allowed);
+ * - 6to4 `2002::/16` (RFC 3056): the IPv4 of the 6to4 router, in bits 16–47;
+ * - Teredo `2001::/32` (RFC 4380): the server's IPv4 in bits 32–63 and the client's, inverted, in bits 96–127;
+ * - ISATAP interface identifiers `…:0:5efe:a.b.c.d`, `…:200:5efe:a.b.c.d` (RFC 5214), under any prefix.
+ * IPv4-compatible `::a.b.c.d` (RFC 4291 §2.5.5.1) and the local-use NAT64 prefix are handled in
+ * {@link classifyAddress}: refused whatever they carry.
+ */
+function embeddedIpv4(p: readonly number[]): { form: string; ipv4: ipaddr.IPv4 }[] {
+  const zeros = (from: number, to: number) => p.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && p[5] === 0xffff) return [{ form: "IPv4-mapped", ipv4: ipv4Of(p[6]!, p[7]!) }];
+  if (zeros(0, 4) && p[4] === 0xffff && p[5] === 0) return [{ form: "IPv4-translated", ipv4: ipv4Of(p[6]!, p[7]!) }];
+  if (p[0] === 0x64 && p[1] === 0xff9b && zeros(2, 6)) return [{ form: "NAT64 of IPv4", ipv4: ipv4Of(p[6]!, p[7]!) }];
+  if (p[0] === 0x2002) return [{ form: "6to4 of IPv4", ipv4: ipv4Of(p[1]!, p[2]!) }];
+  if (p[0] === 0x2001 && p[1] === 0) {
+    return [
+      { form: "Teredo server IPv4", ipv4: ipv4Of(p[2]!, p[3]!) },
+      { form: "Teredo client IPv4", ipv4: ipv4Of(p[6]! ^ 0xffff, p[7]! ^ 0xffff) },
+    ];
+  }
+  // ISATAP: the u/g bits of the identifier's first group may be set (0x0000, 0x0100, 0x0200, 0x0300).
+  if ((p[4]! & 0xfcff) === 0 && p[5] === 0x5efe) return [{ form: "ISATAP identifier with IPv4", ipv4: ipv4Of(p[6]!, p[7]!) }];
+  return [];
+}
+
+/**
+ * Classify an address the warmer might connect to: undefined for a public one, else its kind
+ * (`loopback`, `link-local`, `private`, `unspecified, multicast or reserved`) and, for an IPv6 form
+ * that carries an IPv4 (NAT64, 6to4, Teredo, IPv4-mapped, …), the form and the IPv4 it carries.
+ *
+ * @example classifyAddress("64:ff9b::a9fe:a9fe") // { kind: "link-local", via: "NAT64 of IPv4 169.254.169.254" }
+ * classifyAddress("2002:808:808::1") // undefined: 6to4 of a public router is an ordinary IPv6 site
+ */
+export function classifyAddress(address: string): RestrictedAddress | undefined {
+  let ip: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    ip = ipaddr.parse(address);
+  } catch {
+    return { kind: "not an IP address" };
+  }
+  if (ip.kind() === "ipv4") {
+    const kind = ipv4Kind(ip as ipaddr.IPv4);
+    return kind ? { kind } : undefined;
+  }
+  const p = (ip as ipaddr.IPv6).parts;
+  const direct = IPV6_KIND[(ip as ipaddr.IPv6).range()];
+  if (direct) return { kind: direct };
+  // RFC 8215 local-use NAT64: the operator's own translator, with an operator-chosen layout, so the
+  // IPv4 it carries cannot be read; it leads into the operator's network by definition.
+  if (p[0] === 0x64 && p[1] === 0xff9b && p[2] === 1) {
+    return { kind: "private", via: "local-use NAT64 prefix 64:ff9b:1::/48, RFC 8215: translated inside the operator's network" };
+  }
+  // IPv4-compatible ::a.b.c.d (:: and ::1 are classified above): deprecated by RFC 4291 §2.5.5.1 and no
+  // longer routed, so nothing legitimate uses it; named by what it carries when that is restricted.
+  if (p.slice(0, 6).every((x) => x === 0)) {
+    const v4 = ipv4Of(p[6]!, p[7]!);
+    return { kind: ipv4Kind(v4) ?? RESERVED, via: `IPv4-compatible ${v4.toString()}, deprecated by RFC 4291` };
+  }
+  for (const { form, ipv4 } of embeddedIpv4(p)) {
+    const kind = ipv4Kind(ipv4);
+    if (kind) return { kind, via: `${form} ${ipv4.toString()}` };
+  }
+  return undefined;
+}
 
 /**
  * `loopback`, `link-local`, `private`, … for a restricted address; undefined for a public one.
- * The instance metadata endpoint 169.254.169.254 is link-local, so it is refused unless allowed.
+ * The instance metadata endpoint 169.254.169.254 is link-local, so it is refused unless allowed,
+ * in any IPv6 form that reaches it too (see {@link classifyAddress}).
  */
 export function restrictedAddressKind(address: string): string | undefined {
-  const family = isIP(address);
-  if (family === 0) return "not an IP address";
-  const type = family === 4 ? "ipv4" : "ipv6";
-  return RESTRICTED.find((r) => r.list.check(address, type))?.label;
+  return classifyAddress(address)?.kind;
 }
 
 export interface ResolvedAddress {
@@ -308,12 +404,13 @@ export async function checkHost(deps: HttpDeps, hostname: string, allowPrivate: 
   if (addresses.length === 0) return { ok: false, kind: "dns-failed", reason: `host "${hostname}" has no address` };
   if (!allowPrivate) {
     for (const a of addresses) {
-      const kind = restrictedAddressKind(a.address);
-      if (kind) {
+      const restricted = classifyAddress(a.address);
+      if (restricted) {
+        const via = restricted.via ? ` (${restricted.via})` : "";
         return {
           ok: false,
           kind: "private-address",
-          reason: `host "${hostname}" resolves to ${kind} address ${a.address}; refused because target set "${targetSet}" does not set allowPrivate`,
+          reason: `host "${hostname}" resolves to ${restricted.kind} address ${a.address}${via}; refused because target set "${targetSet}" does not set allowPrivate`,
         };
       }
     }
