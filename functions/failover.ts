@@ -28,6 +28,8 @@ export function makeFailoverHandler(options: { deps?: (ctx: RunContext) => Failo
       report: { ...report, viaStateMachine: parsed.viaStateMachine },
       message: null,
       failures: failed ? [{ item: result.group ?? "failover", kind: "fatal" as const, message: result.reason }] : [],
+      // OK / INSUFFICIENT_DATA and alarms of no group: one S3 object per flapping alarm would be noise.
+      ...(result.action === "ignore" ? { nothingToReport: result.reason } : {}),
     };
   };
   const saveReport = async (key: string, report: unknown) => putJson(failoverStateBucket(), key, report).then(() => undefined);

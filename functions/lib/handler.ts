@@ -7,8 +7,10 @@ import { randomUUID } from "node:crypto";
 import { configFromEnv, type Config } from "../../schemas/config.ts";
 import type { ItemFailure } from "../../core/types.ts";
 import type { SlackMessage } from "../../core/report/blocks.ts";
+import { redactSecrets, renderRunError } from "../../core/report/run-error.ts";
 import { putJson, type BucketRef } from "../../adapters/s3.ts";
 import { postToSlack } from "../../adapters/slack.ts";
+import { classifyError, errorName } from "../../adapters/errors.ts";
 import { linkedBucket, linkedSlackUrl } from "./resources.ts";
 
 /**
@@ -19,6 +21,10 @@ import { linkedBucket, linkedSlackUrl } from "./resources.ts";
  *   → save the JSON run report to S3 → post one Slack summary
  *   → rethrow collected per-item failures as one {@link AggregateRunError}
  *     so Lambda retries, the DLQ and the error alarms fire.
+ *
+ * A `run` that throws (a listing that failed after the SDK's retries, Cost Explorer refusing) still leaves a
+ * failure report and a short critical alert behind, both redacted, before the original error is rethrown.
+ * A run with nothing worth a report (`nothingToReport`: an ignored OK alarm) writes and posts nothing.
  *
  * Config, the report bucket and the Slack secret are read inside the invocation, never at import,
  * and every one of them can be replaced through {@link Runtime} (tests, the drill).
@@ -55,6 +61,12 @@ export interface RunOutcome {
   /** One Slack summary, or null when the run has nothing worth a message. Not posted on dry-runs. */
   message: SlackMessage | null;
   failures: ItemFailure[];
+  /**
+   * Why this run has nothing worth a report (an OK alarm, an alarm that is not ours): the chain then saves no
+   * report and posts nothing, only logs this reason, and still returns `report` as the response. Ignored
+   * when there are failures: those are always reported.
+   */
+  nothingToReport?: string;
 }
 
 export interface HandlerSpec<E> {
@@ -147,7 +159,70 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       emitMetrics: (points) => (runtime.emitMetrics ?? ((p) => emitEmf(config.stage, p)))(points),
     };
 
-    const outcome = await spec.run(event, ctx);
+    const key = reportKey(spec.name, startedAt, runId);
+    const save = async (report: unknown): Promise<void> => {
+      if (runtime.saveReport) await runtime.saveReport(key, report);
+      else await putJson((runtime.reportBucket ?? (() => linkedBucket(config)))(), key, report);
+    };
+    const post = async (message: SlackMessage): Promise<void> => {
+      if (runtime.postSlack) await runtime.postSlack(message);
+      else await postToSlack(slackUrl(), message);
+    };
+    const slackUrl = (): string => (runtime.slackUrl ?? linkedSlackUrl)();
+
+    let outcome: RunOutcome;
+    try {
+      outcome = await spec.run(event, ctx);
+    } catch (err) {
+      await reportRunError(err);
+      // The original error, so Lambda's retries, the dead-letter queue and the error alarm see what failed.
+      throw err;
+    }
+
+    /** Failure report and alert for a run that threw; their own delivery problems are logged, never thrown. */
+    async function reportRunError(err: unknown): Promise<void> {
+      const finished = now();
+      const secrets: string[] = [];
+      try {
+        secrets.push(slackUrl());
+      } catch {
+        // Not linked to the webhook: there is no URL to leak.
+      }
+      const name = redactSecrets(errorName(err), secrets, 100);
+      const message = redactSecrets(String((err as { message?: unknown } | undefined)?.message ?? err), secrets);
+      const dryRun = (event as { dryRun?: unknown } | undefined)?.dryRun === true;
+      const kind = classifyError(err);
+      const report = {
+        function: spec.name,
+        app: config.app,
+        stage: config.stage,
+        runId,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finished.toISOString(),
+        durationMs: finished.getTime() - startedAt.getTime(),
+        ...(dryRun ? { dryRun: true } : {}),
+        status: "failed",
+        error: { name, message },
+        failures: [{ item: "run", kind: kind === "exists" || kind === "not-found" ? "fatal" : kind, message: message.startsWith(`${name}: `) || name === "Error" ? message : `${name}: ${message}` }],
+      };
+      logger.error("run failed before its report", { error: report.error, key });
+      let saved = false;
+      try {
+        await save(report);
+        saved = true;
+        logger.info("failure report saved", { key });
+      } catch (e) {
+        logger.error("failure report not saved", { key, error: redactSecrets((e as Error).message, secrets) });
+      }
+      if (spec.posts === false || dryRun) return;
+      try {
+        await post(renderRunError({ functionName: spec.name, app: config.app, stage: config.stage, runId, errorName: name, errorMessage: message, ...(saved ? { reportKey: key } : {}) }));
+      } catch (e) {
+        // SlackDeliveryError messages never contain the webhook URL; redacted all the same.
+        logger.error("failure alert not delivered", { error: redactSecrets((e as Error).message, secrets) });
+      }
+    }
+
     const finishedAt = now();
     const report = {
       function: spec.name,
@@ -160,21 +235,24 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       ...outcome.report,
       failures: outcome.failures,
     };
-    const key = reportKey(spec.name, startedAt, runId);
+
+    if (outcome.nothingToReport !== undefined && outcome.failures.length === 0) {
+      // One S3 object per ignored alarm would be noise and cost; the log line is the record.
+      logger.info("nothing to report", { reason: outcome.nothingToReport });
+      return report;
+    }
 
     // Deliver the report and the summary even when one of them fails, then fail loudly.
     const deliveryErrors: string[] = [];
     try {
-      if (runtime.saveReport) await runtime.saveReport(key, report);
-      else await putJson((runtime.reportBucket ?? (() => linkedBucket(config)))(), key, report);
+      await save(report);
       logger.info("run report saved", { key });
     } catch (err) {
       deliveryErrors.push(`report not saved to ${key}: ${(err as Error).message}`);
     }
     if (outcome.message && spec.posts !== false && !outcome.report.dryRun) {
       try {
-        if (runtime.postSlack) await runtime.postSlack(outcome.message);
-        else await postToSlack((runtime.slackUrl ?? linkedSlackUrl)(), outcome.message);
+        await post(outcome.message);
       } catch (err) {
         // SlackDeliveryError messages never contain the webhook URL.
         deliveryErrors.push(`Slack summary not delivered: ${(err as Error).message}`);

@@ -61,14 +61,14 @@ describe("functions/failover.ts wiring", () => {
     }
   });
 
-  it("an OK alarm is ignored and reported; no port is touched", async () => {
+  it("an OK alarm is ignored and logged, not saved: no port is touched and no report is written", async () => {
     const world = new FakeWorld();
     const saved: unknown[] = [];
     const handler = makeFailoverHandler({ deps: () => world.deps(), runtime: { config, saveReport: async (_k, r) => void saved.push(r) } });
     const out = await handler(JSON.parse(readFileSync("events/failover-ok.json", "utf8")), ctx);
     expect(out).toMatchObject({ next: "ignored", action: "ignore" });
     expect(world.store.size + world.messages.length).toBe(0);
-    expect(saved).toHaveLength(1);
+    expect(saved).toHaveLength(0);
   });
 
   it("under the state machine a run returns next=wait with the advance payload; a failed direct run is rethrown", async () => {
