@@ -13,10 +13,12 @@ import {
   initialPacer,
   pace,
   planWarm,
+  portRefusal,
   recordHealth,
   release,
   summarizePass,
   throttle,
+  urlPort,
   type HealthWindow,
   type PacerConfig,
   type PacerState,
@@ -745,9 +747,9 @@ function round1(n: number): number {
 type SafeResult = (SendResult & { kind: "response" } & { redirectRefused?: string }) | (SendResult & { kind: "timeout" | "error" });
 
 /**
- * One URL under the safety rules: the host must be allowed and its addresses acceptable (checked
- * before anything is sent), redirects are followed only on the same host and at most `maxRedirects`
- * times; a redirect elsewhere is returned as is, with the reason it was not followed.
+ * One URL under the safety rules: the host and port must be allowed and the host's addresses acceptable
+ * (checked before anything is sent), redirects are followed only on the same host, to an allowed port, and
+ * at most `maxRedirects` times; a redirect elsewhere is returned as is, with the reason it was not followed.
  */
 async function fetchSafely(
   deps: HttpDeps,
@@ -763,6 +765,8 @@ async function fetchSafely(
     if (!hostAllowed(hostname, t.allowedHosts)) {
       return { kind: "error", message: `refused ${url.href}: host "${hostname}" is not in allowedHosts of target set "${t.name}"; not fetched`, latencyMs: elapsed };
     }
+    const portRefused = portRefusal(url, t.allowedPorts, t.name);
+    if (portRefused) return { kind: "error", message: `refused ${url.href}: ${portRefused}; not fetched`, latencyMs: elapsed };
     const check = await checkHostCached(hostname);
     if (!check.ok) return { kind: "error", message: `refused ${url.href}: ${check.reason}`, latencyMs: elapsed };
     const r = await deps.send({
@@ -790,6 +794,13 @@ async function fetchSafely(
     }
     if (next.protocol !== "http:" && next.protocol !== "https:") {
       return { ...r, latencyMs: elapsed, redirectRefused: `redirect to ${next.protocol} not followed` };
+    }
+    if (portRefusal(next, t.allowedPorts, t.name)) {
+      return {
+        ...r,
+        latencyMs: elapsed,
+        redirectRefused: `redirect to port ${urlPort(next)} of "${next.hostname}" (${next.href}) not followed: not in allowedPorts of target set "${t.name}" (allowed: ${t.allowedPorts.join(", ")})`,
+      };
     }
     if (hop >= t.maxRedirects) {
       return { ...r, latencyMs: elapsed, redirectRefused: `more than ${t.maxRedirects} redirects; stopped at ${next.href}` };

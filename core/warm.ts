@@ -21,6 +21,41 @@ export function hostAllowed(host: string, patterns: readonly string[]): boolean 
   return patterns.some((p) => (p.startsWith("*.") ? h.length > p.length - 1 && h.endsWith(p.slice(1)) : h === p));
 }
 
+/**
+ * The TCP port a URL connects to: its explicit port, else its scheme's (80 for http, 443 for https).
+ *
+ * @example urlPort(new URL("https://a.test/")) // 443
+ */
+export function urlPort(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+}
+
+/** The standard web ports: a target on one of them may be redirected to the other (an http → https upgrade). */
+export const WEB_PORTS: readonly number[] = [80, 443];
+
+/**
+ * The ports a target set may connect to when it lists none: those of its URLs and sitemaps, and
+ * with 80 or 443 the other one too.
+ *
+ * @example defaultAllowedPorts(["http://a.test/", "http://a.test:8080/x"]) // [80, 443, 8080]
+ */
+export function defaultAllowedPorts(urls: readonly string[]): number[] {
+  const ports = new Set<number>();
+  for (const u of urls) {
+    const port = urlPort(new URL(u));
+    ports.add(port);
+    if (WEB_PORTS.includes(port)) for (const w of WEB_PORTS) ports.add(w);
+  }
+  return [...ports];
+}
+
+/** Why a port is refused, or undefined when `allowed` (absent: any port) lists it. */
+export function portRefusal(url: URL, allowed: readonly number[] | undefined, targetSet: string): string | undefined {
+  const port = urlPort(url);
+  if (!allowed || allowed.includes(port)) return undefined;
+  return `port ${port} of "${url.hostname.toLowerCase()}" is not in allowedPorts of target set "${targetSet}" (allowed: ${allowed.join(", ") || "none"})`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Plan
 // ---------------------------------------------------------------------------------------------
@@ -47,6 +82,7 @@ export interface PlannedUrl {
 export type SkipKind =
   | "invalid-url"
   | "host-not-allowed"
+  | "port-not-allowed"
   | "not-included"
   | "excluded"
   | "over-limit"
@@ -68,6 +104,8 @@ export interface PlanOptions {
   exclude: readonly string[];
   limit: number;
   allowedHosts: readonly string[];
+  /** Ports that may be fetched (the schema always fills it); absent: any port of an allowed host. */
+  allowedPorts?: readonly number[];
   /** URLs left over by the previous run (deadline): planned before everything else, in this order. */
   resumeFirst?: readonly string[];
 }
@@ -104,7 +142,8 @@ function lastmodValue(lastmod: string | undefined): number {
  *
  * Highest `priority` first; among equals the most recently modified (`lastmod`) first, because pages
  * that changed lately are the likeliest to be cold; then config/sitemap order. A URL not matching `include`,
- * matching `exclude`, or (after those) on a host outside `allowedHosts` is skipped with its reason; a URL
+ * matching `exclude`, or (after those) on a host outside `allowedHosts` or a port outside `allowedPorts` is
+ * skipped with its reason; a URL
  * listed twice keeps its highest priority; past `limit` the rest is skipped as `over-limit`. URLs in
  * `resumeFirst` (what the previous run could not reach before its deadline) go ahead of all others.
  *
@@ -145,6 +184,11 @@ export function planWarm(options: PlanOptions, candidates: readonly WarmCandidat
         kind: "host-not-allowed",
         reason: `host "${host}" is not in allowedHosts of target set "${options.name}" (allowed: ${options.allowedHosts.join(", ") || "none"}); not fetched`,
       });
+      return;
+    }
+    const portRefused = portRefusal(u, options.allowedPorts, options.name);
+    if (portRefused) {
+      skipped.push({ url, kind: "port-not-allowed", reason: `${portRefused}; not fetched` });
       return;
     }
     const prev = kept.get(url);
@@ -478,7 +522,7 @@ export type WarmOutcome =
   | "ok"
   /** A response, but not an expected status (includes 429 after retries and 5xx). */
   | "unexpected-status"
-  /** A redirect to another host, or past `maxRedirects`: not followed. */
+  /** A redirect to another host or a port not allowed, or past `maxRedirects`: not followed. */
   | "redirect-refused"
   | "timeout"
   /** Connection refused/reset, TLS failure, DNS failure during the request. */

@@ -1,6 +1,6 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
-import { hostAllowed } from "../core/warm.ts";
+import { defaultAllowedPorts, hostAllowed, urlPort } from "../core/warm.ts";
 
 /**
  * Configuration section `warm`: the target sets the cache warmer fetches.
@@ -75,6 +75,12 @@ export const WarmTargetSetSchema = z
      */
     allowedHosts: z.array(HostPatternSchema).optional(),
     /**
+     * Ports that may be fetched on the allowed hosts. Defaults to the ports of `urls` and `sitemaps`, with
+     * 80 and 443 together (an http → https upgrade); a sitemap URL or a redirect to another port (an admin
+     * port, a cache's API) is refused, never fetched.
+     */
+    allowedPorts: z.array(z.number().int().min(1).max(65_535)).min(1).optional(),
+    /**
      * Allow hosts resolving to private, loopback or link-local addresses (an internal load balancer).
      * Off by default: a sitemap or config typo must not turn the warmer against the VPC.
      */
@@ -121,6 +127,22 @@ export const WarmTargetSetSchema = z
     if (t.urls.length === 0 && t.sitemaps.length === 0) {
       ctx.addIssue({ code: "custom", path: ["urls"], message: "a target set needs urls, sitemaps, or both" });
     }
+    // core/warm.ts keeps the last `window` responses and judges none before `minSamples`.
+    if (t.stopOn5xx.minSamples > t.stopOn5xx.window) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stopOn5xx", "minSamples"],
+        message: `${t.stopOn5xx.minSamples} is above window (${t.stopOn5xx.window}): the window never holds that many responses, so warming would never stop on 5xx`,
+      });
+    }
+    // Without Retry-After the pause is defaultDelayMs × attempt, given up when over maxDelayMs (core/warm.ts).
+    if (t.retry.maxRetries > 0 && t.retry.defaultDelayMs > t.retry.maxDelayMs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["retry", "defaultDelayMs"],
+        message: `${t.retry.defaultDelayMs} is above maxDelayMs (${t.retry.maxDelayMs}): a 429 without Retry-After would never be retried`,
+      });
+    }
     if (t.allowedHosts) {
       const allowed = t.allowedHosts;
       const check = (u: string, path: (string | number)[]) => {
@@ -132,12 +154,22 @@ export const WarmTargetSetSchema = z
       t.urls.forEach((u, i) => check(u.url, ["urls", i]));
       t.sitemaps.forEach((u, i) => check(u, ["sitemaps", i]));
     }
+    if (t.allowedPorts) {
+      const ports = t.allowedPorts;
+      const check = (u: string, path: (string | number)[]) => {
+        const port = urlPort(new URL(u));
+        if (!ports.includes(port)) ctx.addIssue({ code: "custom", path, message: `port ${port} is not in allowedPorts` });
+      };
+      t.urls.forEach((u, i) => check(u.url, ["urls", i]));
+      t.sitemaps.forEach((u, i) => check(u, ["sitemaps", i]));
+    }
   })
   .transform((t) => ({
     ...t,
     allowedHosts:
       t.allowedHosts ??
       [...new Set([...t.urls.map((u) => u.url), ...t.sitemaps].map((u) => new URL(u).hostname.toLowerCase()))],
+    allowedPorts: t.allowedPorts ?? defaultAllowedPorts([...t.urls.map((u) => u.url), ...t.sitemaps]),
   }));
 
 export const WarmConfigSchema = z
