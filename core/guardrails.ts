@@ -1,6 +1,7 @@
 /**
- * Circuit breakers for destructive runs. Retention decides what is expired; these caps bound how much one run
- * may delete, so a bug, a bad clock or a wrong config deletes a little and alerts instead of emptying a region.
+ * Circuit breakers for destructive runs. Retention decides what is expired; these caps bound how much may be
+ * deleted per day, so a bug, a bad clock, a wrong config or a storm of retries deletes a little and alerts instead
+ * of emptying a region.
  * Floors and freezes are enforced in core/retention.ts, where the per-snapshot facts are.
  */
 import { newestFirst } from "./retention.ts";
@@ -17,9 +18,9 @@ export class GuardrailError extends Error {
 }
 
 export interface DeleteCaps {
-  /** At most this many deletes in the whole run. */
+  /** At most this many deletes per policy per day (the prune schedule's day), across every invocation of that day. */
   maxDeletesPerRun: number;
-  /** At most this share (%) of our snapshots seen for one resource in one region. */
+  /** At most this share (%) of our snapshots of one resource in one region, per day. */
   maxDeletePercent: number;
 }
 
@@ -28,6 +29,27 @@ export interface CappedEntry {
   region: string;
   deferred: number;
   reason: string;
+}
+
+/**
+ * Snapshot ids deleted, or reserved for deletion, earlier the same day, per resource and region
+ * (key: {@link capKey}). Ids, not counts: a retry that deletes what a crashed run reserved is not counted twice.
+ */
+export type DeletesToday = Record<string, readonly string[]>;
+
+/**
+ * The day's delete reservations of every policy, kept in the reports bucket (`state/prune/<day>.json`).
+ * `day` is the prune schedule's calendar day in `timeZone`, so the budget resets when the schedule's day does.
+ */
+export interface PruneLedger {
+  day: string;
+  timeZone: string;
+  policies: Record<string, DeletesToday>;
+}
+
+/** The ledger key of a plan's resource and region: `capKey({ region: "eu-west-1", kind: "rds-instance", resourceId: "app-db" })` → "eu-west-1/rds-instance/app-db". */
+export function capKey(p: { region: string; kind: string; resourceId: string }): string {
+  return `${p.region}/${p.kind}/${p.resourceId}`;
 }
 
 /** Oldest first, across resources and regions; ties broken by region, resource and id so the cut is deterministic. */
@@ -40,13 +62,22 @@ function oldestFirst(a: { plan: PrunePlan; d: PruneDecision }, b: { plan: PruneP
 }
 
 /**
- * Apply the per-resource percent cap, then the per-run total cap. Deletes beyond a cap move to `keep` with a
- * reason starting "cap: " and are counted in `capped` (one entry per plan), so the handler can alert; the
- * oldest snapshots are deleted first and the rest wait for the next run. The input is not modified.
- * Example: 10 of ours seen for a resource, 6 expired, maxDeletePercent 50 → 5 deleted, 1 kept
- * ("cap: at most 50% of 10 snapshots per resource and region per run (5)").
+ * Apply the per-resource percent cap, then the total cap, both per day: `today` holds what earlier invocations of
+ * the same day deleted or reserved (Lambda retries a failed scheduled run twice, and people re-run prune by hand,
+ * so a per-invocation cap would be multiplied). A delete already reserved today is free (a retry finishing a
+ * crashed run); a new one needs room under both caps. Deletes beyond a cap move to `keep` with a reason starting
+ * "cap: " and are counted in `capped` (one entry per plan), so the handler can alert; the oldest snapshots go
+ * first and the rest wait for the next day. `reserve` lists, per {@link capKey}, the new ids this plan deletes:
+ * the caller records them before sending any delete. The input is not modified.
+ * Example: 10 of ours seen for a resource, 6 expired, maxDeletePercent 50, nothing deleted today → 5 deleted,
+ * 1 kept ("cap: at most 50% of 10 snapshots per resource and region per day (5)"); the same run retried after
+ * those 5 were deleted sees 5 and deletes none ("… of 10 … (5; 5 already deleted today)").
  */
-export function applyDeleteCaps(plans: PrunePlan[], caps: DeleteCaps): { plans: PrunePlan[]; capped: CappedEntry[] } {
+export function applyDeleteCaps(
+  plans: PrunePlan[],
+  caps: DeleteCaps,
+  today: DeletesToday = {},
+): { plans: PrunePlan[]; capped: CappedEntry[]; reserve: DeletesToday } {
   const out = plans.map((p) => ({ ...p, keep: [...p.keep], delete: [...p.delete] }));
   const deferredBy = new Map<PrunePlan, string[]>();
   const deferCount = new Map<PrunePlan, number>();
@@ -57,34 +88,80 @@ export function applyDeleteCaps(plans: PrunePlan[], caps: DeleteCaps): { plans: 
     if (!reasons.includes(why)) reasons.push(why);
     deferredBy.set(plan, reasons);
   };
+  const reservedOf = (plan: PrunePlan) => new Set(today[capKey(plan)] ?? []);
+  const isFresh = (reserved: Set<string>) => (d: PruneDecision) => !reserved.has(d.target.id);
 
   for (const plan of out) {
-    const seen = plan.keep.length + plan.delete.length;
+    const reserved = reservedOf(plan);
+    const seenIds = new Set([...plan.keep, ...plan.delete].map((d) => d.target.id));
+    // What the day started with: what is seen now plus what was deleted earlier today.
+    const seen = seenIds.size + [...reserved].filter((id) => !seenIds.has(id)).length;
     const allowed = Math.max(0, Math.floor((seen * caps.maxDeletePercent) / 100));
-    if (plan.delete.length <= allowed) continue;
-    const sorted = [...plan.delete].sort((a, b) => newestFirst(b.target, a.target));
-    plan.delete = sorted.slice(0, allowed);
-    const why = `cap: at most ${caps.maxDeletePercent}% of ${seen} snapshots per resource and region per run (${allowed})`;
-    for (const d of sorted.slice(allowed)) defer(plan, d, why);
+    const room = Math.max(0, allowed - reserved.size);
+    const fresh = plan.delete.filter(isFresh(reserved));
+    if (fresh.length <= room) continue;
+    const sorted = [...fresh].sort((a, b) => newestFirst(b.target, a.target));
+    const drop = new Set(sorted.slice(room));
+    plan.delete = plan.delete.filter((d) => !drop.has(d));
+    const used = reserved.size ? `; ${reserved.size} already deleted today` : "";
+    const why = `cap: at most ${caps.maxDeletePercent}% of ${seen} snapshots per resource and region per day (${allowed}${used})`;
+    for (const d of sorted.slice(room)) defer(plan, d, why);
   }
 
-  const all = out.flatMap((plan) => plan.delete.map((d) => ({ plan, d })));
+  const all = out.flatMap((plan) => {
+    const fresh = isFresh(reservedOf(plan));
+    return plan.delete.filter(fresh).map((d) => ({ plan, d }));
+  });
   const total = Math.max(0, Math.floor(caps.maxDeletesPerRun));
-  if (all.length > total) {
+  const usedToday = Object.values(today).reduce((n, ids) => n + ids.length, 0);
+  const room = Math.max(0, total - usedToday);
+  if (all.length > room) {
     all.sort(oldestFirst);
-    const over = all.slice(total);
+    const over = all.slice(room);
     const drop = new Set(over.map((x) => x.d));
     for (const plan of out) plan.delete = plan.delete.filter((d) => !drop.has(d));
-    const why = `cap: at most ${total} deletes per run`;
+    const why = `cap: at most ${total} deletes per day${usedToday ? ` (${usedToday} already today)` : ""}`;
     for (const { plan, d } of over) defer(plan, d, why);
   }
 
   const capped: CappedEntry[] = [];
+  const reserve: Record<string, string[]> = {};
   for (const plan of out) {
+    const fresh = plan.delete.filter(isFresh(reservedOf(plan))).map((d) => d.target.id);
+    if (fresh.length) reserve[capKey(plan)] = [...(reserve[capKey(plan)] ?? []), ...fresh];
     const n = deferCount.get(plan);
     if (!n) continue;
     plan.keep.sort((a, b) => newestFirst(a.target, b.target));
     capped.push({ resourceId: plan.resourceId, region: plan.region, deferred: n, reason: (deferredBy.get(plan) ?? []).join("; ") });
   }
-  return { plans: out, capped };
+  return { plans: out, capped, reserve };
+}
+
+/**
+ * The ledger with `reserve` added to `policy`'s reservations (ids kept sorted and unique), or `undefined`
+ * when `reserve` adds nothing, so a retry that only finishes earlier reservations writes nothing.
+ * Example: `reserveDeletes(empty("2026-11-21"), "db", { "eu-west-1/rds-instance/app-db": ["b", "a"] })`
+ * → policies `{ db: { "eu-west-1/rds-instance/app-db": ["a", "b"] } }`.
+ */
+export function reserveDeletes(ledger: PruneLedger, policy: string, reserve: DeletesToday): PruneLedger | undefined {
+  const mine: Record<string, readonly string[]> = { ...(ledger.policies[policy] ?? {}) };
+  let changed = false;
+  for (const [key, ids] of Object.entries(reserve)) {
+    const had = new Set(mine[key] ?? []);
+    const next = new Set([...had, ...ids]);
+    if (next.size === had.size) continue;
+    mine[key] = [...next].sort();
+    changed = true;
+  }
+  return changed ? { ...ledger, policies: { ...ledger.policies, [policy]: mine } } : undefined;
+}
+
+/**
+ * The calendar day ("yyyy-mm-dd") of `at` in the IANA `timeZone`: the day a schedule running in that zone
+ * counts as. `dayInZone(new Date("2026-11-20T23:30:00Z"), "Asia/Tokyo")` → "2026-11-21".
+ */
+export function dayInZone(at: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(at);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${get("year")}-${get("month")}-${get("day")}`;
 }

@@ -1,11 +1,11 @@
-import type { Config, BackupPolicy } from "../../schemas/config.ts";
+import { scheduleTimezone, type Config, type BackupPolicy } from "../../schemas/config.ts";
 import type { JobEvent } from "../../schemas/events-backup.ts";
 import { TAG, managedByValue, type ItemFailure, type Owner, type Resource, type Snapshot } from "../../core/types.ts";
 import { selectResources } from "../../core/selection.ts";
 import { planBackups, type BackupDecision } from "../../core/backup-plan.ts";
 import { planCopies, type CopyDecision } from "../../core/copy-plan.ts";
 import { planPrune, type PrunePlan } from "../../core/retention.ts";
-import { applyDeleteCaps, type CappedEntry } from "../../core/guardrails.ts";
+import { applyDeleteCaps, dayInZone, reserveDeletes, type CappedEntry, type PruneLedger } from "../../core/guardrails.ts";
 import { assessFreshness, type FreshnessFinding } from "../../core/freshness.ts";
 import {
   backupSummary,
@@ -19,7 +19,14 @@ import {
 import { kindsInUse, listCandidateResources, listRegionSnapshots } from "../../adapters/inventory.ts";
 import { copyDbSnapshot, createClusterSnapshot, createDbSnapshot, deleteRdsSnapshot } from "../../adapters/rds.ts";
 import { copyEbsSnapshot, createEbsSnapshot, deleteEbsSnapshot } from "../../adapters/ec2.ts";
-import { executeAll, type ItemResult } from "./execute.ts";
+import { pruneLedgerKey, s3PruneLedger, type PruneLedgerPort } from "../../adapters/prune-ledger.ts";
+import type { BucketRef } from "../../adapters/s3.ts";
+import { classifyError, describeError } from "../../adapters/errors.ts";
+import { claimKey, s3Claims, type ClaimPort } from "../../adapters/claims.ts";
+import { judgeClaim, type ClaimRecord } from "../../core/claims.ts";
+import { classifyStatus } from "../../core/resource-status.ts";
+import { AlreadyDone, executeAll, type ItemResult } from "./execute.ts";
+import { linkedBucket } from "./resources.ts";
 import type { RunContext, RunOutcome } from "./handler.ts";
 
 /**
@@ -29,6 +36,14 @@ import type { RunContext, RunOutcome } from "./handler.ts";
  */
 
 const owner = (config: Config): Owner => ({ app: config.app, stage: config.stage });
+
+/** Where the backup jobs keep what must outlive one invocation: prune's day ledger and the EBS claims. */
+export interface BackupJobDeps {
+  /** The reports bucket (`state/prune/<day>.json`, `claims/<function>/<region>/<name>.json`). */
+  stateBucket: (ctx: RunContext) => BucketRef;
+}
+
+const DEFAULT_DEPS: BackupJobDeps = { stateBucket: (ctx) => linkedBucket(ctx.config) };
 
 function policiesFor(config: Config, event: JobEvent): BackupPolicy[] {
   const all = config.backup.policies;
@@ -75,7 +90,7 @@ function logDecisions(ctx: RunContext, decisions: { action: string; reason: stri
 
 // ---------------------------------------------------------------------------------------------- backup
 
-export async function runBackup(event: JobEvent, ctx: RunContext): Promise<RunOutcome> {
+export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupJobDeps = DEFAULT_DEPS): Promise<RunOutcome> {
   const { config } = ctx;
   const region = config.primaryRegion;
   const policies = policiesFor(config, event);
@@ -108,10 +123,21 @@ export async function runBackup(event: JobEvent, ctx: RunContext): Promise<RunOu
   }
   logDecisions(ctx, decisions, (i) => `${decisions[i]!.target.resource.id} → ${decisions[i]!.target.name}`);
 
+  // A resource in a state that passes (backing-up, modifying, …) fails the run as retryable: Lambda retries the
+  // invocation and a later run the same day takes it. One in a state that stays (stopped) is only reported.
+  if (!event.dryRun) {
+    for (const d of decisions) {
+      if (d.action !== "skip-state") continue;
+      const { kind, id, status } = d.target.resource;
+      const verdict = classifyStatus(kind, id, status);
+      if (verdict.class === "passing") failures.push({ item: id, region, kind: "retryable", message: verdict.reason });
+    }
+  }
+
   const creates = decisions.filter((d) => d.action === "create");
   const results = event.dryRun
     ? []
-    : await executeAll(creates, (d) => createSnapshot(d.target.resource, d.target.name, d.target.tags), {
+    : await executeAll(creates, (d) => createSnapshot(d.target.resource, d.target.name, d.target.tags, claimsFor(deps, ctx)), {
         concurrency: config.backup.concurrency,
         nearDeadline: ctx.nearDeadline,
         label: (d) => ({ item: d.target.resource.id, region }),
@@ -140,22 +166,85 @@ export async function runBackup(event: JobEvent, ctx: RunContext): Promise<RunOu
   };
 }
 
-async function createSnapshot(resource: Resource, name: string, tags: Record<string, string>): Promise<string | void> {
+async function createSnapshot(resource: Resource, name: string, tags: Record<string, string>, claims: Claims): Promise<string | void | AlreadyDone> {
   switch (resource.kind) {
     case "rds-instance":
       return createDbSnapshot(resource.region, resource.id, name, tags);
     case "aurora-cluster":
       return createClusterSnapshot(resource.region, resource.id, name, tags);
-    case "ebs-volume": {
-      const id = await createEbsSnapshot(resource.region, resource.id, name, tags);
-      return id ? `created ${id}` : undefined;
-    }
+    case "ebs-volume":
+      // EBS assigns the id: without a claim two concurrent runs would both create one.
+      return claims.underClaim({
+        key: claimKey("backup", resource.region, name),
+        what: `create snapshot ${name} of ${resource.id}`,
+        look: () => findOurEbsSnapshot(resource.region, tags[TAG.managedBy]!, (s) => s.tags[TAG.name] === name),
+        act: async () => {
+          const id = await createEbsSnapshot(resource.region, resource.id, name, tags);
+          return id ? `created ${id}` : undefined;
+        },
+      });
   }
+}
+
+/** Our EBS snapshot in `region` that `match` picks, looked up again right before a claimed create. */
+async function findOurEbsSnapshot(region: string, managedBy: string, match: (s: Snapshot) => boolean): Promise<string | undefined> {
+  const all = await listRegionSnapshots(region, managedBy, { rds: false, aurora: false, ebs: true });
+  return all.find((s) => s.kind === "ebs-volume" && s.tags[TAG.managedBy] === managedBy && match(s))?.id;
+}
+
+interface ClaimedAction {
+  /** `claims/<function>/<region>/<name>.json`. */
+  key: string;
+  /** What is claimed, written into the claim for people reading the bucket. */
+  what: string;
+  /** The id of the snapshot if it was made after all (a listing that lagged, a crashed run that got that far). */
+  look: () => Promise<string | undefined>;
+  act: () => Promise<string | void>;
+}
+
+interface Claims {
+  underClaim(action: ClaimedAction): Promise<string | void | AlreadyDone>;
+}
+
+/**
+ * Run an action only while holding its claim (core/claims.ts): create the claim, or judge the one there. A claim
+ * of another run that is fresh leaves the work to that run; this run's own claim (Lambda reuses the request id on
+ * async retries), a released or a stale one is used after looking for the snapshot again. A claimant whose call
+ * fails releases the claim, so the next run need not wait for it to go stale.
+ */
+function claimsFor(deps: BackupJobDeps, ctx: RunContext): Claims {
+  let port: ClaimPort | undefined;
+  const claims = () => (port ??= s3Claims(deps.stateBucket(ctx)));
+  return {
+    async underClaim({ key, what, look, act }) {
+      const record = (): ClaimRecord => ({ runId: ctx.runId, claimedAt: ctx.now().toISOString(), what });
+      let etag = await claims().create(key, record());
+      if (etag === undefined) {
+        const current = await claims().read(key);
+        if (!current) return new AlreadyDone(`claim ${key} changed while it was read; the next run decides`);
+        let decision = judgeClaim({ claim: current.record, runId: ctx.runId, now: ctx.now() });
+        if (decision.action === "look") decision = judgeClaim({ claim: current.record, runId: ctx.runId, now: ctx.now(), found: (await look()) ?? null });
+        ctx.logger.info("claim", { key, action: decision.action, reason: decision.reason });
+        if (decision.action === "skip" || decision.action === "exists" || decision.action === "look") return new AlreadyDone(decision.reason);
+        etag = decision.action === "proceed" ? current.etag : await claims().replace(key, record(), current.etag);
+        if (etag === undefined) return new AlreadyDone(`claim ${key} was taken over by another run first`);
+      }
+      try {
+        return await act();
+      } catch (err) {
+        const released: ClaimRecord = { ...record(), releasedAt: ctx.now().toISOString(), releaseReason: describeError(err).slice(0, 300) };
+        await claims()
+          .replace(key, released, etag)
+          .catch((e: unknown) => ctx.logger.warn("claim not released; it goes stale in an hour", { key, error: describeError(e) }));
+        throw err;
+      }
+    },
+  };
 }
 
 // ------------------------------------------------------------------------------------------------ copy
 
-export async function runCopy(event: JobEvent, ctx: RunContext): Promise<RunOutcome> {
+export async function runCopy(event: JobEvent, ctx: RunContext, deps: BackupJobDeps = DEFAULT_DEPS): Promise<RunOutcome> {
   const { config } = ctx;
   const policies = policiesFor(config, event);
   const kinds = kindsInUse(policies);
@@ -200,7 +289,7 @@ export async function runCopy(event: JobEvent, ctx: RunContext): Promise<RunOutc
     });
   const results = event.dryRun
     ? []
-    : await executeAll(todo, (d) => copySnapshot(d, primary), {
+    : await executeAll(todo, (d) => copySnapshot(d, primary, claimsFor(deps, ctx)), {
         concurrency: config.backup.concurrency,
         nearDeadline: ctx.nearDeadline,
         label: (d) => ({ item: `${d.target.source.id} → ${d.target.region}`, region: d.target.region }),
@@ -222,7 +311,7 @@ export async function runCopy(event: JobEvent, ctx: RunContext): Promise<RunOutc
   };
 }
 
-async function copySnapshot(d: CopyDecision, sourceRegion: string): Promise<string | void> {
+async function copySnapshot(d: CopyDecision, sourceRegion: string, claims: Claims): Promise<string | void | AlreadyDone> {
   const source = d.target.source;
   const req = {
     source,
@@ -233,15 +322,24 @@ async function copySnapshot(d: CopyDecision, sourceRegion: string): Promise<stri
     tags: { ...d.target.tags, [TAG.capturedAt]: source.createdAt.toISOString() },
   };
   if (source.kind === "ebs-volume") {
-    const id = await copyEbsSnapshot(req);
-    return id ? `copy ${id} started` : undefined;
+    // CopySnapshot takes no client token (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopySnapshot.html).
+    return claims.underClaim({
+      key: claimKey("copy", d.target.region, d.target.name),
+      what: `copy ${source.id} to ${d.target.region} as ${d.target.name}`,
+      look: () =>
+        findOurEbsSnapshot(d.target.region, d.target.tags[TAG.managedBy]!, (s) => s.tags[TAG.copyOf] === source.id || s.tags[TAG.name] === d.target.name),
+      act: async () => {
+        const id = await copyEbsSnapshot(req);
+        return id ? `copy ${id} started` : undefined;
+      },
+    });
   }
   await copyDbSnapshot(req);
 }
 
 // ----------------------------------------------------------------------------------------------- prune
 
-export async function runPrune(event: JobEvent, ctx: RunContext): Promise<RunOutcome> {
+export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupJobDeps = DEFAULT_DEPS): Promise<RunOutcome> {
   const { config } = ctx;
   const policies = policiesFor(config, event);
   const kinds = kindsInUse(policies);
@@ -270,17 +368,15 @@ export async function runPrune(event: JobEvent, ctx: RunContext): Promise<RunOut
     (p) => matchesResource(event, p.kind, p.resourceId) && (!event.policy || policies.some((pol) => pol.name === p.policy)),
   );
 
-  // Caps are per policy: each policy's plans go through its own limits.
-  const capped: CappedEntry[] = [];
-  const cappedPlans: PrunePlan[] = [];
-  for (const policy of config.backup.policies) {
-    const mine = plans.filter((p) => p.policy === policy.name);
-    if (!mine.length) continue;
-    const out = applyDeleteCaps(mine, { maxDeletesPerRun: policy.maxDeletesPerRun, maxDeletePercent: policy.maxDeletePercent });
-    cappedPlans.push(...out.plans);
-    capped.push(...out.capped);
-  }
-  cappedPlans.push(...plans.filter((p) => !p.policy || !config.backup.policies.some((pol) => pol.name === p.policy)));
+  // Caps are per policy and per day (the prune schedule's day in its timezone), across invocations.
+  const timeZone = scheduleTimezone(config, "prune");
+  const ledger = plans.some((p) => p.delete.length > 0) ? s3PruneLedger(deps.stateBucket(ctx)) : undefined;
+  const { plans: cappedPlans, capped, failure: reservation } = await capForTheDay(plans, config, {
+    day: dayInZone(now, timeZone),
+    timeZone,
+    dryRun: event.dryRun,
+    ledger,
+  });
 
   for (const p of cappedPlans) {
     if (p.frozen) ctx.logger.warn("pruning frozen", { resource: p.resourceId, region: p.region, reason: p.frozen });
@@ -295,7 +391,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext): Promise<RunOut
         label: (d) => ({ item: d.target.id, region: d.target.region }),
         facts: ["not-found"],
       });
-  const failures = failuresOf(results);
+  const failures = [...(reservation ? [reservation] : []), ...failuresOf(results)];
   const view: PruneRunView = {
     dryRun: event.dryRun,
     plans: cappedPlans.map((p) => ({
@@ -317,6 +413,67 @@ export async function runPrune(event: JobEvent, ctx: RunContext): Promise<RunOut
     message: pruneSummary(view, config),
     failures,
   };
+}
+
+/** Attempts at reserving the day's deletes when other prune runs keep writing the ledger first. */
+const LEDGER_ATTEMPTS = 5;
+
+/**
+ * Cap every policy's plans for the day and reserve the new deletes in the day's ledger before any is sent.
+ * The ledger is read, the caps decided in core from (what the day already deleted, this plan), and the
+ * reservation written conditionally; a write that another run won (412/409) starts over from a fresh read,
+ * so nothing is lost or counted twice. A dry-run reads the day's count and writes nothing. When the
+ * reservation cannot be made, no delete is sent and the run fails as retryable.
+ */
+async function capForTheDay(
+  plans: PrunePlan[],
+  config: Config,
+  opts: { day: string; timeZone: string; dryRun: boolean; ledger: PruneLedgerPort | undefined },
+): Promise<{ plans: PrunePlan[]; capped: CappedEntry[]; failure?: ItemFailure }> {
+  const unmanaged = plans.filter((p) => !p.policy || !config.backup.policies.some((pol) => pol.name === p.policy));
+  const item = pruneLedgerKey(opts.day);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const read = opts.ledger ? await opts.ledger.read(opts.day) : undefined;
+      const today: PruneLedger = read?.ledger ?? { day: opts.day, timeZone: opts.timeZone, policies: {} };
+      let next: PruneLedger | undefined;
+      const capped: CappedEntry[] = [];
+      const out: PrunePlan[] = [];
+      for (const policy of config.backup.policies) {
+        const mine = plans.filter((p) => p.policy === policy.name);
+        if (!mine.length) continue;
+        const caps = { maxDeletesPerRun: policy.maxDeletesPerRun, maxDeletePercent: policy.maxDeletePercent };
+        const decided = applyDeleteCaps(mine, caps, today.policies[policy.name] ?? {});
+        out.push(...decided.plans);
+        capped.push(...decided.capped);
+        next = reserveDeletes(next ?? today, policy.name, decided.reserve) ?? next;
+      }
+      out.push(...unmanaged);
+      if (opts.dryRun || !opts.ledger || !next) return { plans: out, capped };
+      if (await opts.ledger.write(next, read?.etag)) return { plans: out, capped };
+      if (attempt >= LEDGER_ATTEMPTS) {
+        const why = `the prune ledger changed under this run ${LEDGER_ATTEMPTS} times in a row`;
+        return { plans: withoutDeletes(out, why), capped, failure: { item, kind: "retryable", message: `deletes not reserved, none sent: ${why}` } };
+      }
+    }
+  } catch (err) {
+    const cls = classifyError(err);
+    const message = `deletes not reserved, none sent: ${describeError(err)}`;
+    return {
+      plans: withoutDeletes([...plans], "the day's deletes could not be reserved"),
+      capped: [],
+      failure: { item, kind: cls === "exists" || cls === "not-found" ? "fatal" : cls, message },
+    };
+  }
+}
+
+/** The plans with every delete turned into a keep that says why. */
+function withoutDeletes(plans: PrunePlan[], why: string): PrunePlan[] {
+  return plans.map((p) => ({
+    ...p,
+    keep: [...p.keep, ...p.delete.map((d) => ({ action: "keep" as const, target: d.target, reason: `not deleted: ${why}; otherwise ${d.reason}` }))],
+    delete: [],
+  }));
 }
 
 async function deleteSnapshot(s: Snapshot): Promise<void> {

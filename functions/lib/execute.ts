@@ -2,6 +2,14 @@ import pLimit from "p-limit";
 import type { ItemFailure } from "../../core/types.ts";
 import { classifyError, describeError, type ErrorClass } from "../../adapters/errors.ts";
 
+/**
+ * What an action returns when it found its work already done, or being done by another run (an EBS snapshot
+ * claimed by a concurrent invocation): the item is reported as `exists` with this detail, not as `done`.
+ */
+export class AlreadyDone {
+  constructor(readonly detail: string) {}
+}
+
 /** The outcome of carrying out one decision. */
 export interface ItemResult<T> {
   item: T;
@@ -27,10 +35,14 @@ export interface ExecuteOptions<T> {
 
 /**
  * Run `action` over `items` with bounded concurrency. Per-item errors are collected, never thrown:
- * "already exists" and "not found" are facts (idempotent success), everything else becomes an
- * ItemFailure that the handler reports and rethrows once at the end.
+ * "already exists" and "not found" are facts (idempotent success), as is an {@link AlreadyDone} result;
+ * everything else becomes an ItemFailure that the handler reports and rethrows once at the end.
  */
-export async function executeAll<T>(items: T[], action: (item: T) => Promise<string | void>, options: ExecuteOptions<T>): Promise<ItemResult<T>[]> {
+export async function executeAll<T>(
+  items: T[],
+  action: (item: T) => Promise<string | void | AlreadyDone>,
+  options: ExecuteOptions<T>,
+): Promise<ItemResult<T>[]> {
   const limit = pLimit(options.concurrency);
   const clock = options.clock ?? Date.now;
   return Promise.all(
@@ -40,6 +52,7 @@ export async function executeAll<T>(items: T[], action: (item: T) => Promise<str
         const started = clock();
         try {
           const detail = await action(item);
+          if (detail instanceof AlreadyDone) return { item, status: "exists", detail: detail.detail, ms: clock() - started };
           return { item, status: "done", ms: clock() - started, ...(detail ? { detail } : {}) };
         } catch (err) {
           const cls = classifyError(err);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GuardrailError, applyDeleteCaps } from "../../../core/guardrails.ts";
+import { GuardrailError, applyDeleteCaps, capKey, dayInZone, reserveDeletes, type PruneLedger } from "../../../core/guardrails.ts";
 import type { PrunePlan } from "../../../core/retention.ts";
 import { TAG } from "../../../core/types.ts";
 import { DR, PRIMARY, days, snap } from "./builders.ts";
@@ -32,9 +32,9 @@ describe("applyDeleteCaps", () => {
     const p = out.plans[0]!;
     expect(p.delete.map(dayOf)).toEqual(days("2026-09-01", 5));
     expect(p.keep.find((d) => dayOf(d) === "2026-09-06")?.reason).toBe(
-      "cap: at most 50% of 10 snapshots per resource and region per run (5); otherwise expired: daily",
+      "cap: at most 50% of 10 snapshots per resource and region per day (5); otherwise expired: daily",
     );
-    expect(out.capped).toEqual([{ resourceId: "a", region: PRIMARY, deferred: 1, reason: "cap: at most 50% of 10 snapshots per resource and region per run (5)" }]);
+    expect(out.capped).toEqual([{ resourceId: "a", region: PRIMARY, deferred: 1, reason: "cap: at most 50% of 10 snapshots per resource and region per day (5)" }]);
   });
 
   it("rounds the percent cap down: 50% of 3 is 1", () => {
@@ -42,7 +42,7 @@ describe("applyDeleteCaps", () => {
     expect(out.plans[0]!.delete).toHaveLength(1);
   });
 
-  it("stops after the per-run cap, deleting the oldest across resources and regions first", () => {
+  it("stops after the daily total cap, deleting the oldest across resources and regions first", () => {
     const out = applyDeleteCaps(
       [plan("a", 10, 3, PRIMARY, "2026-09-05"), plan("b", 10, 3, PRIMARY, "2026-09-01"), plan("a", 10, 3, DR, "2026-09-03")],
       { maxDeletesPerRun: 4, maxDeletePercent: 100 },
@@ -54,8 +54,8 @@ describe("applyDeleteCaps", () => {
       ["a", DR, ["2026-09-03"]],
     ]);
     expect(out.capped.map((c) => [c.resourceId, c.region, c.deferred, c.reason])).toEqual([
-      ["a", PRIMARY, 3, "cap: at most 4 deletes per run"],
-      ["a", DR, 2, "cap: at most 4 deletes per run"],
+      ["a", PRIMARY, 3, "cap: at most 4 deletes per day"],
+      ["a", DR, 2, "cap: at most 4 deletes per day"],
     ]);
   });
 
@@ -76,5 +76,87 @@ describe("applyDeleteCaps", () => {
     expect(e).toBeInstanceOf(Error);
     expect(e.name).toBe("GuardrailError");
     expect(e.details).toEqual({ deferred: 3 });
+  });
+});
+
+describe("applyDeleteCaps across the invocations of one day", () => {
+  const key = `${PRIMARY}/rds-instance/a`;
+  const ids = (p: PrunePlan) => p.delete.map((d) => d.target.id);
+
+  it("counts what earlier invocations deleted today against the total cap, and reserves only new deletes", () => {
+    const first = applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 4, maxDeletePercent: 100 });
+    expect(first.reserve).toEqual({ [key]: ids(first.plans[0]!) });
+    // The retry sees the 6 that are left of the expired ones; the 4 deleted are gone.
+    const left = plan("a", 2, 10);
+    left.delete = left.delete.filter((d) => !first.reserve[key]!.includes(d.target.id));
+    const retry = applyDeleteCaps([left], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, first.reserve);
+    expect(retry.plans[0]!.delete).toEqual([]);
+    expect(retry.reserve).toEqual({});
+    expect(retry.capped).toEqual([{ resourceId: "a", region: PRIMARY, deferred: 6, reason: "cap: at most 4 deletes per day (4 already today)" }]);
+  });
+
+  it("a delete reserved today by a run that crashed before sending it is free for the retry", () => {
+    const reserved = ids(applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }).plans[0]!);
+    const retry = applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, { [key]: reserved });
+    expect(ids(retry.plans[0]!)).toEqual(reserved);
+    expect(retry.reserve).toEqual({});
+  });
+
+  it("the percent cap is a share of what the day started with, not of what is left", () => {
+    // 10 seen in the morning, 50 %: 5. The first run deleted 5; the retry sees 5 (3 expired) and may delete none.
+    const morning = plan("a", 4, 6);
+    const first = applyDeleteCaps([morning], { maxDeletesPerRun: 50, maxDeletePercent: 50 });
+    const done = first.reserve[key]!;
+    expect(done).toHaveLength(5);
+    const later = plan("a", 4, 6);
+    later.delete = later.delete.filter((d) => !done.includes(d.target.id));
+    const retry = applyDeleteCaps([later], { maxDeletesPerRun: 50, maxDeletePercent: 50 }, first.reserve);
+    expect(retry.plans[0]!.delete).toEqual([]);
+    expect(retry.capped[0]!.reason).toBe("cap: at most 50% of 10 snapshots per resource and region per day (5; 5 already deleted today)");
+  });
+
+  it("deletes of other resources today count against the policy's total", () => {
+    const out = applyDeleteCaps([plan("a", 2, 5)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, { [`${PRIMARY}/rds-instance/b`]: ["x", "y", "z"] });
+    expect(out.plans[0]!.delete).toHaveLength(1);
+    expect(out.capped[0]!.reason).toBe("cap: at most 4 deletes per day (3 already today)");
+  });
+
+  it("capKey names the resource and region", () => {
+    expect(capKey({ region: PRIMARY, kind: "ebs-volume", resourceId: "vol-1" })).toBe(`${PRIMARY}/ebs-volume/vol-1`);
+  });
+});
+
+describe("reserveDeletes", () => {
+  const empty: PruneLedger = { day: "2026-11-21", timeZone: "UTC", policies: {} };
+
+  it("adds ids sorted and once", () => {
+    const one = reserveDeletes(empty, "db", { k: ["b", "a"] })!;
+    expect(one.policies).toEqual({ db: { k: ["a", "b"] } });
+    expect(reserveDeletes(one, "db", { k: ["c", "a"] })!.policies).toEqual({ db: { k: ["a", "b", "c"] } });
+  });
+
+  it("returns undefined when nothing new is reserved, so a retry writes nothing", () => {
+    const one = reserveDeletes(empty, "db", { k: ["a"] })!;
+    expect(reserveDeletes(one, "db", { k: ["a"] })).toBeUndefined();
+    expect(reserveDeletes(one, "db", {})).toBeUndefined();
+  });
+
+  it("does not modify its input", () => {
+    const one = reserveDeletes(empty, "db", { k: ["a"] })!;
+    const copy = structuredClone(one);
+    reserveDeletes(one, "db", { k: ["b"] });
+    expect(one).toEqual(copy);
+  });
+});
+
+describe("dayInZone", () => {
+  it.each([
+    ["2026-11-20T23:30:00Z", "UTC", "2026-11-20"],
+    ["2026-11-20T23:30:00Z", "Asia/Tokyo", "2026-11-21"],
+    ["2026-11-21T04:30:00Z", "America/Los_Angeles", "2026-11-20"],
+    // The night Europe leaves summer time: 00:30 UTC is 01:30 local, the same day.
+    ["2026-10-25T00:30:00Z", "Europe/Berlin", "2026-10-25"],
+  ])("%s in %s is %s", (at, zone, day) => {
+    expect(dayInZone(new Date(at), zone)).toBe(day);
   });
 });

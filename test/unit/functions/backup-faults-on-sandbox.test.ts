@@ -90,7 +90,8 @@ describe("prune faults", () => {
   it("a delete that throttles past the retries fails the run; the next run finishes the job without deleting anything twice", async () => {
     sb.restore();
     clock = new FakeClock("2026-11-01T00:00:00Z");
-    sb = createSandbox({ clock, regions: [PRIMARY] });
+    // Prune reserves its deletes of the day in the reports bucket before sending them.
+    sb = createSandbox({ clock, regions: [PRIMARY], buckets: ["reports"] });
     resetClients();
     sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" } });
     for (let d = 1; d <= 12; d++) {
@@ -105,7 +106,10 @@ describe("prune faults", () => {
       times: Infinity,
       match: (i) => i.DBSnapshotIdentifier === "oa-app-db-20261103",
     });
-    const prune = createHandler({ name: "prune", parse: parsePruneEvent, run: runPrune }, runtime());
+    const prune = createHandler(
+      { name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, { stateBucket: () => ({ bucket: "reports", region: PRIMARY }) }) },
+      runtime(),
+    );
     const first = await prune({ trigger: "schedule" }, ctx).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(AggregateRunError);
     expect((first as AggregateRunError).failures).toEqual([expect.objectContaining({ item: "oa-app-db-20261103", kind: "retryable" })]);

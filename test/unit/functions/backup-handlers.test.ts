@@ -12,7 +12,7 @@ import {
   SnapshotQuotaExceededFault,
 } from "@aws-sdk/client-rds";
 import { DescribeImagesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { createHandler, AggregateRunError, ReportDeliveryError, type Runtime } from "../../../functions/lib/handler.ts";
 import { parseBackupEvent, parsePruneEvent } from "../../../schemas/events-backup.ts";
@@ -177,11 +177,16 @@ describe("prune handler", () => {
   beforeEach(() => {
     rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: days.map(old) });
     rds.on(DeleteDBSnapshotCommand).resolves({});
+    // No deletes reserved yet today (state/prune/<day>.json), and the reservation is accepted.
+    s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: "The specified key does not exist.", $metadata: {} }));
+    s3.on(PutObjectCommand).resolves({ ETag: '"1"' });
   });
+  const runPruneWithState = (e: Parameters<typeof runPrune>[0], c: Parameters<typeof runPrune>[1]) =>
+    runPrune(e, c, { stateBucket: () => ({ bucket: "reports", region: "eu-west-1" }) });
 
   it("a manual invoke is a dry-run: the plan with a reason per snapshot, nothing deleted, nothing posted", async () => {
     const h = harness();
-    const handler = createHandler({ name: "prune", parse: parsePruneEvent, run: runPrune }, h.runtime);
+    const handler = createHandler({ name: "prune", parse: parsePruneEvent, run: runPruneWithState }, h.runtime);
     const out = await handler({ trigger: "manual" }, lambdaContext);
     expect(rds).not.toHaveReceivedCommand(DeleteDBSnapshotCommand);
     expect(h.posted).toEqual([]);
@@ -190,7 +195,7 @@ describe("prune handler", () => {
     expect(planned.length).toBeGreaterThan(0);
     for (const p of plans) for (const d of [...p.keep, ...p.delete]) expect(d.reason).toMatch(/\w/);
     // Same plan, executed: exactly the planned deletes are sent.
-    const live = createHandler({ name: "prune", parse: parsePruneEvent, run: runPrune }, harness().runtime);
+    const live = createHandler({ name: "prune", parse: parsePruneEvent, run: runPruneWithState }, harness().runtime);
     await live({ trigger: "manual", dryRun: false }, lambdaContext);
     const sent = rds.commandCalls(DeleteDBSnapshotCommand).map((c) => c.args[0].input.DBSnapshotIdentifier).sort();
     expect(sent).toEqual(planned);

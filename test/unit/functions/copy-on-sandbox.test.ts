@@ -4,7 +4,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { AggregateRunError, createHandler, type Runtime } from "../../../functions/lib/handler.ts";
-import { runBackup, runCopy, runPrune } from "../../../functions/lib/backup-jobs.ts";
+import { runBackup, runCopy, runPrune, type BackupJobDeps } from "../../../functions/lib/backup-jobs.ts";
 import { parseBackupEvent, parseCopyEvent, parsePruneEvent } from "../../../schemas/events-backup.ts";
 import { parseConfig, type ConfigInput } from "../../../schemas/config.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
@@ -13,6 +13,9 @@ import { TAG } from "../../../core/types.ts";
 const PRIMARY = "eu-west-1";
 const DR = "eu-central-1";
 const DR_KEY = "arn:aws:kms:eu-central-1:123456789012:key/dr";
+/** Claims of EBS snapshots and copies, and prune's day ledger, live in the reports bucket. */
+const REPORTS = "reports";
+const deps: BackupJobDeps = { stateBucket: () => ({ bucket: REPORTS, region: PRIMARY }) };
 
 let sb: Sandbox;
 let clock: FakeClock;
@@ -44,8 +47,8 @@ const ctx = () => ({ awsRequestId: "r", getRemainingTimeInMillis: () => remainin
 async function invoke(kind: "backup" | "copy", rt = runtime()): Promise<{ out?: Record<string, unknown>; error?: AggregateRunError }> {
   const handler =
     kind === "backup"
-      ? createHandler({ name: "backup", parse: parseBackupEvent, run: runBackup }, rt)
-      : createHandler({ name: "copy", parse: parseCopyEvent, run: runCopy }, rt);
+      ? createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, deps) }, rt)
+      : createHandler({ name: "copy", parse: parseCopyEvent, run: (e, c) => runCopy(e, c, deps) }, rt);
   try {
     return { out: (await handler({ trigger: "schedule" }, ctx())) as Record<string, unknown> };
   } catch (error) {
@@ -56,7 +59,7 @@ async function invoke(kind: "backup" | "copy", rt = runtime()): Promise<{ out?: 
 
 beforeEach(() => {
   clock = new FakeClock("2026-11-21T02:00:00Z");
-  sb = createSandbox({ clock, regions: [PRIMARY, DR] });
+  sb = createSandbox({ clock, regions: [PRIMARY, DR], buckets: [REPORTS] });
   resetClients();
   remaining = 600_000;
   posted.length = 0;
@@ -119,7 +122,7 @@ describe("DR copy on the sandbox", () => {
     expect(sb.callsTo("ec2", "DeleteSnapshot")).toHaveLength(0);
     expect(sb.callsTo("ec2", "CopySnapshot")).toHaveLength(1);
 
-    const prune = createHandler({ name: "prune", parse: parsePruneEvent, run: runPrune }, runtime());
+    const prune = createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, deps) }, runtime());
     await prune({ trigger: "schedule" }, ctx());
     expect(sb.callsTo("ec2", "DeleteSnapshot").map((c) => c.region)).toEqual([DR]);
     expect(await invoke("copy")).toEqual({ out: expect.anything() });

@@ -1,0 +1,43 @@
+import { getJson, putJson, type BucketRef } from "./s3.ts";
+import type { ClaimRecord } from "../core/claims.ts";
+
+/**
+ * Claims (core/claims.ts) as small objects in the reports bucket: `claims/<function>/<region>/<name>.json`.
+ * Created with `If-None-Match: *`, so of two runs only one gets it (the other 412, or 409 when the writes race);
+ * replaced with `If-Match: <etag>` when taken over or released, so two runs cannot both take over the same one.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+ */
+
+export function claimKey(functionName: string, region: string, name: string): string {
+  return `claims/${functionName}/${region}/${name}.json`;
+}
+
+/** A compare-and-set register per claim key. */
+export interface ClaimPort {
+  /** Create the claim: its ETag, or undefined when it already exists. */
+  create(key: string, record: ClaimRecord): Promise<string | undefined>;
+  /** The claim with the ETag it was read at, or undefined when there is none. */
+  read(key: string): Promise<{ record: ClaimRecord; etag: string } | undefined>;
+  /** Replace the claim if it is still the version `etag`: the new ETag, or undefined when another run changed it first. */
+  replace(key: string, record: ClaimRecord, etag: string): Promise<string | undefined>;
+}
+
+/** A {@link ClaimPort} on S3. */
+export function s3Claims(bucket: BucketRef): ClaimPort {
+  return {
+    async create(key, record) {
+      const out = await putJson(bucket, key, record, { ifNoneMatch: true });
+      return out.written ? (out.etag ?? "created") : undefined;
+    },
+    async read(key) {
+      const got = await getJson<ClaimRecord>(bucket, key);
+      if (!got) return undefined;
+      if (!got.etag) throw new Error(`S3 returned no ETag for ${key}: cannot replace the claim safely`);
+      return { record: got.body, etag: got.etag };
+    },
+    async replace(key, record, etag) {
+      const out = await putJson(bucket, key, record, { ifMatch: etag });
+      return out.written ? (out.etag ?? etag) : undefined;
+    },
+  };
+}

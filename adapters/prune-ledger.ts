@@ -1,0 +1,38 @@
+import { getJson, putJson, type BucketRef } from "./s3.ts";
+import type { PruneLedger } from "../core/guardrails.ts";
+
+/**
+ * The day's delete reservations of prune (core/guardrails.ts PruneLedger) in the reports bucket, one object per
+ * day: `state/prune/<yyyy-mm-dd>.json`. A compare-and-set register like the failover latch (adapters/latch.ts):
+ * the first write of a day uses `If-None-Match: *`, every later one `If-Match: <etag read>`, so two prune runs
+ * that read the same version cannot both add to it; the loser gets 412 (or 409 when the writes race) and
+ * re-reads. https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
+ */
+
+export function pruneLedgerKey(day: string): string {
+  return `state/prune/${day}.json`;
+}
+
+/** Reads and conditionally writes the prune ledger; the contract of a compare-and-set register. */
+export interface PruneLedgerPort {
+  /** The day's ledger with the ETag it was read at, or undefined when nothing was reserved that day yet. */
+  read(day: string): Promise<{ ledger: PruneLedger; etag: string } | undefined>;
+  /** Write `ledger` if the stored version is still `etag` (undefined: if there is none yet); false when another run wrote first. */
+  write(ledger: PruneLedger, etag: string | undefined): Promise<boolean>;
+}
+
+/** A {@link PruneLedgerPort} on S3. */
+export function s3PruneLedger(bucket: BucketRef): PruneLedgerPort {
+  return {
+    async read(day) {
+      const got = await getJson<PruneLedger>(bucket, pruneLedgerKey(day));
+      if (!got) return undefined;
+      if (!got.etag) throw new Error(`S3 returned no ETag for ${pruneLedgerKey(day)}: cannot update the prune ledger safely`);
+      return { ledger: got.body, etag: got.etag };
+    },
+    async write(ledger, etag) {
+      const out = await putJson(bucket, pruneLedgerKey(ledger.day), ledger, etag ? { ifMatch: etag } : { ifNoneMatch: true });
+      return out.written;
+    },
+  };
+}
