@@ -32,7 +32,7 @@ const instances = ["db-a", "db-b", "db-c", "db-d"];
 const clusters = ["aurora-a", "aurora-b"];
 for (const id of instances) sb.rds.addInstance(P, { id, automatedBackups: { retentionDays: 7 } });
 for (const id of clusters) sb.rds.addCluster(P, { id });
-const volumes = [0, 1, 2, 3].map((i) => sb.ec2.addVolume(P, { id: `vol-${i}`, tags: { backup: "default" } }));
+const volumes = [0, 1, 2, 3].map((i) => sb.ec2.addVolume(P, { id: `vol-${i.toString(16).padStart(8, "0")}`, tags: { backup: "default" } }));
 
 const rds: Record<string, RDSClient> = { [P]: new RDSClient({ region: P, maxAttempts: 6, retryMode: "adaptive" }), [DR]: new RDSClient({ region: DR, maxAttempts: 6, retryMode: "adaptive" }) };
 const ec2: Record<string, EC2Client> = { [P]: new EC2Client({ region: P, maxAttempts: 6, retryMode: "adaptive" }), [DR]: new EC2Client({ region: DR, maxAttempts: 6, retryMode: "adaptive" }) };

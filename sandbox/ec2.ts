@@ -33,6 +33,30 @@ import { ec2Error, type FaultKind } from "./errors.ts";
 import type { Durations, Limits, SandboxSnapshot } from "./types.ts";
 import { decodeToken, durationOf, ec2Glob, encodeToken, fromTagList, IdSource, pageAfter, toTagList, type AwsTag, type Tags } from "./util.ts";
 
+/**
+ * EC2 resource ids are a prefix and 8 or 17 lowercase hex digits
+ * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html); anything else is refused before any
+ * lookup with `Invalid<Kind>ID.Malformed` (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+ */
+const ID_SHAPE: Record<"vol" | "snap" | "ami", { re: RegExp; code: string }> = {
+  vol: { re: /^vol-([0-9a-f]{8}|[0-9a-f]{17})$/, code: "InvalidVolumeID.Malformed" },
+  snap: { re: /^snap-([0-9a-f]{8}|[0-9a-f]{17})$/, code: "InvalidSnapshotID.Malformed" },
+  ami: { re: /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, code: "InvalidAMIID.Malformed" },
+};
+
+/** Throws AWS's Malformed error when `id` is not a well-formed id of that kind. */
+export function wellFormedId(kind: keyof typeof ID_SHAPE, id: string): string {
+  const shape = ID_SHAPE[kind];
+  if (!shape.re.test(id)) throw ec2Error(shape.code, `Invalid id: "${id}" (expecting "${kind}-...")`);
+  return id;
+}
+
+/**
+ * EC2 tag rules (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions): at most 50
+ * user tags per resource, key 1–128 and value 0–256 characters (any characters), keys may not start with `aws:`.
+ */
+export const MAX_EC2_TAGS = 50;
+
 export interface AddVolume {
   /** Default: a generated `vol-…` id. */
   id?: string;
@@ -150,6 +174,12 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
 
   const defaultKey = (region: string) => `arn:aws:kms:${region}:${core.accountId}:key/aws-ebs-default`;
 
+  /** Seeds get AWS-shaped ids too, so a test cannot build an account AWS could not hold. */
+  function seedId(kind: keyof typeof ID_SHAPE, id: string): string {
+    if (!ID_SHAPE[kind].re.test(id)) throw new Error(`sandbox.ec2: ${id} is not a well-formed ${kind} id (${kind}- and 8 or 17 lowercase hex digits)`);
+    return id;
+  }
+
   function validTags(specs: Array<{ ResourceType?: string; Tags?: AwsTag[] }> | undefined, resourceType: string): Tags {
     const out: Tags = {};
     for (const spec of specs ?? []) {
@@ -165,10 +195,15 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     const tags = fromTagList(list);
     for (const k of Object.keys(tags)) {
       if (k.toLowerCase().startsWith("aws:")) throw ec2Error("InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use");
-      if (k.length > 128 || tags[k]!.length > 256) throw ec2Error("InvalidParameterValue", `Tag ${k} exceeds the key (128) or value (256) length limit.`);
+      if (k.length < 1 || k.length > 128) throw ec2Error("InvalidParameterValue", `Tag key "${k.slice(0, 40)}" must be 1 to 128 characters long.`);
+      if (tags[k]!.length > 256) throw ec2Error("InvalidParameterValue", `The value of tag "${k}" must be at most 256 characters long.`);
     }
-    if (Object.keys(tags).length > 50) throw ec2Error("TagLimitExceeded", "The maximum number of Tags for a resource has been reached.");
+    withinTagLimit(tags);
     return tags;
+  }
+
+  function withinTagLimit(tags: Tags): void {
+    if (Object.keys(tags).length > MAX_EC2_TAGS) throw ec2Error("TagLimitExceeded", "The maximum number of Tags for a resource has been reached.");
   }
 
   // ---- paging and filters ----
@@ -373,7 +408,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     const { region, nowMs: now } = ctx;
     const s = store(region);
     if (!input.VolumeId) throw ec2Error("MissingParameter", "The request must contain the parameter VolumeId");
-    const vol = s.volumes.get(input.VolumeId);
+    const vol = s.volumes.get(wellFormedId("vol", input.VolumeId));
     if (!vol) throw ec2Error("InvalidVolume.NotFound", `The volume '${input.VolumeId}' does not exist.`);
     const tags = validTags(input.TagSpecifications, "snapshot");
     const state = vol.status.valueAt(now);
@@ -427,7 +462,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     const { region, nowMs: now } = ctx;
     if (!input.SourceRegion) throw ec2Error("MissingParameter", "The request must contain the parameter SourceRegion");
     if (!input.SourceSnapshotId) throw ec2Error("MissingParameter", "The request must contain the parameter SourceSnapshotId");
-    const src = store(input.SourceRegion).snaps.get(input.SourceSnapshotId);
+    const src = store(input.SourceRegion).snaps.get(wellFormedId("snap", input.SourceSnapshotId));
     if (!src || !(src.ownerId === core.accountId || src.isPublic)) {
       throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SourceSnapshotId}' does not exist.`);
     }
@@ -438,12 +473,14 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     const srcState = snapState(src, now);
     if (srcState !== "completed") throw ec2Error("IncorrectState", `Snapshot '${src.id}' is in the '${srcState}' state; only completed snapshots can be copied.`);
     const dest = store(region);
-    const crossRegion = input.SourceRegion !== region;
-    if (crossRegion && inflight(dest, now) >= limits.ebsCopiesInFlightPerRegion) {
+    // "Each account can have up to 20 concurrent snapshot copy requests to a single destination Region"
+    // (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html): every copy into this region counts.
+    if (inflight(dest, now) >= limits.ebsCopiesInFlightPerRegion) {
       throw ec2Error("ResourceLimitExceeded", `Too many snapshot copies in progress. The limit is ${limits.ebsCopiesInFlightPerRegion} for this destination region.`);
     }
     if (ownedCount(dest) >= limits.ebsSnapshotsPerRegion) throw ec2Error("SnapshotLimitExceeded", "The maximum number of snapshots has been reached.");
     const encrypted = src.encrypted || input.Encrypted === true;
+    const crossRegion = input.SourceRegion !== region;
     const kmsKeyId = encrypted ? (input.KmsKeyId ?? (crossRegion ? defaultKey(region) : (src.kmsKeyId ?? defaultKey(region)))) : undefined;
     const keyRegion = kmsKeyId?.startsWith("arn:") ? kmsKeyId.split(":")[3] : region;
     const kmsBroken =
@@ -470,7 +507,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
       copy: { region: input.SourceRegion, id: src.id },
       seq: 0,
     });
-    if (crossRegion) dest.inflightCopies.add(snap);
+    dest.inflightCopies.add(snap);
     const tagList = toTagList(snap.tags);
     return { SnapshotId: snap.id, ...(tagList.length ? { Tags: tagList } : {}) };
   };
@@ -478,7 +515,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
   const deleteSnapshot = (input: { SnapshotId?: string }, ctx: CommandContext) => {
     const s = store(ctx.region);
     if (!input.SnapshotId) throw ec2Error("MissingParameter", "The request must contain the parameter SnapshotId");
-    const snap = s.snaps.get(input.SnapshotId);
+    const snap = s.snaps.get(wellFormedId("snap", input.SnapshotId));
     if (!snap || (snap.ownerId !== core.accountId && !snap.isPublic)) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
     if (snap.ownerId !== core.accountId) throw ec2Error("UnauthorizedOperation", "You are not authorized to perform this operation.");
     const img = usedBy(s, snap.id);
@@ -524,9 +561,9 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
   function taggable(s: RegionStore, id: string): { tags: Tags } {
     const r = s.snaps.get(id) ?? s.volumes.get(id) ?? s.images.get(id);
     if (r) return r;
-    if (id.startsWith("snap-")) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
-    if (id.startsWith("vol-")) throw ec2Error("InvalidVolume.NotFound", `The volume '${id}' does not exist.`);
-    if (id.startsWith("ami-")) throw ec2Error("InvalidAMIID.NotFound", `The image id '[${id}]' does not exist`);
+    if (id.startsWith("snap-")) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${wellFormedId("snap", id)}' does not exist.`);
+    if (id.startsWith("vol-")) throw ec2Error("InvalidVolume.NotFound", `The volume '${wellFormedId("vol", id)}' does not exist.`);
+    if (id.startsWith("ami-")) throw ec2Error("InvalidAMIID.NotFound", `The image id '[${wellFormedId("ami", id)}]' does not exist`);
     throw ec2Error("InvalidID", `The ID '${id}' is not valid`);
   }
 
@@ -544,6 +581,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
         const s = store(ctx.region);
         const tags = checkTags(input.Tags);
         const targets = (input.Resources ?? []).map((id) => taggable(s, id));
+        for (const t of targets) withinTagLimit({ ...t.tags, ...tags });
         for (const t of targets) Object.assign(t.tags, tags);
         return {};
       },
@@ -619,7 +657,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
 
     addVolume(region, spec = {}) {
       const s = store(region);
-      const id = spec.id ?? ids.ec2("vol");
+      const id = seedId("vol", spec.id ?? ids.ec2("vol"));
       if (s.volumes.has(id)) throw new Error(`sandbox.ec2: volume ${id} already exists in ${region}`);
       const encrypted = spec.encrypted ?? true;
       s.volumes.set(id, {
@@ -644,7 +682,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
 
     addImage(region, spec) {
       const s = store(region);
-      const id = spec.id ?? ids.ec2("ami");
+      const id = seedId("ami", spec.id ?? ids.ec2("ami"));
       if (s.images.has(id)) throw new Error(`sandbox.ec2: image ${id} already exists in ${region}`);
       s.images.set(id, {
         id,
@@ -666,7 +704,8 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
 
     addSnapshot(region, spec) {
       const s = store(region);
-      const id = spec.id ?? ids.ec2("snap");
+      const id = seedId("snap", spec.id ?? ids.ec2("snap"));
+      seedId("vol", spec.volumeId);
       if (s.snaps.has(id)) throw new Error(`sandbox.ec2: snapshot ${id} already exists in ${region}`);
       const now = core.clock.nowMs();
       const startMs = spec.createdAt ? spec.createdAt.getTime() : now;

@@ -32,6 +32,7 @@ import {
   ListTagsForResourceCommand,
   RDSClient,
   RemoveTagsFromResourceCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
 } from "@aws-sdk/client-rds";
 import { DAY, Timeline } from "./clock.ts";
 import type { CommandContext, CommandHandler, CommandClass, SandboxCore, ServiceSim } from "./engine.ts";
@@ -169,6 +170,68 @@ const CODES: Record<Kind, { dbNotFound: RdsErrorCode; dbState: RdsErrorCode; sna
 
 const IDENTIFIER = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
+/**
+ * Longest snapshot identifier per kind: DB snapshots 1–255, DB cluster snapshots 1–63
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSnapshot.html,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBClusterSnapshot.html).
+ */
+export const MAX_SNAPSHOT_ID: Record<Kind, number> = { instance: 255, cluster: 63 };
+
+/**
+ * RDS tag rules (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Tag.html): key 1–128 and
+ * value 0–256 characters of Unicode letters, digits, white space and `_ . : / = + - @`, neither prefixed
+ * with `aws:` or `rds:`; at most 50 user tags per resource
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html).
+ */
+export const RDS_TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+export const MAX_TAGS_PER_RESOURCE = 50;
+
+/** Error text and code when a resource would hold more than 50 user tags. */
+const tooManyTags = (n: number) => rdsError("InvalidParameterValue", `Cannot add more than ${MAX_TAGS_PER_RESOURCE} tags to a resource: it would have ${n}.`);
+
+/** CopyDBSnapshot / CopyDBClusterSnapshot input fields the sandbox reads. */
+export interface CopyInput {
+  SourceDBSnapshotIdentifier?: string;
+  TargetDBSnapshotIdentifier?: string;
+  SourceDBClusterSnapshotIdentifier?: string;
+  TargetDBClusterSnapshotIdentifier?: string;
+  KmsKeyId?: string;
+  Tags?: AwsTag[];
+  CopyTags?: boolean;
+  PreSignedUrl?: string;
+}
+
+const ARN_SHAPE = /arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?/;
+
+/**
+ * The copy request as it reaches the wire. The JS SDK's RDS client adds `PreSignedUrl` in its serialize step
+ * (@aws-sdk/middleware-sdk-rds crossRegionPresignedUrlMiddleware) when the source identifier is an ARN of a
+ * region other than the client's and no PreSignedUrl is set; aws-sdk-client-mock replaces `send`, so that
+ * middleware never runs in the sandbox and this reproduces what it adds: a URL for the same action in the
+ * source region carrying `KmsKeyId`, `DestinationRegion` and the source ARN (unsigned here). Fields the
+ * v3 model lacks (`SourceRegion`, `DestinationRegion`) are dropped by the serializer and so are here.
+ */
+export function copyOnTheWire(command: "CopyDBSnapshot" | "CopyDBClusterSnapshot", input: CopyInput, region: string): CopyInput {
+  const srcField = command === "CopyDBSnapshot" ? "SourceDBSnapshotIdentifier" : "SourceDBClusterSnapshotIdentifier";
+  const targetField = command === "CopyDBSnapshot" ? "TargetDBSnapshotIdentifier" : "TargetDBClusterSnapshotIdentifier";
+  const wire: CopyInput = {};
+  for (const k of [srcField, targetField, "KmsKeyId", "Tags", "CopyTags", "PreSignedUrl"] as const) {
+    if (input[k] !== undefined) (wire as Record<string, unknown>)[k] = input[k];
+  }
+  const source = wire[srcField];
+  if (!wire.PreSignedUrl && source && ARN_SHAPE.test(source)) {
+    const sourceRegion = source.split(":")[3];
+    if (sourceRegion !== undefined && sourceRegion !== region) {
+      const q = new URLSearchParams({ Action: command, Version: "2014-10-31" });
+      if (wire.KmsKeyId !== undefined) q.set("KmsKeyId", wire.KmsKeyId);
+      q.set("DestinationRegion", region);
+      q.set(srcField, source);
+      wire.PreSignedUrl = `https://rds.${sourceRegion}.amazonaws.com/?${q.toString()}`;
+    }
+  }
+  return wire;
+}
+
 export interface RdsSim extends ServiceSim {
   addInstance(region: string, spec: AddInstance): void;
   addCluster(region: string, spec: AddCluster): void;
@@ -179,6 +242,17 @@ export interface RdsSim extends ServiceSim {
   addSnapshot(region: string, spec: SeedSnapshot): SandboxSnapshot;
   removeSnapshot(region: string, id: string, kind?: Kind): void;
   snapshots(region?: string, filter?: { kind?: Kind; sourceId?: string; type?: SandboxSnapshot["type"] }): SandboxSnapshot[];
+  /**
+   * What people do in the account, applied with RDS's own rules (and errors) but not recorded as calls:
+   * a manual snapshot (instance tags copied when the DB has CopyTagsToSnapshot and no tags are given), a copy
+   * (`copyTags` copies the source's tags, merged under `tags`), a restore (the new instance gets the
+   * snapshot's tags unless `tags` are given).
+   */
+  takeSnapshot(region: string, spec: { dbId: string; id: string; kind?: Kind; tags?: Tags }): SandboxSnapshot;
+  copySnapshot(region: string, spec: { sourceId: string; sourceRegion?: string; id: string; kind?: Kind; copyTags?: boolean; tags?: Tags; kmsKeyId?: string }): SandboxSnapshot;
+  restoreInstance(region: string, spec: { id: string; snapshotId: string; tags?: Tags; copyTagsToSnapshot?: boolean }): void;
+  /** An instance's or cluster's tags now. */
+  tagsOf(region: string, id: string, kind?: Kind): Tags;
   /** Manual snapshots counted against the quota in a region. */
   manualCount(region: string, kind: Kind): number;
   /** Cross-region copies in flight into a region. */
@@ -211,26 +285,39 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
     return { region: parts[3]!, account: parts[4]!, type: parts[5]!, id: parts.slice(6).join(":") };
   }
 
-  function validIdentifier(raw: unknown, field: string): string {
+  function validIdentifier(raw: unknown, field: string, max = 255): string {
     if (typeof raw !== "string" || raw === "") throw rdsError("InvalidParameterValue", `The parameter ${field} must be provided and must not be blank.`);
     const id = raw.toLowerCase();
-    if (id.length > 255 || !IDENTIFIER.test(id)) {
+    if (id.length > max || !IDENTIFIER.test(id)) {
       throw rdsError(
         "InvalidParameterValue",
-        `The parameter ${field} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`,
+        `The parameter ${field} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; must be 1 to ${max} characters long; and must not end with a hyphen or contain two consecutive hyphens.`,
       );
     }
     return id;
   }
 
+  /** Tags of one request, checked against the RDS tag rules; the field named in errors is `Tags`. */
   function validTags(list: readonly AwsTag[] | undefined): Tags {
     const tags = fromTagList(list);
     const keys = Object.keys(tags);
-    if (keys.length > 50) throw rdsError("InvalidParameterValue", "Cannot add more than 50 tags to a resource.");
+    if (keys.length > MAX_TAGS_PER_RESOURCE) throw tooManyTags(keys.length);
     for (const k of keys) {
-      if (k.toLowerCase().startsWith("aws:")) throw rdsError("InvalidParameterValue", "Tag keys cannot start with the reserved prefix 'aws:'.");
-      if (k.length > 128 || tags[k]!.length > 256) throw rdsError("InvalidParameterValue", `Tag ${k} exceeds the key (128) or value (256) length limit.`);
+      const v = tags[k]!;
+      if (k.length < 1 || k.length > 128) throw rdsError("InvalidParameterValue", `Tag key "${k.slice(0, 40)}" must be 1 to 128 characters long.`);
+      if (v.length > 256) throw rdsError("InvalidParameterValue", `The value of tag "${k}" must be at most 256 characters long.`);
+      for (const [what, text] of [["key", k], ["value", v]] as const) {
+        if (/^(aws|rds):/i.test(text)) throw rdsError("InvalidParameterValue", `Tag ${what} "${text}" uses a reserved prefix (aws: or rds:).`);
+        if (!RDS_TAG_CHARS.test(text)) throw rdsError("InvalidParameterValue", `Tag ${what} "${text}" contains characters outside letters, digits, white space and _ . : / = + - @.`);
+      }
     }
+    return tags;
+  }
+
+  /** The tags a resource ends up with must stay within the per-resource limit too (copies, merges). */
+  function withinLimit(tags: Tags): Tags {
+    const n = Object.keys(tags).length;
+    if (n > MAX_TAGS_PER_RESOURCE) throw tooManyTags(n);
     return tags;
   }
 
@@ -539,7 +626,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       const c = CODES[kind];
       const snapField = kind === "instance" ? "DBSnapshotIdentifier" : "DBClusterSnapshotIdentifier";
       const dbField = kind === "instance" ? "DBInstanceIdentifier" : "DBClusterIdentifier";
-      const id = validIdentifier(kind === "instance" ? input.DBSnapshotIdentifier : input.DBClusterSnapshotIdentifier, snapField);
+      const id = validIdentifier(kind === "instance" ? input.DBSnapshotIdentifier : input.DBClusterSnapshotIdentifier, snapField, MAX_SNAPSHOT_ID[kind]);
       const dbRaw = kind === "instance" ? input.DBInstanceIdentifier : input.DBClusterIdentifier;
       if (!dbRaw) throw rdsError("InvalidParameterValue", `The parameter ${dbField} must be provided and must not be blank.`);
       const db = s.dbs[kind].get(dbRaw.toLowerCase());
@@ -577,24 +664,17 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
   }
 
   function copySnap(kind: Kind) {
-    return (
-      input: {
-        SourceDBSnapshotIdentifier?: string;
-        TargetDBSnapshotIdentifier?: string;
-        SourceDBClusterSnapshotIdentifier?: string;
-        TargetDBClusterSnapshotIdentifier?: string;
-        KmsKeyId?: string;
-        Tags?: AwsTag[];
-        CopyTags?: boolean;
-      },
-      ctx: CommandContext,
-    ) => {
+    return (input: CopyInput, ctx: CommandContext) => {
       const { region, nowMs: now } = ctx;
       const c = CODES[kind];
-      const srcRaw = kind === "instance" ? input.SourceDBSnapshotIdentifier : input.SourceDBClusterSnapshotIdentifier;
+      // Judge the request that reaches the wire: the client's presign middleware (which the mock skips)
+      // adds PreSignedUrl to a copy whose source is an ARN of another region.
+      const wire = copyOnTheWire(kind === "instance" ? "CopyDBSnapshot" : "CopyDBClusterSnapshot", input, region);
+      const srcField = kind === "instance" ? "SourceDBSnapshotIdentifier" : "SourceDBClusterSnapshotIdentifier";
+      const srcRaw = wire[srcField];
       const targetField = kind === "instance" ? "TargetDBSnapshotIdentifier" : "TargetDBClusterSnapshotIdentifier";
-      const id = validIdentifier(kind === "instance" ? input.TargetDBSnapshotIdentifier : input.TargetDBClusterSnapshotIdentifier, targetField);
-      if (!srcRaw) throw rdsError("InvalidParameterValue", "The source snapshot identifier must be provided.");
+      const id = validIdentifier(wire[targetField], targetField, MAX_SNAPSHOT_ID[kind]);
+      if (!srcRaw) throw rdsError("InvalidParameterValue", `The parameter ${srcField} must be provided and must not be blank.`);
       let srcRegion = region;
       let srcId = srcRaw.toLowerCase();
       if (srcRaw.startsWith("arn:")) {
@@ -603,9 +683,9 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
         srcRegion = arn.region;
         srcId = arn.id.toLowerCase();
       }
-      // No SourceRegion in the JS SDK v3 input: the client's presign middleware derives the source
-      // region from the ARN and adds PreSignedUrl itself (that middleware does not run under the
-      // mock, so neither is required here). A plain identifier is looked up in the destination.
+      // A source in another region must be named by its ARN: a plain identifier is looked up in the
+      // destination (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBSnapshot.html).
+      // The v3 input has no SourceRegion, so one set on the input object never reaches the wire.
       const crossRegion = srcRegion !== region;
       materialize(srcRegion, now);
       materialize(region, now);
@@ -618,26 +698,44 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       if (src.status.valueAt(now) !== "available") {
         throw rdsError(c.snapState, `Snapshot ${src.id} is not in the available state; it is ${src.status.valueAt(now)}.`);
       }
-      const tags = validTags(input.Tags);
+      const tags = validTags(wire.Tags);
+      let encrypted = src.encrypted;
       let kmsKeyId: string | undefined = src.kmsKeyId;
       if (src.encrypted) {
         if (src.kmsKeyId && core.kms.isDenied(src.kmsKeyId)) throw kmsDenied(kind, "source snapshot", src.kmsKeyId);
-        if (crossRegion && !input.KmsKeyId) throw rdsError("InvalidParameterValue", "Must specify new KMS key for cross region encrypted snapshot copy.");
+        // "If you copy an encrypted snapshot to a different AWS Region, then you must specify a KMS key
+        // identifier for the destination AWS Region." (API_CopyDBSnapshot / API_CopyDBClusterSnapshot, KmsKeyId)
+        if (crossRegion && !wire.KmsKeyId) throw rdsError("InvalidParameterValue", "Must specify new KMS key for cross region encrypted snapshot copy.");
+      } else if (wire.KmsKeyId !== undefined) {
+        // CopyDBClusterSnapshot: "If you copy an unencrypted DB cluster snapshot and specify a value for the
+        // KmsKeyId parameter, an error is returned." CopyDBSnapshot: "If you specify this parameter when you
+        // copy an unencrypted snapshot, the copy is encrypted."
+        if (kind === "cluster") {
+          throw rdsError(
+            "InvalidParameterCombination",
+            `KmsKeyId cannot be specified: DB cluster snapshot ${src.id} is not encrypted, and an unencrypted DB cluster snapshot cannot be encrypted by copying it.`,
+          );
+        }
+        encrypted = true;
       }
-      if (input.KmsKeyId !== undefined) {
-        const keyRegion = input.KmsKeyId.startsWith("arn:") ? input.KmsKeyId.split(":")[3] : region;
-        if (core.kms.isDenied(input.KmsKeyId) || keyRegion !== region) throw kmsDenied(kind, "target", input.KmsKeyId);
-        kmsKeyId = input.KmsKeyId;
+      if (wire.KmsKeyId !== undefined) {
+        const keyRegion = wire.KmsKeyId.startsWith("arn:") ? wire.KmsKeyId.split(":")[3] : region;
+        if (core.kms.isDenied(wire.KmsKeyId) || keyRegion !== region) throw kmsDenied(kind, "target", wire.KmsKeyId);
+        kmsKeyId = wire.KmsKeyId;
       }
+      checkPresignedUrl(wire, kind, region, srcRegion, srcRaw, crossRegion && encrypted);
+      // "You can have up to 20 snapshot copy requests in progress to a single destination Region per account."
+      // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_CopySnapshot.html, Limitations)
       if (crossRegion && inflight(dest, now) >= limits.rdsCopiesInFlightPerRegion) {
         throw rdsError("SnapshotQuotaExceeded", `Cannot copy more than ${limits.rdsCopiesInFlightPerRegion} snapshots across regions`);
       }
       if (manualCount(dest, kind) >= limits.rdsManualSnapshotsPerRegion) {
         throw rdsError("SnapshotQuotaExceeded", `Cannot create more than ${limits.rdsManualSnapshotsPerRegion} manual snapshots`);
       }
+      // CopyTags copies the source's tags; explicit Tags win over copied ones with the same key. The result
+      // is one resource's tags, so it must stay within 50.
+      const finalTags = withinLimit(wire.CopyTags ? { ...src.tags, ...tags } : tags);
       const dur = durationOf(crossRegion ? durations.rdsCopy : durations.rdsSameRegionCopy, { region, id, sourceId: src.sourceId });
-      // Explicit Tags win over copied ones with the same key.
-      const finalTags = input.CopyTags ? { ...src.tags, ...tags } : tags;
       const pendingFor = Math.min(60_000, Math.floor(dur / 10));
       const snap = insertSnap(dest, {
         kind,
@@ -653,8 +751,8 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
         ...(src.originalCreateMs !== undefined ? { originalCreateMs: src.originalCreateMs } : {}),
         sourceCreateMs: src.sourceCreateMs,
         tags: finalTags,
-        encrypted: src.encrypted,
-        ...(kmsKeyId ? { kmsKeyId } : {}),
+        encrypted,
+        ...(encrypted && kmsKeyId ? { kmsKeyId } : {}),
         allocatedStorage: src.allocatedStorage,
         copy: { region: srcRegion, id: src.id, arn: src.arn, crossRegion },
         seq: 0,
@@ -662,6 +760,44 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       if (crossRegion) dest.inflightCopies.add(snap);
       return kind === "instance" ? { DBSnapshot: instanceSnapshotView(snap, now) } : { DBClusterSnapshot: clusterSnapshotView(snap, now) };
     };
+  }
+
+  /**
+   * PreSignedUrl "applies only to AWS GovCloud (US) Regions. It's ignored in other AWS Regions"; there it must be a
+   * request for the same copy in the source region, naming this region as DestinationRegion and the same
+   * KmsKeyId and source ARN (API_CopyDBSnapshot / API_CopyDBClusterSnapshot, PreSignedUrl).
+   */
+  function checkPresignedUrl(wire: CopyInput, kind: Kind, region: string, srcRegion: string, srcRaw: string, needed: boolean): void {
+    if (!region.startsWith("us-gov-")) return;
+    const url = wire.PreSignedUrl;
+    if (!url) {
+      if (needed) throw rdsError("InvalidParameterValue", "PreSignedUrl must be provided for a cross-region copy of an encrypted snapshot.");
+      return;
+    }
+    const action = kind === "instance" ? "CopyDBSnapshot" : "CopyDBClusterSnapshot";
+    const srcField = kind === "instance" ? "SourceDBSnapshotIdentifier" : "SourceDBClusterSnapshotIdentifier";
+    let q: URLSearchParams;
+    let host: string;
+    try {
+      const u = new URL(url);
+      q = u.searchParams;
+      host = u.hostname;
+    } catch {
+      throw rdsError("InvalidParameterValue", "PreSignedUrl is not a valid URL.");
+    }
+    const mismatch =
+      host !== `rds.${srcRegion}.amazonaws.com`
+        ? `it is not addressed to ${srcRegion}`
+        : q.get("Action") !== action
+          ? `its Action is not ${action}`
+          : q.get("DestinationRegion") !== region
+            ? `its DestinationRegion is not ${region}`
+            : q.get(srcField) !== srcRaw
+              ? `its ${srcField} is not ${srcRaw}`
+              : (q.get("KmsKeyId") ?? undefined) !== wire.KmsKeyId
+                ? `its KmsKeyId is not ${wire.KmsKeyId ?? "absent"}`
+                : undefined;
+    if (mismatch) throw rdsError("InvalidParameterValue", `PreSignedUrl does not match the request: ${mismatch}.`);
   }
 
   function deleteSnap(kind: Kind) {
@@ -703,6 +839,42 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
     throw rdsError(code, `${arnRaw} not found.`);
   }
 
+  /**
+   * RestoreDBInstanceFromDBSnapshot: a new instance from an available DB snapshot. Without Tags the new
+   * instance gets the snapshot's tags (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html),
+   * which is how a restore of one of our snapshots carries our tags to the snapshots people take of it.
+   */
+  function restoreInstance(input: { DBInstanceIdentifier?: string; DBSnapshotIdentifier?: string; Tags?: AwsTag[]; CopyTagsToSnapshot?: boolean }, ctx: CommandContext) {
+    const { region, nowMs: now } = ctx;
+    materialize(region, now);
+    const s = store(region);
+    const id = validIdentifier(input.DBInstanceIdentifier, "DBInstanceIdentifier", 63);
+    const snapRaw = input.DBSnapshotIdentifier;
+    if (!snapRaw) throw rdsError("InvalidParameterValue", "The parameter DBSnapshotIdentifier must be provided and must not be blank.");
+    const snap = s.snaps.instance.get(idFrom(snapRaw, region, "snapshot"));
+    if (!snap) throw rdsError("DBSnapshotNotFound", `DBSnapshot not found: ${snapRaw}`);
+    if (snap.status.valueAt(now) !== "available") throw rdsError("InvalidDBSnapshotState", `Snapshot ${snap.id} is not in the available state.`);
+    if (s.dbs.instance.has(id)) throw rdsError("InvalidParameterValue", `DB instance already exists: ${id}`);
+    const given = validTags(input.Tags);
+    const tags = Object.keys(given).length ? given : { ...snap.tags };
+    addDb(region, "instance", {
+      id,
+      tags,
+      engine: snap.engine,
+      encrypted: snap.encrypted,
+      ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}),
+      allocatedStorage: snap.allocatedStorage,
+      ...(input.CopyTagsToSnapshot !== undefined ? { copyTagsToSnapshot: input.CopyTagsToSnapshot } : {}),
+    });
+    return { DBInstance: instanceView(s.dbs.instance.get(id)!, now) };
+  }
+
+  /** Run a command's handler as a person in the account would: same rules, no call recorded. */
+  function asPerson<T>(command: string, region: string, handler: (input: never, ctx: CommandContext) => T, input: unknown): T {
+    const ctx: CommandContext = { service: "rds", command, region, accountId: core.accountId, nowMs: core.clock.nowMs(), core };
+    return handler(input as never, ctx);
+  }
+
   const commands: Array<readonly [CommandClass, CommandHandler]> = [
     [DescribeDBInstancesCommand, describeDbs("instance")],
     [DescribeDBClustersCommand, describeDbs("cluster")],
@@ -714,6 +886,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
     [CopyDBClusterSnapshotCommand, copySnap("cluster")],
     [DeleteDBSnapshotCommand, deleteSnap("instance")],
     [DeleteDBClusterSnapshotCommand, deleteSnap("cluster")],
+    [RestoreDBInstanceFromDBSnapshotCommand, restoreInstance],
     [
       ListTagsForResourceCommand,
       (input: { ResourceName?: string }, ctx: CommandContext) => ({ TagList: toTagList(resourceByArn(input.ResourceName, ctx).tags) }),
@@ -723,7 +896,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       (input: { ResourceName?: string; Tags?: AwsTag[] }, ctx: CommandContext) => {
         const r = resourceByArn(input.ResourceName, ctx);
         const tags = validTags(input.Tags);
-        if (Object.keys({ ...r.tags, ...tags }).length > 50) throw rdsError("InvalidParameterValue", "Cannot add more than 50 tags to a resource.");
+        withinLimit({ ...r.tags, ...tags });
         Object.assign(r.tags, tags);
         return {};
       },
@@ -920,6 +1093,44 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       }
       return out;
     },
+
+    takeSnapshot(region, spec) {
+      const kind = spec.kind ?? "instance";
+      const input =
+        kind === "instance"
+          ? { DBInstanceIdentifier: spec.dbId, DBSnapshotIdentifier: spec.id, ...(spec.tags ? { Tags: toTagList(spec.tags) } : {}) }
+          : { DBClusterIdentifier: spec.dbId, DBClusterSnapshotIdentifier: spec.id, ...(spec.tags ? { Tags: toTagList(spec.tags) } : {}) };
+      asPerson(kind === "instance" ? "CreateDBSnapshot" : "CreateDBClusterSnapshot", region, createSnap(kind), input);
+      return toSandboxSnapshot(store(region).snaps[kind].get(spec.id.toLowerCase())!, core.clock.nowMs());
+    },
+
+    copySnapshot(region, spec) {
+      const kind = spec.kind ?? "instance";
+      const from = spec.sourceRegion ?? region;
+      const source = from === region ? spec.sourceId : arnOf(from, LABEL[kind].snapshotArn, spec.sourceId.toLowerCase());
+      const common = {
+        ...(spec.kmsKeyId ? { KmsKeyId: spec.kmsKeyId } : {}),
+        ...(spec.tags ? { Tags: toTagList(spec.tags) } : {}),
+        ...(spec.copyTags !== undefined ? { CopyTags: spec.copyTags } : {}),
+      };
+      const input =
+        kind === "instance"
+          ? { SourceDBSnapshotIdentifier: source, TargetDBSnapshotIdentifier: spec.id, ...common }
+          : { SourceDBClusterSnapshotIdentifier: source, TargetDBClusterSnapshotIdentifier: spec.id, ...common };
+      asPerson(kind === "instance" ? "CopyDBSnapshot" : "CopyDBClusterSnapshot", region, copySnap(kind), input);
+      return toSandboxSnapshot(store(region).snaps[kind].get(spec.id.toLowerCase())!, core.clock.nowMs());
+    },
+
+    restoreInstance(region, spec) {
+      asPerson("RestoreDBInstanceFromDBSnapshot", region, restoreInstance, {
+        DBInstanceIdentifier: spec.id,
+        DBSnapshotIdentifier: spec.snapshotId,
+        ...(spec.tags ? { Tags: toTagList(spec.tags) } : {}),
+        ...(spec.copyTagsToSnapshot !== undefined ? { CopyTagsToSnapshot: spec.copyTagsToSnapshot } : {}),
+      });
+    },
+
+    tagsOf: (region, id, kind) => ({ ...findDb(region, id, kind).tags }),
 
     manualCount: (region, kind) => manualCount(store(region), kind),
     copiesInFlight: (region) => inflight(store(region), core.clock.nowMs()),

@@ -13,6 +13,7 @@ import {
   Route53ServiceException,
   type ResourceRecordSet,
 } from "@aws-sdk/client-route-53";
+import { isIP } from "node:net";
 import type { CommandContext, SandboxCore, ServiceSim } from "./engine.ts";
 import type { FaultKind } from "./errors.ts";
 
@@ -44,6 +45,73 @@ export function route53Error(code: string, message: string, status = 400): Error
 }
 
 const norm = (name: string): string => `${name.toLowerCase().replace(/\.$/, "")}.`;
+
+/** TTL range of a ResourceRecordSet (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecordSet.html). */
+export const MAX_TTL = 2_147_483_647;
+/**
+ * ChangeResourceRecordSets request limits: 1,000 ResourceRecord elements and 32,000 characters in all Value
+ * elements, an UPSERT counting twice for both
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests-changeresourcerecordsets).
+ */
+export const MAX_BATCH_RECORDS = 1000;
+export const MAX_BATCH_VALUE_CHARS = 32_000;
+
+/** A: "an IPv4 address in dotted decimal notation" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html). */
+export function isDottedIpv4(v: string): boolean {
+  const parts = v.split(".");
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+/** AAAA: "an IPv6 address in colon-separated hexadecimal format" (same page). */
+export function isIpv6(v: string): boolean {
+  return isIP(v) === 6 && !v.includes("%");
+}
+
+/** CNAME: "the same format as a domain name": at most 255 characters, dot-separated labels of 1–63 characters. */
+export function isDomainName(v: string): boolean {
+  const name = v.replace(/\.$/, "");
+  return name.length > 0 && name.length <= 253 && name.split(".").every((l) => l.length >= 1 && l.length <= 63 && /^[A-Za-z0-9_*-]+$/.test(l));
+}
+
+/** Route 53's own wording for a value its type does not accept (as seen in InvalidChangeBatch responses). */
+function invalidRecord(type: string, value: string): Error {
+  const problem =
+    type === "A"
+      ? "ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address)"
+      : type === "AAAA"
+        ? "AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address)"
+        : "DomainLabelEmpty (Domain label is empty)";
+  return route53Error("InvalidChangeBatch", `[Invalid Resource Record: 'FATAL problem: ${problem} encountered with '${value}'']`);
+}
+
+function checkRecordSet(rr: ResourceRecordSet, action: string): void {
+  const name = norm(rr.Name!);
+  const hasRecords = rr.TTL !== undefined || rr.ResourceRecords !== undefined;
+  if (rr.AliasTarget && hasRecords) {
+    throw route53Error(
+      "InvalidInput",
+      `Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found more than one in Change with [Action=${action}, Name=${name}, Type=${rr.Type}, SetIdentifier=null]`,
+    );
+  }
+  if (rr.AliasTarget) return;
+  if (rr.TTL === undefined || !rr.ResourceRecords?.length) {
+    throw route53Error(
+      "InvalidInput",
+      `Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none in Change with [Action=${action}, Name=${name}, Type=${rr.Type}, SetIdentifier=null]`,
+    );
+  }
+  if (!Number.isInteger(rr.TTL) || rr.TTL < 0 || rr.TTL > MAX_TTL) {
+    throw route53Error("InvalidInput", `1 validation error detected: Value '${rr.TTL}' at 'changeBatch.changes.member.resourceRecordSet.tTL' failed to satisfy constraint: Member must have value between 0 and ${MAX_TTL}`);
+  }
+  const values = rr.ResourceRecords.map((r) => r.Value ?? "");
+  if (rr.Type === "CNAME" && values.length > 1) {
+    throw route53Error("InvalidChangeBatch", `[RRSet of type CNAME with DNS name ${name} has more than one resource record]`);
+  }
+  for (const v of values) {
+    const ok = rr.Type === "A" ? isDottedIpv4(v) : rr.Type === "AAAA" ? isIpv6(v) : rr.Type === "CNAME" ? isDomainName(v) : v.length > 0;
+    if (!ok) throw invalidRecord(rr.Type!, v);
+  }
+}
 const zid = (id: string): string => id.replace(/^\/hostedzone\//, "");
 
 export function createRoute53Sim(core: SandboxCore): Route53Sim {
@@ -68,6 +136,12 @@ export function createRoute53Sim(core: SandboxCore): Route53Sim {
   }
 
   const key = (name: string, type: string) => `${norm(name)}|${type}`;
+  // What a DELETE must repeat exactly: TTL, values (in any order) or alias target.
+  const sameShape = (r: ResourceRecordSet) => ({
+    TTL: r.TTL,
+    Values: (r.ResourceRecords ?? []).map((x) => x.Value).sort(),
+    Alias: r.AliasTarget ? { ...r.AliasTarget, DNSName: norm(r.AliasTarget.DNSName ?? "") } : undefined,
+  });
 
   function change(input: { HostedZoneId?: string; ChangeBatch?: { Changes?: { Action?: string; ResourceRecordSet?: ResourceRecordSet }[] } }, ctx: CommandContext) {
     rateLimit(ctx);
@@ -77,23 +151,54 @@ export function createRoute53Sim(core: SandboxCore): Route53Sim {
       throw route53Error("PriorRequestNotComplete", "The request was rejected because Route 53 was still processing a prior request.");
     }
     const list = input.ChangeBatch?.Changes ?? [];
-    if (!list.length || list.length > 1000) throw route53Error("InvalidChangeBatch", "A change batch needs 1 to 1000 changes");
+    if (!list.length) throw route53Error("InvalidInput", "1 validation error detected: Value '[]' at 'changeBatch.changes' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    let records = 0;
+    let chars = 0;
+    for (const c of list) {
+      const weight = c.Action === "UPSERT" ? 2 : 1;
+      for (const r of c.ResourceRecordSet?.ResourceRecords ?? []) {
+        records += weight;
+        chars += weight * (r.Value ?? "").length;
+      }
+    }
+    if (records > MAX_BATCH_RECORDS) throw route53Error("InvalidChangeBatch", `[Number of records limit of ${MAX_BATCH_RECORDS} exceeded.]`);
+    if (chars > MAX_BATCH_VALUE_CHARS) throw route53Error("InvalidChangeBatch", `[Number of characters limit of ${MAX_BATCH_VALUE_CHARS} exceeded.]`);
     // Validate the whole batch first: Route 53 applies a batch atomically.
     const staged = new Map(z.records);
     for (const c of list) {
       const rr = c.ResourceRecordSet;
       if (!rr?.Name || !rr.Type) throw route53Error("InvalidInput", "ResourceRecordSet needs Name and Type");
-      if (!norm(rr.Name).endsWith(norm(z.name))) throw route53Error("InvalidChangeBatch", `RRSet with DNS name ${rr.Name} is not permitted in zone ${z.name}`);
-      if (!rr.AliasTarget && (rr.TTL === undefined || !rr.ResourceRecords?.length)) throw route53Error("InvalidInput", "Non-alias records need TTL and ResourceRecords");
+      const name = norm(rr.Name);
+      // In the zone: the apex itself or a name under it (a name that merely ends with the zone's text is not).
+      if (name !== z.name && !name.endsWith(`.${z.name}`)) throw route53Error("InvalidChangeBatch", `[RRSet with DNS name ${name} is not permitted in zone ${z.name}]`);
+      if (c.Action !== "UPSERT" && c.Action !== "CREATE" && c.Action !== "DELETE") throw route53Error("InvalidInput", `Unknown action ${c.Action}`);
+      checkRecordSet(rr, c.Action);
       const k = key(rr.Name, rr.Type);
-      const copy: ResourceRecordSet = JSON.parse(JSON.stringify({ ...rr, Name: norm(rr.Name) }));
-      if (c.Action === "UPSERT") staged.set(k, copy);
-      else if (c.Action === "CREATE") {
-        if (staged.has(k)) throw route53Error("InvalidChangeBatch", `Tried to create resource record set [name='${norm(rr.Name)}', type='${rr.Type}'] but it already exists`);
-        staged.set(k, copy);
-      } else if (c.Action === "DELETE") {
-        if (!staged.delete(k)) throw route53Error("InvalidChangeBatch", `Tried to delete resource record set [name='${norm(rr.Name)}', type='${rr.Type}'] but it was not found`);
-      } else throw route53Error("InvalidInput", `Unknown action ${c.Action}`);
+      const copy: ResourceRecordSet = JSON.parse(JSON.stringify({ ...rr, Name: name }));
+      if (c.Action === "DELETE") {
+        const current = staged.get(k);
+        if (!current) throw route53Error("InvalidChangeBatch", `[Tried to delete resource record set [name='${name}', type='${rr.Type}'] but it was not found]`);
+        if (JSON.stringify(sameShape(current)) !== JSON.stringify(sameShape(copy))) {
+          throw route53Error("InvalidChangeBatch", `[Tried to delete resource record set [name='${name}', type='${rr.Type}'] but the values provided do not match the current values]`);
+        }
+        staged.delete(k);
+        continue;
+      }
+      if (c.Action === "CREATE" && staged.has(k)) {
+        throw route53Error("InvalidChangeBatch", `[Tried to create resource record set [name='${name}', type='${rr.Type}'] but it already exists]`);
+      }
+      if (name === z.name && rr.Type === "CNAME") throw route53Error("InvalidChangeBatch", `[RRSet of type CNAME with DNS name ${name} is not permitted at apex in zone ${z.name}]`);
+      // A CNAME cannot share its name with any other record type (RFC 1034 §3.6.2, enforced by Route 53).
+      for (const other of staged.values()) {
+        if (other.Name !== name || other.Type === rr.Type) continue;
+        if (rr.Type === "CNAME" || other.Type === "CNAME") {
+          throw route53Error(
+            "InvalidChangeBatch",
+            `[RRSet of type ${rr.Type} with DNS name ${name} is not permitted because a conflicting RRSet of type ${other.Type} with the same DNS name already exists in zone ${z.name}]`,
+          );
+        }
+      }
+      staged.set(k, copy);
     }
     z.records = staged;
     const id = `/change/C${(++seq).toString(36).toUpperCase().padStart(12, "0")}`;

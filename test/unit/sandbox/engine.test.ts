@@ -78,11 +78,11 @@ describe("error injection", () => {
   });
 
   it("EC2 kms on CopySnapshot is accepted and the copy fails asynchronously", async () => {
-    sb.ec2.addSnapshot(PRIMARY, { id: "snap-1", volumeId: "vol-1" });
+    sb.ec2.addSnapshot(PRIMARY, { id: "snap-00000001", volumeId: "vol-00000001" });
     sb.inject({ service: "ec2", command: "CopySnapshot", error: "kms" });
     const ec2 = new EC2Client({ region: DR });
 
-    const out = await ec2.send(new CopySnapshotCommand({ SourceRegion: PRIMARY, SourceSnapshotId: "snap-1" }));
+    const out = await ec2.send(new CopySnapshotCommand({ SourceRegion: PRIMARY, SourceSnapshotId: "snap-00000001" }));
     sb.clock.advance(2 * MINUTE);
 
     expect(sb.ec2.snapshots(DR).find((s) => s.id === out.SnapshotId)?.status).toBe("error");
@@ -96,16 +96,16 @@ describe("error injection", () => {
       region: PRIMARY,
       error: "state",
       times: 2,
-      match: (input: { VolumeId?: string }) => input.VolumeId === "vol-bad",
+      match: (input: { VolumeId?: string }) => input.VolumeId === "vol-00000bad",
     });
-    sb.ec2.addVolume(PRIMARY, { id: "vol-bad" });
-    sb.ec2.addVolume(PRIMARY, { id: "vol-ok" });
+    sb.ec2.addVolume(PRIMARY, { id: "vol-00000bad" });
+    sb.ec2.addVolume(PRIMARY, { id: "vol-0000000c" });
     const ec2 = new EC2Client({ region: PRIMARY });
 
-    await ec2.send(new CreateSnapshotCommand({ VolumeId: "vol-ok" }));
-    const first = await rejection(ec2.send(new CreateSnapshotCommand({ VolumeId: "vol-bad" })));
-    await rejection(ec2.send(new CreateSnapshotCommand({ VolumeId: "vol-bad" })));
-    await ec2.send(new CreateSnapshotCommand({ VolumeId: "vol-bad" }));
+    await ec2.send(new CreateSnapshotCommand({ VolumeId: "vol-0000000c" }));
+    const first = await rejection(ec2.send(new CreateSnapshotCommand({ VolumeId: "vol-00000bad" })));
+    await rejection(ec2.send(new CreateSnapshotCommand({ VolumeId: "vol-00000bad" })));
+    await ec2.send(new CreateSnapshotCommand({ VolumeId: "vol-00000bad" }));
 
     expect(first.name).toBe("IncorrectState");
     expect(handle.hits).toBe(2);
