@@ -65,6 +65,17 @@ export const CostConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.monthlyBudget < cfg.dailyThreshold) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["monthlyBudget"],
+        message: `${cfg.monthlyBudget} is below dailyThreshold (${cfg.dailyThreshold}): a budget smaller than one day's threshold`,
+      });
+    }
+    // RECORD_TYPE "Usage" is the usage itself: without it every figure is zero and no alert can fire.
+    cfg.excludeRecordTypes.forEach((t, i) => {
+      if (t === "Usage") ctx.addIssue({ code: "custom", path: ["excludeRecordTypes", i], message: "excluding Usage leaves no usage to report" });
+    });
     if (cfg.windowDays < cfg.spike.trailingDays + 1) {
       ctx.addIssue({
         code: "custom",

@@ -1,5 +1,6 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
+import { isIPv4, isIPv6 } from "node:net";
 
 /**
  * Configuration section `failover`: one entry per failover group (a primary database, its DR replica and the
@@ -39,6 +40,18 @@ export const RecordValueSchema = z.union([
     .strict(),
 ]);
 
+/**
+ * What Route 53 takes as a value of each record type
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html): A an IPv4 address in
+ * dotted decimal notation, AAAA an IPv6 address in colon-separated hexadecimal format, CNAME a domain name.
+ */
+const VALUE_PROBLEM: Record<"A" | "AAAA" | "CNAME", (value: string) => string | undefined> = {
+  A: (v) => (isIPv4(v) ? undefined : `an A record takes an IPv4 address in dotted decimal notation, got ${JSON.stringify(v)}`),
+  // Node accepts a zone index (fe80::1%eth0), which is no DNS value.
+  AAAA: (v) => (isIPv6(v) && !v.includes("%") ? undefined : `an AAAA record takes an IPv6 address in colon-separated hexadecimal notation, got ${JSON.stringify(v)}`),
+  CNAME: (v) => (isIPv4(v) || isIPv6(v) ? 'a CNAME record takes a domain name, not an IP address: use recordType "A" or "AAAA"' : undefined),
+};
+
 export const DnsSchema = z
   .object({
     hostedZoneId: z.string().regex(/^(\/hostedzone\/)?Z[A-Z0-9]+$/, "expected a Route 53 hosted zone id such as Z0123456789ABC"),
@@ -53,9 +66,17 @@ export const DnsSchema = z
   .superRefine((dns, ctx) => {
     for (const side of ["primary", "dr"] as const) {
       const v = dns[side];
-      if ("values" in v && dns.recordType === "CNAME" && v.values.length !== 1) {
+      if (!("values" in v)) continue;
+      if (dns.recordType === "CNAME" && v.values.length !== 1) {
         ctx.addIssue({ code: "custom", path: [side, "values"], message: "a CNAME record takes exactly one value" });
       }
+      v.values.forEach((value, i) => {
+        const problem = VALUE_PROBLEM[dns.recordType](value);
+        if (problem) ctx.addIssue({ code: "custom", path: [side, "values", i], message: problem });
+      });
+    }
+    if (JSON.stringify(dns.primary) === JSON.stringify(dns.dr)) {
+      ctx.addIssue({ code: "custom", path: ["dr"], message: "the same as dns.primary: a failover would change nothing" });
     }
   });
 

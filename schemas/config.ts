@@ -4,6 +4,7 @@ import { parseOrThrow } from "./validate.ts";
 import { FailoverConfigSchema } from "./config-failover.ts";
 import { WarmConfigSchema } from "./config-warm.ts";
 import { CostConfigSchema } from "./config-cost.ts";
+import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
 
 /**
  * The one configuration of ops-autopilot, per stage.
@@ -115,11 +116,39 @@ export const BackupConfigSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
+    // A resource claimed by two policies is refused at run time (core/selection.ts): catch what the config alone shows.
+    const CLAIMED = "a resource claimed by two policies is backed up by neither";
+    const ids = new Map<string, string>();
+    const tags = new Map<string, string>();
     cfg.policies.forEach((p, i) => {
       if (seen.has(p.name)) {
         ctx.addIssue({ code: "custom", path: ["policies", i, "name"], message: `duplicate policy name "${p.name}"` });
       }
       seen.add(p.name);
+      p.selection.ids.forEach((ref, j) => {
+        const key = `${ref.kind} ${JSON.stringify(ref.id)}`;
+        const other = ids.get(key);
+        if (other !== undefined) {
+          const message = other === p.name ? `${key} is listed twice` : `${key} is already selected by policy "${other}": ${CLAIMED}`;
+          ctx.addIssue({ code: "custom", path: ["policies", i, "selection", "ids", j], message });
+        } else ids.set(key, p.name);
+      });
+      if (p.selection.tag) {
+        const tag = `${p.selection.tag.key}=${p.selection.tag.value ?? p.name}`;
+        const other = tags.get(tag);
+        if (other !== undefined) {
+          ctx.addIssue({ code: "custom", path: ["policies", i, "selection", "tag"], message: `the same tag as policy "${other}" (${tag}): ${CLAIMED}` });
+        } else tags.set(tag, p.name);
+      }
+      if (p.maxDeletePercent === 0 && p.maxDeletesPerRun > 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["policies", i, "maxDeletePercent"],
+          message:
+            `0 % lets prune delete nothing while maxDeletesPerRun is ${p.maxDeletesPerRun}, so retention never applies and snapshots pile up ` +
+            "to the quota; to pause deletes on purpose set maxDeletesPerRun to 0 as well",
+        });
+      }
     });
   });
 
@@ -148,9 +177,17 @@ export const ScheduleSchema = z
       .strict()
       .default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((schedules, ctx) => {
+    for (const name of SCHEDULE_NAMES) {
+      const expression = schedules[name];
+      const problem = expression === undefined ? undefined : scheduleExpressionProblem(expression);
+      if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+    }
+  });
 
 export type ScheduleName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost";
+const SCHEDULE_NAMES: readonly ScheduleName[] = ["backup", "copy", "prune", "watchdog", "warm", "cost"];
 
 export const ConfigSchema = z
   .object({
@@ -168,11 +205,50 @@ export const ConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    const drSeen = new Set<string>();
     cfg.drRegions.forEach((dr, i) => {
       if (dr.region === cfg.primaryRegion) {
         ctx.addIssue({ code: "custom", path: ["drRegions", i, "region"], message: "a DR region must differ from primaryRegion" });
+      } else if (drSeen.has(dr.region)) {
+        ctx.addIssue({ code: "custom", path: ["drRegions", i, "region"], message: `duplicate DR region "${dr.region}"` });
+      }
+      drSeen.add(dr.region);
+      // "KMS keys are specific to the Region that they are created in": a cross-region copy needs a key of the
+      // destination region (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBSnapshot.html, KmsKeyId).
+      const keyRegion = arnRegion(dr.kmsKeyId);
+      if (keyRegion && keyRegion !== dr.region) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["drRegions", i, "kmsKeyId"],
+          message: `the key is in ${keyRegion}; copies to ${dr.region} need a key of that region (KMS keys are regional)`,
+        });
       }
     });
+    cfg.backup.sourceKmsKeyIds.forEach((key, i) => {
+      const keyRegion = arnRegion(key);
+      if (keyRegion && keyRegion !== cfg.primaryRegion) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["backup", "sourceKmsKeyIds", i],
+          message: `the key is in ${keyRegion}, not in primaryRegion ${cfg.primaryRegion}, where the snapshots it decrypts are made`,
+        });
+      }
+    });
+    // A freshness limit shorter than the backup interval: stale between every two backups, pruning always frozen.
+    const interval = rateHours(cfg.schedules.backup);
+    if (interval !== undefined) {
+      cfg.backup.policies.forEach((p, i) => {
+        if (p.freshnessHours < interval) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["backup", "policies", i, "freshnessHours"],
+            message:
+              `${p.freshnessHours} h is shorter than the backup schedule ${cfg.schedules.backup} (${interval} h): ` +
+              "every resource would be stale between backups and pruning frozen",
+          });
+        }
+      });
+    }
     const checkZone = (zone: string, path: (string | number)[]) => {
       try {
         new Intl.DateTimeFormat("en-US", { timeZone: zone });
@@ -188,6 +264,11 @@ export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type BackupPolicy = z.output<typeof BackupPolicySchema>;
 export type Keep = z.output<typeof KeepSchema>;
+
+/** The region of a KMS key or alias ARN; undefined for a key id or alias name (resolved in the caller's region). */
+function arnRegion(key: string): string | undefined {
+  return /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(key)?.[1];
+}
 
 /** The timezone a schedule runs in: its override, else the top-level `timezone`. */
 export function scheduleTimezone(config: Config, name: ScheduleName): string {
