@@ -161,18 +161,27 @@ export interface CopyRequest {
  * Cross-region copy, sent to the destination region. The source is named by ARN: the SDK's RDS
  * middleware reads the source region from it and signs the pre-signed URL encrypted cross-region
  * copies need (the v3 input has no `SourceRegion` field; `sourceRegion` is checked against the ARN).
+ *
+ * KmsKeyId (the DR region's key): an encrypted source needs it across regions. For an unencrypted
+ * source, CopyDBSnapshot encrypts the copy with it, but CopyDBClusterSnapshot returns an error
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBSnapshot.html,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBClusterSnapshot.html), so an
+ * unencrypted cluster snapshot is copied without one. A listed snapshot has `kmsKeyId` exactly when RDS
+ * reports a KmsKeyId, i.e. when it is encrypted.
  */
 export async function copyDbSnapshot(req: CopyRequest): Promise<void> {
   if (!req.source.arn) throw new Error(`snapshot ${req.source.id} has no ARN: cannot copy across regions`);
   if (req.source.arn.split(":")[3] !== req.sourceRegion) {
     throw new Error(`snapshot ARN ${req.source.arn} is not in the source region ${req.sourceRegion}`);
   }
-  const common = { KmsKeyId: req.kmsKeyId, Tags: recordToTags(req.tags), CopyTags: false };
+  const common = { Tags: recordToTags(req.tags), CopyTags: false };
   if (req.source.kind === "aurora-cluster") {
+    const encrypted = req.source.kmsKeyId !== undefined;
     await rds(req.targetRegion).send(
       new CopyDBClusterSnapshotCommand({
         SourceDBClusterSnapshotIdentifier: req.source.arn,
         TargetDBClusterSnapshotIdentifier: req.name,
+        ...(encrypted ? { KmsKeyId: req.kmsKeyId } : {}),
         ...common,
       }),
     );
@@ -181,6 +190,7 @@ export async function copyDbSnapshot(req: CopyRequest): Promise<void> {
       new CopyDBSnapshotCommand({
         SourceDBSnapshotIdentifier: req.source.arn,
         TargetDBSnapshotIdentifier: req.name,
+        KmsKeyId: req.kmsKeyId,
         ...common,
       }),
     );

@@ -27,12 +27,14 @@ import {
   createClusterSnapshot,
   createDbSnapshot,
   deleteRdsSnapshot,
+  listClusterSnapshots,
   listDbInstances,
   listDbSnapshots,
 } from "../../../adapters/rds.ts";
 import { copyEbsSnapshot, createEbsSnapshot, deleteEbsSnapshot, listAmiSnapshotIds, listEbsSnapshots, listVolumes } from "../../../adapters/ec2.ts";
 import { classifyError } from "../../../adapters/errors.ts";
 import { TAG, type Snapshot } from "../../../core/types.ts";
+import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 
 const rds = mockClient(RDSClient);
 const ec2 = mockClient(EC2Client);
@@ -113,7 +115,12 @@ describe("RDS adapter", () => {
   it("copies an Aurora cluster snapshot with CopyDBClusterSnapshot", async () => {
     rds.on(CopyDBClusterSnapshotCommand).resolves({});
     await copyDbSnapshot({
-      source: snap({ kind: "aurora-cluster", id: "oa-orders-20261121", arn: "arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:oa-orders-20261121" }),
+      source: snap({
+        kind: "aurora-cluster",
+        id: "oa-orders-20261121",
+        arn: "arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:oa-orders-20261121",
+        kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/aws-rds-default",
+      }),
       sourceRegion: "eu-west-1",
       targetRegion: "eu-central-1",
       name: "oa-orders-20261121",
@@ -125,6 +132,26 @@ describe("RDS adapter", () => {
       TargetDBClusterSnapshotIdentifier: "oa-orders-20261121",
       KmsKeyId: "alias/dr",
     });
+  });
+
+  it("copies an unencrypted Aurora cluster snapshot without KmsKeyId: CopyDBClusterSnapshot rejects KmsKeyId for an unencrypted source (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBClusterSnapshot.html)", async () => {
+    rds.on(CopyDBClusterSnapshotCommand).resolves({});
+    const arn = "arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:oa-orders-20261121";
+    // Listed snapshots carry kmsKeyId exactly when RDS reports one, i.e. when they are encrypted.
+    await copyDbSnapshot({ source: snap({ kind: "aurora-cluster", id: "oa-orders-20261121", arn }), sourceRegion: "eu-west-1", targetRegion: "eu-central-1", name: "oa-orders-20261121", kmsKeyId: "alias/dr", tags });
+    const input = rds.commandCalls(CopyDBClusterSnapshotCommand)[0]!.args[0].input;
+    expect(input).toEqual({
+      SourceDBClusterSnapshotIdentifier: arn,
+      TargetDBClusterSnapshotIdentifier: "oa-orders-20261121",
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      CopyTags: false,
+    });
+  });
+
+  it("encrypts the DR copy of an unencrypted DB snapshot with the region's key: CopyDBSnapshot accepts KmsKeyId then (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBSnapshot.html)", async () => {
+    rds.on(CopyDBSnapshotCommand).resolves({});
+    await copyDbSnapshot({ source: snap({}), sourceRegion: "eu-west-1", targetRegion: "eu-central-1", name: "oa-app-db-20261121", kmsKeyId: "alias/dr", tags });
+    expect(rds).toHaveReceivedCommandWith(CopyDBSnapshotCommand, { KmsKeyId: "alias/dr" });
   });
 
   it("refuses a copy whose source ARN is not in the source region", async () => {
@@ -278,5 +305,58 @@ describe("error classification", () => {
     ["AccessDenied", "", "fatal"],
   ])("%s → %s", (name, message, expected) => {
     expect(classifyError(Object.assign(new Error(message), { name }))).toBe(expected);
+  });
+});
+
+// Last in the file: the sandbox replaces this file's module-level mocks, and restoring it leaves them unset.
+describe("the adapters' requests against the sandbox's API rules", () => {
+  const PRIMARY = "eu-west-1";
+  const DR = "eu-central-1";
+  const DR_KEY = "arn:aws:kms:eu-central-1:123456789012:key/dr";
+  let sb: Sandbox;
+  beforeEach(() => {
+    sb = createSandbox({ clock: new FakeClock("2026-11-21T02:00:00Z"), regions: [PRIMARY, DR] });
+  });
+  afterEach(() => sb.restore());
+
+  const copyAll = async (list: Snapshot[]) => {
+    for (const source of list) {
+      await copyDbSnapshot({ source, sourceRegion: PRIMARY, targetRegion: DR, name: source.id, kmsKeyId: DR_KEY, tags: { ...tags, [TAG.copyOf]: source.id } });
+    }
+  };
+
+  it("copies encrypted and unencrypted Aurora cluster snapshots listed by the adapter (an unencrypted one stays unencrypted)", async () => {
+    sb.rds.addCluster(PRIMARY, { id: "orders", encrypted: false });
+    sb.rds.addCluster(PRIMARY, { id: "billing" });
+    await createClusterSnapshot(PRIMARY, "orders", "oa-orders-20261121", tags);
+    await createClusterSnapshot(PRIMARY, "billing", "oa-billing-20261121", tags);
+    sb.clock.advance(10 * MINUTE);
+
+    await copyAll(await listClusterSnapshots(PRIMARY));
+
+    const dr = Object.fromEntries(sb.rds.snapshots(DR).map((s) => [s.id, [s.encrypted, s.kmsKeyId]]));
+    expect(dr).toEqual({ "oa-orders-20261121": [false, undefined], "oa-billing-20261121": [true, DR_KEY] });
+  });
+
+  it("copies an unencrypted DB snapshot encrypted with the DR key", async () => {
+    sb.rds.addInstance(PRIMARY, { id: "app-db", encrypted: false });
+    await createDbSnapshot(PRIMARY, "app-db", "oa-app-db-20261121", tags);
+    sb.clock.advance(15 * MINUTE);
+
+    await copyAll(await listDbSnapshots(PRIMARY));
+
+    expect(sb.rds.snapshots(DR).map((s) => [s.id, s.encrypted, s.kmsKeyId])).toEqual([["oa-app-db-20261121", true, DR_KEY]]);
+  });
+
+  it("copies an unencrypted EBS snapshot encrypted with the DR key", async () => {
+    const vol = sb.ec2.addVolume(PRIMARY, { encrypted: false });
+    const id = await createEbsSnapshot(PRIMARY, vol, "oa-vol-20261121", tags);
+    sb.clock.advance(20 * MINUTE);
+    const [source] = await listEbsSnapshots(PRIMARY, "ops-autopilot:prod");
+
+    await copyEbsSnapshot({ source: source!, sourceRegion: PRIMARY, targetRegion: DR, name: "oa-vol-20261121", kmsKeyId: DR_KEY, tags });
+
+    expect(source!.id).toBe(id);
+    expect(sb.ec2.snapshots(DR).map((s) => [s.encrypted, s.kmsKeyId])).toEqual([[true, DR_KEY]]);
   });
 });
