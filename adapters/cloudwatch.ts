@@ -67,7 +67,8 @@ export function cloudwatchMetrics(options: LagOptions = {}): MetricsPort {
           token = out.NextToken;
         } while (token);
       } catch (err) {
-        return { detail: `GetMetricData failed: ${describeError(err)}` };
+        // `failed`: the read failed, which is not "no datapoints": the runbook reads again.
+        return { failed: true, detail: `GetMetricData failed: ${describeError(err)}` };
       }
       const metric = query.MetricStat?.Metric?.MetricName;
       if (!values.length) return { detail: `no ${metric} datapoint ≥ 0 in the last ${windowMs / 60_000} min` };

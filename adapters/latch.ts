@@ -19,6 +19,10 @@ export function reportKey(group: string, runId: string): string {
   return `failover/${group}/runs/${runId}.json`;
 }
 
+export class LatchWriteError extends Error {
+  override name = "LatchWriteError";
+}
+
 /** A {@link LatchPort} on S3. */
 export function s3Latch(bucket: BucketRef): LatchPort {
   return {
@@ -31,7 +35,14 @@ export function s3Latch(bucket: BucketRef): LatchPort {
     },
     async create(group, record) {
       const out = await putJson(bucket, latchKey(group), record, { ifNoneMatch: true });
-      return out.written ? (out.etag ?? "created") : undefined;
+      if (out.written) return out.etag ?? "created";
+      // 412: another run created it. 409: a concurrent conditional write was in flight and S3 cannot say who
+      // won (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html: "retry on 409"):
+      // not "held", an unknown outcome the runbook must re-read, retry and alert on.
+      if (out.status === 409) {
+        throw new LatchWriteError(`ConditionalRequestConflict: a concurrent write to s3://${bucket.bucket}/${latchKey(group)} was in progress (HTTP 409)`);
+      }
+      return undefined;
     },
     async replace(group, record, etag) {
       const out = await putJson(bucket, latchKey(group), record, { ifMatch: etag });

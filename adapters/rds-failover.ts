@@ -10,7 +10,7 @@ import {
   type GlobalCluster,
 } from "@aws-sdk/client-rds";
 import { rds } from "./clients.ts";
-import { describeError, errorName } from "./errors.ts";
+import { classifyError, describeError, errorName } from "./errors.ts";
 import type { DbRef, FailoverGroup } from "../schemas/config-failover.ts";
 import type { DbObservation, PromotionKind } from "../core/failover.ts";
 import type { DbPort } from "../core/failover-run.ts";
@@ -24,9 +24,21 @@ import type { DbPort } from "../core/failover-run.ts";
  * - Aurora global: `SwitchoverGlobalCluster` when the primary cluster is reachable (no data loss),
  *   `FailoverGlobalCluster` with `AllowDataLoss` when it is not. The DR cluster is writable once it is the
  *   global cluster's writer and `available`.
- * A describe that fails (region down, not found) is an observation (`reachable: false`), never a crash:
- * an unreachable primary is exactly the case we run for.
+ * A describe that fails is an observation (`reachable: false`), never a crash: an unreachable primary is
+ * exactly the case we run for. When RDS answered but refused the describe (throttled, access denied, a bad
+ * request), the observation is also `unknown`: it says nothing about the database and is never read as
+ * "down" or "not promoted".
  */
+
+/** Throttling names as RDS and the SDK spell them. */
+const THROTTLED = /^(Throttling|ThrottlingException|RequestLimitExceeded|TooManyRequestsException|RequestThrottled)$/;
+
+/** RDS answered the request and refused it: a 4xx other than not-found. No answer or a 5xx means unreachable. */
+function answeredAndRefused(err: unknown): boolean {
+  if (THROTTLED.test(errorName(err))) return true;
+  const e = err as { $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.$fault === "client" && (e.$metadata?.httpStatusCode ?? 0) >= 400 && classifyError(err) !== "not-found";
+}
 
 /** Identifier RDS expects for global-cluster members: the cluster ARN. */
 export function clusterArn(ref: DbRef, account: string): string {
@@ -71,17 +83,38 @@ async function describe(group: FailoverGroup, ref: DbRef): Promise<DbObservation
     ]);
     return observeCluster(clusters.DBClusters?.[0], globals?.GlobalClusters?.[0], ref);
   } catch (err) {
-    return { reachable: false, detail: `describe ${ref.id} in ${ref.region} failed: ${describeError(err)}` };
+    return {
+      reachable: false,
+      ...(answeredAndRefused(err) ? { unknown: true } : {}),
+      detail: `describe ${ref.id} in ${ref.region} failed: ${describeError(err)}`,
+    };
   }
 }
 
+/**
+ * A promotion call that failed. `outcomeUnknown` unless RDS answered with a definite refusal (a 4xx other than
+ * throttling: not a replica, wrong state, not found, access denied): a timeout, a network error or a 5xx may
+ * come after RDS accepted the call, so the runbook confirms by observation (see DbPort.promote).
+ */
 export class PromotionError extends Error {
   override name = "PromotionError";
   awsError: string;
-  constructor(message: string, awsError: string) {
+  outcomeUnknown: boolean;
+  constructor(message: string, awsError: string, outcomeUnknown = false) {
     super(message);
     this.awsError = awsError;
+    this.outcomeUnknown = outcomeUnknown;
   }
+}
+
+function definiteRefusal(err: unknown): boolean {
+  const name = errorName(err);
+  if (THROTTLED.test(name)) return false;
+  const e = err as { $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (e?.$fault === "client" && (e.$metadata?.httpStatusCode ?? 0) >= 400) return true;
+  // Modeled RDS faults (`InvalidDBInstanceStateFault`, `DBInstanceNotFoundFault`) only ever come from an answer.
+  const cls = classifyError(err);
+  return /Fault$/.test(name) || cls === "state" || cls === "not-found";
 }
 
 /** A {@link DbPort} on the RDS API. */
@@ -112,7 +145,7 @@ export function rdsFailover(): DbPort {
         return { detail: `FailoverGlobalCluster ${group.globalClusterId} → ${r.id} (AllowDataLoss): ${out.GlobalCluster?.Status ?? "accepted"}` };
       } catch (err) {
         if (err instanceof PromotionError) throw err;
-        throw new PromotionError(describeError(err), errorName(err));
+        throw new PromotionError(describeError(err), errorName(err), !definiteRefusal(err));
       }
     },
   };

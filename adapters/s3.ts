@@ -13,7 +13,7 @@ export async function putJson(
   key: string,
   body: unknown,
   options: { ifNoneMatch?: boolean; ifMatch?: string } = {},
-): Promise<{ written: boolean; etag?: string }> {
+): Promise<{ written: boolean; etag?: string; status?: number }> {
   try {
     const out = await s3(ref.region).send(
       new PutObjectCommand({
@@ -29,7 +29,7 @@ export async function putJson(
   } catch (err) {
     // 412: the precondition (If-None-Match / If-Match) failed; 409: a concurrent conditional write won.
     const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
-    if (status === 412 || status === 409) return { written: false };
+    if (status === 412 || status === 409) return { written: false, status };
     throw err;
   }
 }

@@ -16,11 +16,13 @@ import {
   failbackSteps,
   isWritable,
   manualDnsSteps,
+  manualPromotionSteps,
   newRunRecord,
   nextStep,
   planSteps,
+  PRECHECK_OBSERVE_ATTEMPTS,
   promotionKindFor,
-  promotionTookEffect,
+  promotionOutcome,
   runIdFor,
   runPrechecks,
   step,
@@ -32,20 +34,24 @@ import {
   type RunRecord,
   type StepName,
   type TriggerAction,
+  UNREADABLE_BOUND_MINUTES,
 } from "./failover.ts";
 import type { AlarmStateChangeEvent, FailoverInnerEvent, ManualEvent } from "../schemas/events-failover.ts";
 import { parseAlarmTimestamp } from "../schemas/events-failover.ts";
 import { groupForAlarm } from "./failover.ts";
-import { renderFailbackPlan, renderPlan, renderRefusal, renderReset, renderRunMessage, renderStatus } from "./report/failover.ts";
+import { renderFailbackPlan, renderLatchError, renderPlan, renderRefusal, renderReset, renderRunMessage, renderStatus } from "./report/failover.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Ports
 
 export interface LatchPort {
   read(group: string): Promise<{ record: RunRecord; etag: string } | undefined>;
-  /** Create the latch only if absent (S3 If-None-Match). Undefined when another run holds it. */
+  /**
+   * Create the latch only if absent (S3 If-None-Match). Undefined when another run holds it (412). Throws on
+   * anything else, a 409 ConditionalRequestConflict included: the outcome is unknown and the caller re-reads.
+   */
   create(group: string, record: RunRecord): Promise<string | undefined>;
-  /** Replace only if unchanged since `etag` (S3 If-Match). Undefined when someone else wrote first. */
+  /** Replace only if unchanged since `etag` (S3 If-Match). Undefined when someone else wrote first (412, 409). */
   replace(group: string, record: RunRecord, etag: string): Promise<string | undefined>;
   /** The run report (timeline, timings, messages) next to the latch. */
   putReport(group: string, runId: string, report: unknown): Promise<void>;
@@ -54,13 +60,20 @@ export interface LatchPort {
 export interface DbPort {
   describePrimary(group: FailoverGroup): Promise<DbObservation>;
   describeReplica(group: FailoverGroup): Promise<DbObservation>;
-  /** Issue the promotion; throws on refusal (the error message goes into the alert). */
+  /**
+   * Issue the promotion; throws on refusal (the error message goes into the alert). An error with
+   * `outcomeUnknown: true` (timeout, network error, 5xx, throttling) may or may not have reached RDS: the
+   * runbook then confirms the outcome by observation instead of failing or calling again.
+   */
   promote(group: FailoverGroup, kind: PromotionKind): Promise<{ detail: string }>;
 }
 
 export interface MetricsPort {
-  /** Conservative replica lag (max of the recent datapoints). */
-  replicaLag(group: FailoverGroup, now: Date): Promise<{ seconds?: number; detail: string }>;
+  /**
+   * Conservative replica lag (max of the recent datapoints). `failed` when the read itself failed (throttled,
+   * refused): unknown, read again. Without `seconds` and not `failed`: CloudWatch answered with no datapoint.
+   */
+  replicaLag(group: FailoverGroup, now: Date): Promise<{ seconds?: number; detail: string; failed?: boolean }>;
 }
 
 export interface DnsPort {
@@ -110,7 +123,7 @@ export type RunNext = "wait" | "done" | "failed" | "ignored";
 /** What the runbook returns to its caller (the state machine loop, the console, a test). */
 export interface RunbookResult {
   next: RunNext;
-  action?: TriggerAction | "advance" | "plan" | "status" | "failback-plan" | "reset";
+  action?: TriggerAction | "advance" | "plan" | "status" | "failback-plan" | "reset" | "latch-error";
   reason: string;
   group?: string;
   runId?: string;
@@ -132,19 +145,52 @@ export interface AdvanceOptions {
 
 /** Observe everything the pre-checks need (read-only calls). */
 export async function observe(deps: FailoverDeps, group: FailoverGroup): Promise<Observation> {
+  return (await observeOnce(deps, group))[0];
+}
+
+/**
+ * Observe for the pre-checks, looking again (up to {@link PRECHECK_OBSERVE_ATTEMPTS} rounds, 5 s apart) while a
+ * read failed without an answer: a throttled describe or GetMetricData must not refuse a failover that the
+ * next read would allow. An unreachable primary is an answer (the outage itself) and is not retried.
+ */
+export async function observeSettled(deps: FailoverDeps, group: FailoverGroup): Promise<Observation> {
+  const log = deps.log ?? (() => {});
+  for (let attempt = 1; ; attempt++) {
+    const [obs, lagFailed] = await observeOnce(deps, group);
+    const unsettled = obs.primary.unknown === true || !obs.replica.reachable || lagFailed;
+    if (!unsettled || attempt >= PRECHECK_OBSERVE_ATTEMPTS) return obs;
+    log("failover observation incomplete; looking again", { attempt, primary: obs.primary.detail, replica: obs.replica.detail, lag: obs.lagDetail });
+    await deps.clock.sleep(5_000);
+  }
+}
+
+async function observeOnce(deps: FailoverDeps, group: FailoverGroup): Promise<[Observation, boolean]> {
   const [primary, replica, lag, probe] = await Promise.all([
     deps.db.describePrimary(group),
     deps.db.describeReplica(group),
     deps.metrics.replicaLag(group, deps.clock.now()),
     group.primaryProbeUrl ? deps.probe.check(group.primaryProbeUrl, group.healthTimeoutMs) : Promise.resolve(undefined),
   ]);
-  return {
+  const obs: Observation = {
     primary,
     replica,
     ...(lag.seconds !== undefined ? { lagSeconds: lag.seconds } : {}),
     lagDetail: lag.detail,
     ...(probe ? { primaryProbe: { ok: probe.ok, detail: probe.detail } } : {}),
   };
+  return [obs, lag.failed === true];
+}
+
+/** Attempts at taking the latch when the conditional write neither succeeded nor lost to another run. */
+const LATCH_ATTEMPTS = 3;
+
+/** Whether a thrown promotion error may have reached RDS (see {@link DbPort.promote}). */
+function outcomeUnknown(err: unknown): boolean {
+  return (err as { outcomeUnknown?: unknown } | undefined)?.outcomeUnknown === true;
+}
+
+function promoteCallName(kind: PromotionKind): string {
+  return kind === "promote" ? "PromoteReadReplica" : kind === "switchover" ? "SwitchoverGlobalCluster" : "FailoverGlobalCluster";
 }
 
 function findGroup(cfg: FailoverConfig, name: string): FailoverGroup {
@@ -182,21 +228,35 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
     ...(req.force ? { force: true } : {}),
   };
 
+  /**
+   * A run already holds the latch. The same trigger arriving again (a redelivered alarm, or Step Functions
+   * retrying this Task after a crash) and a human's execute follow that run to its end, so a crash in the first
+   * invocation never leaves the latch on "running" with nobody advancing it. A different alarm instant is
+   * reported, not posted to Slack: a flapping alarm would otherwise flood the channel.
+   */
+  const heldElsewhere = async (current: RunRecord, action: "in-progress" | "done-already", reason: string): Promise<RunbookResult> => {
+    log("failover decision", { action, target: group.name, reason });
+    if (action === "in-progress" && (current.runId === runIdFor(group.name, req.at) || req.kind === "manual")) {
+      log("failover run resumed by a repeated trigger", { runId: current.runId });
+      return advanceRun(deps, cfg, group.name, current.runId, opts);
+    }
+    return { next: "ignored", action, reason, group: group.name, runId: current.runId };
+  };
+
   // Cheap exits first: a non-ALARM transition costs no AWS call at all.
   const early = decideFailover(group, triggerInput, [], undefined);
   if (early.action === "ignore") {
     log("failover decision", { ...early });
     return { next: "ignored", action: "ignore", reason: early.reason, group: group.name };
   }
-  const held = await deps.latch.read(group.name);
+  const runId = runIdFor(group.name, req.at);
+  let held = await deps.latch.read(group.name);
   const latchOnly = decideFailover(group, triggerInput, [], held?.record);
   if (latchOnly.action === "in-progress" || latchOnly.action === "done-already") {
-    // Reported, not posted to Slack: a flapping alarm would otherwise flood the channel.
-    log("failover decision", { ...latchOnly });
-    return { next: "ignored", action: latchOnly.action, reason: latchOnly.reason, group: group.name, ...(held ? { runId: held.record.runId } : {}) };
+    return heldElsewhere(held!.record, latchOnly.action, latchOnly.reason);
   }
 
-  const obs = await observe(deps, group);
+  const obs = await observeSettled(deps, group);
   const checks = runPrechecks(group, obs, { kind: req.kind, force: req.force !== undefined });
   const decision = decideFailover(group, triggerInput, checks, held?.record);
   log("failover decision", { ...decision, checks });
@@ -217,7 +277,6 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
     return { next: "ignored", action: decision.action, reason: decision.reason, group: group.name };
   }
 
-  const runId = runIdFor(group.name, req.at);
   const record = newRunRecord(
     group,
     runId,
@@ -226,14 +285,36 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
     deps.clock.now(),
   );
   record.promotionKind = promotionKindFor(group, obs.primary);
-  if (held) record.history = [...(held.record.history ?? []), held.record.runId];
-  // The one-way latch: If-None-Match for a fresh group, If-Match on a released record after a reset.
-  const etag = held ? await deps.latch.replace(group.name, record, held.etag) : await deps.latch.create(group.name, record);
+  // The one-way latch: If-None-Match for a fresh group, If-Match on a released record after a reset. A write
+  // that neither succeeds nor loses to a visible run (409 ConditionalRequestConflict, an S3 error) is retried
+  // a few times and then alerted: a failover must never be dropped silently.
+  let etag: string | undefined;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= LATCH_ATTEMPTS && !etag; attempt++) {
+    if (held) record.history = [...(held.record.history ?? []), held.record.runId];
+    else delete record.history;
+    try {
+      etag = held ? await deps.latch.replace(group.name, record, held.etag) : await deps.latch.create(group.name, record);
+    } catch (err) {
+      lastError = err;
+      log("failover latch write failed", { attempt, error: errorText(err) });
+    }
+    if (etag) break;
+    held = await deps.latch.read(group.name);
+    const again = decideFailover(group, triggerInput, checks, held?.record);
+    if (again.action === "in-progress" || again.action === "done-already") {
+      log("failover latch lost", { ...again });
+      return heldElsewhere(held!.record, again.action, again.reason);
+    }
+    if (attempt < LATCH_ATTEMPTS) await deps.clock.sleep(1_000 * attempt);
+  }
   if (!etag) {
-    const now = await deps.latch.read(group.name);
-    const again = decideFailover(group, triggerInput, checks, now?.record);
-    log("failover latch lost", { ...again });
-    return { next: "ignored", action: again.action, reason: again.reason, group: group.name, ...(now ? { runId: now.record.runId } : {}) };
+    const why = lastError === undefined ? "the conditional write was refused, yet no run holds the latch" : errorText(lastError);
+    const reason = `the latch could not be taken after ${LATCH_ATTEMPTS} attempts (${why}): failover NOT started`;
+    log("failover latch error", { group: group.name, runId, reason });
+    const message = renderLatchError(group.name, `${req.kind} ${req.source} at ${req.at.toISOString()}`, reason);
+    await deps.notify.notify(message);
+    return { next: "failed", action: "latch-error", reason, group: group.name, runId, checks, message };
   }
   log("failover latch taken", { group: group.name, runId });
   await deps.notify.notify(renderRunMessage(record, "start"));
@@ -323,6 +404,19 @@ export async function advanceRun(deps: FailoverDeps, cfg: FailoverConfig, groupN
         const kind = run.promotionKind ?? promotionKindFor(group, await deps.db.describePrimary(group));
         const lag = await deps.metrics.replicaLag(group, now);
         const forced = run.trigger.force !== undefined;
+        if (!forced && lag.failed) {
+          // Unknown, not "too far": read again, and give up only after a bound (nothing has been changed yet).
+          if (now.getTime() - Date.parse(run.startedAt) >= UNREADABLE_BOUND_MINUTES * 60_000) {
+            if (!(await startStep("promote"))) continue;
+            return failRun("promote", `replica lag could not be read for ${UNREADABLE_BOUND_MINUTES} min (${lag.detail}): not promoted`, [
+              "Nothing was changed: the primary stays as it is, DNS untouched.",
+              `Check ${group.replica.id}'s replica lag in CloudWatch (${group.replica.region}); reset the latch and run mode "execute" (with force and forceReason if accepting data loss).`,
+            ]);
+          }
+          const w = await wait(cfg.pollSeconds, `replica lag unreadable (${lag.detail}): reading again before promoting`);
+          if (w) return w;
+          continue;
+        }
         if (!forced && (lag.seconds === undefined || lag.seconds > group.maxReplicaLagSeconds)) {
           // The lag may have grown since the pre-check; the RPO guard applies at the moment of promotion.
           if (!(await startStep("promote"))) continue;
@@ -336,6 +430,13 @@ export async function advanceRun(deps: FailoverDeps, cfg: FailoverConfig, groupN
         try {
           out = await deps.db.promote(group, kind);
         } catch (err) {
+          if (outcomeUnknown(err)) {
+            // The call may have reached RDS: the step stays `started`, and the database state decides.
+            log("promotion call outcome unknown; confirming by observation", { error: errorText(err), runId });
+            const w = await wait(cfg.pollSeconds, `promotion call outcome unknown (${errorText(err)}): confirming from the database state`);
+            if (w) return w;
+            continue;
+          }
           return failRun("promote", `promotion failed: ${errorText(err)}`, [
             "Nothing else was changed: DNS still points at the primary.",
             `Check ${group.replica.id} in ${group.replica.region} (aws rds describe-db-instances / describe-db-clusters) and the RDS events; fix the cause, reset the latch, then run mode "execute".`,
@@ -347,23 +448,51 @@ export async function advanceRun(deps: FailoverDeps, cfg: FailoverConfig, groupN
       }
       case "confirm-promotion": {
         const replica = await deps.db.describeReplica(group);
-        if (promotionTookEffect(replica)) {
+        const outcome = promotionOutcome(replica);
+        if (outcome === "took-effect") {
           if (!(await finishStep("promote", "promotion confirmed", `found ${replica.detail} after a restart: not issued again`))) continue;
           if (!(await startStep("wait-writable"))) continue;
           continue;
         }
-        const startedAt = Date.parse(step(run, "promote").startedAt ?? now.toISOString());
-        // RDS reflects an accepted promotion in DescribeDBInstances at once; we still allow 2 minutes before
-        // concluding the earlier call never reached RDS, so a slow first attempt is not doubled.
-        if (now.getTime() - startedAt < 120_000) {
+        const kind = run.promotionKind ?? "promote";
+        const promoteStep = step(run, "promote");
+        const startedAt = Date.parse(promoteStep.startedAt ?? now.toISOString());
+        const timedOut = now.getTime() - startedAt >= cfg.promotionTimeoutMinutes * 60_000;
+        if (outcome === "unknown") {
+          // A describe that failed is no evidence the promotion did not arrive: never re-issue on it.
+          if (timedOut) {
+            return failRun(
+              "promote",
+              `promotion outcome unknown: ${group.replica.id} could not be described for ${cfg.promotionTimeoutMinutes} min (${replica.detail}); ${promoteCallName(kind)} may have been accepted`,
+              manualPromotionSteps(group),
+            );
+          }
+          const w = await wait(cfg.pollSeconds, `promotion outcome unknown (${replica.detail}): observing again`);
+          if (w) return w;
+          continue;
+        }
+        // Seen available and still replicating. RDS reflects an accepted promotion in DescribeDBInstances at once;
+        // we still allow 2 minutes after the last call before concluding it never reached RDS, so a slow call is not doubled.
+        const lastAt = Date.parse(promoteStep.lastAttemptAt ?? promoteStep.startedAt ?? now.toISOString());
+        if (now.getTime() - lastAt < 120_000) {
           const w = await wait(cfg.pollSeconds, "promotion outcome unknown: waiting before deciding");
           if (w) return w;
           continue;
         }
+        if (timedOut) {
+          return failRun("promote", `${group.replica.id} is still an available replica ${cfg.promotionTimeoutMinutes} min after the first ${promoteCallName(kind)} (${replica.detail})`, manualPromotionSteps(group));
+        }
+        // Claim the re-issue first, so two executors that both saw "not arrived" cannot both call.
+        if (!(await save(withStep(run, "promote", { lastAttemptAt: iso(), attempts: (promoteStep.attempts ?? 1) + 1 })))) continue;
         let again: { detail: string };
         try {
-          again = await deps.db.promote(group, run.promotionKind ?? "promote");
+          again = await deps.db.promote(group, kind);
         } catch (err) {
+          if (outcomeUnknown(err)) {
+            const w = await wait(cfg.pollSeconds, `promotion call outcome unknown (${errorText(err)}): confirming from the database state`);
+            if (w) return w;
+            continue;
+          }
           return failRun("promote", `promotion failed: ${errorText(err)}`, ["DNS was not changed.", "Inspect the replica, reset the latch and execute again."]);
         }
         if (!(await finishStep("promote", "promotion requested", `earlier attempt never reached RDS (${replica.detail}); ${again.detail}`))) continue;
@@ -385,7 +514,14 @@ export async function advanceRun(deps: FailoverDeps, cfg: FailoverConfig, groupN
         // Last guard before DNS: the database must be writable now, not just recorded so.
         const replica = await deps.db.describeReplica(group);
         if (!isWritable(replica)) {
-          const w = await wait(cfg.pollSeconds, `DNS held: database not writable (${replica.detail})`);
+          const writableAt = step(run, "wait-writable").endedAt ?? now.toISOString();
+          if (now.getTime() - Date.parse(writableAt) >= cfg.dnsTimeoutMinutes * 60_000) {
+            return failRun("dns-change", `DNS held: ${group.replica.id} not confirmed writable for ${cfg.dnsTimeoutMinutes} min (${replica.detail})`, [
+              `${group.replica.id} was writable at ${writableAt} but could not be confirmed since: check it first (aws rds describe-db-instances / describe-db-clusters in ${group.replica.region}).`,
+              ...manualDnsSteps(group.dns, `the database could not be confirmed writable again: ${replica.detail}`),
+            ]);
+          }
+          const w = await wait(cfg.pollSeconds, `DNS held: database not confirmed writable (${replica.detail})`);
           if (w) return w;
           continue;
         }
@@ -397,12 +533,38 @@ export async function advanceRun(deps: FailoverDeps, cfg: FailoverConfig, groupN
         continue;
       }
       case "confirm-dns": {
-        const current = await deps.dns.currentValue(group.dns);
+        let current: RecordValue | undefined;
+        try {
+          current = await deps.dns.currentValue(group.dns);
+        } catch (err) {
+          // Unreadable is not "not changed": read again rather than UPSERT on a guess, and stop after a bound.
+          const since = Date.parse(step(run, "dns-change").startedAt ?? now.toISOString());
+          if (now.getTime() - since >= cfg.dnsTimeoutMinutes * 60_000) {
+            return failRun(
+              "dns-change",
+              `DNS change outcome unknown: the record could not be read for ${cfg.dnsTimeoutMinutes} min (${errorText(err)})`,
+              manualDnsSteps(group.dns, `the record could not be read back: ${errorText(err)}`),
+            );
+          }
+          const w = await wait(cfg.pollSeconds, `record unreadable (${errorText(err)}): reading again before any UPSERT`);
+          if (w) return w;
+          continue;
+        }
         if (current && sameValue(current, group.dns.dr)) {
           if (!(await finishStep("dns-change", "UPSERT confirmed", "record already has the DR value after a restart: not changed again"))) continue;
           if (!(await startStep("dns-insync"))) continue;
           continue;
         }
+        // Route 53 shows an accepted change in ListResourceRecordSets at once, but the earlier call may still be
+        // backing off on throttling in another executor: give it 2 minutes before concluding it never arrived.
+        const dnsStep = step(run, "dns-change");
+        const lastDnsAt = Date.parse(dnsStep.lastAttemptAt ?? dnsStep.startedAt ?? now.toISOString());
+        if (now.getTime() - lastDnsAt < 120_000) {
+          const w = await wait(cfg.pollSeconds, "DNS change started elsewhere and not visible yet: waiting before deciding");
+          if (w) return w;
+          continue;
+        }
+        if (!(await save(withStep(run, "dns-change", { lastAttemptAt: iso(), attempts: (dnsStep.attempts ?? 1) + 1 })))) continue;
         const r = await doUpsert(deps, group);
         if ("error" in r) return failRun("dns-change", `Route 53 change failed: ${r.error}`, manualDnsSteps(group.dns, r.error));
         if (!(await finishStep("dns-change", "UPSERT accepted", `earlier attempt never applied; change ${r.changeId} after ${r.attempts} attempt(s)`, { dnsChangeId: r.changeId }))) continue;

@@ -23,6 +23,8 @@ export interface StepRecord {
   reason?: string;
   /** Attempts made (polls, throttled retries). */
   attempts?: number;
+  /** When the action was last issued, if after `startedAt` (a promotion re-issued once it was seen not to have arrived). */
+  lastAttemptAt?: string;
 }
 
 export type RunState = "running" | "done" | "failed" | "released";
@@ -76,8 +78,14 @@ export type PromotionKind = "promote" | "switchover" | "failover";
 // Observations (adapters map AWS answers into these)
 
 export interface DbObservation {
-  /** False when the describe call failed (region down, not found). */
+  /** False when the describe call failed (region down, not found, throttled, refused). */
   reachable: boolean;
+  /**
+   * The describe failed in a way that says nothing about the database (throttled, access denied, a
+   * malformed request): the API answered, so the region is up. Not a "down" signal, not "not promoted":
+   * observe again.
+   */
+  unknown?: boolean;
   status?: string;
   /** True while it is still replicating from the primary (read replica / secondary cluster). */
   isReplica?: boolean;
@@ -113,7 +121,8 @@ const SERVING_STATUSES = new Set(["available", "backing-up", "modifying", "confi
 export function runPrechecks(group: FailoverGroup, obs: Observation, trigger: { kind: "alarm" | "manual"; force?: boolean }): PrecheckResult[] {
   const out: PrecheckResult[] = [];
 
-  const dbDown = !obs.primary.reachable || (obs.primary.status !== undefined && !SERVING_STATUSES.has(obs.primary.status));
+  // A throttled or refused describe is no signal either way: only an unreachable API or a non-serving status counts.
+  const dbDown = (!obs.primary.reachable && !obs.primary.unknown) || (obs.primary.status !== undefined && !SERVING_STATUSES.has(obs.primary.status));
   const probeDown = obs.primaryProbe ? !obs.primaryProbe.ok : false;
   const down = dbDown || probeDown;
   const signals = [
@@ -331,15 +340,29 @@ export function isWritable(db: DbObservation): boolean {
   return db.reachable && db.status === "available" && db.isReplica === false && db.isWriter !== false;
 }
 
+export type PromotionOutcome = "took-effect" | "not-arrived" | "unknown";
+
 /**
- * Whether a `started` promotion took effect: the database is no longer a plain available replica. RDS flips the
- * instance to `modifying` in the PromoteReadReplica response itself, so an instance still `available` and
- * replicating means the call never reached RDS.
+ * What a `started` promotion did, as far as one describe shows. RDS flips the instance to `modifying` in the
+ * PromoteReadReplica response itself, so only an instance positively seen `available` and still replicating
+ * means the call never reached RDS (`not-arrived`). A describe that failed, for whatever reason, is `unknown`:
+ * never grounds for issuing the promotion again.
+ *
+ * @example
+ *   promotionOutcome({ reachable: false, unknown: true, detail: "Throttling" }) // "unknown"
+ *   promotionOutcome({ reachable: true, status: "modifying", isReplica: true, detail: "" }) // "took-effect"
  */
-export function promotionTookEffect(db: DbObservation): boolean {
-  if (!db.reachable) return false;
-  return db.isReplica === false || db.status !== "available" || db.isWriter === true;
+export function promotionOutcome(db: DbObservation): PromotionOutcome {
+  if (!db.reachable) return "unknown";
+  if (db.isReplica === false || db.status !== "available" || db.isWriter === true) return "took-effect";
+  return db.isReplica === true ? "not-arrived" : "unknown";
 }
+
+/** Minutes a read the runbook needs before acting (replica lag at promotion) may keep failing before the run fails. */
+export const UNREADABLE_BOUND_MINUTES = 5;
+
+/** Observation rounds of the pre-checks when a read failed (not: answered "down" or "lagging"). */
+export const PRECHECK_OBSERVE_ATTEMPTS = 3;
 
 /** Aurora global: switchover (no data loss) when the old primary answers, failover (allowing data loss) when not. */
 export function promotionKindFor(group: FailoverGroup, primary: DbObservation): PromotionKind {
@@ -412,6 +435,22 @@ export function planSteps(group: FailoverGroup, kind: PromotionKind): string[] {
     `4. wait for the change to be INSYNC`,
     group.warmTargetSet ? `5. warm caches: target set "${group.warmTargetSet}"` : `5. warm caches: skipped (no warm target set)`,
     `6. verify ${group.healthUrl} answers 2xx within ${group.healthTimeoutMs} ms, ${group.healthChecks} times`,
+  ];
+}
+
+/** Manual steps when a promotion may have been issued but the database could not be observed. */
+export function manualPromotionSteps(group: FailoverGroup): string[] {
+  const r = group.replica;
+  const describe =
+    r.kind === "rds-instance"
+      ? `aws rds describe-db-instances --region ${r.region} --db-instance-identifier ${r.id}`
+      : `aws rds describe-global-clusters --region ${r.region} --global-cluster-identifier ${group.globalClusterId}`;
+  return [
+    `Do NOT promote again blindly: check ${r.id} in ${r.region} first (${describe}).`,
+    r.kind === "rds-instance"
+      ? `If it is available and has no ReadReplicaSourceDBInstanceIdentifier, it is promoted and writable: switch DNS by hand (below). If it is still a replica and available, the promotion never arrived: reset the latch and run mode "execute".`
+      : `If ${r.id} is the writer of ${group.globalClusterId}, it is promoted: switch DNS by hand (below). If not, reset the latch and run mode "execute".`,
+    ...manualDnsSteps(group.dns, "the runbook stopped before DNS").slice(1),
   ];
 }
 

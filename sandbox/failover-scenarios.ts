@@ -99,7 +99,8 @@ export function failoverSandbox(opts: FailoverScenarioOptions = {}): { sb: Sandb
   return { sb, clock };
 }
 
-function depsFor(sb: Sandbox, clock: FakeClock, opts: FailoverScenarioOptions, messages: string[]): FailoverDeps {
+/** The runbook's ports on the sandbox: the real adapters, the fake clock, Slack messages as plain text. */
+export function depsFor(sb: Sandbox, clock: FakeClock, opts: FailoverScenarioOptions, messages: string[]): FailoverDeps {
   const sleep = async (ms: number) => void clock.advance(ms);
   return {
     latch: s3Latch({ bucket: "failover-state", region: DR }),
@@ -114,7 +115,7 @@ function depsFor(sb: Sandbox, clock: FakeClock, opts: FailoverScenarioOptions, m
 }
 
 /** Drive like the state machine: Wait states advance fake time; at most `maxTicks` iterations. */
-async function driveStateMachine(deps: FailoverDeps, cfg: FailoverConfig, clock: FakeClock, first: Parameters<typeof dispatchFailoverEvent>[2], maxTicks = 1000): Promise<RunbookResult> {
+export async function driveStateMachine(deps: FailoverDeps, cfg: FailoverConfig, clock: FakeClock, first: Parameters<typeof dispatchFailoverEvent>[2], maxTicks = 1000): Promise<RunbookResult> {
   let r = await dispatchFailoverEvent(deps, cfg, first);
   for (let i = 0; r.next === "wait" && r.advance && i < maxTicks; i++) {
     clock.advance((r.waitSeconds ?? 1) * 1000);

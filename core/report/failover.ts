@@ -106,3 +106,19 @@ export function renderFailbackPlan(group: string, lines: string[]): SlackMessage
 export function renderReset(group: string, runId: string, reason: string): SlackMessage {
   return { text: `Failover latch for ${group} released (run ${runId}): ${reason}`, blocks: [header(`Failover latch released: ${group}`), section(`Run ${runId}\nReason: ${reason}`)] };
 }
+
+/** Critical alert: the failover should start but the latch could not be written, so nothing was started. */
+export function renderLatchError(group: string, trigger: string, reason: string): SlackMessage {
+  return {
+    text: `CRITICAL: failover ${group} NOT started: the latch could not be taken`,
+    blocks: [
+      header(`🚨 CRITICAL: failover ${group} NOT started`),
+      section(`*Trigger:* ${trigger}\n*Problem:* ${reason}`),
+      section(
+        `*What to do:*\nRun mode "status" for ${group}: if a run holds the latch, it is in charge and nothing else is needed.\n` +
+          `If the latch is free, check the failover state bucket (S3 errors, permissions), then start the failover state machine with mode "execute" and a reason.`,
+      ),
+      context("Nothing was changed: no promotion, no DNS change."),
+    ],
+  };
+}

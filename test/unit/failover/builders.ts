@@ -80,10 +80,27 @@ export class FakeWorld {
   crashAfterUpsert = false;
   /** The next checkpoint write throws, as if the process died right before it. */
   failNextReplace = false;
+  /** Every PromoteReadReplica call, accepted or not. */
+  promoteCalls = 0;
+  /** The next N replica describes fail the way a throttled or refused DescribeDBInstances does. */
+  replicaDescribeFailures = 0;
+  /** The next N lag reads fail (GetMetricData throttled), as opposed to "no datapoints". */
+  lagFailures = 0;
+  /** The promotion is accepted by RDS but the call times out before the answer arrives. */
+  promoteTimesOutAfterAccept = false;
+  /** The next N record reads (ListResourceRecordSets) and change polls (GetChange) throw. */
+  currentValueFailures = 0;
+  getChangeFailures = 0;
+  /** The latch create fails with this error (e.g. S3's 409 ConditionalRequestConflict). */
+  createError: Error | undefined;
 
   deps(): FailoverDeps {
     const w = this;
     const obsReplica = (): DbObservation => {
+      if (w.replicaDescribeFailures > 0) {
+        w.replicaDescribeFailures--;
+        return { reachable: false, unknown: true, detail: "describe orders-dr in eu-central-1 failed: Throttling: Rate exceeded" };
+      }
       if (w.replica.promotedAt !== undefined && w.nowMs >= w.replica.promotedAt + w.promotionMs) {
         w.replica = { status: "available", isReplica: false, promotedAt: w.replica.promotedAt };
       }
@@ -96,6 +113,7 @@ export class FakeWorld {
           return v ? { record: JSON.parse(v.body) as RunRecord, etag: v.etag } : undefined;
         },
         async create(group, record) {
+          if (w.createError) throw w.createError;
           if (w.store.has(group)) return undefined;
           const etag = `"e${++w.etagSeq}"`;
           w.store.set(group, { body: JSON.stringify(record), etag });
@@ -124,6 +142,7 @@ export class FakeWorld {
           return obsReplica();
         },
         async promote() {
+          w.promoteCalls++;
           if (w.promoteError) throw w.promoteError;
           if (w.replica.promotedAt !== undefined) throw Object.assign(new Error("not a read replica"), { name: "InvalidDBInstanceStateFault" });
           w.promotions++;
@@ -132,11 +151,19 @@ export class FakeWorld {
             w.crashAfterPromote = false;
             w.failNextReplace = true;
           }
+          if (w.promoteTimesOutAfterAccept) {
+            w.promoteTimesOutAfterAccept = false;
+            throw Object.assign(new Error("PromoteReadReplica orders-dr: TimeoutError: socket timed out"), { name: "PromotionError", outcomeUnknown: true });
+          }
           return { detail: "PromoteReadReplica orders-dr: modifying" };
         },
       },
       metrics: {
         async replicaLag() {
+          if (w.lagFailures > 0) {
+            w.lagFailures--;
+            return { failed: true, detail: "GetMetricData failed: Throttling: Rate exceeded" };
+          }
           return w.lagSeconds === undefined ? { detail: "no datapoints" } : { seconds: w.lagSeconds, detail: `lag ${w.lagSeconds}` };
         },
       },
@@ -154,10 +181,18 @@ export class FakeWorld {
           return { changeId: id, attempts: 1 };
         },
         async getChange(id) {
+          if (w.getChangeFailures > 0) {
+            w.getChangeFailures--;
+            throw Object.assign(new Error("GetChange failed after 4 attempt(s): Throttling: Rate exceeded"), { name: "Route53ChangeError" });
+          }
           const c = w.dnsChanges.find((x) => x.id === id);
           return c && w.nowMs >= c.at + w.insyncAfterMs ? "INSYNC" : "PENDING";
         },
         async currentValue() {
+          if (w.currentValueFailures > 0) {
+            w.currentValueFailures--;
+            throw Object.assign(new Error("ListResourceRecordSets failed after 4 attempt(s): Throttling: Rate exceeded"), { name: "Route53ChangeError" });
+          }
           return w.dnsValue;
         },
       },

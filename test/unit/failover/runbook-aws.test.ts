@@ -4,25 +4,30 @@ import {
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeGlobalClustersCommand,
+  DBInstanceNotFoundFault,
   FailoverGlobalClusterCommand,
+  InvalidDBInstanceStateFault,
   PromoteReadReplicaCommand,
   RDSClient,
+  RDSServiceException,
   SwitchoverGlobalClusterCommand,
 } from "@aws-sdk/client-rds";
 import { ChangeResourceRecordSetsCommand, GetChangeCommand, ListResourceRecordSetsCommand, Route53Client } from "@aws-sdk/client-route-53";
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { resetClients } from "../../../adapters/clients.ts";
-import { rdsFailover } from "../../../adapters/rds-failover.ts";
+import { rdsFailover, type PromotionError } from "../../../adapters/rds-failover.ts";
 import { route53Dns } from "../../../adapters/route53.ts";
 import { cloudwatchMetrics } from "../../../adapters/cloudwatch.ts";
 import { s3Latch, latchKey } from "../../../adapters/latch.ts";
 import { httpProbe } from "../../../adapters/health.ts";
 import { dispatchFailoverEvent, type FailoverDeps, type RunbookResult } from "../../../core/failover-run.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
+import type { RunRecord } from "../../../core/failover.ts";
 import type { FailoverConfig } from "../../../schemas/config-failover.ts";
 import type { FailoverInnerEvent } from "../../../schemas/events-failover.ts";
 import { alarmEvent, failoverConfig, T0 } from "./builders.ts";
 import { awsError, mockConditionalS3 } from "./aws-mocks.ts";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 
 const rdsMock = mockClient(RDSClient);
 const r53Mock = mockClient(Route53Client);
@@ -39,12 +44,12 @@ interface Env {
 }
 
 /** Real adapters over mocked AWS; a replica that turns writable two describes after PromoteReadReplica. */
-function setup(opts: { lag?: number[]; r53Errors?: string[]; promoteError?: Error } = {}): Env {
+function setup(opts: { lag?: number[]; r53Errors?: string[]; promoteError?: Error; latchConflicts?: number } = {}): Env {
   resetClients();
   rdsMock.reset();
   r53Mock.reset();
   cwMock.reset();
-  const s3 = mockConditionalS3();
+  const s3 = mockConditionalS3({ conflicts: opts.latchConflicts ?? 0 });
   const env = { calls: [] as string[], nowMs: T0.getTime() + 30_000, messages: [] as SlackMessage[], s3 } as Env;
   let promotedDescribes = -1;
   rdsMock.on(DescribeDBInstancesCommand).callsFake(async (input: { DBInstanceIdentifier: string }) => {
@@ -199,6 +204,30 @@ describe("failover runbook against mocked AWS (real adapters)", () => {
     expect(latch.failure.manualSteps.join("\n")).toContain("aws route53 change-resource-record-sets --hosted-zone-id Z0123456789ABC");
   });
 
+  it("409 ConditionalRequestConflict on every latch create → critical Slack alert and a failed result, nothing promoted, nothing changed", async () => {
+    const env = setup({ latchConflicts: 3 });
+
+    const r = await drive(env, failoverConfig(), alarmEvent());
+
+    expect(r).toMatchObject({ next: "failed", action: "latch-error", group: "orders-db" });
+    expect(r.reason).toBe(
+      "the latch could not be taken after 3 attempts (ConditionalRequestConflict: a concurrent write to s3://failover-state/failover/orders-db/latch.json was in progress (HTTP 409)): failover NOT started",
+    );
+    expect(env.s3.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input.IfNoneMatch)).toEqual(["*", "*", "*"]);
+    expect(env.s3.objects.size).toBe(0);
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
+    expect(r53Mock.calls()).toHaveLength(0);
+    expect(env.messages.map((m) => m.text)).toEqual(["CRITICAL: failover orders-db NOT started: the latch could not be taken"]);
+  });
+
+  it("one 409 on the latch create is retried: the failover starts and runs to the end", async () => {
+    const env = setup({ latchConflicts: 1 });
+    const r = await drive(env, failoverConfig(), alarmEvent());
+    expect(r.next).toBe("done");
+    expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 1);
+    expect(env.messages.filter((m) => m.text.includes("CRITICAL"))).toEqual([]);
+  });
+
   it("a second latch create loses with 412 and changes nothing", async () => {
     const env = setup();
     const cfg = failoverConfig();
@@ -244,6 +273,61 @@ describe("adapters", () => {
     rdsMock.on(DescribeGlobalClustersCommand).resolves({ GlobalClusters: [{ Status: "available", GlobalClusterMembers: [{ DBClusterArn: arn, IsWriter: true }] }] });
     const obs = await rdsFailover().describeReplica(aurora());
     expect(obs).toMatchObject({ reachable: true, status: "available", isReplica: false, isWriter: true });
+  });
+
+  it("RDS: a throttled or refused describe is 'unknown' (no signal); a timeout or a 5xx is 'unreachable'", async () => {
+    const g = failoverConfig().groups[0]!;
+    const cases: [Error, boolean][] = [
+      [new RDSServiceException({ name: "Throttling", $fault: "client", $metadata: { httpStatusCode: 400 }, message: "Rate exceeded" }), true],
+      [new RDSServiceException({ name: "AccessDenied", $fault: "client", $metadata: { httpStatusCode: 403 }, message: "not authorized" }), true],
+      [awsError("TimeoutError", "connect ETIMEDOUT"), false],
+      [new RDSServiceException({ name: "InternalFailure", $fault: "server", $metadata: { httpStatusCode: 500 }, message: "internal" }), false],
+      [new DBInstanceNotFoundFault({ $metadata: { httpStatusCode: 404 }, message: "DBInstance orders-primary not found." }), false],
+    ];
+    for (const [err, unknown] of cases) {
+      rdsMock.reset();
+      rdsMock.on(DescribeDBInstancesCommand).rejects(err);
+      const obs = await rdsFailover().describePrimary(g);
+      expect({ name: err.name, reachable: obs.reachable, unknown: obs.unknown === true }).toEqual({ name: err.name, reachable: false, unknown });
+    }
+  });
+
+  it("RDS: a promotion call that times out, throttles or gets a 5xx has an unknown outcome; a modeled refusal does not", async () => {
+    const g = failoverConfig().groups[0]!;
+    const cases: [Error, boolean][] = [
+      [awsError("TimeoutError", "socket timed out"), true],
+      [new RDSServiceException({ name: "Throttling", $fault: "client", $metadata: { httpStatusCode: 400 }, message: "Rate exceeded" }), true],
+      [new RDSServiceException({ name: "InternalFailure", $fault: "server", $metadata: { httpStatusCode: 500 }, message: "internal" }), true],
+      [new InvalidDBInstanceStateFault({ $metadata: { httpStatusCode: 400 }, message: "DB Instance is not a read replica." }), false],
+      [new RDSServiceException({ name: "AccessDenied", $fault: "client", $metadata: { httpStatusCode: 403 }, message: "not authorized" }), false],
+    ];
+    for (const [err, outcomeUnknown] of cases) {
+      rdsMock.reset();
+      rdsMock.on(PromoteReadReplicaCommand).rejects(err);
+      const thrown = await rdsFailover().promote(g, "promote").then(
+        () => undefined,
+        (e: unknown) => e as PromotionError,
+      );
+      expect({ name: err.name, outcomeUnknown: thrown?.outcomeUnknown }).toEqual({ name: err.name, outcomeUnknown });
+    }
+  });
+
+  it("S3 latch: 412 on create means held (undefined); 409 ConditionalRequestConflict throws, never read as held", async () => {
+    const { s3 } = mockConditionalS3({ conflicts: 1 });
+    const latch = s3Latch({ bucket: "failover-state", region: "eu-central-1" });
+    const rec = { runId: "r" } as unknown as RunRecord;
+    await expect(latch.create("orders-db", rec)).rejects.toMatchObject({ name: "LatchWriteError", message: expect.stringMatching(/^ConditionalRequestConflict: /) });
+    expect(await latch.create("orders-db", rec)).toBe('"1"');
+    expect(await latch.create("orders-db", rec)).toBeUndefined();
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 3);
+  });
+
+  it("CloudWatch: a failed GetMetricData is 'failed', not 'no datapoints'", async () => {
+    cwMock.on(GetMetricDataCommand).rejects(awsError("Throttling", "Rate exceeded"));
+    expect(await cloudwatchMetrics().replicaLag(failoverConfig().groups[0]!, new Date())).toEqual({ failed: true, detail: "GetMetricData failed: Throttling: Rate exceeded" });
+    cwMock.reset();
+    cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: "lag", Values: [], Timestamps: [] }] });
+    expect(await cloudwatchMetrics().replicaLag(failoverConfig().groups[0]!, new Date())).toEqual({ detail: "no ReplicaLag datapoint ≥ 0 in the last 5 min" });
   });
 
   it("an unreachable primary is an observation, not an exception", async () => {

@@ -91,7 +91,8 @@ describe("failover runbook (in-memory ports)", () => {
     const again1 = await drive(world, cfg, alarmEvent("ALARM", { id: "a" }));
     const again2 = await drive(world, cfg, alarmEvent("ALARM", { id: "c", at: new Date(world.nowMs) }));
 
-    expect([a.next, b.next].sort()).toEqual(["done", "ignored"]);
+    // The same alarm instant twice is one run: the second delivery follows it rather than dropping out.
+    expect([a.next, b.next]).toEqual(["done", "done"]);
     expect(again1).toMatchObject({ next: "ignored", action: "done-already" });
     expect(again2.reason).toContain("latch stays until a manual reset");
     expect(world.promotions).toBe(1);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { runLagTooFarScenario, runRegionOutageScenario } from "../../../sandbox/failover-scenarios.ts";
+import { depsFor, driveStateMachine, failoverSandbox, runLagTooFarScenario, runRegionOutageScenario, scenarioConfig } from "../../../sandbox/failover-scenarios.ts";
+import { dispatchFailoverEvent } from "../../../core/failover-run.ts";
 
 describe("failover runbook on the sandbox (unmodified adapters)", () => {
   afterEach(() => undefined);
@@ -44,5 +45,117 @@ describe("failover runbook on the sandbox (unmodified adapters)", () => {
     expect(r.mutatingCalls).toEqual([]);
     expect(r.messages).toHaveLength(1);
     expect(r.messages[0]).toContain("CRITICAL: failover orders-db refused");
+  });
+});
+
+describe("failover on the sandbox: failed describes are unknown, never 'not promoted'", () => {
+  const DR = "eu-central-1";
+  const PRIMARY = "eu-west-1";
+  const timeout = () => Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} });
+
+  it("crash right after PromoteReadReplica, then 4 minutes of throttled DescribeDBInstances → the retried trigger waits and confirms; PromoteReadReplica is called once", async () => {
+    const { sb, clock } = failoverSandbox();
+    try {
+      const cfg = scenarioConfig();
+      const messages: string[] = [];
+      const deps = depsFor(sb, clock, {}, messages);
+      clock.advance(60_000);
+      sb.inject({ service: "rds", region: PRIMARY, error: timeout(), times: Infinity });
+      clock.advance(3 * 60_000);
+      const alarm = sb.cloudwatch.setAlarmState(DR, "orders-db-primary-down", "ALARM", "Threshold Crossed")!;
+      // The process dies right after RDS accepted the promotion: the checkpoint that records it is never written.
+      sb.inject({ service: "s3", command: "PutObject", error: Object.assign(new Error("Lambda runtime exited"), { name: "Runtime.ExitError" }), match: () => sb.rds.promotions().length > 0 });
+      await expect(dispatchFailoverEvent(deps, cfg, alarm)).rejects.toThrow("Lambda runtime exited");
+      // Every describe of the replica is throttled past the SDK's 6 attempts for 16 polls (4 min at 15 s).
+      const throttled = sb.inject({ service: "rds", command: "DescribeDBInstances", region: DR, error: "throttling", times: 6 * 16 });
+
+      // Step Functions retries the Task with the same input: the same alarm.
+      clock.advance(5_000);
+      const r = await driveStateMachine(deps, cfg, clock, alarm);
+
+      expect(r.next).toBe("done");
+      expect(throttled.remaining).toBe(0);
+      expect(sb.callsTo("rds", "PromoteReadReplica")).toHaveLength(1);
+      expect(sb.callsTo("route53", "ChangeResourceRecordSets").filter((c) => !c.error)).toHaveLength(1);
+      const run = (await deps.latch.read("orders-db"))!.record;
+      expect(run.steps.map((s) => `${s.name}:${s.result}`)).toEqual([
+        "promote:promotion confirmed",
+        "wait-writable:writable",
+        "dns-change:UPSERT accepted",
+        "dns-insync:INSYNC",
+        "warm:warmed",
+        "verify-health:healthy",
+      ]);
+      expect(run.steps[0]!.reason).toBe("found orders-dr modifying (replica of arn:aws:rds:eu-west-1:123456789012:db:orders-primary) after a restart: not issued again");
+    } finally {
+      sb.restore();
+    }
+  });
+
+  it("resumed by advance: throttled DescribeDBInstances past the 2-minute re-issue threshold never re-issue PromoteReadReplica", async () => {
+    const { sb, clock } = failoverSandbox();
+    try {
+      const cfg = scenarioConfig();
+      const deps = depsFor(sb, clock, {}, []);
+      clock.advance(60_000);
+      sb.inject({ service: "rds", region: PRIMARY, error: timeout(), times: Infinity });
+      clock.advance(3 * 60_000);
+      const alarm = sb.cloudwatch.setAlarmState(DR, "orders-db-primary-down", "ALARM", "Threshold Crossed")!;
+      sb.inject({ service: "s3", command: "PutObject", error: Object.assign(new Error("Lambda runtime exited"), { name: "Runtime.ExitError" }), match: () => sb.rds.promotions().length > 0 });
+      await expect(dispatchFailoverEvent(deps, cfg, alarm)).rejects.toThrow("Lambda runtime exited");
+      const runId = (await deps.latch.read("orders-db"))!.record.runId;
+      sb.inject({ service: "rds", command: "DescribeDBInstances", region: DR, error: "throttling", times: 6 * 16 });
+
+      const r = await driveStateMachine(deps, cfg, clock, { mode: "advance", group: "orders-db", runId });
+
+      expect(sb.callsTo("rds", "PromoteReadReplica").map((c) => c.error?.name ?? "accepted")).toEqual(["accepted"]);
+      expect(r.next).toBe("done");
+    } finally {
+      sb.restore();
+    }
+  });
+
+  it("GetMetricData and the replica's DescribeDBInstances throttled at the pre-checks → observed again, not refused", async () => {
+    const { sb, clock } = failoverSandbox();
+    try {
+      const cfg = scenarioConfig();
+      const deps = depsFor(sb, clock, {}, []);
+      clock.advance(60_000);
+      sb.inject({ service: "rds", region: PRIMARY, error: timeout(), times: Infinity });
+      clock.advance(3 * 60_000);
+      const alarm = sb.cloudwatch.setAlarmState(DR, "orders-db-primary-down", "ALARM", "Threshold Crossed")!;
+      sb.inject({ service: "cloudwatch", command: "GetMetricData", error: "throttling", times: 6 });
+      sb.inject({ service: "rds", command: "DescribeDBInstances", region: DR, error: "throttling", times: 6 });
+
+      const r = await driveStateMachine(deps, cfg, clock, alarm);
+
+      expect(r.next).toBe("done");
+      expect(sb.callsTo("rds", "PromoteReadReplica")).toHaveLength(1);
+      const run = (await deps.latch.read("orders-db"))!.record;
+      expect(run.prechecks.every((c) => c.ok)).toBe(true);
+      expect(run.lagAtPromotionSeconds).toBe(3);
+    } finally {
+      sb.restore();
+    }
+  });
+
+  it("a throttled describe of the primary is not a second 'down' signal", async () => {
+    const { sb, clock } = failoverSandbox();
+    try {
+      const cfg = scenarioConfig();
+      const messages: string[] = [];
+      const deps = depsFor(sb, clock, {}, messages);
+      clock.advance(4 * 60_000);
+      const alarm = sb.cloudwatch.setAlarmState(DR, "orders-db-primary-down", "ALARM", "Threshold Crossed")!;
+      sb.inject({ service: "rds", command: "DescribeDBInstances", region: PRIMARY, error: "throttling", times: Infinity });
+
+      const r = await driveStateMachine(deps, cfg, clock, alarm);
+
+      expect(r).toMatchObject({ next: "failed", action: "refuse" });
+      expect(r.reason).toContain("looks healthy by every second signal");
+      expect(sb.callsTo("rds", "PromoteReadReplica")).toHaveLength(0);
+    } finally {
+      sb.restore();
+    }
   });
 });
