@@ -75,7 +75,8 @@ for (let r = 0; r < RESOURCES; r++) {
 }
 
 const handler = createHandler(
-  { name: "prune", parse: parsePruneEvent, run: runPrune },
+  // The day's delete reservation (state/prune/<day>.json) goes to the reports bucket; S3 calls are not counted below.
+  { name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, { stateBucket: () => ({ bucket: "reports", region: PRIMARY }) }) },
   {
     config: () => config,
     now: () => clock.now(),

@@ -12,7 +12,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "./index.ts";
 import { resetClients } from "../adapters/clients.ts";
 import { createHandler, AggregateRunError, type MetricPoint, type Runtime } from "../functions/lib/handler.ts";
-import { runBackup, runCopy, runPrune, runWatchdog } from "../functions/lib/backup-jobs.ts";
+import { runBackup, runCopy, runPrune, runWatchdog, type BackupJobDeps } from "../functions/lib/backup-jobs.ts";
 import { parseBackupEvent, parseCopyEvent, parsePruneEvent, parseWatchdogEvent } from "../schemas/events-backup.ts";
 import { parseConfig, type Config, type ConfigInput } from "../schemas/config.ts";
 import { addDays } from "../core/calendar.ts";
@@ -173,10 +173,12 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       emitMetrics: (_points: MetricPoint[]) => {},
       logger: options.logger ?? new Logger({ serviceName: "ops-autopilot", logLevel: "SILENT" }),
     };
+    // EBS claims and prune's day ledger live in the reports bucket, next to the run reports.
+    const jobDeps: BackupJobDeps = { stateBucket: () => ({ bucket: REPORTS_BUCKET, region: PRIMARY }) };
     const handlers = {
-      backup: createHandler({ name: "backup", parse: parseBackupEvent, run: runBackup }, runtime),
-      copy: createHandler({ name: "copy", parse: parseCopyEvent, run: runCopy }, runtime),
-      prune: createHandler({ name: "prune", parse: parsePruneEvent, run: runPrune }, runtime),
+      backup: createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, jobDeps) }, runtime),
+      copy: createHandler({ name: "copy", parse: parseCopyEvent, run: (e, c) => runCopy(e, c, jobDeps) }, runtime),
+      prune: createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, jobDeps) }, runtime),
       watchdog: createHandler({ name: "watchdog", parse: parseWatchdogEvent, run: runWatchdog }, runtime),
     };
     let failedRuns = 0;

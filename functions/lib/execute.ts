@@ -7,7 +7,10 @@ import { classifyError, describeError, type ErrorClass } from "../../adapters/er
  * claimed by a concurrent invocation): the item is reported as `exists` with this detail, not as `done`.
  */
 export class AlreadyDone {
-  constructor(readonly detail: string) {}
+  readonly detail: string;
+  constructor(detail: string) {
+    this.detail = detail;
+  }
 }
 
 /** The outcome of carrying out one decision. */
