@@ -11,7 +11,10 @@
 
 /** The claim object's body. */
 export interface ClaimRecord {
-  /** The Lambda request id of the run that claimed. Lambda reuses it when it retries an asynchronous invocation. */
+  /**
+   * The Lambda request id of the run that claimed. Lambda's retries of a failed asynchronous invocation carry the
+   * same request id (https://repost.aws/knowledge-center/lambda-function-duplicate-invocations).
+   */
   runId: string;
   /** When the claim was made (the run's clock), ISO 8601. */
   claimedAt: string;
