@@ -57,7 +57,34 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
     return out; // newest first (TimestampDescending)
   }
 
+  /**
+   * GetMetricData request rules (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html,
+   * API_MetricDataQuery.html, API_MetricStat.html): 1–500 queries; an Id starts with a lowercase letter and holds
+   * only letters, digits and underscores, unique in the request; StartTime before EndTime; a Period of 1, 5, 10,
+   * 20, 30 or a multiple of 60 seconds.
+   */
+  function checkMetricDataRequest(input: { MetricDataQueries?: MetricDataQuery[]; StartTime?: Date; EndTime?: Date }): void {
+    const queries = input.MetricDataQueries ?? [];
+    if (queries.length < 1 || queries.length > 500) throw cloudwatchError("ValidationError", "The collection MetricDataQueries must not be empty and must contain at most 500 items.");
+    const ids = new Set<string>();
+    for (const q of queries) {
+      if (!q.Id || !/^[a-z][a-zA-Z0-9_]{0,254}$/.test(q.Id)) {
+        throw cloudwatchError("ValidationError", `The value ${q.Id ?? ""} for parameter MetricDataQueries.member.Id is invalid: it must start with a lowercase letter and contain only letters, numbers and underscores.`);
+      }
+      if (ids.has(q.Id)) throw cloudwatchError("ValidationError", `The values for parameter id in MetricDataQueries are not unique: ${q.Id}.`);
+      ids.add(q.Id);
+      const period = q.MetricStat?.Period;
+      if (period !== undefined && !([1, 5, 10, 20, 30].includes(period) || (period >= 60 && period % 60 === 0))) {
+        throw cloudwatchError("InvalidParameterValue", `The parameter MetricDataQueries.member.MetricStat.Period must be 1, 5, 10, 20, 30, or a multiple of 60; got ${period}.`);
+      }
+    }
+    if (!input.StartTime || !input.EndTime || new Date(input.StartTime).getTime() >= new Date(input.EndTime).getTime()) {
+      throw cloudwatchError("ValidationError", "The parameter StartTime must be less than the parameter EndTime.");
+    }
+  }
+
   function getMetricData(input: { MetricDataQueries?: MetricDataQuery[]; StartTime?: Date; EndTime?: Date; NextToken?: string }, ctx: CommandContext) {
+    checkMetricDataRequest(input);
     const start = new Date(input.StartTime ?? 0).getTime();
     const end = Math.min(new Date(input.EndTime ?? ctx.nowMs).getTime(), ctx.nowMs);
     const results = (input.MetricDataQueries ?? []).map((q) => {
@@ -75,6 +102,10 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
   }
 
   function describeAlarms(input: { AlarmNames?: string[] }, ctx: CommandContext) {
+    // "AlarmNames: Array Members: Maximum number of 100 items." (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html)
+    if ((input.AlarmNames?.length ?? 0) > 100) {
+      throw cloudwatchError("ValidationError", `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100`);
+    }
     const names = input.AlarmNames ?? [...alarms.keys()].filter((k) => k.startsWith(`${ctx.region}|`)).map((k) => k.split("|")[1]!);
     const MetricAlarms = names.flatMap((n) => {
       const a = alarms.get(`${ctx.region}|${n}`);

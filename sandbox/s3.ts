@@ -113,6 +113,9 @@ export function createS3Sim(core: SandboxCore, initialBuckets: readonly string[]
   ) => {
     const b = bucketOf(input.Bucket);
     if (!input.Key) throw s3Error("InvalidArgument", "Key must not be empty");
+    // "The object key name is a sequence of Unicode characters with UTF-8 encoding of up to 1,024 bytes long."
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html)
+    if (Buffer.byteLength(input.Key, "utf8") > 1024) throw s3Error("KeyTooLongError", "Your key is too long");
     const body = await toBytes(input.Body);
     // The body is read before the condition is checked, as on the wire; the check and the write
     // below run without an await in between, so concurrent conditional writes serialise like S3's.

@@ -16,6 +16,8 @@ import {
 } from "@aws-sdk/client-rds";
 import { CopySnapshotCommand, CreateSnapshotCommand, CreateTagsCommand, DeleteSnapshotCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { ChangeResourceRecordSetsCommand, Route53Client, type Change, type ResourceRecordSet } from "@aws-sdk/client-route-53";
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { copyOnTheWire } from "../../../sandbox/rds.ts";
@@ -193,7 +195,7 @@ describe("RDS: tags", () => {
   const create = (tags: Record<string, string>) => rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "app-db", DBSnapshotIdentifier: "t-1", Tags: tagList(tags) }));
 
   it(`keys 1–128, values ≤ 256, no aws:/rds: prefix on either, only letters, digits, space and _ . : / = + - @ (${API}/API_Tag.html)`, async () => {
-    const cases = [
+    const cases: Record<string, string>[] = [
       { ["k".repeat(129)]: "v" },
       { k: "v".repeat(257) },
       { "aws:owner": "me" },
@@ -452,5 +454,54 @@ describe("Route 53: ChangeResourceRecordSets", () => {
 
     expect(stale.message).toBe("[Tried to delete resource record set [name='www.example.com.', type='A'] but the values provided do not match the current values]");
     expect(sb.route53.record(ZONE, "www.example.com", "A")).toBeUndefined();
+  });
+});
+
+describe("CloudWatch: GetMetricData and DescribeAlarms requests", () => {
+  const query = (over: Partial<MetricDataQuery> = {}): MetricDataQuery => ({
+    Id: "lag",
+    MetricStat: { Metric: { Namespace: "AWS/RDS", MetricName: "ReplicaLag", Dimensions: [{ Name: "DBInstanceIdentifier", Value: "db" }] }, Period: 60, Stat: "Maximum" },
+    ...over,
+  });
+  const now = new Date("2025-03-01T02:00:00Z");
+  const earlier = new Date("2025-03-01T01:55:00Z");
+
+  it("Id starts with a lowercase letter, is unique; Period 1/5/10/20/30 or a multiple of 60; StartTime before EndTime (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html, API_MetricDataQuery.html)", async () => {
+    const cw = new CloudWatchClient({ region: DR, maxAttempts: 1 });
+    const get = (queries: MetricDataQuery[], StartTime = earlier, EndTime = now) => cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime, EndTime }));
+
+    const failures = [
+      await rejection(get([query({ Id: "Lag" })])),
+      await rejection(get([query(), query()])),
+      await rejection(get([query({ MetricStat: { ...query().MetricStat!, Period: 90 } })])),
+      await rejection(get([query()], now, earlier)),
+      await rejection(get([])),
+    ].map((e) => e.name);
+    const ok = await get([query()]);
+
+    expect(failures).toEqual(["ValidationError", "ValidationError", "InvalidParameterValue", "ValidationError", "ValidationError"]);
+    expect(ok.MetricDataResults?.[0]?.Id).toBe("lag");
+  });
+
+  it("DescribeAlarms takes at most 100 AlarmNames (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html)", async () => {
+    const cw = new CloudWatchClient({ region: DR, maxAttempts: 1 });
+    const names = Array.from({ length: 101 }, (_, i) => `alarm-${i}`);
+
+    const err = await rejection(cw.send(new DescribeAlarmsCommand({ AlarmNames: names })));
+    await cw.send(new DescribeAlarmsCommand({ AlarmNames: names.slice(0, 100) }));
+
+    expect(err.name).toBe("ValidationError");
+  });
+});
+
+describe("S3: object keys", () => {
+  it("a key is at most 1,024 bytes of UTF-8 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html)", async () => {
+    sb.s3.createBucket("reports");
+    const s3 = new S3Client({ region: DR, maxAttempts: 1 });
+
+    const err = await rejection(s3.send(new PutObjectCommand({ Bucket: "reports", Key: "é".repeat(513), Body: "{}" })));
+    await s3.send(new PutObjectCommand({ Bucket: "reports", Key: "é".repeat(512), Body: "{}" }));
+
+    expect([err.name, err.message]).toEqual(["KeyTooLongError", "Your key is too long"]);
   });
 });
