@@ -1,11 +1,14 @@
 import { createHandler, type RunContext, type Runtime } from "./lib/handler.ts";
 import { parseFailoverEvent, type ParsedFailoverEvent } from "../schemas/events-failover.ts";
-import { dispatchFailoverEvent, type FailoverDeps } from "../core/failover-run.ts";
+import { directInvokeRefusal, dispatchFailoverEvent, type FailoverDeps, type StateMachineRef } from "../core/failover-run.ts";
 import { putJson } from "../adapters/s3.ts";
 import { failoverStateBucket, realFailoverDeps } from "./failover-deps.ts";
 
 /** Keep this much of the invocation for writing the checkpoint, the report and returning to the state machine. */
 const DEADLINE_MARGIN_MS = 20_000;
+
+/** The state machine of stacks/failover.ts and the stack output with its ARN (stacks/main.ts). */
+export const FAILOVER_STATE_MACHINE: StateMachineRef = { name: "FailoverStateMachine", output: "failoverStateMachine" };
 
 /**
  * Failover runbook. Triggered by the FailoverRunbook state machine (alarm events, `execute`, `advance`) and
@@ -13,9 +16,20 @@ const DEADLINE_MARGIN_MS = 20_000;
  * The runbook posts its own Slack messages (start, each step, end), so the chain's summary post is off.
  * Under the state machine a failed run is returned as `next: "failed"` (its Fail state alarms) rather than
  * thrown, so Task retries do not repeat the alert; direct invokes rethrow it.
+ * A direct invoke that would start or advance a run (execute, advance, an ALARM) is refused with the command
+ * that starts the state machine instead: one invocation cannot wait out a promotion, and nothing would resume it.
  */
 export function makeFailoverHandler(options: { deps?: (ctx: RunContext) => FailoverDeps; runtime?: Runtime } = {}) {
   const run = async (parsed: ParsedFailoverEvent, ctx: RunContext) => {
+    const refusal = parsed.viaStateMachine ? undefined : directInvokeRefusal(ctx.config.failover, parsed.event, FAILOVER_STATE_MACHINE);
+    if (refusal) {
+      const group = "group" in parsed.event ? parsed.event.group : undefined;
+      return {
+        report: { next: "failed", action: "refuse", reason: refusal, viaStateMachine: false, ...(group ? { group } : {}) },
+        message: null,
+        failures: [{ item: group ?? "failover", kind: "fatal" as const, message: refusal }],
+      };
+    }
     const deps = options.deps?.(ctx) ?? realFailoverDeps(ctx.config, ctx.logger, ctx.remainingMs);
     const left = ctx.remainingMs();
     const result = await dispatchFailoverEvent(deps, ctx.config.failover, parsed.event, {

@@ -71,7 +71,48 @@ describe("functions/failover.ts wiring", () => {
     expect(saved).toHaveLength(0);
   });
 
-  it("under the state machine a run returns next=wait with the advance payload; a failed direct run is rethrown", async () => {
+  const REFUSAL =
+    'mode "execute" runs only through the failover state machine: a direct invoke could promote orders-dr and reach the Lambda timeout before DNS is switched, with nothing left to finish the run. ' +
+    'Start the state machine FailoverStateMachine (stack output failoverStateMachine, region eu-central-1) with this same event as input: ' +
+    "aws stepfunctions start-execution --region eu-central-1 --state-machine-arn <failoverStateMachine> --input file://events/failover-execute.json";
+
+  it("a direct execute is refused, naming the state machine: no latch, no promotion; the same event through the state machine runs to the end", async () => {
+    const world = new FakeWorld();
+    world.promotionMs = 5 * 60_000; // longer than one 120 s invocation
+    const handler = makeFailoverHandler({ deps: () => world.deps(), runtime: { config, saveReport: async () => {}, now: () => new Date(world.nowMs) } });
+    const execute = JSON.parse(readFileSync("events/failover-execute.json", "utf8"));
+
+    await expect(handler(execute, ctx)).rejects.toThrow(`failover: 1 item(s) failed: orders-db: fatal: ${REFUSAL}`);
+    expect(world.store.size).toBe(0);
+    expect(world.promoteCalls + world.upserts).toBe(0);
+
+    let out = (await handler({ source: "sfn", event: execute }, ctx)) as { next: string; waitSeconds?: number; advance?: unknown };
+    for (let i = 0; out.next === "wait" && i < 200; i++) {
+      world.nowMs += (out.waitSeconds ?? 1) * 1000;
+      out = (await handler({ source: "sfn", event: out.advance }, ctx)) as typeof out;
+    }
+    expect(out.next).toBe("done");
+    expect(world.record()).toMatchObject({ state: "done" });
+    expect(world.promoteCalls).toBe(1);
+    expect(world.upserts).toBe(1);
+  });
+
+  it("direct ALARM and advance invokes are refused the same way; read-only modes, reset and ignored alarms still run directly", async () => {
+    const world = new FakeWorld();
+    const handler = makeFailoverHandler({ deps: () => world.deps(), runtime: { config, saveReport: async () => {} } });
+    await expect(handler(JSON.parse(readFileSync("events/failover-alarm.json", "utf8")), ctx)).rejects.toThrow(
+      'an ALARM of orders-db-primary-down runs only through the failover state machine',
+    );
+    await expect(handler({ mode: "advance", group: "orders-db", runId: "orders-db-20250304T101502Z" }, ctx)).rejects.toThrow(
+      'mode "advance" runs only through the failover state machine',
+    );
+    expect(world.store.size + world.promoteCalls).toBe(0);
+    for (const f of ["failover-plan.json", "failover-status.json", "failover-failback-plan.json", "failover-ok.json"]) {
+      await expect(handler(JSON.parse(readFileSync(`events/${f}`, "utf8")), ctx)).resolves.toMatchObject({ next: "ignored" });
+    }
+  });
+
+  it("under the state machine a run returns next=wait with the advance payload; a failed run through it is returned, not thrown", async () => {
     const world = new FakeWorld();
     const handler = makeFailoverHandler({ deps: () => world.deps(), runtime: { config, saveReport: async () => {}, now: () => new Date(world.nowMs) } });
     const out = await handler({ source: "sfn", event: JSON.parse(readFileSync("events/failover-alarm.json", "utf8")) }, ctx);
@@ -81,7 +122,6 @@ describe("functions/failover.ts wiring", () => {
     const refused = new FakeWorld();
     refused.lagSeconds = 500;
     const h2 = makeFailoverHandler({ deps: () => refused.deps(), runtime: { config, saveReport: async () => {} } });
-    await expect(h2({ mode: "execute", group: "orders-db", reason: "test run" }, ctx)).rejects.toThrow("replica lag");
     const viaSfn = await h2({ source: "sfn", event: { mode: "execute", group: "orders-db", reason: "test run" } }, ctx);
     expect(viaSfn).toMatchObject({ next: "failed", action: "refuse" });
   });
