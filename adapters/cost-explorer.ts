@@ -7,7 +7,7 @@ import {
   type Metric,
 } from "@aws-sdk/client-cost-explorer";
 import { costExplorer } from "./clients.ts";
-import { addDays, monthStart, nextMonthStart, type CostDay, type ForecastInput } from "../core/cost.ts";
+import { costPeriod, nextMonthStart, type CostDay, type ForecastInput } from "../core/cost.ts";
 import type { CostMetric } from "../schemas/config-cost.ts";
 
 /**
@@ -20,7 +20,8 @@ import type { CostMetric } from "../schemas/config-cost.ts";
  *     window, the week-ago comparison and the month to date. Further pages (NextPageToken) use the
  *     remaining budget.
  *  2. GetCostForecast for today → 1st of next month, same metric and filter, unless the reported
- *     day closed its month.
+ *     day closed its month. A failed forecast is "unavailable", never a failed run: the digest and the
+ *     threshold and spike alerts do not depend on it.
  */
 
 export interface FetchCostsRequest {
@@ -43,6 +44,7 @@ export interface FetchCostsResult {
   attempts: number;
   /** The usage query's period, End exclusive. */
   period: { start: string; end: string };
+  /** The `Unit` Cost Explorer states the amounts in (ISO 4217, e.g. USD, EUR, JPY). */
   currency: string;
 }
 
@@ -74,15 +76,14 @@ export function recordTypeFilter(excluded: readonly string[]): Expression | unde
 /**
  * Daily per-service costs covering the trailing window and the month to date, plus the month-end
  * forecast. Throws {@link CostExplorerError} when the data needs more requests than `maxCalls`
- * allows (partial data would give wrong totals) or when Cost Explorer fails.
+ * allows (partial data would give wrong totals) or when GetCostAndUsage fails; a failed forecast is
+ * returned as `{ kind: "unavailable", reason }`.
  */
 export async function fetchCosts(req: FetchCostsRequest, client: CostExplorerClient = costExplorer()): Promise<FetchCostsResult> {
   if (!(req.reportDate < req.today)) {
     throw new CostExplorerError(`report date ${req.reportDate} is not a complete day (today is ${req.today} UTC)`, "fatal", 0);
   }
-  const windowStart = addDays(req.reportDate, 1 - req.windowDays);
-  const mStart = monthStart(req.reportDate);
-  const period = { start: windowStart < mStart ? windowStart : mStart, end: addDays(req.reportDate, 1) };
+  const period = costPeriod(req.reportDate, req.windowDays);
   const filter = recordTypeFilter(req.excludeRecordTypes);
   // The reported day's month is still running only when today is in the same month.
   const needsForecast = req.today < nextMonthStart(req.reportDate);
@@ -159,12 +160,12 @@ export async function fetchCosts(req: FetchCostsRequest, client: CostExplorerCli
         : { kind: "unavailable", reason: "Cost Explorer returned no forecast amount" };
     } catch (err) {
       attempts += attemptsOf(err);
-      // A fact, not a failure: accounts with too little history get no forecast.
-      if (errorName(err) === "DataUnavailableException") {
-        forecast = { kind: "unavailable", reason: "not enough cost history for an AWS forecast" };
-      } else {
-        throw classify(err, "GetCostForecast", calls);
-      }
+      // A fact, not a failure: accounts with too little history (or early in a month) get no forecast.
+      // Any other error is named in the digest; the figures and alerts that do not need a forecast still go out.
+      forecast =
+        errorName(err) === "DataUnavailableException"
+          ? { kind: "unavailable", reason: "not enough cost history for an AWS forecast" }
+          : { kind: "unavailable", reason: `GetCostForecast failed: ${errorName(err)}: ${(err as Error).message ?? String(err)}` };
     }
   }
 

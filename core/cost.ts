@@ -9,7 +9,7 @@ import type { CostConfig } from "../schemas/config-cost.ts";
  * that are wrong or shrink later (iandees/aws-billing-to-slack#13).
  */
 
-/** One complete UTC day of spend, per service, in the configured metric (USD). */
+/** One complete UTC day of spend, per service, in the configured metric (in the billing currency). */
 export interface CostDay {
   date: string;
   /** Cost Explorer marks days whose figures are still provisional. */
@@ -23,14 +23,19 @@ export type ForecastInput =
   | { kind: "forecast"; remaining: number }
   /** The reported day is the month's last: month-to-date is the month. */
   | { kind: "month-complete" }
-  /** No forecast (new account without enough history, or the call was not made). */
+  /** No forecast (new account without enough history, the call failed, or it was not made). */
   | { kind: "unavailable"; reason: string };
 
 export interface CostInput {
-  /** Complete days, any order, the reported day included; the window and the month to date. */
+  /**
+   * Complete days, any order: the window and the month to date ({@link costPeriod}), the reported day
+   * included. A day Cost Explorer did not answer for is simply absent: it is named in `missingDays`.
+   */
   days: CostDay[];
   reportDate: string;
   forecast: ForecastInput;
+  /** ISO 4217 code of the amounts (Cost Explorer's `Unit`); default USD. */
+  currency?: string;
 }
 
 export type CostFindingKind = "daily-total" | "forecast" | "spike" | "new-service";
@@ -43,9 +48,9 @@ export type CostFindingKind = "daily-total" | "forecast" | "spike" | "new-servic
 export interface CostFinding extends Decision<"alert" | "report", string> {
   id: string;
   kind: CostFindingKind;
-  /** The observed figure (USD, or the projection for `forecast`). */
+  /** The observed figure (or the projection for `forecast`), in the summary's currency. */
   value: number;
-  /** The figure it was compared with (USD). */
+  /** The figure it was compared with, in the summary's currency. */
   threshold: number;
 }
 
@@ -61,6 +66,9 @@ export interface CostMover {
 
 export interface CostSummary {
   reportDate: string;
+  /** ISO 4217 code of every amount here (Cost Explorer's `Unit`). */
+  currency: string;
+  /** 0 when the reported day is missing (see `missingDays`). */
   total: number;
   estimated: boolean;
   /** The same weekday a week earlier, when it is in the data. */
@@ -78,6 +86,11 @@ export interface CostSummary {
     | { kind: "unavailable"; reason: string };
   movers: CostMover[];
   services: number;
+  /**
+   * Days of the period ({@link costPeriod}) absent from Cost Explorer's answer, oldest first; the reported
+   * day among them means its spend, spikes and new services could not be judged.
+   */
+  missingDays: string[];
 }
 
 /** Spend below this counts as none (Cost Explorer returns zero-ish residues like 0.0000001). */
@@ -97,15 +110,20 @@ const NEGLIGIBLE = 0.005;
  *   // findings[0] → { action: "alert", kind: "spike", target: "Amazon EC2", reason: "Amazon EC2: $300.00 on 2025-03-09, 3.0× its 7-day median of $100.00 (+$200.00) …" }
  */
 export function analyzeCosts(input: CostInput, config: CostConfig): { summary: CostSummary; findings: CostFinding[] } {
+  const currency = input.currency ?? "USD";
+  const money = (amount: number): string => formatMoney(amount, currency);
   const byDate = new Map(input.days.map((d) => [d.date, d]));
+  const period = costPeriod(input.reportDate, config.windowDays);
+  const missingDays: string[] = [];
+  for (let d = period.start; d < period.end; d = addDays(d, 1)) if (!byDate.has(d)) missingDays.push(d);
+  // A missing reported day is reported (missingDays), not guessed: nothing is judged on it.
   const day = byDate.get(input.reportDate);
-  if (!day) throw new Error(`no cost data for the reported day ${input.reportDate}`);
 
-  const total = sumServices(day);
+  const total = day ? sumServices(day) : 0;
   const findings: CostFinding[] = [];
   const action = (kind: CostFindingKind): "alert" | "report" => (config.immediateAlerts.includes(kind) ? "alert" : "report");
 
-  if (total > config.dailyThreshold) {
+  if (day && total > config.dailyThreshold) {
     findings.push({
       id: "daily-total:account",
       kind: "daily-total",
@@ -167,7 +185,7 @@ export function analyzeCosts(input: CostInput, config: CostConfig): { summary: C
 
   const lastWeekDate = addDays(input.reportDate, -7);
   const lastWeekDay = byDate.get(lastWeekDate);
-  const lastWeek = lastWeekDay
+  const lastWeek = day && lastWeekDay
     ? (() => {
         const before = sumServices(lastWeekDay);
         return { date: lastWeekDate, total: before, change: total - before, percent: before > 0 ? ((total - before) / before) * 100 : null };
@@ -189,13 +207,15 @@ export function analyzeCosts(input: CostInput, config: CostConfig): { summary: C
   return {
     summary: {
       reportDate: input.reportDate,
+      currency,
       total,
-      estimated: day.estimated,
+      estimated: day?.estimated ?? false,
       lastWeek,
       monthToDate,
       forecast,
       movers,
-      services: Object.values(day.services).filter((v) => Math.abs(v) >= NEGLIGIBLE).length,
+      services: day ? Object.values(day.services).filter((v) => Math.abs(v) >= NEGLIGIBLE).length : 0,
+      missingDays,
     },
     findings,
   };
@@ -284,6 +304,20 @@ export function alertsToSend(findings: CostFinding[], alreadySent: readonly stri
 }
 
 /**
+ * The days a digest covers, End exclusive: from the earlier of the window start and the 1st of the month to
+ * the reported day. One GetCostAndUsage query over it gives the trailing window, the week-ago comparison and
+ * the month to date.
+ *
+ * @example
+ *   costPeriod("2025-03-03", 14) // { start: "2025-02-18", end: "2025-03-04" }
+ */
+export function costPeriod(reportDate: string, windowDays: number): { start: string; end: string } {
+  const windowStart = addDays(reportDate, 1 - windowDays);
+  const mStart = monthStart(reportDate);
+  return { start: windowStart < mStart ? windowStart : mStart, end: addDays(reportDate, 1) };
+}
+
+/**
  * The day a run at `now` reports on: the last complete UTC day (Cost Explorer's days are UTC and
  * the current one is still accumulating).
  *
@@ -324,10 +358,32 @@ export function nextMonthStart(date: string): string {
 
 const byAmountDesc = (a: ServiceStat, b: ServiceStat): number => b.amount - a.amount || a.service.localeCompare(b.service);
 
-const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-/** `$1,234.56`; negative as `-$3.00`. */
+const formats = new Map<string, Intl.NumberFormat | null>();
+/**
+ * An amount in its currency: `$1,234.56`, `€1,234.56`, `¥1,235` (Intl knows each currency's decimals);
+ * negative as `-$3.00`. A unit that is no ISO 4217 code is written after the number: `12.50 credits`.
+ *
+ * @example
+ *   formatMoney(1234.5, "EUR") // "€1,234.50"
+ */
+export function formatMoney(amount: number, currency = "USD"): string {
+  const value = Math.abs(amount) < 0.005 ? 0 : amount;
+  let format = formats.get(currency);
+  if (format === undefined) {
+    try {
+      format = new Intl.NumberFormat("en-US", { style: "currency", currency });
+    } catch {
+      // RangeError: not a well-formed currency code.
+      format = null;
+    }
+    formats.set(currency, format);
+  }
+  return format ? format.format(value) : `${value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`;
+}
+
+/** {@link formatMoney} in US dollars. */
 export function money(amount: number): string {
-  return usd.format(Math.abs(amount) < 0.005 ? 0 : amount);
+  return formatMoney(amount, "USD");
 }
 function pct(value: number): string {
   return `${value.toFixed(value >= 10 || value <= -10 ? 0 : 1)}%`;

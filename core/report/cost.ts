@@ -3,7 +3,7 @@ import {
   addDays,
   alertsToSend,
   analyzeCosts,
-  money,
+  formatMoney,
   monthStart,
   reportDateFor,
   type CostDay,
@@ -34,27 +34,43 @@ export interface CostReportMeta {
 export function renderCostDigest(summary: CostSummary, findings: CostFinding[], meta: CostReportMeta): SlackMessage {
   const { config } = meta;
   const d = summary.reportDate;
+  const money = (amount: number): string => formatMoney(amount, summary.currency);
+  const signedMoney = (amount: number): string => (amount >= 0.005 ? `+${money(amount)}` : money(amount));
+  const dayMissing = summary.missingDays.includes(d);
+  const otherMissing = summary.missingDays.filter((m) => m !== d);
   const lastWeek = summary.lastWeek
     ? `${signedMoney(summary.lastWeek.change)}${summary.lastWeek.percent === null ? "" : ` (${signedPct(summary.lastWeek.percent)})`} vs ${money(summary.lastWeek.total)}`
-    : "no data for that day";
+    : dayMissing
+      ? "—"
+      : "no data for that day";
   const mtd = summary.monthToDate;
   const forecast =
     summary.forecast.kind === "projected"
       ? `${money(summary.forecast.monthEnd)} · ${pct(summary.forecast.percentOfBudget)} of budget${summary.forecast.monthComplete ? " (month complete)" : ""}${summary.forecast.monthEnd > config.monthlyBudget ? " :warning:" : ""}`
       : `unavailable (${escape(summary.forecast.reason)})`;
 
-  const findingLines = findings.length
-    ? findings.map((f) => `${f.action === "alert" ? ":rotating_light:" : ":warning:"} ${escape(f.reason)}`).join("\n")
-    : `:white_check_mark: No findings: under ${money(config.dailyThreshold)}/day, within budget, no spike or new service.`;
+  const gaps = [
+    ...(dayMissing ? [`:grey_question: No Cost Explorer data for ${d} (the reported day): its spend, spikes and new services cannot be judged.`] : []),
+    ...(otherMissing.length ? [`:grey_question: No Cost Explorer data for ${otherMissing.join(", ")}: month to date and medians leave them out.`] : []),
+  ];
+  const findingLines = [
+    ...gaps,
+    ...(findings.length
+      ? findings.map((f) => `${f.action === "alert" ? ":rotating_light:" : ":warning:"} ${escape(f.reason)}`)
+      : dayMissing
+        ? []
+        : [`:white_check_mark: No findings: under ${money(config.dailyThreshold)}/day, within budget, no spike or new service.`]),
+  ].join("\n");
   const moverLines = summary.movers.length
     ? summary.movers
         .map((m) => `• ${escape(m.service)}: ${money(m.amount)} (${signedMoney(m.change)}${m.percent === null ? ", new spend" : `, ${signedPct(m.percent)}`})`)
         .join("\n")
-    : "No service moved by a cent.";
+    : dayMissing
+      ? "No data for the day."
+      : "No service moved by a cent.";
 
   const notes = [
     ...(summary.estimated ? [`:hourglass: Figures for ${d} are still estimated by AWS and may change.`] : []),
-    ...(mtd.daysMissing > 0 ? [`Month to date misses ${mtd.daysMissing} day(s) of data.`] : []),
     `${config.metric}, UTC days, excluding ${config.excludeRecordTypes.join(", ")} · ${meta.apiCalls} Cost Explorer call(s) ($${(meta.apiCalls * 0.01).toFixed(2)})`,
     costLinks(config, d)
       .map((l) => `<${l.url}|${l.label}>`)
@@ -63,11 +79,11 @@ export function renderCostDigest(summary: CostSummary, findings: CostFinding[], 
 
   const change = summary.lastWeek?.percent != null ? ` (${signedPct(summary.lastWeek.percent)} vs last week)` : "";
   return {
-    text: `AWS cost ${d}: ${money(summary.total)}${change}; ${findings.length} finding(s)`,
+    text: `AWS cost ${d}: ${dayMissing ? "no Cost Explorer data for the day" : `${money(summary.total)}${change}`}; ${findings.length} finding(s)`,
     blocks: [
       header(`AWS cost digest · ${d}`),
       fields([
-        [`Spend on ${d}`, `${money(summary.total)}${summary.estimated ? " _(estimated)_" : ""}`],
+        [`Spend on ${d}`, dayMissing ? "no data" : `${money(summary.total)}${summary.estimated ? " _(estimated)_" : ""}`],
         [`vs ${summary.lastWeek?.date ?? addDays(d, -7)}`, lastWeek],
         [`Month to date (from ${mtd.from})`, `${money(mtd.total)} · ${pct(mtd.percentOfBudget)} of ${money(mtd.budget)}`],
         ["Month-end forecast", forecast],
@@ -108,6 +124,8 @@ export function renderCostAlert(findings: CostFinding[], summary: CostSummary, c
 export interface CostRunInput {
   /** Complete UTC days covering the month to date and the trailing window. */
   days: CostDay[];
+  /** ISO 4217 code of the amounts (Cost Explorer's `Unit`); default USD. */
+  currency?: string;
   /** Default: the last complete UTC day before `now`. */
   reportDate?: string;
   /** Default: unavailable. */
@@ -140,7 +158,12 @@ export interface CostRun {
 export function buildCostRun(input: CostRunInput): CostRun {
   const reportDate = input.reportDate ?? reportDateFor(input.now);
   const { summary, findings } = analyzeCosts(
-    { days: input.days, reportDate, forecast: input.forecast ?? { kind: "unavailable", reason: "not requested" } },
+    {
+      days: input.days,
+      reportDate,
+      forecast: input.forecast ?? { kind: "unavailable", reason: "not requested" },
+      ...(input.currency ? { currency: input.currency } : {}),
+    },
     input.config,
   );
   const toAlert = alertsToSend(findings, input.alreadyAlerted ?? []);
@@ -184,9 +207,6 @@ export function costLinks(config: CostConfig, reportDate: string): { label: stri
 /** Slack mrkdwn treats &, < and > as control characters. */
 function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-function signedMoney(amount: number): string {
-  return amount >= 0.005 ? `+${money(amount)}` : money(amount);
 }
 function pct(value: number): string {
   return `${value.toFixed(Math.abs(value) >= 10 ? 0 : 1)}%`;

@@ -107,8 +107,19 @@ export function createCostRun(deps: Partial<CostDeps> = {}) {
 
     const store = event.dryRun ? undefined : d.state(ctx);
     const state = store ? await store.load(reportDate) : { sent: [], exists: false };
-    const run = buildCostRun({ days: data.days, reportDate, forecast: data.forecast, config: cfg, now, apiCalls: data.calls, alreadyAlerted: state.sent });
+    const run = buildCostRun({
+      days: data.days,
+      reportDate,
+      forecast: data.forecast,
+      currency: data.currency,
+      config: cfg,
+      now,
+      apiCalls: data.calls,
+      alreadyAlerted: state.sent,
+    });
     for (const f of run.findings) ctx.logger.info("decision", { action: f.action, target: f.target, kind: f.kind, reason: f.reason });
+    if (run.summary.missingDays.length) ctx.logger.warn("days missing from Cost Explorer's answer", { missingDays: run.summary.missingDays });
+    if (data.forecast.kind === "unavailable") ctx.logger.warn("forecast unavailable", { reason: data.forecast.reason });
 
     const failures: ItemFailure[] = [];
     let alerted: string[] = [];
@@ -135,6 +146,7 @@ export function createCostRun(deps: Partial<CostDeps> = {}) {
       report: {
         ...base,
         metric: cfg.metric,
+        currency: data.currency,
         excludedRecordTypes: cfg.excludeRecordTypes,
         costExplorerCalls: data.calls,
         costExplorerAttempts: data.attempts,

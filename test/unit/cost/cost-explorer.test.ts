@@ -136,6 +136,31 @@ describe("fetchCosts", () => {
   });
 
   it.each([
+    ["ThrottlingException", 400, "Rate exceeded"],
+    ["AccessDeniedException", 400, "not authorized to perform: ce:GetCostForecast"],
+    ["InternalServerException", 500, "internal error"],
+  ])("degrades a forecast failing with %s to \"unavailable\", keeping the usage data", async (name, status, message) => {
+    ce.on(GetCostAndUsageCommand).resolves({ ...meta, ResultsByTime: [result("2025-03-19", { [EC2]: "10" })] });
+    ce.on(GetCostForecastCommand).rejects(Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status, attempts: 3 } }));
+
+    const out = await fetchCosts(request(), costExplorer());
+
+    expect(out.forecast).toEqual({ kind: "unavailable", reason: `GetCostForecast failed: ${name}: ${message}` });
+    expect(out.days).toEqual([{ date: "2025-03-19", estimated: false, services: { [EC2]: 10 } }]);
+    expect([out.calls, out.attempts]).toEqual([2, 4]);
+  });
+
+  it("returns the unit Cost Explorer states the amounts in", async () => {
+    ce.on(GetCostAndUsageCommand).resolves({
+      ...meta,
+      ResultsByTime: [{ TimePeriod: { Start: "2025-03-19", End: "2025-03-20" }, Groups: [{ Keys: [EC2], Metrics: { UnblendedCost: { Amount: "10", Unit: "EUR" } } }] }],
+    });
+    ce.on(GetCostForecastCommand).resolves({ ...meta, Total: { Amount: "1", Unit: "EUR" } });
+
+    expect((await fetchCosts(request(), costExplorer())).currency).toBe("EUR");
+  });
+
+  it.each([
     ["LimitExceededException", "retryable"],
     ["AccessDeniedException", "fatal"],
     ["ValidationException", "fatal"],

@@ -84,3 +84,50 @@ describe("cost alert message", () => {
     expect(t).toContain("*Month-end forecast*: unavailable (not requested)");
   });
 });
+
+describe("a day missing from Cost Explorer's answer", () => {
+  it("names the missing days of the window and the month in the digest", () => {
+    const gappy = days.filter((d) => d.date !== "2025-03-05" && d.date !== "2025-03-12");
+    const r = buildCostRun({ days: gappy, forecast: { kind: "forecast", remaining: 3000 }, config: costConfig(), now });
+    const t = renderText(r.digest);
+
+    expect(r.summary.missingDays).toEqual(["2025-03-05", "2025-03-12"]);
+    expect(t).toContain(":grey_question: No Cost Explorer data for 2025-03-05, 2025-03-12: month to date and medians leave them out.");
+    expect(t).toContain("*vs 2025-03-12*: no data for that day");
+  });
+
+  it("reports a missing reported day instead of throwing, and judges nothing on it", () => {
+    const r = buildCostRun({ days: days.filter((d) => d.date !== REPORT_DATE), forecast: { kind: "forecast", remaining: 3000 }, config: costConfig(), now });
+    const t = renderText(r.digest);
+
+    expect(r.summary.missingDays).toEqual([REPORT_DATE]);
+    expect(r.findings).toEqual([]);
+    expect(r.digest.text).toBe(`AWS cost ${REPORT_DATE}: no Cost Explorer data for the day; 0 finding(s)`);
+    expect(t).toContain(`*Spend on ${REPORT_DATE}*: no data`);
+    expect(t).toContain(`:grey_question: No Cost Explorer data for ${REPORT_DATE} (the reported day): its spend, spikes and new services cannot be judged.`);
+  });
+});
+
+describe("amounts in the billing currency", () => {
+  it.each([
+    ["EUR", "€445.00", "€4,865.00 · 32% of €15,000.00"],
+    ["JPY", "¥445", "¥4,865 · 32% of ¥15,000"],
+    ["GBP", "£445.00", "£4,865.00 · 32% of £15,000.00"],
+  ])("shows %s amounts as %s, never as dollars", (currency, day, monthToDate) => {
+    const r = buildCostRun({ days, forecast: { kind: "forecast", remaining: 3000 }, config: costConfig(), now, apiCalls: 2, currency });
+    const t = renderText(r.digest);
+
+    expect(t).toContain(`*Spend on ${REPORT_DATE}*: ${day} _(estimated)_`);
+    expect(t).toContain(`*Month to date (from 2025-03-01)*: ${monthToDate}`);
+    expect(r.digest.text.startsWith(`AWS cost ${REPORT_DATE}: ${day} `)).toBe(true);
+    expect(renderText(r.alert!)).toContain(`${EC2}: ${currency === "JPY" ? "¥300" : `${day[0]}300.00`} on ${REPORT_DATE}`);
+    // Cost Explorer's own price stays in dollars: it bills its API in USD.
+    expect(t).toContain("2 Cost Explorer call(s) ($0.02)");
+    expect(t.replace("($0.02)", "")).not.toContain("$");
+  });
+
+  it("shows a unit Intl does not know as a plain number and the unit", () => {
+    const r = buildCostRun({ days: series({ [EC2]: 100 }), config: costConfig(), now, currency: "credits" });
+    expect(renderText(r.digest)).toContain(`*Spend on ${REPORT_DATE}*: 100.00 credits`);
+  });
+});

@@ -8,8 +8,12 @@ import { createCostRun, type AlertState, type AlertStateStore, type CostDeps } f
 import { parseCostEvent } from "../../../schemas/events-cost.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import { postToSlack } from "../../../adapters/slack.ts";
-import { CostExplorerError, type FetchCostsRequest, type FetchCostsResult } from "../../../adapters/cost-explorer.ts";
+import { CostExplorerClient, GetCostAndUsageCommand, GetCostForecastCommand } from "@aws-sdk/client-cost-explorer";
+import { mockClient } from "aws-sdk-client-mock";
+import { CostExplorerError, fetchCosts, type FetchCostsRequest, type FetchCostsResult } from "../../../adapters/cost-explorer.ts";
+import { costExplorer, resetClients } from "../../../adapters/clients.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
+import { addDays } from "../../../core/cost.ts";
 import { EC2, RDS, jumpTo, series } from "./builders.ts";
 
 // A local webhook that records every payload; `failing` makes it answer 500.
@@ -54,17 +58,17 @@ function memoryState(): AlertStateStore & { docs: Map<string, string[]> } {
   };
 }
 
-function fakeFetch(): CostDeps["fetch"] & { calls: FetchCostsRequest[] } {
+function fakeFetch(o: { currency?: string; without?: string[] } = {}): CostDeps["fetch"] & { calls: FetchCostsRequest[] } {
   const calls: FetchCostsRequest[] = [];
   const f = async (req: FetchCostsRequest): Promise<FetchCostsResult> => {
     calls.push(req);
     return {
-      days: series({ [EC2]: jumpTo(100, 300), [RDS]: 140 }, { to: req.reportDate, estimatedLast: true }),
+      days: series({ [EC2]: jumpTo(100, 300), [RDS]: 140 }, { to: req.reportDate, estimatedLast: true }).filter((d) => !o.without?.includes(d.date)),
       forecast: { kind: "forecast", remaining: 3000 },
       calls: 2,
       attempts: 2,
       period: { start: "2025-03-01", end: "2025-03-20" },
-      currency: "USD",
+      currency: o.currency ?? "USD",
     };
   };
   return Object.assign(f, { calls });
@@ -182,5 +186,60 @@ describe("cost function", () => {
 
     await expect(invoke(h, { trigger: "manual", date: "19/03/2025" })).rejects.toThrow(/date: expected a date as yyyy-mm-dd/);
     expect(fetch.calls).toEqual([]);
+  });
+
+  it("a failed forecast still sends the spike alert and the digest, which says the forecast is unavailable", async () => {
+    const ce = mockClient(CostExplorerClient);
+    resetClients();
+    try {
+      const rows = series({ [EC2]: jumpTo(100, 300), [RDS]: 140 }, { from: "2025-03-01" });
+      ce.on(GetCostAndUsageCommand).resolves({
+        $metadata: {},
+        ResultsByTime: rows.map((d) => ({
+          TimePeriod: { Start: d.date, End: addDays(d.date, 1) },
+          Groups: Object.entries(d.services).map(([k, v]) => ({ Keys: [k], Metrics: { UnblendedCost: { Amount: String(v), Unit: "USD" } } })),
+        })),
+      });
+      ce.on(GetCostForecastCommand).rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 400 } }));
+      const h = costHandler({ fetch: (req) => fetchCosts(req, costExplorer()), state: memoryState, postAlert: fastPost });
+
+      await invoke(h, { trigger: "schedule" });
+
+      expect(payloads.map((p) => p.text)).toEqual([`AWS cost alert 2025-03-19: spike ${EC2}`, "AWS cost 2025-03-19: $440.00 (+83% vs last week); 1 finding(s)"]);
+      expect(JSON.stringify(payloads[1])).toContain("*Month-end forecast*\\nunavailable (GetCostForecast failed: ThrottlingException: Rate exceeded)");
+      expect(reports[0]!.report).toMatchObject({ alerted: [`spike:${EC2}`], summary: { forecast: { kind: "unavailable" } } });
+    } finally {
+      ce.restore();
+      resetClients();
+    }
+  });
+
+  it("names a day missing from Cost Explorer's answer in the digest and the report, and still alerts", async () => {
+    const h = costHandler({ fetch: fakeFetch({ without: ["2025-03-12"] }), state: memoryState, postAlert: fastPost });
+
+    await invoke(h, { trigger: "schedule" });
+
+    expect(payloads.map((p) => p.text)).toEqual([`AWS cost alert 2025-03-19: spike ${EC2}`, "AWS cost 2025-03-19: $440.00; 1 finding(s)"]);
+    expect(JSON.stringify(payloads[1])).toContain("No Cost Explorer data for 2025-03-12");
+    expect(reports[0]!.report).toMatchObject({ summary: { missingDays: ["2025-03-12"] } });
+  });
+
+  it("posts a digest saying the reported day is missing instead of failing bare", async () => {
+    const h = costHandler({ fetch: fakeFetch({ without: ["2025-03-19"] }), state: memoryState, postAlert: fastPost });
+
+    await invoke(h, { trigger: "schedule" });
+
+    expect(payloads.map((p) => p.text)).toEqual(["AWS cost 2025-03-19: no Cost Explorer data for the day; 0 finding(s)"]);
+    expect(JSON.stringify(payloads[0])).toContain("No Cost Explorer data for 2025-03-19 (the reported day)");
+  });
+
+  it("shows amounts in the unit Cost Explorer reports (EUR), not in dollars", async () => {
+    const h = costHandler({ fetch: fakeFetch({ currency: "EUR" }), state: memoryState, postAlert: fastPost });
+
+    await invoke(h, { trigger: "schedule" });
+
+    expect(payloads.map((p) => p.text)).toEqual([`AWS cost alert 2025-03-19: spike ${EC2}`, "AWS cost 2025-03-19: €440.00 (+83% vs last week); 1 finding(s)"]);
+    expect(JSON.stringify(payloads[0])).toContain(`${EC2}: €300.00 on 2025-03-19`);
+    expect(reports[0]!.report).toMatchObject({ currency: "EUR" });
   });
 });
