@@ -25,9 +25,9 @@ export const CostFindingKindSchema = z.enum(["daily-total", "forecast", "spike",
 export const CostConfigSchema = z
   .object({
     metric: CostMetricSchema.default("UnblendedCost"),
-    /** A finding when the last complete day's total is over this (USD). */
+    /** A finding when the last complete day's total is over this (in the billing currency: Cost Explorer's `Unit`). */
     dailyThreshold: z.number().positive().default(500),
-    /** Monthly budget (USD): a finding when month-to-date plus AWS's forecast for the rest of the month exceeds it. */
+    /** Monthly budget (billing currency): a finding when month-to-date plus AWS's forecast for the rest of the month exceeds it. */
     monthlyBudget: z.number().positive().default(15_000),
     spike: z
       .object({
