@@ -32,10 +32,15 @@ export interface CappedEntry {
 }
 
 /**
- * Snapshot ids deleted, or reserved for deletion, earlier the same day, per resource and region
- * (key: {@link capKey}). Ids, not counts: a retry that deletes what a crashed run reserved is not counted twice.
+ * The deletes of one resource in one region reserved earlier the same day: snapshot id → the run (Lambda request
+ * id) that reserved it. Ids, not counts: a retry that deletes what it reserved before crashing is not counted
+ * twice. The run, because only that run (or Lambda's retry of it, which keeps the request id) sends the delete:
+ * a concurrent run that re-sent it would race a delete already in flight.
  */
-export type DeletesToday = Record<string, readonly string[]>;
+export type Reservations = Readonly<Record<string, string>>;
+
+/** {@link Reservations} per resource and region (key: {@link capKey}). */
+export type DeletesToday = Record<string, Reservations>;
 
 /**
  * The day's delete reservations of every policy, kept in the reports bucket (`state/prune/<day>.json`).
@@ -63,21 +68,23 @@ function oldestFirst(a: { plan: PrunePlan; d: PruneDecision }, b: { plan: PruneP
 
 /**
  * Apply the per-resource percent cap, then the total cap, both per day: `today` holds what earlier invocations of
- * the same day deleted or reserved (Lambda retries a failed scheduled run twice, and people re-run prune by hand,
- * so a per-invocation cap would be multiplied). A delete already reserved today is free (a retry finishing a
- * crashed run); a new one needs room under both caps. Deletes beyond a cap move to `keep` with a reason starting
+ * the same day reserved (Lambda retries a failed scheduled run twice, and people re-run prune by hand, so a
+ * per-invocation cap would be multiplied). A delete this run (`runId`) reserved earlier is free: it is Lambda's
+ * retry finishing what it started. A delete another run reserved is left to that run (reason "reserved today by
+ * run …"). A new delete needs room under both caps. Deletes beyond a cap move to `keep` with a reason starting
  * "cap: " and are counted in `capped` (one entry per plan), so the handler can alert; the oldest snapshots go
  * first and the rest wait for the next day. `reserve` lists, per {@link capKey}, the new ids this plan deletes:
  * the caller records them before sending any delete. The input is not modified.
  * Example: 10 of ours seen for a resource, 6 expired, maxDeletePercent 50, nothing deleted today → 5 deleted,
- * 1 kept ("cap: at most 50% of 10 snapshots per resource and region per day (5)"); the same run retried after
- * those 5 were deleted sees 5 and deletes none ("… of 10 … (5; 5 already deleted today)").
+ * 1 kept ("cap: at most 50% of 10 snapshots per resource and region per day (5)"); a manual re-run after those
+ * 5 were deleted sees 5 and deletes none ("… of 10 … (5; 5 already deleted today)").
  */
 export function applyDeleteCaps(
   plans: PrunePlan[],
   caps: DeleteCaps,
   today: DeletesToday = {},
-): { plans: PrunePlan[]; capped: CappedEntry[]; reserve: DeletesToday } {
+  runId?: string,
+): { plans: PrunePlan[]; capped: CappedEntry[]; reserve: Record<string, string[]> } {
   const out = plans.map((p) => ({ ...p, keep: [...p.keep], delete: [...p.delete] }));
   const deferredBy = new Map<PrunePlan, string[]>();
   const deferCount = new Map<PrunePlan, number>();
@@ -88,23 +95,32 @@ export function applyDeleteCaps(
     if (!reasons.includes(why)) reasons.push(why);
     deferredBy.set(plan, reasons);
   };
-  const reservedOf = (plan: PrunePlan) => new Set(today[capKey(plan)] ?? []);
-  const isFresh = (reserved: Set<string>) => (d: PruneDecision) => !reserved.has(d.target.id);
+  const reservedOf = (plan: PrunePlan): Reservations => today[capKey(plan)] ?? {};
+  const isFresh = (reserved: Reservations) => (d: PruneDecision) => !Object.hasOwn(reserved, d.target.id);
+  let resorted = false;
 
   for (const plan of out) {
     const reserved = reservedOf(plan);
+    // Another run's reservation is that run's to send.
+    const theirs = plan.delete.filter((d) => Object.hasOwn(reserved, d.target.id) && reserved[d.target.id] !== runId);
+    if (theirs.length) {
+      plan.delete = plan.delete.filter((d) => !theirs.includes(d));
+      for (const d of theirs) plan.keep.push({ action: "keep", target: d.target, reason: `delete reserved today by run ${reserved[d.target.id]}: left to it; otherwise ${d.reason}` });
+      resorted = true;
+    }
+    const used = Object.keys(reserved).length;
     const seenIds = new Set([...plan.keep, ...plan.delete].map((d) => d.target.id));
     // What the day started with: what is seen now plus what was deleted earlier today.
-    const seen = seenIds.size + [...reserved].filter((id) => !seenIds.has(id)).length;
+    const seen = seenIds.size + Object.keys(reserved).filter((id) => !seenIds.has(id)).length;
     const allowed = Math.max(0, Math.floor((seen * caps.maxDeletePercent) / 100));
-    const room = Math.max(0, allowed - reserved.size);
+    const room = Math.max(0, allowed - used);
     const fresh = plan.delete.filter(isFresh(reserved));
     if (fresh.length <= room) continue;
     const sorted = [...fresh].sort((a, b) => newestFirst(b.target, a.target));
     const drop = new Set(sorted.slice(room));
     plan.delete = plan.delete.filter((d) => !drop.has(d));
-    const used = reserved.size ? `; ${reserved.size} already deleted today` : "";
-    const why = `cap: at most ${caps.maxDeletePercent}% of ${seen} snapshots per resource and region per day (${allowed}${used})`;
+    const already = used ? `; ${used} already deleted today` : "";
+    const why = `cap: at most ${caps.maxDeletePercent}% of ${seen} snapshots per resource and region per day (${allowed}${already})`;
     for (const d of sorted.slice(room)) defer(plan, d, why);
   }
 
@@ -113,7 +129,7 @@ export function applyDeleteCaps(
     return plan.delete.filter(fresh).map((d) => ({ plan, d }));
   });
   const total = Math.max(0, Math.floor(caps.maxDeletesPerRun));
-  const usedToday = Object.values(today).reduce((n, ids) => n + ids.length, 0);
+  const usedToday = Object.values(today).reduce((n, r) => n + Object.keys(r).length, 0);
   const room = Math.max(0, total - usedToday);
   if (all.length > room) {
     all.sort(oldestFirst);
@@ -130,27 +146,29 @@ export function applyDeleteCaps(
     const fresh = plan.delete.filter(isFresh(reservedOf(plan))).map((d) => d.target.id);
     if (fresh.length) reserve[capKey(plan)] = [...(reserve[capKey(plan)] ?? []), ...fresh];
     const n = deferCount.get(plan);
+    if (resorted || n) plan.keep.sort((a, b) => newestFirst(a.target, b.target));
     if (!n) continue;
-    plan.keep.sort((a, b) => newestFirst(a.target, b.target));
     capped.push({ resourceId: plan.resourceId, region: plan.region, deferred: n, reason: (deferredBy.get(plan) ?? []).join("; ") });
   }
   return { plans: out, capped, reserve };
 }
 
 /**
- * The ledger with `reserve` added to `policy`'s reservations (ids kept sorted and unique), or `undefined`
- * when `reserve` adds nothing, so a retry that only finishes earlier reservations writes nothing.
- * Example: `reserveDeletes(empty("2026-11-21"), "db", { "eu-west-1/rds-instance/app-db": ["b", "a"] })`
- * → policies `{ db: { "eu-west-1/rds-instance/app-db": ["a", "b"] } }`.
+ * The ledger with `reserve` added to `policy`'s reservations in the name of `runId`, or `undefined` when `reserve`
+ * adds nothing, so a retry that only finishes its earlier reservations writes nothing.
+ * Example: `reserveDeletes(empty, "db", { "eu-west-1/rds-instance/app-db": ["b", "a"] }, "r-1")`
+ * → policies `{ db: { "eu-west-1/rds-instance/app-db": { a: "r-1", b: "r-1" } } }`.
  */
-export function reserveDeletes(ledger: PruneLedger, policy: string, reserve: DeletesToday): PruneLedger | undefined {
-  const mine: Record<string, readonly string[]> = { ...(ledger.policies[policy] ?? {}) };
+export function reserveDeletes(ledger: PruneLedger, policy: string, reserve: Record<string, readonly string[]>, runId: string): PruneLedger | undefined {
+  const mine: Record<string, Reservations> = { ...(ledger.policies[policy] ?? {}) };
   let changed = false;
   for (const [key, ids] of Object.entries(reserve)) {
-    const had = new Set(mine[key] ?? []);
-    const next = new Set([...had, ...ids]);
-    if (next.size === had.size) continue;
-    mine[key] = [...next].sort();
+    const had = mine[key] ?? {};
+    const added = ids.filter((id) => !Object.hasOwn(had, id));
+    if (!added.length) continue;
+    const next: Record<string, string> = { ...had };
+    for (const id of added) next[id] = runId;
+    mine[key] = Object.fromEntries(Object.entries(next).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     changed = true;
   }
   return changed ? { ...ledger, policies: { ...ledger.policies, [policy]: mine } } : undefined;

@@ -376,6 +376,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupJob
     timeZone,
     dryRun: event.dryRun,
     ledger,
+    runId: ctx.runId,
   });
 
   for (const p of cappedPlans) {
@@ -428,7 +429,7 @@ const LEDGER_ATTEMPTS = 5;
 async function capForTheDay(
   plans: PrunePlan[],
   config: Config,
-  opts: { day: string; timeZone: string; dryRun: boolean; ledger: PruneLedgerPort | undefined },
+  opts: { day: string; timeZone: string; dryRun: boolean; ledger: PruneLedgerPort | undefined; runId: string },
 ): Promise<{ plans: PrunePlan[]; capped: CappedEntry[]; failure?: ItemFailure }> {
   const unmanaged = plans.filter((p) => !p.policy || !config.backup.policies.some((pol) => pol.name === p.policy));
   const item = pruneLedgerKey(opts.day);
@@ -443,10 +444,10 @@ async function capForTheDay(
         const mine = plans.filter((p) => p.policy === policy.name);
         if (!mine.length) continue;
         const caps = { maxDeletesPerRun: policy.maxDeletesPerRun, maxDeletePercent: policy.maxDeletePercent };
-        const decided = applyDeleteCaps(mine, caps, today.policies[policy.name] ?? {});
+        const decided = applyDeleteCaps(mine, caps, today.policies[policy.name] ?? {}, opts.runId);
         out.push(...decided.plans);
         capped.push(...decided.capped);
-        next = reserveDeletes(next ?? today, policy.name, decided.reserve) ?? next;
+        next = reserveDeletes(next ?? today, policy.name, decided.reserve, opts.runId) ?? next;
       }
       out.push(...unmanaged);
       if (opts.dryRun || !opts.ledger || !next) return { plans: out, capped };

@@ -30,11 +30,15 @@ const resourceArb = fc
   })
   .map((r): ResourceSpec => ({ resourceId: r.resourceId, region: r.region, total: r.total, expired: Math.floor((r.total * r.expiredShare) / 100) }));
 
-/** What one invocation does: which expired snapshots retention offers (a mask), whether it loses a race, how many deletes it sends before stopping. */
+/**
+ * What one invocation does: which expired snapshots retention offers (a mask), whether it loses a race, how many
+ * deletes it sends before stopping, and whether it is Lambda's retry of the previous one (same request id).
+ */
 const invocationArb = fc.record({
   offer: fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
   losesRace: fc.boolean(),
   sends: fc.oneof(fc.constant(Infinity), fc.nat(10)),
+  retry: fc.boolean(),
 });
 
 function snapshotsOf(r: ResourceSpec): Snapshot[] {
@@ -68,20 +72,23 @@ describe("delete caps over a day of invocations", () => {
           const caps = { maxDeletesPerRun, maxDeletePercent };
           let stored: { ledger: PruneLedger; version: number } = { ledger: { day: "2026-11-21", timeZone: "UTC", policies: {} }, version: 0 };
           const gone = new Set<string>();
-          const sent: string[] = [];
+          const sent: [string, string][] = [];
 
+          let n = 0;
           for (const inv of invocations) {
+            const runId = inv.retry && n > 0 ? `run-${n}` : `run-${++n}`;
             let raced = false;
             for (;;) {
               const read = stored;
               const today: DeletesToday = read.ledger.policies.db ?? {};
               const plans = resources.map((r) => planOf(r, gone, inv.offer));
-              const decided = applyDeleteCaps(plans, caps, today);
-              const next = reserveDeletes(read.ledger, "db", decided.reserve);
+              const decided = applyDeleteCaps(plans, caps, today, runId);
+              const next = reserveDeletes(read.ledger, "db", decided.reserve, runId);
               if (inv.losesRace && !raced) {
-                // A concurrent run commits first: the same plan, reserved by it (it may send none of it).
+                // A concurrent run commits first: the same plan, reserved in its name (it may send none of it).
                 raced = true;
-                if (next) stored = { ledger: next, version: read.version + 1 };
+                const theirs = reserveDeletes(read.ledger, "db", applyDeleteCaps(plans, caps, today, "concurrent").reserve, "concurrent");
+                if (theirs) stored = { ledger: theirs, version: read.version + 1 };
                 continue;
               }
               if (next) {
@@ -90,7 +97,7 @@ describe("delete caps over a day of invocations", () => {
               }
               const ids = decided.plans.flatMap((p) => p.delete.map((d) => d.target.id));
               for (const id of ids.slice(0, inv.sends)) {
-                sent.push(id);
+                sent.push([id, runId]);
                 gone.add(id);
               }
               break;
@@ -98,18 +105,18 @@ describe("delete caps over a day of invocations", () => {
           }
 
           const reserved = stored.ledger.policies.db ?? {};
-          const all = Object.values(reserved).flat();
+          const all = Object.values(reserved).flatMap((r) => Object.keys(r));
           expect(all.length).toBeLessThanOrEqual(maxDeletesPerRun);
           for (const r of resources) {
-            const mine = reserved[capKey({ region: r.region, kind: "rds-instance", resourceId: r.resourceId })] ?? [];
+            const mine = Object.keys(reserved[capKey({ region: r.region, kind: "rds-instance", resourceId: r.resourceId })] ?? {});
             expect(mine.length * 100).toBeLessThanOrEqual(r.total * maxDeletePercent);
             // Only what retention called expired.
             const expired = new Set(snapshotsOf(r).slice(0, r.expired).map((s) => s.id));
             for (const id of mine) expect(expired.has(id)).toBe(true);
           }
-          // Every delete sent was reserved: distinct deletes are bounded by the reservations.
-          for (const id of sent) expect(all).toContain(id);
-          expect(new Set(sent).size).toBeLessThanOrEqual(maxDeletesPerRun);
+          // Every delete sent was reserved, and by the run that sent it: no two runs race one delete.
+          for (const [id, run] of sent) expect(Object.values(reserved).find((r) => Object.hasOwn(r, id))?.[id]).toBe(run);
+          expect(new Set(sent.map(([id]) => id)).size).toBeLessThanOrEqual(maxDeletesPerRun);
         },
       ),
       { numRuns: 300 },

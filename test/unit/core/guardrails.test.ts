@@ -82,41 +82,50 @@ describe("applyDeleteCaps", () => {
 describe("applyDeleteCaps across the invocations of one day", () => {
   const key = `${PRIMARY}/rds-instance/a`;
   const ids = (p: PrunePlan) => p.delete.map((d) => d.target.id);
+  const by = (run: string, list: readonly string[]) => Object.fromEntries(list.map((id) => [id, run]));
 
   it("counts what earlier invocations deleted today against the total cap, and reserves only new deletes", () => {
-    const first = applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 4, maxDeletePercent: 100 });
+    const first = applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, {}, "run-1");
     expect(first.reserve).toEqual({ [key]: ids(first.plans[0]!) });
-    // The retry sees the 6 that are left of the expired ones; the 4 deleted are gone.
+    // A manual re-run sees the 6 that are left of the expired ones; the 4 deleted are gone.
     const left = plan("a", 2, 10);
     left.delete = left.delete.filter((d) => !first.reserve[key]!.includes(d.target.id));
-    const retry = applyDeleteCaps([left], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, first.reserve);
-    expect(retry.plans[0]!.delete).toEqual([]);
-    expect(retry.reserve).toEqual({});
-    expect(retry.capped).toEqual([{ resourceId: "a", region: PRIMARY, deferred: 6, reason: "cap: at most 4 deletes per day (4 already today)" }]);
+    const again = applyDeleteCaps([left], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, { [key]: by("run-1", first.reserve[key]!) }, "run-2");
+    expect(again.plans[0]!.delete).toEqual([]);
+    expect(again.reserve).toEqual({});
+    expect(again.capped).toEqual([{ resourceId: "a", region: PRIMARY, deferred: 6, reason: "cap: at most 4 deletes per day (4 already today)" }]);
   });
 
-  it("a delete reserved today by a run that crashed before sending it is free for the retry", () => {
-    const reserved = ids(applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }).plans[0]!);
-    const retry = applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, { [key]: reserved });
+  it("a delete this run reserved before it crashed is free for Lambda's retry (same request id)", () => {
+    const reserved = ids(applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, {}, "run-1").plans[0]!);
+    const retry = applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, { [key]: by("run-1", reserved) }, "run-1");
     expect(ids(retry.plans[0]!)).toEqual(reserved);
     expect(retry.reserve).toEqual({});
   });
 
+  it("a delete another run reserved is left to that run, and counts against the caps", () => {
+    const reserved = ids(applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 6, maxDeletePercent: 100 }, {}, "run-1").plans[0]!).slice(0, 2);
+    const other = applyDeleteCaps([plan("a", 2, 10)], { maxDeletesPerRun: 6, maxDeletePercent: 100 }, { [key]: by("run-1", reserved) }, "run-2");
+    expect(ids(other.plans[0]!)).toHaveLength(4);
+    expect(ids(other.plans[0]!).some((id) => reserved.includes(id))).toBe(false);
+    expect(other.plans[0]!.keep.filter((d) => d.reason.startsWith("delete reserved today by run run-1: left to it; otherwise "))).toHaveLength(2);
+    expect(other.capped[0]!.reason).toBe("cap: at most 6 deletes per day (2 already today)");
+  });
+
   it("the percent cap is a share of what the day started with, not of what is left", () => {
-    // 10 seen in the morning, 50 %: 5. The first run deleted 5; the retry sees 5 (3 expired) and may delete none.
-    const morning = plan("a", 4, 6);
-    const first = applyDeleteCaps([morning], { maxDeletesPerRun: 50, maxDeletePercent: 50 });
+    // 10 seen in the morning, 50 %: 5. The first run deleted 5; a re-run sees 5 (1 expired) and may delete none.
+    const first = applyDeleteCaps([plan("a", 4, 6)], { maxDeletesPerRun: 50, maxDeletePercent: 50 }, {}, "run-1");
     const done = first.reserve[key]!;
     expect(done).toHaveLength(5);
     const later = plan("a", 4, 6);
     later.delete = later.delete.filter((d) => !done.includes(d.target.id));
-    const retry = applyDeleteCaps([later], { maxDeletesPerRun: 50, maxDeletePercent: 50 }, first.reserve);
-    expect(retry.plans[0]!.delete).toEqual([]);
-    expect(retry.capped[0]!.reason).toBe("cap: at most 50% of 10 snapshots per resource and region per day (5; 5 already deleted today)");
+    const again = applyDeleteCaps([later], { maxDeletesPerRun: 50, maxDeletePercent: 50 }, { [key]: by("run-1", done) }, "run-2");
+    expect(again.plans[0]!.delete).toEqual([]);
+    expect(again.capped[0]!.reason).toBe("cap: at most 50% of 10 snapshots per resource and region per day (5; 5 already deleted today)");
   });
 
   it("deletes of other resources today count against the policy's total", () => {
-    const out = applyDeleteCaps([plan("a", 2, 5)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, { [`${PRIMARY}/rds-instance/b`]: ["x", "y", "z"] });
+    const out = applyDeleteCaps([plan("a", 2, 5)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, { [`${PRIMARY}/rds-instance/b`]: by("run-0", ["x", "y", "z"]) }, "run-1");
     expect(out.plans[0]!.delete).toHaveLength(1);
     expect(out.capped[0]!.reason).toBe("cap: at most 4 deletes per day (3 already today)");
   });
@@ -129,22 +138,22 @@ describe("applyDeleteCaps across the invocations of one day", () => {
 describe("reserveDeletes", () => {
   const empty: PruneLedger = { day: "2026-11-21", timeZone: "UTC", policies: {} };
 
-  it("adds ids sorted and once", () => {
-    const one = reserveDeletes(empty, "db", { k: ["b", "a"] })!;
-    expect(one.policies).toEqual({ db: { k: ["a", "b"] } });
-    expect(reserveDeletes(one, "db", { k: ["c", "a"] })!.policies).toEqual({ db: { k: ["a", "b", "c"] } });
+  it("adds ids in the run's name, sorted, once", () => {
+    const one = reserveDeletes(empty, "db", { k: ["b", "a"] }, "run-1")!;
+    expect(one.policies).toEqual({ db: { k: { a: "run-1", b: "run-1" } } });
+    expect(reserveDeletes(one, "db", { k: ["c", "a"] }, "run-2")!.policies).toEqual({ db: { k: { a: "run-1", b: "run-1", c: "run-2" } } });
   });
 
   it("returns undefined when nothing new is reserved, so a retry writes nothing", () => {
-    const one = reserveDeletes(empty, "db", { k: ["a"] })!;
-    expect(reserveDeletes(one, "db", { k: ["a"] })).toBeUndefined();
-    expect(reserveDeletes(one, "db", {})).toBeUndefined();
+    const one = reserveDeletes(empty, "db", { k: ["a"] }, "run-1")!;
+    expect(reserveDeletes(one, "db", { k: ["a"] }, "run-1")).toBeUndefined();
+    expect(reserveDeletes(one, "db", {}, "run-1")).toBeUndefined();
   });
 
   it("does not modify its input", () => {
-    const one = reserveDeletes(empty, "db", { k: ["a"] })!;
+    const one = reserveDeletes(empty, "db", { k: ["a"] }, "run-1")!;
     const copy = structuredClone(one);
-    reserveDeletes(one, "db", { k: ["b"] });
+    reserveDeletes(one, "db", { k: ["b"] }, "run-2");
     expect(one).toEqual(copy);
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import fc from "fast-check";
 import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, s3Error, type Sandbox } from "../../../sandbox/index.ts";
@@ -82,7 +83,9 @@ function ledger(day: string): PruneLedger | undefined {
   return sb.s3.json<PruneLedger>(REPORTS, ledgerKey(day));
 }
 
-beforeEach(async () => {
+/** A fresh account with twenty nightly backups (Nov 1–20), at the prune time of Nov 20, nothing deleted yet. */
+async function twentyNights(): Promise<void> {
+  sb?.restore();
   clock = new FakeClock("2026-11-01T00:00:00Z");
   sb = createSandbox({ clock, regions: [PRIMARY], buckets: [REPORTS] });
   resetClients();
@@ -90,7 +93,9 @@ beforeEach(async () => {
   await backupDays(1, 20);
   clock.set(new Date("2026-11-20T04:30:00Z"));
   sb.resetCalls();
-});
+}
+
+beforeEach(twentyNights);
 afterEach(() => {
   sb.restore();
   resetClients();
@@ -111,8 +116,8 @@ describe("prune caps per resource per day", () => {
         { resourceId: "app-db", region: PRIMARY, deferred: 14, reason: `cap: at most ${CAP} deletes per day (${CAP} already today)` },
       ]);
     }
-    // The reservation names exactly what was deleted, under the prune schedule's day.
-    expect(ledger("2026-11-20")!.policies).toEqual({ db: { [`${PRIMARY}/rds-instance/app-db`]: [...deleted()].sort() } });
+    // The reservation names exactly what was deleted, and the run that deleted it, under the prune schedule's day.
+    expect(ledger("2026-11-20")!.policies).toEqual({ db: { [`${PRIMARY}/rds-instance/app-db`]: Object.fromEntries([...deleted()].sort().map((id) => [id, "prune-20"])) } });
     // Reserved before the deletes were sent: the ledger write precedes the first DeleteDBSnapshot.
     const order = sb.calls.filter((c) => c.command === "PutObject" || c.command === "DeleteDBSnapshot").map((c) => c.command);
     expect(order.slice(0, 2)).toEqual(["PutObject", "DeleteDBSnapshot"]);
@@ -128,7 +133,7 @@ describe("prune caps per resource per day", () => {
     expect(deleted()).toHaveLength(2 * CAP);
     expect(new Set(deleted()).size).toBe(2 * CAP);
     expect(next.out!.capped).toEqual([{ resourceId: "app-db", region: PRIMARY, deferred: 11, reason: `cap: at most ${CAP} deletes per day` }]);
-    expect(Object.values(ledger("2026-11-21")!.policies.db!).flat()).toHaveLength(CAP);
+    expect(Object.keys(ledger("2026-11-21")!.policies.db![`${PRIMARY}/rds-instance/app-db`]!)).toHaveLength(CAP);
   });
 
   it("the day is the prune schedule's day in its timezone: 23:30 UTC is already tomorrow in Tokyo", async () => {
@@ -152,17 +157,18 @@ describe("prune caps per resource per day", () => {
           .map((s) => s.id)
           .sort()
           .slice(0, 2);
-        sb.s3.put(REPORTS, ledgerKey("2026-11-20"), JSON.stringify({ day: "2026-11-20", timeZone: "UTC", policies: { db: { [`${PRIMARY}/rds-instance/app-db`]: other } } }));
+        const reservations = Object.fromEntries(other.map((id) => [id, "other-run"]));
+        sb.s3.put(REPORTS, ledgerKey("2026-11-20"), JSON.stringify({ day: "2026-11-20", timeZone: "UTC", policies: { db: { [`${PRIMARY}/rds-instance/app-db`]: reservations } } }));
         return s3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
       },
     });
     const run = await prune("prune-20");
     const reserved = ledger("2026-11-20")!.policies.db![`${PRIMARY}/rds-instance/app-db`]!;
-    // The other run's two stay reserved (it deletes them or its retry does); we reserve two more, not four.
-    expect(reserved).toHaveLength(CAP);
-    expect(reserved.slice(0, 2)).toEqual(other);
-    // We may delete the other run's reservations too (the retry case); never anything beyond the ledger.
-    expect(deleted().every((id) => reserved.includes(id))).toBe(true);
+    // The other run's two stay reserved in its name, for it (or Lambda's retry of it) to delete; we reserve two more, not four.
+    expect(Object.keys(reserved)).toHaveLength(CAP);
+    expect(other.map((id) => reserved[id])).toEqual(["other-run", "other-run"]);
+    expect(deleted()).toHaveLength(2);
+    expect(deleted().map((id) => reserved[id])).toEqual(["prune-20", "prune-20"]);
     expect(run.out!.capped).toEqual([{ resourceId: "app-db", region: PRIMARY, deferred: 14, reason: `cap: at most ${CAP} deletes per day (2 already today)` }]);
   });
 
@@ -170,8 +176,10 @@ describe("prune caps per resource per day", () => {
     const [a, b] = await Promise.all([prune("prune-a"), prune("prune-b")]);
     expect(a.error).toBeUndefined();
     expect(b.error).toBeUndefined();
+    // Each snapshot deleted once, by the run that reserved it: the loser does not race the winner's deletes.
+    expect(deleted()).toHaveLength(CAP);
     expect(new Set(deleted()).size).toBe(CAP);
-    expect(ledger("2026-11-20")!.policies.db![`${PRIMARY}/rds-instance/app-db`]).toEqual([...new Set(deleted())].sort());
+    expect(Object.keys(ledger("2026-11-20")!.policies.db![`${PRIMARY}/rds-instance/app-db`]!).sort()).toEqual([...deleted()].sort());
     // One of the two lost the conditional create of the ledger and re-planned.
     const writes = sb.callsTo("s3", "PutObject").filter((c) => (c.input as { Key: string }).Key === ledgerKey("2026-11-20"));
     expect(writes.filter((c) => c.error).map((c) => c.error!.name)).toEqual(["PreconditionFailed"]);
@@ -198,5 +206,43 @@ describe("prune caps per resource per day", () => {
     expect(out.capped).toEqual([{ resourceId: "app-db", region: PRIMARY, deferred: 14, reason: `cap: at most ${CAP} deletes per day (${CAP} already today)` }]);
     expect(sb.s3.text(REPORTS, ledgerKey("2026-11-20"))).toBe(before);
     expect(deleted()).toHaveLength(CAP);
+  });
+});
+
+describe("prune caps per day, property", () => {
+  type Step = "run" | "retry" | "pair" | "deletes-fail" | "write-lost";
+  const stepArb = fc.constantFrom<Step>("run", "retry", "pair", "deletes-fail", "write-lost");
+
+  it("any sequence of invocations in a day (retries, concurrent pairs, failed deletes, lost ledger writes) never deletes more than the cap", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 6 }), async (steps) => {
+        // Every run starts from the same twenty nightly backups, with nothing deleted yet today.
+        await twentyNights();
+        let n = 0;
+        let last = "req-0";
+        for (const step of steps) {
+          const id = step === "retry" ? last : `req-${++n}`;
+          last = id;
+          if (step === "pair") {
+            await Promise.all([prune(id), prune(`${id}-b`)]);
+            continue;
+          }
+          const fault =
+            step === "deletes-fail"
+              ? sb.inject({ service: "rds", command: "DeleteDBSnapshot", error: "internal", times: Infinity })
+              : step === "write-lost"
+                ? sb.inject({ service: "s3", command: "PutObject", error: "state", match: (input: { Key?: string }) => input.Key === ledgerKey("2026-11-20") })
+                : undefined;
+          await prune(id);
+          fault?.clear();
+        }
+        const done = new Set(deleted());
+        const reserved = Object.values(ledger("2026-11-20")?.policies.db ?? {}).flatMap((r) => Object.keys(r));
+        expect(done.size).toBeLessThanOrEqual(CAP);
+        expect(reserved.length).toBeLessThanOrEqual(CAP);
+        for (const id of done) expect(reserved).toContain(id);
+      }),
+      { numRuns: 15 },
+    );
   });
 });
