@@ -364,9 +364,14 @@ export const UNREADABLE_BOUND_MINUTES = 5;
 /** Observation rounds of the pre-checks when a read failed (not: answered "down" or "lagging"). */
 export const PRECHECK_OBSERVE_ATTEMPTS = 3;
 
-/** Aurora global: switchover (no data loss) when the old primary answers, failover (allowing data loss) when not. */
+/**
+ * Aurora global: switchover (no data loss) when the old primary answers, failover (allowing data loss) when it
+ * is unreachable or not serving. A describe of the primary that was throttled or refused says nothing: it gets
+ * the switchover, which fails loudly if the primary is really gone, rather than a silent data loss.
+ */
 export function promotionKindFor(group: FailoverGroup, primary: DbObservation): PromotionKind {
   if (group.replica.kind === "rds-instance") return "promote";
+  if (primary.unknown) return "switchover";
   return primary.reachable && primary.status === "available" ? "switchover" : "failover";
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { dispatchFailoverEvent, type RunbookResult } from "../../../core/failover-run.ts";
+import { promotionKindFor, promotionOutcome, runPrechecks, type DbObservation } from "../../../core/failover.ts";
 import { renderText } from "../../../core/report/blocks.ts";
 import type { FailoverConfig } from "../../../schemas/config-failover.ts";
 import type { FailoverInnerEvent } from "../../../schemas/events-failover.ts";
@@ -281,5 +282,42 @@ describe("latch", () => {
     expect(world.record()!.runId).toBe(runId);
     expect(world.promoteCalls).toBe(1);
     expect(world.upserts).toBe(1);
+  });
+});
+
+describe("pure decisions on unknown observations", () => {
+  const aurora = failoverConfig({
+    primary: { kind: "aurora-cluster", id: "orders-eu-west", region: "eu-west-1" },
+    replica: { kind: "aurora-cluster", id: "orders-eu-central", region: "eu-central-1" },
+    globalClusterId: "orders-global",
+  }).groups[0]!;
+  const throttled: DbObservation = { reachable: false, unknown: true, detail: "describe failed: Throttling: Rate exceeded" };
+  const unreachable: DbObservation = { reachable: false, detail: "describe failed: TimeoutError: connect ETIMEDOUT" };
+
+  it.each([
+    ["throttled describe of the primary", throttled, "switchover"],
+    ["unreachable primary", unreachable, "failover"],
+    ["available primary", { reachable: true, status: "available", isReplica: false, detail: "" }, "switchover"],
+    ["primary in a non-serving state", { reachable: true, status: "inaccessible-encryption-credentials", isReplica: false, detail: "" }, "failover"],
+  ] as const)("Aurora promotion kind: %s → %s", (_, primary, kind) => {
+    expect(promotionKindFor(aurora, primary)).toBe(kind);
+  });
+
+  it.each([
+    ["a failed describe", throttled, "unknown"],
+    ["an unreachable region", unreachable, "unknown"],
+    ["available and still a replica", { reachable: true, status: "available", isReplica: true, detail: "" }, "not-arrived"],
+    ["modifying", { reachable: true, status: "modifying", isReplica: true, detail: "" }, "took-effect"],
+    ["available, no longer a replica", { reachable: true, status: "available", isReplica: false, detail: "" }, "took-effect"],
+  ] as const)("promotion outcome of %s: %s", (_, db, outcome) => {
+    expect(promotionOutcome(db)).toBe(outcome);
+  });
+
+  it("a throttled describe of the primary is no 'down' signal; an unreachable one is", () => {
+    const g = failoverConfig().groups[0]!;
+    const replica: DbObservation = { reachable: true, status: "available", isReplica: true, detail: "orders-dr available" };
+    const down = (primary: DbObservation) => runPrechecks(g, { primary, replica, lagSeconds: 2, lagDetail: "" }, { kind: "alarm" })[0]!.ok;
+    expect(down(throttled)).toBe(false);
+    expect(down(unreachable)).toBe(true);
   });
 });
