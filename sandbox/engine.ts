@@ -133,6 +133,13 @@ export class KmsState {
   }
 }
 
+/** Authorizes each call before its service sees it (sandbox/iam/enforce.ts bound to the account). */
+export interface CallAuthorizer {
+  authorize(service: string, command: string, input: unknown, region: string): void;
+  /** Lets the authorizer replace a service error (S3's 403 for a missing key without s3:ListBucket). */
+  mapError(service: string, command: string, input: unknown, region: string, err: unknown): unknown;
+}
+
 export class SandboxCore {
   readonly clock: SandboxClock;
   readonly accountId: string;
@@ -142,6 +149,8 @@ export class SandboxCore {
   readonly calls: CallRecord[] = [];
   retry: "sdk" | "none";
   recordInputs: boolean;
+  /** IAM enforcement; undefined only when a sandbox is created with `iam: false`. */
+  authorizer?: CallAuthorizer;
 
   private readonly sims = new Map<string, ServiceSim>();
   private readonly stubs = new Map<string, AwsStub<object, never, unknown>>();
@@ -288,13 +297,18 @@ export class SandboxCore {
     this.calls.push(record);
     try {
       if (!entry) throw new SandboxUnsupportedError(`sandbox does not simulate ${service}:${command}`);
+      this.authorizer?.authorize(service, command, input, region);
       const ctx: CommandContext = { service, command, region, accountId: this.accountId, nowMs, core: this };
       const fault = this.takeFault(ctx, input);
       if (fault instanceof Error) throw fault;
       if (fault !== undefined) ctx.deferredFault = fault;
       // Handlers copy what they keep from `input` and build fresh outputs, so neither side can
       // mutate the other's objects.
-      return await entry.handler(input, ctx);
+      try {
+        return await entry.handler(input, ctx);
+      } catch (err) {
+        throw this.authorizer ? this.authorizer.mapError(service, command, input, region, err) : err;
+      }
     } catch (err) {
       const e = err as Error;
       record.error = { name: e.name, message: e.message };

@@ -28,6 +28,9 @@ import { withRdsPromotion } from "./rds-promotion.ts";
 import { createRoute53Sim } from "./route53.ts";
 import { createCloudWatchSim } from "./cloudwatch.ts";
 import { DEFAULT_DURATIONS, DEFAULT_LIMITS, type Durations, type Limits, type SandboxSnapshot } from "./types.ts";
+import { createEnforcer, type Enforcer, type PrincipalResolver } from "./iam/enforce.ts";
+import { flushUsage } from "./iam/usage.ts";
+import { functionRoles, type RoleBuckets } from "./roles.ts";
 
 export { FakeClock, MINUTE, HOUR, DAY, Timeline, type Clock, type SandboxClock } from "./clock.ts";
 export { rdsError, ec2Error, s3Error, isSdkRetryable, SandboxUnsupportedError, type FaultKind, type SandboxServiceError } from "./errors.ts";
@@ -61,6 +64,13 @@ export interface SandboxOptions {
   recordInputs?: boolean;
   /** Calls kept for aws-sdk-client-mock-vitest matchers on `sb.mock()` (default 5000; see engine.ts). */
   mockHistoryLimit?: number;
+  /**
+   * IAM enforcement (on by default): every call a function makes while it runs is evaluated against that
+   * function's role as stacks/ derives it. The Reports bucket and the failover state bucket default to the
+   * first of `buckets`. `principal` replaces the resolver (tests of the enforcement itself).
+   * `false` turns enforcement off; only the sandbox's own service tests may do that.
+   */
+  iam?: false | (RoleBuckets & { principal?: PrincipalResolver });
 }
 
 export interface ResolvedOptions {
@@ -109,6 +119,8 @@ export interface SandboxApi {
   restore(): void;
   /** "sdk" | "none"; may be switched between steps of a test. */
   retry: "sdk" | "none";
+  /** IAM enforcement: `sb.iam.denials` lists every refused authorization; undefined when created with `iam: false`. */
+  readonly iam: Enforcer | undefined;
 }
 
 export type Sandbox = Services & SandboxApi;
@@ -141,6 +153,33 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
   const typed = services as unknown as Services;
 
+  let enforcer: Enforcer | undefined;
+  if (options.iam !== false) {
+    const first = options.buckets?.[0];
+    const buckets: RoleBuckets = { reportsBucket: options.iam?.reportsBucket ?? first, stateBucket: options.iam?.stateBucket ?? first };
+    enforcer = createEnforcer(options.iam?.principal ?? functionRoles(core.accountId, buckets));
+    const lookup = {
+      rdsSnapshot: (region: string, id: string, cluster: boolean) =>
+        typed.rds.snapshots(region, { kind: cluster ? "cluster" : "instance" }).find((s) => s.id === id.toLowerCase() || s.id === id),
+      ebsSnapshot: (region: string, id: string) => typed.ec2.snapshots(region).find((s) => s.id === id),
+      rdsResourceTags: (arn: string) => {
+        const [, , , region = "", , type, ...rest] = arn.split(":");
+        const id = rest.join(":");
+        if (type === "snapshot" || type === "cluster-snapshot") return lookup.rdsSnapshot(region, id, type === "cluster-snapshot")?.tags;
+        try {
+          return typed.rds.tagsOf(region, id, type === "cluster" ? "cluster" : "instance");
+        } catch {
+          return undefined;
+        }
+      },
+    };
+    const e = enforcer;
+    core.authorizer = {
+      authorize: (service, command, input, region) => e.authorize(service, command, input, { region, account: core.accountId, partition: "aws", lookup }),
+      mapError: (service, command, input, region, err) => e.mapError(service, command, input, { region, account: core.accountId, partition: "aws", lookup }, err),
+    };
+  }
+
   const api: SandboxApi = {
     clock: core.clock,
     accountId: core.accountId,
@@ -155,7 +194,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     },
     snapshots: (region) => [...typed.rds.snapshots(region), ...typed.ec2.snapshots(region)],
     mock: (service) => core.mock(service),
+    iam: enforcer,
     restore: () => {
+      flushUsage();
       core.restore();
       if (active === api) active = undefined;
     },

@@ -1,6 +1,8 @@
 import type { Config } from "../schemas/config.ts";
-import type { FunctionName } from "./functions.ts";
+import { FUNCTIONS, type FunctionName } from "./functions.ts";
 import { TAG, managedByValue } from "../core/types.ts";
+import { actionsOf, bareAction } from "../adapters/calls.ts";
+import { FUNCTION_CALLS } from "../functions/lib/calls.ts";
 
 /**
  * Least-privilege IAM for every function, as plain data (no SST globals) so it can be unit-tested
@@ -140,178 +142,179 @@ export function kmsStatements(c: IamContext, region: string, keyRef: string, act
   return withGrant([`arn:${c.partition}:kms:${region}:${c.account}:key/${keyRef}`], []);
 }
 
-const RDS_SNAPSHOT_READS = ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots"];
-const RDS_RESOURCE_READS = ["rds:DescribeDBInstances", "rds:DescribeDBClusters"];
-
-function backup(c: IamContext): Statement[] {
-  const r = c.config.primaryRegion;
-  return [
-    {
-      actions: [...RDS_RESOURCE_READS, ...RDS_SNAPSHOT_READS, "ec2:DescribeVolumes", "ec2:DescribeSnapshots"],
-      resources: ["*"],
-      conditions: [inRegions([r])],
-    },
-    { actions: ["rds:CreateDBSnapshot"], resources: [rdsArn(c, r, "db"), rdsArn(c, r, "snapshot")] },
-    { actions: ["rds:CreateDBClusterSnapshot"], resources: [rdsArn(c, r, "cluster"), rdsArn(c, r, "cluster-snapshot")] },
-    // RDS authorizes tags passed to CreateDB*Snapshot as rds:AddTagsToResource on the new snapshot.
-    {
-      actions: ["rds:AddTagsToResource"],
-      resources: [rdsArn(c, r, "snapshot"), rdsArn(c, r, "cluster-snapshot")],
-      conditions: [taggedAsOurs(c.config)],
-    },
-    { actions: ["ec2:CreateSnapshot"], resources: [volumeArn(c, r)] },
-    { actions: ["ec2:CreateSnapshot"], resources: [ebsSnapshotArn(c, r)], conditions: [taggedAsOurs(c.config)] },
-    // Tag-on-create only: ec2:CreateTags is allowed solely as part of CreateSnapshot.
-    {
-      actions: ["ec2:CreateTags"],
-      resources: [ebsSnapshotArn(c, r)],
-      conditions: [{ test: "StringEquals", variable: "ec2:CreateAction", values: ["CreateSnapshot"] }],
-    },
-    dlqStatement(c),
-  ];
-}
-
-function copy(c: IamContext): Statement[] {
-  const primary = c.config.primaryRegion;
-  const drs = c.config.drRegions.map((d) => d.region);
-  const both = [primary, ...drs];
-  const out: Statement[] = [
-    {
-      actions: [...RDS_SNAPSHOT_READS, "ec2:DescribeSnapshots"],
-      resources: ["*"],
-      conditions: [inRegions(both)],
-    },
-  ];
-  if (drs.length > 0) {
-    // Copy is authorized on the source snapshot (primary) and on the new copy (DR).
-    out.push(
-      { actions: ["rds:CopyDBSnapshot"], resources: both.map((r) => rdsArn(c, r, "snapshot")) },
-      { actions: ["rds:CopyDBClusterSnapshot"], resources: both.map((r) => rdsArn(c, r, "cluster-snapshot")) },
-      {
-        actions: ["rds:AddTagsToResource"],
-        resources: drs.flatMap((r) => [rdsArn(c, r, "snapshot"), rdsArn(c, r, "cluster-snapshot")]),
-        conditions: [taggedAsOurs(c.config)],
-      },
-      { actions: ["ec2:CopySnapshot"], resources: both.map((r) => ebsSnapshotArn(c, r)) },
-      {
-        actions: ["ec2:CreateTags"],
-        resources: drs.map((r) => ebsSnapshotArn(c, r)),
-        conditions: [{ test: "StringEquals", variable: "ec2:CreateAction", values: ["CopySnapshot"] }],
-      },
-    );
-    for (const dr of c.config.drRegions) {
-      out.push(...kmsStatements(c, dr.region, dr.kmsKeyId, [...COPY_KMS_ACTIONS, "kms:CreateGrant"]));
-    }
-    // Encrypted sources are read with their own key in the primary region.
-    for (const key of c.config.backup.sourceKmsKeyIds) {
-      out.push(...kmsStatements(c, c.config.primaryRegion, key, ["kms:DescribeKey", "kms:Decrypt", "kms:CreateGrant"]));
-    }
+/** Regions each function reads in (its `Describe*` calls), by role. */
+function readRegions(name: FunctionName, config: Config): string[] {
+  switch (name) {
+    case "backup":
+      return [config.primaryRegion];
+    case "failover":
+      return failoverRegions(config);
+    default:
+      return allRegions(config);
   }
-  out.push(dlqStatement(c));
-  return out;
 }
 
-function prune(c: IamContext): Statement[] {
-  const regions = allRegions(c.config);
+function failoverRegions(config: Config): string[] {
+  return [...new Set(config.failover.groups.flatMap((g) => [g.primary.region, g.replica.region, g.alarmRegion ?? g.replica.region]))];
+}
+
+/**
+ * The id prefix of every snapshot this app and stage creates (`oa-<app>-<stage>-`), lower case as RDS
+ * stores ids. Creates, tags and deletes are limited to ARNs with this prefix, so even with our tag on it
+ * a snapshot named otherwise is out of reach.
+ */
+export function snapshotIdPrefix(config: Config): string {
+  return `oa-${config.app}-${config.stage}-`.toLowerCase();
+}
+
+const ourIds = (c: IamContext): string => `${snapshotIdPrefix(c.config)}*`;
+const rdsSnapshotArns = (c: IamContext, regions: string[]): string[] =>
+  regions.flatMap((r) => [rdsArn(c, r, "snapshot", ourIds(c)), rdsArn(c, r, "cluster-snapshot", ourIds(c))]);
+
+/** Our tag keys: the only ones a tagging request may carry. */
+const OUR_TAG_KEYS = Object.values(TAG);
+
+/**
+ * Tag-on-create of our own snapshots only: the request sets managed-by to our value, carries only our
+ * keys, and the resource does not already have a managed-by tag (a new resource has none, so an existing
+ * snapshot someone else tagged cannot be re-tagged as ours).
+ */
+function tagOnCreate(config: Config): Condition[] {
   return [
-    {
-      actions: [...RDS_RESOURCE_READS, ...RDS_SNAPSHOT_READS, "ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeImages"],
-      resources: ["*"],
-      conditions: [inRegions(regions)],
-    },
-    { actions: ["rds:DeleteDBSnapshot"], resources: regions.map((r) => rdsArn(c, r, "snapshot")), conditions: [ownedByUs(c.config)] },
+    taggedAsOurs(config),
+    { test: "ForAllValues:StringEquals", variable: "aws:TagKeys", values: [...OUR_TAG_KEYS] },
+    { test: "Null", variable: `aws:ResourceTag/${MANAGED_BY_TAG}`, values: ["true"] },
+  ];
+}
+
+/** Deletes: our managed-by tag, and our name tag with our id prefix, both on the resource. */
+function ownedDelete(config: Config): Condition[] {
+  return [ownedByUs(config), { test: "StringLike", variable: `aws:ResourceTag/${TAG.name}`, values: [`${snapshotIdPrefix(config)}*`] }];
+}
+
+/** Where a function acts: backup creates in the primary region; copy creates in the DR regions from primary sources. */
+interface Placement {
+  name: FunctionName;
+  primary: string;
+  dr: string[];
+}
+
+type Scope = (c: IamContext, p: Placement) => Statement[];
+
+const readAnywhere =
+  (action: string): Scope =>
+  (c, p) => [{ actions: [action], resources: ["*"], conditions: [inRegions(readRegions(p.name, c.config))] }];
+
+const kmsOn =
+  (which: "dr-key" | "source-key", action: string): Scope =>
+  (c, p) =>
+    p.dr.length === 0
+      ? []
+      : which === "dr-key"
+        ? c.config.drRegions.flatMap((d) => kmsStatements(c, d.region, d.kmsKeyId, [action]))
+        : c.config.backup.sourceKmsKeyIds.flatMap((k) => kmsStatements(c, c.config.primaryRegion, k, [action]));
+
+const noDr = (p: Placement): boolean => p.dr.length === 0;
+
+const KMS_ACTIONS = ["DescribeKey", "CreateGrant", "Decrypt", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo"] as const;
+
+/**
+ * How each declared action is scoped: resources and conditions. Every action adapters/calls.ts can
+ * declare needs an entry (a missing one fails `permissionsFor` loudly), so a new call is never granted
+ * on `*` by accident.
+ */
+const SCOPES: Record<string, Scope> = {
+  "rds:DescribeDBInstances": readAnywhere("rds:DescribeDBInstances"),
+  "rds:DescribeDBClusters": readAnywhere("rds:DescribeDBClusters"),
+  "rds:DescribeDBSnapshots": readAnywhere("rds:DescribeDBSnapshots"),
+  "rds:DescribeDBClusterSnapshots": readAnywhere("rds:DescribeDBClusterSnapshots"),
+  "rds:DescribeGlobalClusters": readAnywhere("rds:DescribeGlobalClusters"),
+  "ec2:DescribeVolumes": readAnywhere("ec2:DescribeVolumes"),
+  "ec2:DescribeSnapshots": readAnywhere("ec2:DescribeSnapshots"),
+  "ec2:DescribeImages": readAnywhere("ec2:DescribeImages"),
+  "cloudwatch:GetMetricData": readAnywhere("cloudwatch:GetMetricData"),
+  "cloudwatch:DescribeAlarms": readAnywhere("cloudwatch:DescribeAlarms"),
+  // Cost Explorer has no resource-level permissions and one endpoint (us-east-1).
+  "ce:GetCostAndUsage": () => [{ actions: ["ce:GetCostAndUsage"], resources: ["*"] }],
+  "ce:GetCostForecast": () => [{ actions: ["ce:GetCostForecast"], resources: ["*"] }],
+
+  // RDS authorizes a create on the source and on the new snapshot (both resource types are required).
+  "rds:CreateDBSnapshot": (c, p) => [{ actions: ["rds:CreateDBSnapshot"], resources: [rdsArn(c, p.primary, "db"), rdsArn(c, p.primary, "snapshot", ourIds(c))] }],
+  "rds:CreateDBClusterSnapshot": (c, p) => [
+    { actions: ["rds:CreateDBClusterSnapshot"], resources: [rdsArn(c, p.primary, "cluster"), rdsArn(c, p.primary, "cluster-snapshot", ourIds(c))] },
+  ],
+  // RDS authorizes tags passed to a create or copy as rds:AddTagsToResource on the new snapshot.
+  "rds:AddTagsToResource": (c, p) => {
+    const regions = p.name === "copy" ? p.dr : [p.primary];
+    return regions.length ? [{ actions: ["rds:AddTagsToResource"], resources: rdsSnapshotArns(c, regions), conditions: tagOnCreate(c.config) }] : [];
+  },
+  // A copy is authorized on the source snapshot (primary) and on the new copy (DR).
+  "rds:CopyDBSnapshot": (c, p) =>
+    noDr(p) ? [] : [{ actions: ["rds:CopyDBSnapshot"], resources: [p.primary, ...p.dr].map((r) => rdsArn(c, r, "snapshot", ourIds(c))) }],
+  "rds:CopyDBClusterSnapshot": (c, p) =>
+    noDr(p) ? [] : [{ actions: ["rds:CopyDBClusterSnapshot"], resources: [p.primary, ...p.dr].map((r) => rdsArn(c, r, "cluster-snapshot", ourIds(c))) }],
+  "rds:DeleteDBSnapshot": (c) => [
+    { actions: ["rds:DeleteDBSnapshot"], resources: allRegions(c.config).map((r) => rdsArn(c, r, "snapshot", ourIds(c))), conditions: ownedDelete(c.config) },
+  ],
+  "rds:DeleteDBClusterSnapshot": (c) => [
     {
       actions: ["rds:DeleteDBClusterSnapshot"],
-      resources: regions.map((r) => rdsArn(c, r, "cluster-snapshot")),
-      conditions: [ownedByUs(c.config)],
+      resources: allRegions(c.config).map((r) => rdsArn(c, r, "cluster-snapshot", ourIds(c))),
+      conditions: ownedDelete(c.config),
     },
-    { actions: ["ec2:DeleteSnapshot"], resources: regions.map((r) => ebsSnapshotArn(c, r)), conditions: [ownedByUs(c.config)] },
-    dlqStatement(c),
-  ];
-}
+  ],
 
-function watchdog(c: IamContext): Statement[] {
-  return [
-    {
-      actions: [...RDS_RESOURCE_READS, ...RDS_SNAPSHOT_READS, "ec2:DescribeVolumes", "ec2:DescribeSnapshots"],
-      resources: ["*"],
-      conditions: [inRegions(allRegions(c.config))],
-    },
-    // The heartbeat and freshness metrics are EMF log lines: no cloudwatch:PutMetricData needed.
-    dlqStatement(c),
-  ];
-}
+  "ec2:CreateSnapshot": (c, p) => [
+    { actions: ["ec2:CreateSnapshot"], resources: [volumeArn(c, p.primary)] },
+    { actions: ["ec2:CreateSnapshot"], resources: [ebsSnapshotArn(c, p.primary)], conditions: [taggedAsOurs(c.config)] },
+  ],
+  // The source snapshot must be ours; the new copy must be tagged as ours.
+  "ec2:CopySnapshot": (c, p) =>
+    noDr(p)
+      ? []
+      : [
+          { actions: ["ec2:CopySnapshot"], resources: [ebsSnapshotArn(c, p.primary)], conditions: [ownedByUs(c.config)] },
+          { actions: ["ec2:CopySnapshot"], resources: p.dr.map((r) => ebsSnapshotArn(c, r)), conditions: [taggedAsOurs(c.config)] },
+        ],
+  // Tag-on-create only: ec2:CreateTags is allowed solely as part of the function's own create or copy.
+  "ec2:CreateTags": (c, p) => {
+    const copy = p.name === "copy";
+    const regions = copy ? p.dr : [p.primary];
+    if (!regions.length) return [];
+    return [
+      {
+        actions: ["ec2:CreateTags"],
+        resources: regions.map((r) => ebsSnapshotArn(c, r)),
+        conditions: [{ test: "StringEquals", variable: "ec2:CreateAction", values: [copy ? "CopySnapshot" : "CreateSnapshot"] }, taggedAsOurs(c.config)],
+      },
+    ];
+  },
+  "ec2:DeleteSnapshot": (c) => [
+    { actions: ["ec2:DeleteSnapshot"], resources: allRegions(c.config).map((r) => ebsSnapshotArn(c, r)), conditions: ownedDelete(c.config) },
+  ],
 
-function cost(c: IamContext): Statement[] {
-  // Cost Explorer has no resource-level permissions for these two calls.
-  return [{ actions: ["ce:GetCostAndUsage", "ce:GetCostForecast"], resources: ["*"] }, dlqStatement(c)];
-}
+  ...Object.fromEntries(
+    KMS_ACTIONS.flatMap((a) => [
+      [`kms:${a}@dr-key`, kmsOn("dr-key", `kms:${a}`)],
+      [`kms:${a}@source-key`, kmsOn("source-key", `kms:${a}`)],
+    ]),
+  ),
 
-function warm(c: IamContext): Statement[] {
-  // Outbound HTTP only; the report bucket comes with the link.
-  return [dlqStatement(c)];
-}
-
-/** Route 53 ARNs take the bare zone id. */
-export function hostedZoneId(id: string): string {
-  return id.replace(/^\/hostedzone\//, "");
-}
-
-/** Record names as `route53:ChangeResourceRecordSetsNormalizedRecordNames` sees them: lower case, no trailing dot. */
-export function normalizedRecordName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, "");
-}
-
-function failover(c: IamContext): Statement[] {
-  const groups = c.config.failover.groups;
-  if (groups.length === 0) return [];
-  const regions = [...new Set(groups.flatMap((g) => [g.primary.region, g.replica.region, g.alarmRegion ?? g.replica.region]))];
-  const out: Statement[] = [
-    {
-      actions: [
-        "rds:DescribeDBInstances",
-        "rds:DescribeDBClusters",
-        "rds:DescribeGlobalClusters",
-        // ReplicaLag (RPO pre-check).
-        "cloudwatch:GetMetricData",
-      ],
-      resources: ["*"],
-      conditions: [inRegions(regions)],
-    },
-  ];
-  const instanceReplicas = groups.filter((g) => g.replica.kind === "rds-instance");
-  if (instanceReplicas.length) {
-    out.push({
-      actions: ["rds:PromoteReadReplica"],
-      resources: instanceReplicas.map((g) => rdsArn(c, g.replica.region, "db", g.replica.id)),
-    });
-  }
-  const aurora = groups.filter((g) => g.replica.kind === "aurora-cluster");
-  if (aurora.length) {
-    out.push({
-      actions: ["rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"],
-      resources: aurora.flatMap((g) => [
-        `arn:${c.partition}:rds::${c.account}:global-cluster:${g.globalClusterId ?? ""}`,
-        rdsArn(c, g.primary.region, "cluster", g.primary.id),
-        rdsArn(c, g.replica.region, "cluster", g.replica.id),
-      ]),
-    });
-    out.push({
-      actions: ["rds:PromoteReadReplicaDBCluster"],
-      resources: aurora.map((g) => rdsArn(c, g.replica.region, "cluster", g.replica.id)),
-    });
-  }
+  "rds:PromoteReadReplica": (c) => {
+    const groups = c.config.failover.groups.filter((g) => g.replica.kind === "rds-instance");
+    return groups.length ? [{ actions: ["rds:PromoteReadReplica"], resources: groups.map((g) => rdsArn(c, g.replica.region, "db", g.replica.id)) }] : [];
+  },
+  "rds:FailoverGlobalCluster": (c) => auroraGlobal(c, "rds:FailoverGlobalCluster"),
+  "rds:SwitchoverGlobalCluster": (c) => auroraGlobal(c, "rds:SwitchoverGlobalCluster"),
+  "rds:PromoteReadReplicaDBCluster": (c) => {
+    const aurora = c.config.failover.groups.filter((g) => g.replica.kind === "aurora-cluster");
+    return aurora.length
+      ? [{ actions: ["rds:PromoteReadReplicaDBCluster"], resources: aurora.map((g) => rdsArn(c, g.replica.region, "cluster", g.replica.id)) }]
+      : [];
+  },
   // One statement per zone: the record names of that zone only, UPSERT only.
-  const zones = new Map<string, { names: Set<string>; types: Set<string> }>();
-  for (const g of groups) {
-    const id = hostedZoneId(g.dns.hostedZoneId);
-    const z = zones.get(id) ?? { names: new Set<string>(), types: new Set<string>() };
-    z.names.add(normalizedRecordName(g.dns.recordName));
-    z.types.add(g.dns.recordType);
-    zones.set(id, z);
-  }
-  for (const [id, z] of zones) {
-    out.push({
+  "route53:ChangeResourceRecordSets": (c) =>
+    [...zonesOf(c.config)].map(([id, z]) => ({
       actions: ["route53:ChangeResourceRecordSets"],
       resources: [`arn:${c.partition}:route53:::hostedzone/${id}`],
       conditions: [
@@ -319,35 +322,105 @@ function failover(c: IamContext): Statement[] {
         { test: "ForAllValues:StringEquals", variable: "route53:ChangeResourceRecordSetsRecordTypes", values: [...z.types].sort() },
         { test: "ForAllValues:StringEquals", variable: "route53:ChangeResourceRecordSetsActions", values: ["UPSERT"] },
       ],
-    });
-  }
-  out.push(
-    { actions: ["route53:ListResourceRecordSets"], resources: [...zones.keys()].map((id) => `arn:${c.partition}:route53:::hostedzone/${id}`) },
-    { actions: ["route53:GetChange"], resources: [`arn:${c.partition}:route53:::change/*`] },
-  );
-  if (c.stateBucketArn) {
-    out.push(
-      // Latches and checkpoints under failover/, the run reports of the handler chain under reports/failover/.
-      { actions: ["s3:GetObject", "s3:PutObject"], resources: [`${c.stateBucketArn}/failover/*`, `${c.stateBucketArn}/reports/failover/*`] },
-      {
-        actions: ["s3:ListBucket"],
-        resources: [c.stateBucketArn],
-        conditions: [{ test: "StringLike", variable: "s3:prefix", values: ["failover/*", "reports/failover/*"] }],
-      },
-    );
-  }
-  return out;
+    })),
+  "route53:ListResourceRecordSets": (c) => {
+    const ids = [...zonesOf(c.config).keys()];
+    return ids.length ? [{ actions: ["route53:ListResourceRecordSets"], resources: ids.map((id) => `arn:${c.partition}:route53:::hostedzone/${id}`) }] : [];
+  },
+  "route53:GetChange": (c) => (c.config.failover.groups.length ? [{ actions: ["route53:GetChange"], resources: [`arn:${c.partition}:route53:::change/*`] }] : []),
+
+  // Object actions: the Reports link grants them to every function with `reports`; the failover function
+  // keeps latches, checkpoints and run reports in its own state bucket, under two prefixes only.
+  "s3:GetObject": (c) => stateBucket(c, "s3:GetObject"),
+  "s3:PutObject": (c) => stateBucket(c, "s3:PutObject"),
+  "s3:ListBucket": (c) =>
+    c.stateBucketArn
+      ? [
+          {
+            actions: ["s3:ListBucket"],
+            resources: [c.stateBucketArn],
+            conditions: [{ test: "StringLike", variable: "s3:prefix", values: ["failover/*", "reports/failover/*"] }],
+          },
+        ]
+      : [],
+};
+
+function stateBucket(c: IamContext, action: string): Statement[] {
+  return c.stateBucketArn ? [{ actions: [action], resources: [`${c.stateBucketArn}/failover/*`, `${c.stateBucketArn}/reports/failover/*`] }] : [];
 }
 
-const BUILDERS: Record<FunctionName, (c: IamContext) => Statement[]> = {
-  backup,
-  copy,
-  prune,
-  watchdog,
-  warm,
-  cost,
-  failover,
-};
+function auroraGlobal(c: IamContext, action: string): Statement[] {
+  const aurora = c.config.failover.groups.filter((g) => g.replica.kind === "aurora-cluster");
+  if (!aurora.length) return [];
+  return [
+    {
+      actions: [action],
+      resources: aurora.flatMap((g) => [
+        `arn:${c.partition}:rds::${c.account}:global-cluster:${g.globalClusterId ?? ""}`,
+        rdsArn(c, g.primary.region, "cluster", g.primary.id),
+        rdsArn(c, g.replica.region, "cluster", g.replica.id),
+      ]),
+    },
+  ];
+}
+
+function zonesOf(config: Config): Map<string, { names: Set<string>; types: Set<string> }> {
+  const zones = new Map<string, { names: Set<string>; types: Set<string> }>();
+  for (const g of config.failover.groups) {
+    const id = hostedZoneId(g.dns.hostedZoneId);
+    const z = zones.get(id) ?? { names: new Set<string>(), types: new Set<string>() };
+    z.names.add(normalizedRecordName(g.dns.recordName));
+    z.types.add(g.dns.recordType);
+    zones.set(id, z);
+  }
+  return zones;
+}
+
+/** The S3 actions the Reports link grants (stacks/storage.ts): functions with `reports` get them from the link. */
+export const REPORTS_LINK_ACTIONS: readonly string[] = [...REPORTS_OBJECT_ACTIONS, ...REPORTS_LIST_ACTIONS];
+
+/** The IAM actions (with their `@key` qualifiers) a function's role is derived from: adapters/calls.ts × functions/lib/calls.ts. */
+export function declaredActions(name: FunctionName): string[] {
+  return actionsOf(FUNCTION_CALLS[name]);
+}
+
+/** The Reports link's statements, as stacks/storage.ts declares them through `sst.Linkable`. */
+export function reportsLinkStatements(bucketArn: string): Statement[] {
+  return [
+    { actions: [...REPORTS_OBJECT_ACTIONS], resources: [`${bucketArn}/*`] },
+    { actions: [...REPORTS_LIST_ACTIONS], resources: [bucketArn] },
+  ];
+}
+
+/** Statements with the same resources and conditions become one statement with the union of their actions. */
+function merge(statements: Statement[]): Statement[] {
+  const out = new Map<string, Statement>();
+  for (const s of statements) {
+    const key = JSON.stringify([s.effect ?? "allow", s.resources, s.conditions ?? []]);
+    const seen = out.get(key);
+    if (seen) seen.actions = [...new Set([...seen.actions, ...s.actions])];
+    else out.set(key, { ...s, actions: [...s.actions] });
+  }
+  return [...out.values()];
+}
+
+function derive(name: FunctionName, c: IamContext): Statement[] {
+  const spec = FUNCTIONS.find((f) => f.name === name);
+  const linked = new Set(spec?.reports ? REPORTS_LINK_ACTIONS : []);
+  const placement: Placement = { name, primary: c.config.primaryRegion, dr: c.config.drRegions.map((d) => d.region) };
+  if (name === "failover" && c.config.failover.groups.length === 0) return [];
+  const out: Statement[] = [];
+  for (const declared of declaredActions(name)) {
+    if (linked.has(bareAction(declared))) continue;
+    const scope = SCOPES[declared];
+    if (!scope) throw new Error(`stacks/iam.ts: no scope for ${declared} (declared for ${name} through adapters/calls.ts)`);
+    out.push(...scope(c, placement));
+  }
+  // Lambda writes a failed asynchronous invocation to the on-failure destination with the function's role;
+  // the failover function is invoked synchronously by its state machine and has none.
+  if (name !== "failover") out.push(dlqStatement(c));
+  return merge(out);
+}
 
 /**
  * The statements a function's role gets besides its links (the Reports link adds
@@ -358,5 +431,15 @@ const BUILDERS: Record<FunctionName, (c: IamContext) => Statement[]> = {
  * // -> [{ test: "StringEquals", variable: "aws:ResourceTag/ops-autopilot:managed-by", values: ["ops-autopilot:prod"] }]
  */
 export function permissionsFor(name: FunctionName, ctx: IamContext): Statement[] {
-  return BUILDERS[name](ctx);
+  return derive(name, ctx);
+}
+
+/** Route 53 ARNs take the bare zone id. */
+export function hostedZoneId(id: string): string {
+  return id.replace(/^\/hostedzone\//, "");
+}
+
+/** Record names as `route53:ChangeResourceRecordSetsNormalizedRecordNames` sees them: lower case, no trailing dot. */
+export function normalizedRecordName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, "");
 }

@@ -1,13 +1,45 @@
 import { describe, expect, it } from "vitest";
-import { kmsStatements, permissionsFor, normalizedRecordName, hostedZoneId } from "../../stacks/iam.ts";
+import { declaredActions, kmsStatements, permissionsFor, normalizedRecordName, hostedZoneId } from "../../stacks/iam.ts";
 import { exampleConfig, iamContext } from "./builders.ts";
 
 describe("IAM statements", () => {
-  it("conditions every snapshot delete on this stage's managed-by tag", () => {
+  it("conditions every snapshot delete on this stage's managed-by tag and on our name prefix", () => {
     const deletes = permissionsFor("prune", iamContext(exampleConfig("prod"))).filter((s) => s.actions.some((a) => a.includes("Delete")));
     expect(deletes.map((s) => s.actions[0]).sort()).toEqual(["ec2:DeleteSnapshot", "rds:DeleteDBClusterSnapshot", "rds:DeleteDBSnapshot"]);
     for (const s of deletes) {
-      expect(s.conditions).toEqual([{ test: "StringEquals", variable: "aws:ResourceTag/ops-autopilot:managed-by", values: ["ops-autopilot:prod"] }]);
+      expect(s.conditions).toEqual([
+        { test: "StringEquals", variable: "aws:ResourceTag/ops-autopilot:managed-by", values: ["ops-autopilot:prod"] },
+        { test: "StringLike", variable: "aws:ResourceTag/ops-autopilot:name", values: ["oa-ops-autopilot-prod-*"] },
+      ]);
+    }
+    const rds = deletes.filter((s) => s.actions[0]!.startsWith("rds:")).flatMap((s) => s.resources);
+    expect(rds.length).toBeGreaterThan(0);
+    for (const arn of rds) expect(arn).toMatch(/:(snapshot|cluster-snapshot):oa-ops-autopilot-prod-\*$/);
+  });
+
+  it("lets backup and copy tag only new snapshots with our id prefix, our keys and our managed-by value", () => {
+    for (const fn of ["backup", "copy"] as const) {
+      const tagging = permissionsFor(fn, iamContext(exampleConfig("prod"))).filter((s) => s.actions.includes("rds:AddTagsToResource"));
+      expect(tagging).toHaveLength(1);
+      for (const arn of tagging[0]!.resources) expect(arn).toMatch(/:(snapshot|cluster-snapshot):oa-ops-autopilot-prod-\*$/);
+      expect(tagging[0]!.conditions).toEqual([
+        { test: "StringEquals", variable: "aws:RequestTag/ops-autopilot:managed-by", values: ["ops-autopilot:prod"] },
+        { test: "ForAllValues:StringEquals", variable: "aws:TagKeys", values: expect.arrayContaining(["ops-autopilot:managed-by", "ops-autopilot:name"]) },
+        { test: "Null", variable: "aws:ResourceTag/ops-autopilot:managed-by", values: ["true"] },
+      ]);
+    }
+  });
+
+  it("grants every function only the actions its adapter calls declare, and all of them where the config uses them", () => {
+    const config = exampleConfig();
+    for (const fn of ["backup", "copy", "prune", "watchdog", "warm", "cost", "failover"] as const) {
+      const granted = new Set(permissionsFor(fn, iamContext(config)).flatMap((s) => s.actions));
+      granted.delete("sqs:SendMessage");
+      const linked = fn === "failover" ? [] : ["s3:GetObject", "s3:PutObject", "s3:ListBucket"];
+      const declared = new Set(declaredActions(fn).map((a) => a.replace(/@.*$/, "")).filter((a) => !linked.includes(a)));
+      // Actions for parts of the config that are absent (an Aurora group, say) are declared but not granted.
+      for (const a of granted) expect(declared.has(a), `${fn} is granted ${a} without declaring it`).toBe(true);
+      if (fn !== "failover") expect([...granted].sort(), fn).toEqual([...declared].sort());
     }
   });
 

@@ -4,12 +4,13 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { SynthResource, SynthResult } from "../../scripts/sst-synth.ts";
-import { FUNCTIONS, handlerFile, NODEJS, RUNTIME } from "../../stacks/functions.ts";
+import { FUNCTIONS, handlerFile, NODEJS, RUNTIME, type FunctionName } from "../../stacks/functions.ts";
+import { permissionsFor, REPORTS_LINK_ACTIONS } from "../../stacks/iam.ts";
 import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/policy-lint.ts";
 import { configFromEnv, CONFIG_ENV } from "../../schemas/config.ts";
 import { SchedulerInputSchema } from "../../schemas/events-common.ts";
 import { alarmRoutePattern, failoverEventPattern } from "../../stacks/patterns.ts";
-import { exampleConfig, ROOT, rulesFor } from "./builders.ts";
+import { exampleConfig, iamContext, ROOT, rulesFor } from "./builders.ts";
 
 /**
  * The offline synth of sst.config.ts (scripts/sst-synth.ts) for the `ci` stage and a production
@@ -64,38 +65,12 @@ function rolePolicies(role: SynthResource): PolicyDocument[] {
 }
 
 /** Every action each function's role allows, besides AWSLambdaBasicExecutionRole (logs). */
-const EXPECTED_ACTIONS: Record<string, string[]> = {
-  backup: [
-    "ec2:CreateSnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots", "ec2:DescribeVolumes",
-    "rds:AddTagsToResource", "rds:CreateDBClusterSnapshot", "rds:CreateDBSnapshot", "rds:DescribeDBClusterSnapshots",
-    "rds:DescribeDBClusters", "rds:DescribeDBInstances", "rds:DescribeDBSnapshots",
-    "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage",
-  ],
-  copy: [
-    "ec2:CopySnapshot", "ec2:CreateTags", "ec2:DescribeSnapshots",
-    "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-    "rds:AddTagsToResource", "rds:CopyDBClusterSnapshot", "rds:CopyDBSnapshot", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBSnapshots",
-    "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage",
-  ],
-  prune: [
-    "ec2:DeleteSnapshot", "ec2:DescribeImages", "ec2:DescribeSnapshots", "ec2:DescribeVolumes",
-    "rds:DeleteDBClusterSnapshot", "rds:DeleteDBSnapshot", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusters",
-    "rds:DescribeDBInstances", "rds:DescribeDBSnapshots",
-    "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage",
-  ],
-  watchdog: [
-    "ec2:DescribeSnapshots", "ec2:DescribeVolumes", "rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusters",
-    "rds:DescribeDBInstances", "rds:DescribeDBSnapshots", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage",
-  ],
-  warm: ["s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage"],
-  cost: ["ce:GetCostAndUsage", "ce:GetCostForecast", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "sqs:SendMessage"],
-  failover: [
-    "cloudwatch:GetMetricData", "rds:DescribeDBClusters", "rds:DescribeDBInstances",
-    "rds:DescribeGlobalClusters", "rds:PromoteReadReplica",
-    "route53:ChangeResourceRecordSets", "route53:GetChange", "route53:ListResourceRecordSets",
-    "s3:GetObject", "s3:ListBucket", "s3:PutObject",
-  ],
-};
+/** What each role must hold: the statements stacks/iam.ts derives from the adapter-call declarations, plus the Reports link. */
+function expectedActions(name: FunctionName): string[] {
+  const spec = FUNCTIONS.find((f) => f.name === name)!;
+  const derived = permissionsFor(name, iamContext(config)).flatMap((s) => s.actions);
+  return [...new Set([...derived, ...(spec.reports ? REPORTS_LINK_ACTIONS : [])])].sort();
+}
 
 describe("offline synth of sst.config.ts", () => {
   it("evaluates without errors, bundling every function of stacks/functions.ts from its handler file", () => {
@@ -237,7 +212,7 @@ describe("IAM of the synthesized roles", () => {
   it.each(FUNCTIONS.map((f) => f.name))("%s gets exactly the actions it calls", (name) => {
     const role = named(ci, "aws:iam/role:Role", `${cap(name)}Role`);
     expect(inputs(role).managedPolicyArns).toEqual(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]);
-    expect([...new Set(rolePolicies(role).flatMap(allowedActions))].sort()).toEqual(EXPECTED_ACTIONS[name]);
+    expect([...new Set(rolePolicies(role).flatMap(allowedActions))].sort()).toEqual(expectedActions(name));
   });
 
   it.each(FUNCTIONS.map((f) => f.name))("%s passes the least-privilege lint", (name) => {

@@ -36,7 +36,7 @@ describe("conditional writes", () => {
     const raw = await rejection(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: "latch/group-a.json", Body: "{}", IfNoneMatch: "*" })));
 
     expect(first.written).toBe(true);
-    expect(second).toEqual({ written: false });
+    expect(second).toEqual({ written: false, status: 412 });
     expect(sb.s3.json(BUCKET, "latch/group-a.json")).toEqual({ by: "run-1" });
     expect(raw).toBeInstanceOf(S3ServiceException);
     expect(raw.name).toBe("PreconditionFailed");

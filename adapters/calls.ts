@@ -1,0 +1,106 @@
+/**
+ * What every adapter sends to AWS, as IAM actions: the one declaration from which both the functions'
+ * IAM roles (stacks/iam.ts) and the sandbox's enforcement (sandbox/iam/) are derived, in the manner of
+ * Cloud Custodian's actions carrying their `permissions`.
+ *
+ * An entry is named `<adapter module>.<exported function>` and lists the IAM actions AWS authorizes when
+ * that function runs, including the ones a service checks on the caller's behalf: RDS authorizes tags
+ * passed to a create or copy as `rds:AddTagsToResource`, EC2 tags on create as `ec2:CreateTags`, and an
+ * encrypted copy checks KMS actions on the keys involved. KMS actions carry the key they are checked on
+ * after an `@`: `@dr-key` (the destination region's configured key) or `@source-key` (the key of an
+ * encrypted source in the primary region). An entry may include other entries by name (composites).
+ *
+ * test/unit/arch/adapter-calls.test.ts reads every adapter's source and fails when an exported function
+ * sends a command whose action is not declared here, so this table cannot drift from the code.
+ */
+
+export const ADAPTER_CALLS = {
+  // adapters/rds.ts
+  "rds.listDbInstances": ["rds:DescribeDBInstances"],
+  "rds.listDbClusters": ["rds:DescribeDBClusters"],
+  "rds.listDbSnapshots": ["rds:DescribeDBSnapshots"],
+  "rds.listClusterSnapshots": ["rds:DescribeDBClusterSnapshots"],
+  "rds.createDbSnapshot": ["rds:CreateDBSnapshot", "rds:AddTagsToResource"],
+  "rds.createClusterSnapshot": ["rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"],
+  "rds.copyDbSnapshot": [
+    "rds:CopyDBSnapshot",
+    "rds:CopyDBClusterSnapshot",
+    "rds:AddTagsToResource",
+    "kms:DescribeKey@dr-key",
+    "kms:CreateGrant@dr-key",
+    "kms:DescribeKey@source-key",
+    "kms:CreateGrant@source-key",
+  ],
+  "rds.deleteRdsSnapshot": ["rds:DeleteDBSnapshot", "rds:DeleteDBClusterSnapshot"],
+  // adapters/ec2.ts
+  "ec2.listVolumes": ["ec2:DescribeVolumes"],
+  "ec2.listAmiSnapshotIds": ["ec2:DescribeImages"],
+  "ec2.listEbsSnapshots": ["ec2:DescribeSnapshots"],
+  "ec2.createEbsSnapshot": ["ec2:CreateSnapshot", "ec2:CreateTags"],
+  "ec2.copyEbsSnapshot": [
+    "ec2:CopySnapshot",
+    "ec2:CreateTags",
+    "kms:DescribeKey@dr-key",
+    "kms:CreateGrant@dr-key",
+    "kms:Decrypt@dr-key",
+    "kms:GenerateDataKeyWithoutPlaintext@dr-key",
+    "kms:ReEncryptFrom@dr-key",
+    "kms:ReEncryptTo@dr-key",
+    "kms:DescribeKey@source-key",
+    "kms:CreateGrant@source-key",
+    "kms:Decrypt@source-key",
+  ],
+  "ec2.deleteEbsSnapshot": ["ec2:DeleteSnapshot"],
+  // adapters/inventory.ts
+  "inventory.listCandidateResources": ["rds.listDbInstances", "rds.listDbClusters", "ec2.listVolumes"],
+  "inventory.listRegionSnapshots": ["rds.listDbSnapshots", "rds.listClusterSnapshots", "ec2.listAmiSnapshotIds", "ec2.listEbsSnapshots"],
+  // adapters/s3.ts: without s3:ListBucket S3 answers a missing key with 403 instead of 404.
+  "s3.putJson": ["s3:PutObject"],
+  "s3.getJson": ["s3:GetObject", "s3:ListBucket"],
+  // adapters/latch.ts
+  "latch.s3Latch": ["s3.putJson", "s3.getJson"],
+  // adapters/rds-failover.ts
+  "rds-failover.rdsFailover": [
+    "rds:DescribeDBInstances",
+    "rds:DescribeDBClusters",
+    "rds:DescribeGlobalClusters",
+    "rds:PromoteReadReplica",
+    "rds:PromoteReadReplicaDBCluster",
+    "rds:FailoverGlobalCluster",
+    "rds:SwitchoverGlobalCluster",
+  ],
+  // adapters/cloudwatch.ts
+  "cloudwatch.cloudwatchMetrics": ["cloudwatch:GetMetricData"],
+  "cloudwatch.alarmStates": ["cloudwatch:DescribeAlarms"],
+  // adapters/route53.ts
+  "route53.route53Dns": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:GetChange"],
+  // adapters/cost-explorer.ts
+  "cost-explorer.fetchCosts": ["ce:GetCostAndUsage", "ce:GetCostForecast"],
+} as const satisfies Record<string, readonly string[]>;
+
+export type AdapterCall = keyof typeof ADAPTER_CALLS;
+
+/** An IAM action as declared: `service:Action`, optionally `@dr-key` / `@source-key` for KMS. */
+export type DeclaredAction = string;
+
+/** Every IAM action (with its `@key` qualifier) the adapter calls need, composites resolved, sorted. */
+export function actionsOf(calls: readonly AdapterCall[]): DeclaredAction[] {
+  const out = new Set<string>();
+  const visit = (name: string, path: string[]): void => {
+    if (path.includes(name)) throw new Error(`adapter calls: cycle ${[...path, name].join(" -> ")}`);
+    const entry = (ADAPTER_CALLS as Record<string, readonly string[]>)[name];
+    if (!entry) throw new Error(`adapter calls: unknown entry ${name}`);
+    for (const item of entry) {
+      if (item in ADAPTER_CALLS) visit(item, [...path, name]);
+      else out.add(item);
+    }
+  };
+  for (const c of calls) visit(c, []);
+  return [...out].sort();
+}
+
+/** `kms:Decrypt@dr-key` → `kms:Decrypt`. */
+export function bareAction(declared: DeclaredAction): string {
+  const at = declared.indexOf("@");
+  return at < 0 ? declared : declared.slice(0, at);
+}

@@ -1,0 +1,26 @@
+import type { AdapterCall } from "../../adapters/calls.ts";
+import type { FunctionName } from "../../stacks/functions.ts";
+
+/**
+ * The adapter functions each Lambda function's run calls (its imports from adapters/, composites
+ * included), next to the run code in functions/lib. stacks/iam.ts derives every role from this table and
+ * adapters/calls.ts, and the sandbox evaluates every call a function makes against that role, so a run
+ * that starts calling an adapter not listed here fails its tests with AccessDenied.
+ */
+export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
+  backup: [
+    "inventory.listCandidateResources",
+    "inventory.listRegionSnapshots",
+    "rds.createDbSnapshot",
+    "rds.createClusterSnapshot",
+    "ec2.createEbsSnapshot",
+    "s3.putJson",
+    "s3.getJson",
+  ],
+  copy: ["inventory.listRegionSnapshots", "rds.copyDbSnapshot", "ec2.copyEbsSnapshot", "s3.putJson", "s3.getJson"],
+  prune: ["inventory.listRegionSnapshots", "rds.deleteRdsSnapshot", "ec2.deleteEbsSnapshot", "s3.putJson", "s3.getJson"],
+  watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "s3.putJson"],
+  warm: ["s3.putJson", "s3.getJson"],
+  cost: ["cost-explorer.fetchCosts", "s3.putJson", "s3.getJson"],
+  failover: ["rds-failover.rdsFailover", "cloudwatch.cloudwatchMetrics", "route53.route53Dns", "latch.s3Latch", "s3.putJson"],
+};

@@ -1,0 +1,119 @@
+/**
+ * IAM enforcement in the sandbox: every call is authorized as the principal making it before the
+ * simulated service sees it, and a denied call fails with the error each service really returns:
+ * RDS, S3, Route 53 and CloudWatch `AccessDenied` (403), EC2 `UnauthorizedOperation` (403), each with
+ * AWS's message "User: <arn> is not authorized to perform: <action> on resource: <arn> because no
+ * identity-based policy allows the <action> action"
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+ *
+ * A call made outside any principal (test setup, what people do in the account) is the account's
+ * administrator: allowed, and not counted.
+ */
+import { CloudWatchServiceException } from "@aws-sdk/client-cloudwatch";
+import { ec2Error, rdsError, s3Error } from "../errors.ts";
+import { route53Error } from "../route53.ts";
+import { evaluate, type AuthRequest, type PolicyStatement } from "./policy.ts";
+import { authorizationsFor, type RequestEnv } from "./requests.ts";
+import { recordUsage } from "./usage.ts";
+
+/** The sandbox's AWS managed keys: `key/aws-ebs-default`, `key/aws-rds-default`, and the `aws/<service>` aliases. */
+const AWS_MANAGED_KEY = /:key\/(aws-[a-z0-9]+-default|alias-aws-[a-z0-9]+)$/;
+
+export interface Principal {
+  /** The function whose role this is (`backup`, `prune`, ...). */
+  name: string;
+  roleArn: string;
+  statements: readonly PolicyStatement[];
+}
+
+/** Who is calling right now; undefined for the account's administrator. */
+export type PrincipalResolver = () => Principal | undefined;
+
+export interface AccessDeniedRecord {
+  principal: string;
+  request: AuthRequest;
+  reason: string;
+}
+
+function sessionArn(p: Principal): string {
+  const [, , , , account, rest] = p.roleArn.split(":");
+  const role = (rest ?? "").replace(/^role\//, "");
+  return `arn:aws:sts::${account}:assumed-role/${role}/${p.name}`;
+}
+
+export function accessDeniedError(service: string, principal: Principal, req: AuthRequest, reason: string): Error {
+  const why = reason.startsWith("explicitly") ? `with an explicit deny in an identity-based policy` : `because ${reason}`;
+  const text = `User: ${sessionArn(principal)} is not authorized to perform: ${req.action} on resource: ${req.resource} ${why}`;
+  switch (service) {
+    case "rds":
+      return rdsError("AccessDenied", text, 403);
+    case "ec2":
+      return ec2Error(
+        "UnauthorizedOperation",
+        `You are not authorized to perform this operation. ${text}. Encoded authorization failure message: ${Buffer.from(text).toString("base64url").slice(0, 64)}`,
+        403,
+      );
+    case "s3":
+      return s3Error("AccessDenied", text, 403);
+    case "route53":
+      return route53Error("AccessDenied", text, 403);
+    case "cloudwatch":
+      return Object.assign(
+        new CloudWatchServiceException({ name: "AccessDenied", $fault: "client", $metadata: { httpStatusCode: 403, attempts: 1, totalRetryDelay: 0 }, message: text }),
+        { Code: "AccessDenied" },
+      );
+    default:
+      return Object.assign(new Error(text), { name: "AccessDenied", $fault: "client", $metadata: { httpStatusCode: 403 } });
+  }
+}
+
+export interface Enforcer {
+  /** Throws the service's access-denied error unless the current principal may make this call. */
+  authorize(service: string, command: string, input: unknown, env: RequestEnv): void;
+  /**
+   * S3 answers a missing key with 403 AccessDenied instead of 404 when the caller may not list the bucket
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions").
+   */
+  mapError(service: string, command: string, input: unknown, env: RequestEnv, err: unknown): unknown;
+  /** Every denial so far, for tests that assert what was refused. */
+  readonly denials: AccessDeniedRecord[];
+}
+
+export function createEnforcer(resolve: PrincipalResolver): Enforcer {
+  const denials: AccessDeniedRecord[] = [];
+  return {
+    denials,
+    authorize(service, command, input, env) {
+      const principal = resolve();
+      if (!principal) return;
+      const requests = authorizationsFor(service, command, input, env);
+      if (!requests) {
+        throw new Error(`sandbox IAM: no authorization mapping for ${service}:${command} (add it to sandbox/iam/requests.ts)`);
+      }
+      for (const req of requests) {
+        // AWS managed keys (aws/ebs, aws/rds) are used through their service by any principal of the account:
+        // their key policy allows it, no identity policy is involved
+        // (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key).
+        if (req.action.startsWith("kms:") && AWS_MANAGED_KEY.test(req.resource)) continue;
+        const d = evaluate(principal.statements, req);
+        recordUsage(principal.name, req.action, d.allowed);
+        if (!d.allowed) {
+          denials.push({ principal: principal.name, request: req, reason: d.reason });
+          throw accessDeniedError(service, principal, req, d.reason);
+        }
+      }
+    },
+    mapError(service, command, input, env, err) {
+      const principal = resolve();
+      const name = (err as { name?: string })?.name;
+      if (!principal || service !== "s3" || (command !== "GetObject" && command !== "HeadObject") || (name !== "NoSuchKey" && name !== "NotFound")) {
+        return err;
+      }
+      const bucket = String((input as { Bucket?: string }).Bucket);
+      const key = String((input as { Key?: string }).Key);
+      const list: AuthRequest = { action: "s3:ListBucket", resource: `arn:${env.partition}:s3:::${bucket}`, context: { "s3:prefix": key } };
+      if (evaluate(principal.statements, list).allowed) return err;
+      return accessDeniedError("s3", principal, { action: "s3:GetObject", resource: `arn:${env.partition}:s3:::${bucket}/${key}`, context: {} }, "no identity-based policy allows the s3:ListBucket action");
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Which IAM actions each function was authorized for (or denied) across a test run: the "called" side of
+ * `npm run iam-report`. Counts accumulate per process; when OPS_AUTOPILOT_IAM_USAGE_DIR is set (vitest
+ * sets it, see vitest.config.ts) each process writes its counts there on exit, one file per process.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+export type UsageCounts = Record<string, Record<string, { allowed: number; denied: number }>>;
+
+const usage: UsageCounts = {};
+let hooked = false;
+
+export function recordUsage(fn: string, action: string, allowed: boolean): void {
+  const byAction = (usage[fn] ??= {});
+  const entry = (byAction[action] ??= { allowed: 0, denied: 0 });
+  if (allowed) entry.allowed += 1;
+  else entry.denied += 1;
+  if (!hooked && process.env.OPS_AUTOPILOT_IAM_USAGE_DIR) {
+    hooked = true;
+    process.once("exit", flushUsage);
+  }
+}
+
+/** This process's counts so far. */
+export function usageSoFar(): UsageCounts {
+  return usage;
+}
+
+export function flushUsage(): void {
+  const dir = process.env.OPS_AUTOPILOT_IAM_USAGE_DIR;
+  if (!dir || Object.keys(usage).length === 0) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `usage-${process.pid}.json`), JSON.stringify(usage));
+}
