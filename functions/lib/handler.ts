@@ -12,6 +12,7 @@ import { putJson, type BucketRef } from "../../adapters/s3.ts";
 import { postToSlack } from "../../adapters/slack.ts";
 import { classifyError, errorName } from "../../adapters/errors.ts";
 import { linkedBucket, linkedSlackUrl } from "./resources.ts";
+import { noteInvocationConfig, runInvocation } from "./invocation.ts";
 
 /**
  * The single middy chain every ops-autopilot function runs through:
@@ -144,6 +145,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
   const base = async (event: E, context: Context): Promise<Record<string, unknown>> => {
     const now = runtime.now ?? (() => new Date());
     const config = (runtime.config ?? configFromEnv)();
+    noteInvocationConfig(config);
     const startedAt = now();
     const runId = context.awsRequestId || randomUUID();
     const remainingMs = () =>
@@ -270,7 +272,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
     return { ...report, reportKey: key };
   };
 
-  return middy(base)
+  return middy((event: E, context: Context) => runInvocation(spec.name, () => base(event, context)))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       name: "parse-event",
