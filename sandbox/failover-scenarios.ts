@@ -7,6 +7,7 @@
  *   const r = await runRegionOutageScenario({ warm: myWarmPort });
  *   console.log(r.result, r.rtoSeconds, r.rpoSeconds, r.timeline);
  */
+import { parseConfig, type Config, type ConfigInput } from "../schemas/config.ts";
 import { createSandbox, FakeClock, type Sandbox } from "./index.ts";
 import { resetClients } from "../adapters/clients.ts";
 import { rdsFailover } from "../adapters/rds-failover.ts";
@@ -84,11 +85,35 @@ export function scenarioConfig(healthUrl = "https://dr.example.com/health"): Fai
   });
 }
 
-/** Build the sandbox world: primary + cross-region replica, lag metric, hosted zone, state bucket. */
+/**
+ * The whole configuration the scenario's failover role is derived from: the scenario's failover groups in
+ * a stage whose primary and DR regions are the scenario's.
+ */
+export function scenarioStageConfig(healthUrl?: string): Config {
+  return parseConfig({
+    app: "ops-autopilot",
+    stage: "drill",
+    primaryRegion: PRIMARY,
+    drRegions: [{ region: DR, kmsKeyId: "alias/dr" }],
+    backup: { policies: [] },
+    failover: scenarioConfig(healthUrl),
+  } as ConfigInput);
+}
+
+/**
+ * Build the sandbox world: primary + cross-region replica, lag metric, hosted zone, state bucket. The
+ * runbook is driven without the handler chain, so every call it makes is authorized as the failover
+ * function's role (IAM enforcement's `defaultRole`).
+ */
 export function failoverSandbox(opts: FailoverScenarioOptions = {}): { sb: Sandbox; clock: FakeClock } {
   const clock = new FakeClock(opts.start ?? "2025-03-04T10:00:00Z");
   resetClients();
-  const sb = createSandbox({ clock, regions: [PRIMARY, DR], buckets: ["failover-state"] });
+  const sb = createSandbox({
+    clock,
+    regions: [PRIMARY, DR],
+    buckets: ["failover-state"],
+    iam: { stateBucket: "failover-state", defaultRole: { name: "failover", config: scenarioStageConfig(opts.healthUrl) } },
+  });
   sb.rds.addInstance(PRIMARY, { id: "orders-primary" });
   sb.rds.addInstance(DR, { id: "orders-dr", replicaSourceArn: `arn:aws:rds:${PRIMARY}:${sb.accountId}:db:orders-primary` });
   sb.rds.setPromotionDuration((opts.promotionMinutes ?? 5) * 60_000);

@@ -30,7 +30,9 @@ import { createCloudWatchSim } from "./cloudwatch.ts";
 import { DEFAULT_DURATIONS, DEFAULT_LIMITS, type Durations, type Limits, type SandboxSnapshot } from "./types.ts";
 import { createEnforcer, type Enforcer, type PrincipalResolver } from "./iam/enforce.ts";
 import { flushUsage } from "./iam/usage.ts";
-import { functionRoles, type RoleBuckets } from "./roles.ts";
+import { functionRole, functionRoles, type RoleBuckets } from "./roles.ts";
+import type { FunctionName } from "../stacks/functions.ts";
+import type { Config } from "../schemas/config.ts";
 
 export { FakeClock, MINUTE, HOUR, DAY, Timeline, type Clock, type SandboxClock } from "./clock.ts";
 export { rdsError, ec2Error, s3Error, isSdkRetryable, SandboxUnsupportedError, type FaultKind, type SandboxServiceError } from "./errors.ts";
@@ -70,7 +72,7 @@ export interface SandboxOptions {
    * first of `buckets`. `principal` replaces the resolver (tests of the enforcement itself).
    * `false` turns enforcement off; only the sandbox's own service tests may do that.
    */
-  iam?: false | (RoleBuckets & { principal?: PrincipalResolver });
+  iam?: false | (RoleBuckets & { principal?: PrincipalResolver; defaultRole?: { name: FunctionName; config: Config } });
 }
 
 export interface ResolvedOptions {
@@ -157,7 +159,12 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   if (options.iam !== false) {
     const first = options.buckets?.[0];
     const buckets: RoleBuckets = { reportsBucket: options.iam?.reportsBucket ?? first, stateBucket: options.iam?.stateBucket ?? first };
-    enforcer = createEnforcer(options.iam?.principal ?? functionRoles(core.accountId, buckets));
+    const roles = functionRoles(core.accountId, buckets);
+    const fallback = options.iam?.defaultRole;
+    // Calls outside any handler invocation act as `defaultRole` when given (scenarios that drive a runbook
+    // without the handler chain), else as the account's administrator.
+    const resolver: PrincipalResolver = fallback ? () => roles() ?? functionRole(fallback.name, fallback.config, core.accountId, buckets) : roles;
+    enforcer = createEnforcer(options.iam?.principal ?? resolver);
     const lookup = {
       rdsSnapshot: (region: string, id: string, cluster: boolean) =>
         typed.rds.snapshots(region, { kind: cluster ? "cluster" : "instance" }).find((s) => s.id === id.toLowerCase() || s.id === id),

@@ -112,7 +112,9 @@ export function createEnforcer(resolve: PrincipalResolver): Enforcer {
       const bucket = String((input as { Bucket?: string }).Bucket);
       const key = String((input as { Key?: string }).Key);
       const list: AuthRequest = { action: "s3:ListBucket", resource: `arn:${env.partition}:s3:::${bucket}`, context: { "s3:prefix": key } };
-      if (evaluate(principal.statements, list).allowed) return err;
+      const canList = evaluate(principal.statements, list).allowed;
+      recordUsage(principal.name, "s3:ListBucket", canList);
+      if (canList) return err;
       return accessDeniedError("s3", principal, { action: "s3:GetObject", resource: `arn:${env.partition}:s3:::${bucket}/${key}`, context: {} }, "no identity-based policy allows the s3:ListBucket action");
     },
   };
