@@ -157,19 +157,30 @@ function cost(): ReturnType<typeof buildCostRun> {
   return run;
 }
 
+/** `npm run drill` runs every section; `npm run drill -- backup failover` only those. */
+const SECTIONS = ["backup", "failover", "cost"] as const;
+const asked = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+if (unknown.length) {
+  console.error(`unknown drill section(s): ${unknown.join(", ")} (sections: ${SECTIONS.join(", ")})`);
+  process.exit(2);
+}
+const want = (s: (typeof SECTIONS)[number]) => asked.length === 0 || asked.includes(s);
+
 const started = performance.now();
-const year = await backupYear();
-const fo = await failover();
-const costRun = cost();
+const year = want("backup") ? await backupYear() : undefined;
+const fo = want("failover") ? await failover() : undefined;
+const costRun = want("cost") ? cost() : undefined;
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(
   outFile,
   JSON.stringify(
     {
       generatedAt: new Date().toISOString(),
-      backupYear: year,
-      failover: fo,
-      cost: { findings: costRun.findings, digest: costRun.digest, alert: costRun.alert, digestText: renderText(costRun.digest) },
+      sections: SECTIONS.filter(want),
+      ...(year ? { backupYear: year } : {}),
+      ...(fo ? { failover: fo } : {}),
+      ...(costRun ? { cost: { findings: costRun.findings, digest: costRun.digest, alert: costRun.alert, digestText: renderText(costRun.digest) } } : {}),
     },
     null,
     2,
