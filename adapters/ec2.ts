@@ -60,6 +60,8 @@ function fromEc2Snapshot(s: Ec2Snapshot, region: string, amiSnapshots: Set<strin
     usedByImage: amiSnapshots.has(s.SnapshotId ?? ""),
     ...(s.KmsKeyId ? { kmsKeyId: s.KmsKeyId } : {}),
     ...(s.State === "error" && s.StateMessage ? { statusMessage: s.StateMessage } : {}),
+    // Immutable after creation and set to the name by backup and copy: what EBS ownership is checked against.
+    ...(s.Description !== undefined ? { description: s.Description } : {}),
   };
 }
 

@@ -52,7 +52,7 @@ for (let r = 0; r < RESOURCES; r++) {
   else sb.rds.addInstance(PRIMARY, { id, tags: { "ops-autopilot:backup": "db" } });
   for (let d = 0; d < DAYS; d++) {
     const day = addDays(TODAY, -d);
-    const name = snapshotName(id, day);
+    const name = snapshotName({ app: config.app, stage: config.stage }, id, day);
     const created = new Date(`${day}T02:05:00Z`);
     for (const region of [PRIMARY, DR]) {
       const tags = {
@@ -61,10 +61,12 @@ for (let r = 0; r < RESOURCES; r++) {
         [TAG.source]: id,
         [TAG.backupDate]: day,
         [TAG.name]: name,
+        [TAG.sourceRegion]: PRIMARY,
         ...(region === DR ? { [TAG.copyOf]: name } : {}),
       };
       if (ebs) {
-        sb.ec2.addSnapshot(region, { volumeId: id, createdAt: created, tags });
+        // Backup and copy set the description to the name: what EBS ownership is checked against.
+        sb.ec2.addSnapshot(region, { volumeId: id, createdAt: created, tags, description: name });
         ebsSnapshots++;
       } else {
         sb.rds.addSnapshot(region, { id: name, sourceId: id, createdAt: created, tags });

@@ -28,9 +28,12 @@ function fleet(): Snapshot[] {
       const resourceId = `db-${r}`;
       for (let d = 0; d < DAYS; d++) {
         const day = addDays(today, -d);
-        const name = snapshotName(resourceId, day);
+        const name = snapshotName({ app: "ops-autopilot", stage: "prod" }, resourceId, day);
+        const kind = r % 5 === 0 ? "ebs-volume" : "rds-instance";
         out.push({
-          kind: r % 5 === 0 ? "ebs-volume" : "rds-instance",
+          kind,
+          // EBS ownership is checked against the description, which backup and copy set to the name.
+          ...(kind === "ebs-volume" ? { description: name } : {}),
           id: region === REGIONS[0] ? name : `${name}`,
           arn: `arn:aws:rds:${region}:123456789012:snapshot:${name}`,
           region,
@@ -44,6 +47,7 @@ function fleet(): Snapshot[] {
             [TAG.source]: resourceId,
             [TAG.backupDate]: day,
             [TAG.name]: name,
+            [TAG.sourceRegion]: REGIONS[0]!,
             ...(region === REGIONS[0] ? {} : { [TAG.copyOf]: name }),
           },
         });

@@ -2,14 +2,20 @@
  * Which resources get a snapshot now, under which deterministic name and with which tags.
  *
  * Idempotency rests on the name: EventBridge delivers at least once and a timed-out Lambda is retried,
- * so a rerun for the same UTC day must find its own snapshot ("exists") instead of creating a second one.
+ * so a rerun for the same day (the backup schedule's local day) must find its own snapshot ("exists") instead of
+ * creating a second one. Only a snapshot that is ours (core/ownership.ts) counts: one that merely has the name
+ * or our tags never suppresses the night's backup, which then takes the next deterministic alternative name.
  */
-import { dayOfMonth, isDay, utcDay, weekday } from "./calendar.ts";
+import { dayOfMonth, localDay, weekday } from "./calendar.ts";
 import type { BackupPolicy } from "../schemas/config.ts";
+import { MAX_NAME_ATTEMPTS, identityKey, nameKey, partitionByOwner, snapshotName } from "./ownership.ts";
 import { TAG, managedByValue } from "./types.ts";
 import type { Decision, Owner, Resource, ResourceKind, Snapshot, TierName } from "./types.ts";
 
-export type BackupAction = "create" | "exists" | "skip-state";
+export { MAX_SNAPSHOT_NAME, snapshotName } from "./ownership.ts";
+
+/** "name-taken": every alternative name of the night is held by a snapshot that is not ours (reported, never guessed). */
+export type BackupAction = "create" | "exists" | "skip-state" | "name-taken";
 
 export interface BackupTarget {
   resource: Resource;
@@ -21,9 +27,6 @@ export interface BackupTarget {
 
 export type BackupDecision = Decision<BackupAction, BackupTarget>;
 
-/** Longest RDS snapshot identifier (DBSnapshotIdentifier / DBClusterSnapshotIdentifier). */
-export const MAX_SNAPSHOT_NAME = 255;
-
 /** Statuses in which each kind of resource accepts a snapshot request. */
 export const SNAPSHOTTABLE_STATUS: Record<ResourceKind, readonly string[]> = {
   "rds-instance": ["available"],
@@ -31,46 +34,8 @@ export const SNAPSHOTTABLE_STATUS: Record<ResourceKind, readonly string[]> = {
   "ebs-volume": ["in-use", "available"],
 };
 
-const CLEAN_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-
-/** 64-bit FNV-1a style digest as 16 hex digits: only letters and digits, so it is safe inside an identifier. */
-function digest(s: string): string {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
-    h2 = (h2 ^ (h2 >>> 13)) >>> 0;
-  }
-  return h1.toString(16).padStart(8, "0") + h2.toString(16).padStart(8, "0");
-}
-
 /**
- * The deterministic snapshot name of `resourceId` for UTC `day`, valid as an RDS snapshot identifier
- * (1–255 letters, digits and hyphens, starting with a letter, no "--", no trailing hyphen; RDS stores
- * identifiers lowercase, so names are lowercase too). Ids that are already clean keep their spelling:
- * `snapshotName("app-db", "2026-11-21")` → "oa-app-db-20261121". Any other id is sanitised and, so two
- * ids that sanitise alike still get different names, prefixed with a digest of the original:
- * `snapshotName("App_DB", "2026-11-21")` → "ox-<16 hex>-app-db-20261121". The two prefixes never overlap.
- */
-export function snapshotName(resourceId: string, day: string): string {
-  if (!isDay(day)) throw new RangeError(`snapshotName: not a calendar day (yyyy-mm-dd): "${day}"`);
-  const ymd = day.replaceAll("-", "");
-  const plain = `oa-${resourceId}-${ymd}`;
-  if (CLEAN_ID.test(resourceId) && plain.length <= MAX_SNAPSHOT_NAME) return plain;
-  const prefix = `ox-${digest(resourceId)}-`;
-  const room = MAX_SNAPSHOT_NAME - prefix.length - ymd.length - 1;
-  const body = resourceId
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .slice(0, room)
-    .replace(/^-+|-+$/g, "");
-  return body ? `${prefix}${body}-${ymd}` : `${prefix}${ymd}`;
-}
-
-/**
- * The tiers a backup taken on UTC `day` belongs to under `policy`: daily always (when configured),
+ * The tiers a backup taken on `day` (the backup schedule's local day) belongs to under `policy`: daily always (when configured),
  * weekly when the weekday matches, monthly when the day of the month matches.
  * With the runbook defaults, `tiersFor("2026-11-01", policy)` (a Sunday and the 1st) → ["daily", "weekly", "monthly"].
  */
@@ -96,20 +61,18 @@ export function backupTags(resource: Resource, policy: BackupPolicy, owner: Owne
   };
 }
 
-/** The existing snapshot standing for `name`: same kind, and the RDS identifier or (EBS) our name tag equals it. */
-function findExisting(existing: readonly Snapshot[], kind: ResourceKind, name: string): Snapshot | undefined {
-  return existing.find(
-    (s) => s.kind === kind && (s.id.toLowerCase() === name || s.tags[TAG.name] === name),
-  );
-}
-
 /**
- * Decide, for each resource, whether to create today's snapshot. `now` fixes the UTC day; `existing` are the
- * snapshots already in the resource's region (any owner). Returns one decision per distinct resource, in input
- * order: "create" with the name and tags to write, "exists" when today's snapshot is already there (success,
- * nothing to do), or "skip-state" when the resource is in a state that refuses snapshots (reported, with the
- * status). Example: an available RDS instance "app-db" on 2026-11-21 with no snapshot yet →
- * `{ action: "create", target: { name: "oa-app-db-20261121", tiers: ["daily"], ... }, reason: "..." }`.
+ * Decide, for each resource, whether to create the night's snapshot. `now` in `timeZone` (the backup schedule's
+ * IANA zone, default UTC) fixes the day, so a 00:30 Sunday backup in Pacific/Auckland is Sunday's although it is
+ * still Saturday in UTC, and DST never moves a night. `existing` are the snapshots already in the resources'
+ * region (any owner). Returns one decision per distinct resource, in input order: "create" with the name and
+ * tags to write, "exists" when the night's snapshot of ours is already there (success, nothing to do),
+ * "skip-state" when the resource is in a state that refuses snapshots (reported, with the status), or
+ * "name-taken" when every alternative name is held by snapshots that are not ours. A name held by a snapshot
+ * that is not ours (RDS identifiers are unique per region; an EBS description claiming it would make ownership
+ * ambiguous) moves the backup to the next alternative, `-2`, `-3`, …, and the reason says why.
+ * Example: an available RDS instance "app-db" on 2026-11-21, owner ops-autopilot/prod, no snapshot yet →
+ * `{ action: "create", target: { name: "oa-ops-autopilot-prod-app-db-20261121", tiers: ["daily"], ... }, reason: "..." }`.
  */
 export function planBackups(input: {
   resources: Resource[];
@@ -117,9 +80,22 @@ export function planBackups(input: {
   owner: Owner;
   now: Date;
   existing: Snapshot[];
+  /** The backup schedule's IANA timezone; default "UTC". */
+  timeZone?: string;
 }): BackupDecision[] {
-  const { policy, owner, existing } = input;
-  const day = utcDay(input.now);
+  const { policy, owner } = input;
+  const day = localDay(input.now, input.timeZone);
+  const { verdict } = partitionByOwner(input.existing, owner);
+  // Who holds each identity (RDS identifier, EBS description), per region and kind.
+  const holders = new Map<string, Snapshot[]>();
+  for (const s of input.existing) {
+    const id = identityKey(s);
+    if (id === undefined || id === "") continue;
+    const key = `${s.region}\u0000${s.kind}\u0000${id}`;
+    const list = holders.get(key);
+    if (list) list.push(s);
+    else holders.set(key, [s]);
+  }
   const seen = new Set<string>();
   const out: BackupDecision[] = [];
   for (const resource of input.resources) {
@@ -128,16 +104,40 @@ export function planBackups(input: {
     if (seen.has(key)) continue;
     seen.add(key);
 
-    const name = snapshotName(resource.id, day);
     const tiers = tiersFor(day, policy);
-    const tags = backupTags(resource, policy, owner, day, name);
-    const target: BackupTarget = { resource, name, day, tiers, tags };
-    const found = findExisting(existing, resource.kind, name);
-    if (found) {
+    const names = Array.from({ length: MAX_NAME_ATTEMPTS }, (_, i) => snapshotName(owner, resource.id, day, i + 1));
+    const heldBy = (name: string) => holders.get(`${resource.region}\u0000${resource.kind}\u0000${nameKey(resource.kind, name)}`) ?? [];
+    const make = (name: string): BackupTarget => ({ resource, name, day, tiers, tags: backupTags(resource, policy, owner, day, name) });
+
+    // Ours under any of the night's names: a rerun, whichever alternative the first run had to take.
+    const mine = names.flatMap((n) => heldBy(n).filter((s) => verdict.get(s)?.ours));
+    if (mine[0]) {
+      const found = mine[0];
+      const name = found.tags[TAG.name]!;
       const where = found.id === name ? name : `${found.id} (${TAG.name}=${name})`;
-      out.push({ action: "exists", target, reason: `already exists for ${day}: ${where}, status ${found.status}` });
+      out.push({ action: "exists", target: make(name), reason: `already exists for ${day}: ${where}, status ${found.status}` });
       continue;
     }
+    const taken: string[] = [];
+    let chosen: string | undefined;
+    for (const name of names) {
+      const other = heldBy(name)[0];
+      if (!other) {
+        chosen = name;
+        break;
+      }
+      const why = verdict.get(other);
+      taken.push(`${name} is taken by a snapshot that is not ours (${why && !why.ours ? why.reason : "not ours"})`);
+    }
+    if (chosen === undefined) {
+      out.push({
+        action: "name-taken",
+        target: make(names[0]!),
+        reason: `all ${MAX_NAME_ATTEMPTS} names for ${day} are held by snapshots that are not ours (first: ${taken[0]}); no backup made`,
+      });
+      continue;
+    }
+    const target = make(chosen);
     const ok = SNAPSHOTTABLE_STATUS[resource.kind];
     if (!ok.includes(resource.status)) {
       out.push({
@@ -147,7 +147,8 @@ export function planBackups(input: {
       });
       continue;
     }
-    out.push({ action: "create", target, reason: `no backup for ${day} yet; tiers ${tiers.join("+") || "none"}` });
+    const note = taken.length ? `; ${taken.join("; ")}` : "";
+    out.push({ action: "create", target, reason: `no backup for ${day} yet; tiers ${tiers.join("+") || "none"}${note}` });
   }
   return out;
 }

@@ -1,6 +1,8 @@
 /**
- * UTC calendar-day helpers. Backup dates are calendar days ("yyyy-mm-dd") in UTC so that a
- * snapshot's tier and age do not depend on the Lambda's clock zone or on daylight-saving shifts.
+ * Calendar-day helpers. Backup dates are calendar days ("yyyy-mm-dd") of the backup schedule's timezone
+ * (`localDay`), so the night a backup stands for, its weekday and its day of the month are the ones the
+ * operator configured, whatever the Lambda's clock zone and across daylight-saving shifts. Arithmetic on
+ * days (ages, weekdays) is done on the day strings alone, in UTC, where every day has 24 hours.
  */
 
 const DAY_MS = 86_400_000;
@@ -49,6 +51,69 @@ export function utcDay(date: Date): string {
   const ms = date.getTime();
   if (Number.isNaN(ms)) throw new RangeError("invalid Date");
   return new Date(ms).toISOString().slice(0, 10);
+}
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+function dayFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = dayFormats.get(timeZone);
+  if (!f) {
+    // Creating a formatter is the expensive part; a handful of zones are ever used.
+    f = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    dayFormats.set(timeZone, f);
+  }
+  return f;
+}
+
+function wallParts(ms: number, timeZone: string): { day: string; hh: string; mm: string } {
+  const p: Record<string, string> = {};
+  for (const x of dayFormat(timeZone).formatToParts(new Date(ms))) p[x.type] = x.value;
+  return { day: `${p.year}-${p.month}-${p.day}`, hh: p.hour ?? "00", mm: p.minute ?? "00" };
+}
+
+/**
+ * The calendar day of an instant in an IANA timezone: `localDay(new Date("2026-11-21T11:30:00Z"), "Pacific/Auckland")`
+ * → "2026-11-22" (00:30 on Sunday in Auckland is still Saturday in UTC). "UTC" (the default) is `utcDay`.
+ * Throws a RangeError for an unknown zone.
+ */
+export function localDay(date: Date, timeZone = "UTC"): string {
+  if (timeZone === "UTC" || timeZone === "Etc/UTC") return utcDay(date);
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) throw new RangeError("invalid Date");
+  return wallParts(ms, timeZone).day;
+}
+
+/**
+ * The first local day in [`fromDay`, `fromDay` + `days`) on which the wall-clock time `hh:mm` does not exist in
+ * `timeZone` (it falls in a daylight-saving spring-forward gap), or undefined. EventBridge Scheduler skips a cron
+ * invocation that falls in such a gap (https://repost.aws/knowledge-center/eventbridge-scheduler-adjust-dst), so a
+ * nightly job scheduled then would miss that night.
+ * Example: `skippedLocalTime(2, 0, "Europe/Berlin", "2026-01-01", 365)` → "2026-03-29".
+ */
+export function skippedLocalTime(hour: number, minute: number, timeZone: string, fromDay: string, days: number): string | undefined {
+  const start = requireDay(fromDay);
+  const hh = String(hour).padStart(2, "0");
+  const mm = String(minute).padStart(2, "0");
+  let prevOffset: number | undefined;
+  for (let i = 0; i <= days; i++) {
+    // A gap can only fall on a day whose UTC offset differs from the previous day's: check those days only.
+    const noon = start + i * DAY_MS + 12 * 3_600_000;
+    const w = wallParts(noon, timeZone);
+    const offset = Date.parse(`${w.day}T${w.hh}:${w.mm}:00Z`) - noon;
+    if (prevOffset !== undefined && offset !== prevOffset) {
+      const utc = new Date(noon).toISOString().slice(0, 10);
+      for (const day of [addDays(utc, -1), utc, addDays(utc, 1)]) {
+        const naive = Date.parse(`${day}T${hh}:${mm}:00Z`);
+        const exists = [offset, prevOffset].some((off) => {
+          const p = wallParts(naive - off, timeZone);
+          return p.day === day && p.hh === hh && p.mm === mm;
+        });
+        if (!exists) return day;
+      }
+    }
+    prevOffset = offset;
+  }
+  return undefined;
 }
 
 /** Whole days from `fromDay` to `toDay` (negative when `toDay` is earlier): `daysBetween("2026-11-01", "2026-11-08")` → 7. */

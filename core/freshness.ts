@@ -5,7 +5,7 @@
  * backup that exists only as a pending snapshot cannot be restored from.
  */
 import type { BackupPolicy } from "../schemas/config.ts";
-import { TAG, managedByValue } from "./types.ts";
+import { partitionByOwner } from "./ownership.ts";
 import type { Owner, ResourceKind, Snapshot } from "./types.ts";
 
 export interface FreshnessFinding {
@@ -50,16 +50,14 @@ export function newestAvailable(snapshots: readonly Snapshot[]): Snapshot | unde
 
 /**
  * One finding per resource per region: "ok", "stale" (newest available backup of ours older than the policy's
- * `freshnessHours`) or "missing" (none at all). Only our own backups count (exact managed-by value, not
- * automated). Example: limit 25 h, newest available backup made 26 h ago →
- * `{ status: "stale", ageHours: 26, reason: "newest available backup oa-app-db-20261120 is 26.0 h old (limit 25 h)" }`.
+ * `freshnessHours`) or "missing" (none at all). Only our own backups count (core/ownership.ts: a copy or a
+ * restored instance's snapshot carrying our tags is not a backup of ours). Example: limit 25 h, newest available backup made 26 h ago →
+ * `{ status: "stale", ageHours: 26, reason: "newest available backup oa-ops-autopilot-prod-app-db-20261120 is 26.0 h old (limit 25 h)" }`.
  */
 export function assessFreshness(input: FreshnessInput): FreshnessFinding[] {
-  const mb = managedByValue(input.owner);
   const nowMs = input.now.getTime();
   const byKey = new Map<string, Snapshot[]>();
-  for (const s of input.snapshots) {
-    if (s.automated || s.tags[TAG.managedBy] !== mb) continue;
+  for (const s of partitionByOwner(input.snapshots, input.owner).ours) {
     const key = `${s.region}\u0000${s.kind}\u0000${s.resourceId}`;
     const list = byKey.get(key);
     if (list) list.push(s);

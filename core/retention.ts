@@ -2,16 +2,17 @@
  * Grandfather-father-son retention: which of our snapshots to keep and which to delete, per resource
  * and region, each with a reason an operator can read.
  *
- * Every safety rule of the design is enforced here, not in the handler: ownership (exact managed-by
- * value for this app and stage), floors (newest N, newest available), never deleting a snapshot that is
+ * Every safety rule of the design is enforced here, not in the handler: ownership (core/ownership.ts: our
+ * managed-by value, identity equal to our name tag, our naming scheme; never a tag alone), floors (newest N, newest available), never deleting a snapshot that is
  * not `available`, freezing a resource whose backups are stale or whose DR copy is missing, and keeping
  * a primary snapshot until its DR copy is usable. Caps are applied afterwards by core/guardrails.ts.
  */
-import { daysBetween, isDay, utcDay, weekdayName } from "./calendar.ts";
+import { daysBetween, isDay, localDay, weekdayName } from "./calendar.ts";
 import { tiersFor } from "./backup-plan.ts";
 import { newestAvailable } from "./freshness.ts";
+import { classifyByOwner, looksLikeOurs } from "./ownership.ts";
 import type { BackupPolicy, Keep } from "../schemas/config.ts";
-import { TAG, managedByValue } from "./types.ts";
+import { TAG } from "./types.ts";
 import type { Decision, Owner, ResourceKind, Snapshot, TierName } from "./types.ts";
 
 export type PruneDecision = Decision<"keep" | "delete", Snapshot>;
@@ -31,6 +32,11 @@ export interface PrunePlan {
   delete: PruneDecision[];
   /** Snapshots of this resource in this region that are not ours (other stages, people, automated): ignored. */
   foreign: number;
+  /**
+   * Of those, the ones that look like ours (our managed-by value, or our name prefix) and why they are not:
+   * copies that inherited our tags, snapshots of restored instances, name squatters. Never deleted.
+   */
+  lookAlikes?: { id: string; reason: string }[];
 }
 
 export interface PruneInput {
@@ -45,11 +51,8 @@ export interface PruneInput {
   drCopies?: Snapshot[];
   /** For the primary region: the DR regions copies are expected in. Without it no DR check is made. */
   drRegions?: string[];
-}
-
-/** True when the snapshot carries exactly our managed-by value (`app:stage`); other stages are not ours. */
-export function isOurs(s: Snapshot, owner: Owner): boolean {
-  return s.tags[TAG.managedBy] === managedByValue(owner);
+  /** The backup schedule's IANA timezone, whose calendar days backup dates are; default "UTC". */
+  timeZone?: string;
 }
 
 /** The backup day our tag says a snapshot stands for, when it is a real calendar day. */
@@ -95,7 +98,7 @@ export interface PolicyVerdict {
 }
 
 /**
- * Judge snapshots of ONE resource (all with a backup day) under `policy` as of UTC day `today`.
+ * Judge snapshots of ONE resource (all with a backup day) under `policy` as of `today` (the backup schedule's local day).
  * A snapshot's tiers are recomputed from its backup day with the current policy; the tiers tag is ignored.
  * Keep by days: while `daysBetween(day, today) < days`. Keep by count: among the newest `count` snapshots of
  * the tier. Example: a Wednesday backup 9 days old with daily keep 7 days →
@@ -175,6 +178,7 @@ interface Group {
   resourceId: string;
   ours: Snapshot[];
   foreign: number;
+  lookAlikes: { id: string; reason: string }[];
 }
 
 const HOUR_MS = 3_600_000;
@@ -185,34 +189,42 @@ function hours(ms: number): string {
 
 /**
  * Plan retention for every resource seen in one region: one {@link PrunePlan} per (resource, region), with a
- * reason for every snapshot of ours and a count of the others. Only snapshots with our exact managed-by
- * value, not automated, not used by an AMI, with a parseable backup date and a known policy are candidates;
- * the rest is kept (ours) or only counted (not ours). Deleting what the plan says and planning again yields
- * no further deletes. Example, runbook policy, now 2026-11-21T03:00Z: a daily backup of 2026-11-12 (a
+ * reason for every snapshot of ours and a count of the others (with the reason for those that look like ours).
+ * Only snapshots that are ours (core/ownership.ts), not used by an AMI, with a parseable backup date and a known
+ * policy are candidates; the rest is kept (ours) or only counted (not ours). Ages are counted in days of the
+ * backup schedule's timezone (`timeZone`). Deleting what the plan says and planning again yields
+ * no further deletes. Example, runbook policy, now 2026-11-21T03:00Z (UTC): a daily backup of 2026-11-12 (a
  * Thursday) → delete, "expired: daily 9 days old ≥ 7 days; not a weekly (Sunday) or monthly (day 1) backup";
  * the backup of 2026-11-01 (a Sunday and the 1st) → keep, "weekly (Sunday): 20 days old, keep 30 days; …".
  */
 export function planPrune(input: PruneInput): PrunePlan[] {
   const { region, owner, now } = input;
-  const today = utcDay(now);
+  const today = localDay(now, input.timeZone);
   const policies = new Map(input.policies.map((p) => [p.name, p]));
   const groups = new Map<string, Group>();
-  for (const s of input.snapshots) {
-    if (s.region !== region) continue;
+  const here = input.snapshots.filter((s) => s.region === region);
+  const owned = classifyByOwner(here, owner);
+  here.forEach((s, i) => {
+    const v = owned[i]!;
     const key = `${s.kind}\u0000${s.resourceId}`;
     let g = groups.get(key);
     if (!g) {
-      g = { kind: s.kind, resourceId: s.resourceId, ours: [], foreign: 0 };
+      g = { kind: s.kind, resourceId: s.resourceId, ours: [], foreign: 0, lookAlikes: [] };
       groups.set(key, g);
     }
-    if (isOurs(s, owner)) g.ours.push(s);
-    else g.foreign++;
-  }
+    if (v.ours) g.ours.push(s);
+    else {
+      g.foreign++;
+      if (looksLikeOurs(s, owner)) g.lookAlikes.push({ id: s.id, reason: v.reason });
+    }
+  });
 
   // DR copies of ours, indexed by resource once: a region can hold 100k snapshots.
   const drByResource = new Map<string, Snapshot[]>();
-  for (const c of input.drCopies ?? []) {
-    if (!isOurs(c, owner) || c.automated) continue;
+  const drAll = input.drCopies ?? [];
+  const drVerdicts = classifyByOwner(drAll, owner);
+  for (const [i, c] of drAll.entries()) {
+    if (!drVerdicts[i]!.ours) continue;
     const key = `${c.kind}\u0000${c.resourceId}`;
     const list = drByResource.get(key);
     if (list) list.push(c);
@@ -234,8 +246,7 @@ function planGroup(g: Group, input: PruneInput, policies: Map<string, BackupPoli
   const unknownPolicies = new Set<string>();
 
   for (const s of g.ours) {
-    if (s.automated) keep.push({ action: "keep", target: s, reason: "automated snapshot: never pruned" });
-    else if (s.usedByImage) keep.push({ action: "keep", target: s, reason: "used by an AMI: never pruned" });
+    if (s.usedByImage) keep.push({ action: "keep", target: s, reason: "used by an AMI: never pruned" });
     else if (s.status === "error") {
       // A failed snapshot or copy of ours holds no data, counts against the quota and blocks the copy's retry
       // (same name): it goes even while the resource is frozen, because the freeze protects data, not failures.
@@ -249,7 +260,7 @@ function planGroup(g: Group, input: PruneInput, policies: Map<string, BackupPoli
     }
   }
   candidates.sort(newestFirst);
-  const plan: PrunePlan = { resourceId: g.resourceId, kind: g.kind, region, keep, delete: del, foreign: g.foreign };
+  const plan: PrunePlan = { resourceId: g.resourceId, kind: g.kind, region, keep, delete: del, foreign: g.foreign, lookAlikes: g.lookAlikes };
 
   if (unknownPolicies.size > 0) {
     const names = [...unknownPolicies].sort().map((n) => `"${n}"`).join(", ");
@@ -274,7 +285,7 @@ function planGroup(g: Group, input: PruneInput, policies: Map<string, BackupPoli
   // Freeze conditions.
   const freezes: string[] = [];
   // Freshness counts every restorable backup of ours, AMI-pinned ones included: they are backups too.
-  const freshest = newestAvailable(g.ours.filter((s) => !s.automated));
+  const freshest = newestAvailable(g.ours);
   const latestCandidate = newestAvailable(candidates);
   if (!freshest) freezes.push("no available backup");
   else if (now.getTime() - freshest.createdAt.getTime() > limitMs) {

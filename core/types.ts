@@ -22,8 +22,9 @@ export interface Resource {
 
 /**
  * A snapshot as core sees it, whatever the service.
- * `createdAt` is the provider's creation time; `backupDate` is the UTC calendar day
- * (yyyy-mm-dd) our tag says the snapshot stands for, when it carries our tags.
+ * `createdAt` is the provider's creation time; the backup-date tag is the calendar day (yyyy-mm-dd, in the
+ * backup schedule's timezone) the snapshot stands for, when it carries our tags. Whether it is ours at all is
+ * decided by core/ownership.ts, never by a tag alone.
  */
 export interface Snapshot {
   kind: ResourceKind;
@@ -45,6 +46,11 @@ export interface Snapshot {
   kmsKeyId?: string;
   /** Why the provider put the snapshot in `error` (EBS StateMessage), when it says. */
   statusMessage?: string;
+  /**
+   * EBS only: the snapshot's Description, which cannot be changed after creation. Backup and copy set it to the
+   * snapshot's name, so it is what an EBS snapshot's ownership is checked against (its id is AWS-assigned).
+   */
+  description?: string;
 }
 
 /** Snapshot status normalised across RDS (`available`) and EBS (`completed`). */
@@ -58,7 +64,7 @@ export const TAG = {
   source: "ops-autopilot:source",
   sourceRegion: "ops-autopilot:source-region",
   backupDate: "ops-autopilot:backup-date",
-  /** Deterministic name; for EBS (whose ids AWS assigns) this is the idempotency key. */
+  /** Deterministic name: equals the RDS identifier, or the EBS description (EBS ids are AWS-assigned). */
   name: "ops-autopilot:name",
   /** On DR copies: the id of the snapshot in the primary region. */
   copyOf: "ops-autopilot:copy-of",
@@ -68,7 +74,7 @@ export const TAG = {
 
 export type TierName = "daily" | "weekly" | "monthly";
 
-/** Who we are: snapshots are ours only when `managed-by` equals `${app}:${stage}`. */
+/** Who we are: the managed-by value `${app}:${stage}` and the name prefix `oa-${app}-${stage}-` (core/ownership.ts). */
 export interface Owner {
   app: string;
   stage: string;

@@ -5,6 +5,8 @@ import { FailoverConfigSchema } from "./config-failover.ts";
 import { WarmConfigSchema } from "./config-warm.ts";
 import { CostConfigSchema } from "./config-cost.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
+import { skippedLocalTime } from "../core/calendar.ts";
+import { OWNER_PART } from "../core/ownership.ts";
 
 /**
  * The one configuration of ops-autopilot, per stage.
@@ -30,14 +32,14 @@ const DailyTierSchema = z
   .strict();
 const WeeklyTierSchema = z
   .object({
-    /** Day of the week whose backup belongs to the weekly tier (0 = Sunday, UTC). */
+    /** Day of the week whose backup belongs to the weekly tier (0 = Sunday), in the backup schedule's timezone. */
     weekday: z.number().int().min(0).max(6).default(0),
     keep: KeepSchema.default({ days: 30 }),
   })
   .strict();
 const MonthlyTierSchema = z
   .object({
-    /** Day of the month whose backup belongs to the monthly tier (UTC); 1 to 28 so every month has one. */
+    /** Day of the month whose backup belongs to the monthly tier (backup schedule's timezone); 1 to 28 so every month has one. */
     dayOfMonth: z.number().int().min(1).max(28).default(1),
     keep: KeepSchema.default({ days: 365 }),
   })
@@ -189,10 +191,13 @@ export const ScheduleSchema = z
 export type ScheduleName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost";
 const SCHEDULE_NAMES: readonly ScheduleName[] = ["backup", "copy", "prune", "watchdog", "warm", "cost"];
 
+const OWNER_PART_MESSAGE = "expected lowercase letters, digits and single hyphens, starting with a letter (it is part of every snapshot name)";
+
 export const ConfigSchema = z
   .object({
-    app: z.string().min(1).default("ops-autopilot"),
-    stage: z.string().min(1),
+    /** App and stage are part of every snapshot name (`oa-<app>-<stage>-…`), so they must be valid inside an RDS identifier. */
+    app: z.string().max(40).regex(OWNER_PART, OWNER_PART_MESSAGE).default("ops-autopilot"),
+    stage: z.string().min(1).max(40).regex(OWNER_PART, OWNER_PART_MESSAGE),
     primaryRegion: RegionSchema,
     drRegions: z.array(DrRegionSchema).default([]),
     /** IANA timezone the schedules run in. */
@@ -258,7 +263,70 @@ export const ConfigSchema = z
     };
     checkZone(cfg.timezone, ["timezone"]);
     for (const [name, zone] of Object.entries(cfg.schedules.timezones)) if (zone) checkZone(zone, ["schedules", "timezones", name]);
+    const dst = backupSkippedByDst(cfg.schedules.backup, cfg.schedules.timezones.backup ?? cfg.timezone);
+    if (dst) ctx.addIssue({ code: "custom", path: ["schedules", "backup"], message: dst });
   });
+
+/**
+ * Why a nightly backup at these times would lose a night to daylight saving, if it would: EventBridge Scheduler
+ * skips a cron run whose local time does not exist (the spring-forward gap) and runs the repeated fall-back hour
+ * once (https://repost.aws/knowledge-center/eventbridge-scheduler-adjust-dst). Refused only when every time of day
+ * the expression fires at falls in the same gap; checked over this year's and next year's transitions.
+ */
+function backupSkippedByDst(expression: string, timeZone: string): string | undefined {
+  if (timeZone === "UTC" || timeZone === "Etc/UTC") return undefined;
+  // Every invocation parses its configuration: scan a zone's year once per container.
+  const key = `${expression}\u0000${timeZone}\u0000${new Date().getUTCFullYear()}`;
+  if (!dstMemo.has(key)) dstMemo.set(key, scanBackupDst(expression, timeZone));
+  return dstMemo.get(key);
+}
+
+const dstMemo = new Map<string, string | undefined>();
+
+function scanBackupDst(expression: string, timeZone: string): string | undefined {
+  const m = /^cron\(\s*(\S+)\s+(\S+)\s+/.exec(expression.trim());
+  if (!m) return undefined;
+  const minutes = expandCronField(m[1]!, 0, 59);
+  const hours = expandCronField(m[2]!, 0, 23);
+  if (!minutes || !hours || minutes.length * hours.length > 48) return undefined;
+  const from = `${new Date().getUTCFullYear()}-01-01`;
+  let first: { day: string; hh: number; mm: number } | undefined;
+  try {
+    const skippedOn = new Map<string, number>();
+    for (const hh of hours) {
+      for (const mm of minutes) {
+        const day = skippedLocalTime(hh, mm, timeZone, from, 731);
+        if (!day) return undefined;
+        skippedOn.set(day, (skippedOn.get(day) ?? 0) + 1);
+        first ??= { day, hh, mm };
+      }
+    }
+    // Every run time skipped, and all on one night: that night has no backup.
+    if (skippedOn.size !== 1 || !first) return undefined;
+  } catch {
+    return undefined; // an unknown zone is reported on its own
+  }
+  const at = `${String(first.hh).padStart(2, "0")}:${String(first.mm).padStart(2, "0")}`;
+  return (
+    `${at} does not exist in ${timeZone} on ${first.day} (daylight saving starts): EventBridge Scheduler skips that run, ` +
+    "so that night would have no backup; choose a time outside the spring-forward gap (e.g. an hour later) or a timezone without daylight saving"
+  );
+}
+
+/** The values a numeric cron field (`5`, `1,2`, `0-5`, `*\/15`, `10-20/5`, `*`) fires at, or undefined when it is not numeric. */
+function expandCronField(field: string, min: number, max: number): number[] | undefined {
+  const out = new Set<number>();
+  for (const item of field.split(",")) {
+    const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(item);
+    if (!m) return undefined;
+    const lo = m[1] === "*" ? min : Number(m[2]);
+    const hi = m[1] === "*" ? max : m[3] !== undefined ? Number(m[3]) : m[4] !== undefined ? max : lo;
+    const step = m[4] !== undefined ? Number(m[4]) : 1;
+    if (step < 1 || lo < min || hi > max) return undefined;
+    for (let v = lo; v <= hi; v += step) out.add(v);
+  }
+  return [...out].sort((a, b) => a - b);
+}
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -35,6 +35,8 @@ export interface PruneRunView {
     policy?: string | undefined;
     frozen?: string | undefined;
     foreign: number;
+    /** Snapshots that look like ours but are not (inherited tags, name squatters), with why: never deleted. */
+    lookAlikes?: { id: string; reason: string }[];
     keep: { id: string; reason: string }[];
     delete: { id: string; reason: string }[];
   }[];

@@ -37,6 +37,9 @@ import type { RunContext, RunOutcome } from "./handler.ts";
 
 const owner = (config: Config): Owner => ({ app: config.app, stage: config.stage });
 
+/** Backup dates are days of the backup schedule's timezone: every job reads them in that zone. */
+const backupTimeZone = (config: Config): string => scheduleTimezone(config, "backup");
+
 /** Where the backup jobs keep what must outlive one invocation: prune's day ledger and the EBS claims. */
 export interface BackupJobDeps {
   /** The reports bucket (`state/prune/<day>.json`, `claims/<function>/<region>/<name>.json`). */
@@ -119,9 +122,10 @@ export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupJo
   const decisions: BackupDecision[] = [];
   for (const policy of policies) {
     const mine = chosen.filter((s) => s.policy === policy).map((s) => s.resource);
-    if (mine.length) decisions.push(...planBackups({ resources: mine, policy, owner: owner(config), now, existing }));
+    if (mine.length) decisions.push(...planBackups({ resources: mine, policy, owner: owner(config), now, existing, timeZone: backupTimeZone(config) }));
   }
   logDecisions(ctx, decisions, (i) => `${decisions[i]!.target.resource.id} → ${decisions[i]!.target.name}`);
+  for (const d of decisions.filter((x) => x.action === "name-taken")) failures.push({ item: d.target.resource.id, region, kind: "fatal", message: d.reason });
 
   // A resource in a state that passes (backing-up, modifying, …) fails the run as retryable: Lambda retries the
   // invocation and a later run the same day takes it. One in a state that stays (stopped) is only reported.
@@ -270,6 +274,7 @@ export async function runCopy(event: JobEvent, ctx: RunContext, deps: BackupJobD
     owner: owner(config),
     policies,
     now: ctx.now(),
+    timeZone: backupTimeZone(config),
   });
   logDecisions(ctx, decisions, (i) => `${decisions[i]!.target.source.id} → ${decisions[i]!.target.region}`);
 
@@ -360,6 +365,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupJob
         policies: config.backup.policies,
         owner: owner(config),
         now,
+        timeZone: backupTimeZone(config),
         ...(region === config.primaryRegion ? { drCopies, drRegions: config.drRegions.map((d) => d.region) } : {}),
       }),
     );
@@ -402,6 +408,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupJob
       policy: p.policy,
       frozen: p.frozen,
       foreign: p.foreign,
+      lookAlikes: p.lookAlikes ?? [],
       keep: p.keep.map((d) => ({ id: d.target.id, reason: d.reason })),
       delete: p.delete.map((d) => ({ id: d.target.id, reason: d.reason })),
     })),

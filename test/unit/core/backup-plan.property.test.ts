@@ -22,11 +22,11 @@ describe("snapshotName properties", () => {
   it("is always a valid RDS snapshot identifier", () => {
     fc.assert(
       fc.property(idArb, dayArb, (id, day) => {
-        const n = snapshotName(id, day);
+        const n = snapshotName(OWNER, id, day);
         expect(n).toMatch(VALID);
         expect(n.endsWith("-")).toBe(false);
         expect(n.length).toBeLessThanOrEqual(255);
-        expect(snapshotName(id, day)).toBe(n); // deterministic
+        expect(snapshotName(OWNER, id, day)).toBe(n); // deterministic
       }),
       { numRuns: 1000 },
     );
@@ -36,7 +36,7 @@ describe("snapshotName properties", () => {
     fc.assert(
       fc.property(idArb, dayArb, idArb, dayArb, (a, da, b, db) => {
         fc.pre(a !== b || da !== db);
-        expect(snapshotName(a, da).toLowerCase()).not.toBe(snapshotName(b, db).toLowerCase());
+        expect(snapshotName(OWNER, a, da).toLowerCase()).not.toBe(snapshotName(OWNER, b, db).toLowerCase());
       }),
       { numRuns: 2000 },
     );
@@ -46,7 +46,7 @@ describe("snapshotName properties", () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[a-z]{1,10}$/), fc.constantFrom("_", ".", "--", "/", " ", "-"), fc.constantFrom("_", ".", "--", "/", " ", "-"), dayArb, (base, x, y, day) => {
         fc.pre(x !== y);
-        expect(snapshotName(`${base}${x}1`, day)).not.toBe(snapshotName(`${base}${y}1`, day));
+        expect(snapshotName(OWNER, `${base}${x}1`, day)).not.toBe(snapshotName(OWNER, `${base}${y}1`, day));
       }),
     );
   });
@@ -74,7 +74,7 @@ describe("planBackups properties", () => {
           const retry = new Date(midnight + Math.max(t1, t2));
           const p = policy();
           const first = planBackups({ resources, policy: p, owner: OWNER, now, existing: [] });
-          // What the adapter would create: RDS uses the name as id, EBS gets an AWS id and our name tag.
+          // What the adapter would create: RDS uses the name as id, EBS gets an AWS id, the name as description and our name tag.
           const created: Snapshot[] = first
             .filter((d) => d.action === "create")
             .map((d, i) => ({
@@ -86,6 +86,7 @@ describe("planBackups properties", () => {
               createdAt: now,
               tags: d.target.tags,
               automated: false,
+              ...(d.target.resource.kind === "ebs-volume" ? { description: d.target.name } : {}),
             }));
           const second = planBackups({ resources, policy: p, owner: OWNER, now: retry, existing: created });
           const createdKeys = new Set(first.filter((d) => d.action === "create").map((d) => `${d.target.resource.kind}/${d.target.resource.id}`));

@@ -6,15 +6,34 @@ import { OWNER, PRIMARY, at, policy, resource, snap } from "./builders.ts";
 const NOW = at("2026-11-21T02:00:05Z"); // a Saturday
 
 describe("snapshotName", () => {
-  it("keeps a clean RDS id readable", () => {
-    expect(snapshotName("app-db", "2026-11-21")).toBe("oa-app-db-20261121");
-    expect(snapshotName("vol-0abc123", "2026-01-02")).toBe("oa-vol-0abc123-20260102");
+  it("keeps a clean RDS id readable, after the app and stage", () => {
+    expect(snapshotName(OWNER, "app-db", "2026-11-21")).toBe("oa-ops-autopilot-prod-app-db-20261121");
+    expect(snapshotName(OWNER, "vol-0abc123", "2026-01-02")).toBe("oa-ops-autopilot-prod-vol-0abc123-20260102");
+  });
+
+  it("numbers the alternatives used when a name is taken", () => {
+    expect(snapshotName(OWNER, "app-db", "2026-11-21", 2)).toBe("oa-ops-autopilot-prod-app-db-20261121-2");
+    expect(snapshotName(OWNER, "app-db", "2026-11-21", 20)).toBe("oa-ops-autopilot-prod-app-db-20261121-20");
+    expect(() => snapshotName(OWNER, "app-db", "2026-11-21", 21)).toThrow(/attempt must be 1 to 20/);
+  });
+
+  it("puts two stages and two apps in one account under different names", () => {
+    const names = [
+      snapshotName({ app: "ops-autopilot", stage: "prod" }, "app-db", "2026-11-21"),
+      snapshotName({ app: "ops-autopilot", stage: "staging" }, "app-db", "2026-11-21"),
+      snapshotName({ app: "billing", stage: "prod" }, "app-db", "2026-11-21"),
+    ];
+    expect(new Set(names).size).toBe(3);
+  });
+
+  it("refuses an app or stage that cannot be part of an identifier", () => {
+    expect(() => snapshotName({ app: "Ops_Autopilot", stage: "prod" }, "app-db", "2026-11-21")).toThrow(/app "Ops_Autopilot" cannot be part of a snapshot name/);
   });
 
   it.each(["App_DB", "app--db", "app-db-", "-app", "a.b/c", "ÄÖÜ", "x".repeat(300)])(
     "sanitises %j into a valid identifier",
     (id) => {
-      const n = snapshotName(id, "2026-11-21");
+      const n = snapshotName(OWNER, id, "2026-11-21");
       expect(n).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
       expect(n.length).toBeLessThanOrEqual(255);
       expect(n.endsWith("-20261121")).toBe(true);
@@ -22,12 +41,12 @@ describe("snapshotName", () => {
   );
 
   it("gives ids that sanitise alike different names", () => {
-    expect(snapshotName("app_db", "2026-11-21")).not.toBe(snapshotName("app.db", "2026-11-21"));
-    expect(snapshotName("app_db", "2026-11-21")).not.toBe(snapshotName("app-db", "2026-11-21"));
+    expect(snapshotName(OWNER, "app_db", "2026-11-21")).not.toBe(snapshotName(OWNER, "app.db", "2026-11-21"));
+    expect(snapshotName(OWNER, "app_db", "2026-11-21")).not.toBe(snapshotName(OWNER, "app-db", "2026-11-21"));
   });
 
   it("refuses a day that is not yyyy-mm-dd", () => {
-    expect(() => snapshotName("app-db", "2026-11-31")).toThrow(/calendar day/);
+    expect(() => snapshotName(OWNER, "app-db", "2026-11-31")).toThrow(/calendar day/);
   });
 });
 
@@ -58,7 +77,7 @@ describe("planBackups", () => {
   it("creates today's snapshot with every tag", () => {
     const [d] = planBackups({ resources: [resource()], policy: p, owner: OWNER, now: NOW, existing: [] });
     expect(d?.action).toBe("create");
-    expect(d?.target.name).toBe("oa-app-db-20261121");
+    expect(d?.target.name).toBe("oa-ops-autopilot-prod-app-db-20261121");
     expect(d?.target.day).toBe("2026-11-21");
     expect(d?.target.tiers).toEqual(["daily"]);
     expect(d?.target.tags).toEqual({
@@ -68,7 +87,7 @@ describe("planBackups", () => {
       [TAG.source]: "app-db",
       [TAG.sourceRegion]: PRIMARY,
       [TAG.backupDate]: "2026-11-21",
-      [TAG.name]: "oa-app-db-20261121",
+      [TAG.name]: "oa-ops-autopilot-prod-app-db-20261121",
     });
   });
 
@@ -84,7 +103,7 @@ describe("planBackups", () => {
     expect(d?.reason).toMatch(/already exists/);
   });
 
-  it("finds an EBS snapshot by its name tag (AWS assigns the id)", () => {
+  it("finds an EBS snapshot by its description and name tag (AWS assigns the id)", () => {
     const vol = resource({ kind: "ebs-volume", id: "vol-0abc", status: "in-use" });
     const existing = [snap({ kind: "ebs-volume", resourceId: "vol-0abc", id: "snap-123", day: "2026-11-21" })];
     const [d] = planBackups({ resources: [vol], policy: p, owner: OWNER, now: NOW, existing });

@@ -33,13 +33,20 @@ export interface SnapOpts {
   usedByImage?: boolean;
   tags?: Record<string, string>;
   copyOf?: string;
+  /** Which of the night's names (1, or an alternative 2 … 20) it was made under. */
+  attempt?: number;
 }
 
-/** A snapshot of ours (unless told otherwise) for `day`, created at 02:00 UTC that day. */
+/**
+ * A snapshot of ours (unless told otherwise) for `day`, created at 02:00 UTC that day, with the identity backup
+ * gives it: RDS id = name tag, EBS description = name tag, source region = its region (a copy: `copyOf`, made by
+ * {@link drCopy}).
+ */
 export function snap(o: SnapOpts): Snapshot {
   const resourceId = o.resourceId ?? "app-db";
   const region = o.region ?? PRIMARY;
-  const name = snapshotName(resourceId, o.day);
+  const kind = o.kind ?? "rds-instance";
+  const name = snapshotName(OWNER, resourceId, o.day, o.attempt ?? 1);
   const tags: Record<string, string> = {};
   const mb = o.managedBy === undefined ? managedByValue(OWNER) : o.managedBy;
   if (mb !== null) tags[TAG.managedBy] = mb;
@@ -48,12 +55,12 @@ export function snap(o: SnapOpts): Snapshot {
   tags[TAG.backupDate] = o.day;
   tags[TAG.name] = name;
   tags[TAG.source] = resourceId;
-  tags[TAG.sourceRegion] = PRIMARY;
+  tags[TAG.sourceRegion] = o.copyOf ? PRIMARY : region;
   if (o.copyOf) tags[TAG.copyOf] = o.copyOf;
   Object.assign(tags, o.tags ?? {});
   return {
-    kind: o.kind ?? "rds-instance",
-    id: o.id ?? name,
+    kind,
+    id: o.id ?? (kind === "ebs-volume" ? `snap-${resourceId.replace(/[^a-z0-9]/g, "")}${o.day.replaceAll("-", "")}` : name),
     region,
     resourceId,
     status: o.status ?? "available",
@@ -61,10 +68,11 @@ export function snap(o: SnapOpts): Snapshot {
     tags,
     automated: o.automated ?? false,
     ...(o.usedByImage !== undefined ? { usedByImage: o.usedByImage } : {}),
+    ...(kind === "ebs-volume" ? { description: tags[TAG.name] } : {}),
   };
 }
 
-/** The DR copy of a primary snapshot, made `lagHours` after the source. */
+/** The DR copy of a primary snapshot, made `lagHours` after the source (named as its source, as copy names it). */
 export function drCopy(source: Snapshot, o: { region?: string; status?: SnapshotStatus; lagHours?: number } = {}): Snapshot {
   return {
     ...source,

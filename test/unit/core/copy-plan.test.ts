@@ -28,7 +28,7 @@ describe("planCopies", () => {
     const [d] = copies({ sources: [src] });
     expect(d).toMatchObject({
       action: "copy",
-      target: { source: src, region: DR, kmsKeyId: KEY, name: "oa-app-db-20261121", tags: { ...src.tags, [TAG.copyOf]: src.id } },
+      target: { source: src, region: DR, kmsKeyId: KEY, name: "oa-ops-autopilot-prod-app-db-20261121", tags: { ...src.tags, [TAG.copyOf]: src.id } },
     });
     expect(d?.reason).toContain(KEY);
   });
@@ -42,7 +42,8 @@ describe("planCopies", () => {
   it("finds a copy already made (or in flight) by copy-of, and an EBS copy by its name tag", () => {
     const rds = snap({ day: "2026-11-21" });
     const ebs = snap({ day: "2026-11-21", kind: "ebs-volume", resourceId: "vol-1", id: "snap-src" });
-    const ebsCopy: Snapshot = { ...ebs, id: "snap-other", region: DR, status: "pending", tags: { ...ebs.tags } };
+    // A copy of an earlier source of the same name (the source was made again after it failed): found by name.
+    const ebsCopy: Snapshot = { ...ebs, id: "snap-other", region: DR, status: "pending", tags: { ...ebs.tags, [TAG.copyOf]: "snap-earlier" } };
     const out = copies({ sources: [rds, ebs], copies: [drCopy(rds, { status: "pending" }), ebsCopy] });
     expect(out.map((d) => d.action)).toEqual(["exists", "exists"]);
     expect(out[0]?.reason).toMatch(/is pending/);
@@ -61,16 +62,24 @@ describe("planCopies", () => {
     const src = snap({ day: "2026-11-21" });
     const theirs = { ...drCopy(src, { status: "error" }), tags: {} };
     const [d] = copies({ sources: [src], copies: [theirs] });
-    expect(d?.action).toBe("exists");
+    expect(d?.action).toBe("copy");
     expect(d?.target.failedCopy).toBeUndefined();
   });
 
-  it("treats an RDS name taken in DR by a snapshot that is not ours as existing, and says so", () => {
+  it("copies under the next alternative name when the RDS name in DR is held by a snapshot that is not ours, and says so", () => {
     const src = snap({ day: "2026-11-21" });
     const theirs = { ...drCopy(src), tags: {} };
     const [d] = copies({ sources: [src], copies: [theirs] });
-    expect(d?.action).toBe("exists");
-    expect(d?.reason).toMatch(/not managed by us/);
+    expect(d?.action).toBe("copy");
+    expect(d?.target.name).toBe("oa-ops-autopilot-prod-app-db-20261121-2");
+    expect(d?.target.tags[TAG.name]).toBe("oa-ops-autopilot-prod-app-db-20261121-2");
+    expect(d?.target.tags[TAG.copyOf]).toBe(src.id);
+    expect(d?.reason).toBe(
+      `copy ${src.id} to ${DR} with KMS key ${KEY} as oa-ops-autopilot-prod-app-db-20261121-2; oa-ops-autopilot-prod-app-db-20261121 in ${DR} is taken by a snapshot that is not ours (not ours: no ${TAG.managedBy} tag)`,
+    );
+    // The next run finds that copy by copy-of.
+    const made = { ...drCopy(src), id: d!.target.name, tags: d!.target.tags };
+    expect(copies({ sources: [src], copies: [theirs, made] })[0]?.action).toBe("exists");
   });
 
   it("does not take another region's copy or another stage's copy for ours", () => {
@@ -119,9 +128,12 @@ describe("planCopies", () => {
     expect(d?.reason).toMatch(reason);
   });
 
-  it("never copies a snapshot that is not ours", () => {
+  it("never copies a snapshot that is not ours, and says why", () => {
     const out = copies({ sources: [snap({ day: "2026-11-21", managedBy: null }), snap({ day: "2026-11-20", automated: true })] });
-    expect(out.map((d) => d.action)).toEqual(["skip-policy", "skip-policy"]);
+    expect(out.map((d) => [d.action, d.reason])).toEqual([
+      ["skip-policy", "not ours: an automated snapshot (made by AWS)"],
+      ["skip-policy", `not ours: no ${TAG.managedBy} tag`],
+    ]);
   });
 
   it("with now, does not ship to DR what retention already let go (DR would prune it at once)", () => {

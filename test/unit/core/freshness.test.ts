@@ -14,7 +14,7 @@ function assess(o: Partial<FreshnessInput>) {
 describe("assessFreshness", () => {
   it("is ok when the newest available backup is within the limit", () => {
     const [f] = assess({ snapshots: [snap({ day: "2026-11-20" }), snap({ day: "2026-11-21" })] });
-    expect(f).toMatchObject({ status: "ok", ageHours: 10, limitHours: 25, newestId: "oa-app-db-20261121", region: PRIMARY });
+    expect(f).toMatchObject({ status: "ok", ageHours: 10, limitHours: 25, newestId: "oa-ops-autopilot-prod-app-db-20261121", region: PRIMARY });
     expect(f?.newestAt).toEqual(at("2026-11-21T02:00:00Z"));
   });
 
@@ -22,7 +22,7 @@ describe("assessFreshness", () => {
     const [f] = assess({ snapshots: [snap({ day: "2026-11-20", createdAt: at("2026-11-20T10:00:00Z") })] });
     expect(f?.status).toBe("stale");
     expect(f?.ageHours).toBe(26);
-    expect(f?.reason).toBe("newest available backup oa-app-db-20261120 is 26.0 h old (limit 25 h)");
+    expect(f?.reason).toBe("newest available backup oa-ops-autopilot-prod-app-db-20261120 is 26.0 h old (limit 25 h)");
   });
 
   it("is ok at exactly the limit", () => {
@@ -33,7 +33,7 @@ describe("assessFreshness", () => {
   it("ignores a newer backup that is still pending", () => {
     const [f] = assess({ snapshots: [snap({ day: "2026-11-19" }), snap({ day: "2026-11-21", status: "pending" })] });
     expect(f?.status).toBe("stale");
-    expect(f?.newestId).toBe("oa-app-db-20261119");
+    expect(f?.newestId).toBe("oa-ops-autopilot-prod-app-db-20261119");
   });
 
   it.each([

@@ -50,16 +50,17 @@ const snapshotArb = fc
     resourceId: fc.constantFrom("app-db", "reports-db", "vol-0abc", "legacy-db"),
     ago: fc.oneof(fc.integer({ min: -1, max: 45 }), fc.integer({ min: 0, max: 400 })),
     hour: fc.oneof(fc.integer({ min: 0, max: 47 }), fc.integer({ min: 0, max: 24 * 20 })),
+    attempt: fc.integer({ min: 1, max: 20 }),
     status: fc.constantFrom<SnapshotStatus>("available", "available", "available", "pending", "error"),
     managedBy: fc.constantFrom(...MANAGED),
     automated: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
     usedByImage: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
-    n: fc.nat(3),
   })
   .map((r) => {
     const day = iso(TODAY_MS - r.ago * DAY);
     return snap({
-      id: `${r.resourceId}-${day}-${r.n}-${r.hour}`,
+      // Several snapshots of one resource and day: the night's name and its alternatives (ids are unique per region).
+      attempt: r.attempt,
       resourceId: r.resourceId,
       day,
       createdAt: new Date(TODAY_MS - r.ago * DAY + r.hour * 3_600_000),
@@ -123,6 +124,7 @@ describe("planPrune properties", () => {
         if (dels.length) runsWithDeletes++;
         for (const s of dels) {
           expect(s.tags[TAG.managedBy]).toBe(managedByValue(OWNER));
+          expect(s.id).toBe(s.tags[TAG.name]);
           expect(s.automated).toBe(false);
           expect(s.usedByImage).not.toBe(true);
           // Besides expired available backups, only our failed snapshots (no data) are ever removed.

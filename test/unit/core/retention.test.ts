@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { planPrune } from "../../../core/retention.ts";
 import type { PrunePlan, PruneInput } from "../../../core/retention.ts";
 import { TAG } from "../../../core/types.ts";
-import type { ResourceKind, Snapshot } from "../../../core/types.ts";
+import type { Snapshot } from "../../../core/types.ts";
 import { DR, OWNER, PRIMARY, at, days, drCopy, policy, snap } from "./builders.ts";
 
 const NOW = at("2026-11-21T03:00:00Z"); // Saturday; backups run at 02:00
@@ -143,21 +143,26 @@ describe("planPrune: ownership", () => {
     expect(p.foreign).toBe(1);
   });
 
-  it.each([
-    ["automated, even with our tags", { automated: true }, "automated snapshot: never pruned"],
-    ["used by an AMI", { kind: "ebs-volume", usedByImage: true }, "used by an AMI: never pruned"],
-  ] as const)("keeps ours when %s", (_, o, reason) => {
-    const kind: ResourceKind = "kind" in o ? o.kind : "rds-instance";
-    const mine: Snapshot[] = [...recent.map((s) => ({ ...s, kind })), { ...snap({ day: old, id: "special" }), kind, ...o }];
-    const p = only(prune(mine));
+  it("ignores an automated snapshot even with all our tags (an instance restored from ours copies them): not ours", () => {
+    const auto = snap({ day: old, automated: true });
+    const p = only(prune([...recent, auto]));
+    expect([...p.keep, ...p.delete].map((d) => d.target)).not.toContain(auto);
+    expect(p.foreign).toBe(1);
+    expect(p.lookAlikes).toEqual([{ id: auto.id, reason: "not ours: an automated snapshot (made by AWS)" }]);
+  });
+
+  it("keeps ours when used by an AMI", () => {
+    const vol = (day: string, o: { usedByImage?: boolean } = {}) => snap({ day, kind: "ebs-volume", resourceId: "vol-0abc", ...o });
+    const special = vol(old, { usedByImage: true });
+    const p = only(prune([...days("2026-11-15", 7).map((d) => vol(d)), special]));
     expect(p.delete).toHaveLength(0);
-    expect(p.keep.find((d) => d.target.id === "special")?.reason).toBe(reason);
+    expect(p.keep.find((d) => d.target === special)?.reason).toBe("used by an AMI: never pruned");
   });
 
   it("keeps a snapshot of ours whose backup date cannot be read", () => {
-    const bad = snap({ day: old, id: "bad", tags: { [TAG.backupDate]: "20261020" } });
+    const bad = snap({ day: old, tags: { [TAG.backupDate]: "20261020" } });
     const p = only(prune([...recent, bad]));
-    expect(p.keep.find((d) => d.target.id === "bad")?.reason).toMatch(/no parseable/);
+    expect(p.keep.find((d) => d.target === bad)?.reason).toMatch(/no parseable/);
     expect(p.delete).toHaveLength(0);
   });
 

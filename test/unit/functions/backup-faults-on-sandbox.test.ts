@@ -104,7 +104,7 @@ describe("prune faults", () => {
       command: "DeleteDBSnapshot",
       error: "throttling",
       times: Infinity,
-      match: (i) => i.DBSnapshotIdentifier === "oa-app-db-20261103",
+      match: (i) => i.DBSnapshotIdentifier === "oa-ops-autopilot-test-app-db-20261103",
     });
     const prune = createHandler(
       { name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, { stateBucket: () => ({ bucket: "reports", region: PRIMARY }) }) },
@@ -112,13 +112,13 @@ describe("prune faults", () => {
     );
     const first = await prune({ trigger: "schedule" }, ctx).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(AggregateRunError);
-    expect((first as AggregateRunError).failures).toEqual([expect.objectContaining({ item: "oa-app-db-20261103", kind: "retryable" })]);
+    expect((first as AggregateRunError).failures).toEqual([expect.objectContaining({ item: "oa-ops-autopilot-test-app-db-20261103", kind: "retryable" })]);
     throttle.clear();
     await prune({ trigger: "schedule" }, ctx);
     const deleted = sb.callsTo("rds", "DeleteDBSnapshot").filter((c) => !c.error).map((c) => (c.input as { DBSnapshotIdentifier: string }).DBSnapshotIdentifier);
     expect(new Set(deleted).size).toBe(deleted.length);
     // Backups of Nov 1-12 (12 days, from Sunday Nov 1) on Nov 12: keep Nov 6-12 (daily) and Nov 1 (Sunday and the 1st), Nov 8 (Sunday).
     const kept = sb.rds.snapshots(PRIMARY, { sourceId: "app-db", type: "manual" }).map((s) => s.id).sort();
-    expect(kept).toEqual(["oa-app-db-20261101", ...["06", "07", "08", "09", "10", "11", "12"].map((d) => `oa-app-db-202611${d}`)]);
+    expect(kept).toEqual(["oa-ops-autopilot-test-app-db-20261101", ...["06", "07", "08", "09", "10", "11", "12"].map((d) => `oa-ops-autopilot-test-app-db-202611${d}`)]);
   });
 });

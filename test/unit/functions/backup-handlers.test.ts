@@ -103,7 +103,7 @@ describe("backup handler", () => {
     expect(rds).toHaveReceivedCommandTimes(CreateDBSnapshotCommand, 3);
     expect(rds).toHaveReceivedCommandWith(CreateDBSnapshotCommand, {
       DBInstanceIdentifier: "app-db",
-      DBSnapshotIdentifier: "oa-app-db-20261121",
+      DBSnapshotIdentifier: "oa-ops-autopilot-prod-app-db-20261121",
       Tags: expect.arrayContaining([
         { Key: TAG.managedBy, Value: "ops-autopilot:prod" },
         { Key: TAG.policy, Value: "db" },
@@ -158,8 +158,8 @@ describe("backup handler", () => {
 
 describe("prune handler", () => {
   const old = (day: string) => ({
-    DBSnapshotIdentifier: `oa-app-db-${day.replaceAll("-", "")}`,
-    DBSnapshotArn: `arn:aws:rds:eu-west-1:123456789012:snapshot:oa-app-db-${day.replaceAll("-", "")}`,
+    DBSnapshotIdentifier: `oa-ops-autopilot-prod-app-db-${day.replaceAll("-", "")}`,
+    DBSnapshotArn: `arn:aws:rds:eu-west-1:123456789012:snapshot:oa-ops-autopilot-prod-app-db-${day.replaceAll("-", "")}`,
     DBInstanceIdentifier: "app-db",
     Status: "available",
     SnapshotType: "manual",
@@ -169,6 +169,8 @@ describe("prune handler", () => {
       { Key: TAG.policy, Value: "db" },
       { Key: TAG.source, Value: "app-db" },
       { Key: TAG.backupDate, Value: day },
+      { Key: TAG.sourceRegion, Value: "eu-west-1" },
+      { Key: TAG.name, Value: `oa-ops-autopilot-prod-app-db-${day.replaceAll("-", "")}` },
     ],
   });
   // Twelve nightly backups up to today: the Thursdays/Mondays... older than 7 days and not a Sunday or the 1st expire.

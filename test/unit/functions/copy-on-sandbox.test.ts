@@ -83,12 +83,12 @@ describe("DR copy on the sandbox", () => {
     const [copy] = sb.callsTo("rds", "CopyDBSnapshot");
     expect(copy!.region).toBe(DR);
     expect(copy!.input).toMatchObject({
-      SourceDBSnapshotIdentifier: `arn:aws:rds:${PRIMARY}:123456789012:snapshot:oa-app-db-20261121`,
-      TargetDBSnapshotIdentifier: "oa-app-db-20261121",
+      SourceDBSnapshotIdentifier: `arn:aws:rds:${PRIMARY}:123456789012:snapshot:oa-ops-autopilot-test-app-db-20261121`,
+      TargetDBSnapshotIdentifier: "oa-ops-autopilot-test-app-db-20261121",
       KmsKeyId: DR_KEY,
     });
     const tags = Object.fromEntries((copy!.input as { Tags: { Key: string; Value: string }[] }).Tags.map((t) => [t.Key, t.Value]));
-    expect(tags).toMatchObject({ [TAG.managedBy]: "ops-autopilot:test", [TAG.copyOf]: "oa-app-db-20261121", [TAG.policy]: "db" });
+    expect(tags).toMatchObject({ [TAG.managedBy]: "ops-autopilot:test", [TAG.copyOf]: "oa-ops-autopilot-test-app-db-20261121", [TAG.policy]: "db" });
     expect(tags[TAG.capturedAt]).toMatch(/^2026-11-21T02:/);
 
     // A rerun finds the copy in flight and starts nothing.
