@@ -249,13 +249,13 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
     CreateTags: (input, env) =>
       (input.Resources ?? []).map((id: string) => ({
         action: "ec2:CreateTags",
-        resource: id.startsWith("snap-") ? ebsSnapshotArn(env, env.region, id) : `arn:${env.partition}:ec2:${env.region}:${env.account}:${ec2Type(id)}/${id}`,
+        resource: ec2Arn(env, id),
         context: { ...requestTags(input.Tags), ...resourceTags(id.startsWith("snap-") ? env.lookup.ebsSnapshot(env.region, id)?.tags : undefined) },
       })),
     DeleteTags: (input, env) =>
       (input.Resources ?? []).map((id: string) => ({
         action: "ec2:DeleteTags",
-        resource: id.startsWith("snap-") ? ebsSnapshotArn(env, env.region, id) : `arn:${env.partition}:ec2:${env.region}:${env.account}:${ec2Type(id)}/${id}`,
+        resource: ec2Arn(env, id),
         context: { "aws:TagKeys": (input.Tags ?? []).map((t: Tag) => t.Key ?? "") },
       })),
     DeregisterImage: (input, env) => [{ action: "ec2:DeregisterImage", resource: `arn:${env.partition}:ec2:${env.region}::image/${input.ImageId}`, context: {} }],
@@ -293,13 +293,27 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
   cloudwatch: {
     GetMetricData: () => [{ action: "cloudwatch:GetMetricData", resource: "*", context: {} }],
     GetMetricStatistics: () => [{ action: "cloudwatch:GetMetricStatistics", resource: "*", context: {} }],
-    DescribeAlarms: () => [{ action: "cloudwatch:DescribeAlarms", resource: "*", context: {} }],
+    // The alarm resource type is required: each named alarm is authorized, a listing of all alarms on `alarm:*`
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
+    DescribeAlarms: (input, env) =>
+      ((input.AlarmNames?.length ? input.AlarmNames : ["*"]) as string[]).map((name) => ({
+        action: "cloudwatch:DescribeAlarms",
+        resource: `arn:${env.partition}:cloudwatch:${env.region}:${env.account}:alarm:${name}`,
+        context: {},
+      })),
   },
 };
 
+/** An EC2 resource's ARN by id: snapshots and images carry no account, volumes and instances do (list_amazonec2.html, "Resource types"). */
+function ec2Arn(env: RequestEnv, id: string): string {
+  const type = ec2Type(id);
+  if (type === "snapshot" || type === "image") return `arn:${env.partition}:ec2:${env.region}::${type}/${id}`;
+  return `arn:${env.partition}:ec2:${env.region}:${env.account}:${type}/${id}`;
+}
+
 function ec2Type(id: string): string {
   const prefix = id.split("-")[0];
-  return ({ vol: "volume", ami: "image", i: "instance" } as Record<string, string>)[prefix ?? ""] ?? prefix ?? "unknown";
+  return ({ snap: "snapshot", vol: "volume", ami: "image", i: "instance" } as Record<string, string>)[prefix ?? ""] ?? prefix ?? "unknown";
 }
 
 function globalCluster(env: RequestEnv, action: string, input: Input): AuthRequest[] {
