@@ -268,12 +268,15 @@ const SCOPES: Record<string, Scope> = {
     { actions: ["ec2:CreateSnapshot"], resources: [volumeArn(c, p.primary)] },
     { actions: ["ec2:CreateSnapshot"], resources: [ebsSnapshotArn(c, p.primary)], conditions: [taggedAsOurs(c.config)] },
   ],
-  // The source snapshot must be ours; the new copy must be tagged as ours.
+  // Sources in the primary region; the new copy must be tagged as ours. CopySnapshot supplies no
+  // aws:ResourceTag for the source (the Service Authorization Reference lists only request-tag and ec2:* keys
+  // on its row), so a tag condition there would deny every copy; a copy of someone else's snapshot would be a
+  // new snapshot of ours, never theirs deleted.
   "ec2:CopySnapshot": (c, p) =>
     noDr(p)
       ? []
       : [
-          { actions: ["ec2:CopySnapshot"], resources: [ebsSnapshotArn(c, p.primary)], conditions: [ownedByUs(c.config)] },
+          { actions: ["ec2:CopySnapshot"], resources: [ebsSnapshotArn(c, p.primary)] },
           { actions: ["ec2:CopySnapshot"], resources: p.dr.map((r) => ebsSnapshotArn(c, r)), conditions: [taggedAsOurs(c.config)] },
         ],
   // Tag-on-create only: ec2:CreateTags is allowed solely as part of the function's own create or copy.

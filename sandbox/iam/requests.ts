@@ -231,7 +231,8 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
       const sourceRegion: string = input.SourceRegion ?? env.region;
       const source = env.lookup.ebsSnapshot(sourceRegion, input.SourceSnapshotId);
       const out: AuthRequest[] = [
-        { action: "ec2:CopySnapshot", resource: ebsSnapshotArn(env, sourceRegion, input.SourceSnapshotId), context: { ...tagCtx, ...resourceTags(source?.tags) } },
+        // The reference lists no aws:ResourceTag on CopySnapshot's row: the source's tags are not in the context.
+        { action: "ec2:CopySnapshot", resource: ebsSnapshotArn(env, sourceRegion, input.SourceSnapshotId), context: tagCtx },
         { action: "ec2:CopySnapshot", resource: ebsSnapshotArn(env, env.region), context: tagCtx },
       ];
       if (tags.length) out.push({ action: "ec2:CreateTags", resource: ebsSnapshotArn(env, env.region), context: { ...tagCtx, "ec2:CreateAction": "CopySnapshot" } });

@@ -148,17 +148,6 @@ const EXCEPTIONS: readonly Exception[] = [
   },
   { action: "rds:RestoreDBInstanceFromDBSnapshot", kind: "required-type", what: "pg", why: "as og: parameter groups are not modelled" },
   { action: "rds:RestoreDBInstanceFromDBSnapshot", kind: "required-type", what: "subgrp", why: "as og: subnet groups are not modelled" },
-  {
-    action: "ec2:CopySnapshot",
-    kind: "condition-key",
-    what: "aws:ResourceTag/*",
-    why:
-      "the source snapshot's tags: CopySnapshot authorizes the source snapshot since 2024 " +
-      "(https://aws.amazon.com/blogs/storage/enhancing-resource-level-permissions-for-copying-amazon-ebs-snapshots/), and the " +
-      "snapshot resource type lists aws:ResourceTag, but CopySnapshot's row lists only aws:RequestTag, aws:TagKeys and ec2:* keys " +
-      "(CreateVolume's row, the same change for volumes, does list it). stacks/iam.ts scopes the copy role's source statement " +
-      "with aws:ResourceTag: unconfirmed against AWS",
-  },
 ];
 
 // ---- the reference, as regexes ----
