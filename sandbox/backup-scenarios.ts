@@ -10,6 +10,7 @@
 import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "./index.ts";
+import type { SandboxSnapshot } from "./types.ts";
 import { resetClients } from "../adapters/clients.ts";
 import { createHandler, AggregateRunError, type MetricPoint, type Runtime } from "../functions/lib/handler.ts";
 import { runBackup, runCopy, runPrune, runWatchdog, type BackupJobDeps } from "../functions/lib/backup-jobs.ts";
@@ -42,6 +43,13 @@ export const SCENARIO_CONFIG: ConfigInput = {
     ],
   },
 };
+
+/** One resource of the fleet and the policy that backs it up. */
+export interface FleetEntry {
+  kind: "rds-instance" | "aurora-cluster" | "ebs-volume";
+  id: string;
+  policy: "db" | "volumes";
+}
 
 /** The fleet: what is backed up, by which policy. */
 export const FLEET = [
@@ -84,6 +92,15 @@ export interface BackupYearOptions {
   logger?: Logger;
   /** Called after each day; scenario tests assert here. */
   onDay?: (state: DayState, sb: Sandbox) => void;
+  /** The resources to back up (default: {@link FLEET}); fewer make a faster scenario. */
+  fleet?: readonly FleetEntry[];
+  /**
+   * Seeds more of the account before day one (what people made) and returns the `<region>/<id>` of every snapshot
+   * it seeded: those are not ours whatever their tags say, and must all survive the year.
+   */
+  seed?: (sb: Sandbox, context: { start: string; config: Config }) => string[];
+  /** UTC hours the watchdog runs at each day (default 5, 11, 17 and 23). */
+  watchdogHours?: readonly number[];
 }
 
 export interface ResourceSummary {
@@ -119,17 +136,22 @@ function isAlert(message: SlackMessage): boolean {
 
 const ctx = (id: string) => ({ awsRequestId: id, getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
 
-/** Snapshots in the sandbox that carry the managed-by value of this stage. */
-function isScenarioOurs(tags: Record<string, string>, config: Config): boolean {
-  return tags[TAG.managedBy] === `${config.app}:${config.stage}`;
+/**
+ * Snapshots the scenario made: manual, with the managed-by value of this stage, and not seeded as someone else's.
+ * (Ground truth for the checks; what the jobs themselves call ours is core/ownership.ts.)
+ */
+function isScenarioOurs(s: SandboxSnapshot, config: Config, seeded: ReadonlySet<string>): boolean {
+  return s.tags[TAG.managedBy] === `${config.app}:${config.stage}` && s.type === "manual" && !seeded.has(`${s.region}/${s.id}`);
 }
 
-function seedFleet(sb: Sandbox, start: string): void {
-  sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" }, automatedBackups: { retentionDays: 7 } });
-  sb.rds.addInstance(PRIMARY, { id: "billing-db", tags: { "ops-autopilot:backup": "db" } });
-  sb.rds.addCluster(PRIMARY, { id: "orders", members: ["orders-a"] });
-  sb.ec2.addVolume(PRIMARY, { id: "vol-0a1b2c3d4e5f60001", status: "in-use", tags: { "ops-autopilot:backup": "volumes" } });
-  sb.ec2.addVolume(PRIMARY, { id: "vol-0a1b2c3d4e5f60002", status: "in-use", tags: { "ops-autopilot:backup": "volumes" } });
+function seedFleet(sb: Sandbox, start: string, fleet: readonly FleetEntry[]): void {
+  const has = (id: string) => fleet.some((r) => r.id === id);
+  if (has("app-db")) sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" }, automatedBackups: { retentionDays: 7 } });
+  if (has("billing-db")) sb.rds.addInstance(PRIMARY, { id: "billing-db", tags: { "ops-autopilot:backup": "db" } });
+  if (has("orders")) sb.rds.addCluster(PRIMARY, { id: "orders", members: ["orders-a"] });
+  for (const id of ["vol-0a1b2c3d4e5f60001", "vol-0a1b2c3d4e5f60002"]) {
+    if (has(id)) sb.ec2.addVolume(PRIMARY, { id, status: "in-use", tags: { "ops-autopilot:backup": "volumes" } });
+  }
   // What must never be touched: a person's snapshot, another stage's, and an old one with a foreign tool's tags.
   const old = new Date(`${addDays(start, -400)}T03:00:00Z`);
   sb.rds.addSnapshot(PRIMARY, { id: "app-db-before-pg16-upgrade", sourceId: "app-db", createdAt: old });
@@ -150,16 +172,30 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
   const days = options.days ?? 400;
   const start = options.start ?? "2025-10-01";
   const outage = options.outage === undefined ? { fromDay: 200, days: 3 } : options.outage;
-  const config = parseConfig(SCENARIO_CONFIG);
+  const fleet = options.fleet ?? FLEET;
+  // Policies select what the fleet has: an explicit id the fleet leaves out would be reported missing every day.
+  const config = parseConfig({
+    ...SCENARIO_CONFIG,
+    backup: {
+      ...SCENARIO_CONFIG.backup,
+      policies: SCENARIO_CONFIG.backup!.policies!.map((p) => ({
+        ...p,
+        selection: { ...p.selection, ids: (p.selection.ids ?? []).filter((ref) => fleet.some((r) => r.id === ref.id)) },
+      })),
+    },
+  });
+  const firstVolume = fleet.find((r) => r.kind === "ebs-volume");
   const clock = new FakeClock(`${start}T00:00:00Z`);
   const sb = createSandbox({ clock, regions: [PRIMARY, DR], buckets: [REPORTS_BUCKET], recordInputs: true, mockHistoryLimit: 100 });
   resetClients();
   const wall = performance.now();
   try {
-    seedFleet(sb, start);
+    seedFleet(sb, start, fleet);
+    const seeded = new Set(options.seed?.(sb, { start, config }) ?? []);
+    const ours = (s: SandboxSnapshot) => isScenarioOurs(s, config, seeded);
     const foreignBefore = sb
       .snapshots()
-      .filter((s) => !isScenarioOurs(s.tags, config))
+      .filter((s) => !ours(s))
       .map((s) => `${s.region}/${s.id}`)
       .sort();
 
@@ -225,7 +261,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       at(2);
       const backup = await invoke("backup", failures);
       if (i === (options.amiOnDay === undefined ? 10 : options.amiOnDay)) {
-        const pinned = sb.ec2.snapshots(PRIMARY).find((s) => s.tags[TAG.source] === FLEET[3].id && s.tags[TAG.backupDate] === day);
+        const pinned = sb.ec2.snapshots(PRIMARY).find((s) => ours(s) && s.tags[TAG.source] === firstVolume?.id && s.tags[TAG.backupDate] === day);
         if (pinned) sb.ec2.addImage(PRIMARY, { snapshotIds: [pinned.id], name: `app-server-golden-${day}` });
       }
       at(2, 30);
@@ -236,13 +272,13 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       const before = sb.snapshots();
       const idsBefore = new Set(before.map((s) => `${s.region}/${s.id}`));
       const resourceOf = new Map(before.map((s) => [`${s.region}/${s.id}`, `${s.region}/${s.tags[TAG.source] ?? s.sourceId}`]));
-      const foreignNow = new Map(sb.snapshots().filter((s) => !isScenarioOurs(s.tags, config)).map((s) => [`${s.region}/${s.id}`, s]));
+      const foreignNow = new Map(sb.snapshots().filter((s) => !ours(s)).map((s) => [`${s.region}/${s.id}`, s]));
       const prune = await invoke("prune", failures);
       const idsAfter = new Set(sb.snapshots().map((s) => `${s.region}/${s.id}`));
       const deleted = [...idsBefore].filter((id) => !idsAfter.has(id));
       const foreignDeletes = deleted.filter((id) => foreignNow.has(id));
 
-      for (const h of [5, 11, 17, 23]) {
+      for (const h of options.watchdogHours ?? [5, 11, 17, 23]) {
         at(h);
         await invoke("watchdog", failures);
       }
@@ -250,7 +286,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       // The day's state, as the scenario tests and the drill summary see it.
       const kept: Record<string, string[]> = {};
       for (const s of sb.snapshots()) {
-        if (!isScenarioOurs(s.tags, config) || !s.ready) continue;
+        if (!ours(s) || !s.ready) continue;
         const key = `${s.region}/${s.tags[TAG.source] ?? s.sourceId}`;
         (kept[key] ??= []).push(s.tags[TAG.backupDate] ?? "?");
       }
@@ -311,10 +347,10 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
     const summary: ResourceSummary[] = [];
     const policies = new Map(config.backup.policies.map((p) => [p.name, p]));
     for (const region of [PRIMARY, DR]) {
-      for (const r of FLEET) {
+      for (const r of fleet) {
         const mine = sb
           .snapshots(region)
-          .filter((s) => isScenarioOurs(s.tags, config) && (s.tags[TAG.source] ?? s.sourceId) === r.id && s.ready);
+          .filter((s) => ours(s) && (s.tags[TAG.source] ?? s.sourceId) === r.id && s.ready);
         const daysKept = mine.map((s) => s.tags[TAG.backupDate]!).sort();
         const policy = policies.get(r.policy)!;
         const keptByTier = { daily: 0, weekly: 0, monthly: 0 };
@@ -338,7 +374,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
     }
     const foreignAfter = sb
       .snapshots()
-      .filter((s) => !isScenarioOurs(s.tags, config))
+      .filter((s) => !ours(s))
       .map((s) => `${s.region}/${s.id}`)
       .sort();
     const quotaErrors = sb.calls.filter((c) => /Quota|LimitExceeded/.test(c.error?.name ?? "")).length;
