@@ -145,7 +145,7 @@ function person(acc: Account, a: Action, today: string, now: Date): void {
       const target = of(acc.snaps, a.target);
       if (!target) return;
       const value = of([`${OWNER.app}:${OWNER.stage}`, `${OWNER.app}:staging`, "other:prod"], a.value)!;
-      const tags = { ...target.tags, [TAG.managedBy]: value };
+      const tags: Record<string, string> = { ...target.tags, [TAG.managedBy]: value };
       if (!acc.created.has(target) && tags[TAG.name]?.toLowerCase() === identity(target)) return; // forging every mark
       target.tags = tags;
       return;
