@@ -5,15 +5,15 @@ import { performance } from "node:perf_hooks";
 import type { WarmTargetSet } from "../schemas/config-warm.ts";
 import {
   classifyCache,
-  countSkips,
+  createPlanner,
   deadlineVerdict,
   decideRetry,
   healthVerdict,
   hostAllowed,
   initialPacer,
   pace,
-  planWarm,
   portRefusal,
+  SkipTally,
   recordHealth,
   release,
   summarizePass,
@@ -24,14 +24,12 @@ import {
   type PacerState,
   type PassStats,
   type PlannedUrl,
-  type SkippedUrl,
-  type WarmCandidate,
   type WarmReport,
   type WarmResult,
 } from "../core/warm.ts";
 import type { Decision } from "../core/types.ts";
 import { Agent, type Dispatcher } from "undici";
-import { SITEMAP_MAX_BYTES, loadSitemaps } from "./sitemap.ts";
+import { SITEMAP_MAX_BYTES, loadSitemaps, sitemapTooLarge } from "./sitemap.ts";
 
 /**
  * The cache warmer's HTTP side: DNS resolution with address checks, requests on an undici keep-alive
@@ -195,7 +193,7 @@ export interface SendRequest {
   timeoutMs: number;
   /** Bytes read before the connection is cut (drained, not kept). */
   maxBodyBytes: number;
-  /** Keep the body (sitemaps); otherwise it is counted and discarded. */
+  /** Keep the body's chunks (sitemaps); otherwise it is counted and discarded. */
   keepBody?: boolean;
 }
 
@@ -210,7 +208,8 @@ export type SendResult =
       bytes: number;
       truncated: boolean;
       latencyMs: number;
-      body?: Buffer;
+      /** The body as received, when `keepBody` (not concatenated: the reader streams over the chunks). */
+      chunks?: Buffer[];
     }
   | { kind: "timeout" | "error"; message: string; latencyMs: number };
 
@@ -281,7 +280,7 @@ class DrainingHandler implements Dispatcher.DispatchHandler {
 
   settleResponse(): void {
     const { status, headers, bytes, truncated, chunks } = this;
-    this.settle({ kind: "response", status, headers, bytes, truncated, latencyMs: performance.now() - this.started, ...(chunks ? { body: Buffer.concat(chunks) } : {}) });
+    this.settle({ kind: "response", status, headers, bytes, truncated, latencyMs: performance.now() - this.started, ...(chunks ? { chunks } : {}) });
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -490,27 +489,27 @@ export async function runWarm(input: RunWarmInput): Promise<WarmReport> {
   const deadlineCheck = () => (input.deadline ? deadlineVerdict(input.deadline(), marginMs, t.timeoutMs) : undefined);
 
   try {
-    // 1. Candidates: config URLs, then sitemap URLs.
-    const candidates: WarmCandidate[] = t.urls.map((u) => ({ url: u.url, priority: u.priority, source: "config" }));
+    // 1. Candidates, config URLs then sitemap URLs, planned as they come: memory follows the limit, not the sitemaps.
+    const planner = createPlanner({ ...t, ...(input.resumeFirst ? { resumeFirst: input.resumeFirst } : {}) });
+    for (const u of t.urls) planner.add({ url: u.url, priority: u.priority, source: "config" });
     const sitemapLoad = await loadSitemaps(
       t.sitemaps,
       async (url) => {
         const r = await fetchSafely(deps, t, checkHostCached, new URL(url), { keepBody: true, maxBodyBytes: SITEMAP_MAX_BYTES });
         if (r.kind !== "response") throw new Error(r.message);
         if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
-        if (r.truncated) throw new Error(`larger than ${SITEMAP_MAX_BYTES} bytes`);
+        if (r.truncated) throw sitemapTooLarge(url);
         const enc = firstHeader(r.headers, "content-encoding");
-        return { body: r.body ?? Buffer.alloc(0), ...(enc ? { contentEncoding: enc } : {}) };
+        return { chunks: r.chunks ?? [], ...(enc ? { contentEncoding: enc } : {}) };
       },
-      { maxSitemaps: t.maxSitemaps, shouldContinue: () => deadlineCheck()?.action !== "stop-starting" },
+      { maxSitemaps: t.maxSitemaps, add: (c) => planner.add(c), shouldContinue: () => deadlineCheck()?.action !== "stop-starting" },
     );
-    candidates.push(...sitemapLoad.candidates);
     for (const s of sitemapLoad.sitemaps) if (s.error) errors.push(s.error);
 
-    // 2. Plan, then the address check of every host before any warming request.
-    const plan = planWarm({ ...t, ...(input.resumeFirst ? { resumeFirst: input.resumeFirst } : {}) }, candidates);
+    // 2. The plan, then the address check of every host before any warming request.
+    const plan = planner.finish();
     for (const d of plan.decisions) log(d);
-    const skipped: SkippedUrl[] = [...plan.skipped];
+    const refused = new SkipTally();
     const urls: PlannedUrl[] = [];
     const hostResults = new Map<string, HostCheck>();
     for (const host of new Set(plan.urls.map((u) => u.host))) hostResults.set(host, await checkHostCached(host));
@@ -523,10 +522,16 @@ export async function runWarm(input: RunWarmInput): Promise<WarmReport> {
     for (const u of plan.urls) {
       const check = hostResults.get(u.host)!;
       if (check.ok) urls.push(u);
-      else skipped.push({ url: u.url, kind: check.kind, reason: check.reason });
+      else refused.add({ url: u.url, kind: check.kind, reason: check.reason });
     }
-    const hostNotAllowed = plan.skipped.filter((s) => s.kind === "host-not-allowed");
-    if (hostNotAllowed.length > 0) errors.push(`${hostNotAllowed.length} URL(s) on hosts outside allowedHosts refused, e.g. ${hostNotAllowed[0]!.reason}`);
+    for (const [kind, what] of [
+      ["host-not-allowed", "hosts outside allowedHosts"],
+      ["port-not-allowed", "ports outside allowedPorts"],
+    ] as const) {
+      const n = plan.skippedByKind[kind] ?? 0;
+      const example = plan.skipped.find((s) => s.kind === kind);
+      if (n > 0 && example) errors.push(`${n} URL(s) on ${what} refused, e.g. ${example.reason}`);
+    }
 
     const base = {
       targetSet: t.name,
@@ -534,8 +539,9 @@ export async function runWarm(input: RunWarmInput): Promise<WarmReport> {
       planned: urls.length,
       plan: urls.map((u) => ({ url: u.url, priority: u.priority, ...(u.lastmod ? { lastmod: u.lastmod } : {}), source: u.source })),
       duplicates: plan.duplicates,
-      skipped,
-      skippedByKind: countSkips(skipped),
+      // Kinds from the plan and from the host check are disjoint: each stays listed up to its cap.
+      skipped: [...plan.skipped, ...refused.listed],
+      skippedByKind: { ...plan.skippedByKind, ...refused.counts },
       sitemaps: sitemapLoad.sitemaps,
     };
     if (input.dryRun) {
