@@ -78,7 +78,9 @@ export async function postToSlack(
   if (target.protocol !== "https:" && target.protocol !== "http:") {
     throw new SlackDeliveryError(`Slack webhook URL must be http(s), got ${target.protocol}`, 0);
   }
-  const body = JSON.stringify(message);
+  // Redacted as a whole before sending: core cut its texts on word and URL-segment boundaries, so every
+  // occurrence of the URL or of one of its tokens that is still in the message is complete here.
+  const body = JSON.stringify(redactDeep(message, url));
 
   let lastProblem = "";
   let lastStatus: number | undefined;
@@ -94,7 +96,8 @@ export async function postToSlack(
       const text = await response.text().catch(() => "");
       lastStatus = response.status;
       if (response.ok) return { attempts: attempt, status: response.status };
-      lastProblem = `HTTP ${response.status}${text ? ` ${JSON.stringify(redactUrl(text.slice(0, 200), url))}` : ""}`;
+      // Redact the whole body first, then cut: a cut through the URL would leave a piece no redaction matches.
+      lastProblem = `HTTP ${response.status}${text ? ` ${JSON.stringify(redactUrl(text, url).slice(0, 200))}` : ""}`;
       if (response.status !== 429 && response.status < 500) {
         throw new SlackDeliveryError(`Slack webhook rejected the message: ${lastProblem}`, attempt, response.status);
       }
@@ -137,19 +140,31 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 }
 
 /**
- * Remove the webhook URL and each of its path segments (the `T…/B…/secret` tokens) from `text`.
- * Used on anything that came back from the network before it goes into an error or a log.
+ * Remove the webhook URL and each of its path segments (the `T…/B…/secret` tokens) from `text`, before
+ * anything cuts it. Used on anything that came back from the network before it goes into an error or a
+ * log (segments of 4 characters and more), and on every text of a message before it is posted (8 and more:
+ * Slack's team, hook and secret tokens are longer; shorter segments of a proxy's path are words).
  */
-export function redactUrl(text: string, url: string): string {
+export function redactUrl(text: string, url: string, minSegment = 4): string {
   let out = text.split(url).join("[webhook]");
   let segments: string[] = [];
   try {
-    segments = new URL(url).pathname.split("/").filter((s) => s.length >= 4 && s !== "services");
+    segments = new URL(url).pathname.split("/").filter((s) => s.length >= minSegment && s !== "services");
   } catch {
     // Not a URL: the whole-string replacement above is all we can do.
   }
   for (const segment of segments) out = out.split(segment).join("[redacted]");
   return out;
+}
+
+/** Every string in a message (texts, fields, elements) through {@link redactUrl}. */
+function redactDeep<T>(value: T, url: string): T {
+  if (typeof value === "string") return redactUrl(value, url, 8) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, url)) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, url)])) as T;
+  }
+  return value;
 }
 
 /** A timeout or network failure, described by its name and code only (no message: it could echo the URL). */
