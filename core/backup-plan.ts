@@ -8,7 +8,7 @@
  */
 import { dayOfMonth, localDay, weekday } from "./calendar.ts";
 import type { BackupPolicy } from "../schemas/config.ts";
-import { MAX_NAME_ATTEMPTS, identityKey, nameKey, partitionByOwner, snapshotName } from "./ownership.ts";
+import { MAX_NAME_ATTEMPTS, MAX_NAME_LENGTH, identityKey, nameKey, partitionByOwner, snapshotName } from "./ownership.ts";
 import { TAG, managedByValue } from "./types.ts";
 import type { Decision, Owner, Resource, ResourceKind, Snapshot, TierName } from "./types.ts";
 
@@ -105,7 +105,7 @@ export function planBackups(input: {
     seen.add(key);
 
     const tiers = tiersFor(day, policy);
-    const names = Array.from({ length: MAX_NAME_ATTEMPTS }, (_, i) => snapshotName(owner, resource.id, day, i + 1));
+    const names = Array.from({ length: MAX_NAME_ATTEMPTS }, (_, i) => snapshotName(owner, resource.id, day, i + 1, MAX_NAME_LENGTH[resource.kind]));
     const heldBy = (name: string) => holders.get(`${resource.region}\u0000${resource.kind}\u0000${nameKey(resource.kind, name)}`) ?? [];
     const make = (name: string): BackupTarget => ({ resource, name, day, tiers, tags: backupTags(resource, policy, owner, day, name) });
 

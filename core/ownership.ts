@@ -19,10 +19,23 @@
  */
 import { isDay } from "./calendar.ts";
 import { TAG, managedByValue } from "./types.ts";
-import type { Owner, Snapshot } from "./types.ts";
+import type { Owner, ResourceKind, Snapshot } from "./types.ts";
 
-/** Longest RDS snapshot identifier (DBSnapshotIdentifier / DBClusterSnapshotIdentifier). */
+/** Longest RDS snapshot identifier (DBSnapshotIdentifier: 1–255 characters). */
 export const MAX_SNAPSHOT_NAME = 255;
+
+/**
+ * Longest name per kind: a DBClusterSnapshotIdentifier "must contain from 1 to 63 letters, numbers, or hyphens"
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBClusterSnapshot.html); EBS names are a
+ * Description and a tag value (256), bounded here like RDS instance ids.
+ */
+export const MAX_NAME_LENGTH: Record<ResourceKind, number> = { "rds-instance": 255, "aurora-cluster": 63, "ebs-volume": 255 };
+
+/**
+ * Longest `oa-<app>-<stage>-` prefix that still leaves an Aurora name room for a digest marker, the date and an
+ * alternative's suffix (`x<16 hex>-yyyymmdd-20`): the configuration refuses longer app and stage names.
+ */
+export const MAX_NAME_PREFIX = 63 - "x0123456789abcdef-20261121-20".length;
 
 /**
  * Alternatives tried when a name is held by a snapshot that is not ours: `<name>-2` … `<name>-20`.
@@ -80,7 +93,7 @@ export function namePrefix(owner: Owner): string {
  * attempt 2 → "oa-ops-autopilot-prod-app-db-20261121-2". Any other id is sanitised and, so two ids that sanitise
  * alike still get different names, starts with a digest of the original: "App_DB" → "oa-ops-autopilot-prod-x<16 hex>-app-db-20261121".
  */
-export function snapshotName(owner: Owner, resourceId: string, day: string, attempt = 1): string {
+export function snapshotName(owner: Owner, resourceId: string, day: string, attempt = 1, maxLength = MAX_SNAPSHOT_NAME): string {
   if (!isDay(day)) throw new RangeError(`snapshotName: not a calendar day (yyyy-mm-dd): "${day}"`);
   if (!Number.isInteger(attempt) || attempt < 1 || attempt > MAX_NAME_ATTEMPTS) {
     throw new RangeError(`snapshotName: attempt must be 1 to ${MAX_NAME_ATTEMPTS}, not ${attempt}`);
@@ -88,7 +101,7 @@ export function snapshotName(owner: Owner, resourceId: string, day: string, atte
   const prefix = namePrefix(owner);
   const ymd = day.replaceAll("-", "");
   const suffix = attempt > 1 ? `-${attempt}` : "";
-  const max = MAX_SNAPSHOT_NAME - SUFFIX_ROOM;
+  const max = maxLength - SUFFIX_ROOM;
   const plain = `${prefix}${resourceId}-${ymd}`;
   if (CLEAN_ID.test(resourceId) && !DIGEST_RUN.test(resourceId) && plain.length <= max) return plain + suffix;
   const marker = `x${digest(resourceId)}`;

@@ -72,7 +72,14 @@ export interface SandboxOptions {
    * first of `buckets`. `principal` replaces the resolver (tests of the enforcement itself).
    * `false` turns enforcement off; only the sandbox's own service tests may do that.
    */
-  iam?: false | (RoleBuckets & { principal?: PrincipalResolver; defaultRole?: { name: FunctionName; config: Config } });
+  iam?:
+    | false
+    | (RoleBuckets & {
+        principal?: PrincipalResolver;
+        defaultRole?: { name: FunctionName; config: Config };
+        /** Count authorizations for `npm run iam-report` (default true; tests of the enforcement itself turn it off). */
+        recordUsage?: boolean;
+      });
 }
 
 export interface ResolvedOptions {
@@ -164,7 +171,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     // Calls outside any handler invocation act as `defaultRole` when given (scenarios that drive a runbook
     // without the handler chain), else as the account's administrator.
     const resolver: PrincipalResolver = fallback ? () => roles() ?? functionRole(fallback.name, fallback.config, core.accountId, buckets) : roles;
-    enforcer = createEnforcer(options.iam?.principal ?? resolver);
+    enforcer = createEnforcer(options.iam?.principal ?? resolver, { recordUsage: options.iam?.recordUsage ?? true });
     const lookup = {
       rdsSnapshot: (region: string, id: string, cluster: boolean) =>
         typed.rds.snapshots(region, { kind: cluster ? "cluster" : "instance" }).find((s) => s.id === id.toLowerCase() || s.id === id),

@@ -6,7 +6,7 @@ import { WarmConfigSchema } from "./config-warm.ts";
 import { CostConfigSchema } from "./config-cost.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
 import { skippedLocalTime } from "../core/calendar.ts";
-import { OWNER_PART } from "../core/ownership.ts";
+import { MAX_NAME_PREFIX, OWNER_PART } from "../core/ownership.ts";
 
 /**
  * The one configuration of ops-autopilot, per stage.
@@ -210,6 +210,14 @@ export const ConfigSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    const prefix = `oa-${cfg.app}-${cfg.stage}-`;
+    if (prefix.length > MAX_NAME_PREFIX) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stage"],
+        message: `app and stage make the snapshot name prefix "${prefix}" ${prefix.length} characters long; at most ${MAX_NAME_PREFIX} leave room in an Aurora cluster snapshot id (63 characters)`,
+      });
+    }
     const drSeen = new Set<string>();
     cfg.drRegions.forEach((dr, i) => {
       if (dr.region === cfg.primaryRegion) {

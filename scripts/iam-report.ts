@@ -29,6 +29,11 @@ export const UNEXERCISED: Record<string, string> = {
   "cost:ce:GetCostForecast": "Cost Explorer is not simulated by the sandbox; the cost tests assert the exact commands with aws-sdk-client-mock",
   "failover:rds:DescribeGlobalClusters": "Aurora global database groups only; the sandbox's failover scenarios use an RDS read replica",
   "failover:rds:DescribeDBClusters": "Aurora groups only; the sandbox's failover scenarios use an RDS read replica",
+  "backup:s3:ListBucket": "granted by the shared Reports link; a claim is read only after its conditional create found it there, so no 404 (which needs ListBucket) reaches the backup",
+  "copy:s3:ListBucket": "granted by the shared Reports link; a claim is read only after its conditional create found it there, so no 404 (which needs ListBucket) reaches the copy",
+  "watchdog:s3:GetObject": "granted by the Reports link, one Linkable shared by every function (stacks/storage.ts); the watchdog only writes its report",
+  "watchdog:s3:ListBucket": "granted by the Reports link, one Linkable shared by every function (stacks/storage.ts); the watchdog only writes its report",
+  "failover:route53:ListResourceRecordSets": "reads the record before and after the change (adapters/route53.ts currentValue); exercised with aws-sdk-client-mock in test/unit/failover/runbook-aws.test.ts, not by the sandbox scenarios",
   "warm:s3:GetObject": "warm leftovers are read through s3.getJson, exercised by the other functions; the warm tests keep leftovers in memory",
   "warm:s3:PutObject": "the run report is saved through s3.putJson, exercised by the other functions; the warm tests replace the report store",
   "warm:s3:ListBucket": "a missing leftovers object answers 404 (not 403) only with s3:ListBucket; exercised by the other functions",
@@ -48,6 +53,7 @@ function readUsage(dir: string): UsageCounts {
         const e = (into[action] ??= { allowed: 0, denied: 0 });
         e.allowed += n.allowed;
         e.denied += n.denied;
+        e.expected = (e.expected ?? 0) + (n.expected ?? 0);
       }
     }
   }

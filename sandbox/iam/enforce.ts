@@ -77,12 +77,22 @@ export interface Enforcer {
   mapError(service: string, command: string, input: unknown, env: RequestEnv, err: unknown): unknown;
   /** Every denial so far, for tests that assert what was refused. */
   readonly denials: AccessDeniedRecord[];
+  /**
+   * A test that provokes a denial on purpose declares it, so `npm run iam-report -- --check` counts it as
+   * expected rather than as a call the role wrongly refuses.
+   */
+  expectDenial(principal: string, action: string): void;
 }
 
-export function createEnforcer(resolve: PrincipalResolver): Enforcer {
+export function createEnforcer(resolve: PrincipalResolver, options: { recordUsage?: boolean } = {}): Enforcer {
+  const record: typeof recordUsage = options.recordUsage === false ? () => {} : recordUsage;
   const denials: AccessDeniedRecord[] = [];
+  const expected = new Set<string>();
   return {
     denials,
+    expectDenial(principal, action) {
+      expected.add(`${principal} ${action}`);
+    },
     authorize(service, command, input, env) {
       const principal = resolve();
       if (!principal) return;
@@ -96,8 +106,9 @@ export function createEnforcer(resolve: PrincipalResolver): Enforcer {
         // (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key).
         if (req.action.startsWith("kms:") && AWS_MANAGED_KEY.test(req.resource)) continue;
         const d = evaluate(principal.statements, req);
-        recordUsage(principal.name, req.action, d.allowed);
+        record(principal.name, req.action, d.allowed, expected.has(`${principal.name} ${req.action}`));
         if (!d.allowed) {
+          if (process.env.OPS_AUTOPILOT_IAM_TRACE) console.error(`[iam] ${principal.name} denied ${req.action} on ${req.resource}: ${d.reason}`);
           denials.push({ principal: principal.name, request: req, reason: d.reason });
           throw accessDeniedError(service, principal, req, d.reason);
         }
@@ -113,7 +124,7 @@ export function createEnforcer(resolve: PrincipalResolver): Enforcer {
       const key = String((input as { Key?: string }).Key);
       const list: AuthRequest = { action: "s3:ListBucket", resource: `arn:${env.partition}:s3:::${bucket}`, context: { "s3:prefix": key } };
       const canList = evaluate(principal.statements, list).allowed;
-      recordUsage(principal.name, "s3:ListBucket", canList);
+      record(principal.name, "s3:ListBucket", canList);
       if (canList) return err;
       return accessDeniedError("s3", principal, { action: "s3:GetObject", resource: `arn:${env.partition}:s3:::${bucket}/${key}`, context: {} }, "no identity-based policy allows the s3:ListBucket action");
     },

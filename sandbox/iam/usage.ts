@@ -6,15 +6,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-export type UsageCounts = Record<string, Record<string, { allowed: number; denied: number }>>;
+/** Per function and action: calls allowed, denied, and denied where a test said it expected the denial. */
+export type UsageCounts = Record<string, Record<string, { allowed: number; denied: number; expected?: number }>>;
 
 const usage: UsageCounts = {};
 let hooked = false;
 
-export function recordUsage(fn: string, action: string, allowed: boolean): void {
+export function recordUsage(fn: string, action: string, allowed: boolean, expected = false): void {
   const byAction = (usage[fn] ??= {});
   const entry = (byAction[action] ??= { allowed: 0, denied: 0 });
   if (allowed) entry.allowed += 1;
+  else if (expected) entry.expected = (entry.expected ?? 0) + 1;
   else entry.denied += 1;
   if (!hooked && process.env.OPS_AUTOPILOT_IAM_USAGE_DIR) {
     hooked = true;

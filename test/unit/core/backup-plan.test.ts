@@ -50,6 +50,20 @@ describe("snapshotName", () => {
   });
 });
 
+describe("Aurora cluster snapshot names (DBClusterSnapshotIdentifier: at most 63 characters)", () => {
+  // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBClusterSnapshot.html
+  it("planBackups names a long cluster within 63 characters, every alternative included, and keeps instance names whole", () => {
+    const owner = { app: "ops-autopilot", stage: "production" };
+    const cluster = resource({ kind: "aurora-cluster", id: "orders-aurora-cluster-eu-west-1-primary" });
+    const [d] = planBackups({ resources: [cluster], policy: policy(), owner, now: at("2026-11-21T02:00:00Z"), existing: [] });
+    expect(d!.target.name).toBe("oa-ops-autopilot-production-x800534ee9f2970d9-order-20261121");
+    expect(d!.target.name.length).toBeLessThanOrEqual(63);
+    for (let k = 2; k <= 20; k++) expect(snapshotName(owner, cluster.id, "2026-11-21", k, 63).length).toBeLessThanOrEqual(63);
+    const [i] = planBackups({ resources: [resource({ id: "orders-aurora-cluster-eu-west-1-primary" })], policy: policy(), owner, now: at("2026-11-21T02:00:00Z"), existing: [] });
+    expect(i!.target.name).toBe("oa-ops-autopilot-production-orders-aurora-cluster-eu-west-1-primary-20261121");
+  });
+});
+
 describe("tiersFor", () => {
   const p = policy();
   it.each([

@@ -97,13 +97,28 @@ describe("DR copy on the sandbox", () => {
   });
 
   it("reports an RDS copy refused for KMS reasons with the key it tried, and fails the run", async () => {
-    sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" }, encrypted: true, kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/p" });
+    const sourceKey = "arn:aws:kms:eu-west-1:123456789012:key/p";
+    sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" }, encrypted: true, kmsKeyId: sourceKey });
     await invoke("backup");
     clock.advance(15 * MINUTE);
     sb.kms.deny(DR_KEY);
-    const { error } = await invoke("copy");
+    // The source key is configured, so the copy role may use it: the refusal is the DR key's, not IAM's.
+    const { error } = await invoke("copy", runtime(config({ sourceKmsKeyIds: [sourceKey] })));
     expect(error).toBeInstanceOf(AggregateRunError);
     expect(error!.failures).toEqual([expect.objectContaining({ kind: "kms", region: DR, message: expect.stringContaining(`KMS key tried: ${DR_KEY}`) })]);
+    expect(error!.failures[0]!.message).toContain("KMSKeyNotAccessibleFault");
+    expect(sb.iam?.denials).toEqual([]);
+  });
+
+  it("an encrypted source whose key is not in backup.sourceKmsKeyIds is refused by IAM, and reported as a KMS failure naming the key", async () => {
+    const sourceKey = "arn:aws:kms:eu-west-1:123456789012:key/p";
+    sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" }, encrypted: true, kmsKeyId: sourceKey });
+    await invoke("backup");
+    clock.advance(15 * MINUTE);
+    sb.iam!.expectDenial("copy", "kms:DescribeKey");
+    const { error } = await invoke("copy");
+    expect(error!.failures).toEqual([expect.objectContaining({ kind: "kms", region: DR, message: expect.stringContaining(`kms:DescribeKey on resource: ${sourceKey}`) })]);
+    expect(sb.iam?.denials.map((d) => `${d.principal} ${d.request.action}`)).toEqual(["copy kms:DescribeKey"]);
   });
 
   it("an EBS copy that fails later for KMS reasons is reported with its key; prune removes it and the next copy run retries", async () => {

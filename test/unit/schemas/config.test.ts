@@ -168,4 +168,11 @@ describe("the configuration refuses what cannot work, naming the field", () => {
     const example = JSON.parse(readFileSync(join(import.meta.dirname, "../../../config/example.json"), "utf8")) as Record<string, unknown>;
     expect(parseConfig({ ...example, stage: "ci" }).stage).toBe("ci");
   });
+
+  it("refuses an app and stage too long to leave room in an Aurora cluster snapshot id", () => {
+    expect(() => parseConfig({ app: "ops-autopilot-platform", stage: "production-eu", primaryRegion: "eu-west-1" } as never)).toThrow(
+      'stage: app and stage make the snapshot name prefix "oa-ops-autopilot-platform-production-eu-" 40 characters long; at most 34 leave room in an Aurora cluster snapshot id (63 characters)',
+    );
+    expect(() => parseConfig({ app: "ops-autopilot", stage: "production", primaryRegion: "eu-west-1" } as never)).not.toThrow();
+  });
 });
