@@ -3,6 +3,11 @@ import { REPORTS_LIST_ACTIONS, REPORTS_OBJECT_ACTIONS } from "./iam.ts";
 
 /** Run reports older than this are deleted (`reports/` prefix only: manifests and latches stay). */
 export const REPORT_RETENTION_DAYS = 400;
+/**
+ * Claims (`claims/`: one per EBS snapshot or copy, read only while it is being made) and prune's day ledgers
+ * (`state/prune/<day>.json`, read only on their day) are deleted after this many days.
+ */
+export const WORKING_STATE_DAYS = 30;
 /** Overwritten and deleted object versions (latches, manifests, alert state) are kept this long for forensics. */
 export const NONCURRENT_VERSION_DAYS = 90;
 
@@ -26,7 +31,11 @@ export function storage(production: boolean): Storage {
     versioning: true,
     enforceHttps: true,
     cors: false,
-    lifecycle: [{ id: "expire-old-reports", prefix: "reports/", expiresIn: `${REPORT_RETENTION_DAYS} days` }],
+    lifecycle: [
+      { id: "expire-old-reports", prefix: "reports/", expiresIn: `${REPORT_RETENTION_DAYS} days` },
+      { id: "expire-claims", prefix: "claims/", expiresIn: `${WORKING_STATE_DAYS} days` },
+      { id: "expire-prune-ledgers", prefix: "state/prune/", expiresIn: `${WORKING_STATE_DAYS} days` },
+    ],
     transform: {
       // SST creates buckets with forceDestroy; a production bucket must never be emptied by `sst remove`.
       bucket: (args) => {

@@ -193,7 +193,7 @@ describe("offline synth of sst.config.ts", () => {
     expect(inputs(named(ci, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "ReportsBucketEncryption")).rules[0]
       .applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
     const rules = inputs(named(ci, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "ReportsBucketLifecycle")).rules;
-    expect(rules.map((r: { id: string }) => r.id)).toEqual(["expire-old-reports", "expire-noncurrent-versions"]);
+    expect(rules.map((r: { id: string }) => r.id)).toEqual(["expire-old-reports", "expire-claims", "expire-prune-ledgers", "expire-noncurrent-versions"]);
     expect(rules[0]).toMatchObject({ filter: { prefix: "reports/" }, expiration: { days: 400 } });
     expect(inputs(named(ci, "aws:s3/bucket:Bucket", bucketName)).forceDestroy).toBe(true);
   });
