@@ -148,6 +148,16 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
     noteInvocationConfig(config);
     const startedAt = now();
     const runId = context.awsRequestId || randomUUID();
+    /** What every run report starts with, finished or failed. */
+    const reportHeader = (finished: Date) => ({
+      function: spec.name,
+      app: config.app,
+      stage: config.stage,
+      runId,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finished.toISOString(),
+      durationMs: finished.getTime() - startedAt.getTime(),
+    });
     const remainingMs = () =>
       typeof context.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
     const ctx: RunContext = {
@@ -195,13 +205,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       const dryRun = (event as { dryRun?: unknown } | undefined)?.dryRun === true;
       const kind = classifyError(err);
       const report = {
-        function: spec.name,
-        app: config.app,
-        stage: config.stage,
-        runId,
-        startedAt: startedAt.toISOString(),
-        finishedAt: finished.toISOString(),
-        durationMs: finished.getTime() - startedAt.getTime(),
+        ...reportHeader(finished),
         ...(dryRun ? { dryRun: true } : {}),
         status: "failed",
         error: { name, message },
@@ -227,13 +231,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
 
     const finishedAt = now();
     const report = {
-      function: spec.name,
-      app: config.app,
-      stage: config.stage,
-      runId,
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      ...reportHeader(finishedAt),
       ...outcome.report,
       failures: outcome.failures,
     };
