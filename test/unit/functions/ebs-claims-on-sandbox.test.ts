@@ -1,6 +1,5 @@
+import { lambdaContext, quietRuntime } from "./harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Context } from "aws-lambda";
-import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { AggregateRunError, createHandler, type Runtime } from "../../../functions/lib/handler.ts";
@@ -32,15 +31,8 @@ const config = parseConfig({
   drRegions: [{ region: DR, kmsKeyId: DR_KEY }],
   backup: { policies: [{ name: "db", selection: { tag: {} } }] },
 });
-const runtime: Runtime = {
-  config: () => config,
-  now: () => clock.now(),
-  saveReport: async () => {},
-  postSlack: async () => {},
-  emitMetrics: () => {},
-  logger: new Logger({ logLevel: "SILENT" }),
-};
-const lambdaCtx = (requestId: string) => ({ awsRequestId: requestId, getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
+const runtime: Runtime = quietRuntime(config, { now: () => clock.now() });
+const lambdaCtx = (requestId: string) => lambdaContext(requestId);
 
 interface Outcome {
   out?: { results: { status: string; detail?: string }[]; decisions: { name: string }[] };

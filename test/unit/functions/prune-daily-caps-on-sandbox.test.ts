@@ -1,7 +1,6 @@
+import { lambdaContext, quietRuntime } from "./harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import type { Context } from "aws-lambda";
-import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, s3Error, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { AggregateRunError, createHandler, type Runtime } from "../../../functions/lib/handler.ts";
@@ -41,17 +40,10 @@ function config(extra: Partial<ConfigInput> = {}) {
 }
 
 function runtime(cfg = config()): Runtime {
-  return {
-    config: () => cfg,
-    now: () => clock.now(),
-    saveReport: async () => {},
-    postSlack: async () => {},
-    emitMetrics: () => {},
-    logger: new Logger({ logLevel: "SILENT" }),
-  };
+  return quietRuntime(cfg, { now: () => clock.now() });
 }
 
-const lambdaCtx = (requestId: string) => ({ awsRequestId: requestId, getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
+const lambdaCtx = (requestId: string) => lambdaContext(requestId);
 
 async function backupDays(from: number, to: number, cfg = config()): Promise<void> {
   const backup = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, deps) }, runtime(cfg));
