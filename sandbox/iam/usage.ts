@@ -3,7 +3,7 @@
  * `npm run iam-report`. Counts accumulate per process; when OPS_AUTOPILOT_IAM_USAGE_DIR is set (vitest
  * sets it, see vitest.config.ts) each process writes its counts there on exit, one file per process.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /** Per function and action: calls allowed, denied, and denied where a test said it expected the denial. */
@@ -33,5 +33,8 @@ export function flushUsage(): void {
   const dir = process.env.OPS_AUTOPILOT_IAM_USAGE_DIR;
   if (!dir || Object.keys(usage).length === 0) return;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `usage-${process.pid}.json`), JSON.stringify(usage));
+  // Written aside and renamed: a worker stopped mid-write must never leave a truncated file behind.
+  const file = path.join(dir, `usage-${process.pid}.json`);
+  writeFileSync(`${file}.tmp`, JSON.stringify(usage));
+  renameSync(`${file}.tmp`, file);
 }
