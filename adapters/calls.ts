@@ -57,10 +57,11 @@ export const ADAPTER_CALLS = {
   // adapters/s3.ts: without s3:ListBucket S3 answers a missing key with 403 instead of 404.
   "s3.putJson": ["s3:PutObject"],
   "s3.getJson": ["s3:GetObject", "s3:ListBucket"],
-  // adapters/latch.ts, adapters/claims.ts, adapters/prune-ledger.ts: JSON documents with conditional writes
-  "latch.s3Latch": ["s3.putJson", "s3.getJson"],
-  "claims.s3Claims": ["s3.putJson", "s3.getJson"],
-  "prune-ledger.s3PruneLedger": ["s3.putJson", "s3.getJson"],
+  // adapters/json-document.ts: JSON documents with conditional writes, and the stores built on them
+  "json-document.jsonDocuments": ["s3.putJson", "s3.getJson"],
+  "latch.s3Latch": ["json-document.jsonDocuments"],
+  "claims.s3Claims": ["json-document.jsonDocuments"],
+  "prune-ledger.s3PruneLedger": ["json-document.jsonDocuments"],
   // adapters/rds-failover.ts
   "rds-failover.rdsFailover": [
     "rds:DescribeDBInstances",

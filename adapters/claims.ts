@@ -1,4 +1,5 @@
-import { getJson, putJson, type BucketRef } from "./s3.ts";
+import { jsonDocuments } from "./json-document.ts";
+import type { BucketRef } from "./s3.ts";
 import type { ClaimRecord } from "../core/claims.ts";
 
 /**
@@ -24,20 +25,19 @@ export interface ClaimPort {
 
 /** A {@link ClaimPort} on S3. */
 export function s3Claims(bucket: BucketRef): ClaimPort {
+  const docs = jsonDocuments(bucket);
   return {
     async create(key, record) {
-      const out = await putJson(bucket, key, record, { ifNoneMatch: true });
-      return out.written ? (out.etag ?? "created") : undefined;
+      const out = await docs.create(key, record);
+      return out.created ? (out.etag ?? "created") : undefined;
     },
     async read(key) {
-      const got = await getJson<ClaimRecord>(bucket, key);
-      if (!got) return undefined;
-      if (!got.etag) throw new Error(`S3 returned no ETag for ${key}: cannot replace the claim safely`);
-      return { record: got.body, etag: got.etag };
+      const got = await docs.get<ClaimRecord>(key);
+      return got && { record: got.body, etag: got.etag };
     },
     async replace(key, record, etag) {
-      const out = await putJson(bucket, key, record, { ifMatch: etag });
-      return out.written ? (out.etag ?? etag) : undefined;
+      const out = await docs.replace(key, record, etag);
+      return out.replaced ? (out.etag ?? etag) : undefined;
     },
   };
 }

@@ -1,4 +1,5 @@
-import { getJson, putJson, type BucketRef } from "./s3.ts";
+import { jsonDocuments } from "./json-document.ts";
+import type { BucketRef } from "./s3.ts";
 import type { RunRecord } from "../core/failover.ts";
 import type { LatchPort } from "../core/failover-run.ts";
 
@@ -25,31 +26,29 @@ export class LatchWriteError extends Error {
 
 /** A {@link LatchPort} on S3. */
 export function s3Latch(bucket: BucketRef): LatchPort {
+  const docs = jsonDocuments(bucket);
   return {
     async read(group) {
-      const got = await getJson<RunRecord>(bucket, latchKey(group));
-      if (!got) return undefined;
-      // Every S3 GetObject returns an ETag; without it no conditional update could be made.
-      if (!got.etag) throw new Error(`S3 returned no ETag for ${latchKey(group)}: cannot update the latch safely`);
-      return { record: got.body, etag: got.etag };
+      const got = await docs.get<RunRecord>(latchKey(group));
+      return got && { record: got.body, etag: got.etag };
     },
     async create(group, record) {
-      const out = await putJson(bucket, latchKey(group), record, { ifNoneMatch: true });
-      if (out.written) return out.etag ?? "created";
-      // 412: another run created it. 409: a concurrent conditional write was in flight and S3 cannot say who
-      // won (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html: "retry on 409"):
-      // not "held", an unknown outcome the runbook must re-read, retry and alert on.
-      if (out.status === 409) {
+      const out = await docs.create(latchKey(group), record);
+      if (out.created) return out.etag ?? "created";
+      // 412 ("exists"): another run created it. 409 ("conflict"): a concurrent conditional write was in flight
+      // and S3 cannot say who won (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html:
+      // "retry on 409"): not "held", an unknown outcome the runbook must re-read, retry and alert on.
+      if (out.reason === "conflict") {
         throw new LatchWriteError(`ConditionalRequestConflict: a concurrent write to s3://${bucket.bucket}/${latchKey(group)} was in progress (HTTP 409)`);
       }
       return undefined;
     },
     async replace(group, record, etag) {
-      const out = await putJson(bucket, latchKey(group), record, { ifMatch: etag });
-      return out.written ? (out.etag ?? etag) : undefined;
+      const out = await docs.replace(latchKey(group), record, etag);
+      return out.replaced ? (out.etag ?? etag) : undefined;
     },
     async putReport(group, runId, report) {
-      await putJson(bucket, reportKey(group, runId), report);
+      await docs.put(reportKey(group, runId), report);
     },
   };
 }

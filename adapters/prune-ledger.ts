@@ -1,4 +1,5 @@
-import { getJson, putJson, type BucketRef } from "./s3.ts";
+import { jsonDocuments } from "./json-document.ts";
+import type { BucketRef } from "./s3.ts";
 import type { PruneLedger } from "../core/guardrails.ts";
 
 /**
@@ -23,16 +24,16 @@ export interface PruneLedgerPort {
 
 /** A {@link PruneLedgerPort} on S3. */
 export function s3PruneLedger(bucket: BucketRef): PruneLedgerPort {
+  const docs = jsonDocuments(bucket);
   return {
     async read(day) {
-      const got = await getJson<PruneLedger>(bucket, pruneLedgerKey(day));
-      if (!got) return undefined;
-      if (!got.etag) throw new Error(`S3 returned no ETag for ${pruneLedgerKey(day)}: cannot update the prune ledger safely`);
-      return { ledger: got.body, etag: got.etag };
+      const got = await docs.get<PruneLedger>(pruneLedgerKey(day));
+      return got && { ledger: got.body, etag: got.etag };
     },
     async write(ledger, etag) {
-      const out = await putJson(bucket, pruneLedgerKey(ledger.day), ledger, etag ? { ifMatch: etag } : { ifNoneMatch: true });
-      return out.written;
+      const key = pruneLedgerKey(ledger.day);
+      const out = etag ? await docs.replace(key, ledger, etag) : await docs.create(key, ledger);
+      return "created" in out ? out.created : out.replaced;
     },
   };
 }

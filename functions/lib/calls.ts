@@ -20,7 +20,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   copy: ["inventory.listRegionSnapshots", "rds.copyDbSnapshot", "ec2.copyEbsSnapshot", "claims.s3Claims", "s3.putJson"],
   prune: ["inventory.listRegionSnapshots", "rds.deleteRdsSnapshot", "ec2.deleteEbsSnapshot", "prune-ledger.s3PruneLedger", "s3.putJson"],
   watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "s3.putJson"],
-  warm: ["s3.putJson", "s3.getJson"],
-  cost: ["cost-explorer.fetchCosts", "s3.putJson", "s3.getJson"],
+  warm: ["json-document.jsonDocuments", "s3.putJson"],
+  cost: ["cost-explorer.fetchCosts", "json-document.jsonDocuments", "s3.putJson"],
   failover: ["rds-failover.rdsFailover", "cloudwatch.cloudwatchMetrics", "route53.route53Dns", "latch.s3Latch", "s3.putJson"],
 };

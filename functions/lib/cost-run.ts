@@ -4,7 +4,8 @@ import { reportDateFor } from "../../core/cost.ts";
 import { buildCostRun } from "../../core/report/cost.ts";
 import { renderText, type SlackMessage } from "../../core/report/blocks.ts";
 import { CostExplorerError, fetchCosts, type FetchCostsRequest, type FetchCostsResult } from "../../adapters/cost-explorer.ts";
-import { getJson, putJson, type BucketRef } from "../../adapters/s3.ts";
+import { jsonDocuments } from "../../adapters/json-document.ts";
+import type { BucketRef } from "../../adapters/s3.ts";
 import { postToSlack } from "../../adapters/slack.ts";
 import { linkedBucket, linkedSlackUrl } from "./resources.ts";
 import type { RunContext, RunOutcome } from "./handler.ts";
@@ -45,13 +46,21 @@ interface StateDoc {
 
 /** Alert state in the reports bucket: `state/cost/alerts/<date>.json`, updated with If-Match / If-None-Match. */
 export function s3AlertState(ref: BucketRef, now: () => Date): AlertStateStore {
+  const docs = jsonDocuments(ref);
   const key = (date: string) => `state/cost/alerts/${date}.json`;
   const write = async (date: string, alerts: Record<string, string>, prev: AlertState): Promise<AlertState | false> => {
-    const out = await putJson(ref, key(date), { date, alerts } satisfies StateDoc, prev.exists ? { ...(prev.etag ? { ifMatch: prev.etag } : {}) } : { ifNoneMatch: true });
-    return out.written ? { sent: Object.keys(alerts), exists: true, ...(out.etag ? { etag: out.etag } : {}) } : false;
+    const doc = { date, alerts } satisfies StateDoc;
+    // A state that exists without an ETag is one whose write S3 confirmed without one: nothing to compare against.
+    const out = !prev.exists
+      ? await docs.create(key(date), doc)
+      : prev.etag
+        ? await docs.replace(key(date), doc, prev.etag)
+        : await docs.put(key(date), doc).then(() => ({ replaced: true as const }));
+    const written = "created" in out ? out.created : out.replaced;
+    return written ? { sent: Object.keys(alerts), exists: true, ...("etag" in out && out.etag ? { etag: out.etag } : {}) } : false;
   };
   const load = async (date: string): Promise<AlertState & { alerts: Record<string, string> }> => {
-    const doc = await getJson<StateDoc>(ref, key(date));
+    const doc = await docs.get<StateDoc>(key(date));
     const alerts = doc?.body.alerts ?? {};
     return { sent: Object.keys(alerts), exists: doc !== undefined, alerts, ...(doc?.etag ? { etag: doc.etag } : {}) };
   };

@@ -3,7 +3,7 @@ import type { ItemFailure } from "../../core/types.ts";
 import { selectTargetSets, type WarmReport } from "../../core/warm.ts";
 import { warmMessage } from "../../core/report/warm.ts";
 import { runWarm, type RunWarmInput } from "../../adapters/http-warm.ts";
-import { getJson, putJson } from "../../adapters/s3.ts";
+import { jsonDocuments } from "../../adapters/json-document.ts";
 import { linkedBucket } from "./resources.ts";
 import type { RunContext, RunOutcome } from "./handler.ts";
 
@@ -26,11 +26,12 @@ export interface WarmDeps {
 }
 
 function s3Leftovers(ctx: RunContext): LeftoverStore {
-  const ref = linkedBucket(ctx.config);
+  const docs = jsonDocuments(linkedBucket(ctx.config));
   const key = (set: string) => `state/warm/${set}/leftover.json`;
+  // Unconditional (last writer wins): a leftover list another run overwrote only means those URLs wait for a later run.
   return {
-    load: async (set) => (await getJson<{ urls: string[] }>(ref, key(set)))?.body.urls ?? [],
-    save: async (set, urls) => void (await putJson(ref, key(set), { urls, savedAt: ctx.now().toISOString() })),
+    load: async (set) => (await docs.get<{ urls: string[] }>(key(set)))?.body.urls ?? [],
+    save: async (set, urls) => docs.put(key(set), { urls, savedAt: ctx.now().toISOString() }),
   };
 }
 
