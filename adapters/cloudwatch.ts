@@ -2,7 +2,7 @@ import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } fro
 import { cloudwatch } from "./clients.ts";
 import { describeError } from "./errors.ts";
 import type { FailoverGroup } from "../schemas/config-failover.ts";
-import type { MetricsPort } from "../core/failover-run.ts";
+import type { MetricsPort } from "../runbooks/failover/ports.ts";
 
 /**
  * CloudWatch reads for the failover runbook: replica lag (the RPO guard) and alarm states.

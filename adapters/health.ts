@@ -1,4 +1,4 @@
-import type { ProbePort } from "../core/failover-run.ts";
+import type { ProbePort } from "../runbooks/failover/ports.ts";
 
 /**
  * HTTP health probe with a hard timeout. Route 53 health checkers give an endpoint 4 s to connect and 2 s to

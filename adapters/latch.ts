@@ -1,7 +1,7 @@
 import { jsonDocuments } from "./json-document.ts";
 import type { BucketRef } from "./s3.ts";
 import type { RunRecord } from "../core/failover.ts";
-import type { LatchPort } from "../core/failover-run.ts";
+import type { LatchPort } from "../runbooks/failover/ports.ts";
 
 /**
  * The failover latch and checkpoint in S3, one object per group (`failover/<group>/latch.json`).

@@ -13,7 +13,7 @@ import { rds } from "./clients.ts";
 import { classifyError, describeError, errorName } from "./errors.ts";
 import type { DbRef, FailoverGroup } from "../schemas/config-failover.ts";
 import type { DbObservation, PromotionKind } from "../core/failover.ts";
-import type { DbPort } from "../core/failover-run.ts";
+import type { DbPort } from "../runbooks/failover/ports.ts";
 
 /**
  * RDS side of the failover: describe the primary and the DR replica, promote.

@@ -7,7 +7,7 @@ import {
 import { route53 } from "./clients.ts";
 import { describeError, errorName } from "./errors.ts";
 import type { DnsConfig, RecordValue } from "../schemas/config-failover.ts";
-import type { DnsPort } from "../core/failover-run.ts";
+import type { DnsPort } from "../runbooks/failover/ports.ts";
 
 /**
  * Route 53 for the failover runbook: UPSERT one record, poll GetChange, read the record back.

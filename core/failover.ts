@@ -1,10 +1,10 @@
 /**
- * Failover runbook logic: pre-checks, the trigger decision, the step machine and RTO/RPO.
+ * Failover runbook decisions: pre-checks, the trigger decision, step observations and RTO/RPO.
  *
  * Pure: no AWS SDK, no clock. Every function takes what was observed and `now`, and returns data with a reason.
  * The run's state lives in one record (the latch + checkpoint document kept in S3 with conditional writes):
- * the step machine reads it and says what to do next, so a crash or redelivery resumes at the first unfinished
- * step, and a step already started (promotion, DNS change) is confirmed by observation, never blindly repeated.
+ * the durable engine (runbooks/lib/durable.ts) resumes a crash or redelivery at the first unfinished step, and
+ * a step already started (promotion, DNS change) is confirmed by observation, never blindly repeated.
  */
 import type { Decision } from "./types.ts";
 import type { DnsConfig, FailoverConfig, FailoverGroup, RecordValue } from "../schemas/config-failover.ts";
@@ -269,68 +269,7 @@ function describeProgress(run: RunRecord): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Step machine
-
-export type StepAction =
-  | "promote" //             issue the promotion (never issued before for this run)
-  | "confirm-promotion" //   a promotion was started but not recorded as done: observe, never re-issue blindly
-  | "check-writable"
-  | "upsert-dns"
-  | "confirm-dns" //         a DNS change was started but not recorded: look at the record before anything else
-  | "check-insync"
-  | "warm"
-  | "verify-health"
-  | "finish"
-  | "fail-timeout"
-  | "none";
-
-export interface StepTimeouts {
-  promotionTimeoutMinutes: number;
-  dnsTimeoutMinutes: number;
-}
-
-/**
- * What to do next for a run, from its checkpoint alone. The first step that is not done/skipped decides; a step
- * in `started` means a previous attempt may have acted, so the action is a confirmation by observation.
- * Waiting steps past their timeout turn into `fail-timeout`. DNS steps can only be reached after
- * `wait-writable` is done, which is what keeps DNS from changing before the database accepts writes.
- *
- * @example
- *   nextStep(run, new Date(), { promotionTimeoutMinutes: 60, dnsTimeoutMinutes: 10 })
- *   // { action: "promote", target: "promote", reason: "first unfinished step: promote" }
- */
-export function nextStep(run: RunRecord, now: Date, timeouts: StepTimeouts): Decision<StepAction, StepName | "run"> {
-  if (run.state !== "running") return { action: "none", target: "run", reason: `run is ${run.state}` };
-  const current = run.steps.find((s) => s.status !== "done" && s.status !== "skipped");
-  if (!current) return { action: "finish", target: "run", reason: "every step is done" };
-  if (current.status === "failed") return { action: "none", target: current.name, reason: `step ${current.name} failed` };
-  const started = current.status === "started";
-  const elapsedMin = current.startedAt ? (now.getTime() - Date.parse(current.startedAt)) / 60_000 : 0;
-  switch (current.name) {
-    case "promote":
-      return started
-        ? { action: "confirm-promotion", target: "promote", reason: "promotion was started by an earlier attempt: confirm it from the database state, do not re-issue" }
-        : { action: "promote", target: "promote", reason: "first unfinished step: promote" };
-    case "wait-writable":
-      if (elapsedMin > timeouts.promotionTimeoutMinutes) {
-        return { action: "fail-timeout", target: "wait-writable", reason: `database not writable after ${timeouts.promotionTimeoutMinutes} min` };
-      }
-      return { action: "check-writable", target: "wait-writable", reason: "waiting for the promoted database to accept writes" };
-    case "dns-change":
-      return started
-        ? { action: "confirm-dns", target: "dns-change", reason: "DNS change was started by an earlier attempt: read the record before changing anything" }
-        : { action: "upsert-dns", target: "dns-change", reason: "database is writable: switch DNS to the DR value" };
-    case "dns-insync":
-      if (elapsedMin > timeouts.dnsTimeoutMinutes) {
-        return { action: "fail-timeout", target: "dns-insync", reason: `Route 53 change not INSYNC after ${timeouts.dnsTimeoutMinutes} min` };
-      }
-      return { action: "check-insync", target: "dns-insync", reason: "waiting for Route 53 to report INSYNC" };
-    case "warm":
-      return { action: "warm", target: "warm", reason: started ? "warm-up interrupted: warming again is harmless" : "DNS is INSYNC: warm the DR caches" };
-    case "verify-health":
-      return { action: "verify-health", target: "verify-health", reason: "verify the DR application's health URL" };
-  }
-}
+// Step decisions (the steps themselves are runbooks/failover/steps/*)
 
 /**
  * Whether an observed database counts as writable after promotion: available and no longer a replica
@@ -417,30 +356,6 @@ export function computeTimings(run: RunRecord): RunTimings {
 
 export function describeValue(v: RecordValue): string {
   return "values" in v ? v.values.join(", ") : `alias ${v.alias.dnsName} (${v.alias.hostedZoneId})`;
-}
-
-/**
- * The runbook as a list of lines, for `plan` (dry-run) and for the plan-only answer to an alarm.
- *
- * @example
- *   planSteps(group, "promote") // ["1. PromoteReadReplica orders-dr in eu-west-1", ...]
- */
-export function planSteps(group: FailoverGroup, kind: PromotionKind): string[] {
-  const r = group.replica;
-  const promote =
-    kind === "promote"
-      ? `PromoteReadReplica ${r.id} in ${r.region}`
-      : kind === "switchover"
-        ? `SwitchoverGlobalCluster ${group.globalClusterId} → ${r.id} (${r.region}), no data loss`
-        : `FailoverGlobalCluster ${group.globalClusterId} → ${r.id} (${r.region}) with AllowDataLoss`;
-  return [
-    `1. ${promote}`,
-    `2. wait until ${r.id} is available and no longer a replica (writable)`,
-    `3. Route 53 UPSERT ${group.dns.recordName} ${group.dns.recordType} in ${group.dns.hostedZoneId}: ${describeValue(group.dns.primary)} → ${describeValue(group.dns.dr)}`,
-    `4. wait for the change to be INSYNC`,
-    group.warmTargetSet ? `5. warm caches: target set "${group.warmTargetSet}"` : `5. warm caches: skipped (no warm target set)`,
-    `6. verify ${group.healthUrl} answers 2xx within ${group.healthTimeoutMs} ms, ${group.healthChecks} times`,
-  ];
 }
 
 /** Manual steps when a promotion may have been issued but the database could not be observed. */

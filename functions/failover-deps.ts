@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Config } from "../schemas/config.ts";
-import type { FailoverDeps, WarmPort } from "../core/failover-run.ts";
+import type { FailoverDeps, WarmPort } from "../runbooks/failover/index.ts";
 import type { SlackMessage } from "../core/report/blocks.ts";
 import { rdsFailover } from "../adapters/rds-failover.ts";
 import { cloudwatchMetrics } from "../adapters/cloudwatch.ts";

@@ -1,6 +1,6 @@
 import { createHandler, type RunContext, type Runtime } from "./lib/handler.ts";
 import { parseFailoverEvent, type ParsedFailoverEvent } from "../schemas/events-failover.ts";
-import { directInvokeRefusal, dispatchFailoverEvent, type FailoverDeps, type StateMachineRef } from "../core/failover-run.ts";
+import { directInvokeRefusal, dispatchFailoverEvent, type FailoverDeps, type StateMachineRef } from "../runbooks/failover/index.ts";
 import { putJson } from "../adapters/s3.ts";
 import { failoverStateBucket, realFailoverDeps } from "./failover-deps.ts";
 

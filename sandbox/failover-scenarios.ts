@@ -1,5 +1,5 @@
 /**
- * Failover scenarios on the sandbox, for the sandbox tests and `npm run drill`: the runbook (core/failover-run.ts
+ * Failover scenarios on the sandbox, for the sandbox tests and `npm run drill`: the runbook (runbooks/failover/
  * with the real adapters) runs unmodified against simulated RDS, CloudWatch, Route 53 and S3, driven the way the
  * state machine drives it (call → Wait N s of fake time → advance).
  *
@@ -14,7 +14,7 @@ import { rdsFailover } from "../adapters/rds-failover.ts";
 import { route53Dns } from "../adapters/route53.ts";
 import { cloudwatchMetrics } from "../adapters/cloudwatch.ts";
 import { s3Latch } from "../adapters/latch.ts";
-import { dispatchFailoverEvent, type FailoverDeps, type ProbePort, type RunbookResult, type WarmPort } from "../core/failover-run.ts";
+import { dispatchFailoverEvent, type FailoverDeps, type ProbePort, type RunbookResult, type WarmPort } from "../runbooks/failover/index.ts";
 import { computeTimings, type RunRecord } from "../core/failover.ts";
 import { renderText } from "../core/report/blocks.ts";
 import { FailoverConfigSchema, type FailoverConfig } from "../schemas/config-failover.ts";

@@ -1,7 +1,7 @@
 import { FailoverConfigSchema, type FailoverConfig } from "../../../schemas/config-failover.ts";
 import type { AlarmStateChangeEvent } from "../../../schemas/events-failover.ts";
 import type { DbObservation, RunRecord } from "../../../core/failover.ts";
-import type { FailoverDeps } from "../../../core/failover-run.ts";
+import type { FailoverDeps } from "../../../runbooks/failover/index.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
 import type { RecordValue } from "../../../schemas/config-failover.ts";
 

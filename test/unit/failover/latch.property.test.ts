@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { dispatchFailoverEvent } from "../../../core/failover-run.ts";
+import { dispatchFailoverEvent } from "../../../runbooks/failover/index.ts";
 import type { FailoverInnerEvent } from "../../../schemas/events-failover.ts";
 import { alarmEvent, failoverConfig, FakeWorld, T0 } from "./builders.ts";
 

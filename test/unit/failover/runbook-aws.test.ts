@@ -20,7 +20,7 @@ import { route53Dns } from "../../../adapters/route53.ts";
 import { cloudwatchMetrics } from "../../../adapters/cloudwatch.ts";
 import { s3Latch, latchKey } from "../../../adapters/latch.ts";
 import { httpProbe } from "../../../adapters/health.ts";
-import { dispatchFailoverEvent, type FailoverDeps, type RunbookResult } from "../../../core/failover-run.ts";
+import { dispatchFailoverEvent, type FailoverDeps, type RunbookResult } from "../../../runbooks/failover/index.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
 import type { RunRecord } from "../../../core/failover.ts";
 import type { FailoverConfig } from "../../../schemas/config-failover.ts";

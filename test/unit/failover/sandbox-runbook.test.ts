@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { depsFor, driveStateMachine, failoverSandbox, runLagTooFarScenario, runRegionOutageScenario, scenarioConfig } from "../../../sandbox/failover-scenarios.ts";
-import { dispatchFailoverEvent } from "../../../core/failover-run.ts";
+import { dispatchFailoverEvent } from "../../../runbooks/failover/index.ts";
 
 describe("failover runbook on the sandbox (unmodified adapters)", () => {
   afterEach(() => undefined);

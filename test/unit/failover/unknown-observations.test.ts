@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dispatchFailoverEvent, type RunbookResult } from "../../../core/failover-run.ts";
+import { dispatchFailoverEvent, type RunbookResult } from "../../../runbooks/failover/index.ts";
 import { promotionKindFor, promotionOutcome, runPrechecks, type DbObservation } from "../../../core/failover.ts";
 import { renderText } from "../../../core/report/blocks.ts";
 import type { FailoverConfig } from "../../../schemas/config-failover.ts";

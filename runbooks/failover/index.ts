@@ -1,0 +1,437 @@
+/**
+ * The failover runbook: pre-checks and the one-way latch (triggerFailover), the steps on the durable engine
+ * (advanceRun), the read-only modes (plan, status, failback-plan), reset, and the dispatch of parsed events that
+ * the Lambda, the sandbox tests and the drill all call.
+ *
+ * No AWS imports and no clock of its own: everything that touches the world is a port (./ports.ts), `now` comes
+ * from `deps.clock`. The latch record is the only state; every write is conditional (If-None-Match for the latch,
+ * If-Match etag for each step), so two executors racing on one run cannot both act: the loser re-reads and
+ * follows the record.
+ */
+import type { SlackMessage } from "../../core/report/blocks.ts";
+import type { FailoverConfig, FailoverGroup } from "../../schemas/config-failover.ts";
+import {
+  blockingFailures,
+  computeTimings,
+  decideFailover,
+  failbackSteps,
+  groupForAlarm,
+  newRunRecord,
+  PRECHECK_OBSERVE_ATTEMPTS,
+  promotionKindFor,
+  runIdFor,
+  runPrechecks,
+  type Observation,
+  type PrecheckResult,
+  type PromotionKind,
+  type RunRecord,
+  type StepName,
+  type TriggerAction,
+} from "../../core/failover.ts";
+import type { AlarmStateChangeEvent, FailoverInnerEvent, ManualEvent } from "../../schemas/events-failover.ts";
+import { parseAlarmTimestamp } from "../../schemas/events-failover.ts";
+import { renderFailbackPlan, renderLatchError, renderPlan, renderRefusal, renderReset, renderRunMessage, renderStatus } from "../../core/report/failover.ts";
+import { advanceDurable, type AdvanceOptions } from "../lib/durable.ts";
+import type { FailoverDeps } from "./ports.ts";
+import { FAILOVER_STEPS } from "./steps/index.ts";
+import { errorText } from "./steps/shared.ts";
+
+export type { ClockPort, DbPort, DnsPort, FailoverDeps, LatchPort, MetricsPort, NotifyPort, ProbePort, WarmPort } from "./ports.ts";
+export type { AdvanceOptions } from "../lib/durable.ts";
+export { sameValue } from "./steps/shared.ts";
+
+// ---------------------------------------------------------------------------------------------------------
+// Results
+
+export type RunNext = "wait" | "done" | "failed" | "ignored";
+
+/** What the runbook returns to its caller (the state machine loop, the console, a test). */
+export interface RunbookResult {
+  next: RunNext;
+  action?: TriggerAction | "advance" | "plan" | "status" | "failback-plan" | "reset" | "latch-error";
+  reason: string;
+  group?: string;
+  runId?: string;
+  /** The step an advance stopped at, so the Step Functions execution history reads as a timeline. */
+  step?: StepName;
+  waitSeconds?: number;
+  advance?: { mode: "advance"; group: string; runId: string };
+  checks?: PrecheckResult[];
+  message?: SlackMessage;
+}
+
+
+// ---------------------------------------------------------------------------------------------------------
+// Observations and pre-checks
+
+/** Observe everything the pre-checks need (read-only calls). */
+export async function observe(deps: FailoverDeps, group: FailoverGroup): Promise<Observation> {
+  return (await observeOnce(deps, group))[0];
+}
+
+/**
+ * Observe for the pre-checks, looking again (up to {@link PRECHECK_OBSERVE_ATTEMPTS} rounds, 5 s apart) while a
+ * read failed without an answer: a throttled describe or GetMetricData must not refuse a failover that the
+ * next read would allow. An unreachable primary is an answer (the outage itself) and is not retried.
+ */
+export async function observeSettled(deps: FailoverDeps, group: FailoverGroup): Promise<Observation> {
+  const log = deps.log ?? (() => {});
+  for (let attempt = 1; ; attempt++) {
+    const [obs, lagFailed] = await observeOnce(deps, group);
+    const unsettled = obs.primary.unknown === true || !obs.replica.reachable || lagFailed;
+    if (!unsettled || attempt >= PRECHECK_OBSERVE_ATTEMPTS) return obs;
+    log("failover observation incomplete; looking again", { attempt, primary: obs.primary.detail, replica: obs.replica.detail, lag: obs.lagDetail });
+    await deps.clock.sleep(5_000);
+  }
+}
+
+async function observeOnce(deps: FailoverDeps, group: FailoverGroup): Promise<[Observation, boolean]> {
+  const [primary, replica, lag, probe] = await Promise.all([
+    deps.db.describePrimary(group),
+    deps.db.describeReplica(group),
+    deps.metrics.replicaLag(group, deps.clock.now()),
+    group.primaryProbeUrl ? deps.probe.check(group.primaryProbeUrl, group.healthTimeoutMs) : Promise.resolve(undefined),
+  ]);
+  const obs: Observation = {
+    primary,
+    replica,
+    ...(lag.seconds !== undefined ? { lagSeconds: lag.seconds } : {}),
+    lagDetail: lag.detail,
+    ...(probe ? { primaryProbe: { ok: probe.ok, detail: probe.detail } } : {}),
+  };
+  return [obs, lag.failed === true];
+}
+
+/** Attempts at taking the latch when the conditional write neither succeeded nor lost to another run. */
+const LATCH_ATTEMPTS = 3;
+
+function findGroup(cfg: FailoverConfig, name: string): FailoverGroup {
+  const g = cfg.groups.find((x) => x.name === name);
+  if (!g) throw new Error(`unknown failover group "${name}" (configured: ${cfg.groups.map((x) => x.name).join(", ") || "none"})`);
+  return g;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Entry points
+
+export interface TriggerRequest {
+  kind: "alarm" | "manual";
+  group: string;
+  /** Alarm name, or "manual". */
+  source: string;
+  alarmState?: "OK" | "ALARM" | "INSUFFICIENT_DATA";
+  /** Alarm transition time (start of the RTO clock); manual: now. */
+  at: Date;
+  reason: string;
+  force?: { reason: string };
+}
+
+/**
+ * An alarm transition or a manual `execute`: decide, take the latch, start the run and advance it as far as
+ * the options allow. Only ALARM (or execute) does anything; a held latch makes this a report.
+ */
+export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, req: TriggerRequest, opts: AdvanceOptions = {}): Promise<RunbookResult> {
+  const group = findGroup(cfg, req.group);
+  const log = deps.log ?? (() => {});
+  const triggerInput = {
+    kind: req.kind,
+    ...(req.alarmState ? { alarmState: req.alarmState } : {}),
+    alarmName: req.source,
+    ...(req.force ? { force: true } : {}),
+  };
+
+  /**
+   * A run already holds the latch. The same trigger arriving again (a redelivered alarm, or Step Functions
+   * retrying this Task after a crash) and a human's execute follow that run to its end, so a crash in the first
+   * invocation never leaves the latch on "running" with nobody advancing it. A different alarm instant is
+   * reported, not posted to Slack: a flapping alarm would otherwise flood the channel.
+   */
+  const heldElsewhere = async (current: RunRecord, action: "in-progress" | "done-already", reason: string): Promise<RunbookResult> => {
+    log("failover decision", { action, target: group.name, reason });
+    if (action === "in-progress" && (current.runId === runIdFor(group.name, req.at) || req.kind === "manual")) {
+      log("failover run resumed by a repeated trigger", { runId: current.runId });
+      return advanceRun(deps, cfg, group.name, current.runId, opts);
+    }
+    return { next: "ignored", action, reason, group: group.name, runId: current.runId };
+  };
+
+  // Cheap exits first: a non-ALARM transition costs no AWS call at all.
+  const early = decideFailover(group, triggerInput, [], undefined);
+  if (early.action === "ignore") {
+    log("failover decision", { ...early });
+    return { next: "ignored", action: "ignore", reason: early.reason, group: group.name };
+  }
+  const runId = runIdFor(group.name, req.at);
+  let held = await deps.latch.read(group.name);
+  const latchOnly = decideFailover(group, triggerInput, [], held?.record);
+  if (latchOnly.action === "in-progress" || latchOnly.action === "done-already") {
+    return heldElsewhere(held!.record, latchOnly.action, latchOnly.reason);
+  }
+
+  const obs = await observeSettled(deps, group);
+  const checks = runPrechecks(group, obs, { kind: req.kind, force: req.force !== undefined });
+  const decision = decideFailover(group, triggerInput, checks, held?.record);
+  log("failover decision", { ...decision, checks });
+
+  if (decision.action === "refuse") {
+    const message = renderRefusal(group.name, `${req.kind} ${req.source} at ${req.at.toISOString()}`, checks, decision.reason);
+    await deps.notify.notify(message);
+    await deps.latch.putReport(group.name, `refused-${runIdFor(group.name, req.at)}`, { group: group.name, decision, checks, trigger: req });
+    return { next: "failed", action: "refuse", reason: decision.reason, group: group.name, checks, message };
+  }
+  if (decision.action === "plan-only") {
+    const kind = promotionKindFor(group, obs.primary);
+    const message = renderPlan(group.name, checks, decision.reason, planSteps(deps, cfg, group, kind), `To proceed, a human runs mode "execute" for group ${group.name} with a reason.`);
+    await deps.notify.notify(message);
+    return { next: "ignored", action: "plan-only", reason: decision.reason, group: group.name, checks, message };
+  }
+  if (decision.action !== "start") {
+    return { next: "ignored", action: decision.action, reason: decision.reason, group: group.name };
+  }
+
+  const record = newRunRecord(
+    group,
+    runId,
+    { kind: req.kind, source: req.source, at: req.at.toISOString(), reason: req.reason, ...(req.force ? { force: req.force } : {}) },
+    checks,
+    deps.clock.now(),
+  );
+  record.promotionKind = promotionKindFor(group, obs.primary);
+  // The one-way latch: If-None-Match for a fresh group, If-Match on a released record after a reset. A write
+  // that neither succeeds nor loses to a visible run (409 ConditionalRequestConflict, an S3 error) is retried
+  // a few times and then alerted: a failover must never be dropped silently.
+  let etag: string | undefined;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= LATCH_ATTEMPTS && !etag; attempt++) {
+    if (held) record.history = [...(held.record.history ?? []), held.record.runId];
+    else delete record.history;
+    try {
+      etag = held ? await deps.latch.replace(group.name, record, held.etag) : await deps.latch.create(group.name, record);
+    } catch (err) {
+      lastError = err;
+      log("failover latch write failed", { attempt, error: errorText(err) });
+    }
+    if (etag) break;
+    held = await deps.latch.read(group.name);
+    const again = decideFailover(group, triggerInput, checks, held?.record);
+    if (again.action === "in-progress" || again.action === "done-already") {
+      log("failover latch lost", { ...again });
+      return heldElsewhere(held!.record, again.action, again.reason);
+    }
+    if (attempt < LATCH_ATTEMPTS) await deps.clock.sleep(1_000 * attempt);
+  }
+  if (!etag) {
+    const why = lastError === undefined ? "the conditional write was refused, yet no run holds the latch" : errorText(lastError);
+    const reason = `the latch could not be taken after ${LATCH_ATTEMPTS} attempts (${why}): failover NOT started`;
+    log("failover latch error", { group: group.name, runId, reason });
+    const message = renderLatchError(group.name, `${req.kind} ${req.source} at ${req.at.toISOString()}`, reason);
+    await deps.notify.notify(message);
+    return { next: "failed", action: "latch-error", reason, group: group.name, runId, checks, message };
+  }
+  log("failover latch taken", { group: group.name, runId });
+  await deps.notify.notify(renderRunMessage(record, "start"));
+  return advanceRun(deps, cfg, group.name, runId, opts);
+}
+
+/**
+ * Advance a started run from its checkpoint until it finishes, fails, or must wait: the failover steps on the
+ * durable engine. Safe to call any number of times, concurrently, after crashes: every step is claimed with a
+ * conditional write first, and a claimed but unconfirmed promotion or DNS change is confirmed by observation
+ * instead of being issued again.
+ */
+export async function advanceRun(deps: FailoverDeps, cfg: FailoverConfig, groupName: string, runId: string, opts: AdvanceOptions = {}): Promise<RunbookResult> {
+  const group = findGroup(cfg, groupName);
+  const r = await advanceDurable(
+    {
+      scope: group.name,
+      runId,
+      steps: FAILOVER_STEPS,
+      env: { deps, cfg, group },
+      store: { read: () => deps.latch.read(group.name), replace: (record, etag) => deps.latch.replace(group.name, record, etag) },
+      clock: deps.clock,
+      pollSeconds: cfg.pollSeconds,
+      completeReason: "failover complete",
+      onStepDone: async (run, name) => {
+        await deps.latch.putReport(group.name, runId, reportOf(run));
+        await deps.notify.notify(renderRunMessage(run, "step", name));
+      },
+      onEnd: async (run) => {
+        await deps.latch.putReport(group.name, runId, reportOf(run));
+        await deps.notify.notify(renderRunMessage(run, "end"));
+      },
+      ...(deps.log ? { log: deps.log } : {}),
+    },
+    opts,
+  );
+  return {
+    ...r,
+    action: "advance",
+    group: group.name,
+    runId,
+    ...(r.next === "wait" ? { advance: { mode: "advance" as const, group: group.name, runId } } : {}),
+  };
+}
+
+/** The runbook as numbered lines (each step's own description), for `plan` and the plan-only answer to an alarm. */
+export function planSteps(deps: FailoverDeps, cfg: FailoverConfig, group: FailoverGroup, kind: PromotionKind): string[] {
+  return FAILOVER_STEPS.map((s, i) => `${i + 1}. ${s.describe({ deps, cfg, group, plannedKind: kind })}`);
+}
+
+/** The S3 run report: the record plus its timings. */
+export function reportOf(run: RunRecord): Record<string, unknown> {
+  return { ...run, timings: computeTimings(run) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Manual read-only modes and reset
+
+/** `plan`: every pre-check and every step, nothing changed (read-only calls only, no S3 write, one Slack post). */
+export async function planFailover(deps: FailoverDeps, cfg: FailoverConfig, groupName: string): Promise<RunbookResult> {
+  const group = findGroup(cfg, groupName);
+  const held = await deps.latch.read(group.name);
+  const obs = await observe(deps, group);
+  const checks = runPrechecks(group, obs, { kind: "manual" });
+  const decision = decideFailover(group, { kind: "manual" }, checks, held?.record);
+  const failed = blockingFailures(checks);
+  const note = held && held.record.state !== "released" ? `Latch held by ${held.record.runId} (${held.record.state}).` : "Latch free. Dry-run: nothing was changed.";
+  const message = renderPlan(group.name, checks, `${decision.action}: ${decision.reason}`, planSteps(deps, cfg, group, promotionKindFor(group, obs.primary)), note);
+  await deps.notify.notify(message);
+  return { next: "ignored", action: "plan", reason: failed.length ? decision.reason : `would ${decision.action}: ${decision.reason}`, group: group.name, checks, message };
+}
+
+export async function statusOf(deps: FailoverDeps, cfg: FailoverConfig, groupName?: string): Promise<RunbookResult> {
+  const names = groupName ? [findGroup(cfg, groupName).name] : cfg.groups.map((g) => g.name);
+  const lines: string[] = [];
+  let message: SlackMessage | undefined;
+  for (const name of names) {
+    const held = await deps.latch.read(name);
+    message = renderStatus(name, held?.record);
+    lines.push(held ? `${name}: ${held.record.runId} ${held.record.state}` : `${name}: no run`);
+  }
+  return { next: "ignored", action: "status", reason: lines.join("; ") || "no failover groups configured", ...(message ? { message } : {}) };
+}
+
+export async function failbackPlan(deps: FailoverDeps, cfg: FailoverConfig, groupName: string): Promise<RunbookResult> {
+  const group = findGroup(cfg, groupName);
+  const held = await deps.latch.read(group.name);
+  const message = renderFailbackPlan(group.name, failbackSteps(group, held?.record));
+  await deps.notify.notify(message);
+  return { next: "ignored", action: "failback-plan", reason: "failback is manual; steps reported", group: group.name, message };
+}
+
+/** `reset`: release the latch with a reason. Refused while a run is in progress unless `force`. */
+export async function resetLatch(deps: FailoverDeps, cfg: FailoverConfig, groupName: string, reason: string, force: boolean): Promise<RunbookResult> {
+  const group = findGroup(cfg, groupName);
+  const held = await deps.latch.read(group.name);
+  if (!held || held.record.state === "released") return { next: "ignored", action: "reset", reason: "latch already free", group: group.name };
+  if (held.record.state === "running" && !force) {
+    return { next: "ignored", action: "reset", reason: `run ${held.record.runId} is still in progress; reset with force to abandon it`, group: group.name, runId: held.record.runId };
+  }
+  const released: RunRecord = { ...held.record, state: "released", release: { at: deps.clock.now().toISOString(), reason } };
+  const etag = await deps.latch.replace(group.name, released, held.etag);
+  if (!etag) return { next: "ignored", action: "reset", reason: "the record changed during reset; run status and try again", group: group.name };
+  await deps.latch.putReport(group.name, held.record.runId, reportOf(released));
+  const message = renderReset(group.name, held.record.runId, reason);
+  await deps.notify.notify(message);
+  return { next: "done", action: "reset", reason: `latch released: ${reason}`, group: group.name, runId: held.record.runId, message };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Dispatch
+
+
+/**
+ * Route a parsed event to the runbook: alarm transitions and `execute` trigger, `advance` resumes, the other
+ * manual modes report. This is what the Lambda, the sandbox tests and the drill all call.
+ *
+ * @example
+ *   await dispatchFailoverEvent(deps, cfg, parseFailoverEvent(event).event, { inlineWaits: false })
+ */
+export async function dispatchFailoverEvent(deps: FailoverDeps, cfg: FailoverConfig, event: FailoverInnerEvent, opts: AdvanceOptions = {}): Promise<RunbookResult> {
+  if (isAlarmEvent(event)) {
+    const alarmName = event.detail.alarmName;
+    const group = groupForAlarm(cfg, alarmName);
+    if (!group) return { next: "ignored", action: "ignore", reason: `alarm ${alarmName} triggers no configured failover group` };
+    const at = parseAlarmTimestamp(event.detail.state.timestamp);
+    return triggerFailover(
+      deps,
+      cfg,
+      { kind: "alarm", group: group.name, source: alarmName, alarmState: event.detail.state.value, at, reason: event.detail.state.reason || `alarm ${alarmName} in ALARM` },
+      opts,
+    );
+  }
+  const manual = event as ManualEvent;
+  switch (manual.mode) {
+    case "plan":
+      return planFailover(deps, cfg, manual.group);
+    case "execute":
+      return triggerFailover(
+        deps,
+        cfg,
+        {
+          kind: "manual",
+          group: manual.group,
+          source: "manual",
+          at: deps.clock.now(),
+          reason: manual.reason,
+          ...(manual.force ? { force: { reason: manual.forceReason ?? "" } } : {}),
+        },
+        opts,
+      );
+    case "status":
+      return statusOf(deps, cfg, manual.group);
+    case "failback-plan":
+      return failbackPlan(deps, cfg, manual.group);
+    case "reset":
+      return resetLatch(deps, cfg, manual.group, manual.reason, manual.force);
+    case "advance":
+      return advanceRun(deps, cfg, manual.group, manual.runId, opts);
+  }
+}
+
+/** Where the state machine that drives runs is, for the refusal of a direct invoke. */
+export interface StateMachineRef {
+  /** Its name in the stack (`stacks/failover.ts`). */
+  name: string;
+  /** The stack output holding its ARN. */
+  output: string;
+}
+
+/**
+ * Whether `event`, invoked on the Lambda directly rather than through the state machine, must be refused, and
+ * why. Anything that can start or advance a run (`execute`, `advance`, an ALARM of a configured group) is
+ * refused: one invocation has minutes at most, a promotion alone can take longer, and nothing would call
+ * `advance` after it, leaving a promoted database without its DNS change and the latch on "running". Read-only
+ * modes, `reset` and alarms that would be ignored anyway run directly.
+ *
+ * @example
+ *   directInvokeRefusal(cfg, { mode: "execute", group: "orders-db", reason: "drill", force: false }, sm)
+ *   // 'mode "execute" runs only through the failover state machine: … aws stepfunctions start-execution …'
+ */
+export function directInvokeRefusal(cfg: FailoverConfig, event: FailoverInnerEvent, sm: StateMachineRef): string | undefined {
+  let what: string;
+  let group: FailoverGroup | undefined;
+  let sample: string;
+  if (isAlarmEvent(event)) {
+    group = groupForAlarm(cfg, event.detail.alarmName);
+    if (!group || event.detail.state.value !== "ALARM") return undefined;
+    what = `an ALARM of ${event.detail.alarmName}`;
+    sample = "events/failover-alarm.json";
+  } else {
+    const manual = event as ManualEvent;
+    if (manual.mode !== "execute" && manual.mode !== "advance") return undefined;
+    group = cfg.groups.find((g) => g.name === manual.group);
+    what = `mode "${manual.mode}"`;
+    sample = manual.mode === "execute" ? "events/failover-execute.json" : "events/failover-advance.json";
+  }
+  const region = group?.replica.region;
+  return (
+    `${what} runs only through the failover state machine: a direct invoke could promote ${group?.replica.id ?? "the replica"} and reach the Lambda timeout before DNS is switched, with nothing left to finish the run. ` +
+    `Start the state machine ${sm.name} (stack output ${sm.output}${region ? `, region ${region}` : ""}) with this same event as input: ` +
+    `aws stepfunctions start-execution${region ? ` --region ${region}` : ""} --state-machine-arn <${sm.output}> --input file://${sample}`
+  );
+}
+
+function isAlarmEvent(e: FailoverInnerEvent): e is AlarmStateChangeEvent {
+  return !("mode" in e) && "detail" in e;
+}
