@@ -14,6 +14,8 @@
  * sends a command whose action is not declared here, so this table cannot drift from the code.
  */
 
+import { RESOURCE_KINDS, type ResourceKind } from "../core/resource-kinds.ts";
+
 export const ADAPTER_CALLS = {
   // adapters/rds.ts
   "rds.listDbInstances": ["rds:DescribeDBInstances"],
@@ -51,6 +53,23 @@ export const ADAPTER_CALLS = {
     "kms:Decrypt@source-key",
   ],
   "ec2.deleteEbsSnapshot": ["ec2:DeleteSnapshot"],
+  // adapters/snapshots.ts: the per-kind table as a whole (each operation's own calls: SNAPSHOT_CALLS below)
+  "snapshots.SNAPSHOT_ADAPTERS": [
+    "rds.listDbInstances",
+    "rds.listDbClusters",
+    "rds.listDbSnapshots",
+    "rds.listClusterSnapshots",
+    "rds.createDbSnapshot",
+    "rds.createClusterSnapshot",
+    "rds.copyDbSnapshot",
+    "rds.deleteRdsSnapshot",
+    "ec2.listVolumes",
+    "ec2.listAmiSnapshotIds",
+    "ec2.listEbsSnapshots",
+    "ec2.createEbsSnapshot",
+    "ec2.copyEbsSnapshot",
+    "ec2.deleteEbsSnapshot",
+  ],
   // adapters/inventory.ts
   "inventory.listCandidateResources": ["rds.listDbInstances", "rds.listDbClusters", "ec2.listVolumes"],
   "inventory.listRegionSnapshots": ["rds.listDbSnapshots", "rds.listClusterSnapshots", "ec2.listAmiSnapshotIds", "ec2.listEbsSnapshots"],
@@ -82,6 +101,44 @@ export const ADAPTER_CALLS = {
 } as const satisfies Record<string, readonly string[]>;
 
 export type AdapterCall = keyof typeof ADAPTER_CALLS;
+
+/** The operations of a per-kind snapshot adapter (adapters/snapshots.ts). */
+export type SnapshotOperation = "listResources" | "listSnapshots" | "create" | "copy" | "delete";
+
+/**
+ * The adapter calls each operation of each kind's snapshot adapter makes: what the backup jobs' roles are
+ * derived from (functions/lib/calls.ts), kept here, free of the SDK, so stacks/ can read it.
+ * test/unit/arch/resource-kinds.test.ts runs every operation against recording fakes and checks it makes
+ * exactly these calls.
+ */
+export const SNAPSHOT_CALLS: Record<ResourceKind, Record<SnapshotOperation, readonly AdapterCall[]>> = {
+  "rds-instance": {
+    listResources: ["rds.listDbInstances"],
+    listSnapshots: ["rds.listDbSnapshots"],
+    create: ["rds.createDbSnapshot"],
+    copy: ["rds.copyDbSnapshot"],
+    delete: ["rds.deleteRdsSnapshot"],
+  },
+  "aurora-cluster": {
+    listResources: ["rds.listDbClusters"],
+    listSnapshots: ["rds.listClusterSnapshots"],
+    create: ["rds.createClusterSnapshot"],
+    copy: ["rds.copyDbSnapshot"],
+    delete: ["rds.deleteRdsSnapshot"],
+  },
+  "ebs-volume": {
+    listResources: ["ec2.listVolumes"],
+    listSnapshots: ["ec2.listAmiSnapshotIds", "ec2.listEbsSnapshots"],
+    create: ["ec2.createEbsSnapshot"],
+    copy: ["ec2.copyEbsSnapshot"],
+    delete: ["ec2.deleteEbsSnapshot"],
+  },
+};
+
+/** The calls `operation` makes over every kind, first use first: `snapshotCalls("delete")` → ["rds.deleteRdsSnapshot", "ec2.deleteEbsSnapshot"]. */
+export function snapshotCalls(operation: SnapshotOperation): AdapterCall[] {
+  return [...new Set(RESOURCE_KINDS.flatMap((k) => SNAPSHOT_CALLS[k][operation]))];
+}
 
 /** An IAM action as declared: `service:Action`, optionally `@dr-key` / `@source-key` for KMS. */
 export type DeclaredAction = string;

@@ -1,55 +1,33 @@
 import type { BackupPolicy } from "../schemas/config.ts";
+import { RESOURCE_KINDS, type ResourceKind } from "../core/resource-kinds.ts";
 import type { Resource, Snapshot } from "../core/types.ts";
-import { listClusterSnapshots, listDbClusters, listDbInstances, listDbSnapshots } from "./rds.ts";
-import { listAmiSnapshotIds, listEbsSnapshots, listVolumes } from "./ec2.ts";
+import { SNAPSHOT_ADAPTERS } from "./snapshots.ts";
 
 /**
  * Everything one region holds for the backup jobs, fetched with the fewest calls:
- * one paginated describe per resource type and per snapshot type, tags included.
+ * one paginated describe per resource type and per snapshot type, tags included (adapters/snapshots.ts).
  */
 
-/** Which services the configured policies can select, so no call is made for a kind nobody uses. */
-export interface KindsInUse {
-  rds: boolean;
-  aurora: boolean;
-  ebs: boolean;
-}
-
-export function kindsInUse(policies: BackupPolicy[]): KindsInUse {
+/** The kinds the configured policies can select, in RESOURCE_KINDS order, so no call is made for a kind nobody uses. */
+export function kindsInUse(policies: BackupPolicy[]): ResourceKind[] {
   const explicit = new Set(policies.flatMap((p) => p.selection.ids.map((i) => i.kind)));
   const byTag = policies.some((p) => p.selection.tag);
-  return {
-    rds: byTag || explicit.has("rds-instance"),
-    aurora: byTag || explicit.has("aurora-cluster"),
-    ebs: byTag || explicit.has("ebs-volume"),
-  };
+  return RESOURCE_KINDS.filter((kind) => byTag || explicit.has(kind));
 }
 
 /** Resources that could be selected by the policies (RDS has no server-side tag filter; EBS does). */
 export async function listCandidateResources(region: string, policies: BackupPolicy[]): Promise<Resource[]> {
-  const kinds = kindsInUse(policies);
   const tagKeys = [...new Set(policies.flatMap((p) => (p.selection.tag ? [p.selection.tag.key] : [])))];
-  const volumeIds = [...new Set(policies.flatMap((p) => p.selection.ids.filter((i) => i.kind === "ebs-volume").map((i) => i.id)))];
-  const [instances, clusters, ...volumeLists] = await Promise.all([
-    kinds.rds ? listDbInstances(region) : Promise.resolve([]),
-    kinds.aurora ? listDbClusters(region) : Promise.resolve([]),
-    ...(kinds.ebs ? tagKeys.map((key) => listVolumes(region, { tag: { key } })) : []),
-    ...(kinds.ebs && volumeIds.length ? [listVolumes(region, { ids: volumeIds })] : []),
-  ]);
-  const volumes = new Map<string, Resource>();
-  for (const list of volumeLists) for (const v of list) volumes.set(v.id, v);
-  return [...instances, ...clusters, ...volumes.values()];
+  const idsOf = (kind: ResourceKind) => [...new Set(policies.flatMap((p) => p.selection.ids.filter((i) => i.kind === kind).map((i) => i.id)))];
+  const lists = await Promise.all(kindsInUse(policies).map((kind) => SNAPSHOT_ADAPTERS[kind].listResources(region, { tagKeys, ids: idsOf(kind) })));
+  return lists.flat();
 }
 
 /**
  * Manual snapshots in a region: all RDS/Aurora manual snapshots (RDS cannot filter by tag server-side)
  * and our EBS snapshots, with AMI usage marked.
  */
-export async function listRegionSnapshots(region: string, managedBy: string, kinds: KindsInUse): Promise<Snapshot[]> {
-  const [db, cluster, ebs] = await Promise.all([
-    kinds.rds ? listDbSnapshots(region) : Promise.resolve([]),
-    kinds.aurora ? listClusterSnapshots(region) : Promise.resolve([]),
-    kinds.ebs ? listAmiSnapshotIds(region).then((ami) => listEbsSnapshots(region, managedBy, ami)) : Promise.resolve([]),
-  ]);
-  return [...db, ...cluster, ...ebs];
+export async function listRegionSnapshots(region: string, managedBy: string, kinds: readonly ResourceKind[]): Promise<Snapshot[]> {
+  const lists = await Promise.all(kinds.map((kind) => SNAPSHOT_ADAPTERS[kind].listSnapshots(region, managedBy)));
+  return lists.flat();
 }

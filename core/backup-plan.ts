@@ -9,6 +9,7 @@
 import { dayOfMonth, localDay, weekday } from "./calendar.ts";
 import type { BackupPolicy } from "../schemas/config.ts";
 import { MAX_NAME_ATTEMPTS, MAX_NAME_LENGTH, identityKey, nameKey, partitionByOwner, snapshotName } from "./ownership.ts";
+import { byKind } from "./resource-types.ts";
 import { TAG, managedByValue } from "./types.ts";
 import type { Decision, Owner, Resource, ResourceKind, Snapshot, TierName } from "./types.ts";
 
@@ -28,11 +29,7 @@ export interface BackupTarget {
 export type BackupDecision = Decision<BackupAction, BackupTarget>;
 
 /** Statuses in which each kind of resource accepts a snapshot request. */
-export const SNAPSHOTTABLE_STATUS: Record<ResourceKind, readonly string[]> = {
-  "rds-instance": ["available"],
-  "aurora-cluster": ["available"],
-  "ebs-volume": ["in-use", "available"],
-};
+export const SNAPSHOTTABLE_STATUS: Record<ResourceKind, readonly string[]> = byKind((t) => t.states.snapshottable);
 
 /**
  * The tiers a backup taken on `day` (the backup schedule's local day) belongs to under `policy`: daily always (when configured),

@@ -18,6 +18,7 @@
  * another description), so such snapshots are never pruned, never copied, and never count as a backup.
  */
 import { isDay } from "./calendar.ts";
+import { RESOURCE_TYPES, byKind } from "./resource-types.ts";
 import { TAG, managedByValue } from "./types.ts";
 import type { Owner, ResourceKind, Snapshot } from "./types.ts";
 
@@ -25,11 +26,11 @@ import type { Owner, ResourceKind, Snapshot } from "./types.ts";
 export const MAX_SNAPSHOT_NAME = 255;
 
 /**
- * Longest name per kind: a DBClusterSnapshotIdentifier "must contain from 1 to 63 letters, numbers, or hyphens"
- * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBClusterSnapshot.html); EBS names are a
- * Description and a tag value (256), bounded here like RDS instance ids.
+ * Longest name per kind (core/resource-types.ts): a DBClusterSnapshotIdentifier "must contain from 1 to 63 letters,
+ * numbers, or hyphens" (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBClusterSnapshot.html);
+ * EBS names are a Description and a tag value (256), bounded like RDS instance ids.
  */
-export const MAX_NAME_LENGTH: Record<ResourceKind, number> = { "rds-instance": 255, "aurora-cluster": 63, "ebs-volume": 255 };
+export const MAX_NAME_LENGTH: Record<ResourceKind, number> = byKind((t) => t.maxNameLength);
 
 /**
  * Longest `oa-<app>-<stage>-` prefix that still leaves an Aurora name room for a digest marker, the date and an
@@ -172,18 +173,18 @@ export function matchesNameScheme(owner: Owner, name: string): boolean {
 
 /** What a snapshot calls itself: the RDS identifier, or the EBS description (AWS assigns EBS ids). */
 export function identityOf(s: Snapshot): string | undefined {
-  return s.kind === "ebs-volume" ? s.description : s.id;
+  return RESOURCE_TYPES[s.kind].ownership.identity === "description" ? s.description : s.id;
 }
 
 /** The identity compared as the service compares it: RDS identifiers are case-insensitive. */
 export function identityKey(s: Snapshot): string | undefined {
   const id = identityOf(s);
-  return id === undefined || s.kind === "ebs-volume" ? id : id.toLowerCase();
+  return id === undefined || !RESOURCE_TYPES[s.kind].ownership.caseInsensitive ? id : id.toLowerCase();
 }
 
 /** A name compared as `kind`'s identities are. */
 export function nameKey(kind: Snapshot["kind"], name: string): string {
-  return kind === "ebs-volume" ? name : name.toLowerCase();
+  return RESOURCE_TYPES[kind].ownership.caseInsensitive ? name.toLowerCase() : name;
 }
 
 export type Ownership = { ours: true } | { ours: false; reason: string };
@@ -205,10 +206,11 @@ export function ownership(s: Snapshot, owner: Owner): Ownership {
   if (mb !== want) return not(`${TAG.managedBy} is ${mb}, not ${want}`);
   const name = s.tags[TAG.name];
   if (!name) return not(`no ${TAG.name} tag`);
-  if (s.kind === "ebs-volume") {
+  const proof = RESOURCE_TYPES[s.kind].ownership;
+  if (proof.identity === "description") {
     if (!s.description) return not(`no description; ours carry their name tag ${name} there`);
     if (s.description !== name) return not(`description ${s.description} differs from name tag ${name}`);
-  } else if (s.id !== name && s.id.toLowerCase() !== name.toLowerCase()) {
+  } else if (s.id !== name && !(proof.caseInsensitive && s.id.toLowerCase() === name.toLowerCase())) {
     return not(`id ${s.id} differs from name tag ${name}`);
   }
   if (!checker.matches(name)) return not(`name ${name} is not of the form ${checker.prefix}<resource>-<yyyymmdd>`);
@@ -260,10 +262,11 @@ export function partitionByOwner(snapshots: readonly Snapshot[], owner: Owner): 
  */
 export function classifyByOwner(snapshots: readonly Snapshot[], owner: Owner): Ownership[] {
   const verdicts = snapshots.map((s) => ownership(s, owner));
-  // Only EBS names can be claimed twice: an RDS snapshot of ours has its name as identifier, unique per region.
+  // Only names the service does not keep unique (EBS descriptions) can be claimed twice: an RDS snapshot of ours
+  // has its name as identifier, unique per region.
   const claims = new Map<string, number[]>();
   snapshots.forEach((s, i) => {
-    if (s.kind !== "ebs-volume" || !verdicts[i]!.ours) return;
+    if (RESOURCE_TYPES[s.kind].ownership.uniqueName || !verdicts[i]!.ours) return;
     const key = `${s.region}\u0000${s.tags[TAG.name]}`;
     const list = claims.get(key);
     if (list) list.push(i);

@@ -7,83 +7,16 @@
  * failed: it would fail every night and teach people to ignore the alarm. A state not listed here is treated as
  * passing, so a status AWS adds is retried and seen, not skipped quietly until the watchdog fires.
  *
- * Sources: DB instance statuses https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status,
- * DB cluster statuses https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html,
- * EBS volume states https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Volume.html (creating, available,
- * in-use, deleting, deleted, error).
+ * The states of each kind, with their sources, are data in core/resource-types.ts.
  */
-import { SNAPSHOTTABLE_STATUS } from "./backup-plan.ts";
-import type { ResourceKind } from "./types.ts";
+import { RESOURCE_TYPES, byKind } from "./resource-types.ts";
+import type { ResourceKind } from "./resource-kinds.ts";
 
-/** States that stay until a person (or a week-long RDS auto-start) changes them. */
-export const STAYING_STATUS: Record<ResourceKind, readonly string[]> = {
-  "rds-instance": [
-    "stopped",
-    "stopping",
-    "deleting",
-    "delete-precheck",
-    "failed",
-    "inaccessible-encryption-credentials",
-    "inaccessible-encryption-credentials-recoverable",
-    "incompatible-network",
-    "incompatible-option-group",
-    "incompatible-parameters",
-    "incompatible-restore",
-    "insufficient-capacity",
-    "restore-error",
-    "storage-full",
-  ],
-  "aurora-cluster": [
-    "stopped",
-    "stopping",
-    "deleting",
-    "cloning-failed",
-    "migration-failed",
-    "inaccessible-encryption-credentials",
-    "inaccessible-encryption-credentials-recoverable",
-  ],
-  "ebs-volume": ["deleting", "deleted", "error"],
-};
+/** States that stay until a person (or a week-long RDS auto-start) changes them (core/resource-types.ts lists them). */
+export const STAYING_STATUS: Record<ResourceKind, readonly string[]> = byKind((t) => t.states.staying);
 
 /** States that pass by themselves, listed so the report can say so (any other unlisted state is treated alike). */
-export const PASSING_STATUS: Record<ResourceKind, readonly string[]> = {
-  "rds-instance": [
-    "backing-up",
-    "configuring-enhanced-monitoring",
-    "configuring-iam-database-auth",
-    "configuring-log-exports",
-    "converting-to-vpc",
-    "creating",
-    "maintenance",
-    "modifying",
-    "moving-to-vpc",
-    "rebooting",
-    "renaming",
-    "resetting-master-credentials",
-    "starting",
-    "storage-config-upgrade",
-    "storage-initialization",
-    "storage-optimization",
-    "upgrading",
-  ],
-  "aurora-cluster": [
-    "backing-up",
-    "backtracking",
-    "creating",
-    "failing-over",
-    "maintenance",
-    "migrating",
-    "modifying",
-    "promoting",
-    "renaming",
-    "resetting-master-credentials",
-    "starting",
-    "storage-optimization",
-    "update-iam-db-auth",
-    "upgrading",
-  ],
-  "ebs-volume": ["creating"],
-};
+export const PASSING_STATUS: Record<ResourceKind, readonly string[]> = byKind((t) => t.states.passing);
 
 export type StatusClass = "snapshottable" | "passing" | "staying";
 
@@ -102,9 +35,10 @@ export interface StatusVerdict {
  */
 export function classifyStatus(kind: ResourceKind, id: string, status: string): StatusVerdict {
   const what = `${kind} ${id} is "${status}"`;
-  if (SNAPSHOTTABLE_STATUS[kind].includes(status)) return { class: "snapshottable", reason: `${what}: a snapshot can be taken` };
-  if (STAYING_STATUS[kind].includes(status)) return { class: "staying", reason: `${what}, a state that stays until someone acts: reported, not retried` };
-  const known = PASSING_STATUS[kind].includes(status);
+  const { states } = RESOURCE_TYPES[kind];
+  if (states.snapshottable.includes(status)) return { class: "snapshottable", reason: `${what}: a snapshot can be taken` };
+  if (states.staying.includes(status)) return { class: "staying", reason: `${what}, a state that stays until someone acts: reported, not retried` };
+  const known = states.passing.includes(status);
   return {
     class: "passing",
     reason: `${what}, ${known ? "a state that passes" : "a state not known to stay"}: not snapshotted yet; the retry or a later run today takes it`,

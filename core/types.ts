@@ -5,8 +5,10 @@
  * Nothing here knows about the AWS SDK: dates are `Date`, tags are plain records.
  */
 
-/** The three kinds of resource we back up. */
-export type ResourceKind = "rds-instance" | "aurora-cluster" | "ebs-volume";
+import type { ResourceKind } from "./resource-kinds.ts";
+
+/** The kinds of resource we back up (core/resource-kinds.ts lists them; core/resource-types.ts describes them). */
+export type { ResourceKind } from "./resource-kinds.ts";
 
 /** A resource selected for backup, as seen in one region. */
 export interface Resource {

@@ -1,6 +1,7 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
 import { isIPv4, isIPv6 } from "node:net";
+import type { ResourceKind } from "../core/resource-kinds.ts";
 
 /**
  * Configuration section `failover`: one entry per failover group (a primary database, its DR replica and the
@@ -17,7 +18,7 @@ const Region = z
 export const DbRefSchema = z
   .object({
     /** `rds-instance`: a cross-region read replica; `aurora-cluster`: a cluster of an Aurora global database. */
-    kind: z.enum(["rds-instance", "aurora-cluster"]),
+    kind: z.enum(["rds-instance", "aurora-cluster"] as const satisfies readonly ResourceKind[]),
     /** DBInstanceIdentifier or DBClusterIdentifier. */
     id: z.string().min(1),
     region: Region,

@@ -7,6 +7,7 @@ import { CostConfigSchema } from "./config-cost.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
 import { skippedLocalTime } from "../core/calendar.ts";
 import { MAX_NAME_PREFIX, OWNER_PART } from "../core/ownership.ts";
+import { RESOURCE_KINDS } from "../core/resource-kinds.ts";
 
 /**
  * The one configuration of ops-autopilot, per stage.
@@ -45,7 +46,7 @@ const MonthlyTierSchema = z
   })
   .strict();
 
-export const ResourceKindSchema = z.enum(["rds-instance", "aurora-cluster", "ebs-volume"]);
+export const ResourceKindSchema = z.enum(RESOURCE_KINDS);
 
 export const SelectionSchema = z
   .object({

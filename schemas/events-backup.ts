@@ -1,5 +1,6 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
+import type { ResourceKind } from "../core/resource-kinds.ts";
 import { parseOrThrow } from "./validate.ts";
 import { ResourceRefSchema, looksScheduled, refuse, scheduledSchemaFor } from "./events-common.ts";
 
@@ -37,7 +38,7 @@ export const ManualWatchdogEventSchema = z
 export interface JobEvent {
   trigger: "schedule" | "manual";
   dryRun: boolean;
-  resource?: { kind: "rds-instance" | "aurora-cluster" | "ebs-volume"; id: string };
+  resource?: { kind: ResourceKind; id: string };
   policy?: string;
   note?: string;
 }

@@ -1,5 +1,6 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
+import { RESOURCE_KINDS } from "../core/resource-kinds.ts";
 
 /**
  * The fields of our manual events. On a shape that cannot honour one of them (a schedule delivery, an
@@ -73,7 +74,7 @@ export function scheduledSchemaFor(event: unknown): z.ZodType {
 }
 
 export const ResourceRefSchema = z
-  .object({ kind: z.enum(["rds-instance", "aurora-cluster", "ebs-volume"]), id: z.string().min(1) })
+  .object({ kind: z.enum(RESOURCE_KINDS), id: z.string().min(1) })
   .strict();
 
 /** True when the raw event looks like a schedule delivery (so its errors are reported against that schema). */

@@ -16,7 +16,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runBackupYear, type BackupYearResult } from "../sandbox/backup-scenarios.ts";
 import { runLagTooFarScenario, runRegionOutageScenario, type FailoverScenarioResult } from "../sandbox/failover-scenarios.ts";
-import { startWarmServer } from "../bench/warm-server.ts";
+import { startWarmServer } from "../sandbox/http-origin.ts";
 import { runWarm } from "../adapters/http-warm.ts";
 import { httpProbe } from "../adapters/health.ts";
 import { WarmTargetSetSchema } from "../schemas/config-warm.ts";

@@ -1,6 +1,6 @@
 import { scheduleTimezone, type Config, type BackupPolicy } from "../../schemas/config.ts";
 import type { JobEvent } from "../../schemas/events-backup.ts";
-import { TAG, managedByValue, type ItemFailure, type Owner, type Resource, type Snapshot } from "../../core/types.ts";
+import { TAG, managedByValue, type ItemFailure, type Owner, type Resource, type ResourceKind, type Snapshot } from "../../core/types.ts";
 import { selectResources } from "../../core/selection.ts";
 import { planBackups, type BackupDecision } from "../../core/backup-plan.ts";
 import { planCopies, type CopyDecision } from "../../core/copy-plan.ts";
@@ -17,8 +17,7 @@ import {
   type PruneRunView,
 } from "../../core/report/backup.ts";
 import { kindsInUse, listCandidateResources, listRegionSnapshots } from "../../adapters/inventory.ts";
-import { copyDbSnapshot, createClusterSnapshot, createDbSnapshot, deleteRdsSnapshot } from "../../adapters/rds.ts";
-import { copyEbsSnapshot, createEbsSnapshot, deleteEbsSnapshot } from "../../adapters/ec2.ts";
+import { SNAPSHOT_ADAPTERS } from "../../adapters/snapshots.ts";
 import { pruneLedgerKey, s3PruneLedger, type PruneLedgerPort } from "../../adapters/prune-ledger.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { classifyError, describeError } from "../../adapters/errors.ts";
@@ -171,29 +170,25 @@ export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupJo
 }
 
 async function createSnapshot(resource: Resource, name: string, tags: Record<string, string>, claims: Claims): Promise<string | void | AlreadyDone> {
-  switch (resource.kind) {
-    case "rds-instance":
-      return createDbSnapshot(resource.region, resource.id, name, tags);
-    case "aurora-cluster":
-      return createClusterSnapshot(resource.region, resource.id, name, tags);
-    case "ebs-volume":
-      // EBS assigns the id: without a claim two concurrent runs would both create one.
-      return claims.underClaim({
-        key: claimKey("backup", resource.region, name),
-        what: `create snapshot ${name} of ${resource.id}`,
-        look: () => findOurEbsSnapshot(resource.region, tags[TAG.managedBy]!, (s) => s.tags[TAG.name] === name),
-        act: async () => {
-          const id = await createEbsSnapshot(resource.region, resource.id, name, tags);
-          return id ? `created ${id}` : undefined;
-        },
-      });
-  }
+  const adapter = SNAPSHOT_ADAPTERS[resource.kind];
+  const act = async () => {
+    const id = await adapter.create(resource, name, tags);
+    return id ? `created ${id}` : undefined;
+  };
+  if (!adapter.claimsNames) return act();
+  // AWS assigns the id: without a claim two concurrent runs would both create one.
+  return claims.underClaim({
+    key: claimKey("backup", resource.region, name),
+    what: `create snapshot ${name} of ${resource.id}`,
+    look: () => findOurSnapshot(resource.kind, resource.region, tags[TAG.managedBy]!, (s) => s.tags[TAG.name] === name),
+    act,
+  });
 }
 
-/** Our EBS snapshot in `region` that `match` picks, looked up again right before a claimed create. */
-async function findOurEbsSnapshot(region: string, managedBy: string, match: (s: Snapshot) => boolean): Promise<string | undefined> {
-  const all = await listRegionSnapshots(region, managedBy, { rds: false, aurora: false, ebs: true });
-  return all.find((s) => s.kind === "ebs-volume" && s.tags[TAG.managedBy] === managedBy && match(s))?.id;
+/** Our snapshot of `kind` in `region` that `match` picks, looked up again right before a claimed create or copy. */
+async function findOurSnapshot(kind: ResourceKind, region: string, managedBy: string, match: (s: Snapshot) => boolean): Promise<string | undefined> {
+  const all = await SNAPSHOT_ADAPTERS[kind].listSnapshots(region, managedBy);
+  return all.find((s) => s.kind === kind && s.tags[TAG.managedBy] === managedBy && match(s))?.id;
 }
 
 interface ClaimedAction {
@@ -326,20 +321,19 @@ async function copySnapshot(d: CopyDecision, sourceRegion: string, claims: Claim
     kmsKeyId: d.target.kmsKeyId,
     tags: { ...d.target.tags, [TAG.capturedAt]: source.createdAt.toISOString() },
   };
-  if (source.kind === "ebs-volume") {
-    // CopySnapshot takes no client token (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopySnapshot.html).
-    return claims.underClaim({
-      key: claimKey("copy", d.target.region, d.target.name),
-      what: `copy ${source.id} to ${d.target.region} as ${d.target.name}`,
-      look: () =>
-        findOurEbsSnapshot(d.target.region, d.target.tags[TAG.managedBy]!, (s) => s.tags[TAG.copyOf] === source.id || s.tags[TAG.name] === d.target.name),
-      act: async () => {
-        const id = await copyEbsSnapshot(req);
-        return id ? `copy ${id} started` : undefined;
-      },
-    });
-  }
-  await copyDbSnapshot(req);
+  const adapter = SNAPSHOT_ADAPTERS[source.kind];
+  const act = async () => {
+    const id = await adapter.copy(req);
+    return id ? `copy ${id} started` : undefined;
+  };
+  if (!adapter.claimsNames) return act();
+  return claims.underClaim({
+    key: claimKey("copy", d.target.region, d.target.name),
+    what: `copy ${source.id} to ${d.target.region} as ${d.target.name}`,
+    look: () =>
+      findOurSnapshot(source.kind, d.target.region, d.target.tags[TAG.managedBy]!, (s) => s.tags[TAG.copyOf] === source.id || s.tags[TAG.name] === d.target.name),
+    act,
+  });
 }
 
 // ----------------------------------------------------------------------------------------------- prune
@@ -485,8 +479,7 @@ function withoutDeletes(plans: PrunePlan[], why: string): PrunePlan[] {
 }
 
 async function deleteSnapshot(s: Snapshot): Promise<void> {
-  if (s.kind === "ebs-volume") await deleteEbsSnapshot(s);
-  else await deleteRdsSnapshot(s);
+  await SNAPSHOT_ADAPTERS[s.kind].delete(s);
 }
 
 // -------------------------------------------------------------------------------------------- watchdog

@@ -1,4 +1,4 @@
-import type { AdapterCall } from "../../adapters/calls.ts";
+import { snapshotCalls, type AdapterCall } from "../../adapters/calls.ts";
 import type { FunctionName } from "../../stacks/functions.ts";
 
 /**
@@ -11,14 +11,13 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   backup: [
     "inventory.listCandidateResources",
     "inventory.listRegionSnapshots",
-    "rds.createDbSnapshot",
-    "rds.createClusterSnapshot",
-    "ec2.createEbsSnapshot",
+    // Every kind's create (adapters/snapshots.ts), so a new kind's role follows its adapter.
+    ...snapshotCalls("create"),
     "claims.s3Claims",
     "s3.putJson",
   ],
-  copy: ["inventory.listRegionSnapshots", "rds.copyDbSnapshot", "ec2.copyEbsSnapshot", "claims.s3Claims", "s3.putJson"],
-  prune: ["inventory.listRegionSnapshots", "rds.deleteRdsSnapshot", "ec2.deleteEbsSnapshot", "prune-ledger.s3PruneLedger", "s3.putJson"],
+  copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson"],
+  prune: ["inventory.listRegionSnapshots", ...snapshotCalls("delete"), "prune-ledger.s3PruneLedger", "s3.putJson"],
   watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "s3.putJson"],
   warm: ["json-document.jsonDocuments", "s3.putJson"],
   cost: ["cost-explorer.fetchCosts", "json-document.jsonDocuments", "s3.putJson"],

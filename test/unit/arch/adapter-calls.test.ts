@@ -37,8 +37,9 @@ function exportedFunctions(file: string): { fns: Fn[]; service?: string; imports
   for (const m of text.matchAll(/import \{([^}]+)\} from "\.\/([a-z0-9-]+)\.ts"/g)) {
     for (const name of m[1]!.split(",").map((s) => s.trim().replace(/^type\s+/, ""))) if (name) imports.set(name, m[2]!);
   }
-  // Every top-level function or const; an exported function's body includes the local helpers it calls.
-  const starts = [...text.matchAll(/^(export )?(?:async )?function (\w+)|^(export )?const (\w+) =/gm)].map((m) => ({
+  // Every top-level function or const (typed or not, e.g. a per-kind table); an exported function's body includes
+  // the local helpers it calls.
+  const starts = [...text.matchAll(/^(export )?(?:async )?function (\w+)|^(export )?const (\w+)(?::[^=\n]+)? =/gm)].map((m) => ({
     name: (m[2] ?? m[4])!,
     exported: Boolean(m[1] ?? m[3]),
     at: m.index!,

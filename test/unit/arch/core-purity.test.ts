@@ -1,23 +1,7 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-
-const root = join(import.meta.dirname, "../../..");
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? walk(path) : path.endsWith(".ts") ? [path] : [];
-  });
-}
-
-/** Module specifiers a file imports (static, dynamic and re-exports). */
-export function importsOf(source: string): string[] {
-  const specs: string[] = [];
-  const re = /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
-  for (const m of source.matchAll(re)) specs.push((m[1] ?? m[2] ?? m[3])!);
-  return specs;
-}
+import { importsOf, root, walk } from "./imports.ts";
 
 const FORBIDDEN = [/^@aws-sdk\//, /^sst(\/|$)/, /^@middy\//, /^@pulumi\//, /^node:(http|https|fs|net|dns)/];
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createHttpDeps, restrictedAddressKind, runWarm } from "../../../adapters/http-warm.ts";
-import type { WarmServer } from "../../../bench/warm-server.ts";
+import type { WarmServer } from "../../../sandbox/http-origin.ts";
 import { targetSet, useWarmServer } from "./builders.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runWarm } from "../../../adapters/http-warm.ts";
-import { startWarmServer, type WarmServer } from "../../../bench/warm-server.ts";
+import { startWarmServer, type WarmServer } from "../../../sandbox/http-origin.ts";
 import { planWarm } from "../../../core/warm.ts";
 import { WarmTargetSetSchema } from "../../../schemas/config-warm.ts";
 import { parseOrThrow } from "../../../schemas/validate.ts";
