@@ -17,11 +17,9 @@ import {
   failbackSteps,
   groupForAlarm,
   newRunRecord,
-  PRECHECK_OBSERVE_ATTEMPTS,
   promotionKindFor,
   runIdFor,
   runPrechecks,
-  type Observation,
   type PrecheckResult,
   type PromotionKind,
   type RunRecord,
@@ -35,10 +33,13 @@ import { advanceDurable, type AdvanceOptions } from "../lib/durable.ts";
 import type { FailoverDeps } from "./ports.ts";
 import { FAILOVER_STEPS } from "./steps/index.ts";
 import { errorText } from "./steps/shared.ts";
+import { observe, observeSettled } from "./observe.ts";
 
 export type { ClockPort, DbPort, DnsPort, FailoverDeps, LatchPort, MetricsPort, NotifyPort, ProbePort, WarmPort } from "./ports.ts";
 export type { AdvanceOptions } from "../lib/durable.ts";
 export { sameValue } from "./steps/shared.ts";
+export { observe, observeSettled } from "./observe.ts";
+export { directInvokeRefusal, type StateMachineRef } from "./direct-invoke.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Results
@@ -60,47 +61,6 @@ export interface RunbookResult {
   message?: SlackMessage;
 }
 
-
-// ---------------------------------------------------------------------------------------------------------
-// Observations and pre-checks
-
-/** Observe everything the pre-checks need (read-only calls). */
-export async function observe(deps: FailoverDeps, group: FailoverGroup): Promise<Observation> {
-  return (await observeOnce(deps, group))[0];
-}
-
-/**
- * Observe for the pre-checks, looking again (up to {@link PRECHECK_OBSERVE_ATTEMPTS} rounds, 5 s apart) while a
- * read failed without an answer: a throttled describe or GetMetricData must not refuse a failover that the
- * next read would allow. An unreachable primary is an answer (the outage itself) and is not retried.
- */
-export async function observeSettled(deps: FailoverDeps, group: FailoverGroup): Promise<Observation> {
-  const log = deps.log ?? (() => {});
-  for (let attempt = 1; ; attempt++) {
-    const [obs, lagFailed] = await observeOnce(deps, group);
-    const unsettled = obs.primary.unknown === true || !obs.replica.reachable || lagFailed;
-    if (!unsettled || attempt >= PRECHECK_OBSERVE_ATTEMPTS) return obs;
-    log("failover observation incomplete; looking again", { attempt, primary: obs.primary.detail, replica: obs.replica.detail, lag: obs.lagDetail });
-    await deps.clock.sleep(5_000);
-  }
-}
-
-async function observeOnce(deps: FailoverDeps, group: FailoverGroup): Promise<[Observation, boolean]> {
-  const [primary, replica, lag, probe] = await Promise.all([
-    deps.db.describePrimary(group),
-    deps.db.describeReplica(group),
-    deps.metrics.replicaLag(group, deps.clock.now()),
-    group.primaryProbeUrl ? deps.probe.check(group.primaryProbeUrl, group.healthTimeoutMs) : Promise.resolve(undefined),
-  ]);
-  const obs: Observation = {
-    primary,
-    replica,
-    ...(lag.seconds !== undefined ? { lagSeconds: lag.seconds } : {}),
-    lagDetail: lag.detail,
-    ...(probe ? { primaryProbe: { ok: probe.ok, detail: probe.detail } } : {}),
-  };
-  return [obs, lag.failed === true];
-}
 
 /** Attempts at taking the latch when the conditional write neither succeeded nor lost to another run. */
 const LATCH_ATTEMPTS = 3;
@@ -387,49 +347,6 @@ export async function dispatchFailoverEvent(deps: FailoverDeps, cfg: FailoverCon
     case "advance":
       return advanceRun(deps, cfg, manual.group, manual.runId, opts);
   }
-}
-
-/** Where the state machine that drives runs is, for the refusal of a direct invoke. */
-export interface StateMachineRef {
-  /** Its name in the stack (`stacks/failover.ts`). */
-  name: string;
-  /** The stack output holding its ARN. */
-  output: string;
-}
-
-/**
- * Whether `event`, invoked on the Lambda directly rather than through the state machine, must be refused, and
- * why. Anything that can start or advance a run (`execute`, `advance`, an ALARM of a configured group) is
- * refused: one invocation has minutes at most, a promotion alone can take longer, and nothing would call
- * `advance` after it, leaving a promoted database without its DNS change and the latch on "running". Read-only
- * modes, `reset` and alarms that would be ignored anyway run directly.
- *
- * @example
- *   directInvokeRefusal(cfg, { mode: "execute", group: "orders-db", reason: "drill", force: false }, sm)
- *   // 'mode "execute" runs only through the failover state machine: … aws stepfunctions start-execution …'
- */
-export function directInvokeRefusal(cfg: FailoverConfig, event: FailoverInnerEvent, sm: StateMachineRef): string | undefined {
-  let what: string;
-  let group: FailoverGroup | undefined;
-  let sample: string;
-  if (isAlarmEvent(event)) {
-    group = groupForAlarm(cfg, event.detail.alarmName);
-    if (!group || event.detail.state.value !== "ALARM") return undefined;
-    what = `an ALARM of ${event.detail.alarmName}`;
-    sample = "events/failover-alarm.json";
-  } else {
-    const manual = event as ManualEvent;
-    if (manual.mode !== "execute" && manual.mode !== "advance") return undefined;
-    group = cfg.groups.find((g) => g.name === manual.group);
-    what = `mode "${manual.mode}"`;
-    sample = manual.mode === "execute" ? "events/failover-execute.json" : "events/failover-advance.json";
-  }
-  const region = group?.replica.region;
-  return (
-    `${what} runs only through the failover state machine: a direct invoke could promote ${group?.replica.id ?? "the replica"} and reach the Lambda timeout before DNS is switched, with nothing left to finish the run. ` +
-    `Start the state machine ${sm.name} (stack output ${sm.output}${region ? `, region ${region}` : ""}) with this same event as input: ` +
-    `aws stepfunctions start-execution${region ? ` --region ${region}` : ""} --state-machine-arn <${sm.output}> --input file://${sample}`
-  );
 }
 
 function isAlarmEvent(e: FailoverInnerEvent): e is AlarmStateChangeEvent {
