@@ -2,7 +2,7 @@ import { Readable, type Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { brotliDecompressSync, constants, createBrotliDecompress, createGunzip, createInflate, gunzipSync, inflateSync } from "node:zlib";
 import { SaxesParser } from "saxes";
-import type { WarmCandidate } from "../core/warm.ts";
+import type { WarmCandidate } from "../core/warm/plan.ts";
 
 /**
  * Sitemaps (sitemaps.org protocol): `<urlset>` files, `<sitemapindex>` files pointing at children,

@@ -84,7 +84,7 @@ interface Measured {
 }
 
 async function measure(origin: string, sitemap: string, limit: number): Promise<void> {
-  const { runWarm } = await import("../adapters/http-warm.ts");
+  const { runWarm } = await import("../runbooks/warm/engine.ts");
   const { WarmTargetSetSchema } = await import("../schemas/config-warm.ts");
   let peakHeap = 0;
   let liveHeap = 0;

@@ -56,7 +56,7 @@ if (process.argv.includes("--serve")) {
     errors: number;
   }>;
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
-  const { runWarm } = await import("../adapters/http-warm.ts");
+  const { runWarm } = await import("../runbooks/warm/engine.ts");
   const { WarmTargetSetSchema } = await import("../schemas/config-warm.ts");
 
   const concurrency = Number(process.argv[2] ?? 16);

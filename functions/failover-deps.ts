@@ -9,7 +9,7 @@ import { httpProbe } from "../adapters/health.ts";
 import { s3Latch } from "../adapters/latch.ts";
 import type { BucketRef } from "../adapters/s3.ts";
 import { postToSlack } from "../adapters/slack.ts";
-import { linkedSlackUrl } from "./lib/resources.ts";
+import { linkedSlackUrl } from "../runbooks/lib/resources.ts";
 
 /**
  * Real dependencies of the failover runbook (not a Lambda entry; used by functions/failover.ts).
@@ -37,7 +37,7 @@ export function warmPort(config: Config, deadline: () => number): WarmPort {
     async warm(name) {
       const targets = config.warm.targets.find((t) => t.name === name);
       if (!targets) return { ok: false, summary: `warm target set "${name}" is not configured` };
-      const { runWarm } = await import("../adapters/http-warm.ts");
+      const { runWarm } = await import("../runbooks/warm/engine.ts");
       const r = await runWarm({ targets, now: Date.now, deadline });
       const ok = r.errors.length === 0 && r.failed.length === 0;
       const hit = r.verify?.cache.hitRatio ?? r.first?.cache.hitRatio;

@@ -1,6 +1,6 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
-import { defaultAllowedPorts, hostAllowed, urlPort } from "../core/warm.ts";
+import { defaultAllowedPorts, hostAllowed, urlPort } from "../core/warm/hosts.ts";
 
 /**
  * Configuration section `warm`: the target sets the cache warmer fetches.
@@ -127,7 +127,7 @@ export const WarmTargetSetSchema = z
     if (t.urls.length === 0 && t.sitemaps.length === 0) {
       ctx.addIssue({ code: "custom", path: ["urls"], message: "a target set needs urls, sitemaps, or both" });
     }
-    // core/warm.ts keeps the last `window` responses and judges none before `minSamples`.
+    // core/warm/pacing.ts keeps the last `window` responses and judges none before `minSamples`.
     if (t.stopOn5xx.minSamples > t.stopOn5xx.window) {
       ctx.addIssue({
         code: "custom",
@@ -135,7 +135,7 @@ export const WarmTargetSetSchema = z
         message: `${t.stopOn5xx.minSamples} is above window (${t.stopOn5xx.window}): the window never holds that many responses, so warming would never stop on 5xx`,
       });
     }
-    // Without Retry-After the pause is defaultDelayMs × attempt, given up when over maxDelayMs (core/warm.ts).
+    // Without Retry-After the pause is defaultDelayMs × attempt, given up when over maxDelayMs (core/warm/pacing.ts).
     if (t.retry.maxRetries > 0 && t.retry.defaultDelayMs > t.retry.maxDelayMs) {
       ctx.addIssue({
         code: "custom",

@@ -1,4 +1,4 @@
-import type { PassStats, WarmReport } from "../warm.ts";
+import type { PassStats, WarmReport } from "../warm/report.ts";
 import { context, divider, fields, header, section, type SlackMessage } from "./blocks.ts";
 
 /**

@@ -35,7 +35,7 @@ const RULES: Rule[] = [
       // A schedule's local time that a DST change skips is refused by the configuration.
       "core/calendar.ts": ["skippedLocalTime"],
       // The warm targets' address rules, shared by the configuration check and the run.
-      "core/warm.ts": ["defaultAllowedPorts", "hostAllowed", "urlPort"],
+      "core/warm/hosts.ts": ["defaultAllowedPorts", "hostAllowed", "urlPort"],
     },
   },
   {

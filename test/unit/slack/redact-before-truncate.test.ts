@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { postToSlack, SlackDeliveryError } from "../../../adapters/slack.ts";
 import { section, SECTION_TEXT_LIMIT, truncate } from "../../../core/report/blocks.ts";
 import { warmMessage } from "../../../core/report/warm.ts";
-import type { WarmReport } from "../../../core/warm.ts";
+import type { WarmReport } from "../../../core/warm/report.ts";
 
 /**
  * The webhook URL is redacted before anything is cut: a cut through the URL would leave its start,

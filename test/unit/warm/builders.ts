@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { startWarmServer, type WarmServer } from "../../../sandbox/http-origin.ts";
 import { WarmTargetSetSchema, type WarmTargetSet } from "../../../schemas/config-warm.ts";
-import type { WarmResult } from "../../../core/warm.ts";
+import type { WarmResult } from "../../../core/warm/report.ts";
 
 /** A target set with the schema's defaults plus overrides; the tests' server is loopback, so allowPrivate defaults to true here. */
 export function targetSet(overrides: Record<string, unknown> = {}): WarmTargetSet {

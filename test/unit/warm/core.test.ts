@@ -1,19 +1,8 @@
 import { describe, expect, it } from "vitest";
-import {
-  classifyCache,
-  deadlineVerdict,
-  decideRetry,
-  healthVerdict,
-  hostAllowed,
-  parseRetryAfter,
-  percentile,
-  planWarm,
-  recordHealth,
-  selectTargetSets,
-  summarizePass,
-  type HealthWindow,
-  type WarmCandidate,
-} from "../../../core/warm.ts";
+import { hostAllowed } from "../../../core/warm/hosts.ts";
+import { planWarm, selectTargetSets, type WarmCandidate } from "../../../core/warm/plan.ts";
+import { deadlineVerdict, decideRetry, healthVerdict, parseRetryAfter, recordHealth, type HealthWindow } from "../../../core/warm/pacing.ts";
+import { classifyCache, percentile, summarizePass } from "../../../core/warm/report.ts";
 import { result } from "./builders.ts";
 
 const opts = { name: "site", include: [] as string[], exclude: [] as string[], limit: 100, allowedHosts: ["a.test", "*.cdn.test"] };
@@ -260,7 +249,7 @@ describe("selectTargetSets", () => {
 
 describe("throttle", () => {
   it("halves rate and concurrency after a 429, down to 1/16, and pauses", async () => {
-    const { effectiveConcurrency, effectiveRate, initialPacer, pace, throttle } = await import("../../../core/warm.ts");
+    const { effectiveConcurrency, effectiveRate, initialPacer, pace, throttle } = await import("../../../core/warm/pacing.ts");
     const cfg = { ratePerSecond: 40, burst: 1, concurrency: 8 };
     let s = throttle(cfg, initialPacer(cfg, 0), 0, 2000);
     expect([effectiveRate(cfg, s), effectiveConcurrency(cfg, s)]).toEqual([20, 4]);

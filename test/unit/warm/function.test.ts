@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import { useWarmServer } from "./builders.ts";
 import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { AggregateRunError, createHandler, type Runtime } from "../../../functions/lib/handler.ts";
-import { createWarmRun, type LeftoverStore } from "../../../functions/lib/warm-run.ts";
+import { AggregateRunError, createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
+import { createWarmRun, type LeftoverStore } from "../../../runbooks/warm/warm.ts";
 import { parseWarmEvent } from "../../../schemas/events-warm.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import { ValidationError } from "../../../schemas/validate.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
-import type { WarmReport } from "../../../core/warm.ts";
+import type { WarmReport } from "../../../core/warm/report.ts";
 import { staticRoute, type WarmServer } from "../../../sandbox/http-origin.ts";
 
 let server!: WarmServer;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { effectiveConcurrency, initialPacer, pace, release, throttle, type PacerConfig, type PacerState } from "../../../core/warm.ts";
+import { effectiveConcurrency, initialPacer, pace, release, throttle, type PacerConfig, type PacerState } from "../../../core/warm/pacing.ts";
 
 /**
  * The pacer is driven by arbitrary callers: they ask at any time (early, late, repeatedly), requests

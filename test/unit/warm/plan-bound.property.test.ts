@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { planWarm, SKIPPED_LISTED_PER_KIND, type WarmCandidate } from "../../../core/warm.ts";
+import { planWarm, SKIPPED_LISTED_PER_KIND, type WarmCandidate } from "../../../core/warm/plan.ts";
 
 /** The plan as if every candidate were kept and sorted: the definition the bounded planner follows. */
 function reference(limit: number, candidates: WarmCandidate[]) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { runWarm } from "../../../adapters/http-warm.ts";
+import { runWarm } from "../../../runbooks/warm/engine.ts";
 import { startWarmServer, type WarmServer } from "../../../sandbox/http-origin.ts";
-import { planWarm } from "../../../core/warm.ts";
+import { planWarm } from "../../../core/warm/plan.ts";
 import { WarmTargetSetSchema } from "../../../schemas/config-warm.ts";
 import { parseOrThrow } from "../../../schemas/validate.ts";
 import { targetSet, useWarmServer } from "./builders.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderText } from "../../../core/report/blocks.ts";
 import { warmMessage } from "../../../core/report/warm.ts";
-import { summarizePass, type WarmReport } from "../../../core/warm.ts";
+import { summarizePass, type WarmReport } from "../../../core/warm/report.ts";
 import { result } from "./builders.ts";
 
 function report(o: Partial<WarmReport> = {}): WarmReport {

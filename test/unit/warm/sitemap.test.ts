@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
-import { runWarm } from "../../../adapters/http-warm.ts";
+import { runWarm } from "../../../runbooks/warm/engine.ts";
 import { parseSitemap, SitemapError } from "../../../adapters/sitemap.ts";
 import { sitemapIndexXml, staticRoute, urlsetXml, type WarmServer } from "../../../sandbox/http-origin.ts";
 import { targetSet, useWarmServer } from "./builders.ts";

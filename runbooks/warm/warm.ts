@@ -1,15 +1,17 @@
 import type { WarmEvent } from "../../schemas/events-warm.ts";
+import type { WarmTargetSet } from "../../schemas/config-warm.ts";
 import type { ItemFailure } from "../../core/types.ts";
-import { selectTargetSets, type WarmReport } from "../../core/warm.ts";
+import { selectTargetSets } from "../../core/warm/plan.ts";
+import type { WarmReport } from "../../core/warm/report.ts";
 import { warmMessage } from "../../core/report/warm.ts";
-import { runWarm, type RunWarmInput } from "../../adapters/http-warm.ts";
-import { jsonDocuments } from "../../adapters/json-document.ts";
-import { linkedBucket } from "./resources.ts";
-import type { RunContext, RunOutcome } from "./handler.ts";
+import type { HttpDeps } from "../../adapters/http-warm.ts";
+import type { RunWarmInput } from "./engine.ts";
+import { warmDeps } from "./deps.ts";
+import type { RunContext, RunOutcome } from "../lib/handler.ts";
 
 /**
- * The warm run: pick the target sets → for each, `runWarm` (plan, pace, verdicts in core; HTTP in
- * adapters/http-warm.ts) → one report and one Slack summary for all of them.
+ * The warm run: pick the target sets → for each, `runWarm` (plan, pace, verdicts in core; the engine in
+ * ./engine.ts; HTTP in adapters/http-warm.ts) → one report and one Slack summary for all of them.
  *
  * URLs a run could not start before its deadline are saved (`state/warm/<set>/leftover.json`) and
  * warmed first by the next run, so a target set too big for one invocation is covered over several.
@@ -20,45 +22,43 @@ export interface LeftoverStore {
   save(targetSet: string, urls: string[]): Promise<void>;
 }
 
+/** The warm run's ports; the real ones are wired in ./deps.ts. */
 export interface WarmDeps {
   runWarm: (input: RunWarmInput) => Promise<WarmReport>;
+  /** The HTTP transport for one target set's run, closed when that run ends. */
+  http: (targets: WarmTargetSet) => HttpDeps;
   leftovers: (ctx: RunContext) => LeftoverStore;
 }
 
-function s3Leftovers(ctx: RunContext): LeftoverStore {
-  const docs = jsonDocuments(linkedBucket(ctx.config));
-  const key = (set: string) => `state/warm/${set}/leftover.json`;
-  // Unconditional (last writer wins): a leftover list another run overwrote only means those URLs wait for a later run.
-  return {
-    load: async (set) => (await docs.get<{ urls: string[] }>(key(set)))?.body.urls ?? [],
-    save: async (set, urls) => docs.put(key(set), { urls, savedAt: ctx.now().toISOString() }),
-  };
-}
-
-export const defaultWarmDeps: WarmDeps = { runWarm, leftovers: s3Leftovers };
-
 export function createWarmRun(deps: Partial<WarmDeps> = {}) {
-  const d = { ...defaultWarmDeps, ...deps };
+  const d = { ...warmDeps, ...deps };
   return async (event: WarmEvent, ctx: RunContext): Promise<RunOutcome> => {
     const sets = selectTargetSets(ctx.config.warm.targets, event);
     const store = d.leftovers(ctx);
     const reports: WarmReport[] = [];
     for (const targets of sets) {
       const resumeFirst = event.dryRun ? [] : await store.load(targets.name);
-      const report = await d.runWarm({
-        targets,
-        // Real time, not ctx.now(): the token bucket refills with it, and scenario clocks may be frozen.
-        now: Date.now,
-        deadline: ctx.remainingMs,
-        deadlineMarginMs: ctx.config.warm.deadlineMarginMs,
-        dryRun: event.dryRun,
-        ...(event.verify !== undefined ? { verify: event.verify } : {}),
-        ...(resumeFirst.length ? { resumeFirst } : {}),
-        // Per-URL "warm" decisions are in the report's plan; the log gets the exceptions.
-        log: (decision) => {
-          if (decision.action !== "warm") ctx.logger.info("warm decision", { targetSet: targets.name, ...decision });
-        },
-      });
+      const http = d.http(targets);
+      let report: WarmReport;
+      try {
+        report = await d.runWarm({
+          targets,
+          http,
+          // Real time, not ctx.now(): the token bucket refills with it, and scenario clocks may be frozen.
+          now: Date.now,
+          deadline: ctx.remainingMs,
+          deadlineMarginMs: ctx.config.warm.deadlineMarginMs,
+          dryRun: event.dryRun,
+          ...(event.verify !== undefined ? { verify: event.verify } : {}),
+          ...(resumeFirst.length ? { resumeFirst } : {}),
+          // Per-URL "warm" decisions are in the report's plan; the log gets the exceptions.
+          log: (decision) => {
+            if (decision.action !== "warm") ctx.logger.info("warm decision", { targetSet: targets.name, ...decision });
+          },
+        });
+      } finally {
+        http.close();
+      }
       if (!event.dryRun && (report.leftover.length > 0 || resumeFirst.length > 0)) await store.save(targets.name, report.leftover);
       if (!event.dryRun && report.first) {
         const dimensions = { targetSet: targets.name };
