@@ -107,7 +107,7 @@ export type SnapshotOperation = "listResources" | "listSnapshots" | "create" | "
 
 /**
  * The adapter calls each operation of each kind's snapshot adapter makes: what the backup jobs' roles are
- * derived from (functions/lib/calls.ts), kept here, free of the SDK, so stacks/ can read it.
+ * derived from (runbooks/lib/calls.ts), kept here, free of the SDK, so stacks/ can read it.
  * test/unit/arch/resource-kinds.test.ts runs every operation against recording fakes and checks it makes
  * exactly these calls.
  */

@@ -38,7 +38,7 @@ export interface SnapshotAdapter {
   delete(snapshot: Snapshot): Promise<void>;
   /**
    * True when AWS assigns the snapshot's id and create and copy take no client token: the service cannot refuse a
-   * second snapshot of one name, so concurrent runs must claim the name first (functions/lib/backup-jobs.ts).
+   * second snapshot of one name, so concurrent runs must claim the name first (runbooks/backup/backup.ts, copy.ts).
    */
   claimsNames: boolean;
   /** The adapters/calls.ts entries each operation uses. */

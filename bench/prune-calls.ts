@@ -12,8 +12,9 @@ import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock } from "../sandbox/index.ts";
 import { resetClients } from "../adapters/clients.ts";
-import { createHandler } from "../functions/lib/handler.ts";
-import { runPrune } from "../functions/lib/backup-jobs.ts";
+import { createHandler } from "../runbooks/lib/handler.ts";
+import { runPrune } from "../runbooks/backup/prune.ts";
+import { backupDeps } from "../runbooks/backup/deps.ts";
 import { parsePruneEvent } from "../schemas/events-backup.ts";
 import { parseConfig } from "../schemas/config.ts";
 import { addDays } from "../core/calendar.ts";
@@ -78,7 +79,7 @@ for (let r = 0; r < RESOURCES; r++) {
 
 const handler = createHandler(
   // The day's delete reservation (state/prune/<day>.json) goes to the reports bucket; S3 calls are not counted below.
-  { name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, { stateBucket: () => ({ bucket: "reports", region: PRIMARY }) }) },
+  { name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, backupDeps(c, { stateBucket: { bucket: "reports", region: PRIMARY } })) },
   {
     config: () => config,
     now: () => clock.now(),

@@ -1,4 +1,4 @@
-import { createHandler, type RunContext, type Runtime } from "./lib/handler.ts";
+import { createHandler, type RunContext, type Runtime } from "../runbooks/lib/handler.ts";
 import { parseFailoverEvent, type ParsedFailoverEvent } from "../schemas/events-failover.ts";
 import { directInvokeRefusal, dispatchFailoverEvent, type FailoverDeps, type StateMachineRef } from "../runbooks/failover/index.ts";
 import { putJson } from "../adapters/s3.ts";

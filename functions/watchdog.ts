@@ -1,6 +1,7 @@
-import { createHandler } from "./lib/handler.ts";
+import { createHandler } from "../runbooks/lib/handler.ts";
 import { parseWatchdogEvent } from "../schemas/events-backup.ts";
-import { runWatchdog } from "./lib/backup-jobs.ts";
+import { runWatchdog } from "../runbooks/backup/watchdog.ts";
+import { backupDeps } from "../runbooks/backup/deps.ts";
 
-/** Watchdog job: see functions/lib/backup-jobs.ts. Scheduled by stacks/backups.ts; manual samples in events/watchdog-*.json. */
-export const handler = createHandler({ name: "watchdog", parse: parseWatchdogEvent, run: runWatchdog });
+/** Watchdog job: see runbooks/backup/watchdog.ts. Scheduled by stacks/backups.ts; manual samples in events/watchdog-*.json. */
+export const handler = createHandler({ name: "watchdog", parse: parseWatchdogEvent, run: (event, ctx) => runWatchdog(event, ctx, backupDeps(ctx)) });

@@ -12,8 +12,12 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "./index.ts";
 import type { SandboxSnapshot } from "./types.ts";
 import { resetClients } from "../adapters/clients.ts";
-import { createHandler, AggregateRunError, type MetricPoint, type Runtime } from "../functions/lib/handler.ts";
-import { runBackup, runCopy, runPrune, runWatchdog, type BackupJobDeps } from "../functions/lib/backup-jobs.ts";
+import { createHandler, AggregateRunError, type MetricPoint, type Runtime } from "../runbooks/lib/handler.ts";
+import { runBackup } from "../runbooks/backup/backup.ts";
+import { runCopy } from "../runbooks/backup/copy.ts";
+import { runPrune } from "../runbooks/backup/prune.ts";
+import { runWatchdog } from "../runbooks/backup/watchdog.ts";
+import { backupDeps } from "../runbooks/backup/deps.ts";
 import { parseBackupEvent, parseCopyEvent, parsePruneEvent, parseWatchdogEvent } from "../schemas/events-backup.ts";
 import { parseConfig, type Config, type ConfigInput } from "../schemas/config.ts";
 import { addDays } from "../core/calendar.ts";
@@ -210,12 +214,12 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       logger: options.logger ?? new Logger({ serviceName: "ops-autopilot", logLevel: "SILENT" }),
     };
     // EBS claims and prune's day ledger live in the reports bucket, next to the run reports.
-    const jobDeps: BackupJobDeps = { stateBucket: () => ({ bucket: REPORTS_BUCKET, region: PRIMARY }) };
+    const stateBucket = { bucket: REPORTS_BUCKET, region: PRIMARY };
     const handlers = {
-      backup: createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, jobDeps) }, runtime),
-      copy: createHandler({ name: "copy", parse: parseCopyEvent, run: (e, c) => runCopy(e, c, jobDeps) }, runtime),
-      prune: createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, jobDeps) }, runtime),
-      watchdog: createHandler({ name: "watchdog", parse: parseWatchdogEvent, run: runWatchdog }, runtime),
+      backup: createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c, { stateBucket })) }, runtime),
+      copy: createHandler({ name: "copy", parse: parseCopyEvent, run: (e, c) => runCopy(e, c, backupDeps(c, { stateBucket })) }, runtime),
+      prune: createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, backupDeps(c, { stateBucket })) }, runtime),
+      watchdog: createHandler({ name: "watchdog", parse: parseWatchdogEvent, run: (e, c) => runWatchdog(e, c, backupDeps(c)) }, runtime),
     };
     let failedRuns = 0;
     let seq = 0;

@@ -1,9 +1,9 @@
 /**
  * The sandbox's principals are the functions' real roles: the statements stacks/iam.ts derives for the
- * function that is running (functions/lib/invocation.ts tells which, and with which configuration), plus
+ * function that is running (runbooks/lib/invocation.ts tells which, and with which configuration), plus
  * the Reports link's statements for functions linked to it — exactly what stacks/ synthesizes.
  */
-import { currentInvocation } from "../functions/lib/invocation.ts";
+import { currentInvocation } from "../runbooks/lib/invocation.ts";
 import { permissionsFor, reportsLinkStatements, type IamContext } from "../stacks/iam.ts";
 import { FUNCTIONS, type FunctionName } from "../stacks/functions.ts";
 import type { Config } from "../schemas/config.ts";

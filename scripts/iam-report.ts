@@ -1,6 +1,6 @@
 /**
  * `npm run iam-report`: for each function, the IAM actions its role grants (derived by stacks/iam.ts from
- * adapters/calls.ts and functions/lib/calls.ts, for config/example.json) against the actions the sandbox
+ * adapters/calls.ts and runbooks/lib/calls.ts, for config/example.json) against the actions the sandbox
  * authorized while the test suite ran (out/iam-usage/, written by sandbox/iam/usage.ts).
  *
  *   node scripts/iam-report.ts            print the table

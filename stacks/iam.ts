@@ -2,7 +2,7 @@ import type { Config } from "../schemas/config.ts";
 import { FUNCTIONS, type FunctionName } from "./functions.ts";
 import { TAG, managedByValue } from "../core/types.ts";
 import { actionsOf, bareAction } from "../adapters/calls.ts";
-import { FUNCTION_CALLS } from "../functions/lib/calls.ts";
+import { FUNCTION_CALLS } from "../runbooks/lib/calls.ts";
 
 /**
  * Least-privilege IAM for every function, as plain data (no SST globals) so it can be unit-tested
@@ -382,7 +382,7 @@ function zonesOf(config: Config): Map<string, { names: Set<string>; types: Set<s
 /** The S3 actions the Reports link grants (stacks/storage.ts): functions with `reports` get them from the link. */
 export const REPORTS_LINK_ACTIONS: readonly string[] = [...REPORTS_OBJECT_ACTIONS, ...REPORTS_LIST_ACTIONS];
 
-/** The IAM actions (with their `@key` qualifiers) a function's role is derived from: adapters/calls.ts × functions/lib/calls.ts. */
+/** The IAM actions (with their `@key` qualifiers) a function's role is derived from: adapters/calls.ts × runbooks/lib/calls.ts. */
 export function declaredActions(name: FunctionName): string[] {
   return actionsOf(FUNCTION_CALLS[name]);
 }

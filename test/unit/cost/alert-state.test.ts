@@ -3,7 +3,7 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceExcep
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { resetClients } from "../../../adapters/clients.ts";
-import { s3AlertState } from "../../../functions/lib/cost-run.ts";
+import { s3AlertState } from "../../../runbooks/cost/deps.ts";
 
 const s3 = mockClient(S3Client);
 const ref = { bucket: "ops-reports", region: "eu-west-1" };

@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createHandler } from "../../../functions/lib/handler.ts";
-import { createCostRun, type AlertState, type AlertStateStore, type CostDeps } from "../../../functions/lib/cost-run.ts";
+import { createHandler } from "../../../runbooks/lib/handler.ts";
+import { runCost, type AlertState, type AlertStateStore, type CostDeps } from "../../../runbooks/cost/cost.ts";
 import { parseCostEvent } from "../../../schemas/events-cost.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import { postToSlack } from "../../../adapters/slack.ts";
@@ -90,9 +90,9 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-function costHandler(deps: Partial<CostDeps>) {
+function costHandler(deps: CostDeps) {
   return createHandler(
-    { name: "cost", parse: parseCostEvent, run: createCostRun(deps) },
+    { name: "cost", parse: parseCostEvent, run: (e, c) => runCost(e, c, deps) },
     {
       config: () => config,
       now: () => NOW,

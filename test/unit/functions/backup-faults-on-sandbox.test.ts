@@ -3,8 +3,10 @@ import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
-import { AggregateRunError, createHandler } from "../../../functions/lib/handler.ts";
-import { runBackup, runPrune } from "../../../functions/lib/backup-jobs.ts";
+import { AggregateRunError, createHandler } from "../../../runbooks/lib/handler.ts";
+import { runBackup } from "../../../runbooks/backup/backup.ts";
+import { runPrune } from "../../../runbooks/backup/prune.ts";
+import { backupDeps } from "../../../runbooks/backup/deps.ts";
 import { parseBackupEvent, parsePruneEvent } from "../../../schemas/events-backup.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import { renderText, type SlackMessage } from "../../../core/report/blocks.ts";
@@ -27,7 +29,7 @@ const runtime = () => ({
 const ctx = { awsRequestId: "r", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
 
 async function backup(): Promise<AggregateRunError | undefined> {
-  const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: runBackup }, runtime());
+  const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, runtime());
   return handler({ trigger: "schedule" }, ctx).then(
     () => undefined,
     (e: unknown) => {
@@ -107,7 +109,7 @@ describe("prune faults", () => {
       match: (i) => i.DBSnapshotIdentifier === "oa-ops-autopilot-test-app-db-20261103",
     });
     const prune = createHandler(
-      { name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, { stateBucket: () => ({ bucket: "reports", region: PRIMARY }) }) },
+      { name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, backupDeps(c, { stateBucket: { bucket: "reports", region: PRIMARY } })) },
       runtime(),
     );
     const first = await prune({ trigger: "schedule" }, ctx).catch((e: unknown) => e);

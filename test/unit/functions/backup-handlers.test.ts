@@ -14,9 +14,11 @@ import {
 import { DescribeImagesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
-import { createHandler, AggregateRunError, ReportDeliveryError, type Runtime } from "../../../functions/lib/handler.ts";
+import { createHandler, AggregateRunError, ReportDeliveryError, type Runtime } from "../../../runbooks/lib/handler.ts";
 import { parseBackupEvent, parsePruneEvent } from "../../../schemas/events-backup.ts";
-import { runBackup, runPrune } from "../../../functions/lib/backup-jobs.ts";
+import { runBackup } from "../../../runbooks/backup/backup.ts";
+import { runPrune } from "../../../runbooks/backup/prune.ts";
+import { backupDeps } from "../../../runbooks/backup/deps.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
 import { renderText } from "../../../core/report/blocks.ts";
@@ -77,7 +79,7 @@ beforeEach(() => {
 describe("backup handler", () => {
   it("a malformed event fails with the field named and makes zero AWS calls, no report, no post", async () => {
     const h = harness();
-    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: runBackup }, h.runtime);
+    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
     await expect(handler({ trigger: "manual", resource: { kind: "rds-instance" } }, lambdaContext)).rejects.toThrow(
       /Invalid backup manual event: resource\.id/,
     );
@@ -92,7 +94,7 @@ describe("backup handler", () => {
       .on(CreateDBSnapshotCommand, { DBInstanceIdentifier: "billing-db" })
       .rejects(new SnapshotQuotaExceededFault({ message: "Cannot create more than 100 manual snapshots", $metadata: {} }));
     const h = harness();
-    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: runBackup }, h.runtime);
+    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
 
     const error = await handler({ trigger: "schedule" }, lambdaContext).catch((e: unknown) => e);
 
@@ -123,7 +125,7 @@ describe("backup handler", () => {
   it("a rerun the same day creates nothing new: 'already exists' is success", async () => {
     rds.on(CreateDBSnapshotCommand).rejects(new DBSnapshotAlreadyExistsFault({ message: "already exists", $metadata: {} }));
     const h = harness();
-    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: runBackup }, h.runtime);
+    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
     const out = await handler({ trigger: "schedule" }, lambdaContext);
     expect(out.failures).toEqual([]);
     expect(h.posted[0]!.text).toMatch(/0 created, 3 already existed/);
@@ -132,7 +134,7 @@ describe("backup handler", () => {
   it("reports an instance in the wrong state instead of skipping it silently", async () => {
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...instances[0]!, DBInstanceStatus: "stopped" }] });
     const h = harness();
-    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: runBackup }, h.runtime);
+    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
     await handler({ trigger: "schedule" }, lambdaContext);
     expect(rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
     expect(renderText(h.posted[0]!)).toMatch(/app-db.*stopped/);
@@ -147,7 +149,7 @@ describe("backup handler", () => {
         await postToSlack(url, { text: "x" }, { maxAttempts: 1, fetchImpl: async () => new Response("no", { status: 404 }) });
       },
     });
-    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: runBackup }, h.runtime);
+    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
     const error = await handler({ trigger: "schedule" }, lambdaContext).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReportDeliveryError);
     expect(String((error as Error).message)).not.toContain("very-secret-token");
@@ -184,7 +186,7 @@ describe("prune handler", () => {
     s3.on(PutObjectCommand).resolves({ ETag: '"1"' });
   });
   const runPruneWithState = (e: Parameters<typeof runPrune>[0], c: Parameters<typeof runPrune>[1]) =>
-    runPrune(e, c, { stateBucket: () => ({ bucket: "reports", region: "eu-west-1" }) });
+    runPrune(e, c, backupDeps(c, { stateBucket: { bucket: "reports", region: "eu-west-1" } }));
 
   it("a manual invoke is a dry-run: the plan with a reason per snapshot, nothing deleted, nothing posted", async () => {
     const h = harness();

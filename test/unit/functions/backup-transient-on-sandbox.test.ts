@@ -3,8 +3,9 @@ import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
-import { AggregateRunError, createHandler, type Runtime } from "../../../functions/lib/handler.ts";
-import { runBackup, type BackupJobDeps } from "../../../functions/lib/backup-jobs.ts";
+import { AggregateRunError, createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
+import { runBackup } from "../../../runbooks/backup/backup.ts";
+import { backupDeps } from "../../../runbooks/backup/deps.ts";
 import { parseBackupEvent } from "../../../schemas/events-backup.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import { renderText, type SlackMessage } from "../../../core/report/blocks.ts";
@@ -23,7 +24,7 @@ const REPORTS = "ops-autopilot-test-reports";
 let sb: Sandbox;
 let clock: FakeClock;
 const posted: SlackMessage[] = [];
-const deps: BackupJobDeps = { stateBucket: () => ({ bucket: REPORTS, region: PRIMARY }) };
+const stateBucket = { bucket: REPORTS, region: PRIMARY };
 const config = parseConfig({ stage: "test", primaryRegion: PRIMARY, backup: { policies: [{ name: "db", selection: { tag: {} } }] } });
 const runtime: Runtime = {
   config: () => config,
@@ -41,7 +42,7 @@ interface Outcome {
 
 /** One invocation; `requestId` is what Lambda keeps across its retries of one event. */
 async function backup(requestId = "req-1"): Promise<Outcome> {
-  const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, deps) }, runtime);
+  const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c, { stateBucket })) }, runtime);
   try {
     return { out: (await handler({ trigger: "schedule" }, { awsRequestId: requestId, getRemainingTimeInMillis: () => 600_000 } as unknown as Context)) as Outcome["out"] };
   } catch (error) {

@@ -3,8 +3,11 @@ import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
-import { AggregateRunError, createHandler, type Runtime } from "../../../functions/lib/handler.ts";
-import { runBackup, runCopy, runPrune, type BackupJobDeps } from "../../../functions/lib/backup-jobs.ts";
+import { AggregateRunError, createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
+import { runBackup } from "../../../runbooks/backup/backup.ts";
+import { runCopy } from "../../../runbooks/backup/copy.ts";
+import { runPrune } from "../../../runbooks/backup/prune.ts";
+import { backupDeps } from "../../../runbooks/backup/deps.ts";
 import { parseBackupEvent, parseCopyEvent, parsePruneEvent } from "../../../schemas/events-backup.ts";
 import { parseConfig, type ConfigInput } from "../../../schemas/config.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
@@ -15,7 +18,7 @@ const DR = "eu-central-1";
 const DR_KEY = "arn:aws:kms:eu-central-1:123456789012:key/dr";
 /** Claims of EBS snapshots and copies, and prune's day ledger, live in the reports bucket. */
 const REPORTS = "reports";
-const deps: BackupJobDeps = { stateBucket: () => ({ bucket: REPORTS, region: PRIMARY }) };
+const stateBucket = { bucket: REPORTS, region: PRIMARY };
 
 let sb: Sandbox;
 let clock: FakeClock;
@@ -47,8 +50,8 @@ const ctx = () => ({ awsRequestId: "r", getRemainingTimeInMillis: () => remainin
 async function invoke(kind: "backup" | "copy", rt = runtime()): Promise<{ out?: Record<string, unknown>; error?: AggregateRunError }> {
   const handler =
     kind === "backup"
-      ? createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, deps) }, rt)
-      : createHandler({ name: "copy", parse: parseCopyEvent, run: (e, c) => runCopy(e, c, deps) }, rt);
+      ? createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c, { stateBucket })) }, rt)
+      : createHandler({ name: "copy", parse: parseCopyEvent, run: (e, c) => runCopy(e, c, backupDeps(c, { stateBucket })) }, rt);
   try {
     return { out: (await handler({ trigger: "schedule" }, ctx())) as Record<string, unknown> };
   } catch (error) {
@@ -137,7 +140,7 @@ describe("DR copy on the sandbox", () => {
     expect(sb.callsTo("ec2", "DeleteSnapshot")).toHaveLength(0);
     expect(sb.callsTo("ec2", "CopySnapshot")).toHaveLength(1);
 
-    const prune = createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, deps) }, runtime());
+    const prune = createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, backupDeps(c, { stateBucket })) }, runtime());
     await prune({ trigger: "schedule" }, ctx());
     expect(sb.callsTo("ec2", "DeleteSnapshot").map((c) => c.region)).toEqual([DR]);
     expect(await invoke("copy")).toEqual({ out: expect.anything() });

@@ -2,8 +2,10 @@ import { lambdaContext, quietRuntime } from "./harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
-import { AggregateRunError, createHandler, type Runtime } from "../../../functions/lib/handler.ts";
-import { runBackup, runCopy, type BackupJobDeps } from "../../../functions/lib/backup-jobs.ts";
+import { AggregateRunError, createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
+import { runBackup } from "../../../runbooks/backup/backup.ts";
+import { runCopy } from "../../../runbooks/backup/copy.ts";
+import { backupDeps } from "../../../runbooks/backup/deps.ts";
 import { parseBackupEvent, parseCopyEvent } from "../../../schemas/events-backup.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import type { ClaimRecord } from "../../../core/claims.ts";
@@ -24,7 +26,7 @@ const VOLUME = "vol-0000000000000000a";
 
 let sb: Sandbox;
 let clock: FakeClock;
-const deps: BackupJobDeps = { stateBucket: () => ({ bucket: REPORTS, region: PRIMARY }) };
+const stateBucket = { bucket: REPORTS, region: PRIMARY };
 const config = parseConfig({
   stage: "test",
   primaryRegion: PRIMARY,
@@ -42,8 +44,8 @@ interface Outcome {
 async function invoke(kind: "backup" | "copy", requestId: string): Promise<Outcome> {
   const handler =
     kind === "backup"
-      ? createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, deps) }, runtime)
-      : createHandler({ name: "copy", parse: parseCopyEvent, run: (e, c) => runCopy(e, c, deps) }, runtime);
+      ? createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c, { stateBucket })) }, runtime)
+      : createHandler({ name: "copy", parse: parseCopyEvent, run: (e, c) => runCopy(e, c, backupDeps(c, { stateBucket })) }, runtime);
   try {
     return { out: (await handler({ trigger: "schedule" }, lambdaCtx(requestId))) as Outcome["out"] };
   } catch (error) {
@@ -159,7 +161,7 @@ describe("EBS snapshots are claimed before they are created", () => {
 
 /** Today's snapshot name, as the backup plan computes it (a dry-run creates nothing and claims nothing). */
 async function nameOfToday(): Promise<string> {
-  const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, deps) }, runtime);
+  const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c, { stateBucket })) }, runtime);
   const out = (await handler({ trigger: "manual", dryRun: true }, lambdaCtx("dry"))) as { decisions: { name: string }[] };
   expect(claims("claims/")).toEqual([]);
   return out.decisions[0]!.name;

@@ -3,19 +3,20 @@ import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
-import { createHandler, reportKey, type RunOutcome, type Runtime } from "../../../functions/lib/handler.ts";
-import { runBackup } from "../../../functions/lib/backup-jobs.ts";
-import { createCostRun } from "../../../functions/lib/cost-run.ts";
+import { createHandler, reportKey, type RunContext, type RunOutcome, type Runtime } from "../../../runbooks/lib/handler.ts";
+import { runBackup } from "../../../runbooks/backup/backup.ts";
+import { backupDeps } from "../../../runbooks/backup/deps.ts";
+import { runCost, type CostDeps } from "../../../runbooks/cost/cost.ts";
 import { makeFailoverHandler } from "../../../functions/failover.ts";
 import { parseBackupEvent } from "../../../schemas/events-backup.ts";
-import { parseCostEvent } from "../../../schemas/events-cost.ts";
+import { parseCostEvent, type CostEvent } from "../../../schemas/events-cost.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import { redactSecrets } from "../../../core/report/run-error.ts";
 import { renderText, type SlackMessage } from "../../../core/report/blocks.ts";
 import { groupInput } from "../failover/builders.ts";
 
 /**
- * The shared handler chain (functions/lib/handler.ts): a run that throws still leaves a failure report and a
+ * The shared handler chain (runbooks/lib/handler.ts): a run that throws still leaves a failure report and a
  * Slack alert behind before the original error is rethrown (Lambda retries, DLQ, error alarms); a run with
  * nothing to report writes nothing.
  */
@@ -58,7 +59,7 @@ describe("handler chain: a run that throws", () => {
   it("backup: DescribeDBInstances throttled past the SDK retries → failure report saved, one Slack alert, the original error rethrown", async () => {
     sb.inject({ service: "rds", command: "DescribeDBInstances", error: "throttling", times: Infinity });
     const { saved, posted, runtime } = harness(config);
-    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: runBackup }, runtime);
+    const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, runtime);
 
     const error = await handler({ trigger: "schedule" }, ctx).then(
       () => undefined,
@@ -91,7 +92,12 @@ describe("handler chain: a run that throws", () => {
       name: "AccessDeniedException",
       $metadata: {},
     });
-    const run = createCostRun({ fetch: async () => Promise.reject(boom), state: () => ({ load: async () => ({ sent: [], exists: false }), claim: async () => false, release: async () => {} }) });
+    const deps: CostDeps = {
+      fetch: async () => Promise.reject(boom),
+      state: () => ({ load: async () => ({ sent: [], exists: false }), claim: async () => false, release: async () => {} }),
+      postAlert: async () => {},
+    };
+    const run = (e: CostEvent, c: RunContext) => runCost(e, c, deps);
     const { saved, posted, runtime } = harness(parseConfig({ stage: "test", primaryRegion: PRIMARY }));
     const handler = createHandler({ name: "cost", parse: parseCostEvent, run }, runtime);
 

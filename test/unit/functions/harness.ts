@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
-import type { Runtime } from "../../../functions/lib/handler.ts";
+import type { Runtime } from "../../../runbooks/lib/handler.ts";
 import type { Config } from "../../../schemas/config.ts";
 
 /** A runtime for handler tests on the sandbox: the given config and clock; reports, Slack and metrics go nowhere. */

@@ -3,8 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createSandbox, FakeClock, s3Error, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
-import { AggregateRunError, createHandler, type Runtime } from "../../../functions/lib/handler.ts";
-import { runBackup, runPrune, type BackupJobDeps } from "../../../functions/lib/backup-jobs.ts";
+import { AggregateRunError, createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
+import { runBackup } from "../../../runbooks/backup/backup.ts";
+import { runPrune } from "../../../runbooks/backup/prune.ts";
+import { backupDeps } from "../../../runbooks/backup/deps.ts";
 import { parseBackupEvent, parsePruneEvent } from "../../../schemas/events-backup.ts";
 import { parseConfig, type ConfigInput } from "../../../schemas/config.ts";
 import type { PruneLedger } from "../../../core/guardrails.ts";
@@ -23,7 +25,7 @@ const ledgerKey = (day: string) => `state/prune/${day}.json`;
 
 let sb: Sandbox;
 let clock: FakeClock;
-const deps: BackupJobDeps = { stateBucket: () => ({ bucket: REPORTS, region: PRIMARY }) };
+const stateBucket = { bucket: REPORTS, region: PRIMARY };
 
 function config(extra: Partial<ConfigInput> = {}) {
   return parseConfig({
@@ -46,7 +48,7 @@ function runtime(cfg = config()): Runtime {
 const lambdaCtx = (requestId: string) => lambdaContext(requestId);
 
 async function backupDays(from: number, to: number, cfg = config()): Promise<void> {
-  const backup = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, deps) }, runtime(cfg));
+  const backup = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c, { stateBucket })) }, runtime(cfg));
   for (let d = from; d <= to; d++) {
     clock.set(new Date(Date.UTC(2026, 10, d, 2)));
     await backup({ trigger: "schedule" }, lambdaCtx(`backup-${d}`));
@@ -54,7 +56,7 @@ async function backupDays(from: number, to: number, cfg = config()): Promise<voi
 }
 
 async function prune(requestId: string, cfg = config()): Promise<{ out?: Record<string, unknown>; error?: AggregateRunError }> {
-  const handler = createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, deps) }, runtime(cfg));
+  const handler = createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, backupDeps(c, { stateBucket })) }, runtime(cfg));
   try {
     return { out: (await handler({ trigger: "schedule" }, lambdaCtx(requestId))) as Record<string, unknown> };
   } catch (error) {
@@ -192,7 +194,7 @@ describe("prune caps per resource per day", () => {
 
   it("a dry-run reads today's count but reserves nothing", async () => {
     await prune("prune-20");
-    const handler = createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, deps) }, runtime());
+    const handler = createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, backupDeps(c, { stateBucket })) }, runtime());
     const before = sb.s3.text(REPORTS, ledgerKey("2026-11-20"));
     const out = (await handler({ trigger: "manual" }, lambdaCtx("dry"))) as { capped: unknown[] };
     expect(out.capped).toEqual([{ resourceId: "app-db", region: PRIMARY, deferred: 14, reason: `cap: at most ${CAP} deletes per day (${CAP} already today)` }]);

@@ -3,9 +3,12 @@ import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, HOUR, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
-import { createHandler, type MetricPoint } from "../../../functions/lib/handler.ts";
-import { runBackup, runCopy, runWatchdog } from "../../../functions/lib/backup-jobs.ts";
-import { parseBackupEvent, parseCopyEvent, parseWatchdogEvent } from "../../../schemas/events-backup.ts";
+import { createHandler, type MetricPoint, type RunContext } from "../../../runbooks/lib/handler.ts";
+import { runBackup } from "../../../runbooks/backup/backup.ts";
+import { runCopy } from "../../../runbooks/backup/copy.ts";
+import { runWatchdog } from "../../../runbooks/backup/watchdog.ts";
+import { backupDeps } from "../../../runbooks/backup/deps.ts";
+import { parseBackupEvent, parseCopyEvent, parseWatchdogEvent, type JobEvent } from "../../../schemas/events-backup.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import { renderText, type SlackMessage } from "../../../core/report/blocks.ts";
 
@@ -32,9 +35,9 @@ const runtime = () => ({
 });
 const invoke = (name: "backup" | "copy" | "watchdog") => {
   const spec = {
-    backup: { name, parse: parseBackupEvent, run: runBackup },
-    copy: { name, parse: parseCopyEvent, run: runCopy },
-    watchdog: { name, parse: parseWatchdogEvent, run: runWatchdog },
+    backup: { name, parse: parseBackupEvent, run: (e: JobEvent, c: RunContext) => runBackup(e, c, backupDeps(c)) },
+    copy: { name, parse: parseCopyEvent, run: (e: JobEvent, c: RunContext) => runCopy(e, c, backupDeps(c)) },
+    watchdog: { name, parse: parseWatchdogEvent, run: (e: JobEvent, c: RunContext) => runWatchdog(e, c, backupDeps(c)) },
   }[name];
   return createHandler(spec, runtime())({ trigger: "schedule" }, ctx) as Promise<Record<string, unknown>>;
 };

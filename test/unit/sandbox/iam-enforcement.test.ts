@@ -3,7 +3,7 @@ import { AddTagsToResourceCommand, CreateDBSnapshotCommand, DeleteDBSnapshotComm
 import { DeleteSnapshotCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
-import { noteInvocationConfig, runInvocation } from "../../../functions/lib/invocation.ts";
+import { noteInvocationConfig, runInvocation } from "../../../runbooks/lib/invocation.ts";
 import { parseConfig, type Config } from "../../../schemas/config.ts";
 import { rejection } from "./rejection.ts";
 

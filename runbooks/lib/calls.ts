@@ -3,7 +3,7 @@ import type { FunctionName } from "../../stacks/functions.ts";
 
 /**
  * The adapter functions each Lambda function's run calls (its imports from adapters/, composites
- * included), next to the run code in functions/lib. stacks/iam.ts derives every role from this table and
+ * included), next to the run code in runbooks/. stacks/iam.ts derives every role from this table and
  * adapters/calls.ts, and the sandbox evaluates every call a function makes against that role, so a run
  * that starts calling an adapter not listed here fails its tests with AccessDenied.
  */

@@ -1,0 +1,24 @@
+import { listCandidateResources, listRegionSnapshots } from "../../adapters/inventory.ts";
+import { SNAPSHOT_ADAPTERS } from "../../adapters/snapshots.ts";
+import { s3Claims } from "../../adapters/claims.ts";
+import { s3PruneLedger } from "../../adapters/prune-ledger.ts";
+import type { BucketRef } from "../../adapters/s3.ts";
+import { linkedBucket } from "../lib/resources.ts";
+import type { RunContext } from "../lib/handler.ts";
+import type { BackupDeps } from "./ports.ts";
+
+/**
+ * Real dependencies of the backup runbooks (used by functions/{backup,copy,prune,watchdog}.ts).
+ *
+ * The state bucket (prune's day ledger, the EBS name claims) is the linked Reports bucket unless `stateBucket`
+ * names another (tests and the drill); it is read only when a port that needs it is opened.
+ */
+export function backupDeps(ctx: RunContext, options: { stateBucket?: BucketRef } = {}): BackupDeps {
+  const stateBucket = () => options.stateBucket ?? linkedBucket(ctx.config);
+  return {
+    inventory: { listCandidateResources, listRegionSnapshots },
+    snapshots: SNAPSHOT_ADAPTERS,
+    claims: () => s3Claims(stateBucket()),
+    pruneLedger: () => s3PruneLedger(stateBucket()),
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The backup runbooks' ports: everything backup, copy, prune and the watchdog touch in the world. The real
+ * adapters are wired in runbooks/backup/deps.ts; tests and the drill pass the same adapters over the sandbox,
+ * with their own state bucket.
+ */
+import type { BackupPolicy } from "../../schemas/config.ts";
+import type { Resource, ResourceKind, Snapshot } from "../../core/types.ts";
+import type { SnapshotAdapter } from "../../adapters/snapshots.ts";
+import type { ClaimPort } from "../../adapters/claims.ts";
+import type { PruneLedgerPort } from "../../adapters/prune-ledger.ts";
+
+/** What is there: the candidate resources of the primary region and our snapshots of a region. */
+export interface InventoryPort {
+  listCandidateResources(region: string, policies: BackupPolicy[]): Promise<Resource[]>;
+  listRegionSnapshots(region: string, managedBy: string, kinds: readonly ResourceKind[]): Promise<Snapshot[]>;
+}
+
+export interface BackupDeps {
+  inventory: InventoryPort;
+  /** One snapshot adapter per kind (list, create, copy, delete), so no runbook branches on kind. */
+  snapshots: Record<ResourceKind, SnapshotAdapter>;
+  /**
+   * The name claims (`claims/<function>/<region>/<name>.json` in the state bucket). Opened only when a kind whose
+   * names AWS does not enforce is created or copied, so a run with nothing to claim never reads the bucket link.
+   */
+  claims: () => ClaimPort;
+  /** Prune's day ledger (`state/prune/<day>.json` in the state bucket), opened only when a plan has deletes. */
+  pruneLedger: () => PruneLedgerPort;
+}
