@@ -12,7 +12,9 @@
  *   (caller identity, partition, region, iam.getPolicyDocument rendered like AWS does);
  * - SST's CLI RPC server (SST_SERVER) is a local stub: `Runtime.Build` really bundles each handler
  *   with esbuild using SST's options, so a missing or broken handler fails the synth.
- * Requires .sst/platform (scripts/sst-install.ts).
+ * Requires .sst/platform (scripts/sst-install.ts). It mirrors the CLI of one SST version
+ * ({@link MIRRORED_SST_VERSION}); another installed version is reported as a warning, since its CLI may
+ * evaluate the config differently from this mirror.
  */
 import { createRequire } from "node:module";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -23,6 +25,22 @@ import { pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 
 export const ACCOUNT = "123456789012";
+
+/** The SST release whose CLI sources (pkg/project/run.go, pkg/runtime/node/build.go, pkg/js/js.go) this synth mirrors. */
+export const MIRRORED_SST_VERSION = "4.17.1";
+
+/** The `sst` version installed in `root`'s node_modules, read at run time. */
+export function installedSstVersion(root: string): string | undefined {
+  const file = path.join(root, "node_modules", "sst", "package.json");
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, "utf8")) as { version?: string }).version;
+}
+
+/** The warning for an installed `sst` that is not the one mirrored, or undefined when they match. */
+export function sstVersionWarning(installed: string | undefined, mirrored: string = MIRRORED_SST_VERSION): string | undefined {
+  if (installed === mirrored) return undefined;
+  return `scripts/sst-synth.ts mirrors the CLI of sst ${mirrored}, but ${installed === undefined ? "no sst is installed" : `sst ${installed} is installed`}: check the mirrored CLI steps against that version and update MIRRORED_SST_VERSION`;
+}
 const debug = (msg: string) => {
   if (process.env.SYNTH_DEBUG) console.error(`[synth] ${msg}`);
 };
@@ -51,6 +69,8 @@ export interface SynthResult {
   resources: SynthResource[];
   builds: SynthBuild[];
   errors: string[];
+  /** Non-fatal findings, such as an installed sst other than the mirrored one. */
+  warnings: string[];
   seconds: number;
 }
 
@@ -145,6 +165,8 @@ export async function synth(opts: Options): Promise<SynthResult> {
   if (!existsSync(path.join(platform, "src", "auto", "run.ts"))) {
     throw new Error(`${platform} is missing: run scripts/sst-install.ts first`);
   }
+  const versionWarning = sstVersionWarning(installedSstVersion(root));
+  const warnings = versionWarning ? [versionWarning] : [];
   const work = mkdtempSync(path.join(tmpdir(), "ops-autopilot-synth-"));
   const resources: SynthResource[] = [];
   const builds: SynthBuild[] = [];
@@ -259,7 +281,7 @@ export async function synth(opts: Options): Promise<SynthResult> {
           const region = regionOf(args.provider);
           if (args.type === "pulumi:providers:aws") providerRegions.set(args.name, args.inputs.region ?? defaultRegion);
           resources.push({ type: args.type, name: args.name, region, inputs: unsecret(args.inputs) as Record<string, unknown> });
-          return { id: `${args.name}-id`, state: { ...fakeOutputs(args.type, args.name, region), ...args.inputs } };
+          return { id: `${args.name}-id`, state: { ...fakeOutputs(args.type, args.name, region, args.inputs), ...args.inputs } };
         },
         call(args) {
           debug(`call ${args.token}`);
@@ -361,7 +383,7 @@ export async function synth(opts: Options): Promise<SynthResult> {
       pulumi.log.error = originalError;
       if (!process.env.SYNTH_KEEP) rmSync(outfile, { force: true });
     }
-    return { app, outputs, resources, builds, errors: [...new Set(errors)], seconds: (Date.now() - started) / 1000 };
+    return { app, outputs, resources, builds, errors: [...new Set(errors)], warnings, seconds: (Date.now() - started) / 1000 };
   } finally {
     server.close();
     process.chdir(savedCwd);
@@ -385,7 +407,7 @@ function unsecret(value: unknown): unknown {
 }
 
 /** Computed attributes the engine would fill in, enough for SST's components to wire things together. */
-function fakeOutputs(type: string, name: string, region: string): Record<string, unknown> {
+function fakeOutputs(type: string, name: string, region: string, inputs: Record<string, unknown> = {}): Record<string, unknown> {
   const [, mod = "", kind = ""] = type.split(":");
   const service = mod.split("/")[0] ?? mod;
   const physical = name.toLowerCase().replace(/[^a-z0-9-]/g, "-");
@@ -403,7 +425,7 @@ function fakeOutputs(type: string, name: string, region: string): Record<string,
     case "sfn:StateMachine":
       return { ...base, arn: `arn:aws:states:${region}:${ACCOUNT}:stateMachine:${physical}` };
     case "cloudwatch:LogGroup":
-      return { ...base, arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:/aws/lambda/${physical}` };
+      return { ...base, arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${typeof inputs.name === "string" ? inputs.name : `/aws/lambda/${physical}`}` };
     default:
       return { ...base, arn: `arn:aws:${service}:${region}:${ACCOUNT}:${kind.toLowerCase()}/${physical}` };
   }
@@ -460,6 +482,7 @@ async function cliMain(): Promise<void> {
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2));
   console.log(`synth ${stage}: ${result.resources.length} resources, ${result.builds.length} bundles, ${result.errors.length} errors, ${result.seconds.toFixed(1)} s -> ${path.relative(process.cwd(), out)}`);
+  for (const w of result.warnings) console.error(`  warning: ${w}`);
   for (const e of result.errors) console.error(`  error: ${e.split("\n")[0]}`);
   // Pulumi keeps handles open; the synth is done.
   process.exit(result.errors.length ? 1 : 0);

@@ -2,13 +2,16 @@
 import type { Config } from "../schemas/config.ts";
 import { functionSpec } from "./functions.ts";
 import { deployFunction, type FunctionDeps } from "./lambda.ts";
-import { alarmsToSlack, deadLetterQueue, dlqMessagesAlarm, functionErrorsAlarm, queueAcceptsFrom } from "./ops.ts";
-import { alarmPrefix, alarmsByRegion, controlRegion, failoverEventPattern, RULE_MAX_EVENT_AGE_SECONDS, stateMachineDefinition } from "./patterns.ts";
+import { alarmsToSlack, deadLetterQueue, dlqMessagesAlarm, functionErrorsAlarm } from "./ops.ts";
+import { alarmsByRegion, controlRegion, failoverEventPattern, RULE_MAX_EVENT_AGE_SECONDS } from "./patterns.ts";
+import { durableRunbook } from "./durable-runbook.ts";
+import { policyDocument, type PolicyStatementInput } from "./durable-runbook-definition.ts";
 
 /**
  * The failover runbook (issue 3; contract in the failover engineer's notes, "failover-infra"):
- * a Standard Step Functions state machine that loops "invoke the runbook function -> wait" until it
- * reports done or failed, started by EventBridge rules on the configured alarms.
+ * a durable runbook (stacks/durable-runbook.ts: a Standard state machine that loops "invoke the runbook
+ * function -> wait" until it reports done or failed, with execution logging), started by an EventBridge
+ * rule on the configured alarms; alarms of other regions are forwarded to that rule's bus.
  *
  * Everything lives in the control region (the replicas' region), not the primary: a primary-region
  * outage must not take the orchestrator, its latch bucket or its alarms down with it.
@@ -20,8 +23,7 @@ const assumeBy = (service: string) =>
     Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
   });
 
-const policy = (statements: { Action: string[]; Resource: string[] }[]) =>
-  JSON.stringify({ Version: "2012-10-17", Statement: statements.map((s) => ({ Effect: "Allow", ...s })) });
+const policy = (statements: PolicyStatementInput[]) => JSON.stringify(policyDocument(statements));
 
 export interface Failover {
   fn: sst.aws.Function;
@@ -68,41 +70,8 @@ export function failover(
     extraEnvironment: { FAILOVER_STATE_BUCKET: stateBucket.name, FAILOVER_STATE_REGION: region },
   });
 
-  const sfnRole = new aws.iam.Role(
-    "FailoverStateMachineRole",
-    {
-      assumeRolePolicy: assumeBy("states.amazonaws.com"),
-      inlinePolicies: [
-        {
-          name: "inline",
-          policy: fn.arn.apply((arn) => policy([{ Action: ["lambda:InvokeFunction"], Resource: [arn, `${arn}:*`] }])),
-        },
-      ],
-    },
-    opts,
-  );
-  const stateMachine = new aws.sfn.StateMachine(
-    "FailoverStateMachine",
-    {
-      type: "STANDARD",
-      roleArn: sfnRole.arn,
-      definition: fn.arn.apply((arn) => JSON.stringify(stateMachineDefinition(arn))),
-    },
-    opts,
-  );
-
   const dlq = deadLetterQueue("FailoverDeadLetters", provider);
   const rules: aws.cloudwatch.EventRule[] = [];
-  const startRole = new aws.iam.Role(
-    "FailoverRuleRole",
-    {
-      assumeRolePolicy: assumeBy("events.amazonaws.com"),
-      inlinePolicies: [
-        { name: "inline", policy: stateMachine.arn.apply((arn) => policy([{ Action: ["states:StartExecution"], Resource: [arn] }])) },
-      ],
-    },
-    opts,
-  );
   const controlAlarms = alarmsByRegion(config).get(region) ?? [];
   const byRegion = alarmsByRegion(config);
   // Alarms evaluated elsewhere are forwarded to the control region's default bus: a Step Functions
@@ -110,24 +79,20 @@ export function failover(
   const forwarded = [...byRegion].filter(([r]) => r !== region);
   const allNames = [...new Set([...controlAlarms, ...forwarded.flatMap(([, n]) => n)])].sort();
 
-  const rule = new aws.cloudwatch.EventRule(
-    "FailoverAlarmRule",
-    { description: "Configured failover alarms going to ALARM start the runbook", eventPattern: JSON.stringify(failoverEventPattern(allNames)) },
-    opts,
-  );
-  rules.push(rule);
-  new aws.cloudwatch.EventTarget(
-    "FailoverAlarmTarget",
-    {
-      rule: rule.name,
-      arn: stateMachine.arn,
-      roleArn: startRole.arn,
-      retryPolicy: { maximumEventAgeInSeconds: RULE_MAX_EVENT_AGE_SECONDS, maximumRetryAttempts: 185 },
-      deadLetterConfig: { arn: dlq.arn },
+  const { stateMachine, rule } = durableRunbook("Failover", {
+    config,
+    runbook: "failover",
+    fn,
+    dlq,
+    provider,
+    trigger: {
+      kind: "alarm-rule",
+      description: "Configured failover alarms going to ALARM start the runbook",
+      pattern: failoverEventPattern(allNames),
+      maxEventAgeSeconds: RULE_MAX_EVENT_AGE_SECONDS,
     },
-    opts,
-  );
-  queueAcceptsFrom("FailoverDlqPolicy", dlq, "events.amazonaws.com", rule.arn, opts);
+  });
+  if (rule) rules.push(rule);
 
   const busArn = $interpolate`arn:${deps.identity.partition}:events:${region}:${deps.identity.account}:event-bus/default`;
   for (const [alarmRegion, names] of forwarded) {
@@ -152,23 +117,6 @@ export function failover(
 
   // Our own failures in the control region, routed to Slack from there.
   functionErrorsAlarm(config, "failover", fn, provider);
-  new aws.cloudwatch.MetricAlarm(
-    "FailoverExecutionsFailedAlarm",
-    {
-      name: `${alarmPrefix(config)}-failover-executions-failed`,
-      alarmDescription: "A failover runbook execution failed, timed out or was aborted: finish it by hand (see the run report)",
-      namespace: "AWS/States",
-      metricName: "ExecutionsFailed",
-      dimensions: { StateMachineArn: stateMachine.arn },
-      statistic: "Sum",
-      period: 60,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      treatMissingData: "notBreaching",
-    },
-    opts,
-  );
   dlqMessagesAlarm(config, "FailoverDeadLetters", dlq, provider);
   alarmsToSlack("FailoverAlarmsToSlack", config, deps.secret, dlq, provider);
 

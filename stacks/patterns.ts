@@ -1,7 +1,8 @@
 import type { Config } from "../schemas/config.ts";
 
 /**
- * The pure parts of the infra (names, event patterns, the state machine definition): no SST globals,
+ * The pure parts of the infra (names, event patterns; the state machine definition is in
+ * durable-runbook-definition.ts): no SST globals,
  * so tests and scripts import them without SST's platform types.
  */
 
@@ -22,20 +23,8 @@ export function alarmRoutePattern(config: Config) {
   };
 }
 
-/** Standard execution cap: a runbook that has not finished in 2 hours needs a human. */
-export const EXECUTION_TIMEOUT_SECONDS = 7200;
 /** Alarm events older than this are not worth starting a failover for. */
 export const RULE_MAX_EVENT_AGE_SECONDS = 3600;
-
-/** The task errors a redelivered step may safely retry: every step is checkpointed in S3. */
-export const RETRIED_ERRORS = [
-  "Lambda.ServiceException",
-  "Lambda.AWSLambdaException",
-  "Lambda.SdkClientException",
-  "Lambda.TooManyRequestsException",
-  "States.Timeout",
-  "States.TaskFailed",
-];
 
 /** The region the runbook runs in: where the replicas are. One per deployment. */
 export function controlRegion(config: Config): string | undefined {
@@ -65,41 +54,3 @@ export function failoverEventPattern(alarmNames: string[]) {
     detail: { alarmName: alarmNames, state: { value: ["ALARM"] } },
   };
 }
-
-/** The state machine of the runbook (JSONata): Advance -> Choice -> Wait -> Advance ... */
-export function stateMachineDefinition(functionArn: string) {
-  return {
-    Comment: "ops-autopilot failover runbook: each Advance runs at most one checkpointed step",
-    QueryLanguage: "JSONata",
-    TimeoutSeconds: EXECUTION_TIMEOUT_SECONDS,
-    StartAt: "Advance",
-    States: {
-      Advance: {
-        Type: "Task",
-        Resource: "arn:aws:states:::lambda:invoke",
-        Arguments: { FunctionName: functionArn, Payload: { source: "sfn", event: "{% $states.input %}" } },
-        Output: "{% $states.result.Payload %}",
-        Retry: [{ ErrorEquals: RETRIED_ERRORS, IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 6 }],
-        Next: "Route",
-      },
-      Route: {
-        Type: "Choice",
-        Choices: [
-          { Condition: "{% $states.input.next = 'wait' %}", Next: "Wait" },
-          { Condition: "{% $states.input.next = 'failed' %}", Next: "Failed" },
-        ],
-        // done, ignored, in-progress, planned: nothing more to do.
-        Default: "Done",
-      },
-      Wait: {
-        Type: "Wait",
-        Seconds: "{% $states.input.waitSeconds %}",
-        Output: "{% $states.input.advance %}",
-        Next: "Advance",
-      },
-      Done: { Type: "Succeed" },
-      Failed: { Type: "Fail", Error: "FailoverFailed", Cause: "{% $states.input.reason %}" },
-    },
-  };
-}
-

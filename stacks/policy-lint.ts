@@ -1,4 +1,5 @@
 import { DESTRUCTIVE_ACTIONS, MANAGED_BY_TAG, PROMOTION_ACTIONS, TAGGING_ACTIONS } from "./iam.ts";
+import { LOG_DELIVERY_ACTIONS } from "./durable-runbook-definition.ts";
 
 /**
  * Checks an IAM policy document (the JSON AWS stores) against the project's least-privilege rules.
@@ -41,6 +42,12 @@ const list = (v: string | string[] | undefined): string[] => (v === undefined ? 
 
 /** Read-only API families AWS authorizes only on `*` for many services. */
 const READ_ONLY = /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$/;
+
+/**
+ * Writes that support no resource type, so AWS authorizes them only on `*`: the log-delivery actions Step
+ * Functions needs for execution logging (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
+ */
+const STAR_ONLY_WRITES: readonly string[] = LOG_DELIVERY_ACTIONS;
 
 function conditionValues(st: PolicyStatement, test: string, variable: string): string[] | undefined {
   const block = st.Condition?.[test];
@@ -95,7 +102,7 @@ export function lintPolicy(doc: PolicyDocument, rules: LintRules): Violation[] {
     for (const action of actions) {
       if (action.includes("*") || action.includes("?")) add(i, "no-wildcard-action", action);
 
-      if (resources.includes("*") && !READ_ONLY.test(action)) {
+      if (resources.includes("*") && !READ_ONLY.test(action) && !STAR_ONLY_WRITES.includes(action)) {
         add(i, "no-write-on-star", `${action} on "*"`);
       }
 

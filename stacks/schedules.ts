@@ -3,9 +3,7 @@ import { scheduleTimezone, type Config } from "../schemas/config.ts";
 import { functionSpec, type FunctionName } from "./functions.ts";
 import { capitalize, deployFunction, type FunctionDeps } from "./lambda.ts";
 import { functionErrorsAlarm } from "./ops.ts";
-
-/** EventBridge Scheduler retries a delivery it could not make (throttling, a missing target) before the DLQ. */
-export const SCHEDULER_RETRIES = 3;
+import { SCHEDULER_RETRIES } from "./durable-runbook-definition.ts";
 
 /** The input every schedule delivers (schemas/events-common.ts SchedulerInputSchema). */
 export const SCHEDULE_INPUT = { trigger: "schedule" } as const;

@@ -10,6 +10,7 @@ import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/po
 import { configFromEnv, CONFIG_ENV } from "../../schemas/config.ts";
 import { SchedulerInputSchema } from "../../schemas/events-common.ts";
 import { alarmRoutePattern, failoverEventPattern } from "../../stacks/patterns.ts";
+import { durableRunbookDefinition, LOG_DELIVERY_ACTIONS } from "../../stacks/durable-runbook-definition.ts";
 import { exampleConfig, iamContext, ROOT, rulesFor } from "./builders.ts";
 
 /**
@@ -154,12 +155,35 @@ describe("offline synth of sst.config.ts", () => {
     const definition = JSON.parse(machine.definition);
     expect(definition.States.Advance.Arguments.FunctionName).toMatch(/:function:failoverfunction$/);
     expect(Object.keys(definition.States).sort()).toEqual(["Advance", "Done", "Failed", "Route", "Wait"]);
+    expect(definition).toEqual(durableRunbookDefinition({ runbook: "failover", functionArn: definition.States.Advance.Arguments.FunctionName }));
+    expect(definition.States.Failed.Error).toBe("FailoverFailed");
     const sfnRole = rolePolicies(named(ci, "aws:iam/role:Role", "FailoverStateMachineRole"));
-    expect(sfnRole.flatMap(allowedActions)).toEqual(["lambda:InvokeFunction"]);
+    expect(sfnRole.flatMap(allowedActions).filter((a) => !a.startsWith("logs:"))).toEqual(["lambda:InvokeFunction"]);
     const fn = inputs(named(ci, "aws:lambda/function:Function", "FailoverFunction"));
     expect(fn.environment.variables.FAILOVER_STATE_REGION).toBe("eu-central-1");
     expect(fn.environment.variables.FAILOVER_STATE_BUCKET).toBe(inputs(named(ci, "aws:s3/bucket:Bucket", "FailoverStateBucketBucket")).bucket);
     expect(inputs(named(ci, "aws:s3/bucketVersioning:BucketVersioning", "FailoverStateBucketVersioning")).versioningConfiguration).toEqual({ status: "Enabled" });
+  });
+
+  it("logs every failover execution (level ALL, with execution data) to its own log group, which the state machine role may deliver to", () => {
+    const group = named(ci, "aws:cloudwatch/logGroup:LogGroup", "FailoverStateMachineLogs");
+    expect(group.region).toBe("eu-central-1");
+    expect(inputs(group)).toMatchObject({ name: "/aws/vendedlogs/states/ops-autopilot-ci-failover", retentionInDays: 400 });
+    const groupArn = "arn:aws:logs:eu-central-1:123456789012:log-group:/aws/vendedlogs/states/ops-autopilot-ci-failover";
+    const machine = inputs(named(ci, "aws:sfn/stateMachine:StateMachine", "FailoverStateMachine"));
+    expect(machine.loggingConfiguration).toEqual({ level: "ALL", includeExecutionData: true, logDestination: `${groupArn}:*` });
+    const [doc] = rolePolicies(named(ci, "aws:iam/role:Role", "FailoverStateMachineRole"));
+    expect(doc!.Statement.slice(1)).toEqual([
+      { Effect: "Allow", Action: [...LOG_DELIVERY_ACTIONS], Resource: ["*"] },
+      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${groupArn}:*`] },
+    ]);
+    const alarm = inputs(named(ci, "aws:cloudwatch/metricAlarm:MetricAlarm", "FailoverExecutionsFailedAlarm"));
+    expect(alarm).toMatchObject({ name: "ops-autopilot-ci-failover-executions-failed", namespace: "AWS/States", metricName: "ExecutionsFailed" });
+    expect(alarm.dimensions.StateMachineArn).toMatch(/:stateMachine:failoverstatemachine$/);
+  });
+
+  it("reports no sst version mismatch: the installed sst is the one the synth mirrors", () => {
+    expect(ci.warnings).toEqual([]);
   });
 
   it("routes our own alarms to Slack in each region, and alarms on errors, DLQ messages and a missing heartbeat", () => {
@@ -235,7 +259,10 @@ describe("IAM of the synthesized roles", () => {
   it("only the prune role can delete, and only the failover role can promote or change DNS", () => {
     const byRole = new Map(ofType(ci, "aws:iam/role:Role").map((r) => [r.name, rolePolicies(r).flatMap(allowedActions)]));
     const holders = (pred: (a: string) => boolean) => [...byRole].filter(([, actions]) => actions.some(pred)).map(([n]) => n);
-    expect(holders((a) => /:Delete/.test(a))).toEqual(["PruneRole"]);
+    // logs:DeleteLogDelivery only removes a state machine's own log-delivery configuration (execution logging).
+    const logDelivery: readonly string[] = LOG_DELIVERY_ACTIONS;
+    expect(holders((a) => /:Delete/.test(a) && !logDelivery.includes(a))).toEqual(["PruneRole"]);
+    expect(holders((a) => logDelivery.includes(a))).toEqual(["FailoverStateMachineRole"]);
     expect(holders((a) => /Promote|FailoverGlobalCluster|SwitchoverGlobalCluster|ChangeResourceRecordSets/.test(a))).toEqual(["FailoverRole"]);
   });
 });
