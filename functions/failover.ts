@@ -2,7 +2,7 @@ import { createHandler, type RunContext, type Runtime } from "../runbooks/lib/ha
 import { parseFailoverEvent, type ParsedFailoverEvent } from "../schemas/events-failover.ts";
 import { directInvokeRefusal, dispatchFailoverEvent, type FailoverDeps, type StateMachineRef } from "../runbooks/failover/index.ts";
 import { putJson } from "../adapters/s3.ts";
-import { failoverStateBucket, realFailoverDeps } from "./failover-deps.ts";
+import { failoverStateBucket, realFailoverDeps } from "../runbooks/failover/deps.ts";
 
 /** Keep this much of the invocation for writing the checkpoint, the report and returning to the state machine. */
 const DEADLINE_MARGIN_MS = 20_000;

@@ -1,15 +1,15 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { Config } from "../schemas/config.ts";
-import type { FailoverDeps, WarmPort } from "../runbooks/failover/index.ts";
-import type { SlackMessage } from "../core/report/blocks.ts";
-import { rdsFailover } from "../adapters/rds-failover.ts";
-import { cloudwatchMetrics } from "../adapters/cloudwatch.ts";
-import { route53Dns } from "../adapters/route53.ts";
-import { httpProbe } from "../adapters/health.ts";
-import { s3Latch } from "../adapters/latch.ts";
-import type { BucketRef } from "../adapters/s3.ts";
-import { postToSlack } from "../adapters/slack.ts";
-import { linkedSlackUrl } from "../runbooks/lib/resources.ts";
+import type { Config } from "../../schemas/config.ts";
+import type { FailoverDeps, WarmPort } from "./index.ts";
+import type { SlackMessage } from "../../core/report/blocks.ts";
+import { rdsFailover } from "../../adapters/rds-failover.ts";
+import { cloudwatchMetrics } from "../../adapters/cloudwatch.ts";
+import { route53Dns } from "../../adapters/route53.ts";
+import { httpProbe } from "../../adapters/health.ts";
+import { s3Latch } from "../../adapters/latch.ts";
+import type { BucketRef } from "../../adapters/s3.ts";
+import { postToSlack } from "../../adapters/slack.ts";
+import { linkedSlackUrl } from "../lib/resources.ts";
 
 /**
  * Real dependencies of the failover runbook (not a Lambda entry; used by functions/failover.ts).
@@ -37,7 +37,7 @@ export function warmPort(config: Config, deadline: () => number): WarmPort {
     async warm(name) {
       const targets = config.warm.targets.find((t) => t.name === name);
       if (!targets) return { ok: false, summary: `warm target set "${name}" is not configured` };
-      const { runWarm } = await import("../runbooks/warm/engine.ts");
+      const { runWarm } = await import("../warm/engine.ts");
       const r = await runWarm({ targets, now: Date.now, deadline });
       const ok = r.errors.length === 0 && r.failed.length === 0;
       const hit = r.verify?.cache.hitRatio ?? r.first?.cache.hitRatio;
