@@ -5,7 +5,7 @@
  *
  *   ./node_modules/.bin/node bench/failover.ts [runs]
  */
-import { runRegionOutageScenario } from "../sandbox/failover-scenarios.ts";
+import { runRegionOutageScenario } from "../sandbox/scenarios/failover-scenarios.ts";
 
 const runs = Number(process.argv[2] ?? 200);
 const times: number[] = [];

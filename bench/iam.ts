@@ -4,7 +4,7 @@
  */
 import { loadConfig } from "../stacks/config.ts";
 import { permissionsFor, reportsLinkStatements, type IamContext } from "../stacks/iam.ts";
-import { evaluate, type AuthRequest } from "../sandbox/iam/policy.ts";
+import { evaluate, type AuthRequest } from "../sandbox/aws/iam/policy.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const config = loadConfig("ops-autopilot", "ci", root, { OPS_AUTOPILOT_CONFIG_FILE: "config/example.json" });

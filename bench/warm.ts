@@ -22,7 +22,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { startWarmServer } from "../sandbox/http-origin.ts";
+import { startWarmServer } from "../sandbox/scenarios/http-origin.ts";
 
 type ToServer = "reset" | "arrivals" | "connections" | "record-on" | "record-off";
 

@@ -1,71 +1,30 @@
 /**
- * The sandbox account: an in-memory AWS (RDS, EC2, S3) behind the real SDK clients.
- *
- * `createSandbox()` mocks the client classes with aws-sdk-client-mock, so every client the
- * unmodified adapters create (adapters/clients.ts) is served by the simulation. States follow a
- * fake clock; quotas, page sizes, error names and shapes are AWS's. See sandbox/README.md.
+ * The sandbox as the app's tests and scenarios use it: the fake AWS of sandbox/aws/ with IAM enforcement on by
+ * default, every call a function makes while it runs evaluated against that function's role as stacks/ derives it
+ * (sandbox/scenarios/roles.ts). Everything else is sandbox/aws/index.ts, re-exported. See sandbox/README.md.
  *
  * @example
  * const sb = createSandbox({ clock: new FakeClock("2025-01-01T02:00:00Z"), regions: ["eu-west-1", "eu-central-1"] });
  * sb.rds.addInstance("eu-west-1", { id: "app-db", tags: { "ops-autopilot:backup": "default" } });
- * await new RDSClient({ region: "eu-west-1" }).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "app-db", DBSnapshotIdentifier: "app-db-daily-20250101" }));
- * sb.clock.advance(15 * MINUTE); // now `available`
+ * await handler(event, lambdaContext("req-1")); // its calls are checked against the function's role
+ * expect(sb.iam?.denials).toEqual([]);
  * sb.restore();
- *
- * Adding a service (Route 53, CloudWatch, ...): write sandbox/<service>.ts exporting a factory
- * `(core, options) => ServiceSim & { ...inspection API }` (see engine.ts ServiceSim) and add one
- * line to SERVICES below; `sb.<service>` is then typed and its client class mocked. A service can
- * read another's state through its own factory arguments (e.g. pass `rds` to a CloudWatch
- * factory to derive ReplicaLag), since factories run in the order listed.
  */
-import type { AwsStub } from "aws-sdk-client-mock";
-import { FakeClock, toSandboxClock, type Clock, type SandboxClock } from "./clock.ts";
-import { createEc2Sim } from "./ec2.ts";
-import { SandboxCore, type CallRecord, type Injection, type InjectionHandle, type KmsState, type ServiceSim } from "./engine.ts";
-import { createRdsSim } from "./rds.ts";
-import { createS3Sim } from "./s3.ts";
-import { withRdsPromotion } from "./rds-promotion.ts";
-import { createRoute53Sim } from "./route53.ts";
-import { createCloudWatchSim } from "./cloudwatch.ts";
-import { DEFAULT_DURATIONS, DEFAULT_LIMITS, type Durations, type Limits, type SandboxSnapshot } from "./types.ts";
-import { createEnforcer, type Enforcer, type PrincipalResolver } from "./iam/enforce.ts";
-import { flushUsage } from "./iam/usage.ts";
-import { functionRole, functionRoles, type RoleBuckets } from "./roles.ts";
+import { createSandbox as createAwsSandbox, DEFAULT_ACCOUNT_ID, type PrincipalResolver, type Sandbox, type SandboxOptions as AwsSandboxOptions, type SandboxSnapshotKind } from "./aws/index.ts";
+import { functionRole, functionRoles, type RoleBuckets } from "./scenarios/roles.ts";
+import type { RESOURCE_KINDS } from "../core/resource-kinds.ts";
 import type { FunctionName } from "../stacks/functions.ts";
 import type { Config } from "../schemas/config.ts";
 
-export { FakeClock, MINUTE, HOUR, DAY, Timeline, type Clock, type SandboxClock } from "./clock.ts";
-export { rdsError, ec2Error, s3Error, isSdkRetryable, SandboxUnsupportedError, type FaultKind, type SandboxServiceError } from "./errors.ts";
-export type { CallRecord, CommandContext, Injection, InjectionHandle, ServiceSim, CommandHandler } from "./engine.ts";
-export type { SandboxSnapshot, Durations, Limits } from "./types.ts";
-export { DEFAULT_DURATIONS, DEFAULT_LIMITS } from "./types.ts";
-export type { RdsSim, AddInstance, AddCluster, SeedSnapshot } from "./rds.ts";
-export type { Ec2Sim, AddVolume, AddImage, SeedEbsSnapshot } from "./ec2.ts";
-export type { S3Sim, S3ObjectView } from "./s3.ts";
-export type { RdsSimWithPromotion } from "./rds-promotion.ts";
-export type { Route53Sim } from "./route53.ts";
-export type { CloudWatchSim } from "./cloudwatch.ts";
+export * from "./aws/index.ts";
+export type { RoleBuckets } from "./scenarios/roles.ts";
 
-export interface SandboxOptions {
-  /** Default: a FakeClock at 2025-01-01T00:00:00Z. An external `{ now() }` clock cannot be advanced through `sb.clock`. */
-  clock?: FakeClock | Clock;
-  regions: readonly string[];
-  /** Default 123456789012. */
-  accountId?: string;
-  durations?: Partial<Durations>;
-  limits?: Partial<Limits>;
-  /** S3 buckets that exist from the start. */
-  buckets?: readonly string[];
-  /**
-   * "sdk" (default): retryable errors (throttling, 5xx) are retried up to the client's
-   * `maxAttempts` with no delay, like the SDK minus its sleeps. "none": every attempt's error
-   * reaches the caller.
-   */
-  retry?: "sdk" | "none";
-  /** Keep command inputs in `sb.calls` (default true). */
-  recordInputs?: boolean;
-  /** Calls kept for aws-sdk-client-mock-vitest matchers on `sb.mock()` (default 5000; see engine.ts). */
-  mockHistoryLimit?: number;
+/** Fails to compile when the app gains a resource kind the fake AWS holds no snapshots of. */
+type KindsCovered = (typeof RESOURCE_KINDS)[number] extends SandboxSnapshotKind ? true : never;
+const kindsCovered: KindsCovered = true;
+void kindsCovered;
+
+export interface SandboxOptions extends Omit<AwsSandboxOptions, "iam"> {
   /**
    * IAM enforcement (on by default): every call a function makes while it runs is evaluated against that
    * function's role as stacks/ derives it. The Reports bucket and the failover state bucket default to the
@@ -76,151 +35,23 @@ export interface SandboxOptions {
     | false
     | (RoleBuckets & {
         principal?: PrincipalResolver;
+        /** Calls outside any handler invocation act as this role (scenarios that drive a runbook without the handler chain); default: the administrator. */
         defaultRole?: { name: FunctionName; config: Config };
         /** Count authorizations for `npm run iam-report` (default true; tests of the enforcement itself turn it off). */
         recordUsage?: boolean;
       });
 }
 
-export interface ResolvedOptions {
-  durations: Durations;
-  limits: Limits;
-  buckets: readonly string[];
-}
-
-type Factory = (core: SandboxCore, options: ResolvedOptions) => ServiceSim;
-
-/** The registry: one line per simulated service. */
-const SERVICES = {
-  rds: (core: SandboxCore, o: ResolvedOptions) => withRdsPromotion(createRdsSim(core, o.durations, o.limits)),
-  ec2: (core: SandboxCore, o: ResolvedOptions) => createEc2Sim(core, o.durations, o.limits),
-  s3: (core: SandboxCore, o: ResolvedOptions) => createS3Sim(core, o.buckets),
-  route53: (core: SandboxCore) => createRoute53Sim(core),
-  cloudwatch: (core: SandboxCore) => createCloudWatchSim(core),
-} satisfies Record<string, Factory>;
-
-export type ServiceName = keyof typeof SERVICES;
-type Services = { readonly [K in ServiceName]: ReturnType<(typeof SERVICES)[K]> };
-
-export interface SandboxInjection extends Omit<Injection, "service"> {
-  service: ServiceName;
-}
-
-export interface SandboxApi {
-  readonly clock: SandboxClock;
-  readonly accountId: string;
-  readonly regions: readonly string[];
-  /** Every attempt of every command: `{ service, region, command, input, at, attempt, error? }`. */
-  readonly calls: CallRecord[];
-  /** KMS keys to treat as inaccessible: `sb.kms.deny(keyArn)`. */
-  readonly kms: KmsState;
-  /** Fail matching calls with a real AWS error; see Injection. Default `times: 1`. */
-  inject(injection: SandboxInjection): InjectionHandle;
-  clearInjections(): void;
-  /** Calls to a service (and command), all attempts. */
-  callsTo(service: ServiceName, command?: string): CallRecord[];
-  resetCalls(): void;
-  /** Every snapshot (RDS instance, Aurora cluster, EBS; ours only for EBS) in a region or all regions, at the current time. */
-  snapshots(region?: string): SandboxSnapshot[];
-  /** The aws-sdk-client-mock stub of a service, for aws-sdk-client-mock-vitest matchers. */
-  mock(service: ServiceName): AwsStub<object, never, unknown>;
-  /** Undo all mocks. Idempotent. */
-  restore(): void;
-  /** "sdk" | "none"; may be switched between steps of a test. */
-  retry: "sdk" | "none";
-  /** IAM enforcement: `sb.iam.denials` lists every refused authorization; undefined when created with `iam: false`. */
-  readonly iam: Enforcer | undefined;
-}
-
-export type Sandbox = Services & SandboxApi;
-
-let active: SandboxApi | undefined;
-
 export function createSandbox(options: SandboxOptions): Sandbox {
-  if (!options.regions.length) throw new Error("createSandbox: regions must not be empty");
-  // One sandbox owns the client classes at a time; restore a forgotten one so its stubs unwind in order.
-  active?.restore();
-  const core = new SandboxCore({
-    clock: toSandboxClock(options.clock),
-    accountId: options.accountId ?? "123456789012",
-    regions: options.regions,
-    ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.recordInputs !== undefined ? { recordInputs: options.recordInputs } : {}),
-    ...(options.mockHistoryLimit !== undefined ? { mockHistoryLimit: options.mockHistoryLimit } : {}),
-  });
-  const resolved: ResolvedOptions = {
-    durations: { ...DEFAULT_DURATIONS, ...options.durations },
-    limits: { ...DEFAULT_LIMITS, ...options.limits },
-    buckets: options.buckets ?? [],
-  };
-  const services = {} as Record<string, ServiceSim>;
-  for (const [name, factory] of Object.entries(SERVICES) as Array<[string, Factory]>) {
-    const sim = factory(core, resolved);
-    if (sim.service !== name) throw new Error(`sandbox: factory ${name} returned service ${sim.service}`);
-    core.register(sim);
-    services[name] = sim;
-  }
-  const typed = services as unknown as Services;
-
-  let enforcer: Enforcer | undefined;
-  if (options.iam !== false) {
-    const first = options.buckets?.[0];
-    const buckets: RoleBuckets = { reportsBucket: options.iam?.reportsBucket ?? first, stateBucket: options.iam?.stateBucket ?? first };
-    const roles = functionRoles(core.accountId, buckets);
-    const fallback = options.iam?.defaultRole;
-    // Calls outside any handler invocation act as `defaultRole` when given (scenarios that drive a runbook
-    // without the handler chain), else as the account's administrator.
-    const resolver: PrincipalResolver = fallback ? () => roles() ?? functionRole(fallback.name, fallback.config, core.accountId, buckets) : roles;
-    enforcer = createEnforcer(options.iam?.principal ?? resolver, { recordUsage: options.iam?.recordUsage ?? true });
-    const lookup = {
-      rdsSnapshot: (region: string, id: string, cluster: boolean) =>
-        typed.rds.snapshots(region, { kind: cluster ? "cluster" : "instance" }).find((s) => s.id === id.toLowerCase() || s.id === id),
-      ebsSnapshot: (region: string, id: string) => typed.ec2.snapshots(region).find((s) => s.id === id),
-      rdsResourceTags: (arn: string) => {
-        const [, , , region = "", , type, ...rest] = arn.split(":");
-        const id = rest.join(":");
-        if (type === "snapshot" || type === "cluster-snapshot") return lookup.rdsSnapshot(region, id, type === "cluster-snapshot")?.tags;
-        try {
-          return typed.rds.tagsOf(region, id, type === "cluster" ? "cluster" : "instance");
-        } catch {
-          return undefined;
-        }
-      },
-    };
-    const e = enforcer;
-    core.authorizer = {
-      authorize: (service, command, input, region) => e.authorize(service, command, input, { region, account: core.accountId, partition: "aws", lookup }),
-      mapError: (service, command, input, region, err) => e.mapError(service, command, input, { region, account: core.accountId, partition: "aws", lookup }, err),
-    };
-  }
-
-  const api: SandboxApi = {
-    clock: core.clock,
-    accountId: core.accountId,
-    regions: core.regions,
-    calls: core.calls,
-    kms: core.kms,
-    inject: (injection) => core.inject(injection),
-    clearInjections: () => core.clearInjections(),
-    callsTo: (service, command) => core.calls.filter((c) => c.service === service && (command === undefined || c.command === command)),
-    resetCalls: () => {
-      core.calls.length = 0;
-    },
-    snapshots: (region) => [...typed.rds.snapshots(region), ...typed.ec2.snapshots(region)],
-    mock: (service) => core.mock(service),
-    iam: enforcer,
-    restore: () => {
-      flushUsage();
-      core.restore();
-      if (active === api) active = undefined;
-    },
-    get retry() {
-      return core.retry;
-    },
-    set retry(mode) {
-      core.retry = mode;
-    },
-  };
-  active = api;
-  return Object.assign(api, typed) as Sandbox;
+  const { iam, ...rest } = options;
+  if (iam === false) return createAwsSandbox({ ...rest, iam: false });
+  const recordUsage = iam?.recordUsage ?? true;
+  if (iam?.principal) return createAwsSandbox({ ...rest, iam: { principal: iam.principal, recordUsage } });
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  const first = options.buckets?.[0];
+  const buckets: RoleBuckets = { reportsBucket: iam?.reportsBucket ?? first, stateBucket: iam?.stateBucket ?? first };
+  const roles = functionRoles(accountId, buckets);
+  const fallback = iam?.defaultRole;
+  const principal: PrincipalResolver = fallback ? () => roles() ?? functionRole(fallback.name, fallback.config, accountId, buckets) : roles;
+  return createAwsSandbox({ ...rest, iam: { principal, recordUsage } });
 }

@@ -14,9 +14,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runBackupYear, type BackupYearResult } from "../sandbox/backup-scenarios.ts";
-import { runLagTooFarScenario, runRegionOutageScenario, type FailoverScenarioResult } from "../sandbox/failover-scenarios.ts";
-import { startWarmServer } from "../sandbox/http-origin.ts";
+import { runBackupYear, type BackupYearResult } from "../sandbox/scenarios/backup-scenarios.ts";
+import { runLagTooFarScenario, runRegionOutageScenario, type FailoverScenarioResult } from "../sandbox/scenarios/failover-scenarios.ts";
+import { startWarmServer } from "../sandbox/scenarios/http-origin.ts";
 import { runWarm } from "../runbooks/warm/engine.ts";
 import { httpProbe } from "../adapters/health.ts";
 import { WarmTargetSetSchema } from "../schemas/config-warm.ts";

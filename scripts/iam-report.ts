@@ -1,7 +1,7 @@
 /**
  * `npm run iam-report`: for each function, the IAM actions its role grants (derived by stacks/iam.ts from
  * adapters/calls.ts and runbooks/lib/calls.ts, for config/example.json) against the actions the sandbox
- * authorized while the test suite ran (out/iam-usage/, written by sandbox/iam/usage.ts).
+ * authorized while the test suite ran (out/iam-usage/, written by sandbox/aws/iam/usage.ts).
  *
  *   node scripts/iam-report.ts            print the table
  *   node scripts/iam-report.ts --check    also fail on a denied call, or on a grant no test exercised
@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "../stacks/config.ts";
 import { FUNCTIONS, type FunctionName } from "../stacks/functions.ts";
 import { permissionsFor, REPORTS_LINK_ACTIONS, type IamContext } from "../stacks/iam.ts";
-import type { UsageCounts } from "../sandbox/iam/usage.ts";
+import type { UsageCounts } from "../sandbox/aws/iam/usage.ts";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { runBackupYear, FLEET, PRIMARY, DR, type DayState, type BackupYearResult } from "../../sandbox/backup-scenarios.ts";
+import { runBackupYear, FLEET, PRIMARY, DR, type DayState, type BackupYearResult } from "../../sandbox/scenarios/backup-scenarios.ts";
 import { addDays, dayOfMonth, daysBetween, weekday } from "../../core/calendar.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { runBackupYear, PRIMARY, DR, type DayState, type BackupYearResult, type FleetEntry } from "../../sandbox/backup-scenarios.ts";
+import { runBackupYear, PRIMARY, DR, type DayState, type BackupYearResult, type FleetEntry } from "../../sandbox/scenarios/backup-scenarios.ts";
 import { addDays, dayOfMonth, daysBetween, weekday } from "../../core/calendar.ts";
 import { snapshotName } from "../../core/ownership.ts";
 import { TAG } from "../../core/types.ts";

@@ -6,7 +6,7 @@ import { importsIn, root, walk } from "./imports.ts";
 /**
  * Which way the layers may depend: core decides and knows nothing of I/O or of who calls it; schemas describe
  * input and need only core's leaf facts; adapters talk to AWS and are called, never call up; scripts run the app
- * and the sandbox, never the benchmarks.
+ * and the sandbox, never the benchmarks; the sandbox's fake AWS knows nothing of the app it serves.
  */
 
 interface Rule {
@@ -47,6 +47,12 @@ const RULES: Rule[] = [
     allowTypesFrom: [/^runbooks\/[^/]+\/ports\.ts$/],
   },
   { name: "scripts ↛ bench", from: ["scripts"], notTo: ["bench"] },
+  {
+    // The fake AWS stands for AWS alone; what composes the app (roles, scenarios) is sandbox/index.ts and sandbox/scenarios/.
+    name: "sandbox/aws ↛ app code",
+    from: ["sandbox/aws"],
+    notTo: ["core", "schemas", "adapters", "runbooks", "functions", "stacks", "sandbox/scenarios", "sandbox/index.ts"],
+  },
 ];
 
 const under = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
@@ -119,9 +125,27 @@ describe("import directions", () => {
     it("scripts importing a benchmark", () => {
       const files = [
         { path: "scripts/drill.ts", source: `import { startWarmServer } from "../bench/warm-server.ts";` },
-        { path: "scripts/ok.ts", source: `import { startWarmServer } from "../sandbox/http-origin.ts";` },
+        { path: "scripts/ok.ts", source: `import { startWarmServer } from "../sandbox/scenarios/http-origin.ts";` },
       ];
       expect(violations(rule("scripts"), files)).toEqual(["scripts/drill.ts imports bench/warm-server.ts (startWarmServer)"]);
+    });
+
+    it("the fake AWS importing app code or the layer above it", () => {
+      const files = [
+        { path: "sandbox/aws/types.ts", source: `import type { ResourceKind } from "../../core/types.ts";` },
+        { path: "sandbox/aws/cloudwatch.ts", source: `import type { AlarmStateChangeEvent } from "../../schemas/events-failover.ts";` },
+        { path: "sandbox/aws/iam/enforce.ts", source: `import { functionRoles } from "../../scenarios/roles.ts";` },
+        { path: "sandbox/aws/x.ts", source: `import { permissionsFor } from "../../stacks/iam.ts";\nimport { createSandbox } from "../index.ts";` },
+        { path: "sandbox/aws/iam/ok.ts", source: `import { Timeline } from "../clock.ts";\nimport { rdsError } from "../errors.ts";\nimport { mockClient } from "aws-sdk-client-mock";` },
+        { path: "sandbox/index.ts", source: `import { functionRoles } from "./scenarios/roles.ts";` },
+      ];
+      expect(violations(rule("sandbox/aws"), files)).toEqual([
+        "sandbox/aws/types.ts imports core/types.ts (ResourceKind)",
+        "sandbox/aws/cloudwatch.ts imports schemas/events-failover.ts (AlarmStateChangeEvent)",
+        "sandbox/aws/iam/enforce.ts imports sandbox/scenarios/roles.ts (functionRoles)",
+        "sandbox/aws/x.ts imports stacks/iam.ts (permissionsFor)",
+        "sandbox/aws/x.ts imports sandbox/index.ts (createSandbox)",
+      ]);
     });
   });
 });

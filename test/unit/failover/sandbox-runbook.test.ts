@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { depsFor, driveStateMachine, failoverSandbox, runLagTooFarScenario, runRegionOutageScenario, scenarioConfig } from "../../../sandbox/failover-scenarios.ts";
+import { depsFor, driveStateMachine, failoverSandbox, runLagTooFarScenario, runRegionOutageScenario, scenarioConfig } from "../../../sandbox/scenarios/failover-scenarios.ts";
 import { dispatchFailoverEvent } from "../../../runbooks/failover/index.ts";
 
 describe("failover runbook on the sandbox (unmodified adapters)", () => {

@@ -1,6 +1,5 @@
+import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Context } from "aws-lambda";
-import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { AggregateRunError, createHandler } from "../../../runbooks/lib/handler.ts";
@@ -18,15 +17,8 @@ let sb: Sandbox;
 let clock: FakeClock;
 const posted: SlackMessage[] = [];
 const config = parseConfig({ stage: "test", primaryRegion: PRIMARY, backup: { policies: [{ name: "db", selection: { tag: {} } }] } });
-const runtime = () => ({
-  config: () => config,
-  now: () => clock.now(),
-  saveReport: async () => {},
-  postSlack: async (m: SlackMessage) => void posted.push(m),
-  emitMetrics: () => {},
-  logger: new Logger({ logLevel: "SILENT" }),
-});
-const ctx = { awsRequestId: "r", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
+const runtime = () => quietRuntime(config, clock, { postSlack: async (m: SlackMessage) => void posted.push(m) });
+const ctx = lambdaContext("r");
 
 async function backup(): Promise<AggregateRunError | undefined> {
   const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, runtime());

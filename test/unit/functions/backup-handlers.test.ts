@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-rds";
 import { DescribeImagesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type { Context } from "aws-lambda";
+import { lambdaContext } from "../../../sandbox/scenarios/harness.ts";
 import { createHandler, AggregateRunError, ReportDeliveryError, type Runtime } from "../../../runbooks/lib/handler.ts";
 import { parseBackupEvent, parsePruneEvent } from "../../../schemas/events-backup.ts";
 import { runBackup } from "../../../runbooks/backup/backup.ts";
@@ -35,7 +35,7 @@ const config = parseConfig({
   backup: { policies: [{ name: "db", selection: { tag: {} } }] },
 });
 const NOW = new Date("2026-11-21T02:00:00Z");
-const lambdaContext = { awsRequestId: "req-1", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
+const ctx = lambdaContext("req-1");
 
 function harness(extra: Partial<Runtime> = {}) {
   const saved: { key: string; report: Record<string, unknown> }[] = [];
@@ -80,7 +80,7 @@ describe("backup handler", () => {
   it("a malformed event fails with the field named and makes zero AWS calls, no report, no post", async () => {
     const h = harness();
     const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
-    await expect(handler({ trigger: "manual", resource: { kind: "rds-instance" } }, lambdaContext)).rejects.toThrow(
+    await expect(handler({ trigger: "manual", resource: { kind: "rds-instance" } }, ctx)).rejects.toThrow(
       /Invalid backup manual event: resource\.id/,
     );
     expect(totalCalls()).toBe(0);
@@ -96,7 +96,7 @@ describe("backup handler", () => {
     const h = harness();
     const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
 
-    const error = await handler({ trigger: "schedule" }, lambdaContext).catch((e: unknown) => e);
+    const error = await handler({ trigger: "schedule" }, ctx).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(AggregateRunError);
     expect((error as AggregateRunError).failures).toEqual([
@@ -126,7 +126,7 @@ describe("backup handler", () => {
     rds.on(CreateDBSnapshotCommand).rejects(new DBSnapshotAlreadyExistsFault({ message: "already exists", $metadata: {} }));
     const h = harness();
     const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
-    const out = await handler({ trigger: "schedule" }, lambdaContext);
+    const out = await handler({ trigger: "schedule" }, ctx);
     expect(out.failures).toEqual([]);
     expect(h.posted[0]!.text).toMatch(/0 created, 3 already existed/);
   });
@@ -135,7 +135,7 @@ describe("backup handler", () => {
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ ...instances[0]!, DBInstanceStatus: "stopped" }] });
     const h = harness();
     const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
-    await handler({ trigger: "schedule" }, lambdaContext);
+    await handler({ trigger: "schedule" }, ctx);
     expect(rds).not.toHaveReceivedCommand(CreateDBSnapshotCommand);
     expect(renderText(h.posted[0]!)).toMatch(/app-db.*stopped/);
   });
@@ -150,7 +150,7 @@ describe("backup handler", () => {
       },
     });
     const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
-    const error = await handler({ trigger: "schedule" }, lambdaContext).catch((e: unknown) => e);
+    const error = await handler({ trigger: "schedule" }, ctx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReportDeliveryError);
     expect(String((error as Error).message)).not.toContain("very-secret-token");
     expect(String((error as Error).message)).not.toContain("hooks.slack.com");
@@ -191,7 +191,7 @@ describe("prune handler", () => {
   it("a manual invoke is a dry-run: the plan with a reason per snapshot, nothing deleted, nothing posted", async () => {
     const h = harness();
     const handler = createHandler({ name: "prune", parse: parsePruneEvent, run: runPruneWithState }, h.runtime);
-    const out = await handler({ trigger: "manual" }, lambdaContext);
+    const out = await handler({ trigger: "manual" }, ctx);
     expect(rds).not.toHaveReceivedCommand(DeleteDBSnapshotCommand);
     expect(h.posted).toEqual([]);
     const plans = out.plans as { delete: { id: string; reason: string }[]; keep: { id: string; reason: string }[] }[];
@@ -200,7 +200,7 @@ describe("prune handler", () => {
     for (const p of plans) for (const d of [...p.keep, ...p.delete]) expect(d.reason).toMatch(/\w/);
     // Same plan, executed: exactly the planned deletes are sent.
     const live = createHandler({ name: "prune", parse: parsePruneEvent, run: runPruneWithState }, harness().runtime);
-    await live({ trigger: "manual", dryRun: false }, lambdaContext);
+    await live({ trigger: "manual", dryRun: false }, ctx);
     const sent = rds.commandCalls(DeleteDBSnapshotCommand).map((c) => c.args[0].input.DBSnapshotIdentifier).sort();
     expect(sent).toEqual(planned);
   });

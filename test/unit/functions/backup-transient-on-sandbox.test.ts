@@ -1,6 +1,5 @@
+import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Context } from "aws-lambda";
-import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { AggregateRunError, createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
@@ -26,14 +25,7 @@ let clock: FakeClock;
 const posted: SlackMessage[] = [];
 const stateBucket = { bucket: REPORTS, region: PRIMARY };
 const config = parseConfig({ stage: "test", primaryRegion: PRIMARY, backup: { policies: [{ name: "db", selection: { tag: {} } }] } });
-const runtime: Runtime = {
-  config: () => config,
-  now: () => clock.now(),
-  saveReport: async () => {},
-  postSlack: async (m) => void posted.push(m),
-  emitMetrics: () => {},
-  logger: new Logger({ logLevel: "SILENT" }),
-};
+const runtime: Runtime = quietRuntime(config, { now: () => clock.now() }, { postSlack: async (m) => void posted.push(m) });
 
 interface Outcome {
   out?: { decisions: { action: string; resource: string; name: string; reason: string }[] };
@@ -44,7 +36,7 @@ interface Outcome {
 async function backup(requestId = "req-1"): Promise<Outcome> {
   const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c, { stateBucket })) }, runtime);
   try {
-    return { out: (await handler({ trigger: "schedule" }, { awsRequestId: requestId, getRemainingTimeInMillis: () => 600_000 } as unknown as Context)) as Outcome["out"] };
+    return { out: (await handler({ trigger: "schedule" }, lambdaContext(requestId))) as Outcome["out"] };
   } catch (error) {
     if (error instanceof AggregateRunError) return { error };
     throw error;

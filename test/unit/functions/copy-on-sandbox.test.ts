@@ -1,6 +1,5 @@
+import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Context } from "aws-lambda";
-import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { AggregateRunError, createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
@@ -35,17 +34,10 @@ function config(extra: Partial<ConfigInput["backup"]> = {}) {
 }
 
 function runtime(cfg = config()): Runtime {
-  return {
-    config: () => cfg,
-    now: () => clock.now(),
-    saveReport: async () => {},
-    postSlack: async (m) => void posted.push(m),
-    emitMetrics: () => {},
-    logger: new Logger({ logLevel: "SILENT" }),
-  };
+  return quietRuntime(cfg, clock, { postSlack: async (m) => void posted.push(m) });
 }
 
-const ctx = () => ({ awsRequestId: "r", getRemainingTimeInMillis: () => remaining }) as unknown as Context;
+const ctx = () => lambdaContext("r", remaining);
 
 async function invoke(kind: "backup" | "copy", rt = runtime()): Promise<{ out?: Record<string, unknown>; error?: AggregateRunError }> {
   const handler =

@@ -1,4 +1,4 @@
-import { lambdaContext, quietRuntime } from "./harness.ts";
+import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";

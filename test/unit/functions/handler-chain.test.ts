@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
+import { lambdaContext } from "../../../sandbox/scenarios/harness.ts";
 import { createHandler, reportKey, type RunContext, type RunOutcome, type Runtime } from "../../../runbooks/lib/handler.ts";
 import { runBackup } from "../../../runbooks/backup/backup.ts";
 import { backupDeps } from "../../../runbooks/backup/deps.ts";
@@ -23,7 +23,7 @@ import { groupInput } from "../failover/builders.ts";
 
 const PRIMARY = "eu-west-1";
 const WEBHOOK = "https://hooks.slack.com/services/T0CHAINTEAM/B0CHAINHOOK/zzChainSecretToken42";
-const ctx = { awsRequestId: "req-42", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
+const ctx = lambdaContext("req-42");
 const NOW = new Date("2026-11-21T02:00:00Z");
 
 function harness(config: ReturnType<typeof parseConfig>, extra: Partial<Runtime> = {}) {

@@ -1,4 +1,4 @@
-import { lambdaContext, quietRuntime } from "./harness.ts";
+import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createSandbox, FakeClock, s3Error, type Sandbox } from "../../../sandbox/index.ts";

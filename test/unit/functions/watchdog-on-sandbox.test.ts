@@ -1,6 +1,5 @@
+import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Context } from "aws-lambda";
-import { Logger } from "@aws-lambda-powertools/logger";
 import { createSandbox, FakeClock, HOUR, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { createHandler, type MetricPoint, type RunContext } from "../../../runbooks/lib/handler.ts";
@@ -24,15 +23,12 @@ const config = parseConfig({
   drRegions: [{ region: DR, kmsKeyId: "alias/dr" }],
   backup: { policies: [{ name: "db", selection: { tag: {} } }] },
 });
-const ctx = { awsRequestId: "r", getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
-const runtime = () => ({
-  config: () => config,
-  now: () => clock.now(),
-  saveReport: async () => {},
-  postSlack: async (m: SlackMessage) => void posted.push(m),
-  emitMetrics: (p: MetricPoint[]) => void metrics.push(...p),
-  logger: new Logger({ logLevel: "SILENT" }),
-});
+const ctx = lambdaContext("r");
+const runtime = () =>
+  quietRuntime(config, clock, {
+    postSlack: async (m: SlackMessage) => void posted.push(m),
+    emitMetrics: (p: MetricPoint[]) => void metrics.push(...p),
+  });
 const invoke = (name: "backup" | "copy" | "watchdog") => {
   const spec = {
     backup: { name, parse: parseBackupEvent, run: (e: JobEvent, c: RunContext) => runBackup(e, c, backupDeps(c)) },

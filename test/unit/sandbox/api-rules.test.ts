@@ -20,7 +20,7 @@ import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type Met
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
-import { copyOnTheWire } from "../../../sandbox/rds.ts";
+import { copyOnTheWire } from "../../../sandbox/aws/rds.ts";
 import { rejection } from "./rejection.ts";
 
 const PRIMARY = "eu-west-1";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { conditionHolds, evaluate, type AuthRequest, type PolicyStatement } from "../../../sandbox/iam/policy.ts";
+import { conditionHolds, evaluate, type AuthRequest, type PolicyStatement } from "../../../sandbox/aws/iam/policy.ts";
 
 // Semantics from https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html and
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html

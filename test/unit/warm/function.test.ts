@@ -9,7 +9,7 @@ import { parseConfig } from "../../../schemas/config.ts";
 import { ValidationError } from "../../../schemas/validate.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
 import type { WarmReport } from "../../../core/warm/report.ts";
-import { staticRoute, type WarmServer } from "../../../sandbox/http-origin.ts";
+import { staticRoute, type WarmServer } from "../../../sandbox/scenarios/http-origin.ts";
 
 let server!: WarmServer;
 useWarmServer((s) => (server = s));

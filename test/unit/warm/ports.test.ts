@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runWarm } from "../../../runbooks/warm/engine.ts";
-import { startWarmServer, type WarmServer } from "../../../sandbox/http-origin.ts";
+import { startWarmServer, type WarmServer } from "../../../sandbox/scenarios/http-origin.ts";
 import { planWarm } from "../../../core/warm/plan.ts";
 import { WarmTargetSetSchema } from "../../../schemas/config-warm.ts";
 import { parseOrThrow } from "../../../schemas/validate.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
 import { runWarm } from "../../../runbooks/warm/engine.ts";
-import { sitemapIndexXml, staticRoute, type WarmServer } from "../../../sandbox/http-origin.ts";
+import { sitemapIndexXml, staticRoute, type WarmServer } from "../../../sandbox/scenarios/http-origin.ts";
 import type { Decision } from "../../../core/types.ts";
 import { targetSet, useWarmServer } from "./builders.ts";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { gzipSync } from "node:zlib";
 import { runWarm } from "../../../runbooks/warm/engine.ts";
 import { parseSitemap, SitemapError } from "../../../adapters/sitemap.ts";
-import { sitemapIndexXml, staticRoute, urlsetXml, type WarmServer } from "../../../sandbox/http-origin.ts";
+import { sitemapIndexXml, staticRoute, urlsetXml, type WarmServer } from "../../../sandbox/scenarios/http-origin.ts";
 import { targetSet, useWarmServer } from "./builders.ts";
 
 let server!: WarmServer;

@@ -7,17 +7,17 @@
  *   const r = await runRegionOutageScenario({ warm: myWarmPort });
  *   console.log(r.result, r.rtoSeconds, r.rpoSeconds, r.timeline);
  */
-import { parseConfig, type Config, type ConfigInput } from "../schemas/config.ts";
-import { createSandbox, FakeClock, type Sandbox } from "./index.ts";
-import { resetClients } from "../adapters/clients.ts";
-import { rdsFailover } from "../adapters/rds-failover.ts";
-import { route53Dns } from "../adapters/route53.ts";
-import { cloudwatchMetrics } from "../adapters/cloudwatch.ts";
-import { s3Latch } from "../adapters/latch.ts";
-import { dispatchFailoverEvent, type FailoverDeps, type ProbePort, type RunbookResult, type WarmPort } from "../runbooks/failover/index.ts";
-import { computeTimings, type RunRecord } from "../core/failover.ts";
-import { renderText } from "../core/report/blocks.ts";
-import { FailoverConfigSchema, type FailoverConfig } from "../schemas/config-failover.ts";
+import { parseConfig, type Config, type ConfigInput } from "../../schemas/config.ts";
+import { createSandbox, FakeClock, type Sandbox } from "../index.ts";
+import { resetClients } from "../../adapters/clients.ts";
+import { rdsFailover } from "../../adapters/rds-failover.ts";
+import { route53Dns } from "../../adapters/route53.ts";
+import { cloudwatchMetrics } from "../../adapters/cloudwatch.ts";
+import { s3Latch } from "../../adapters/latch.ts";
+import { dispatchFailoverEvent, type FailoverDeps, type ProbePort, type RunbookResult, type WarmPort } from "../../runbooks/failover/index.ts";
+import { computeTimings, type RunRecord } from "../../core/failover.ts";
+import { renderText } from "../../core/report/blocks.ts";
+import { FailoverConfigSchema, type FailoverConfig } from "../../schemas/config-failover.ts";
 
 export interface FailoverScenarioOptions {
   /** Warming engine; default: a stub answering "warmed". The drill passes runWarm against a local server. */

@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
-import type { Runtime } from "../../../runbooks/lib/handler.ts";
-import type { Config } from "../../../schemas/config.ts";
+import type { Runtime } from "../../runbooks/lib/handler.ts";
+import type { Config } from "../../schemas/config.ts";
 
 /** A runtime for handler tests on the sandbox: the given config and clock; reports, Slack and metrics go nowhere. */
 export function quietRuntime(config: Config, clock: { now(): Date }, extra: Partial<Runtime> = {}): Runtime {

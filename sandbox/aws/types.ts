@@ -1,10 +1,12 @@
 /** Inspection shapes and options shared by the service simulations. */
-import type { ResourceKind } from "../core/types.ts";
 import type { Duration, Tags } from "./util.ts";
+
+/** The snapshot families the fake AWS holds. Kept here (not imported) so sandbox/aws/ needs no app code; sandbox/index.ts checks at compile time that the app's RESOURCE_KINDS are among them. */
+export type SandboxSnapshotKind = "rds-instance" | "aurora-cluster" | "ebs-volume";
 
 /** A snapshot as the sandbox holds it, at the clock's current time (for assertions, not for adapters). */
 export interface SandboxSnapshot {
-  kind: ResourceKind;
+  kind: SandboxSnapshotKind;
   region: string;
   /** DBSnapshotIdentifier, DBClusterSnapshotIdentifier or SnapshotId. */
   id: string;

@@ -16,9 +16,32 @@ import {
 import { Timeline } from "./clock.ts";
 import type { CommandContext, SandboxCore, ServiceSim } from "./engine.ts";
 import type { FaultKind } from "./errors.ts";
-import type { AlarmStateChangeEvent } from "../schemas/events-failover.ts";
 
 type AlarmValue = "OK" | "ALARM" | "INSUFFICIENT_DATA";
+
+type AlarmStateView = {
+  value: AlarmValue;
+  reason: string;
+  /** `2025-01-01T02:00:00.000+0000`, as CloudWatch writes it. */
+  timestamp: string;
+};
+
+/**
+ * The EventBridge event CloudWatch sends when an alarm changes state
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html). Declared here
+ * so the fake AWS needs no app code; the app's schema (schemas/events-failover.ts) parses it like a real one.
+ */
+export type AlarmStateChangeEvent = {
+  version: string;
+  id: string;
+  "detail-type": "CloudWatch Alarm State Change";
+  source: "aws.cloudwatch";
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: { alarmName: string; state: AlarmStateView; previousState: AlarmStateView };
+};
 
 export interface CloudWatchSim extends ServiceSim {
   /** Change an alarm's state now; returns the EventBridge event the transition emits (none if unchanged). */

@@ -9,21 +9,21 @@
  */
 import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "./index.ts";
-import type { SandboxSnapshot } from "./types.ts";
-import { resetClients } from "../adapters/clients.ts";
-import { createHandler, AggregateRunError, type MetricPoint, type Runtime } from "../runbooks/lib/handler.ts";
-import { runBackup } from "../runbooks/backup/backup.ts";
-import { runCopy } from "../runbooks/backup/copy.ts";
-import { runPrune } from "../runbooks/backup/prune.ts";
-import { runWatchdog } from "../runbooks/backup/watchdog.ts";
-import { backupDeps } from "../runbooks/backup/deps.ts";
-import { parseBackupEvent, parseCopyEvent, parsePruneEvent, parseWatchdogEvent } from "../schemas/events-backup.ts";
-import { parseConfig, type Config, type ConfigInput } from "../schemas/config.ts";
-import { addDays } from "../core/calendar.ts";
-import { tiersFor } from "../core/backup-plan.ts";
-import { TAG } from "../core/types.ts";
-import { renderText, type SlackMessage } from "../core/report/blocks.ts";
+import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "../index.ts";
+import type { SandboxSnapshot } from "../aws/types.ts";
+import { resetClients } from "../../adapters/clients.ts";
+import { createHandler, AggregateRunError, type MetricPoint, type Runtime } from "../../runbooks/lib/handler.ts";
+import { runBackup } from "../../runbooks/backup/backup.ts";
+import { runCopy } from "../../runbooks/backup/copy.ts";
+import { runPrune } from "../../runbooks/backup/prune.ts";
+import { runWatchdog } from "../../runbooks/backup/watchdog.ts";
+import { backupDeps } from "../../runbooks/backup/deps.ts";
+import { parseBackupEvent, parseCopyEvent, parsePruneEvent, parseWatchdogEvent } from "../../schemas/events-backup.ts";
+import { parseConfig, type Config, type ConfigInput } from "../../schemas/config.ts";
+import { addDays } from "../../core/calendar.ts";
+import { tiersFor } from "../../core/backup-plan.ts";
+import { TAG } from "../../core/types.ts";
+import { renderText, type SlackMessage } from "../../core/report/blocks.ts";
 
 export const PRIMARY = "eu-west-1";
 export const DR = "eu-central-1";

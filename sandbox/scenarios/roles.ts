@@ -3,12 +3,12 @@
  * function that is running (runbooks/lib/invocation.ts tells which, and with which configuration), plus
  * the Reports link's statements for functions linked to it — exactly what stacks/ synthesizes.
  */
-import { currentInvocation } from "../runbooks/lib/invocation.ts";
-import { permissionsFor, reportsLinkStatements, type IamContext } from "../stacks/iam.ts";
-import { FUNCTIONS, type FunctionName } from "../stacks/functions.ts";
-import type { Config } from "../schemas/config.ts";
-import type { Principal, PrincipalResolver } from "./iam/enforce.ts";
-import type { PolicyStatement } from "./iam/policy.ts";
+import { currentInvocation } from "../../runbooks/lib/invocation.ts";
+import { permissionsFor, reportsLinkStatements, type IamContext } from "../../stacks/iam.ts";
+import { FUNCTIONS, type FunctionName } from "../../stacks/functions.ts";
+import type { Config } from "../../schemas/config.ts";
+import type { Principal, PrincipalResolver } from "../aws/iam/enforce.ts";
+import type { PolicyStatement } from "../aws/iam/policy.ts";
 
 export interface RoleBuckets {
   /** The bucket linked as `Reports` (primary-region functions). */
