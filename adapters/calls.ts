@@ -1,6 +1,6 @@
 /**
  * What every adapter sends to AWS, as IAM actions: the one declaration from which both the functions'
- * IAM roles (stacks/iam.ts) and the sandbox's enforcement (sandbox/iam/) are derived, in the manner of
+ * IAM roles (stacks/iam.ts) and the sandbox's enforcement (sandbox/aws/iam/) are derived, in the manner of
  * Cloud Custodian's actions carrying their `permissions`.
  *
  * An entry is named `<adapter module>.<exported function>` and lists the IAM actions AWS authorizes when
