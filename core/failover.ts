@@ -11,21 +11,25 @@ import type { DnsConfig, FailoverConfig, FailoverGroup, RecordValue } from "../s
 
 export const STEP_NAMES = ["promote", "wait-writable", "dns-change", "dns-insync", "warm", "verify-health"] as const;
 export type StepName = (typeof STEP_NAMES)[number];
+/** A step's status in a durable run's checkpoint. */
 export type StepStatus = "pending" | "started" | "done" | "failed" | "skipped";
 
-export interface StepRecord {
-  name: StepName;
+/** One step's checkpoint in a durable run (runbooks/lib/durable.ts writes it; the failover latch stores it). */
+export interface StepCheckpoint<N extends string = string> {
+  name: N;
   status: StepStatus;
   startedAt?: string;
   endedAt?: string;
   /** Short outcome: `promoted`, `writable`, `INSYNC`, `healthy`, an error name, ... */
   result?: string;
   reason?: string;
-  /** Attempts made (polls, throttled retries). */
+  /** Attempts made: 1 at the claim, one more per re-issue the step claims. */
   attempts?: number;
   /** When the action was last issued, if after `startedAt` (a promotion re-issued once it was seen not to have arrived). */
   lastAttemptAt?: string;
 }
+
+export type StepRecord = StepCheckpoint<StepName>;
 
 export type RunState = "running" | "done" | "failed" | "released";
 

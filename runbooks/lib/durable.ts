@@ -11,22 +11,11 @@
  * Every write is conditional on the etag the engine read (S3 If-Match): when another executor wrote first, the
  * engine drops what it was doing, re-reads and follows the record, so two executors cannot both act on a step.
  */
+import type { StepCheckpoint, StepStatus } from "../../core/failover.ts";
 
-export type DurableStepStatus = "pending" | "started" | "done" | "failed" | "skipped";
-
-/** One step's checkpoint (the shape the failover latch has always stored). */
-export interface DurableStepRecord<N extends string = string> {
-  name: N;
-  status: DurableStepStatus;
-  startedAt?: string;
-  endedAt?: string;
-  result?: string;
-  reason?: string;
-  /** Attempts made: 1 at the claim, one more per re-issue claimed with {@link StepContext.claimAttempt}. */
-  attempts?: number;
-  /** When the action was last issued, if after `startedAt`. */
-  lastAttemptAt?: string;
-}
+/** A step's status, and one step's checkpoint: the shape the failover latch has always stored (core/failover.ts). */
+export type DurableStepStatus = StepStatus;
+export type DurableStepRecord<N extends string = string> = StepCheckpoint<N>;
 
 /** The checkpoint record the engine reads and writes; runbooks extend it with their own fields. */
 export interface DurableRecord<N extends string = string> {

@@ -48,10 +48,24 @@ describe("failover runbook on the sandbox (unmodified adapters)", () => {
   });
 });
 
+/** The primary stops answering, and three minutes later its alarm goes to ALARM: the event that starts a run. */
+function primaryGoesDown(sb: ReturnType<typeof failoverSandbox>["sb"], clock: ReturnType<typeof failoverSandbox>["clock"]) {
+  clock.advance(60_000);
+  sb.inject({ service: "rds", region: PRIMARY, error: timeout(), times: Infinity });
+  clock.advance(3 * 60_000);
+  return sb.cloudwatch.setAlarmState(DR, "orders-db-primary-down", "ALARM", "Threshold Crossed")!;
+}
+
+/** The process dies right after RDS accepted the promotion: the checkpoint that records it is never written. */
+function crashOnceRdsAcceptsThePromotion(sb: ReturnType<typeof failoverSandbox>["sb"]): void {
+  sb.inject({ service: "s3", command: "PutObject", error: Object.assign(new Error("Lambda runtime exited"), { name: "Runtime.ExitError" }), match: () => sb.rds.promotions().length > 0 });
+}
+
+const DR = "eu-central-1";
+const PRIMARY = "eu-west-1";
+const timeout = () => Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} });
+
 describe("failover on the sandbox: failed describes are unknown, never 'not promoted'", () => {
-  const DR = "eu-central-1";
-  const PRIMARY = "eu-west-1";
-  const timeout = () => Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} });
 
   it("crash right after PromoteReadReplica, then 4 minutes of throttled DescribeDBInstances → the retried trigger waits and confirms; PromoteReadReplica is called once", async () => {
     const { sb, clock } = failoverSandbox();
@@ -59,12 +73,8 @@ describe("failover on the sandbox: failed describes are unknown, never 'not prom
       const cfg = scenarioConfig();
       const messages: string[] = [];
       const deps = depsFor(sb, clock, {}, messages);
-      clock.advance(60_000);
-      sb.inject({ service: "rds", region: PRIMARY, error: timeout(), times: Infinity });
-      clock.advance(3 * 60_000);
-      const alarm = sb.cloudwatch.setAlarmState(DR, "orders-db-primary-down", "ALARM", "Threshold Crossed")!;
-      // The process dies right after RDS accepted the promotion: the checkpoint that records it is never written.
-      sb.inject({ service: "s3", command: "PutObject", error: Object.assign(new Error("Lambda runtime exited"), { name: "Runtime.ExitError" }), match: () => sb.rds.promotions().length > 0 });
+      const alarm = primaryGoesDown(sb, clock);
+      crashOnceRdsAcceptsThePromotion(sb);
       await expect(dispatchFailoverEvent(deps, cfg, alarm)).rejects.toThrow("Lambda runtime exited");
       // Every describe of the replica is throttled past the SDK's 6 attempts for 16 polls (4 min at 15 s).
       const throttled = sb.inject({ service: "rds", command: "DescribeDBInstances", region: DR, error: "throttling", times: 6 * 16 });
@@ -97,11 +107,8 @@ describe("failover on the sandbox: failed describes are unknown, never 'not prom
     try {
       const cfg = scenarioConfig();
       const deps = depsFor(sb, clock, {}, []);
-      clock.advance(60_000);
-      sb.inject({ service: "rds", region: PRIMARY, error: timeout(), times: Infinity });
-      clock.advance(3 * 60_000);
-      const alarm = sb.cloudwatch.setAlarmState(DR, "orders-db-primary-down", "ALARM", "Threshold Crossed")!;
-      sb.inject({ service: "s3", command: "PutObject", error: Object.assign(new Error("Lambda runtime exited"), { name: "Runtime.ExitError" }), match: () => sb.rds.promotions().length > 0 });
+      const alarm = primaryGoesDown(sb, clock);
+      crashOnceRdsAcceptsThePromotion(sb);
       await expect(dispatchFailoverEvent(deps, cfg, alarm)).rejects.toThrow("Lambda runtime exited");
       const runId = (await deps.latch.read("orders-db"))!.record.runId;
       sb.inject({ service: "rds", command: "DescribeDBInstances", region: DR, error: "throttling", times: 6 * 16 });
@@ -120,10 +127,7 @@ describe("failover on the sandbox: failed describes are unknown, never 'not prom
     try {
       const cfg = scenarioConfig();
       const deps = depsFor(sb, clock, {}, []);
-      clock.advance(60_000);
-      sb.inject({ service: "rds", region: PRIMARY, error: timeout(), times: Infinity });
-      clock.advance(3 * 60_000);
-      const alarm = sb.cloudwatch.setAlarmState(DR, "orders-db-primary-down", "ALARM", "Threshold Crossed")!;
+      const alarm = primaryGoesDown(sb, clock);
       sb.inject({ service: "cloudwatch", command: "GetMetricData", error: "throttling", times: 6 });
       sb.inject({ service: "rds", command: "DescribeDBInstances", region: DR, error: "throttling", times: 6 });
 
