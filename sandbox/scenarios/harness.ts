@@ -17,5 +17,5 @@ export function quietRuntime(config: Config, clock: { now(): Date }, extra: Part
 }
 
 /** The Lambda context a handler sees: its request id (Lambda keeps it on async retries) and time left. */
-export const lambdaContext = (requestId: string, remainingMs = 600_000): Context =>
-  ({ awsRequestId: requestId, getRemainingTimeInMillis: () => remainingMs }) as unknown as Context;
+export const lambdaContext = (requestId: string, remainingMs: number | (() => number) = 600_000): Context =>
+  ({ awsRequestId: requestId, getRemainingTimeInMillis: typeof remainingMs === "number" ? () => remainingMs : remainingMs }) as unknown as Context;

@@ -1,7 +1,7 @@
+import { lambdaContext } from "../../../sandbox/scenarios/harness.ts";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Logger } from "@aws-lambda-powertools/logger";
-import type { Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createHandler } from "../../../runbooks/lib/handler.ts";
 import { runCost, type AlertState, type AlertStateStore, type CostDeps } from "../../../runbooks/cost/cost.ts";
@@ -103,7 +103,7 @@ function costHandler(deps: CostDeps) {
     },
   );
 }
-const context = { awsRequestId: "req-1", functionName: "cost", getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const context = lambdaContext("req-1", 60_000);
 const invoke = (h: ReturnType<typeof costHandler>, event: unknown) => h(event as never, context);
 
 function expectNoSecret(...texts: string[]): void {

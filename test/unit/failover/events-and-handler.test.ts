@@ -1,10 +1,10 @@
+import { lambdaContext } from "../../../sandbox/scenarios/harness.ts";
 import { describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import { mockClient } from "aws-sdk-client-mock";
 import { RDSClient } from "@aws-sdk/client-rds";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
-import type { Context } from "aws-lambda";
 import { parseFailoverEvent } from "../../../schemas/events-failover.ts";
 import { ValidationError } from "../../../schemas/validate.ts";
 import { FailoverConfigSchema } from "../../../schemas/config-failover.ts";
@@ -13,7 +13,7 @@ import { makeFailoverHandler } from "../../../functions/failover.ts";
 import { groupInput, FakeWorld } from "./builders.ts";
 
 const files = readdirSync("events").filter((f) => f.startsWith("failover-"));
-const ctx = { awsRequestId: "req-1", getRemainingTimeInMillis: () => 100_000 } as unknown as Context;
+const ctx = lambdaContext("req-1", 100_000);
 
 describe("failover events and config", () => {
   it.each(files)("events/%s parses", (f) => {

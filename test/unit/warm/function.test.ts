@@ -1,6 +1,6 @@
+import { lambdaContext } from "../../../sandbox/scenarios/harness.ts";
 import { describe, expect, it } from "vitest";
 import { useWarmServer } from "./builders.ts";
-import type { Context } from "aws-lambda";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { AggregateRunError, createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
 import { createWarmRun, type LeftoverStore } from "../../../runbooks/warm/warm.ts";
@@ -33,7 +33,7 @@ function harness(targets: Record<string, unknown>[], remaining: () => number = (
     logger: new Logger({ serviceName: "warm-test", logLevel: "SILENT" }),
   };
   const handler = createHandler({ name: "warm", parse: parseWarmEvent, run: createWarmRun({ leftovers: () => store }) }, runtime);
-  const context = { awsRequestId: "req-1", getRemainingTimeInMillis: remaining } as unknown as Context;
+  const context = lambdaContext("req-1", remaining);
   return { handler: (event: unknown) => handler(event, context), saved, posted, leftovers };
 }
 
