@@ -52,12 +52,17 @@ export function copyName(source: Snapshot): string {
   return source.tags[TAG.name] ?? source.id;
 }
 
+const OUR_TAG_KEYS: ReadonlySet<string> = new Set(Object.values(TAG));
+
 /**
- * Tags of a DR copy: the source's tags plus TAG.copyOf = source id; TAG.name is the copy's own name, which is the
- * source's unless that name is held in the DR region by a snapshot that is not ours.
+ * Tags of a DR copy: the source's tags of ours (TAG keys only: a source can carry others, e.g. its database's
+ * tags through CopyTagsToSnapshot, and the copy role may tag with our keys alone) plus TAG.copyOf = source id;
+ * TAG.name is the copy's own name, which is the source's unless that name is held in the DR region by a
+ * snapshot that is not ours.
  */
 export function copyTags(source: Snapshot, name = copyName(source)): Record<string, string> {
-  return { ...source.tags, [TAG.name]: name, [TAG.copyOf]: source.id };
+  const ours = Object.fromEntries(Object.entries(source.tags).filter(([k]) => OUR_TAG_KEYS.has(k)));
+  return { ...ours, [TAG.name]: name, [TAG.copyOf]: source.id };
 }
 
 /**

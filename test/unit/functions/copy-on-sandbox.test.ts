@@ -11,6 +11,7 @@ import { parseBackupEvent, parseCopyEvent, parsePruneEvent } from "../../../sche
 import { parseConfig, type ConfigInput } from "../../../schemas/config.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
 import { TAG } from "../../../core/types.ts";
+import { AddTagsToResourceCommand, RDSClient } from "@aws-sdk/client-rds";
 
 const PRIMARY = "eu-west-1";
 const DR = "eu-central-1";
@@ -89,6 +90,26 @@ describe("DR copy on the sandbox", () => {
     // A rerun finds the copy in flight and starts nothing.
     await invoke("copy");
     expect(sb.callsTo("rds", "CopyDBSnapshot")).toHaveLength(1);
+  });
+
+  it("copies a snapshot a person tagged with a key of their own: only our keys go on the copy, so the copy role's tag-key condition allows it", async () => {
+    sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" } });
+    await invoke("backup");
+    clock.advance(15 * MINUTE);
+    // Someone adds a cost-allocation tag to our snapshot in the console (the account's administrator).
+    await new RDSClient({ region: PRIMARY }).send(
+      new AddTagsToResourceCommand({
+        ResourceName: `arn:aws:rds:${PRIMARY}:123456789012:snapshot:oa-ops-autopilot-test-app-db-20261121`,
+        Tags: [{ Key: "team", Value: "data" }],
+      }),
+    );
+    const { error } = await invoke("copy");
+    expect(error).toBeUndefined();
+    expect(sb.iam?.denials).toEqual([]);
+    const [copy] = sb.callsTo("rds", "CopyDBSnapshot");
+    const keys = (copy!.input as { Tags: { Key: string }[] }).Tags.map((t) => t.Key);
+    expect(keys).not.toContain("team");
+    expect(keys.every((k) => k.startsWith("ops-autopilot:"))).toBe(true);
   });
 
   it("reports an RDS copy refused for KMS reasons with the key it tried, and fails the run", async () => {
