@@ -93,7 +93,6 @@ export const ADAPTER_CALLS = {
   ],
   // adapters/cloudwatch.ts
   "cloudwatch.cloudwatchMetrics": ["cloudwatch:GetMetricData"],
-  "cloudwatch.alarmStates": ["cloudwatch:DescribeAlarms"],
   // adapters/route53.ts
   "route53.route53Dns": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:GetChange"],
   // adapters/cost-explorer.ts

@@ -1,4 +1,4 @@
-import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import { GetMetricDataCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { cloudwatch } from "./clients.ts";
 import { describeError } from "./errors.ts";
 import type { FailoverGroup } from "../schemas/config-failover.ts";
@@ -76,29 +76,4 @@ export function cloudwatchMetrics(options: LagOptions = {}): MetricsPort {
       return { seconds, detail: `max ${metric} over ${windowMs / 60_000} min = ${seconds} s (${values.length} datapoints, latest ${latest?.toISOString()})` };
     },
   };
-}
-
-/** Current state of the named alarms in `region` (paginated DescribeAlarms). */
-export async function alarmStates(region: string, names: string[]): Promise<Record<string, { state: string; reason: string; updatedAt?: Date }>> {
-  const out: Record<string, { state: string; reason: string; updatedAt?: Date }> = {};
-  // DescribeAlarms accepts at most 100 names per call.
-  for (let i = 0; i < names.length; i += 100) {
-    let token: string | undefined;
-    do {
-      const page = await cloudwatch(region).send(
-        new DescribeAlarmsCommand({ AlarmNames: names.slice(i, i + 100), ...(token ? { NextToken: token } : {}) }),
-      );
-      for (const a of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
-        if (a.AlarmName) {
-          out[a.AlarmName] = {
-            state: a.StateValue ?? "INSUFFICIENT_DATA",
-            reason: a.StateReason ?? "",
-            ...(a.StateUpdatedTimestamp ? { updatedAt: a.StateUpdatedTimestamp } : {}),
-          };
-        }
-      }
-      token = page.NextToken;
-    } while (token);
-  }
-  return out;
 }

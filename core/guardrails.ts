@@ -104,7 +104,8 @@ export function applyDeleteCaps(
     // Another run's reservation is that run's to send.
     const theirs = plan.delete.filter((d) => Object.hasOwn(reserved, d.target.id) && reserved[d.target.id] !== runId);
     if (theirs.length) {
-      plan.delete = plan.delete.filter((d) => !theirs.includes(d));
+      const left = new Set(theirs);
+      plan.delete = plan.delete.filter((d) => !left.has(d));
       for (const d of theirs) plan.keep.push({ action: "keep", target: d.target, reason: `delete reserved today by run ${reserved[d.target.id]}: left to it; otherwise ${d.reason}` });
       resorted = true;
     }
@@ -172,14 +173,4 @@ export function reserveDeletes(ledger: PruneLedger, policy: string, reserve: Rec
     changed = true;
   }
   return changed ? { ...ledger, policies: { ...ledger.policies, [policy]: mine } } : undefined;
-}
-
-/**
- * The calendar day ("yyyy-mm-dd") of `at` in the IANA `timeZone`: the day a schedule running in that zone
- * counts as. `dayInZone(new Date("2026-11-20T23:30:00Z"), "Asia/Tokyo")` → "2026-11-21".
- */
-export function dayInZone(at: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(at);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
-  return `${get("year")}-${get("month")}-${get("day")}`;
 }

@@ -1,6 +1,7 @@
 import type { Config } from "../schemas/config.ts";
 import type { FunctionName } from "./functions.ts";
 import { TAG } from "../core/types.ts";
+import { namePrefix } from "../core/ownership.ts";
 import {
   allRegions,
   ebsSnapshotArn,
@@ -41,15 +42,11 @@ function failoverRegions(config: Config): string[] {
 }
 
 /**
- * The id prefix of every snapshot this app and stage creates (`oa-<app>-<stage>-`), lower case as RDS
- * stores ids. Creates, tags and deletes are limited to ARNs with this prefix, so even with our tag on it
- * a snapshot named otherwise is out of reach.
+ * Creates, tags and deletes are limited to ids with our prefix `oa-<app>-<stage>-` (core/ownership.ts
+ * namePrefix), so even with our tag on it a snapshot named otherwise is out of reach.
  */
-export function snapshotIdPrefix(config: Config): string {
-  return `oa-${config.app}-${config.stage}-`.toLowerCase();
-}
+const ourIds = (c: IamContext): string => `${namePrefix(c.config)}*`;
 
-const ourIds = (c: IamContext): string => `${snapshotIdPrefix(c.config)}*`;
 const rdsSnapshotArns = (c: IamContext, regions: string[]): string[] =>
   regions.flatMap((r) => [rdsArn(c, r, "snapshot", ourIds(c)), rdsArn(c, r, "cluster-snapshot", ourIds(c))]);
 
@@ -71,7 +68,7 @@ function tagOnCreate(config: Config): Condition[] {
 
 /** Deletes: our managed-by tag, and our name tag with our id prefix, both on the resource. */
 function ownedDelete(config: Config): Condition[] {
-  return [ownedByUs(config), { test: "StringLike", variable: `aws:ResourceTag/${TAG.name}`, values: [`${snapshotIdPrefix(config)}*`] }];
+  return [ownedByUs(config), { test: "StringLike", variable: `aws:ResourceTag/${TAG.name}`, values: [`${namePrefix(config)}*`] }];
 }
 
 /** Where a function acts: backup creates in the primary region; copy creates in the DR regions from primary sources. */
@@ -115,7 +112,6 @@ export const SCOPES: Record<string, Scope> = {
   "ec2:DescribeSnapshots": readAnywhere("ec2:DescribeSnapshots"),
   "ec2:DescribeImages": readAnywhere("ec2:DescribeImages"),
   "cloudwatch:GetMetricData": readAnywhere("cloudwatch:GetMetricData"),
-  "cloudwatch:DescribeAlarms": readAnywhere("cloudwatch:DescribeAlarms"),
   // Cost Explorer has no resource-level permissions and one endpoint (us-east-1).
   "ce:GetCostAndUsage": () => [{ actions: ["ce:GetCostAndUsage"], resources: ["*"] }],
   "ce:GetCostForecast": () => [{ actions: ["ce:GetCostForecast"], resources: ["*"] }],

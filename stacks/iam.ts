@@ -3,9 +3,8 @@ import { FUNCTIONS, type FunctionName } from "./functions.ts";
 import { TAG, managedByValue } from "../core/types.ts";
 import { actionsOf, bareAction } from "../adapters/calls.ts";
 import { FUNCTION_CALLS } from "../runbooks/lib/calls.ts";
-import { SCOPES, snapshotIdPrefix, type Placement } from "./iam-scopes.ts";
+import { SCOPES, type Placement } from "./iam-scopes.ts";
 
-export { snapshotIdPrefix };
 
 /**
  * Least-privilege IAM for every function, as plain data (no SST globals) so it can be unit-tested
@@ -62,19 +61,6 @@ export const PROMOTION_ACTIONS = [
 
 /** Actions that write tags on snapshots. */
 export const TAGGING_ACTIONS = ["rds:AddTagsToResource", "ec2:CreateTags"] as const;
-
-/**
- * KMS actions a cross-region encrypted snapshot copy needs on the destination key
- * (EBS CopySnapshot: grant, describe, decrypt, data key, re-encrypt; RDS CopyDB*Snapshot: grant, describe).
- * `kms:ReEncrypt*` is spelled out as its two actions: no wildcard actions anywhere.
- */
-export const COPY_KMS_ACTIONS = [
-  "kms:DescribeKey",
-  "kms:Decrypt",
-  "kms:GenerateDataKeyWithoutPlaintext",
-  "kms:ReEncryptFrom",
-  "kms:ReEncryptTo",
-] as const;
 
 export function managedBy(config: Config): string {
   return managedByValue({ app: config.app, stage: config.stage });

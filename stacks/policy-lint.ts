@@ -30,6 +30,8 @@ export interface LintRules {
   mayPromote: boolean;
   /** KMS key ARNs, or `key/*` ARNs of regions whose alias is pinned by `kms:ResourceAliases`, that may appear. */
   allowedKmsResources: string[];
+  /** True for a state machine's role: the only one allowed the log-delivery writes Step Functions needs on `*`. */
+  mayDeliverLogs?: boolean;
 }
 
 export interface Violation {
@@ -102,7 +104,7 @@ export function lintPolicy(doc: PolicyDocument, rules: LintRules): Violation[] {
     for (const action of actions) {
       if (action.includes("*") || action.includes("?")) add(i, "no-wildcard-action", action);
 
-      if (resources.includes("*") && !READ_ONLY.test(action) && !STAR_ONLY_WRITES.includes(action)) {
+      if (resources.includes("*") && !READ_ONLY.test(action) && !(rules.mayDeliverLogs && STAR_ONLY_WRITES.includes(action))) {
         add(i, "no-write-on-star", `${action} on "*"`);
       }
 

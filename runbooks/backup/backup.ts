@@ -62,9 +62,10 @@ export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupDe
   }
 
   const creates = decisions.filter((d) => d.action === "create");
+  const claims = claimsFor(deps, ctx);
   const results = event.dryRun
     ? []
-    : await executeAll(creates, (d) => createSnapshot(deps, d.target.resource, d.target.name, d.target.tags, claimsFor(deps, ctx)), {
+    : await executeAll(creates, (d) => createSnapshot(deps, d.target.resource, d.target.name, d.target.tags, claims), {
         concurrency: config.backup.concurrency,
         nearDeadline: ctx.nearDeadline,
         label: (d) => ({ item: d.target.resource.id, region }),

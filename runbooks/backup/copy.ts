@@ -58,9 +58,10 @@ export async function runCopy(event: JobEvent, ctx: RunContext, deps: BackupDeps
         message: `copy ${d.target.failedCopy?.id} failed: ${why} (KMS key tried: ${d.target.kmsKeyId})`,
       };
     });
+  const claims = claimsFor(deps, ctx);
   const results = event.dryRun
     ? []
-    : await executeAll(todo, (d) => copySnapshot(deps, d, primary, claimsFor(deps, ctx)), {
+    : await executeAll(todo, (d) => copySnapshot(deps, d, primary, claims), {
         concurrency: config.backup.concurrency,
         nearDeadline: ctx.nearDeadline,
         label: (d) => ({ item: `${d.target.source.id} → ${d.target.region}`, region: d.target.region }),

@@ -2,7 +2,8 @@ import { scheduleTimezone, type Config } from "../../schemas/config.ts";
 import type { JobEvent } from "../../schemas/events-backup.ts";
 import { managedByValue, type ItemFailure, type Snapshot } from "../../core/types.ts";
 import { planPrune, type PrunePlan } from "../../core/retention.ts";
-import { applyDeleteCaps, dayInZone, reserveDeletes, type CappedEntry, type PruneLedger } from "../../core/guardrails.ts";
+import { localDay } from "../../core/calendar.ts";
+import { applyDeleteCaps, reserveDeletes, type CappedEntry, type PruneLedger } from "../../core/guardrails.ts";
 import { pruneSummary, type PruneRunView } from "../../core/report/backup.ts";
 import { kindsInUse } from "../../adapters/inventory.ts";
 import { pruneLedgerKey, type PruneLedgerPort } from "../../adapters/prune-ledger.ts";
@@ -51,7 +52,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
   const timeZone = scheduleTimezone(config, "prune");
   const ledger = plans.some((p) => p.delete.length > 0) ? deps.pruneLedger() : undefined;
   const { plans: cappedPlans, capped, failure: reservation } = await capForTheDay(plans, config, {
-    day: dayInZone(now, timeZone),
+    day: localDay(now, timeZone),
     timeZone,
     dryRun: event.dryRun,
     ledger,

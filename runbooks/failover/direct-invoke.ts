@@ -48,6 +48,7 @@ export function directInvokeRefusal(cfg: FailoverConfig, event: FailoverInnerEve
   );
 }
 
-function isAlarmEvent(e: FailoverInnerEvent): e is AlarmStateChangeEvent {
+/** A CloudWatch alarm state-change event (not one of our manual modes). */
+export function isAlarmEvent(e: FailoverInnerEvent): e is AlarmStateChangeEvent {
   return !("mode" in e) && "detail" in e;
 }

@@ -40,6 +40,7 @@ export type { AdvanceOptions } from "../lib/durable.ts";
 export { sameValue } from "./steps/shared.ts";
 export { observe, observeSettled } from "./observe.ts";
 export { directInvokeRefusal, type StateMachineRef } from "./direct-invoke.ts";
+import { isAlarmEvent } from "./direct-invoke.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Results
@@ -347,8 +348,4 @@ export async function dispatchFailoverEvent(deps: FailoverDeps, cfg: FailoverCon
     case "advance":
       return advanceRun(deps, cfg, manual.group, manual.runId, opts);
   }
-}
-
-function isAlarmEvent(e: FailoverInnerEvent): e is AlarmStateChangeEvent {
-  return !("mode" in e) && "detail" in e;
 }

@@ -155,6 +155,8 @@ export interface Ec2Sim extends ServiceSim {
   addSnapshot(region: string, spec: SeedEbsSnapshot): SandboxSnapshot;
   removeSnapshot(region: string, id: string): void;
   snapshots(region?: string, filter?: { volumeId?: string; ownedOnly?: boolean }): SandboxSnapshot[];
+  /** One snapshot by id, or undefined. */
+  snapshot(region: string, id: string): SandboxSnapshot | undefined;
   copiesInFlight(region: string): number;
 }
 
@@ -756,6 +758,12 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
         }
       }
       return out;
+    },
+
+    snapshot(region, id) {
+      const s = store(region);
+      const snap = s.snaps.get(id);
+      return snap ? toSandboxSnapshot(snap, s, core.clock.nowMs()) : undefined;
     },
 
     copiesInFlight: (region) => inflight(store(region), core.clock.nowMs()),

@@ -171,9 +171,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   if (options.iam !== false) {
     enforcer = createEnforcer(options.iam?.principal ?? (() => undefined), { recordUsage: options.iam?.recordUsage ?? true });
     const lookup = {
-      rdsSnapshot: (region: string, id: string, cluster: boolean) =>
-        typed.rds.snapshots(region, { kind: cluster ? "cluster" : "instance" }).find((s) => s.id === id.toLowerCase() || s.id === id),
-      ebsSnapshot: (region: string, id: string) => typed.ec2.snapshots(region).find((s) => s.id === id),
+      rdsSnapshot: (region: string, id: string, cluster: boolean) => typed.rds.snapshot(region, id, cluster ? "cluster" : "instance"),
+      ebsSnapshot: (region: string, id: string) => typed.ec2.snapshot(region, id),
       rdsResourceTags: (arn: string) => {
         const [, , , region = "", , type, ...rest] = arn.split(":");
         const id = rest.join(":");

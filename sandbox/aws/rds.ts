@@ -242,6 +242,8 @@ export interface RdsSim extends ServiceSim {
   addSnapshot(region: string, spec: SeedSnapshot): SandboxSnapshot;
   removeSnapshot(region: string, id: string, kind?: Kind): void;
   snapshots(region?: string, filter?: { kind?: Kind; sourceId?: string; type?: SandboxSnapshot["type"] }): SandboxSnapshot[];
+  /** One snapshot by id (case-insensitive, as RDS ids), or undefined. */
+  snapshot(region: string, id: string, kind?: Kind): SandboxSnapshot | undefined;
   /**
    * What people do in the account, applied with RDS's own rules (and errors) but not recorded as calls:
    * a manual snapshot (instance tags copied when the DB has CopyTagsToSnapshot and no tags are given), a copy
@@ -1092,6 +1094,13 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
         }
       }
       return out;
+    },
+
+    snapshot(region, id, kind = "instance") {
+      const now = core.clock.nowMs();
+      materialize(region, now);
+      const snap = store(region).snaps[kind].get(id.toLowerCase());
+      return snap ? toSandboxSnapshot(snap, now) : undefined;
     },
 
     takeSnapshot(region, spec) {

@@ -25,7 +25,7 @@ const FN = "arn:aws:lambda:eu-central-1:123456789012:function:restoretestfunctio
 const SM = "arn:aws:states:eu-central-1:123456789012:stateMachine:restoreteststatemachine";
 const DLQ = "arn:aws:sqs:eu-central-1:123456789012:restore-dead-letters";
 const LOGS = "arn:aws:logs:eu-central-1:123456789012:log-group:/aws/vendedlogs/states/ops-autopilot-ci-restore-test";
-const rules = { managedBy: "ops-autopilot:ci", mayPromote: false, allowedKmsResources: [] };
+const rules = { managedBy: "ops-autopilot:ci", mayPromote: false, allowedKmsResources: [], mayDeliverLogs: true };
 
 const schedule: DurableRunbookTrigger = { kind: "schedule", expression: "cron(0 4 ? * SUN *)", timezone: "Europe/Paris", input: { trigger: "schedule" } };
 
@@ -92,6 +92,11 @@ describe("durable runbook execution logging", () => {
       { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${LOGS}:*`] },
     ]);
     expect(lintPolicy(doc, rules)).toEqual([]);
+  });
+
+  it("the lint refuses the log-delivery writes on * to any role but a state machine's", () => {
+    const doc: PolicyDocument = { Statement: [{ Effect: "Allow", Action: ["logs:PutResourcePolicy"], Resource: "*" }] };
+    expect(lintPolicy(doc, { ...rules, mayDeliverLogs: false })).toEqual([{ statement: 0, rule: "no-write-on-star", detail: 'logs:PutResourcePolicy on "*"' }]);
   });
 
   it("the lint still refuses other log writes on *", () => {

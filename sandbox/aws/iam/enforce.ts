@@ -9,9 +9,9 @@
  * A call made outside any principal (test setup, what people do in the account) is the account's
  * administrator: allowed, and not counted.
  */
-import { CloudWatchServiceException } from "@aws-sdk/client-cloudwatch";
 import { ec2Error, rdsError, s3Error } from "../errors.ts";
 import { route53Error } from "../route53.ts";
+import { cloudwatchError } from "../cloudwatch.ts";
 import { evaluate, type AuthRequest, type PolicyStatement } from "./policy.ts";
 import { authorizationsFor, type RequestEnv } from "./requests.ts";
 import { recordUsage } from "./usage.ts";
@@ -58,10 +58,7 @@ export function accessDeniedError(service: string, principal: Principal, req: Au
     case "route53":
       return route53Error("AccessDenied", text, 403);
     case "cloudwatch":
-      return Object.assign(
-        new CloudWatchServiceException({ name: "AccessDenied", $fault: "client", $metadata: { httpStatusCode: 403, attempts: 1, totalRetryDelay: 0 }, message: text }),
-        { Code: "AccessDenied" },
-      );
+      return Object.assign(cloudwatchError("AccessDenied", text, 403), { Code: "AccessDenied" });
     default:
       return Object.assign(new Error(text), { name: "AccessDenied", $fault: "client", $metadata: { httpStatusCode: 403 } });
   }
@@ -122,9 +119,10 @@ export function createEnforcer(resolve: PrincipalResolver, options: { recordUsag
       }
       const bucket = String((input as { Bucket?: string }).Bucket);
       const key = String((input as { Key?: string }).Key);
-      const list: AuthRequest = { action: "s3:ListBucket", resource: `arn:${env.partition}:s3:::${bucket}`, context: { "s3:prefix": key } };
-      const canList = evaluate(principal.statements, list).allowed;
-      record(principal.name, "s3:ListBucket", canList);
+      // The same authorization a ListObjectsV2 of this key's prefix would need.
+      const [list] = authorizationsFor("s3", "ListObjectsV2", { Bucket: bucket, Prefix: key }, env)!;
+      const canList = evaluate(principal.statements, list!).allowed;
+      record(principal.name, "s3:ListBucket", canList, !canList && expected.has(`${principal.name} s3:ListBucket`));
       if (canList) return err;
       return accessDeniedError("s3", principal, { action: "s3:GetObject", resource: `arn:${env.partition}:s3:::${bucket}/${key}`, context: {} }, "no identity-based policy allows the s3:ListBucket action");
     },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GuardrailError, applyDeleteCaps, capKey, dayInZone, reserveDeletes, type PruneLedger } from "../../../core/guardrails.ts";
+import { GuardrailError, applyDeleteCaps, capKey, reserveDeletes, type PruneLedger } from "../../../core/guardrails.ts";
+import { localDay } from "../../../core/calendar.ts";
 import type { PrunePlan } from "../../../core/retention.ts";
 import { TAG } from "../../../core/types.ts";
 import { DR, PRIMARY, days, snap } from "./builders.ts";
@@ -158,7 +159,7 @@ describe("reserveDeletes", () => {
   });
 });
 
-describe("dayInZone", () => {
+describe("the prune day (localDay)", () => {
   it.each([
     ["2026-11-20T23:30:00Z", "UTC", "2026-11-20"],
     ["2026-11-20T23:30:00Z", "Asia/Tokyo", "2026-11-21"],
@@ -166,6 +167,6 @@ describe("dayInZone", () => {
     // The night Europe leaves summer time: 00:30 UTC is 01:30 local, the same day.
     ["2026-10-25T00:30:00Z", "Europe/Berlin", "2026-10-25"],
   ])("%s in %s is %s", (at, zone, day) => {
-    expect(dayInZone(new Date(at), zone)).toBe(day);
+    expect(localDay(new Date(at), zone)).toBe(day);
   });
 });
