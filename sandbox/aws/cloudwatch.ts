@@ -47,8 +47,19 @@ export interface CloudWatchSim extends ServiceSim {
   /** Change an alarm's state now; returns the EventBridge event the transition emits (none if unchanged). */
   setAlarmState(region: string, name: string, value: AlarmValue, reason?: string): AlarmStateChangeEvent | undefined;
   alarmState(region: string, name: string): AlarmValue | undefined;
-  /** Metric value from `at` (default now) on; `undefined` stops datapoints. Key: namespace/metric/dimension value. */
-  setMetric(region: string, metric: string, dimensionValue: string, value: number | undefined, at?: Date): void;
+  /**
+   * Metric value from `at` (default now) on; `undefined` stops datapoints. A metric is identified, as in
+   * CloudWatch, by namespace, name and dimension (name and value): a query that names another namespace or
+   * dimension gets no datapoints. `dimension` defaults to RDS's per-instance metrics (`AWS/RDS`, `DBInstanceIdentifier`).
+   */
+  setMetric(
+    region: string,
+    metric: string,
+    dimensionValue: string,
+    value: number | undefined,
+    at?: Date,
+    dimension?: { namespace?: string; name?: string },
+  ): void;
 }
 
 export function cloudwatchError(code: string, message: string, status = 400): Error {
@@ -66,10 +77,12 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
   const alarms = new Map<string, { value: AlarmValue; reason: string; updatedMs: number }>();
   const metrics = new Map<string, Timeline<number | undefined>>();
   let eventSeq = 0;
-  const mkey = (region: string, metric: string, dim: string) => `${region}|${metric}|${dim}`;
+  type Dim = { Name?: string; Value?: string };
+  const mkey = (region: string, namespace: string, metric: string, dim: Dim | undefined) =>
+    `${region}|${namespace}|${metric}|${dim?.Name ?? ""}=${dim?.Value ?? ""}`;
 
-  function series(region: string, metric: string, dim: string, startMs: number, endMs: number, period: number): { t: number; v: number }[] {
-    const tl = metrics.get(mkey(region, metric, dim));
+  function series(region: string, namespace: string, metric: string, dim: Dim | undefined, startMs: number, endMs: number, period: number): { t: number; v: number }[] {
+    const tl = metrics.get(mkey(region, namespace, metric, dim));
     if (!tl) return [];
     const out: { t: number; v: number }[] = [];
     const step = Math.max(60, period) * 1000;
@@ -112,15 +125,17 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
     const end = Math.min(new Date(input.EndTime ?? ctx.nowMs).getTime(), ctx.nowMs);
     const results = (input.MetricDataQueries ?? []).map((q) => {
       const m = q.MetricStat?.Metric;
-      const dim = m?.Dimensions?.[0]?.Value ?? "";
-      const pts = series(ctx.region, m?.MetricName ?? "", dim, start, end, q.MetricStat?.Period ?? 60);
+      const pts = series(ctx.region, m?.Namespace ?? "", m?.MetricName ?? "", m?.Dimensions?.[0], start, end, q.MetricStat?.Period ?? 60);
       return { Id: q.Id, Label: m?.MetricName, Timestamps: pts.map((p) => new Date(p.t)), Values: pts.map((p) => p.v), StatusCode: "Complete" };
     });
     return { MetricDataResults: results, Messages: [] };
   }
 
-  function getMetricStatistics(input: { MetricName?: string; Dimensions?: { Value?: string }[]; StartTime?: Date; EndTime?: Date; Period?: number }, ctx: CommandContext) {
-    const pts = series(ctx.region, input.MetricName ?? "", input.Dimensions?.[0]?.Value ?? "", new Date(input.StartTime ?? 0).getTime(), Math.min(new Date(input.EndTime ?? ctx.nowMs).getTime(), ctx.nowMs), input.Period ?? 60);
+  function getMetricStatistics(
+    input: { Namespace?: string; MetricName?: string; Dimensions?: Dim[]; StartTime?: Date; EndTime?: Date; Period?: number },
+    ctx: CommandContext,
+  ) {
+    const pts = series(ctx.region, input.Namespace ?? "", input.MetricName ?? "", input.Dimensions?.[0], new Date(input.StartTime ?? 0).getTime(), Math.min(new Date(input.EndTime ?? ctx.nowMs).getTime(), ctx.nowMs), input.Period ?? 60);
     return { Label: input.MetricName, Datapoints: pts.map((p) => ({ Timestamp: new Date(p.t), Maximum: p.v, Average: p.v, Unit: "Seconds" })) };
   }
 
@@ -177,8 +192,8 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
     alarmState(region, name) {
       return alarms.get(`${region}|${name}`)?.value;
     },
-    setMetric(region, metric, dim, value, at) {
-      const k = mkey(region, metric, dim);
+    setMetric(region, metric, dim, value, at, dimension = {}) {
+      const k = mkey(region, dimension.namespace ?? "AWS/RDS", metric, { Name: dimension.name ?? "DBInstanceIdentifier", Value: dim });
       const ms = at ? at.getTime() : core.clock.nowMs();
       const tl = metrics.get(k);
       if (tl) tl.set(value, ms);
