@@ -29,6 +29,10 @@ if (installed() && !process.argv.includes("--force")) {
   console.log(`sst platform ${sstVersion} already installed in .sst/platform`);
 } else {
   const started = Date.now();
+  console.log(
+    `Installing SST's platform ${sstVersion} for the offline infrastructure checks (first run only): ` +
+      "SST's component sources, @pulumi/pulumi and @pulumi/aws, from the npm registry into .sst/platform (about 320 MB, 1 min)",
+  );
   const home = mkdtempSync(path.join(tmpdir(), "sst-config-home-"));
   try {
     execFileSync(path.join(root, "node_modules", ".bin", "sst"), ["install", "--stage", "ci"], {
