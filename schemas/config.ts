@@ -196,6 +196,8 @@ const OWNER_PART_MESSAGE = "expected lowercase letters, digits and single hyphen
 
 export const ConfigSchema = z
   .object({
+    /** The JSON Schema an editor checks the file against (`./config.schema.json`); ignored by the tool. */
+    $schema: z.string().optional(),
     /** App and stage are part of every snapshot name (`oa-<app>-<stage>-…`), so they must be valid inside an RDS identifier. */
     app: z.string().max(40).regex(OWNER_PART, OWNER_PART_MESSAGE).default("ops-autopilot"),
     stage: z.string().min(1).max(40).regex(OWNER_PART, OWNER_PART_MESSAGE),
@@ -337,7 +339,7 @@ function expandCronField(field: string, min: number, max: number): number[] | un
   return [...out].sort((a, b) => a - b);
 }
 
-export type Config = z.output<typeof ConfigSchema>;
+export type Config = Omit<z.output<typeof ConfigSchema>, "$schema">;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type BackupPolicy = z.output<typeof BackupPolicySchema>;
 export type Keep = z.output<typeof KeepSchema>;
@@ -357,7 +359,8 @@ export const CONFIG_ENV = "OPS_AUTOPILOT_CONFIG";
 
 /** Parse and validate a configuration object; throws a ValidationError naming each bad field. */
 export function parseConfig(input: unknown): Config {
-  return parseOrThrow(ConfigSchema, input, "config");
+  const { $schema: _editorHint, ...config } = parseOrThrow(ConfigSchema, input, "config");
+  return config;
 }
 
 /** Read the configuration from the environment (run time). */
