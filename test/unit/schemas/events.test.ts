@@ -8,6 +8,21 @@ import { ValidationError } from "../../../schemas/validate.ts";
 
 const dir = join(import.meta.dirname, "../../../events");
 const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
+/**
+ * A classic EventBridge rule's "Scheduled Event" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html).
+ * The deployment schedules with EventBridge Scheduler (events/*-scheduled.json), but a team's own rule may still send this.
+ */
+const CLASSIC_SCHEDULED_EVENT = {
+  version: "0",
+  id: "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+  "detail-type": "Scheduled Event",
+  source: "aws.events",
+  account: "123456789012",
+  time: "2026-11-21T03:00:00Z",
+  region: "eu-west-1",
+  resources: ["arn:aws:events:eu-west-1:123456789012:rule/ops-autopilot-watchdog"],
+  detail: {},
+};
 
 describe("events/ samples", () => {
   it("has a sample for every trigger and mode of the backup jobs", () => {
@@ -33,7 +48,7 @@ describe("backup job events", () => {
 
   it("a scheduled prune acts for real, in both envelope shapes", () => {
     expect(parsePruneEvent({ trigger: "schedule" })).toEqual({ trigger: "schedule", dryRun: false });
-    const classic = JSON.parse(readFileSync(join(dir, "watchdog-scheduled.json"), "utf8"));
+    const classic = CLASSIC_SCHEDULED_EVENT;
     expect(parsePruneEvent(classic)).toEqual({ trigger: "schedule", dryRun: false });
   });
 
@@ -79,7 +94,7 @@ function rejection(parse: (raw: unknown) => unknown, raw: unknown): string {
   throw new Error(`accepted ${JSON.stringify(raw)}`);
 }
 
-const classicScheduled = JSON.parse(readFileSync(join(dir, "watchdog-scheduled.json"), "utf8")) as Record<string, unknown>;
+const classicScheduled: Record<string, unknown> = CLASSIC_SCHEDULED_EVENT;
 const SCHEDULED_FUNCTIONS = ["backup", "copy", "prune", "watchdog", "cost", "warm"] as const;
 
 describe("a known field on a shape that cannot honour it is refused by name, never ignored", () => {
