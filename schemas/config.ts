@@ -210,6 +210,8 @@ export const ConfigSchema = z
     failover: FailoverConfigSchema,
     warm: WarmConfigSchema,
     cost: CostConfigSchema,
+    /** Observe mode (schemas/config-observe.ts): on for a new stage's first 14 days unless switched off. */
+    observe: ObserveConfigSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -1,0 +1,28 @@
+// The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
+import * as z from "zod";
+import { isDay } from "../core/calendar.ts";
+
+/**
+ * Configuration field `observe`: while it is on, scheduled prune and alarm-triggered failover only plan and
+ * report what they would have done (core/observe.ts decides, per run).
+ *
+ * - `{ "days": 14 }` (the default): on for 14 days of the top-level `timezone`, counted from the stage's first
+ *   run, which records its start in the state bucket; a new stage observes before it deletes anything.
+ * - `{ "until": "2026-12-31" }`: on through the end of that day, whenever the stage started.
+ * - `false` or `{ "days": 0 }`: off.
+ */
+
+const FORMS = 'expected false, { "days": <0 to 365> } or { "until": "yyyy-mm-dd" }';
+
+export const ObserveConfigSchema = z
+  .union(
+    [
+      z.literal(false),
+      z.object({ days: z.number().int().min(0).max(365) }).strict(),
+      z.object({ until: z.string().refine(isDay, "expected a calendar day written yyyy-mm-dd") }).strict(),
+    ],
+    { error: FORMS },
+  )
+  .default({ days: 14 });
+
+export type ObserveConfig = z.output<typeof ObserveConfigSchema>;
