@@ -2,6 +2,8 @@
 import * as z from "zod";
 import { isIPv4, isIPv6 } from "node:net";
 import type { ResourceKind } from "../core/resource-kinds.ts";
+import { triggerAlarmName, tuningProblems, type TriggerTuning } from "../core/failover-trigger.ts";
+import { ValidationError } from "./validate.ts";
 
 /**
  * Configuration section `failover`: one entry per failover group (a primary database, its DR replica and the
@@ -81,11 +83,67 @@ export const DnsSchema = z
     }
   });
 
+/**
+ * What the probe checks from the DR region: the application's health URL (GET, a 2xx answer is healthy, redirects
+ * not followed), the database endpoint's TCP port (a completed connect is healthy), or both (both must pass).
+ */
+export const ProbeTargetSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }).optional(),
+    tcp: z
+      .object({
+        /** The primary database endpoint (e.g. `app-db.abc123.eu-west-1.rds.amazonaws.com`). */
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65_535),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((p) => p.url !== undefined || p.tcp !== undefined, { message: "probe the application (url), the database endpoint (tcp), or both" });
+
+/**
+ * The trigger kit of a group (core/failover-trigger.ts has the arithmetic): a probe of the primary from the DR
+ * region every `periodSeconds`, and an alarm that goes to ALARM when `failuresToAlarm` of the last
+ * `evaluationPeriods` periods failed. Its alarm (`<app>-<stage>-failover-<group>-primary-down`) joins the group's
+ * `alarms`. Defaults: one probe a minute, 3 failures of 4 minutes, 5 s timeout: an outage is detected in 127 to
+ * 247 s, a single failed probe or two apart never alarm, and the config is refused when the worst case exceeds
+ * `maxDetectionSeconds`.
+ */
+export const TriggerSchema = z
+  .object({
+    probe: ProbeTargetSchema,
+    /** Probe interval and alarm period: a multiple of 60 (EventBridge Scheduler's finest rate is one minute). */
+    periodSeconds: z.number().int().min(60).max(600).multipleOf(60, "a multiple of 60 seconds").default(60),
+    /** Failed periods that raise the alarm (M); at least 2, so one failed probe never does. */
+    failuresToAlarm: z.number().int().min(2).max(10).default(3),
+    /** The window those failures must fall in (N, default M + 1; at least M + 1). */
+    evaluationPeriods: z.number().int().min(3).max(20).optional(),
+    /** A probe not answered within this counts as failed. */
+    timeoutMs: z.number().int().min(500).max(30_000).default(5000),
+    /** Detection budget (part of the RTO): the config is refused when the worst-case detection delay exceeds it. */
+    maxDetectionSeconds: z.number().int().min(60).max(3600).default(300),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    for (const p of tuningProblems(triggerTuning(t), t.maxDetectionSeconds)) ctx.addIssue({ code: "custom", path: [p.field], message: p.message });
+  });
+
+/** The tuning a trigger's probe and alarm use, defaults applied (`evaluationPeriods` = `failuresToAlarm` + 1). */
+export function triggerTuning(t: Pick<z.output<typeof TriggerSchema>, "periodSeconds" | "failuresToAlarm" | "evaluationPeriods" | "timeoutMs">): TriggerTuning {
+  return { periodSeconds: t.periodSeconds, failuresToAlarm: t.failuresToAlarm, evaluationPeriods: t.evaluationPeriods ?? t.failuresToAlarm + 1, timeoutMs: t.timeoutMs };
+}
+
 export const FailoverGroupSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, "expected lowercase letters, digits and hyphens, starting with a letter"),
-    /** CloudWatch alarms whose transition into ALARM triggers this group. */
-    alarms: z.array(z.string().min(1)).min(1),
+    /**
+     * CloudWatch alarms whose transition into ALARM triggers this group: bring your own, or let `trigger` deploy
+     * one (its name is added here when the configuration is parsed), or both.
+     */
+    alarms: z.array(z.string().min(1)).default([]),
+    /** A probe of the primary from the DR region and its alarm, deployed by stacks/failover.ts. */
+    trigger: TriggerSchema.optional(),
     /** Region the alarms live in (default: the replica's region, which survives a primary-region outage). */
     alarmRegion: Region.optional(),
     primary: DbRefSchema,
@@ -109,6 +167,9 @@ export const FailoverGroupSchema = z
   })
   .strict()
   .superRefine((g, ctx) => {
+    if (g.alarms.length === 0 && !g.trigger) {
+      ctx.addIssue({ code: "custom", path: ["alarms"], message: "name at least one alarm, or set trigger to deploy a probe and its alarm" });
+    }
     if (g.primary.kind !== g.replica.kind) {
       ctx.addIssue({ code: "custom", path: ["replica", "kind"], message: "primary and replica must be the same kind" });
     }
@@ -131,6 +192,18 @@ export const FailoverConfigSchema = z
     dnsTimeoutMinutes: z.number().int().min(1).max(120).default(10),
     /** Attempts for a throttled ChangeResourceRecordSets before the DNS step fails. */
     dnsMaxAttempts: z.number().int().min(1).max(20).default(8),
+    /**
+     * Where the probe function runs, when a `trigger.probe.tcp` endpoint is private: subnets and security groups
+     * of the DR region with a route to the primary's VPC (peering, Transit Gateway), and a NAT gateway or a
+     * CloudWatch (`monitoring`) interface endpoint for publishing. One function probes every group, so one VPC.
+     */
+    probeVpc: z
+      .object({
+        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, "expected a subnet id such as subnet-0abc123")).min(1),
+        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, "expected a security group id such as sg-0abc123")).min(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -147,11 +220,36 @@ export const FailoverConfigSchema = z
         alarms.set(a, g.name);
       });
     });
+    if (cfg.probeVpc && !cfg.groups.some((g) => g.trigger)) {
+      ctx.addIssue({ code: "custom", path: ["probeVpc"], message: "no group has a trigger: there is no probe to place in a VPC" });
+    }
   })
   .prefault({});
+
+/**
+ * The configuration with each trigger's alarm added to its group's `alarms` (idempotent), so the runbook's rule,
+ * its alarm-to-group lookup and IAM see the deployed alarm like a configured one. Called by parseConfig, which
+ * knows the app and stage the alarm name carries; throws when another group already names that alarm.
+ */
+export function withTriggerAlarms<C extends { app: string; stage: string; failover: FailoverConfig }>(config: C): C {
+  const prefix = `${config.app}-${config.stage}`;
+  const owners = new Map<string, string>();
+  config.failover.groups.forEach((g) => g.alarms.forEach((a) => owners.set(a, g.name)));
+  const groups = config.failover.groups.map((g, i) => {
+    if (!g.trigger) return g;
+    const name = triggerAlarmName(prefix, g.name);
+    const owner = owners.get(name);
+    if (owner !== undefined && owner !== g.name) {
+      throw new ValidationError("config", [{ path: `failover.groups[${i}].trigger`, message: `its alarm "${name}" is already listed by group "${owner}"` }]);
+    }
+    return g.alarms.includes(name) ? g : { ...g, alarms: [...g.alarms, name] };
+  });
+  return { ...config, failover: { ...config.failover, groups } };
+}
 
 export type FailoverConfig = z.output<typeof FailoverConfigSchema>;
 export type FailoverGroup = z.output<typeof FailoverGroupSchema>;
 export type DbRef = z.output<typeof DbRefSchema>;
+export type FailoverTrigger = z.output<typeof TriggerSchema>;
 export type RecordValue = z.output<typeof RecordValueSchema>;
 export type DnsConfig = z.output<typeof DnsSchema>;

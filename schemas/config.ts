@@ -1,7 +1,7 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
 import { parseOrThrow } from "./validate.ts";
-import { FailoverConfigSchema } from "./config-failover.ts";
+import { FailoverConfigSchema, withTriggerAlarms } from "./config-failover.ts";
 import { WarmConfigSchema } from "./config-warm.ts";
 import { CostConfigSchema } from "./config-cost.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
@@ -362,7 +362,8 @@ export const CONFIG_ENV = "OPS_AUTOPILOT_CONFIG";
 /** Parse and validate a configuration object; throws a ValidationError naming each bad field. */
 export function parseConfig(input: unknown): Config {
   const { $schema: _editorHint, ...config } = parseOrThrow(ConfigSchema, input, "config");
-  return config;
+  // A failover group's trigger deploys an alarm named after the app and stage: it joins the group's alarms here.
+  return withTriggerAlarms(config);
 }
 
 /** Read the configuration from the environment (run time). */
