@@ -4,18 +4,39 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { CostExplorerClient } from "@aws-sdk/client-cost-explorer";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { readOnlyPlugin, type ReadOnlyService } from "./read-only.ts";
 
 /**
  * AWS clients, created lazily once per container and region. Adaptive retry mode backs off on
  * throttling across concurrent calls of one client (the per-account token buckets of EC2 and RDS).
  * Tests and the sandbox mock the client classes with aws-sdk-client-mock, so the same code runs.
+ *
+ * Endpoints: the SDK reads AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> itself
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html); with one set, S3 is addressed
+ * path-style, since AWS-compatible endpoints (localhost, LocalStack, MinIO) rarely serve `<bucket>.<host>`.
  */
 const cache = new Map<string, unknown>();
 
-function cached<T>(key: string, make: () => T): T {
+/**
+ * Read-only mode (`npm run plan`): every client made from now on refuses any command that is not a listed read
+ * (adapters/read-only.ts), before anything is sent. Switching drops the cached clients so none escapes it.
+ */
+let readOnly = false;
+
+export function setReadOnly(on: boolean): void {
+  readOnly = on;
+  cache.clear();
+}
+
+export function isReadOnly(): boolean {
+  return readOnly;
+}
+
+function cached<T extends { middlewareStack: { use(p: ReturnType<typeof readOnlyPlugin>): void } }>(key: string, service: ReadOnlyService, make: () => T): T {
   let client = cache.get(key) as T | undefined;
   if (!client) {
     client = make();
+    if (readOnly) client.middlewareStack.use(readOnlyPlugin(service));
     cache.set(key, client);
   }
   return client;
@@ -23,20 +44,23 @@ function cached<T>(key: string, make: () => T): T {
 
 const common = { retryMode: "adaptive", maxAttempts: 6 } as const;
 
-export const rds = (region: string): RDSClient => cached(`rds:${region}`, () => new RDSClient({ region, ...common }));
-export const ec2 = (region: string): EC2Client => cached(`ec2:${region}`, () => new EC2Client({ region, ...common }));
-export const s3 = (region: string): S3Client => cached(`s3:${region}`, () => new S3Client({ region, ...common }));
+const endpointOverridden = (env: NodeJS.ProcessEnv = process.env): boolean => Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3);
+
+export const rds = (region: string): RDSClient => cached(`rds:${region}`, "rds", () => new RDSClient({ region, ...common }));
+export const ec2 = (region: string): EC2Client => cached(`ec2:${region}`, "ec2", () => new EC2Client({ region, ...common }));
+export const s3 = (region: string): S3Client =>
+  cached(`s3:${region}`, "s3", () => new S3Client({ region, ...common, ...(endpointOverridden() ? { forcePathStyle: true } : {}) }));
 /** Cost Explorer has one endpoint, in us-east-1, whatever region the function runs in. */
 export const costExplorer = (): CostExplorerClient =>
-  cached("ce:us-east-1", () => new CostExplorerClient({ region: "us-east-1", ...common }));
+  cached("ce:us-east-1", "ce", () => new CostExplorerClient({ region: "us-east-1", ...common }));
 
 /**
  * Route 53 is global with its control plane in us-east-1. One attempt per call: adapters/route53.ts backs off
  * itself on Throttling / PriorRequestNotComplete (5 requests/s per account), so SDK retries would multiply it.
  */
-export const route53 = (): Route53Client => cached("route53:us-east-1", () => new Route53Client({ region: "us-east-1", maxAttempts: 1 }));
+export const route53 = (): Route53Client => cached("route53:us-east-1", "route53", () => new Route53Client({ region: "us-east-1", maxAttempts: 1 }));
 export const cloudwatch = (region: string): CloudWatchClient =>
-  cached(`cloudwatch:${region}`, () => new CloudWatchClient({ region, ...common }));
+  cached(`cloudwatch:${region}`, "cloudwatch", () => new CloudWatchClient({ region, ...common }));
 
 /** Drop cached clients (tests that change mocks between cases). */
 export function resetClients(): void {
