@@ -95,6 +95,8 @@ export const ADAPTER_CALLS = {
   "cloudwatch.cloudwatchMetrics": ["cloudwatch:GetMetricData"],
   // adapters/route53.ts
   "route53.route53Dns": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:GetChange"],
+  // adapters/probe-metrics.ts: the failover trigger probe's results, in its own stage's namespace
+  "probe-metrics.putProbeResults": ["cloudwatch:PutMetricData"],
   // adapters/cost-explorer.ts
   "cost-explorer.fetchCosts": ["ce:GetCostAndUsage", "ce:GetCostForecast"],
 } as const satisfies Record<string, readonly string[]>;

@@ -5,7 +5,9 @@
  * read it, so a function listed here whose handler file is missing fails all three in the same way.
  */
 
-export type FunctionName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "failover";
+import type { Config } from "../schemas/config.ts";
+
+export type FunctionName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "failover" | "probe";
 
 /** Keys of `config.schedules` (schemas/config.ts). */
 export type ScheduleKey = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost";
@@ -21,8 +23,11 @@ export interface FunctionSpec {
   posts: boolean;
   /** Linked to the primary-region Reports bucket (the failover runbook keeps its reports in its own region). */
   reports: boolean;
-  /** How it is started: a config schedule, or the failover alarm rule. */
-  trigger: { kind: "schedule"; schedule: ScheduleKey } | { kind: "alarm-rule" };
+  /**
+   * How it is started: a config schedule, the failover alarm rule, or the trigger kit's schedule (every
+   * `trigger.periodSeconds` of the failover groups, stacks/failover.ts).
+   */
+  trigger: { kind: "schedule"; schedule: ScheduleKey } | { kind: "alarm-rule" } | { kind: "probe-schedule" };
   /** Where it runs: the primary region, or the DR region (it must work while the primary is down). */
   region: "primary" | "dr";
 }
@@ -110,7 +115,29 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: "alarm-rule" },
     region: "dr",
   },
+  {
+    name: "probe",
+    handler: "functions/probe.handler",
+    description: "Failover trigger: probes each group's primary from the DR region and publishes what its alarm watches",
+    // Runs every minute: small, and TLS to the primary is the heaviest thing it does.
+    memoryMb: 256,
+    // Above the longest probe timeout the config allows (30 s) plus the publish.
+    timeoutSeconds: 45,
+    posts: false,
+    reports: false,
+    trigger: { kind: "probe-schedule" },
+    region: "dr",
+  },
 ];
+
+/**
+ * The functions a configuration deploys: the failover runbook only with failover groups, the probe only when a
+ * group has a `trigger`; the others always.
+ */
+export function deployedFunctions(config: Config): FunctionSpec[] {
+  const groups = config.failover.groups;
+  return FUNCTIONS.filter((f) => (f.name === "failover" ? groups.length > 0 : f.name === "probe" ? groups.some((g) => g.trigger) : true));
+}
 
 export function functionSpec(name: FunctionName): FunctionSpec {
   const spec = FUNCTIONS.find((f) => f.name === name);

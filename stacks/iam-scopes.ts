@@ -2,6 +2,7 @@ import type { Config } from "../schemas/config.ts";
 import type { FunctionName } from "./functions.ts";
 import { TAG } from "../core/types.ts";
 import { namePrefix } from "../core/ownership.ts";
+import { probeNamespace } from "../core/failover-trigger.ts";
 import {
   allRegions,
   ebsSnapshotArn,
@@ -112,6 +113,21 @@ export const SCOPES: Record<string, Scope> = {
   "ec2:DescribeSnapshots": readAnywhere("ec2:DescribeSnapshots"),
   "ec2:DescribeImages": readAnywhere("ec2:DescribeImages"),
   "cloudwatch:GetMetricData": readAnywhere("cloudwatch:GetMetricData"),
+  // PutMetricData has no resource type (AWS authorizes it on `*`); `cloudwatch:namespace` pins it to this stage's
+  // probe namespace (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html),
+  // so no role of another stage can write the metric that starts this stage's failover, nor this one theirs;
+  // and only in the regions the trigger alarms live in (the replicas').
+  "cloudwatch:PutMetricData": (c) => {
+    const regions = [...new Set(c.config.failover.groups.filter((g) => g.trigger).map((g) => g.replica.region))].sort();
+    if (!regions.length) return [];
+    return [
+      {
+        actions: ["cloudwatch:PutMetricData"],
+        resources: ["*"],
+        conditions: [{ test: "StringEquals", variable: "cloudwatch:namespace", values: [probeNamespace(`${c.config.app}-${c.config.stage}`)] }, inRegions(regions)],
+      },
+    ];
+  },
   // Cost Explorer has no resource-level permissions and one endpoint (us-east-1).
   "ce:GetCostAndUsage": () => [{ actions: ["ce:GetCostAndUsage"], resources: ["*"] }],
   "ce:GetCostForecast": () => [{ actions: ["ce:GetCostForecast"], resources: ["*"] }],

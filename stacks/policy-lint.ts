@@ -51,6 +51,15 @@ const READ_ONLY = /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$/;
  */
 const STAR_ONLY_WRITES: readonly string[] = LOG_DELIVERY_ACTIONS;
 
+/**
+ * PutMetricData supports no resource type either; it is allowed on `*` only pinned to one namespace with
+ * `cloudwatch:namespace` (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
+ */
+function namespacePinnedPut(action: string, st: PolicyStatement): boolean {
+  const values = conditionValues(st, "StringEquals", "cloudwatch:namespace");
+  return action === "cloudwatch:PutMetricData" && values !== undefined && values.length > 0 && values.every((v) => !v.includes("*") && !v.includes("?"));
+}
+
 function conditionValues(st: PolicyStatement, test: string, variable: string): string[] | undefined {
   const block = st.Condition?.[test];
   if (!block) return undefined;
@@ -104,7 +113,7 @@ export function lintPolicy(doc: PolicyDocument, rules: LintRules): Violation[] {
     for (const action of actions) {
       if (action.includes("*") || action.includes("?")) add(i, "no-wildcard-action", action);
 
-      if (resources.includes("*") && !READ_ONLY.test(action) && !(rules.mayDeliverLogs && STAR_ONLY_WRITES.includes(action))) {
+      if (resources.includes("*") && !READ_ONLY.test(action) && !(rules.mayDeliverLogs && STAR_ONLY_WRITES.includes(action)) && !namespacePinnedPut(action, st)) {
         add(i, "no-write-on-star", `${action} on "*"`);
       }
 

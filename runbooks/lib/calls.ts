@@ -21,5 +21,6 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "s3.putJson"],
   warm: ["json-document.jsonDocuments", "s3.putJson"],
   cost: ["cost-explorer.fetchCosts", "json-document.jsonDocuments", "s3.putJson"],
+  probe: ["probe-metrics.putProbeResults"],
   failover: ["rds-failover.rdsFailover", "cloudwatch.cloudwatchMetrics", "route53.route53Dns", "latch.s3Latch", "s3.putJson"],
 };

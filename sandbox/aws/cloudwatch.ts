@@ -11,7 +11,9 @@ import {
   DescribeAlarmsCommand,
   GetMetricDataCommand,
   GetMetricStatisticsCommand,
+  PutMetricDataCommand,
   type MetricDataQuery,
+  type MetricDatum,
 } from "@aws-sdk/client-cloudwatch";
 import { Timeline } from "./clock.ts";
 import type { CommandContext, SandboxCore, ServiceSim } from "./engine.ts";
@@ -60,6 +62,8 @@ export interface CloudWatchSim extends ServiceSim {
     at?: Date,
     dimension?: { namespace?: string; name?: string },
   ): void;
+  /** Datapoints received through PutMetricData in a region and namespace, oldest first (stamped on receipt when untimed). */
+  published(region: string, namespace: string): { metric: string; dimensions: Record<string, string>; value: number; at: Date }[];
 }
 
 export function cloudwatchError(code: string, message: string, status = 400): Error {
@@ -81,11 +85,22 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
   const mkey = (region: string, namespace: string, metric: string, dim: Dim | undefined) =>
     `${region}|${namespace}|${metric}|${dim?.Name ?? ""}=${dim?.Value ?? ""}`;
 
-  function series(region: string, namespace: string, metric: string, dim: Dim | undefined, startMs: number, endMs: number, period: number): { t: number; v: number }[] {
+  function series(
+    region: string,
+    namespace: string,
+    metric: string,
+    dim: Dim | undefined,
+    startMs: number,
+    endMs: number,
+    period: number,
+    stat = "Maximum",
+  ): { t: number; v: number }[] {
+    const step = Math.max(60, period) * 1000;
+    const points = discrete.get(mkey(region, namespace, metric, dim));
+    if (points) return aggregate(points, startMs, endMs, step, stat);
     const tl = metrics.get(mkey(region, namespace, metric, dim));
     if (!tl) return [];
     const out: { t: number; v: number }[] = [];
-    const step = Math.max(60, period) * 1000;
     for (let t = Math.floor(endMs / step) * step; t >= startMs; t -= step) {
       const v = tl.valueAt(t);
       if (v !== undefined) out.push({ t, v });
@@ -125,7 +140,7 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
     const end = Math.min(new Date(input.EndTime ?? ctx.nowMs).getTime(), ctx.nowMs);
     const results = (input.MetricDataQueries ?? []).map((q) => {
       const m = q.MetricStat?.Metric;
-      const pts = series(ctx.region, m?.Namespace ?? "", m?.MetricName ?? "", m?.Dimensions?.[0], start, end, q.MetricStat?.Period ?? 60);
+      const pts = series(ctx.region, m?.Namespace ?? "", m?.MetricName ?? "", m?.Dimensions?.[0], start, end, q.MetricStat?.Period ?? 60, q.MetricStat?.Stat);
       return { Id: q.Id, Label: m?.MetricName, Timestamps: pts.map((p) => new Date(p.t)), Values: pts.map((p) => p.v), StatusCode: "Complete" };
     });
     return { MetricDataResults: results, Messages: [] };
@@ -137,6 +152,56 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
   ) {
     const pts = series(ctx.region, input.Namespace ?? "", input.MetricName ?? "", input.Dimensions?.[0], new Date(input.StartTime ?? 0).getTime(), Math.min(new Date(input.EndTime ?? ctx.nowMs).getTime(), ctx.nowMs), input.Period ?? 60);
     return { Label: input.MetricName, Datapoints: pts.map((p) => ({ Timestamp: new Date(p.t), Maximum: p.v, Average: p.v, Unit: "Seconds" })) };
+  }
+
+  const received: { region: string; namespace: string; metric: string; dimensions: Record<string, string>; value: number; at: Date }[] = [];
+  /** Datapoints sent with PutMetricData, per metric: each counts in its own period only (a timeline would repeat it). */
+  const discrete = new Map<string, { t: number; v: number }[]>();
+
+  /** One value per period that has datapoints, newest first, with the query's statistic. */
+  function aggregate(points: { t: number; v: number }[], startMs: number, endMs: number, step: number, stat: string): { t: number; v: number }[] {
+    const byPeriod = new Map<number, number[]>();
+    for (const p of points) {
+      if (p.t < startMs || p.t > endMs) continue;
+      const t = Math.floor(p.t / step) * step;
+      byPeriod.set(t, [...(byPeriod.get(t) ?? []), p.v]);
+    }
+    const of = (vs: number[]): number => {
+      if (stat === "Minimum") return Math.min(...vs);
+      if (stat === "Sum") return vs.reduce((a, b) => a + b, 0);
+      if (stat === "SampleCount") return vs.length;
+      if (stat === "Average") return vs.reduce((a, b) => a + b, 0) / vs.length;
+      return Math.max(...vs);
+    };
+    return [...byPeriod].sort(([a], [b]) => b - a).map(([t, vs]) => ({ t, v: of(vs) }));
+  }
+
+  /**
+   * PutMetricData request rules (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html,
+   * API_MetricDatum.html, API_Dimension.html): a namespace, not starting with `AWS/` (reserved for AWS services);
+   * 1 to 1000 metrics; each named, with at most 30 dimensions, each dimension with a name and a value; a Value that
+   * is a number (not NaN or infinite). A datapoint without Timestamp is stamped when received.
+   */
+  function putMetricData(input: { Namespace?: string; MetricData?: MetricDatum[] }, ctx: CommandContext) {
+    const ns = input.Namespace ?? "";
+    if (!ns) throw cloudwatchError("MissingParameter", "The parameter Namespace is required.");
+    if (ns.startsWith("AWS/")) throw cloudwatchError("InvalidParameterValue", `The value AWS/ for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.`);
+    const data = input.MetricData ?? [];
+    if (data.length < 1 || data.length > 1000) throw cloudwatchError("InvalidParameterValue", "The collection MetricData must contain between 1 and 1000 items.");
+    for (const d of data) {
+      if (!d.MetricName) throw cloudwatchError("MissingParameter", "The parameter MetricData.member.MetricName is required.");
+      if ((d.Dimensions?.length ?? 0) > 30) throw cloudwatchError("InvalidParameterValue", "The collection MetricData.member.Dimensions must not contain more than 30 items.");
+      if ((d.Dimensions ?? []).some((x) => !x.Name || x.Value === undefined)) throw cloudwatchError("InvalidParameterValue", "Each dimension must have a Name and a Value.");
+      if (d.Value !== undefined && !Number.isFinite(d.Value)) throw cloudwatchError("InvalidParameterValue", "The value for parameter MetricData.member.Value must be a finite number.");
+    }
+    for (const d of data) {
+      const at = d.Timestamp ? new Date(d.Timestamp) : new Date(ctx.nowMs);
+      const dimensions = Object.fromEntries((d.Dimensions ?? []).map((x) => [x.Name!, x.Value!]));
+      received.push({ region: ctx.region, namespace: ns, metric: d.MetricName!, dimensions, value: d.Value ?? 0, at });
+      const k = mkey(ctx.region, ns, d.MetricName!, d.Dimensions?.[0]);
+      discrete.set(k, [...(discrete.get(k) ?? []), { t: at.getTime(), v: d.Value ?? 0 }]);
+    }
+    return {};
   }
 
   function describeAlarms(input: { AlarmNames?: string[] }, ctx: CommandContext) {
@@ -159,6 +224,7 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
       [GetMetricDataCommand, getMetricData],
       [GetMetricStatisticsCommand, getMetricStatistics],
       [DescribeAlarmsCommand, describeAlarms],
+      [PutMetricDataCommand, putMetricData],
     ],
     faultFor(kind: FaultKind): Error {
       if (kind === "throttling") return cloudwatchError("Throttling", "Rate exceeded");
@@ -191,6 +257,9 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
     },
     alarmState(region, name) {
       return alarms.get(`${region}|${name}`)?.value;
+    },
+    published(region, namespace) {
+      return received.filter((r) => r.region === region && r.namespace === namespace).map(({ region: _r, namespace: _n, ...rest }) => rest);
     },
     setMetric(region, metric, dim, value, at, dimension = {}) {
       const k = mkey(region, dimension.namespace ?? "AWS/RDS", metric, { Name: dimension.name ?? "DBInstanceIdentifier", Value: dim });

@@ -294,6 +294,9 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
   cloudwatch: {
     GetMetricData: () => [{ action: "cloudwatch:GetMetricData", resource: "*", context: {} }],
     GetMetricStatistics: () => [{ action: "cloudwatch:GetMetricStatistics", resource: "*", context: {} }],
+    // No required resource type; the request's namespace is the `cloudwatch:namespace` key
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
+    PutMetricData: (input) => [{ action: "cloudwatch:PutMetricData", resource: "*", context: { "cloudwatch:namespace": String(input.Namespace ?? "") } }],
     // The alarm resource type is required: each named alarm is authorized, a listing of all alarms on `alarm:*`
     // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
     DescribeAlarms: (input, env) =>

@@ -36,6 +36,8 @@ const RULES: Rule[] = [
       "core/calendar.ts": ["skippedLocalTime"],
       // The warm targets' address rules, shared by the configuration check and the run.
       "core/warm/hosts.ts": ["defaultAllowedPorts", "hostAllowed", "urlPort"],
+      // The failover trigger's alarm name and tuning rules, shared by the configuration check and stacks/.
+      "core/failover-trigger.ts": ["triggerAlarmName", "tuningProblems", "TriggerTuning"],
     },
   },
   {

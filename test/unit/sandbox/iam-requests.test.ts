@@ -124,6 +124,7 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
     GetMetricData: [{ MetricDataQueries: [{ Id: "lag", MetricStat: { Metric: { Namespace: "AWS/RDS", MetricName: "ReplicaLag" }, Period: 60, Stat: "Maximum" } }] }],
     GetMetricStatistics: [{ Namespace: "AWS/RDS", MetricName: "ReplicaLag", Period: 60, Statistics: ["Maximum"] }],
     DescribeAlarms: [{ AlarmNames: ["app-db-primary-health", "app-db-dr-health"] }, {}],
+    PutMetricData: [{ Namespace: "app-prod/failover-probe", MetricData: [{ MetricName: "PrimaryProbeFailed", Dimensions: [{ Name: "group", Value: "app-db" }], Value: 1, Unit: "Count" }] }],
   },
 };
 
