@@ -81,6 +81,7 @@ export const ADAPTER_CALLS = {
   "latch.s3Latch": ["json-document.jsonDocuments"],
   "claims.s3Claims": ["json-document.jsonDocuments"],
   "prune-ledger.s3PruneLedger": ["json-document.jsonDocuments"],
+  "observe-marker.s3ObserveMarker": ["json-document.jsonDocuments"],
   // adapters/rds-failover.ts
   "rds-failover.rdsFailover": [
     "rds:DescribeDBInstances",

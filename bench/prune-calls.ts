@@ -31,6 +31,7 @@ const config = parseConfig({
   stage: "bench",
   primaryRegion: PRIMARY,
   drRegions: [{ region: DR, kmsKeyId: "alias/dr" }],
+  observe: false,
   backup: { policies: [{ name: "db", selection: { tag: {} }, maxDeletesPerRun: 1_000_000, maxDeletePercent: 100 }], concurrency: 8 },
 });
 const clock = new FakeClock(`${TODAY}T04:30:00Z`);

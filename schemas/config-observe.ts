@@ -1,6 +1,5 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
-import { isDay } from "../core/calendar.ts";
 
 /**
  * Configuration field `observe`: while it is on, scheduled prune and alarm-triggered failover only plan and
@@ -11,6 +10,12 @@ import { isDay } from "../core/calendar.ts";
  * - `{ "until": "2026-12-31" }`: on through the end of that day, whenever the stage started.
  * - `false` or `{ "days": 0 }`: off.
  */
+
+/** A real calendar day written yyyy-mm-dd ("2026-02-30" is not). */
+function isDay(s: string): boolean {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(s) ? Date.parse(`${s}T00:00:00Z`) : Number.NaN;
+  return !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(s);
+}
 
 const FORMS = 'expected false, { "days": <0 to 365> } or { "until": "yyyy-mm-dd" }';
 

@@ -23,7 +23,17 @@ const ManualBase = {
 
 export const ManualBackupEventSchema = z.object({ ...ManualBase, dryRun: z.boolean().default(false) }).strict();
 export const ManualCopyEventSchema = ManualBackupEventSchema;
-export const ManualPruneEventSchema = z.object({ ...ManualBase, dryRun: z.boolean().default(true) }).strict();
+export const ManualPruneEventSchema = z
+  .object({
+    ...ManualBase,
+    dryRun: z.boolean().default(true),
+    /**
+     * Delete even while observe mode is on (schemas/config-observe.ts). Without it a manual `"dryRun": false` is
+     * refused while observing: a pasted sample must not delete while the team is still watching the plans.
+     */
+    overrideObserve: z.literal(true).optional(),
+  })
+  .strict();
 /** The watchdog only reads and alerts: the fields that would narrow or defuse a run are refused by name. */
 export const ManualWatchdogEventSchema = z
   .object({
@@ -41,6 +51,8 @@ export interface JobEvent {
   resource?: { kind: ResourceKind; id: string };
   policy?: string;
   note?: string;
+  /** Prune only: a manual execute that deletes while observe mode is on. */
+  overrideObserve?: true;
 }
 
 function parseJob(raw: unknown, manual: z.ZodType<Omit<JobEvent, "trigger" | "dryRun"> & { dryRun?: boolean }>, what: string): JobEvent {

@@ -28,6 +28,11 @@ export interface CopyRunView {
 
 export interface PruneRunView {
   dryRun: boolean;
+  /**
+   * Observe mode, when the config gives it a window (core/observe.ts): `observed` when this run planned only
+   * because of it; `overridden` when a manual execute deleted during the window.
+   */
+  observe?: { observed: boolean; until: string; timeZone: string; reason: string; overridden?: true };
   plans: {
     resource: string;
     kind: string;
@@ -120,8 +125,19 @@ export function copySummary(view: CopyRunView, config: Config): SlackMessage | n
   return { text, blocks };
 }
 
-/** Retention summary: deleted, kept, frozen resources (with why) and caps hit. */
+/** Snapshots named in an observed run's one-line text; the blocks and the run report list more. */
+const OBSERVED_IN_TEXT = 5;
+
+/**
+ * Retention summary: deleted, kept, frozen resources (with why) and caps hit. An observed run says what it would
+ * have deleted instead.
+ *
+ * @example
+ * pruneSummary(observedView, config).text
+ * // "Prune — observe mode until the end of 2026-12-13 (UTC): would have deleted 2 snapshots: `oa-…-a` (eu-west-1), `oa-…-b` (eu-west-1); nothing was deleted"
+ */
 export function pruneSummary(view: PruneRunView, config: Config): SlackMessage {
+  if (view.observe?.observed) return observedPruneSummary(view, view.observe, config);
   const planned = view.plans.reduce((n, p) => n + p.delete.length, 0);
   const deleted = view.dryRun ? 0 : count(view.results, "done") + count(view.results, "gone");
   const kept = view.plans.reduce((n, p) => n + p.keep.length, 0);
@@ -161,4 +177,34 @@ export function watchdogAlert(findings: FreshnessFinding[], config: Config): Sla
       context("Pruning is frozen for these until a fresh backup is available. Check the backup and copy run reports."),
     ],
   };
+}
+
+function observedPruneSummary(view: PruneRunView, observe: NonNullable<PruneRunView["observe"]>, config: Config): SlackMessage {
+  const wouldDelete = view.plans.flatMap((p) => p.delete.map((d) => ({ ...d, region: p.region })));
+  const kept = view.plans.reduce((n, p) => n + p.keep.length, 0);
+  const frozen = view.plans.filter((p) => p.frozen);
+  const failed = view.failures.length;
+  const label = `observe mode until the end of ${observe.until} (${observe.timeZone})`;
+  const named = wouldDelete.slice(0, OBSERVED_IN_TEXT).map((d) => `\`${d.id}\` (${d.region})`);
+  const more = wouldDelete.length > OBSERVED_IN_TEXT ? ` … and ${wouldDelete.length - OBSERVED_IN_TEXT} more` : "";
+  const n = wouldDelete.length;
+  const text =
+    `Prune — ${label}: would have deleted ${n} snapshot${n === 1 ? "" : "s"}${n ? `: ${named.join(", ")}${more}` : ""}; nothing was deleted` +
+    (frozen.length || view.capped.length || failed ? ` (${frozen.length} frozen, ${view.capped.length} capped, ${failed} failed)` : "");
+  const blocks = [
+    header(`${failed || frozen.length || view.capped.length ? "⚠️ " : ""}[observe] Backup retention — ${config.app} ${config.stage}`),
+    section(`*${observe.reason[0]!.toUpperCase()}${observe.reason.slice(1)}.* Scheduled prunes plan and report only; nothing is deleted until then.`),
+    fields([
+      ["Would have deleted", String(n)],
+      ["Kept", String(kept)],
+      ["Frozen", String(frozen.length)],
+      ["Failed", String(failed)],
+    ]),
+  ];
+  if (n) blocks.push(section(`*Would have deleted*\n${bullets(wouldDelete.map((d) => `\`${d.id}\` (${d.region}): ${d.reason}`))}`));
+  if (frozen.length) blocks.push(section(`*Pruning frozen* (nothing would be deleted for these)\n${bullets(frozen.map((p) => `\`${p.resource}\` (${p.region}): ${p.frozen}`))}`));
+  if (view.capped.length) blocks.push(section(`*Deletion cap reached* (the rest would have waited)\n${bullets(view.capped.map((c) => `\`${c.resourceId}\` (${c.region}): ${c.reason}`))}`));
+  if (failed) blocks.push(section(`*Failures*\n${bullets(failureLines(view.failures))}`));
+  blocks.push(context('To end observe mode now, set "observe": false in the config and deploy.'));
+  return { text, blocks };
 }

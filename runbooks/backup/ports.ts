@@ -8,6 +8,7 @@ import type { Resource, ResourceKind, Snapshot } from "../../core/types.ts";
 import type { SnapshotAdapter } from "../../adapters/snapshots.ts";
 import type { ClaimPort } from "../../adapters/claims.ts";
 import type { PruneLedgerPort } from "../../adapters/prune-ledger.ts";
+import type { ObserveMarkerPort } from "../../adapters/observe-marker.ts";
 
 /** What is there: the candidate resources of the primary region and our snapshots of a region. */
 export interface InventoryPort {
@@ -26,4 +27,9 @@ export interface BackupDeps {
   claims: () => ClaimPort;
   /** Prune's day ledger (`state/prune/<day>.json` in the state bucket), opened only when a plan has deletes. */
   pruneLedger: () => PruneLedgerPort;
+  /**
+   * Prune's observe-start marker (`state/observe.json` in the state bucket), opened only when observe counts days.
+   * Without it no start is read or recorded: a window of days then counts from this run, as on a new stage.
+   */
+  observeMarker?: () => ObserveMarkerPort;
 }

@@ -5,10 +5,12 @@ import { planPrune, type PrunePlan } from "../../core/retention.ts";
 import { localDay } from "../../core/calendar.ts";
 import { applyDeleteCaps, reserveDeletes, type CappedEntry, type PruneLedger } from "../../core/guardrails.ts";
 import { pruneSummary, type PruneRunView } from "../../core/report/backup.ts";
+import { observeLabel } from "../../core/observe.ts";
 import { kindsInUse } from "../../adapters/inventory.ts";
 import { pruneLedgerKey, type PruneLedgerPort } from "../../adapters/prune-ledger.ts";
 import { classifyError, describeError } from "../../adapters/errors.ts";
 import { executeAll } from "../lib/execute.ts";
+import { resolveObserve } from "../lib/observe.ts";
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
 import { backupTimeZone, failuresOf, matchesResource, owner, policiesFor, regions } from "./common.ts";
 import type { BackupDeps } from "./ports.ts";
@@ -16,6 +18,10 @@ import type { BackupDeps } from "./ports.ts";
 /**
  * The prune runbook: our snapshots in every region → what each policy keeps and deletes (core) → the day's caps,
  * reserved in the day's ledger before any delete is sent → the deletes.
+ *
+ * While observe mode is on (core/observe.ts) a scheduled run stops before the deletes: it plans exactly what it
+ * would have sent, caps of the day included, and reports it. A manual `"dryRun": false` is refused then, unless it
+ * says `"overrideObserve": true`.
  */
 
 export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDeps): Promise<RunOutcome> {
@@ -24,6 +30,26 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
   const kinds = kindsInUse(policies);
   const managedBy = managedByValue(owner(config));
   const now = ctx.now();
+  const acts = !event.dryRun && (event.trigger === "schedule" || event.overrideObserve === true);
+  const observe = await resolveObserve({
+    setting: config.observe,
+    timeZone: config.timezone,
+    now,
+    marker: deps.observeMarker,
+    record: acts,
+    by: "prune",
+    runId: ctx.runId,
+  });
+  if (observe.observing && event.trigger === "manual" && !event.dryRun && !event.overrideObserve) {
+    throw new Error(
+      `${observeLabel(observe.until!, observe.timeZone)}: a manual prune with "dryRun": false deletes nothing while the stage is observed (${observe.reason}). ` +
+        'Send it with "dryRun": true to see the plan, add "overrideObserve": true to delete anyway, or set "observe": false in the config.',
+    );
+  }
+  // Observed: the whole plan, caps included, and nothing sent (the day's ledger is read, never written).
+  const observed = observe.observing && !event.dryRun && !event.overrideObserve;
+  const planOnly = event.dryRun || observed;
+  if (observe.until) ctx.logger.info("observe mode", { observing: observe.observing, until: observe.until, reason: observe.reason });
   const all = regions(config);
   const lists = await Promise.all(all.map((r) => deps.inventory.listRegionSnapshots(r, managedBy, kinds)));
   const drCopies = lists.slice(1).flat();
@@ -54,7 +80,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
   const { plans: cappedPlans, capped, failure: reservation } = await capForTheDay(plans, config, {
     day: localDay(now, timeZone),
     timeZone,
-    dryRun: event.dryRun,
+    dryRun: planOnly,
     ledger,
     runId: ctx.runId,
   });
@@ -64,7 +90,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
     for (const d of [...p.keep, ...p.delete]) ctx.logger.info("decision", { action: d.action, target: `${d.target.id} (${p.region})`, reason: d.reason });
   }
   const deletes = cappedPlans.flatMap((p) => p.delete);
-  const results = event.dryRun
+  const results = planOnly
     ? []
     : await executeAll(deletes, (d) => deleteSnapshot(deps, d.target), {
         concurrency: config.backup.concurrency,
@@ -75,6 +101,9 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
   const failures = [...(reservation ? [reservation] : []), ...failuresOf(results)];
   const view: PruneRunView = {
     dryRun: event.dryRun,
+    ...(observe.until
+      ? { observe: { observed, until: observe.until, timeZone: observe.timeZone, reason: observe.reason, ...(event.overrideObserve && observe.observing ? { overridden: true as const } : {}) } }
+      : {}),
     plans: cappedPlans.map((p) => ({
       resource: p.resourceId,
       kind: p.kind,

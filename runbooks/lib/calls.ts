@@ -17,10 +17,10 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "s3.putJson",
   ],
   copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson"],
-  prune: ["inventory.listRegionSnapshots", ...snapshotCalls("delete"), "prune-ledger.s3PruneLedger", "s3.putJson"],
+  prune: ["inventory.listRegionSnapshots", ...snapshotCalls("delete"), "prune-ledger.s3PruneLedger", "observe-marker.s3ObserveMarker", "s3.putJson"],
   watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "s3.putJson"],
   warm: ["json-document.jsonDocuments", "s3.putJson"],
   cost: ["cost-explorer.fetchCosts", "json-document.jsonDocuments", "s3.putJson"],
   probe: ["probe-metrics.putProbeResults"],
-  failover: ["rds-failover.rdsFailover", "cloudwatch.cloudwatchMetrics", "route53.route53Dns", "latch.s3Latch", "s3.putJson"],
+  failover: ["rds-failover.rdsFailover", "cloudwatch.cloudwatchMetrics", "route53.route53Dns", "latch.s3Latch", "observe-marker.s3ObserveMarker", "s3.putJson"],
 };

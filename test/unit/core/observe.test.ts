@@ -136,6 +136,8 @@ describe("observe mode: the config field", () => {
   it.each([
     [{ days: -1 }, "Invalid config: observe.days: Too small: expected number to be >=0"],
     [{ until: "2026-02-30" }, "Invalid config: observe.until: expected a calendar day written yyyy-mm-dd"],
+    [{ until: "2026-13-45" }, "Invalid config: observe.until: expected a calendar day written yyyy-mm-dd"],
+    [{ until: "31/12/2026" }, "Invalid config: observe.until: expected a calendar day written yyyy-mm-dd"],
     [true, 'Invalid config: observe: expected false, { "days": <0 to 365> } or { "until": "yyyy-mm-dd" }'],
     [{ days: 3, until: "2026-12-31" }, 'Invalid config: observe: expected false, { "days": <0 to 365> } or { "until": "yyyy-mm-dd" }'],
   ])("rejects %j naming the field", (observe, message) => {

@@ -16,7 +16,7 @@ const PRIMARY = "eu-west-1";
 let sb: Sandbox;
 let clock: FakeClock;
 const posted: SlackMessage[] = [];
-const config = parseConfig({ stage: "test", primaryRegion: PRIMARY, backup: { policies: [{ name: "db", selection: { tag: {} } }] } });
+const config = parseConfig({ stage: "test", primaryRegion: PRIMARY, observe: false, backup: { policies: [{ name: "db", selection: { tag: {} } }] } });
 const runtime = () => quietRuntime(config, clock, { postSlack: async (m: SlackMessage) => void posted.push(m) });
 const ctx = lambdaContext("r");
 

@@ -32,6 +32,7 @@ const s3 = mockClient(S3Client);
 const config = parseConfig({
   stage: "prod",
   primaryRegion: "eu-west-1",
+  observe: false,
   backup: { policies: [{ name: "db", selection: { tag: {} } }] },
 });
 const NOW = new Date("2026-11-21T02:00:00Z");

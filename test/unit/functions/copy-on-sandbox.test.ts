@@ -30,6 +30,7 @@ function config(extra: Partial<ConfigInput["backup"]> = {}) {
     stage: "test",
     primaryRegion: PRIMARY,
     drRegions: [{ region: DR, kmsKeyId: DR_KEY }],
+    observe: false,
     backup: { policies: [{ name: "db", selection: { tag: {} } }], ...extra },
   });
 }

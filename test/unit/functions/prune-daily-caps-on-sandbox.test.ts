@@ -31,6 +31,7 @@ function config(extra: Partial<ConfigInput> = {}) {
   return parseConfig({
     stage: "test",
     primaryRegion: PRIMARY,
+    observe: false,
     backup: {
       policies: [
         // Only daily backups, kept 2 days: on day 20 seventeen or more have expired, far beyond the cap.
