@@ -169,7 +169,7 @@ const PRIMARY = config.primaryRegion;
 const DR = config.drRegions[0]!.region;
 const GROUP = config.failover.groups[0]!;
 const DB = GROUP.primary.id;
-const VOL = config.backup.policies.find((p) => p.name === "volumes")!.selection.ids[0]!.id;
+const VOL = config.backup.policies.flatMap((p) => p.selection.ids).find((r) => r.kind === "ebs-volume")?.id ?? "(the example selects no EBS volume by id)";
 const RUN_ID = "orders-db-20250304T101502Z";
 const INCIDENT = "2025-03-04T10:15:02Z";
 const ctx = (id: string) => lambdaContext(id);
