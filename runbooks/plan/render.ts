@@ -17,15 +17,26 @@ export function decisionLines(section: PlanSection): string[] {
   switch (section.part) {
     case "backup":
       return rows(r.decisions).map((d) => `${d.action} ${d.kind} ${d.resource} → ${d.name}${rows(d.tiers).length ? ` [${(d.tiers as string[]).join(", ")}]` : ""} — ${d.reason}`);
-    case "copy":
-      return rows(r.decisions).map((d) => `${d.action} ${d.source} → ${d.region} as ${d.name} — ${d.reason}`);
-    case "prune":
-      return rows(r.plans).flatMap((p) => [
+    case "copy": {
+      // Copies already made and sources whose policy does not copy are counted; every one is in copy.json.
+      const quiet = ["exists", "skip-policy"];
+      const counted = quiet.map((a) => [a, rows(r.decisions).filter((d) => d.action === a).length] as const).filter(([, n]) => n > 0);
+      return rows(r.decisions)
+        .filter((d) => !quiet.includes(String(d.action)))
+        .map((d) => `${d.action} ${d.source} → ${d.region} as ${d.name} — ${d.reason}`)
+        .concat(counted.length ? [`(${counted.map(([a, n]) => `${a}: ${n}`).join(", ")}; each with its reason in the report)`] : []);
+    }
+    case "prune": {
+      const observe = r.observe as Row | undefined;
+      // The reason says whether a scheduled run would delete or only report (observe mode, core/observe.ts).
+      const header = observe ? [String(observe.reason)] : [];
+      return header.concat(rows(r.plans).flatMap((p) => [
         `${p.kind} ${p.resource} in ${p.region}${p.policy ? ` (policy ${p.policy})` : ""}${p.frozen ? ` FROZEN: ${p.frozen}` : ""}`,
         ...rows(p.delete).map((d) => `  delete ${d.id} — ${d.reason}`),
         ...rows(p.keep).map((d) => `  keep   ${d.id} — ${d.reason}`),
         ...rows(p.lookAlikes).map((d) => `  never  ${d.id} — ${d.reason}`),
-      ]).concat(rows(r.capped).map((c) => `capped ${c.resourceId} in ${c.region}: ${c.deferred} delete(s) deferred — ${c.reason}`));
+      ])).concat(rows(r.capped).map((c) => `capped ${c.resourceId} in ${c.region}: ${c.deferred} delete(s) deferred — ${c.reason}`));
+    }
     case "watchdog":
       return rows(r.findings).map(
         (f) => `${f.status} ${f.kind} ${f.resourceId} in ${f.region}: ${typeof f.ageHours === "number" ? `newest ${(f.ageHours as number).toFixed(1)} h old` : "no backup"} (limit ${f.limitHours} h) — ${f.reason}`,
