@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { keyPolicyNeeds } from "../../stacks/key-policy.ts";
+import { parseConfig } from "../../schemas/config.ts";
+import { exampleConfig } from "./builders.ts";
+
+const ACCOUNT = "123456789012";
+const copyRole = (stage: string) => ({ ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/ops-autopilot-${stage}-CopyRole-*` } });
+const root = { AWS: `arn:aws:iam::${ACCOUNT}:root` };
+
+describe("key-policy statements (stacks/key-policy.ts)", () => {
+  it("gives each configured key the copy role's own KMS actions, grants only for AWS resources", () => {
+    const config = exampleConfig();
+    const needs = keyPolicyNeeds(config, ACCOUNT);
+    expect(needs.map((n) => [n.field, n.region])).toEqual([
+      ["backup.sourceKmsKeyIds[0]", config.primaryRegion],
+      ["drRegions[0].kmsKeyId", config.drRegions[0]!.region],
+    ]);
+    expect(needs[0]!.statements).toEqual([
+      { Sid: "OpsAutopilotCopyGrant", Effect: "Allow", Principal: root, Action: ["kms:CreateGrant"], Resource: "*", Condition: { ...copyRole("ci"), Bool: { "kms:GrantIsForAWSResource": "true" } } },
+      { Sid: "OpsAutopilotCopyUse", Effect: "Allow", Principal: root, Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: "*", Condition: copyRole("ci") },
+    ]);
+    expect(needs[1]!.statements[1]!.Action).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]);
+  });
+
+  it("finds a key named by alias, and drops the alias condition inside the key's own policy", () => {
+    const base = exampleConfig();
+    const config = parseConfig({ ...base, drRegions: [{ region: base.drRegions[0]!.region, kmsKeyId: "alias/dr-snapshots" }] });
+    const dr = keyPolicyNeeds(config, ACCOUNT).find((n) => n.field === "drRegions[0].kmsKeyId")!;
+    expect(dr.statements.map((s) => s.Sid)).toEqual(["OpsAutopilotCopyGrant", "OpsAutopilotCopyUse"]);
+    expect(JSON.stringify(dr.statements)).not.toContain("kms:ResourceAliases");
+  });
+});
