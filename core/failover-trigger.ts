@@ -89,6 +89,32 @@ export function detectionDelay(t: TriggerTuning): { worstSeconds: number; bestSe
   };
 }
 
+/**
+ * The CloudWatch alarm a tuning deploys (PutMetricAlarm's fields): the probe's period, M of N, a period breaching
+ * only when every probe in it failed (`Minimum` ≥ 1), missing data not breaching.
+ *
+ * @example
+ * probeAlarm({ periodSeconds: 60, failuresToAlarm: 3, evaluationPeriods: 4, timeoutMs: 5000 })
+ * // -> { period: 60, evaluationPeriods: 4, datapointsToAlarm: 3, statistic: "Minimum", threshold: 1, ... }
+ */
+export function probeAlarm(t: TriggerTuning) {
+  return {
+    period: t.periodSeconds,
+    evaluationPeriods: t.evaluationPeriods,
+    datapointsToAlarm: t.failuresToAlarm,
+    statistic: "Minimum",
+    threshold: 1,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    treatMissingData: "notBreaching",
+  } as const;
+}
+
+/** The probe's EventBridge Scheduler expression: one run per period. */
+export function probeSchedule(periodSeconds: number): string {
+  const minutes = periodSeconds / 60;
+  return `rate(${minutes} ${minutes === 1 ? "minute" : "minutes"})`;
+}
+
 /** One probe's outcome, as the alarm sees it: published (and stamped) at `publishedAt`. */
 export interface ProbeDatapoint {
   startedAt: number;

@@ -220,6 +220,18 @@ export const FailoverConfigSchema = z
         alarms.set(a, g.name);
       });
     });
+    // One probe function on one schedule probes every group.
+    const firstTriggered = cfg.groups.findIndex((g) => g.trigger);
+    cfg.groups.forEach((g, i) => {
+      const first = cfg.groups[firstTriggered]?.trigger;
+      if (g.trigger && first && i !== firstTriggered && g.trigger.periodSeconds !== first.periodSeconds) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["groups", i, "trigger", "periodSeconds"],
+          message: `one probe schedule serves every group: use the periodSeconds of group "${cfg.groups[firstTriggered]!.name}" (${first.periodSeconds})`,
+        });
+      }
+    });
     if (cfg.probeVpc && !cfg.groups.some((g) => g.trigger)) {
       ctx.addIssue({ code: "custom", path: ["probeVpc"], message: "no group has a trigger: there is no probe to place in a VPC" });
     }

@@ -3,7 +3,19 @@ import type { Config } from "../schemas/config.ts";
 import { functionSpec } from "./functions.ts";
 import { deployFunction, type FunctionDeps } from "./lambda.ts";
 import { alarmsToSlack, deadLetterQueue, dlqMessagesAlarm, functionErrorsAlarm } from "./ops.ts";
-import { alarmsByRegion, controlRegion, failoverEventPattern, RULE_MAX_EVENT_AGE_SECONDS } from "./patterns.ts";
+import { alarmPrefix, controlRegion, failoverEventPattern, RULE_MAX_EVENT_AGE_SECONDS } from "./patterns.ts";
+import { SCHEDULE_INPUT } from "./schedules.ts";
+import {
+  detectionDelay,
+  PROBE_DIMENSION,
+  PROBE_METRIC,
+  probeAlarm,
+  probeNamespace,
+  probeSchedule,
+  probeSilentAlarmName,
+  triggerAlarmName,
+} from "../core/failover-trigger.ts";
+import { triggerTuning } from "../schemas/config-failover.ts";
 import { durableRunbook } from "./durable-runbook.ts";
 import { policyDocument, type PolicyStatementInput } from "./durable-runbook-definition.ts";
 
@@ -15,6 +27,15 @@ import { policyDocument, type PolicyStatementInput } from "./durable-runbook-def
  *
  * Everything lives in the control region (the replicas' region), not the primary: a primary-region
  * outage must not take the orchestrator, its latch bucket or its alarms down with it.
+ *
+ * The trigger kit (groups with a `trigger`): the probe function in the control region on one schedule, and per
+ * group an alarm on its `PrimaryProbeFailed` metric whose name the configuration already added to the group's
+ * alarms (schemas/config-failover.ts withTriggerAlarms), so the rule above starts the runbook on it. Why a probe
+ * function rather than a Route 53 health check: Route 53 publishes health-check metrics in us-east-1 only
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/monitoring-health-checks.html), so the alarm would
+ * live outside the control region and need forwarding, and its checkers reach only public endpoints
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-private-hosted-zones.html) while a
+ * primary database endpoint is private; the probe runs in the control region, in a VPC when told to.
  */
 
 const assumeBy = (service: string) =>
@@ -30,7 +51,31 @@ export interface Failover {
   stateMachine: aws.sfn.StateMachine;
   rules: aws.cloudwatch.EventRule[];
   region: string;
+  /** The trigger kit's probe, when a group has a `trigger`. */
+  probe?: sst.aws.Function;
+  /** The trigger kit's alarms, per group name. */
+  triggerAlarms: Record<string, aws.cloudwatch.MetricAlarm>;
 }
+
+/**
+ * Alarm names per region they are evaluated in: a group's own alarms in its `alarmRegion` (default: the replica's),
+ * its trigger's alarm in the control region, where the probe publishes.
+ */
+export function ruleAlarmsByRegion(config: Config, control: string): Map<string, string[]> {
+  const prefix = alarmPrefix(config);
+  const out = new Map<string, string[]>();
+  for (const g of config.failover.groups) {
+    const trigger = g.trigger ? triggerAlarmName(prefix, g.name) : undefined;
+    for (const a of g.alarms) {
+      const r = a === trigger ? control : (g.alarmRegion ?? g.replica.region);
+      out.set(r, [...(out.get(r) ?? []), a]);
+    }
+  }
+  for (const [r, names] of out) out.set(r, [...new Set(names)].sort());
+  return out;
+}
+
+const pascal = (s: string) => s.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 
 export function failover(
   config: Config,
@@ -72,8 +117,8 @@ export function failover(
 
   const dlq = deadLetterQueue("FailoverDeadLetters", provider);
   const rules: aws.cloudwatch.EventRule[] = [];
-  const controlAlarms = alarmsByRegion(config).get(region) ?? [];
-  const byRegion = alarmsByRegion(config);
+  const byRegion = ruleAlarmsByRegion(config, region);
+  const controlAlarms = byRegion.get(region) ?? [];
   // Alarms evaluated elsewhere are forwarded to the control region's default bus: a Step Functions
   // target must be in the rule's region, an event bus may be in another.
   const forwarded = [...byRegion].filter(([r]) => r !== region);
@@ -115,10 +160,76 @@ export function failover(
     new aws.cloudwatch.EventTarget(`FailoverForward${suffix}Target`, { rule: fwd.name, arn: busArn, roleArn: forwardRole.arn }, { provider: p });
   }
 
+  const kit = triggerKit(config, { ...deps, provider, dlq }, region);
+
   // Our own failures in the control region, routed to Slack from there.
   functionErrorsAlarm(config, "failover", fn, provider);
   dlqMessagesAlarm(config, "FailoverDeadLetters", dlq, provider);
   alarmsToSlack("FailoverAlarmsToSlack", config, deps.secret, dlq, provider);
 
-  return { fn, stateMachine, rules, region };
+  return { fn, stateMachine, rules, region, ...(kit.probe ? { probe: kit.probe } : {}), triggerAlarms: kit.alarms };
+}
+
+/**
+ * The probe (stacks/functions.ts `probe`) on `rate(<period>)`, its errors and silence alarms (to Slack), and one
+ * alarm per triggered group (core/failover-trigger.ts probeAlarm: M of N periods, Minimum ≥ 1, missing data not
+ * breaching, so a probe that cannot run never starts a promotion by itself).
+ */
+function triggerKit(
+  config: Config,
+  deps: Omit<FunctionDeps, "stateBucketArn" | "extraEnvironment"> & { provider: aws.Provider; dlq: sst.aws.Queue },
+  region: string,
+): { probe?: sst.aws.Function; alarms: Record<string, aws.cloudwatch.MetricAlarm> } {
+  const groups = config.failover.groups.filter((g) => g.trigger);
+  const first = groups[0]?.trigger;
+  if (!first) return { alarms: {} };
+  const opts = { provider: deps.provider };
+  const prefix = alarmPrefix(config);
+  const vpc = config.failover.probeVpc;
+  const probe = deployFunction(functionSpec("probe"), {
+    ...deps,
+    ...(vpc ? { vpc: { privateSubnets: vpc.subnetIds, securityGroups: vpc.securityGroupIds } } : {}),
+  });
+  // A late probe is worth nothing (the next one comes a period later): no Scheduler retries.
+  new sst.aws.CronV2("ProbeSchedule", { function: probe, schedule: probeSchedule(first.periodSeconds) as `rate(${string})`, event: SCHEDULE_INPUT, retries: 0, dlq: deps.dlq.arn }, opts);
+  functionErrorsAlarm(config, "probe", probe, deps.provider);
+  new aws.cloudwatch.MetricAlarm(
+    "ProbeSilentAlarm",
+    {
+      name: probeSilentAlarmName(prefix),
+      alarmDescription: "The failover probe has not run: the failover trigger is blind (its alarms see missing data and never fire)",
+      namespace: "AWS/Lambda",
+      metricName: "Invocations",
+      dimensions: { FunctionName: probe.name },
+      statistic: "Sum",
+      period: Math.max(300, 2 * first.periodSeconds),
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: "LessThanThreshold",
+      // Silence is what this alarm exists for.
+      treatMissingData: "breaching",
+    },
+    opts,
+  );
+  const alarms: Record<string, aws.cloudwatch.MetricAlarm> = {};
+  for (const g of groups) {
+    const tuning = triggerTuning(g.trigger!);
+    const { worstSeconds } = detectionDelay(tuning);
+    alarms[g.name] = new aws.cloudwatch.MetricAlarm(
+      `FailoverTrigger${pascal(g.name)}Alarm`,
+      {
+        name: triggerAlarmName(prefix, g.name),
+        alarmDescription:
+          `The primary of failover group ${g.name} (${g.primary.id}, ${g.primary.region}) failed its probe from ${region} in ` +
+          `${tuning.failuresToAlarm} of ${tuning.evaluationPeriods} periods of ${tuning.periodSeconds} s (detected within ${worstSeconds} s): ` +
+          `starts the failover runbook (execution ${g.execution})`,
+        namespace: probeNamespace(prefix),
+        metricName: PROBE_METRIC,
+        dimensions: { [PROBE_DIMENSION]: g.name },
+        ...probeAlarm(tuning),
+      },
+      opts,
+    );
+  }
+  return { probe, alarms };
 }

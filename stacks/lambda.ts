@@ -21,6 +21,8 @@ export interface FunctionDeps {
   stateBucketArn?: $util.Output<string>;
   extraEnvironment?: Record<string, $util.Input<string>>;
   provider?: aws.Provider;
+  /** Run inside these subnets and security groups (SST adds AWSLambdaVPCAccessExecutionRole). */
+  vpc?: { privateSubnets: string[]; securityGroups: string[] };
 }
 
 /**
@@ -68,6 +70,7 @@ export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.
       link: [...(spec.reports ? [deps.reports] : []), ...(spec.posts ? [deps.secret] : [])],
       permissions,
       logging: { retention: LOG_RETENTION, format: "json" },
+      ...(deps.vpc ? { vpc: deps.vpc } : {}),
       ...(deps.dlq
         ? {
             retries: ASYNC_RETRIES,

@@ -73,6 +73,21 @@ describe("failover group trigger (config)", () => {
     expect(problem(config({ trigger: { ...PROBE, periodSeconds: 120, maxDetectionSeconds: 600 } }))).toBe("");
   });
 
+  it("refuses triggers on different periods (one probe schedule serves every group), naming the field", () => {
+    const two = config({ trigger: PROBE });
+    two.failover.groups.push(
+      groupInput({
+        name: "billing-db",
+        alarms: [],
+        trigger: { ...PROBE, periodSeconds: 120, maxDetectionSeconds: 600 },
+        primary: { kind: "rds-instance", id: "billing-primary", region: "eu-west-1" },
+        replica: { kind: "rds-instance", id: "billing-dr", region: "eu-central-1" },
+        dns: { ...(groupInput().dns as object), recordName: "billing.example.com" },
+      }),
+    );
+    expect(problem(two)).toBe('Invalid config: failover.groups[1].trigger.periodSeconds: one probe schedule serves every group: use the periodSeconds of group "orders-db" (60)');
+  });
+
   it("refuses probeVpc when no group has a trigger, and a group listing another group's trigger alarm", () => {
     expect(problem(config({}, { probeVpc: { subnetIds: ["subnet-0abc"], securityGroupIds: ["sg-0abc"] } }))).toBe(
       "Invalid config: failover.probeVpc: no group has a trigger: there is no probe to place in a VPC",
