@@ -2,6 +2,7 @@ import { parseBackupEvent, parseCopyEvent, parsePruneEvent, parseWatchdogEvent }
 import { parseCostEvent } from "./events-cost.ts";
 import { parseFailoverEvent } from "./events-failover.ts";
 import { parseWarmEvent } from "./events-warm.ts";
+import { parseProbeEvent } from "./events-probe.ts";
 
 /**
  * The event parser of every function, by function name. A sample in `events/` is named
@@ -15,4 +16,5 @@ export const EVENT_PARSERS: Record<string, (raw: unknown) => unknown> = {
   cost: parseCostEvent,
   failover: parseFailoverEvent,
   warm: parseWarmEvent,
+  probe: parseProbeEvent,
 };
