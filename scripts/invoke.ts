@@ -108,7 +108,12 @@ export function deployedFunction(outputs: unknown, stage: string, fn: FunctionNa
   const entry = o.functions?.[fn] as Partial<DeployedFunction> | undefined;
   if (!entry || typeof entry.name !== "string" || typeof entry.region !== "string") {
     const deployed = Object.keys(o.functions ?? {}).join(", ") || "none";
-    const why = fn === "failover" ? " (it is deployed only when the config has failover groups)" : "";
+    const why =
+      fn === "failover"
+        ? " (it is deployed only when the config has failover groups)"
+        : fn === "probe"
+          ? " (it is deployed only when a failover group has a trigger)"
+          : "";
     throw new InvokeSetupError(`stage "${stage}" has no deployed function "${fn}"${why}; deployed: ${deployed}`);
   }
   return { name: entry.name, region: entry.region };

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { invokeFunction } from "../../../adapters/lambda-invoke.ts";
 import { deployedFunction, parseArgs, runInvoke } from "../../../scripts/invoke.ts";
+import { FUNCTIONS } from "../../../stacks/functions.ts";
 
 /**
  * `npm run invoke` end to end with the real SDK client, against a local HTTP server given as AWS_ENDPOINT_URL:
@@ -189,7 +190,7 @@ describe("invoke: arguments and outputs", () => {
       logs: true,
     });
     expect(() => parseArgs(["purge", "e.json", "--stage", "dev"])).toThrow(
-      'unknown function "purge": expected one of backup, copy, prune, watchdog, warm, cost, failover',
+      `unknown function "purge": expected one of ${FUNCTIONS.map((f) => f.name).join(", ")}`,
     );
     expect(() => parseArgs(["prune", "e.json"])).toThrow(/^--stage is required/);
     expect(() => parseArgs(["prune", "e.json", "--stage"])).toThrow(/^--stage needs a value/);
