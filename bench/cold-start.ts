@@ -9,6 +9,10 @@
  * without splitting, the SDK taken from the runtime (external; here loaded from node_modules as the
  * runtime would from /var/runtime), unminified, and CommonJS.
  *
+ * Each bundle's directory also holds the stage's configuration file, as the function package does, and the process
+ * runs with `LAMBDA_TASK_ROOT` pointing there: INIT then reads and validates the config as in Lambda
+ * (runbooks/lib/handler.ts), so the timing includes it.
+ *
  * Per function: `init bytes` is what INIT loads (the entry plus the chunks it imports statically),
  * `package` everything in the zip (chunks behind a dynamic `import()` are read on the invocation
  * that needs them). Baseline and function are measured alternately in the same loop so machine load
@@ -25,6 +29,8 @@ import path from "node:path";
 import * as esbuild from "esbuild";
 import { FUNCTIONS, handlerFile, NODEJS, RUNTIME } from "../stacks/functions.ts";
 import { sstBuildOptions } from "../scripts/sst-synth.ts";
+import { loadConfig } from "../stacks/config.ts";
+import { CONFIG_FILE_NAME } from "../schemas/config.ts";
 
 const root = process.cwd();
 const args = process.argv.slice(2);
@@ -58,6 +64,8 @@ export const handler = async () => client.send(new HeadBucketCommand({ Bucket: "
 `;
 const baselineFile = path.join(work, "baseline-handler.ts");
 writeFileSync(baselineFile, BASELINE);
+/** The example configuration as deploy writes it into every package (stacks/config.ts writeRuntimeConfig). */
+const packagedConfig = `${JSON.stringify(loadConfig("ops-autopilot", "bench", root, { OPS_AUTOPILOT_CONFIG_FILE: "config/example.json" }), null, 2)}\n`;
 
 /** SST's options for the handler (scripts/sst-synth.ts sstBuildOptions, shared with the infra synth). */
 function sstOptions(entry: string, dir: string, props: Props): esbuild.BuildOptions {
@@ -76,6 +84,7 @@ interface Built {
 async function bundle(entry: string, dir: string, props: Props, extra: esbuild.BuildOptions = {}): Promise<Built> {
   rmSync(dir, { recursive: true, force: true });
   const result = await esbuild.build({ ...sstOptions(entry, dir, props), ...extra, absWorkingDir: root });
+  writeFileSync(path.join(dir, CONFIG_FILE_NAME), packagedConfig);
   const outputs = result.metafile!.outputs;
   // esbuild names inputs by their real path (node_modules may be a symlink).
   const rel = path.relative(realpathSync(root), realpathSync(entry));
@@ -100,13 +109,15 @@ async function bundle(entry: string, dir: string, props: Props, extra: esbuild.B
 }
 
 const ENV = { PATH: process.env.PATH ?? "", AWS_REGION: "eu-west-1", AWS_LAMBDA_FUNCTION_NAME: "bench" };
+/** Lambda's environment for the package whose entry is `file`: the package root is the entry's directory. */
+const envFor = (file: string) => ({ ...ENV, LAMBDA_TASK_ROOT: path.dirname(file) });
 const PROBE = `const t0 = performance.now(); const c0 = process.cpuUsage();
 await import(process.argv[1]);
 const c = process.cpuUsage(c0);
 process.stdout.write(JSON.stringify({ wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 }));`;
 
 function once(file: string): { wall: number; cpu: number } {
-  const out = execFileSync(process.execPath, ["--input-type=module", "-e", PROBE, file], { cwd: work, env: ENV });
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", PROBE, file], { cwd: work, env: envFor(file) });
   return JSON.parse(out.toString()) as { wall: number; cpu: number };
 }
 
@@ -136,7 +147,7 @@ function loadsAll(built: esbuild.Metafile): string | undefined {
   const files = Object.keys(built.outputs).filter((k) => /\.(mjs|cjs)$/.test(k)).map((k) => path.join(root, k));
   const script = `for (const f of ${JSON.stringify(files)}) await import(f);`;
   try {
-    execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: work, env: ENV, stdio: "pipe" });
+    execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: work, env: envFor(files[0]!), stdio: "pipe" });
     return undefined;
   } catch (err) {
     return String((err as { stderr?: Buffer }).stderr ?? err).split("\n").find((l) => /Error/.test(l)) ?? "failed";
@@ -170,7 +181,7 @@ if (profileFn) {
   if (!f) throw new Error(`no function "${profileFn}"`);
   const dir = path.join(work, "profile");
   const built = await bundle(path.join(root, handlerFile(f)), dir, { ...NODEJS }, { sourcemap: "external" });
-  execFileSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", "100", "--input-type=module", "-e", PROBE, built.entry], { cwd: work, env: ENV });
+  execFileSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", "100", "--input-type=module", "-e", PROBE, built.entry], { cwd: work, env: envFor(built.entry) });
   const profFile = readdirSync(dir).find((n) => n.endsWith(".cpuprofile"))!;
   const profile = JSON.parse(readFileSync(path.join(dir, profFile), "utf8")) as {
     nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];

@@ -1,9 +1,12 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { parseOrThrow } from "./validate.ts";
 import { FailoverConfigSchema, withTriggerAlarms } from "./config-failover.ts";
 import { WarmConfigSchema } from "./config-warm.ts";
 import { CostConfigSchema } from "./config-cost.ts";
+import { ObserveConfigSchema } from "./config-observe.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
 import { skippedLocalTime } from "../core/calendar.ts";
 import { MAX_NAME_PREFIX, OWNER_PART } from "../core/ownership.ts";
@@ -13,7 +16,7 @@ import { RESOURCE_KINDS } from "../core/resource-kinds.ts";
  * The one configuration of ops-autopilot, per stage.
  *
  * Validated twice: at deploy (`stacks/config.ts` parses it before declaring anything) and at run time
- * (every handler parses the JSON it receives in `OPS_AUTOPILOT_CONFIG`). Defaults follow the team's
+ * (every function reads the copy its package carries, {@link CONFIG_FILE_NAME}, once per container). Defaults follow the team's
  * runbook: daily backups kept 7 days, Sunday backups kept 30 days, backups of the 1st kept 365 days,
  * a critical alert after 25 h without a backup.
  */
@@ -288,7 +291,7 @@ export const ConfigSchema = z
  */
 function backupSkippedByDst(expression: string, timeZone: string): string | undefined {
   if (timeZone === "UTC" || timeZone === "Etc/UTC") return undefined;
-  // Every invocation parses its configuration: scan a zone's year once per container.
+  // Deploy validates one config per stage and the tests many: scan a zone's year once per process.
   const key = `${expression}\u0000${timeZone}\u0000${new Date().getUTCFullYear()}`;
   if (!dstMemo.has(key)) dstMemo.set(key, scanBackupDst(expression, timeZone));
   return dstMemo.get(key);
@@ -356,25 +359,39 @@ export function scheduleTimezone(config: Config, name: ScheduleName): string {
   return config.schedules.timezones[name] ?? config.timezone;
 }
 
-/** Environment variable carrying the serialized configuration into every function. */
-export const CONFIG_ENV = "OPS_AUTOPILOT_CONFIG";
+/**
+ * The file every function package carries its stage's validated configuration in, at the package root
+ * (stacks/lambda.ts ships it with SST's `copyFiles`; Lambda unpacks the package into `$LAMBDA_TASK_ROOT`).
+ */
+export const CONFIG_FILE_NAME = "ops-autopilot.config.json";
 
 /** Parse and validate a configuration object; throws a ValidationError naming each bad field. */
-export function parseConfig(input: unknown): Config {
-  const { $schema: _editorHint, ...config } = parseOrThrow(ConfigSchema, input, "config");
+export function parseConfig(input: unknown, what = "config"): Config {
+  const { $schema: _editorHint, ...config } = parseOrThrow(ConfigSchema, input, what);
   // A failover group's trigger deploys an alarm named after the app and stage: it joins the group's alarms here.
   return withTriggerAlarms(config);
 }
 
-/** Read the configuration from the environment (run time). */
-export function configFromEnv(env: Record<string, string | undefined> = process.env): Config {
-  const raw = env[CONFIG_ENV];
-  if (!raw) throw new Error(`${CONFIG_ENV} is not set: the function has no configuration`);
+/** Where the running function's package put the configuration: `$LAMBDA_TASK_ROOT`, else the working directory. */
+export function deployedConfigFile(env: Record<string, string | undefined> = process.env): string {
+  return path.join(env.LAMBDA_TASK_ROOT || process.cwd(), CONFIG_FILE_NAME);
+}
+
+/** Read and validate a configuration file (run time); every error names the file, a bad field is named too. */
+export function configFromFile(file: string): Config {
+  let raw: string;
+  try {
+    raw = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new Error(`${file} does not exist: the function package carries no configuration (stacks/lambda.ts ships it with copyFiles)`);
+    throw new Error(`${file} could not be read: ${(err as Error).message}`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (err) {
-    throw new Error(`${CONFIG_ENV} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
   }
-  return parseConfig(json);
+  return parseConfig(json, `config in ${file}`);
 }

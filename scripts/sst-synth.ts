@@ -11,17 +11,21 @@
  * - Pulumi's engine is replaced by `runtime.setMocks`: resources are recorded, invokes answered
  *   (caller identity, partition, region, iam.getPolicyDocument rendered like AWS does);
  * - SST's CLI RPC server (SST_SERVER) is a local stub: `Runtime.Build` really bundles each handler
- *   with esbuild using SST's options, so a missing or broken handler fails the synth.
+ *   with esbuild using SST's options, so a missing or broken handler fails the synth;
+ * - SST's Function component zips each bundle with its `copyFiles` (paths from the project root, which is the
+ *   working directory as under the CLI) into `<work>/artifacts/<function>/code.zip`; the synth reads each zip
+ *   back and records its files ({@link SynthPackage}).
  * Requires .sst/platform (scripts/sst-install.ts). It mirrors the CLI of one SST version
  * ({@link MIRRORED_SST_VERSION}); another installed version is reported as a warning, since its CLI may
  * evaluate the config differently from this mirror.
  */
 import { createRequire } from "node:module";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { inflateRawSync } from "node:zlib";
 import * as esbuild from "esbuild";
 
 export const ACCOUNT = "123456789012";
@@ -63,11 +67,19 @@ export interface SynthBuild {
   bytes: number;
 }
 
+/** One function's code package (the zip SST uploads): every file in it, and the text of its JSON files. */
+export interface SynthPackage {
+  functionID: string;
+  files: { name: string; bytes: number }[];
+  json: Record<string, string>;
+}
+
 export interface SynthResult {
   app: Record<string, unknown>;
   outputs: unknown;
   resources: SynthResource[];
   builds: SynthBuild[];
+  packages: SynthPackage[];
   errors: string[];
   /** Non-fatal findings, such as an installed sst other than the mirrored one. */
   warnings: string[];
@@ -229,6 +241,8 @@ export async function synth(opts: Options): Promise<SynthResult> {
   const savedEnv = { ...process.env };
   const savedCwd = process.cwd();
   try {
+    // The CLI evaluates the config in the project root; stacks/ resolve config/ and generated files from there.
+    process.chdir(root);
     // ---- app(): the same evaluation the CLI does before run() ---------------------------
     const appBundle = path.join(platform, `sst.app.${Date.now()}.mjs`);
     await esbuild.build({
@@ -383,7 +397,8 @@ export async function synth(opts: Options): Promise<SynthResult> {
       pulumi.log.error = originalError;
       if (!process.env.SYNTH_KEEP) rmSync(outfile, { force: true });
     }
-    return { app, outputs, resources, builds, errors: [...new Set(errors)], warnings, seconds: (Date.now() - started) / 1000 };
+    const packages = readPackages(path.join(work, "artifacts"));
+    return { app, outputs, resources, builds, packages, errors: [...new Set(errors)], warnings, seconds: (Date.now() - started) / 1000 };
   } finally {
     server.close();
     process.chdir(savedCwd);
@@ -391,6 +406,58 @@ export async function synth(opts: Options): Promise<SynthResult> {
     Object.assign(process.env, savedEnv);
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The code packages SST's Function component zipped (`<artifacts>/<function>/code.zip`), read back. */
+function readPackages(artifacts: string): SynthPackage[] {
+  if (!existsSync(artifacts)) return [];
+  return readdirSync(artifacts)
+    .filter((dir) => existsSync(path.join(artifacts, dir, "code.zip")))
+    .sort()
+    .map((functionID) => {
+      const entries = readZip(readFileSync(path.join(artifacts, functionID, "code.zip")));
+      return {
+        functionID,
+        files: entries.map((e) => ({ name: e.name, bytes: e.data.length })),
+        json: Object.fromEntries(entries.filter((e) => e.name.endsWith(".json")).map((e) => [e.name, e.data.toString("utf8")])),
+      };
+    });
+}
+
+/**
+ * The files of a zip archive, from its central directory (sizes there are right even when the local headers defer
+ * them to data descriptors, as archiver's do). Stored and deflated entries only: all that archiver writes.
+ */
+export function readZip(zip: Buffer): { name: string; data: Buffer }[] {
+  const EOCD = 0x06054b50;
+  let eocd = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 0xffff); i--) {
+    if (zip.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error("not a zip archive: no end of central directory");
+  const count = zip.readUInt16LE(eocd + 10);
+  let at = zip.readUInt32LE(eocd + 16);
+  const out: { name: string; data: Buffer }[] = [];
+  for (let n = 0; n < count; n++) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) throw new Error(`zip central directory entry ${n} is corrupt`);
+    const method = zip.readUInt16LE(at + 10);
+    const compressed = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const extraLength = zip.readUInt16LE(at + 30);
+    const commentLength = zip.readUInt16LE(at + 32);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.toString("utf8", at + 46, at + 46 + nameLength);
+    at += 46 + nameLength + extraLength + commentLength;
+    if (name.endsWith("/")) continue;
+    const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const raw = zip.subarray(start, start + compressed);
+    if (method !== 0 && method !== 8) throw new Error(`zip entry ${name}: compression method ${method} not supported`);
+    out.push({ name, data: method === 8 ? inflateRawSync(raw) : Buffer.from(raw) });
+  }
+  return out;
 }
 
 /** Pulumi marks secret values with this signature key; the synth records the plain value. */
@@ -481,7 +548,7 @@ async function cliMain(): Promise<void> {
   const result = await synth({ root: process.cwd(), stage });
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2));
-  console.log(`synth ${stage}: ${result.resources.length} resources, ${result.builds.length} bundles, ${result.errors.length} errors, ${result.seconds.toFixed(1)} s -> ${path.relative(process.cwd(), out)}`);
+  console.log(`synth ${stage}: ${result.resources.length} resources, ${result.builds.length} bundles, ${result.packages.length} packages, ${result.errors.length} errors, ${result.seconds.toFixed(1)} s -> ${path.relative(process.cwd(), out)}`);
   for (const w of result.warnings) console.error(`  warning: ${w}`);
   for (const e of result.errors) console.error(`  error: ${e.split("\n")[0]}`);
   // Pulumi keeps handles open; the synth is done.

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { CONFIG_ENV, parseConfig, type Config } from "../schemas/config.ts";
+import { CONFIG_FILE_NAME, parseConfig, type Config } from "../schemas/config.ts";
 
 /**
  * The stage's configuration, validated with the one schema before anything is declared, so a bad
@@ -44,14 +44,27 @@ export function loadConfig(app: string, stage: string, root: string = process.cw
   return parseConfig({ ...raw, app, stage });
 }
 
-/** Lambda caps a function's environment at 4 KB in all (keys and values, SST's own variables included). */
-export const LAMBDA_ENV_LIMIT_BYTES = 4096;
-
-/** The environment every function gets: the parsed configuration as JSON (read by `configFromEnv`). */
-export function configEnvironment(config: Config): Record<string, string> {
-  return { [CONFIG_ENV]: JSON.stringify(config) };
+/**
+ * Project-relative path of the generated file that carries a stage's validated configuration into every function
+ * package: one directory per app and stage, so two stages deployed from one checkout never ship each other's.
+ */
+export function runtimeConfigPath(config: Pick<Config, "app" | "stage">): string {
+  return path.join(".sst", config.app, config.stage, CONFIG_FILE_NAME);
 }
 
-export function environmentBytes(env: Record<string, string>): number {
-  return Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+/**
+ * Write the validated configuration where {@link runtimeConfigPath} says and return that path, for SST's `copyFiles`
+ * (`from` is relative to the project root). The file holds the parsed config, defaults filled in, so the functions
+ * run exactly what deploy validated. Rewritten only when its content changes: SST zips it asynchronously, and every
+ * function of the stage asks for it.
+ */
+export function writeRuntimeConfig(config: Config, root: string = process.cwd()): string {
+  const rel = runtimeConfigPath(config);
+  const file = path.join(root, rel);
+  const body = `${JSON.stringify(config, null, 2)}\n`;
+  if (!existsSync(file) || readFileSync(file, "utf8") !== body) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, body);
+  }
+  return rel;
 }

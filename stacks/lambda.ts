@@ -1,7 +1,7 @@
 /// <reference path="../.sst/platform/config.d.ts" />
-import type { Config } from "../schemas/config.ts";
+import { CONFIG_FILE_NAME, type Config } from "../schemas/config.ts";
 import { NODEJS, RUNTIME, type FunctionSpec } from "./functions.ts";
-import { configEnvironment, environmentBytes, LAMBDA_ENV_LIMIT_BYTES } from "./config.ts";
+import { writeRuntimeConfig } from "./config.ts";
 import { permissionsFor, type IamContext, type Statement } from "./iam.ts";
 import type { ReportsLink } from "./storage.ts";
 
@@ -27,18 +27,12 @@ export interface FunctionDeps {
 
 /**
  * Declare one function from its row in stacks/functions.ts: handler, runtime, memory, timeout,
- * bundling, the configuration, its links (the secret only for functions that post) and exactly the
+ * bundling, the configuration (a file at the package root, read once per container by runbooks/lib/handler.ts,
+ * so its size is bounded by the package, not by Lambda's 4 KB of environment), its links (the secret only for functions that post) and exactly the
  * IAM statements stacks/iam.ts gives it.
  */
 export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.Function {
-  const env = { ...configEnvironment(deps.config) };
-  // SST adds SST_RESOURCE_App and SST_KEY/SST_KEY_FILE (about 200 bytes) to what we set.
-  const bytes = environmentBytes(env) + 256;
-  if (bytes > LAMBDA_ENV_LIMIT_BYTES) {
-    throw new Error(
-      `the configuration of stage "${deps.config.stage}" serializes to ${bytes} bytes of environment, over Lambda's ${LAMBDA_ENV_LIMIT_BYTES}-byte limit: trim config/${deps.config.stage}.json`,
-    );
-  }
+  const configFile = writeRuntimeConfig(deps.config);
 
   const permissions = $resolve({
     id: deps.identity,
@@ -66,7 +60,8 @@ export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.
       memory: `${spec.memoryMb} MB`,
       timeout: `${spec.timeoutSeconds} seconds`,
       nodejs: { ...NODEJS },
-      environment: { ...env, ...(deps.extraEnvironment ?? {}) },
+      ...(deps.extraEnvironment ? { environment: deps.extraEnvironment } : {}),
+      copyFiles: [{ from: configFile, to: CONFIG_FILE_NAME }],
       link: [...(spec.reports ? [deps.reports] : []), ...(spec.posts ? [deps.secret] : [])],
       permissions,
       logging: { retention: LOG_RETENTION, format: "json" },

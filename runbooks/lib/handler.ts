@@ -4,7 +4,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context } from "aws-lambda";
 import { randomUUID } from "node:crypto";
-import { configFromEnv, type Config } from "../../schemas/config.ts";
+import { configFromFile, deployedConfigFile, type Config } from "../../schemas/config.ts";
 import type { ItemFailure } from "../../core/types.ts";
 import type { SlackMessage } from "../../core/report/blocks.ts";
 import { redactSecrets, renderRunError } from "../../core/report/run-error.ts";
@@ -27,8 +27,9 @@ import { noteInvocationConfig, runInvocation } from "./invocation.ts";
  * failure report and a short critical alert behind, both redacted, before the original error is rethrown.
  * A run with nothing worth a report (`nothingToReport`: an ignored OK alarm) writes and posts nothing.
  *
- * Config, the report bucket and the Slack secret are read inside the invocation, never at import,
- * and every one of them can be replaced through {@link Runtime} (tests, the drill).
+ * The report bucket and the Slack secret are read inside the invocation, never at import. The config is the
+ * file the function's package carries, read and validated once per container ({@link deployedConfig}). Every
+ * one of them can be replaced through {@link Runtime} (tests, the drill and the sandbox pass the config in).
  */
 
 /** What a function's `run` gets besides its parsed event. */
@@ -123,6 +124,25 @@ export function reportKey(functionName: string, at: Date, runId: string): string
 
 const sharedLogger = new Logger({ serviceName: "ops-autopilot" });
 
+let deployed: { config: Config } | { error: unknown } | undefined;
+
+/**
+ * The stage's configuration from the file in the function's package (`$LAMBDA_TASK_ROOT/ops-autopilot.config.json`),
+ * read and validated on the first call and kept for the container's life: the package cannot change under a
+ * running container. A missing or bad file is remembered too, so every invocation fails with the same message.
+ */
+export function deployedConfig(): Config {
+  if (!deployed) {
+    try {
+      deployed = { config: configFromFile(deployedConfigFile()) };
+    } catch (error) {
+      deployed = { error };
+    }
+  }
+  if ("error" in deployed) throw deployed.error;
+  return deployed.config;
+}
+
 /** EMF through Powertools: one metric set per dimension set, flushed at once. */
 function emitEmf(stage: string, points: MetricPoint[]): void {
   for (const p of points) {
@@ -141,10 +161,20 @@ function emitEmf(stage: string, points: MetricPoint[]): void {
  */
 export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
   const logger = runtime.logger ?? sharedLogger;
+  const configOf = runtime.config ?? deployedConfig;
+  // In Lambda, read the config during INIT (handlers are created at import), so no invocation pays for it; its
+  // error, if any, is thrown by the invocation, where the caller sees it.
+  if (!runtime.config && process.env.LAMBDA_TASK_ROOT) {
+    try {
+      deployedConfig();
+    } catch {
+      // Remembered by deployedConfig and thrown by every invocation.
+    }
+  }
 
   const base = async (event: E, context: Context): Promise<Record<string, unknown>> => {
     const now = runtime.now ?? (() => new Date());
-    const config = (runtime.config ?? configFromEnv)();
+    const config = configOf();
     noteInvocationConfig(config);
     const startedAt = now();
     const runId = context.awsRequestId || randomUUID();

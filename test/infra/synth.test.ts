@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { SynthResource, SynthResult } from "../../scripts/sst-synth.ts";
 import { FUNCTIONS, handlerFile, NODEJS, RUNTIME, type FunctionName } from "../../stacks/functions.ts";
 import { permissionsFor, REPORTS_LINK_ACTIONS } from "../../stacks/iam.ts";
 import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/policy-lint.ts";
-import { configFromEnv, CONFIG_ENV } from "../../schemas/config.ts";
+import { CONFIG_FILE_NAME, configFromFile, deployedConfigFile } from "../../schemas/config.ts";
 import { SchedulerInputSchema } from "../../schemas/events-common.ts";
 import { alarmRoutePattern, failoverEventPattern } from "../../stacks/patterns.ts";
 import { durableRunbookDefinition, LOG_DELIVERY_ACTIONS } from "../../stacks/durable-runbook-definition.ts";
@@ -92,14 +92,20 @@ describe("offline synth of sst.config.ts", () => {
     }
   });
 
-  it("gives every function the parsed configuration in its environment, within Lambda's 4 KB", () => {
-    for (const fn of ofType(ci, "aws:lambda/function:Function")) {
-      const vars = inputs(fn).environment.variables as Record<string, string>;
-      expect(configFromEnv(vars)).toEqual(config);
-      const bytes = Object.entries(vars).reduce((n, [k, v]) => n + k.length + String(v).length, 0);
-      expect(bytes).toBeLessThanOrEqual(4096);
-      expect(Object.keys(vars)).toContain(CONFIG_ENV);
+  it("ships every function the stage's parsed configuration as a file in its code package, not in its environment", () => {
+    expect(ci.packages.map((p) => p.functionID).sort()).toEqual(ci.builds.map((b) => b.functionID).sort());
+    for (const pkg of ci.packages) {
+      // SST 4.17.1 zips a copied file twice under the same name (its glob of a file's path yields "." too): same bytes.
+      expect(pkg.files.filter((f) => f.name === CONFIG_FILE_NAME).length).toBeGreaterThanOrEqual(1);
+      const text = pkg.json[CONFIG_FILE_NAME]!;
+      const dir = mkdtempSync(path.join(tmpdir(), "ops-autopilot-package-"));
+      writeFileSync(path.join(dir, CONFIG_FILE_NAME), text);
+      expect(configFromFile(deployedConfigFile({ LAMBDA_TASK_ROOT: dir }))).toEqual(config);
     }
+    for (const fn of ofType(ci, "aws:lambda/function:Function")) {
+      expect(JSON.stringify(inputs(fn).environment ?? {})).not.toContain("primaryRegion");
+    }
+    expect(prod.packages.map((p) => JSON.parse(p.json[CONFIG_FILE_NAME]!).stage)).toEqual(prod.packages.map(() => "prod"));
   });
 
   it("links the Slack secret exactly to the functions that post, and the Reports bucket to those that report there", () => {

@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { configFromEnv, parseConfig, scheduleTimezone } from "../../../schemas/config.ts";
+import { CONFIG_FILE_NAME, configFromFile, deployedConfigFile, parseConfig, scheduleTimezone } from "../../../schemas/config.ts";
 
 const base = { stage: "prod", primaryRegion: "eu-west-1" };
 
@@ -40,10 +41,24 @@ describe("configuration", () => {
     expect(scheduleTimezone(c, "backup")).toBe("UTC");
   });
 
-  it("reads the configuration from the environment at run time, with a clear error when absent or broken", () => {
-    expect(() => configFromEnv({})).toThrow(/OPS_AUTOPILOT_CONFIG is not set/);
-    expect(() => configFromEnv({ OPS_AUTOPILOT_CONFIG: "{" })).toThrow(/not valid JSON/);
-    expect(configFromEnv({ OPS_AUTOPILOT_CONFIG: JSON.stringify(base) }).stage).toBe("prod");
+  it("reads the configuration file a function package carries, naming the file (and the field) when it is missing or broken", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ops-autopilot-config-file-"));
+    const file = join(dir, CONFIG_FILE_NAME);
+    expect(deployedConfigFile({ LAMBDA_TASK_ROOT: dir })).toBe(file);
+    expect(() => configFromFile(file)).toThrow(`${file} does not exist: the function package carries no configuration (stacks/lambda.ts ships it with copyFiles)`);
+    writeFileSync(file, "{");
+    expect(() => configFromFile(file)).toThrow(new RegExp(`^${file.replace(/[.]/g, "\\.")} is not valid JSON: `));
+    writeFileSync(file, JSON.stringify({ ...base, backup: { policies: [{ name: "db", selection: {} }] } }));
+    expect(() => configFromFile(file)).toThrow(`Invalid config in ${file}: backup.policies[0].selection: select resources by tag, by ids, or both`);
+    writeFileSync(file, JSON.stringify(base));
+    expect(configFromFile(file)).toEqual(parseConfig(base));
+  });
+
+  it("accepts and ignores the editor's \"$schema\"", () => {
+    const c = parseConfig({ $schema: "./config.schema.json", ...base });
+    expect(c).toEqual(parseConfig(base));
+    expect("$schema" in c).toBe(false);
+    expect(() => parseConfig({ $schema: 1, ...base })).toThrow(/\$schema: Invalid input: expected string, received number/);
   });
 });
 
