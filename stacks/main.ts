@@ -6,6 +6,7 @@ import { backups } from "./backups.ts";
 import { cache } from "./cache.ts";
 import { cost } from "./cost.ts";
 import { failover } from "./failover.ts";
+import { shareableTestEvents } from "./test-events.ts";
 
 /**
  * Everything ops-autopilot deploys for one stage. The primary region is the default provider
@@ -43,18 +44,27 @@ export function main(app: string, stage: string, production: boolean) {
 
   writeQueuePolicies();
 
+  // Each function's deployed name and region: `npm run invoke` (scripts/invoke.ts) reads them from
+  // .sst/outputs.json, which holds one stage's outputs at a time, hence `stage`.
+  const primary = { region: config.primaryRegion };
+  const functions = {
+    backup: { name: jobs.backup.fn.name, ...primary },
+    copy: { name: jobs.copy.fn.name, ...primary },
+    prune: { name: jobs.prune.fn.name, ...primary },
+    watchdog: { name: jobs.watchdog.fn.name, ...primary },
+    warm: { name: warm.fn.name, ...primary },
+    cost: { name: digest.fn.name, ...primary },
+    ...(runbook ? { failover: { name: runbook.fn.name, region: runbook.region } } : {}),
+    ...(runbook?.probe ? { probe: { name: runbook.probe.name, region: runbook.region } } : {}),
+  };
+  shareableTestEvents(functions, config.primaryRegion, providerFor);
+
   return {
+    app,
+    stage,
     reportsBucket: bucket.name,
     deadLetterQueue: dlq.url,
-    functions: {
-      backup: jobs.backup.fn.name,
-      copy: jobs.copy.fn.name,
-      prune: jobs.prune.fn.name,
-      watchdog: jobs.watchdog.fn.name,
-      warm: warm.fn.name,
-      cost: digest.fn.name,
-      ...(runbook ? { failover: runbook.fn.name } : {}),
-    },
+    functions,
     ...(runbook ? { failoverStateMachine: runbook.stateMachine.arn, failoverRegion: runbook.region } : {}),
   };
 }
