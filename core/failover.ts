@@ -180,7 +180,7 @@ export function blockingFailures(checks: PrecheckResult[]): PrecheckResult[] {
 // ---------------------------------------------------------------------------------------------------------
 // Trigger decision
 
-export type TriggerAction = "ignore" | "in-progress" | "done-already" | "refuse" | "plan-only" | "start";
+export type TriggerAction = "ignore" | "in-progress" | "done-already" | "refuse" | "plan-only" | "observe" | "start";
 
 export interface TriggerInput {
   kind: "alarm" | "manual";
@@ -193,17 +193,22 @@ export interface TriggerInput {
 /**
  * Decide what an alarm or manual `execute` does for a group. Only a transition into ALARM (or a manual execute)
  * can start anything; an existing latch turns every later trigger into a report; failed blocking pre-checks refuse;
- * a `plan-only` group answers an alarm with a plan and waits for a human.
+ * a `plan-only` group answers an alarm with a plan and waits for a human. While the stage is in observe mode
+ * (core/observe.ts) an `automatic` group does the same: observe only holds back what an alarm would start on its
+ * own, so a `plan-only` group stays plan-only when the window ends, and a human's `execute` is never held back.
  *
  * @example
  *   decideFailover(group, { kind: "alarm", alarmState: "ALARM" }, checks, undefined)
  *   // { action: "start", target: "orders-db", reason: "all pre-checks passed" }
+ *   decideFailover(group, { kind: "alarm", alarmState: "ALARM" }, checks, undefined, { observing: true, reason: "observe mode until the end of 2026-12-13 (UTC): …" })
+ *   // { action: "observe", target: "orders-db", reason: "observe mode until the end of 2026-12-13 (UTC): …; group orders-db is automatic: pre-checks passed, …" }
  */
 export function decideFailover(
   group: FailoverGroup,
   trigger: TriggerInput,
   checks: PrecheckResult[] | undefined,
   latch: RunRecord | undefined,
+  observe?: { observing: boolean; reason: string },
 ): Decision<TriggerAction, string> {
   const target = group.name;
   if (trigger.kind === "alarm" && trigger.alarmState !== "ALARM") {
@@ -226,6 +231,13 @@ export function decideFailover(
   }
   if (trigger.kind === "alarm" && group.execution === "plan-only") {
     return { action: "plan-only", target, reason: `group ${group.name} is plan-only: pre-checks passed, waiting for a manual execute` };
+  }
+  if (trigger.kind === "alarm" && observe?.observing) {
+    return {
+      action: "observe",
+      target,
+      reason: `${observe.reason}; group ${group.name} is automatic: pre-checks passed, it would have failed over now, planned only`,
+    };
   }
   return { action: "start", target, reason: "all blocking pre-checks passed" };
 }

@@ -85,6 +85,27 @@ export function renderPlan(group: string, checks: PrecheckResult[], decision: st
   };
 }
 
+/**
+ * Observe mode's answer to an alarm that would have started a failover: what would have been done, step by step
+ * (`steps` as numbered lines, `1. PromoteReadReplica …`), nothing changed.
+ *
+ * @example
+ * renderObserved("orders-db", "observe mode until the end of 2026-12-13 (UTC)", checks, reason, steps, note).text
+ * // "Failover orders-db — observe mode until the end of 2026-12-13 (UTC): would have failed over: 1. PromoteReadReplica orders-dr in eu-central-1; 2. …; nothing was changed"
+ */
+export function renderObserved(group: string, label: string, checks: PrecheckResult[], reason: string, steps: string[], note: string): SlackMessage {
+  return {
+    text: `Failover ${group} — ${label}: would have failed over: ${steps.join("; ")}; nothing was changed`,
+    blocks: [
+      header(`[observe] Failover ${group}: would have started (nothing changed)`),
+      section(`*Decision:* ${reason}`),
+      section(`*Pre-checks*\n${checks.map(checkLine).join("\n")}`),
+      section(`*Would have done*\n${steps.join("\n")}`),
+      context(note),
+    ],
+  };
+}
+
 export function renderStatus(group: string, run: RunRecord | undefined): SlackMessage {
   if (!run) return { text: `Failover ${group}: no run, latch free`, blocks: [header(`Failover status: ${group}`), section("No failover has run; the latch is free.")] };
   return {

@@ -10,6 +10,9 @@ import { s3Latch } from "../../adapters/latch.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { postToSlack } from "../../adapters/slack.ts";
 import { linkedSlackUrl } from "../lib/resources.ts";
+import { resolveObserve } from "../lib/observe.ts";
+import { FAILOVER_OBSERVE_KEY, s3ObserveMarker } from "../../adapters/observe-marker.ts";
+import type { ClockPort } from "./ports.ts";
 
 /**
  * Real dependencies of the failover runbook (not a Lambda entry; used by functions/failover.ts).
@@ -49,8 +52,26 @@ export function warmPort(config: Config, deadline: () => number): WarmPort {
   };
 }
 
+/**
+ * The observe port: the stage's `observe` setting against the marker in the failover state bucket
+ * (`failover/observe.json`, in the DR region with the latch: readable while the primary region is down).
+ */
+export function failoverObserve(config: Config, bucket: BucketRef, clock: ClockPort): NonNullable<FailoverDeps["observe"]> {
+  return (record, runId) =>
+    resolveObserve({
+      setting: config.observe,
+      timeZone: config.timezone,
+      now: clock.now(),
+      marker: () => s3ObserveMarker(bucket, FAILOVER_OBSERVE_KEY),
+      record,
+      by: "failover",
+      runId,
+    });
+}
+
 export function realFailoverDeps(config: Config, logger: Logger, remainingMs: () => number): FailoverDeps {
   const cfg = config.failover;
+  const clock: ClockPort = { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
   return {
     latch: s3Latch(failoverStateBucket()),
     db: rdsFailover(),
@@ -68,7 +89,8 @@ export function realFailoverDeps(config: Config, logger: Logger, remainingMs: ()
         }
       },
     },
-    clock: { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+    clock,
+    observe: failoverObserve(config, failoverStateBucket(), clock),
     log: (message, data) => logger.info(message, data ?? {}),
   };
 }

@@ -28,7 +28,8 @@ import {
 } from "../../core/failover.ts";
 import type { AlarmStateChangeEvent, FailoverInnerEvent, ManualEvent } from "../../schemas/events-failover.ts";
 import { parseAlarmTimestamp } from "../../schemas/events-failover.ts";
-import { renderFailbackPlan, renderLatchError, renderPlan, renderRefusal, renderReset, renderRunMessage, renderStatus } from "../../core/report/failover.ts";
+import { renderFailbackPlan, renderLatchError, renderObserved, renderPlan, renderRefusal, renderReset, renderRunMessage, renderStatus } from "../../core/report/failover.ts";
+import { observeLabel, type ObserveState } from "../../core/observe.ts";
 import { advanceDurable, type AdvanceOptions } from "../lib/durable.ts";
 import type { FailoverDeps } from "./ports.ts";
 import { FAILOVER_STEPS } from "./steps/index.ts";
@@ -131,8 +132,9 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
 
   const obs = await observeSettled(deps, group);
   const checks = runPrechecks(group, obs, { kind: req.kind, force: req.force !== undefined });
-  const decision = decideFailover(group, triggerInput, checks, held?.record);
-  log("failover decision", { ...decision, checks });
+  const observing = req.kind === "alarm" ? await observeMode(deps, runId) : undefined;
+  const decision = decideFailover(group, triggerInput, checks, held?.record, observing);
+  log("failover decision", { ...decision, checks, ...(observing?.reason ? { observe: observing } : {}) });
 
   if (decision.action === "refuse") {
     const message = renderRefusal(group.name, `${req.kind} ${req.source} at ${req.at.toISOString()}`, checks, decision.reason);
@@ -145,6 +147,15 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
     const message = renderPlan(group.name, checks, decision.reason, planSteps(deps, cfg, group, kind), `To proceed, a human runs mode "execute" for group ${group.name} with a reason.`);
     await deps.notify.notify(message);
     return { next: "ignored", action: "plan-only", reason: decision.reason, group: group.name, checks, message };
+  }
+  if (decision.action === "observe") {
+    const steps = planSteps(deps, cfg, group, promotionKindFor(group, obs.primary));
+    const label = observing?.until ? observeLabel(observing.until, observing.timeZone) : "observe mode (state unreadable)";
+    const note = `Nothing was changed. To fail over now, a human runs mode "execute" for group ${group.name} with a reason (observe mode does not hold back a human's execute).`;
+    const message = renderObserved(group.name, label, checks, decision.reason, steps, note);
+    await deps.notify.notify(message);
+    await deps.latch.putReport(group.name, `observed-${runId}`, { group: group.name, decision, checks, trigger: req, observe: observing, wouldHaveDone: steps });
+    return { next: "ignored", action: "observe", reason: decision.reason, group: group.name, checks, message };
   }
   if (decision.action !== "start") {
     return { next: "ignored", action: decision.action, reason: decision.reason, group: group.name };
@@ -192,6 +203,21 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
   log("failover latch taken", { group: group.name, runId });
   await deps.notify.notify(renderRunMessage(record, "start"));
   return advanceRun(deps, cfg, group.name, runId, opts);
+}
+
+/**
+ * Observe mode for an alarm's decision. Asked of every ALARM that gets past the latch, so the first one records the
+ * window's start even for a plan-only group. A state that cannot be read holds back the automatic start like an
+ * observed one and says why: the latch lives in the same bucket, so a run could not have been started anyway, and
+ * the plan tells the human what to execute.
+ */
+async function observeMode(deps: FailoverDeps, runId: string): Promise<ObserveState | undefined> {
+  if (!deps.observe) return undefined;
+  try {
+    return await deps.observe(true, runId);
+  } catch (err) {
+    return { observing: true, timeZone: "UTC", recordStart: false, reason: `observe mode: its state could not be read (${errorText(err)}), so treated as on` };
+  }
 }
 
 /**

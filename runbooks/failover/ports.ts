@@ -5,6 +5,7 @@
 import type { SlackMessage } from "../../core/report/blocks.ts";
 import type { DnsConfig, FailoverGroup, RecordValue } from "../../schemas/config-failover.ts";
 import type { DbObservation, PromotionKind, RunRecord } from "../../core/failover.ts";
+import type { ObserveState } from "../../core/observe.ts";
 
 export interface LatchPort {
   read(group: string): Promise<{ record: RunRecord; etag: string } | undefined>;
@@ -74,5 +75,10 @@ export interface FailoverDeps {
   warm: WarmPort;
   notify: NotifyPort;
   clock: ClockPort;
+  /**
+   * The stage's observe mode now (core/observe.ts), asked when an alarm would start a run; `record` lets this run
+   * record the window's start if none is recorded yet. Absent: never observing (unit tests, the drill).
+   */
+  observe?: (record: boolean, runId: string) => Promise<ObserveState>;
   log?: (message: string, data?: Record<string, unknown>) => void;
 }
