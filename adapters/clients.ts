@@ -1,10 +1,10 @@
-import { RDSClient } from "@aws-sdk/client-rds";
-import { EC2Client } from "@aws-sdk/client-ec2";
-import { S3Client } from "@aws-sdk/client-s3";
-import { CostExplorerClient } from "@aws-sdk/client-cost-explorer";
-import { Route53Client } from "@aws-sdk/client-route-53";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { readOnlyPlugin, type ReadOnlyService } from "./read-only.ts";
+import { CostExplorerClient } from "@aws-sdk/client-cost-explorer";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { RDSClient } from "@aws-sdk/client-rds";
+import { Route53Client } from "@aws-sdk/client-route-53";
+import { S3Client } from "@aws-sdk/client-s3";
+import { type ReadOnlyService, readOnlyPlugin } from "./read-only.ts";
 
 /**
  * AWS clients, created lazily once per container and region. Adaptive retry mode backs off on
@@ -51,16 +51,14 @@ export const ec2 = (region: string): EC2Client => cached(`ec2:${region}`, "ec2",
 export const s3 = (region: string): S3Client =>
   cached(`s3:${region}`, "s3", () => new S3Client({ region, ...common, ...(endpointOverridden() ? { forcePathStyle: true } : {}) }));
 /** Cost Explorer has one endpoint, in us-east-1, whatever region the function runs in. */
-export const costExplorer = (): CostExplorerClient =>
-  cached("ce:us-east-1", "ce", () => new CostExplorerClient({ region: "us-east-1", ...common }));
+export const costExplorer = (): CostExplorerClient => cached("ce:us-east-1", "ce", () => new CostExplorerClient({ region: "us-east-1", ...common }));
 
 /**
  * Route 53 is global with its control plane in us-east-1. One attempt per call: adapters/route53.ts backs off
  * itself on Throttling / PriorRequestNotComplete (5 requests/s per account), so SDK retries would multiply it.
  */
 export const route53 = (): Route53Client => cached("route53:us-east-1", "route53", () => new Route53Client({ region: "us-east-1", maxAttempts: 1 }));
-export const cloudwatch = (region: string): CloudWatchClient =>
-  cached(`cloudwatch:${region}`, "cloudwatch", () => new CloudWatchClient({ region, ...common }));
+export const cloudwatch = (region: string): CloudWatchClient => cached(`cloudwatch:${region}`, "cloudwatch", () => new CloudWatchClient({ region, ...common }));
 
 /** Drop cached clients (tests that change mocks between cases). */
 export function resetClients(): void {

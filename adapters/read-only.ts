@@ -57,12 +57,11 @@ export function operationOf(context: HandlerExecutionContext): string {
  * retries or any network I/O. An unnamed command (no `commandName` in the context) is refused too.
  */
 export function readOnlyMiddleware(service: ReadOnlyService): InitializeMiddleware<object, MetadataBearer> {
-  return (next: InitializeHandler<object, MetadataBearer>, context: HandlerExecutionContext) =>
-    async (args: InitializeHandlerArguments<object>) => {
-      const operation = operationOf(context);
-      if (!operation || !isAllowedRead(service, operation)) throw new ReadOnlyViolation(service, operation || "(unnamed command)");
-      return next(args);
-    };
+  return (next: InitializeHandler<object, MetadataBearer>, context: HandlerExecutionContext) => async (args: InitializeHandlerArguments<object>) => {
+    const operation = operationOf(context);
+    if (!operation || !isAllowedRead(service, operation)) throw new ReadOnlyViolation(service, operation || "(unnamed command)");
+    return next(args);
+  };
 }
 
 /** The middleware as a plugin: `client.middlewareStack.use(readOnlyPlugin("rds"))`. */

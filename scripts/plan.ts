@@ -8,15 +8,16 @@
  * Credentials: the SDK's default chain (`--profile` sets AWS_PROFILE). Endpoint: AWS_ENDPOINT_URL is read by the
  * SDK itself. Exit code: 0 planned, 1 a part could not be planned, 2 usage or configuration error.
  */
-import { setReadOnly } from "../adapters/clients.ts";
+
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { setReadOnly } from "../adapters/clients.ts";
+import type { BucketRef } from "../adapters/s3.ts";
+import { type PlanOptions, type PlanPart, parseOnly, runPlan } from "../runbooks/plan/plan.ts";
+import { renderPlan, writePlan } from "../runbooks/plan/render.ts";
 import { loadConfig } from "../stacks/config.ts";
 import { controlRegion } from "../stacks/patterns.ts";
-import { parseOnly, runPlan, type PlanOptions, type PlanPart } from "../runbooks/plan/plan.ts";
-import { renderPlan, writePlan } from "../runbooks/plan/render.ts";
-import type { BucketRef } from "../adapters/s3.ts";
 
 setReadOnly(true);
 
@@ -34,6 +35,9 @@ export class PlanUsageError extends Error {
   override name = "PlanUsageError";
 }
 
+/** `--help`: the usage text on stdout, exit code 0. */
+class HelpRequested extends Error {}
+
 export interface PlanArgs {
   stage: string;
   profile?: string;
@@ -49,7 +53,7 @@ export function parseArgs(argv: readonly string[]): PlanArgs {
   const got: Partial<Record<(typeof VALUED)[number], string>> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--help" || arg === "-h") throw new PlanUsageError(USAGE);
+    if (arg === "--help" || arg === "-h") throw new HelpRequested(USAGE);
     if (!(VALUED as readonly string[]).includes(arg)) throw new PlanUsageError(`unknown argument ${arg}\n${USAGE}`);
     const value = argv[++i];
     if (!value || value.startsWith("--")) throw new PlanUsageError(`${arg} needs a value\n${USAGE}`);
@@ -82,7 +86,7 @@ export function bucketRef(value: string, region: string): BucketRef {
 export function appName(root: string): string {
   const text = readFileSync(path.join(root, "sst.config.ts"), "utf8");
   const m = /const APP = "([^"]+)"/.exec(text);
-  if (!m) throw new Error("sst.config.ts: no `const APP = \"...\"` found");
+  if (!m) throw new Error('sst.config.ts: no `const APP = "..."` found');
   return m[1]!;
 }
 
@@ -116,12 +120,18 @@ export async function runPlanCli(argv: readonly string[], deps: PlanCliDeps): Pr
       ...(args.failoverBucket ? { failoverBucket: bucketRef(args.failoverBucket, control) } : {}),
     };
   } catch (err) {
+    if (err instanceof HelpRequested) {
+      deps.out(USAGE);
+      return 0;
+    }
     deps.err(err instanceof PlanUsageError ? err.message : `plan: ${(err as Error).message}`);
     return 2;
   }
   const outDir = path.resolve(deps.root, args.out ?? path.join("out", "plan", args.stage));
   const endpoint = deps.env.AWS_ENDPOINT_URL;
-  deps.err(`planning ${options.config.app} ${args.stage} (${args.only.join(", ")}), read-only${endpoint ? `, endpoint ${endpoint}` : ""}${args.profile ? `, profile ${args.profile}` : ""}`);
+  deps.err(
+    `planning ${options.config.app} ${args.stage} (${args.only.join(", ")}), read-only${endpoint ? `, endpoint ${endpoint}` : ""}${args.profile ? `, profile ${args.profile}` : ""}`,
+  );
   const plan = await runPlan(options);
   const text = renderPlan(plan, path.relative(deps.root, outDir) || ".");
   writePlan(plan, outDir, text);

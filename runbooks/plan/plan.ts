@@ -9,17 +9,17 @@
  * ports either, so a mistake in one layer is caught by the other.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
+import type { BucketRef } from "../../adapters/s3.ts";
+import type { SlackMessage } from "../../core/report/blocks.ts";
 import type { Config } from "../../schemas/config.ts";
 import type { JobEvent } from "../../schemas/events-backup.ts";
-import type { SlackMessage } from "../../core/report/blocks.ts";
-import type { BucketRef } from "../../adapters/s3.ts";
-import type { MetricPoint, RunContext, RunOutcome } from "../lib/handler.ts";
 import { runBackup } from "../backup/backup.ts";
 import { runCopy } from "../backup/copy.ts";
 import { runPrune } from "../backup/prune.ts";
 import { runWatchdog } from "../backup/watchdog.ts";
 import { runCost } from "../cost/cost.ts";
-import { planFailover, type ProbePort } from "../failover/index.ts";
+import { type ProbePort, planFailover } from "../failover/index.ts";
+import type { MetricPoint, RunContext, RunOutcome } from "../lib/handler.ts";
 import { planBackupDeps, planCostDeps, planFailoverDeps } from "./ports.ts";
 
 export const PLAN_PARTS = ["backup", "copy", "prune", "watchdog", "failover", "cost"] as const;
@@ -28,7 +28,10 @@ export type PlanPart = (typeof PLAN_PARTS)[number];
 /** `"backup,prune"` → ["backup", "prune"]; an unknown name is refused by name. */
 export function parseOnly(value: string | undefined): PlanPart[] {
   if (value === undefined) return [...PLAN_PARTS];
-  const names = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.filter((n) => !(PLAN_PARTS as readonly string[]).includes(n));
   if (bad.length || names.length === 0) throw new Error(`--only: unknown part(s) ${bad.join(", ") || "(none given)"}; known: ${PLAN_PARTS.join(", ")}`);
   return PLAN_PARTS.filter((p) => names.includes(p));
@@ -70,7 +73,10 @@ export interface PlanResult {
   notes: string[];
 }
 
-const FUNCTION_OF: Record<Exclude<PlanPart, "failover">, (event: JobEvent, ctx: RunContext, opts: { config: Config; notes: string[]; state?: BucketRef }) => Promise<RunOutcome>> = {
+const FUNCTION_OF: Record<
+  Exclude<PlanPart, "failover">,
+  (event: JobEvent, ctx: RunContext, opts: { config: Config; notes: string[]; state?: BucketRef }) => Promise<RunOutcome>
+> = {
   backup: (e, c, o) => runBackup(e, c, planBackupDeps(o.state, o.notes)),
   copy: (e, c, o) => runCopy(e, c, planBackupDeps(o.state, o.notes)),
   prune: (e, c, o) => runPrune(e, c, planBackupDeps(o.state, o.notes)),
@@ -91,7 +97,16 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
     const started = now();
     const header = () => {
       const finished = now();
-      return { function: part, app: config.app, stage: config.stage, runId, plan: true, startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime() };
+      return {
+        function: part,
+        app: config.app,
+        stage: config.stage,
+        runId,
+        plan: true,
+        startedAt: started.toISOString(),
+        finishedAt: finished.toISOString(),
+        durationMs: finished.getTime() - started.getTime(),
+      };
     };
     try {
       if (part === "failover") {

@@ -3,16 +3,17 @@
  * adapters/clients.ts), every write a dry-run would still make is refused here, and what the function would post
  * or publish is captured for the terminal and out/plan/ instead.
  */
-import { listCandidateResources, listRegionSnapshots } from "../../adapters/inventory.ts";
-import { SNAPSHOT_ADAPTERS } from "../../adapters/snapshots.ts";
-import { s3PruneLedger, type PruneLedgerPort } from "../../adapters/prune-ledger.ts";
-import { PRUNE_OBSERVE_KEY, s3ObserveMarker, type ObserveMarkerPort } from "../../adapters/observe-marker.ts";
-import { s3Latch } from "../../adapters/latch.ts";
-import { rdsFailover } from "../../adapters/rds-failover.ts";
+
 import { cloudwatchMetrics } from "../../adapters/cloudwatch.ts";
-import { httpProbe } from "../../adapters/health.ts";
 import { fetchCosts } from "../../adapters/cost-explorer.ts";
+import { httpProbe } from "../../adapters/health.ts";
+import { listCandidateResources, listRegionSnapshots } from "../../adapters/inventory.ts";
+import { s3Latch } from "../../adapters/latch.ts";
+import { type ObserveMarkerPort, PRUNE_OBSERVE_KEY, s3ObserveMarker } from "../../adapters/observe-marker.ts";
+import { type PruneLedgerPort, s3PruneLedger } from "../../adapters/prune-ledger.ts";
+import { rdsFailover } from "../../adapters/rds-failover.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
+import { SNAPSHOT_ADAPTERS } from "../../adapters/snapshots.ts";
 import type { SlackMessage } from "../../core/report/blocks.ts";
 import type { BackupDeps } from "../backup/ports.ts";
 import type { CostDeps } from "../cost/cost.ts";

@@ -9,14 +9,20 @@ import type { PlanResult, PlanSection } from "./plan.ts";
 
 type Row = Record<string, unknown>;
 const rows = (v: unknown): Row[] => (Array.isArray(v) ? (v as Row[]) : []);
-const indent = (text: string, by = "    "): string => text.split("\n").map((l) => `${by}${l}`).join("\n");
+const indent = (text: string, by = "    "): string =>
+  text
+    .split("\n")
+    .map((l) => `${by}${l}`)
+    .join("\n");
 
 /** The decision lines of one section, the reason of each one after a dash. */
 export function decisionLines(section: PlanSection): string[] {
   const r = section.report;
   switch (section.part) {
     case "backup":
-      return rows(r.decisions).map((d) => `${d.action} ${d.kind} ${d.resource} → ${d.name}${rows(d.tiers).length ? ` [${(d.tiers as string[]).join(", ")}]` : ""} — ${d.reason}`);
+      return rows(r.decisions).map(
+        (d) => `${d.action} ${d.kind} ${d.resource} → ${d.name}${rows(d.tiers).length ? ` [${(d.tiers as string[]).join(", ")}]` : ""} — ${d.reason}`,
+      );
     case "copy": {
       // Copies already made and sources whose policy does not copy are counted; every one is in copy.json.
       const quiet = ["exists", "skip-policy"];
@@ -30,22 +36,30 @@ export function decisionLines(section: PlanSection): string[] {
       const observe = r.observe as Row | undefined;
       // The reason says whether a scheduled run would delete or only report (observe mode, core/observe.ts).
       const header = observe ? [String(observe.reason)] : [];
-      return header.concat(rows(r.plans).flatMap((p) => [
-        `${p.kind} ${p.resource} in ${p.region}${p.policy ? ` (policy ${p.policy})` : ""}${p.frozen ? ` FROZEN: ${p.frozen}` : ""}`,
-        ...rows(p.delete).map((d) => `  delete ${d.id} — ${d.reason}`),
-        ...rows(p.keep).map((d) => `  keep   ${d.id} — ${d.reason}`),
-        ...rows(p.lookAlikes).map((d) => `  never  ${d.id} — ${d.reason}`),
-      ])).concat(rows(r.capped).map((c) => `capped ${c.resourceId} in ${c.region}: ${c.deferred} delete(s) deferred — ${c.reason}`));
+      return header
+        .concat(
+          rows(r.plans).flatMap((p) => [
+            `${p.kind} ${p.resource} in ${p.region}${p.policy ? ` (policy ${p.policy})` : ""}${p.frozen ? ` FROZEN: ${p.frozen}` : ""}`,
+            ...rows(p.delete).map((d) => `  delete ${d.id} — ${d.reason}`),
+            ...rows(p.keep).map((d) => `  keep   ${d.id} — ${d.reason}`),
+            ...rows(p.lookAlikes).map((d) => `  never  ${d.id} — ${d.reason}`),
+          ]),
+        )
+        .concat(rows(r.capped).map((c) => `capped ${c.resourceId} in ${c.region}: ${c.deferred} delete(s) deferred — ${c.reason}`));
     }
     case "watchdog":
       return rows(r.findings).map(
-        (f) => `${f.status} ${f.kind} ${f.resourceId} in ${f.region}: ${typeof f.ageHours === "number" ? `newest ${(f.ageHours as number).toFixed(1)} h old` : "no backup"} (limit ${f.limitHours} h) — ${f.reason}`,
+        (f) =>
+          `${f.status} ${f.kind} ${f.resourceId} in ${f.region}: ${typeof f.ageHours === "number" ? `newest ${(f.ageHours as number).toFixed(1)} h old` : "no backup"} (limit ${f.limitHours} h) — ${f.reason}`,
       );
     case "failover":
       return rows(r.groups).flatMap((g) =>
         g.error
           ? [`group ${g.group}: not planned — ${g.error}`]
-          : [`group ${g.group} (execution ${g.execution}): ${g.reason}`, ...rows(g.checks).map((c) => `  ${c.ok ? "ok  " : c.blocking ? "FAIL" : "warn"} ${c.name} — ${c.reason}`)],
+          : [
+              `group ${g.group} (execution ${g.execution}): ${g.reason}`,
+              ...rows(g.checks).map((c) => `  ${c.ok ? "ok  " : c.blocking ? "FAIL" : "warn"} ${c.name} — ${c.reason}`),
+            ],
       );
     case "cost": {
       const s = (r.summary ?? {}) as Row;

@@ -1,20 +1,20 @@
-import { CostExplorerClient, GetCostAndUsageCommand, GetCostForecastCommand } from "@aws-sdk/client-cost-explorer";
-import { mockClient } from "aws-sdk-client-mock";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { CostExplorerClient, GetCostAndUsageCommand, GetCostForecastCommand } from "@aws-sdk/client-cost-explorer";
+import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSandbox, FakeClock } from "../../../sandbox/index.ts";
-import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { resetClients, setReadOnly } from "../../../adapters/clients.ts";
 import { isAllowedRead } from "../../../adapters/read-only.ts";
-import { createHandler } from "../../../runbooks/lib/handler.ts";
 import { runBackup } from "../../../runbooks/backup/backup.ts";
 import { runCopy } from "../../../runbooks/backup/copy.ts";
 import { backupDeps } from "../../../runbooks/backup/deps.ts";
+import { createHandler } from "../../../runbooks/lib/handler.ts";
+import { createSandbox, FakeClock } from "../../../sandbox/index.ts";
+import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { parseBackupEvent, parseCopyEvent } from "../../../schemas/events-backup.ts";
-import { loadConfig } from "../../../stacks/config.ts";
 import { runPlanCli } from "../../../scripts/plan.ts";
+import { loadConfig } from "../../../stacks/config.ts";
 
 /**
  * The plan of the example configuration (stage `ci` → config/example.json) on a sandbox seeded from that
@@ -73,7 +73,15 @@ describe("npm run plan --stage ci (the example configuration) on the sandbox", (
 
       const mutating: string[] = [];
       for (const service of ["rds", "ec2", "s3", "route53", "cloudwatch"] as const) {
-        sb.inject({ service, times: Infinity, match: (_i, ctx) => !isAllowedRead(service, ctx.command), error: (ctx) => (mutating.push(`${ctx.service}:${ctx.command}`), new Error("mutating")) });
+        sb.inject({
+          service,
+          times: Infinity,
+          match: (_i, ctx) => !isAllowedRead(service, ctx.command),
+          error: (ctx) => {
+            mutating.push(`${ctx.service}:${ctx.command}`);
+            return new Error("mutating");
+          },
+        });
       }
       const from = sb.calls.length;
       let out = "";
@@ -82,13 +90,22 @@ describe("npm run plan --stage ci (the example configuration) on the sandbox", (
         env: {},
         now: () => clock.now(),
         probe: { check: async () => ({ ok: true, status: 200, ms: 12, detail: "probe answered 200" }) },
-        out: (t) => void (out += t),
+        out: (t) => {
+          out += t;
+        },
         err: () => {},
       });
       expect(mutating).toEqual([]);
       expect(sb.calls.slice(from).filter((c) => !isAllowedRead(c.service as "rds", c.command))).toEqual([]);
       expect(ce.calls().map((c) => c.args[0].constructor.name)).toEqual(["GetCostAndUsageCommand", "GetCostForecastCommand"]);
-      expect(out.split("\n").filter((l) => l.startsWith("== "))).toEqual(["== backup ==", "== copy ==", "== prune ==", "== watchdog ==", "== failover ==", "== cost =="]);
+      expect(out.split("\n").filter((l) => l.startsWith("== "))).toEqual([
+        "== backup ==",
+        "== copy ==",
+        "== prune ==",
+        "== watchdog ==",
+        "== failover ==",
+        "== cost ==",
+      ]);
       expect(out).not.toContain("NOT PLANNED");
       expect(code).toBe(0);
       if (process.env.PLAN_SAMPLE) writeFileSync(process.env.PLAN_SAMPLE, out.replaceAll(root, "<tmp>"));

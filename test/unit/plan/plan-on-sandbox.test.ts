@@ -1,23 +1,23 @@
-import { CostExplorerClient, GetCostAndUsageCommand, GetCostForecastCommand, type ResultByTime } from "@aws-sdk/client-cost-explorer";
-import { mockClient } from "aws-sdk-client-mock";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { CostExplorerClient, GetCostAndUsageCommand, GetCostForecastCommand, type ResultByTime } from "@aws-sdk/client-cost-explorer";
+import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSandbox, FakeClock, type CallRecord, type Sandbox } from "../../../sandbox/index.ts";
-import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { isReadOnly, resetClients, setReadOnly } from "../../../adapters/clients.ts";
+import { listRegionSnapshots } from "../../../adapters/inventory.ts";
+import { deleteRdsSnapshot } from "../../../adapters/rds.ts";
 import { isAllowedRead, type ReadOnlyService } from "../../../adapters/read-only.ts";
-import { createHandler } from "../../../runbooks/lib/handler.ts";
+import { TAG } from "../../../core/types.ts";
 import { runBackup } from "../../../runbooks/backup/backup.ts";
 import { runCopy } from "../../../runbooks/backup/copy.ts";
 import { backupDeps } from "../../../runbooks/backup/deps.ts";
+import { createHandler } from "../../../runbooks/lib/handler.ts";
+import { type CallRecord, createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
+import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { parseBackupEvent, parseCopyEvent } from "../../../schemas/events-backup.ts";
+import { runPlanCli, USAGE } from "../../../scripts/plan.ts";
 import { loadConfig } from "../../../stacks/config.ts";
-import { TAG } from "../../../core/types.ts";
-import { listRegionSnapshots } from "../../../adapters/inventory.ts";
-import { deleteRdsSnapshot } from "../../../adapters/rds.ts";
-import { runPlanCli } from "../../../scripts/plan.ts";
 
 /**
  * `npm run plan` on the sandbox: a stage with two weeks of backups and copies, one failover group and a cost
@@ -90,7 +90,12 @@ function day(d: number, hour = 2): Date {
 
 function costDay(date: string, amount: string): ResultByTime {
   const next = new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  return { TimePeriod: { Start: date, End: next }, Total: {}, Estimated: false, Groups: [{ Keys: ["Amazon Relational Database Service"], Metrics: { UnblendedCost: { Amount: amount, Unit: "USD" } } }] };
+  return {
+    TimePeriod: { Start: date, End: next },
+    Total: {},
+    Estimated: false,
+    Groups: [{ Keys: ["Amazon Relational Database Service"], Metrics: { UnblendedCost: { Amount: amount, Unit: "USD" } } }],
+  };
 }
 
 beforeEach(async () => {
@@ -159,8 +164,12 @@ async function plan(...extra: string[]): Promise<{ code: number; out: string; er
     root,
     env: {},
     now: () => clock.now(),
-    out: (t) => void (out += t),
-    err: (t) => void (err += t),
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
   });
   return { code, out, err };
 }
@@ -172,12 +181,24 @@ function namesIn(region: string): Map<string, string> {
   return new Map(sb.snapshots(region).map((x) => [x.id, x.tags[TAG.name] ?? x.id]));
 }
 
-const json = (file: string): Record<string, unknown> => JSON.parse(readFileSync(path.join(root, "out", "plan", STAGE, file), "utf8")) as Record<string, unknown>;
+const json = (file: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(path.join(root, "out", "plan", STAGE, file), "utf8")) as Record<string, unknown>;
 type Plan = { region: string; resource: string; delete: { id: string; reason: string }[]; keep: { id: string; reason: string }[] };
 
 describe("npm run plan on the sandbox", () => {
   it("plans every function with reads only: backups due, copies done, the prune plan with a reason per snapshot, watchdog ages, failover pre-checks, the cost digest", async () => {
-    const before = { snapshots: [PRIMARY, DR].map((r) => sb.snapshots(r).map((x) => `${x.id}:${x.status}`).sort()), objects: sb.s3.objects(REPORTS).map((o) => o.key).sort() };
+    const before = {
+      snapshots: [PRIMARY, DR].map((r) =>
+        sb
+          .snapshots(r)
+          .map((x) => `${x.id}:${x.status}`)
+          .sort(),
+      ),
+      objects: sb.s3
+        .objects(REPORTS)
+        .map((o) => o.key)
+        .sort(),
+    };
     const r = await plan();
 
     expect(r.code).toBe(0);
@@ -198,12 +219,23 @@ describe("npm run plan on the sandbox", () => {
     expect(ce.calls().map((c) => c.args[0].constructor.name)).toEqual(["GetCostAndUsageCommand", "GetCostForecastCommand"]);
     // Prune's observe-mode start and the day's ledger were read (the caps count earlier deletes), and the latch;
     // nothing was written anywhere.
-    expect(planCalls().filter((c) => c.command === "GetObject").map((c) => (c.input as { Key: string }).Key)).toEqual([
-      "state/observe.json",
-      "state/prune/2026-11-07.json",
-      "failover/app-db/latch.json",
-    ]);
-    expect({ snapshots: [PRIMARY, DR].map((rg) => sb.snapshots(rg).map((x) => `${x.id}:${x.status}`).sort()), objects: sb.s3.objects(REPORTS).map((o) => o.key).sort() }).toEqual(before);
+    expect(
+      planCalls()
+        .filter((c) => c.command === "GetObject")
+        .map((c) => (c.input as { Key: string }).Key),
+    ).toEqual(["state/observe.json", "state/prune/2026-11-07.json", "failover/app-db/latch.json"]);
+    expect({
+      snapshots: [PRIMARY, DR].map((rg) =>
+        sb
+          .snapshots(rg)
+          .map((x) => `${x.id}:${x.status}`)
+          .sort(),
+      ),
+      objects: sb.s3
+        .objects(REPORTS)
+        .map((o) => o.key)
+        .sort(),
+    }).toEqual(before);
 
     // Backups due tonight: one per selected resource.
     const backup = json("backup.json") as { dryRun: boolean; decisions: { action: string; resource: string; name: string; reason: string }[] };
@@ -227,7 +259,10 @@ describe("npm run plan on the sandbox", () => {
       };
     });
     const expired = (res: string) => [1, 2, 3, 4].map((d) => `oa-ops-autopilot-plantest-${res}-2026110${d}: expired: daily ${7 - d} days old ≥ 3 days`);
-    const kept = (res: string) => [`oa-ops-autopilot-plantest-${res}-20261106: daily: 1 day old, keep 3 days`, `oa-ops-autopilot-plantest-${res}-20261105: daily: 2 days old, keep 3 days`];
+    const kept = (res: string) => [
+      `oa-ops-autopilot-plantest-${res}-20261106: daily: 1 day old, keep 3 days`,
+      `oa-ops-autopilot-plantest-${res}-20261105: daily: 2 days old, keep 3 days`,
+    ];
     expect(readable).toEqual([
       { at: `app-db ${PRIMARY}`, delete: expired("app-db"), keep: kept("app-db") },
       { at: `vol-0a1b2c3d ${PRIMARY}`, delete: expired("vol-0a1b2c3d"), keep: kept("vol-0a1b2c3d") },
@@ -267,7 +302,10 @@ describe("npm run plan on the sandbox", () => {
     expect(cost.reportDate).toBe("2026-11-06");
     expect(cost.costExplorerCalls).toBe(2);
     expect(cost.summary.missingDays).toEqual([]);
-    expect(cost.alertText.split("\n").slice(0, 2)).toEqual(["== :rotating_light: AWS cost alert · 2026-11-06 ==", "• Spend on 2026-11-06 was $180.00, over the $100.00 daily threshold."]);
+    expect(cost.alertText.split("\n").slice(0, 2)).toEqual([
+      "== :rotating_light: AWS cost alert · 2026-11-06 ==",
+      "• Spend on 2026-11-06 was $180.00, over the $100.00 daily threshold.",
+    ]);
 
     expect(readdirSync(path.join(root, "out", "plan", STAGE)).sort()).toEqual([
       "backup.json",
@@ -313,14 +351,29 @@ describe("npm run plan on the sandbox", () => {
     const r = await plan("--only", "prune,failover");
     expect(r.code).toBe(0);
     expect(mutating).toEqual([]);
-    expect(readdirSync(path.join(root, "out", "plan", STAGE)).sort()).toEqual(["failover.json", "failover.slack.json", "plan.json", "plan.txt", "prune.json", "prune.slack.json"]);
-    expect(r.out.split("\n").filter((l) => l.startsWith("== "))).toEqual(["== prune ==", "== failover ==", ]);
+    expect(readdirSync(path.join(root, "out", "plan", STAGE)).sort()).toEqual([
+      "failover.json",
+      "failover.slack.json",
+      "plan.json",
+      "plan.txt",
+      "prune.json",
+      "prune.slack.json",
+    ]);
+    expect(r.out.split("\n").filter((l) => l.startsWith("== "))).toEqual(["== prune ==", "== failover =="]);
     expect(ce.calls()).toHaveLength(2); // the first, full plan's only
   });
 
   it("without the state buckets it still plans, and says what it could not read", async () => {
     let out = "";
-    const code = await runPlanCli(["--stage", STAGE, "--only", "prune,failover"], { root, env: {}, now: () => clock.now(), out: (t) => void (out += t), err: () => {} });
+    const code = await runPlanCli(["--stage", STAGE, "--only", "prune,failover"], {
+      root,
+      env: {},
+      now: () => clock.now(),
+      out: (t) => {
+        out += t;
+      },
+      err: () => {},
+    });
     expect(code).toBe(0);
     expect(mutating).toEqual([]);
     expect(planCalls().filter((c) => c.service === "s3")).toEqual([]);
@@ -347,11 +400,40 @@ describe("npm run plan on the sandbox", () => {
 
   it("usage errors exit 2 with the usage text", async () => {
     let err = "";
-    const code = await runPlanCli(["--only", "prune"], { root, env: {}, out: () => {}, err: (t) => void (err += t) });
+    const code = await runPlanCli(["--only", "prune"], {
+      root,
+      env: {},
+      out: () => {},
+      err: (t) => {
+        err += t;
+      },
+    });
     expect(code).toBe(2);
     expect(err.split("\n")[0]).toBe("--stage is required");
     err = "";
-    expect(await runPlanCli(["--stage", STAGE, "--only", "prune,warm"], { root, env: {}, out: () => {}, err: (t) => void (err += t) })).toBe(2);
+    expect(
+      await runPlanCli(["--stage", STAGE, "--only", "prune,warm"], {
+        root,
+        env: {},
+        out: () => {},
+        err: (t) => {
+          err += t;
+        },
+      }),
+    ).toBe(2);
     expect(err).toBe("--only: unknown part(s) warm; known: backup, copy, prune, watchdog, failover, cost");
+    let out = "";
+    expect(
+      await runPlanCli(["--help"], {
+        root,
+        env: {},
+        out: (t) => {
+          out += t;
+        },
+        err: () => {},
+      }),
+    ).toBe(0);
+    expect(out).toBe(USAGE);
+    expect(out.split("\n")[0]).toBe("usage: npm run plan -- --stage <stage> [--profile <profile>] [--only backup,copy,prune,watchdog,failover,cost]");
   });
 });

@@ -1,14 +1,22 @@
-import { DeleteDBSnapshotCommand } from "@aws-sdk/client-rds";
-import { ListResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { DeleteDBSnapshotCommand } from "@aws-sdk/client-rds";
+import { ListResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ADAPTER_CALLS, actionsOf, bareAction, type AdapterCall } from "../../../adapters/calls.ts";
+import { ADAPTER_CALLS, type AdapterCall, actionsOf, bareAction } from "../../../adapters/calls.ts";
 import { cloudwatch, costExplorer, ec2, isReadOnly, rds, resetClients, route53, s3, setReadOnly } from "../../../adapters/clients.ts";
-import { READ_ONLY_MIDDLEWARE_NAME, READ_ONLY_OPERATIONS, READ_VERBS, ReadOnlyViolation, isAllowedRead, isReadName, type ReadOnlyService } from "../../../adapters/read-only.ts";
+import {
+  isAllowedRead,
+  isReadName,
+  READ_ONLY_MIDDLEWARE_NAME,
+  READ_ONLY_OPERATIONS,
+  READ_VERBS,
+  type ReadOnlyService,
+  ReadOnlyViolation,
+} from "../../../adapters/read-only.ts";
 import { runPlanCli } from "../../../scripts/plan.ts";
-import { startFakeEndpoint, type FakeEndpoint } from "./aws-endpoint.ts";
+import { type FakeEndpoint, startFakeEndpoint } from "./aws-endpoint.ts";
 
 /**
  * The plan against any AWS-compatible endpoint, with the real SDK clients (no client mock): the SDK reads
@@ -31,7 +39,14 @@ const CONFIG = {
         alarms: ["app-db-primary-down"],
         primary: { kind: "rds-instance", id: "app-db", region: PRIMARY },
         replica: { kind: "rds-instance", id: "app-db-dr", region: DR },
-        dns: { hostedZoneId: "Z0123456789ABC", recordName: "db.example.com", recordType: "CNAME", ttl: 60, primary: { values: ["a.example.com"] }, dr: { values: ["b.example.com"] } },
+        dns: {
+          hostedZoneId: "Z0123456789ABC",
+          recordName: "db.example.com",
+          recordType: "CNAME",
+          ttl: 60,
+          primary: { values: ["a.example.com"] },
+          dr: { values: ["b.example.com"] },
+        },
         healthUrl: "https://dr.example.com/health",
       },
     ],
@@ -55,13 +70,28 @@ const MUTATING = DECLARED.filter((a) => !isReadName(a.split(":")[1]!));
 let endpoint: FakeEndpoint;
 let root: string;
 const saved: Record<string, string | undefined> = {};
-const ENV = ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_EC2_METADATA_DISABLED", "AWS_REGION"];
+const ENV = [
+  "AWS_ENDPOINT_URL",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_PROFILE",
+  "AWS_EC2_METADATA_DISABLED",
+  "AWS_REGION",
+  "AWS_SHARED_CREDENTIALS_FILE",
+  "AWS_CONFIG_FILE",
+];
 
 beforeAll(async () => {
   endpoint = await startFakeEndpoint();
   for (const k of ENV) saved[k] = process.env[k];
   for (const k of ENV) delete process.env[k];
-  Object.assign(process.env, { AWS_ENDPOINT_URL: endpoint.url, AWS_ACCESS_KEY_ID: "AKIDPLANTEST", AWS_SECRET_ACCESS_KEY: "plan-test-secret", AWS_EC2_METADATA_DISABLED: "true" });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint.url,
+    AWS_ACCESS_KEY_ID: "AKIDPLANTEST",
+    AWS_SECRET_ACCESS_KEY: "plan-test-secret",
+    AWS_EC2_METADATA_DISABLED: "true",
+  });
 });
 
 afterAll(async () => {
@@ -95,10 +125,13 @@ describe("npm run plan against AWS_ENDPOINT_URL (real SDK clients)", () => {
       env: {},
       now: () => new Date("2026-11-30T01:00:00Z"),
       probe: { check: async () => ({ ok: false, ms: 0, detail: "not probed" }) },
-      out: (t) => void (out += t),
+      out: (t) => {
+        out += t;
+      },
       err: () => {},
     });
     expect(code).toBe(0);
+    expect([...new Set(endpoint.seen.map((r) => r.accessKeyId))]).toEqual(["AKIDPLANTEST"]);
     const ops = [...new Set(endpoint.seen.map((r) => `${r.service} ${r.region} ${r.protocol} ${r.operation}`))].sort();
     expect(ops).toEqual([
       "ce us-east-1 json GetCostAndUsage",
@@ -124,7 +157,9 @@ describe("npm run plan against AWS_ENDPOINT_URL (real SDK clients)", () => {
     expect(describe.contentType).toBe("application/x-www-form-urlencoded");
     expect(new URLSearchParams(describe.body).get("Version")).toBe("2014-10-31");
     // S3 path-style on a custom endpoint. Nothing to prune, so the day's ledger is not read; prune's observe-mode start is.
-    expect(endpoint.seen.filter((r) => r.service === "s3").map((r) => `${r.method} ${r.path.split("?")[0]}`)).toEqual(["GET /reports-bucket/state/observe.json"]);
+    expect(endpoint.seen.filter((r) => r.service === "s3").map((r) => `${r.method} ${r.path.split("?")[0]}`)).toEqual([
+      "GET /reports-bucket/state/observe.json",
+    ]);
     expect(endpoint.seen.every((r) => isReadName(r.operation))).toBe(true);
     // Planned from the endpoint's answers: app-db is due a backup, the replica's lag read 2 s.
     expect(out).toContain("  create rds-instance app-db → oa-ops-autopilot-endpoint-app-db-20261130 [daily] — no backup for 2026-11-30 yet; tiers daily");
@@ -132,15 +167,51 @@ describe("npm run plan against AWS_ENDPOINT_URL (real SDK clients)", () => {
     expect(JSON.parse(readFileSync(path.join(root, "out", "plan", STAGE, "backup.json"), "utf8")).dryRun).toBe(true);
   });
 
+  it("--profile picks the profile's credentials from the shared files (AWS_PROFILE for the default chain)", async () => {
+    writeFileSync(path.join(root, "credentials"), "[plan-reader]\naws_access_key_id = AKIDPROFILEREADER\naws_secret_access_key = profile-secret\n");
+    writeFileSync(path.join(root, "aws-config"), "[profile plan-reader]\nregion = eu-west-1\n");
+    const keys = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    Object.assign(process.env, { AWS_SHARED_CREDENTIALS_FILE: path.join(root, "credentials"), AWS_CONFIG_FILE: path.join(root, "aws-config") });
+    try {
+      let err = "";
+      const code = await runPlanCli(["--stage", STAGE, "--profile", "plan-reader", "--only", "backup"], {
+        root,
+        env: process.env,
+        now: () => new Date("2026-11-30T01:00:00Z"),
+        out: () => {},
+        err: (t) => {
+          err += t;
+        },
+      });
+      expect(code).toBe(0);
+      expect(err).toBe(`planning ops-autopilot ${STAGE} (backup), read-only, endpoint ${endpoint.url}, profile plan-reader`);
+      expect(process.env.AWS_PROFILE).toBe("plan-reader");
+      expect([...new Set(endpoint.seen.map((r) => r.accessKeyId))]).toEqual(["AKIDPROFILEREADER"]);
+    } finally {
+      delete process.env.AWS_PROFILE;
+      delete process.env.AWS_SHARED_CREDENTIALS_FILE;
+      delete process.env.AWS_CONFIG_FILE;
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: keys.id, AWS_SECRET_ACCESS_KEY: keys.secret });
+    }
+  });
+
   it("refuses a mutating command through the read-only clients before any request reaches the endpoint (and the same command does reach it when read-only is off)", async () => {
     expect(isReadOnly()).toBe(true);
-    const err = await rds(PRIMARY).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: "oa-ops-autopilot-endpoint-app-db-20261101" })).catch((e: unknown) => e);
+    const err = await rds(PRIMARY)
+      .send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: "oa-ops-autopilot-endpoint-app-db-20261101" }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReadOnlyViolation);
-    expect((err as Error).message).toBe("read-only mode: rds:DeleteDBSnapshot refused before sending (the plan sends only Describe/List/Get/Head* reads on its allow-list)");
+    expect((err as Error).message).toBe(
+      "read-only mode: rds:DeleteDBSnapshot refused before sending (the plan sends only Describe/List/Get/Head* reads on its allow-list)",
+    );
     expect(endpoint.seen).toEqual([]);
 
     setReadOnly(false);
-    await rds(PRIMARY).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: "oa-ops-autopilot-endpoint-app-db-20261101" })).catch(() => undefined);
+    await rds(PRIMARY)
+      .send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: "oa-ops-autopilot-endpoint-app-db-20261101" }))
+      .catch(() => undefined);
     expect(endpoint.seen.map((r) => `${r.service} ${r.operation}`)).toEqual(["rds DeleteDBSnapshot"]);
   });
 });
@@ -186,7 +257,10 @@ describe("the read-only allow-list", () => {
       const c = CLIENTS[prefix]!;
       const Command = ((await import(c.pkg)) as Record<string, new (input: object) => unknown>)[`${name}Command`];
       expect(Command, `${c.pkg} has no ${name}Command`).toBeDefined();
-      const err = await c.client().send(new Command!({})).catch((e: unknown) => e);
+      const err = await c
+        .client()
+        .send(new Command!({}))
+        .catch((e: unknown) => e);
       expect(err, action).toBeInstanceOf(ReadOnlyViolation);
       expect((err as ReadOnlyViolation).operation).toBe(name);
       expect((err as Error).message).toContain(`${c.service}:${name} refused before sending`);
@@ -195,7 +269,9 @@ describe("the read-only allow-list", () => {
   });
 
   it("denies by default: a read the plan does not make (Route 53 ListResourceRecordSets) is refused too", async () => {
-    const err = await route53().send(new ListResourceRecordSetsCommand({ HostedZoneId: "Z0123456789ABC" })).catch((e: unknown) => e);
+    const err = await route53()
+      .send(new ListResourceRecordSetsCommand({ HostedZoneId: "Z0123456789ABC" }))
+      .catch((e: unknown) => e);
     expect((err as Error).message).toContain("route53:ListResourceRecordSets refused before sending");
     expect(endpoint.seen).toEqual([]);
   });
