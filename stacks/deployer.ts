@@ -227,15 +227,15 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeRow>> = {
     resources: STAGE_BUCKETS,
   },
   "aws:schemas/schema:Schema": {
-    // The Lambda console's shareable test events are schemas in the `lambda-testevents` registry.
+    // The Lambda console's shareable test events are schemas named `_<function name>-schema` in the `lambda-testevent-schemas` registry (stacks/test-events.ts).
     sid: "TestEvents",
     actions: ["schemas:CreateSchema", "schemas:DescribeSchema", "schemas:UpdateSchema", "schemas:DeleteSchema", "schemas:TagResource", "schemas:UntagResource", "schemas:ListTagsForResource"],
-    resources: ["arn:{partition}:schemas:*:{account}:schema/lambda-testevents/*"],
+    resources: ["arn:{partition}:schemas:*:{account}:schema/lambda-testevent-schemas/_{prefix}*"],
   },
   "aws:schemas/registry:Registry": {
     sid: "TestEvents",
     actions: ["schemas:CreateRegistry", "schemas:DescribeRegistry", "schemas:UpdateRegistry", "schemas:DeleteRegistry", "schemas:TagResource", "schemas:UntagResource", "schemas:ListTagsForResource"],
-    resources: ["arn:{partition}:schemas:*:{account}:registry/lambda-testevents"],
+    resources: ["arn:{partition}:schemas:*:{account}:registry/lambda-testevent-schemas"],
   },
   "aws:s3/bucketObjectv2:BucketObjectv2": {
     // The functions' code zips, uploaded to SST's asset bucket.
