@@ -33,7 +33,11 @@ export const ManualPruneEventSchema = z
      */
     overrideObserve: z.literal(true).optional(),
   })
-  .strict();
+  .strict()
+  .refine((e) => !e.overrideObserve || e.dryRun === false, {
+    path: ["overrideObserve"],
+    message: 'only with "dryRun": false: a dry-run deletes nothing, observed or not',
+  });
 /** The watchdog only reads and alerts: the fields that would narrow or defuse a run are refused by name. */
 export const ManualWatchdogEventSchema = z
   .object({

@@ -177,3 +177,13 @@ describe("prune in observe mode", () => {
     expect(sb.calls.filter((c) => c.command === "PutObject")).toEqual([]);
   });
 });
+
+describe("the manual prune event's overrideObserve", () => {
+  it("is accepted only with an explicit execute, and named when refused", () => {
+    expect(parsePruneEvent({ trigger: "manual", dryRun: false, overrideObserve: true })).toEqual({ trigger: "manual", dryRun: false, overrideObserve: true });
+    expect(() => parsePruneEvent({ trigger: "manual", overrideObserve: true })).toThrow(
+      'Invalid prune manual event: overrideObserve: only with "dryRun": false: a dry-run deletes nothing, observed or not',
+    );
+    expect(() => parsePruneEvent({ trigger: "manual", dryRun: false, overrideObserve: false })).toThrow(/overrideObserve/);
+  });
+});
