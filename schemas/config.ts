@@ -372,7 +372,11 @@ export function parseConfig(input: unknown, what = "config"): Config {
   return withTriggerAlarms(config);
 }
 
-/** Where the running function's package put the configuration: `$LAMBDA_TASK_ROOT`, else the working directory. */
+/**
+ * Where the running function's package put the configuration: `$LAMBDA_TASK_ROOT` ("the path to your Lambda function
+ * code", https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+ * else the working directory.
+ */
 export function deployedConfigFile(env: Record<string, string | undefined> = process.env): string {
   return path.join(env.LAMBDA_TASK_ROOT || process.cwd(), CONFIG_FILE_NAME);
 }
