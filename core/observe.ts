@@ -57,7 +57,7 @@ export function observeState(input: { setting: ObserveSetting; start: Date | und
   if (setting.days <= 0) return { observing: false, timeZone, recordStart: false, reason: "observe mode is off (observe.days: 0)" };
   const first = input.start ? localDay(input.start, timeZone) : today;
   const until = addDays(first, setting.days - 1);
-  const from = input.start ? `the stage's first run on ${first}` : "this run, the stage's first";
+  const from = input.start ? `the stage's first run on ${first}` : "the stage's first run, none recorded yet (counted from today)";
   const observing = today <= until;
   return {
     observing,

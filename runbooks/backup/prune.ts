@@ -5,7 +5,6 @@ import { planPrune, type PrunePlan } from "../../core/retention.ts";
 import { localDay } from "../../core/calendar.ts";
 import { applyDeleteCaps, reserveDeletes, type CappedEntry, type PruneLedger } from "../../core/guardrails.ts";
 import { pruneSummary, type PruneRunView } from "../../core/report/backup.ts";
-import { observeLabel } from "../../core/observe.ts";
 import { kindsInUse } from "../../adapters/inventory.ts";
 import { pruneLedgerKey, type PruneLedgerPort } from "../../adapters/prune-ledger.ts";
 import { classifyError, describeError } from "../../adapters/errors.ts";
@@ -42,7 +41,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
   });
   if (observe.observing && event.trigger === "manual" && !event.dryRun && !event.overrideObserve) {
     throw new Error(
-      `${observeLabel(observe.until!, observe.timeZone)}: a manual prune with "dryRun": false deletes nothing while the stage is observed (${observe.reason}). ` +
+      `${observe.reason}: a manual prune with "dryRun": false is refused while the stage is observed. ` +
         'Send it with "dryRun": true to see the plan, add "overrideObserve": true to delete anyway, or set "observe": false in the config.',
     );
   }

@@ -280,7 +280,10 @@ export async function planFailover(deps: FailoverDeps, cfg: FailoverConfig, grou
   const checks = runPrechecks(group, obs, { kind: "manual" });
   const decision = decideFailover(group, { kind: "manual" }, checks, held?.record);
   const failed = blockingFailures(checks);
-  const note = held && held.record.state !== "released" ? `Latch held by ${held.record.runId} (${held.record.state}).` : "Latch free. Dry-run: nothing was changed.";
+  const latchNote = held && held.record.state !== "released" ? `Latch held by ${held.record.runId} (${held.record.state}).` : "Latch free. Dry-run: nothing was changed.";
+  // What an ALARM would do now (read only: the plan records no observe start).
+  const observing = group.execution === "automatic" && deps.observe ? await deps.observe(false, "plan").catch(() => undefined) : undefined;
+  const note = observing?.observing ? `${latchNote} An ALARM now would only plan: ${observing.reason}.` : latchNote;
   const message = renderPlan(group.name, checks, `${decision.action}: ${decision.reason}`, planSteps(deps, cfg, group, promotionKindFor(group, obs.primary)), note);
   await deps.notify.notify(message);
   return { next: "ignored", action: "plan", reason: failed.length ? decision.reason : `would ${decision.action}: ${decision.reason}`, group: group.name, checks, message };

@@ -19,7 +19,7 @@ describe("observe mode: the decision", () => {
       "UTC",
       true,
       "2026-12-13",
-      "observe mode until the end of 2026-12-13 (UTC): 14 days from this run, the stage's first",
+      "observe mode until the end of 2026-12-13 (UTC): 14 days from the stage's first run, none recorded yet (counted from today)",
     ],
     [
       "observes the last second of the 14th day",

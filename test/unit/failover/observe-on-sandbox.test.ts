@@ -4,7 +4,7 @@ import { failoverObserve } from "../../../runbooks/failover/deps.ts";
 import type { FailoverDeps } from "../../../runbooks/failover/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { FAILOVER_OBSERVE_KEY } from "../../../adapters/observe-marker.ts";
-import type { SlackMessage } from "../../../core/report/blocks.ts";
+import { renderText, type SlackMessage } from "../../../core/report/blocks.ts";
 import type { FailoverConfig } from "../../../schemas/config-failover.ts";
 import type { ConfigInput } from "../../../schemas/config.ts";
 import type { Sandbox, FakeClock } from "../../../sandbox/index.ts";
@@ -105,6 +105,16 @@ describe("failover in observe mode", () => {
     expect(posted.map((m) => m.text)).toEqual(["Failover plan for orders-db: group orders-db is plan-only: pre-checks passed, waiting for a manual execute"]);
     // The first ALARM still records the stage's start, so the window runs even before the group is made automatic.
     expect(sb.s3.json(STATE.bucket, FAILOVER_OBSERVE_KEY)).toMatchObject({ by: "failover" });
+  });
+
+  it("plan mode says an ALARM would only plan, and records no start (read only)", async () => {
+    const { sb, deps, posted } = setUp();
+    const r = await driveStateMachine(deps, scenarioConfig(), world!.clock, { mode: "plan", group: "orders-db" });
+    expect(r.action).toBe("plan");
+    expect(renderText(posted[0]!).split("\n").at(-1)).toBe(
+      "Latch free. Dry-run: nothing was changed. An ALARM now would only plan: observe mode until the end of 2025-03-17 (UTC): 14 days from the stage's first run, none recorded yet (counted from today).",
+    );
+    expect(sb.calls.filter((c) => c.command === "PutObject")).toEqual([]);
   });
 
   it("a human's execute is not held back by observe mode", async () => {

@@ -149,8 +149,8 @@ describe("prune in observe mode", () => {
   it('a manual "dryRun": false while observing is refused before anything is listed, and records no start', async () => {
     const event = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(new URL("../../../events/prune-manual-execute.json", import.meta.url), "utf8")));
     await expect(prune("2026-11-20T04:30:00Z", { ...event, resource: { kind: "rds-instance", id: "app-db" } })).rejects.toThrow(
-      'observe mode until the end of 2026-12-03 (UTC): a manual prune with "dryRun": false deletes nothing while the stage is observed ' +
-        "(observe mode until the end of 2026-12-03 (UTC): 14 days from this run, the stage's first). " +
+      "observe mode until the end of 2026-12-03 (UTC): 14 days from the stage's first run, none recorded yet (counted from today): " +
+        'a manual prune with "dryRun": false is refused while the stage is observed. ' +
         'Send it with "dryRun": true to see the plan, add "overrideObserve": true to delete anyway, or set "observe": false in the config.',
     );
     expect(deleteCommands()).toEqual([]);
