@@ -128,12 +128,15 @@ describe("offline synth of sst.config.ts", () => {
       const key = (spec.trigger as { schedule: keyof typeof config.schedules }).schedule;
       const s = inputs(named(ci, "aws:scheduler/schedule:Schedule", `${cap(spec.name)}ScheduleSchedule`));
       expect(s.scheduleExpression).toBe(config.schedules[key]);
-      expect(s.scheduleExpressionTimezone).toBe(key === "cost" ? "Europe/Paris" : "UTC");
+      // The example runs the cost digest and the warming at local morning hours.
+      expect(s.scheduleExpressionTimezone).toBe(key === "cost" || key === "warm" ? "Europe/Paris" : "UTC");
       expect(s.flexibleTimeWindow).toEqual({ mode: "OFF" });
       expect(s.target.retryPolicy).toEqual({ maximumRetryAttempts: 3 });
       expect(s.target.deadLetterConfig).toEqual({ arn: dlqArn });
       expect(s.target.arn).toMatch(new RegExp(`:function:${spec.name}function$`));
       expect(SchedulerInputSchema.parse(JSON.parse(s.target.input))).toEqual({ trigger: "schedule" });
+      // The sample is what this schedule delivers, verbatim (test/scenario/events-example.test.ts runs it).
+      expect(JSON.parse(s.target.input)).toEqual(JSON.parse(readFileSync(path.join(ROOT, "events", `${spec.name}-scheduled.json`), "utf8")));
     }
     expect(config.schedules.backup).toBe("cron(0 2 * * ? *)");
     expect(config.schedules.cost).toBe("cron(0 9 * * ? *)");
@@ -151,8 +154,10 @@ describe("offline synth of sst.config.ts", () => {
   it("starts the failover runbook only on the configured alarms going to ALARM, in the DR region", () => {
     const rule = named(ci, "aws:cloudwatch/eventRule:EventRule", "FailoverAlarmRule");
     expect(rule.region).toBe("eu-central-1");
-    expect(JSON.parse(inputs(rule).eventPattern)).toEqual(failoverEventPattern(["app-db-primary-down"]));
-    expect(JSON.parse(inputs(rule).eventPattern).detail).toEqual({ alarmName: ["app-db-primary-down"], state: { value: ["ALARM"] } });
+    // The example's own alarm and the one its trigger kit deploys.
+    const alarms = ["ops-autopilot-ci-failover-orders-db-primary-down", "orders-db-primary-down"];
+    expect(JSON.parse(inputs(rule).eventPattern)).toEqual(failoverEventPattern(alarms));
+    expect(JSON.parse(inputs(rule).eventPattern).detail).toEqual({ alarmName: alarms, state: { value: ["ALARM"] } });
     const target = inputs(named(ci, "aws:cloudwatch/eventTarget:EventTarget", "FailoverAlarmTarget"));
     expect(target.arn).toMatch(/:stateMachine:failoverstatemachine$/);
     expect(target.deadLetterConfig.arn).toMatch(/^arn:aws:sqs:eu-central-1:/);
