@@ -1,6 +1,6 @@
+import type { ObserveMarker } from "../core/observe.ts";
 import { jsonDocuments } from "./json-document.ts";
 import type { BucketRef } from "./s3.ts";
-import type { ObserveMarker } from "../core/observe.ts";
 
 /**
  * The observe-start marker (core/observe.ts ObserveMarker): one JSON object a stage's first run writes next to its

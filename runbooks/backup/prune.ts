@@ -69,14 +69,16 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
       }),
     );
   });
-  plans = plans.filter(
-    (p) => matchesResource(event, p.kind, p.resourceId) && (!event.policy || policies.some((pol) => pol.name === p.policy)),
-  );
+  plans = plans.filter((p) => matchesResource(event, p.kind, p.resourceId) && (!event.policy || policies.some((pol) => pol.name === p.policy)));
 
   // Caps are per policy and per day (the prune schedule's day in its timezone), across invocations.
   const timeZone = scheduleTimezone(config, "prune");
   const ledger = plans.some((p) => p.delete.length > 0) ? deps.pruneLedger() : undefined;
-  const { plans: cappedPlans, capped, failure: reservation } = await capForTheDay(plans, config, {
+  const {
+    plans: cappedPlans,
+    capped,
+    failure: reservation,
+  } = await capForTheDay(plans, config, {
     day: localDay(now, timeZone),
     timeZone,
     dryRun: planOnly,
@@ -101,7 +103,15 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
   const view: PruneRunView = {
     dryRun: event.dryRun,
     ...(observe.until
-      ? { observe: { observed, until: observe.until, timeZone: observe.timeZone, reason: observe.reason, ...(event.overrideObserve && observe.observing ? { overridden: true as const } : {}) } }
+      ? {
+          observe: {
+            observed,
+            until: observe.until,
+            timeZone: observe.timeZone,
+            reason: observe.reason,
+            ...(event.overrideObserve && observe.observing ? { overridden: true as const } : {}),
+          },
+        }
       : {}),
     plans: cappedPlans.map((p) => ({
       resource: p.resourceId,

@@ -1,5 +1,5 @@
-import { observeMarker, observeState, type ObserveSetting, type ObserveState } from "../../core/observe.ts";
 import type { ObserveMarkerPort } from "../../adapters/observe-marker.ts";
+import { type ObserveSetting, type ObserveState, observeMarker, observeState } from "../../core/observe.ts";
 
 /**
  * Observe mode at `now` for one run (the decision: core/observe.ts). The marker is read only when the setting counts

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { observeLabel, observeState, type ObserveSetting } from "../../../core/observe.ts";
+import { describe, expect, it } from "vitest";
 import { addDays, localDay } from "../../../core/calendar.ts";
+import { type ObserveSetting, observeLabel, observeState } from "../../../core/observe.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 
 const at = (iso: string) => new Date(iso);
@@ -83,7 +83,13 @@ describe("observe mode: the decision", () => {
     ],
   ])("%s", (_name, setting, start, now, timeZone, observing, until, reason) => {
     const s = observeState({ setting, start: start ? at(start) : undefined, now: at(now), timeZone });
-    expect(s).toEqual({ observing, ...(until ? { until } : {}), timeZone, reason, recordStart: start === undefined && typeof setting === "object" && "days" in setting && setting.days > 0 });
+    expect(s).toEqual({
+      observing,
+      ...(until ? { until } : {}),
+      timeZone,
+      reason,
+      recordStart: start === undefined && typeof setting === "object" && "days" in setting && setting.days > 0,
+    });
   });
 
   it("labels the window the same way in every report", () => {

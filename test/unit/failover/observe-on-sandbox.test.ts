@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { depsFor, driveStateMachine, failoverSandbox, scenarioConfig, scenarioStageConfig } from "../../../sandbox/scenarios/failover-scenarios.ts";
-import { failoverObserve } from "../../../runbooks/failover/deps.ts";
-import type { FailoverDeps } from "../../../runbooks/failover/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { FAILOVER_OBSERVE_KEY } from "../../../adapters/observe-marker.ts";
 import { renderText, type SlackMessage } from "../../../core/report/blocks.ts";
-import type { FailoverConfig } from "../../../schemas/config-failover.ts";
+import { failoverObserve } from "../../../runbooks/failover/deps.ts";
+import type { FailoverDeps } from "../../../runbooks/failover/index.ts";
+import type { FakeClock, Sandbox } from "../../../sandbox/index.ts";
+import { depsFor, driveStateMachine, failoverSandbox, scenarioConfig, scenarioStageConfig } from "../../../sandbox/scenarios/failover-scenarios.ts";
 import type { ConfigInput } from "../../../schemas/config.ts";
-import type { Sandbox, FakeClock } from "../../../sandbox/index.ts";
+import type { FailoverConfig } from "../../../schemas/config-failover.ts";
 
 /**
  * Observe mode on the sandbox (the failover role's IAM enforced): a real primary-region outage raises the alarm of an
@@ -45,7 +45,12 @@ function setUp(observe?: ConfigInput["observe"]) {
 /** The primary region goes dark and the canary alarm goes to ALARM three minutes later (as in the outage scenario). */
 function outage(sb: Sandbox, clock: FakeClock) {
   clock.advance(60_000);
-  sb.inject({ service: "rds", region: "eu-west-1", error: Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} }), times: Infinity });
+  sb.inject({
+    service: "rds",
+    region: "eu-west-1",
+    error: Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} }),
+    times: Infinity,
+  });
   clock.advance(3 * 60_000);
   const event = sb.cloudwatch.setAlarmState(DR, "orders-db-primary-down", "ALARM", "Threshold Crossed")!;
   clock.advance(20_000);
@@ -73,16 +78,28 @@ describe("failover in observe mode", () => {
       "observe mode until the end of 2025-03-17 (UTC): 14 days from the stage's first run on 2025-03-04; " +
         "group orders-db is automatic: pre-checks passed, it would have failed over now, planned only",
     );
-    expect(posted.map((m) => m.text)).toEqual([`Failover orders-db — observe mode until the end of 2025-03-17 (UTC): would have failed over: ${WOULD_HAVE}; nothing was changed`]);
+    expect(posted.map((m) => m.text)).toEqual([
+      `Failover orders-db — observe mode until the end of 2025-03-17 (UTC): would have failed over: ${WOULD_HAVE}; nothing was changed`,
+    ]);
     expect(sb.s3.json(STATE.bucket, FAILOVER_OBSERVE_KEY)).toMatchObject({ version: 1, startedAt: "2025-03-04T10:04:20.000Z", by: "failover" });
     // The marker and the observed run's report; no latch.
-    expect(sb.s3.objects(STATE.bucket).map((o) => o.key).sort()).toEqual([FAILOVER_OBSERVE_KEY, "failover/orders-db/runs/observed-orders-db-20250304T100400Z.json"]);
+    expect(
+      sb.s3
+        .objects(STATE.bucket)
+        .map((o) => o.key)
+        .sort(),
+    ).toEqual([FAILOVER_OBSERVE_KEY, "failover/orders-db/runs/observed-orders-db-20250304T100400Z.json"]);
   });
 
   it("once the window has passed, the same outage fails over (PromoteReadReplica, then the DNS change)", async () => {
     const { sb, clock, deps } = setUp();
     // The stage's first run was 14 days ago: the window was 2025-02-18 … 2025-03-03.
-    sb.s3.put(STATE.bucket, FAILOVER_OBSERVE_KEY, JSON.stringify({ version: 1, startedAt: "2025-02-18T09:00:00.000Z", by: "failover", runId: "first" }), "application/json");
+    sb.s3.put(
+      STATE.bucket,
+      FAILOVER_OBSERVE_KEY,
+      JSON.stringify({ version: 1, startedAt: "2025-02-18T09:00:00.000Z", by: "failover", runId: "first" }),
+      "application/json",
+    );
     const r = await driveStateMachine(deps, scenarioConfig(), clock, outage(sb, clock));
     expect(r.next).toBe("done");
     expect(mutating(sb)).toEqual(["PromoteReadReplica", "ChangeResourceRecordSets"]);

@@ -1,15 +1,15 @@
-import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
-import { createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
-import { runBackup } from "../../../runbooks/backup/backup.ts";
-import { runPrune } from "../../../runbooks/backup/prune.ts";
-import { backupDeps } from "../../../runbooks/backup/deps.ts";
-import { parseBackupEvent, parsePruneEvent } from "../../../schemas/events-backup.ts";
-import { parseConfig, type ConfigInput } from "../../../schemas/config.ts";
-import { renderText, type SlackMessage } from "../../../core/report/blocks.ts";
 import type { ObserveMarker } from "../../../core/observe.ts";
+import { renderText, type SlackMessage } from "../../../core/report/blocks.ts";
+import { runBackup } from "../../../runbooks/backup/backup.ts";
+import { backupDeps } from "../../../runbooks/backup/deps.ts";
+import { runPrune } from "../../../runbooks/backup/prune.ts";
+import { createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
+import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
+import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
+import { type ConfigInput, parseConfig } from "../../../schemas/config.ts";
+import { parseBackupEvent, parsePruneEvent } from "../../../schemas/events-backup.ts";
 
 /**
  * Observe mode on the sandbox (IAM enforced): a new stage's scheduled prune plans exactly what it would delete,
@@ -94,7 +94,12 @@ describe("prune in observe mode", () => {
     ]);
     expect(sb.iam?.denials ?? []).toEqual([]);
     expect(snapshotsLeft()).toBe(before);
-    expect(sb.s3.json<ObserveMarker>(REPORTS, MARKER)).toEqual({ version: 1, startedAt: "2026-11-20T04:30:00.000Z", by: "prune", runId: "prune-2026-11-20T04:30:00Z" });
+    expect(sb.s3.json<ObserveMarker>(REPORTS, MARKER)).toEqual({
+      version: 1,
+      startedAt: "2026-11-20T04:30:00.000Z",
+      by: "prune",
+      runId: "prune-2026-11-20T04:30:00Z",
+    });
     expect(sb.s3.json(REPORTS, "state/prune/2026-11-20.json")).toBeUndefined();
 
     const plan = (report.plans as { delete: { id: string }[] }[])[0]!;
@@ -137,7 +142,9 @@ describe("prune in observe mode", () => {
       timeZone: "UTC",
       reason: "observe mode ended with 2026-12-03 (UTC): 14 days from the stage's first run on 2026-11-20",
     });
-    expect(posted.map((m) => m.text)).toEqual([`Prune: ${CAP} deleted, ${(after.plans as { keep: unknown[] }[])[0]!.keep.length} kept, 0 frozen, 1 capped, 0 failed`]);
+    expect(posted.map((m) => m.text)).toEqual([
+      `Prune: ${CAP} deleted, ${(after.plans as { keep: unknown[] }[])[0]!.keep.length} kept, 0 frozen, 1 capped, 0 failed`,
+    ]);
   });
 
   it('switched off with "observe": false the first prune deletes at once and reads no marker', async () => {
@@ -147,7 +154,9 @@ describe("prune in observe mode", () => {
   });
 
   it('a manual "dryRun": false while observing is refused before anything is listed, and records no start', async () => {
-    const event = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(new URL("../../../events/prune-manual-execute.json", import.meta.url), "utf8")));
+    const event = JSON.parse(
+      await import("node:fs").then((fs) => fs.readFileSync(new URL("../../../events/prune-manual-execute.json", import.meta.url), "utf8")),
+    );
     await expect(prune("2026-11-20T04:30:00Z", { ...event, resource: { kind: "rds-instance", id: "app-db" } })).rejects.toThrow(
       "observe mode until the end of 2026-12-03 (UTC): 14 days from the stage's first run, none recorded yet (counted from today): " +
         'a manual prune with "dryRun": false is refused while the stage is observed. ' +
