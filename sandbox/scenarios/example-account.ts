@@ -44,6 +44,9 @@ import type { Config } from "../../schemas/config.ts";
 import { parseBackupEvent, parseCopyEvent, parsePruneEvent, parseWatchdogEvent } from "../../schemas/events-backup.ts";
 import { parseCostEvent } from "../../schemas/events-cost.ts";
 import { parseWarmEvent } from "../../schemas/events-warm.ts";
+import { parseProbeEvent } from "../../schemas/events-probe.ts";
+import { runProbe } from "../../runbooks/probe/probe.ts";
+import { probeDeps } from "../../runbooks/probe/deps.ts";
 import { loadConfig } from "../../stacks/config.ts";
 import type { FunctionName } from "../../stacks/functions.ts";
 import { createSandbox, FakeClock, type Sandbox } from "../index.ts";
@@ -59,8 +62,8 @@ export function exampleConfig(): Config {
 
 export type ExampleHandler = (event: unknown, context: Context) => Promise<Record<string, unknown>>;
 
-/** The functions that take events from events/ (the failover probe is started by its schedule alone and takes none). */
-export const EXAMPLE_FUNCTIONS = ["backup", "copy", "prune", "watchdog", "warm", "cost", "failover"] as const satisfies readonly FunctionName[];
+/** The functions that take events from events/. */
+export const EXAMPLE_FUNCTIONS = ["backup", "copy", "prune", "watchdog", "warm", "cost", "failover", "probe"] as const satisfies readonly FunctionName[];
 export type ExampleFunction = (typeof EXAMPLE_FUNCTIONS)[number];
 
 /** A cost series: per UTC day, per service, the amount in USD. */
@@ -89,7 +92,7 @@ export interface ExampleAccount {
   metrics: MetricPoint[];
   /** Warm target sets the failover runbook asked to warm. */
   warmed: string[];
-  /** URLs the failover health probe checked. */
+  /** URLs the failover health probe (and the trigger kit's probe) checked. */
   probed: string[];
   /** The Cost Explorer requests (aws-sdk-client-mock). */
   costCalls: () => { command: string; input: unknown }[];
@@ -246,6 +249,26 @@ export function exampleAccount(options: ExampleAccountOptions): ExampleAccount {
           void (await putJson({ bucket: EXAMPLE_STATE_BUCKET, region: config.failover.groups[0]?.replica.region ?? primary }, key, report)),
       },
     }),
+    // The trigger kit's probe: the primary's URL answers as `options.probe` says, its database port accepts; the
+    // results go to the sandbox's CloudWatch through the real adapter, as the probe's role allows.
+    probe: createHandler(
+      {
+        name: "probe",
+        parse: parseProbeEvent,
+        posts: false,
+        run: (e, c) =>
+          runProbe(e, c, {
+            http: async (url) => {
+              probed.push(url);
+              const ok = options.probe?.(url) ?? true;
+              return { ok, detail: ok ? "HTTP 200 in 35 ms" : `no answer within ${c.config.failover.groups[0]?.trigger?.timeoutMs ?? 5000} ms` };
+            },
+            tcp: async (host, port) => ({ ok: true, detail: `${host}:${port} accepted the connection in 3 ms` }),
+            publish: probeDeps(c).publish,
+          }),
+      },
+      runtime,
+    ),
   } as Record<ExampleFunction, ExampleHandler>;
 
   return {

@@ -432,6 +432,25 @@ const EXPECTED: Record<string, Expected> = {
       expect(report!.skipped.map((x) => [x.url, x.kind])).toEqual([["https://www.example.com/admin/login", "excluded"]]);
     },
   },
+  "probe-scheduled.json": {
+    start: "2025-03-10T05:00:00Z",
+    assert: ({ a, result }) => {
+      expect(result).toMatchObject({ trigger: "schedule", dryRun: false, down: [] });
+      expect(a.probed).toEqual([GROUP.trigger!.probe.url]);
+      // One datapoint per group in the DR region, in the stage's namespace: the trigger kit's alarm watches it.
+      expect(a.sb.cloudwatch.published(GROUP.replica.region, "ops-autopilot-ci/failover-probe")).toEqual([
+        { metric: "PrimaryProbeFailed", dimensions: { group: GROUP.name }, value: 0, at: a.clock.now() },
+      ]);
+    },
+  },
+  "probe-dry-run.json": {
+    start: "2025-03-10T05:00:00Z",
+    options: () => outageProbe(),
+    assert: ({ a, result }) => {
+      expect(result).toMatchObject({ trigger: "manual", dryRun: true, down: [GROUP.name] });
+      expect(a.sb.cloudwatch.published(GROUP.replica.region, "ops-autopilot-ci/failover-probe")).toEqual([]);
+    },
+  },
   "failover-alarm.json": alarmPlanOnly(),
   "failover-probe-alarm.json": alarmPlanOnly(),
   ...Object.fromEntries(
@@ -700,7 +719,10 @@ describe("(c) events/*-scheduled.json are exactly what EventBridge Scheduler del
 
   it("every function on a schedule in the example has its scheduled sample, and only those", () => {
     const onSchedule = FUNCTIONS.filter(
-      (f) => f.trigger.kind === "schedule" && config.schedules[(f.trigger as { schedule: keyof Config["schedules"] }).schedule] !== undefined,
+      (f) =>
+        (f.trigger.kind === "schedule" && config.schedules[(f.trigger as { schedule: keyof Config["schedules"] }).schedule] !== undefined) ||
+        // The trigger kit's probe runs on its own schedule when a group has a trigger.
+        (f.trigger.kind === "probe-schedule" && config.failover.groups.some((g) => g.trigger)),
     );
     expect(scheduled).toEqual(onSchedule.map((f) => `${f.name}-scheduled.json`).sort());
   });
