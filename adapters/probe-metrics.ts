@@ -1,4 +1,4 @@
-import { PutMetricDataCommand, type MetricDatum } from "@aws-sdk/client-cloudwatch";
+import { type MetricDatum, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { cloudwatch } from "./clients.ts";
 
 /**
@@ -19,7 +19,12 @@ export interface ProbeResult {
 export const PUT_METRIC_DATA_MAX = 1000;
 
 export async function putProbeResults(region: string, namespace: string, metric: string, dimension: string, results: readonly ProbeResult[]): Promise<void> {
-  const data: MetricDatum[] = results.map((r) => ({ MetricName: metric, Dimensions: [{ Name: dimension, Value: r.group }], Value: r.failed ? 1 : 0, Unit: "Count" }));
+  const data: MetricDatum[] = results.map((r) => ({
+    MetricName: metric,
+    Dimensions: [{ Name: dimension, Value: r.group }],
+    Value: r.failed ? 1 : 0,
+    Unit: "Count",
+  }));
   for (let i = 0; i < data.length; i += PUT_METRIC_DATA_MAX) {
     await cloudwatch(region).send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data.slice(i, i + PUT_METRIC_DATA_MAX) }));
   }

@@ -1,7 +1,7 @@
 import { createHandler } from "../runbooks/lib/handler.ts";
-import { parseProbeEvent } from "../schemas/events-probe.ts";
-import { runProbe } from "../runbooks/probe/probe.ts";
 import { probeDeps } from "../runbooks/probe/deps.ts";
+import { runProbe } from "../runbooks/probe/probe.ts";
+import { parseProbeEvent } from "../schemas/events-probe.ts";
 
 /**
  * Failover trigger probe: see runbooks/probe/probe.ts. Scheduled by stacks/failover.ts in the DR region; manual

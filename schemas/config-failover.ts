@@ -246,7 +246,7 @@ export const FailoverConfigSchema = z
 export function withTriggerAlarms<C extends { app: string; stage: string; failover: FailoverConfig }>(config: C): C {
   const prefix = `${config.app}-${config.stage}`;
   const owners = new Map<string, string>();
-  config.failover.groups.forEach((g) => g.alarms.forEach((a) => owners.set(a, g.name)));
+  for (const g of config.failover.groups) for (const a of g.alarms) owners.set(a, g.name);
   const groups = config.failover.groups.map((g, i) => {
     if (!g.trigger) return g;
     const name = triggerAlarmName(prefix, g.name);

@@ -1,7 +1,7 @@
 // The namespace import lets the bundler leave out what is unused (all locales come with `{ z }`).
 import * as z from "zod";
-import { parseOrThrow } from "./validate.ts";
 import { looksScheduled, scheduledSchemaFor } from "./events-common.ts";
+import { parseOrThrow } from "./validate.ts";
 
 /**
  * Events of the `probe` function (the failover trigger kit's probe of the primary, in the DR region).

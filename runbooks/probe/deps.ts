@@ -1,6 +1,6 @@
 import { httpProbe } from "../../adapters/health.ts";
-import { tcpProbe } from "../../adapters/tcp-probe.ts";
 import { putProbeResults } from "../../adapters/probe-metrics.ts";
+import { tcpProbe } from "../../adapters/tcp-probe.ts";
 import { PROBE_DIMENSION, PROBE_METRIC, probeNamespace } from "../../core/failover-trigger.ts";
 import type { RunContext } from "../lib/handler.ts";
 import type { ProbeDeps } from "./probe.ts";

@@ -1,6 +1,6 @@
-import type { ProbeEvent } from "../../schemas/events-probe.ts";
-import type { FailoverGroup } from "../../schemas/config-failover.ts";
 import type { ItemFailure } from "../../core/types.ts";
+import type { FailoverGroup } from "../../schemas/config-failover.ts";
+import type { ProbeEvent } from "../../schemas/events-probe.ts";
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
 
 /**

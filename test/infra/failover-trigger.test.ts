@@ -1,14 +1,14 @@
-import { beforeAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { SynthResource, SynthResult } from "../../scripts/sst-synth.ts";
-import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/policy-lint.ts";
-import { failoverEventPattern } from "../../stacks/patterns.ts";
-import { deployedFunctions, FUNCTIONS } from "../../stacks/functions.ts";
 import { loadConfig } from "../../stacks/config.ts";
+import { deployedFunctions, FUNCTIONS } from "../../stacks/functions.ts";
 import { managedBy } from "../../stacks/iam.ts";
+import { failoverEventPattern } from "../../stacks/patterns.ts";
+import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/policy-lint.ts";
 import { ROOT } from "./builders.ts";
 
 /**
@@ -109,15 +109,29 @@ beforeAll(() => {
 const ofType = (r: SynthResult, type: string) => r.resources.filter((x) => x.type === type);
 const named = (r: SynthResult, type: string, name: string): SynthResource => {
   const found = r.resources.find((x) => x.type === type && x.name === name);
-  if (!found) throw new Error(`no ${type} named ${name}; have ${ofType(r, type).map((x) => x.name).join(", ")}`);
+  if (!found)
+    throw new Error(
+      `no ${type} named ${name}; have ${ofType(r, type)
+        .map((x) => x.name)
+        .join(", ")}`,
+    );
   return found;
 };
 const inputs = (r: SynthResource) => r.inputs as Record<string, any>;
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 
 /** Does an EventBridge pattern of the shape failoverEventPattern builds match this alarm state change? */
-function matches(pattern: { source: string[]; "detail-type": string[]; detail: { alarmName: string[]; state: { value: string[] } } }, alarmName: string, state: string): boolean {
-  return pattern.source.includes("aws.cloudwatch") && pattern["detail-type"].includes("CloudWatch Alarm State Change") && pattern.detail.alarmName.includes(alarmName) && pattern.detail.state.value.includes(state);
+function matches(
+  pattern: { source: string[]; "detail-type": string[]; detail: { alarmName: string[]; state: { value: string[] } } },
+  alarmName: string,
+  state: string,
+): boolean {
+  return (
+    pattern.source.includes("aws.cloudwatch") &&
+    pattern["detail-type"].includes("CloudWatch Alarm State Change") &&
+    pattern.detail.alarmName.includes(alarmName) &&
+    pattern.detail.state.value.includes(state)
+  );
 }
 
 describe("failover trigger kit in the offline synth", () => {
@@ -190,7 +204,10 @@ describe("failover trigger kit in the offline synth", () => {
     const docs = ((inputs(role).inlinePolicies ?? []) as { policy: string }[]).map((p) => JSON.parse(p.policy) as PolicyDocument);
     expect(docs.flatMap(allowedActions).sort()).toEqual(["cloudwatch:PutMetricData", "sqs:SendMessage"]);
     const put = docs.flatMap((d) => d.Statement).find((s) => allowedActions({ Statement: [s] } as PolicyDocument).includes("cloudwatch:PutMetricData"))!;
-    expect(put).toMatchObject({ Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "ops-autopilot-ci/failover-probe", "aws:RequestedRegion": DR } } });
+    expect(put).toMatchObject({
+      Resource: "*",
+      Condition: { StringEquals: { "cloudwatch:namespace": "ops-autopilot-ci/failover-probe", "aws:RequestedRegion": DR } },
+    });
     const config = loadConfig("ops-autopilot", "ci", ROOT, { OPS_AUTOPILOT_CONFIG_FILE: configFile });
     for (const doc of docs) expect(lintPolicy(doc, { managedBy: managedBy(config), mayPromote: false, allowedKmsResources: [] })).toEqual([]);
   });
@@ -199,7 +216,14 @@ describe("failover trigger kit in the offline synth", () => {
     const names = ofType(kit, ALARM).map((a) => inputs(a).name as string);
     expect(names).toEqual(expect.arrayContaining(["ops-autopilot-ci-probe-errors", "ops-autopilot-ci-failover-probe-silent"]));
     const silent = inputs(named(kit, ALARM, "ProbeSilentAlarm"));
-    expect(silent).toMatchObject({ namespace: "AWS/Lambda", metricName: "Invocations", statistic: "Sum", period: 300, comparisonOperator: "LessThanThreshold", treatMissingData: "breaching" });
+    expect(silent).toMatchObject({
+      namespace: "AWS/Lambda",
+      metricName: "Invocations",
+      statistic: "Sum",
+      period: 300,
+      comparisonOperator: "LessThanThreshold",
+      treatMissingData: "breaching",
+    });
     const rulePattern = JSON.parse(inputs(named(kit, "aws:cloudwatch/eventRule:EventRule", "FailoverAlarmRule")).eventPattern);
     expect(rulePattern.detail.alarmName).not.toContain("ops-autopilot-ci-failover-probe-silent");
     expect(rulePattern.detail.alarmName).not.toContain("ops-autopilot-ci-probe-errors");
@@ -209,10 +233,17 @@ describe("failover trigger kit in the offline synth", () => {
     expect(plain.errors).toEqual([]);
     const config = loadConfig("ops-autopilot", "ci", ROOT, { OPS_AUTOPILOT_CONFIG_FILE: byoFile });
     const deployed = deployedFunctions(config).map((f) => f.name);
-    expect(plain.resources.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name.replace(/Function$/, "").toLowerCase()).sort()).toEqual([...deployed].sort());
+    expect(
+      plain.resources
+        .filter((r) => r.type === "aws:lambda/function:Function")
+        .map((r) => r.name.replace(/Function$/, "").toLowerCase())
+        .sort(),
+    ).toEqual([...deployed].sort());
     expect(deployed).not.toContain("probe");
     expect(deployed).toContain("failover");
     expect(ofType(plain, ALARM).filter((a) => /Trigger|ProbeSilent/.test(a.name))).toEqual([]);
-    expect(JSON.parse(inputs(named(plain, "aws:cloudwatch/eventRule:EventRule", "FailoverAlarmRule")).eventPattern)).toEqual(failoverEventPattern(["orders-db-primary-down"]));
+    expect(JSON.parse(inputs(named(plain, "aws:cloudwatch/eventRule:EventRule", "FailoverAlarmRule")).eventPattern)).toEqual(
+      failoverEventPattern(["orders-db-primary-down"]),
+    );
   });
 });

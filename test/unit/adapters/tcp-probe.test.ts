@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { Socket } from "node:net";
+import { describe, expect, it } from "vitest";
 import { tcpProbe } from "../../../adapters/tcp-probe.ts";
 
 describe("TCP probe", () => {

@@ -1,14 +1,14 @@
-import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { describe, expect, it } from "vitest";
 import {
   alarmStateAt,
   detectionDelay,
   firstAlarm,
   probeNamespace,
   probeRun,
+  type TriggerTuning,
   triggerAlarmName,
   tuningProblems,
-  type TriggerTuning,
 } from "../../../core/failover-trigger.ts";
 
 /** The defaults of schemas/config-failover.ts `trigger`. */
@@ -23,7 +23,10 @@ function alarmFor(down: (at: number) => boolean, opts: { tuning?: TriggerTuning;
 }
 
 /** Down during the minutes (probe periods) listed, counted from 1000 s. */
-const downInMinutes = (...minutes: number[]) => (at: number) => minutes.some((m) => at >= 1000 + m * 60 && at < 1000 + (m + 1) * 60);
+const downInMinutes =
+  (...minutes: number[]) =>
+  (at: number) =>
+    minutes.some((m) => at >= 1000 + m * 60 && at < 1000 + (m + 1) * 60);
 
 describe("failover trigger tuning", () => {
   it("names the alarm after the app, stage and group, and publishes in a namespace of its own stage", () => {
@@ -34,7 +37,10 @@ describe("failover trigger tuning", () => {
   it("detects a sustained outage in 127 to 247 s with the defaults (3 of 4 one-minute periods, 5 s timeout)", () => {
     expect(detectionDelay(DEFAULT)).toEqual({ worstSeconds: 247, bestSeconds: 127 });
     expect(detectionDelay({ periodSeconds: 60, failuresToAlarm: 2, evaluationPeriods: 3, timeoutMs: 5000 })).toEqual({ worstSeconds: 187, bestSeconds: 67 });
-    expect(detectionDelay({ periodSeconds: 120, failuresToAlarm: 3, evaluationPeriods: 4, timeoutMs: 10_000 })).toEqual({ worstSeconds: 432, bestSeconds: 252 });
+    expect(detectionDelay({ periodSeconds: 120, failuresToAlarm: 3, evaluationPeriods: 4, timeoutMs: 10_000 })).toEqual({
+      worstSeconds: 432,
+      bestSeconds: 252,
+    });
   });
 
   it("does not alarm on a single failed probe", () => {
@@ -60,12 +66,17 @@ describe("failover trigger tuning", () => {
   it("a sustained outage alarms after the best case and within the worst case, at any probe and evaluation phase", () => {
     const { worstSeconds, bestSeconds } = detectionDelay(DEFAULT);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }), fc.double({ min: 1000, max: 1060, noNaN: true }), (phase, evalPhase, t0) => {
-        const at = alarmFor((s) => s >= t0, { phase, evalPhase });
-        expect(at).toBeDefined();
-        expect(at! - t0).toBeLessThanOrEqual(worstSeconds);
-        expect(at! - t0).toBeGreaterThanOrEqual(bestSeconds);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 59 }),
+        fc.integer({ min: 0, max: 59 }),
+        fc.double({ min: 1000, max: 1060, noNaN: true }),
+        (phase, evalPhase, t0) => {
+          const at = alarmFor((s) => s >= t0, { phase, evalPhase });
+          expect(at).toBeDefined();
+          expect(at! - t0).toBeLessThanOrEqual(worstSeconds);
+          expect(at! - t0).toBeGreaterThanOrEqual(bestSeconds);
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -1,17 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
-import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
+import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resetClients } from "../../../adapters/clients.ts";
 import { putProbeResults } from "../../../adapters/probe-metrics.ts";
-import { createHandler, AggregateRunError } from "../../../runbooks/lib/handler.ts";
-import { runProbe } from "../../../runbooks/probe/probe.ts";
-import { probeDeps } from "../../../runbooks/probe/deps.ts";
-import { parseProbeEvent } from "../../../schemas/events-probe.ts";
-import { parseConfig, type Config } from "../../../schemas/config.ts";
 import { PROBE_DIMENSION, PROBE_METRIC } from "../../../core/failover-trigger.ts";
+import { AggregateRunError, createHandler } from "../../../runbooks/lib/handler.ts";
+import { probeDeps } from "../../../runbooks/probe/deps.ts";
+import { runProbe } from "../../../runbooks/probe/probe.ts";
+import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
+import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
+import { type Config, parseConfig } from "../../../schemas/config.ts";
+import { parseProbeEvent } from "../../../schemas/events-probe.ts";
 import { groupInput } from "../failover/builders.ts";
 
 /**
@@ -29,7 +29,8 @@ let tcp: TcpServer;
 let http: HttpServer;
 let httpStatus = 200;
 
-const listen = <S extends TcpServer | HttpServer>(server: S) => new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+const listen = <S extends TcpServer | HttpServer>(server: S) =>
+  new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
 
 function configWith(ports: { tcp: number; http: number }): Config {
   return parseConfig({
@@ -50,9 +51,10 @@ function configWith(ports: { tcp: number; http: number }): Config {
 
 let config: Config;
 const invoke = (event: unknown = { trigger: "schedule" }) =>
-  createHandler({ name: "probe", parse: parseProbeEvent, run: (e, c) => runProbe(e, c, probeDeps(c)), posts: false }, quietRuntime(config, clock))(event, lambdaContext("r")) as Promise<
-    Record<string, unknown>
-  >;
+  createHandler({ name: "probe", parse: parseProbeEvent, run: (e, c) => runProbe(e, c, probeDeps(c)), posts: false }, quietRuntime(config, clock))(
+    event,
+    lambdaContext("r"),
+  ) as Promise<Record<string, unknown>>;
 
 beforeEach(async () => {
   clock = new FakeClock("2026-11-20T02:00:00Z");
@@ -77,7 +79,9 @@ describe("failover trigger probe", () => {
   it("publishes 0 for a healthy primary in the DR region, in its stage's namespace, allowed by its role", async () => {
     const out = await invoke();
     expect(out.down).toEqual([]);
-    expect(sb.cloudwatch.published(DR, NAMESPACE)).toEqual([{ metric: PROBE_METRIC, dimensions: { [PROBE_DIMENSION]: "orders-db" }, value: 0, at: clock.now() }]);
+    expect(sb.cloudwatch.published(DR, NAMESPACE)).toEqual([
+      { metric: PROBE_METRIC, dimensions: { [PROBE_DIMENSION]: "orders-db" }, value: 0, at: clock.now() },
+    ]);
     expect(sb.cloudwatch.published(PRIMARY, NAMESPACE)).toEqual([]);
     expect(sb.iam!.denials).toEqual([]);
   });
@@ -119,7 +123,9 @@ describe("failover trigger probe", () => {
 
   it("its role cannot publish in another stage's namespace (cloudwatch:namespace), so it cannot start that stage's failover", async () => {
     sb.iam!.expectDenial("probe", "cloudwatch:PutMetricData");
-    await expect(putProbeResults(DR, "ops-autopilot-prod/failover-probe", PROBE_METRIC, PROBE_DIMENSION, [{ group: "orders-db", failed: true }])).rejects.toThrow(/not authorized|AccessDenied/);
+    await expect(
+      putProbeResults(DR, "ops-autopilot-prod/failover-probe", PROBE_METRIC, PROBE_DIMENSION, [{ group: "orders-db", failed: true }]),
+    ).rejects.toThrow(/not authorized|AccessDenied/);
     expect(sb.iam!.denials.map((d) => [d.principal, d.request.action, d.request.context["cloudwatch:namespace"]])).toEqual([
       ["probe", "cloudwatch:PutMetricData", "ops-autopilot-prod/failover-probe"],
     ]);

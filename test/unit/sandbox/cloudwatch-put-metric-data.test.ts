@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
 
 /**
@@ -24,11 +24,22 @@ afterEach(() => sb.restore());
 describe("sandbox CloudWatch PutMetricData", () => {
   it("stamps an untimed datapoint on receipt and serves it to GetMetricData under its namespace and dimension", async () => {
     await client().send(new PutMetricDataCommand({ Namespace: "app-prod/failover-probe", MetricData: [datum] }));
-    expect(sb.cloudwatch.published(REGION, "app-prod/failover-probe")).toEqual([{ metric: "PrimaryProbeFailed", dimensions: { group: "app-db" }, value: 1, at: clock.now() }]);
+    expect(sb.cloudwatch.published(REGION, "app-prod/failover-probe")).toEqual([
+      { metric: "PrimaryProbeFailed", dimensions: { group: "app-db" }, value: 1, at: clock.now() },
+    ]);
     clock.advance(60_000);
     const out = await client().send(
       new GetMetricDataCommand({
-        MetricDataQueries: [{ Id: "p", MetricStat: { Metric: { Namespace: "app-prod/failover-probe", MetricName: "PrimaryProbeFailed", Dimensions: [{ Name: "group", Value: "app-db" }] }, Period: 60, Stat: "Minimum" } }],
+        MetricDataQueries: [
+          {
+            Id: "p",
+            MetricStat: {
+              Metric: { Namespace: "app-prod/failover-probe", MetricName: "PrimaryProbeFailed", Dimensions: [{ Name: "group", Value: "app-db" }] },
+              Period: 60,
+              Stat: "Minimum",
+            },
+          },
+        ],
         StartTime: new Date(clock.now().getTime() - 120_000),
         EndTime: clock.now(),
       }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { groupForAlarm } from "../../../core/failover.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import { triggerTuning } from "../../../schemas/config-failover.ts";
-import { groupForAlarm } from "../../../core/failover.ts";
 import { groupInput } from "../failover/builders.ts";
 
 /** A stage with one failover group; `group` overrides the group's fields, `failover` the section's. */
@@ -42,7 +42,9 @@ describe("failover group trigger (config)", () => {
   });
 
   it("accepts a trigger without bring-your-own alarms, and bring-your-own alarms without a trigger", () => {
-    expect(parseConfig(config({ alarms: undefined, trigger: PROBE })).failover.groups[0]!.alarms).toEqual(["ops-autopilot-prod-failover-orders-db-primary-down"]);
+    expect(parseConfig(config({ alarms: undefined, trigger: PROBE })).failover.groups[0]!.alarms).toEqual([
+      "ops-autopilot-prod-failover-orders-db-primary-down",
+    ]);
     expect(parseConfig(config()).failover.groups[0]!.alarms).toEqual(["orders-db-primary-down"]);
   });
 
@@ -53,14 +55,24 @@ describe("failover group trigger (config)", () => {
   });
 
   it("refuses a probe with no target, and targets of the wrong shape, naming the field", () => {
-    expect(problem(config({ trigger: { probe: {} } }))).toBe("Invalid config: failover.groups[0].trigger.probe: probe the application (url), the database endpoint (tcp), or both");
-    expect(problem(config({ trigger: { probe: { url: "ftp://x.example.com/" } } }))).toBe("Invalid config: failover.groups[0].trigger.probe.url: expected an http(s) URL");
-    expect(problem(config({ trigger: { probe: { tcp: { host: "db", port: 70000 } } } }))).toMatch(/^Invalid config: failover\.groups\[0\]\.trigger\.probe\.tcp\.port: Too big/);
+    expect(problem(config({ trigger: { probe: {} } }))).toBe(
+      "Invalid config: failover.groups[0].trigger.probe: probe the application (url), the database endpoint (tcp), or both",
+    );
+    expect(problem(config({ trigger: { probe: { url: "ftp://x.example.com/" } } }))).toBe(
+      "Invalid config: failover.groups[0].trigger.probe.url: expected an http(s) URL",
+    );
+    expect(problem(config({ trigger: { probe: { tcp: { host: "db", port: 70000 } } } }))).toMatch(
+      /^Invalid config: failover\.groups\[0\]\.trigger\.probe\.tcp\.port: Too big/,
+    );
   });
 
   it("refuses a tuning that alarms on one failed probe, a period that is not whole minutes, and a window N = M", () => {
-    expect(problem(config({ trigger: { ...PROBE, failuresToAlarm: 1 } }))).toMatch(/^Invalid config: failover\.groups\[0\]\.trigger\.failuresToAlarm: Too small/);
-    expect(problem(config({ trigger: { ...PROBE, periodSeconds: 90, maxDetectionSeconds: 600 } }))).toBe("Invalid config: failover.groups[0].trigger.periodSeconds: a multiple of 60 seconds");
+    expect(problem(config({ trigger: { ...PROBE, failuresToAlarm: 1 } }))).toMatch(
+      /^Invalid config: failover\.groups\[0\]\.trigger\.failuresToAlarm: Too small/,
+    );
+    expect(problem(config({ trigger: { ...PROBE, periodSeconds: 90, maxDetectionSeconds: 600 } }))).toBe(
+      "Invalid config: failover.groups[0].trigger.periodSeconds: a multiple of 60 seconds",
+    );
     expect(problem(config({ trigger: { ...PROBE, evaluationPeriods: 3 } }))).toBe(
       "Invalid config: failover.groups[0].trigger.evaluationPeriods: at least failuresToAlarm + 1 (4): the period in progress has no datapoint yet at some evaluations, so with N = M an outage can go unseen",
     );
@@ -85,7 +97,9 @@ describe("failover group trigger (config)", () => {
         dns: { ...(groupInput().dns as object), recordName: "billing.example.com" },
       }),
     );
-    expect(problem(two)).toBe('Invalid config: failover.groups[1].trigger.periodSeconds: one probe schedule serves every group: use the periodSeconds of group "orders-db" (60)');
+    expect(problem(two)).toBe(
+      'Invalid config: failover.groups[1].trigger.periodSeconds: one probe schedule serves every group: use the periodSeconds of group "orders-db" (60)',
+    );
   });
 
   it("refuses probeVpc when no group has a trigger, and a group listing another group's trigger alarm", () => {
@@ -103,6 +117,8 @@ describe("failover group trigger (config)", () => {
         dns: { ...(groupInput().dns as object), recordName: "billing.example.com" },
       }),
     );
-    expect(problem(two)).toBe('Invalid config: failover.groups[0].trigger: its alarm "ops-autopilot-prod-failover-orders-db-primary-down" is already listed by group "billing-db"');
+    expect(problem(two)).toBe(
+      'Invalid config: failover.groups[0].trigger: its alarm "ops-autopilot-prod-failover-orders-db-primary-down" is already listed by group "billing-db"',
+    );
   });
 });
