@@ -26,10 +26,10 @@ export interface FunctionDeps {
 }
 
 /**
- * Declare one function from its row in stacks/functions.ts: handler, runtime, memory, timeout,
- * bundling, the configuration (a file at the package root, read once per container by runbooks/lib/handler.ts,
- * so its size is bounded by the package, not by Lambda's 4 KB of environment), its links (the secret only for functions that post) and exactly the
- * IAM statements stacks/iam.ts gives it.
+ * Declare one function from its row in stacks/functions.ts: handler, runtime, memory, timeout, bundling, the
+ * configuration (a file at the package root, read once per container by runbooks/lib/handler.ts, so its size is
+ * bounded by the package, not by Lambda's 4 KB of environment), its links (the secret only for functions that post)
+ * and exactly the IAM statements stacks/iam.ts gives it.
  */
 export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.Function {
   const configFile = writeRuntimeConfig(deps.config);
