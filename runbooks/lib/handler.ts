@@ -131,7 +131,7 @@ let deployed: { config: Config } | { error: unknown } | undefined;
  * read and validated on the first call and kept for the container's life: the package cannot change under a
  * running container. A missing or bad file is remembered too, so every invocation fails with the same message.
  */
-export function deployedConfig(): Config {
+function deployedConfig(): Config {
   if (!deployed) {
     try {
       deployed = { config: configFromFile(deployedConfigFile()) };
