@@ -11,7 +11,7 @@ import { PRICES } from "../core/run-cost-prices.ts";
 import type { Config } from "../schemas/config.ts";
 import { loadConfig } from "../stacks/config.ts";
 import { deployedFunctions } from "../stacks/functions.ts";
-import { REPORT_RETENTION_DAYS } from "../stacks/storage.ts";
+import { REPORT_RETENTION_DAYS } from "../stacks/patterns.ts";
 
 type Triggered = { trigger?: { periodSeconds: number } };
 const triggered = (config: Config) => config.failover.groups.filter((g) => (g as Triggered).trigger) as Triggered[];

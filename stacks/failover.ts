@@ -3,8 +3,7 @@ import type { Config } from "../schemas/config.ts";
 import { functionSpec } from "./functions.ts";
 import { deployFunction, type FunctionDeps } from "./lambda.ts";
 import { alarmsToSlack, deadLetterQueue, dlqMessagesAlarm, functionErrorsAlarm } from "./ops.ts";
-import { alarmPrefix, controlRegion, failoverEventPattern, RULE_MAX_EVENT_AGE_SECONDS } from "./patterns.ts";
-import { SCHEDULE_INPUT } from "./schedules.ts";
+import { alarmPrefix, controlRegion, failoverEventPattern, ruleAlarmsByRegion, RULE_MAX_EVENT_AGE_SECONDS, SCHEDULE_INPUT } from "./patterns.ts";
 import {
   detectionDelay,
   PROBE_DIMENSION,
@@ -55,24 +54,6 @@ export interface Failover {
   probe?: sst.aws.Function;
   /** The trigger kit's alarms, per group name. */
   triggerAlarms: Record<string, aws.cloudwatch.MetricAlarm>;
-}
-
-/**
- * Alarm names per region they are evaluated in: a group's own alarms in its `alarmRegion` (default: the replica's),
- * its trigger's alarm in the control region, where the probe publishes.
- */
-export function ruleAlarmsByRegion(config: Config, control: string): Map<string, string[]> {
-  const prefix = alarmPrefix(config);
-  const out = new Map<string, string[]>();
-  for (const g of config.failover.groups) {
-    const trigger = g.trigger ? triggerAlarmName(prefix, g.name) : undefined;
-    for (const a of g.alarms) {
-      const r = a === trigger ? control : (g.alarmRegion ?? g.replica.region);
-      out.set(r, [...(out.get(r) ?? []), a]);
-    }
-  }
-  for (const [r, names] of out) out.set(r, [...new Set(names)].sort());
-  return out;
 }
 
 const pascal = (s: string) => s.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());

@@ -1,3 +1,4 @@
+import { triggerAlarmName } from "../core/failover-trigger.ts";
 import type { Config } from "../schemas/config.ts";
 
 /**
@@ -5,6 +6,19 @@ import type { Config } from "../schemas/config.ts";
  * durable-runbook-definition.ts): no SST globals,
  * so tests and scripts import them without SST's platform types.
  */
+
+/** The input every schedule delivers (schemas/events-common.ts SchedulerInputSchema). */
+export const SCHEDULE_INPUT = { trigger: "schedule" } as const;
+
+/** Run reports older than this are deleted (`reports/` prefix only: manifests and latches stay). */
+export const REPORT_RETENTION_DAYS = 400;
+/**
+ * Claims (`claims/`: one per EBS snapshot or copy, read only while it is being made) and prune's day ledgers
+ * (`state/prune/<day>.json`, read only on their day) are deleted after this many days.
+ */
+export const WORKING_STATE_DAYS = 30;
+/** Overwritten and deleted object versions (latches, manifests, alert state) are kept this long for forensics. */
+export const NONCURRENT_VERSION_DAYS = 90;
 
 /** Every alarm we own is named `<app>-<stage>-...`: the Slack route matches on this prefix. */
 export function alarmPrefix(config: Config): string {
@@ -35,14 +49,21 @@ export function controlRegion(config: Config): string | undefined {
   return regions[0];
 }
 
-/** Alarm names per region they are evaluated in (default: the replica's region). */
-export function alarmsByRegion(config: Config): Map<string, string[]> {
+/**
+ * Alarm names per region they are evaluated in: a group's own alarms in its `alarmRegion` (default: the replica's),
+ * its trigger's alarm in the control region, where the probe publishes.
+ */
+export function ruleAlarmsByRegion(config: Config, control: string): Map<string, string[]> {
+  const prefix = alarmPrefix(config);
   const out = new Map<string, string[]>();
   for (const g of config.failover.groups) {
-    const region = g.alarmRegion ?? g.replica.region;
-    out.set(region, [...(out.get(region) ?? []), ...g.alarms]);
+    const trigger = g.trigger ? triggerAlarmName(prefix, g.name) : undefined;
+    for (const a of g.alarms) {
+      const r = a === trigger ? control : (g.alarmRegion ?? g.replica.region);
+      out.set(r, [...(out.get(r) ?? []), a]);
+    }
   }
-  for (const [region, names] of out) out.set(region, [...new Set(names)].sort());
+  for (const [r, names] of out) out.set(r, [...new Set(names)].sort());
   return out;
 }
 

@@ -4,9 +4,8 @@ import { functionSpec, type FunctionName } from "./functions.ts";
 import { capitalize, deployFunction, type FunctionDeps } from "./lambda.ts";
 import { functionErrorsAlarm } from "./ops.ts";
 import { SCHEDULER_RETRIES } from "./durable-runbook-definition.ts";
+import { SCHEDULE_INPUT } from "./patterns.ts";
 
-/** The input every schedule delivers (schemas/events-common.ts SchedulerInputSchema). */
-export const SCHEDULE_INPUT = { trigger: "schedule" } as const;
 
 export interface ScheduledFunction {
   fn: sst.aws.Function;

@@ -1,15 +1,7 @@
 /// <reference path="../.sst/platform/config.d.ts" />
 import { REPORTS_LIST_ACTIONS, REPORTS_OBJECT_ACTIONS } from "./iam.ts";
+import { NONCURRENT_VERSION_DAYS, REPORT_RETENTION_DAYS, WORKING_STATE_DAYS } from "./patterns.ts";
 
-/** Run reports older than this are deleted (`reports/` prefix only: manifests and latches stay). */
-export const REPORT_RETENTION_DAYS = 400;
-/**
- * Claims (`claims/`: one per EBS snapshot or copy, read only while it is being made) and prune's day ledgers
- * (`state/prune/<day>.json`, read only on their day) are deleted after this many days.
- */
-export const WORKING_STATE_DAYS = 30;
-/** Overwritten and deleted object versions (latches, manifests, alert state) are kept this long for forensics. */
-export const NONCURRENT_VERSION_DAYS = 90;
 
 export type ReportsLink = sst.Linkable<{ name: $util.Output<string> }>;
 

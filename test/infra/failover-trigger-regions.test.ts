@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../schemas/config.ts";
-import { ruleAlarmsByRegion } from "../../stacks/failover.ts";
-import { alarmsByRegion } from "../../stacks/patterns.ts";
+import { ruleAlarmsByRegion } from "../../stacks/patterns.ts";
 import { groupInput } from "../unit/failover/builders.ts";
 
 /**
@@ -29,12 +28,6 @@ describe("failover rule alarms by region", () => {
     expect(Object.fromEntries(ruleAlarmsByRegion(config, "eu-central-1"))).toEqual({
       "us-east-1": ["orders-db-route53-health"],
       "eu-central-1": ["ops-autopilot-prod-failover-orders-db-primary-down"],
-    });
-  });
-
-  it("(the group-level grouping would have forwarded the trigger's alarm from a region where it does not exist)", () => {
-    expect(Object.fromEntries(alarmsByRegion(config))).toEqual({
-      "us-east-1": ["ops-autopilot-prod-failover-orders-db-primary-down", "orders-db-route53-health"],
     });
   });
 });

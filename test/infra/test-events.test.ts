@@ -15,7 +15,7 @@ import {
   TEST_EVENT_REGISTRY,
   testEventDocument,
   testEventSchemaName,
-} from "../../stacks/test-events.ts";
+} from "../../stacks/test-event-documents.ts";
 import { exampleConfig, ROOT } from "./builders.ts";
 
 /**

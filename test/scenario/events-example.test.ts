@@ -19,7 +19,7 @@ import type { Config } from "../../schemas/config.ts";
 import { EVENT_PARSERS } from "../../schemas/events.ts";
 import { type FailoverInnerEvent, parseFailoverEvent } from "../../schemas/events-failover.ts";
 import { FUNCTIONS, type FunctionName, handlerFile } from "../../stacks/functions.ts";
-import { SCHEDULE_INPUT } from "../../stacks/schedules.ts";
+import { SCHEDULE_INPUT } from "../../stacks/patterns.ts";
 
 /**
  * Every sample in events/ against the deployment config/example.json describes: (a) it parses with its function's
