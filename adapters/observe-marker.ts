@@ -10,8 +10,7 @@ import type { BucketRef } from "./s3.ts";
  * runs racing agree on one start: the loser (412, or 409 while the writes race) reads the winner's.
  */
 
-export const PRUNE_OBSERVE_KEY = "state/observe.json";
-export const FAILOVER_OBSERVE_KEY = "failover/observe.json";
+export { FAILOVER_OBSERVE_KEY, PRUNE_OBSERVE_KEY } from "../core/observe.ts";
 
 export interface ObserveMarkerPort {
   /** The recorded start, or undefined when no run recorded one yet. */

@@ -76,6 +76,10 @@ export function observeLabel(until: string, timeZone: string): string {
 }
 
 /** The marker a stage's first run records (adapters/observe-marker.ts keeps it next to the runbook's state). */
+/** Where each runbook's window start is kept: prune's in the reports bucket, failover's in its DR-region state bucket. */
+export const PRUNE_OBSERVE_KEY = "state/observe.json";
+export const FAILOVER_OBSERVE_KEY = "failover/observe.json";
+
 export interface ObserveMarker {
   version: 1;
   /** The first run's instant: the window's first local day is this instant's day. */

@@ -238,10 +238,10 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeRow>> = {
     resources: ["arn:{partition}:schemas:*:{account}:registry/lambda-testevent-schemas"],
   },
   "aws:s3/bucketObjectv2:BucketObjectv2": {
-    // The functions' code zips, uploaded to SST's asset bucket.
-    sid: "SstBootstrap",
+    // The functions' code zips in SST's asset bucket, and the observe window's start in the stage's buckets.
+    sid: "Objects",
     actions: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:GetObjectTagging", "s3:PutObjectTagging"],
-    resources: ["arn:{partition}:s3:::sst-asset-*/*"],
+    resources: ["arn:{partition}:s3:::sst-asset-*/*", "arn:{partition}:s3:::{prefix}*/*"],
   },
 };
 

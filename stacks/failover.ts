@@ -16,6 +16,8 @@ import {
 } from "../core/failover-trigger.ts";
 import { triggerTuning } from "../schemas/config-failover.ts";
 import { durableRunbook } from "./durable-runbook.ts";
+import { FAILOVER_OBSERVE_KEY } from "../core/observe.ts";
+import { observeStart } from "./observe-start.ts";
 import { policyDocument, type PolicyStatementInput } from "./durable-runbook-definition.ts";
 
 /**
@@ -88,6 +90,8 @@ export function failover(
     { bucket: stateBucket.name, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
     opts,
   );
+
+  observeStart("FailoverObserveStart", stateBucket.name, FAILOVER_OBSERVE_KEY, opts);
 
   const fn = deployFunction(functionSpec("failover"), {
     ...deps,

@@ -1,6 +1,8 @@
 /// <reference path="../.sst/platform/config.d.ts" />
 import { REPORTS_LIST_ACTIONS, REPORTS_OBJECT_ACTIONS } from "./iam.ts";
 import { NONCURRENT_VERSION_DAYS, REPORT_RETENTION_DAYS, WORKING_STATE_DAYS } from "./patterns.ts";
+import { PRUNE_OBSERVE_KEY } from "../core/observe.ts";
+import { observeStart } from "./observe-start.ts";
 
 
 export type ReportsLink = sst.Linkable<{ name: $util.Output<string> }>;
@@ -52,6 +54,8 @@ export function storage(production: boolean): Storage {
     bucket: bucket.name,
     rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
   });
+
+  observeStart("ReportsObserveStart", bucket.name, PRUNE_OBSERVE_KEY);
 
   const link = new sst.Linkable("Reports", {
     properties: { name: bucket.name },

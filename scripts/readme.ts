@@ -1,0 +1,113 @@
+/**
+ * The README's tables that describe the code, generated from it: where each function runs and what starts it
+ * (stacks/functions.ts), what the example configuration costs to run (core/run-cost.ts), and what the deploying
+ * identity needs (stacks/deployer.ts over the offline synth of the `ci` stage).
+ *
+ *   npm run readme            rewrite the blocks between `<!-- readme:<name>:start -->` and `<!-- readme:<name>:end -->`
+ *   npm run readme -- --check exit 1 naming each block that differs from the code
+ *
+ * test/unit/readme.test.ts and test/infra/deployer.test.ts hold the README to these.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_ASSUMPTIONS, runCost } from "../core/run-cost.ts";
+import type { Config } from "../schemas/config.ts";
+import { loadConfig } from "../stacks/config.ts";
+import { deployerPolicy } from "../stacks/deployer.ts";
+import { deployedFunctions, FUNCTIONS } from "../stacks/functions.ts";
+import { renderCost, runCostInput } from "./cost-to-run.ts";
+import type { SynthResult } from "./sst-synth.ts";
+
+export const README = "README.md";
+
+/** The example configuration as the `ci` stage deploys it. */
+export function exampleConfig(root: string): Config {
+  return loadConfig("ops-autopilot", "ci", root, { OPS_AUTOPILOT_CONFIG_FILE: "config/example.json" });
+}
+
+/** Where each function runs, what starts it, its size: one row per function of stacks/functions.ts. */
+export function functionsBlock(config: Config): string {
+  const deployed = new Set(deployedFunctions(config).map((f) => f.name));
+  const trigger = (f: (typeof FUNCTIONS)[number]): string => {
+    switch (f.trigger.kind) {
+      case "schedule": {
+        const expression = config.schedules[f.trigger.schedule];
+        return expression ? `schedule \`${f.trigger.schedule}\` (example: \`${expression}\`)` : `by hand or runbook (\`schedules.${f.trigger.schedule}\` unset)`;
+      }
+      case "alarm-rule":
+        return "a group's alarm → ALARM (EventBridge rule → Step Functions)";
+      default:
+        return "every probe period, while some failover group has a `trigger`";
+    }
+  };
+  const rows = FUNCTIONS.map(
+    (f) =>
+      `| \`${f.name}\` | ${f.region === "dr" ? "DR: the replicas' region (`failover.groups[].replica.region`)" : "primary (`primaryRegion`)"} | ${trigger(f)} | ${f.memoryMb} MB, ${f.timeoutSeconds} s | ${deployed.has(f.name) ? "yes" : "no"} |`,
+  );
+  return ["| Function | Region | Started by | Memory, timeout | In the example |", "|---|---|---|---|---|", ...rows].join("\n");
+}
+
+/** What the example costs per month (npm run cost-to-run -- --markdown). */
+export function costBlock(config: Config): string {
+  return renderCost(runCost(runCostInput(config), DEFAULT_ASSUMPTIONS), DEFAULT_ASSUMPTIONS, "config/example.json", true);
+}
+
+/** The deploying identity's statements for the ci stage's synth, as a table (the JSON: npm run deployer-policy). */
+export function deployerBlock(types: readonly string[]): string {
+  const policy = deployerPolicy(types, { account: "<account>", partition: "aws", prefix: "<app>-<stage>-" });
+  const rows = policy.Statement.map((s) => `| ${s.Sid} | ${s.Action.map((a) => `\`${a}\``).join(", ")} | ${s.Resource.map((r) => `\`${r}\``).join(", ")} |`);
+  return ["| Statement | Actions | Resources |", "|---|---|---|", ...rows].join("\n");
+}
+
+/** `text` with the block `name` replaced by `body`; throws when the README has no such markers. */
+export function replaceBlock(text: string, name: string, body: string): string {
+  const start = `<!-- readme:${name}:start -->`;
+  const end = `<!-- readme:${name}:end -->`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`README.md has no ${start} … ${end} block`);
+  return `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`;
+}
+
+/** The block `name` as the README has it now. */
+export function readBlock(text: string, name: string): string {
+  const start = `<!-- readme:${name}:start -->`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(`<!-- readme:${name}:end -->`);
+  if (i < 0 || j < i) throw new Error(`README.md has no ${start} block`);
+  return text.slice(i + start.length, j).trim();
+}
+
+function synthTypes(root: string): string[] {
+  const dir = mkdtempSync(path.join(tmpdir(), "ops-autopilot-readme-"));
+  try {
+    const out = path.join(dir, "ci.json");
+    execFileSync(process.execPath, ["scripts/sst-install.ts"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync(process.execPath, ["scripts/sst-synth.ts", "--stage", "ci", "--out", out], {
+      cwd: root,
+      env: { ...process.env, OPS_AUTOPILOT_CONFIG_FILE: "config/example.json" },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    return (JSON.parse(readFileSync(out, "utf8")) as SynthResult).resources.map((r) => r.type);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+  const file = path.join(root, README);
+  const config = exampleConfig(root);
+  const blocks: Record<string, string> = { functions: functionsBlock(config), cost: costBlock(config), deployer: deployerBlock(synthTypes(root)) };
+  const text = readFileSync(file, "utf8");
+  if (process.argv.includes("--check")) {
+    const stale = Object.entries(blocks).filter(([name, body]) => readBlock(text, name) !== body.trim());
+    for (const [name] of stale) console.error(`README.md block "${name}" differs from the code: run npm run readme`);
+    process.exit(stale.length ? 1 : 0);
+  }
+  writeFileSync(file, Object.entries(blocks).reduce((t, [name, body]) => replaceBlock(t, name, body), text));
+  console.log(`README.md: ${Object.keys(blocks).join(", ")} written`);
+}
