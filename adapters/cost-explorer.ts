@@ -155,9 +155,7 @@ export async function fetchCosts(req: FetchCostsRequest, client: CostExplorerCli
       );
       attempts += out.$metadata.attempts ?? 1;
       const remaining = Number(out.Total?.Amount);
-      forecast = Number.isFinite(remaining)
-        ? { kind: "forecast", remaining }
-        : { kind: "unavailable", reason: "Cost Explorer returned no forecast amount" };
+      forecast = Number.isFinite(remaining) ? { kind: "forecast", remaining } : { kind: "unavailable", reason: "Cost Explorer returned no forecast amount" };
     } catch (err) {
       attempts += attemptsOf(err);
       // A fact, not a failure: accounts with too little history (or early in a month) get no forecast.
@@ -194,11 +192,7 @@ function classify(err: unknown, operation: string, calls: number): CostExplorerE
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const retryable = RETRYABLE.has(name) || (status !== undefined && status >= 500);
   const hint = name === "AccessDeniedException" ? " (the function needs ce:GetCostAndUsage and ce:GetCostForecast)" : "";
-  return new CostExplorerError(
-    `${operation} failed: ${name}: ${(err as Error).message ?? String(err)}${hint}`,
-    retryable ? "retryable" : "fatal",
-    calls,
-  );
+  return new CostExplorerError(`${operation} failed: ${name}: ${(err as Error).message ?? String(err)}${hint}`, retryable ? "retryable" : "fatal", calls);
 }
 
 function errorName(err: unknown): string {

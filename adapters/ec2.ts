@@ -21,7 +21,6 @@ import { TAG, type Resource, type Snapshot, type SnapshotStatus } from "../core/
 /** DescribeSnapshots/DescribeVolumes accept up to 1,000 results per page. */
 const PAGE = { pageSize: 1000 } as const;
 
-
 export function ebsStatus(state: string | undefined): SnapshotStatus {
   if (state === "completed") return "available";
   if (state === "error") return "error";

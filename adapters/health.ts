@@ -29,7 +29,8 @@ export function httpProbe(options: HealthOptions = {}): ProbePort {
         const ms = Math.round(now() - t0);
         const name = (err as { name?: string }).name;
         const code = (err as { cause?: { code?: string } }).cause?.code;
-        const why = name === "TimeoutError" || name === "AbortError" ? `no answer within ${timeoutMs} ms` : `network error${code ? ` ${code}` : name ? ` ${name}` : ""}`;
+        const why =
+          name === "TimeoutError" || name === "AbortError" ? `no answer within ${timeoutMs} ms` : `network error${code ? ` ${code}` : name ? ` ${name}` : ""}`;
         return { ok: false, ms, detail: `${safeHost(url)} ${why}` };
       }
     },

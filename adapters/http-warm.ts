@@ -149,9 +149,7 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
-export type HostCheck =
-  | { ok: true; address: ResolvedAddress }
-  | { ok: false; kind: "private-address" | "dns-failed"; reason: string };
+export type HostCheck = { ok: true; address: ResolvedAddress } | { ok: false; kind: "private-address" | "dns-failed"; reason: string };
 
 // ---------------------------------------------------------------------------------------------
 // Transport

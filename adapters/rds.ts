@@ -25,7 +25,6 @@ import { TAG, type Resource, type Snapshot, type SnapshotStatus } from "../core/
 /** RDS allows 20–100 records per page; 100 keeps the number of calls minimal. */
 const PAGE = { pageSize: 100 } as const;
 
-
 export function rdsStatus(status: string | undefined): SnapshotStatus {
   switch (status) {
     case "available":
@@ -137,15 +136,11 @@ export async function listClusterSnapshots(region: string): Promise<Snapshot[]> 
 }
 
 export async function createDbSnapshot(region: string, resourceId: string, name: string, tags: Record<string, string>): Promise<void> {
-  await rds(region).send(
-    new CreateDBSnapshotCommand({ DBSnapshotIdentifier: name, DBInstanceIdentifier: resourceId, Tags: recordToTags(tags) }),
-  );
+  await rds(region).send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: name, DBInstanceIdentifier: resourceId, Tags: recordToTags(tags) }));
 }
 
 export async function createClusterSnapshot(region: string, resourceId: string, name: string, tags: Record<string, string>): Promise<void> {
-  await rds(region).send(
-    new CreateDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: name, DBClusterIdentifier: resourceId, Tags: recordToTags(tags) }),
-  );
+  await rds(region).send(new CreateDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: name, DBClusterIdentifier: resourceId, Tags: recordToTags(tags) }));
 }
 
 export interface CopyRequest {

@@ -1,9 +1,4 @@
-import {
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  ListResourceRecordSetsCommand,
-  type ResourceRecordSet,
-} from "@aws-sdk/client-route-53";
+import { ChangeResourceRecordSetsCommand, GetChangeCommand, ListResourceRecordSetsCommand, type ResourceRecordSet } from "@aws-sdk/client-route-53";
 import { route53 } from "./clients.ts";
 import { describeError, errorName } from "./errors.ts";
 import type { DnsConfig, RecordValue } from "../schemas/config-failover.ts";

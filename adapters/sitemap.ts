@@ -47,9 +47,7 @@ export interface SitemapUrlEntry {
   lastmod?: string;
 }
 
-export type ParsedSitemap =
-  | { kind: "urlset"; entries: SitemapUrlEntry[] }
-  | { kind: "index"; children: { loc: string; lastmod?: string }[] };
+export type ParsedSitemap = { kind: "urlset"; entries: SitemapUrlEntry[] } | { kind: "index"; children: { loc: string; lastmod?: string }[] };
 
 const localName = (name: string) => name.slice(name.indexOf(":") + 1);
 
@@ -101,7 +99,10 @@ export class SitemapReader {
       } else if (this.depth === 2 && this.entry) {
         if (this.entry.loc) {
           if (this.entries.length >= SITEMAP_MAX_ENTRIES) {
-            throw new SitemapError(sitemapUrl, `skipped: more than ${fmt(SITEMAP_MAX_ENTRIES)} entries, the sitemaps.org limit per file; its URLs are not warmed`);
+            throw new SitemapError(
+              sitemapUrl,
+              `skipped: more than ${fmt(SITEMAP_MAX_ENTRIES)} entries, the sitemaps.org limit per file; its URLs are not warmed`,
+            );
           }
           const { loc, priority, lastmod } = this.entry;
           const p = Number(priority);
@@ -288,7 +289,8 @@ export async function loadSitemaps(
           else if (listedNotRead < SITEMAP_NOT_READ_LISTED) notRead(abs, `not read: maxSitemaps ${options.maxSitemaps} reached`);
           else beyond++;
         }
-        if (beyond > 0) notQueued.push({ url, urls: 0, error: `${fmt(beyond)} more child sitemap(s) listed here not read: maxSitemaps ${options.maxSitemaps} reached` });
+        if (beyond > 0)
+          notQueued.push({ url, urls: 0, error: `${fmt(beyond)} more child sitemap(s) listed here not read: maxSitemaps ${options.maxSitemaps} reached` });
       } else {
         for (const e of parsed.entries) {
           options.add({ url: e.loc, priority: e.priority ?? SITEMAP_DEFAULT_PRIORITY, ...(e.lastmod ? { lastmod: e.lastmod } : {}), source: url });

@@ -58,11 +58,7 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
  *   const { attempts } = await postToSlack(webhookUrl, renderCostDigest(run));
  * @throws SlackDeliveryError whose message never contains the URL.
  */
-export async function postToSlack(
-  url: string,
-  message: SlackMessage,
-  options: PostToSlackOptions = {},
-): Promise<{ attempts: number; status: number }> {
+export async function postToSlack(url: string, message: SlackMessage, options: PostToSlackOptions = {}): Promise<{ attempts: number; status: number }> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
   const sleep = options.sleep ?? realSleep;
@@ -123,11 +119,7 @@ export async function postToSlack(
     );
     await sleep(delayMs);
   }
-  throw new SlackDeliveryError(
-    `Slack webhook delivery failed after ${maxAttempts} attempt(s): ${lastProblem}`,
-    maxAttempts,
-    lastStatus,
-  );
+  throw new SlackDeliveryError(`Slack webhook delivery failed after ${maxAttempts} attempt(s): ${lastProblem}`, maxAttempts, lastStatus);
 }
 
 /** `Retry-After` as delay-seconds or an HTTP date, in ms; undefined when absent or unreadable. */

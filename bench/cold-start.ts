@@ -44,6 +44,7 @@ const work = path.join(root, "node_modules", ".cache", "ops-autopilot-cold-start
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
+// biome-ignore lint/suspicious/noExplicitAny: SST's untyped `nodejs` properties, passed through to its build options
 type Props = Record<string, any>;
 interface Variant {
   name: string;
@@ -144,13 +145,19 @@ function measurePair(base: string, fn: string) {
 
 /** Every output file evaluates (chunks behind a dynamic import are not run by the timing). */
 function loadsAll(built: esbuild.Metafile): string | undefined {
-  const files = Object.keys(built.outputs).filter((k) => /\.(mjs|cjs)$/.test(k)).map((k) => path.join(root, k));
+  const files = Object.keys(built.outputs)
+    .filter((k) => /\.(mjs|cjs)$/.test(k))
+    .map((k) => path.join(root, k));
   const script = `for (const f of ${JSON.stringify(files)}) await import(f);`;
   try {
     execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: work, env: envFor(files[0]!), stdio: "pipe" });
     return undefined;
   } catch (err) {
-    return String((err as { stderr?: Buffer }).stderr ?? err).split("\n").find((l) => /Error/.test(l)) ?? "failed";
+    return (
+      String((err as { stderr?: Buffer }).stderr ?? err)
+        .split("\n")
+        .find((l) => /Error/.test(l)) ?? "failed"
+    );
   }
 }
 
@@ -181,7 +188,10 @@ if (profileFn) {
   if (!f) throw new Error(`no function "${profileFn}"`);
   const dir = path.join(work, "profile");
   const built = await bundle(path.join(root, handlerFile(f)), dir, { ...NODEJS }, { sourcemap: "external" });
-  execFileSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", "100", "--input-type=module", "-e", PROBE, built.entry], { cwd: work, env: envFor(built.entry) });
+  execFileSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", "100", "--input-type=module", "-e", PROBE, built.entry], {
+    cwd: work,
+    env: envFor(built.entry),
+  });
   const profFile = readdirSync(dir).find((n) => n.endsWith(".cpuprofile"))!;
   const profile = JSON.parse(readFileSync(path.join(dir, profFile), "utf8")) as {
     nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[];
@@ -192,11 +202,13 @@ if (profileFn) {
   const maps = new Map<string, { dir: string; map: InstanceType<typeof SourceMap> }>();
   for (const file of Object.keys(built.metafile.outputs).filter((k) => k.endsWith(".mjs"))) {
     const abs = path.join(root, file);
-    const map = new SourceMap(JSON.parse(readFileSync(abs + ".map", "utf8")));
+    const map = new SourceMap(JSON.parse(readFileSync(`${abs}.map`, "utf8")));
     maps.set(`file://${abs}`, { dir: path.dirname(abs), map });
   }
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const by = new Map<string, number>();
   let total = 0;
   for (const n of profile.nodes) {
@@ -232,7 +244,11 @@ for (const variant of VARIANTS) {
     const m = measurePair(base.entry, built.entry);
     const wall = m.fn.wall / m.base.wall;
     const cpu = m.fn.cpu / m.base.cpu;
-    const flags = [built.initBytes > 1_000_000 ? "over 1 MB" : "", wall > 1.25 ? "over 1.25x" : "", variant.name === "chosen" ? loadsAll(built.metafile) ?? "" : ""]
+    const flags = [
+      built.initBytes > 1_000_000 ? "over 1 MB" : "",
+      wall > 1.25 ? "over 1.25x" : "",
+      variant.name === "chosen" ? (loadsAll(built.metafile) ?? "") : "",
+    ]
       .filter(Boolean)
       .join(", ");
     console.log(

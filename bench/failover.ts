@@ -9,7 +9,7 @@ import { runRegionOutageScenario } from "../sandbox/scenarios/failover-scenarios
 
 const runs = Number(process.argv[2] ?? 200);
 const times: number[] = [];
-let last;
+let last: Awaited<ReturnType<typeof runRegionOutageScenario>> | undefined;
 for (let i = 0; i < runs + 5; i++) {
   const t0 = performance.now();
   last = await runRegionOutageScenario();

@@ -20,7 +20,11 @@ const requests: Array<[keyof typeof roles, AuthRequest]> = [
     {
       action: "rds:DeleteDBSnapshot",
       resource: "arn:aws:rds:eu-west-1:123456789012:snapshot:oa-ops-autopilot-ci-app-db-20261121",
-      context: { "aws:RequestedRegion": "eu-west-1", "aws:ResourceTag/ops-autopilot:managed-by": "ops-autopilot:ci", "aws:ResourceTag/ops-autopilot:name": "oa-ops-autopilot-ci-app-db-20261121" },
+      context: {
+        "aws:RequestedRegion": "eu-west-1",
+        "aws:ResourceTag/ops-autopilot:managed-by": "ops-autopilot:ci",
+        "aws:ResourceTag/ops-autopilot:name": "oa-ops-autopilot-ci-app-db-20261121",
+      },
     },
   ],
   ["backup", { action: "s3:PutObject", resource: "arn:aws:s3:::reports/reports/backup/x.json", context: { "aws:RequestedRegion": "eu-west-1" } }],
@@ -29,7 +33,11 @@ const requests: Array<[keyof typeof roles, AuthRequest]> = [
     {
       action: "rds:AddTagsToResource",
       resource: "arn:aws:rds:eu-west-1:123456789012:snapshot:oa-ops-autopilot-ci-app-db-20261121",
-      context: { "aws:RequestedRegion": "eu-west-1", "aws:RequestTag/ops-autopilot:managed-by": "ops-autopilot:ci", "aws:TagKeys": ["ops-autopilot:managed-by"] },
+      context: {
+        "aws:RequestedRegion": "eu-west-1",
+        "aws:RequestTag/ops-autopilot:managed-by": "ops-autopilot:ci",
+        "aws:TagKeys": ["ops-autopilot:managed-by"],
+      },
     },
   ],
 ];

@@ -105,7 +105,9 @@ const perRegionEbs = ebsSnapshots / 2;
 // One page per 100 RDS snapshots (at least one call even when empty), per 1,000 EBS snapshots, one AMI page, per region.
 const minDescribes = 2 * (Math.max(1, Math.ceil(perRegionRds / 100)) + 1 /* cluster snapshots */ + Math.max(1, Math.ceil(perRegionEbs / 1000)) + 1);
 const minimum = minDescribes + out.results.length;
-console.log(`prune API calls: ${RESOURCES} resources × ${DAYS} days × 2 regions = ${rdsSnapshots + ebsSnapshots} snapshots (${rdsSnapshots} RDS, ${ebsSnapshots} EBS)`);
+console.log(
+  `prune API calls: ${RESOURCES} resources × ${DAYS} days × 2 regions = ${rdsSnapshots + ebsSnapshots} snapshots (${rdsSnapshots} RDS, ${ebsSnapshots} EBS)`,
+);
 console.log(`  calls made ${calls.length} = ${JSON.stringify(byCommand)}`);
 console.log(`  minimum    ${minimum} = ${minDescribes} describe pages + ${out.results.length} deletes`);
 console.log(`  ratio      ${(calls.length / minimum).toFixed(4)} (target ≤ 1.01); per-snapshot tag calls: ${byCommand.ListTagsForResource ?? 0}`);

@@ -84,7 +84,7 @@ function child(): void {
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
   const heapAfter = process.memoryUsage().heapUsed;
   process.stdout.write(
-    JSON.stringify({ snapshots: snapshots.length, plans: plans.length, deletes, keeps, planMs: Math.round(ms), maxRssMb: Math.round(maxRssMb), rssBeforeMb: Math.round(rssBefore / 1048576), planHeapMb: Math.round((heapAfter - heapBefore) / 1048576) }) + "\n",
+    `${JSON.stringify({ snapshots: snapshots.length, plans: plans.length, deletes, keeps, planMs: Math.round(ms), maxRssMb: Math.round(maxRssMb), rssBeforeMb: Math.round(rssBefore / 1048576), planHeapMb: Math.round((heapAfter - heapBefore) / 1048576) })}\n`,
   );
 }
 
@@ -92,7 +92,16 @@ if (process.argv.includes("--child")) {
   child();
 } else {
   const runs = 5;
-  const results: { planMs: number; maxRssMb: number; rssBeforeMb: number; planHeapMb: number; snapshots: number; deletes: number; keeps: number; plans: number }[] = [];
+  const results: {
+    planMs: number;
+    maxRssMb: number;
+    rssBeforeMb: number;
+    planHeapMb: number;
+    snapshots: number;
+    deletes: number;
+    keeps: number;
+    plans: number;
+  }[] = [];
   for (let i = 0; i < runs; i++) {
     const out = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--child"], { encoding: "utf8" });
     if (out.status !== 0) throw new Error(`benchmark child failed: ${out.stderr}`);
@@ -118,8 +127,12 @@ if (process.argv.includes("--child")) {
   };
   if (process.argv.includes("--json")) console.log(JSON.stringify(summary));
   else {
-    console.log(`prune planning: ${summary.snapshots} snapshots, ${RESOURCES} resources × ${REGIONS.length} regions → ${summary.plans} plans, ${summary.deletes} deletes, ${summary.keeps} keeps`);
+    console.log(
+      `prune planning: ${summary.snapshots} snapshots, ${RESOURCES} resources × ${REGIONS.length} regions → ${summary.plans} plans, ${summary.deletes} deletes, ${summary.keeps} keeps`,
+    );
     console.log(`  time   median ${summary.planMsMedian} ms, max ${summary.planMsMax} ms over ${runs} fresh processes (target ≤ 1000 ms)`);
-    console.log(`  memory peak RSS ${rss} MB for the whole process (target ≤ 256 MB); ${summary.inputRssMb} MB of it before planning (runtime + the 100k snapshots); plan retained on the heap: ${summary.planHeapMb} MB`);
+    console.log(
+      `  memory peak RSS ${rss} MB for the whole process (target ≤ 256 MB); ${summary.inputRssMb} MB of it before planning (runtime + the 100k snapshots); plan retained on the heap: ${summary.planHeapMb} MB`,
+    );
   }
 }

@@ -34,8 +34,14 @@ for (const id of instances) sb.rds.addInstance(P, { id, automatedBackups: { rete
 for (const id of clusters) sb.rds.addCluster(P, { id });
 const volumes = [0, 1, 2, 3].map((i) => sb.ec2.addVolume(P, { id: `vol-${i.toString(16).padStart(8, "0")}`, tags: { backup: "default" } }));
 
-const rds: Record<string, RDSClient> = { [P]: new RDSClient({ region: P, maxAttempts: 6, retryMode: "adaptive" }), [DR]: new RDSClient({ region: DR, maxAttempts: 6, retryMode: "adaptive" }) };
-const ec2: Record<string, EC2Client> = { [P]: new EC2Client({ region: P, maxAttempts: 6, retryMode: "adaptive" }), [DR]: new EC2Client({ region: DR, maxAttempts: 6, retryMode: "adaptive" }) };
+const rds: Record<string, RDSClient> = {
+  [P]: new RDSClient({ region: P, maxAttempts: 6, retryMode: "adaptive" }),
+  [DR]: new RDSClient({ region: DR, maxAttempts: 6, retryMode: "adaptive" }),
+};
+const ec2: Record<string, EC2Client> = {
+  [P]: new EC2Client({ region: P, maxAttempts: 6, retryMode: "adaptive" }),
+  [DR]: new EC2Client({ region: DR, maxAttempts: 6, retryMode: "adaptive" }),
+};
 const tags = (date: string) => [
   { Key: TAG, Value: "ops-autopilot:bench" },
   { Key: "ops-autopilot:backup-date", Value: date },
@@ -47,7 +53,10 @@ async function listOurs(region: string) {
   const cl = [];
   for await (const p of paginateDescribeDBClusterSnapshots({ client: rds[region]! }, { SnapshotType: "manual" })) cl.push(...(p.DBClusterSnapshots ?? []));
   const ebs = [];
-  for await (const p of paginateDescribeSnapshots({ client: ec2[region]!, pageSize: 1000 }, { OwnerIds: ["self"], Filters: [{ Name: `tag:${TAG}`, Values: ["ops-autopilot:bench"] }] })) {
+  for await (const p of paginateDescribeSnapshots(
+    { client: ec2[region]!, pageSize: 1000 },
+    { OwnerIds: ["self"], Filters: [{ Name: `tag:${TAG}`, Values: ["ops-autopilot:bench"] }] },
+  )) {
     ebs.push(...(p.Snapshots ?? []));
   }
   return { inst, cl, ebs };
@@ -62,28 +71,57 @@ for (let d = 0; d < days; d++) {
   const date = sb.clock.now().toISOString().slice(0, 10);
   const ymd = date.replaceAll("-", "");
   // backup
-  for (const id of instances) await rds[P]!.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: id, DBSnapshotIdentifier: `${id}-daily-${ymd}`, Tags: tags(date) }));
-  for (const id of clusters) await rds[P]!.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: id, DBClusterSnapshotIdentifier: `${id}-daily-${ymd}`, Tags: tags(date) }));
+  for (const id of instances)
+    await rds[P]!.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: id, DBSnapshotIdentifier: `${id}-daily-${ymd}`, Tags: tags(date) }));
+  for (const id of clusters)
+    await rds[P]!.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: id, DBClusterSnapshotIdentifier: `${id}-daily-${ymd}`, Tags: tags(date) }));
   const ebsIds: string[] = [];
-  for (const v of volumes) ebsIds.push((await ec2[P]!.send(new CreateSnapshotCommand({ VolumeId: v, TagSpecifications: [{ ResourceType: "snapshot", Tags: tags(date) }] }))).SnapshotId!);
+  for (const v of volumes)
+    ebsIds.push(
+      (await ec2[P]!.send(new CreateSnapshotCommand({ VolumeId: v, TagSpecifications: [{ ResourceType: "snapshot", Tags: tags(date) }] }))).SnapshotId!,
+    );
   // copy once available
   sb.clock.advance(30 * MINUTE);
   for (const id of instances) {
-    await rds[DR]!.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: `arn:aws:rds:${P}:${ACCOUNT}:snapshot:${id}-daily-${ymd}`, TargetDBSnapshotIdentifier: `${id}-daily-${ymd}`, KmsKeyId: KEY, CopyTags: true }));
+    await rds[DR]!.send(
+      new CopyDBSnapshotCommand({
+        SourceDBSnapshotIdentifier: `arn:aws:rds:${P}:${ACCOUNT}:snapshot:${id}-daily-${ymd}`,
+        TargetDBSnapshotIdentifier: `${id}-daily-${ymd}`,
+        KmsKeyId: KEY,
+        CopyTags: true,
+      }),
+    );
   }
   for (const id of clusters) {
     await rds[DR]!.send(
-      new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: `arn:aws:rds:${P}:${ACCOUNT}:cluster-snapshot:${id}-daily-${ymd}`, TargetDBClusterSnapshotIdentifier: `${id}-daily-${ymd}`, KmsKeyId: KEY, CopyTags: true }),
+      new CopyDBClusterSnapshotCommand({
+        SourceDBClusterSnapshotIdentifier: `arn:aws:rds:${P}:${ACCOUNT}:cluster-snapshot:${id}-daily-${ymd}`,
+        TargetDBClusterSnapshotIdentifier: `${id}-daily-${ymd}`,
+        KmsKeyId: KEY,
+        CopyTags: true,
+      }),
     );
   }
-  for (const id of ebsIds) await ec2[DR]!.send(new CopySnapshotCommand({ SourceRegion: P, SourceSnapshotId: id, Encrypted: true, KmsKeyId: KEY, TagSpecifications: [{ ResourceType: "snapshot", Tags: tags(date) }] }));
+  for (const id of ebsIds)
+    await ec2[DR]!.send(
+      new CopySnapshotCommand({
+        SourceRegion: P,
+        SourceSnapshotId: id,
+        Encrypted: true,
+        KmsKeyId: KEY,
+        TagSpecifications: [{ ResourceType: "snapshot", Tags: tags(date) }],
+      }),
+    );
   // prune: keep KEEP_DAYS days in each region
   sb.clock.advance(HOUR);
   const cutoff = new Date(sb.clock.now().getTime() - KEEP_DAYS * DAY).toISOString().slice(0, 10);
   for (const region of [P, DR]) {
     const { inst, cl, ebs } = await listOurs(region);
-    for (const s of inst) if (dateOf(s.TagList) < cutoff) await rds[region]!.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: s.DBSnapshotIdentifier }));
-    for (const s of cl) if (dateOf(s.TagList) < cutoff) await rds[region]!.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: s.DBClusterSnapshotIdentifier }));
+    for (const s of inst)
+      if (dateOf(s.TagList) < cutoff) await rds[region]!.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: s.DBSnapshotIdentifier }));
+    for (const s of cl)
+      if (dateOf(s.TagList) < cutoff)
+        await rds[region]!.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: s.DBClusterSnapshotIdentifier }));
     for (const s of ebs) if (dateOf(s.Tags) < cutoff) await ec2[region]!.send(new DeleteSnapshotCommand({ SnapshotId: s.SnapshotId }));
   }
   // hourly watchdog
@@ -98,7 +136,7 @@ const mem = process.memoryUsage();
 const kept = sb.snapshots().filter((s) => s.type === "manual");
 console.log(`sandbox: ${days} simulated days, 10 resources x 2 regions`);
 console.log(`  wall ${(ms / 1000).toFixed(2)} s, cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`);
-console.log(`  SDK calls ${sb.calls.length} (${Math.round(sb.calls.length / (ms / 1000))}/s), ${(ms * 1000 / sb.calls.length).toFixed(0)} µs/call`);
+console.log(`  SDK calls ${sb.calls.length} (${Math.round(sb.calls.length / (ms / 1000))}/s), ${((ms * 1000) / sb.calls.length).toFixed(0)} µs/call`);
 console.log(`  manual snapshots at the end: ${kept.length}; automated: ${sb.snapshots().length - kept.length}`);
 console.log(`  heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB, rss ${(mem.rss / 2 ** 20).toFixed(0)} MB`);
 sb.restore();

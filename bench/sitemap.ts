@@ -130,7 +130,10 @@ if (process.argv.includes("--serve")) {
   const [origin, sitemap, limit] = process.argv.slice(process.argv.indexOf("--measure") + 1);
   await measure(origin!, sitemap!, Number(limit));
 } else {
-  const limits = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const limits = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ["--serve"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const { origin, plainBytes, gzBytes } = await new Promise<{ origin: string; plainBytes: number; gzBytes: number }>((resolve) =>
     child.once("message", resolve as (m: unknown) => void),

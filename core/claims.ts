@@ -66,6 +66,8 @@ export function judgeClaim(input: { claim: ClaimRecord; runId: string; now: Date
   if (found === undefined) return { action: "look", reason: `claim of ${by} may be taken over: looking for the snapshot first` };
   if (found !== null) return { action: "exists", reason: `already created: ${found} (claimed by ${by})` };
   if (mine) return { action: "proceed", reason: `claimed by this run (${claim.runId}, a retry of it) and nothing was created` };
-  const why = released ? `released at ${claim.releasedAt}${claim.releaseReason ? ` (${claim.releaseReason})` : ""}` : `stale (${Math.floor(ageMs / 60_000)} min old)`;
+  const why = released
+    ? `released at ${claim.releasedAt}${claim.releaseReason ? ` (${claim.releaseReason})` : ""}`
+    : `stale (${Math.floor(ageMs / 60_000)} min old)`;
   return { action: "take-over", reason: `claim of ${by} is ${why} and nothing was created` };
 }

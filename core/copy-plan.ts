@@ -104,8 +104,7 @@ export function planCopies(input: CopyInput): CopyDecision[] {
     for (const group of byResource.values()) {
       const newest = [...group].sort(newestFirst)[0]!;
       const policy = policies.get(newest.tags[TAG.policy] ?? "");
-      if (!policy) group.forEach((s) => retained!.add(s));
-      else retainedByPolicy(group, policy, today).forEach((s) => retained!.add(s));
+      for (const s of policy ? retainedByPolicy(group, policy, today) : group) retained!.add(s);
     }
   }
 

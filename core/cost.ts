@@ -81,9 +81,7 @@ export interface CostSummary {
     /** Days of the month up to the reported day that were missing from the data (0 when complete). */
     daysMissing: number;
   };
-  forecast:
-    | { kind: "projected"; monthEnd: number; percentOfBudget: number; monthComplete: boolean }
-    | { kind: "unavailable"; reason: string };
+  forecast: { kind: "projected"; monthEnd: number; percentOfBudget: number; monthComplete: boolean } | { kind: "unavailable"; reason: string };
   movers: CostMover[];
   services: number;
   /**
@@ -178,19 +176,22 @@ export function analyzeCosts(input: CostInput, config: CostConfig): { summary: C
       threshold: s.median * config.spike.ratio,
       reason:
         `${s.service}: ${money(s.amount)} on ${input.reportDate}, ` +
-        (s.median > 0 ? `${ratioText(s.amount / s.median)} its ${config.spike.trailingDays}-day median of ${money(s.median)}` : `against a ${config.spike.trailingDays}-day median of ${money(0)}`) +
+        (s.median > 0
+          ? `${ratioText(s.amount / s.median)} its ${config.spike.trailingDays}-day median of ${money(s.median)}`
+          : `against a ${config.spike.trailingDays}-day median of ${money(0)}`) +
         ` (+${money(s.amount - s.median)}; alert above ${ratioText(config.spike.ratio)} and +${money(config.spike.minIncrease)}).`,
     });
   }
 
   const lastWeekDate = addDays(input.reportDate, -7);
   const lastWeekDay = byDate.get(lastWeekDate);
-  const lastWeek = day && lastWeekDay
-    ? (() => {
-        const before = sumServices(lastWeekDay);
-        return { date: lastWeekDate, total: before, change: total - before, percent: before > 0 ? ((total - before) / before) * 100 : null };
-      })()
-    : null;
+  const lastWeek =
+    day && lastWeekDay
+      ? (() => {
+          const before = sumServices(lastWeekDay);
+          return { date: lastWeekDate, total: before, change: total - before, percent: before > 0 ? ((total - before) / before) * 100 : null };
+        })()
+      : null;
 
   const movers = stats
     .map((s) => ({
@@ -314,6 +315,7 @@ export function alertsToSend(findings: CostFinding[], alreadySent: readonly stri
 export function costPeriod(reportDate: string, windowDays: number): { start: string; end: string } {
   const windowStart = addDays(reportDate, 1 - windowDays);
   const mStart = monthStart(reportDate);
+  // biome-ignore lint/complexity/useMathMinMax: ISO dates, compared as strings
   return { start: windowStart < mStart ? windowStart : mStart, end: addDays(reportDate, 1) };
 }
 

@@ -129,10 +129,7 @@ export function runPrechecks(group: FailoverGroup, obs: Observation, trigger: { 
   const dbDown = (!obs.primary.reachable && !obs.primary.unknown) || (obs.primary.status !== undefined && !SERVING_STATUSES.has(obs.primary.status));
   const probeDown = obs.primaryProbe ? !obs.primaryProbe.ok : false;
   const down = dbDown || probeDown;
-  const signals = [
-    `RDS: ${obs.primary.detail}`,
-    ...(obs.primaryProbe ? [`probe: ${obs.primaryProbe.detail}`] : []),
-  ].join("; ");
+  const signals = [`RDS: ${obs.primary.detail}`, ...(obs.primaryProbe ? [`probe: ${obs.primaryProbe.detail}`] : [])].join("; ");
   out.push({
     name: "primary-down",
     ok: down,
@@ -212,7 +209,11 @@ export function decideFailover(
 ): Decision<TriggerAction, string> {
   const target = group.name;
   if (trigger.kind === "alarm" && trigger.alarmState !== "ALARM") {
-    return { action: "ignore", target, reason: `alarm ${trigger.alarmName ?? "?"} went to ${trigger.alarmState}: only a transition into ALARM starts a failover` };
+    return {
+      action: "ignore",
+      target,
+      reason: `alarm ${trigger.alarmName ?? "?"} went to ${trigger.alarmState}: only a transition into ALARM starts a failover`,
+    };
   }
   if (latch && latch.state !== "released") {
     if (latch.state === "running") {
@@ -265,7 +266,10 @@ export function newRunRecord(group: FailoverGroup, runId: string, trigger: Trigg
 
 /** Deterministic run id: one per group and trigger instant, so redelivered events map onto the same run. */
 export function runIdFor(group: string, at: Date): string {
-  return `${group}-${at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}`;
+  return `${group}-${at
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z")}`;
 }
 
 export function step(run: RunRecord, name: StepName): StepRecord {

@@ -39,11 +39,7 @@ export function newestAvailable(snapshots: readonly Snapshot[]): Snapshot | unde
   let best: Snapshot | undefined;
   for (const s of snapshots) {
     if (s.status !== "available") continue;
-    if (
-      !best ||
-      s.createdAt.getTime() > best.createdAt.getTime() ||
-      (s.createdAt.getTime() === best.createdAt.getTime() && s.id > best.id)
-    ) best = s;
+    if (!best || s.createdAt.getTime() > best.createdAt.getTime() || (s.createdAt.getTime() === best.createdAt.getTime() && s.id > best.id)) best = s;
   }
   return best;
 }

@@ -106,7 +106,12 @@ export function applyDeleteCaps(
     if (theirs.length) {
       const left = new Set(theirs);
       plan.delete = plan.delete.filter((d) => !left.has(d));
-      for (const d of theirs) plan.keep.push({ action: "keep", target: d.target, reason: `delete reserved today by run ${reserved[d.target.id]}: left to it; otherwise ${d.reason}` });
+      for (const d of theirs)
+        plan.keep.push({
+          action: "keep",
+          target: d.target,
+          reason: `delete reserved today by run ${reserved[d.target.id]}: left to it; otherwise ${d.reason}`,
+        });
       resorted = true;
     }
     const used = Object.keys(reserved).length;

@@ -68,7 +68,10 @@ function digest(s: string): string {
 }
 
 function checkOwner(owner: Owner): void {
-  for (const [field, value] of [["app", owner.app], ["stage", owner.stage]] as const) {
+  for (const [field, value] of [
+    ["app", owner.app],
+    ["stage", owner.stage],
+  ] as const) {
     if (!OWNER_PART.test(value)) {
       throw new RangeError(`${field} "${value}" cannot be part of a snapshot name: use lowercase letters, digits and single hyphens, starting with a letter`);
     }
@@ -279,7 +282,9 @@ export function classifyByOwner(snapshots: readonly Snapshot[], owner: Owner): O
     if (ids.length < 2) continue;
     for (const i of list) {
       const s = snapshots[i]!;
-      verdicts[i] = not(`${ids.length} snapshots in ${s.region} claim the name ${s.tags[TAG.name]} (${ids.join(", ")}); none is treated as ours until the others are removed`);
+      verdicts[i] = not(
+        `${ids.length} snapshots in ${s.region} claim the name ${s.tags[TAG.name]} (${ids.join(", ")}); none is treated as ours until the others are removed`,
+      );
     }
   }
   return verdicts;

@@ -238,7 +238,14 @@ export function planPrune(input: PruneInput): PrunePlan[] {
   return plans;
 }
 
-function planGroup(g: Group, input: PruneInput, policies: Map<string, BackupPolicy>, today: string, drOurs: Snapshot[], verdictCache: Map<string, PolicyVerdict>): PrunePlan {
+function planGroup(
+  g: Group,
+  input: PruneInput,
+  policies: Map<string, BackupPolicy>,
+  today: string,
+  drOurs: Snapshot[],
+  verdictCache: Map<string, PolicyVerdict>,
+): PrunePlan {
   const { region, now } = input;
   const keep: PruneDecision[] = [];
   const del: PruneDecision[] = [];
@@ -250,9 +257,12 @@ function planGroup(g: Group, input: PruneInput, policies: Map<string, BackupPoli
     else if (s.status === "error") {
       // A failed snapshot or copy of ours holds no data, counts against the quota and blocks the copy's retry
       // (same name): it goes even while the resource is frozen, because the freeze protects data, not failures.
-      del.push({ action: "delete", target: s, reason: `failed snapshot${s.statusMessage ? ` (${s.statusMessage})` : ""}: holds no data; removed so it can be made again` });
-    }
-    else if (!backupDay(s)) keep.push({ action: "keep", target: s, reason: `no parseable ${TAG.backupDate} tag: never pruned` });
+      del.push({
+        action: "delete",
+        target: s,
+        reason: `failed snapshot${s.statusMessage ? ` (${s.statusMessage})` : ""}: holds no data; removed so it can be made again`,
+      });
+    } else if (!backupDay(s)) keep.push({ action: "keep", target: s, reason: `no parseable ${TAG.backupDate} tag: never pruned` });
     else {
       const p = s.tags[TAG.policy];
       if (p === undefined || !policies.has(p)) unknownPolicies.add(p ?? "(none)");
@@ -263,7 +273,10 @@ function planGroup(g: Group, input: PruneInput, policies: Map<string, BackupPoli
   const plan: PrunePlan = { resourceId: g.resourceId, kind: g.kind, region, keep, delete: del, foreign: g.foreign, lookAlikes: g.lookAlikes };
 
   if (unknownPolicies.size > 0) {
-    const names = [...unknownPolicies].sort().map((n) => `"${n}"`).join(", ");
+    const names = [...unknownPolicies]
+      .sort()
+      .map((n) => `"${n}"`)
+      .join(", ");
     plan.frozen = `unknown policy ${names}: every backup of this resource is kept, retention is never guessed`;
     for (const s of candidates) keep.push({ action: "keep", target: s, reason: plan.frozen });
     finish(plan);
@@ -293,9 +306,7 @@ function planGroup(g: Group, input: PruneInput, policies: Map<string, BackupPoli
   }
   const drChecks = region === input.primaryRegion && policy.copyToDr ? (input.drRegions ?? []) : [];
   for (const r of drChecks) {
-    const fresh = drOurs.some(
-      (c) => c.region === r && c.status === "available" && now.getTime() - c.createdAt.getTime() <= limitMs,
-    );
+    const fresh = drOurs.some((c) => c.region === r && c.status === "available" && now.getTime() - c.createdAt.getTime() <= limitMs);
     if (!fresh) freezes.push(`no available DR copy in ${r} newer than ${policy.freshnessHours} h`);
   }
   if (freezes.length) plan.frozen = freezes.join("; ");

@@ -131,7 +131,7 @@ export function runsPerMonth(expression: string): number {
   }
   const cron = /^cron\((.+)\)$/.exec(expression);
   const fields = cron?.[1]?.trim().split(/\s+/);
-  if (!fields || fields.length !== 6) throw new Error(`cannot read the schedule expression "${expression}"`);
+  if (fields?.length !== 6) throw new Error(`cannot read the schedule expression "${expression}"`);
   const [minutes, hours, dom, month, dow] = fields as [string, string, string, string, string];
   const perDay = fieldCount(minutes, 0, 59) * fieldCount(hours, 0, 23);
   const any = (f: string) => f === "*" || f === "?";

@@ -10,7 +10,14 @@
  * expect(sb.iam?.denials).toEqual([]);
  * sb.restore();
  */
-import { createSandbox as createAwsSandbox, DEFAULT_ACCOUNT_ID, type PrincipalResolver, type Sandbox, type SandboxOptions as AwsSandboxOptions, type SandboxSnapshotKind } from "./aws/index.ts";
+import {
+  createSandbox as createAwsSandbox,
+  DEFAULT_ACCOUNT_ID,
+  type PrincipalResolver,
+  type Sandbox,
+  type SandboxOptions as AwsSandboxOptions,
+  type SandboxSnapshotKind,
+} from "./aws/index.ts";
 import { functionRole, functionRoles, type RoleBuckets } from "./scenarios/roles.ts";
 import type { RESOURCE_KINDS } from "../core/resource-kinds.ts";
 import type { FunctionName } from "../stacks/functions.ts";

@@ -11,13 +11,7 @@ import * as z from "zod";
  */
 
 /** Cost Explorer metric names as GetCostAndUsage spells them. */
-export const CostMetricSchema = z.enum([
-  "UnblendedCost",
-  "NetUnblendedCost",
-  "AmortizedCost",
-  "NetAmortizedCost",
-  "BlendedCost",
-]);
+export const CostMetricSchema = z.enum(["UnblendedCost", "NetUnblendedCost", "AmortizedCost", "NetAmortizedCost", "BlendedCost"]);
 export type CostMetric = z.output<typeof CostMetricSchema>;
 
 export const CostFindingKindSchema = z.enum(["daily-total", "forecast", "spike", "new-service"]);

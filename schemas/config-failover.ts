@@ -13,9 +13,7 @@ import { ValidationError } from "./validate.ts";
  * and a replica lagging more than 60 s (the team's RPO) is never promoted without a manual `force`.
  */
 
-const Region = z
-  .string()
-  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "expected an AWS region such as eu-west-1");
+const Region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "expected an AWS region such as eu-west-1");
 
 export const DbRefSchema = z
   .object({
@@ -51,7 +49,8 @@ export const RecordValueSchema = z.union([
 const VALUE_PROBLEM: Record<"A" | "AAAA" | "CNAME", (value: string) => string | undefined> = {
   A: (v) => (isIPv4(v) ? undefined : `an A record takes an IPv4 address in dotted decimal notation, got ${JSON.stringify(v)}`),
   // Node accepts a zone index (fe80::1%eth0), which is no DNS value.
-  AAAA: (v) => (isIPv6(v) && !v.includes("%") ? undefined : `an AAAA record takes an IPv6 address in colon-separated hexadecimal notation, got ${JSON.stringify(v)}`),
+  AAAA: (v) =>
+    isIPv6(v) && !v.includes("%") ? undefined : `an AAAA record takes an IPv6 address in colon-separated hexadecimal notation, got ${JSON.stringify(v)}`,
   CNAME: (v) => (isIPv4(v) || isIPv6(v) ? 'a CNAME record takes a domain name, not an IP address: use recordType "A" or "AAAA"' : undefined),
 };
 
@@ -131,7 +130,12 @@ export const TriggerSchema = z
 
 /** The tuning a trigger's probe and alarm use, defaults applied (`evaluationPeriods` = `failuresToAlarm` + 1). */
 export function triggerTuning(t: Pick<z.output<typeof TriggerSchema>, "periodSeconds" | "failuresToAlarm" | "evaluationPeriods" | "timeoutMs">): TriggerTuning {
-  return { periodSeconds: t.periodSeconds, failuresToAlarm: t.failuresToAlarm, evaluationPeriods: t.evaluationPeriods ?? t.failuresToAlarm + 1, timeoutMs: t.timeoutMs };
+  return {
+    periodSeconds: t.periodSeconds,
+    failuresToAlarm: t.failuresToAlarm,
+    evaluationPeriods: t.evaluationPeriods ?? t.failuresToAlarm + 1,
+    timeoutMs: t.timeoutMs,
+  };
 }
 
 export const FailoverGroupSchema = z
@@ -187,7 +191,12 @@ export const FailoverConfigSchema = z
     /** Seconds between polls while waiting for the database to become writable or DNS to be INSYNC. */
     pollSeconds: z.number().int().min(1).max(300).default(15),
     /** Give up waiting for the promoted database to become writable after this long. */
-    promotionTimeoutMinutes: z.number().int().min(1).max(24 * 60).default(60),
+    promotionTimeoutMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(60),
     /** Give up waiting for Route 53 INSYNC after this long (Route 53 documents 60 s). */
     dnsTimeoutMinutes: z.number().int().min(1).max(120).default(10),
     /** Attempts for a throttled ChangeResourceRecordSets before the DNS step fails. */

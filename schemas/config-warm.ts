@@ -11,16 +11,14 @@ import { defaultAllowedPorts, hostAllowed, urlPort } from "../core/warm/hosts.ts
  * (magento/ece-tools#700, eliashaeussler/typo3-warming#467); raise them per target once the origin is known.
  */
 
-const HttpUrlSchema = z
-  .string()
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === "http:" || u.protocol === "https:";
-    } catch {
-      return false;
-    }
-  }, "expected an absolute http(s) URL");
+const HttpUrlSchema = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+}, "expected an absolute http(s) URL");
 
 /** Sitemap priorities run 0.0–1.0 (sitemaps.org); explicit URLs use the same scale. */
 const PrioritySchema = z.number().min(0).max(1);
@@ -30,14 +28,17 @@ export const WarmUrlSchema = z.union([
   z.object({ url: HttpUrlSchema, priority: PrioritySchema.default(1) }).strict(),
 ]);
 
-const RegexSourceSchema = z.string().min(1).refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, "expected a valid regular expression (JavaScript syntax)");
+const RegexSourceSchema = z
+  .string()
+  .min(1)
+  .refine((s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "expected a valid regular expression (JavaScript syntax)");
 
 /** `example.com` (exact) or `*.example.com` (any subdomain, not the apex). */
 const HostPatternSchema = z
@@ -51,9 +52,7 @@ const StatusListSchema = z
 
 export const WarmTargetSetSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{0,62}$/, "expected lowercase letters, digits and hyphens, starting with a letter"),
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "expected lowercase letters, digits and hyphens, starting with a letter"),
     /** Explicit URLs; a bare string has priority 1 (ahead of sitemap URLs, whose default is 0.5). */
     urls: z.array(WarmUrlSchema).default([]),
     /** Sitemaps or sitemap index files (gzip accepted); their `priority` and `lastmod` order the URLs. */
@@ -96,7 +95,11 @@ export const WarmTargetSetSchema = z
     /** Same-host redirects followed; a redirect to another host is never followed. */
     maxRedirects: z.number().int().min(0).max(10).default(3),
     /** Bodies are read and discarded; past this many bytes the connection is cut (counted, not an error). */
-    maxBodyBytes: z.number().int().min(0).default(50 * 1024 * 1024),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(50 * 1024 * 1024),
     /** 429 (and 503 with `Retry-After`): retries per URL, and the longest pause honoured. */
     retry: z
       .object({
@@ -151,8 +154,12 @@ export const WarmTargetSetSchema = z
           ctx.addIssue({ code: "custom", path, message: `host "${host}" is not in allowedHosts` });
         }
       };
-      t.urls.forEach((u, i) => check(u.url, ["urls", i]));
-      t.sitemaps.forEach((u, i) => check(u, ["sitemaps", i]));
+      t.urls.forEach((u, i) => {
+        check(u.url, ["urls", i]);
+      });
+      t.sitemaps.forEach((u, i) => {
+        check(u, ["sitemaps", i]);
+      });
     }
     if (t.allowedPorts) {
       const ports = t.allowedPorts;
@@ -160,15 +167,17 @@ export const WarmTargetSetSchema = z
         const port = urlPort(new URL(u));
         if (!ports.includes(port)) ctx.addIssue({ code: "custom", path, message: `port ${port} is not in allowedPorts` });
       };
-      t.urls.forEach((u, i) => check(u.url, ["urls", i]));
-      t.sitemaps.forEach((u, i) => check(u, ["sitemaps", i]));
+      t.urls.forEach((u, i) => {
+        check(u.url, ["urls", i]);
+      });
+      t.sitemaps.forEach((u, i) => {
+        check(u, ["sitemaps", i]);
+      });
     }
   })
   .transform((t) => ({
     ...t,
-    allowedHosts:
-      t.allowedHosts ??
-      [...new Set([...t.urls.map((u) => u.url), ...t.sitemaps].map((u) => new URL(u).hostname.toLowerCase()))],
+    allowedHosts: t.allowedHosts ?? [...new Set([...t.urls.map((u) => u.url), ...t.sitemaps].map((u) => new URL(u).hostname.toLowerCase()))],
     allowedPorts: t.allowedPorts ?? defaultAllowedPorts([...t.urls.map((u) => u.url), ...t.sitemaps]),
   }));
 

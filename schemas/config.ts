@@ -21,19 +21,12 @@ import { RESOURCE_KINDS } from "../core/resource-kinds.ts";
  * a critical alert after 25 h without a backup.
  */
 
-export const RegionSchema = z
-  .string()
-  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "expected an AWS region such as eu-west-1");
+export const RegionSchema = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "expected an AWS region such as eu-west-1");
 
 /** How long a tier keeps its snapshots: for a number of days after the backup date, or the newest N of the tier. */
-export const KeepSchema = z.union([
-  z.object({ days: z.number().int().positive() }).strict(),
-  z.object({ count: z.number().int().positive() }).strict(),
-]);
+export const KeepSchema = z.union([z.object({ days: z.number().int().positive() }).strict(), z.object({ count: z.number().int().positive() }).strict()]);
 
-const DailyTierSchema = z
-  .object({ keep: KeepSchema.default({ days: 7 }) })
-  .strict();
+const DailyTierSchema = z.object({ keep: KeepSchema.default({ days: 7 }) }).strict();
 const WeeklyTierSchema = z
   .object({
     /** Day of the week whose backup belongs to the weekly tier (0 = Sunday), in the backup schedule's timezone. */
@@ -71,9 +64,7 @@ export const SelectionSchema = z
 
 export const BackupPolicySchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{0,30}$/, "expected lowercase letters, digits and hyphens, starting with a letter"),
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "expected lowercase letters, digits and hyphens, starting with a letter"),
     tiers: z
       .object({
         daily: DailyTierSchema.prefault({}),
@@ -83,7 +74,11 @@ export const BackupPolicySchema = z
       .strict()
       .prefault({ weekly: {}, monthly: {} }),
     /** Alert, and freeze pruning, when the newest available backup of a resource is older than this. */
-    freshnessHours: z.number().positive().max(24 * 31).default(25),
+    freshnessHours: z
+      .number()
+      .positive()
+      .max(24 * 31)
+      .default(25),
     /** Floor: the newest N backups of a resource in a region are always kept, whatever their age. */
     keepNewest: z.number().int().min(1).default(3),
     /** A prune run deletes at most this many snapshots in all; the rest waits and an alert is sent. */

@@ -31,9 +31,10 @@ export const MANUAL_FIELDS = [
  *   // {"trigger":"manual","dryRun":true} → "dryRun: not accepted by the watchdog"
  */
 export function refuse<F extends string>(fields: readonly F[], message: string | ((field: F) => string)): Record<F, z.ZodOptional<z.ZodNever>> {
-  return Object.fromEntries(
-    fields.map((f) => [f, z.never({ error: typeof message === "string" ? message : message(f) }).optional()]),
-  ) as Record<F, z.ZodOptional<z.ZodNever>>;
+  return Object.fromEntries(fields.map((f) => [f, z.never({ error: typeof message === "string" ? message : message(f) }).optional()])) as Record<
+    F,
+    z.ZodOptional<z.ZodNever>
+  >;
 }
 
 const NOT_ON_SCHEDULE =
@@ -73,9 +74,7 @@ export function scheduledSchemaFor(event: unknown): z.ZodType {
   return event && typeof event === "object" && "trigger" in event ? SchedulerInputSchema : ClassicScheduledEventSchema;
 }
 
-export const ResourceRefSchema = z
-  .object({ kind: z.enum(RESOURCE_KINDS), id: z.string().min(1) })
-  .strict();
+export const ResourceRefSchema = z.object({ kind: z.enum(RESOURCE_KINDS), id: z.string().min(1) }).strict();
 
 /** True when the raw event looks like a schedule delivery (so its errors are reported against that schema). */
 export function looksScheduled(event: unknown): boolean {

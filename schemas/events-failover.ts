@@ -100,7 +100,12 @@ export const ResetEventSchema = z
   })
   .strict();
 export const AdvanceEventSchema = z
-  .object({ mode: z.literal("advance"), group: Group, runId: z.string().min(1), ...refuse(["dryRun"], 'not accepted on mode "advance": it resumes a run that acts') })
+  .object({
+    mode: z.literal("advance"),
+    group: Group,
+    runId: z.string().min(1),
+    ...refuse(["dryRun"], 'not accepted on mode "advance": it resumes a run that acts'),
+  })
   .strict();
 
 export const ManualEventSchema = z.discriminatedUnion("mode", [
@@ -114,10 +119,7 @@ export const ManualEventSchema = z.discriminatedUnion("mode", [
 
 const Inner = z.union([AlarmStateChangeEventSchema, ManualEventSchema]);
 
-export const FailoverEventSchema = z.union([
-  z.object({ source: z.literal("sfn"), event: Inner }).strict(),
-  Inner,
-]);
+export const FailoverEventSchema = z.union([z.object({ source: z.literal("sfn"), event: Inner }).strict(), Inner]);
 
 export type AlarmStateChangeEvent = z.output<typeof AlarmStateChangeEventSchema>;
 export type ManualEvent = z.output<typeof ManualEventSchema>;
@@ -154,8 +156,7 @@ export function parseFailoverEvent(input: unknown): ParsedFailoverEvent {
 }
 
 function parseInner(raw: unknown, at: readonly string[]): FailoverInnerEvent {
-  const where = (issues: { path: string; message: string }[]) =>
-    issues.map((i) => ({ ...i, path: [...at, ...(i.path ? [i.path] : [])].join(".") }));
+  const where = (issues: { path: string; message: string }[]) => issues.map((i) => ({ ...i, path: [...at, ...(i.path ? [i.path] : [])].join(".") }));
   const parse = <S extends z.ZodType>(schema: S, what: string): z.output<S> => {
     try {
       return parseOrThrow(schema, raw, what);
@@ -165,7 +166,10 @@ function parseInner(raw: unknown, at: readonly string[]): FailoverInnerEvent {
     }
   };
   if (!isObject(raw)) {
-    throw new ValidationError("failover event", where([{ path: "", message: "expected an object: a manual event with a mode, or a CloudWatch alarm state-change event" }]));
+    throw new ValidationError(
+      "failover event",
+      where([{ path: "", message: "expected an object: a manual event with a mode, or a CloudWatch alarm state-change event" }]),
+    );
   }
   if ("mode" in raw) return parse(ManualEventSchema, "failover manual event");
   if ("detail-type" in raw || "detail" in raw || "source" in raw) return parse(AlarmStateChangeEventSchema, "failover event");

@@ -34,7 +34,9 @@ const outFile = join(root, "out", "drill-report.json");
 
 function table(rows: (string | number)[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? "").length)));
-  return rows.map((r) => r.map((cell, c) => (typeof cell === "number" ? String(cell).padStart(widths[c]!) : String(cell).padEnd(widths[c]!))).join("  ")).join("\n");
+  return rows
+    .map((r) => r.map((cell, c) => (typeof cell === "number" ? String(cell).padStart(widths[c]!) : String(cell).padEnd(widths[c]!))).join("  "))
+    .join("\n");
 }
 
 function heading(text: string): void {
@@ -55,7 +57,9 @@ async function backupYear(): Promise<BackupYearResult> {
       `${t.failedRuns} failed runs, ${t.frozenDays} days with pruning frozen, ${t.alerts} alerts; ${t.awsCalls} AWS calls (simulated).`,
   );
   console.log(`Most manual snapshots in one region: ${year.maxManualSnapshots} (quota 100); quota errors: ${year.quotaErrors}.`);
-  console.log(`Snapshots ops-autopilot did not create (people's, another stage's, automated): ${year.foreign.before.length} at the start, all still there at the end: ${year.foreign.before.every((id) => year.foreign.after.includes(id)) ? "yes" : "NO"}.`);
+  console.log(
+    `Snapshots ops-autopilot did not create (people's, another stage's, automated): ${year.foreign.before.length} at the start, all still there at the end: ${year.foreign.before.every((id) => year.foreign.after.includes(id)) ? "yes" : "NO"}.`,
+  );
   console.log("The volume snapshot an AMI was made from (day 10) is kept in eu-west-1 past its retention.");
   console.log("\nAlerts sent to Slack:");
   for (const a of year.alerts.slice(0, 12)) console.log(`  ${a.at}  ${a.text}`);
@@ -85,7 +89,10 @@ async function failover(): Promise<{ outage: FailoverScenarioResult; lag: Failov
           warmReport = await runWarm({ targets, now: Date.now });
           const first = warmReport.first?.cache.hitRatio ?? 0;
           const verify = warmReport.verify?.cache.hitRatio ?? 0;
-          return { ok: warmReport.failed.length === 0, summary: `${warmReport.planned} URLs warmed, cache-hit ratio ${(first * 100).toFixed(0)} % → ${(verify * 100).toFixed(0)} %` };
+          return {
+            ok: warmReport.failed.length === 0,
+            summary: `${warmReport.planned} URLs warmed, cache-hit ratio ${(first * 100).toFixed(0)} % → ${(verify * 100).toFixed(0)} %`,
+          };
         },
       },
     });

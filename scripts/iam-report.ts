@@ -23,17 +23,22 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
  * usage and this list fails `--check`: remove the grant (drop its adapter call) or explain it here.
  */
 export const UNEXERCISED: Record<string, string> = {
-  "*:sqs:SendMessage": "Lambda sends a failed asynchronous invocation to the on-failure destination (the DLQ) with the function's role; no function code calls it",
-  "copy:kms:ReEncryptFrom": "EBS re-encrypts a copy under the destination key (kms:ReEncrypt* in the EBS encryption requirements); the sandbox models it, but only copies with an explicit key reach it",
+  "*:sqs:SendMessage":
+    "Lambda sends a failed asynchronous invocation to the on-failure destination (the DLQ) with the function's role; no function code calls it",
+  "copy:kms:ReEncryptFrom":
+    "EBS re-encrypts a copy under the destination key (kms:ReEncrypt* in the EBS encryption requirements); the sandbox models it, but only copies with an explicit key reach it",
   "cost:ce:GetCostAndUsage": "Cost Explorer is not simulated by the sandbox; the cost tests assert the exact commands with aws-sdk-client-mock",
   "cost:ce:GetCostForecast": "Cost Explorer is not simulated by the sandbox; the cost tests assert the exact commands with aws-sdk-client-mock",
   "failover:rds:DescribeGlobalClusters": "Aurora global database groups only; the sandbox's failover scenarios use an RDS read replica",
   "failover:rds:DescribeDBClusters": "Aurora groups only; the sandbox's failover scenarios use an RDS read replica",
-  "backup:s3:ListBucket": "granted by the shared Reports link; a claim is read only after its conditional create found it there, so no 404 (which needs ListBucket) reaches the backup",
-  "copy:s3:ListBucket": "granted by the shared Reports link; a claim is read only after its conditional create found it there, so no 404 (which needs ListBucket) reaches the copy",
+  "backup:s3:ListBucket":
+    "granted by the shared Reports link; a claim is read only after its conditional create found it there, so no 404 (which needs ListBucket) reaches the backup",
+  "copy:s3:ListBucket":
+    "granted by the shared Reports link; a claim is read only after its conditional create found it there, so no 404 (which needs ListBucket) reaches the copy",
   "watchdog:s3:GetObject": "granted by the Reports link, one Linkable shared by every function (stacks/storage.ts); the watchdog only writes its report",
   "watchdog:s3:ListBucket": "granted by the Reports link, one Linkable shared by every function (stacks/storage.ts); the watchdog only writes its report",
-  "failover:route53:ListResourceRecordSets": "reads the record before and after the change (adapters/route53.ts currentValue); exercised with aws-sdk-client-mock in test/unit/failover/runbook-aws.test.ts, not by the sandbox scenarios",
+  "failover:route53:ListResourceRecordSets":
+    "reads the record before and after the change (adapters/route53.ts currentValue); exercised with aws-sdk-client-mock in test/unit/failover/runbook-aws.test.ts, not by the sandbox scenarios",
   "warm:s3:GetObject": "warm leftovers are read through s3.getJson, exercised by the other functions; the warm tests keep leftovers in memory",
   "warm:s3:PutObject": "the run report is saved through s3.putJson, exercised by the other functions; the warm tests replace the report store",
   "warm:s3:ListBucket": "a missing leftovers object answers 404 (not 403) only with s3:ListBucket; exercised by the other functions",
@@ -106,7 +111,8 @@ function problems(rows: Row[]): string[] {
   const out: string[] = [];
   for (const r of rows) {
     if (r.denied > 0) out.push(`${r.fn}: ${r.action} was denied ${r.denied} time(s) during the tests`);
-    if (r.granted && r.called === 0 && r.note === "NOT EXERCISED by any test") out.push(`${r.fn}: ${r.action} is granted but no test exercised it and UNEXERCISED gives no reason`);
+    if (r.granted && r.called === 0 && r.note === "NOT EXERCISED by any test")
+      out.push(`${r.fn}: ${r.action} is granted but no test exercised it and UNEXERCISED gives no reason`);
     if (!r.granted && r.called > 0) out.push(`${r.fn}: ${r.action} was authorized in tests but the example config's role does not grant it`);
   }
   return out;

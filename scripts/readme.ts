@@ -35,7 +35,9 @@ export function functionsBlock(config: Config): string {
     switch (f.trigger.kind) {
       case "schedule": {
         const expression = config.schedules[f.trigger.schedule];
-        return expression ? `schedule \`${f.trigger.schedule}\` (example: \`${expression}\`)` : `by hand or runbook (\`schedules.${f.trigger.schedule}\` unset)`;
+        return expression
+          ? `schedule \`${f.trigger.schedule}\` (example: \`${expression}\`)`
+          : `by hand or runbook (\`schedules.${f.trigger.schedule}\` unset)`;
       }
       case "alarm-rule":
         return "a group's alarm → ALARM (EventBridge rule → Step Functions)";
@@ -108,6 +110,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     for (const [name] of stale) console.error(`README.md block "${name}" differs from the code: run npm run readme`);
     process.exit(stale.length ? 1 : 0);
   }
-  writeFileSync(file, Object.entries(blocks).reduce((t, [name, body]) => replaceBlock(t, name, body), text));
+  writeFileSync(
+    file,
+    Object.entries(blocks).reduce((t, [name, body]) => replaceBlock(t, name, body), text),
+  );
   console.log(`README.md: ${Object.keys(blocks).join(", ")} written`);
 }

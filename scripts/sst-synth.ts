@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: Pulumi's mocks and SST's CLI protocol hand over untyped inputs and properties
 /**
  * Offline synth of sst.config.ts: evaluates `run()` the way `sst deploy` does, with no AWS account
  * and no network, and writes everything it declared to a JSON file.
@@ -211,7 +212,7 @@ export async function synth(opts: Options): Promise<SynthResult> {
         runtime: input.runtime,
         bytes: existsSync(outfile) ? statSync(outfile).size : 0,
       });
-      return { handler: "bundle" + path.extname(input.handler), out, errors: errs, sourcemaps: [] };
+      return { handler: `bundle${path.extname(input.handler)}`, out, errors: errs, sourcemaps: [] };
     },
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -486,7 +487,12 @@ function fakeOutputs(type: string, name: string, region: string, inputs: Record<
     case "sqs:Queue":
       return { ...base, arn: `arn:aws:sqs:${region}:${ACCOUNT}:${physical}`, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${physical}` };
     case "lambda:Function":
-      return { ...base, arn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${physical}`, invokeArn: `arn:aws:apigateway:${region}:lambda:path/${physical}`, qualifiedArn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${physical}:$LATEST` };
+      return {
+        ...base,
+        arn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${physical}`,
+        invokeArn: `arn:aws:apigateway:${region}:lambda:path/${physical}`,
+        qualifiedArn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${physical}:$LATEST`,
+      };
     case "iam:Role":
       return { ...base, arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` };
     case "sfn:StateMachine":
@@ -528,9 +534,7 @@ export function renderPolicyDocument(input: DocInput) {
         ...(s.notActions ? { NotAction: one(s.notActions) } : {}),
         ...(s.resources ? { Resource: one(s.resources) } : {}),
         ...(s.notResources ? { NotResource: one(s.notResources) } : {}),
-        ...(s.principals
-          ? { Principal: Object.fromEntries(s.principals.map((p) => [p.type, one(p.identifiers)])) }
-          : {}),
+        ...(s.principals ? { Principal: Object.fromEntries(s.principals.map((p) => [p.type, one(p.identifiers)])) } : {}),
         ...(s.conditions?.length ? { Condition: condition } : {}),
       };
     }),
@@ -548,7 +552,9 @@ async function cliMain(): Promise<void> {
   const result = await synth({ root: process.cwd(), stage });
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2));
-  console.log(`synth ${stage}: ${result.resources.length} resources, ${result.builds.length} bundles, ${result.packages.length} packages, ${result.errors.length} errors, ${result.seconds.toFixed(1)} s -> ${path.relative(process.cwd(), out)}`);
+  console.log(
+    `synth ${stage}: ${result.resources.length} resources, ${result.builds.length} bundles, ${result.packages.length} packages, ${result.errors.length} errors, ${result.seconds.toFixed(1)} s -> ${path.relative(process.cwd(), out)}`,
+  );
   for (const w of result.warnings) console.error(`  warning: ${w}`);
   for (const e of result.errors) console.error(`  error: ${e.split("\n")[0]}`);
   // Pulumi keeps handles open; the synth is done.

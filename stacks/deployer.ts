@@ -111,7 +111,14 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeRow>> = {
   },
   "aws:cloudwatch/metricAlarm:MetricAlarm": {
     sid: "Alarms",
-    actions: ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"],
+    actions: [
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:DeleteAlarms",
+      "cloudwatch:TagResource",
+      "cloudwatch:UntagResource",
+      "cloudwatch:ListTagsForResource",
+    ],
     resources: ["arn:{partition}:cloudwatch:*:{account}:alarm:{prefix}*"],
   },
   "aws:cloudwatch/eventRule:EventRule": {
@@ -173,7 +180,16 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeRow>> = {
   },
   "aws:sqs/queue:Queue": {
     sid: "Queues",
-    actions: ["sqs:CreateQueue", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:DeleteQueue", "sqs:TagQueue", "sqs:UntagQueue", "sqs:ListQueueTags"],
+    actions: [
+      "sqs:CreateQueue",
+      "sqs:GetQueueUrl",
+      "sqs:GetQueueAttributes",
+      "sqs:SetQueueAttributes",
+      "sqs:DeleteQueue",
+      "sqs:TagQueue",
+      "sqs:UntagQueue",
+      "sqs:ListQueueTags",
+    ],
     resources: ["arn:{partition}:sqs:*:{account}:{prefix}*"],
   },
   "aws:sqs/queuePolicy:QueuePolicy": {
@@ -229,12 +245,28 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeRow>> = {
   "aws:schemas/schema:Schema": {
     // The Lambda console's shareable test events are schemas named `_<function name>-schema` in the `lambda-testevent-schemas` registry (stacks/test-events.ts).
     sid: "TestEvents",
-    actions: ["schemas:CreateSchema", "schemas:DescribeSchema", "schemas:UpdateSchema", "schemas:DeleteSchema", "schemas:TagResource", "schemas:UntagResource", "schemas:ListTagsForResource"],
+    actions: [
+      "schemas:CreateSchema",
+      "schemas:DescribeSchema",
+      "schemas:UpdateSchema",
+      "schemas:DeleteSchema",
+      "schemas:TagResource",
+      "schemas:UntagResource",
+      "schemas:ListTagsForResource",
+    ],
     resources: ["arn:{partition}:schemas:*:{account}:schema/lambda-testevent-schemas/_{prefix}*"],
   },
   "aws:schemas/registry:Registry": {
     sid: "TestEvents",
-    actions: ["schemas:CreateRegistry", "schemas:DescribeRegistry", "schemas:UpdateRegistry", "schemas:DeleteRegistry", "schemas:TagResource", "schemas:UntagResource", "schemas:ListTagsForResource"],
+    actions: [
+      "schemas:CreateRegistry",
+      "schemas:DescribeRegistry",
+      "schemas:UpdateRegistry",
+      "schemas:DeleteRegistry",
+      "schemas:TagResource",
+      "schemas:UntagResource",
+      "schemas:ListTagsForResource",
+    ],
     resources: ["arn:{partition}:schemas:*:{account}:registry/lambda-testevent-schemas"],
   },
   "aws:s3/bucketObjectv2:BucketObjectv2": {
@@ -264,7 +296,12 @@ export const SST_STATEMENTS: readonly DeployerStatement[] = [
       "s3:PutObject",
       "s3:DeleteObject",
     ],
-    Resource: ["arn:{partition}:s3:::sst-state-*", "arn:{partition}:s3:::sst-state-*/*", "arn:{partition}:s3:::sst-asset-*", "arn:{partition}:s3:::sst-asset-*/*"],
+    Resource: [
+      "arn:{partition}:s3:::sst-state-*",
+      "arn:{partition}:s3:::sst-state-*/*",
+      "arn:{partition}:s3:::sst-asset-*",
+      "arn:{partition}:s3:::sst-asset-*/*",
+    ],
   },
   {
     Sid: "SstParameters",

@@ -52,7 +52,10 @@ const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** `failover` -> `FailoverFailed`, the error of the Fail state (and of the ExecutionsFailed alarm's executions). */
 export function failedError(runbook: string): string {
-  return `${runbook.split(/[^a-zA-Z0-9]+/).map(capitalized).join("")}Failed`;
+  return `${runbook
+    .split(/[^a-zA-Z0-9]+/)
+    .map(capitalized)
+    .join("")}Failed`;
 }
 
 /**

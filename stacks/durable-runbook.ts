@@ -74,7 +74,9 @@ export function durableRunbook(name: string, opts: DurableRunbookOptions): Durab
       type: "STANDARD",
       roleArn: sfnRole.arn,
       definition: opts.fn.arn.apply((arn) =>
-        JSON.stringify(durableRunbookDefinition({ runbook: opts.runbook, functionArn: arn, ...(opts.timeoutSeconds ? { timeoutSeconds: opts.timeoutSeconds } : {}) })),
+        JSON.stringify(
+          durableRunbookDefinition({ runbook: opts.runbook, functionArn: arn, ...(opts.timeoutSeconds ? { timeoutSeconds: opts.timeoutSeconds } : {}) }),
+        ),
       ),
       loggingConfiguration: logGroup.arn.apply((arn) => loggingConfiguration(arn, logging)),
     },
@@ -85,7 +87,11 @@ export function durableRunbook(name: string, opts: DurableRunbookOptions): Durab
   const trigger = opts.trigger;
   const roleStatements = $resolve([stateMachine.arn, opts.dlq.arn]).apply(([sm, dlq]) => triggerPlan(trigger, { stateMachine: sm, dlq }).roleStatements);
   const plan = triggerPlan(trigger, { stateMachine: stateMachine.arn, dlq: opts.dlq.arn });
-  const role = new aws.iam.Role(`${name}${plan.kind === "alarm-rule" ? "Rule" : "Schedule"}Role`, { assumeRolePolicy: assumeBy(plan.roleService), inlinePolicies: inline(roleStatements) }, resOpts);
+  const role = new aws.iam.Role(
+    `${name}${plan.kind === "alarm-rule" ? "Rule" : "Schedule"}Role`,
+    { assumeRolePolicy: assumeBy(plan.roleService), inlinePolicies: inline(roleStatements) },
+    resOpts,
+  );
   if (plan.kind === "alarm-rule") {
     const rule = new aws.cloudwatch.EventRule(`${name}AlarmRule`, plan.rule, resOpts);
     new aws.cloudwatch.EventTarget(`${name}AlarmTarget`, { ...plan.target, rule: rule.name, roleArn: role.arn }, resOpts);

@@ -176,7 +176,11 @@ function triggerKit(
     ...(vpc ? { vpc: { privateSubnets: vpc.subnetIds, securityGroups: vpc.securityGroupIds } } : {}),
   });
   // A late probe is worth nothing (the next one comes a period later): no Scheduler retries.
-  new sst.aws.CronV2("ProbeSchedule", { function: probe, schedule: probeSchedule(first.periodSeconds) as `rate(${string})`, event: SCHEDULE_INPUT, retries: 0, dlq: deps.dlq.arn }, opts);
+  new sst.aws.CronV2(
+    "ProbeSchedule",
+    { function: probe, schedule: probeSchedule(first.periodSeconds) as `rate(${string})`, event: SCHEDULE_INPUT, retries: 0, dlq: deps.dlq.arn },
+    opts,
+  );
   functionErrorsAlarm(config, "probe", probe, deps.provider);
   new aws.cloudwatch.MetricAlarm(
     "ProbeSilentAlarm",

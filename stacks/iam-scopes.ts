@@ -124,7 +124,10 @@ export const SCOPES: Record<string, Scope> = {
       {
         actions: ["cloudwatch:PutMetricData"],
         resources: ["*"],
-        conditions: [{ test: "StringEquals", variable: "cloudwatch:namespace", values: [probeNamespace(`${c.config.app}-${c.config.stage}`)] }, inRegions(regions)],
+        conditions: [
+          { test: "StringEquals", variable: "cloudwatch:namespace", values: [probeNamespace(`${c.config.app}-${c.config.stage}`)] },
+          inRegions(regions),
+        ],
       },
     ];
   },
@@ -133,7 +136,9 @@ export const SCOPES: Record<string, Scope> = {
   "ce:GetCostForecast": () => [{ actions: ["ce:GetCostForecast"], resources: ["*"] }],
 
   // RDS authorizes a create on the source and on the new snapshot (both resource types are required).
-  "rds:CreateDBSnapshot": (c, p) => [{ actions: ["rds:CreateDBSnapshot"], resources: [rdsArn(c, p.primary, "db"), rdsArn(c, p.primary, "snapshot", ourIds(c))] }],
+  "rds:CreateDBSnapshot": (c, p) => [
+    { actions: ["rds:CreateDBSnapshot"], resources: [rdsArn(c, p.primary, "db"), rdsArn(c, p.primary, "snapshot", ourIds(c))] },
+  ],
   "rds:CreateDBClusterSnapshot": (c, p) => [
     { actions: ["rds:CreateDBClusterSnapshot"], resources: [rdsArn(c, p.primary, "cluster"), rdsArn(c, p.primary, "cluster-snapshot", ourIds(c))] },
   ],
@@ -224,7 +229,8 @@ export const SCOPES: Record<string, Scope> = {
     const ids = [...zonesOf(c.config).keys()];
     return ids.length ? [{ actions: ["route53:ListResourceRecordSets"], resources: ids.map((id) => `arn:${c.partition}:route53:::hostedzone/${id}`) }] : [];
   },
-  "route53:GetChange": (c) => (c.config.failover.groups.length ? [{ actions: ["route53:GetChange"], resources: [`arn:${c.partition}:route53:::change/*`] }] : []),
+  "route53:GetChange": (c) =>
+    c.config.failover.groups.length ? [{ actions: ["route53:GetChange"], resources: [`arn:${c.partition}:route53:::change/*`] }] : [],
 
   // Object actions: the Reports link grants them to every function with `reports`; the failover function
   // keeps latches, checkpoints and run reports in its own state bucket, under two prefixes only.
@@ -272,4 +278,3 @@ function zonesOf(config: Config): Map<string, { names: Set<string>; types: Set<s
   }
   return zones;
 }
-

@@ -5,7 +5,6 @@ import { actionsOf, bareAction } from "../adapters/calls.ts";
 import { FUNCTION_CALLS } from "../runbooks/lib/calls.ts";
 import { SCOPES, type Placement } from "./iam-scopes.ts";
 
-
 /**
  * Least-privilege IAM for every function, as plain data (no SST globals) so it can be unit-tested
  * and linted before anything is declared.
@@ -83,8 +82,7 @@ export function taggedAsOurs(config: Config): Condition {
   return { test: "StringEquals", variable: `aws:RequestTag/${MANAGED_BY_TAG}`, values: [managedBy(config)] };
 }
 
-export const rdsArn = (c: IamContext, region: string, type: string, id = "*") =>
-  `arn:${c.partition}:rds:${region}:${c.account}:${type}:${id}`;
+export const rdsArn = (c: IamContext, region: string, type: string, id = "*") => `arn:${c.partition}:rds:${region}:${c.account}:${type}:${id}`;
 export const ebsSnapshotArn = (c: IamContext, region: string) => `arn:${c.partition}:ec2:${region}::snapshot/*`;
 export const volumeArn = (c: IamContext, region: string) => `arn:${c.partition}:ec2:${region}:${c.account}:volume/*`;
 

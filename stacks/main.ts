@@ -26,9 +26,10 @@ export function main(app: string, stage: string, production: boolean) {
     return p;
   };
 
-  const identity = $resolve([aws.getCallerIdentityOutput({}).accountId, aws.getPartitionOutput({}).partition]).apply(
-    ([account, partition]) => ({ account, partition }),
-  );
+  const identity = $resolve([aws.getCallerIdentityOutput({}).accountId, aws.getPartitionOutput({}).partition]).apply(([account, partition]) => ({
+    account,
+    partition,
+  }));
 
   const secret = new sst.Secret("SlackWebhookUrl");
   const { bucket, link: reports } = storage(production);

@@ -2,7 +2,6 @@
 import type { Config } from "../schemas/config.ts";
 import { alarmPrefix, alarmRoutePattern } from "./patterns.ts";
 
-
 /** SQS keeps a message at most 14 days: the DLQ holds failed runs for the whole window. */
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 

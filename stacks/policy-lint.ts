@@ -113,7 +113,12 @@ export function lintPolicy(doc: PolicyDocument, rules: LintRules): Violation[] {
     for (const action of actions) {
       if (action.includes("*") || action.includes("?")) add(i, "no-wildcard-action", action);
 
-      if (resources.includes("*") && !READ_ONLY.test(action) && !(rules.mayDeliverLogs && STAR_ONLY_WRITES.includes(action)) && !namespacePinnedPut(action, st)) {
+      if (
+        resources.includes("*") &&
+        !READ_ONLY.test(action) &&
+        !(rules.mayDeliverLogs && STAR_ONLY_WRITES.includes(action)) &&
+        !namespacePinnedPut(action, st)
+      ) {
         add(i, "no-write-on-star", `${action} on "*"`);
       }
 

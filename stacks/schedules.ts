@@ -6,7 +6,6 @@ import { functionErrorsAlarm } from "./ops.ts";
 import { SCHEDULER_RETRIES } from "./durable-runbook-definition.ts";
 import { SCHEDULE_INPUT } from "./patterns.ts";
 
-
 export interface ScheduledFunction {
   fn: sst.aws.Function;
   cron?: sst.aws.CronV2;

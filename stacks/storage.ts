@@ -4,7 +4,6 @@ import { NONCURRENT_VERSION_DAYS, REPORT_RETENTION_DAYS, WORKING_STATE_DAYS } fr
 import { PRUNE_OBSERVE_KEY } from "../core/observe.ts";
 import { observeStart } from "./observe-start.ts";
 
-
 export type ReportsLink = sst.Linkable<{ name: $util.Output<string> }>;
 
 export interface Storage {

@@ -118,7 +118,12 @@ export function copySummary(view: CopyRunView, config: Config): SlackMessage | n
       ["Waiting (20 in flight per region)", String(deferredLimit)],
       ["Left for the next run", String(deferredTime)],
       ["Failed", String(failed)],
-      ["In flight before this run", Object.entries(view.inFlight).map(([r, n]) => `${r}: ${n}`).join(", ") || "—"],
+      [
+        "In flight before this run",
+        Object.entries(view.inFlight)
+          .map(([r, n]) => `${r}: ${n}`)
+          .join(", ") || "—",
+      ],
     ]),
   ];
   if (failed) blocks.push(section(`*Failures*\n${bullets(failureLines(view.failures))}`));
@@ -156,7 +161,8 @@ export function pruneSummary(view: PruneRunView, config: Config): SlackMessage {
       ["Failed", String(failed)],
     ]),
   ];
-  if (frozen.length) blocks.push(section(`*Pruning frozen* (nothing deleted for these)\n${bullets(frozen.map((p) => `\`${p.resource}\` (${p.region}): ${p.frozen}`))}`));
+  if (frozen.length)
+    blocks.push(section(`*Pruning frozen* (nothing deleted for these)\n${bullets(frozen.map((p) => `\`${p.resource}\` (${p.region}): ${p.frozen}`))}`));
   if (view.capped.length) blocks.push(section(`*Deletion cap reached*\n${bullets(view.capped.map((c) => `\`${c.resourceId}\` (${c.region}): ${c.reason}`))}`));
   if (view.dryRun && planned) {
     const lines = view.plans.flatMap((p) => p.delete.map((d) => `\`${d.id}\` (${p.region}): ${d.reason}`));
@@ -202,8 +208,14 @@ function observedPruneSummary(view: PruneRunView, observe: NonNullable<PruneRunV
     ]),
   ];
   if (n) blocks.push(section(`*Would have deleted*\n${bullets(wouldDelete.map((d) => `\`${d.id}\` (${d.region}): ${d.reason}`))}`));
-  if (frozen.length) blocks.push(section(`*Pruning frozen* (nothing would be deleted for these)\n${bullets(frozen.map((p) => `\`${p.resource}\` (${p.region}): ${p.frozen}`))}`));
-  if (view.capped.length) blocks.push(section(`*Deletion cap reached* (the rest would have waited)\n${bullets(view.capped.map((c) => `\`${c.resourceId}\` (${c.region}): ${c.reason}`))}`));
+  if (frozen.length)
+    blocks.push(
+      section(`*Pruning frozen* (nothing would be deleted for these)\n${bullets(frozen.map((p) => `\`${p.resource}\` (${p.region}): ${p.frozen}`))}`),
+    );
+  if (view.capped.length)
+    blocks.push(
+      section(`*Deletion cap reached* (the rest would have waited)\n${bullets(view.capped.map((c) => `\`${c.resourceId}\` (${c.region}): ${c.reason}`))}`),
+    );
   if (failed) blocks.push(section(`*Failures*\n${bullets(failureLines(view.failures))}`));
   blocks.push(context('To end observe mode now, set "observe": false in the config and deploy.'));
   return { text, blocks };

@@ -47,7 +47,7 @@ export function renderCostDigest(summary: CostSummary, findings: CostFinding[], 
   const forecast =
     summary.forecast.kind === "projected"
       ? `${money(summary.forecast.monthEnd)} · ${pct(summary.forecast.percentOfBudget)} of budget${summary.forecast.monthComplete ? " (month complete)" : ""}${summary.forecast.monthEnd > config.monthlyBudget ? " :warning:" : ""}`
-      : `unavailable (${escape(summary.forecast.reason)})`;
+      : `unavailable (${escapeMrkdwn(summary.forecast.reason)})`;
 
   const gaps = [
     ...(dayMissing ? [`:grey_question: No Cost Explorer data for ${d} (the reported day): its spend, spikes and new services cannot be judged.`] : []),
@@ -56,14 +56,17 @@ export function renderCostDigest(summary: CostSummary, findings: CostFinding[], 
   const findingLines = [
     ...gaps,
     ...(findings.length
-      ? findings.map((f) => `${f.action === "alert" ? ":rotating_light:" : ":warning:"} ${escape(f.reason)}`)
+      ? findings.map((f) => `${f.action === "alert" ? ":rotating_light:" : ":warning:"} ${escapeMrkdwn(f.reason)}`)
       : dayMissing
         ? []
         : [`:white_check_mark: No findings: under ${money(config.dailyThreshold)}/day, within budget, no spike or new service.`]),
   ].join("\n");
   const moverLines = summary.movers.length
     ? summary.movers
-        .map((m) => `• ${escape(m.service)}: ${money(m.amount)} (${signedMoney(m.change)}${m.percent === null ? ", new spend" : `, ${signedPct(m.percent)}`})`)
+        .map(
+          (m) =>
+            `• ${escapeMrkdwn(m.service)}: ${money(m.amount)} (${signedMoney(m.change)}${m.percent === null ? ", new spend" : `, ${signedPct(m.percent)}`})`,
+        )
         .join("\n")
     : dayMissing
       ? "No data for the day."
@@ -108,7 +111,7 @@ export function renderCostAlert(findings: CostFinding[], summary: CostSummary, c
     text: `AWS cost alert ${d}: ${findings.map((f) => (f.target === "account" ? f.kind : `${f.kind} ${f.target}`)).join(", ")}`,
     blocks: [
       header(`:rotating_light: AWS cost alert · ${d}`),
-      section(findings.map((f) => `• ${escape(f.reason)}`).join("\n")),
+      section(findings.map((f) => `• ${escapeMrkdwn(f.reason)}`).join("\n")),
       context(
         [
           ...(summary.estimated ? [`Figures for ${d} are still estimated by AWS.`] : []),
@@ -205,7 +208,7 @@ export function costLinks(config: CostConfig, reportDate: string): { label: stri
 }
 
 /** Slack mrkdwn treats &, < and > as control characters. */
-function escape(text: string): string {
+function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 function pct(value: number): string {

@@ -107,7 +107,8 @@ export function renderObserved(group: string, label: string, checks: PrecheckRes
 }
 
 export function renderStatus(group: string, run: RunRecord | undefined): SlackMessage {
-  if (!run) return { text: `Failover ${group}: no run, latch free`, blocks: [header(`Failover status: ${group}`), section("No failover has run; the latch is free.")] };
+  if (!run)
+    return { text: `Failover ${group}: no run, latch free`, blocks: [header(`Failover status: ${group}`), section("No failover has run; the latch is free.")] };
   return {
     text: `Failover ${group}: ${run.runId} ${run.state}`,
     blocks: [
@@ -125,7 +126,10 @@ export function renderFailbackPlan(group: string, lines: string[]): SlackMessage
 }
 
 export function renderReset(group: string, runId: string, reason: string): SlackMessage {
-  return { text: `Failover latch for ${group} released (run ${runId}): ${reason}`, blocks: [header(`Failover latch released: ${group}`), section(`Run ${runId}\nReason: ${reason}`)] };
+  return {
+    text: `Failover latch for ${group} released (run ${runId}): ${reason}`,
+    blocks: [header(`Failover latch released: ${group}`), section(`Run ${runId}\nReason: ${reason}`)],
+  };
 }
 
 /** Critical alert: the failover should start but the latch could not be written, so nothing was started. */

@@ -75,7 +75,9 @@ export function renderRunError(a: RunErrorAlert): SlackMessage {
     text,
     blocks: [
       header(`🚨 ${a.functionName} run failed (${a.app}/${a.stage})`),
-      section(`\`${a.errorMessage.startsWith(`${a.errorName}: `) ? a.errorMessage : `${a.errorName}: ${a.errorMessage}`}\`\nNothing after the failure ran. Lambda retries the run; if the retries fail too, the event goes to the dead-letter queue.`),
+      section(
+        `\`${a.errorMessage.startsWith(`${a.errorName}: `) ? a.errorMessage : `${a.errorName}: ${a.errorMessage}`}\`\nNothing after the failure ran. Lambda retries the run; if the retries fail too, the event goes to the dead-letter queue.`,
+      ),
       context(`Run ${a.runId}${a.reportKey ? ` · Run report: ${a.reportKey}` : " · the run report could not be saved"}`),
     ],
   };

@@ -54,7 +54,12 @@ function targetBlocks(r: WarmReport) {
     const shown = r.plan.slice(0, 20).map((p) => `• ${p.url} (priority ${p.priority})`);
     const more = r.plan.length > 20 ? `\n… and ${r.plan.length - 20} more (see the run report)` : "";
     out.push(section(`*${r.targetSet}*: ${r.planned} URL(s) would be warmed, nothing fetched but sitemaps\n${shown.join("\n")}${more}`));
-    out.push(fields([["Skipped", counts(r.skippedByKind)], ["Sitemaps", `${r.sitemaps.length} read`]]));
+    out.push(
+      fields([
+        ["Skipped", counts(r.skippedByKind)],
+        ["Sitemaps", `${r.sitemaps.length} read`],
+      ]),
+    );
   } else {
     const f = r.first;
     out.push(section(`*${r.targetSet}*: ${f?.requested ?? 0} of ${r.planned} planned URL(s) fetched in ${Math.round(r.durationMs / 1000)} s`));
@@ -75,7 +80,14 @@ function targetBlocks(r: WarmReport) {
   if (r.stopped) out.push(section(`:octagonal_sign: *Stopped:* ${r.stopped.reason}. ${r.leftover.length} URL(s) not warmed.`));
   if (r.deadline) out.push(section(`:hourglass: *Deadline:* ${r.deadline.reason}; ${r.deadline.notStarted} URL(s) not started, the next run takes them.`));
   if (r.errors.length > 0) {
-    out.push(section(`*Errors*\n${r.errors.slice(0, 5).map((e) => `• ${e}`).join("\n")}${r.errors.length > 5 ? `\n… and ${r.errors.length - 5} more` : ""}`));
+    out.push(
+      section(
+        `*Errors*\n${r.errors
+          .slice(0, 5)
+          .map((e) => `• ${e}`)
+          .join("\n")}${r.errors.length > 5 ? `\n… and ${r.errors.length - 5} more` : ""}`,
+      ),
+    );
   }
   if (r.failed.length > 0) {
     const lines = r.failed.slice(0, 5).map((x) => `• ${x.url}: ${x.status ?? x.outcome}${x.message ? ` (${x.message})` : ""}`);

@@ -144,13 +144,7 @@ export type RetryDecision = Decision<"retry" | "give-up" | "done", string> & { d
  * @example decideRetry("https://a.test/", { status: 429, retryAfter: "2" }, 1, policy, now)
  * // { action: "retry", delayMs: 2000, throttled: true, reason: "429, Retry-After 2 s (attempt 1 of 3)" }
  */
-export function decideRetry(
-  url: string,
-  response: { status?: number; retryAfter?: string },
-  attempt: number,
-  policy: RetryPolicy,
-  now: number,
-): RetryDecision {
+export function decideRetry(url: string, response: { status?: number; retryAfter?: string }, attempt: number, policy: RetryPolicy, now: number): RetryDecision {
   const { status } = response;
   const slowDown = status === 429 || (status === 503 && response.retryAfter !== undefined);
   if (!slowDown) return { action: "done", target: url, reason: status === undefined ? "no response" : `status ${status}`, throttled: false };
@@ -243,4 +237,3 @@ export function deadlineVerdict(remainingMs: number, marginMs: number, timeoutMs
   }
   return { action: "continue", target: "run", reason: "time left" };
 }
-

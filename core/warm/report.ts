@@ -33,7 +33,13 @@ export function classifyCache(headers: HeaderBag): CacheState {
   }
   const xc = header(headers, "x-cache");
   if (xc) {
-    const last = xc.split(",").map((s) => s.trim()).filter(Boolean).at(-1)?.toLowerCase() ?? "";
+    const last =
+      xc
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .at(-1)
+        ?.toLowerCase() ?? "";
     if (/\bhit\b|refreshhit|tcp_hit|tcp_mem_hit/.test(last)) return "hit";
     if (/\bmiss\b|tcp_miss|expired/.test(last)) return "miss";
     if (/pass|bypass|dynamic/.test(last)) return "bypass";
@@ -93,7 +99,13 @@ export interface PassStats {
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   bytes: number;
   truncated: number;
-  cache: { hit: number; miss: number; bypass: number; unknown: number; /** hit / (hit + miss + bypass); null when no response said. */ hitRatio: number | null };
+  cache: {
+    hit: number;
+    miss: number;
+    bypass: number;
+    unknown: number /** hit / (hit + miss + bypass); null when no response said. */;
+    hitRatio: number | null;
+  };
   /** 429s and 503-with-Retry-After received (before retries). */
   throttled: number;
   retries: number;

@@ -6,7 +6,7 @@ import { classifyStatus } from "../../core/resource-status.ts";
 import { backupSummary, type BackupRunView } from "../../core/report/backup.ts";
 import { kindsInUse } from "../../adapters/inventory.ts";
 import { claimKey } from "../../adapters/claims.ts";
-import { AlreadyDone, executeAll } from "../lib/execute.ts";
+import { type AlreadyDone, executeAll } from "../lib/execute.ts";
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
 import { backupTimeZone, claimsFor, countBy, failuresOf, findOurSnapshot, logDecisions, matchesResource, owner, policiesFor, type Claims } from "./common.ts";
 import type { BackupDeps } from "./ports.ts";
@@ -94,7 +94,13 @@ export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupDe
   };
 }
 
-async function createSnapshot(deps: BackupDeps, resource: Resource, name: string, tags: Record<string, string>, claims: Claims): Promise<string | void | AlreadyDone> {
+async function createSnapshot(
+  deps: BackupDeps,
+  resource: Resource,
+  name: string,
+  tags: Record<string, string>,
+  claims: Claims,
+): Promise<string | undefined | AlreadyDone> {
   const adapter = deps.snapshots[resource.kind];
   const act = async () => {
     const id = await adapter.create(resource, name, tags);

@@ -59,7 +59,9 @@ export function failuresOf<T>(results: ItemResult<T>[]): ItemFailure[] {
 }
 
 export function logDecisions(ctx: RunContext, decisions: { action: string; reason: string }[], describe: (i: number) => string): void {
-  decisions.forEach((d, i) => ctx.logger.info("decision", { action: d.action, target: describe(i), reason: d.reason }));
+  decisions.forEach((d, i) => {
+    ctx.logger.info("decision", { action: d.action, target: describe(i), reason: d.reason });
+  });
 }
 
 /** Our snapshot of `kind` in `region` that `match` picks, looked up again right before a claimed create or copy. */
@@ -81,11 +83,11 @@ interface ClaimedAction {
   what: string;
   /** The id of the snapshot if it was made after all (a listing that lagged, a crashed run that got that far). */
   look: () => Promise<string | undefined>;
-  act: () => Promise<string | void>;
+  act: () => Promise<string | undefined>;
 }
 
 export interface Claims {
-  underClaim(action: ClaimedAction): Promise<string | void | AlreadyDone>;
+  underClaim(action: ClaimedAction): Promise<string | undefined | AlreadyDone>;
 }
 
 /**

@@ -4,7 +4,7 @@ import { planCopies, type CopyDecision } from "../../core/copy-plan.ts";
 import { copySummary, type CopyRunView } from "../../core/report/backup.ts";
 import { kindsInUse } from "../../adapters/inventory.ts";
 import { claimKey } from "../../adapters/claims.ts";
-import { AlreadyDone, executeAll } from "../lib/execute.ts";
+import { type AlreadyDone, executeAll } from "../lib/execute.ts";
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
 import { backupTimeZone, claimsFor, countBy, failuresOf, findOurSnapshot, logDecisions, matchesResource, owner, policiesFor, type Claims } from "./common.ts";
 import type { BackupDeps } from "./ports.ts";
@@ -29,7 +29,9 @@ export async function runCopy(event: JobEvent, ctx: RunContext, deps: BackupDeps
   );
   const copies = drLists.flat();
   const inFlight: Record<string, number> = {};
-  config.drRegions.forEach((d, i) => (inFlight[d.region] = (drLists[i] ?? []).filter((s) => s.status === "pending").length));
+  config.drRegions.forEach((d, i) => {
+    inFlight[d.region] = (drLists[i] ?? []).filter((s) => s.status === "pending").length;
+  });
 
   const decisions = planCopies({
     sources,
@@ -83,7 +85,7 @@ export async function runCopy(event: JobEvent, ctx: RunContext, deps: BackupDeps
   };
 }
 
-async function copySnapshot(deps: BackupDeps, d: CopyDecision, sourceRegion: string, claims: Claims): Promise<string | void | AlreadyDone> {
+async function copySnapshot(deps: BackupDeps, d: CopyDecision, sourceRegion: string, claims: Claims): Promise<string | undefined | AlreadyDone> {
   const source = d.target.source;
   const req = {
     source,
@@ -103,7 +105,13 @@ async function copySnapshot(deps: BackupDeps, d: CopyDecision, sourceRegion: str
     key: claimKey("copy", d.target.region, d.target.name),
     what: `copy ${source.id} to ${d.target.region} as ${d.target.name}`,
     look: () =>
-      findOurSnapshot(deps, source.kind, d.target.region, d.target.tags[TAG.managedBy]!, (s) => s.tags[TAG.copyOf] === source.id || s.tags[TAG.name] === d.target.name),
+      findOurSnapshot(
+        deps,
+        source.kind,
+        d.target.region,
+        d.target.tags[TAG.managedBy]!,
+        (s) => s.tags[TAG.copyOf] === source.id || s.tags[TAG.name] === d.target.name,
+      ),
     act,
   });
 }

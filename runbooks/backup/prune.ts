@@ -196,6 +196,6 @@ function withoutDeletes(plans: PrunePlan[], why: string): PrunePlan[] {
   }));
 }
 
-async function deleteSnapshot(deps: BackupDeps, s: Snapshot): Promise<void> {
+async function deleteSnapshot(deps: BackupDeps, s: Snapshot): Promise<undefined> {
   await deps.snapshots[s.kind].delete(s);
 }

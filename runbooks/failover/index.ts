@@ -26,9 +26,18 @@ import {
   type StepName,
   type TriggerAction,
 } from "../../core/failover.ts";
-import type { AlarmStateChangeEvent, FailoverInnerEvent, ManualEvent } from "../../schemas/events-failover.ts";
+import type { FailoverInnerEvent, ManualEvent } from "../../schemas/events-failover.ts";
 import { parseAlarmTimestamp } from "../../schemas/events-failover.ts";
-import { renderFailbackPlan, renderLatchError, renderObserved, renderPlan, renderRefusal, renderReset, renderRunMessage, renderStatus } from "../../core/report/failover.ts";
+import {
+  renderFailbackPlan,
+  renderLatchError,
+  renderObserved,
+  renderPlan,
+  renderRefusal,
+  renderReset,
+  renderRunMessage,
+  renderStatus,
+} from "../../core/report/failover.ts";
 import { observeLabel, type ObserveState } from "../../core/observe.ts";
 import { advanceDurable, type AdvanceOptions } from "../lib/durable.ts";
 import type { FailoverDeps } from "./ports.ts";
@@ -62,7 +71,6 @@ export interface RunbookResult {
   checks?: PrecheckResult[];
   message?: SlackMessage;
 }
-
 
 /** Attempts at taking the latch when the conditional write neither succeeded nor lost to another run. */
 const LATCH_ATTEMPTS = 3;
@@ -144,7 +152,13 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
   }
   if (decision.action === "plan-only") {
     const kind = promotionKindFor(group, obs.primary);
-    const message = renderPlan(group.name, checks, decision.reason, planSteps(deps, cfg, group, kind), `To proceed, a human runs mode "execute" for group ${group.name} with a reason.`);
+    const message = renderPlan(
+      group.name,
+      checks,
+      decision.reason,
+      planSteps(deps, cfg, group, kind),
+      `To proceed, a human runs mode "execute" for group ${group.name} with a reason.`,
+    );
     await deps.notify.notify(message);
     return { next: "ignored", action: "plan-only", reason: decision.reason, group: group.name, checks, message };
   }
@@ -154,7 +168,14 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
     const note = `Nothing was changed. To fail over now, a human runs mode "execute" for group ${group.name} with a reason (observe mode does not hold back a human's execute).`;
     const message = renderObserved(group.name, label, checks, decision.reason, steps, note);
     await deps.notify.notify(message);
-    await deps.latch.putReport(group.name, `observed-${runId}`, { group: group.name, decision, checks, trigger: req, observe: observing, wouldHaveDone: steps });
+    await deps.latch.putReport(group.name, `observed-${runId}`, {
+      group: group.name,
+      decision,
+      checks,
+      trigger: req,
+      observe: observing,
+      wouldHaveDone: steps,
+    });
     return { next: "ignored", action: "observe", reason: decision.reason, group: group.name, checks, message };
   }
   if (decision.action !== "start") {
@@ -280,13 +301,27 @@ export async function planFailover(deps: FailoverDeps, cfg: FailoverConfig, grou
   const checks = runPrechecks(group, obs, { kind: "manual" });
   const decision = decideFailover(group, { kind: "manual" }, checks, held?.record);
   const failed = blockingFailures(checks);
-  const latchNote = held && held.record.state !== "released" ? `Latch held by ${held.record.runId} (${held.record.state}).` : "Latch free. Dry-run: nothing was changed.";
+  const latchNote =
+    held && held.record.state !== "released" ? `Latch held by ${held.record.runId} (${held.record.state}).` : "Latch free. Dry-run: nothing was changed.";
   // What an ALARM would do now (read only: the plan records no observe start).
   const observing = group.execution === "automatic" && deps.observe ? await deps.observe(false, "plan").catch(() => undefined) : undefined;
   const note = observing?.observing ? `${latchNote} An ALARM now would only plan: ${observing.reason}.` : latchNote;
-  const message = renderPlan(group.name, checks, `${decision.action}: ${decision.reason}`, planSteps(deps, cfg, group, promotionKindFor(group, obs.primary)), note);
+  const message = renderPlan(
+    group.name,
+    checks,
+    `${decision.action}: ${decision.reason}`,
+    planSteps(deps, cfg, group, promotionKindFor(group, obs.primary)),
+    note,
+  );
   await deps.notify.notify(message);
-  return { next: "ignored", action: "plan", reason: failed.length ? decision.reason : `would ${decision.action}: ${decision.reason}`, group: group.name, checks, message };
+  return {
+    next: "ignored",
+    action: "plan",
+    reason: failed.length ? decision.reason : `would ${decision.action}: ${decision.reason}`,
+    group: group.name,
+    checks,
+    message,
+  };
 }
 
 export async function statusOf(deps: FailoverDeps, cfg: FailoverConfig, groupName?: string): Promise<RunbookResult> {
@@ -315,7 +350,13 @@ export async function resetLatch(deps: FailoverDeps, cfg: FailoverConfig, groupN
   const held = await deps.latch.read(group.name);
   if (!held || held.record.state === "released") return { next: "ignored", action: "reset", reason: "latch already free", group: group.name };
   if (held.record.state === "running" && !force) {
-    return { next: "ignored", action: "reset", reason: `run ${held.record.runId} is still in progress; reset with force to abandon it`, group: group.name, runId: held.record.runId };
+    return {
+      next: "ignored",
+      action: "reset",
+      reason: `run ${held.record.runId} is still in progress; reset with force to abandon it`,
+      group: group.name,
+      runId: held.record.runId,
+    };
   }
   const released: RunRecord = { ...held.record, state: "released", release: { at: deps.clock.now().toISOString(), reason } };
   const etag = await deps.latch.replace(group.name, released, held.etag);
@@ -329,7 +370,6 @@ export async function resetLatch(deps: FailoverDeps, cfg: FailoverConfig, groupN
 // ---------------------------------------------------------------------------------------------------------
 // Dispatch
 
-
 /**
  * Route a parsed event to the runbook: alarm transitions and `execute` trigger, `advance` resumes, the other
  * manual modes report. This is what the Lambda, the sandbox tests and the drill all call.
@@ -337,7 +377,12 @@ export async function resetLatch(deps: FailoverDeps, cfg: FailoverConfig, groupN
  * @example
  *   await dispatchFailoverEvent(deps, cfg, parseFailoverEvent(event).event, { inlineWaits: false })
  */
-export async function dispatchFailoverEvent(deps: FailoverDeps, cfg: FailoverConfig, event: FailoverInnerEvent, opts: AdvanceOptions = {}): Promise<RunbookResult> {
+export async function dispatchFailoverEvent(
+  deps: FailoverDeps,
+  cfg: FailoverConfig,
+  event: FailoverInnerEvent,
+  opts: AdvanceOptions = {},
+): Promise<RunbookResult> {
   if (isAlarmEvent(event)) {
     const alarmName = event.detail.alarmName;
     const group = groupForAlarm(cfg, alarmName);
@@ -346,7 +391,14 @@ export async function dispatchFailoverEvent(deps: FailoverDeps, cfg: FailoverCon
     return triggerFailover(
       deps,
       cfg,
-      { kind: "alarm", group: group.name, source: alarmName, alarmState: event.detail.state.value, at, reason: event.detail.state.reason || `alarm ${alarmName} in ALARM` },
+      {
+        kind: "alarm",
+        group: group.name,
+        source: alarmName,
+        alarmState: event.detail.state.value,
+        at,
+        reason: event.detail.state.reason || `alarm ${alarmName} in ALARM`,
+      },
       opts,
     );
   }

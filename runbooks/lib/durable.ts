@@ -129,7 +129,10 @@ const MAX_ITERATIONS = 200;
  *   await advanceDurable({ scope: "orders-db", runId, steps, env, store, clock, pollSeconds: 15 }, { inlineWaits: false })
  *   // { next: "wait", step: "wait-writable", waitSeconds: 15, reason: "not writable yet: ..." }
  */
-export async function advanceDurable<R extends DurableRecord<N>, N extends string, E>(rb: DurableRunbook<R, N, E>, opts: AdvanceOptions = {}): Promise<AdvanceResult<N>> {
+export async function advanceDurable<R extends DurableRecord<N>, N extends string, E>(
+  rb: DurableRunbook<R, N, E>,
+  opts: AdvanceOptions = {},
+): Promise<AdvanceResult<N>> {
   const log = rb.log ?? (() => {});
   const iso = (): string => rb.clock.now().toISOString();
   const byName = new Map(rb.steps.map((s) => [s.name, s] as const));
@@ -137,7 +140,10 @@ export async function advanceDurable<R extends DurableRecord<N>, N extends strin
   for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
     const held = await rb.store.read();
     if (!held || held.record.runId !== rb.runId) {
-      return { next: "ignored", reason: `run ${rb.runId} is not the current run of ${rb.scope}${held ? ` (current: ${held.record.runId}, ${held.record.state})` : ""}` };
+      return {
+        next: "ignored",
+        reason: `run ${rb.runId} is not the current run of ${rb.scope}${held ? ` (current: ${held.record.runId}, ${held.record.state})` : ""}`,
+      };
     }
     let { record: run, etag } = held;
     const now = rb.clock.now();
@@ -145,7 +151,12 @@ export async function advanceDurable<R extends DurableRecord<N>, N extends strin
     const current = run.steps.find((s) => s.status !== "done" && s.status !== "skipped");
     if (current?.status === "failed") return { next: "ignored", reason: `step ${current.name} failed`, step: current.name };
     if (opts.deadlineMs !== undefined && now.getTime() >= opts.deadlineMs) {
-      return { next: "wait", reason: "invocation deadline reached: continue in the next invocation", waitSeconds: 1, ...(current ? { step: current.name } : {}) };
+      return {
+        next: "wait",
+        reason: "invocation deadline reached: continue in the next invocation",
+        waitSeconds: 1,
+        ...(current ? { step: current.name } : {}),
+      };
     }
 
     /** The conditional write; false when another executor changed the record first. */
@@ -187,7 +198,13 @@ export async function advanceDurable<R extends DurableRecord<N>, N extends strin
         case "done": {
           const t = iso();
           const startedAt = stepOf(name).startedAt ?? t;
-          const patch = { status: "done" as const, startedAt, endedAt: t, ...(outcome.result !== undefined ? { result: outcome.result } : {}), reason: outcome.reason };
+          const patch = {
+            status: "done" as const,
+            startedAt,
+            endedAt: t,
+            ...(outcome.result !== undefined ? { result: outcome.result } : {}),
+            reason: outcome.reason,
+          };
           if (await save(patchStep(name, patch, outcome.record))) await rb.onStepDone?.(run, name);
           return undefined;
         }

@@ -43,7 +43,7 @@ export interface ExecuteOptions<T> {
  */
 export async function executeAll<T>(
   items: T[],
-  action: (item: T) => Promise<string | void | AlreadyDone>,
+  action: (item: T) => Promise<string | undefined | AlreadyDone>,
   options: ExecuteOptions<T>,
 ): Promise<ItemResult<T>[]> {
   const limit = pLimit(options.concurrency);

@@ -188,8 +188,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       finishedAt: finished.toISOString(),
       durationMs: finished.getTime() - startedAt.getTime(),
     });
-    const remainingMs = () =>
-      typeof context.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
+    const remainingMs = () => (typeof context.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY);
     const ctx: RunContext = {
       config,
       now,
@@ -239,7 +238,13 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
         ...(dryRun ? { dryRun: true } : {}),
         status: "failed",
         error: { name, message },
-        failures: [{ item: "run", kind: kind === "exists" || kind === "not-found" ? "fatal" : kind, message: message.startsWith(`${name}: `) || name === "Error" ? message : `${name}: ${message}` }],
+        failures: [
+          {
+            item: "run",
+            kind: kind === "exists" || kind === "not-found" ? "fatal" : kind,
+            message: message.startsWith(`${name}: `) || name === "Error" ? message : `${name}: ${message}`,
+          },
+        ],
       };
       logger.error("run failed before its report", { error: report.error, key });
       let saved = false;
@@ -252,7 +257,17 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       }
       if (spec.posts === false || dryRun) return;
       try {
-        await post(renderRunError({ functionName: spec.name, app: config.app, stage: config.stage, runId, errorName: name, errorMessage: message, ...(saved ? { reportKey: key } : {}) }));
+        await post(
+          renderRunError({
+            functionName: spec.name,
+            app: config.app,
+            stage: config.stage,
+            runId,
+            errorName: name,
+            errorMessage: message,
+            ...(saved ? { reportKey: key } : {}),
+          }),
+        );
       } catch (e) {
         // SlackDeliveryError messages never contain the webhook URL; redacted all the same.
         logger.error("failure alert not delivered", { error: redactSecrets((e as Error).message, secrets) });

@@ -174,7 +174,12 @@ export async function runWarm(input: RunWarmInput): Promise<WarmReport> {
       leftover: first.notStarted.map((u) => u.url),
       failed: first.results
         .filter((r) => r.outcome !== "ok")
-        .map((r) => ({ url: r.url, outcome: r.outcome, ...(r.status !== undefined ? { status: r.status } : {}), ...(r.message ? { message: r.message } : {}) })),
+        .map((r) => ({
+          url: r.url,
+          outcome: r.outcome,
+          ...(r.status !== undefined ? { status: r.status } : {}),
+          ...(r.message ? { message: r.message } : {}),
+        })),
       errors,
     };
   } finally {
@@ -274,7 +279,16 @@ export async function runWarm(input: RunWarmInput): Promise<WarmReport> {
             ...(r.redirectRefused ? { message: r.redirectRefused } : decision.action === "give-up" ? { message: decision.reason } : {}),
           });
         } else {
-          finishOne({ url: item.url, pass, outcome: r.kind, latencyMs: round1(r.latencyMs), bytes: 0, cache: "unknown", attempts: attempt, message: r.message });
+          finishOne({
+            url: item.url,
+            pass,
+            outcome: r.kind,
+            latencyMs: round1(r.latencyMs),
+            bytes: 0,
+            cache: "unknown",
+            attempts: attempt,
+            message: r.message,
+          });
         }
       } catch (error) {
         // A bug, not a per-URL outcome: free the slot, stop starting, rethrow once the others are back.

@@ -27,7 +27,11 @@ export async function fetchSafely(
   for (let hop = 0; ; hop++) {
     const hostname = url.hostname.toLowerCase();
     if (!hostAllowed(hostname, t.allowedHosts)) {
-      return { kind: "error", message: `refused ${url.href}: host "${hostname}" is not in allowedHosts of target set "${t.name}"; not fetched`, latencyMs: elapsed };
+      return {
+        kind: "error",
+        message: `refused ${url.href}: host "${hostname}" is not in allowedHosts of target set "${t.name}"; not fetched`,
+        latencyMs: elapsed,
+      };
     }
     const portRefused = portRefusal(url, t.allowedPorts, t.name);
     if (portRefused) return { kind: "error", message: `refused ${url.href}: ${portRefused}; not fetched`, latencyMs: elapsed };

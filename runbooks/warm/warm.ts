@@ -67,13 +67,21 @@ export function createWarmRun(deps: Partial<WarmDeps> = {}) {
           { name: "WarmSuccessPercent", unit: "None", value: report.first.successPct, dimensions },
           { name: "WarmLatencyP95", unit: "Milliseconds", value: report.first.latencyMs.p95, dimensions },
           { name: "WarmStopped", unit: "Count", value: report.stopped ? 1 : 0, dimensions },
-          ...(report.verify?.cache.hitRatio != null ? [{ name: "WarmHitRatioAfter", unit: "None" as const, value: report.verify.cache.hitRatio, dimensions }] : []),
+          ...(report.verify?.cache.hitRatio != null
+            ? [{ name: "WarmHitRatioAfter", unit: "None" as const, value: report.verify.cache.hitRatio, dimensions }]
+            : []),
         ]);
       }
       reports.push(report);
     }
     return {
-      report: { trigger: event.trigger, dryRun: event.dryRun, ...(event.group ? { group: event.group } : {}), ...(event.note ? { note: event.note } : {}), targets: reports },
+      report: {
+        trigger: event.trigger,
+        dryRun: event.dryRun,
+        ...(event.group ? { group: event.group } : {}),
+        ...(event.note ? { note: event.note } : {}),
+        targets: reports,
+      },
       message: sets.length ? warmMessage(reports, { app: ctx.config.app, stage: ctx.config.stage, trigger: event.trigger }) : null,
       failures: warmFailures(reports),
     };

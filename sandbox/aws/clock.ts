@@ -121,9 +121,9 @@ export class Timeline<T> {
   }
 
   /** Add a point after the existing ones (keeps what is scheduled before it). */
-  then(value: T, at: number): this {
+  andThen(value: T, at: number): this {
     const last = this.points[this.points.length - 1]!;
-    if (at < last.at) throw new Error("Timeline.then: points must be added in time order");
+    if (at < last.at) throw new Error("Timeline.andThen: points must be added in time order");
     this.points.push({ at, value });
     return this;
   }

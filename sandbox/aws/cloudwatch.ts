@@ -75,8 +75,6 @@ export function cloudwatchError(code: string, message: string, status = 400): Er
   });
 }
 
-
-
 export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
   const alarms = new Map<string, { value: AlarmValue; reason: string; updatedMs: number }>();
   const metrics = new Map<string, Timeline<number | undefined>>();
@@ -116,17 +114,24 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
    */
   function checkMetricDataRequest(input: { MetricDataQueries?: MetricDataQuery[]; StartTime?: Date; EndTime?: Date }): void {
     const queries = input.MetricDataQueries ?? [];
-    if (queries.length < 1 || queries.length > 500) throw cloudwatchError("ValidationError", "The collection MetricDataQueries must not be empty and must contain at most 500 items.");
+    if (queries.length < 1 || queries.length > 500)
+      throw cloudwatchError("ValidationError", "The collection MetricDataQueries must not be empty and must contain at most 500 items.");
     const ids = new Set<string>();
     for (const q of queries) {
       if (!q.Id || !/^[a-z][a-zA-Z0-9_]{0,254}$/.test(q.Id)) {
-        throw cloudwatchError("ValidationError", `The value ${q.Id ?? ""} for parameter MetricDataQueries.member.Id is invalid: it must start with a lowercase letter and contain only letters, numbers and underscores.`);
+        throw cloudwatchError(
+          "ValidationError",
+          `The value ${q.Id ?? ""} for parameter MetricDataQueries.member.Id is invalid: it must start with a lowercase letter and contain only letters, numbers and underscores.`,
+        );
       }
       if (ids.has(q.Id)) throw cloudwatchError("ValidationError", `The values for parameter id in MetricDataQueries are not unique: ${q.Id}.`);
       ids.add(q.Id);
       const period = q.MetricStat?.Period;
       if (period !== undefined && !([1, 5, 10, 20, 30].includes(period) || (period >= 60 && period % 60 === 0))) {
-        throw cloudwatchError("InvalidParameterValue", `The parameter MetricDataQueries.member.MetricStat.Period must be 1, 5, 10, 20, 30, or a multiple of 60; got ${period}.`);
+        throw cloudwatchError(
+          "InvalidParameterValue",
+          `The parameter MetricDataQueries.member.MetricStat.Period must be 1, 5, 10, 20, 30, or a multiple of 60; got ${period}.`,
+        );
       }
     }
     if (!input.StartTime || !input.EndTime || new Date(input.StartTime).getTime() >= new Date(input.EndTime).getTime()) {
@@ -150,7 +155,15 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
     input: { Namespace?: string; MetricName?: string; Dimensions?: Dim[]; StartTime?: Date; EndTime?: Date; Period?: number },
     ctx: CommandContext,
   ) {
-    const pts = series(ctx.region, input.Namespace ?? "", input.MetricName ?? "", input.Dimensions?.[0], new Date(input.StartTime ?? 0).getTime(), Math.min(new Date(input.EndTime ?? ctx.nowMs).getTime(), ctx.nowMs), input.Period ?? 60);
+    const pts = series(
+      ctx.region,
+      input.Namespace ?? "",
+      input.MetricName ?? "",
+      input.Dimensions?.[0],
+      new Date(input.StartTime ?? 0).getTime(),
+      Math.min(new Date(input.EndTime ?? ctx.nowMs).getTime(), ctx.nowMs),
+      input.Period ?? 60,
+    );
     return { Label: input.MetricName, Datapoints: pts.map((p) => ({ Timestamp: new Date(p.t), Maximum: p.v, Average: p.v, Unit: "Seconds" })) };
   }
 
@@ -185,14 +198,22 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
   function putMetricData(input: { Namespace?: string; MetricData?: MetricDatum[] }, ctx: CommandContext) {
     const ns = input.Namespace ?? "";
     if (!ns) throw cloudwatchError("MissingParameter", "The parameter Namespace is required.");
-    if (ns.startsWith("AWS/")) throw cloudwatchError("InvalidParameterValue", `The value AWS/ for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.`);
+    if (ns.startsWith("AWS/"))
+      throw cloudwatchError(
+        "InvalidParameterValue",
+        `The value AWS/ for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.`,
+      );
     const data = input.MetricData ?? [];
-    if (data.length < 1 || data.length > 1000) throw cloudwatchError("InvalidParameterValue", "The collection MetricData must contain between 1 and 1000 items.");
+    if (data.length < 1 || data.length > 1000)
+      throw cloudwatchError("InvalidParameterValue", "The collection MetricData must contain between 1 and 1000 items.");
     for (const d of data) {
       if (!d.MetricName) throw cloudwatchError("MissingParameter", "The parameter MetricData.member.MetricName is required.");
-      if ((d.Dimensions?.length ?? 0) > 30) throw cloudwatchError("InvalidParameterValue", "The collection MetricData.member.Dimensions must not contain more than 30 items.");
-      if ((d.Dimensions ?? []).some((x) => !x.Name || x.Value === undefined)) throw cloudwatchError("InvalidParameterValue", "Each dimension must have a Name and a Value.");
-      if (d.Value !== undefined && !Number.isFinite(d.Value)) throw cloudwatchError("InvalidParameterValue", "The value for parameter MetricData.member.Value must be a finite number.");
+      if ((d.Dimensions?.length ?? 0) > 30)
+        throw cloudwatchError("InvalidParameterValue", "The collection MetricData.member.Dimensions must not contain more than 30 items.");
+      if ((d.Dimensions ?? []).some((x) => !x.Name || x.Value === undefined))
+        throw cloudwatchError("InvalidParameterValue", "Each dimension must have a Name and a Value.");
+      if (d.Value !== undefined && !Number.isFinite(d.Value))
+        throw cloudwatchError("InvalidParameterValue", "The value for parameter MetricData.member.Value must be a finite number.");
     }
     for (const d of data) {
       const at = d.Timestamp ? new Date(d.Timestamp) : new Date(ctx.nowMs);
@@ -207,7 +228,10 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
   function describeAlarms(input: { AlarmNames?: string[] }, ctx: CommandContext) {
     // "AlarmNames: Array Members: Maximum number of 100 items." (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html)
     if ((input.AlarmNames?.length ?? 0) > 100) {
-      throw cloudwatchError("ValidationError", `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100`);
+      throw cloudwatchError(
+        "ValidationError",
+        `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100`,
+      );
     }
     const names = input.AlarmNames ?? [...alarms.keys()].filter((k) => k.startsWith(`${ctx.region}|`)).map((k) => k.split("|")[1]!);
     const MetricAlarms = names.flatMap((n) => {
@@ -270,4 +294,3 @@ export function createCloudWatchSim(core: SandboxCore): CloudWatchSim {
     },
   };
 }
-

@@ -264,7 +264,12 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
   // Plain assignments, no spreads: describe calls build thousands of these per simulated day.
   function snapshotView(snap: EbsSnap, now: number) {
     const state = snapState(snap, now);
-    const pct = state === "completed" ? 100 : snap.readyMs === undefined ? 0 : Math.max(0, Math.floor((100 * (now - snap.startMs)) / Math.max(1, snap.readyMs - snap.startMs)));
+    const pct =
+      state === "completed"
+        ? 100
+        : snap.readyMs === undefined
+          ? 0
+          : Math.max(0, Math.floor((100 * (now - snap.startMs)) / Math.max(1, snap.readyMs - snap.startMs)));
     const v: Record<string, unknown> = { SnapshotId: snap.id, VolumeId: snap.volumeId, State: state };
     if (state === "error" && snap.stateMessage) v.StateMessage = snap.stateMessage;
     v.StartTime = new Date(snap.startMs);
@@ -294,7 +299,8 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
       CreateTime: new Date(v.createdMs),
       Encrypted: v.encrypted,
       ...(v.kmsKeyId ? { KmsKeyId: v.kmsKeyId } : {}),
-      Attachments: state === "in-use" ? [{ VolumeId: v.id, InstanceId: `i-${v.id.slice(4)}`, Device: "/dev/xvdf", State: "attached", DeleteOnTermination: false }] : [],
+      Attachments:
+        state === "in-use" ? [{ VolumeId: v.id, InstanceId: `i-${v.id.slice(4)}`, Device: "/dev/xvdf", State: "attached", DeleteOnTermination: false }] : [],
       ...(tags.length ? { Tags: tags } : {}),
     };
   }
@@ -341,8 +347,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     return snap;
   }
 
-  const kmsFailure = (key: string | undefined) =>
-    `Given key ID is not accessible. You must have DescribeKey permissions on the key${key ? ` ${key}` : ""}.`;
+  const kmsFailure = (key: string | undefined) => `Given key ID is not accessible. You must have DescribeKey permissions on the key${key ? ` ${key}` : ""}.`;
 
   // ---- commands ----
   const describeSnapshots = (
@@ -429,7 +434,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     const id = ids.ec2("snap");
     const kmsBroken = ctx.deferredFault === "kms" || (vol.encrypted && core.kms.isDenied(vol.kmsKeyId));
     const dur = durationOf(durations.ebsSnapshot, { region, id, sourceId: vol.id });
-    const timeline = kmsBroken ? new Timeline("pending", now).then("error", now + MINUTE) : new Timeline("pending", now).then("completed", now + dur);
+    const timeline = kmsBroken ? new Timeline("pending", now).andThen("error", now + MINUTE) : new Timeline("pending", now).andThen("completed", now + dur);
     const snap = insert(s, {
       id,
       region,
@@ -473,12 +478,16 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
       throw ec2Error("InvalidParameterCombination", "KmsKeyId requires Encrypted to be set to true.");
     }
     const srcState = snapState(src, now);
-    if (srcState !== "completed") throw ec2Error("IncorrectState", `Snapshot '${src.id}' is in the '${srcState}' state; only completed snapshots can be copied.`);
+    if (srcState !== "completed")
+      throw ec2Error("IncorrectState", `Snapshot '${src.id}' is in the '${srcState}' state; only completed snapshots can be copied.`);
     const dest = store(region);
     // "Each account can have up to 20 concurrent snapshot copy requests to a single destination Region"
     // (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html): every copy into this region counts.
     if (inflight(dest, now) >= limits.ebsCopiesInFlightPerRegion) {
-      throw ec2Error("ResourceLimitExceeded", `Too many snapshot copies in progress. The limit is ${limits.ebsCopiesInFlightPerRegion} for this destination region.`);
+      throw ec2Error(
+        "ResourceLimitExceeded",
+        `Too many snapshot copies in progress. The limit is ${limits.ebsCopiesInFlightPerRegion} for this destination region.`,
+      );
     }
     if (ownedCount(dest) >= limits.ebsSnapshotsPerRegion) throw ec2Error("SnapshotLimitExceeded", "The maximum number of snapshots has been reached.");
     const encrypted = src.encrypted || input.Encrypted === true;
@@ -486,8 +495,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     const kmsKeyId = encrypted ? (input.KmsKeyId ?? (crossRegion ? defaultKey(region) : (src.kmsKeyId ?? defaultKey(region)))) : undefined;
     const keyRegion = kmsKeyId?.startsWith("arn:") ? kmsKeyId.split(":")[3] : region;
     const kmsBroken =
-      ctx.deferredFault === "kms" ||
-      (encrypted && (core.kms.isDenied(kmsKeyId) || keyRegion !== region || (src.encrypted && core.kms.isDenied(src.kmsKeyId))));
+      ctx.deferredFault === "kms" || (encrypted && (core.kms.isDenied(kmsKeyId) || keyRegion !== region || (src.encrypted && core.kms.isDenied(src.kmsKeyId))));
     const id = ids.ec2("snap");
     const dur = durationOf(durations.ebsCopy, { region, id, sourceId: src.volumeId });
     const snap = insert(dest, {
@@ -497,7 +505,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
       volumeId: "vol-ffffffff",
       ownerId: core.accountId,
       isPublic: false,
-      state: kmsBroken ? new Timeline("pending", now).then("error", now + MINUTE) : new Timeline("pending", now).then("completed", now + dur),
+      state: kmsBroken ? new Timeline("pending", now).andThen("error", now + MINUTE) : new Timeline("pending", now).andThen("completed", now + dur),
       ...(kmsBroken ? { stateMessage: kmsFailure(kmsKeyId) } : {}),
       startMs: now,
       ...(kmsBroken ? {} : { readyMs: now + dur }),
@@ -518,7 +526,8 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     const s = store(ctx.region);
     if (!input.SnapshotId) throw ec2Error("MissingParameter", "The request must contain the parameter SnapshotId");
     const snap = s.snaps.get(wellFormedId("snap", input.SnapshotId));
-    if (!snap || (snap.ownerId !== core.accountId && !snap.isPublic)) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
+    if (!snap || (snap.ownerId !== core.accountId && !snap.isPublic))
+      throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
     if (snap.ownerId !== core.accountId) throw ec2Error("UnauthorizedOperation", "You are not authorized to perform this operation.");
     const img = usedBy(s, snap.id);
     if (img) throw ec2Error("InvalidSnapshot.InUse", `The snapshot ${snap.id} is currently in use by ${img.id}`);
@@ -613,12 +622,17 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
       case "quota":
         return cmd === "CreateSnapshot"
           ? ec2Error("SnapshotLimitExceeded", "The maximum number of snapshots has been reached.")
-          : ec2Error("ResourceLimitExceeded", `Too many snapshot copies in progress. The limit is ${limits.ebsCopiesInFlightPerRegion} for this destination region.`);
+          : ec2Error(
+              "ResourceLimitExceeded",
+              `Too many snapshot copies in progress. The limit is ${limits.ebsCopiesInFlightPerRegion} for this destination region.`,
+            );
       case "state":
         return ec2Error("IncorrectState", "The resource is in an incorrect state for the request.");
       case "kms":
         // Encrypted EBS snapshots and copies fail after being accepted: the snapshot goes to `error`.
-        return cmd === "CopySnapshot" || cmd === "CreateSnapshot" ? "deferred" : ec2Error("InvalidKMSKey.InvalidState", "The KMS key provided is in an incorrect state");
+        return cmd === "CopySnapshot" || cmd === "CreateSnapshot"
+          ? "deferred"
+          : ec2Error("InvalidKMSKey.InvalidState", "The KMS key provided is in an incorrect state");
       case "notFound":
         return /Volume/.test(cmd)
           ? ec2Error("InvalidVolume.NotFound", "The volume does not exist.")
@@ -713,7 +727,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
       const startMs = spec.createdAt ? spec.createdAt.getTime() : now;
       const state = spec.state ?? "completed";
       const timeline = new Timeline(state, startMs);
-      if (spec.readyAt && state !== "completed") timeline.then("completed", spec.readyAt.getTime());
+      if (spec.readyAt && state !== "completed") timeline.andThen("completed", spec.readyAt.getTime());
       const readyMs = spec.readyAt ? spec.readyAt.getTime() : state === "completed" ? startMs : undefined;
       const vol = s.volumes.get(spec.volumeId);
       const encrypted = spec.encrypted ?? vol?.encrypted ?? true;

@@ -44,12 +44,12 @@ export interface CommandContext {
   deferredFault?: FaultKind;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each service's handlers take their own command's input
 export type CommandHandler = (input: any, ctx: CommandContext) => unknown;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any SDK command class
 export type CommandClass = abstract new (...args: any[]) => { input: unknown };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any SDK client class
 export type ClientClass = abstract new (...args: any[]) => { send: (...args: any[]) => any };
 
 /**
@@ -78,7 +78,7 @@ export interface Injection {
   error: InjectedError;
   /** How many attempts fail (each emulated SDK retry is an attempt). Default 1; `Infinity` until cleared. */
   times?: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the command's own input
   match?: (input: any, ctx: CommandContext) => boolean;
 }
 
@@ -244,8 +244,7 @@ export class SandboxCore {
       const config = (client as { config?: { region?: unknown; maxAttempts?: unknown } }).config ?? {};
       info = (async () => {
         const region = typeof config.region === "function" ? await (config.region as () => Promise<string>)() : config.region;
-        const attempts =
-          typeof config.maxAttempts === "function" ? await (config.maxAttempts as () => Promise<number>)() : config.maxAttempts;
+        const attempts = typeof config.maxAttempts === "function" ? await (config.maxAttempts as () => Promise<number>)() : config.maxAttempts;
         if (typeof region !== "string" || region === "") throw new Error("sandbox: client has no region");
         return { region, maxAttempts: typeof attempts === "number" && attempts >= 1 ? attempts : 3 };
       })();

@@ -29,15 +29,7 @@ import { EC2ServiceException } from "@aws-sdk/client-ec2";
 import { NoSuchBucket, NoSuchKey, NotFound, S3ServiceException } from "@aws-sdk/client-s3";
 
 /** The kinds of failure `sb.inject()` can produce; each service maps a kind to its real error per command. */
-export type FaultKind =
-  | "throttling"
-  | "quota"
-  | "state"
-  | "kms"
-  | "notFound"
-  | "alreadyExists"
-  | "accessDenied"
-  | "internal";
+export type FaultKind = "throttling" | "quota" | "state" | "kms" | "notFound" | "alreadyExists" | "accessDenied" | "internal";
 
 export interface ErrorMetadata {
   httpStatusCode: number;
@@ -167,11 +159,7 @@ export function isSdkRetryable(err: unknown): boolean {
   if (!e || typeof e !== "object") return false;
   const status = e.$metadata?.httpStatusCode ?? 0;
   return (
-    status === 429 ||
-    THROTTLING_NAMES.has(e.name ?? "") ||
-    e.$retryable !== undefined ||
-    TRANSIENT_NAMES.has(e.name ?? "") ||
-    (status >= 500 && status <= 599)
+    status === 429 || THROTTLING_NAMES.has(e.name ?? "") || e.$retryable !== undefined || TRANSIENT_NAMES.has(e.name ?? "") || (status >= 500 && status <= 599)
   );
 }
 

@@ -21,7 +21,7 @@
  * factory to derive ReplicaLag), since factories run in the order listed.
  */
 import type { AwsStub } from "aws-sdk-client-mock";
-import { FakeClock, toSandboxClock, type Clock, type SandboxClock } from "./clock.ts";
+import { type FakeClock, toSandboxClock, type Clock, type SandboxClock } from "./clock.ts";
 import { createEc2Sim } from "./ec2.ts";
 import { SandboxCore, type CallRecord, type Injection, type InjectionHandle, type KmsState, type ServiceSim } from "./engine.ts";
 import { createRdsSim } from "./rds.ts";
@@ -187,7 +187,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const e = enforcer;
     core.authorizer = {
       authorize: (service, command, input, region) => e.authorize(service, command, input, { region, account: core.accountId, partition: "aws", lookup }),
-      mapError: (service, command, input, region, err) => e.mapError(service, command, input, { region, account: core.accountId, partition: "aws", lookup }, err),
+      mapError: (service, command, input, region, err) =>
+        e.mapError(service, command, input, { region, account: core.accountId, partition: "aws", lookup }, err),
     };
   }
 

@@ -66,4 +66,3 @@ export function withRdsPromotion(rds: RdsSim): RdsSimWithPromotion {
     promotions: () => promoted.map((p) => ({ ...p })),
   }) as RdsSimWithPromotion;
 }
-

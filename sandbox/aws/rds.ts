@@ -151,22 +151,23 @@ const LABEL: Record<Kind, { db: string; snapshotArn: string; dbArn: string }> = 
   cluster: { db: "DBCluster", snapshotArn: "cluster-snapshot", dbArn: "cluster" },
 };
 
-const CODES: Record<Kind, { dbNotFound: RdsErrorCode; dbState: RdsErrorCode; snapNotFound: RdsErrorCode; snapExists: RdsErrorCode; snapState: RdsErrorCode }> = {
-  instance: {
-    dbNotFound: "DBInstanceNotFound",
-    dbState: "InvalidDBInstanceState",
-    snapNotFound: "DBSnapshotNotFound",
-    snapExists: "DBSnapshotAlreadyExists",
-    snapState: "InvalidDBSnapshotState",
-  },
-  cluster: {
-    dbNotFound: "DBClusterNotFoundFault",
-    dbState: "InvalidDBClusterStateFault",
-    snapNotFound: "DBClusterSnapshotNotFoundFault",
-    snapExists: "DBClusterSnapshotAlreadyExistsFault",
-    snapState: "InvalidDBClusterSnapshotStateFault",
-  },
-};
+const CODES: Record<Kind, { dbNotFound: RdsErrorCode; dbState: RdsErrorCode; snapNotFound: RdsErrorCode; snapExists: RdsErrorCode; snapState: RdsErrorCode }> =
+  {
+    instance: {
+      dbNotFound: "DBInstanceNotFound",
+      dbState: "InvalidDBInstanceState",
+      snapNotFound: "DBSnapshotNotFound",
+      snapExists: "DBSnapshotAlreadyExists",
+      snapState: "InvalidDBSnapshotState",
+    },
+    cluster: {
+      dbNotFound: "DBClusterNotFoundFault",
+      dbState: "InvalidDBClusterStateFault",
+      snapNotFound: "DBClusterSnapshotNotFoundFault",
+      snapExists: "DBClusterSnapshotAlreadyExistsFault",
+      snapState: "InvalidDBClusterSnapshotStateFault",
+    },
+  };
 
 const IDENTIFIER = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
@@ -251,7 +252,10 @@ export interface RdsSim extends ServiceSim {
    * snapshot's tags unless `tags` are given).
    */
   takeSnapshot(region: string, spec: { dbId: string; id: string; kind?: Kind; tags?: Tags }): SandboxSnapshot;
-  copySnapshot(region: string, spec: { sourceId: string; sourceRegion?: string; id: string; kind?: Kind; copyTags?: boolean; tags?: Tags; kmsKeyId?: string }): SandboxSnapshot;
+  copySnapshot(
+    region: string,
+    spec: { sourceId: string; sourceRegion?: string; id: string; kind?: Kind; copyTags?: boolean; tags?: Tags; kmsKeyId?: string },
+  ): SandboxSnapshot;
   restoreInstance(region: string, spec: { id: string; snapshotId: string; tags?: Tags; copyTagsToSnapshot?: boolean }): void;
   /** An instance's or cluster's tags now. */
   tagsOf(region: string, id: string, kind?: Kind): Tags;
@@ -308,9 +312,13 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       const v = tags[k]!;
       if (k.length < 1 || k.length > 128) throw rdsError("InvalidParameterValue", `Tag key "${k.slice(0, 40)}" must be 1 to 128 characters long.`);
       if (v.length > 256) throw rdsError("InvalidParameterValue", `The value of tag "${k}" must be at most 256 characters long.`);
-      for (const [what, text] of [["key", k], ["value", v]] as const) {
+      for (const [what, text] of [
+        ["key", k],
+        ["value", v],
+      ] as const) {
         if (/^(aws|rds):/i.test(text)) throw rdsError("InvalidParameterValue", `Tag ${what} "${text}" uses a reserved prefix (aws: or rds:).`);
-        if (!RDS_TAG_CHARS.test(text)) throw rdsError("InvalidParameterValue", `Tag ${what} "${text}" contains characters outside letters, digits, white space and _ . : / = + - @.`);
+        if (!RDS_TAG_CHARS.test(text))
+          throw rdsError("InvalidParameterValue", `Tag ${what} "${text}" contains characters outside letters, digits, white space and _ . : / = + - @.`);
       }
     }
     return tags;
@@ -361,7 +369,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       sourceId: db.id,
       engine: db.engine,
       type,
-      status: new Timeline("creating", at).then("available", at + dur),
+      status: new Timeline("creating", at).andThen("available", at + dur),
       startMs: at,
       readyMs: at + dur,
       originalCreateMs: at,
@@ -542,11 +550,17 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
 
   // ---- commands ----
   function describeDbs(kind: Kind) {
-    return (input: { DBInstanceIdentifier?: string; DBClusterIdentifier?: string; Filters?: Filter[]; MaxRecords?: number; Marker?: string }, ctx: CommandContext) => {
+    return (
+      input: { DBInstanceIdentifier?: string; DBClusterIdentifier?: string; Filters?: Filter[]; MaxRecords?: number; Marker?: string },
+      ctx: CommandContext,
+    ) => {
       materialize(ctx.region, ctx.nowMs);
       const s = store(ctx.region);
       const idInput = kind === "instance" ? input.DBInstanceIdentifier : input.DBClusterIdentifier;
-      const filters = filtersOf(input.Filters, kind === "instance" ? ["db-instance-id", "db-cluster-id", "engine", "dbi-resource-id"] : ["db-cluster-id", "engine", "db-cluster-resource-id"]);
+      const filters = filtersOf(
+        input.Filters,
+        kind === "instance" ? ["db-instance-id", "db-cluster-id", "engine", "dbi-resource-id"] : ["db-cluster-id", "engine", "db-cluster-resource-id"],
+      );
       let dbs = [...s.dbs[kind].values()];
       if (idInput !== undefined) {
         const id = idFrom(idInput, ctx.region, LABEL[kind].dbArn);
@@ -621,7 +635,16 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
   }
 
   function createSnap(kind: Kind) {
-    return (input: { DBSnapshotIdentifier?: string; DBInstanceIdentifier?: string; DBClusterSnapshotIdentifier?: string; DBClusterIdentifier?: string; Tags?: AwsTag[] }, ctx: CommandContext) => {
+    return (
+      input: {
+        DBSnapshotIdentifier?: string;
+        DBInstanceIdentifier?: string;
+        DBClusterSnapshotIdentifier?: string;
+        DBClusterIdentifier?: string;
+        Tags?: AwsTag[];
+      },
+      ctx: CommandContext,
+    ) => {
       const { region, nowMs: now } = ctx;
       materialize(region, now);
       const s = store(region);
@@ -747,7 +770,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
         sourceId: src.sourceId,
         engine: src.engine,
         type: "manual",
-        status: new Timeline("pending", now).then("copying", now + pendingFor).then("available", now + dur),
+        status: new Timeline("pending", now).andThen("copying", now + pendingFor).andThen("available", now + dur),
         startMs: now,
         readyMs: now + dur,
         ...(src.originalCreateMs !== undefined ? { originalCreateMs: src.originalCreateMs } : {}),
@@ -834,10 +857,24 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
     const s = store(ctx.region);
     const id = arn.id.toLowerCase();
     const found =
-      arn.type === "db" ? s.dbs.instance.get(id) : arn.type === "cluster" ? s.dbs.cluster.get(id) : arn.type === "snapshot" ? s.snaps.instance.get(id) : arn.type === "cluster-snapshot" ? s.snaps.cluster.get(id) : undefined;
+      arn.type === "db"
+        ? s.dbs.instance.get(id)
+        : arn.type === "cluster"
+          ? s.dbs.cluster.get(id)
+          : arn.type === "snapshot"
+            ? s.snaps.instance.get(id)
+            : arn.type === "cluster-snapshot"
+              ? s.snaps.cluster.get(id)
+              : undefined;
     if (found) return found;
     const code: RdsErrorCode =
-      arn.type === "db" ? "DBInstanceNotFound" : arn.type === "cluster" ? "DBClusterNotFoundFault" : arn.type === "cluster-snapshot" ? "DBClusterSnapshotNotFoundFault" : "DBSnapshotNotFound";
+      arn.type === "db"
+        ? "DBInstanceNotFound"
+        : arn.type === "cluster"
+          ? "DBClusterNotFoundFault"
+          : arn.type === "cluster-snapshot"
+            ? "DBClusterSnapshotNotFoundFault"
+            : "DBSnapshotNotFound";
     throw rdsError(code, `${arnRaw} not found.`);
   }
 
@@ -846,7 +883,10 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
    * instance gets the snapshot's tags (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html),
    * which is how a restore of one of our snapshots carries our tags to the snapshots people take of it.
    */
-  function restoreInstance(input: { DBInstanceIdentifier?: string; DBSnapshotIdentifier?: string; Tags?: AwsTag[]; CopyTagsToSnapshot?: boolean }, ctx: CommandContext) {
+  function restoreInstance(
+    input: { DBInstanceIdentifier?: string; DBSnapshotIdentifier?: string; Tags?: AwsTag[]; CopyTagsToSnapshot?: boolean },
+    ctx: CommandContext,
+  ) {
     const { region, nowMs: now } = ctx;
     materialize(region, now);
     const s = store(region);
@@ -930,13 +970,17 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
           ? rdsError("SnapshotQuotaExceeded", `Cannot copy more than ${limits.rdsCopiesInFlightPerRegion} snapshots across regions`)
           : rdsError("SnapshotQuotaExceeded", `Cannot create more than ${limits.rdsManualSnapshotsPerRegion} manual snapshots`);
       case "state":
-        return onSnapshot ? rdsError(c.snapState, "The snapshot is not in a valid state for this operation.") : rdsError(c.dbState, `The ${k === "instance" ? "DB instance" : "DB cluster"} is not in the available state.`);
+        return onSnapshot
+          ? rdsError(c.snapState, "The snapshot is not in a valid state for this operation.")
+          : rdsError(c.dbState, `The ${k === "instance" ? "DB instance" : "DB cluster"} is not in the available state.`);
       case "kms": {
         const key = (input as { KmsKeyId?: string }).KmsKeyId ?? "None";
         return kmsDenied(k, "target", key);
       }
       case "notFound":
-        return onSnapshot || cmd.startsWith("Describe") ? rdsError(cmd.includes("Snapshot") ? c.snapNotFound : c.dbNotFound, "Not found.") : rdsError(c.dbNotFound, "Not found.");
+        return onSnapshot || cmd.startsWith("Describe")
+          ? rdsError(cmd.includes("Snapshot") ? c.snapNotFound : c.dbNotFound, "Not found.")
+          : rdsError(c.dbNotFound, "Not found.");
       case "alreadyExists":
         return rdsError(c.snapExists, "Cannot create the snapshot because a snapshot with this identifier already exists.");
     }
@@ -986,7 +1030,11 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       copyTagsToSnapshot: spec.copyTagsToSnapshot ?? false,
       ...(automated ? { automated } : {}),
       ...(spec.replicaSourceArn ? { replicaSourceArn: spec.replicaSourceArn } : {}),
-      resourceId: `${kind === "instance" ? "db" : "cluster"}-${id.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, 20).padEnd(20, "X")}`,
+      resourceId: `${kind === "instance" ? "db" : "cluster"}-${id
+        .toUpperCase()
+        .replace(/[^A-Z0-9]/g, "")
+        .slice(0, 20)
+        .padEnd(20, "X")}`,
       busyUntilMs: Number.NEGATIVE_INFINITY,
       seq: ++seq,
     });
@@ -1042,7 +1090,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       const status = spec.status ?? "available";
       const readyMs = spec.readyAt ? spec.readyAt.getTime() : status === "available" ? createdMs : undefined;
       const timeline = new Timeline(status, createdMs);
-      if (spec.readyAt && status !== "available") timeline.then("available", spec.readyAt.getTime());
+      if (spec.readyAt && status !== "available") timeline.andThen("available", spec.readyAt.getTime());
       const sourceId = spec.sourceId.toLowerCase();
       const db = s.dbs[kind].get(sourceId);
       const encrypted = spec.encrypted ?? db?.encrypted ?? true;

@@ -101,7 +101,10 @@ function checkRecordSet(rr: ResourceRecordSet, action: string): void {
     );
   }
   if (!Number.isInteger(rr.TTL) || rr.TTL < 0 || rr.TTL > MAX_TTL) {
-    throw route53Error("InvalidInput", `1 validation error detected: Value '${rr.TTL}' at 'changeBatch.changes.member.resourceRecordSet.tTL' failed to satisfy constraint: Member must have value between 0 and ${MAX_TTL}`);
+    throw route53Error(
+      "InvalidInput",
+      `1 validation error detected: Value '${rr.TTL}' at 'changeBatch.changes.member.resourceRecordSet.tTL' failed to satisfy constraint: Member must have value between 0 and ${MAX_TTL}`,
+    );
   }
   const values = rr.ResourceRecords.map((r) => r.Value ?? "");
   if (rr.Type === "CNAME" && values.length > 1) {
@@ -143,7 +146,10 @@ export function createRoute53Sim(core: SandboxCore): Route53Sim {
     Alias: r.AliasTarget ? { ...r.AliasTarget, DNSName: norm(r.AliasTarget.DNSName ?? "") } : undefined,
   });
 
-  function change(input: { HostedZoneId?: string; ChangeBatch?: { Changes?: { Action?: string; ResourceRecordSet?: ResourceRecordSet }[] } }, ctx: CommandContext) {
+  function change(
+    input: { HostedZoneId?: string; ChangeBatch?: { Changes?: { Action?: string; ResourceRecordSet?: ResourceRecordSet }[] } },
+    ctx: CommandContext,
+  ) {
     rateLimit(ctx);
     const zoneId = zid(input.HostedZoneId ?? "");
     const z = zone(zoneId);
@@ -151,7 +157,11 @@ export function createRoute53Sim(core: SandboxCore): Route53Sim {
       throw route53Error("PriorRequestNotComplete", "The request was rejected because Route 53 was still processing a prior request.");
     }
     const list = input.ChangeBatch?.Changes ?? [];
-    if (!list.length) throw route53Error("InvalidInput", "1 validation error detected: Value '[]' at 'changeBatch.changes' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    if (!list.length)
+      throw route53Error(
+        "InvalidInput",
+        "1 validation error detected: Value '[]' at 'changeBatch.changes' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
     let records = 0;
     let chars = 0;
     for (const c of list) {
@@ -170,16 +180,21 @@ export function createRoute53Sim(core: SandboxCore): Route53Sim {
       if (!rr?.Name || !rr.Type) throw route53Error("InvalidInput", "ResourceRecordSet needs Name and Type");
       const name = norm(rr.Name);
       // In the zone: the apex itself or a name under it (a name that merely ends with the zone's text is not).
-      if (name !== z.name && !name.endsWith(`.${z.name}`)) throw route53Error("InvalidChangeBatch", `[RRSet with DNS name ${name} is not permitted in zone ${z.name}]`);
+      if (name !== z.name && !name.endsWith(`.${z.name}`))
+        throw route53Error("InvalidChangeBatch", `[RRSet with DNS name ${name} is not permitted in zone ${z.name}]`);
       if (c.Action !== "UPSERT" && c.Action !== "CREATE" && c.Action !== "DELETE") throw route53Error("InvalidInput", `Unknown action ${c.Action}`);
       checkRecordSet(rr, c.Action);
       const k = key(rr.Name, rr.Type);
       const copy: ResourceRecordSet = JSON.parse(JSON.stringify({ ...rr, Name: name }));
       if (c.Action === "DELETE") {
         const current = staged.get(k);
-        if (!current) throw route53Error("InvalidChangeBatch", `[Tried to delete resource record set [name='${name}', type='${rr.Type}'] but it was not found]`);
+        if (!current)
+          throw route53Error("InvalidChangeBatch", `[Tried to delete resource record set [name='${name}', type='${rr.Type}'] but it was not found]`);
         if (JSON.stringify(sameShape(current)) !== JSON.stringify(sameShape(copy))) {
-          throw route53Error("InvalidChangeBatch", `[Tried to delete resource record set [name='${name}', type='${rr.Type}'] but the values provided do not match the current values]`);
+          throw route53Error(
+            "InvalidChangeBatch",
+            `[Tried to delete resource record set [name='${name}', type='${rr.Type}'] but the values provided do not match the current values]`,
+          );
         }
         staged.delete(k);
         continue;
@@ -187,7 +202,8 @@ export function createRoute53Sim(core: SandboxCore): Route53Sim {
       if (c.Action === "CREATE" && staged.has(k)) {
         throw route53Error("InvalidChangeBatch", `[Tried to create resource record set [name='${name}', type='${rr.Type}'] but it already exists]`);
       }
-      if (name === z.name && rr.Type === "CNAME") throw route53Error("InvalidChangeBatch", `[RRSet of type CNAME with DNS name ${name} is not permitted at apex in zone ${z.name}]`);
+      if (name === z.name && rr.Type === "CNAME")
+        throw route53Error("InvalidChangeBatch", `[RRSet of type CNAME with DNS name ${name} is not permitted at apex in zone ${z.name}]`);
       // A CNAME cannot share its name with any other record type (RFC 1034 §3.6.2, enforced by Route 53).
       for (const other of staged.values()) {
         if (other.Name !== name || other.Type === rr.Type) continue;

@@ -14,14 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { CommandClass, CommandContext, CommandHandler, SandboxCore, ServiceSim } from "./engine.ts";
 import { s3Error, type FaultKind } from "./errors.ts";
 
@@ -163,14 +156,7 @@ export function createS3Sim(core: SandboxCore, initialBuckets: readonly string[]
     Metadata: { ...obj.metadata },
   });
 
-  const list = (input: {
-    Bucket?: string;
-    Prefix?: string;
-    Delimiter?: string;
-    MaxKeys?: number;
-    ContinuationToken?: string;
-    StartAfter?: string;
-  }) => {
+  const list = (input: { Bucket?: string; Prefix?: string; Delimiter?: string; MaxKeys?: number; ContinuationToken?: string; StartAfter?: string }) => {
     const b = bucketOf(input.Bucket);
     const prefix = input.Prefix ?? "";
     const max = input.MaxKeys === undefined ? 1000 : Math.min(Math.max(0, input.MaxKeys), 1000);
@@ -210,7 +196,13 @@ export function createS3Sim(core: SandboxCore, initialBuckets: readonly string[]
         skipPrefix = common;
       } else {
         const obj = b.get(key)!;
-        contents.push({ Key: key, LastModified: new Date(Math.floor(obj.lastModifiedMs / 1000) * 1000), ETag: obj.etag, Size: obj.body.byteLength, StorageClass: "STANDARD" });
+        contents.push({
+          Key: key,
+          LastModified: new Date(Math.floor(obj.lastModifiedMs / 1000) * 1000),
+          ETag: obj.etag,
+          Size: obj.body.byteLength,
+          StorageClass: "STANDARD",
+        });
         last = { k: key, p: false };
       }
     }
@@ -231,18 +223,24 @@ export function createS3Sim(core: SandboxCore, initialBuckets: readonly string[]
 
   const commands: Array<readonly [CommandClass, CommandHandler]> = [
     [PutObjectCommand, put],
-    [GetObjectCommand, (input: { Bucket?: string; Key?: string; IfMatch?: string; IfNoneMatch?: string }) => {
-      const obj = lookup(input, false);
-      return { ...meta(obj), Body: sdkBody(obj.body) };
-    }],
+    [
+      GetObjectCommand,
+      (input: { Bucket?: string; Key?: string; IfMatch?: string; IfNoneMatch?: string }) => {
+        const obj = lookup(input, false);
+        return { ...meta(obj), Body: sdkBody(obj.body) };
+      },
+    ],
     [HeadObjectCommand, (input: { Bucket?: string; Key?: string; IfMatch?: string; IfNoneMatch?: string }) => meta(lookup(input, true))],
     [ListObjectsV2Command, list],
-    [DeleteObjectCommand, (input: { Bucket?: string; Key?: string }) => {
-      // Deleting a missing key succeeds (204), as on S3.
-      if (input.Key !== undefined) bucketOf(input.Bucket).delete(input.Key);
-      else bucketOf(input.Bucket);
-      return {};
-    }],
+    [
+      DeleteObjectCommand,
+      (input: { Bucket?: string; Key?: string }) => {
+        // Deleting a missing key succeeds (204), as on S3.
+        if (input.Key !== undefined) bucketOf(input.Bucket).delete(input.Key);
+        else bucketOf(input.Bucket);
+        return {};
+      },
+    ],
   ];
 
   function faultFor(kind: FaultKind, ctx: CommandContext): Error {
@@ -260,7 +258,11 @@ export function createS3Sim(core: SandboxCore, initialBuckets: readonly string[]
       case "kms":
         return s3Error("KMS.DisabledException", `The KMS key used by ${ctx.command} is disabled.`);
       case "notFound":
-        return ctx.command === "HeadObject" ? s3Error("NotFound", "Not Found") : ctx.command === "GetObject" ? s3Error("NoSuchKey", "The specified key does not exist.") : s3Error("NoSuchBucket", "The specified bucket does not exist");
+        return ctx.command === "HeadObject"
+          ? s3Error("NotFound", "Not Found")
+          : ctx.command === "GetObject"
+            ? s3Error("NoSuchKey", "The specified key does not exist.")
+            : s3Error("NoSuchBucket", "The specified bucket does not exist");
     }
   }
 

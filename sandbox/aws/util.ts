@@ -32,11 +32,7 @@ export function decodeToken(kind: string, token: string): number | undefined {
   return k === kind && Number.isInteger(seq) ? seq : undefined;
 }
 
-export function pageAfter<T extends { seq: number }>(
-  sorted: readonly T[],
-  size: number,
-  afterSeq: number | undefined,
-): { page: T[]; lastSeq?: number } {
+export function pageAfter<T extends { seq: number }>(sorted: readonly T[], size: number, afterSeq: number | undefined): { page: T[]; lastSeq?: number } {
   let start = 0;
   if (afterSeq !== undefined) {
     while (start < sorted.length && sorted[start]!.seq <= afterSeq) start++;

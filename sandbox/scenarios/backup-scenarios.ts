@@ -256,7 +256,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
           sb.inject({ service: "ec2", command: "CreateSnapshot", error: "accessDenied", times: Infinity }),
         ];
       } else if (!inOutage && outageHandle.length) {
-        outageHandle.forEach((h) => h.clear());
+        for (const h of outageHandle) h.clear();
         outageHandle = [];
       }
       const callsBefore = sb.calls.length;
@@ -278,7 +278,12 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       const before = sb.snapshots();
       const idsBefore = new Set(before.map((s) => `${s.region}/${s.id}`));
       const resourceOf = new Map(before.map((s) => [`${s.region}/${s.id}`, `${s.region}/${s.tags[TAG.source] ?? s.sourceId}`]));
-      const foreignNow = new Map(sb.snapshots().filter((s) => !ours(s)).map((s) => [`${s.region}/${s.id}`, s]));
+      const foreignNow = new Map(
+        sb
+          .snapshots()
+          .filter((s) => !ours(s))
+          .map((s) => [`${s.region}/${s.id}`, s]),
+      );
       const prune = await invoke("prune", failures);
       const idsAfter = new Set(sb.snapshots().map((s) => `${s.region}/${s.id}`));
       const deleted = [...idsBefore].filter((id) => !idsAfter.has(id));
@@ -310,7 +315,10 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
         manualCounts[`${region}/cluster`] = sb.rds.manualCount(region, "cluster");
         maxManual = Math.max(maxManual, manualCounts[`${region}/instance`]!, manualCounts[`${region}/cluster`]!);
       }
-      const copiesStarted = [copy1, copy2].reduce((n, r) => n + (((r?.results as { status: string }[] | undefined) ?? []).filter((x) => x.status === "done").length), 0);
+      const copiesStarted = [copy1, copy2].reduce(
+        (n, r) => n + ((r?.results as { status: string }[] | undefined) ?? []).filter((x) => x.status === "done").length,
+        0,
+      );
       for (const r of [copy1, copy2]) {
         for (const x of (r?.results as { source: string; region: string; status: string }[] | undefined) ?? []) {
           if (x.status !== "done") continue;
@@ -354,9 +362,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
     const policies = new Map(config.backup.policies.map((p) => [p.name, p]));
     for (const region of [PRIMARY, DR]) {
       for (const r of fleet) {
-        const mine = sb
-          .snapshots(region)
-          .filter((s) => ours(s) && (s.tags[TAG.source] ?? s.sourceId) === r.id && s.ready);
+        const mine = sb.snapshots(region).filter((s) => ours(s) && (s.tags[TAG.source] ?? s.sourceId) === r.id && s.ready);
         const daysKept = mine.map((s) => s.tags[TAG.backupDate]!).sort();
         const policy = policies.get(r.policy)!;
         const keptByTier = { daily: 0, weekly: 0, monthly: 0 };
@@ -390,9 +396,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       end,
       totals,
       summary,
-      alerts: posted
-        .filter((p) => isAlert(p.message))
-        .map((p) => ({ at: p.at, text: p.message.text })),
+      alerts: posted.filter((p) => isAlert(p.message)).map((p) => ({ at: p.at, text: p.message.text })),
       foreign: { before: foreignBefore, after: foreignAfter },
       maxManualSnapshots: maxManual,
       quotaErrors,

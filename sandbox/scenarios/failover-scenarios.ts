@@ -75,7 +75,14 @@ export function scenarioConfig(healthUrl = "https://dr.example.com/health"): Fai
         primary: { kind: "rds-instance", id: "orders-primary", region: PRIMARY },
         replica: { kind: "rds-instance", id: "orders-dr", region: DR },
         maxReplicaLagSeconds: 60,
-        dns: { hostedZoneId: ZONE, recordName: "db.example.com", recordType: "CNAME", ttl: 60, primary: { values: [PRIMARY_VALUE] }, dr: { values: [DR_VALUE] } },
+        dns: {
+          hostedZoneId: ZONE,
+          recordName: "db.example.com",
+          recordType: "CNAME",
+          ttl: 60,
+          primary: { values: [PRIMARY_VALUE] },
+          dr: { values: [DR_VALUE] },
+        },
         healthUrl,
         healthTimeoutMs: 2000,
         warmTargetSet: "orders-dr",
@@ -125,7 +132,7 @@ export function failoverSandbox(opts: FailoverScenarioOptions = {}): { sb: Sandb
 }
 
 /** The runbook's ports on the sandbox: the real adapters, the fake clock, Slack messages as plain text. */
-export function depsFor(sb: Sandbox, clock: FakeClock, opts: FailoverScenarioOptions, messages: string[]): FailoverDeps {
+export function depsFor(_sb: Sandbox, clock: FakeClock, opts: FailoverScenarioOptions, messages: string[]): FailoverDeps {
   const sleep = async (ms: number) => void clock.advance(ms);
   return {
     latch: s3Latch({ bucket: "failover-state", region: DR }),
@@ -140,7 +147,13 @@ export function depsFor(sb: Sandbox, clock: FakeClock, opts: FailoverScenarioOpt
 }
 
 /** Drive like the state machine: Wait states advance fake time; at most `maxTicks` iterations. */
-export async function driveStateMachine(deps: FailoverDeps, cfg: FailoverConfig, clock: FakeClock, first: Parameters<typeof dispatchFailoverEvent>[2], maxTicks = 1000): Promise<RunbookResult> {
+export async function driveStateMachine(
+  deps: FailoverDeps,
+  cfg: FailoverConfig,
+  clock: FakeClock,
+  first: Parameters<typeof dispatchFailoverEvent>[2],
+  maxTicks = 1000,
+): Promise<RunbookResult> {
   let r = await dispatchFailoverEvent(deps, cfg, first);
   for (let i = 0; r.next === "wait" && r.advance && i < maxTicks; i++) {
     clock.advance((r.waitSeconds ?? 1) * 1000);
@@ -152,9 +165,20 @@ export async function driveStateMachine(deps: FailoverDeps, cfg: FailoverConfig,
 function timelineOf(run: RunRecord | undefined, alarmAt: string, checks: RunbookResult["checks"]): TimelineEntry[] {
   const out: TimelineEntry[] = [{ step: "alarm", start: alarmAt, end: alarmAt, result: "ALARM", reason: `${ALARM} went to ALARM` }];
   const pre = run?.prechecks ?? checks ?? [];
-  out.push({ step: "pre-checks", ...(run ? { start: run.startedAt, end: run.startedAt } : {}), result: pre.every((c) => c.ok || !c.blocking) ? "passed" : "refused", reason: pre.map((c) => `${c.ok ? "✓" : "✗"} ${c.name}: ${c.reason}`).join("; ") });
+  out.push({
+    step: "pre-checks",
+    ...(run ? { start: run.startedAt, end: run.startedAt } : {}),
+    result: pre.every((c) => c.ok || !c.blocking) ? "passed" : "refused",
+    reason: pre.map((c) => `${c.ok ? "✓" : "✗"} ${c.name}: ${c.reason}`).join("; "),
+  });
   for (const s of run?.steps ?? []) {
-    out.push({ step: s.name, ...(s.startedAt ? { start: s.startedAt } : {}), ...(s.endedAt ? { end: s.endedAt } : {}), result: s.result ?? s.status, ...(s.reason ? { reason: s.reason } : {}) });
+    out.push({
+      step: s.name,
+      ...(s.startedAt ? { start: s.startedAt } : {}),
+      ...(s.endedAt ? { end: s.endedAt } : {}),
+      result: s.result ?? s.status,
+      ...(s.reason ? { reason: s.reason } : {}),
+    });
   }
   return out;
 }
@@ -167,11 +191,17 @@ async function runScenario(kind: FailoverScenarioResult["scenario"], opts: Failo
     const deps = depsFor(sb, clock, opts, messages);
     // The primary region goes dark: every RDS call there times out from now on.
     clock.advance(60_000);
-    sb.inject({ service: "rds", region: PRIMARY, error: Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} }), times: Infinity });
+    sb.inject({
+      service: "rds",
+      region: PRIMARY,
+      error: Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} }),
+      times: Infinity,
+    });
     // The canary alarm needs 3 failed minutes before it goes to ALARM.
     clock.advance(3 * 60_000);
     const event = sb.cloudwatch.setAlarmState(DR, ALARM, "ALARM", "Threshold Crossed: 3 out of the last 3 datapoints were less than the threshold (1.0).")!;
-    if (opts.route53Throttles ?? 2) sb.inject({ service: "route53", command: "ChangeResourceRecordSets", error: "throttling", times: opts.route53Throttles ?? 2 });
+    if (opts.route53Throttles ?? 2)
+      sb.inject({ service: "route53", command: "ChangeResourceRecordSets", error: "throttling", times: opts.route53Throttles ?? 2 });
     clock.advance(20_000); // EventBridge → Step Functions → Lambda cold start
     const r = await driveStateMachine(deps, cfg, clock, event);
     const latch = await deps.latch.read("orders-db");

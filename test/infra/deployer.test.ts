@@ -88,9 +88,7 @@ describe("deployer policy for the ci stage's synth", () => {
 
   it("is the README's deployer table", () => {
     const readme = readFileSync(`${ROOT}README.md`, "utf8");
-    expect(readBlock(readme, "deployer"), "README.md deployer table is stale: run npm run readme").toBe(
-      deployerBlock(synth.resources.map((r) => r.type)),
-    );
+    expect(readBlock(readme, "deployer"), "README.md deployer table is stale: run npm run readme").toBe(deployerBlock(synth.resources.map((r) => r.type)));
   });
 
   it("names every resource of a prefix-scoped type inside the stage's prefix", () => {
@@ -98,7 +96,7 @@ describe("deployer policy for the ci stage's synth", () => {
     for (const r of synth.resources) {
       const row = RESOURCE_ACTIONS[r.type];
       // A queue policy and a bucket's settings name their queue or bucket, checked as that resource.
-      if (!row || !row.resources.some((s) => s.includes("{prefix}")) || r.type === "aws:sqs/queuePolicy:QueuePolicy") continue;
+      if (!row?.resources.some((s) => s.includes("{prefix}")) || r.type === "aws:sqs/queuePolicy:QueuePolicy") continue;
       const name = (r.inputs.name ?? r.inputs.bucket ?? r.inputs.functionName) as string | undefined;
       // Code zips go to SST's asset bucket, which the row names on its own.
       if (r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && name?.startsWith("sst-asset-")) continue;

@@ -100,7 +100,9 @@ describe("durable runbook execution logging", () => {
   });
 
   it("the lint still refuses other log writes on *", () => {
-    const doc: PolicyDocument = { Statement: [{ Effect: "Allow", Action: ["logs:CreateLogGroup", "logs:PutLogEvents", ...LOG_DELIVERY_ACTIONS], Resource: "*" }] };
+    const doc: PolicyDocument = {
+      Statement: [{ Effect: "Allow", Action: ["logs:CreateLogGroup", "logs:PutLogEvents", ...LOG_DELIVERY_ACTIONS], Resource: "*" }],
+    };
     expect(lintPolicy(doc, rules)).toEqual([
       { statement: 0, rule: "no-write-on-star", detail: 'logs:CreateLogGroup on "*"' },
       { statement: 0, rule: "no-write-on-star", detail: 'logs:PutLogEvents on "*"' },

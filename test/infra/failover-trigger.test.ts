@@ -117,6 +117,7 @@ const named = (r: SynthResult, type: string, name: string): SynthResource => {
     );
   return found;
 };
+// biome-ignore lint/suspicious/noExplicitAny: Pulumi resource inputs, asserted field by field
 const inputs = (r: SynthResource) => r.inputs as Record<string, any>;
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 

@@ -36,7 +36,11 @@ describe("IAM statements", () => {
       const granted = new Set(permissionsFor(fn, iamContext(config)).flatMap((s) => s.actions));
       granted.delete("sqs:SendMessage");
       const linked = fn === "failover" ? [] : ["s3:GetObject", "s3:PutObject", "s3:ListBucket"];
-      const declared = new Set(declaredActions(fn).map((a) => a.replace(/@.*$/, "")).filter((a) => !linked.includes(a)));
+      const declared = new Set(
+        declaredActions(fn)
+          .map((a) => a.replace(/@.*$/, ""))
+          .filter((a) => !linked.includes(a)),
+      );
       // Actions for parts of the config that are absent (an Aurora group, say) are declared but not granted.
       for (const a of granted) expect(declared.has(a), `${fn} is granted ${a} without declaring it`).toBe(true);
       if (fn !== "failover") expect([...granted].sort(), fn).toEqual([...declared].sort());

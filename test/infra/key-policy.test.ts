@@ -16,10 +16,23 @@ describe("key-policy statements (stacks/key-policy.ts)", () => {
       ["drRegions[0].kmsKeyId", config.drRegions[0]!.region],
     ]);
     expect(needs[0]!.statements).toEqual([
-      { Sid: "OpsAutopilotCopyGrant", Effect: "Allow", Principal: root, Action: ["kms:CreateGrant"], Resource: "*", Condition: { ...copyRole("ci"), Bool: { "kms:GrantIsForAWSResource": "true" } } },
+      {
+        Sid: "OpsAutopilotCopyGrant",
+        Effect: "Allow",
+        Principal: root,
+        Action: ["kms:CreateGrant"],
+        Resource: "*",
+        Condition: { ...copyRole("ci"), Bool: { "kms:GrantIsForAWSResource": "true" } },
+      },
       { Sid: "OpsAutopilotCopyUse", Effect: "Allow", Principal: root, Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: "*", Condition: copyRole("ci") },
     ]);
-    expect(needs[1]!.statements[1]!.Action).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"]);
+    expect(needs[1]!.statements[1]!.Action).toEqual([
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+    ]);
   });
 
   it("finds a key named by alias, and drops the alias condition inside the key's own policy", () => {

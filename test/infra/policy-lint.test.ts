@@ -60,7 +60,11 @@ describe("least-privilege lint", () => {
   });
 
   it("catches a failover DNS change on every hosted zone", () => {
-    const doc = withStatement(policyOf("failover"), { Effect: "Allow", Action: "route53:ChangeResourceRecordSets", Resource: "arn:aws:route53:::hostedzone/*" });
+    const doc = withStatement(policyOf("failover"), {
+      Effect: "Allow",
+      Action: "route53:ChangeResourceRecordSets",
+      Resource: "arn:aws:route53:::hostedzone/*",
+    });
     expect(rules(lintPolicy(doc, rulesFor("failover")))).toContain("promotion-needs-named-resources");
   });
 

@@ -54,10 +54,16 @@ beforeAll(() => {
 const ofType = (r: SynthResult, type: string) => r.resources.filter((x) => x.type === type);
 const named = (r: SynthResult, type: string, name: string): SynthResource => {
   const found = r.resources.find((x) => x.type === type && x.name === name);
-  if (!found) throw new Error(`no ${type} named ${name}; have ${ofType(r, type).map((x) => x.name).join(", ")}`);
+  if (!found)
+    throw new Error(
+      `no ${type} named ${name}; have ${ofType(r, type)
+        .map((x) => x.name)
+        .join(", ")}`,
+    );
   return found;
 };
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+// biome-ignore lint/suspicious/noExplicitAny: Pulumi resource inputs, asserted field by field
 const inputs = (r: SynthResource) => r.inputs as Record<string, any>;
 
 function rolePolicies(role: SynthResource): PolicyDocument[] {
@@ -148,7 +154,9 @@ describe("offline synth of sst.config.ts", () => {
     for (const c of configs) {
       expect(inputs(c).maximumRetryAttempts).toBe(2);
       // The trigger kit's probe runs in the DR region: its failed runs go to that region's queue.
-      expect(inputs(c).destinationConfig.onFailure.destination).toMatch(/probe/i.test(c.name) ? /^arn:aws:sqs:eu-central-1:\d{12}:failoverdeadlettersqueue$/ : /:deadlettersqueue$/);
+      expect(inputs(c).destinationConfig.onFailure.destination).toMatch(
+        /probe/i.test(c.name) ? /^arn:aws:sqs:eu-central-1:\d{12}:failoverdeadlettersqueue$/ : /:deadlettersqueue$/,
+      );
     }
   });
 
@@ -175,7 +183,9 @@ describe("offline synth of sst.config.ts", () => {
     const fn = inputs(named(ci, "aws:lambda/function:Function", "FailoverFunction"));
     expect(fn.environment.variables.FAILOVER_STATE_REGION).toBe("eu-central-1");
     expect(fn.environment.variables.FAILOVER_STATE_BUCKET).toBe(inputs(named(ci, "aws:s3/bucket:Bucket", "FailoverStateBucketBucket")).bucket);
-    expect(inputs(named(ci, "aws:s3/bucketVersioning:BucketVersioning", "FailoverStateBucketVersioning")).versioningConfiguration).toEqual({ status: "Enabled" });
+    expect(inputs(named(ci, "aws:s3/bucketVersioning:BucketVersioning", "FailoverStateBucketVersioning")).versioningConfiguration).toEqual({
+      status: "Enabled",
+    });
   });
 
   it("logs every failover execution (level ALL, with execution data) to its own log group, which the state machine role may deliver to", () => {
@@ -227,8 +237,10 @@ describe("offline synth of sst.config.ts", () => {
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
-    expect(inputs(named(ci, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "ReportsBucketEncryption")).rules[0]
-      .applyServerSideEncryptionByDefault).toEqual({ sseAlgorithm: "AES256" });
+    expect(
+      inputs(named(ci, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "ReportsBucketEncryption")).rules[0]
+        .applyServerSideEncryptionByDefault,
+    ).toEqual({ sseAlgorithm: "AES256" });
     const rules = inputs(named(ci, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "ReportsBucketLifecycle")).rules;
     expect(rules.map((r: { id: string }) => r.id)).toEqual(["expire-old-reports", "expire-claims", "expire-prune-ledgers", "expire-noncurrent-versions"]);
     expect(rules[0]).toMatchObject({ filter: { prefix: "reports/" }, expiration: { days: 400 } });
@@ -264,7 +276,14 @@ describe("IAM of the synthesized roles", () => {
     expect(others.length).toBeGreaterThan(6);
     for (const role of others) {
       for (const doc of rolePolicies(role)) {
-        expect(lintPolicy(doc, { managedBy: "ops-autopilot:ci", mayPromote: false, allowedKmsResources: [], mayDeliverLogs: role.name.endsWith("StateMachineRole") })).toEqual([]);
+        expect(
+          lintPolicy(doc, {
+            managedBy: "ops-autopilot:ci",
+            mayPromote: false,
+            allowedKmsResources: [],
+            mayDeliverLogs: role.name.endsWith("StateMachineRole"),
+          }),
+        ).toEqual([]);
       }
     }
   });

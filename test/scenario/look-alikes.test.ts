@@ -121,7 +121,14 @@ beforeAll(async () => {
         const resource = what === "ebsDescription" ? VOL : DB;
         namesOnSquattedNights[what] = sb
           .snapshots(region)
-          .filter((s) => s.tags[TAG.backupDate] === day(i) && s.tags[TAG.source] === resource && s.tags[TAG.managedBy] === `${OWNER.app}:${OWNER.stage}` && s.type === "manual" && !seeded.includes(`${region}/${s.id}`))
+          .filter(
+            (s) =>
+              s.tags[TAG.backupDate] === day(i) &&
+              s.tags[TAG.source] === resource &&
+              s.tags[TAG.managedBy] === `${OWNER.app}:${OWNER.stage}` &&
+              s.type === "manual" &&
+              !seeded.includes(`${region}/${s.id}`),
+          )
           .map((s) => s.tags[TAG.name]!);
       }
     },

@@ -40,16 +40,23 @@ async function confirmDns(ctx: FailoverCtx): ReturnType<FailoverStep["resume"]> 
   // backing off on throttling in another executor: give it 2 minutes before concluding it never arrived.
   const dnsStep = ctx.step;
   const lastDnsAt = Date.parse(dnsStep.lastAttemptAt ?? dnsStep.startedAt ?? now.toISOString());
-  if (now.getTime() - lastDnsAt < 120_000) return { kind: "wait", seconds: cfg.pollSeconds, reason: "DNS change started elsewhere and not visible yet: waiting before deciding" };
+  if (now.getTime() - lastDnsAt < 120_000)
+    return { kind: "wait", seconds: cfg.pollSeconds, reason: "DNS change started elsewhere and not visible yet: waiting before deciding" };
   await ctx.claimAttempt();
   const r = await upsert(ctx.env);
   if ("error" in r) return { kind: "fail", reason: `Route 53 change failed: ${r.error}`, manualSteps: manualDnsSteps(group.dns, r.error) };
-  return { kind: "done", result: "UPSERT accepted", reason: `earlier attempt never applied; change ${r.changeId} after ${r.attempts} attempt(s)`, record: { dnsChangeId: r.changeId } };
+  return {
+    kind: "done",
+    result: "UPSERT accepted",
+    reason: `earlier attempt never applied; change ${r.changeId} after ${r.attempts} attempt(s)`,
+    record: { dnsChangeId: r.changeId },
+  };
 }
 
 export const dnsChange: FailoverStep = {
   name: "dns-change",
-  describe: ({ group: { dns } }) => `Route 53 UPSERT ${dns.recordName} ${dns.recordType} in ${dns.hostedZoneId}: ${describeValue(dns.primary)} → ${describeValue(dns.dr)}`,
+  describe: ({ group: { dns } }) =>
+    `Route 53 UPSERT ${dns.recordName} ${dns.recordType} in ${dns.hostedZoneId}: ${describeValue(dns.primary)} → ${describeValue(dns.dr)}`,
 
   /** Last guard before DNS: the database must be writable now, not just recorded so. */
   async beforeClaim({ env: { deps, cfg, group }, run, now }) {

@@ -6,7 +6,8 @@ async function checkInsync({ env: { deps, cfg }, run, now }: FailoverCtx): Retur
   if (!run.dnsChangeId) {
     // Change id lost in a crash: Route 53 makes a change INSYNC within 60 s of acceptance.
     const since = Date.parse(step(run, "dns-change").endedAt ?? now.toISOString());
-    if (now.getTime() - since >= 60_000) return { kind: "done", result: "INSYNC (assumed)", reason: "change id unknown: 60 s elapsed, Route 53's propagation bound" };
+    if (now.getTime() - since >= 60_000)
+      return { kind: "done", result: "INSYNC (assumed)", reason: "change id unknown: 60 s elapsed, Route 53's propagation bound" };
     return { kind: "wait", seconds: Math.ceil((60_000 - (now.getTime() - since)) / 1000), reason: "change id unknown: waiting Route 53's 60 s bound" };
   }
   let status: "PENDING" | "INSYNC";

@@ -8,4 +8,3 @@ import { waitWritable } from "./wait-writable.ts";
 import { warm } from "./warm.ts";
 
 export const FAILOVER_STEPS = [promote, waitWritable, dnsChange, dnsInsync, warm, verifyHealth] satisfies readonly FailoverStep[];
-

@@ -116,8 +116,13 @@ async function confirmPromotion(ctx: FailoverCtx): ReturnType<FailoverStep["resu
   try {
     again = await deps.db.promote(group, kind);
   } catch (err) {
-    if (outcomeUnknown(err)) return { kind: "wait", seconds: cfg.pollSeconds, reason: `promotion call outcome unknown (${errorText(err)}): confirming from the database state` };
-    return { kind: "fail", reason: `promotion failed: ${errorText(err)}`, manualSteps: ["DNS was not changed.", "Inspect the replica, reset the latch and execute again."] };
+    if (outcomeUnknown(err))
+      return { kind: "wait", seconds: cfg.pollSeconds, reason: `promotion call outcome unknown (${errorText(err)}): confirming from the database state` };
+    return {
+      kind: "fail",
+      reason: `promotion failed: ${errorText(err)}`,
+      manualSteps: ["DNS was not changed.", "Inspect the replica, reset the latch and execute again."],
+    };
   }
   return { kind: "done", result: "promotion requested", reason: `earlier attempt never reached RDS (${replica.detail}); ${again.detail}` };
 }

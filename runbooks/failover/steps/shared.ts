@@ -40,7 +40,10 @@ export function sameValue(a: RecordValue, b: RecordValue): boolean {
     return x.length === y.length && x.every((v, i) => v === y[i]);
   }
   if ("alias" in a && "alias" in b) {
-    return norm(a.alias.dnsName) === norm(b.alias.dnsName) && a.alias.hostedZoneId.replace(/^\/hostedzone\//, "") === b.alias.hostedZoneId.replace(/^\/hostedzone\//, "");
+    return (
+      norm(a.alias.dnsName) === norm(b.alias.dnsName) &&
+      a.alias.hostedZoneId.replace(/^\/hostedzone\//, "") === b.alias.hostedZoneId.replace(/^\/hostedzone\//, "")
+    );
   }
   return false;
 }

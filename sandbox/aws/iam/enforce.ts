@@ -124,7 +124,12 @@ export function createEnforcer(resolve: PrincipalResolver, options: { recordUsag
       const canList = evaluate(principal.statements, list!).allowed;
       record(principal.name, "s3:ListBucket", canList, !canList && expected.has(`${principal.name} s3:ListBucket`));
       if (canList) return err;
-      return accessDeniedError("s3", principal, { action: "s3:GetObject", resource: `arn:${env.partition}:s3:::${bucket}/${key}`, context: {} }, "no identity-based policy allows the s3:ListBucket action");
+      return accessDeniedError(
+        "s3",
+        principal,
+        { action: "s3:GetObject", resource: `arn:${env.partition}:s3:::${bucket}/${key}`, context: {} },
+        "no identity-based policy allows the s3:ListBucket action",
+      );
     },
   };
 }

@@ -52,7 +52,10 @@ function glob(pattern: string, flags: string): RegExp {
   const key = `${flags}/${pattern}`;
   let re = globCache.get(key);
   if (!re) {
-    const src = pattern.replace(/[.+^${}()|[\]\\/]/g, "\\$&").replace(/\*/g, "[\\s\\S]*").replace(/\?/g, "[\\s\\S]");
+    const src = pattern
+      .replace(/[.+^${}()|[\]\\/]/g, "\\$&")
+      .replace(/\*/g, "[\\s\\S]*")
+      .replace(/\?/g, "[\\s\\S]");
     re = new RegExp(`^${src}$`, flags);
     globCache.set(key, re);
   }
@@ -105,7 +108,7 @@ export function conditionHolds(c: PolicyCondition, context: RequestContext): boo
     return m.negated ? !hit : hit;
   };
   if (set === "all") return actual === undefined || actual.every(one);
-  if (set === "any") return actual !== undefined && actual.some(one);
+  if (set === "any") return actual?.some(one) ?? false;
   if (actual === undefined || actual.length === 0) return ifExists || false;
   return m.negated ? actual.every(one) : actual.some(one);
 }

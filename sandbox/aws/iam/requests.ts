@@ -37,7 +37,7 @@ interface Tag {
   Value?: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: command inputs of every service, read field by field per mapping
 type Input = any;
 
 function requestTags(tags: readonly Tag[] | undefined): RequestContext {
@@ -166,9 +166,7 @@ type Mapper = (input: Input, env: RequestEnv) => AuthRequest[];
 
 const describe =
   (action: string, idField?: string, type?: string): Mapper =>
-  (input, env) => [
-    { action, resource: idField && type && input[idField] ? rdsArn(env, type, String(input[idField])) : "*", context: {} },
-  ];
+  (input, env) => [{ action, resource: idField && type && input[idField] ? rdsArn(env, type, String(input[idField])) : "*", context: {} }];
 
 /** Service → command (without `Command`) → the authorizations AWS makes for it. */
 export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
@@ -178,8 +176,15 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
     DescribeDBSnapshots: describe("rds:DescribeDBSnapshots"),
     DescribeDBClusterSnapshots: describe("rds:DescribeDBClusterSnapshots"),
     DescribeGlobalClusters: describe("rds:DescribeGlobalClusters"),
-    ListTagsForResource: (input, env) => [{ action: "rds:ListTagsForResource", resource: String(input.ResourceName), context: resourceTags(env.lookup.rdsResourceTags(String(input.ResourceName))) }],
-    CreateDBSnapshot: (input, env) => rdsCreate(env, "rds:CreateDBSnapshot", "db", input.DBInstanceIdentifier, "snapshot", input.DBSnapshotIdentifier, input.Tags),
+    ListTagsForResource: (input, env) => [
+      {
+        action: "rds:ListTagsForResource",
+        resource: String(input.ResourceName),
+        context: resourceTags(env.lookup.rdsResourceTags(String(input.ResourceName))),
+      },
+    ],
+    CreateDBSnapshot: (input, env) =>
+      rdsCreate(env, "rds:CreateDBSnapshot", "db", input.DBInstanceIdentifier, "snapshot", input.DBSnapshotIdentifier, input.Tags),
     CreateDBClusterSnapshot: (input, env) =>
       rdsCreate(env, "rds:CreateDBClusterSnapshot", "cluster", input.DBClusterIdentifier, "cluster-snapshot", input.DBClusterSnapshotIdentifier, input.Tags),
     CopyDBSnapshot: (input, env) => rdsCopy(env, input, false),
@@ -222,7 +227,8 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
         { action: "ec2:CreateSnapshot", resource: `arn:${env.partition}:ec2:${env.region}:${env.account}:volume/${input.VolumeId}`, context: {} },
         { action: "ec2:CreateSnapshot", resource: ebsSnapshotArn(env, env.region), context: tagCtx },
       ];
-      if (tags.length) out.push({ action: "ec2:CreateTags", resource: ebsSnapshotArn(env, env.region), context: { ...tagCtx, "ec2:CreateAction": "CreateSnapshot" } });
+      if (tags.length)
+        out.push({ action: "ec2:CreateTags", resource: ebsSnapshotArn(env, env.region), context: { ...tagCtx, "ec2:CreateAction": "CreateSnapshot" } });
       return out;
     },
     CopySnapshot: (input, env) => {
@@ -235,7 +241,8 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
         { action: "ec2:CopySnapshot", resource: ebsSnapshotArn(env, sourceRegion, input.SourceSnapshotId), context: tagCtx },
         { action: "ec2:CopySnapshot", resource: ebsSnapshotArn(env, env.region), context: tagCtx },
       ];
-      if (tags.length) out.push({ action: "ec2:CreateTags", resource: ebsSnapshotArn(env, env.region), context: { ...tagCtx, "ec2:CreateAction": "CopySnapshot" } });
+      if (tags.length)
+        out.push({ action: "ec2:CreateTags", resource: ebsSnapshotArn(env, env.region), context: { ...tagCtx, "ec2:CreateAction": "CopySnapshot" } });
       if (input.KmsKeyId) out.push(...kmsRequests(env, env.region, input.KmsKeyId, EBS_DEST_KMS, "ec2"));
       if (source?.encrypted && source.kmsKeyId) out.push(...kmsRequests(env, sourceRegion, source.kmsKeyId, EBS_SOURCE_KMS, "ec2"));
       return out;
@@ -259,7 +266,9 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
         resource: ec2Arn(env, id),
         context: { "aws:TagKeys": (input.Tags ?? []).map((t: Tag) => t.Key ?? "") },
       })),
-    DeregisterImage: (input, env) => [{ action: "ec2:DeregisterImage", resource: `arn:${env.partition}:ec2:${env.region}::image/${input.ImageId}`, context: {} }],
+    DeregisterImage: (input, env) => [
+      { action: "ec2:DeregisterImage", resource: `arn:${env.partition}:ec2:${env.region}::image/${input.ImageId}`, context: {} },
+    ],
   },
   s3: {
     PutObject: (input, env) => [{ action: "s3:PutObject", resource: `arn:${env.partition}:s3:::${input.Bucket}/${input.Key}`, context: {} }],
@@ -268,7 +277,11 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
     HeadObject: (input, env) => [{ action: "s3:GetObject", resource: `arn:${env.partition}:s3:::${input.Bucket}/${input.Key}`, context: {} }],
     DeleteObject: (input, env) => [{ action: "s3:DeleteObject", resource: `arn:${env.partition}:s3:::${input.Bucket}/${input.Key}`, context: {} }],
     ListObjectsV2: (input, env) => [
-      { action: "s3:ListBucket", resource: `arn:${env.partition}:s3:::${input.Bucket}`, context: input.Prefix !== undefined ? { "s3:prefix": String(input.Prefix) } : {} },
+      {
+        action: "s3:ListBucket",
+        resource: `arn:${env.partition}:s3:::${input.Bucket}`,
+        context: input.Prefix !== undefined ? { "s3:prefix": String(input.Prefix) } : {},
+      },
     ],
   },
   route53: {
@@ -287,9 +300,15 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
       ];
     },
     ListResourceRecordSets: (input, env) => [
-      { action: "route53:ListResourceRecordSets", resource: `arn:${env.partition}:route53:::hostedzone/${String(input.HostedZoneId).replace(/^\/hostedzone\//, "")}`, context: {} },
+      {
+        action: "route53:ListResourceRecordSets",
+        resource: `arn:${env.partition}:route53:::hostedzone/${String(input.HostedZoneId).replace(/^\/hostedzone\//, "")}`,
+        context: {},
+      },
     ],
-    GetChange: (input, env) => [{ action: "route53:GetChange", resource: `arn:${env.partition}:route53:::change/${String(input.Id).replace(/^\/change\//, "")}`, context: {} }],
+    GetChange: (input, env) => [
+      { action: "route53:GetChange", resource: `arn:${env.partition}:route53:::change/${String(input.Id).replace(/^\/change\//, "")}`, context: {} },
+    ],
   },
   cloudwatch: {
     GetMetricData: () => [{ action: "cloudwatch:GetMetricData", resource: "*", context: {} }],
@@ -321,9 +340,7 @@ function ec2Type(id: string): string {
 }
 
 function globalCluster(env: RequestEnv, action: string, input: Input): AuthRequest[] {
-  const out: AuthRequest[] = [
-    { action, resource: `arn:${env.partition}:rds::${env.account}:global-cluster:${input.GlobalClusterIdentifier}`, context: {} },
-  ];
+  const out: AuthRequest[] = [{ action, resource: `arn:${env.partition}:rds::${env.account}:global-cluster:${input.GlobalClusterIdentifier}`, context: {} }];
   if (input.TargetDbClusterIdentifier) out.push({ action, resource: String(input.TargetDbClusterIdentifier), context: {} });
   return out;
 }

@@ -138,7 +138,14 @@ describe("RDS adapter", () => {
     rds.on(CopyDBClusterSnapshotCommand).resolves({});
     const arn = "arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:oa-orders-20261121";
     // Listed snapshots carry kmsKeyId exactly when RDS reports one, i.e. when they are encrypted.
-    await copyDbSnapshot({ source: snap({ kind: "aurora-cluster", id: "oa-orders-20261121", arn }), sourceRegion: "eu-west-1", targetRegion: "eu-central-1", name: "oa-orders-20261121", kmsKeyId: "alias/dr", tags });
+    await copyDbSnapshot({
+      source: snap({ kind: "aurora-cluster", id: "oa-orders-20261121", arn }),
+      sourceRegion: "eu-west-1",
+      targetRegion: "eu-central-1",
+      name: "oa-orders-20261121",
+      kmsKeyId: "alias/dr",
+      tags,
+    });
     const input = rds.commandCalls(CopyDBClusterSnapshotCommand)[0]!.args[0].input;
     expect(input).toEqual({
       SourceDBClusterSnapshotIdentifier: arn,
@@ -155,9 +162,9 @@ describe("RDS adapter", () => {
   });
 
   it("refuses a copy whose source ARN is not in the source region", async () => {
-    await expect(
-      copyDbSnapshot({ source: snap({}), sourceRegion: "us-east-1", targetRegion: "eu-central-1", name: "x", kmsKeyId: "k", tags }),
-    ).rejects.toThrow(/not in the source region us-east-1/);
+    await expect(copyDbSnapshot({ source: snap({}), sourceRegion: "us-east-1", targetRegion: "eu-central-1", name: "x", kmsKeyId: "k", tags })).rejects.toThrow(
+      /not in the source region us-east-1/,
+    );
     expect(rds).not.toHaveReceivedCommand(CopyDBSnapshotCommand);
   });
 
@@ -176,7 +183,14 @@ describe("RDS adapter", () => {
       .resolves({
         Marker: "p2",
         DBSnapshots: [
-          { DBSnapshotIdentifier: "a", DBInstanceIdentifier: "app-db", Status: "available", SnapshotType: "manual", SnapshotCreateTime: new Date("2026-11-20T02:00:00Z"), TagList: [{ Key: TAG.source, Value: "app-db" }] },
+          {
+            DBSnapshotIdentifier: "a",
+            DBInstanceIdentifier: "app-db",
+            Status: "available",
+            SnapshotType: "manual",
+            SnapshotCreateTime: new Date("2026-11-20T02:00:00Z"),
+            TagList: [{ Key: TAG.source, Value: "app-db" }],
+          },
         ],
       })
       .on(DescribeDBSnapshotsCommand, { SnapshotType: "manual", Marker: "p2" })

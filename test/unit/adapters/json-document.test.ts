@@ -25,7 +25,8 @@ const docs = () => jsonDocuments({ bucket: BUCKET, region: REGION });
 const body = (doc: unknown) => JSON.stringify(doc, null, 2);
 const puts = () => sb.callsTo("s3", "PutObject").map((c) => c.input);
 const storedEtag = () => sb.s3.objects(BUCKET).find((o) => o.key === KEY)?.etag;
-const conflict = () => s3Error("ConditionalRequestConflict", "A conflicting conditional operation is currently in progress against this resource. Please try again.");
+const conflict = () =>
+  s3Error("ConditionalRequestConflict", "A conflicting conditional operation is currently in progress against this resource. Please try again.");
 
 describe("jsonDocuments", () => {
   it("create twice: the first creates it with If-None-Match '*', the second finds it exists (412) and writes nothing", async () => {

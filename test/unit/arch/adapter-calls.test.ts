@@ -73,7 +73,9 @@ describe("adapters/calls.ts declares what each adapter sends", () => {
 
   it("finds the adapters' commands (the parser sees them)", () => {
     const all = cases.flatMap((c) => c.direct);
-    expect(all).toEqual(expect.arrayContaining(["rds:CreateDBSnapshot", "ec2:DescribeImages", "s3:PutObject", "route53:ChangeResourceRecordSets", "ce:GetCostForecast"]));
+    expect(all).toEqual(
+      expect.arrayContaining(["rds:CreateDBSnapshot", "ec2:DescribeImages", "s3:PutObject", "route53:ChangeResourceRecordSets", "ce:GetCostForecast"]),
+    );
   });
 
   it.each(cases.filter((c) => c.direct.length || c.via.length).map((c) => [c.key, c] as const))("%s", (key, c) => {

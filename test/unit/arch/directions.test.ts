@@ -60,7 +60,7 @@ const RULES: Rule[] = [
 const under = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
 
 /** Every import of `files` that breaks `rule`, as "<file> imports <target> (<names>)". */
-export function violations(rule: Rule, files: { path: string; source: string }[]): string[] {
+function violations(rule: Rule, files: { path: string; source: string }[]): string[] {
   return files
     .filter((f) => rule.from.some((d) => under(f.path, d)))
     .flatMap((f) =>
@@ -75,8 +75,7 @@ export function violations(rule: Rule, files: { path: string; source: string }[]
     );
 }
 
-const tree = (dirs: string[]) =>
-  dirs.flatMap((d) => walk(join(root, d)).map((file) => ({ path: relative(root, file), source: readFileSync(file, "utf8") })));
+const tree = (dirs: string[]) => dirs.flatMap((d) => walk(join(root, d)).map((file) => ({ path: relative(root, file), source: readFileSync(file, "utf8") })));
 
 const rule = (name: string): Rule => RULES.find((r) => r.name.startsWith(name))!;
 
@@ -106,7 +105,10 @@ describe("import directions", () => {
         { path: "schemas/b.ts", source: `import { MAX_NAME_PREFIX, OWNER_PART, snapshotName } from "../core/ownership.ts";` },
         { path: "schemas/c.ts", source: `import type { Snapshot } from "../core/types.ts";` },
       ];
-      expect(violations(rule("schemas"), files)).toEqual(["schemas/b.ts imports core/ownership.ts (snapshotName)", "schemas/c.ts imports core/types.ts (Snapshot)"]);
+      expect(violations(rule("schemas"), files)).toEqual([
+        "schemas/b.ts imports core/ownership.ts (snapshotName)",
+        "schemas/c.ts imports core/types.ts (Snapshot)",
+      ]);
     });
 
     it("adapters importing a function or a runbook", () => {
@@ -115,7 +117,10 @@ describe("import directions", () => {
         { path: "adapters/b.ts", source: `import type { Step } from "../runbooks/engine.ts";` },
         { path: "adapters/c.ts", source: `import { type DbPort, PORT_DEFAULTS } from "../runbooks/failover/ports.ts";` },
         { path: "adapters/ok.ts", source: `import type { Snapshot } from "../core/types.ts";` },
-        { path: "adapters/port.ts", source: `import type { DbPort } from "../runbooks/failover/ports.ts";\nimport { type DnsPort } from "../runbooks/failover/ports.ts";` },
+        {
+          path: "adapters/port.ts",
+          source: `import type { DbPort } from "../runbooks/failover/ports.ts";\nimport { type DnsPort } from "../runbooks/failover/ports.ts";`,
+        },
       ];
       expect(violations(rule("adapters"), files)).toEqual([
         "adapters/a.ts imports functions/lib/calls.ts (FUNCTION_CALLS)",
@@ -138,7 +143,10 @@ describe("import directions", () => {
         { path: "sandbox/aws/cloudwatch.ts", source: `import type { AlarmStateChangeEvent } from "../../schemas/events-failover.ts";` },
         { path: "sandbox/aws/iam/enforce.ts", source: `import { functionRoles } from "../../scenarios/roles.ts";` },
         { path: "sandbox/aws/x.ts", source: `import { permissionsFor } from "../../stacks/iam.ts";\nimport { createSandbox } from "../index.ts";` },
-        { path: "sandbox/aws/iam/ok.ts", source: `import { Timeline } from "../clock.ts";\nimport { rdsError } from "../errors.ts";\nimport { mockClient } from "aws-sdk-client-mock";` },
+        {
+          path: "sandbox/aws/iam/ok.ts",
+          source: `import { Timeline } from "../clock.ts";\nimport { rdsError } from "../errors.ts";\nimport { mockClient } from "aws-sdk-client-mock";`,
+        },
         { path: "sandbox/index.ts", source: `import { functionRoles } from "./scenarios/roles.ts";` },
       ];
       expect(violations(rule("sandbox/aws"), files)).toEqual([

@@ -40,8 +40,20 @@ export function importsIn(file: string, source: string): ImportOf[] {
     const spec = (m[3] ?? m[4] ?? m[5])!;
     const clause = m[2] ?? "";
     const braces = /^\{([^}]*)\}$/.exec(clause.trim());
-    const parts = braces ? braces[1]!.split(",").map((n) => n.trim()).filter(Boolean) : [];
-    const names = braces ? parts.map((n) => n.replace(/^type\s+/, "").split(/\s+as\s+/)[0]!.trim()) : ["*"];
+    const parts = braces
+      ? braces[1]!
+          .split(",")
+          .map((n) => n.trim())
+          .filter(Boolean)
+      : [];
+    const names = braces
+      ? parts.map((n) =>
+          n
+            .replace(/^type\s+/, "")
+            .split(/\s+as\s+/)[0]!
+            .trim(),
+        )
+      : ["*"];
     const typeOnly = Boolean(m[1]) || (parts.length > 0 && parts.every((n) => /^type\s/.test(n)));
     const target = spec.startsWith(".") ? relative(root, join(root, dirname(file), spec)) : undefined;
     out.push({ spec, names, typeOnly, ...(target ? { target } : {}) });

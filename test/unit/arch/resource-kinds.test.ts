@@ -6,7 +6,7 @@ import type { Resource, Snapshot } from "../../../core/types.ts";
 import { ADAPTER_CALLS, SNAPSHOT_CALLS, snapshotCalls, type AdapterCall, type SnapshotOperation } from "../../../adapters/calls.ts";
 import { SNAPSHOT_ADAPTERS, type SnapshotAdapter } from "../../../adapters/snapshots.ts";
 import { ResourceKindSchema } from "../../../schemas/config.ts";
-import { ResourceRefSchema } from "../../../schemas/events-common.ts";
+import type { ResourceRefSchema } from "../../../schemas/events-common.ts";
 
 /**
  * The resource kinds are one tuple (core/resource-kinds.ts) and every per-kind table is a Record over it: a kind
@@ -85,8 +85,7 @@ describe("resource kinds as data", () => {
     listResources: (a) => a.listResources("eu-west-1", { tagKeys: ["ops-autopilot:backup"], ids: ["x-1"] }),
     listSnapshots: (a) => a.listSnapshots("eu-west-1", "ops-autopilot:prod"),
     create: (a, kind) => a.create({ ...resource, kind }, "oa-ops-autopilot-prod-x-1-20261121", {}),
-    copy: (a, kind) =>
-      a.copy({ source: { ...snapshot, kind }, sourceRegion: "eu-west-1", targetRegion: "eu-central-1", name: "n", kmsKeyId: "k", tags: {} }),
+    copy: (a, kind) => a.copy({ source: { ...snapshot, kind }, sourceRegion: "eu-west-1", targetRegion: "eu-central-1", name: "n", kmsKeyId: "k", tags: {} }),
     delete: (a, kind) => a.delete({ ...snapshot, kind }),
   };
   const cases = RESOURCE_KINDS.flatMap((kind) => (Object.keys(run) as SnapshotOperation[]).map((op) => [kind, op] as const));

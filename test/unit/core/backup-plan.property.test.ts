@@ -44,10 +44,16 @@ describe("snapshotName properties", () => {
 
   it("keeps ids that differ only by characters RDS refuses apart", () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[a-z]{1,10}$/), fc.constantFrom("_", ".", "--", "/", " ", "-"), fc.constantFrom("_", ".", "--", "/", " ", "-"), dayArb, (base, x, y, day) => {
-        fc.pre(x !== y);
-        expect(snapshotName(OWNER, `${base}${x}1`, day)).not.toBe(snapshotName(OWNER, `${base}${y}1`, day));
-      }),
+      fc.property(
+        fc.stringMatching(/^[a-z]{1,10}$/),
+        fc.constantFrom("_", ".", "--", "/", " ", "-"),
+        fc.constantFrom("_", ".", "--", "/", " ", "-"),
+        dayArb,
+        (base, x, y, day) => {
+          fc.pre(x !== y);
+          expect(snapshotName(OWNER, `${base}${x}1`, day)).not.toBe(snapshotName(OWNER, `${base}${y}1`, day));
+        },
+      ),
     );
   });
 });

@@ -27,18 +27,17 @@ describe("snapshotName", () => {
   });
 
   it("refuses an app or stage that cannot be part of an identifier", () => {
-    expect(() => snapshotName({ app: "Ops_Autopilot", stage: "prod" }, "app-db", "2026-11-21")).toThrow(/app "Ops_Autopilot" cannot be part of a snapshot name/);
+    expect(() => snapshotName({ app: "Ops_Autopilot", stage: "prod" }, "app-db", "2026-11-21")).toThrow(
+      /app "Ops_Autopilot" cannot be part of a snapshot name/,
+    );
   });
 
-  it.each(["App_DB", "app--db", "app-db-", "-app", "a.b/c", "ÄÖÜ", "x".repeat(300)])(
-    "sanitises %j into a valid identifier",
-    (id) => {
-      const n = snapshotName(OWNER, id, "2026-11-21");
-      expect(n).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
-      expect(n.length).toBeLessThanOrEqual(255);
-      expect(n.endsWith("-20261121")).toBe(true);
-    },
-  );
+  it.each(["App_DB", "app--db", "app-db-", "-app", "a.b/c", "ÄÖÜ", "x".repeat(300)])("sanitises %j into a valid identifier", (id) => {
+    const n = snapshotName(OWNER, id, "2026-11-21");
+    expect(n).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+    expect(n.length).toBeLessThanOrEqual(255);
+    expect(n.endsWith("-20261121")).toBe(true);
+  });
 
   it("gives ids that sanitise alike different names", () => {
     expect(snapshotName(OWNER, "app_db", "2026-11-21")).not.toBe(snapshotName(OWNER, "app.db", "2026-11-21"));
@@ -59,7 +58,13 @@ describe("Aurora cluster snapshot names (DBClusterSnapshotIdentifier: at most 63
     expect(d!.target.name).toBe("oa-ops-autopilot-production-x800534ee9f2970d9-order-20261121");
     expect(d!.target.name.length).toBeLessThanOrEqual(63);
     for (let k = 2; k <= 20; k++) expect(snapshotName(owner, cluster.id, "2026-11-21", k, 63).length).toBeLessThanOrEqual(63);
-    const [i] = planBackups({ resources: [resource({ id: "orders-aurora-cluster-eu-west-1-primary" })], policy: policy(), owner, now: at("2026-11-21T02:00:00Z"), existing: [] });
+    const [i] = planBackups({
+      resources: [resource({ id: "orders-aurora-cluster-eu-west-1-primary" })],
+      policy: policy(),
+      owner,
+      now: at("2026-11-21T02:00:00Z"),
+      existing: [],
+    });
     expect(i!.target.name).toBe("oa-ops-autopilot-production-orders-aurora-cluster-eu-west-1-primary-20261121");
   });
 });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { CLAIM_STALE_AFTER_MS, judgeClaim, type ClaimRecord } from "../../../core/claims.ts";
 
-const claim = (o: Partial<ClaimRecord> = {}): ClaimRecord => ({ runId: "run-1", claimedAt: "2026-11-21T02:00:00.000Z", what: "create snapshot x of vol-1", ...o });
+const claim = (o: Partial<ClaimRecord> = {}): ClaimRecord => ({
+  runId: "run-1",
+  claimedAt: "2026-11-21T02:00:00.000Z",
+  what: "create snapshot x of vol-1",
+  ...o,
+});
 const at = (iso: string) => new Date(iso);
 
 describe("judgeClaim", () => {

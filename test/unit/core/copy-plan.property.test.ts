@@ -47,7 +47,10 @@ describe("planCopies properties", () => {
           // Oldest first: nothing deferred is older than something started.
           const deferred = out.filter((d) => d.target.region === region && d.action === "defer-limit");
           if (started.length && deferred.length) {
-            const newestStarted = started.map((d) => d.target.source.tags[TAG.backupDate]!).sort().at(-1)!;
+            const newestStarted = started
+              .map((d) => d.target.source.tags[TAG.backupDate]!)
+              .sort()
+              .at(-1)!;
             const oldestDeferred = deferred.map((d) => d.target.source.tags[TAG.backupDate]!).sort()[0]!;
             expect(newestStarted <= oldestDeferred).toBe(true);
           }

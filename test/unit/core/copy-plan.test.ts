@@ -90,7 +90,9 @@ describe("planCopies", () => {
   });
 
   it("starts at most maxInFlight minus what is in flight per region, oldest first, and defers the rest", () => {
-    const sources = days("2026-11-10", 5).map((day) => snap({ day })).reverse();
+    const sources = days("2026-11-10", 5)
+      .map((day) => snap({ day }))
+      .reverse();
     const out = copies({ sources, inFlight: { [DR]: 17, "us-east-1": 0 }, drRegions: [{ region: DR, kmsKeyId: KEY }, US] });
     const inDr = out.filter((d) => d.target.region === DR);
     expect(inDr.map((d) => [dayOf(d.target.source), d.action])).toEqual([

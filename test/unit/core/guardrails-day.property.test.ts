@@ -47,7 +47,11 @@ function snapshotsOf(r: ResourceSpec): Snapshot[] {
 
 function planOf(r: ResourceSpec, gone: Set<string>, offer: boolean[]): PrunePlan {
   const all = snapshotsOf(r).filter((s) => !gone.has(s.id));
-  const expired = new Set(snapshotsOf(r).slice(0, r.expired).map((s) => s.id));
+  const expired = new Set(
+    snapshotsOf(r)
+      .slice(0, r.expired)
+      .map((s) => s.id),
+  );
   const del = all.filter((s, i) => expired.has(s.id) && offer[i % offer.length]);
   const delIds = new Set(del.map((s) => s.id));
   return {
@@ -111,7 +115,11 @@ describe("delete caps over a day of invocations", () => {
             const mine = Object.keys(reserved[capKey({ region: r.region, kind: "rds-instance", resourceId: r.resourceId })] ?? {});
             expect(mine.length * 100).toBeLessThanOrEqual(r.total * maxDeletePercent);
             // Only what retention called expired.
-            const expired = new Set(snapshotsOf(r).slice(0, r.expired).map((s) => s.id));
+            const expired = new Set(
+              snapshotsOf(r)
+                .slice(0, r.expired)
+                .map((s) => s.id),
+            );
             for (const id of mine) expect(expired.has(id)).toBe(true);
           }
           // Every delete sent was reserved, and by the run that sent it: no two runs race one delete.

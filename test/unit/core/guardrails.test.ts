@@ -13,7 +13,10 @@ function plan(resourceId: string, keep: number, del: number, region = PRIMARY, f
     kind: "rds-instance",
     region,
     policy: "default",
-    keep: all.slice(del).reverse().map((s) => ({ action: "keep", target: s, reason: "daily" })),
+    keep: all
+      .slice(del)
+      .reverse()
+      .map((s) => ({ action: "keep", target: s, reason: "daily" })),
     delete: all.slice(0, del).map((s) => ({ action: "delete", target: s, reason: "expired: daily" })),
     foreign: 0,
   };
@@ -35,7 +38,9 @@ describe("applyDeleteCaps", () => {
     expect(p.keep.find((d) => dayOf(d) === "2026-09-06")?.reason).toBe(
       "cap: at most 50% of 10 snapshots per resource and region per day (5); otherwise expired: daily",
     );
-    expect(out.capped).toEqual([{ resourceId: "a", region: PRIMARY, deferred: 1, reason: "cap: at most 50% of 10 snapshots per resource and region per day (5)" }]);
+    expect(out.capped).toEqual([
+      { resourceId: "a", region: PRIMARY, deferred: 1, reason: "cap: at most 50% of 10 snapshots per resource and region per day (5)" },
+    ]);
   });
 
   it("rounds the percent cap down: 50% of 3 is 1", () => {
@@ -44,10 +49,10 @@ describe("applyDeleteCaps", () => {
   });
 
   it("stops after the daily total cap, deleting the oldest across resources and regions first", () => {
-    const out = applyDeleteCaps(
-      [plan("a", 10, 3, PRIMARY, "2026-09-05"), plan("b", 10, 3, PRIMARY, "2026-09-01"), plan("a", 10, 3, DR, "2026-09-03")],
-      { maxDeletesPerRun: 4, maxDeletePercent: 100 },
-    );
+    const out = applyDeleteCaps([plan("a", 10, 3, PRIMARY, "2026-09-05"), plan("b", 10, 3, PRIMARY, "2026-09-01"), plan("a", 10, 3, DR, "2026-09-03")], {
+      maxDeletesPerRun: 4,
+      maxDeletePercent: 100,
+    });
     const kept = out.plans.map((p) => [p.resourceId, p.region, p.delete.map(dayOf)]);
     expect(kept).toEqual([
       ["a", PRIMARY, []],
@@ -126,7 +131,12 @@ describe("applyDeleteCaps across the invocations of one day", () => {
   });
 
   it("deletes of other resources today count against the policy's total", () => {
-    const out = applyDeleteCaps([plan("a", 2, 5)], { maxDeletesPerRun: 4, maxDeletePercent: 100 }, { [`${PRIMARY}/rds-instance/b`]: by("run-0", ["x", "y", "z"]) }, "run-1");
+    const out = applyDeleteCaps(
+      [plan("a", 2, 5)],
+      { maxDeletesPerRun: 4, maxDeletePercent: 100 },
+      { [`${PRIMARY}/rds-instance/b`]: by("run-0", ["x", "y", "z"]) },
+      "run-1",
+    );
     expect(out.plans[0]!.delete).toHaveLength(1);
     expect(out.capped[0]!.reason).toBe("cap: at most 4 deletes per day (3 already today)");
   });

@@ -69,15 +69,15 @@ describe("look-alikes are never pruned", () => {
       "a snapshot of an instance restored from ours (tags inherited through CopyTagsToSnapshot)",
       { ...rds("restored-db-final", tagsFor("app-db", EXPIRED)), resourceId: "restored-db" },
     ],
-    ["a person's snapshot named like ours, with our managed-by tag added by hand", rds(ourName("app-db", "2026-09-10"), { [TAG.managedBy]: MB, [TAG.backupDate]: "2026-09-10", [TAG.policy]: "default", [TAG.source]: "app-db" })],
+    [
+      "a person's snapshot named like ours, with our managed-by tag added by hand",
+      rds(ourName("app-db", "2026-09-10"), { [TAG.managedBy]: MB, [TAG.backupDate]: "2026-09-10", [TAG.policy]: "default", [TAG.source]: "app-db" }),
+    ],
     [
       "a snapshot whose name tag was changed to its own id, outside our naming scheme",
       rds("manual-before-upgrade", { ...tagsFor("app-db", EXPIRED), [TAG.name]: "manual-before-upgrade" }),
     ],
-    [
-      "a copy that was renamed into our scheme but keeps the source's name tag",
-      rds(`${ourName("app-db", EXPIRED)}-copy`, tagsFor("app-db", EXPIRED)),
-    ],
+    ["a copy that was renamed into our scheme but keeps the source's name tag", rds(`${ourName("app-db", EXPIRED)}-copy`, tagsFor("app-db", EXPIRED))],
   ];
 
   it.each(lookAlikes)("keeps %s", (_label, lookAlike) => {
@@ -159,7 +159,15 @@ describe("a snapshot named like ours but not ours never suppresses today's backu
 describe("copies and freshness count only what is ours", () => {
   it("a copy-tagged look-alike in the primary region is not a copy source", () => {
     const copy = rds("my-copy-of-nightly", tagsFor("app-db", "2026-11-21"));
-    const out = planCopies({ sources: [copy], copies: [], drRegions: [{ region: DR, kmsKeyId: "k" }], inFlight: {}, maxInFlight: 20, owner: OWNER, policies: [POLICY] });
+    const out = planCopies({
+      sources: [copy],
+      copies: [],
+      drRegions: [{ region: DR, kmsKeyId: "k" }],
+      inFlight: {},
+      maxInFlight: 20,
+      owner: OWNER,
+      policies: [POLICY],
+    });
     expect(out.map((d) => [d.action, d.reason])).toEqual([
       ["skip-policy", `not ours: id my-copy-of-nightly differs from name tag ${ourName("app-db", "2026-11-21")}`],
     ]);
@@ -168,13 +176,27 @@ describe("copies and freshness count only what is ours", () => {
   it("a look-alike in the DR region is not our DR copy", () => {
     const src = rds(ourName("app-db", "2026-11-21"), tagsFor("app-db", "2026-11-21"));
     const lookAlike = rds("restored-final", { ...tagsFor("app-db", "2026-11-21"), [TAG.copyOf]: src.id }, { region: DR });
-    const out = planCopies({ sources: [src], copies: [lookAlike], drRegions: [{ region: DR, kmsKeyId: "k" }], inFlight: {}, maxInFlight: 20, owner: OWNER, policies: [POLICY] });
+    const out = planCopies({
+      sources: [src],
+      copies: [lookAlike],
+      drRegions: [{ region: DR, kmsKeyId: "k" }],
+      inFlight: {},
+      maxInFlight: 20,
+      owner: OWNER,
+      policies: [POLICY],
+    });
     expect(out.map((d) => d.action)).toEqual(["copy"]);
   });
 
   it("a look-alike does not count as a fresh backup", () => {
     const fresh = rds("my-copy", tagsFor("app-db", "2026-11-21"));
-    const [f] = assessFreshness({ snapshots: [fresh], resources: [{ resourceId: "app-db", kind: "rds-instance", policy: POLICY }], regions: [PRIMARY], owner: OWNER, now: NOW });
+    const [f] = assessFreshness({
+      snapshots: [fresh],
+      resources: [{ resourceId: "app-db", kind: "rds-instance", policy: POLICY }],
+      regions: [PRIMARY],
+      owner: OWNER,
+      now: NOW,
+    });
     expect(f?.status).toBe("missing");
   });
 });

@@ -47,7 +47,14 @@ type Action =
 
 const pick = fc.nat(1_000_000);
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  fc.record({ t: fc.constant("manual" as const), kind: pick, region: pick, name: pick, tagsFrom: fc.option(pick, { nil: null }), day: fc.integer({ min: -3, max: 3 }) }),
+  fc.record({
+    t: fc.constant("manual" as const),
+    kind: pick,
+    region: pick,
+    name: pick,
+    tagsFrom: fc.option(pick, { nil: null }),
+    day: fc.integer({ min: -3, max: 3 }),
+  }),
   fc.record({ t: fc.constant("copy" as const), from: pick, toRegion: pick, name: pick, copyTags: fc.boolean(), description: pick }),
   fc.record({ t: fc.constant("restore" as const), from: pick, name: pick, automated: fc.boolean() }),
   fc.record({ t: fc.constant("add-managed-by" as const), target: pick, value: pick }),
@@ -62,7 +69,7 @@ interface Account {
   seq: number;
 }
 
-const of = <T,>(list: readonly T[], p: Pick): T | undefined => (list.length ? list[p % list.length] : undefined);
+const of = <T>(list: readonly T[], p: Pick): T | undefined => (list.length ? list[p % list.length] : undefined);
 const idKey = (s: { kind: ResourceKind; region: string; id: string }) => `${s.region}/${s.kind === "ebs-volume" ? "ebs" : s.kind}/${s.id.toLowerCase()}`;
 
 function taken(acc: Account, kind: ResourceKind, region: string, id: string): boolean {
@@ -133,7 +140,10 @@ function person(acc: Account, a: Action, today: string, now: Date): void {
     }
     case "restore": {
       // RDS gives the restored instance the snapshot's tags; with CopyTagsToSnapshot its snapshots carry them.
-      const src = of(acc.snaps.filter((s) => s.kind !== "ebs-volume"), a.from);
+      const src = of(
+        acc.snaps.filter((s) => s.kind !== "ebs-volume"),
+        a.from,
+      );
       if (!src) return;
       const restored = `restored-${acc.seq}`;
       const snap = base(src.kind, src.region, a.automated ? `rds:${restored}-${today}-03-00` : personName(acc, today, a.name), restored, { ...src.tags });

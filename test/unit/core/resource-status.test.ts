@@ -22,7 +22,9 @@ describe("classifyStatus", () => {
   });
 
   it("says why, with the status", () => {
-    expect(classifyStatus("rds-instance", "app-db", "stopped").reason).toBe('rds-instance app-db is "stopped", a state that stays until someone acts: reported, not retried');
+    expect(classifyStatus("rds-instance", "app-db", "stopped").reason).toBe(
+      'rds-instance app-db is "stopped", a state that stays until someone acts: reported, not retried',
+    );
     expect(classifyStatus("ebs-volume", "vol-1", "creating").reason).toBe(
       'ebs-volume vol-1 is "creating", a state that passes: not snapshotted yet; the retry or a later run today takes it',
     );

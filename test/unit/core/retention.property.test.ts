@@ -144,9 +144,7 @@ describe("planPrune properties", () => {
     fc.assert(
       fc.property(messyInput, (i) => {
         const dels = new Set(deleted(run(i)));
-        const candidates = i.snapshots.filter(
-          (s) => s.tags[TAG.managedBy] === managedByValue(OWNER) && !s.automated && !s.usedByImage && s.status !== "error",
-        );
+        const candidates = i.snapshots.filter((s) => s.tags[TAG.managedBy] === managedByValue(OWNER) && !s.automated && !s.usedByImage && s.status !== "error");
         for (const rid of new Set(candidates.map((s) => s.resourceId))) {
           const mine = candidates.filter((s) => s.resourceId === rid).sort(byNewest);
           for (const s of mine.slice(0, i.p.keepNewest)) expect(dels.has(s)).toBe(false);
@@ -180,7 +178,10 @@ describe("planPrune properties", () => {
       fc.property(messyInput, (i) => {
         const first = run(i);
         const gone = new Set(deleted(first));
-        const second = run(i, i.snapshots.filter((s) => !gone.has(s)));
+        const second = run(
+          i,
+          i.snapshots.filter((s) => !gone.has(s)),
+        );
         expect(deleted(second)).toEqual([]);
         const kept = (ps: PrunePlan[]) => ps.flatMap((p) => p.keep.map((d) => d.target.id)).sort();
         expect(kept(second)).toEqual(kept(first));
@@ -248,7 +249,14 @@ describe("planPrune keeps exactly the policy's set", () => {
           if (skip.has(i) && i !== length - 1) continue;
           made.push(ms);
           held.push(snap({ day: iso(ms) }));
-          const [plan] = planPrune({ snapshots: held, region: PRIMARY, primaryRegion: PRIMARY, policies: [p], owner: OWNER, now: new Date(ms + 3 * 3_600_000) });
+          const [plan] = planPrune({
+            snapshots: held,
+            region: PRIMARY,
+            primaryRegion: PRIMARY,
+            policies: [p],
+            owner: OWNER,
+            now: new Date(ms + 3 * 3_600_000),
+          });
           const gone = new Set(plan!.delete.map((d) => d.target));
           held = held.filter((s) => !gone.has(s));
         }

@@ -18,21 +18,14 @@ function only(plans: PrunePlan[]): PrunePlan {
 const dayOf = (s: Snapshot) => s.tags[TAG.backupDate];
 const keptDays = (p: PrunePlan) => p.keep.map((d) => dayOf(d.target)).sort();
 const deletedDays = (p: PrunePlan) => p.delete.map((d) => dayOf(d.target)).sort();
-const reasonFor = (p: PrunePlan, day: string) =>
-  [...p.keep, ...p.delete].find((d) => dayOf(d.target) === day)?.reason;
+const reasonFor = (p: PrunePlan, day: string) => [...p.keep, ...p.delete].find((d) => dayOf(d.target) === day)?.reason;
 
 describe("planPrune: grandfather-father-son", () => {
   const sixty = days("2026-09-23", 60).map((day) => snap({ day })); // through 2026-11-21
 
   it("keeps exactly the runbook's set: 7 dailies, Sundays for 30 days, 1sts for a year", () => {
     const p = only(prune(sixty));
-    expect(keptDays(p)).toEqual([
-      "2026-10-01",
-      "2026-10-25",
-      "2026-11-01",
-      "2026-11-08",
-      ...days("2026-11-15", 7),
-    ]);
+    expect(keptDays(p)).toEqual(["2026-10-01", "2026-10-25", "2026-11-01", "2026-11-08", ...days("2026-11-15", 7)]);
     expect(p.delete).toHaveLength(60 - 11);
     expect(p.frozen).toBeUndefined();
     expect(p.policy).toBe("default");
@@ -48,7 +41,12 @@ describe("planPrune: grandfather-father-son", () => {
   });
 
   it("deletes the day a daily backup turns 7 days old", () => {
-    const p = only(prune(days("2026-11-07", 15).map((day) => snap({ day })), { policies: [policy({ tiers: { daily: {} } })] }));
+    const p = only(
+      prune(
+        days("2026-11-07", 15).map((day) => snap({ day })),
+        { policies: [policy({ tiers: { daily: {} } })] },
+      ),
+    );
     expect(deletedDays(p)).toEqual(days("2026-11-07", 8));
   });
 
@@ -181,11 +179,7 @@ describe("planPrune: ownership", () => {
   });
 
   it("plans each resource on its own and reports resources that only have foreign snapshots", () => {
-    const plans = prune([
-      ...recent,
-      snap({ day: old }),
-      snap({ day: old, resourceId: "other-db", managedBy: null, automated: true }),
-    ]);
+    const plans = prune([...recent, snap({ day: old }), snap({ day: old, resourceId: "other-db", managedBy: null, automated: true })]);
     expect(plans.map((p) => [p.resourceId, p.delete.length, p.foreign])).toEqual([
       ["app-db", 1, 0],
       ["other-db", 0, 1],

@@ -123,7 +123,9 @@ describe("npm run cost-to-run on config/example.json", () => {
     const cost = runCost(small, assumed);
     const md = renderCost(cost, assumed, "test", true).split("\n");
     expect(md[0]).toBe("| Service | Item | Quantity | Unit price | Monthly | Reason |");
-    expect(md[2]).toBe("| Lambda | watchdog compute | 1,460 GB-second (Arm, first tier) | $0.0000133334 * | $0.02 | 730 runs (rate(1 hour)) × 4 s (assumed) × 512 MB |");
+    expect(md[2]).toBe(
+      "| Lambda | watchdog compute | 1,460 GB-second (Arm, first tier) | $0.0000133334 * | $0.02 | 730 runs (rate(1 hour)) × 4 s (assumed) × 512 MB |",
+    );
     expect(md.find((l) => l.startsWith("| **Total**"))).toBe("| **Total** |  |  |  | **$3.23** | one failover run adds $0.00 |");
     expect(unitPrice(0.0000002)).toBe("$0.0000002");
     expect(unitPrice(0.3)).toBe("$0.3");

@@ -39,7 +39,10 @@ function invocation(day: string, hhmm: string, timeZone: string): Date | undefin
   // Every offset in use lies within ±14 h; try the zone's offsets around the naive instant, earliest first.
   const offsets = new Set<number>();
   for (const probe of [naive - 86_400_000, naive, naive + 86_400_000]) offsets.add(Date.parse(`${wall(probe, timeZone)}:00Z`) - probe);
-  const hits = [...offsets].map((off) => naive - off).filter((ms) => wall(ms, timeZone) === target).sort((a, b) => a - b);
+  const hits = [...offsets]
+    .map((off) => naive - off)
+    .filter((ms) => wall(ms, timeZone) === target)
+    .sort((a, b) => a - b);
   return hits.length ? new Date(hits[0]!) : undefined;
 }
 
@@ -61,7 +64,16 @@ function nightly(timeZone: string, hhmm: string, from: string, n: number): { cre
     for (const d of decisions.filter((x) => x.action === "create")) {
       created.push(d.target.day);
       if (d.target.tiers.includes("weekly")) weekly.push(d.target.day);
-      existing.push({ kind: "rds-instance", id: d.target.name, region: RESOURCE.region, resourceId: RESOURCE.id, status: "available", createdAt: now, tags: d.target.tags, automated: false });
+      existing.push({
+        kind: "rds-instance",
+        id: d.target.name,
+        region: RESOURCE.region,
+        resourceId: RESOURCE.id,
+        status: "available",
+        createdAt: now,
+        tags: d.target.tags,
+        automated: false,
+      });
     }
   }
   return { created, perNight, weekly };
@@ -86,7 +98,10 @@ describe("the backup day is the schedule's local day", () => {
     ["Pacific/Auckland", "00:30", "2026-03-30", 20], // fall back 2026-04-05
   ])("%s at %s from %s: one backup per local night, none lost or doubled", (timeZone, hhmm, from, n) => {
     const { created, perNight } = nightly(timeZone, hhmm, from, n);
-    expect(perNight.every((p) => p.endsWith(":create")), perNight.join(" ")).toBe(true);
+    expect(
+      perNight.every((p) => p.endsWith(":create")),
+      perNight.join(" "),
+    ).toBe(true);
     expect(created).toEqual(days(from, n));
   });
 
@@ -94,7 +109,16 @@ describe("the backup day is the schedule's local day", () => {
     const first = new Date("2026-11-01T05:30:00Z"); // 01:30 EDT
     const second = new Date("2026-11-01T06:30:00Z"); // 01:30 EST
     const [d1] = planBackups({ resources: [RESOURCE], policy: POLICY, owner: OWNER, now: first, existing: [], timeZone: "America/New_York" });
-    const made: Snapshot = { kind: "rds-instance", id: d1!.target.name, region: RESOURCE.region, resourceId: RESOURCE.id, status: "available", createdAt: first, tags: d1!.target.tags, automated: false };
+    const made: Snapshot = {
+      kind: "rds-instance",
+      id: d1!.target.name,
+      region: RESOURCE.region,
+      resourceId: RESOURCE.id,
+      status: "available",
+      createdAt: first,
+      tags: d1!.target.tags,
+      automated: false,
+    };
     const [d2] = planBackups({ resources: [RESOURCE], policy: POLICY, owner: OWNER, now: second, existing: [made], timeZone: "America/New_York" });
     expect(d2?.action).toBe("exists");
     expect(d2?.target.day).toBe("2026-11-01");
@@ -135,13 +159,17 @@ describe("retention counts days in the backup schedule's timezone", () => {
     // Backups made at 00:30 NZDT, i.e. 11:30Z the day before.
     const snaps = ["2026-11-15", "2026-11-20", "2026-11-21", "2026-11-22"].map((d) => snap(d, new Date(Date.parse(`${d}T00:30:00+13:00`)).toISOString()));
     const now = new Date("2026-11-21T15:30:00Z"); // 2026-11-22 04:30 NZDT
-    const [plan] = planPrune({ snapshots: snaps, region: "eu-west-1", primaryRegion: "eu-west-1", policies: [dailyOnly], owner: OWNER, now, timeZone: "Pacific/Auckland" });
+    const [plan] = planPrune({
+      snapshots: snaps,
+      region: "eu-west-1",
+      primaryRegion: "eu-west-1",
+      policies: [dailyOnly],
+      owner: OWNER,
+      now,
+      timeZone: "Pacific/Auckland",
+    });
     expect(plan?.delete.map((d) => [d.target.tags[TAG.backupDate], d.reason])).toEqual([["2026-11-15", "expired: daily 7 days old ≥ 7 days"]]);
-    expect(plan?.keep.map((d) => d.reason)).toEqual([
-      "daily: 0 days old, keep 7 days",
-      "daily: 1 day old, keep 7 days",
-      "daily: 2 days old, keep 7 days",
-    ]);
+    expect(plan?.keep.map((d) => d.reason)).toEqual(["daily: 0 days old, keep 7 days", "daily: 1 day old, keep 7 days", "daily: 2 days old, keep 7 days"]);
   });
 });
 
@@ -150,7 +178,11 @@ describe("the configuration refuses a backup time that DST can skip", () => {
 
   it.each([
     // The check scans this year's transitions: the last Sunday of March, the second Sunday of March, the last Sunday of September.
-    ["Europe/Berlin", "cron(0 2 * * ? *)", /02:00 does not exist in Europe\/Berlin on \d{4}-03-(2[5-9]|3[01]) \(daylight saving starts\): EventBridge Scheduler skips that run/],
+    [
+      "Europe/Berlin",
+      "cron(0 2 * * ? *)",
+      /02:00 does not exist in Europe\/Berlin on \d{4}-03-(2[5-9]|3[01]) \(daylight saving starts\): EventBridge Scheduler skips that run/,
+    ],
     ["America/New_York", "cron(30 2 * * ? *)", /02:30 does not exist in America\/New_York on \d{4}-03-(0[89]|1[0-4])/],
     ["Pacific/Auckland", "cron(15 2 * * ? *)", /02:15 does not exist in Pacific\/Auckland on \d{4}-09-(2[4-9]|30)/],
   ])("%s %s", (timezone, backup, message) => {

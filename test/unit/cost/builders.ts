@@ -35,4 +35,7 @@ export function series(services: Record<string, Amount>, opts: { from?: string; 
 }
 
 /** `base` every day, `onDay` on the reported day. */
-export const jumpTo = (base: number, onDay: number): Amount => (_d, before) => (before === 0 ? onDay : base);
+export const jumpTo =
+  (base: number, onDay: number): Amount =>
+  (_d, before) =>
+    before === 0 ? onDay : base;

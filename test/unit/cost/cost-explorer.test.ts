@@ -139,7 +139,7 @@ describe("fetchCosts", () => {
     ["ThrottlingException", 400, "Rate exceeded"],
     ["AccessDeniedException", 400, "not authorized to perform: ce:GetCostForecast"],
     ["InternalServerException", 500, "internal error"],
-  ])("degrades a forecast failing with %s to \"unavailable\", keeping the usage data", async (name, status, message) => {
+  ])('degrades a forecast failing with %s to "unavailable", keeping the usage data', async (name, status, message) => {
     ce.on(GetCostAndUsageCommand).resolves({ ...meta, ResultsByTime: [result("2025-03-19", { [EC2]: "10" })] });
     ce.on(GetCostForecastCommand).rejects(Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status, attempts: 3 } }));
 
@@ -153,7 +153,9 @@ describe("fetchCosts", () => {
   it("returns the unit Cost Explorer states the amounts in", async () => {
     ce.on(GetCostAndUsageCommand).resolves({
       ...meta,
-      ResultsByTime: [{ TimePeriod: { Start: "2025-03-19", End: "2025-03-20" }, Groups: [{ Keys: [EC2], Metrics: { UnblendedCost: { Amount: "10", Unit: "EUR" } } }] }],
+      ResultsByTime: [
+        { TimePeriod: { Start: "2025-03-19", End: "2025-03-20" }, Groups: [{ Keys: [EC2], Metrics: { UnblendedCost: { Amount: "10", Unit: "EUR" } } }] },
+      ],
     });
     ce.on(GetCostForecastCommand).resolves({ ...meta, Total: { Amount: "1", Unit: "EUR" } });
 

@@ -96,15 +96,32 @@ describe("cost findings", () => {
 
   it("names the days missing from the data, the reported day included, and judges nothing on a missing day", () => {
     const r = analyzeCosts({ days: series({ [EC2]: 1000 }, { to: "2025-03-10" }), reportDate: REPORT_DATE, forecast: noForecast }, costConfig());
-    expect(r.summary.missingDays).toEqual(["2025-03-11", "2025-03-12", "2025-03-13", "2025-03-14", "2025-03-15", "2025-03-16", "2025-03-17", "2025-03-18", REPORT_DATE]);
+    expect(r.summary.missingDays).toEqual([
+      "2025-03-11",
+      "2025-03-12",
+      "2025-03-13",
+      "2025-03-14",
+      "2025-03-15",
+      "2025-03-16",
+      "2025-03-17",
+      "2025-03-18",
+      REPORT_DATE,
+    ]);
     expect(r.summary).toMatchObject({ total: 0, lastWeek: null, movers: [], services: 0, monthToDate: { total: 10_000, daysMissing: 9 } });
     // The month to date alone is still judged against the budget.
     expect(kinds(r)).toEqual([]);
-    expect(analyzeCosts({ days: series({ [EC2]: 2000 }, { to: "2025-03-10" }), reportDate: REPORT_DATE, forecast: noForecast }, costConfig()).findings.map((f) => f.id)).toEqual(["forecast:account"]);
+    expect(
+      analyzeCosts({ days: series({ [EC2]: 2000 }, { to: "2025-03-10" }), reportDate: REPORT_DATE, forecast: noForecast }, costConfig()).findings.map(
+        (f) => f.id,
+      ),
+    ).toEqual(["forecast:account"]);
   });
 
   it("writes reasons in the billing currency", () => {
-    const r = analyzeCosts({ days: series({ [EC2]: jumpTo(100, 300), [RDS]: 300 }), reportDate: REPORT_DATE, forecast: noForecast, currency: "EUR" }, costConfig());
+    const r = analyzeCosts(
+      { days: series({ [EC2]: jumpTo(100, 300), [RDS]: 300 }), reportDate: REPORT_DATE, forecast: noForecast, currency: "EUR" },
+      costConfig(),
+    );
     expect(r.summary.currency).toBe("EUR");
     expect(r.findings.map((f) => f.reason)).toEqual([
       `Spend on ${REPORT_DATE} was €600.00, over the €500.00 daily threshold.`,

@@ -4,10 +4,7 @@ import { renderText } from "../../../core/report/blocks.ts";
 import { EC2, RDS, REPORT_DATE, costConfig, jumpTo, series } from "./builders.ts";
 
 const now = new Date("2025-03-20T08:00:00Z");
-const days = series(
-  { [EC2]: jumpTo(100, 300), [RDS]: (_d, before) => (before === 7 ? 150 : 140), "AT&T <Marketplace>": 5 },
-  { estimatedLast: true },
-);
+const days = series({ [EC2]: jumpTo(100, 300), [RDS]: (_d, before) => (before === 7 ? 150 : 140), "AT&T <Marketplace>": 5 }, { estimatedLast: true });
 
 describe("cost digest message", () => {
   const run = buildCostRun({ days, forecast: { kind: "forecast", remaining: 3000 }, config: costConfig(), now, apiCalls: 2 });

@@ -54,7 +54,11 @@ function memoryState(): AlertStateStore & { docs: Map<string, string[]> } {
       docs.set(date, sent);
       return { sent, exists: true, etag: String(sent.length) };
     },
-    release: async (date, ids) => void docs.set(date, (docs.get(date) ?? []).filter((id) => !ids.includes(id))),
+    release: async (date, ids) =>
+      void docs.set(
+        date,
+        (docs.get(date) ?? []).filter((id) => !ids.includes(id)),
+      ),
   };
 }
 
@@ -81,7 +85,10 @@ beforeEach(() => {
   failing = false;
   captured = [];
   reports = [];
-  const sink = (chunk: unknown): boolean => (captured.push(String(chunk)), true);
+  const sink = (chunk: unknown): boolean => {
+    captured.push(String(chunk));
+    return true;
+  };
   vi.spyOn(process.stdout, "write").mockImplementation(sink as typeof process.stdout.write);
   vi.spyOn(process.stderr, "write").mockImplementation(sink as typeof process.stderr.write);
   for (const level of ["log", "info", "warn", "error", "debug"] as const) {
@@ -119,10 +126,7 @@ describe("cost function", () => {
     await invoke(h, { trigger: "schedule" });
 
     expect(fetch.calls[0]).toMatchObject({ reportDate: "2025-03-19", today: "2025-03-20", maxCalls: 4, metric: "UnblendedCost" });
-    expect(payloads.map((p) => p.text)).toEqual([
-      `AWS cost alert 2025-03-19: spike ${EC2}`,
-      "AWS cost 2025-03-19: $440.00 (+83% vs last week); 1 finding(s)",
-    ]);
+    expect(payloads.map((p) => p.text)).toEqual([`AWS cost alert 2025-03-19: spike ${EC2}`, "AWS cost 2025-03-19: $440.00 (+83% vs last week); 1 finding(s)"]);
     expect(reports).toHaveLength(1);
     expect(reports[0]!.key).toMatch(/^reports\/cost\/2025-03-20\//);
     expect(reports[0]!.report).toMatchObject({ reportDate: "2025-03-19", costExplorerCalls: 2, alerted: [`spike:${EC2}`], dryRun: false });
@@ -205,7 +209,10 @@ describe("cost function", () => {
 
       await invoke(h, { trigger: "schedule" });
 
-      expect(payloads.map((p) => p.text)).toEqual([`AWS cost alert 2025-03-19: spike ${EC2}`, "AWS cost 2025-03-19: $440.00 (+83% vs last week); 1 finding(s)"]);
+      expect(payloads.map((p) => p.text)).toEqual([
+        `AWS cost alert 2025-03-19: spike ${EC2}`,
+        "AWS cost 2025-03-19: $440.00 (+83% vs last week); 1 finding(s)",
+      ]);
       expect(JSON.stringify(payloads[1])).toContain("*Month-end forecast*\\nunavailable (GetCostForecast failed: ThrottlingException: Rate exceeded)");
       expect(reports[0]!.report).toMatchObject({ alerted: [`spike:${EC2}`], summary: { forecast: { kind: "unavailable" } } });
     } finally {

@@ -64,9 +64,7 @@ describe("spike detection is unit-free", () => {
     fc.assert(
       fc.property(seriesArb, spikeArb, fc.integer({ min: -20, max: 20 }), (days, spike, e) => {
         const c = 2 ** e;
-        expect(spikingServices(scale(days, c), REPORT, { ...spike, minIncrease: spike.minIncrease * c })).toEqual(
-          spikingServices(days, REPORT, spike),
-        );
+        expect(spikingServices(scale(days, c), REPORT, { ...spike, minIncrease: spike.minIncrease * c })).toEqual(spikingServices(days, REPORT, spike));
       }),
       { numRuns: 500 },
     );
@@ -76,9 +74,7 @@ describe("spike detection is unit-free", () => {
     fc.assert(
       fc.property(seriesArb, spikeArb, fc.double({ min: 1e-3, max: 1e3, noNaN: true }), (days, spike, c) => {
         fc.pre(!nearThreshold(days, spike));
-        expect(spikingServices(scale(days, c), REPORT, { ...spike, minIncrease: spike.minIncrease * c })).toEqual(
-          spikingServices(days, REPORT, spike),
-        );
+        expect(spikingServices(scale(days, c), REPORT, { ...spike, minIncrease: spike.minIncrease * c })).toEqual(spikingServices(days, REPORT, spike));
       }),
       { numRuns: 500 },
     );

@@ -12,7 +12,12 @@ export function mockConditionalS3(options: { conflicts?: number } = {}) {
   const objects = new Map<string, { body: string; etag: string }>();
   let seq = 0;
   const precondition = () =>
-    new S3ServiceException({ name: "PreconditionFailed", $fault: "client", $metadata: { httpStatusCode: 412 }, message: "At least one of the pre-conditions you specified did not hold" });
+    new S3ServiceException({
+      name: "PreconditionFailed",
+      $fault: "client",
+      $metadata: { httpStatusCode: 412 },
+      message: "At least one of the pre-conditions you specified did not hold",
+    });
   s3.on(PutObjectCommand).callsFake(async (input: { Key: string; Body: string; IfNoneMatch?: string; IfMatch?: string }) => {
     const cur = objects.get(input.Key);
     if (input.IfNoneMatch === "*" && conflicts > 0) {

@@ -32,7 +32,10 @@ export function failoverConfig(groupOverrides: Record<string, unknown> = {}, top
   return FailoverConfigSchema.parse({ groups: [groupInput(groupOverrides)], ...top });
 }
 
-export function alarmEvent(value: "ALARM" | "OK" | "INSUFFICIENT_DATA" = "ALARM", opts: { alarmName?: string; id?: string; at?: Date } = {}): AlarmStateChangeEvent {
+export function alarmEvent(
+  value: "ALARM" | "OK" | "INSUFFICIENT_DATA" = "ALARM",
+  opts: { alarmName?: string; id?: string; at?: Date } = {},
+): AlarmStateChangeEvent {
   const at = (opts.at ?? T0).toISOString().replace("Z", "+0000");
   return {
     version: "0",
@@ -40,7 +43,7 @@ export function alarmEvent(value: "ALARM" | "OK" | "INSUFFICIENT_DATA" = "ALARM"
     "detail-type": "CloudWatch Alarm State Change",
     source: "aws.cloudwatch",
     account: "123456789012",
-    time: at.slice(0, 19) + "Z",
+    time: `${at.slice(0, 19)}Z`,
     region: "eu-central-1",
     resources: [],
     detail: {
@@ -136,7 +139,9 @@ export class FakeWorld {
       },
       db: {
         async describePrimary() {
-          return w.primaryDown ? { reachable: false, detail: "orders-primary: connection timed out" } : { reachable: true, status: "available", isReplica: false, detail: "orders-primary available" };
+          return w.primaryDown
+            ? { reachable: false, detail: "orders-primary: connection timed out" }
+            : { reachable: true, status: "available", isReplica: false, detail: "orders-primary available" };
         },
         async describeReplica() {
           return obsReplica();

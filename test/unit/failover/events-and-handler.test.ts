@@ -31,7 +31,17 @@ describe("failover events and config", () => {
     [{ mode: "execute", group: "orders-db", reason: "outage", force: true }, "forceReason"],
     [{ mode: "reset", group: "orders-db" }, "reason"],
     [{ mode: "explode", group: "x" }, "mode"],
-    [{ "detail-type": "CloudWatch Alarm State Change", source: "aws.cloudwatch", id: "1", time: "t", region: "eu-west-1", detail: { alarmName: "a", state: { value: "MAYBE", timestamp: "2025-01-01T00:00:00.000+0000" } } }, "detail.state.value"],
+    [
+      {
+        "detail-type": "CloudWatch Alarm State Change",
+        source: "aws.cloudwatch",
+        id: "1",
+        time: "t",
+        region: "eu-west-1",
+        detail: { alarmName: "a", state: { value: "MAYBE", timestamp: "2025-01-01T00:00:00.000+0000" } },
+      },
+      "detail.state.value",
+    ],
   ])("rejects %j naming %s", (event, field) => {
     expect(() => parseFailoverEvent(event)).toThrow(ValidationError);
     expect(() => parseFailoverEvent(event)).toThrow(field);
@@ -41,10 +51,23 @@ describe("failover events and config", () => {
     expect(FailoverConfigSchema.parse(undefined)).toMatchObject({ groups: [], pollSeconds: 15 });
     const g = FailoverConfigSchema.parse({ groups: [groupInput({ execution: undefined })] }).groups[0]!;
     expect(g).toMatchObject({ maxReplicaLagSeconds: 60, execution: "plan-only", healthChecks: 3 });
-    expect(() => parseConfig({ stage: "dev", primaryRegion: "eu-west-1", failover: { groups: [groupInput({ replica: { kind: "rds-instance", id: "x", region: "eu-west-1" } })] } })).toThrow(
-      "failover.groups[0].replica.region: the replica must be in another region than the primary",
-    );
-    expect(() => FailoverConfigSchema.parse({ groups: [groupInput({ primary: { kind: "aurora-cluster", id: "a", region: "eu-west-1" }, replica: { kind: "aurora-cluster", id: "b", region: "eu-central-1" } })] })).toThrow("globalClusterId");
+    expect(() =>
+      parseConfig({
+        stage: "dev",
+        primaryRegion: "eu-west-1",
+        failover: { groups: [groupInput({ replica: { kind: "rds-instance", id: "x", region: "eu-west-1" } })] },
+      }),
+    ).toThrow("failover.groups[0].replica.region: the replica must be in another region than the primary");
+    expect(() =>
+      FailoverConfigSchema.parse({
+        groups: [
+          groupInput({
+            primary: { kind: "aurora-cluster", id: "a", region: "eu-west-1" },
+            replica: { kind: "aurora-cluster", id: "b", region: "eu-central-1" },
+          }),
+        ],
+      }),
+    ).toThrow("globalClusterId");
   });
 });
 
@@ -73,7 +96,7 @@ describe("functions/failover.ts wiring", () => {
 
   const REFUSAL =
     'mode "execute" runs only through the failover state machine: a direct invoke could promote orders-dr and reach the Lambda timeout before DNS is switched, with nothing left to finish the run. ' +
-    'Start the state machine FailoverStateMachine (stack output failoverStateMachine, region eu-central-1) with this same event as input: ' +
+    "Start the state machine FailoverStateMachine (stack output failoverStateMachine, region eu-central-1) with this same event as input: " +
     "aws stepfunctions start-execution --region eu-central-1 --state-machine-arn <failoverStateMachine> --input file://events/failover-execute.json";
 
   it("a direct execute is refused, naming the state machine: no latch, no promotion; the same event through the state machine runs to the end", async () => {
@@ -101,7 +124,7 @@ describe("functions/failover.ts wiring", () => {
     const world = new FakeWorld();
     const handler = makeFailoverHandler({ deps: () => world.deps(), runtime: { config, saveReport: async () => {} } });
     await expect(handler(JSON.parse(readFileSync("events/failover-alarm.json", "utf8")), ctx)).rejects.toThrow(
-      'an ALARM of orders-db-primary-down runs only through the failover state machine',
+      "an ALARM of orders-db-primary-down runs only through the failover state machine",
     );
     await expect(handler({ mode: "advance", group: "orders-db", runId: "orders-db-20250304T101502Z" }, ctx)).rejects.toThrow(
       'mode "advance" runs only through the failover state machine',

@@ -14,7 +14,14 @@ type Op =
   | { kind: "reset"; force: boolean };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("alarm" as const), value: fc.constantFrom("ALARM" as const, "OK" as const, "INSUFFICIENT_DATA" as const), offsetS: fc.integer({ min: 0, max: 3 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("alarm" as const),
+      value: fc.constantFrom("ALARM" as const, "OK" as const, "INSUFFICIENT_DATA" as const),
+      offsetS: fc.integer({ min: 0, max: 3 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("execute" as const), force: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom("plan" as const, "status" as const, "failback" as const) }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant("advance" as const), stale: fc.boolean() }) },

@@ -56,7 +56,15 @@ function setup(opts: { lag?: number[]; r53Errors?: string[]; promoteError?: Erro
     env.calls.push(`DescribeDBInstances ${input.DBInstanceIdentifier}`);
     if (input.DBInstanceIdentifier === "orders-primary") throw awsError("TimeoutError", "connect ETIMEDOUT");
     if (promotedDescribes < 0) {
-      return { DBInstances: [{ DBInstanceIdentifier: "orders-dr", DBInstanceStatus: "available", ReadReplicaSourceDBInstanceIdentifier: "arn:aws:rds:eu-west-1:123456789012:db:orders-primary" }] };
+      return {
+        DBInstances: [
+          {
+            DBInstanceIdentifier: "orders-dr",
+            DBInstanceStatus: "available",
+            ReadReplicaSourceDBInstanceIdentifier: "arn:aws:rds:eu-west-1:123456789012:db:orders-primary",
+          },
+        ],
+      };
     }
     promotedDescribes++;
     return { DBInstances: [{ DBInstanceIdentifier: "orders-dr", DBInstanceStatus: promotedDescribes < 2 ? "modifying" : "available" }] };
@@ -69,7 +77,9 @@ function setup(opts: { lag?: number[]; r53Errors?: string[]; promoteError?: Erro
   });
   cwMock.on(GetMetricDataCommand).callsFake(async () => {
     env.calls.push("GetMetricData");
-    return { MetricDataResults: [{ Id: "lag", Values: opts.lag ?? [3, 4, 2], Timestamps: (opts.lag ?? [3, 4, 2]).map((_, i) => new Date(T0.getTime() - i * 60_000)) }] };
+    return {
+      MetricDataResults: [{ Id: "lag", Values: opts.lag ?? [3, 4, 2], Timestamps: (opts.lag ?? [3, 4, 2]).map((_, i) => new Date(T0.getTime() - i * 60_000)) }],
+    };
   });
   const r53Errors = [...(opts.r53Errors ?? [])];
   let getChanges = 0;
@@ -91,7 +101,12 @@ function setup(opts: { lag?: number[]; r53Errors?: string[]; promoteError?: Erro
     metrics: cloudwatchMetrics(),
     dns: route53Dns({ sleep: async () => {}, random: () => 0.5 }),
     probe: httpProbe({ fetchImpl: (async () => new Response("ok", { status: 200 })) as typeof fetch }),
-    warm: { warm: async () => (env.calls.push("warm"), { ok: true, summary: "3/3 URLs warmed" }) },
+    warm: {
+      warm: async () => {
+        env.calls.push("warm");
+        return { ok: true, summary: "3/3 URLs warmed" };
+      },
+    },
     notify: { notify: async (m) => void env.messages.push(m) },
     clock: { now: () => new Date(env.nowMs), sleep: async (ms) => void (env.nowMs += ms) },
   };
@@ -148,7 +163,11 @@ describe("failover runbook against mocked AWS (real adapters)", () => {
       MetricDataQueries: [
         {
           Id: "lag",
-          MetricStat: { Metric: { Namespace: "AWS/RDS", MetricName: "ReplicaLag", Dimensions: [{ Name: "DBInstanceIdentifier", Value: "orders-dr" }] }, Period: 60, Stat: "Maximum" },
+          MetricStat: {
+            Metric: { Namespace: "AWS/RDS", MetricName: "ReplicaLag", Dimensions: [{ Name: "DBInstanceIdentifier", Value: "orders-dr" }] },
+            Period: 60,
+            Stat: "Maximum",
+          },
           ReturnData: true,
         },
       ],
@@ -264,13 +283,19 @@ describe("adapters", () => {
     await rdsFailover().promote(g, "switchover");
     await rdsFailover().promote(g, "failover");
     expect(rdsMock).toHaveReceivedCommandWith(SwitchoverGlobalClusterCommand, { GlobalClusterIdentifier: "orders-global", TargetDbClusterIdentifier: arn });
-    expect(rdsMock).toHaveReceivedCommandWith(FailoverGlobalClusterCommand, { GlobalClusterIdentifier: "orders-global", TargetDbClusterIdentifier: arn, AllowDataLoss: true });
+    expect(rdsMock).toHaveReceivedCommandWith(FailoverGlobalClusterCommand, {
+      GlobalClusterIdentifier: "orders-global",
+      TargetDbClusterIdentifier: arn,
+      AllowDataLoss: true,
+    });
   });
 
   it("Aurora: the DR cluster is writable when it is the global writer and available", async () => {
     const arn = "arn:aws:rds:eu-central-1:123456789012:cluster:orders-eu-central";
     rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterArn: arn, Status: "available" }] });
-    rdsMock.on(DescribeGlobalClustersCommand).resolves({ GlobalClusters: [{ Status: "available", GlobalClusterMembers: [{ DBClusterArn: arn, IsWriter: true }] }] });
+    rdsMock
+      .on(DescribeGlobalClustersCommand)
+      .resolves({ GlobalClusters: [{ Status: "available", GlobalClusterMembers: [{ DBClusterArn: arn, IsWriter: true }] }] });
     const obs = await rdsFailover().describeReplica(aurora());
     expect(obs).toMatchObject({ reachable: true, status: "available", isReplica: false, isWriter: true });
   });
@@ -304,10 +329,12 @@ describe("adapters", () => {
     for (const [err, outcomeUnknown] of cases) {
       rdsMock.reset();
       rdsMock.on(PromoteReadReplicaCommand).rejects(err);
-      const thrown = await rdsFailover().promote(g, "promote").then(
-        () => undefined,
-        (e: unknown) => e as PromotionError,
-      );
+      const thrown = await rdsFailover()
+        .promote(g, "promote")
+        .then(
+          () => undefined,
+          (e: unknown) => e as PromotionError,
+        );
       expect({ name: err.name, outcomeUnknown: thrown?.outcomeUnknown }).toEqual({ name: err.name, outcomeUnknown });
     }
   });
@@ -316,7 +343,10 @@ describe("adapters", () => {
     const { s3 } = mockConditionalS3({ conflicts: 1 });
     const latch = s3Latch({ bucket: "failover-state", region: "eu-central-1" });
     const rec = { runId: "r" } as unknown as RunRecord;
-    await expect(latch.create("orders-db", rec)).rejects.toMatchObject({ name: "LatchWriteError", message: expect.stringMatching(/^ConditionalRequestConflict: /) });
+    await expect(latch.create("orders-db", rec)).rejects.toMatchObject({
+      name: "LatchWriteError",
+      message: expect.stringMatching(/^ConditionalRequestConflict: /),
+    });
     expect(await latch.create("orders-db", rec)).toBe('"1"');
     expect(await latch.create("orders-db", rec)).toBeUndefined();
     expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 3);
@@ -324,7 +354,10 @@ describe("adapters", () => {
 
   it("CloudWatch: a failed GetMetricData is 'failed', not 'no datapoints'", async () => {
     cwMock.on(GetMetricDataCommand).rejects(awsError("Throttling", "Rate exceeded"));
-    expect(await cloudwatchMetrics().replicaLag(failoverConfig().groups[0]!, new Date())).toEqual({ failed: true, detail: "GetMetricData failed: Throttling: Rate exceeded" });
+    expect(await cloudwatchMetrics().replicaLag(failoverConfig().groups[0]!, new Date())).toEqual({
+      failed: true,
+      detail: "GetMetricData failed: Throttling: Rate exceeded",
+    });
     cwMock.reset();
     cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: "lag", Values: [], Timestamps: [] }] });
     expect(await cloudwatchMetrics().replicaLag(failoverConfig().groups[0]!, new Date())).toEqual({ detail: "no ReplicaLag datapoint ≥ 0 in the last 5 min" });
@@ -338,7 +371,10 @@ describe("adapters", () => {
   });
 
   it("Route 53: alias records carry no TTL; a non-retryable error fails at once", async () => {
-    r53Mock.on(ChangeResourceRecordSetsCommand).rejectsOnce(awsError("InvalidChangeBatch", "bad")).resolves({ ChangeInfo: { Id: "/change/X", Status: "PENDING", SubmittedAt: new Date() } });
+    r53Mock
+      .on(ChangeResourceRecordSetsCommand)
+      .rejectsOnce(awsError("InvalidChangeBatch", "bad"))
+      .resolves({ ChangeInfo: { Id: "/change/X", Status: "PENDING", SubmittedAt: new Date() } });
     const dns = failoverConfig({
       dns: {
         hostedZoneId: "/hostedzone/Z0123456789ABC",
@@ -355,16 +391,34 @@ describe("adapters", () => {
       HostedZoneId: "Z0123456789ABC",
       ChangeBatch: {
         Comment: "ops-autopilot failover: switch to DR",
-        Changes: [{ Action: "UPSERT", ResourceRecordSet: { Name: "app.example.com", Type: "A", AliasTarget: { HostedZoneId: "Z215JYRZR1TBD5", DNSName: "dr-alb.eu-central-1.elb.amazonaws.com", EvaluateTargetHealth: false } } }],
+        Changes: [
+          {
+            Action: "UPSERT",
+            ResourceRecordSet: {
+              Name: "app.example.com",
+              Type: "A",
+              AliasTarget: { HostedZoneId: "Z215JYRZR1TBD5", DNSName: "dr-alb.eu-central-1.elb.amazonaws.com", EvaluateTargetHealth: false },
+            },
+          },
+        ],
       },
     });
   });
 
   it("Route 53: currentValue reads the record back (trailing dot, case)", async () => {
-    r53Mock.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [{ Name: "DB.example.com.", Type: "CNAME", TTL: 60, ResourceRecords: [{ Value: DR_VALUE }] }], IsTruncated: true, MaxItems: 1 });
+    r53Mock.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [{ Name: "DB.example.com.", Type: "CNAME", TTL: 60, ResourceRecords: [{ Value: DR_VALUE }] }],
+      IsTruncated: true,
+      MaxItems: 1,
+    });
     const dns = failoverConfig().groups[0]!.dns;
     expect(await route53Dns().currentValue(dns)).toEqual({ values: [DR_VALUE] });
-    expect(r53Mock).toHaveReceivedCommandWith(ListResourceRecordSetsCommand, { HostedZoneId: "Z0123456789ABC", StartRecordName: "db.example.com", StartRecordType: "CNAME", MaxItems: 1 });
+    expect(r53Mock).toHaveReceivedCommandWith(ListResourceRecordSetsCommand, {
+      HostedZoneId: "Z0123456789ABC",
+      StartRecordName: "db.example.com",
+      StartRecordType: "CNAME",
+      MaxItems: 1,
+    });
   });
 
   it("CloudWatch: paginates GetMetricData, ignores -1, converts Aurora ms to s", async () => {
@@ -379,7 +433,10 @@ describe("adapters", () => {
   });
 
   it("health probe: timeout and non-2xx are unhealthy, with the reason", async () => {
-    const slow = httpProbe({ fetchImpl: ((_u: string, init: RequestInit) => new Promise((_, rej) => init.signal!.addEventListener("abort", () => rej(init.signal!.reason)))) as unknown as typeof fetch });
+    const slow = httpProbe({
+      fetchImpl: ((_u: string, init: RequestInit) =>
+        new Promise((_, rej) => init.signal!.addEventListener("abort", () => rej(init.signal!.reason)))) as unknown as typeof fetch,
+    });
     expect(await slow.check("https://dr.example.com/health", 20)).toMatchObject({ ok: false, detail: "dr.example.com no answer within 20 ms" });
     const bad = httpProbe({ fetchImpl: (async () => new Response("", { status: 503 })) as typeof fetch });
     expect(await bad.check("https://dr.example.com/health", 1000)).toMatchObject({ ok: false, status: 503 });

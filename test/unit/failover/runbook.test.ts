@@ -67,7 +67,11 @@ describe("failover runbook (in-memory ports)", () => {
       for (const port of Object.values(deps)) {
         if (typeof port !== "object") continue;
         for (const [k, fn] of Object.entries(port)) {
-          if (typeof fn === "function" && k !== "now") (port as Record<string, unknown>)[k] = (...a: unknown[]) => (calls.push(k), (fn as (...x: unknown[]) => unknown)(...a));
+          if (typeof fn === "function" && k !== "now")
+            (port as Record<string, unknown>)[k] = (...a: unknown[]) => {
+              calls.push(k);
+              return (fn as (...x: unknown[]) => unknown)(...a);
+            };
         }
       }
       const r = await dispatchFailoverEvent(deps, failoverConfig(), alarmEvent(value));
@@ -165,7 +169,13 @@ describe("failover runbook (in-memory ports)", () => {
   it("a manual execute with force and a reason promotes despite the lag, and records it", async () => {
     const world = new FakeWorld();
     world.lagSeconds = 240;
-    const r = await drive(world, failoverConfig(), { mode: "execute", group: "orders-db", reason: "region outage", force: true, forceReason: "CTO accepts 4 min loss" });
+    const r = await drive(world, failoverConfig(), {
+      mode: "execute",
+      group: "orders-db",
+      reason: "region outage",
+      force: true,
+      forceReason: "CTO accepts 4 min loss",
+    });
     expect(r.next).toBe("done");
     expect(world.record()!.trigger.force).toEqual({ reason: "CTO accepts 4 min loss" });
     expect(computeTimings(world.record()!).rpoSeconds).toBe(240);
@@ -183,7 +193,16 @@ describe("failover runbook (in-memory ports)", () => {
     const world = new FakeWorld();
     const r = await dispatchFailoverEvent(world.deps(), failoverConfig(), { mode: "plan", group: "orders-db" });
     const text = renderText(r.message!);
-    for (const s of ["primary-down", "replica-available", "replica-lag", "Route 53 UPSERT db.example.com", "INSYNC", "warm caches", "verify https://dr.example.com/health"]) expect(text).toContain(s);
+    for (const s of [
+      "primary-down",
+      "replica-available",
+      "replica-lag",
+      "Route 53 UPSERT db.example.com",
+      "INSYNC",
+      "warm caches",
+      "verify https://dr.example.com/health",
+    ])
+      expect(text).toContain(s);
     expect(world.store.size + world.reports.size + world.promotions + world.upserts).toBe(0);
   });
 

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { depsFor, driveStateMachine, failoverSandbox, runLagTooFarScenario, runRegionOutageScenario, scenarioConfig } from "../../../sandbox/scenarios/failover-scenarios.ts";
+import {
+  depsFor,
+  driveStateMachine,
+  failoverSandbox,
+  runLagTooFarScenario,
+  runRegionOutageScenario,
+  scenarioConfig,
+} from "../../../sandbox/scenarios/failover-scenarios.ts";
 import { dispatchFailoverEvent } from "../../../runbooks/failover/index.ts";
 
 describe("failover runbook on the sandbox (unmodified adapters)", () => {
@@ -7,7 +14,14 @@ describe("failover runbook on the sandbox (unmodified adapters)", () => {
 
   it("region outage → ALARM → promote → DNS (after 2 throttles) → INSYNC → warm → healthy, with RTO/RPO", async () => {
     const warmed: string[] = [];
-    const r = await runRegionOutageScenario({ warm: { warm: async (t) => (warmed.push(t), { ok: true, summary: "12/12 URLs warmed" }) } });
+    const r = await runRegionOutageScenario({
+      warm: {
+        warm: async (t) => {
+          warmed.push(t);
+          return { ok: true, summary: "12/12 URLs warmed" };
+        },
+      },
+    });
 
     expect(r.result).toBe("done");
     expect(r.timeline.map((e) => `${e.step}:${e.result}`)).toEqual([
@@ -58,7 +72,12 @@ function primaryGoesDown(sb: ReturnType<typeof failoverSandbox>["sb"], clock: Re
 
 /** The process dies right after RDS accepted the promotion: the checkpoint that records it is never written. */
 function crashOnceRdsAcceptsThePromotion(sb: ReturnType<typeof failoverSandbox>["sb"]): void {
-  sb.inject({ service: "s3", command: "PutObject", error: Object.assign(new Error("Lambda runtime exited"), { name: "Runtime.ExitError" }), match: () => sb.rds.promotions().length > 0 });
+  sb.inject({
+    service: "s3",
+    command: "PutObject",
+    error: Object.assign(new Error("Lambda runtime exited"), { name: "Runtime.ExitError" }),
+    match: () => sb.rds.promotions().length > 0,
+  });
 }
 
 const DR = "eu-central-1";
@@ -66,7 +85,6 @@ const PRIMARY = "eu-west-1";
 const timeout = () => Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} });
 
 describe("failover on the sandbox: failed describes are unknown, never 'not promoted'", () => {
-
   it("crash right after PromoteReadReplica, then 4 minutes of throttled DescribeDBInstances → the retried trigger waits and confirms; PromoteReadReplica is called once", async () => {
     const { sb, clock } = failoverSandbox();
     try {
@@ -96,7 +114,9 @@ describe("failover on the sandbox: failed describes are unknown, never 'not prom
         "warm:warmed",
         "verify-health:healthy",
       ]);
-      expect(run.steps[0]!.reason).toBe("found orders-dr modifying (replica of arn:aws:rds:eu-west-1:123456789012:db:orders-primary) after a restart: not issued again");
+      expect(run.steps[0]!.reason).toBe(
+        "found orders-dr modifying (replica of arn:aws:rds:eu-west-1:123456789012:db:orders-primary) after a restart: not issued again",
+      );
     } finally {
       sb.restore();
     }

@@ -83,7 +83,10 @@ describe("promotion: a describe that fails is unknown, not 'not promoted'", () =
   it("a replica observed available and still replicating 2 minutes after an unanswered call is promoted again (the call never reached RDS)", async () => {
     const world = new FakeWorld();
     const cfg = failoverConfig();
-    world.promoteError = Object.assign(new Error("PromoteReadReplica orders-dr: TimeoutError: connect ETIMEDOUT"), { name: "PromotionError", outcomeUnknown: true });
+    world.promoteError = Object.assign(new Error("PromoteReadReplica orders-dr: TimeoutError: connect ETIMEDOUT"), {
+      name: "PromotionError",
+      outcomeUnknown: true,
+    });
     const first = await dispatchFailoverEvent(world.deps(), cfg, alarmEvent());
     expect(first.next).toBe("wait");
     expect(world.record()!.steps[0]).toMatchObject({ status: "started" });
@@ -136,7 +139,8 @@ describe("replica lag: a failed GetMetricData is unknown, not 'too far'", () => 
     // Pre-checks read the lag once; the promote step's read fails twice.
     let reads = 0;
     const lag = deps.metrics.replicaLag;
-    deps.metrics.replicaLag = async (g, now) => (++reads >= 2 && reads <= 3 ? { failed: true, detail: "GetMetricData failed: Throttling: Rate exceeded" } : lag(g, now));
+    deps.metrics.replicaLag = async (g, now) =>
+      ++reads >= 2 && reads <= 3 ? { failed: true, detail: "GetMetricData failed: Throttling: Rate exceeded" } : lag(g, now);
     let r = await dispatchFailoverEvent(deps, cfg, alarmEvent());
     for (let i = 0; r.next === "wait" && i < 100; i++) {
       world.nowMs += r.waitSeconds! * 1000;
@@ -195,7 +199,9 @@ describe("DNS: a failed read of the record or the change is unknown, not 'not ch
     expect(world.upserts).toBe(1);
     const failure = world.record()!.failure!;
     expect(failure.step).toBe("dns-change");
-    expect(failure.message).toBe("DNS change outcome unknown: the record could not be read for 10 min (Route53ChangeError: ListResourceRecordSets failed after 4 attempt(s): Throttling: Rate exceeded)");
+    expect(failure.message).toBe(
+      "DNS change outcome unknown: the record could not be read for 10 min (Route53ChangeError: ListResourceRecordSets failed after 4 attempt(s): Throttling: Rate exceeded)",
+    );
     expect(failure.manualSteps[0]).toContain("WAS promoted");
   });
 
@@ -231,7 +237,9 @@ describe("DNS: a failed read of the record or the change is unknown, not 'not ch
     expect(world.upserts).toBe(0);
     const failure = world.record()!.failure!;
     expect(failure.step).toBe("dns-change");
-    expect(failure.message).toBe("DNS held: orders-dr not confirmed writable for 10 min (describe orders-dr in eu-central-1 failed: Throttling: Rate exceeded)");
+    expect(failure.message).toBe(
+      "DNS held: orders-dr not confirmed writable for 10 min (describe orders-dr in eu-central-1 failed: Throttling: Rate exceeded)",
+    );
     expect(failure.manualSteps.join("\n")).toContain("aws route53 change-resource-record-sets");
   });
 });
@@ -239,7 +247,9 @@ describe("DNS: a failed read of the record or the change is unknown, not 'not ch
 describe("latch", () => {
   it("a 409 ConditionalRequestConflict on the latch create that never settles → critical alert and a failed result, nothing promoted", async () => {
     const world = new FakeWorld();
-    world.createError = Object.assign(new Error("ConditionalRequestConflict: A conflicting operation occurred. Retry the request."), { name: "LatchWriteError" });
+    world.createError = Object.assign(new Error("ConditionalRequestConflict: A conflicting operation occurred. Retry the request."), {
+      name: "LatchWriteError",
+    });
 
     const r = await drive(world, failoverConfig(), alarmEvent());
 

@@ -55,7 +55,12 @@ describe("backup faults", () => {
     sb.inject({ service: "rds", command: "CreateDBSnapshot", error: "throttling", times: Infinity, match: (i) => i.DBInstanceIdentifier === "billing-db" });
     const error = await backup();
     expect(error?.failures).toEqual([expect.objectContaining({ item: "billing-db", kind: "retryable", message: expect.stringMatching(/^Throttling/) })]);
-    expect(sb.rds.snapshots(PRIMARY, { type: "manual" }).map((s) => s.sourceId).sort()).toEqual(["app-db", "search-db"]);
+    expect(
+      sb.rds
+        .snapshots(PRIMARY, { type: "manual" })
+        .map((s) => s.sourceId)
+        .sort(),
+    ).toEqual(["app-db", "search-db"]);
   });
 
   it("quota exceeded is reported as such, with the other resources still backed up", async () => {
@@ -69,7 +74,9 @@ describe("backup faults", () => {
   it("a database already being backed up is a state failure with AWS's reason", async () => {
     sb.inject({ service: "rds", command: "CreateDBSnapshot", error: "state", match: (i) => i.DBInstanceIdentifier === "app-db" });
     const error = await backup();
-    expect(error?.failures).toEqual([expect.objectContaining({ item: "app-db", kind: "state", message: expect.stringMatching(/^InvalidDBInstanceStateFault/) })]);
+    expect(error?.failures).toEqual([
+      expect.objectContaining({ item: "app-db", kind: "state", message: expect.stringMatching(/^InvalidDBInstanceStateFault/) }),
+    ]);
   });
 
   it("the real 100-snapshot quota is reached by people's snapshots, not ours, and is reported", async () => {
@@ -109,10 +116,19 @@ describe("prune faults", () => {
     expect((first as AggregateRunError).failures).toEqual([expect.objectContaining({ item: "oa-ops-autopilot-test-app-db-20261103", kind: "retryable" })]);
     throttle.clear();
     await prune({ trigger: "schedule" }, ctx);
-    const deleted = sb.callsTo("rds", "DeleteDBSnapshot").filter((c) => !c.error).map((c) => (c.input as { DBSnapshotIdentifier: string }).DBSnapshotIdentifier);
+    const deleted = sb
+      .callsTo("rds", "DeleteDBSnapshot")
+      .filter((c) => !c.error)
+      .map((c) => (c.input as { DBSnapshotIdentifier: string }).DBSnapshotIdentifier);
     expect(new Set(deleted).size).toBe(deleted.length);
     // Backups of Nov 1-12 (12 days, from Sunday Nov 1) on Nov 12: keep Nov 6-12 (daily) and Nov 1 (Sunday and the 1st), Nov 8 (Sunday).
-    const kept = sb.rds.snapshots(PRIMARY, { sourceId: "app-db", type: "manual" }).map((s) => s.id).sort();
-    expect(kept).toEqual(["oa-ops-autopilot-test-app-db-20261101", ...["06", "07", "08", "09", "10", "11", "12"].map((d) => `oa-ops-autopilot-test-app-db-202611${d}`)]);
+    const kept = sb.rds
+      .snapshots(PRIMARY, { sourceId: "app-db", type: "manual" })
+      .map((s) => s.id)
+      .sort();
+    expect(kept).toEqual([
+      "oa-ops-autopilot-test-app-db-20261101",
+      ...["06", "07", "08", "09", "10", "11", "12"].map((d) => `oa-ops-autopilot-test-app-db-202611${d}`),
+    ]);
   });
 });

@@ -81,9 +81,7 @@ describe("backup handler", () => {
   it("a malformed event fails with the field named and makes zero AWS calls, no report, no post", async () => {
     const h = harness();
     const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c)) }, h.runtime);
-    await expect(handler({ trigger: "manual", resource: { kind: "rds-instance" } }, ctx)).rejects.toThrow(
-      /Invalid backup manual event: resource\.id/,
-    );
+    await expect(handler({ trigger: "manual", resource: { kind: "rds-instance" } }, ctx)).rejects.toThrow(/Invalid backup manual event: resource\.id/);
     expect(totalCalls()).toBe(0);
     expect(h.saved).toEqual([]);
     expect(h.posted).toEqual([]);
@@ -202,7 +200,10 @@ describe("prune handler", () => {
     // Same plan, executed: exactly the planned deletes are sent.
     const live = createHandler({ name: "prune", parse: parsePruneEvent, run: runPruneWithState }, harness().runtime);
     await live({ trigger: "manual", dryRun: false }, ctx);
-    const sent = rds.commandCalls(DeleteDBSnapshotCommand).map((c) => c.args[0].input.DBSnapshotIdentifier).sort();
+    const sent = rds
+      .commandCalls(DeleteDBSnapshotCommand)
+      .map((c) => c.args[0].input.DBSnapshotIdentifier)
+      .sort();
     expect(sent).toEqual(planned);
   });
 });

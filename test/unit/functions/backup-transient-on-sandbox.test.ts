@@ -1,6 +1,6 @@
 import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSandbox, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
+import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
 import { AggregateRunError, createHandler, type Runtime } from "../../../runbooks/lib/handler.ts";
 import { runBackup } from "../../../runbooks/backup/backup.ts";

@@ -134,7 +134,9 @@ describe("DR copy on the sandbox", () => {
     clock.advance(15 * MINUTE);
     sb.iam!.expectDenial("copy", "kms:DescribeKey");
     const { error } = await invoke("copy");
-    expect(error!.failures).toEqual([expect.objectContaining({ kind: "kms", region: DR, message: expect.stringContaining(`kms:DescribeKey on resource: ${sourceKey}`) })]);
+    expect(error!.failures).toEqual([
+      expect.objectContaining({ kind: "kms", region: DR, message: expect.stringContaining(`kms:DescribeKey on resource: ${sourceKey}`) }),
+    ]);
     expect(sb.iam?.denials.map((d) => `${d.principal} ${d.request.action}`)).toEqual(["copy kms:DescribeKey"]);
   });
 

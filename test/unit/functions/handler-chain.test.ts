@@ -110,7 +110,9 @@ describe("handler chain: a run that throws", () => {
       error: { name: "AccessDeniedException", message: boom.message },
       failures: [{ item: "run", kind: "fatal", message: `AccessDeniedException: ${boom.message}` }],
     });
-    expect(posted.map((m) => m.text)).toEqual([`CRITICAL: cost run failed (${parseConfig({ stage: "test", primaryRegion: PRIMARY }).app}/test): AccessDeniedException`]);
+    expect(posted.map((m) => m.text)).toEqual([
+      `CRITICAL: cost run failed (${parseConfig({ stage: "test", primaryRegion: PRIMARY }).app}/test): AccessDeniedException`,
+    ]);
   });
 
   it("never writes or posts the webhook URL or other secrets carried by the error", async () => {
@@ -123,7 +125,16 @@ describe("handler chain: a run that throws", () => {
     await expect(handler({}, ctx)).rejects.toBe(leak);
 
     const everything = JSON.stringify(saved) + JSON.stringify(posted);
-    for (const secret of ["hooks.slack.com/services", "T0CHAINTEAM", "B0CHAINHOOK", "zzChainSecretToken42", "X-Amz-Signature", "abcdef0123", "AKIAABCDEFGHIJKLMNOP", "ASIAABCDEFGHIJKLMNOP"]) {
+    for (const secret of [
+      "hooks.slack.com/services",
+      "T0CHAINTEAM",
+      "B0CHAINHOOK",
+      "zzChainSecretToken42",
+      "X-Amz-Signature",
+      "abcdef0123",
+      "AKIAABCDEFGHIJKLMNOP",
+      "ASIAABCDEFGHIJKLMNOP",
+    ]) {
       expect(everything).not.toContain(secret);
     }
     expect(saved[0]!.report.error).toEqual({
@@ -134,7 +145,10 @@ describe("handler chain: a run that throws", () => {
 
   it("a dry-run that throws saves its failure report but posts nothing", async () => {
     const { saved, posted, runtime } = harness(config);
-    const handler = createHandler({ name: "prune", parse: (e) => e as { dryRun: boolean }, run: async () => Promise.reject(new Error("listing failed")) }, runtime);
+    const handler = createHandler(
+      { name: "prune", parse: (e) => e as { dryRun: boolean }, run: async () => Promise.reject(new Error("listing failed")) },
+      runtime,
+    );
     await expect(handler({ dryRun: true }, ctx)).rejects.toThrow("listing failed");
     expect(saved).toHaveLength(1);
     expect(saved[0]!.report).toMatchObject({ status: "failed", dryRun: true });
@@ -153,7 +167,10 @@ describe("handler chain: a run that throws", () => {
 
   it("functions that post their own messages (posts: false) get the failure report but no chain alert", async () => {
     const { saved, posted, runtime } = harness(config);
-    const handler = createHandler({ name: "failover", parse: (e) => e, run: async () => Promise.reject(new Error("S3 GetObject failed")), posts: false }, runtime);
+    const handler = createHandler(
+      { name: "failover", parse: (e) => e, run: async () => Promise.reject(new Error("S3 GetObject failed")), posts: false },
+      runtime,
+    );
     await expect(handler({}, ctx)).rejects.toThrow("S3 GetObject failed");
     expect(saved).toHaveLength(1);
     expect(posted).toEqual([]);
@@ -175,7 +192,12 @@ describe("handler chain: nothing to report", () => {
   it("failures are always reported, even from a run that says nothing to report", async () => {
     const config = parseConfig({ stage: "test", primaryRegion: PRIMARY });
     const { saved, runtime } = harness(config);
-    const run = async (): Promise<RunOutcome> => ({ report: {}, message: null, failures: [{ item: "x", kind: "fatal", message: "bad" }], nothingToReport: "ignored" });
+    const run = async (): Promise<RunOutcome> => ({
+      report: {},
+      message: null,
+      failures: [{ item: "x", kind: "fatal", message: "bad" }],
+      nothingToReport: "ignored",
+    });
     await expect(createHandler({ name: "failover", parse: (e) => e, run }, runtime)({}, ctx)).rejects.toThrow("1 item(s) failed");
     expect(saved).toHaveLength(1);
   });

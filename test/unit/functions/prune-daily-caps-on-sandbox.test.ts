@@ -99,9 +99,7 @@ afterEach(() => {
 describe("prune caps per resource per day", () => {
   it("three invocations in one day (the run and Lambda's two retries) delete no more than the cap in total", async () => {
     const first = await prune("prune-20");
-    expect(first.out!.capped).toEqual([
-      { resourceId: "app-db", region: PRIMARY, deferred: 14, reason: `cap: at most ${CAP} deletes per day` },
-    ]);
+    expect(first.out!.capped).toEqual([{ resourceId: "app-db", region: PRIMARY, deferred: 14, reason: `cap: at most ${CAP} deletes per day` }]);
     expect(deleted()).toHaveLength(CAP);
     const second = await prune("prune-20");
     const third = await prune("prune-20-by-hand");
@@ -112,7 +110,9 @@ describe("prune caps per resource per day", () => {
       ]);
     }
     // The reservation names exactly what was deleted, and the run that deleted it, under the prune schedule's day.
-    expect(ledger("2026-11-20")!.policies).toEqual({ db: { [`${PRIMARY}/rds-instance/app-db`]: Object.fromEntries([...deleted()].sort().map((id) => [id, "prune-20"])) } });
+    expect(ledger("2026-11-20")!.policies).toEqual({
+      db: { [`${PRIMARY}/rds-instance/app-db`]: Object.fromEntries([...deleted()].sort().map((id) => [id, "prune-20"])) },
+    });
     // Reserved before the deletes were sent: the ledger write precedes the first DeleteDBSnapshot.
     const order = sb.calls.filter((c) => c.command === "PutObject" || c.command === "DeleteDBSnapshot").map((c) => c.command);
     expect(order.slice(0, 2)).toEqual(["PutObject", "DeleteDBSnapshot"]);
@@ -153,7 +153,11 @@ describe("prune caps per resource per day", () => {
           .sort()
           .slice(0, 2);
         const reservations = Object.fromEntries(other.map((id) => [id, "other-run"]));
-        sb.s3.put(REPORTS, ledgerKey("2026-11-20"), JSON.stringify({ day: "2026-11-20", timeZone: "UTC", policies: { db: { [`${PRIMARY}/rds-instance/app-db`]: reservations } } }));
+        sb.s3.put(
+          REPORTS,
+          ledgerKey("2026-11-20"),
+          JSON.stringify({ day: "2026-11-20", timeZone: "UTC", policies: { db: { [`${PRIMARY}/rds-instance/app-db`]: reservations } } }),
+        );
         return s3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
       },
     });
@@ -181,7 +185,13 @@ describe("prune caps per resource per day", () => {
   });
 
   it("when the reservation cannot be written nothing is deleted and the run fails as retryable", async () => {
-    sb.inject({ service: "s3", command: "PutObject", error: "internal", times: Infinity, match: (input: { Key?: string }) => input.Key === ledgerKey("2026-11-20") });
+    sb.inject({
+      service: "s3",
+      command: "PutObject",
+      error: "internal",
+      times: Infinity,
+      match: (input: { Key?: string }) => input.Key === ledgerKey("2026-11-20"),
+    });
     const run = await prune("prune-20");
     expect(deleted()).toEqual([]);
     expect(run.error!.failures).toEqual([

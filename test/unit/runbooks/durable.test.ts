@@ -242,7 +242,13 @@ describe("durable-runbook engine", () => {
     const run = w.latch.record();
     expect(run.state).toBe("failed");
     expect(run.failure).toEqual({ step: "ship", message: "not picked up after 60 s", manualSteps: ["Call the carrier.", "Then reset the run."] });
-    expect(run.steps[2]).toMatchObject({ status: "failed", result: "failed", reason: "not picked up after 60 s", startedAt: "2026-01-01T00:00:00.000Z", endedAt: "2026-01-01T00:01:01.000Z" });
+    expect(run.steps[2]).toMatchObject({
+      status: "failed",
+      result: "failed",
+      reason: "not picked up after 60 s",
+      startedAt: "2026-01-01T00:00:00.000Z",
+      endedAt: "2026-01-01T00:01:01.000Z",
+    });
     expect(w.ended).toEqual(["failed"]);
     // A failed run stays failed.
     expect(await w.advance(rb)).toEqual({ next: "failed", reason: "run is failed" });
@@ -316,7 +322,16 @@ describe("durable-runbook engine", () => {
 
   it("conflicts: a failure that cannot be recorded comes back as a 1 s wait, to re-read the record", async () => {
     const w = new World();
-    const steps = NAMES.map((n) => (n === "reserve" ? w.step(n, { start: async () => ((w.latch.loseNext = 1), { kind: "fail", reason: "out of stock", manualSteps: [] }) }) : w.step(n)));
+    const steps = NAMES.map((n) =>
+      n === "reserve"
+        ? w.step(n, {
+            start: async () => {
+              w.latch.loseNext = 1;
+              return { kind: "fail", reason: "out of stock", manualSteps: [] };
+            },
+          })
+        : w.step(n),
+    );
     expect(await w.advance(w.runbook(steps))).toEqual({ next: "wait", reason: "record changed while failing; re-reading", step: "reserve", waitSeconds: 1 });
     expect(w.latch.record().state).toBe("running");
   });

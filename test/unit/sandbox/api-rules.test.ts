@@ -56,7 +56,11 @@ describe("RDS: KMS parameters on copies", () => {
 
     const err = await rejection(
       rdsDr.send(
-        new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: clusterSnapArn(PRIMARY, "plain-1"), TargetDBClusterSnapshotIdentifier: "plain-1", KmsKeyId: DR_KEY }),
+        new CopyDBClusterSnapshotCommand({
+          SourceDBClusterSnapshotIdentifier: clusterSnapArn(PRIMARY, "plain-1"),
+          TargetDBClusterSnapshotIdentifier: "plain-1",
+          KmsKeyId: DR_KEY,
+        }),
       ),
     );
     const without = await rdsDr.send(
@@ -64,7 +68,9 @@ describe("RDS: KMS parameters on copies", () => {
     );
 
     expect(err.name).toBe("InvalidParameterCombination");
-    expect(err.message).toBe("KmsKeyId cannot be specified: DB cluster snapshot plain-1 is not encrypted, and an unencrypted DB cluster snapshot cannot be encrypted by copying it.");
+    expect(err.message).toBe(
+      "KmsKeyId cannot be specified: DB cluster snapshot plain-1 is not encrypted, and an unencrypted DB cluster snapshot cannot be encrypted by copying it.",
+    );
     expect(without.DBClusterSnapshot).toMatchObject({ StorageEncrypted: false });
     expect(without.DBClusterSnapshot?.KmsKeyId).toBeUndefined();
   });
@@ -73,8 +79,12 @@ describe("RDS: KMS parameters on copies", () => {
     sb.rds.addInstance(PRIMARY, { id: "plain", encrypted: false });
     sb.rds.addSnapshot(PRIMARY, { id: "plain-1", sourceId: "plain" });
 
-    const out = await rdsDr.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: snapArn(PRIMARY, "plain-1"), TargetDBSnapshotIdentifier: "plain-1", KmsKeyId: DR_KEY }));
-    const plainCopy = await rdsDr.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: snapArn(PRIMARY, "plain-1"), TargetDBSnapshotIdentifier: "plain-2" }));
+    const out = await rdsDr.send(
+      new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: snapArn(PRIMARY, "plain-1"), TargetDBSnapshotIdentifier: "plain-1", KmsKeyId: DR_KEY }),
+    );
+    const plainCopy = await rdsDr.send(
+      new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: snapArn(PRIMARY, "plain-1"), TargetDBSnapshotIdentifier: "plain-2" }),
+    );
 
     expect(out.DBSnapshot).toMatchObject({ Encrypted: true, KmsKeyId: DR_KEY });
     expect(plainCopy.DBSnapshot).toMatchObject({ Encrypted: false });
@@ -85,7 +95,13 @@ describe("RDS: KMS parameters on copies", () => {
     sb.rds.addCluster(PRIMARY, { id: "aurora-1" });
     sb.rds.addSnapshot(PRIMARY, { id: "a-1", kind: "cluster", sourceId: "aurora-1" });
     const copy = (KmsKeyId?: string) =>
-      rdsDr.send(new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: clusterSnapArn(PRIMARY, "a-1"), TargetDBClusterSnapshotIdentifier: "a-1", ...(KmsKeyId ? { KmsKeyId } : {}) }));
+      rdsDr.send(
+        new CopyDBClusterSnapshotCommand({
+          SourceDBClusterSnapshotIdentifier: clusterSnapArn(PRIMARY, "a-1"),
+          TargetDBClusterSnapshotIdentifier: "a-1",
+          ...(KmsKeyId ? { KmsKeyId } : {}),
+        }),
+      );
 
     const noKey = await rejection(copy());
     const otherRegion = await rejection(copy(`arn:aws:kms:${PRIMARY}:${ACCOUNT}:key/primary`));
@@ -124,7 +140,13 @@ describe("RDS: SourceRegion / PreSignedUrl on cross-region copies", () => {
       SourceDBSnapshotIdentifier: u.searchParams.get("SourceDBSnapshotIdentifier"),
     });
     expect(pick(ours)).toEqual(pick(realUrl));
-    expect(pick(ours)).toEqual({ host: `rds.${PRIMARY}.amazonaws.com`, Action: "CopyDBSnapshot", DestinationRegion: DR, KmsKeyId: DR_KEY, SourceDBSnapshotIdentifier: snapArn(PRIMARY, "s-1") });
+    expect(pick(ours)).toEqual({
+      host: `rds.${PRIMARY}.amazonaws.com`,
+      Action: "CopyDBSnapshot",
+      DestinationRegion: DR,
+      KmsKeyId: DR_KEY,
+      SourceDBSnapshotIdentifier: snapArn(PRIMARY, "s-1"),
+    });
     // Same region, or a plain id: no PreSignedUrl; a PreSignedUrl already set is kept.
     expect(copyOnTheWire("CopyDBSnapshot", copyInput, PRIMARY).PreSignedUrl).toBeUndefined();
     expect(copyOnTheWire("CopyDBSnapshot", { ...copyInput, SourceDBSnapshotIdentifier: "s-1" }, DR).PreSignedUrl).toBeUndefined();
@@ -178,7 +200,9 @@ describe("RDS: identifiers", () => {
     const long = `a${"b".repeat(63)}`;
 
     const create = await rejection(rds.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: "aurora-1", DBClusterSnapshotIdentifier: long })));
-    const copy = await rejection(rds.send(new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: "a-1", TargetDBClusterSnapshotIdentifier: long })));
+    const copy = await rejection(
+      rds.send(new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: "a-1", TargetDBClusterSnapshotIdentifier: long })),
+    );
     await rds.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: "aurora-1", DBClusterSnapshotIdentifier: long.slice(0, 63) }));
 
     expect(create.name).toBe("InvalidParameterValue");
@@ -192,7 +216,8 @@ describe("RDS: tags", () => {
     sb.rds.addInstance(PRIMARY, { id: "app-db" });
     sb.rds.addSnapshot(PRIMARY, { id: "s-1", sourceId: "app-db", tags: manyTags(30, "src") });
   });
-  const create = (tags: Record<string, string>) => rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "app-db", DBSnapshotIdentifier: "t-1", Tags: tagList(tags) }));
+  const create = (tags: Record<string, string>) =>
+    rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "app-db", DBSnapshotIdentifier: "t-1", Tags: tagList(tags) }));
 
   it(`keys 1–128, values ≤ 256, no aws:/rds: prefix on either, only letters, digits, space and _ . : / = + - @ (${API}/API_Tag.html)`, async () => {
     const cases: Record<string, string>[] = [
@@ -207,7 +232,12 @@ describe("RDS: tags", () => {
     const names = [];
     for (const tags of cases) names.push((await rejection(create(tags))).name);
 
-    await create({ ["k".repeat(128)]: "v".repeat(256), "ops-autopilot:tiers": "daily+weekly", "ops-autopilot:captured-at": "2025-03-01T02:00:00.000Z", "e-mail": "a@b" });
+    await create({
+      ["k".repeat(128)]: "v".repeat(256),
+      "ops-autopilot:tiers": "daily+weekly",
+      "ops-autopilot:captured-at": "2025-03-01T02:00:00.000Z",
+      "e-mail": "a@b",
+    });
 
     expect(names).toEqual(Array(cases.length).fill("InvalidParameterValue"));
   });
@@ -216,7 +246,14 @@ describe("RDS: tags", () => {
     const onCreate = await rejection(create(manyTags(51)));
     const onAdd = await rejection(rds.send(new AddTagsToResourceCommand({ ResourceName: snapArn(PRIMARY, "s-1"), Tags: tagList(manyTags(21, "new")) })));
     const onCopy = await rejection(
-      rds.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: "s-1", TargetDBSnapshotIdentifier: "c-1", CopyTags: true, Tags: tagList(manyTags(21, "mine")) })),
+      rds.send(
+        new CopyDBSnapshotCommand({
+          SourceDBSnapshotIdentifier: "s-1",
+          TargetDBSnapshotIdentifier: "c-1",
+          CopyTags: true,
+          Tags: tagList(manyTags(21, "mine")),
+        }),
+      ),
     );
     await rds.send(new AddTagsToResourceCommand({ ResourceName: snapArn(PRIMARY, "s-1"), Tags: tagList(manyTags(20, "new")) }));
 
@@ -235,7 +272,13 @@ describe("RDS: quotas (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CH
     sb.rds.addSnapshot(PRIMARY, { id: "a-src", kind: "cluster", sourceId: "aurora-1" });
 
     const err = await rejection(
-      rdsDr.send(new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: clusterSnapArn(PRIMARY, "a-src"), TargetDBClusterSnapshotIdentifier: "a-copy", KmsKeyId: DR_KEY })),
+      rdsDr.send(
+        new CopyDBClusterSnapshotCommand({
+          SourceDBClusterSnapshotIdentifier: clusterSnapArn(PRIMARY, "a-src"),
+          TargetDBClusterSnapshotIdentifier: "a-copy",
+          KmsKeyId: DR_KEY,
+        }),
+      ),
     );
 
     expect(err).toBeInstanceOf(SnapshotQuotaExceededFault);
@@ -249,14 +292,29 @@ describe("RDS: quotas (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CH
     sb.rds.addCluster(PRIMARY, { id: "aurora-1" });
     for (let i = 0; i < 12; i++) sb.rds.addSnapshot(PRIMARY, { id: `s-${i}`, sourceId: "app-db" });
     for (let i = 0; i < 9; i++) sb.rds.addSnapshot(PRIMARY, { id: `a-${i}`, kind: "cluster", sourceId: "aurora-1" });
-    for (let i = 0; i < 12; i++) await rdsDr.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: snapArn(PRIMARY, `s-${i}`), TargetDBSnapshotIdentifier: `s-${i}`, KmsKeyId: DR_KEY }));
+    for (let i = 0; i < 12; i++)
+      await rdsDr.send(
+        new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: snapArn(PRIMARY, `s-${i}`), TargetDBSnapshotIdentifier: `s-${i}`, KmsKeyId: DR_KEY }),
+      );
     for (let i = 0; i < 8; i++) {
-      await rdsDr.send(new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: clusterSnapArn(PRIMARY, `a-${i}`), TargetDBClusterSnapshotIdentifier: `a-${i}`, KmsKeyId: DR_KEY }));
+      await rdsDr.send(
+        new CopyDBClusterSnapshotCommand({
+          SourceDBClusterSnapshotIdentifier: clusterSnapArn(PRIMARY, `a-${i}`),
+          TargetDBClusterSnapshotIdentifier: `a-${i}`,
+          KmsKeyId: DR_KEY,
+        }),
+      );
     }
     await rds.send(new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: "s-0", TargetDBSnapshotIdentifier: "local-copy" }));
 
     const err = await rejection(
-      rdsDr.send(new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: clusterSnapArn(PRIMARY, "a-8"), TargetDBClusterSnapshotIdentifier: "a-8", KmsKeyId: DR_KEY })),
+      rdsDr.send(
+        new CopyDBClusterSnapshotCommand({
+          SourceDBClusterSnapshotIdentifier: clusterSnapArn(PRIMARY, "a-8"),
+          TargetDBClusterSnapshotIdentifier: "a-8",
+          KmsKeyId: DR_KEY,
+        }),
+      ),
     );
 
     expect(sb.rds.copiesInFlight(DR)).toBe(20);
@@ -272,7 +330,12 @@ describe("RDS: tags people's actions carry over (https://docs.aws.amazon.com/Ama
     sb.rds.addSnapshot(PRIMARY, { id: "oa-app-db-20250301", sourceId: "app-db", tags: { ...ours, team: "db" } });
 
     const out = await rds.send(
-      new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: "oa-app-db-20250301", TargetDBSnapshotIdentifier: "my-copy", CopyTags: true, Tags: tagList({ team: "web", why: "test" }) }),
+      new CopyDBSnapshotCommand({
+        SourceDBSnapshotIdentifier: "oa-app-db-20250301",
+        TargetDBSnapshotIdentifier: "my-copy",
+        CopyTags: true,
+        Tags: tagList({ team: "web", why: "test" }),
+      }),
     );
     const seeded = sb.rds.copySnapshot(PRIMARY, { sourceId: "oa-app-db-20250301", id: "console-copy", copyTags: true });
 
@@ -285,7 +348,14 @@ describe("RDS: tags people's actions carry over (https://docs.aws.amazon.com/Ama
     sb.rds.addCluster(PRIMARY, { id: "aurora-1" });
     sb.rds.addSnapshot(PRIMARY, { id: "oa-aurora-1-20250301", kind: "cluster", sourceId: "aurora-1", tags: ours });
 
-    const copy = sb.rds.copySnapshot(DR, { sourceRegion: PRIMARY, sourceId: "oa-aurora-1-20250301", id: "dr-by-hand", kind: "cluster", copyTags: true, kmsKeyId: DR_KEY });
+    const copy = sb.rds.copySnapshot(DR, {
+      sourceRegion: PRIMARY,
+      sourceId: "oa-aurora-1-20250301",
+      id: "dr-by-hand",
+      kind: "cluster",
+      copyTags: true,
+      kmsKeyId: DR_KEY,
+    });
 
     expect(copy).toMatchObject({ kind: "aurora-cluster", tags: ours, copiedFrom: { region: PRIMARY, id: "oa-aurora-1-20250301" } });
   });
@@ -331,7 +401,9 @@ describe("EC2: ids, tags, KMS and copy limits", () => {
     const spec = (tags: Record<string, string>) => [{ ResourceType: "snapshot" as const, Tags: tagList(tags) }];
 
     const onCreate = await rejection(ec2.send(new CreateSnapshotCommand({ VolumeId: vol, TagSpecifications: spec(manyTags(51)) })));
-    const onCopy = await rejection(ec2Dr.send(new CopySnapshotCommand({ SourceRegion: PRIMARY, SourceSnapshotId: snap.id, TagSpecifications: spec({ "aws:x": "1" }) })));
+    const onCopy = await rejection(
+      ec2Dr.send(new CopySnapshotCommand({ SourceRegion: PRIMARY, SourceSnapshotId: snap.id, TagSpecifications: spec({ "aws:x": "1" }) })),
+    );
     const onTag = await rejection(ec2.send(new CreateTagsCommand({ Resources: [snap.id], Tags: tagList(manyTags(11, "more")) })));
     const longKey = await rejection(ec2.send(new CreateTagsCommand({ Resources: [snap.id], Tags: tagList({ ["k".repeat(129)]: "v" }) })));
     const longValue = await rejection(ec2.send(new CreateTagsCommand({ Resources: [snap.id], Tags: tagList({ k: "v".repeat(257) }) })));
@@ -383,7 +455,12 @@ describe("Route 53: ChangeResourceRecordSets", () => {
   });
   const change = (...changes: Change[]) => r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: ZONE, ChangeBatch: { Changes: changes } }));
   const upsert = (rr: ResourceRecordSet): Change => ({ Action: "UPSERT", ResourceRecordSet: rr });
-  const plain = (Name: string, Type: ResourceRecordSet["Type"], values: string[], TTL = 60): ResourceRecordSet => ({ Name, Type, TTL, ResourceRecords: values.map((Value) => ({ Value })) });
+  const plain = (Name: string, Type: ResourceRecordSet["Type"], values: string[], TTL = 60): ResourceRecordSet => ({
+    Name,
+    Type,
+    TTL,
+    ResourceRecords: values.map((Value) => ({ Value })),
+  });
 
   it("A must be a dotted IPv4, AAAA an IPv6, CNAME one domain name (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html)", async () => {
     const badA = await rejection(change(upsert(plain("db.example.com", "A", ["10.0.0"]))));
@@ -391,14 +468,20 @@ describe("Route 53: ChangeResourceRecordSets", () => {
     const badAaaa = await rejection(change(upsert(plain("db.example.com", "AAAA", ["10.0.0.1"]))));
     const twoCnames = await rejection(change(upsert(plain("db.example.com", "CNAME", ["a.example.net", "b.example.net"]))));
     const badCname = await rejection(change(upsert(plain("db.example.com", "CNAME", ["a..example.net"]))));
-    await change(upsert(plain("v4.example.com", "A", ["192.0.2.10", "198.51.100.7"])), upsert(plain("v6.example.com", "AAAA", ["2001:db8::1"])), upsert(plain("c.example.com", "CNAME", ["db-dr.example.net."])));
+    await change(
+      upsert(plain("v4.example.com", "A", ["192.0.2.10", "198.51.100.7"])),
+      upsert(plain("v6.example.com", "AAAA", ["2001:db8::1"])),
+      upsert(plain("c.example.com", "CNAME", ["db-dr.example.net."])),
+    );
 
     expect([badA.name, badA.message]).toEqual([
       "InvalidChangeBatch",
       "[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with '10.0.0'']",
     ]);
     expect(hostAsA.name).toBe("InvalidChangeBatch");
-    expect(badAaaa.message).toBe("[Invalid Resource Record: 'FATAL problem: AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address) encountered with '10.0.0.1'']");
+    expect(badAaaa.message).toBe(
+      "[Invalid Resource Record: 'FATAL problem: AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address) encountered with '10.0.0.1'']",
+    );
     expect(twoCnames.message).toBe("[RRSet of type CNAME with DNS name db.example.com. has more than one resource record]");
     expect(badCname.name).toBe("InvalidChangeBatch");
     expect(sb.route53.record(ZONE, "v6.example.com", "AAAA")?.ResourceRecords).toEqual([{ Value: "2001:db8::1" }]);
@@ -408,7 +491,9 @@ describe("Route 53: ChangeResourceRecordSets", () => {
     const negative = await rejection(change(upsert(plain("db.example.com", "A", ["192.0.2.1"], -1))));
     const huge = await rejection(change(upsert(plain("db.example.com", "A", ["192.0.2.1"], 2_147_483_648))));
     const both = await rejection(
-      change(upsert({ ...plain("db.example.com", "A", ["192.0.2.1"]), AliasTarget: { HostedZoneId: "Z2", DNSName: "lb.example.net", EvaluateTargetHealth: false } })),
+      change(
+        upsert({ ...plain("db.example.com", "A", ["192.0.2.1"]), AliasTarget: { HostedZoneId: "Z2", DNSName: "lb.example.net", EvaluateTargetHealth: false } }),
+      ),
     );
     await change(upsert(plain("db.example.com", "A", ["192.0.2.1"], 0)));
 
@@ -452,7 +537,9 @@ describe("Route 53: ChangeResourceRecordSets", () => {
     const stale = await rejection(change({ Action: "DELETE", ResourceRecordSet: plain("www.example.com", "A", ["192.0.2.99"]) }));
     await change({ Action: "DELETE", ResourceRecordSet: plain("www.example.com", "A", ["192.0.2.1"]) });
 
-    expect(stale.message).toBe("[Tried to delete resource record set [name='www.example.com.', type='A'] but the values provided do not match the current values]");
+    expect(stale.message).toBe(
+      "[Tried to delete resource record set [name='www.example.com.', type='A'] but the values provided do not match the current values]",
+    );
     expect(sb.route53.record(ZONE, "www.example.com", "A")).toBeUndefined();
   });
 });
@@ -460,7 +547,11 @@ describe("Route 53: ChangeResourceRecordSets", () => {
 describe("CloudWatch: GetMetricData and DescribeAlarms requests", () => {
   const query = (over: Partial<MetricDataQuery> = {}): MetricDataQuery => ({
     Id: "lag",
-    MetricStat: { Metric: { Namespace: "AWS/RDS", MetricName: "ReplicaLag", Dimensions: [{ Name: "DBInstanceIdentifier", Value: "db" }] }, Period: 60, Stat: "Maximum" },
+    MetricStat: {
+      Metric: { Namespace: "AWS/RDS", MetricName: "ReplicaLag", Dimensions: [{ Name: "DBInstanceIdentifier", Value: "db" }] },
+      Period: 60,
+      Stat: "Maximum",
+    },
     ...over,
   });
   const now = new Date("2025-03-01T02:00:00Z");
@@ -468,7 +559,8 @@ describe("CloudWatch: GetMetricData and DescribeAlarms requests", () => {
 
   it("Id starts with a lowercase letter, is unique; Period 1/5/10/20/30 or a multiple of 60; StartTime before EndTime (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html, API_MetricDataQuery.html)", async () => {
     const cw = new CloudWatchClient({ region: DR, maxAttempts: 1 });
-    const get = (queries: MetricDataQuery[], StartTime = earlier, EndTime = now) => cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime, EndTime }));
+    const get = (queries: MetricDataQuery[], StartTime = earlier, EndTime = now) =>
+      cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime, EndTime }));
 
     const failures = [
       await rejection(get([query({ Id: "Lag" })])),

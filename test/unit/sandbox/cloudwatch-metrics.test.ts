@@ -17,7 +17,14 @@ async function values(namespace: string, dimension: string): Promise<number[]> {
       StartTime: new Date("2026-01-01T09:00:00Z"),
       EndTime: new Date("2026-01-01T10:00:00Z"),
       MetricDataQueries: [
-        { Id: "lag", MetricStat: { Metric: { Namespace: namespace, MetricName: "ReplicaLag", Dimensions: [{ Name: dimension, Value: "orders-dr" }] }, Period: 60, Stat: "Maximum" } },
+        {
+          Id: "lag",
+          MetricStat: {
+            Metric: { Namespace: namespace, MetricName: "ReplicaLag", Dimensions: [{ Name: dimension, Value: "orders-dr" }] },
+            Period: 60,
+            Stat: "Maximum",
+          },
+        },
       ],
     }),
   );

@@ -84,7 +84,12 @@ describe("DescribeSnapshots", () => {
       ((await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], Filters }))).Snapshots ?? []).map((s) => s.SnapshotId).sort();
 
     expect(await ids([{ Name: `tag:${mine}`, Values: ["ops-autopilot:prod"] }])).toEqual(["snap-0000000a", "snap-0000000c"]);
-    expect(await ids([{ Name: `tag:${mine}`, Values: ["ops-autopilot:*"] }, { Name: "status", Values: ["completed"] }])).toEqual(["snap-0000000a", "snap-0000000b"]);
+    expect(
+      await ids([
+        { Name: `tag:${mine}`, Values: ["ops-autopilot:*"] },
+        { Name: "status", Values: ["completed"] },
+      ]),
+    ).toEqual(["snap-0000000a", "snap-0000000b"]);
     expect(await ids([{ Name: "tag-key", Values: ["other"] }])).toEqual(["snap-0000000d"]);
     const one = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: ["snap-0000000a"] }));
     expect(one.Snapshots?.[0]?.Tags).toEqual([{ Key: mine, Value: "ops-autopilot:prod" }]);
@@ -149,7 +154,13 @@ describe("CopySnapshot", () => {
     sb.ec2.addSnapshot(PRIMARY, { id: "snap-0000005c", volumeId: "vol-00000001", tags: { tier: "daily" } });
 
     const out = await ec2Dr.send(
-      new CopySnapshotCommand({ SourceRegion: PRIMARY, SourceSnapshotId: "snap-0000005c", Encrypted: true, KmsKeyId: DR_KEY, TagSpecifications: tagSpec({ "copy-of": "snap-0000005c" }) }),
+      new CopySnapshotCommand({
+        SourceRegion: PRIMARY,
+        SourceSnapshotId: "snap-0000005c",
+        Encrypted: true,
+        KmsKeyId: DR_KEY,
+        TagSpecifications: tagSpec({ "copy-of": "snap-0000005c" }),
+      }),
     );
     sb.clock.advance(30 * MINUTE);
     const got = await ec2Dr.send(new DescribeSnapshotsCommand({ SnapshotIds: [out.SnapshotId!] }));
@@ -173,7 +184,10 @@ describe("CopySnapshot", () => {
 
   it("allows 20 copies in flight per destination region; the 21st fails with ResourceLimitExceeded", async () => {
     for (let i = 0; i < 21; i++) sb.ec2.addSnapshot(PRIMARY, { id: `snap-${i.toString(16).padStart(8, "0")}`, volumeId: "vol-00000001" });
-    const copy = (i: number) => ec2Dr.send(new CopySnapshotCommand({ SourceRegion: PRIMARY, SourceSnapshotId: `snap-${i.toString(16).padStart(8, "0")}`, Encrypted: true, KmsKeyId: DR_KEY }));
+    const copy = (i: number) =>
+      ec2Dr.send(
+        new CopySnapshotCommand({ SourceRegion: PRIMARY, SourceSnapshotId: `snap-${i.toString(16).padStart(8, "0")}`, Encrypted: true, KmsKeyId: DR_KEY }),
+      );
 
     for (let i = 0; i < 20; i++) await copy(i);
     const err = await rejection(copy(20));

@@ -43,7 +43,9 @@ describe("error injection", () => {
     sb.retry = "none";
     sb.inject({ service: "rds", command: "CreateDBSnapshot", error: kind });
 
-    const err = await rejection(new RDSClient({ region: PRIMARY }).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "app-db", DBSnapshotIdentifier: "s" })));
+    const err = await rejection(
+      new RDSClient({ region: PRIMARY }).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "app-db", DBSnapshotIdentifier: "s" })),
+    );
 
     expect(err).toBeInstanceOf(cls);
     expect(err.name).toBe(name);
@@ -55,7 +57,11 @@ describe("error injection", () => {
 
     const err = await rejection(
       new RDSClient({ region: DR }).send(
-        new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: `arn:aws:rds:${PRIMARY}:123456789012:snapshot:s1`, TargetDBSnapshotIdentifier: "s1", KmsKeyId: "alias/dr" }),
+        new CopyDBSnapshotCommand({
+          SourceDBSnapshotIdentifier: `arn:aws:rds:${PRIMARY}:123456789012:snapshot:s1`,
+          TargetDBSnapshotIdentifier: "s1",
+          KmsKeyId: "alias/dr",
+        }),
       ),
     );
 
@@ -143,7 +149,9 @@ describe("SDK retry emulation", () => {
   it("does not retry non-retryable errors", async () => {
     sb.inject({ service: "rds", error: "quota", times: Infinity });
 
-    await rejection(new RDSClient({ region: PRIMARY, maxAttempts: 6 }).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "app-db", DBSnapshotIdentifier: "s" })));
+    await rejection(
+      new RDSClient({ region: PRIMARY, maxAttempts: 6 }).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "app-db", DBSnapshotIdentifier: "s" })),
+    );
 
     expect(sb.calls).toHaveLength(1);
   });
@@ -170,9 +178,7 @@ describe("the call log and mocks", () => {
 
     await describeSnaps(new RDSClient({ region: DR }));
 
-    expect(sb.calls).toEqual([
-      { service: "rds", region: DR, command: "DescribeDBSnapshots", input: {}, at: new Date("2025-03-01T02:05:00Z"), attempt: 1 },
-    ]);
+    expect(sb.calls).toEqual([{ service: "rds", region: DR, command: "DescribeDBSnapshots", input: {}, at: new Date("2025-03-01T02:05:00Z"), attempt: 1 }]);
   });
 
   it("works with aws-sdk-client-mock-vitest matchers on the exact inputs", async () => {
@@ -217,7 +223,7 @@ describe("clock and timelines", () => {
   });
 
   it("a timeline answers the value at any instant", () => {
-    const t = new Timeline("creating", 100).then("available", 200);
+    const t = new Timeline("creating", 100).andThen("available", 200);
 
     expect([t.valueAt(50), t.valueAt(150), t.valueAt(200), t.valueAt(10_000)]).toEqual(["creating", "creating", "available", "available"]);
   });

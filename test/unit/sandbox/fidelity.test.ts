@@ -44,8 +44,10 @@ function shape(err: SandboxServiceError) {
 
 const rdsXml = (code: string, message: string, type = "Sender") =>
   `<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>${type}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`;
-const ec2Xml = (code: string, message: string) => `<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>r</RequestID></Response>`;
-const s3Xml = (code: string, message: string) => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>r</RequestId></Error>`;
+const ec2Xml = (code: string, message: string) =>
+  `<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>r</RequestID></Response>`;
+const s3Xml = (code: string, message: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>r</RequestId></Error>`;
 
 describe("sandbox errors match the SDK's parsing of real AWS error responses", () => {
   it.each([
@@ -92,7 +94,9 @@ describe("sandbox errors match the SDK's parsing of real AWS error responses", (
     const client = new S3Client({ region: "eu-west-1", credentials, maxAttempts: 1, requestHandler: wire(status, s3Xml(code, message)) });
 
     const real = await parsed(() =>
-      op === "put" ? client.send(new PutObjectCommand({ Bucket: "b", Key: "k", Body: "x", IfNoneMatch: "*" })) : client.send(new GetObjectCommand({ Bucket: "b", Key: "k" })),
+      op === "put"
+        ? client.send(new PutObjectCommand({ Bucket: "b", Key: "k", Body: "x", IfNoneMatch: "*" }))
+        : client.send(new GetObjectCommand({ Bucket: "b", Key: "k" })),
     );
     const fake = s3Error(code, message);
 

@@ -72,11 +72,16 @@ describe("the prune role deletes only what carries our tag and our name", () => 
   });
 
   it("refuses another stage's EBS snapshot with EC2's UnauthorizedOperation", async () => {
-    const snap = sb.ec2.addSnapshot(PRIMARY, { volumeId: "vol-0123456789abcdef0", tags: { "ops-autopilot:managed-by": "app:staging", "ops-autopilot:name": "oa-app-staging-x" } });
+    const snap = sb.ec2.addSnapshot(PRIMARY, {
+      volumeId: "vol-0123456789abcdef0",
+      tags: { "ops-autopilot:managed-by": "app:staging", "ops-autopilot:name": "oa-app-staging-x" },
+    });
     const err = await rejection(as("prune", () => ec2.send(new DeleteSnapshotCommand({ SnapshotId: snap.id }))));
     expect(err.name).toBe("UnauthorizedOperation");
     expect(err.$metadata?.httpStatusCode).toBe(403);
-    expect(err.message).toMatch(/^You are not authorized to perform this operation\. User: .* is not authorized to perform: ec2:DeleteSnapshot on resource: arn:aws:ec2:eu-west-1::snapshot\/snap-/);
+    expect(err.message).toMatch(
+      /^You are not authorized to perform this operation\. User: .* is not authorized to perform: ec2:DeleteSnapshot on resource: arn:aws:ec2:eu-west-1::snapshot\/snap-/,
+    );
   });
 });
 
@@ -118,8 +123,12 @@ describe("no role can put our tag on a snapshot it did not create in the same re
       { Key: "ops-autopilot:managed-by", Value: "app:prod" },
       { Key: "ops-autopilot:name", Value: "oa-app-prod-db-20260102" },
     ];
-    await as("backup", () => rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "db", DBSnapshotIdentifier: "oa-app-prod-db-20260102", Tags: tags })));
-    const err = await rejection(as("backup", () => rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "db", DBSnapshotIdentifier: "nightly-20260102", Tags: tags }))));
+    await as("backup", () =>
+      rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "db", DBSnapshotIdentifier: "oa-app-prod-db-20260102", Tags: tags })),
+    );
+    const err = await rejection(
+      as("backup", () => rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: "db", DBSnapshotIdentifier: "nightly-20260102", Tags: tags }))),
+    );
     expect(err.name).toBe("AccessDenied");
     expect(err.message).toContain(`rds:CreateDBSnapshot on resource: arn:aws:rds:${PRIMARY}:${ACCOUNT}:snapshot:nightly-20260102`);
     expect(sb.rds.snapshots(PRIMARY).map((s) => s.id)).toEqual(["oa-app-prod-db-20260102"]);
@@ -132,7 +141,10 @@ describe("no role can put our tag on a snapshot it did not create in the same re
           new CreateDBSnapshotCommand({
             DBInstanceIdentifier: "db",
             DBSnapshotIdentifier: "oa-app-prod-db-20260103",
-            Tags: [{ Key: "ops-autopilot:managed-by", Value: "app:prod" }, { Key: "owner", Value: "me" }],
+            Tags: [
+              { Key: "ops-autopilot:managed-by", Value: "app:prod" },
+              { Key: "owner", Value: "me" },
+            ],
           }),
         ),
       ),
@@ -157,7 +169,11 @@ describe("S3 without s3:ListBucket", () => {
       // A role of its own, not counted for npm run iam-report (whose probe function's role this is not).
       iam: {
         recordUsage: false,
-        principal: () => ({ name: "object-reader", roleArn: `arn:aws:iam::${ACCOUNT}:role/object-reader`, statements: [{ actions: ["s3:GetObject"], resources: [`arn:aws:s3:::${BUCKET}/*`] }] }),
+        principal: () => ({
+          name: "object-reader",
+          roleArn: `arn:aws:iam::${ACCOUNT}:role/object-reader`,
+          statements: [{ actions: ["s3:GetObject"], resources: [`arn:aws:s3:::${BUCKET}/*`] }],
+        }),
       },
     });
     try {

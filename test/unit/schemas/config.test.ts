@@ -27,7 +27,18 @@ describe("configuration", () => {
     [{ ...base, backup: { policies: [{ name: "Bad Name", selection: { tag: {} } }] } }, /backup\.policies\[0\]\.name/],
     [{ ...base, backup: { policies: [{ name: "db", selection: {} }] } }, /backup\.policies\[0\]\.selection: select resources by tag, by ids, or both/],
     [{ ...base, backup: { policies: [{ name: "db", tiers: { daily: { keep: { days: 0 } } }, selection: { tag: {} } }] } }, /tiers\.daily\.keep/],
-    [{ ...base, backup: { policies: [{ name: "db", selection: { tag: {} } }, { name: "db", selection: { tag: {} } }] } }, /backup\.policies\[1\]\.name: duplicate policy name "db"/],
+    [
+      {
+        ...base,
+        backup: {
+          policies: [
+            { name: "db", selection: { tag: {} } },
+            { name: "db", selection: { tag: {} } },
+          ],
+        },
+      },
+      /backup\.policies\[1\]\.name: duplicate policy name "db"/,
+    ],
     [{ ...base, timezone: "Mars/Olympus" }, /timezone: unknown IANA timezone/],
     [{ ...base, schedules: { timezones: { cost: "Nowhere/City" } } }, /schedules\.timezones\.cost: unknown IANA timezone/],
     [{ ...base, backup: { polices: [] } }, /backup: Unrecognized key: "polices"/],
@@ -45,7 +56,9 @@ describe("configuration", () => {
     const dir = mkdtempSync(join(tmpdir(), "ops-autopilot-config-file-"));
     const file = join(dir, CONFIG_FILE_NAME);
     expect(deployedConfigFile({ LAMBDA_TASK_ROOT: dir })).toBe(file);
-    expect(() => configFromFile(file)).toThrow(`${file} does not exist: the function package carries no configuration (stacks/lambda.ts ships it with copyFiles)`);
+    expect(() => configFromFile(file)).toThrow(
+      `${file} does not exist: the function package carries no configuration (stacks/lambda.ts ships it with copyFiles)`,
+    );
     writeFileSync(file, "{");
     expect(() => configFromFile(file)).toThrow(new RegExp(`^${file.replace(/[.]/g, "\\.")} is not valid JSON: `));
     writeFileSync(file, JSON.stringify({ ...base, backup: { policies: [{ name: "db", selection: {} }] } }));
@@ -54,7 +67,7 @@ describe("configuration", () => {
     expect(configFromFile(file)).toEqual(parseConfig(base));
   });
 
-  it("accepts and ignores the editor's \"$schema\"", () => {
+  it('accepts and ignores the editor\'s "$schema"', () => {
     const c = parseConfig({ $schema: "./config.schema.json", ...base });
     expect(c).toEqual(parseConfig(base));
     expect("$schema" in c).toBe(false);
@@ -141,7 +154,13 @@ const group = (dns: Record<string, unknown> = {}, o: Record<string, unknown> = {
   alarms: ["orders-db-primary-down"],
   primary: { kind: "rds-instance", id: "orders-primary", region: "eu-west-1" },
   replica: { kind: "rds-instance", id: "orders-dr", region: "eu-central-1" },
-  dns: { hostedZoneId: "Z0123456789ABC", recordName: "db.example.com", primary: { values: ["primary.example.com"] }, dr: { values: ["dr.example.com"] }, ...dns },
+  dns: {
+    hostedZoneId: "Z0123456789ABC",
+    recordName: "db.example.com",
+    primary: { values: ["primary.example.com"] },
+    dr: { values: ["dr.example.com"] },
+    ...dns,
+  },
   healthUrl: "https://dr.example.com/health",
   ...o,
 });
@@ -149,32 +168,160 @@ const target = (o: Record<string, unknown> = {}) => ({ name: "www", urls: ["http
 
 describe("the configuration refuses what cannot work, naming the field", () => {
   it.each([
-    ["a DR region listed twice", { drRegions: [{ region: "eu-central-1", kmsKeyId: "k1" }, { region: "eu-central-1", kmsKeyId: "k2" }] }, 'drRegions[1].region: duplicate DR region "eu-central-1"'],
-    ["a DR region equal to the primary", { drRegions: [{ region: "eu-west-1", kmsKeyId: "k" }] }, "drRegions[0].region: a DR region must differ from primaryRegion"],
-    ["a DR copy key of another region", { drRegions: [{ region: "eu-central-1", kmsKeyId: kms("eu-west-1") }] }, "drRegions[0].kmsKeyId: the key is in eu-west-1; copies to eu-central-1 need a key of that region (KMS keys are regional)"],
-    ["a source key of another region", { backup: { sourceKmsKeyIds: [kms("us-east-1")] } }, "backup.sourceKmsKeyIds[0]: the key is in us-east-1, not in primaryRegion eu-west-1, where the snapshots it decrypts are made"],
-    ["an A value that is no IPv4 address", { failover: { groups: [group({ recordType: "A", primary: { values: ["10.0.0.300"] }, dr: { values: ["192.0.2.1"] } })] } }, 'failover.groups[0].dns.primary.values[0]: an A record takes an IPv4 address in dotted decimal notation, got "10.0.0.300"'],
-    ["an A value that is a hostname", { failover: { groups: [group({ recordType: "A", primary: { values: ["192.0.2.1"] }, dr: { values: ["dr.example.com"] } })] } }, 'failover.groups[0].dns.dr.values[0]: an A record takes an IPv4 address in dotted decimal notation, got "dr.example.com"'],
-    ["an AAAA value that is no IPv6 address", { failover: { groups: [group({ recordType: "AAAA", primary: { values: ["2001:db8::1"] }, dr: { values: ["2001:db8::g"] } })] } }, 'failover.groups[0].dns.dr.values[0]: an AAAA record takes an IPv6 address in colon-separated hexadecimal notation, got "2001:db8::g"'],
-    ["an AAAA value that is IPv4", { failover: { groups: [group({ recordType: "AAAA", primary: { values: ["192.0.2.1"] }, dr: { values: ["2001:db8::1"] } })] } }, 'failover.groups[0].dns.primary.values[0]: an AAAA record takes an IPv6 address in colon-separated hexadecimal notation, got "192.0.2.1"'],
-    ["a CNAME value that is an IP address", { failover: { groups: [group({ dr: { values: ["192.0.2.1"] } })] } }, 'failover.groups[0].dns.dr.values[0]: a CNAME record takes a domain name, not an IP address: use recordType "A" or "AAAA"'],
-    ["DNS values that are the same on both sides", { failover: { groups: [group({ dr: { values: ["primary.example.com"] } })] } }, "failover.groups[0].dns.dr: the same as dns.primary: a failover would change nothing"],
-    ["a replica in the primary's region", { failover: { groups: [group({}, { replica: { kind: "rds-instance", id: "orders-dr", region: "eu-west-1" } })] } }, "failover.groups[0].replica.region: the replica must be in another region than the primary"],
-    ["two groups with one name", { failover: { groups: [group(), group({}, { alarms: ["other"] })] } }, 'failover.groups[1].name: duplicate group name "orders-db"'],
-    ["a weekly weekday out of range", { backup: { policies: [policy({ tiers: { weekly: { weekday: 7 } } })] } }, "backup.policies[0].tiers.weekly.weekday: Too big: expected number to be <=6"],
-    ["two policies with one name", { backup: { policies: [policy(), policy({ selection: { tag: { value: "other" } } })] } }, 'backup.policies[1].name: duplicate policy name "db"'],
-    ["an id selected by two policies", { backup: { policies: [policy({ name: "a", selection: { ids: [{ kind: "rds-instance", id: "app-db" }] } }), policy({ name: "b", selection: { ids: [{ kind: "rds-instance", id: "app-db" }] } })] } }, 'backup.policies[1].selection.ids[0]: rds-instance "app-db" is already selected by policy "a": a resource claimed by two policies is backed up by neither'],
-    ["an id listed twice in one policy", { backup: { policies: [policy({ selection: { ids: [{ kind: "ebs-volume", id: "vol-1" }, { kind: "ebs-volume", id: "vol-1" }] } })] } }, 'backup.policies[0].selection.ids[1]: ebs-volume "vol-1" is listed twice'],
-    ["two policies selecting one tag", { backup: { policies: [policy({ name: "a", selection: { tag: { value: "nightly" } } }), policy({ name: "b", selection: { tag: { key: "ops-autopilot:backup", value: "nightly" } } })] } }, 'backup.policies[1].selection.tag: the same tag as policy "a" (ops-autopilot:backup=nightly): a resource claimed by two policies is backed up by neither'],
-    ["a 0 % delete cap with deletes allowed", { backup: { policies: [policy({ maxDeletePercent: 0 })] } }, "backup.policies[0].maxDeletePercent: 0 % lets prune delete nothing while maxDeletesPerRun is 50, so retention never applies and snapshots pile up to the quota; to pause deletes on purpose set maxDeletesPerRun to 0 as well"],
-    ["a freshness limit shorter than the backup interval", { schedules: { backup: "rate(2 days)" }, backup: { policies: [policy()] } }, "backup.policies[0].freshnessHours: 25 h is shorter than the backup schedule rate(2 days) (48 h): every resource would be stale between backups and pruning frozen"],
-    ["a monthly budget below the daily threshold", { cost: { dailyThreshold: 500, monthlyBudget: 400 } }, "cost.monthlyBudget: 400 is below dailyThreshold (500): a budget smaller than one day's threshold"],
+    [
+      "a DR region listed twice",
+      {
+        drRegions: [
+          { region: "eu-central-1", kmsKeyId: "k1" },
+          { region: "eu-central-1", kmsKeyId: "k2" },
+        ],
+      },
+      'drRegions[1].region: duplicate DR region "eu-central-1"',
+    ],
+    [
+      "a DR region equal to the primary",
+      { drRegions: [{ region: "eu-west-1", kmsKeyId: "k" }] },
+      "drRegions[0].region: a DR region must differ from primaryRegion",
+    ],
+    [
+      "a DR copy key of another region",
+      { drRegions: [{ region: "eu-central-1", kmsKeyId: kms("eu-west-1") }] },
+      "drRegions[0].kmsKeyId: the key is in eu-west-1; copies to eu-central-1 need a key of that region (KMS keys are regional)",
+    ],
+    [
+      "a source key of another region",
+      { backup: { sourceKmsKeyIds: [kms("us-east-1")] } },
+      "backup.sourceKmsKeyIds[0]: the key is in us-east-1, not in primaryRegion eu-west-1, where the snapshots it decrypts are made",
+    ],
+    [
+      "an A value that is no IPv4 address",
+      { failover: { groups: [group({ recordType: "A", primary: { values: ["10.0.0.300"] }, dr: { values: ["192.0.2.1"] } })] } },
+      'failover.groups[0].dns.primary.values[0]: an A record takes an IPv4 address in dotted decimal notation, got "10.0.0.300"',
+    ],
+    [
+      "an A value that is a hostname",
+      { failover: { groups: [group({ recordType: "A", primary: { values: ["192.0.2.1"] }, dr: { values: ["dr.example.com"] } })] } },
+      'failover.groups[0].dns.dr.values[0]: an A record takes an IPv4 address in dotted decimal notation, got "dr.example.com"',
+    ],
+    [
+      "an AAAA value that is no IPv6 address",
+      { failover: { groups: [group({ recordType: "AAAA", primary: { values: ["2001:db8::1"] }, dr: { values: ["2001:db8::g"] } })] } },
+      'failover.groups[0].dns.dr.values[0]: an AAAA record takes an IPv6 address in colon-separated hexadecimal notation, got "2001:db8::g"',
+    ],
+    [
+      "an AAAA value that is IPv4",
+      { failover: { groups: [group({ recordType: "AAAA", primary: { values: ["192.0.2.1"] }, dr: { values: ["2001:db8::1"] } })] } },
+      'failover.groups[0].dns.primary.values[0]: an AAAA record takes an IPv6 address in colon-separated hexadecimal notation, got "192.0.2.1"',
+    ],
+    [
+      "a CNAME value that is an IP address",
+      { failover: { groups: [group({ dr: { values: ["192.0.2.1"] } })] } },
+      'failover.groups[0].dns.dr.values[0]: a CNAME record takes a domain name, not an IP address: use recordType "A" or "AAAA"',
+    ],
+    [
+      "DNS values that are the same on both sides",
+      { failover: { groups: [group({ dr: { values: ["primary.example.com"] } })] } },
+      "failover.groups[0].dns.dr: the same as dns.primary: a failover would change nothing",
+    ],
+    [
+      "a replica in the primary's region",
+      { failover: { groups: [group({}, { replica: { kind: "rds-instance", id: "orders-dr", region: "eu-west-1" } })] } },
+      "failover.groups[0].replica.region: the replica must be in another region than the primary",
+    ],
+    [
+      "two groups with one name",
+      { failover: { groups: [group(), group({}, { alarms: ["other"] })] } },
+      'failover.groups[1].name: duplicate group name "orders-db"',
+    ],
+    [
+      "a weekly weekday out of range",
+      { backup: { policies: [policy({ tiers: { weekly: { weekday: 7 } } })] } },
+      "backup.policies[0].tiers.weekly.weekday: Too big: expected number to be <=6",
+    ],
+    [
+      "two policies with one name",
+      { backup: { policies: [policy(), policy({ selection: { tag: { value: "other" } } })] } },
+      'backup.policies[1].name: duplicate policy name "db"',
+    ],
+    [
+      "an id selected by two policies",
+      {
+        backup: {
+          policies: [
+            policy({ name: "a", selection: { ids: [{ kind: "rds-instance", id: "app-db" }] } }),
+            policy({ name: "b", selection: { ids: [{ kind: "rds-instance", id: "app-db" }] } }),
+          ],
+        },
+      },
+      'backup.policies[1].selection.ids[0]: rds-instance "app-db" is already selected by policy "a": a resource claimed by two policies is backed up by neither',
+    ],
+    [
+      "an id listed twice in one policy",
+      {
+        backup: {
+          policies: [
+            policy({
+              selection: {
+                ids: [
+                  { kind: "ebs-volume", id: "vol-1" },
+                  { kind: "ebs-volume", id: "vol-1" },
+                ],
+              },
+            }),
+          ],
+        },
+      },
+      'backup.policies[0].selection.ids[1]: ebs-volume "vol-1" is listed twice',
+    ],
+    [
+      "two policies selecting one tag",
+      {
+        backup: {
+          policies: [
+            policy({ name: "a", selection: { tag: { value: "nightly" } } }),
+            policy({ name: "b", selection: { tag: { key: "ops-autopilot:backup", value: "nightly" } } }),
+          ],
+        },
+      },
+      'backup.policies[1].selection.tag: the same tag as policy "a" (ops-autopilot:backup=nightly): a resource claimed by two policies is backed up by neither',
+    ],
+    [
+      "a 0 % delete cap with deletes allowed",
+      { backup: { policies: [policy({ maxDeletePercent: 0 })] } },
+      "backup.policies[0].maxDeletePercent: 0 % lets prune delete nothing while maxDeletesPerRun is 50, so retention never applies and snapshots pile up to the quota; to pause deletes on purpose set maxDeletesPerRun to 0 as well",
+    ],
+    [
+      "a freshness limit shorter than the backup interval",
+      { schedules: { backup: "rate(2 days)" }, backup: { policies: [policy()] } },
+      "backup.policies[0].freshnessHours: 25 h is shorter than the backup schedule rate(2 days) (48 h): every resource would be stale between backups and pruning frozen",
+    ],
+    [
+      "a monthly budget below the daily threshold",
+      { cost: { dailyThreshold: 500, monthlyBudget: 400 } },
+      "cost.monthlyBudget: 400 is below dailyThreshold (500): a budget smaller than one day's threshold",
+    ],
     ["a negative daily threshold", { cost: { dailyThreshold: -1 } }, "cost.dailyThreshold: Too small: expected number to be >0"],
-    ["excluding Usage from the figures", { cost: { excludeRecordTypes: ["Credit", "Usage"] } }, "cost.excludeRecordTypes[1]: excluding Usage leaves no usage to report"],
+    [
+      "excluding Usage from the figures",
+      { cost: { excludeRecordTypes: ["Credit", "Usage"] } },
+      "cost.excludeRecordTypes[1]: excluding Usage leaves no usage to report",
+    ],
     ["two warm target sets with one name", { warm: { targets: [target(), target()] } }, 'warm.targets[1].name: duplicate target set "www"'],
-    ["a target URL outside allowedHosts", { warm: { targets: [target({ allowedHosts: ["cdn.example.com"] })] } }, 'warm.targets[0].urls[0]: host "www.example.com" is not in allowedHosts'],
-    ["a 5xx stop that needs more samples than its window holds", { warm: { targets: [target({ stopOn5xx: { window: 10, minSamples: 20 } })] } }, "warm.targets[0].stopOn5xx.minSamples: 20 is above window (10): the window never holds that many responses, so warming would never stop on 5xx"],
-    ["a retry delay above the longest pause", { warm: { targets: [target({ retry: { defaultDelayMs: 5000, maxDelayMs: 1000 } })] } }, "warm.targets[0].retry.defaultDelayMs: 5000 is above maxDelayMs (1000): a 429 without Retry-After would never be retried"],
+    [
+      "a target URL outside allowedHosts",
+      { warm: { targets: [target({ allowedHosts: ["cdn.example.com"] })] } },
+      'warm.targets[0].urls[0]: host "www.example.com" is not in allowedHosts',
+    ],
+    [
+      "a 5xx stop that needs more samples than its window holds",
+      { warm: { targets: [target({ stopOn5xx: { window: 10, minSamples: 20 } })] } },
+      "warm.targets[0].stopOn5xx.minSamples: 20 is above window (10): the window never holds that many responses, so warming would never stop on 5xx",
+    ],
+    [
+      "a retry delay above the longest pause",
+      { warm: { targets: [target({ retry: { defaultDelayMs: 5000, maxDelayMs: 1000 } })] } },
+      "warm.targets[0].retry.defaultDelayMs: 5000 is above maxDelayMs (1000): a 429 without Retry-After would never be retried",
+    ],
   ])("refuses %s", (_what, input, message) => {
     expect(rejection({ ...base, ...input })).toContain(message);
   });

@@ -98,13 +98,13 @@ const classicScheduled: Record<string, unknown> = CLASSIC_SCHEDULED_EVENT;
 const SCHEDULED_FUNCTIONS = ["backup", "copy", "prune", "watchdog", "cost", "warm"] as const;
 
 describe("a known field on a shape that cannot honour it is refused by name, never ignored", () => {
-  it.each(SCHEDULED_FUNCTIONS)("%s: dryRun on a classic EventBridge \"Scheduled Event\" (which would run for real)", (fn) => {
+  it.each(SCHEDULED_FUNCTIONS)('%s: dryRun on a classic EventBridge "Scheduled Event" (which would run for real)', (fn) => {
     expect(rejection(EVENT_PARSERS[fn]!, { ...classicScheduled, dryRun: true })).toBe(
       `Invalid ${fn} scheduled event: dryRun: not accepted on a scheduled event: a schedule always runs for real on everything; invoke the function with {"trigger":"manual", ...} to use it`,
     );
   });
 
-  it.each(SCHEDULED_FUNCTIONS)("%s: dryRun on the EventBridge Scheduler input {\"trigger\":\"schedule\"}", (fn) => {
+  it.each(SCHEDULED_FUNCTIONS)('%s: dryRun on the EventBridge Scheduler input {"trigger":"schedule"}', (fn) => {
     expect(rejection(EVENT_PARSERS[fn]!, { trigger: "schedule", dryRun: true })).toMatch(
       new RegExp(`^Invalid ${fn} scheduled event: dryRun: not accepted on a scheduled event: `),
     );
@@ -112,7 +112,11 @@ describe("a known field on a shape that cannot honour it is refused by name, nev
 
   it.each([
     ["detail.dryRun", { ...classicScheduled, detail: { dryRun: true } }, /^Invalid prune scheduled event: detail\.dryRun: not accepted on a scheduled event/],
-    ["resource", { ...classicScheduled, resource: { kind: "ebs-volume", id: "vol-1" } }, /^Invalid prune scheduled event: resource: not accepted on a scheduled event/],
+    [
+      "resource",
+      { ...classicScheduled, resource: { kind: "ebs-volume", id: "vol-1" } },
+      /^Invalid prune scheduled event: resource: not accepted on a scheduled event/,
+    ],
     ["policy", { ...classicScheduled, policy: "db" }, /^Invalid prune scheduled event: policy: not accepted on a scheduled event/],
     ["note", { trigger: "schedule", note: "why" }, /^Invalid prune scheduled event: note: not accepted on a scheduled event/],
     ["an unknown detail field", { ...classicScheduled, detail: { anything: 1 } }, /^Invalid prune scheduled event: detail: Unrecognized key: "anything"/],
@@ -134,7 +138,10 @@ describe("a known field on a shape that cannot honour it is refused by name, nev
   });
 
   it.each([
-    [{ trigger: "manual", dryRun: true }, "dryRun: not accepted by the watchdog: it changes nothing (it only checks backups and alerts), so there is nothing to dry-run"],
+    [
+      { trigger: "manual", dryRun: true },
+      "dryRun: not accepted by the watchdog: it changes nothing (it only checks backups and alerts), so there is nothing to dry-run",
+    ],
     [{ trigger: "manual", dryRun: false }, "dryRun: not accepted by the watchdog"],
     [{ trigger: "manual", resource: { kind: "ebs-volume", id: "vol-1" } }, "resource: not accepted by the watchdog: it checks every selected resource"],
     [{ trigger: "manual", policy: "db" }, "policy: not accepted by the watchdog: it checks every selected resource"],
@@ -143,18 +150,32 @@ describe("a known field on a shape that cannot honour it is refused by name, nev
   });
 });
 
-const alarm = JSON.parse(readFileSync(join(dir, "failover-alarm.json"), "utf8")) as { detail: { state: Record<string, unknown> } & Record<string, unknown> } & Record<string, unknown>;
+const alarm = JSON.parse(readFileSync(join(dir, "failover-alarm.json"), "utf8")) as {
+  detail: { state: Record<string, unknown> } & Record<string, unknown>;
+} & Record<string, unknown>;
 const withDetail = (detail: Record<string, unknown>) => ({ ...alarm, detail: { ...alarm.detail, ...detail } });
 
 describe("failover events", () => {
   it.each([
-    ["a state without value", withDetail({ state: { ...alarm.detail.state, value: undefined } }), "Invalid failover event: detail.state.value: Invalid option: expected one of \"OK\"|\"ALARM\"|\"INSUFFICIENT_DATA\""],
+    [
+      "a state without value",
+      withDetail({ state: { ...alarm.detail.state, value: undefined } }),
+      'Invalid failover event: detail.state.value: Invalid option: expected one of "OK"|"ALARM"|"INSUFFICIENT_DATA"',
+    ],
     ["an unknown state value", withDetail({ state: { ...alarm.detail.state, value: "MAYBE" } }), "Invalid failover event: detail.state.value: Invalid option"],
-    ["a bad state timestamp", withDetail({ state: { ...alarm.detail.state, timestamp: "yesterday" } }), "Invalid failover event: detail.state.timestamp: expected a timestamp"],
+    [
+      "a bad state timestamp",
+      withDetail({ state: { ...alarm.detail.state, timestamp: "yesterday" } }),
+      "Invalid failover event: detail.state.timestamp: expected a timestamp",
+    ],
     ["no alarm name", withDetail({ alarmName: "" }), "Invalid failover event: detail.alarmName: "],
     ["no detail", { ...alarm, detail: undefined }, "Invalid failover event: detail: Invalid input: expected object, received undefined"],
-    ["another source", { ...alarm, source: "aws.rds" }, "Invalid failover event: source: Invalid input: expected \"aws.cloudwatch\""],
-    ["dryRun on the envelope", { ...alarm, dryRun: true }, "Invalid failover event: dryRun: not accepted on a CloudWatch alarm event: an alarm runs the group as configured (execution); invoke {\"mode\":\"plan\",\"group\":...} to see what it would do"],
+    ["another source", { ...alarm, source: "aws.rds" }, 'Invalid failover event: source: Invalid input: expected "aws.cloudwatch"'],
+    [
+      "dryRun on the envelope",
+      { ...alarm, dryRun: true },
+      'Invalid failover event: dryRun: not accepted on a CloudWatch alarm event: an alarm runs the group as configured (execution); invoke {"mode":"plan","group":...} to see what it would do',
+    ],
     ["dryRun in the detail", withDetail({ dryRun: true }), "Invalid failover event: detail.dryRun: not accepted on a CloudWatch alarm event"],
     ["force in the detail", withDetail({ force: true }), "Invalid failover event: detail.force: not accepted on a CloudWatch alarm event"],
     ["an unknown envelope field", { ...alarm, urgent: true }, 'Invalid failover event: (root): Unrecognized key: "urgent"'],
@@ -168,17 +189,41 @@ describe("failover events", () => {
   });
 
   it.each([
-    ["a group that is no group name", { mode: "execute", group: "Orders DB", reason: "outage" }, "Invalid failover manual event: group: expected a failover group name (lowercase letters, digits and hyphens, starting with a letter)"],
+    [
+      "a group that is no group name",
+      { mode: "execute", group: "Orders DB", reason: "outage" },
+      "Invalid failover manual event: group: expected a failover group name (lowercase letters, digits and hyphens, starting with a letter)",
+    ],
     ["an empty group", { mode: "execute", group: "", reason: "outage" }, "Invalid failover manual event: group: name the failover group"],
     ["a group that is a number", { mode: "plan", group: 5 }, "Invalid failover manual event: group: Invalid input: expected string, received number"],
-    ["dryRun: true on execute", { mode: "execute", group: "orders-db", reason: "outage", dryRun: true }, "Invalid failover manual event: dryRun: an execute always acts; send {\"mode\":\"plan\"} to see what it would do"],
-    ["dryRun on plan", { mode: "plan", group: "orders-db", dryRun: true }, "Invalid failover manual event: dryRun: not accepted on mode \"plan\": it never changes anything"],
-    ["dryRun on reset", { mode: "reset", group: "orders-db", reason: "done", dryRun: true }, "Invalid failover manual event: dryRun: not accepted on mode \"reset\""],
-    ["dryRun on status", { mode: "status", dryRun: true }, "Invalid failover manual event: dryRun: not accepted on mode \"status\": it never changes anything"],
-    ["no mode", { group: "orders-db", reason: "outage" }, "Invalid failover event: mode: expected one of \"plan\"|\"execute\"|\"status\"|\"failback-plan\"|\"reset\"|\"advance\", or a CloudWatch alarm state-change event"],
+    [
+      "dryRun: true on execute",
+      { mode: "execute", group: "orders-db", reason: "outage", dryRun: true },
+      'Invalid failover manual event: dryRun: an execute always acts; send {"mode":"plan"} to see what it would do',
+    ],
+    [
+      "dryRun on plan",
+      { mode: "plan", group: "orders-db", dryRun: true },
+      'Invalid failover manual event: dryRun: not accepted on mode "plan": it never changes anything',
+    ],
+    [
+      "dryRun on reset",
+      { mode: "reset", group: "orders-db", reason: "done", dryRun: true },
+      'Invalid failover manual event: dryRun: not accepted on mode "reset"',
+    ],
+    ["dryRun on status", { mode: "status", dryRun: true }, 'Invalid failover manual event: dryRun: not accepted on mode "status": it never changes anything'],
+    [
+      "no mode",
+      { group: "orders-db", reason: "outage" },
+      'Invalid failover event: mode: expected one of "plan"|"execute"|"status"|"failback-plan"|"reset"|"advance", or a CloudWatch alarm state-change event',
+    ],
     ["not an object", "execute", "Invalid failover event: (root): expected an object: a manual event with a mode, or a CloudWatch alarm state-change event"],
     ["no event in the state machine's wrapper", { source: "sfn" }, "Invalid failover event: event: "],
-    ["an extra field on the state machine's wrapper", { source: "sfn", event: { mode: "advance", group: "orders-db", runId: "r1" }, dryRun: true }, "Invalid failover event: dryRun: not accepted on the state machine's wrapper"],
+    [
+      "an extra field on the state machine's wrapper",
+      { source: "sfn", event: { mode: "advance", group: "orders-db", runId: "r1" }, dryRun: true },
+      "Invalid failover event: dryRun: not accepted on the state machine's wrapper",
+    ],
     ["a wrapped event without runId", { source: "sfn", event: { mode: "advance", group: "orders-db" } }, "Invalid failover manual event: event.runId: "],
   ])("a manual event with %s names the field", (_what, raw, message) => {
     expect(rejection(parseFailoverEvent, raw)).toContain(message);

@@ -68,7 +68,10 @@ beforeEach(() => {
       captured.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
     });
   }
-  const write = (chunk: unknown): boolean => (captured.push(String(chunk)), true);
+  const write = (chunk: unknown): boolean => {
+    captured.push(String(chunk));
+    return true;
+  };
   vi.spyOn(process.stdout, "write").mockImplementation(write as typeof process.stdout.write);
   vi.spyOn(process.stderr, "write").mockImplementation(write as typeof process.stderr.write);
 });
@@ -105,7 +108,10 @@ describe("postToSlack against a local HTTP server", () => {
   });
 
   it("waits for Retry-After after a 429 and then succeeds with the same payload", async () => {
-    replies = [{ status: 429, body: "rate_limited", headers: { "retry-after": "2" } }, { status: 200, body: "ok" }];
+    replies = [
+      { status: 429, body: "rate_limited", headers: { "retry-after": "2" } },
+      { status: 200, body: "ok" },
+    ];
     const { sleep, waits } = recordingSleep();
 
     const result = await postToSlack(webhook(), message, { sleep });
@@ -117,7 +123,10 @@ describe("postToSlack against a local HTTP server", () => {
   });
 
   it("caps a huge Retry-After so one post cannot eat the Lambda's time", async () => {
-    replies = [{ status: 429, headers: { "retry-after": "3600" } }, { status: 200, body: "ok" }];
+    replies = [
+      { status: 429, headers: { "retry-after": "3600" } },
+      { status: 200, body: "ok" },
+    ];
     const { sleep, waits } = recordingSleep();
 
     await postToSlack(webhook(), message, { sleep });
@@ -201,9 +210,7 @@ describe("postToSlack against a local HTTP server", () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const { sleep, waits } = recordingSleep();
 
-    const err = await catchError(
-      postToSlack(`http://127.0.0.1:${port}${webhookPath}`, message, { sleep, maxAttempts: 3 }),
-    );
+    const err = await catchError(postToSlack(`http://127.0.0.1:${port}${webhookPath}`, message, { sleep, maxAttempts: 3 }));
 
     expect(err.attempts).toBe(3);
     expect(err.message).toMatch(/network error/);

@@ -205,7 +205,12 @@ describe("statistics", () => {
     expect(percentile([], 50)).toBe(0);
     expect(percentile([4, 1, 3, 2], 50)).toBe(2);
     expect(percentile([1, 2, 3, 4], 99)).toBe(4);
-    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 95)).toBe(95);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        95,
+      ),
+    ).toBe(95);
   });
 
   it("summarizes statuses, success, bytes, hit ratio and retries", () => {

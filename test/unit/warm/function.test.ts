@@ -72,7 +72,10 @@ describe("warm handler", () => {
   });
 
   it("on failover warms only the sets marked afterFailover", async () => {
-    const h = harness([{ ...www(), afterFailover: true }, { name: "docs", urls: [`${server.origin}/docs`], allowPrivate: true }]);
+    const h = harness([
+      { ...www(), afterFailover: true },
+      { name: "docs", urls: [`${server.origin}/docs`], allowPrivate: true },
+    ]);
     await h.handler({ trigger: "failover", group: "orders" });
     expect(server.requests.some((r) => r.path === "/docs")).toBe(false);
     expect(h.saved[0]).toMatchObject({ trigger: "failover", group: "orders" });
@@ -92,7 +95,9 @@ describe("warm handler", () => {
 
   it("saves what the deadline left and warms it first on the next run", async () => {
     let started = 0;
-    const h = harness([{ ...www(), urls: pages(6), concurrency: 1, timeoutMs: 1000, verify: false }], () => (server.requests.length - started >= 2 ? 1500 : 600_000));
+    const h = harness([{ ...www(), urls: pages(6), concurrency: 1, timeoutMs: 1000, verify: false }], () =>
+      server.requests.length - started >= 2 ? 1500 : 600_000,
+    );
     await h.handler({ trigger: "schedule" });
     expect(h.leftovers.get("www")).toEqual(pages(6).slice(2));
 

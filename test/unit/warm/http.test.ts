@@ -28,9 +28,7 @@ describe("runWarm against a local server", () => {
     expect(server.requests).toHaveLength(0);
     expect(report.planned).toBe(0);
     expect(report.skippedByKind).toEqual({ "private-address": 3 });
-    expect(report.errors).toEqual([
-      'host "127.0.0.1" resolves to loopback address 127.0.0.1; refused because target set "site" does not set allowPrivate',
-    ]);
+    expect(report.errors).toEqual(['host "127.0.0.1" resolves to loopback address 127.0.0.1; refused because target set "site" does not set allowPrivate']);
   });
 
   it("refuses a sitemap on a private address without fetching it", async () => {
@@ -189,7 +187,13 @@ describe("runWarm against a local server", () => {
     // "warm.invalid" exists in no DNS: the request can only reach the server through the checked address.
     const checked: string[] = [];
     const real = createHttpDeps();
-    const http = { ...real, lookup: async (hostname: string) => (checked.push(hostname), [{ address: "127.0.0.1", family: 4 as const }]) };
+    const http = {
+      ...real,
+      lookup: async (hostname: string) => {
+        checked.push(hostname);
+        return [{ address: "127.0.0.1", family: 4 as const }];
+      },
+    };
     const url = `http://warm.invalid:${server.port}/page/pinned`;
     const report = await runWarm({ targets: targetSet({ urls: [url], verify: false }), now: Date.now, http });
     real.close();

@@ -78,11 +78,15 @@ describe("pacing (property)", () => {
 
   it("with burst 1, consecutive starts are at least 1/rate apart (the rate is never exceeded over any window)", () => {
     fc.assert(
-      fc.property(configArb.map((c) => ({ ...c, burst: 1 })), fc.array(stepArb, { maxLength: 250 }), (config, steps) => {
-        const { starts } = simulate(config, steps, true);
-        const minGap = 1000 / (config.ratePerSecond as number);
-        for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(minGap - 1e-6);
-      }),
+      fc.property(
+        configArb.map((c) => ({ ...c, burst: 1 })),
+        fc.array(stepArb, { maxLength: 250 }),
+        (config, steps) => {
+          const { starts } = simulate(config, steps, true);
+          const minGap = 1000 / (config.ratePerSecond as number);
+          for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(minGap - 1e-6);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -106,7 +110,11 @@ describe("pacing (property)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 20, max: 200 }), (rate, n) => {
         const config: PacerConfig = { ratePerSecond: rate, burst: 1, concurrency: 1_000_000 };
-        const { starts } = simulate(config, Array.from({ length: n }, () => ({ dt: 0, op: "ask" as const, pauseMs: 0 })), true);
+        const { starts } = simulate(
+          config,
+          Array.from({ length: n }, () => ({ dt: 0, op: "ask" as const, pauseMs: 0 })),
+          true,
+        );
         const achieved = ((starts.length - 1) * 1000) / (starts.at(-1)! - starts[0]!);
         expect(Math.abs(achieved - rate) / rate).toBeLessThan(1e-6);
       }),

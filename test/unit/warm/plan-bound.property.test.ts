@@ -40,7 +40,12 @@ describe("planWarm keeps memory bounded by the limit", () => {
         for (const r of raw) if (!first.has(r.n)) first.set(r.n, r);
         const candidates: WarmCandidate[] = raw.map((r) => {
           const f = first.get(r.n)!;
-          return { url: `https://a.test/p/${r.n}`, priority: f.priority, ...(f.month ? { lastmod: `2026-${String(f.month).padStart(2, "0")}-01` } : {}), source: r.source };
+          return {
+            url: `https://a.test/p/${r.n}`,
+            priority: f.priority,
+            ...(f.month ? { lastmod: `2026-${String(f.month).padStart(2, "0")}-01` } : {}),
+            source: r.source,
+          };
         });
         expect(plan(limit, candidates)).toEqual(reference(limit, candidates).plan);
       }),

@@ -91,9 +91,7 @@ describe("planWarm: ports", () => {
 describe("warm config: allowedPorts", () => {
   it("defaults to the ports of urls and sitemaps; a standard web port allows the other (http → https upgrades)", () => {
     expect(WarmTargetSetSchema.parse({ name: "www", urls: ["http://a.test/"] }).allowedPorts).toEqual([80, 443]);
-    expect(WarmTargetSetSchema.parse({ name: "www", urls: ["https://a.test/"], sitemaps: ["http://b.test:8080/s.xml"] }).allowedPorts).toEqual([
-      443, 80, 8080,
-    ]);
+    expect(WarmTargetSetSchema.parse({ name: "www", urls: ["https://a.test/"], sitemaps: ["http://b.test:8080/s.xml"] }).allowedPorts).toEqual([443, 80, 8080]);
     expect(WarmTargetSetSchema.parse({ name: "www", urls: ["http://a.test:8080/"] }).allowedPorts).toEqual([8080]);
   });
 

@@ -47,7 +47,14 @@ describe("warm Slack summary", () => {
   it("says when the origin stopped the run and what the deadline left", () => {
     const text = renderText(
       warmMessage(
-        [report({ stopped: { action: "stop", target: "www", reason: "6 of the last 10 responses were 5xx" }, leftover: ["x", "y"], deadline: { reason: "12 s left", notStarted: 2 }, errors: ["6 of the last 10 responses were 5xx"] })],
+        [
+          report({
+            stopped: { action: "stop", target: "www", reason: "6 of the last 10 responses were 5xx" },
+            leftover: ["x", "y"],
+            deadline: { reason: "12 s left", notStarted: 2 },
+            errors: ["6 of the last 10 responses were 5xx"],
+          }),
+        ],
         meta,
       ),
     );

@@ -77,7 +77,11 @@ describe("warm events", () => {
   });
 
   it("the dry-run sample is a dry-run of one target set", () => {
-    expect(parseWarmEvent(JSON.parse(readFileSync(join(dir, "warm-dry-run.json"), "utf8")))).toMatchObject({ trigger: "manual", dryRun: true, targets: ["www"] });
+    expect(parseWarmEvent(JSON.parse(readFileSync(join(dir, "warm-dry-run.json"), "utf8")))).toMatchObject({
+      trigger: "manual",
+      dryRun: true,
+      targets: ["www"],
+    });
   });
 
   it("schedules act for real in both envelope shapes", () => {

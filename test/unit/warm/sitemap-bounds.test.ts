@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { gzipSync } from "node:zlib";
 import { runWarm } from "../../../runbooks/warm/engine.ts";
 import { sitemapIndexXml, staticRoute, type WarmServer } from "../../../sandbox/scenarios/http-origin.ts";
 import type { Decision } from "../../../core/types.ts";
@@ -19,7 +18,9 @@ function bigUrlset(child: number, n: number): string {
   const parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'];
   for (let i = 0; i < n; i++) {
     const k = child * n + i;
-    parts.push(`<url><loc>${u(`/p/${k}`)}</loc><lastmod>2026-${String((k % 12) + 1).padStart(2, "0")}-01</lastmod><priority>${(k % 10) / 10}</priority></url>\n`);
+    parts.push(
+      `<url><loc>${u(`/p/${k}`)}</loc><lastmod>2026-${String((k % 12) + 1).padStart(2, "0")}-01</lastmod><priority>${(k % 10) / 10}</priority></url>\n`,
+    );
   }
   parts.push("</urlset>\n");
   return parts.join("");
@@ -29,7 +30,9 @@ describe("sitemap bounds", () => {
   it("plans the target's limit out of 500,000 URLs in 10 sitemaps of 50,000, listing a sample of what it skipped", async () => {
     const children = Array.from({ length: 10 }, (_, c) => `/s-${c}.xml.gz`);
     server.routes["/sitemap.xml"] = staticRoute(sitemapIndexXml(children.map(u)));
-    children.forEach((path, c) => (server.routes[path] = staticRoute(bigUrlset(c, 50_000), { gzip: true })));
+    children.forEach((path, c) => {
+      server.routes[path] = staticRoute(bigUrlset(c, 50_000), { gzip: true });
+    });
     const decisions: Decision<string, string>[] = [];
 
     const report = await runWarm({

@@ -79,7 +79,9 @@ describe("sitemaps against a local server", () => {
         reason: `host "localhost" is not in allowedHosts of target set "site" (allowed: 127.0.0.1); not fetched`,
       },
     ]);
-    expect(report.errors).toContain(`sitemap ${other}/foreign.xml: refused ${other}/foreign.xml: host "localhost" is not in allowedHosts of target set "site"; not fetched`);
+    expect(report.errors).toContain(
+      `sitemap ${other}/foreign.xml: refused ${other}/foreign.xml: host "localhost" is not in allowedHosts of target set "site"; not fetched`,
+    );
   });
 
   it("stops reading sitemaps at maxSitemaps", async () => {
