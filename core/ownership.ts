@@ -133,6 +133,45 @@ export function nameAlternatives(name: string): string[] {
   return out;
 }
 
+/**
+ * The start of every restore-test throwaway's name, `oa-<app>-<stage>-rt-`: what IAM limits the restore-test role's
+ * creates and deletes to, and what the janitor requires. Snapshot names of ours never start so unless a resource id
+ * starts with `rt-`; the janitor lists instances, clusters and volumes, never snapshots.
+ * `restoreTestPrefix({ app: "ops-autopilot", stage: "prod" })` → "oa-ops-autopilot-prod-rt-".
+ */
+export function restoreTestPrefix(owner: Owner): string {
+  return `${namePrefix(owner)}rt-`;
+}
+
+/**
+ * Longest restore-test throwaway name: a DBInstanceIdentifier or DBClusterIdentifier "must contain from 1 to 63
+ * numbers, letters, or hyphens" (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html),
+ * less the `-1` of an Aurora throwaway's instance.
+ */
+export const MAX_RESTORE_TEST_NAME = 63 - "-1".length;
+
+/**
+ * The deterministic name of the throwaway `runId` restores `resourceId` into: a retried step asks for the same name,
+ * so "already exists" can be confirmed as ours instead of making a second one. A valid RDS identifier (letters,
+ * digits and hyphens, first a letter, no "--", no trailing hyphen, lowercase) within {@link MAX_RESTORE_TEST_NAME}
+ * and the kind's {@link MAX_NAME_LENGTH}; the resource id is kept readable when there is room, the digest of kind,
+ * resource and run keeps two throwaways apart.
+ * `restoreTestName({ app: "ops-autopilot", stage: "prod" }, "rds-instance", "orders-db", "run-1")` → "oa-ops-autopilot-prod-rt-orders-db-<10 hex>".
+ */
+export function restoreTestName(owner: Owner, kind: ResourceKind, resourceId: string, runId: string): string {
+  const prefix = restoreTestPrefix(owner);
+  const mark = digest(`${kind}\u0000${resourceId}\u0000${runId}`).slice(0, 10);
+  const max = Math.min(MAX_RESTORE_TEST_NAME, MAX_NAME_LENGTH[kind]);
+  const room = max - prefix.length - mark.length - 1;
+  const body = resourceId
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+/, "")
+    .slice(0, Math.max(0, room))
+    .replace(/-+$/, "");
+  return `${prefix}${body ? `${body}-` : ""}${mark}`;
+}
+
 /** The compiled checks of one owner: prune plans over 100k snapshots ask for every one of them. */
 interface Checker {
   prefix: string;

@@ -72,6 +72,10 @@ export const TAG = {
   copyOf: "ops-autopilot:copy-of",
   /** ISO time the data was captured (the source snapshot's creation time), carried onto DR copies. */
   capturedAt: "ops-autopilot:captured-at",
+  /** On restore-test throwaways (core/restore-test.ts): the run id; the janitor deletes only what carries it. */
+  restoreTest: "ops-autopilot:restore-test",
+  /** On restore-test throwaways: ISO time the restore was requested (an instance has no create time until available). */
+  restoreTestAt: "ops-autopilot:restore-test-at",
 } as const;
 
 export type TierName = "daily" | "weekly" | "monthly";

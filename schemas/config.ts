@@ -7,6 +7,7 @@ import { FailoverConfigSchema, withTriggerAlarms } from "./config-failover.ts";
 import { WarmConfigSchema } from "./config-warm.ts";
 import { CostConfigSchema } from "./config-cost.ts";
 import { ObserveConfigSchema } from "./config-observe.ts";
+import { RestoreTestSchema, restoreTestIssues } from "./config-restore-test.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
 import { skippedLocalTime } from "../core/calendar.ts";
 import { MAX_NAME_PREFIX, OWNER_PART } from "../core/ownership.ts";
@@ -88,6 +89,8 @@ export const BackupPolicySchema = z
     /** Copy this policy's snapshots to every DR region. */
     copyToDr: z.boolean().default(true),
     selection: SelectionSchema,
+    /** Scheduled restore tests of this policy's backups (schemas/config-restore-test.ts); none when absent. */
+    restoreTest: RestoreTestSchema.optional(),
   })
   .strict();
 
@@ -265,6 +268,10 @@ export const ConfigSchema = z
         }
       });
     }
+    cfg.backup.policies.forEach((p, i) => {
+      for (const issue of restoreTestIssues(p, cfg))
+        ctx.addIssue({ code: "custom", path: ["backup", "policies", i, "restoreTest", ...issue.path], message: issue.message });
+    });
     const checkZone = (zone: string, path: (string | number)[]) => {
       try {
         new Intl.DateTimeFormat("en-US", { timeZone: zone });
