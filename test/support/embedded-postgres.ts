@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { arch, platform, tmpdir } from "node:os";
 import path from "node:path";
@@ -37,11 +37,11 @@ interface Binaries {
 
 export async function startPostgres(): Promise<RealPostgres> {
   const t0 = performance.now();
-  const bins = await binaries();
   const owner = serverUser();
   const base = mkdtempSync(path.join(tmpdir(), "ops-autopilot-pg-"));
   const removeBase = () => rmSync(base, { recursive: true, force: true });
   try {
+    const bins = reachable(await binaries(), owner, base);
     if (owner) chownSync(base, owner.uid, owner.gid);
     const adminUser = "admin";
     const adminPassword = randomBytes(18).toString("base64url");
@@ -122,6 +122,24 @@ async function binaries(): Promise<Binaries> {
     }
   }
   return mod;
+}
+
+/**
+ * The binaries as `owner` can run them. A checkout under a private directory (a home at mode 700) is out of
+ * `nobody`'s reach; then the package's native/ tree (binaries, libraries, share) is copied into the server's
+ * temporary directory, which goes away with it.
+ */
+function reachable(bins: Binaries, owner: { uid: number; gid: number } | undefined, base: string): Binaries {
+  if (!owner) return bins;
+  try {
+    execFileSync(bins.postgres, ["--version"], { stdio: "pipe", ...owner });
+    return bins;
+  } catch {
+    const native = path.dirname(path.dirname(bins.postgres));
+    const copy = path.join(base, "native");
+    cpSync(native, copy, { recursive: true, verbatimSymlinks: true });
+    return { initdb: path.join(copy, "bin", "initdb"), postgres: path.join(copy, "bin", "postgres") };
+  }
 }
 
 /** Under root, the unprivileged `nobody` runs the server (Postgres refuses root); otherwise the current user. */
