@@ -19,8 +19,10 @@ import {
   CopySnapshotCommand,
   CreateSnapshotCommand,
   CreateTagsCommand,
+  CreateVolumeCommand,
   DeleteSnapshotCommand,
   DeleteTagsCommand,
+  DeleteVolumeCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
@@ -104,6 +106,13 @@ interface Volume {
   kmsKeyId?: string;
   tags: Tags;
   createdMs: number;
+  /** Default `<region>a`. */
+  zone?: string;
+  /** Default gp3 for seeded volumes. */
+  type?: string;
+  snapshotId?: string;
+  /** Deleted: `deleting` until then, gone from then on. */
+  goneAtMs?: number;
   seq: number;
 }
 
@@ -158,6 +167,8 @@ export interface Ec2Sim extends ServiceSim {
   /** One snapshot by id, or undefined. */
   snapshot(region: string, id: string): SandboxSnapshot | undefined;
   copiesInFlight(region: string): number;
+  /** One volume now (tags, status, size), or undefined. */
+  volume(region: string, id: string): { id: string; status: string; size: number; tags: Tags; snapshotId?: string; availabilityZone: string } | undefined;
 }
 
 export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Limits): Ec2Sim {
@@ -294,8 +305,9 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
       VolumeId: v.id,
       Size: v.size,
       State: state,
-      VolumeType: "gp3",
-      AvailabilityZone: `${v.region}a`,
+      VolumeType: v.type ?? "gp3",
+      AvailabilityZone: v.zone ?? `${v.region}a`,
+      ...(v.snapshotId ? { SnapshotId: v.snapshotId } : {}),
       CreateTime: new Date(v.createdMs),
       Encrypted: v.encrypted,
       ...(v.kmsKeyId ? { KmsKeyId: v.kmsKeyId } : {}),
@@ -388,6 +400,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
   const describeVolumes = (input: { VolumeIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }, ctx: CommandContext) => {
     const s = store(ctx.region);
     const now = ctx.nowMs;
+    purgeVolumes(s, now);
     let vols = [...s.volumes.values()];
     if (input.VolumeIds?.length) {
       const wanted = new Set(input.VolumeIds);
@@ -399,8 +412,9 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
       status: (v) => v.status.valueAt(now),
       size: (v) => String(v.size),
       encrypted: (v) => String(v.encrypted),
-      "volume-type": () => "gp3",
-      "availability-zone": (v) => `${v.region}a`,
+      "volume-type": (v) => v.type ?? "gp3",
+      "snapshot-id": (v) => v.snapshotId,
+      "availability-zone": (v) => v.zone ?? `${v.region}a`,
       "attachment.status": (v) => (v.status.valueAt(now) === "in-use" ? "attached" : undefined),
     });
     vols = vols.filter(match);
@@ -569,6 +583,97 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     return {};
   };
 
+  // ---- volumes from snapshots (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVolume.html,
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteVolume.html) ----
+
+  /** Volumes whose `deleting` period is over are gone. */
+  function purgeVolumes(s: RegionStore, now: number): void {
+    for (const v of s.volumes.values()) if (v.goneAtMs !== undefined && v.goneAtMs <= now) s.volumes.delete(v.id);
+  }
+
+  /**
+   * CreateVolume from a snapshot in an Availability Zone of the region: a snapshot or a size is required; the size is
+   * at least the snapshot's ("equal to or larger than the snapshot size"), 1–16,384 GiB for gp2/gp3; a volume from an
+   * encrypted snapshot is encrypted with its key. `creating`, then `available`; an inaccessible key (or an injected
+   * `kms` fault) turns it to `error`, as EBS does asynchronously.
+   */
+  const createVolume = (
+    input: {
+      AvailabilityZone?: string;
+      SnapshotId?: string;
+      Size?: number;
+      VolumeType?: string;
+      Encrypted?: boolean;
+      KmsKeyId?: string;
+      TagSpecifications?: Array<{ ResourceType?: string; Tags?: AwsTag[] }>;
+    },
+    ctx: CommandContext,
+  ) => {
+    const { region, nowMs: now } = ctx;
+    const s = store(region);
+    purgeVolumes(s, now);
+    if (!input.AvailabilityZone) throw ec2Error("MissingParameter", "The request must contain the parameter AvailabilityZone");
+    if (!new RegExp(`^${region}[a-c]$`).test(input.AvailabilityZone)) {
+      throw ec2Error("InvalidZone.NotFound", `The zone '${input.AvailabilityZone}' does not exist.`);
+    }
+    if (input.SnapshotId === undefined && input.Size === undefined)
+      throw ec2Error("MissingParameter", "The request must contain the parameter size or snapshotId");
+    let snap: EbsSnap | undefined;
+    if (input.SnapshotId !== undefined) {
+      snap = s.snaps.get(wellFormedId("snap", input.SnapshotId));
+      if (!snap || !(snap.ownerId === core.accountId || snap.isPublic))
+        throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
+      const state = snapState(snap, now);
+      if (state !== "completed") throw ec2Error("IncorrectState", `Snapshot '${snap.id}' is in the '${state}' state.`);
+    }
+    const type = input.VolumeType ?? "gp2";
+    const size = input.Size ?? snap?.size ?? 0;
+    if (!Number.isInteger(size) || size < 1 || ((type === "gp2" || type === "gp3") && size > 16_384)) {
+      throw ec2Error("InvalidParameterValue", `Volume size ${size} is out of range for volume type ${type}.`);
+    }
+    if (snap && size < snap.size) {
+      throw ec2Error("InvalidParameterValue", `Volume of size ${size}GB is smaller than snapshot '${snap.id}', expect size >= ${snap.size}GB`);
+    }
+    const tags = validTags(input.TagSpecifications, "volume");
+    const encrypted = snap?.encrypted || input.Encrypted === true;
+    const kmsKeyId = encrypted ? (input.KmsKeyId ?? snap?.kmsKeyId ?? defaultKey(region)) : undefined;
+    const id = ids.ec2("vol");
+    const broken = ctx.deferredFault === "kms" || (kmsKeyId !== undefined && core.kms.isDenied(kmsKeyId));
+    const dur = durationOf(durations.ebsVolumeCreate, { region, id, sourceId: snap?.id ?? "" });
+    const vol: Volume = {
+      id,
+      region,
+      status: new Timeline("creating", now).andThen(broken ? "error" : "available", now + (broken ? Math.min(MINUTE, dur) : dur)),
+      size,
+      encrypted,
+      ...(kmsKeyId ? { kmsKeyId } : {}),
+      tags,
+      createdMs: now,
+      zone: input.AvailabilityZone,
+      type,
+      ...(snap ? { snapshotId: snap.id } : {}),
+      seq: ++seq,
+    };
+    s.volumes.set(id, vol);
+    return volumeView(vol, now);
+  };
+
+  /** DeleteVolume: only an `available` volume ("not attached to an instance"); `deleting`, then gone. */
+  const deleteVolume = (input: { VolumeId?: string }, ctx: CommandContext) => {
+    const { region, nowMs: now } = ctx;
+    const s = store(region);
+    purgeVolumes(s, now);
+    if (!input.VolumeId) throw ec2Error("MissingParameter", "The request must contain the parameter VolumeId");
+    const vol = s.volumes.get(wellFormedId("vol", input.VolumeId));
+    if (!vol) throw ec2Error("InvalidVolume.NotFound", `The volume '${input.VolumeId}' does not exist.`);
+    const state = vol.status.valueAt(now);
+    if (state === "in-use") throw ec2Error("VolumeInUse", `Volume ${vol.id} is currently attached to i-${vol.id.slice(4)}`);
+    if (state !== "available" && state !== "error") throw ec2Error("IncorrectState", `The volume '${vol.id}' is '${state}'`);
+    vol.status.set("deleting", now);
+    vol.goneAtMs = now + durationOf(durations.ebsVolumeDelete, { region, id: vol.id, sourceId: vol.snapshotId ?? "" });
+    return {};
+  };
+
   function taggable(s: RegionStore, id: string): { tags: Tags } {
     const r = s.snaps.get(id) ?? s.volumes.get(id) ?? s.images.get(id);
     if (r) return r;
@@ -584,6 +689,8 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     [CreateSnapshotCommand, createSnapshot],
     [CopySnapshotCommand, copySnapshot],
     [DeleteSnapshotCommand, deleteSnapshot],
+    [CreateVolumeCommand, createVolume],
+    [DeleteVolumeCommand, deleteVolume],
     [DescribeImagesCommand, describeImages],
     [DeregisterImageCommand, deregisterImage],
     [
@@ -630,7 +737,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
         return ec2Error("IncorrectState", "The resource is in an incorrect state for the request.");
       case "kms":
         // Encrypted EBS snapshots and copies fail after being accepted: the snapshot goes to `error`.
-        return cmd === "CopySnapshot" || cmd === "CreateSnapshot"
+        return cmd === "CopySnapshot" || cmd === "CreateSnapshot" || cmd === "CreateVolume"
           ? "deferred"
           : ec2Error("InvalidKMSKey.InvalidState", "The KMS key provided is in an incorrect state");
       case "notFound":
@@ -781,5 +888,21 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     },
 
     copiesInFlight: (region) => inflight(store(region), core.clock.nowMs()),
+
+    volume(region, id) {
+      const s = store(region);
+      const now = core.clock.nowMs();
+      purgeVolumes(s, now);
+      const v = s.volumes.get(id);
+      if (!v) return undefined;
+      return {
+        id: v.id,
+        status: v.status.valueAt(now),
+        size: v.size,
+        tags: { ...v.tags },
+        ...(v.snapshotId ? { snapshotId: v.snapshotId } : {}),
+        availabilityZone: v.zone ?? `${v.region}a`,
+      };
+    },
   };
 }

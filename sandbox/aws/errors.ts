@@ -11,12 +11,16 @@
  * `Code` (wire code), `Type` and `Error: { Type, Code, Message }`.
  */
 import {
+  DBClusterAlreadyExistsFault,
   DBClusterNotFoundFault,
   DBClusterSnapshotAlreadyExistsFault,
   DBClusterSnapshotNotFoundFault,
+  DBInstanceAlreadyExistsFault,
   DBInstanceNotFoundFault,
   DBSnapshotAlreadyExistsFault,
   DBSnapshotNotFoundFault,
+  DBSubnetGroupNotFoundFault,
+  InsufficientDBInstanceCapacityFault,
   InvalidDBClusterSnapshotStateFault,
   InvalidDBClusterStateFault,
   InvalidDBInstanceStateFault,
@@ -24,6 +28,7 @@ import {
   KMSKeyNotAccessibleFault,
   RDSServiceException,
   SnapshotQuotaExceededFault,
+  StorageQuotaExceededFault,
 } from "@aws-sdk/client-rds";
 import { EC2ServiceException } from "@aws-sdk/client-ec2";
 import { NoSuchBucket, NoSuchKey, NotFound, S3ServiceException } from "@aws-sdk/client-s3";
@@ -77,6 +82,11 @@ const RDS_MODELED: Record<string, [ModeledCtor, number]> = {
   DBClusterSnapshotNotFoundFault: [DBClusterSnapshotNotFoundFault as unknown as ModeledCtor, 404],
   InvalidDBClusterStateFault: [InvalidDBClusterStateFault as unknown as ModeledCtor, 400],
   InvalidDBClusterSnapshotStateFault: [InvalidDBClusterSnapshotStateFault as unknown as ModeledCtor, 400],
+  DBInstanceAlreadyExists: [DBInstanceAlreadyExistsFault as unknown as ModeledCtor, 400],
+  DBClusterAlreadyExistsFault: [DBClusterAlreadyExistsFault as unknown as ModeledCtor, 400],
+  StorageQuotaExceeded: [StorageQuotaExceededFault as unknown as ModeledCtor, 400],
+  InsufficientDBInstanceCapacity: [InsufficientDBInstanceCapacityFault as unknown as ModeledCtor, 400],
+  DBSubnetGroupNotFoundFault: [DBSubnetGroupNotFoundFault as unknown as ModeledCtor, 404],
 };
 
 export type RdsErrorCode =

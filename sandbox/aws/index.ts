@@ -24,7 +24,8 @@ import type { AwsStub } from "aws-sdk-client-mock";
 import { type FakeClock, toSandboxClock, type Clock, type SandboxClock } from "./clock.ts";
 import { createEc2Sim } from "./ec2.ts";
 import { SandboxCore, type CallRecord, type Injection, type InjectionHandle, type KmsState, type ServiceSim } from "./engine.ts";
-import { createRdsSim } from "./rds.ts";
+import { createRdsSim, type RdsSim } from "./rds.ts";
+import { createRdsDataSim } from "./rds-data.ts";
 import { createS3Sim } from "./s3.ts";
 import { withRdsPromotion } from "./rds-promotion.ts";
 import { createRoute53Sim } from "./route53.ts";
@@ -38,7 +39,9 @@ export { rdsError, ec2Error, s3Error, isSdkRetryable, SandboxUnsupportedError, t
 export type { CallRecord, CommandContext, Injection, InjectionHandle, ServiceSim, CommandHandler } from "./engine.ts";
 export type { SandboxSnapshot, Durations, Limits } from "./types.ts";
 export { DEFAULT_DURATIONS, DEFAULT_LIMITS } from "./types.ts";
-export type { RdsSim, AddInstance, AddCluster, SeedSnapshot } from "./rds.ts";
+export type { RdsSim, AddInstance, AddCluster, SeedSnapshot, RestoreOutcome } from "./rds.ts";
+export { INSTANCE_CLASSES, STORAGE_QUOTA_GIB, RESTORE_BACKING_UP_MS } from "./rds.ts";
+export type { RdsDataSim, SqlAnswer, SqlValue } from "./rds-data.ts";
 export type { Ec2Sim, AddVolume, AddImage, SeedEbsSnapshot } from "./ec2.ts";
 export type { S3Sim, S3ObjectView } from "./s3.ts";
 export type { RdsSimWithPromotion } from "./rds-promotion.ts";
@@ -102,6 +105,7 @@ const SERVICES = {
   s3: (core: SandboxCore, o: ResolvedOptions) => createS3Sim(core, o.buckets),
   route53: (core: SandboxCore) => createRoute53Sim(core),
   cloudwatch: (core: SandboxCore) => createCloudWatchSim(core),
+  rdsData: (core: SandboxCore) => createRdsDataSim(core, core.service<RdsSim>("rds")),
 } satisfies Record<string, Factory>;
 
 export type ServiceName = keyof typeof SERVICES;
@@ -173,6 +177,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const lookup = {
       rdsSnapshot: (region: string, id: string, cluster: boolean) => typed.rds.snapshot(region, id, cluster ? "cluster" : "instance"),
       ebsSnapshot: (region: string, id: string) => typed.ec2.snapshot(region, id),
+      ebsVolume: (region: string, id: string) => typed.ec2.volume(region, id),
       rdsResourceTags: (arn: string) => {
         const [, , , region = "", , type, ...rest] = arn.split(":");
         const id = rest.join(":");

@@ -22,21 +22,26 @@ import {
   CopyDBClusterSnapshotCommand,
   CopyDBSnapshotCommand,
   CreateDBClusterSnapshotCommand,
+  CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
+  DeleteDBClusterCommand,
   DeleteDBClusterSnapshotCommand,
+  DeleteDBInstanceCommand,
   DeleteDBSnapshotCommand,
   DescribeDBClustersCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  EnableHttpEndpointCommand,
   ListTagsForResourceCommand,
   RDSClient,
   RemoveTagsFromResourceCommand,
+  RestoreDBClusterFromSnapshotCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from "@aws-sdk/client-rds";
-import { DAY, Timeline } from "./clock.ts";
+import { DAY, MINUTE, Timeline } from "./clock.ts";
 import type { CommandContext, CommandHandler, CommandClass, SandboxCore, ServiceSim } from "./engine.ts";
-import { rdsError, type FaultKind, type RdsErrorCode } from "./errors.ts";
+import { rdsError, SandboxUnsupportedError, type FaultKind, type RdsErrorCode } from "./errors.ts";
 import type { Durations, Limits, SandboxSnapshot } from "./types.ts";
 import { decodeToken, durationOf, encodeToken, fromTagList, pageAfter, toTagList, utcStamp, type AwsTag, type Tags } from "./util.ts";
 
@@ -69,6 +74,12 @@ export interface AddInstance {
   automatedBackups?: AutomatedBackups;
   /** Cross-region read replica of this source instance ARN (for the failover extension). */
   replicaSourceArn?: string;
+  /** Default `db.t4g.medium`. */
+  instanceClass?: string;
+  /** Default false. */
+  deletionProtection?: boolean;
+  /** Clusters: the RDS Data API's HTTP endpoint is enabled (default false, as AWS). */
+  httpEndpoint?: boolean;
 }
 
 export interface AddCluster extends Omit<AddInstance, "clusterId" | "replicaSourceArn"> {
@@ -112,6 +123,15 @@ interface Db {
   copyTagsToSnapshot: boolean;
   automated?: { retentionDays: number; nextMs: number };
   replicaSourceArn?: string;
+  instanceClass: string;
+  publiclyAccessible: boolean;
+  multiAZ: boolean;
+  deletionProtection: boolean;
+  subnetGroup: string;
+  securityGroups: string[];
+  httpEndpoint: boolean;
+  /** Deleted: `deleting` until then, gone from then on. */
+  goneAtMs?: number;
   resourceId: string;
   /** A snapshot of this instance is being created until then (status shows `backing-up`). */
   busyUntilMs: number;
@@ -186,6 +206,47 @@ export const MAX_SNAPSHOT_ID: Record<Kind, number> = { instance: 255, cluster: 6
  */
 export const RDS_TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 export const MAX_TAGS_PER_RESOURCE = 50;
+
+/**
+ * DB instance classes the sandbox accepts per engine: a subset of the supported combinations
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Support.html,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.SupportAurora.html); other
+ * classes are refused like an unsupported combination. Engines not listed accept any class.
+ */
+export const INSTANCE_CLASSES: Record<string, readonly string[]> = {
+  postgres: [
+    "db.t3.micro",
+    "db.t3.small",
+    "db.t3.medium",
+    "db.t3.large",
+    "db.t4g.micro",
+    "db.t4g.small",
+    "db.t4g.medium",
+    "db.t4g.large",
+    "db.m5.large",
+    "db.m6g.large",
+    "db.m6i.large",
+    "db.m7g.large",
+    "db.r5.large",
+    "db.r6g.large",
+    "db.r6i.large",
+    "db.r7g.large",
+  ],
+  "aurora-postgresql": ["db.t3.medium", "db.t4g.medium", "db.t4g.large", "db.r5.large", "db.r6g.large", "db.r6i.large", "db.r7g.large", "db.serverless"],
+};
+
+/** "Total storage for all DB instances": 100,000 GiB per region (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html). */
+export const STORAGE_QUOTA_GIB = 100_000;
+
+/** A restored instance takes its first backup before it is `available` (RDS events "Restored from snapshot", then "Backing up DB instance"). */
+export const RESTORE_BACKING_UP_MS = 2 * MINUTE;
+
+/**
+ * How an injected restore ends: `failed` / `incompatible-restore` / `storage-full` after the restore's duration
+ * (statuses from https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status),
+ * or `stuck` in `creating`.
+ */
+export type RestoreOutcome = "failed" | "incompatible-restore" | "storage-full" | "stuck";
 
 /** Error text and code when a resource would hold more than 50 user tags. */
 const tooManyTags = (n: number) => rdsError("InvalidParameterValue", `Cannot add more than ${MAX_TAGS_PER_RESOURCE} tags to a resource: it would have ${n}.`);
@@ -263,6 +324,17 @@ export interface RdsSim extends ServiceSim {
   manualCount(region: string, kind: Kind): number;
   /** Cross-region copies in flight into a region. */
   copiesInFlight(region: string): number;
+  /**
+   * The next `times` (default 1) restores or cluster instances accepted in `region` (any) whose new identifier
+   * `match`es end as `outcome` instead of `available`; the handle counts hits.
+   */
+  failRestores(spec: { outcome: RestoreOutcome; region?: string; match?: (id: string) => boolean; times?: number }): { readonly hits: number; clear(): void };
+  /** Make an instance class (un)available in a region: InsufficientDBInstanceCapacity while unavailable. */
+  setCapacity(region: string, instanceClass: string, available: boolean): void;
+  /** A DB subnet group that exists (`default` always does). */
+  addSubnetGroup(region: string, name: string): void;
+  /** What the RDS Data API needs to know of a cluster: undefined when there is none. */
+  dataApiTarget(region: string, id: string): { status: string; httpEndpoint: boolean; writerAvailable: boolean; tags: Tags } | undefined;
 }
 
 export function createRdsSim(core: SandboxCore, durations: Durations, limits: Limits): RdsSim {
@@ -339,6 +411,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
   // ---- automated backups, materialised lazily whenever the region is observed ----
   function materialize(region: string, now: number): void {
     const s = store(region);
+    purge(s, now);
     for (const kind of ["instance", "cluster"] as const) {
       for (const db of s.dbs[kind].values()) {
         const auto = db.automated;
@@ -353,6 +426,20 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
         const cutoff = now - auto.retentionDays * DAY;
         for (const snap of s.snaps[kind].values()) {
           if (snap.type === "automated" && snap.sourceId === db.id && snap.startMs < cutoff) s.snaps[kind].delete(snap.id);
+        }
+      }
+    }
+  }
+
+  /** Deleted instances and clusters are gone once their `deleting` period is over. */
+  function purge(s: RegionStore, now: number): void {
+    for (const kind of ["instance", "cluster"] as const) {
+      for (const db of s.dbs[kind].values()) {
+        if (db.goneAtMs === undefined || db.goneAtMs > now) continue;
+        s.dbs[kind].delete(db.id);
+        if (kind === "instance" && db.clusterId) {
+          const cl = s.dbs.cluster.get(db.clusterId);
+          if (cl) cl.members = cl.members.filter((m) => m !== db.id);
         }
       }
     }
@@ -467,7 +554,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       DBInstanceIdentifier: db.id,
       DBInstanceArn: db.arn,
       DBInstanceStatus: dbStatus(db, now),
-      DBInstanceClass: "db.t4g.medium",
+      DBInstanceClass: db.instanceClass,
       Engine: db.engine,
       EngineVersion: db.engineVersion,
       AllocatedStorage: db.allocatedStorage,
@@ -477,6 +564,11 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       ...(db.clusterId ? { DBClusterIdentifier: db.clusterId } : {}),
       ...(db.replicaSourceArn ? { ReadReplicaSourceDBInstanceIdentifier: db.replicaSourceArn } : {}),
       ReadReplicaDBInstanceIdentifiers: [],
+      PubliclyAccessible: db.publiclyAccessible,
+      MultiAZ: db.multiAZ,
+      DeletionProtection: db.deletionProtection,
+      DBSubnetGroup: { DBSubnetGroupName: db.subnetGroup },
+      VpcSecurityGroups: db.securityGroups.map((id) => ({ VpcSecurityGroupId: id, Status: "active" })),
       BackupRetentionPeriod: db.automated?.retentionDays ?? 0,
       CopyTagsToSnapshot: db.copyTagsToSnapshot,
       DbiResourceId: db.resourceId,
@@ -496,6 +588,11 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       StorageEncrypted: db.encrypted,
       ...(db.kmsKeyId ? { KmsKeyId: db.kmsKeyId } : {}),
       DBClusterMembers: db.members.map((m, i) => ({ DBInstanceIdentifier: m, IsClusterWriter: i === 0 })),
+      DeletionProtection: db.deletionProtection,
+      HttpEndpointEnabled: db.httpEndpoint,
+      MultiAZ: db.multiAZ,
+      DBSubnetGroup: db.subnetGroup,
+      VpcSecurityGroups: db.securityGroups.map((id) => ({ VpcSecurityGroupId: id, Status: "active" })),
       BackupRetentionPeriod: db.automated?.retentionDays ?? 1,
       CopyTagsToSnapshot: db.copyTagsToSnapshot,
       DbClusterResourceId: db.resourceId,
@@ -878,37 +975,321 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
     throw rdsError(code, `${arnRaw} not found.`);
   }
 
+  // ---- restores, instances in clusters, deletes ----
+  // Sources: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html,
+  // …/API_RestoreDBClusterFromSnapshot.html, …/API_CreateDBInstance.html, …/API_DeleteDBInstance.html,
+  // …/API_DeleteDBCluster.html, …/API_EnableHttpEndpoint.html.
+
+  /** A restore (or a new cluster instance) accepted by the next matching call ends this way instead of `available`. */
+  const outcomes: Array<{ outcome: RestoreOutcome; region?: string; match?: (id: string) => boolean; remaining: number; hits: number }> = [];
+  /** Instance classes with no capacity now, per region (InsufficientDBInstanceCapacity). */
+  const noCapacity = new Map<string, Set<string>>();
+  const subnetGroups = new Map<string, Set<string>>();
+
+  function takeOutcome(region: string, id: string): RestoreOutcome | undefined {
+    const o = outcomes.find((x) => x.remaining > 0 && (x.region === undefined || x.region === region) && (!x.match || x.match(id)));
+    if (!o) return undefined;
+    o.remaining -= 1;
+    o.hits += 1;
+    return o.outcome;
+  }
+
+  /** `creating` from now; then `available` after `dur` (with `backing-up` first for a restored instance), or the injected outcome. */
+  function creationTimeline(region: string, id: string, now: number, dur: number, backingUpMs: number): Timeline<string> {
+    const t = new Timeline("creating", now);
+    const outcome = takeOutcome(region, id);
+    if (outcome === "stuck") return t;
+    if (outcome) return t.andThen(outcome, now + dur);
+    if (backingUpMs > 0) t.andThen("backing-up", now + dur);
+    return t.andThen("available", now + dur + backingUpMs);
+  }
+
+  function requireField(value: unknown, field: string): string {
+    if (typeof value !== "string" || value === "") throw rdsError("InvalidParameterValue", `The parameter ${field} must be provided and must not be blank.`);
+    return value;
+  }
+
+  function checkClass(region: string, instanceClass: string, engine: string, engineVersion: string): void {
+    const allowed = INSTANCE_CLASSES[engine];
+    if (allowed && !allowed.includes(instanceClass)) {
+      throw rdsError(
+        "InvalidParameterCombination",
+        `RDS does not support creating a DB instance with the following combination: DBInstanceClass=${instanceClass}, Engine=${engine}, EngineVersion=${engineVersion}. For supported combinations of instance class and database engine version, see the documentation.`,
+      );
+    }
+    if (noCapacity.get(region)?.has(instanceClass)) {
+      throw rdsError(
+        "InsufficientDBInstanceCapacity",
+        `Cannot create a database instance because there is not enough capacity available for the specified DB instance class: ${instanceClass}. Try again later, or use a different DB instance class.`,
+      );
+    }
+  }
+
+  function checkSubnetGroup(region: string, name: string | undefined): string {
+    if (name === undefined) return "default";
+    const lower = name.toLowerCase();
+    if (lower !== "default" && !subnetGroups.get(region)?.has(lower)) throw rdsError("DBSubnetGroupNotFoundFault", `DBSubnetGroup ${name} not found.`);
+    return lower;
+  }
+
+  function checkStorage(s: RegionStore, extra: number): void {
+    let total = extra;
+    for (const db of s.dbs.instance.values()) if (!db.clusterId) total += db.allocatedStorage;
+    if (total > STORAGE_QUOTA_GIB) {
+      throw rdsError(
+        "StorageQuotaExceeded",
+        `The request would result in the user exceeding the allowed amount of storage available across all DB instances (${STORAGE_QUOTA_GIB} GiB).`,
+      );
+    }
+  }
+
+  interface NetworkInput {
+    DBSubnetGroupName?: string;
+    VpcSecurityGroupIds?: string[];
+    PubliclyAccessible?: boolean;
+    MultiAZ?: boolean;
+    DeletionProtection?: boolean;
+    Tags?: AwsTag[];
+    CopyTagsToSnapshot?: boolean;
+  }
+
+  function applyNetwork(db: Db, input: NetworkInput, subnetGroup: string): void {
+    db.subnetGroup = subnetGroup;
+    db.securityGroups = [...(input.VpcSecurityGroupIds ?? [])];
+    db.publiclyAccessible = input.PubliclyAccessible ?? false;
+    db.multiAZ = input.MultiAZ ?? false;
+    db.deletionProtection = input.DeletionProtection ?? false;
+  }
+
   /**
    * RestoreDBInstanceFromDBSnapshot: a new instance from an available DB snapshot. Without Tags the new
    * instance gets the snapshot's tags (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html),
    * which is how a restore of one of our snapshots carries our tags to the snapshots people take of it.
+   * DBInstanceClass defaults to the source instance's; the identifier is 1–63 characters; an existing identifier
+   * is DBInstanceAlreadyExists.
    */
   function restoreInstance(
-    input: { DBInstanceIdentifier?: string; DBSnapshotIdentifier?: string; Tags?: AwsTag[]; CopyTagsToSnapshot?: boolean },
+    input: NetworkInput & { DBInstanceIdentifier?: string; DBSnapshotIdentifier?: string; DBInstanceClass?: string },
     ctx: CommandContext,
   ) {
     const { region, nowMs: now } = ctx;
     materialize(region, now);
     const s = store(region);
     const id = validIdentifier(input.DBInstanceIdentifier, "DBInstanceIdentifier", 63);
-    const snapRaw = input.DBSnapshotIdentifier;
-    if (!snapRaw) throw rdsError("InvalidParameterValue", "The parameter DBSnapshotIdentifier must be provided and must not be blank.");
+    const snapRaw = requireField(input.DBSnapshotIdentifier, "DBSnapshotIdentifier");
     const snap = s.snaps.instance.get(idFrom(snapRaw, region, "snapshot"));
     if (!snap) throw rdsError("DBSnapshotNotFound", `DBSnapshot not found: ${snapRaw}`);
+    if (s.dbs.instance.has(id)) throw rdsError("DBInstanceAlreadyExists", `DB instance already exists`);
     if (snap.status.valueAt(now) !== "available") throw rdsError("InvalidDBSnapshotState", `Snapshot ${snap.id} is not in the available state.`);
-    if (s.dbs.instance.has(id)) throw rdsError("InvalidParameterValue", `DB instance already exists: ${id}`);
     const given = validTags(input.Tags);
+    const source = s.dbs.instance.get(snap.sourceId);
+    const instanceClass = input.DBInstanceClass ?? source?.instanceClass ?? "db.t4g.medium";
+    const engineVersion = source?.engineVersion ?? "16.4";
+    checkClass(region, instanceClass, snap.engine, engineVersion);
+    const subnetGroup = checkSubnetGroup(region, input.DBSubnetGroupName);
+    checkStorage(s, snap.allocatedStorage);
     const tags = Object.keys(given).length ? given : { ...snap.tags };
     addDb(region, "instance", {
       id,
       tags,
       engine: snap.engine,
+      engineVersion,
+      instanceClass,
       encrypted: snap.encrypted,
       ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}),
       allocatedStorage: snap.allocatedStorage,
       ...(input.CopyTagsToSnapshot !== undefined ? { copyTagsToSnapshot: input.CopyTagsToSnapshot } : {}),
     });
-    return { DBInstance: instanceView(s.dbs.instance.get(id)!, now) };
+    const db = s.dbs.instance.get(id)!;
+    applyNetwork(db, input, subnetGroup);
+    db.status = creationTimeline(region, id, now, durationOf(durations.rdsRestore, { region, id, sourceId: snap.id }), RESTORE_BACKING_UP_MS);
+    return { DBInstance: instanceView(db, now) };
+  }
+
+  /**
+   * RestoreDBClusterFromSnapshot: an Aurora cluster (no instances: CreateDBInstance adds them) from an available
+   * cluster snapshot, named by id or ARN; Engine is required and must be the snapshot's engine family.
+   */
+  function restoreCluster(
+    input: NetworkInput & { DBClusterIdentifier?: string; SnapshotIdentifier?: string; Engine?: string; EngineVersion?: string },
+    ctx: CommandContext,
+  ) {
+    const { region, nowMs: now } = ctx;
+    materialize(region, now);
+    const s = store(region);
+    const id = validIdentifier(input.DBClusterIdentifier, "DBClusterIdentifier", 63);
+    const snapRaw = requireField(input.SnapshotIdentifier, "SnapshotIdentifier");
+    const engine = requireField(input.Engine, "Engine").toLowerCase();
+    const snap = s.snaps.cluster.get(idFrom(snapRaw, region, "cluster-snapshot"));
+    if (!snap) throw rdsError("DBClusterSnapshotNotFoundFault", `DBClusterSnapshot not found: ${snapRaw}`);
+    if (s.dbs.cluster.has(id)) throw rdsError("DBClusterAlreadyExistsFault", `DB Cluster already exists`);
+    if (snap.status.valueAt(now) !== "available") {
+      throw rdsError("InvalidDBClusterSnapshotStateFault", `Snapshot ${snap.id} is not in the available state.`);
+    }
+    if (engine !== snap.engine)
+      throw rdsError("InvalidParameterCombination", `The engine ${engine} is not compatible with the snapshot's engine ${snap.engine}.`);
+    const tags = validTags(input.Tags);
+    const subnetGroup = checkSubnetGroup(region, input.DBSubnetGroupName);
+    const source = s.dbs.cluster.get(snap.sourceId);
+    addDb(region, "cluster", {
+      id,
+      tags: Object.keys(tags).length ? tags : { ...snap.tags },
+      engine,
+      engineVersion: input.EngineVersion ?? source?.engineVersion ?? "16.4",
+      encrypted: snap.encrypted,
+      ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}),
+      allocatedStorage: snap.allocatedStorage,
+      ...(input.CopyTagsToSnapshot !== undefined ? { copyTagsToSnapshot: input.CopyTagsToSnapshot } : {}),
+    });
+    const db = s.dbs.cluster.get(id)!;
+    applyNetwork(db, input, subnetGroup);
+    db.status = creationTimeline(region, id, now, durationOf(durations.rdsClusterRestore, { region, id, sourceId: snap.id }), 0);
+    return { DBCluster: clusterView(db, now) };
+  }
+
+  /** CreateDBInstance, modelled for an instance in an Aurora cluster: DBInstanceClass and Engine are required. */
+  function createInstance(
+    input: NetworkInput & { DBInstanceIdentifier?: string; DBInstanceClass?: string; Engine?: string; DBClusterIdentifier?: string },
+    ctx: CommandContext,
+  ) {
+    const { region, nowMs: now } = ctx;
+    if (input.DBClusterIdentifier === undefined)
+      throw new SandboxUnsupportedError("sandbox simulates rds:CreateDBInstance only for an instance in an Aurora cluster (DBClusterIdentifier)");
+    materialize(region, now);
+    const s = store(region);
+    const id = validIdentifier(input.DBInstanceIdentifier, "DBInstanceIdentifier", 63);
+    const instanceClass = requireField(input.DBInstanceClass, "DBInstanceClass");
+    const engine = requireField(input.Engine, "Engine").toLowerCase();
+    const cluster = s.dbs.cluster.get(input.DBClusterIdentifier.toLowerCase());
+    if (!cluster) throw rdsError("DBClusterNotFoundFault", `DBCluster ${input.DBClusterIdentifier} not found.`);
+    if (s.dbs.instance.has(id)) throw rdsError("DBInstanceAlreadyExists", `DB instance already exists`);
+    if (engine !== cluster.engine)
+      throw rdsError(
+        "InvalidParameterCombination",
+        `The engine name requested for your DB instance (${engine}) doesn't match the engine name of your DB cluster (${cluster.engine}).`,
+      );
+    const clusterStatus = cluster.status.valueAt(now);
+    if (clusterStatus !== "available")
+      throw rdsError("InvalidDBClusterStateFault", `DB cluster ${cluster.id} is not in the available state (it is ${clusterStatus}).`);
+    checkClass(region, instanceClass, engine, cluster.engineVersion);
+    const tags = validTags(input.Tags);
+    addDb(region, "instance", {
+      id,
+      tags,
+      engine,
+      engineVersion: cluster.engineVersion,
+      instanceClass,
+      clusterId: cluster.id,
+      encrypted: cluster.encrypted,
+      ...(cluster.kmsKeyId ? { kmsKeyId: cluster.kmsKeyId } : {}),
+      allocatedStorage: 1,
+    });
+    const db = s.dbs.instance.get(id)!;
+    applyNetwork(db, { ...input, MultiAZ: false }, cluster.subnetGroup);
+    db.status = creationTimeline(region, id, now, durationOf(durations.rdsClusterInstance, { region, id, sourceId: cluster.id }), 0);
+    cluster.members.push(id);
+    return { DBInstance: instanceView(db, now) };
+  }
+
+  const FAILED = new Set(["failed", "incompatible-restore", "incompatible-network"]);
+
+  /**
+   * DeleteDBInstance: refused under deletion protection; a standalone instance needs SkipFinalSnapshot or a
+   * FinalDBSnapshotIdentifier (not both), and one in `failed`/`incompatible-restore`/`incompatible-network` can only be
+   * deleted skipping it; an Aurora cluster's instance takes no final snapshot. `deleting`, then gone.
+   */
+  function deleteInstance(input: { DBInstanceIdentifier?: string; SkipFinalSnapshot?: boolean; FinalDBSnapshotIdentifier?: string }, ctx: CommandContext) {
+    const { region, nowMs: now } = ctx;
+    materialize(region, now);
+    const s = store(region);
+    const raw = requireField(input.DBInstanceIdentifier, "DBInstanceIdentifier");
+    const db = s.dbs.instance.get(raw.toLowerCase());
+    if (!db) throw rdsError("DBInstanceNotFound", `DBInstance ${raw} not found.`);
+    const status = dbStatus(db, now);
+    if (status === "deleting") throw rdsError("InvalidDBInstanceState", `Instance ${db.id} is already being deleted.`);
+    if (db.deletionProtection)
+      throw rdsError("InvalidParameterCombination", "Cannot delete protected DB Instance, please disable deletion protection and try again.");
+    let readyMs = now;
+    if (db.clusterId) {
+      if (input.FinalDBSnapshotIdentifier !== undefined) {
+        throw rdsError("InvalidParameterCombination", "FinalDBSnapshotIdentifier can not be specified when deleting a cluster instance");
+      }
+    } else {
+      const final = finalSnapshotRule(input.SkipFinalSnapshot, input.FinalDBSnapshotIdentifier);
+      if (final && FAILED.has(status)) {
+        throw rdsError("InvalidDBInstanceState", `Instance ${db.id} is in the ${status} state: it can only be deleted with SkipFinalSnapshot.`);
+      }
+      if (final) readyMs = finalSnapshot(s, "instance", db, final, status, now);
+    }
+    db.status.set("deleting", now);
+    db.goneAtMs = readyMs + durationOf(durations.rdsDelete, { region, id: db.id, sourceId: db.id });
+    return { DBInstance: instanceView(db, now) };
+  }
+
+  /**
+   * DeleteDBCluster: refused under deletion protection and while the cluster still has instances that are not being
+   * deleted (InvalidDBClusterStateFault); the same final-snapshot rule as an instance, with a cluster snapshot.
+   */
+  function deleteCluster(input: { DBClusterIdentifier?: string; SkipFinalSnapshot?: boolean; FinalDBSnapshotIdentifier?: string }, ctx: CommandContext) {
+    const { region, nowMs: now } = ctx;
+    materialize(region, now);
+    const s = store(region);
+    const raw = requireField(input.DBClusterIdentifier, "DBClusterIdentifier");
+    const db = s.dbs.cluster.get(raw.toLowerCase());
+    if (!db) throw rdsError("DBClusterNotFoundFault", `DBCluster ${raw} not found.`);
+    const status = dbStatus(db, now);
+    if (status === "deleting") throw rdsError("InvalidDBClusterStateFault", `Cluster ${db.id} is already being deleted.`);
+    if (db.deletionProtection)
+      throw rdsError("InvalidParameterCombination", "Cannot delete protected Cluster, please disable deletion protection and try again.");
+    const live = db.members.filter((m) => {
+      const inst = s.dbs.instance.get(m);
+      return inst !== undefined && dbStatus(inst, now) !== "deleting";
+    });
+    if (live.length) throw rdsError("InvalidDBClusterStateFault", "Cluster cannot be deleted, it still contains DB instances in non-deleting state.");
+    const final = finalSnapshotRule(input.SkipFinalSnapshot, input.FinalDBSnapshotIdentifier);
+    const readyMs = final ? finalSnapshot(s, "cluster", db, final, status, now) : now;
+    db.status.set("deleting", now);
+    db.goneAtMs =
+      Math.max(readyMs, ...db.members.map((m) => s.dbs.instance.get(m)?.goneAtMs ?? now)) +
+      durationOf(durations.rdsDelete, { region, id: db.id, sourceId: db.id });
+    return { DBCluster: clusterView(db, now) };
+  }
+
+  /** The final snapshot's id, or undefined when skipped; "specifying this parameter and also skipping … results in an error". */
+  function finalSnapshotRule(skip: boolean | undefined, finalId: string | undefined): string | undefined {
+    if (skip === true) {
+      if (finalId !== undefined) throw rdsError("InvalidParameterCombination", "Cannot specify FinalDBSnapshotIdentifier when SkipFinalSnapshot is true.");
+      return undefined;
+    }
+    if (finalId === undefined) throw rdsError("InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.");
+    return finalId;
+  }
+
+  function finalSnapshot(s: RegionStore, kind: Kind, db: Db, rawId: string, status: string, now: number): number {
+    const id = validIdentifier(rawId, "FinalDBSnapshotIdentifier", 255);
+    if (status !== "available") {
+      throw rdsError(
+        CODES[kind].dbState,
+        `${kind === "instance" ? "Instance" : "Cluster"} ${db.id} is not in the available state, so no final snapshot can be taken (it is ${status}).`,
+      );
+    }
+    if (s.snaps[kind].has(id))
+      throw rdsError(CODES[kind].snapExists, `Cannot create the snapshot because a snapshot with the identifier ${id} already exists.`);
+    if (manualCount(s, kind) >= limits.rdsManualSnapshotsPerRegion) {
+      throw rdsError("SnapshotQuotaExceeded", `Cannot create more than ${limits.rdsManualSnapshotsPerRegion} manual snapshots`);
+    }
+    const snap = insertSnap(s, snapshotOfDb(db.region, kind, db, id, "manual", now, db.copyTagsToSnapshot ? { ...db.tags } : {}));
+    return snap.readyMs ?? now;
+  }
+
+  /** EnableHttpEndpoint: turns on the RDS Data API for an Aurora cluster. */
+  function enableHttpEndpoint(input: { ResourceArn?: string }, ctx: CommandContext) {
+    materialize(ctx.region, ctx.nowMs);
+    const raw = requireField(input.ResourceArn, "ResourceArn");
+    const db = store(ctx.region).dbs.cluster.get(idFrom(raw, ctx.region, "cluster"));
+    if (!db) throw rdsError("DBClusterNotFoundFault", `DBCluster ${raw} not found.`);
+    db.httpEndpoint = true;
+    return { ResourceArn: db.arn, HttpEndpointEnabled: true };
   }
 
   /** Run a command's handler as a person in the account would: same rules, no call recorded. */
@@ -929,6 +1310,11 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
     [DeleteDBSnapshotCommand, deleteSnap("instance")],
     [DeleteDBClusterSnapshotCommand, deleteSnap("cluster")],
     [RestoreDBInstanceFromDBSnapshotCommand, restoreInstance],
+    [RestoreDBClusterFromSnapshotCommand, restoreCluster],
+    [CreateDBInstanceCommand, createInstance],
+    [DeleteDBInstanceCommand, deleteInstance],
+    [DeleteDBClusterCommand, deleteCluster],
+    [EnableHttpEndpointCommand, enableHttpEndpoint],
     [
       ListTagsForResourceCommand,
       (input: { ResourceName?: string }, ctx: CommandContext) => ({ TagList: toTagList(resourceByArn(input.ResourceName, ctx).tags) }),
@@ -966,6 +1352,12 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       case "accessDenied":
         return rdsError("AccessDenied", `User: arn:aws:sts::${core.accountId}:assumed-role/sandbox/ops-autopilot is not authorized to perform: rds:${cmd}`);
       case "quota":
+        if (/^(Restore|CreateDBInstance)/.test(cmd)) {
+          return rdsError(
+            "StorageQuotaExceeded",
+            `The request would result in the user exceeding the allowed amount of storage available across all DB instances.`,
+          );
+        }
         return cmd.startsWith("Copy")
           ? rdsError("SnapshotQuotaExceeded", `Cannot copy more than ${limits.rdsCopiesInFlightPerRegion} snapshots across regions`)
           : rdsError("SnapshotQuotaExceeded", `Cannot create more than ${limits.rdsManualSnapshotsPerRegion} manual snapshots`);
@@ -982,12 +1374,15 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
           ? rdsError(cmd.includes("Snapshot") ? c.snapNotFound : c.dbNotFound, "Not found.")
           : rdsError(c.dbNotFound, "Not found.");
       case "alreadyExists":
+        if (cmd === "RestoreDBClusterFromSnapshot") return rdsError("DBClusterAlreadyExistsFault", "DB Cluster already exists");
+        if (/^(Restore|CreateDBInstance)/.test(cmd)) return rdsError("DBInstanceAlreadyExists", "DB instance already exists");
         return rdsError(c.snapExists, "Cannot create the snapshot because a snapshot with this identifier already exists.");
     }
   }
 
   function findDb(region: string, id: string, kind?: Kind): Db {
     const s = store(region);
+    purge(s, core.clock.nowMs());
     const lower = id.toLowerCase();
     const inst = kind !== "cluster" ? s.dbs.instance.get(lower) : undefined;
     const cl = kind !== "instance" ? s.dbs.cluster.get(lower) : undefined;
@@ -1030,6 +1425,13 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       copyTagsToSnapshot: spec.copyTagsToSnapshot ?? false,
       ...(automated ? { automated } : {}),
       ...(spec.replicaSourceArn ? { replicaSourceArn: spec.replicaSourceArn } : {}),
+      instanceClass: spec.instanceClass ?? "db.t4g.medium",
+      publiclyAccessible: false,
+      multiAZ: false,
+      deletionProtection: spec.deletionProtection ?? false,
+      subnetGroup: "default",
+      securityGroups: [],
+      httpEndpoint: spec.httpEndpoint ?? false,
       resourceId: `${kind === "instance" ? "db" : "cluster"}-${id
         .toUpperCase()
         .replace(/[^A-Z0-9]/g, "")
@@ -1188,6 +1590,45 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
     },
 
     tagsOf: (region, id, kind) => ({ ...findDb(region, id, kind).tags }),
+
+    failRestores(spec) {
+      const o = { ...spec, remaining: spec.times ?? 1, hits: 0 };
+      outcomes.push(o);
+      return {
+        get hits() {
+          return o.hits;
+        },
+        clear() {
+          o.remaining = 0;
+        },
+      };
+    },
+
+    setCapacity(region, instanceClass, available) {
+      let set = noCapacity.get(region);
+      if (!set) noCapacity.set(region, (set = new Set()));
+      if (available) set.delete(instanceClass);
+      else set.add(instanceClass);
+    },
+
+    addSubnetGroup(region, name) {
+      let set = subnetGroups.get(region);
+      if (!set) subnetGroups.set(region, (set = new Set()));
+      set.add(name.toLowerCase());
+    },
+
+    dataApiTarget(region, id) {
+      const now = core.clock.nowMs();
+      materialize(region, now);
+      const s = store(region);
+      const cl = s.dbs.cluster.get(id.toLowerCase());
+      if (!cl) return undefined;
+      const writerAvailable = cl.members.some((m) => {
+        const inst = s.dbs.instance.get(m);
+        return inst !== undefined && dbStatus(inst, now) === "available";
+      });
+      return { status: dbStatus(cl, now), httpEndpoint: cl.httpEndpoint, writerAvailable, tags: { ...cl.tags } };
+    },
 
     manualCount: (region, kind) => manualCount(store(region), kind),
     copiesInFlight: (region) => inflight(store(region), core.clock.nowMs()),

@@ -52,6 +52,18 @@ export interface Durations {
   ebsSnapshot: Duration<SnapshotInfo>;
   /** EBS cross-region copy pending → completed. Default 30 min (AWS: 15 min to 48 h for time-based copies). */
   ebsCopy: Duration<SnapshotInfo>;
+  /** RestoreDBInstanceFromDBSnapshot creating → available (then a short backing-up). Default 20 min. */
+  rdsRestore: Duration<SnapshotInfo>;
+  /** RestoreDBClusterFromSnapshot creating → available. Default 15 min. */
+  rdsClusterRestore: Duration<SnapshotInfo>;
+  /** CreateDBInstance in an Aurora cluster creating → available. Default 10 min. */
+  rdsClusterInstance: Duration<SnapshotInfo>;
+  /** DeleteDBInstance / DeleteDBCluster: `deleting` until gone. Default 5 min. */
+  rdsDelete: Duration<SnapshotInfo>;
+  /** CreateVolume from a snapshot creating → available. Default 2 min. */
+  ebsVolumeCreate: Duration<SnapshotInfo>;
+  /** DeleteVolume: `deleting` until gone. Default 1 min. */
+  ebsVolumeDelete: Duration<SnapshotInfo>;
 }
 
 export const DEFAULT_DURATIONS: Durations = {
@@ -61,6 +73,12 @@ export const DEFAULT_DURATIONS: Durations = {
   rdsSameRegionCopy: 5 * 60_000,
   ebsSnapshot: 15 * 60_000,
   ebsCopy: 30 * 60_000,
+  rdsRestore: 20 * 60_000,
+  rdsClusterRestore: 15 * 60_000,
+  rdsClusterInstance: 10 * 60_000,
+  rdsDelete: 5 * 60_000,
+  ebsVolumeCreate: 2 * 60_000,
+  ebsVolumeDelete: 60_000,
 };
 
 /** Service quotas, defaults as documented by AWS (see shared/REFERENCE.md §3). */

@@ -22,6 +22,7 @@ type Tags = Record<string, string>;
 export interface ResourceLookup {
   rdsSnapshot(region: string, id: string, cluster: boolean): { tags: Tags; kmsKeyId?: string; encrypted: boolean } | undefined;
   ebsSnapshot(region: string, id: string): { tags: Tags; kmsKeyId?: string; encrypted: boolean } | undefined;
+  ebsVolume(region: string, id: string): { tags: Tags } | undefined;
   rdsResourceTags(arn: string): Tags | undefined;
 }
 
@@ -128,6 +129,22 @@ function rdsCreate(env: RequestEnv, action: string, sourceType: string, sourceId
   return out;
 }
 
+/**
+ * A restore or create: the new resource (request tags, rds:PubliclyAccessible where the action lists it), the
+ * source(s), the subnet group when named, and tag-on-create as rds:AddTagsToResource on the new resource.
+ */
+function rdsRestore(env: RequestEnv, action: string, input: Input, newType: string, newId: string, sources: AuthRequest[]): AuthRequest[] {
+  const tagCtx = rdsRequestTags(input.Tags);
+  const target = rdsArn(env, newType, String(newId));
+  const ctx: Record<string, string | readonly string[] | undefined> = { ...tagCtx };
+  if (action !== "rds:RestoreDBClusterFromSnapshot") ctx["rds:PubliclyAccessible"] = String(input.PubliclyAccessible === true);
+  if (action === "rds:RestoreDBClusterFromSnapshot" && input.DBClusterInstanceClass) ctx["rds:DatabaseClass"] = String(input.DBClusterInstanceClass);
+  const out: AuthRequest[] = [{ action, resource: target, context: ctx as RequestContext }, ...sources];
+  if (input.DBSubnetGroupName) out.push({ action, resource: rdsArn(env, "subgrp", String(input.DBSubnetGroupName)), context: {} });
+  if (input.Tags?.length) out.push({ action: "rds:AddTagsToResource", resource: target, context: { ...tagCtx, "rds:TagsFromRequest": "true" } });
+  return out;
+}
+
 function rdsCopy(env: RequestEnv, input: Input, cluster: boolean): AuthRequest[] {
   const action = cluster ? "rds:CopyDBClusterSnapshot" : "rds:CopyDBSnapshot";
   const type = cluster ? "cluster-snapshot" : "snapshot";
@@ -205,9 +222,49 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
         context: { "aws:TagKeys": input.TagKeys ?? [], ...resourceTags(env.lookup.rdsResourceTags(String(input.ResourceName))) },
       },
     ],
-    RestoreDBInstanceFromDBSnapshot: (input, env) => [
-      { action: "rds:RestoreDBInstanceFromDBSnapshot", resource: rdsArn(env, "db", input.DBInstanceIdentifier), context: rdsRequestTags(input.Tags) },
-      { action: "rds:RestoreDBInstanceFromDBSnapshot", resource: rdsArn(env, "snapshot", input.DBSnapshotIdentifier), context: {} },
+    RestoreDBInstanceFromDBSnapshot: (input, env) =>
+      rdsRestore(env, "rds:RestoreDBInstanceFromDBSnapshot", input, "db", input.DBInstanceIdentifier, [
+        { action: "rds:RestoreDBInstanceFromDBSnapshot", resource: rdsArn(env, "snapshot", input.DBSnapshotIdentifier), context: {} },
+      ]),
+    RestoreDBClusterFromSnapshot: (input, env) =>
+      rdsRestore(env, "rds:RestoreDBClusterFromSnapshot", input, "cluster", input.DBClusterIdentifier, [
+        {
+          action: "rds:RestoreDBClusterFromSnapshot",
+          // A cluster snapshot by id or ARN; a DB snapshot only by ARN (API_RestoreDBClusterFromSnapshot, SnapshotIdentifier).
+          resource: rdsArn(env, "cluster-snapshot", String(input.SnapshotIdentifier)),
+          context: {},
+        },
+      ]),
+    CreateDBInstance: (input, env) =>
+      rdsRestore(
+        env,
+        "rds:CreateDBInstance",
+        input,
+        "db",
+        input.DBInstanceIdentifier,
+        input.DBClusterIdentifier ? [{ action: "rds:CreateDBInstance", resource: rdsArn(env, "cluster", input.DBClusterIdentifier), context: {} }] : [],
+      ),
+    // DeleteDBInstance/DeleteDBCluster: the resource's tags are in the context; a final snapshot is the cluster-snapshot resource.
+    DeleteDBInstance: (input, env) => [
+      {
+        action: "rds:DeleteDBInstance",
+        resource: rdsArn(env, "db", String(input.DBInstanceIdentifier)),
+        context: resourceTags(env.lookup.rdsResourceTags(rdsArn(env, "db", String(input.DBInstanceIdentifier))), "rds:db-tag"),
+      },
+    ],
+    DeleteDBCluster: (input, env) => {
+      const arn = rdsArn(env, "cluster", String(input.DBClusterIdentifier));
+      const out: AuthRequest[] = [{ action: "rds:DeleteDBCluster", resource: arn, context: resourceTags(env.lookup.rdsResourceTags(arn), "rds:cluster-tag") }];
+      if (input.FinalDBSnapshotIdentifier)
+        out.push({ action: "rds:DeleteDBCluster", resource: rdsArn(env, "cluster-snapshot", input.FinalDBSnapshotIdentifier), context: {} });
+      return out;
+    },
+    EnableHttpEndpoint: (input, env) => [
+      {
+        action: "rds:EnableHttpEndpoint",
+        resource: String(input.ResourceArn),
+        context: resourceTags(env.lookup.rdsResourceTags(String(input.ResourceArn)), "rds:cluster-tag"),
+      },
     ],
     PromoteReadReplica: (input, env) => [{ action: "rds:PromoteReadReplica", resource: rdsArn(env, "db", input.DBInstanceIdentifier), context: {} }],
     PromoteReadReplicaDBCluster: (input, env) => [
@@ -266,6 +323,35 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
         resource: ec2Arn(env, id),
         context: { "aws:TagKeys": (input.Tags ?? []).map((t: Tag) => t.Key ?? "") },
       })),
+    CreateVolume: (input, env) => {
+      const tags = ec2TagSpecTags(input);
+      const tagCtx = requestTags(tags);
+      const volume = `arn:${env.partition}:ec2:${env.region}:${env.account}:volume/*`;
+      const volumeCtx: Record<string, string | string[]> = { ...tagCtx, "ec2:AvailabilityZone": String(input.AvailabilityZone ?? "") };
+      if (input.Size !== undefined) volumeCtx["ec2:VolumeSize"] = String(input.Size);
+      volumeCtx["ec2:VolumeType"] = String(input.VolumeType ?? "gp2");
+      const out: AuthRequest[] = [{ action: "ec2:CreateVolume", resource: volume, context: volumeCtx }];
+      const source = input.SnapshotId ? env.lookup.ebsSnapshot(env.region, input.SnapshotId) : undefined;
+      if (input.SnapshotId) {
+        out.push({
+          action: "ec2:CreateVolume",
+          resource: ebsSnapshotArn(env, env.region, input.SnapshotId),
+          context: resourceTags(source?.tags, "ec2:ResourceTag"),
+        });
+      }
+      if (tags.length) out.push({ action: "ec2:CreateTags", resource: volume, context: { ...tagCtx, "ec2:CreateAction": "CreateVolume" } });
+      // A volume from an encrypted snapshot uses its key (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html).
+      const key = input.KmsKeyId ?? (source?.encrypted ? source.kmsKeyId : undefined);
+      if (key) out.push(...kmsRequests(env, env.region, key, EBS_DEST_KMS, "ec2"));
+      return out;
+    },
+    DeleteVolume: (input, env) => [
+      {
+        action: "ec2:DeleteVolume",
+        resource: `arn:${env.partition}:ec2:${env.region}:${env.account}:volume/${input.VolumeId}`,
+        context: resourceTags(env.lookup.ebsVolume(env.region, String(input.VolumeId))?.tags, "ec2:ResourceTag"),
+      },
+    ],
     DeregisterImage: (input, env) => [
       { action: "ec2:DeregisterImage", resource: `arn:${env.partition}:ec2:${env.region}::image/${input.ImageId}`, context: {} },
     ],
@@ -308,6 +394,18 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
     ],
     GetChange: (input, env) => [
       { action: "route53:GetChange", resource: `arn:${env.partition}:route53:::change/${String(input.Id).replace(/^\/change\//, "")}`, context: {} },
+    ],
+  },
+  // The Data API authorizes the statement on the cluster, and the caller must be able to read the secret
+  // (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.access.html).
+  rdsData: {
+    ExecuteStatement: (input, env) => [
+      {
+        action: "rds-data:ExecuteStatement",
+        resource: String(input.resourceArn),
+        context: resourceTags(env.lookup.rdsResourceTags(String(input.resourceArn))),
+      },
+      { action: "secretsmanager:GetSecretValue", resource: String(input.secretArn), context: {} },
     ],
   },
   cloudwatch: {

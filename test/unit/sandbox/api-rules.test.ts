@@ -368,6 +368,7 @@ describe("RDS: tags people's actions carry over (https://docs.aws.amazon.com/Ama
       new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: "restored", DBSnapshotIdentifier: "oa-app-db-20250301", CopyTagsToSnapshot: true }),
     );
     sb.rds.restoreInstance(PRIMARY, { id: "restored-tagged", snapshotId: "oa-app-db-20250301", tags: { team: "qa" } });
+    sb.clock.advance(22 * MINUTE); // a restore is creating, then backing-up, before it can be snapshotted
     const snapOfRestore = sb.rds.takeSnapshot(PRIMARY, { dbId: "restored", id: "before-upgrade" });
     sb.clock.advance(10 * MINUTE);
     const explicit = sb.rds.takeSnapshot(PRIMARY, { dbId: "restored", id: "explicit", tags: { team: "qa" } });

@@ -29,6 +29,7 @@ const TAG_LIST = Object.entries(TAGS).map(([Key, Value]) => ({ Key, Value }));
 const lookup: ResourceLookup = {
   rdsSnapshot: () => ({ tags: TAGS, kmsKeyId: SOURCE_KEY, encrypted: true }),
   ebsSnapshot: () => ({ tags: TAGS, kmsKeyId: SOURCE_KEY, encrypted: true }),
+  ebsVolume: () => ({ tags: TAGS }),
   rdsResourceTags: () => TAGS,
 };
 /** Calls are made in the DR region: copies pull from the primary region there. */
@@ -75,7 +76,49 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
     DeleteDBClusterSnapshot: [{ DBClusterSnapshotIdentifier: "oa-app-aurora-20250301" }],
     AddTagsToResource: [{ ResourceName: rdsArn("snapshot", "oa-app-db-20250301"), Tags: TAG_LIST }],
     RemoveTagsFromResource: [{ ResourceName: rdsArn("cluster-snapshot", "oa-app-aurora-20250301"), TagKeys: ["ops-autopilot:policy"] }],
-    RestoreDBInstanceFromDBSnapshot: [{ DBInstanceIdentifier: "restore-drill", DBSnapshotIdentifier: "oa-app-db-20250301", Tags: TAG_LIST }],
+    RestoreDBInstanceFromDBSnapshot: [
+      { DBInstanceIdentifier: "restore-drill", DBSnapshotIdentifier: "oa-app-db-20250301", Tags: TAG_LIST },
+      // The restore test's throwaway: small class, private, in the configured subnet group and security group.
+      {
+        DBInstanceIdentifier: "oa-restore-app-db-20250301",
+        DBSnapshotIdentifier: rdsArn("snapshot", "oa-app-db-20250301"),
+        DBInstanceClass: "db.t4g.micro",
+        PubliclyAccessible: false,
+        MultiAZ: false,
+        DeletionProtection: false,
+        DBSubnetGroupName: "restore-tests",
+        VpcSecurityGroupIds: ["sg-0123456789abcdef0"],
+        Tags: TAG_LIST,
+      },
+    ],
+    RestoreDBClusterFromSnapshot: [
+      {
+        DBClusterIdentifier: "oa-restore-app-aurora-20250301",
+        SnapshotIdentifier: "oa-app-aurora-20250301",
+        Engine: "aurora-postgresql",
+        DBSubnetGroupName: "restore-tests",
+        VpcSecurityGroupIds: ["sg-0123456789abcdef0"],
+        DeletionProtection: false,
+        Tags: TAG_LIST,
+      },
+      { DBClusterIdentifier: "oa-restore-app-aurora-2", SnapshotIdentifier: rdsArn("cluster-snapshot", "oa-app-aurora-20250301"), Engine: "aurora-postgresql" },
+    ],
+    CreateDBInstance: [
+      {
+        DBInstanceIdentifier: "oa-restore-app-aurora-20250301-1",
+        DBClusterIdentifier: "oa-restore-app-aurora-20250301",
+        DBInstanceClass: "db.t4g.medium",
+        Engine: "aurora-postgresql",
+        PubliclyAccessible: false,
+        Tags: TAG_LIST,
+      },
+    ],
+    DeleteDBInstance: [{ DBInstanceIdentifier: "oa-restore-app-db-20250301", SkipFinalSnapshot: true }],
+    DeleteDBCluster: [
+      { DBClusterIdentifier: "oa-restore-app-aurora-20250301", SkipFinalSnapshot: true },
+      { DBClusterIdentifier: "app-aurora", FinalDBSnapshotIdentifier: "app-aurora-final" },
+    ],
+    EnableHttpEndpoint: [{ ResourceArn: rdsArn("cluster", "oa-restore-app-aurora-20250301") }],
     PromoteReadReplica: [{ DBInstanceIdentifier: "app-db-replica" }],
     PromoteReadReplicaDBCluster: [{ DBClusterIdentifier: "app-aurora-replica" }],
     FailoverGlobalCluster: [{ GlobalClusterIdentifier: "app-global", TargetDbClusterIdentifier: rdsArn("cluster", "app-aurora-dr"), AllowDataLoss: true }],
@@ -102,6 +145,26 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
     CreateTags: [{ Resources: ["snap-0123456789abcdef0", "vol-0123456789abcdef0", "ami-0123456789abcdef0", "i-0123456789abcdef0"], Tags: TAG_LIST }],
     DeleteTags: [{ Resources: ["snap-0123456789abcdef0", "vol-0123456789abcdef0", "ami-0123456789abcdef0"], Tags: [{ Key: "ops-autopilot:policy" }] }],
     DeregisterImage: [{ ImageId: "ami-0123456789abcdef0" }],
+    CreateVolume: [
+      {
+        SnapshotId: "snap-0123456789abcdef0",
+        AvailabilityZone: `${DR}a`,
+        VolumeType: "gp3",
+        TagSpecifications: [{ ResourceType: "volume", Tags: TAG_LIST }],
+      },
+      { SnapshotId: "snap-0123456789abcdef0", AvailabilityZone: `${DR}b`, Size: 100 },
+    ],
+    DeleteVolume: [{ VolumeId: "vol-0123456789abcdef0" }],
+  },
+  rdsData: {
+    ExecuteStatement: [
+      {
+        resourceArn: rdsArn("cluster", "oa-restore-app-aurora-20250301"),
+        secretArn: `arn:aws:secretsmanager:${DR}:${ACCOUNT}:secret:rds!cluster-0123-AbCdEf`,
+        database: "app",
+        sql: "select count(*) from orders",
+      },
+    ],
   },
   s3: {
     PutObject: [{ Bucket: "app-reports", Key: "reports/backup/2025-03-01.json", Body: "{}" }],
@@ -160,7 +223,31 @@ const EXCEPTIONS: readonly Exception[] = [
       "as the account's administrator, whose calls are not evaluated",
   },
   { action: "rds:RestoreDBInstanceFromDBSnapshot", kind: "required-type", what: "pg", why: "as og: parameter groups are not modelled" },
-  { action: "rds:RestoreDBInstanceFromDBSnapshot", kind: "required-type", what: "subgrp", why: "as og: subnet groups are not modelled" },
+  {
+    action: "rds:RestoreDBInstanceFromDBSnapshot",
+    kind: "required-type",
+    what: "subgrp",
+    why: "a restore naming no DBSubnetGroupName uses the default subnet group, which the sandbox does not model as a resource",
+  },
+  {
+    action: "rds:RestoreDBClusterFromSnapshot",
+    kind: "required-type",
+    what: "og",
+    why: "as for RestoreDBInstanceFromDBSnapshot: option groups are not modelled",
+  },
+  { action: "rds:RestoreDBClusterFromSnapshot", kind: "required-type", what: "cluster-pg", why: "cluster parameter groups are not modelled" },
+  {
+    action: "rds:RestoreDBClusterFromSnapshot",
+    kind: "required-type",
+    what: "subgrp",
+    why: "a restore naming no DBSubnetGroupName uses the default subnet group, not modelled as a resource",
+  },
+  {
+    action: "rds:DeleteDBCluster",
+    kind: "required-type",
+    what: "cluster-snapshot",
+    why: "with SkipFinalSnapshot no final cluster snapshot is created, so there is no snapshot resource to name",
+  },
 ];
 
 // ---- the reference, as regexes ----
@@ -353,7 +440,7 @@ describe("every command the sandbox simulates is authorized", () => {
         (v): v is { service: string; commands: ReadonlyArray<readonly [{ name: string }, unknown]> } =>
           typeof v === "object" && v !== null && "service" in v && "commands" in v,
       );
-      expect(sims.map((s) => s.service).sort()).toEqual(["cloudwatch", "ec2", "rds", "route53", "s3"]);
+      expect(sims.map((s) => s.service).sort()).toEqual(["cloudwatch", "ec2", "rds", "rdsData", "route53", "s3"]);
       const simulated = sims.flatMap((s) => s.commands.map(([cls]) => `${s.service}:${cls.name.replace(/Command$/, "")}`));
       expect(simulated).toContain("rds:PromoteReadReplica");
       expect(simulated.filter((c) => !AUTHORIZATIONS[c.split(":")[0]!]?.[c.split(":")[1]!])).toEqual([]);
