@@ -95,7 +95,7 @@ export function pgSmoke(options: PgSmokeOptions = {}): PgSmokePort {
             }
             session = opened.client;
           }
-          const outcome = await query(session, check.sql, input.timeoutMs + graceMs);
+          const outcome = await runQuery(session, check.query, input.timeoutMs + graceMs);
           if (outcome.kind === "rows") {
             const verdict = judgeSmokeCheck(check, outcome, input.context);
             results.push(result(verdict.passed, verdict.observed, verdict.reason));
@@ -156,7 +156,7 @@ async function open(input: PgSmokeInput): Promise<{ client: Client } | { error: 
 
 type QueryOutcome = { kind: "rows"; columns: number; rows: (string | null)[][] } | { kind: "timeout" } | { kind: "error"; error: PgError };
 
-function query(client: Client, sql: string, deadlineMs: number): Promise<QueryOutcome> {
+function runQuery(client: Client, sql: string, deadlineMs: number): Promise<QueryOutcome> {
   return new Promise<QueryOutcome>((resolve) => {
     const timer = setTimeout(() => resolve({ kind: "timeout" }), deadlineMs);
     client.query<(string | null)[]>({ text: sql, rowMode: "array" }).then(

@@ -20,7 +20,7 @@ export type SmokeExpectation =
 export interface SmokeCheck {
   name: string;
   /** One statement returning one row of one column. */
-  sql: string;
+  query: string;
   expect: SmokeExpectation;
 }
 

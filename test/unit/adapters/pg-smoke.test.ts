@@ -13,7 +13,7 @@ import { type RealPostgres, startPostgres } from "../../support/embedded-postgre
 
 const SNAPSHOT_TIME = new Date("2026-11-30T02:00:00Z");
 const SMOKE_PASSWORD = `Sm0ke-${randomBytes(12).toString("base64url")}`;
-const COUNT: SmokeCheck = { name: "orders-count", sql: "select count(*) from orders", expect: { atLeast: 1000 } };
+const COUNT: SmokeCheck = { name: "orders-count", query: "select count(*) from orders", expect: { atLeast: 1000 } };
 
 let pg: RealPostgres;
 
@@ -105,7 +105,7 @@ describe("pg smoke runner against a real Postgres", () => {
   it("judges max(created_at) within the RPO of the snapshot time: passes at 900 s, fails at 300 s", async () => {
     const fresh = (seconds: number): SmokeCheck => ({
       name: `orders-fresh-${seconds}`,
-      sql: "select max(created_at) from orders",
+      query: "select max(created_at) from orders",
       expect: { withinSecondsOf: "snapshotTime", seconds },
     });
     const out = await pgSmoke().run(input({ checks: [fresh(900), fresh(300)] }));
@@ -128,7 +128,7 @@ describe("pg smoke runner against a real Postgres", () => {
   });
 
   it("times out select pg_sleep(5) after 500 ms, closes that connection, and runs the next check on a new one", async () => {
-    const slow: SmokeCheck = { name: "slow", sql: "select pg_sleep(5)", expect: { equals: "" } };
+    const slow: SmokeCheck = { name: "slow", query: "select pg_sleep(5)", expect: { equals: "" } };
     const t0 = performance.now();
     const out = await pgSmoke().run(input({ timeoutMs: 500, checks: [slow, COUNT] }));
     const elapsed = performance.now() - t0;
@@ -150,7 +150,7 @@ describe("pg smoke runner against a real Postgres", () => {
     const admin = await pg.admin();
     let stopped: number | undefined;
     try {
-      const frozen: SmokeCheck = { name: "frozen", sql: "select pg_sleep(3)", expect: { equals: "" } };
+      const frozen: SmokeCheck = { name: "frozen", query: "select pg_sleep(3)", expect: { equals: "" } };
       // Freeze the smoke backend once it has a session (idle, or already running the query): SIGSTOP it from here.
       let polling = true;
       const freezer = (async () => {
@@ -246,8 +246,8 @@ describe("pg smoke runner against a real Postgres", () => {
 
   it("runs read-only and reports a query error with its SQLSTATE, then goes on with the next check", async () => {
     const checks: SmokeCheck[] = [
-      { name: "typo", sql: "select count(*) from ordrs", expect: { atLeast: 1 } },
-      { name: "write", sql: "insert into orders (created_at) values (now()) returning 1", expect: { equals: 1 } },
+      { name: "typo", query: "select count(*) from ordrs", expect: { atLeast: 1 } },
+      { name: "write", query: "insert into orders (created_at) values (now()) returning 1", expect: { equals: 1 } },
       COUNT,
     ];
     const out = await pgSmoke().run(input({ checks }));

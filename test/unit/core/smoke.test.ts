@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { judgeSmokeCheck, parsePgTimestamp, redactSecret, type SmokeCheck, type SmokeExpectation } from "../../../core/smoke.ts";
+import type { SqlCheck } from "../../../schemas/config-restore-test.ts";
 
 const SNAPSHOT = { snapshotTime: new Date("2026-11-30T02:00:00Z") };
 
 function judge(expect: SmokeExpectation, value: string | null, name = "c") {
-  const check: SmokeCheck = { name, sql: "select 1", expect };
+  const check: SmokeCheck = { name, query: "select 1", expect };
   return judgeSmokeCheck(check, { columns: 1, rows: [[value]] }, SNAPSHOT);
 }
 
@@ -95,7 +96,7 @@ describe("judgeSmokeCheck: withinSecondsOf the snapshot time", () => {
 });
 
 describe("judgeSmokeCheck: the query must return one value", () => {
-  const check: SmokeCheck = { name: "orders-count", sql: "select id from orders", expect: { atLeast: 1 } };
+  const check: SmokeCheck = { name: "orders-count", query: "select id from orders", expect: { atLeast: 1 } };
 
   it("fails no rows, several rows and several columns, saying what came back", () => {
     expect(judgeSmokeCheck(check, { columns: 1, rows: [] }, SNAPSHOT)).toEqual({
@@ -109,6 +110,14 @@ describe("judgeSmokeCheck: the query must return one value", () => {
     expect(judgeSmokeCheck(check, { columns: 2, rows: [["1", "2"]] }, SNAPSHOT).reason).toBe(
       'check "orders-count" failed: the query returned 1 row of 2 columns, so it has no value to compare; expected one value at least 1',
     );
+  });
+});
+
+describe("configuration", () => {
+  it("takes a configured sql check as it is", () => {
+    const configured: SqlCheck = { name: "orders-count", query: "select count(*) from orders", expect: { atLeast: 1 } };
+    const check: SmokeCheck = configured;
+    expect(judgeSmokeCheck(check, { columns: 1, rows: [["5"]] }, SNAPSHOT).passed).toBe(true);
   });
 });
 
