@@ -38,6 +38,8 @@ const RULES: Rule[] = [
       "core/warm/hosts.ts": ["defaultAllowedPorts", "hostAllowed", "urlPort"],
       // The failover trigger's alarm name and tuning rules, shared by the configuration check and stacks/.
       "core/failover-trigger.ts": ["triggerAlarmName", "tuningProblems", "TriggerTuning"],
+      // Where a policy's restore tests run: the configuration checks the Availability Zone against it, the plan uses it.
+      "core/restore-test.ts": ["restoreTestRegion", "RestoreTestContext", "RestoreTestPolicy"],
     },
   },
   {
