@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -56,30 +56,16 @@ export async function startPostgres(): Promise<RealPostgres> {
     );
     rmSync(pwfile);
 
-    const port = await freePort();
-    const server = spawn(
-      bins.postgres,
-      ["-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "full_page_writes=off"],
-      { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" }, ...(owner ?? {}) },
-    );
-    const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
-    // If the test process ends without stop() (a crash), the server must not outlive it.
-    const onExit = () => {
-      server.kill("SIGKILL");
-      removeBase();
-    };
-    process.once("exit", onExit);
-    await new Promise<void>((resolve, reject) => {
-      let log = "";
-      server.stderr.on("data", (chunk: Buffer) => {
-        log += chunk.toString("utf8");
-        if (log.includes("database system is ready to accept connections")) resolve();
-      });
-      server.once("exit", (code) => reject(new Error(`postgres exited (${code}) before accepting connections:\n${log}`)));
-    }).catch((err: unknown) => {
-      process.off("exit", onExit);
-      throw err;
-    });
+    // The free port may be taken between the probe and the bind (another test's listener): then try another.
+    let launched: Launched | undefined;
+    for (let attempt = 1; !launched; attempt++) {
+      try {
+        launched = await launch(bins.postgres, data, await freePort(), owner, removeBase);
+      } catch (err) {
+        if (attempt >= 3 || !/could not bind|already in use/i.test(String(err))) throw err;
+      }
+    }
+    const { server, port, exited, onExit } = launched;
     const startMs = Math.round(performance.now() - t0);
 
     return {
@@ -106,6 +92,50 @@ export async function startPostgres(): Promise<RealPostgres> {
     removeBase();
     throw err;
   }
+}
+
+interface Launched {
+  server: ChildProcessWithoutNullStreams;
+  port: number;
+  exited: Promise<void>;
+  onExit: () => void;
+}
+
+/** Starts the server on `port` and resolves once it accepts connections; rejects with its log if it exits first. */
+async function launch(
+  postgres: string,
+  data: string,
+  port: number,
+  owner: { uid: number; gid: number } | undefined,
+  removeBase: () => void,
+): Promise<Launched> {
+  const server = spawn(
+    postgres,
+    ["-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "full_page_writes=off"],
+    { stdio: "pipe", env: { ...process.env, LC_ALL: "C" }, ...(owner ?? {}) },
+  );
+  server.stdout.resume();
+  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
+  // If the test process ends without stop() (a crash), the server must not outlive it.
+  const onExit = () => {
+    server.kill("SIGKILL");
+    removeBase();
+  };
+  process.once("exit", onExit);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let log = "";
+      server.stderr.on("data", (chunk: Buffer) => {
+        log += chunk.toString("utf8");
+        if (log.includes("database system is ready to accept connections")) resolve();
+      });
+      server.once("exit", (code) => reject(new Error(`postgres exited (${code}) before accepting connections:\n${log}`)));
+    });
+  } catch (err) {
+    process.off("exit", onExit);
+    throw err;
+  }
+  return { server, port, exited, onExit };
 }
 
 /** The binary package for this platform, with its library symlinks restored when its install script did not run. */
