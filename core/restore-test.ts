@@ -330,7 +330,7 @@ export function defaultInstanceClass(engine: string, configured?: string): { ins
 // Smoke checks
 // ---------------------------------------------------------------------------------------------------------------
 
-export type SmokeCheck =
+export type SmokeStep =
   | { type: "available"; reason: string }
   | { type: "sql"; via: "data-api" | "pg-checker"; check: SqlCheck; database: string; reason: string }
   | { type: "refused"; reason: string };
@@ -341,8 +341,8 @@ export type SmokeCheck =
  * or the VPC checker function with `pg` (RDS). SQL checks on another engine than Postgres are refused, which fails
  * the smoke check: the configuration asked for a proof that cannot be run.
  */
-export function smokeChecks(kind: ResourceKind, engine: string | undefined, smoke: SmokeConfig, snapshotDbName?: string): SmokeCheck[] {
-  const out: SmokeCheck[] = [];
+export function smokeChecks(kind: ResourceKind, engine: string | undefined, smoke: SmokeConfig, snapshotDbName?: string): SmokeStep[] {
+  const out: SmokeStep[] = [];
   if (smoke.available || kind === "ebs-volume") {
     const what =
       kind === "ebs-volume" ? "the volume is available with the snapshot's size" : "status available, the snapshot's engine and version, its storage";
@@ -369,49 +369,6 @@ export function smokeChecks(kind: ResourceKind, engine: string | undefined, smok
     });
   }
   return out;
-}
-
-/** The first value of a query's first row, as the runner read it (Postgres bigint and numeric arrive as strings). */
-export type SqlValue = string | number | boolean | null | Date;
-
-const asNumber = (v: SqlValue): number | undefined => {
-  if (typeof v === "number") return v;
-  if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
-  return undefined;
-};
-
-/**
- * Whether a SQL check's value meets its expectation, with the reason either way. `withinSecondsOf` compares the
- * value (a timestamp) with the restored snapshot's capture time: data that far behind it means the backup misses
- * writes it should hold (the RPO).
- *
- * @example judgeSqlCheck({ name: "orders", query: "…", expect: { atLeast: 1000 } }, "982", snapshotAt)
- *   // { ok: false, reason: "orders: 982 is below 1000" }
- */
-export function judgeSqlCheck(check: SqlCheck, value: SqlValue | undefined, snapshotAt: Date): { ok: boolean; reason: string } {
-  const shown = value instanceof Date ? iso(value) : JSON.stringify(value);
-  const no = (why: string) => ({ ok: false, reason: `${check.name}: ${why}` });
-  const yes = (why: string) => ({ ok: true, reason: `${check.name}: ${why}` });
-  if (value === undefined) return no("the query returned no row");
-  const e = check.expect;
-  if ("atLeast" in e) {
-    const n = asNumber(value as SqlValue);
-    if (n === undefined) return no(`${shown} is not a number (expected at least ${e.atLeast})`);
-    return n >= e.atLeast ? yes(`${n} is at least ${e.atLeast}`) : no(`${n} is below ${e.atLeast}`);
-  }
-  if ("equals" in e) {
-    const a = asNumber(value as SqlValue);
-    const b = e.equals === null || typeof e.equals === "boolean" ? undefined : asNumber(e.equals);
-    const same = a !== undefined && b !== undefined ? a === b : value === e.equals;
-    return same ? yes(`${shown} equals ${JSON.stringify(e.equals)}`) : no(`${shown} is not ${JSON.stringify(e.equals)}`);
-  }
-  const t = value instanceof Date ? value.getTime() : typeof value === "string" ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(t)) return no(`${shown} is not a timestamp (expected within ${e.seconds} s of the snapshot time)`);
-  const behind = Math.round((snapshotAt.getTime() - t) / 1000);
-  const text = behind >= 0 ? `${behind} s before` : `${-behind} s after`;
-  return Math.abs(behind) <= e.seconds
-    ? yes(`${iso(new Date(t))} is ${text} the snapshot time ${iso(snapshotAt)}, within ${e.seconds} s`)
-    : no(`${iso(new Date(t))} is ${text} the snapshot time ${iso(snapshotAt)}, more than ${e.seconds} s`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ const SqlExpectSchema = z
     return { equals: e.equals as string | number | boolean | null };
   });
 
-/** What a SQL check's first value must satisfy (core/restore-test.ts judgeSqlCheck). */
+/** What a SQL check's one value must satisfy (judged by core/smoke.ts judgeSmokeCheck). */
 export type SqlExpect = { atLeast: number } | { equals: string | number | boolean | null } | { withinSecondsOf: "snapshotTime"; seconds: number };
 
 /**
