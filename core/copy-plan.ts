@@ -9,7 +9,7 @@ import { localDay } from "./calendar.ts";
 import { backupDay, newestFirst, retainedByPolicy } from "./retention.ts";
 import { identityKey, nameAlternatives, nameKey, partitionByOwner } from "./ownership.ts";
 import type { BackupPolicy } from "../schemas/config.ts";
-import { TAG } from "./types.ts";
+import { SNAPSHOT_TAG_KEYS, TAG } from "./types.ts";
 import type { Decision, Owner, Snapshot } from "./types.ts";
 
 export type CopyAction = "copy" | "failed" | "exists" | "wait-source" | "defer-limit" | "skip-policy";
@@ -52,7 +52,7 @@ export function copyName(source: Snapshot): string {
   return source.tags[TAG.name] ?? source.id;
 }
 
-const OUR_TAG_KEYS: ReadonlySet<string> = new Set(Object.values(TAG));
+const OUR_TAG_KEYS: ReadonlySet<string> = new Set(SNAPSHOT_TAG_KEYS);
 
 /**
  * Tags of a DR copy: the source's tags of ours (TAG keys only: a source can carry others, e.g. its database's

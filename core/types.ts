@@ -78,6 +78,9 @@ export const TAG = {
   restoreTestAt: "ops-autopilot:restore-test-at",
 } as const;
 
+/** The keys a snapshot or a DR copy of ours may carry: every tag key but the restore-test throwaways' own. */
+export const SNAPSHOT_TAG_KEYS: readonly string[] = Object.values(TAG).filter((k) => k !== TAG.restoreTest && k !== TAG.restoreTestAt);
+
 export type TierName = "daily" | "weekly" | "monthly";
 
 /** Who we are: the managed-by value `${app}:${stage}` and the name prefix `oa-${app}-${stage}-` (core/ownership.ts). */

@@ -1,6 +1,6 @@
 import type { Config } from "../schemas/config.ts";
 import type { FunctionName } from "./functions.ts";
-import { TAG } from "../core/types.ts";
+import { SNAPSHOT_TAG_KEYS, TAG } from "../core/types.ts";
 import { namePrefix } from "../core/ownership.ts";
 import { probeNamespace } from "../core/failover-trigger.ts";
 import {
@@ -52,7 +52,7 @@ const rdsSnapshotArns = (c: IamContext, regions: string[]): string[] =>
   regions.flatMap((r) => [rdsArn(c, r, "snapshot", ourIds(c)), rdsArn(c, r, "cluster-snapshot", ourIds(c))]);
 
 /** Our tag keys: the only ones a tagging request may carry. */
-const OUR_TAG_KEYS = Object.values(TAG);
+const OUR_TAG_KEYS = SNAPSHOT_TAG_KEYS;
 
 /**
  * Tag-on-create of our own snapshots only: the request sets managed-by to our value, carries only our
