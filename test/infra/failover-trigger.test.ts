@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,6 +10,7 @@ import { managedBy } from "../../stacks/iam.ts";
 import { failoverEventPattern } from "../../stacks/patterns.ts";
 import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/policy-lint.ts";
 import { ROOT } from "./builders.ts";
+import { runSynth } from "./synth-run.ts";
 
 /**
  * The failover trigger kit in the offline synth (scripts/sst-synth.ts) of a stage built here (not config/example.json):
@@ -18,28 +19,8 @@ import { ROOT } from "./builders.ts";
  * rule matching those alarms' names; and the same stage with bring-your-own alarms only, which deploys no probe.
  */
 
-const node = path.join(ROOT, "node_modules", ".bin", "node");
 const DR = "eu-central-1";
 const VPC = { subnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"], securityGroupIds: ["sg-0ccc3333"] };
-
-function synth(stage: string, configFile: string): SynthResult {
-  const out = path.join(mkdtempSync(path.join(tmpdir(), "ops-autopilot-trigger-synth-")), `${stage}.json`);
-  try {
-    execFileSync(node, ["scripts/sst-synth.ts", "--stage", stage, "--out", out], {
-      cwd: ROOT,
-      env: { ...process.env, OPS_AUTOPILOT_CONFIG_FILE: configFile },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  } catch (err) {
-    const e = err as { stdout?: Buffer; stderr?: Buffer };
-    try {
-      return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
-    } catch {
-      throw new Error(`synth ${stage} failed:\n${e.stdout?.toString() ?? ""}\n${e.stderr?.toString() ?? ""}`);
-    }
-  }
-  return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
-}
 
 /** A group of the kit's stage: the primary in eu-west-1, its read replica in the DR region. */
 function group(name: string, extra: Record<string, unknown>): Record<string, unknown> {
@@ -99,11 +80,10 @@ let configFile: string;
 let byoFile: string;
 
 beforeAll(() => {
-  execFileSync(node, ["scripts/sst-install.ts"], { cwd: ROOT, stdio: "ignore" });
   configFile = triggeredConfigFile();
-  kit = synth("ci", configFile);
+  kit = runSynth("ci", configFile);
   byoFile = byoConfigFile();
-  plain = synth("ci", byoFile);
+  plain = runSynth("ci", byoFile);
 }, 240_000);
 
 const ofType = (r: SynthResult, type: string) => r.resources.filter((x) => x.type === type);

@@ -1,25 +1,70 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { SynthResult } from "../../scripts/sst-synth.ts";
 import { ROOT } from "./builders.ts";
 
 const node = path.join(ROOT, "node_modules", ".bin", "node");
+/** Synth results of this test run, shared by the test files (test/global-setup.ts empties it at the start of a run). */
+export const SYNTH_CACHE = path.join(ROOT, "out", "synth-cache");
+const STALE_LOCK_MS = 10 * 60_000;
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 /**
  * The offline synth (scripts/sst-synth.ts) of one stage, in a child process (Pulumi's runtime is process-global
- * state). `configFile` is the stage's configuration (default config/example.json).
+ * state). `configFile` is the stage's configuration (default config/example.json); `env` sets (or, with undefined,
+ * removes) variables the stack reads at deploy time.
+ *
+ * A synth takes tens of seconds, and several test files assert on the same one: the first to ask runs it and
+ * keeps the result for the run; the others (other workers) wait for it rather than synthesize it again.
  */
-export function runSynth(stage: string, configFile = "config/example.json"): SynthResult {
+export function runSynth(stage: string, configFile = "config/example.json", env: Record<string, string | undefined> = {}): SynthResult {
+  const key = createHash("sha256")
+    .update(JSON.stringify([stage, configFile, Object.entries(env).sort()]))
+    .digest("hex")
+    .slice(0, 16);
+  const file = path.join(SYNTH_CACHE, `${stage}-${key}.json`);
+  const lock = `${file}.lock`;
+  mkdirSync(SYNTH_CACHE, { recursive: true });
+  for (;;) {
+    if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as SynthResult;
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch {
+      // Another worker is synthesizing it; a lock left by a killed run is taken over.
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
+      sleep(250);
+    }
+  }
+  try {
+    const result = synthesize(stage, configFile, env);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(result));
+    renameSync(tmp, file);
+    return result;
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function synthesize(stage: string, configFile: string, overrides: Record<string, string | undefined>): SynthResult {
   execFileSync(node, ["scripts/sst-install.ts"], { cwd: ROOT, stdio: "ignore" });
   const out = path.join(mkdtempSync(path.join(tmpdir(), "ops-autopilot-synth-test-")), `${stage}.json`);
+  // Hermetic: no OPS_AUTOPILOT_* setting of the caller's shell reaches the stack unless asked for.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OPS_AUTOPILOT_")));
+  env.OPS_AUTOPILOT_CONFIG_FILE = configFile;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   try {
-    execFileSync(node, ["scripts/sst-synth.ts", "--stage", stage, "--out", out], {
-      cwd: ROOT,
-      env: { ...process.env, OPS_AUTOPILOT_CONFIG_FILE: configFile },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    execFileSync(node, ["scripts/sst-synth.ts", "--stage", stage, "--out", out], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   } catch (err) {
     const e = err as { stdout?: Buffer; stderr?: Buffer };
     // The JSON is written before a failing exit: surface its errors (e.g. a missing handler).
@@ -29,5 +74,7 @@ export function runSynth(stage: string, configFile = "config/example.json"): Syn
       throw new Error(`synth ${stage} failed:\n${e.stdout?.toString() ?? ""}\n${e.stderr?.toString() ?? ""}`);
     }
   }
-  return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
+  const result = JSON.parse(readFileSync(out, "utf8")) as SynthResult;
+  rmSync(path.dirname(out), { recursive: true, force: true });
+  return result;
 }

@@ -12,6 +12,7 @@ import { SchedulerInputSchema } from "../../schemas/events-common.ts";
 import { alarmRoutePattern, failoverEventPattern } from "../../stacks/patterns.ts";
 import { durableRunbookDefinition, LOG_DELIVERY_ACTIONS } from "../../stacks/durable-runbook-definition.ts";
 import { exampleConfig, iamContext, ROOT, rulesFor } from "./builders.ts";
+import { runSynth } from "./synth-run.ts";
 
 /**
  * The offline synth of sst.config.ts (scripts/sst-synth.ts) for the `ci` stage and a production
@@ -19,34 +20,11 @@ import { exampleConfig, iamContext, ROOT, rulesFor } from "./builders.ts";
  * process-global state.
  */
 
-const node = path.join(ROOT, "node_modules", ".bin", "node");
-
-function runSynth(stage: string): SynthResult {
-  const out = path.join(mkdtempSync(path.join(tmpdir(), "ops-autopilot-synth-test-")), `${stage}.json`);
-  try {
-    execFileSync(node, ["scripts/sst-synth.ts", "--stage", stage, "--out", out], {
-      cwd: ROOT,
-      env: { ...process.env, OPS_AUTOPILOT_CONFIG_FILE: "config/example.json" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  } catch (err) {
-    const e = err as { stdout?: Buffer; stderr?: Buffer };
-    // The JSON is written before a failing exit: surface its errors (e.g. a missing handler).
-    try {
-      return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
-    } catch {
-      throw new Error(`synth ${stage} failed:\n${e.stdout?.toString() ?? ""}\n${e.stderr?.toString() ?? ""}`);
-    }
-  }
-  return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
-}
-
 let ci: SynthResult;
 let prod: SynthResult;
 const config = exampleConfig();
 
 beforeAll(() => {
-  execFileSync(node, ["scripts/sst-install.ts"], { cwd: ROOT, stdio: "ignore" });
   ci = runSynth("ci");
   prod = runSynth("prod");
 }, 240_000);

@@ -1,6 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+
+import { readdirSync, } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { alarmCount } from "../../scripts/cost-to-run.ts";
@@ -17,32 +16,13 @@ import {
   testEventSchemaName,
 } from "../../stacks/test-event-documents.ts";
 import { exampleConfig, ROOT } from "./builders.ts";
+import { runSynth } from "./synth-run.ts";
 
 /**
  * The samples of events/ deployed as the Lambda console's shareable test events (stacks/test-events.ts),
  * and the SST outputs `npm run invoke` reads (stacks/main.ts), checked on the offline synth.
  * Shareable test events: https://docs.aws.amazon.com/lambda/latest/dg/testing-functions.html#creating-shareable-events
  */
-
-const node = path.join(ROOT, "node_modules", ".bin", "node");
-
-function runSynth(stage: string, registry: string | undefined): SynthResult {
-  const out = path.join(mkdtempSync(path.join(tmpdir(), "ops-autopilot-test-events-")), `${stage}.json`);
-  const env: NodeJS.ProcessEnv = { ...process.env, OPS_AUTOPILOT_CONFIG_FILE: "config/example.json" };
-  delete env.OPS_AUTOPILOT_TEST_EVENT_REGISTRY;
-  if (registry) env.OPS_AUTOPILOT_TEST_EVENT_REGISTRY = registry;
-  try {
-    execFileSync(node, ["scripts/sst-synth.ts", "--stage", stage, "--out", out], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  } catch (err) {
-    const e = err as { stdout?: Buffer; stderr?: Buffer };
-    try {
-      return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
-    } catch {
-      throw new Error(`synth ${stage} failed:\n${e.stdout?.toString() ?? ""}\n${e.stderr?.toString() ?? ""}`);
-    }
-  }
-  return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
-}
 
 describe("shareable test events: the document of a function", () => {
   it("holds each sample under components.examples, named by the file name without the function prefix", () => {
@@ -122,9 +102,8 @@ describe("offline synth: test events and the outputs npm run invoke reads", () =
   const samples = sampleEventsByFunction(readSampleFiles(ROOT));
 
   beforeAll(() => {
-    execFileSync(node, ["scripts/sst-install.ts"], { cwd: ROOT, stdio: "ignore" });
-    existing = runSynth("ci", undefined);
-    created = runSynth("ci", "create");
+    existing = runSynth("ci");
+    created = runSynth("ci", "config/example.json", { OPS_AUTOPILOT_TEST_EVENT_REGISTRY: "create" });
   }, 400_000);
 
   const fnOutputs = (r: SynthResult) => (r.outputs as { functions: Record<string, { name: string; region: string }> }).functions;
