@@ -98,6 +98,19 @@ export const ADAPTER_CALLS = {
   "route53.route53Dns": ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:GetChange"],
   // adapters/probe-metrics.ts: the failover trigger probe's results, in its own stage's namespace
   "probe-metrics.putProbeResults": ["cloudwatch:PutMetricData"],
+  // adapters/restore.ts: restore tests' throwaways (issue 11); tags on create are authorized as AddTagsToResource / CreateTags
+  "restore.restoreDbInstance": ["rds:RestoreDBInstanceFromDBSnapshot", "rds:AddTagsToResource"],
+  "restore.describeDbInstance": ["rds:DescribeDBInstances"],
+  "restore.describeDbSnapshot": ["rds:DescribeDBSnapshots"],
+  "restore.deleteDbInstance": ["rds:DeleteDBInstance"],
+  "restore.listRestoreTestLeftovers": ["rds:DescribeDBInstances", "restore-ebs.listVolumeLeftovers"],
+  // adapters/restore-ebs.ts
+  "restore-ebs.createVolumeFromSnapshot": ["ec2:CreateVolume", "ec2:CreateTags"],
+  "restore-ebs.describeVolume": ["ec2:DescribeVolumes"],
+  "restore-ebs.findVolumesByName": ["ec2:DescribeVolumes"],
+  "restore-ebs.describeEbsSnapshot": ["ec2:DescribeSnapshots"],
+  "restore-ebs.deleteVolume": ["ec2:DeleteVolume"],
+  "restore-ebs.listVolumeLeftovers": ["ec2:DescribeVolumes"],
   // adapters/cost-explorer.ts
   "cost-explorer.fetchCosts": ["ce:GetCostAndUsage", "ce:GetCostForecast"],
 } as const satisfies Record<string, readonly string[]>;
