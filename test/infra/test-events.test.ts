@@ -1,5 +1,4 @@
-
-import { readdirSync, } from "node:fs";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { alarmCount } from "../../scripts/cost-to-run.ts";
