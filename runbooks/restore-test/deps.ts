@@ -1,0 +1,56 @@
+/**
+ * Real dependencies of the restore-test runbook: the adapters behind its ports, the checkpoint and the report in the
+ * reports bucket. Not a Lambda entry yet (no function in stacks/functions.ts: the state machine, the role and the VPC
+ * checker function come with the stack).
+ */
+import { jsonDocuments } from "../../adapters/json-document.ts";
+import { listRegionSnapshots } from "../../adapters/inventory.ts";
+import { deleteDbInstance, describeDbInstance, describeDbSnapshot, listRestoreTestLeftovers, restoreDbInstance } from "../../adapters/restore.ts";
+import { createVolumeFromSnapshot, deleteVolume, describeEbsSnapshot, describeVolume, findVolumesByName } from "../../adapters/restore-ebs.ts";
+import type { BucketRef } from "../../adapters/s3.ts";
+import { TAG, managedByValue, type Owner } from "../../core/types.ts";
+import type { RestoreTestDeps, ThrowawayPort } from "./ports.ts";
+import type { RestoreTestRun } from "./steps/index.ts";
+
+export const throwawayAdapters: ThrowawayPort = {
+  restoreDbInstance,
+  describeDbInstance,
+  describeDbSnapshot,
+  deleteDbInstance,
+  createVolume: createVolumeFromSnapshot,
+  describeVolume,
+  findVolumesByName: (region, name) => findVolumesByName(region, TAG.name, name),
+  describeEbsSnapshot,
+  deleteVolume,
+  listLeftovers: listRestoreTestLeftovers,
+};
+
+/** The checkpoint of run `runId` and its report, under `restore-test/` in the reports bucket. */
+export function restoreTestStore(bucket: BucketRef, runId: string): RestoreTestDeps["store"] {
+  const docs = jsonDocuments(bucket);
+  const key = `restore-test/runs/${runId}.json`;
+  return {
+    read: () => docs.get<RestoreTestRun>(key).then((d) => (d ? { record: d.body, etag: d.etag } : undefined)),
+    async replace(record, etag) {
+      const r = await docs.replace(key, record, etag);
+      return r.replaced ? (r.etag ?? "") : undefined;
+    },
+    async create(record) {
+      return (await docs.create(key, record)).created;
+    },
+  };
+}
+
+export function realRestoreTestDeps(input: { bucket: BucketRef; runId: string; owner: Owner; sql: RestoreTestDeps["sql"] }): RestoreTestDeps {
+  const docs = jsonDocuments(input.bucket);
+  return {
+    aws: throwawayAdapters,
+    snapshots: { list: (region, kind) => listRegionSnapshots(region, managedByValue(input.owner), [kind]) },
+    sql: input.sql,
+    reports: {
+      report: (run) => docs.put(`restore-test/reports/${run.target.kind}/${run.target.resourceId}/${run.runId}.json`, run),
+    },
+    store: restoreTestStore(input.bucket, input.runId),
+    clock: { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+  };
+}

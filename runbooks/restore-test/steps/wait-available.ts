@@ -1,0 +1,42 @@
+import type { StepOutcome } from "../../lib/durable.ts";
+import { RESTORE_FAILED, type RestoreTestRun, type RestoreTestStep } from "./shared.ts";
+
+type Ctx = Parameters<RestoreTestStep["start"]>[0];
+
+/**
+ * Wait (durably: the state machine's Wait, never a sleep in Lambda) until the throwaway is available. A restore that
+ * ends failed, or is still not available after `availableTimeoutSeconds` from the request (stuck), is a failed test,
+ * recorded so the run goes on to delete it: the durable engine's own timeout would end the run before the delete.
+ */
+export const waitAvailableStep: RestoreTestStep = {
+  name: "wait-available",
+  describe: (env) => `wait until the throwaway is available (at most ${Math.round(env.availableTimeoutSeconds / 60)} min)`,
+  beforeClaim: async (ctx) => (ctx.run.testFailure ? { kind: "skipped", reason: `not restored: ${ctx.run.testFailure.message}` } : { kind: "claim" }),
+  start: (ctx) => look(ctx),
+  resume: (ctx) => look(ctx),
+};
+
+async function look(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
+  const run = ctx.run;
+  const { deps, availableTimeoutSeconds, pollSeconds } = ctx.env;
+  const { region, kind } = run.target;
+  const t = run.throwaway!;
+  const seen = kind === "rds-instance" ? await deps.aws.describeDbInstance(region, t.name) : await deps.aws.describeVolume(region, t.volumeId!);
+  const what = kind === "rds-instance" ? t.name : `${t.volumeId} (${t.name})`;
+  const fail = (message: string): StepOutcome<RestoreTestRun> => ({
+    kind: "done",
+    result: "restore failed",
+    reason: message,
+    record: { testFailure: { step: "restore", message } },
+  });
+  if (!seen) return fail(`${what} is gone before it became available`);
+  if (seen.status === "available") {
+    return { kind: "done", result: "available", reason: `${what} is available`, record: { availableAt: ctx.now.toISOString() } };
+  }
+  if (RESTORE_FAILED.has(seen.status)) return fail(`${what} ended ${seen.status}`);
+  const waited = (ctx.now.getTime() - Date.parse(run.requestedAt!)) / 1000;
+  if (waited >= availableTimeoutSeconds) {
+    return fail(`${what} still ${seen.status} ${Math.round(waited / 60)} min after the request (limit ${Math.round(availableTimeoutSeconds / 60)} min): stuck`);
+  }
+  return { kind: "wait", seconds: pollSeconds, reason: `${what} is ${seen.status}` };
+}

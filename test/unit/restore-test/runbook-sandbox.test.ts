@@ -1,0 +1,354 @@
+/**
+ * The restore-test runbook on the sandbox, through the real adapters (adapters/restore.ts, adapters/restore-ebs.ts):
+ * the exact commands of the RDS-instance and EBS paths, delete on every path (failed restore, stuck restore, failed
+ * smoke check), and the janitor deleting a crashed run's leftover and nothing else.
+ *
+ * IAM enforcement is off here: the runbook has no function role yet (no entry in stacks/functions.ts FUNCTIONS nor
+ * runbooks/lib/calls.ts FUNCTION_CALLS until its stack exists), so the sandbox has no role to evaluate it against.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { resetClients } from "../../../adapters/clients.ts";
+import { snapshotName, restoreTestName } from "../../../core/ownership.ts";
+import type { RestoreTestPlanConfig } from "../../../core/restore-test.ts";
+import { TAG, managedByValue, type Owner } from "../../../core/types.ts";
+import { throwawayAdapters } from "../../../runbooks/restore-test/deps.ts";
+import { advanceRestoreTest, startRestoreTest, type RestoreTestRequest } from "../../../runbooks/restore-test/index.ts";
+import type { RestoreTestDeps, SmokeCheckResult } from "../../../runbooks/restore-test/ports.ts";
+import type { RestoreTestRun } from "../../../runbooks/restore-test/steps/index.ts";
+import { listRegionSnapshots } from "../../../adapters/inventory.ts";
+import { RestoreTestSchema, type RestoreTestInput } from "../../../schemas/config-restore-test.ts";
+import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
+
+const REGION = "eu-west-1";
+const OWNER: Owner = { app: "ops-autopilot", stage: "prod" };
+const MB = managedByValue(OWNER);
+const SG = "sg-0123456789abcdef0";
+const AZ = `${REGION}b`;
+const RUN = "rt-2026-12-01";
+
+class MemoryStore {
+  record: RestoreTestRun | undefined;
+  etag = 0;
+  async create(r: RestoreTestRun) {
+    if (this.record) return false;
+    this.record = structuredClone(r);
+    this.etag++;
+    return true;
+  }
+  async read() {
+    return this.record ? { record: structuredClone(this.record), etag: String(this.etag) } : undefined;
+  }
+  async replace(r: RestoreTestRun, etag: string) {
+    if (etag !== String(this.etag)) return undefined;
+    this.record = structuredClone(r);
+    return String(++this.etag);
+  }
+}
+
+function config(restoreTest: RestoreTestInput): RestoreTestPlanConfig {
+  return {
+    primaryRegion: REGION,
+    drRegions: [],
+    backup: { policies: [{ name: "db", copyToDr: false, selection: { ids: [] }, restoreTest: RestoreTestSchema.parse(restoreTest) }] },
+  } as unknown as RestoreTestPlanConfig;
+}
+
+/** A 30 min target: the sandbox's instance restore takes 22 min (20 creating + 2 backing-up). */
+const CONFIG = config({
+  region: "primary",
+  rtoTargetMinutes: 30,
+  rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG] },
+  ebs: { availabilityZone: AZ },
+  smoke: { sql: [{ name: "orders", query: "select count(*) from orders", expect: { atLeast: 1 } }] },
+});
+
+let sb: Sandbox;
+let store: MemoryStore;
+let sqlAnswers: SmokeCheckResult[];
+let sqlRuns: { instanceId: string; database: string; checks: string[] }[];
+let reported: RestoreTestRun[];
+
+function deps(): RestoreTestDeps {
+  return {
+    aws: throwawayAdapters,
+    snapshots: { list: (region, kind) => listRegionSnapshots(region, MB, [kind]) },
+    sql: {
+      run: async (input) => {
+        sqlRuns.push({ instanceId: input.instanceId, database: input.database, checks: input.checks.map((c) => c.name) });
+        return sqlAnswers;
+      },
+    },
+    reports: { report: async (run) => void reported.push(run) },
+    store,
+    clock: { now: () => sb.clock.now(), sleep: async () => undefined },
+  };
+}
+
+function request(kind: "rds-instance" | "ebs-volume", resourceId: string, cfg = CONFIG): RestoreTestRequest {
+  return { runId: RUN, owner: OWNER, target: { policy: "db", kind, resourceId, region: REGION }, config: cfg };
+}
+
+/** Drive the run as the state machine does: advance, Wait the seconds asked, advance again. */
+async function drive(req: RestoreTestRequest): Promise<{ next: string; waits: number }> {
+  let r = await startRestoreTest(deps(), req);
+  let waits = 0;
+  while (r.next === "wait") {
+    if (++waits > 500) throw new Error("the run never ended");
+    sb.clock.advance((r.waitSeconds ?? 1) * 1000);
+    r = await advanceRestoreTest(deps(), req);
+  }
+  return { next: r.next, waits };
+}
+
+const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+const mutating = () => sb.calls.filter((c) => /^(Restore|Create|Delete)/.test(c.command) && c.command !== "CreateTags").map((c) => c.command);
+const stepResults = () => store.record!.steps.map((s) => `${s.name}:${s.status}${s.result ? `:${s.result}` : ""}`);
+
+function seedRdsSnapshot(dbId: string): string {
+  sb.rds.addInstance(REGION, { id: dbId, engine: "postgres", engineVersion: "16.4", allocatedStorage: 50 });
+  const id = snapshotName(OWNER, dbId, "2026-11-30");
+  sb.rds.addSnapshot(REGION, {
+    id,
+    sourceId: dbId,
+    createdAt: new Date("2026-11-30T02:00:00Z"),
+    tags: { [TAG.managedBy]: MB, [TAG.name]: id, [TAG.source]: dbId, [TAG.sourceRegion]: REGION },
+  });
+  return id;
+}
+
+function seedEbsSnapshot(): { snapshotId: string; volumeId: string } {
+  const volumeId = sb.ec2.addVolume(REGION, { size: 40 } as never);
+  const name = snapshotName(OWNER, volumeId, "2026-11-30");
+  const snap = sb.ec2.addSnapshot(REGION, {
+    volumeId,
+    description: name,
+    createdAt: new Date("2026-11-30T02:00:00Z"),
+    tags: { [TAG.managedBy]: MB, [TAG.name]: name, [TAG.source]: volumeId, [TAG.sourceRegion]: REGION },
+  });
+  return { snapshotId: snap.id, volumeId };
+}
+
+beforeEach(() => {
+  sb = createSandbox({ clock: new FakeClock("2026-12-01T06:00:00Z"), regions: [REGION, "eu-central-1"], iam: false });
+  sb.rds.addSubnetGroup(REGION, "restore-tests");
+  resetClients();
+  store = new MemoryStore();
+  sqlAnswers = [{ name: "orders", passed: true, observed: "1200", reason: "1200 is at least 1", ms: 40 }];
+  sqlRuns = [];
+  reported = [];
+});
+afterEach(() => sb.restore());
+
+describe("restore-test runbook on the sandbox: RDS instance", () => {
+  it("restores with the exact command (private, single-AZ, unprotected, our tags), waits durably, smoke-checks, deletes with the exact command, reports the proven RTO", async () => {
+    const snap = seedRdsSnapshot("orders-db");
+    const name = restoreTestName(OWNER, "rds-instance", "orders-db", RUN);
+
+    const r = await drive(request("rds-instance", "orders-db"));
+
+    expect(r.next).toBe("done");
+    expect(mutating()).toEqual(["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"]);
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceFromDBSnapshot.html
+    expect(sb.callsTo("rds", "RestoreDBInstanceFromDBSnapshot").map((c) => c.input)).toEqual([
+      {
+        DBInstanceIdentifier: name,
+        DBSnapshotIdentifier: snap,
+        DBInstanceClass: "db.t4g.micro",
+        DBSubnetGroupName: "restore-tests",
+        VpcSecurityGroupIds: [SG],
+        PubliclyAccessible: false,
+        MultiAZ: false,
+        DeletionProtection: false,
+        CopyTagsToSnapshot: false,
+        Tags: tagList({
+          [TAG.managedBy]: MB,
+          [TAG.name]: name,
+          [TAG.policy]: "db",
+          [TAG.source]: "orders-db",
+          [TAG.restoreTest]: RUN,
+          [TAG.restoreTestAt]: "2026-12-01T06:00:00.000Z",
+        }),
+      },
+    ]);
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html
+    expect(sb.callsTo("rds", "DeleteDBInstance").map((c) => c.input)).toEqual([
+      { DBInstanceIdentifier: name, SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
+    ]);
+    expect(sb.callsTo("rds", "DescribeDBSnapshots").some((c) => (c.input as { DBSnapshotIdentifier?: string }).DBSnapshotIdentifier === snap)).toBe(true);
+    expect(
+      sb.callsTo("rds", "DescribeDBInstances").filter((c) => (c.input as { DBInstanceIdentifier?: string }).DBInstanceIdentifier === name).length,
+    ).toBeGreaterThan(1);
+    expect(stepResults()).toEqual([
+      "janitor:done:0 deleted",
+      `pick:done:${snap}`,
+      "restore:done:restore requested",
+      "wait-available:done:available",
+      "smoke:done:smoke passed",
+      "delete:done:deleting",
+      "report:done:passed",
+    ]);
+    expect(sqlRuns).toEqual([{ instanceId: name, database: "postgres", checks: ["orders"] }]);
+    // Restore 20 min + backing-up 2 min in the sandbox, seen at the next 60 s look.
+    const run = store.record!;
+    expect(run.judgment).toMatchObject({ verdict: "passed", restoreSeconds: 1320, smokeSeconds: 0, provenRtoSeconds: 1320, alert: "none" });
+    expect(reported.map((x) => x.judgment?.verdict)).toEqual(["passed"]);
+    expect(run.cost?.lines[0]).toMatchObject({ item: "db.t4g.micro instance", unit: "hour" });
+    expect(r.waits).toBe(22);
+  });
+
+  it("a failed restore (sb.rds.failRestores) is reported critically and its throwaway is still deleted", async () => {
+    seedRdsSnapshot("orders-db");
+    sb.rds.failRestores({ outcome: "incompatible-restore" });
+
+    const r = await drive(request("rds-instance", "orders-db"));
+
+    expect(r.next).toBe("done");
+    expect(mutating()).toEqual(["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"]);
+    expect(stepResults().slice(3)).toEqual(["wait-available:done:restore failed", "smoke:skipped", "delete:done:deleting", "report:done:restore-failed"]);
+    expect(store.record!.judgment).toMatchObject({ verdict: "restore-failed", alert: "critical" });
+    expect(store.record!.judgment!.reason).toMatch(/^restore failed: oa-ops-autopilot-prod-rt-orders-db-[0-9a-f]{10} ended incompatible-restore$/);
+    expect(sqlRuns).toEqual([]);
+  });
+
+  it("a restore stuck in creating times out (half of maxAgeHours) and is deleted", async () => {
+    seedRdsSnapshot("orders-db");
+    sb.rds.failRestores({ outcome: "stuck" });
+
+    const r = await drive(request("rds-instance", "orders-db"));
+
+    expect(r.next).toBe("done");
+    expect(mutating()).toEqual(["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"]);
+    expect(store.record!.judgment).toMatchObject({ verdict: "restore-failed", alert: "critical" });
+    expect(store.record!.judgment!.reason).toContain("still creating 180 min after the request (limit 180 min): stuck");
+    const deleted = sb.callsTo("rds", "DeleteDBInstance")[0]!;
+    expect(new Date(deleted.at).getTime() - Date.parse("2026-12-01T06:00:00Z")).toBe(3 * HOUR);
+  });
+
+  it("a failing smoke check is reported critically and the throwaway is still deleted", async () => {
+    seedRdsSnapshot("orders-db");
+    sqlAnswers = [{ name: "orders", passed: false, observed: "0", reason: "0 is less than 1", ms: 40 }];
+
+    const r = await drive(request("rds-instance", "orders-db"));
+
+    expect(r.next).toBe("done");
+    expect(mutating()).toEqual(["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"]);
+    expect(store.record!.judgment).toEqual({
+      verdict: "smoke-failed",
+      restoreSeconds: 1320,
+      alert: "critical",
+      reason: "smoke check failed after a 22.0 min restore: orders: 0 is less than 1",
+    });
+    expect(reported.map((x) => x.judgment?.alert)).toEqual(["critical"]);
+  });
+
+  it("a refused restore (snapshot gone) records the failure; nothing was created, so the delete finds nothing", async () => {
+    seedRdsSnapshot("orders-db");
+    sb.inject({ service: "rds", command: "RestoreDBInstanceFromDBSnapshot", error: "notFound" });
+
+    const r = await drive(request("rds-instance", "orders-db"));
+
+    expect(r.next).toBe("done");
+    expect(mutating()).toEqual(["RestoreDBInstanceFromDBSnapshot"]);
+    expect(stepResults().slice(2)).toEqual([
+      "restore:done:restore refused",
+      "wait-available:skipped",
+      "smoke:skipped",
+      "delete:done:gone",
+      "report:done:restore-failed",
+    ]);
+  });
+});
+
+describe("restore-test runbook on the sandbox: EBS volume", () => {
+  it("creates the volume with the exact command (configured AZ, tags on create), waits, checks its size, deletes it with the exact command", async () => {
+    const { snapshotId, volumeId } = seedEbsSnapshot();
+    const name = restoreTestName(OWNER, "ebs-volume", volumeId, RUN);
+
+    const r = await drive(request("ebs-volume", volumeId));
+
+    expect(r.next).toBe("done");
+    expect(mutating()).toEqual(["CreateVolume", "DeleteVolume"]);
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVolume.html
+    expect(sb.callsTo("ec2", "CreateVolume").map((c) => c.input)).toEqual([
+      {
+        SnapshotId: snapshotId,
+        AvailabilityZone: AZ,
+        TagSpecifications: [
+          {
+            ResourceType: "volume",
+            Tags: tagList({
+              [TAG.managedBy]: MB,
+              [TAG.name]: name,
+              [TAG.policy]: "db",
+              [TAG.source]: volumeId,
+              [TAG.restoreTest]: RUN,
+              [TAG.restoreTestAt]: "2026-12-01T06:00:00.000Z",
+              Name: name,
+            }),
+          },
+        ],
+      },
+    ]);
+    const created = store.record!.throwaway!.volumeId!;
+    expect(sb.callsTo("ec2", "DeleteVolume").map((c) => c.input)).toEqual([{ VolumeId: created }]);
+    expect(sb.callsTo("ec2", "DescribeVolumes").filter((c) => JSON.stringify(c.input).includes(created)).length).toBeGreaterThan(1);
+    expect(store.record!.smoke).toEqual([
+      { name: "available", passed: true, observed: "available", reason: "the volume is available with the snapshot's size", ms: 0 },
+    ]);
+    expect(store.record!.judgment).toMatchObject({ verdict: "passed", restoreSeconds: 120, provenRtoSeconds: 120 });
+    expect(sqlRuns).toEqual([]);
+  });
+});
+
+describe("restore-test janitor on the sandbox", () => {
+  it("deletes a crashed run's leftover older than maxAgeHours, and keeps a look-alike without our restore-test tag, a young throwaway and the source", async () => {
+    seedRdsSnapshot("orders-db");
+    const old = restoreTestName(OWNER, "rds-instance", "orders-db", "crashed-run");
+    const young = restoreTestName(OWNER, "rds-instance", "orders-db", "other-run");
+    const lookAlike = restoreTestName(OWNER, "rds-instance", "orders-db", "look-alike");
+    const ours = (run: string, at: string, name: string) => ({
+      [TAG.managedBy]: MB,
+      [TAG.name]: name,
+      [TAG.policy]: "db",
+      [TAG.source]: "orders-db",
+      [TAG.restoreTest]: run,
+      [TAG.restoreTestAt]: at,
+    });
+    sb.rds.addInstance(REGION, { id: old, tags: ours("crashed-run", "2026-12-01T00:00:00.000Z", old) });
+    sb.rds.addInstance(REGION, { id: young, tags: ours("other-run", "2026-12-01T05:00:00.000Z", young) });
+    const { [TAG.restoreTest]: _, ...noRestoreTag } = ours("look-alike", "2026-11-01T00:00:00.000Z", lookAlike);
+    sb.rds.addInstance(REGION, { id: lookAlike, tags: noRestoreTag });
+
+    await drive(request("rds-instance", "orders-db"));
+
+    const janitorDeletes = sb.callsTo("rds", "DeleteDBInstance").map((c) => (c.input as { DBInstanceIdentifier: string }).DBInstanceIdentifier);
+    // The janitor's one delete, then the run's own throwaway's.
+    expect(janitorDeletes).toEqual([old, restoreTestName(OWNER, "rds-instance", "orders-db", RUN)]);
+    expect(store.record!.janitor).toEqual({ deleted: [old], kept: 3, errors: [] });
+    const status = async (id: string) => (await throwawayAdapters.describeDbInstance(REGION, id))?.status;
+    sb.clock.advance(10 * MINUTE);
+    expect(await status(old)).toBeUndefined();
+    expect(await status(lookAlike)).toBe("available");
+    expect(await status(young)).toBe("available");
+    expect(await status("orders-db")).toBe("available");
+  });
+});
+
+describe("restore-test judgment on the sandbox's durations", () => {
+  it("a 22 min restore against the default 15 min target is proven but over target, and alerts critically", async () => {
+    seedRdsSnapshot("orders-db");
+    const cfg = config({ region: "primary", rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG] } });
+
+    await drive(request("rds-instance", "orders-db", cfg));
+
+    expect(store.record!.judgment).toEqual({
+      verdict: "rto-over-target",
+      restoreSeconds: 1320,
+      smokeSeconds: 0,
+      provenRtoSeconds: 1320,
+      alert: "critical",
+      reason: "proven RTO 22.0 min (restore 22.0 min + smoke 0.0 min), over the 15 min target",
+    });
+    expect(mutating()).toEqual(["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"]);
+  });
+});
