@@ -88,16 +88,35 @@ function request(kind: "rds-instance" | "ebs-volume", resourceId: string, cfg = 
   return { runId: RUN, owner: OWNER, target: { policy: "db", kind, resourceId, region: REGION }, config: cfg };
 }
 
+/** The executor dies once, on the first checkpoint write after `sent()` turns true: what it sent is not recorded. */
+function crashOnceAfter(sent: () => boolean): void {
+  const replace = store.replace.bind(store);
+  let crashed = false;
+  store.replace = async (r, etag) => {
+    if (!crashed && sent()) {
+      crashed = true;
+      throw Object.assign(new Error("Lambda runtime exited"), { name: "Runtime.ExitError" });
+    }
+    return replace(r, etag);
+  };
+}
+
 /** Drive the run as the state machine does: advance, Wait the seconds asked, advance again. */
-async function drive(req: RestoreTestRequest): Promise<{ next: string; waits: number }> {
-  let r = await startRestoreTest(deps(), req);
+async function drive(req: RestoreTestRequest): Promise<{ next: string; waits: number; crashes: number }> {
+  let crashes = 0;
+  let r = await startRestoreTest(deps(), req).catch((err: Error) => {
+    if (err.name !== "Runtime.ExitError") throw err;
+    crashes++;
+    // Step Functions retries the Task: the next invocation advances from the checkpoint.
+    return advanceRestoreTest(deps(), req);
+  });
   let waits = 0;
   while (r.next === "wait") {
     if (++waits > 500) throw new Error("the run never ended");
     sb.clock.advance((r.waitSeconds ?? 1) * 1000);
     r = await advanceRestoreTest(deps(), req);
   }
-  return { next: r.next, waits };
+  return { next: r.next, waits, crashes };
 }
 
 const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
@@ -350,5 +369,43 @@ describe("restore-test judgment on the sandbox's durations", () => {
       reason: "proven RTO 22.0 min (restore 22.0 min + smoke 0.0 min), over the 15 min target",
     });
     expect(mutating()).toEqual(["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"]);
+  });
+});
+
+describe("restore-test runbook survives crashes and throttling", () => {
+  it("a crash right after RDS accepted the restore: the retry finds the throwaway by its name and sends no second restore", async () => {
+    seedRdsSnapshot("orders-db");
+    crashOnceAfter(() => sb.callsTo("rds", "RestoreDBInstanceFromDBSnapshot").length > 0);
+
+    const r = await drive(request("rds-instance", "orders-db"));
+
+    expect(r).toMatchObject({ next: "done", crashes: 1 });
+    expect(mutating()).toEqual(["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"]);
+    const restore = store.record!.steps.find((s) => s.name === "restore")!;
+    expect(restore.reason).toMatch(/^oa-ops-autopilot-prod-rt-orders-db-[0-9a-f]{10} exists \(creating\): the earlier request arrived$/);
+  });
+
+  it("a crash right after EC2 created the volume (its id never recorded): the retry finds it by its name tag, and deletes that one volume", async () => {
+    const { volumeId } = seedEbsSnapshot();
+    crashOnceAfter(() => sb.callsTo("ec2", "CreateVolume").length > 0);
+
+    const r = await drive(request("ebs-volume", volumeId));
+
+    expect(r).toMatchObject({ next: "done", crashes: 1 });
+    expect(mutating()).toEqual(["CreateVolume", "DeleteVolume"]);
+    const created = store.record!.throwaway!.volumeId!;
+    expect(sb.callsTo("ec2", "DeleteVolume").map((c) => c.input)).toEqual([{ VolumeId: created }]);
+    expect(store.record!.judgment?.verdict).toBe("passed");
+  });
+
+  it("a delete throttled past the SDK's 6 attempts waits and tries again", async () => {
+    seedRdsSnapshot("orders-db");
+    sb.inject({ service: "rds", command: "DeleteDBInstance", error: "throttling", times: 6 });
+
+    const r = await drive(request("rds-instance", "orders-db"));
+
+    expect(r.next).toBe("done");
+    expect(sb.callsTo("rds", "DeleteDBInstance").map((c) => c.error?.name ?? "ok")).toEqual([...Array(6).fill("Throttling"), "ok"]);
+    expect(store.record!.steps.find((s) => s.name === "delete")).toMatchObject({ status: "done", result: "deleting" });
   });
 });
