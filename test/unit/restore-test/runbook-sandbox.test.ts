@@ -136,7 +136,7 @@ function seedRdsSnapshot(dbId: string): string {
 }
 
 function seedEbsSnapshot(): { snapshotId: string; volumeId: string } {
-  const volumeId = sb.ec2.addVolume(REGION, { size: 40 } as never);
+  const volumeId = sb.ec2.addVolume(REGION, { size: 40 });
   const name = snapshotName(OWNER, volumeId, "2026-11-30");
   const snap = sb.ec2.addSnapshot(REGION, {
     volumeId,
@@ -369,6 +369,34 @@ describe("restore-test judgment on the sandbox's durations", () => {
       reason: "proven RTO 22.0 min (restore 22.0 min + smoke 0.0 min), over the 15 min target",
     });
     expect(mutating()).toEqual(["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"]);
+  });
+});
+
+describe("restore-test janitor on the sandbox: volumes", () => {
+  it("deletes a crashed run's leftover volume and keeps a look-alike volume without our restore-test tag", async () => {
+    const { volumeId } = seedEbsSnapshot();
+    const name = restoreTestName(OWNER, "ebs-volume", volumeId, "crashed-run");
+    const tags = {
+      [TAG.managedBy]: MB,
+      [TAG.name]: name,
+      [TAG.policy]: "db",
+      [TAG.source]: volumeId,
+      [TAG.restoreTest]: "crashed-run",
+      [TAG.restoreTestAt]: "2026-11-30T20:00:00.000Z",
+      Name: name,
+    };
+    const leftover = sb.ec2.addVolume(REGION, { status: "available", size: 40, tags });
+    const { [TAG.restoreTest]: _, ...untagged } = tags;
+    const lookAlike = sb.ec2.addVolume(REGION, { status: "available", size: 40, tags: untagged });
+
+    await drive(request("ebs-volume", volumeId));
+
+    const created = store.record!.throwaway!.volumeId!;
+    expect(sb.callsTo("ec2", "DeleteVolume").map((c) => c.input)).toEqual([{ VolumeId: leftover }, { VolumeId: created }]);
+    expect(store.record!.janitor).toEqual({ deleted: [leftover], kept: 2, errors: [] });
+    sb.clock.advance(10 * MINUTE);
+    expect(sb.ec2.volume(REGION, lookAlike)?.status).toBe("available");
+    expect(sb.ec2.volume(REGION, volumeId)?.status).toBe("in-use");
   });
 });
 
