@@ -103,7 +103,12 @@ export const ADAPTER_CALLS = {
   "restore.describeDbInstance": ["rds:DescribeDBInstances"],
   "restore.describeDbSnapshot": ["rds:DescribeDBSnapshots"],
   "restore.deleteDbInstance": ["rds:DeleteDBInstance"],
-  "restore.listRestoreTestLeftovers": ["rds:DescribeDBInstances", "restore-ebs.listVolumeLeftovers"],
+  "restore.restoreDbCluster": ["rds:RestoreDBClusterFromSnapshot", "rds:AddTagsToResource"],
+  "restore.createClusterInstance": ["rds:CreateDBInstance", "rds:AddTagsToResource"],
+  "restore.describeDbCluster": ["rds:DescribeDBClusters"],
+  "restore.describeClusterSnapshot": ["rds:DescribeDBClusterSnapshots"],
+  "restore.deleteDbCluster": ["rds:DeleteDBCluster"],
+  "restore.listRestoreTestLeftovers": ["rds:DescribeDBInstances", "rds:DescribeDBClusters", "restore-ebs.listVolumeLeftovers"],
   // adapters/restore-ebs.ts
   "restore-ebs.createVolumeFromSnapshot": ["ec2:CreateVolume", "ec2:CreateTags"],
   "restore-ebs.describeVolume": ["ec2:DescribeVolumes"],

@@ -1,5 +1,12 @@
 import {
+  CreateDBInstanceCommand,
+  DBClusterNotFoundFault,
   DBInstanceNotFoundFault,
+  DeleteDBClusterCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
+  paginateDescribeDBClusters,
+  RestoreDBClusterFromSnapshotCommand,
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
@@ -122,8 +129,100 @@ export async function deleteDbInstance(region: string, instanceId: string): Prom
   }
 }
 
+export interface RestoreDbClusterRequest {
+  region: string;
+  snapshotId: string;
+  clusterId: string;
+  /** The snapshot's engine: RestoreDBClusterFromSnapshot requires it. */
+  engine: string;
+  dbSubnetGroupName: string;
+  vpcSecurityGroupIds: readonly string[];
+  tags: Record<string, string>;
+}
+
 /**
- * Every DB instance and volume of the region as the janitor judges them (core/restore-test.ts janitor decides, from
+ * RestoreDBClusterFromSnapshot into an unprotected throwaway cluster with our tags; it has no instance until
+ * {@link createClusterInstance}. https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterFromSnapshot.html
+ */
+export async function restoreDbCluster(req: RestoreDbClusterRequest): Promise<void> {
+  await rds(req.region).send(
+    new RestoreDBClusterFromSnapshotCommand({
+      DBClusterIdentifier: req.clusterId,
+      SnapshotIdentifier: req.snapshotId,
+      Engine: req.engine,
+      DBSubnetGroupName: req.dbSubnetGroupName,
+      VpcSecurityGroupIds: [...req.vpcSecurityGroupIds],
+      DeletionProtection: false,
+      CopyTagsToSnapshot: false,
+      Tags: recordToTags(req.tags),
+    }),
+  );
+}
+
+/**
+ * The throwaway cluster's one instance (CreateDBInstance in the cluster), private, with our tags.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
+ */
+export async function createClusterInstance(req: {
+  region: string;
+  clusterId: string;
+  instanceId: string;
+  instanceClass: string;
+  engine: string;
+  tags: Record<string, string>;
+}): Promise<void> {
+  await rds(req.region).send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: req.instanceId,
+      DBClusterIdentifier: req.clusterId,
+      DBInstanceClass: req.instanceClass,
+      Engine: req.engine,
+      PubliclyAccessible: false,
+      Tags: recordToTags(req.tags),
+    }),
+  );
+}
+
+/** The cluster now; undefined once it is gone. */
+export async function describeDbCluster(region: string, clusterId: string): Promise<ThrowawayState | undefined> {
+  try {
+    const c = (await rds(region).send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }))).DBClusters?.[0];
+    if (!c) return undefined;
+    return {
+      id: c.DBClusterIdentifier ?? clusterId,
+      status: c.Status ?? "unknown",
+      ...(c.Engine ? { engine: c.Engine } : {}),
+      ...(c.EngineVersion ? { engineVersion: c.EngineVersion } : {}),
+      tags: tagsToRecord(c.TagList),
+    };
+  } catch (err) {
+    if (err instanceof DBClusterNotFoundFault || (err as { name?: string }).name === "DBClusterNotFoundFault") return undefined;
+    throw err;
+  }
+}
+
+/** Engine and version of a cluster snapshot, for the restore and the `available` check. */
+export async function describeClusterSnapshot(region: string, snapshotId: string): Promise<SnapshotFacts> {
+  const s = (await rds(region).send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: snapshotId }))).DBClusterSnapshots?.[0];
+  return { ...(s?.Engine ? { engine: s.Engine } : {}), ...(s?.EngineVersion ? { engineVersion: s.EngineVersion } : {}) };
+}
+
+/**
+ * Delete a throwaway cluster, no final snapshot; RDS refuses while an instance of it is not being deleted, so its
+ * instance is deleted first. Already gone counts as deleted. https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html
+ */
+export async function deleteDbCluster(region: string, clusterId: string): Promise<"deleting" | "gone"> {
+  try {
+    await rds(region).send(new DeleteDBClusterCommand({ DBClusterIdentifier: clusterId, SkipFinalSnapshot: true }));
+    return "deleting";
+  } catch (err) {
+    if (err instanceof DBClusterNotFoundFault || (err as { name?: string }).name === "DBClusterNotFoundFault") return "gone";
+    throw err;
+  }
+}
+
+/**
+ * Every DB instance, DB cluster and volume of the region as the janitor judges them (core/restore-test.ts janitor decides, from
  * the tags, the name and the age, which are ours). Listed whole and filtered in core, so a look-alike is seen and kept
  * with its reason rather than never considered.
  */
@@ -140,6 +239,19 @@ export async function listRestoreTestLeftovers(region: string): Promise<RestoreT
         ...(db.InstanceCreateTime ? { createdAt: db.InstanceCreateTime } : {}),
         tags: tagsToRecord(db.TagList),
         ...(db.DBClusterIdentifier ? { clusterId: db.DBClusterIdentifier } : {}),
+      });
+    }
+  }
+  for await (const page of paginateDescribeDBClusters({ client: rds(region), ...RDS_PAGE }, {})) {
+    for (const c of page.DBClusters ?? []) {
+      if (!c.DBClusterIdentifier) continue;
+      out.push({
+        type: "db-cluster",
+        id: c.DBClusterIdentifier,
+        region,
+        status: c.Status ?? "unknown",
+        ...(c.ClusterCreateTime ? { createdAt: c.ClusterCreateTime } : {}),
+        tags: tagsToRecord(c.TagList),
       });
     }
   }

@@ -5,7 +5,18 @@
  */
 import { jsonDocuments } from "../../adapters/json-document.ts";
 import { listRegionSnapshots } from "../../adapters/inventory.ts";
-import { deleteDbInstance, describeDbInstance, describeDbSnapshot, listRestoreTestLeftovers, restoreDbInstance } from "../../adapters/restore.ts";
+import {
+  createClusterInstance,
+  deleteDbCluster,
+  deleteDbInstance,
+  describeClusterSnapshot,
+  describeDbCluster,
+  describeDbInstance,
+  describeDbSnapshot,
+  listRestoreTestLeftovers,
+  restoreDbCluster,
+  restoreDbInstance,
+} from "../../adapters/restore.ts";
 import { createVolumeFromSnapshot, deleteVolume, describeEbsSnapshot, describeVolume, findVolumesByName } from "../../adapters/restore-ebs.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { TAG, managedByValue, type Owner } from "../../core/types.ts";
@@ -17,6 +28,11 @@ export const throwawayAdapters: ThrowawayPort = {
   describeDbInstance,
   describeDbSnapshot,
   deleteDbInstance,
+  restoreDbCluster,
+  createClusterInstance,
+  describeDbCluster,
+  describeClusterSnapshot,
+  deleteDbCluster,
   createVolume: createVolumeFromSnapshot,
   describeVolume,
   findVolumesByName: (region, name) => findVolumesByName(region, TAG.name, name),

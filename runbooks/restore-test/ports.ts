@@ -3,7 +3,7 @@
  * and test fakes implement these, so the same steps run in Lambda, in tests and in the drill.
  */
 import type { CreateVolumeRequest } from "../../adapters/restore-ebs.ts";
-import type { RestoreDbInstanceRequest, SnapshotFacts, ThrowawayState } from "../../adapters/restore.ts";
+import type { RestoreDbClusterRequest, RestoreDbInstanceRequest, SnapshotFacts, ThrowawayState } from "../../adapters/restore.ts";
 import type { SmokeCheckResult } from "../../adapters/pg-smoke.ts";
 import type { RestoreTestLeftover } from "../../core/restore-test.ts";
 import type { SmokeCheck, SmokeContext } from "../../core/smoke.ts";
@@ -11,7 +11,7 @@ import type { ResourceKind, Snapshot } from "../../core/types.ts";
 import type { DurableStore } from "../lib/durable.ts";
 import type { RestoreTestRun } from "./steps/shared.ts";
 
-export type { CreateVolumeRequest, RestoreDbInstanceRequest, SnapshotFacts, SmokeCheckResult, ThrowawayState };
+export type { CreateVolumeRequest, RestoreDbClusterRequest, RestoreDbInstanceRequest, SnapshotFacts, SmokeCheckResult, ThrowawayState };
 
 /** The throwaways: create, observe, delete; and the region's listing for the janitor. */
 export interface ThrowawayPort {
@@ -19,6 +19,18 @@ export interface ThrowawayPort {
   describeDbInstance(region: string, id: string): Promise<ThrowawayState | undefined>;
   describeDbSnapshot(region: string, snapshotId: string): Promise<SnapshotFacts>;
   deleteDbInstance(region: string, id: string): Promise<"deleting" | "gone">;
+  restoreDbCluster(req: RestoreDbClusterRequest): Promise<void>;
+  createClusterInstance(req: {
+    region: string;
+    clusterId: string;
+    instanceId: string;
+    instanceClass: string;
+    engine: string;
+    tags: Record<string, string>;
+  }): Promise<void>;
+  describeDbCluster(region: string, id: string): Promise<ThrowawayState | undefined>;
+  describeClusterSnapshot(region: string, snapshotId: string): Promise<SnapshotFacts>;
+  deleteDbCluster(region: string, id: string): Promise<"deleting" | "gone">;
   createVolume(req: CreateVolumeRequest): Promise<ThrowawayState>;
   describeVolume(region: string, id: string): Promise<ThrowawayState | undefined>;
   /** Volumes carrying our name tag `name` (a create whose answer was lost). */

@@ -29,7 +29,17 @@ async function remove(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
   const t = run.throwaway!;
   const done = (result: string, reason: string): StepOutcome<RestoreTestRun> => ({ kind: "done", result, reason, record: { deletedAt: ctx.iso() } });
   try {
-    if (kind === "rds-instance" || kind === "aurora-cluster") {
+    if (kind === "aurora-cluster") {
+      // The instance first: RDS refuses to delete a cluster with an instance that is not being deleted.
+      const instance = await deps.aws.describeDbInstance(region, t.instanceName!);
+      if (instance && instance.status !== "deleting") await deps.aws.deleteDbInstance(region, t.instanceName!);
+      const cluster = await deps.aws.describeDbCluster(region, t.name);
+      if (!cluster) return done("gone", `cluster ${t.name} does not exist`);
+      if (cluster.status === "deleting") return done("deleting", `cluster ${t.name} is being deleted`);
+      const r = await deps.aws.deleteDbCluster(region, t.name);
+      return done(r, `${instance ? `${t.instanceName} and ` : ""}cluster ${t.name}: delete requested (no final snapshot)`);
+    }
+    if (kind === "rds-instance") {
       const seen = await deps.aws.describeDbInstance(region, t.name);
       if (!seen) return done("gone", `${t.name} does not exist`);
       if (seen.status === "deleting") return done("deleting", `${t.name} is being deleted`);

@@ -30,10 +30,7 @@ async function sweep(ctx: Parameters<RestoreTestStep["start"]>[0]) {
       try {
         if (d.target.type === "db-instance") await deps.aws.deleteDbInstance(region, d.target.id);
         else if (d.target.type === "ebs-volume") await deps.aws.deleteVolume(region, d.target.id);
-        else {
-          errors.push(`${d.target.id}: Aurora clusters are not deleted by this runbook yet`);
-          continue;
-        }
+        else await deps.aws.deleteDbCluster(region, d.target.id);
         deleted.push(d.target.id);
       } catch (err) {
         errors.push(`${d.target.id}: ${errorText(err)}`);

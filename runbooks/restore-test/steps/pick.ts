@@ -22,7 +22,12 @@ async function pick(ctx: Parameters<RestoreTestStep["start"]>[0]) {
         record: { testFailure: { step: "restore" as const, message: d.reason } },
       };
     }
-    const facts = kind === "ebs-volume" ? await deps.aws.describeEbsSnapshot(region, d.target.id) : await deps.aws.describeDbSnapshot(region, d.target.id);
+    const facts =
+      kind === "ebs-volume"
+        ? await deps.aws.describeEbsSnapshot(region, d.target.id)
+        : kind === "aurora-cluster"
+          ? await deps.aws.describeClusterSnapshot(region, d.target.id)
+          : await deps.aws.describeDbSnapshot(region, d.target.id);
     return {
       kind: "done" as const,
       result: d.target.id,

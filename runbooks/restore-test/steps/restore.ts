@@ -15,16 +15,15 @@ export const restoreStep: RestoreTestStep = {
   beforeClaim: async (ctx) => {
     const run = ctx.run;
     if (run.testFailure || !run.snapshot) return { kind: "skipped", reason: `nothing to restore: ${run.testFailure?.message ?? "no snapshot picked"}` };
-    if (run.target.kind === "aurora-cluster") {
-      // Recorded as a failed test (the run goes on to report it); nothing is created.
-      return { kind: "claim", record: { testFailure: { step: "restore", message: "Aurora restore tests are not supported by this runbook yet" } } };
-    }
     const t = throwaway(ctx.env.owner, run.target, run.runId, ctx.now);
     const instanceClass =
-      run.target.kind === "rds-instance" ? defaultInstanceClass(run.snapshot.facts.engine ?? "", ctx.env.policy.rds?.instanceClass).instanceClass : undefined;
+      run.target.kind === "ebs-volume" ? undefined : defaultInstanceClass(run.snapshot.facts.engine ?? "", ctx.env.policy.rds?.instanceClass).instanceClass;
     return {
       kind: "claim",
-      record: { requestedAt: ctx.now.toISOString(), throwaway: { name: t.name, tags: t.tags, ...(instanceClass ? { instanceClass } : {}) } },
+      record: {
+        requestedAt: ctx.now.toISOString(),
+        throwaway: { name: t.name, tags: t.tags, ...(t.instanceName ? { instanceName: t.instanceName } : {}), ...(instanceClass ? { instanceClass } : {}) },
+      },
     };
   },
   start: (ctx) => issue(ctx),
@@ -36,6 +35,9 @@ export const restoreStep: RestoreTestStep = {
     if (run.target.kind === "rds-instance") {
       const seen = await ctx.env.deps.aws.describeDbInstance(region, name);
       if (seen) return { kind: "done", result: "restore requested", reason: `${name} exists (${seen.status}): the earlier request arrived` };
+    } else if (run.target.kind === "aurora-cluster") {
+      const seen = await ctx.env.deps.aws.describeDbCluster(region, name);
+      if (seen) return { kind: "done", result: "restore requested", reason: `cluster ${name} exists (${seen.status}): the earlier request arrived` };
     } else {
       const found = await ctx.env.deps.aws.findVolumesByName(region, name);
       if (found[0]) return volumeDone(run, found[0].id, found[0].storageGb, "the earlier request arrived");
@@ -75,11 +77,28 @@ async function issue(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
       });
       return { kind: "done", result: "restore requested", reason: `${t.name} (${t.instanceClass}) from ${snapshotId} in ${region}` };
     }
+    if (kind === "aurora-cluster") {
+      const rds = policy.rds!;
+      await deps.aws.restoreDbCluster({
+        region,
+        snapshotId,
+        clusterId: t.name,
+        engine: run.snapshot!.facts.engine ?? "aurora-postgresql",
+        dbSubnetGroupName: rds.dbSubnetGroupName,
+        vpcSecurityGroupIds: rds.vpcSecurityGroupIds,
+        tags: t.tags,
+      });
+      return {
+        kind: "done",
+        result: "restore requested",
+        reason: `cluster ${t.name} from ${snapshotId} in ${region} (its instance ${t.instanceName} once available)`,
+      };
+    }
     const v = await deps.aws.createVolume({ region, snapshotId, availabilityZone: policy.ebs!.availabilityZone, tags: t.tags });
     return volumeDone(run, v.id, v.storageGb, `in ${policy.ebs!.availabilityZone}`);
   } catch (err) {
     // The deterministic name is ours: "already exists" is an earlier attempt of this run.
-    if ((err as { name?: string }).name === "DBInstanceAlreadyExists" || (err as { name?: string }).name === "DBInstanceAlreadyExistsFault") {
+    if (["DBInstanceAlreadyExists", "DBInstanceAlreadyExistsFault", "DBClusterAlreadyExistsFault"].includes((err as { name?: string }).name ?? "")) {
       return { kind: "done", result: "restore requested", reason: `${t.name} already exists: an earlier attempt of run ${run.runId}` };
     }
     const message = `the restore was refused: ${errorText(err)}`;

@@ -17,7 +17,7 @@ export interface RestoreTestRun extends DurableRecord<RestoreTestStepName> {
   target: RestoreTestTarget & { region: string };
   janitor?: { deleted: string[]; kept: number; errors: string[] };
   snapshot?: { id: string; capturedAt: string; facts: SnapshotFacts };
-  throwaway?: { name: string; tags: Record<string, string>; volumeId?: string; instanceClass?: string; storageGb?: number };
+  throwaway?: { name: string; tags: Record<string, string>; instanceName?: string; volumeId?: string; instanceClass?: string; storageGb?: number };
   requestedAt?: string;
   availableAt?: string;
   smokePassedAt?: string;

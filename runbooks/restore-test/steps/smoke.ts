@@ -44,7 +44,12 @@ async function smoke(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
   const results: SmokeCheckResult[] = [];
   let seen: ThrowawayState | undefined;
   try {
-    seen = kind === "rds-instance" ? await deps.aws.describeDbInstance(region, t.name) : await deps.aws.describeVolume(region, t.volumeId!);
+    seen =
+      kind === "rds-instance"
+        ? await deps.aws.describeDbInstance(region, t.name)
+        : kind === "aurora-cluster"
+          ? await deps.aws.describeDbCluster(region, t.name)
+          : await deps.aws.describeVolume(region, t.volumeId!);
   } catch (err) {
     seen = undefined;
     results.push({ name: "available", passed: false, observed: null, reason: `describe failed: ${errorText(err)}`, ms: 0 });

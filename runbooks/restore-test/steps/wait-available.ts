@@ -1,5 +1,6 @@
 import type { StepOutcome } from "../../lib/durable.ts";
-import { RESTORE_FAILED, type RestoreTestRun, type RestoreTestStep } from "./shared.ts";
+import type { ThrowawayState } from "../ports.ts";
+import { errorText, RESTORE_FAILED, type RestoreTestRun, type RestoreTestStep } from "./shared.ts";
 
 type Ctx = Parameters<RestoreTestStep["start"]>[0];
 
@@ -21,14 +22,44 @@ async function look(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
   const { deps, availableTimeoutSeconds, pollSeconds } = ctx.env;
   const { region, kind } = run.target;
   const t = run.throwaway!;
-  const seen = kind === "rds-instance" ? await deps.aws.describeDbInstance(region, t.name) : await deps.aws.describeVolume(region, t.volumeId!);
-  const what = kind === "rds-instance" ? t.name : `${t.volumeId} (${t.name})`;
   const fail = (message: string): StepOutcome<RestoreTestRun> => ({
     kind: "done",
     result: "restore failed",
     reason: message,
     record: { testFailure: { step: "restore", message } },
   });
+  let seen: ThrowawayState | undefined;
+  let what: string;
+  if (kind === "aurora-cluster") {
+    const cluster = await deps.aws.describeDbCluster(region, t.name);
+    what = `cluster ${t.name}`;
+    seen = cluster;
+    if (cluster?.status === "available") {
+      // The cluster's one instance is created once the cluster is available (RDS refuses it before). Its name is
+      // deterministic, so a look after a lost answer finds it instead of creating a second one.
+      const instance = await deps.aws.describeDbInstance(region, t.instanceName!);
+      if (!instance) {
+        try {
+          await deps.aws.createClusterInstance({
+            region,
+            clusterId: t.name,
+            instanceId: t.instanceName!,
+            instanceClass: t.instanceClass!,
+            engine: cluster.engine ?? run.snapshot!.facts.engine ?? "aurora-postgresql",
+            tags: t.tags,
+          });
+        } catch (err) {
+          return fail(`the instance ${t.instanceName} of cluster ${t.name} was refused: ${errorText(err)}`);
+        }
+        return { kind: "wait", seconds: pollSeconds, reason: `cluster ${t.name} is available; its instance ${t.instanceName} requested` };
+      }
+      seen = instance;
+      what = `${t.instanceName} in cluster ${t.name}`;
+    }
+  } else {
+    seen = kind === "rds-instance" ? await deps.aws.describeDbInstance(region, t.name) : await deps.aws.describeVolume(region, t.volumeId!);
+    what = kind === "rds-instance" ? t.name : `${t.volumeId} (${t.name})`;
+  }
   if (!seen) return fail(`${what} is gone before it became available`);
   if (seen.status === "available") {
     return { kind: "done", result: "available", reason: `${what} is available`, record: { availableAt: ctx.now.toISOString() } };

@@ -437,3 +437,97 @@ describe("restore-test runbook survives crashes and throttling", () => {
     expect(store.record!.steps.find((s) => s.name === "delete")).toMatchObject({ status: "done", result: "deleting" });
   });
 });
+
+describe("restore-test runbook on the sandbox: Aurora cluster", () => {
+  it("restores the cluster, adds its one instance once the cluster is available, checks it, and deletes the instance then the cluster with the exact commands", async () => {
+    sb.rds.addCluster(REGION, { id: "orders-aurora", engine: "aurora-postgresql", members: ["orders-aurora-a"] });
+    const snap = snapshotName(OWNER, "orders-aurora", "2026-11-30");
+    sb.rds.addSnapshot(REGION, {
+      id: snap,
+      kind: "cluster",
+      sourceId: "orders-aurora",
+      createdAt: new Date("2026-11-30T02:00:00Z"),
+      tags: { [TAG.managedBy]: MB, [TAG.name]: snap, [TAG.source]: "orders-aurora", [TAG.sourceRegion]: REGION },
+    });
+    const cfg = config({ region: "primary", rtoTargetMinutes: 30, rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG] } });
+    const name = restoreTestName(OWNER, "aurora-cluster", "orders-aurora", RUN);
+    const tags = tagList({
+      [TAG.managedBy]: MB,
+      [TAG.name]: name,
+      [TAG.policy]: "db",
+      [TAG.source]: "orders-aurora",
+      [TAG.restoreTest]: RUN,
+      [TAG.restoreTestAt]: "2026-12-01T06:00:00.000Z",
+    });
+
+    const r = await drive({
+      ...request("rds-instance", "orders-aurora", cfg),
+      target: { policy: "db", kind: "aurora-cluster", resourceId: "orders-aurora", region: REGION },
+    });
+
+    expect(r.next).toBe("done");
+    expect(mutating()).toEqual(["RestoreDBClusterFromSnapshot", "CreateDBInstance", "DeleteDBInstance", "DeleteDBCluster"]);
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterFromSnapshot.html
+    expect(sb.callsTo("rds", "RestoreDBClusterFromSnapshot").map((c) => c.input)).toEqual([
+      {
+        DBClusterIdentifier: name,
+        SnapshotIdentifier: snap,
+        Engine: "aurora-postgresql",
+        DBSubnetGroupName: "restore-tests",
+        VpcSecurityGroupIds: [SG],
+        DeletionProtection: false,
+        CopyTagsToSnapshot: false,
+        Tags: tags,
+      },
+    ]);
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
+    expect(sb.callsTo("rds", "CreateDBInstance").map((c) => c.input)).toEqual([
+      {
+        DBInstanceIdentifier: `${name}-1`,
+        DBClusterIdentifier: name,
+        DBInstanceClass: "db.t4g.medium",
+        Engine: "aurora-postgresql",
+        PubliclyAccessible: false,
+        Tags: tags,
+      },
+    ]);
+    expect(sb.callsTo("rds", "DeleteDBInstance").map((c) => c.input)).toEqual([
+      { DBInstanceIdentifier: `${name}-1`, SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
+    ]);
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html
+    expect(sb.callsTo("rds", "DeleteDBCluster").map((c) => c.input)).toEqual([{ DBClusterIdentifier: name, SkipFinalSnapshot: true }]);
+    // Cluster 15 min, then its instance 10 min.
+    expect(store.record!.judgment).toMatchObject({ verdict: "passed", restoreSeconds: 1500, provenRtoSeconds: 1500, alert: "none" });
+  });
+});
+
+describe("restore-test janitor on the sandbox: Aurora", () => {
+  it("deletes a crashed run's leftover cluster after its instance, and keeps a look-alike cluster without our restore-test tag", async () => {
+    seedRdsSnapshot("orders-db");
+    const name = restoreTestName(OWNER, "aurora-cluster", "orders-aurora", "crashed-run");
+    const tags = {
+      [TAG.managedBy]: MB,
+      [TAG.name]: name,
+      [TAG.policy]: "db",
+      [TAG.source]: "orders-aurora",
+      [TAG.restoreTest]: "crashed-run",
+      [TAG.restoreTestAt]: "2026-11-30T20:00:00.000Z",
+    };
+    sb.rds.addCluster(REGION, { id: name, members: [`${name}-1`], tags });
+    sb.rds.addInstance(REGION, { id: `${name}-1`, clusterId: name, engine: "aurora-postgresql", tags });
+    const lookAlike = restoreTestName(OWNER, "aurora-cluster", "orders-aurora", "look-alike");
+    const { [TAG.restoreTest]: _, ...untagged } = tags;
+    sb.rds.addCluster(REGION, { id: lookAlike, members: [], tags: untagged });
+
+    await drive(request("rds-instance", "orders-db"));
+
+    const deletes = sb.calls.filter((c) => c.command === "DeleteDBInstance" || c.command === "DeleteDBCluster");
+    expect(deletes.map((c) => `${c.command} ${Object.values(c.input as object)[0]}${c.error ? ` !${c.error.name}` : ""}`)).toEqual([
+      `DeleteDBInstance ${name}-1`,
+      `DeleteDBCluster ${name}`,
+      `DeleteDBInstance ${restoreTestName(OWNER, "rds-instance", "orders-db", RUN)}`,
+    ]);
+    expect(store.record!.janitor).toEqual({ deleted: [`${name}-1`, name], kept: 2, errors: [] });
+    expect(store.record!.janitor?.errors).toEqual([]);
+  });
+});
