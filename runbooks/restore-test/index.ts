@@ -65,6 +65,10 @@ export function advanceRestoreTest(deps: RestoreTestDeps, req: RestoreTestReques
       clock: deps.clock,
       pollSeconds: RESTORE_TEST_POLL_SECONDS,
       completeReason: "restore test complete",
+      // The report step runs only in a run that reached it; a run that failed (its delete gave up) is reported here.
+      onEnd: async (run) => {
+        if (run.state === "failed") await deps.reports.report(run);
+      },
       ...(deps.log ? { log: deps.log } : {}),
     },
     opts,

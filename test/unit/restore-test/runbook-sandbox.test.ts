@@ -426,6 +426,25 @@ describe("restore-test runbook survives crashes and throttling", () => {
     expect(store.record!.judgment?.verdict).toBe("passed");
   });
 
+  it("a delete refused for an hour fails the run with the manual step and reports it; the throwaway is left to the janitor", async () => {
+    seedRdsSnapshot("orders-db");
+    sb.inject({ service: "rds", command: "DeleteDBInstance", error: "throttling", times: Infinity });
+
+    const r = await drive(request("rds-instance", "orders-db"));
+
+    expect(r.next).toBe("failed");
+    expect(store.record!.failure).toEqual({
+      step: "delete",
+      message: "the throwaway could not be deleted in 60 min",
+      manualSteps: ["the janitor deletes it once it is older than maxAgeHours (6 h); or delete it by hand"],
+    });
+    const name = restoreTestName(OWNER, "rds-instance", "orders-db", RUN);
+    expect((await throwawayAdapters.describeDbInstance(REGION, name))?.status).toBe("available");
+    expect(store.record!.steps.find((s) => s.name === "report")?.status).toBe("pending");
+    // The failed run is still reported (the report port alerts on the failure).
+    expect(reported.map((x) => [x.state, x.failure?.step])).toEqual([["failed", "delete"]]);
+  });
+
   it("a delete throttled past the SDK's 6 attempts waits and tries again", async () => {
     seedRdsSnapshot("orders-db");
     sb.inject({ service: "rds", command: "DeleteDBInstance", error: "throttling", times: 6 });
