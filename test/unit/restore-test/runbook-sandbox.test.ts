@@ -6,6 +6,7 @@
  * IAM enforcement is off here: the runbook has no function role yet (no entry in stacks/functions.ts FUNCTIONS nor
  * runbooks/lib/calls.ts FUNCTION_CALLS until its stack exists), so the sandbox has no role to evaluate it against.
  */
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resetClients } from "../../../adapters/clients.ts";
 import { snapshotName, restoreTestName } from "../../../core/ownership.ts";
@@ -147,7 +148,7 @@ function seedEbsSnapshot(): { snapshotId: string; volumeId: string } {
   return { snapshotId: snap.id, volumeId };
 }
 
-beforeEach(() => {
+function fresh(): void {
   sb = createSandbox({ clock: new FakeClock("2026-12-01T06:00:00Z"), regions: [REGION, "eu-central-1"], iam: false });
   sb.rds.addSubnetGroup(REGION, "restore-tests");
   resetClients();
@@ -155,7 +156,8 @@ beforeEach(() => {
   sqlAnswers = [{ name: "orders", passed: true, observed: "1200", reason: "1200 is at least 1", ms: 40 }];
   sqlRuns = [];
   reported = [];
-});
+}
+beforeEach(fresh);
 afterEach(() => sb.restore());
 
 describe("restore-test runbook on the sandbox: RDS instance", () => {
@@ -548,5 +550,64 @@ describe("restore-test janitor on the sandbox: Aurora", () => {
     ]);
     expect(store.record!.janitor).toEqual({ deleted: [`${name}-1`, name], kept: 2, errors: [] });
     expect(store.record!.janitor?.errors).toEqual([]);
+  });
+});
+
+describe("property: whatever fails, no throwaway outlives the janitor, and nothing else is deleted", () => {
+  const FAULTS = ["none", "restore-failed", "stuck", "smoke-failed", "delete-refused", "crash-after-create"] as const;
+  const KINDS = ["rds-instance", "ebs-volume", "aurora-cluster"] as const;
+
+  it("a run with any one fault, then a run maxAgeHours later, leaves no restore-test resource; the source and a look-alike survive", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...KINDS), fc.constantFrom(...FAULTS), async (kind, fault) => {
+        sb.restore();
+        fresh();
+        let resourceId: string;
+        if (kind === "rds-instance") {
+          seedRdsSnapshot("orders-db");
+          resourceId = "orders-db";
+        } else if (kind === "ebs-volume") resourceId = seedEbsSnapshot().volumeId;
+        else {
+          resourceId = "orders-aurora";
+          sb.rds.addCluster(REGION, { id: resourceId, engine: "aurora-postgresql" });
+          const snap = snapshotName(OWNER, resourceId, "2026-11-30");
+          sb.rds.addSnapshot(REGION, {
+            id: snap,
+            kind: "cluster",
+            sourceId: resourceId,
+            tags: { [TAG.managedBy]: MB, [TAG.name]: snap, [TAG.source]: resourceId, [TAG.sourceRegion]: REGION },
+          });
+        }
+        const lookAlike = restoreTestName(OWNER, "rds-instance", "orders-db", "look-alike");
+        sb.rds.addInstance(REGION, { id: lookAlike, tags: { [TAG.managedBy]: MB, [TAG.restoreTestAt]: "2026-11-01T00:00:00.000Z" } });
+        const cfg = kind === "aurora-cluster" ? config({ region: "primary", rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG] } }) : CONFIG;
+        const req = (runId: string): RestoreTestRequest => ({ runId, owner: OWNER, target: { policy: "db", kind, resourceId, region: REGION }, config: cfg });
+
+        if (fault === "restore-failed" && kind !== "ebs-volume") sb.rds.failRestores({ outcome: "failed" });
+        if (fault === "stuck" && kind !== "ebs-volume") sb.rds.failRestores({ outcome: "stuck" });
+        if (fault === "smoke-failed") sqlAnswers = [{ name: "orders", passed: false, observed: "0", reason: "0 is less than 1", ms: 1 }];
+        if (fault === "delete-refused") {
+          for (const command of ["DeleteDBInstance", "DeleteDBCluster"]) sb.inject({ service: "rds", command, error: "throttling", times: Infinity });
+          sb.inject({ service: "ec2", command: "DeleteVolume", error: "throttling", times: Infinity });
+        }
+        if (fault === "crash-after-create") crashOnceAfter(() => sb.calls.some((c) => /^(RestoreDB|CreateVolume)/.test(c.command)));
+
+        await drive(req("rt-first"));
+        sb.clearInjections();
+        sb.clock.advance(7 * HOUR);
+        store = new MemoryStore();
+        sqlAnswers = [{ name: "orders", passed: true, observed: "1", reason: "ok", ms: 1 }];
+        expect((await drive(req("rt-second"))).next).toBe("done");
+        sb.clock.advance(HOUR);
+
+        const left = await throwawayAdapters.listLeftovers(REGION);
+        expect(left.filter((r) => r.tags[TAG.restoreTest] !== undefined).map((r) => `${r.type} ${r.id} ${r.status}`)).toEqual([]);
+        const ids = left.map((r) => r.id);
+        expect(ids).toContain(lookAlike);
+        if (kind !== "ebs-volume") expect(ids).toContain(resourceId);
+        else expect(sb.ec2.volume(REGION, resourceId)?.status).toBe("in-use");
+      }),
+      { numRuns: 30 },
+    );
   });
 });
