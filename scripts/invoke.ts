@@ -191,6 +191,10 @@ export async function runInvoke(argv: readonly string[], deps: RunDeps): Promise
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   try {
     process.exitCode = await runInvoke(process.argv.slice(2), {
       root,
