@@ -7,7 +7,7 @@
 
 import type { Config } from "../schemas/config.ts";
 
-export type FunctionName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "failover" | "probe";
+export type FunctionName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "failover" | "probe" | "restore-test";
 
 /** Keys of `config.schedules` (schemas/config.ts). */
 export type ScheduleKey = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost";

@@ -1,7 +1,8 @@
 import type { Config } from "../schemas/config.ts";
 import type { FunctionName } from "./functions.ts";
 import { SNAPSHOT_TAG_KEYS, TAG } from "../core/types.ts";
-import { namePrefix } from "../core/ownership.ts";
+import { namePrefix, restoreTestPrefix } from "../core/ownership.ts";
+import { restoreTestRegion } from "../core/restore-test.ts";
 import { probeNamespace } from "../core/failover-trigger.ts";
 import {
   allRegions,
@@ -33,6 +34,8 @@ function readRegions(name: FunctionName, config: Config): string[] {
       return [config.primaryRegion];
     case "failover":
       return failoverRegions(config);
+    case "restore-test":
+      return restoreRegions(config);
     default:
       return allRegions(config);
   }
@@ -40,6 +43,12 @@ function readRegions(name: FunctionName, config: Config): string[] {
 
 function failoverRegions(config: Config): string[] {
   return [...new Set(config.failover.groups.flatMap((g) => [g.primary.region, g.replica.region, g.alarmRegion ?? g.replica.region]))];
+}
+
+/** The regions the policies' restore tests run in (core/restore-test.ts restoreTestRegion), sorted. */
+export function restoreRegions(config: Config): string[] {
+  const regions = config.backup.policies.filter((p) => p.restoreTest).map((p) => restoreTestRegion(p, config).region);
+  return [...new Set(regions)].sort();
 }
 
 /**
@@ -70,6 +79,79 @@ function tagOnCreate(config: Config): Condition[] {
 /** Deletes: our managed-by tag, and our name tag with our id prefix, both on the resource. */
 function ownedDelete(config: Config): Condition[] {
   return [ownedByUs(config), { test: "StringLike", variable: `aws:ResourceTag/${TAG.name}`, values: [`${namePrefix(config)}*`] }];
+}
+
+/** Tag keys a restore-test throwaway carries (core/restore-test.ts throwaway): ours, the restore-test keys and EBS's `Name`. */
+export const RESTORE_TEST_TAG_KEYS: readonly string[] = [TAG.managedBy, TAG.name, TAG.policy, TAG.source, TAG.restoreTest, TAG.restoreTestAt, "Name"].sort();
+
+/** Throwaway identifiers: `oa-<app>-<stage>-rt-` (core/ownership.ts restoreTestPrefix), never a source database's. */
+const throwawayIds = (c: IamContext): string => `${restoreTestPrefix(c.config)}*`;
+
+/**
+ * A restore or create of a throwaway: the request sets managed-by to our value, carries the restore-test tag, and
+ * only the throwaway's keys (aws:RequestTag, aws:TagKeys: on the rows of RestoreDBInstanceFromDBSnapshot,
+ * RestoreDBClusterFromSnapshot, CreateDBInstance and CreateVolume in the Service Authorization Reference,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html and
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+ */
+function restoreTestRequest(config: Config): Condition[] {
+  return [
+    taggedAsOurs(config),
+    { test: "Null", variable: `aws:RequestTag/${TAG.restoreTest}`, values: ["false"] },
+    { test: "ForAllValues:StringEquals", variable: "aws:TagKeys", values: [...RESTORE_TEST_TAG_KEYS] },
+  ];
+}
+
+/** Deletes of throwaways: our managed-by, the restore-test tag and our restore-test name tag, all on the resource. */
+function restoreTestDelete(c: IamContext): Condition[] {
+  return [
+    ownedByUs(c.config),
+    { test: "Null", variable: `aws:ResourceTag/${TAG.restoreTest}`, values: ["false"] },
+    { test: "StringLike", variable: `aws:ResourceTag/${TAG.name}`, values: [throwawayIds(c)] },
+  ];
+}
+
+/** A throwaway is never public: `rds:PubliclyAccessible` is on the restore and create rows (list_amazonrds.html). */
+const notPublic: Condition = { test: "Bool", variable: "rds:PubliclyAccessible", values: ["false"] };
+
+/** The DB subnet groups the policies place throwaways in, in their restore regions. */
+function restoreSubnetGroups(c: IamContext): string[] {
+  return [
+    ...new Set(
+      c.config.backup.policies.flatMap((p) =>
+        p.restoreTest?.rds ? [rdsArn(c, restoreTestRegion(p, c.config).region, "subgrp", p.restoreTest.rds.dbSubnetGroupName)] : [],
+      ),
+    ),
+  ].sort();
+}
+
+/**
+ * An RDS restore or create of a throwaway: the new resource (prefix, request tags, not public), the source (our
+ * snapshots, or for an Aurora instance our throwaway cluster; no request context there, so no condition), and the
+ * configured subnet groups.
+ */
+function rdsRestore(action: string, newType: "db" | "cluster", source: "snapshot" | "cluster-snapshot" | "cluster"): Scope {
+  return (c) => {
+    const regions = restoreRegions(c.config);
+    if (!regions.length) return [];
+    const subnetGroups = restoreSubnetGroups(c);
+    return [
+      {
+        actions: [action],
+        resources: regions.map((r) => rdsArn(c, r, newType, throwawayIds(c))),
+        conditions: [...restoreTestRequest(c.config), ...(newType === "db" ? [notPublic] : [])],
+      },
+      { actions: [action], resources: regions.map((r) => rdsArn(c, r, source, source === "cluster" ? throwawayIds(c) : ourIds(c))) },
+      ...(subnetGroups.length ? [{ actions: [action], resources: subnetGroups }] : []),
+    ];
+  };
+}
+
+function rdsRestoreDelete(action: string, type: "db" | "cluster"): Scope {
+  return (c) => {
+    const regions = restoreRegions(c.config);
+    return regions.length ? [{ actions: [action], resources: regions.map((r) => rdsArn(c, r, type, throwawayIds(c))), conditions: restoreTestDelete(c) }] : [];
+  };
 }
 
 /** Where a function acts: backup creates in the primary region; copy creates in the DR regions from primary sources. */
@@ -144,6 +226,18 @@ export const SCOPES: Record<string, Scope> = {
   ],
   // RDS authorizes tags passed to a create or copy as rds:AddTagsToResource on the new snapshot.
   "rds:AddTagsToResource": (c, p) => {
+    if (p.name === "restore-test") {
+      const rt = restoreRegions(c.config);
+      return rt.length
+        ? [
+            {
+              actions: ["rds:AddTagsToResource"],
+              resources: rt.flatMap((r) => [rdsArn(c, r, "db", throwawayIds(c)), rdsArn(c, r, "cluster", throwawayIds(c))]),
+              conditions: restoreTestRequest(c.config),
+            },
+          ]
+        : [];
+    }
     const regions = p.name === "copy" ? p.dr : [p.primary];
     return regions.length ? [{ actions: ["rds:AddTagsToResource"], resources: rdsSnapshotArns(c, regions), conditions: tagOnCreate(c.config) }] : [];
   },
@@ -180,6 +274,18 @@ export const SCOPES: Record<string, Scope> = {
         ],
   // Tag-on-create only: ec2:CreateTags is allowed solely as part of the function's own create or copy.
   "ec2:CreateTags": (c, p) => {
+    if (p.name === "restore-test") {
+      const rt = restoreRegions(c.config);
+      return rt.length
+        ? [
+            {
+              actions: ["ec2:CreateTags"],
+              resources: rt.map((r) => volumeArn(c, r)),
+              conditions: [{ test: "StringEquals", variable: "ec2:CreateAction", values: ["CreateVolume"] }, ...restoreTestRequest(c.config)],
+            },
+          ]
+        : [];
+    }
     const copy = p.name === "copy";
     const regions = copy ? p.dr : [p.primary];
     if (!regions.length) return [];
@@ -201,6 +307,27 @@ export const SCOPES: Record<string, Scope> = {
       [`kms:${a}@source-key`, kmsOn("source-key", `kms:${a}`)],
     ]),
   ),
+
+  // Restore tests (issue 11): throwaways only, created tagged and prefixed, deleted only when tagged as restore tests.
+  "rds:RestoreDBInstanceFromDBSnapshot": rdsRestore("rds:RestoreDBInstanceFromDBSnapshot", "db", "snapshot"),
+  "rds:RestoreDBClusterFromSnapshot": rdsRestore("rds:RestoreDBClusterFromSnapshot", "cluster", "cluster-snapshot"),
+  "rds:CreateDBInstance": rdsRestore("rds:CreateDBInstance", "db", "cluster"),
+  "rds:DeleteDBInstance": rdsRestoreDelete("rds:DeleteDBInstance", "db"),
+  "rds:DeleteDBCluster": rdsRestoreDelete("rds:DeleteDBCluster", "cluster"),
+  // The new volume (request tags) and the source: an EBS snapshot ARN has no name, so the source must carry our
+  // managed-by tag (CreateVolume's snapshot row has aws:ResourceTag, list_amazonec2.html).
+  "ec2:CreateVolume": (c) => {
+    const regions = restoreRegions(c.config);
+    if (!regions.length) return [];
+    return [
+      { actions: ["ec2:CreateVolume"], resources: regions.map((r) => volumeArn(c, r)), conditions: restoreTestRequest(c.config) },
+      { actions: ["ec2:CreateVolume"], resources: regions.map((r) => ebsSnapshotArn(c, r)), conditions: [ownedByUs(c.config)] },
+    ];
+  },
+  "ec2:DeleteVolume": (c) => {
+    const regions = restoreRegions(c.config);
+    return regions.length ? [{ actions: ["ec2:DeleteVolume"], resources: regions.map((r) => volumeArn(c, r)), conditions: restoreTestDelete(c) }] : [];
+  },
 
   "rds:PromoteReadReplica": (c) => {
     const groups = c.config.failover.groups.filter((g) => g.replica.kind === "rds-instance");
@@ -234,10 +361,10 @@ export const SCOPES: Record<string, Scope> = {
 
   // Object actions: the Reports link grants them to every function with `reports`; the failover function
   // keeps latches, checkpoints and run reports in its own state bucket, under two prefixes only.
-  "s3:GetObject": (c) => stateBucket(c, "s3:GetObject"),
-  "s3:PutObject": (c) => stateBucket(c, "s3:PutObject"),
-  "s3:ListBucket": (c) =>
-    c.stateBucketArn
+  "s3:GetObject": (c, p) => stateBucket(c, p, "s3:GetObject"),
+  "s3:PutObject": (c, p) => stateBucket(c, p, "s3:PutObject"),
+  "s3:ListBucket": (c, p) =>
+    c.stateBucketArn && p.name === "failover"
       ? [
           {
             actions: ["s3:ListBucket"],
@@ -248,8 +375,11 @@ export const SCOPES: Record<string, Scope> = {
       : [],
 };
 
-function stateBucket(c: IamContext, action: string): Statement[] {
-  return c.stateBucketArn ? [{ actions: [action], resources: [`${c.stateBucketArn}/failover/*`, `${c.stateBucketArn}/reports/failover/*`] }] : [];
+/** The failover state bucket is the failover function's alone (the restore-test runbook keeps its runs in the Reports bucket). */
+function stateBucket(c: IamContext, p: Placement, action: string): Statement[] {
+  return c.stateBucketArn && p.name === "failover"
+    ? [{ actions: [action], resources: [`${c.stateBucketArn}/failover/*`, `${c.stateBucketArn}/reports/failover/*`] }]
+    : [];
 }
 
 function auroraGlobal(c: IamContext, action: string): Statement[] {

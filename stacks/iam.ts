@@ -162,6 +162,7 @@ function derive(name: FunctionName, c: IamContext): Statement[] {
   const linked = new Set(spec?.reports ? REPORTS_LINK_ACTIONS : []);
   const placement: Placement = { name, primary: c.config.primaryRegion, dr: c.config.drRegions.map((d) => d.region) };
   if (name === "failover" && c.config.failover.groups.length === 0) return [];
+  if (name === "restore-test" && !c.config.backup.policies.some((p) => p.restoreTest)) return [];
   const out: Statement[] = [];
   for (const declared of declaredActions(name)) {
     if (linked.has(bareAction(declared))) continue;
@@ -170,8 +171,8 @@ function derive(name: FunctionName, c: IamContext): Statement[] {
     out.push(...scope(c, placement));
   }
   // Lambda writes a failed asynchronous invocation to the on-failure destination with the function's role;
-  // the failover function is invoked synchronously by its state machine and has none.
-  if (name !== "failover") out.push(dlqStatement(c));
+  // the failover and restore-test functions are invoked synchronously by their state machines and have none.
+  if (name !== "failover" && name !== "restore-test") out.push(dlqStatement(c));
   return merge(out);
 }
 

@@ -1,3 +1,4 @@
+import { TAG } from "../core/types.ts";
 import { DESTRUCTIVE_ACTIONS, MANAGED_BY_TAG, PROMOTION_ACTIONS, TAGGING_ACTIONS } from "./iam.ts";
 import { LOG_DELIVERY_ACTIONS } from "./durable-runbook-definition.ts";
 
@@ -32,6 +33,11 @@ export interface LintRules {
   allowedKmsResources: string[];
   /** True for a state machine's role: the only one allowed the log-delivery writes Step Functions needs on `*`. */
   mayDeliverLogs?: boolean;
+  /**
+   * True for the restore-test function's role: it tags its throwaways on create and deletes them, so it may tag and
+   * delete in one role, but only deletes conditioned on the restore-test tag on the resource (no snapshot, no source).
+   */
+  restoreTest?: boolean;
 }
 
 export interface Violation {
@@ -67,6 +73,8 @@ function conditionValues(st: PolicyStatement, test: string, variable: string): s
   return entry ? list(entry[1]) : undefined;
 }
 
+const RESTORE_TEST_TAG = TAG.restoreTest;
+
 /** Condition keys that carry our managed-by tag on the resource being deleted. */
 const OWNERSHIP_KEYS = [
   `aws:ResourceTag/${MANAGED_BY_TAG}`,
@@ -80,6 +88,15 @@ function ownedByUs(st: PolicyStatement, managedBy: string): boolean {
     const values = conditionValues(st, "StringEquals", key);
     return values !== undefined && values.length > 0 && values.every((v) => v === managedBy);
   });
+}
+
+/** The restore-test tag is required on the resource: `Null` false, or a value pattern. */
+function restoreTestTagged(st: PolicyStatement): boolean {
+  const key = `aws:ResourceTag/${RESTORE_TEST_TAG}`;
+  const isNull = conditionValues(st, "Null", key);
+  if (isNull && isNull.length > 0 && isNull.every((v) => v === "false")) return true;
+  const values = conditionValues(st, "StringLike", key) ?? conditionValues(st, "StringEquals", key);
+  return values !== undefined && values.length > 0 && values.every((v) => v !== "*");
 }
 
 function taggingConstrained(st: PolicyStatement, managedBy: string): boolean {
@@ -126,6 +143,7 @@ export function lintPolicy(doc: PolicyDocument, rules: LintRules): Violation[] {
         deletes = true;
         if (!ownedByUs(st, rules.managedBy)) add(i, "delete-needs-managed-by-tag", action);
         if (resources.includes("*")) add(i, "delete-needs-scoped-resource", action);
+        if (rules.restoreTest && !restoreTestTagged(st)) add(i, "restore-test-delete-needs-restore-test-tag", action);
       }
 
       if ((PROMOTION_ACTIONS as readonly string[]).includes(action)) {
@@ -149,7 +167,7 @@ export function lintPolicy(doc: PolicyDocument, rules: LintRules): Violation[] {
     }
   });
 
-  if (deletes && tags) {
+  if (deletes && tags && !rules.restoreTest) {
     out.push({ statement: -1, rule: "no-tag-and-delete-in-one-role", detail: "a role that can tag snapshots must not delete them" });
   }
   return out;

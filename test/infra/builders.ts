@@ -35,6 +35,7 @@ export function rulesFor(name: FunctionName, config: Config = exampleConfig()): 
   return {
     managedBy: managedBy(config),
     mayPromote: name === "failover",
+    restoreTest: name === "restore-test",
     allowedKmsResources: [...config.drRegions.map((d) => d.kmsKeyId), ...config.backup.sourceKmsKeyIds],
   };
 }

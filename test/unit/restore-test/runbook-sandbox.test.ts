@@ -3,21 +3,21 @@
  * the exact commands of the RDS-instance and EBS paths, delete on every path (failed restore, stuck restore, failed
  * smoke check), and the janitor deleting a crashed run's leftover and nothing else.
  *
- * IAM enforcement is off here: the runbook has no function role yet (no entry in stacks/functions.ts FUNCTIONS nor
- * runbooks/lib/calls.ts FUNCTION_CALLS until its stack exists), so the sandbox has no role to evaluate it against.
+ * IAM enforcement is on: every call the runbook makes is authorized against the restore-test role stacks/iam.ts derives
+ * (runbooks/lib/calls.ts FUNCTION_CALLS, stacks/iam-scopes.ts), as the sandbox's default role, and none is denied.
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resetClients } from "../../../adapters/clients.ts";
 import { snapshotName, restoreTestName } from "../../../core/ownership.ts";
-import type { RestoreTestPlanConfig } from "../../../core/restore-test.ts";
 import { TAG, managedByValue, type Owner } from "../../../core/types.ts";
 import { throwawayAdapters } from "../../../runbooks/restore-test/deps.ts";
 import { advanceRestoreTest, startRestoreTest, type RestoreTestRequest } from "../../../runbooks/restore-test/index.ts";
 import type { RestoreTestDeps, SmokeCheckResult } from "../../../runbooks/restore-test/ports.ts";
 import type { RestoreTestRun } from "../../../runbooks/restore-test/steps/index.ts";
 import { listRegionSnapshots } from "../../../adapters/inventory.ts";
-import { RestoreTestSchema, type RestoreTestInput } from "../../../schemas/config-restore-test.ts";
+import type { RestoreTestInput } from "../../../schemas/config-restore-test.ts";
+import { ConfigSchema, type Config } from "../../../schemas/config.ts";
 import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
 
 const REGION = "eu-west-1";
@@ -46,12 +46,25 @@ class MemoryStore {
   }
 }
 
-function config(restoreTest: RestoreTestInput): RestoreTestPlanConfig {
-  return {
+/** A resource of each kind the block can test, so the block is valid (each test gives the runbook its target). */
+const selection = (restoreTest: RestoreTestInput) => [
+  { kind: "rds-instance", id: "orders-db" },
+  { kind: "aurora-cluster", id: "orders" },
+  ...(restoreTest.ebs ? [{ kind: "ebs-volume", id: "vol-0123456789abcdef0" }] : []),
+];
+
+/** A whole stage configuration: the sandbox derives the restore-test role from it. */
+function config(restoreTest: RestoreTestInput): Config {
+  return ConfigSchema.parse({
+    app: OWNER.app,
+    stage: OWNER.stage,
     primaryRegion: REGION,
-    drRegions: [],
-    backup: { policies: [{ name: "db", copyToDr: false, selection: { ids: [] }, restoreTest: RestoreTestSchema.parse(restoreTest) }] },
-  } as unknown as RestoreTestPlanConfig;
+    failover: {},
+    warm: {},
+    cost: {},
+    observe: false,
+    backup: { policies: [{ name: "db", copyToDr: false, selection: { ids: selection(restoreTest) }, restoreTest }] },
+  });
 }
 
 /** A 30 min target: the sandbox's instance restore takes 22 min (20 creating + 2 backing-up). */
@@ -149,7 +162,11 @@ function seedEbsSnapshot(): { snapshotId: string; volumeId: string } {
 }
 
 function fresh(): void {
-  sb = createSandbox({ clock: new FakeClock("2026-12-01T06:00:00Z"), regions: [REGION, "eu-central-1"], iam: false });
+  sb = createSandbox({
+    clock: new FakeClock("2026-12-01T06:00:00Z"),
+    regions: [REGION, "eu-central-1"],
+    iam: { defaultRole: { name: "restore-test", config: CONFIG } },
+  });
   sb.rds.addSubnetGroup(REGION, "restore-tests");
   resetClients();
   store = new MemoryStore();
@@ -158,7 +175,12 @@ function fresh(): void {
   reported = [];
 }
 beforeEach(fresh);
-afterEach(() => sb.restore());
+afterEach(() => {
+  // Every call of every test was authorized against the derived role.
+  const denials = sb.iam?.denials ?? [];
+  sb.restore();
+  expect(denials).toEqual([]);
+});
 
 describe("restore-test runbook on the sandbox: RDS instance", () => {
   it("restores with the exact command (private, single-AZ, unprotected, our tags), waits durably, smoke-checks, deletes with the exact command, reports the proven RTO", async () => {

@@ -1,0 +1,75 @@
+/**
+ * The restore-test role (issue 11) derived from declarations (runbooks/lib/calls.ts, stacks/iam-scopes.ts), on the
+ * example configuration with restoreTest blocks added: exact statements, the lint passing with its restore-test rule,
+ * and the lint catching a delete without the restore-test tag condition.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigSchema, type Config } from "../../schemas/config.ts";
+import { permissionsFor } from "../../stacks/iam.ts";
+import { lintPolicy } from "../../stacks/policy-lint.ts";
+import { documentFor, iamContext, policyOf, ROOT, rulesFor } from "./builders.ts";
+
+/** config/example.json with a restoreTest block on each policy: databases in the first DR region (the default), volumes (no DR copies) in the primary region. */
+function restoreTestConfig(): Config {
+  const raw = JSON.parse(readFileSync(`${ROOT}config/example.json`, "utf8"));
+  raw.stage = "ci";
+  for (const p of raw.backup.policies) {
+    p.restoreTest =
+      p.name === "volumes"
+        ? { ebs: { availabilityZone: "eu-west-1a" } }
+        : { rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: ["sg-0123456789abcdef0"] } };
+  }
+  return ConfigSchema.parse(raw);
+}
+
+const config = restoreTestConfig();
+
+/** One line per statement: actions, resources, and each condition as `test variable=values`. */
+const summary = (s: { actions: string[]; resources: string[]; conditions?: { test: string; variable: string; values: string[] }[] }) =>
+  [s.actions.join(","), s.resources.join(","), ...(s.conditions ?? []).map((c) => `${c.test} ${c.variable}=${c.values.join(",")}`)].join(" | ");
+
+describe("restore-test role", () => {
+  it("is exactly these statements: creates tagged and prefixed, sources our snapshots, deletes restore-test-tagged only, no DLQ (invoked by its state machine)", () => {
+    expect(permissionsFor("restore-test", iamContext(config)).map(summary)).toEqual([
+      "ec2:CreateTags | arn:aws:ec2:eu-central-1:123456789012:volume/*,arn:aws:ec2:eu-west-1:123456789012:volume/* | StringEquals ec2:CreateAction=CreateVolume | StringEquals aws:RequestTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:RequestTag/ops-autopilot:restore-test=false | ForAllValues:StringEquals aws:TagKeys=Name,ops-autopilot:managed-by,ops-autopilot:name,ops-autopilot:policy,ops-autopilot:restore-test,ops-autopilot:restore-test-at,ops-autopilot:source",
+      "ec2:CreateVolume | arn:aws:ec2:eu-central-1:123456789012:volume/*,arn:aws:ec2:eu-west-1:123456789012:volume/* | StringEquals aws:RequestTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:RequestTag/ops-autopilot:restore-test=false | ForAllValues:StringEquals aws:TagKeys=Name,ops-autopilot:managed-by,ops-autopilot:name,ops-autopilot:policy,ops-autopilot:restore-test,ops-autopilot:restore-test-at,ops-autopilot:source",
+      "ec2:CreateVolume | arn:aws:ec2:eu-central-1::snapshot/*,arn:aws:ec2:eu-west-1::snapshot/* | StringEquals aws:ResourceTag/ops-autopilot:managed-by=ops-autopilot:ci",
+      "ec2:DeleteVolume | arn:aws:ec2:eu-central-1:123456789012:volume/*,arn:aws:ec2:eu-west-1:123456789012:volume/* | StringEquals aws:ResourceTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:ResourceTag/ops-autopilot:restore-test=false | StringLike aws:ResourceTag/ops-autopilot:name=oa-ops-autopilot-ci-rt-*",
+      "ec2:DescribeImages,ec2:DescribeSnapshots,ec2:DescribeVolumes,rds:DescribeDBClusterSnapshots,rds:DescribeDBClusters,rds:DescribeDBInstances,rds:DescribeDBSnapshots | * | StringEquals aws:RequestedRegion=eu-central-1,eu-west-1",
+      "rds:AddTagsToResource | arn:aws:rds:eu-central-1:123456789012:db:oa-ops-autopilot-ci-rt-*,arn:aws:rds:eu-central-1:123456789012:cluster:oa-ops-autopilot-ci-rt-*,arn:aws:rds:eu-west-1:123456789012:db:oa-ops-autopilot-ci-rt-*,arn:aws:rds:eu-west-1:123456789012:cluster:oa-ops-autopilot-ci-rt-* | StringEquals aws:RequestTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:RequestTag/ops-autopilot:restore-test=false | ForAllValues:StringEquals aws:TagKeys=Name,ops-autopilot:managed-by,ops-autopilot:name,ops-autopilot:policy,ops-autopilot:restore-test,ops-autopilot:restore-test-at,ops-autopilot:source",
+      "rds:CreateDBInstance,rds:RestoreDBInstanceFromDBSnapshot | arn:aws:rds:eu-central-1:123456789012:db:oa-ops-autopilot-ci-rt-*,arn:aws:rds:eu-west-1:123456789012:db:oa-ops-autopilot-ci-rt-* | StringEquals aws:RequestTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:RequestTag/ops-autopilot:restore-test=false | ForAllValues:StringEquals aws:TagKeys=Name,ops-autopilot:managed-by,ops-autopilot:name,ops-autopilot:policy,ops-autopilot:restore-test,ops-autopilot:restore-test-at,ops-autopilot:source | Bool rds:PubliclyAccessible=false",
+      "rds:CreateDBInstance | arn:aws:rds:eu-central-1:123456789012:cluster:oa-ops-autopilot-ci-rt-*,arn:aws:rds:eu-west-1:123456789012:cluster:oa-ops-autopilot-ci-rt-*",
+      "rds:CreateDBInstance,rds:RestoreDBClusterFromSnapshot,rds:RestoreDBInstanceFromDBSnapshot | arn:aws:rds:eu-central-1:123456789012:subgrp:restore-tests",
+      "rds:DeleteDBCluster | arn:aws:rds:eu-central-1:123456789012:cluster:oa-ops-autopilot-ci-rt-*,arn:aws:rds:eu-west-1:123456789012:cluster:oa-ops-autopilot-ci-rt-* | StringEquals aws:ResourceTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:ResourceTag/ops-autopilot:restore-test=false | StringLike aws:ResourceTag/ops-autopilot:name=oa-ops-autopilot-ci-rt-*",
+      "rds:DeleteDBInstance | arn:aws:rds:eu-central-1:123456789012:db:oa-ops-autopilot-ci-rt-*,arn:aws:rds:eu-west-1:123456789012:db:oa-ops-autopilot-ci-rt-* | StringEquals aws:ResourceTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:ResourceTag/ops-autopilot:restore-test=false | StringLike aws:ResourceTag/ops-autopilot:name=oa-ops-autopilot-ci-rt-*",
+      "rds:RestoreDBClusterFromSnapshot | arn:aws:rds:eu-central-1:123456789012:cluster:oa-ops-autopilot-ci-rt-*,arn:aws:rds:eu-west-1:123456789012:cluster:oa-ops-autopilot-ci-rt-* | StringEquals aws:RequestTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:RequestTag/ops-autopilot:restore-test=false | ForAllValues:StringEquals aws:TagKeys=Name,ops-autopilot:managed-by,ops-autopilot:name,ops-autopilot:policy,ops-autopilot:restore-test,ops-autopilot:restore-test-at,ops-autopilot:source",
+      "rds:RestoreDBClusterFromSnapshot | arn:aws:rds:eu-central-1:123456789012:cluster-snapshot:oa-ops-autopilot-ci-*,arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:oa-ops-autopilot-ci-*",
+      "rds:RestoreDBInstanceFromDBSnapshot | arn:aws:rds:eu-central-1:123456789012:snapshot:oa-ops-autopilot-ci-*,arn:aws:rds:eu-west-1:123456789012:snapshot:oa-ops-autopilot-ci-*",
+    ]);
+  });
+  it("passes the lint", () => {
+    expect(lintPolicy(documentFor(permissionsFor("restore-test", iamContext(config))), rulesFor("restore-test", config))).toEqual([]);
+  });
+  it("catches a delete without the restore-test tag condition, and keeps the tag-and-delete rule for other roles", () => {
+    const doc = documentFor(permissionsFor("restore-test", iamContext(config)));
+    const loose = {
+      ...doc,
+      Statement: [
+        ...doc.Statement,
+        {
+          Effect: "Allow" as const,
+          Action: "rds:DeleteDBInstance",
+          Resource: "arn:aws:rds:eu-central-1:123456789012:db:*",
+          Condition: { StringEquals: { "aws:ResourceTag/ops-autopilot:managed-by": "ops-autopilot:ci" } },
+        },
+      ],
+    };
+    expect(lintPolicy(loose, rulesFor("restore-test", config)).map((v) => v.rule)).toEqual(["restore-test-delete-needs-restore-test-tag"]);
+    expect(lintPolicy(doc, { ...rulesFor("restore-test", config), restoreTest: false }).map((v) => v.rule)).toEqual(["no-tag-and-delete-in-one-role"]);
+  });
+
+  it("is empty on the example configuration (no restoreTest block)", () => {
+    expect(policyOf("restore-test").Statement).toEqual([]);
+  });
+});
