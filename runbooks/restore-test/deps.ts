@@ -20,7 +20,8 @@ import {
 import { createVolumeFromSnapshot, deleteVolume, describeEbsSnapshot, describeVolume, findVolumesByName } from "../../adapters/restore-ebs.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { TAG, managedByValue, type Owner } from "../../core/types.ts";
-import type { RestoreTestDeps, ThrowawayPort } from "./ports.ts";
+import type { RestoreTestDeps, RestoreTestReportPort, ThrowawayPort } from "./ports.ts";
+import { appendTrendDocument } from "./summary.ts";
 import type { RestoreTestRun } from "./steps/index.ts";
 
 export const throwawayAdapters: ThrowawayPort = {
@@ -57,7 +58,13 @@ export function restoreTestStore(bucket: BucketRef, runId: string): RestoreTestD
   };
 }
 
-export function realRestoreTestDeps(input: { bucket: BucketRef; runId: string; owner: Owner; sql: RestoreTestDeps["sql"] }): RestoreTestDeps {
+export function realRestoreTestDeps(input: {
+  bucket: BucketRef;
+  runId: string;
+  owner: Owner;
+  sql: RestoreTestDeps["sql"];
+  notify?: RestoreTestReportPort["notify"];
+}): RestoreTestDeps {
   const docs = jsonDocuments(input.bucket);
   return {
     aws: throwawayAdapters,
@@ -65,6 +72,8 @@ export function realRestoreTestDeps(input: { bucket: BucketRef; runId: string; o
     sql: input.sql,
     reports: {
       report: (run) => docs.put(`restore-test/reports/${run.target.kind}/${run.target.resourceId}/${run.runId}.json`, run),
+      trend: async (target, entry) => void (await appendTrendDocument(docs, target, entry)),
+      ...(input.notify ? { notify: input.notify } : {}),
     },
     store: restoreTestStore(input.bucket, input.runId),
     clock: { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },

@@ -10,6 +10,7 @@ import type { Owner } from "../../core/types.ts";
 import type { RestoreTestConfig } from "../../schemas/config-restore-test.ts";
 import { advanceDurable, type AdvanceOptions, type AdvanceResult } from "../lib/durable.ts";
 import type { RestoreTestDeps } from "./ports.ts";
+import { reportRunEnd } from "./summary.ts";
 import { RESTORE_TEST_STEP_NAMES, RESTORE_TEST_STEPS, type RestoreTestEnv, type RestoreTestRun, type RestoreTestStepName } from "./steps/index.ts";
 
 export type { RestoreTestDeps } from "./ports.ts";
@@ -55,12 +56,13 @@ export async function startRestoreTest(deps: RestoreTestDeps, req: RestoreTestRe
 
 /** Advance the run from its checkpoint until it ends or must wait. Safe to repeat, concurrently, after crashes. */
 export function advanceRestoreTest(deps: RestoreTestDeps, req: RestoreTestRequest, opts: AdvanceOptions = {}): Promise<AdvanceResult<RestoreTestStepName>> {
+  const env = restoreTestEnv(deps, req);
   return advanceDurable(
     {
       scope: `${req.target.kind} ${req.target.resourceId}`,
       runId: req.runId,
       steps: RESTORE_TEST_STEPS,
-      env: restoreTestEnv(deps, req),
+      env,
       store: deps.store,
       clock: deps.clock,
       pollSeconds: RESTORE_TEST_POLL_SECONDS,
@@ -68,6 +70,7 @@ export function advanceRestoreTest(deps: RestoreTestDeps, req: RestoreTestReques
       // The report step runs only in a run that reached it; a run that failed (its delete gave up) is reported here.
       onEnd: async (run) => {
         if (run.state === "failed") await deps.reports.report(run);
+        await reportRunEnd(deps, run, env.policy.rtoTargetMinutes);
       },
       ...(deps.log ? { log: deps.log } : {}),
     },

@@ -5,7 +5,9 @@
 import type { CreateVolumeRequest } from "../../adapters/restore-ebs.ts";
 import type { RestoreDbClusterRequest, RestoreDbInstanceRequest, SnapshotFacts, ThrowawayState } from "../../adapters/restore.ts";
 import type { SmokeCheckResult } from "../../adapters/pg-smoke.ts";
+import type { SlackMessage } from "../../core/report/blocks.ts";
 import type { RestoreTestLeftover } from "../../core/restore-test.ts";
+import type { RestoreTestTrendEntry } from "../../core/restore-test-trend.ts";
 import type { SmokeCheck, SmokeContext } from "../../core/smoke.ts";
 import type { ResourceKind, Snapshot } from "../../core/types.ts";
 import type { DurableStore } from "../lib/durable.ts";
@@ -61,6 +63,10 @@ export interface SqlSmokePort {
 export interface RestoreTestReportPort {
   /** The run's report (judgment, proven RTO, cost) kept as a trend in the reports bucket; critical alerts go out here. */
   report(run: RestoreTestRun): Promise<void>;
+  /** Append the run's entry to the resource's proven-RTO trend (`restore-test/trend/<kind>/<id>.json`). */
+  trend?(target: { kind: ResourceKind; resourceId: string }, entry: RestoreTestTrendEntry): Promise<void>;
+  /** Post the run's summary (core/report/restore-test.ts) to Slack. */
+  notify?(message: SlackMessage): Promise<void>;
 }
 
 export interface RestoreTestClock {
