@@ -8,6 +8,9 @@
  *    warms a local HTTP origin (its cache-hit ratio going up) and checks health; then a replica that lags
  *    too far, which the runbook refuses to promote.
  * 3. A cost morning on which one service triples its spend: the Slack digest and alert it would send.
+ * 4. Restore tests: an RDS instance, an Aurora cluster and an EBS volume restored, smoke-checked and deleted by the
+ *    restore-test runbook, each proven RTO against its target; a failing smoke check alerted; a crashed run's
+ *    leftover removed by the janitor.
  *
  * Prints a readable summary and writes the full report to out/drill-report.json.
  */
@@ -25,6 +28,8 @@ import { buildCostRun } from "../core/report/cost.ts";
 import { addDays, type CostDay } from "../core/cost.ts";
 import { CostConfigSchema } from "../schemas/config-cost.ts";
 import { renderText } from "../core/report/blocks.ts";
+import { formatTable, summaryCells } from "../core/report/restore-test.ts";
+import { restoreDrillSummary, runRestoreDrill, type RestoreDrillResult } from "../sandbox/scenarios/restore-scenarios.ts";
 
 process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
@@ -164,8 +169,26 @@ function cost(): ReturnType<typeof buildCostRun> {
   return run;
 }
 
+async function restore(): Promise<RestoreDrillResult> {
+  heading("4. Restore tests: each resource restored from its newest snapshot, smoke-checked, deleted (eu-west-1)");
+  const r = await runRestoreDrill();
+  console.log("Proven RTO (restore requested → smoke check passed) against each policy's target:\n");
+  console.log(formatTable(summaryCells(r.rows)));
+  const critical = r.messages.filter((m) => m.critical);
+  console.log(`\n${r.messages.length} Slack summaries (one per run), ${critical.length} critical:`);
+  for (const m of r.messages) console.log(`  ${m.message.text}`);
+  console.log(
+    `\nJanitor: the leftover of a crashed run (${r.janitor.leftover}) deleted: ${r.janitor.deleted.includes(r.janitor.leftover) ? "yes" : "NO"}; ` +
+      `the look-alike without the restore-test tag (${r.janitor.lookAlike}) kept: ${r.janitor.lookAlikeSurvived ? "yes" : "NO"}.`,
+  );
+  console.log(
+    `Restore-test resources left after the runs: ${r.remaining.length}. Trend documents in the bucket: ${Object.keys(r.trend).length}; ${r.awsCalls} AWS calls (simulated).`,
+  );
+  return r;
+}
+
 /** `npm run drill` runs every section; `npm run drill -- backup failover` only those. */
-const SECTIONS = ["backup", "failover", "cost"] as const;
+const SECTIONS = ["backup", "failover", "cost", "restore"] as const;
 const asked = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
 if (unknown.length) {
@@ -178,6 +201,7 @@ const started = performance.now();
 const year = want("backup") ? await backupYear() : undefined;
 const fo = want("failover") ? await failover() : undefined;
 const costRun = want("cost") ? cost() : undefined;
+const restoreRun = want("restore") ? await restore() : undefined;
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(
   outFile,
@@ -188,6 +212,20 @@ writeFileSync(
       ...(year ? { backupYear: year } : {}),
       ...(fo ? { failover: fo } : {}),
       ...(costRun ? { cost: { findings: costRun.findings, digest: costRun.digest, alert: costRun.alert, digestText: renderText(costRun.digest) } } : {}),
+      ...(restoreRun
+        ? {
+            restore: {
+              table: formatTable(summaryCells(restoreRun.rows)),
+              rows: restoreRun.rows,
+              summaries: restoreRun.messages.map((m) => ({ runId: m.runId, critical: m.critical, text: m.message.text })),
+              combinedSummaryText: renderText(restoreDrillSummary(restoreRun)),
+              trend: restoreRun.trend,
+              janitor: restoreRun.janitor,
+              remaining: restoreRun.remaining,
+              awsCalls: restoreRun.awsCalls,
+            },
+          }
+        : {}),
     },
     null,
     2,

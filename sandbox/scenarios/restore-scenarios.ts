@@ -1,0 +1,199 @@
+/**
+ * The drill's restore section: the restore-test runbook on the sandbox, through its real dependencies
+ * (runbooks/restore-test/deps.ts realRestoreTestDeps: the adapters, the checkpoint, reports and trend in the S3
+ * bucket), for four resources of three policies with restoreTest blocks:
+ *
+ * - `orders-db`, an RDS instance (policy `db`, SQL smoke check, 30 min target);
+ * - `billing-db`, an RDS instance of the same policy whose restored table is empty: the smoke check fails;
+ * - `orders-aurora`, an Aurora cluster (policy `aurora`, `available` check, 30 min target);
+ * - an EBS volume (policy `volumes`, 15 min target).
+ *
+ * Before them, a crashed run's leftover volume (our restore-test tags, 10 h old) and a look-alike without the
+ * restore-test tag: the first run's janitor deletes the leftover, the look-alike survives.
+ *
+ * The SQL smoke checks run through a stubbed SQL port (the sandbox runs no Postgres; the pg runner is tested against a
+ * real Postgres in test/unit/adapters/pg-smoke.test.ts). IAM enforcement is off: the runbook's role comes with its stack.
+ */
+import { resetClients } from "../../adapters/clients.ts";
+import { jsonDocuments } from "../../adapters/json-document.ts";
+import { restoreTestName, snapshotName } from "../../core/ownership.ts";
+import { renderText, type SlackMessage } from "../../core/report/blocks.ts";
+import { restoreTestSummary, restoreTestSummaryRow, type RestoreTestSummaryRow } from "../../core/report/restore-test.ts";
+import type { RestoreTestPlanConfig } from "../../core/restore-test.ts";
+import { restoreTestTrendKey, type RestoreTestTrend } from "../../core/restore-test-trend.ts";
+import { TAG, managedByValue, type Owner, type ResourceKind } from "../../core/types.ts";
+import { realRestoreTestDeps } from "../../runbooks/restore-test/deps.ts";
+import { advanceRestoreTest, startRestoreTest, type RestoreTestRequest } from "../../runbooks/restore-test/index.ts";
+import type { RestoreTestDeps, SmokeCheckResult } from "../../runbooks/restore-test/ports.ts";
+import type { RestoreTestRun } from "../../runbooks/restore-test/steps/index.ts";
+import { RestoreTestSchema } from "../../schemas/config-restore-test.ts";
+import { createSandbox, FakeClock, type Sandbox } from "../index.ts";
+
+const REGION = "eu-west-1";
+const BUCKET = "ops-autopilot-drill-reports";
+const OWNER: Owner = { app: "ops-autopilot", stage: "prod" };
+const MB = managedByValue(OWNER);
+const SG = "sg-0123456789abcdef0";
+const START = "2026-12-01T06:00:00Z";
+
+export interface RestoreDrillResult {
+  /** One row per resource, in the order tested. */
+  rows: RestoreTestSummaryRow[];
+  /** The Slack summary each run posted, as plain text. */
+  messages: { runId: string; critical: boolean; text: string; message: SlackMessage }[];
+  /** The trend documents in the bucket after the runs. */
+  trend: Record<string, RestoreTestTrend>;
+  janitor: { leftover: string; deleted: string[]; lookAlike: string; lookAlikeSurvived: boolean };
+  /** Restore-test resources still in the account after the runs (none expected). */
+  remaining: string[];
+  awsCalls: number;
+}
+
+function config(): RestoreTestPlanConfig {
+  const rds = { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG] };
+  return {
+    primaryRegion: REGION,
+    drRegions: [],
+    backup: {
+      policies: [
+        {
+          name: "db",
+          copyToDr: false,
+          selection: { ids: [] },
+          restoreTest: RestoreTestSchema.parse({
+            region: "primary",
+            rtoTargetMinutes: 30,
+            rds,
+            smoke: { sql: [{ name: "orders", query: "select count(*) from orders", expect: { atLeast: 1 } }] },
+          }),
+        },
+        { name: "aurora", copyToDr: false, selection: { ids: [] }, restoreTest: RestoreTestSchema.parse({ region: "primary", rtoTargetMinutes: 30, rds }) },
+        {
+          name: "volumes",
+          copyToDr: false,
+          selection: { ids: [] },
+          restoreTest: RestoreTestSchema.parse({ region: "primary", rtoTargetMinutes: 15, ebs: { availabilityZone: `${REGION}b` } }),
+        },
+      ],
+    },
+  } as unknown as RestoreTestPlanConfig;
+}
+
+const snapTags = (name: string, source: string) => ({ [TAG.managedBy]: MB, [TAG.name]: name, [TAG.source]: source, [TAG.sourceRegion]: REGION });
+
+function seed(sb: Sandbox): { targets: { policy: string; kind: ResourceKind; resourceId: string }[]; leftover: string; lookAlike: string } {
+  const capturedAt = new Date("2026-11-30T02:00:00Z");
+  for (const db of ["orders-db", "billing-db"]) {
+    sb.rds.addInstance(REGION, { id: db, engine: "postgres", engineVersion: "16.4", allocatedStorage: 50 });
+    const id = snapshotName(OWNER, db, "2026-11-30");
+    sb.rds.addSnapshot(REGION, { id, sourceId: db, createdAt: capturedAt, tags: snapTags(id, db) });
+  }
+  sb.rds.addCluster(REGION, { id: "orders-aurora", engine: "aurora-postgresql", members: ["orders-aurora-a"] });
+  const cs = snapshotName(OWNER, "orders-aurora", "2026-11-30");
+  sb.rds.addSnapshot(REGION, { id: cs, kind: "cluster", sourceId: "orders-aurora", createdAt: capturedAt, tags: snapTags(cs, "orders-aurora") });
+  const volumeId = sb.ec2.addVolume(REGION, { size: 40 });
+  const vs = snapshotName(OWNER, volumeId, "2026-11-30");
+  sb.ec2.addSnapshot(REGION, { volumeId, description: vs, createdAt: capturedAt, tags: snapTags(vs, volumeId) });
+
+  // A run that crashed last evening left its volume behind; a look-alike lacks only the restore-test tag.
+  const name = restoreTestName(OWNER, "ebs-volume", volumeId, "crashed-run");
+  const tags = {
+    [TAG.managedBy]: MB,
+    [TAG.name]: name,
+    [TAG.policy]: "volumes",
+    [TAG.source]: volumeId,
+    [TAG.restoreTest]: "crashed-run",
+    [TAG.restoreTestAt]: "2026-11-30T20:00:00.000Z",
+    Name: name,
+  };
+  const leftover = sb.ec2.addVolume(REGION, { status: "available", size: 40, tags });
+  const { [TAG.restoreTest]: _, ...untagged } = tags;
+  const lookAlike = sb.ec2.addVolume(REGION, { status: "available", size: 40, tags: untagged });
+  return {
+    targets: [
+      { policy: "db", kind: "rds-instance", resourceId: "orders-db" },
+      { policy: "db", kind: "rds-instance", resourceId: "billing-db" },
+      { policy: "aurora", kind: "aurora-cluster", resourceId: "orders-aurora" },
+      { policy: "volumes", kind: "ebs-volume", resourceId: volumeId },
+    ],
+    leftover,
+    lookAlike,
+  };
+}
+
+/** The stubbed SQL port: billing-db's restored `orders` table is empty, every other database has 1,200 rows. */
+const sqlStub: RestoreTestDeps["sql"] = {
+  run: async (input) =>
+    input.checks.map((c): SmokeCheckResult => {
+      const empty = input.instanceId.includes("-rt-billing-db-");
+      return empty
+        ? { name: c.name, passed: false, observed: "0", reason: "0 is less than 1", ms: 38 }
+        : { name: c.name, passed: true, observed: "1200", reason: "1200 is at least 1", ms: 41 };
+    }),
+};
+
+/** Drive a run as the state machine does: advance, Wait the seconds asked (the sandbox clock), advance again. */
+async function drive(sb: Sandbox, deps: RestoreTestDeps, req: RestoreTestRequest): Promise<void> {
+  let r = await startRestoreTest(deps, req);
+  for (let waits = 0; r.next === "wait"; waits++) {
+    if (waits > 1000) throw new Error(`run ${req.runId} never ended`);
+    sb.clock.advance((r.waitSeconds ?? 1) * 1000);
+    r = await advanceRestoreTest(deps, req);
+  }
+}
+
+export async function runRestoreDrill(): Promise<RestoreDrillResult> {
+  const sb = createSandbox({ clock: new FakeClock(START), regions: [REGION, "eu-central-1"], buckets: [BUCKET], iam: false });
+  resetClients();
+  try {
+    sb.rds.addSubnetGroup(REGION, "restore-tests");
+    const cfg = config();
+    const { targets, leftover, lookAlike } = seed(sb);
+    const docs = jsonDocuments({ bucket: BUCKET, region: REGION });
+    const rows: RestoreTestSummaryRow[] = [];
+    const messages: RestoreDrillResult["messages"] = [];
+    let janitorDeleted: string[] = [];
+    for (const target of targets) {
+      const runId = `rt-2026-12-01-${target.resourceId}`;
+      const posted: SlackMessage[] = [];
+      const deps = realRestoreTestDeps({
+        bucket: { bucket: BUCKET, region: REGION },
+        runId,
+        owner: OWNER,
+        sql: sqlStub,
+        notify: async (m) => void posted.push(m),
+      });
+      deps.clock = { now: () => sb.clock.now(), sleep: async () => undefined };
+      await drive(sb, deps, { runId, owner: OWNER, target: { ...target, region: REGION }, config: cfg });
+      const run = (await docs.get<RestoreTestRun>(`restore-test/runs/${runId}.json`))!.body;
+      const policy = cfg.backup.policies.find((p) => p.name === target.policy)!.restoreTest!;
+      rows.push(restoreTestSummaryRow(run, policy.rtoTargetMinutes));
+      janitorDeleted = [...janitorDeleted, ...(run.janitor?.deleted ?? [])];
+      for (const m of posted) messages.push({ runId, critical: m.text.startsWith("CRITICAL"), text: renderText(m), message: m });
+    }
+    const trend: Record<string, RestoreTestTrend> = {};
+    for (const t of targets) {
+      const key = restoreTestTrendKey(t.kind, t.resourceId);
+      const doc = await docs.get<RestoreTestTrend>(key);
+      if (doc) trend[key] = doc.body;
+    }
+    // Let the deletes finish, then see what is left.
+    sb.clock.advance(60 * 60 * 1000);
+    const listing = await realRestoreTestDeps({ bucket: { bucket: BUCKET, region: REGION }, runId: "-", owner: OWNER, sql: sqlStub }).aws.listLeftovers(REGION);
+    return {
+      rows,
+      messages,
+      trend,
+      janitor: { leftover, deleted: janitorDeleted, lookAlike, lookAlikeSurvived: sb.ec2.volume(REGION, lookAlike)?.status === "available" },
+      remaining: listing.filter((l) => l.tags[TAG.restoreTest] !== undefined).map((l) => l.id),
+      awsCalls: sb.calls.length,
+    };
+  } finally {
+    sb.restore();
+  }
+}
+
+/** The drill's combined summary of every run (the shape one message per run takes, for all of them at once). */
+export function restoreDrillSummary(result: RestoreDrillResult): SlackMessage {
+  return restoreTestSummary("drill 2026-12-01", result.rows);
+}
