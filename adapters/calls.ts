@@ -110,7 +110,24 @@ export const ADAPTER_CALLS = {
   "restore.deleteDbCluster": ["rds:DeleteDBCluster"],
   "restore.listRestoreTestLeftovers": ["rds:DescribeDBInstances", "rds:DescribeDBClusters", "restore-ebs.listVolumeLeftovers"],
   // adapters/restore-ebs.ts
-  "restore-ebs.createVolumeFromSnapshot": ["ec2:CreateVolume", "ec2:CreateTags"],
+  // A volume from an encrypted snapshot uses the snapshot's key: the DR key for a copy, the source key in the primary
+  // region (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html).
+  "restore-ebs.createVolumeFromSnapshot": [
+    "ec2:CreateVolume",
+    "ec2:CreateTags",
+    "kms:DescribeKey@dr-key",
+    "kms:CreateGrant@dr-key",
+    "kms:Decrypt@dr-key",
+    "kms:GenerateDataKeyWithoutPlaintext@dr-key",
+    "kms:ReEncryptFrom@dr-key",
+    "kms:ReEncryptTo@dr-key",
+    "kms:DescribeKey@source-key",
+    "kms:CreateGrant@source-key",
+    "kms:Decrypt@source-key",
+    "kms:GenerateDataKeyWithoutPlaintext@source-key",
+    "kms:ReEncryptFrom@source-key",
+    "kms:ReEncryptTo@source-key",
+  ],
   "restore-ebs.describeVolume": ["ec2:DescribeVolumes"],
   "restore-ebs.findVolumesByName": ["ec2:DescribeVolumes"],
   "restore-ebs.describeEbsSnapshot": ["ec2:DescribeSnapshots"],

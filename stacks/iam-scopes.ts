@@ -169,12 +169,22 @@ const readAnywhere =
 
 const kmsOn =
   (which: "dr-key" | "source-key", action: string): Scope =>
-  (c, p) =>
-    p.dr.length === 0
+  (c, p) => {
+    // Restore tests use the key of the snapshot they restore: a DR region's key there, a source key in the primary.
+    if (p.name === "restore-test") {
+      const regions = restoreRegions(c.config);
+      return which === "dr-key"
+        ? c.config.drRegions.filter((d) => regions.includes(d.region)).flatMap((d) => kmsStatements(c, d.region, d.kmsKeyId, [action]))
+        : regions.includes(c.config.primaryRegion)
+          ? c.config.backup.sourceKmsKeyIds.flatMap((k) => kmsStatements(c, c.config.primaryRegion, k, [action]))
+          : [];
+    }
+    return p.dr.length === 0
       ? []
       : which === "dr-key"
         ? c.config.drRegions.flatMap((d) => kmsStatements(c, d.region, d.kmsKeyId, [action]))
         : c.config.backup.sourceKmsKeyIds.flatMap((k) => kmsStatements(c, c.config.primaryRegion, k, [action]));
+  };
 
 const noDr = (p: Placement): boolean => p.dr.length === 0;
 

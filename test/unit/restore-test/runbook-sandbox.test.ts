@@ -26,6 +26,8 @@ const MB = managedByValue(OWNER);
 const SG = "sg-0123456789abcdef0";
 const AZ = `${REGION}b`;
 const RUN = "rt-2026-12-01";
+/** The primary region's customer key the backups are encrypted with (config backup.sourceKmsKeyIds). */
+const SOURCE_KEY = `arn:aws:kms:${REGION}:123456789012:key/5a6b7c8d-1e2f-4a3b-8c9d-0e1f2a3b4c5d`;
 
 class MemoryStore {
   record: RestoreTestRun | undefined;
@@ -63,7 +65,7 @@ function config(restoreTest: RestoreTestInput): Config {
     warm: {},
     cost: {},
     observe: false,
-    backup: { policies: [{ name: "db", copyToDr: false, selection: { ids: selection(restoreTest) }, restoreTest }] },
+    backup: { sourceKmsKeyIds: [SOURCE_KEY], policies: [{ name: "db", copyToDr: false, selection: { ids: selection(restoreTest) }, restoreTest }] },
   });
 }
 
@@ -149,8 +151,8 @@ function seedRdsSnapshot(dbId: string): string {
   return id;
 }
 
-function seedEbsSnapshot(): { snapshotId: string; volumeId: string } {
-  const volumeId = sb.ec2.addVolume(REGION, { size: 40 });
+function seedEbsSnapshot(kmsKeyId?: string): { snapshotId: string; volumeId: string } {
+  const volumeId = sb.ec2.addVolume(REGION, { size: 40, ...(kmsKeyId ? { kmsKeyId } : {}) });
   const name = snapshotName(OWNER, volumeId, "2026-11-30");
   const snap = sb.ec2.addSnapshot(REGION, {
     volumeId,
@@ -340,6 +342,19 @@ describe("restore-test runbook on the sandbox: EBS volume", () => {
     ]);
     expect(store.record!.judgment).toMatchObject({ verdict: "passed", restoreSeconds: 120, provenRtoSeconds: 120 });
     expect(sqlRuns).toEqual([]);
+  });
+});
+
+describe("restore-test runbook on the sandbox: encrypted EBS source", () => {
+  // https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html
+  it("creates a volume from a snapshot under the configured source key: EBS's KMS calls on that key are authorized by the role", async () => {
+    const { volumeId } = seedEbsSnapshot(SOURCE_KEY);
+
+    const r = await drive(request("ebs-volume", volumeId));
+
+    expect(r.next).toBe("done");
+    expect(mutating()).toEqual(["CreateVolume", "DeleteVolume"]);
+    expect(store.record!.steps.find((s) => s.name === "smoke")?.status).toBe("done");
   });
 });
 
