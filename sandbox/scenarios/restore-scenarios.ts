@@ -12,21 +12,21 @@
  * restore-test tag: the first run's janitor deletes the leftover, the look-alike survives.
  *
  * The SQL smoke checks run through a stubbed SQL port (the sandbox runs no Postgres; the pg runner is tested against a
- * real Postgres in test/unit/adapters/pg-smoke.test.ts). IAM enforcement is off: the runbook's role comes with its stack.
+ * real Postgres in test/unit/adapters/pg-smoke.test.ts). IAM enforcement is off: the restore-test role has no
+ * Reports-bucket grant yet, and the runbook keeps its checkpoint, reports and trend there.
  */
 import { resetClients } from "../../adapters/clients.ts";
 import { jsonDocuments } from "../../adapters/json-document.ts";
 import { restoreTestName, snapshotName } from "../../core/ownership.ts";
 import { renderText, type SlackMessage } from "../../core/report/blocks.ts";
 import { restoreTestSummary, restoreTestSummaryRow, type RestoreTestSummaryRow } from "../../core/report/restore-test.ts";
-import type { RestoreTestPlanConfig } from "../../core/restore-test.ts";
 import { restoreTestTrendKey, type RestoreTestTrend } from "../../core/restore-test-trend.ts";
 import { TAG, managedByValue, type Owner, type ResourceKind } from "../../core/types.ts";
 import { realRestoreTestDeps } from "../../runbooks/restore-test/deps.ts";
 import { advanceRestoreTest, startRestoreTest, type RestoreTestRequest } from "../../runbooks/restore-test/index.ts";
 import type { RestoreTestDeps, SmokeCheckResult } from "../../runbooks/restore-test/ports.ts";
 import type { RestoreTestRun } from "../../runbooks/restore-test/steps/index.ts";
-import { RestoreTestSchema } from "../../schemas/config-restore-test.ts";
+import { ConfigSchema, type Config } from "../../schemas/config.ts";
 import { createSandbox, FakeClock, type Sandbox } from "../index.ts";
 
 const REGION = "eu-west-1";
@@ -35,6 +35,9 @@ const OWNER: Owner = { app: "ops-autopilot", stage: "prod" };
 const MB = managedByValue(OWNER);
 const SG = "sg-0123456789abcdef0";
 const START = "2026-12-01T06:00:00Z";
+/** The EBS volume under test (the app's data volume). */
+const APP_DATA_VOLUME = "vol-0a1b2c3d4e5f60718";
+const SOURCE_KEY = `arn:aws:kms:${REGION}:123456789012:key/5a6b7c8d-1e2f-4a3b-8c9d-0e1f2a3b4c5d`;
 
 export interface RestoreDrillResult {
   /** One row per resource, in the order tested. */
@@ -49,34 +52,51 @@ export interface RestoreDrillResult {
   awsCalls: number;
 }
 
-function config(): RestoreTestPlanConfig {
+/** The stage's configuration: three policies with restoreTest blocks; the sandbox derives the restore-test role from it. */
+function config(volumeId: string): Config {
   const rds = { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG] };
-  return {
+  return ConfigSchema.parse({
+    app: OWNER.app,
+    stage: OWNER.stage,
     primaryRegion: REGION,
-    drRegions: [],
+    failover: {},
+    warm: {},
+    cost: {},
+    observe: false,
     backup: {
+      sourceKmsKeyIds: [SOURCE_KEY],
       policies: [
         {
           name: "db",
           copyToDr: false,
-          selection: { ids: [] },
-          restoreTest: RestoreTestSchema.parse({
+          selection: {
+            ids: [
+              { kind: "rds-instance", id: "orders-db" },
+              { kind: "rds-instance", id: "billing-db" },
+            ],
+          },
+          restoreTest: {
             region: "primary",
             rtoTargetMinutes: 30,
             rds,
             smoke: { sql: [{ name: "orders", query: "select count(*) from orders", expect: { atLeast: 1 } }] },
-          }),
+          },
         },
-        { name: "aurora", copyToDr: false, selection: { ids: [] }, restoreTest: RestoreTestSchema.parse({ region: "primary", rtoTargetMinutes: 30, rds }) },
+        {
+          name: "aurora",
+          copyToDr: false,
+          selection: { ids: [{ kind: "aurora-cluster", id: "orders-aurora" }] },
+          restoreTest: { region: "primary", rtoTargetMinutes: 30, rds },
+        },
         {
           name: "volumes",
           copyToDr: false,
-          selection: { ids: [] },
-          restoreTest: RestoreTestSchema.parse({ region: "primary", rtoTargetMinutes: 15, ebs: { availabilityZone: `${REGION}b` } }),
+          selection: { ids: [{ kind: "ebs-volume", id: volumeId }] },
+          restoreTest: { region: "primary", rtoTargetMinutes: 15, ebs: { availabilityZone: `${REGION}b` } },
         },
       ],
     },
-  } as unknown as RestoreTestPlanConfig;
+  });
 }
 
 const snapTags = (name: string, source: string) => ({ [TAG.managedBy]: MB, [TAG.name]: name, [TAG.source]: source, [TAG.sourceRegion]: REGION });
@@ -91,7 +111,7 @@ function seed(sb: Sandbox): { targets: { policy: string; kind: ResourceKind; res
   sb.rds.addCluster(REGION, { id: "orders-aurora", engine: "aurora-postgresql", members: ["orders-aurora-a"] });
   const cs = snapshotName(OWNER, "orders-aurora", "2026-11-30");
   sb.rds.addSnapshot(REGION, { id: cs, kind: "cluster", sourceId: "orders-aurora", createdAt: capturedAt, tags: snapTags(cs, "orders-aurora") });
-  const volumeId = sb.ec2.addVolume(REGION, { size: 40 });
+  const volumeId = sb.ec2.addVolume(REGION, { id: APP_DATA_VOLUME, size: 40 });
   const vs = snapshotName(OWNER, volumeId, "2026-11-30");
   sb.ec2.addSnapshot(REGION, { volumeId, description: vs, createdAt: capturedAt, tags: snapTags(vs, volumeId) });
 
@@ -143,11 +163,18 @@ async function drive(sb: Sandbox, deps: RestoreTestDeps, req: RestoreTestRequest
 }
 
 export async function runRestoreDrill(): Promise<RestoreDrillResult> {
-  const sb = createSandbox({ clock: new FakeClock(START), regions: [REGION, "eu-central-1"], buckets: [BUCKET], iam: false });
+  const cfg = config(APP_DATA_VOLUME);
+  const sb = createSandbox({
+    clock: new FakeClock(START),
+    regions: [REGION, "eu-central-1"],
+    buckets: [BUCKET],
+    // With `iam: { defaultRole: { name: "restore-test", config: cfg } }` the checkpoint's first PutObject
+    // (restore-test/runs/…) is denied: the restore-test role has no Reports-bucket grant yet.
+    iam: false,
+  });
   resetClients();
   try {
     sb.rds.addSubnetGroup(REGION, "restore-tests");
-    const cfg = config();
     const { targets, leftover, lookAlike } = seed(sb);
     const docs = jsonDocuments({ bucket: BUCKET, region: REGION });
     const rows: RestoreTestSummaryRow[] = [];

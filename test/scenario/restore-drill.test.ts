@@ -30,7 +30,7 @@ const TABLE = [
   "orders-db              rds-instance    oa-ops-autopilot-prod-orders-db-20261130      22.0 min  passed  22.0 min / 30 min    passed        $0.0088*",
   "billing-db             rds-instance    oa-ops-autopilot-prod-billing-db-20261130     22.0 min  failed  — / 30 min           smoke-failed  $0.0088*",
   "orders-aurora          aurora-cluster  oa-ops-autopilot-prod-orders-aurora-20261130  25.0 min  passed  25.0 min / 30 min    passed        $0.0304*",
-  "vol-2fca1d067ff5a375b  ebs-volume      snap-4bb8455929d9c9f14                        2.0 min   passed  2.0 min / 15 min     passed        $0.0001*",
+  "vol-0a1b2c3d4e5f60718  ebs-volume      snap-2fca1d067ff5a375b                        2.0 min   passed  2.0 min / 15 min     passed        $0.0001*",
 ].join("\n");
 
 describe("drill: restore section", () => {
@@ -47,20 +47,20 @@ describe("drill: restore section", () => {
         "  Restore test rt-2026-12-01-orders-db: 1 of 1 proven within target",
         "  CRITICAL: restore test rt-2026-12-01-billing-db: 1 of 1 need attention — billing-db: smoke check failed after a 22.0 min restore: orders: 0 is less than 1",
         "  Restore test rt-2026-12-01-orders-aurora: 1 of 1 proven within target",
-        "  Restore test rt-2026-12-01-vol-2fca1d067ff5a375b: 1 of 1 proven within target",
+        "  Restore test rt-2026-12-01-vol-0a1b2c3d4e5f60718: 1 of 1 proven within target",
       ].join("\n"),
     );
   });
 
   it("the janitor removes the crashed run's leftover and keeps the look-alike; nothing of the tests is left; four trend documents", () => {
     expect(stdout).toContain(
-      "Janitor: the leftover of a crashed run (vol-83756d3f2c4022d13) deleted: yes; the look-alike without the restore-test tag (vol-8bce92db03423f58b) kept: yes.\n" +
+      "Janitor: the leftover of a crashed run (vol-4bb8455929d9c9f14) deleted: yes; the look-alike without the restore-test tag (vol-83756d3f2c4022d13) kept: yes.\n" +
         "Restore-test resources left after the runs: 0. Trend documents in the bucket: 4; 316 AWS calls (simulated).",
     );
     expect(report.restore.janitor).toEqual({
-      leftover: "vol-83756d3f2c4022d13",
-      deleted: ["vol-83756d3f2c4022d13"],
-      lookAlike: "vol-8bce92db03423f58b",
+      leftover: "vol-4bb8455929d9c9f14",
+      deleted: ["vol-4bb8455929d9c9f14"],
+      lookAlike: "vol-83756d3f2c4022d13",
       lookAlikeSurvived: true,
     });
     expect(report.restore.remaining).toEqual([]);
@@ -68,7 +68,7 @@ describe("drill: restore section", () => {
       "restore-test/trend/rds-instance/orders-db.json",
       "restore-test/trend/rds-instance/billing-db.json",
       "restore-test/trend/aurora-cluster/orders-aurora.json",
-      "restore-test/trend/ebs-volume/vol-2fca1d067ff5a375b.json",
+      "restore-test/trend/ebs-volume/vol-0a1b2c3d4e5f60718.json",
     ]);
   });
 });
