@@ -182,8 +182,10 @@ async function restore(): Promise<RestoreDrillResult> {
       `the look-alike without the restore-test tag (${r.janitor.lookAlike}) kept: ${r.janitor.lookAlikeSurvived ? "yes" : "NO"}.`,
   );
   console.log(
-    `Restore-test resources left after the runs: ${r.remaining.length}. Trend documents in the bucket: ${Object.keys(r.trend).length}; ${r.awsCalls} AWS calls (simulated).`,
+    `Restore-test resources left after the runs: ${r.remaining.length}. Trend documents in the bucket: ${Object.keys(r.trend).length}; ${r.awsCalls} AWS calls (simulated), ` +
+      `${r.iamDenials.length} denied by the restore-test role.`,
   );
+  for (const d of r.iamDenials) console.log(`  denied: ${d}`);
   return r;
 }
 
@@ -223,6 +225,7 @@ writeFileSync(
               janitor: restoreRun.janitor,
               remaining: restoreRun.remaining,
               awsCalls: restoreRun.awsCalls,
+              iamDenials: restoreRun.iamDenials,
             },
           }
         : {}),

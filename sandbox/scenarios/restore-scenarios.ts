@@ -12,8 +12,8 @@
  * restore-test tag: the first run's janitor deletes the leftover, the look-alike survives.
  *
  * The SQL smoke checks run through a stubbed SQL port (the sandbox runs no Postgres; the pg runner is tested against a
- * real Postgres in test/unit/adapters/pg-smoke.test.ts). IAM enforcement is off: the restore-test role has no
- * Reports-bucket grant yet, and the runbook keeps its checkpoint, reports and trend there.
+ * real Postgres in test/unit/adapters/pg-smoke.test.ts). IAM is enforced: every call is authorized against the
+ * restore-test role stacks/iam.ts derives from this configuration ({@link restoreTestRole}); denials are counted.
  */
 import { resetClients } from "../../adapters/clients.ts";
 import { jsonDocuments } from "../../adapters/json-document.ts";
@@ -27,7 +27,10 @@ import { advanceRestoreTest, startRestoreTest, type RestoreTestRequest } from ".
 import type { RestoreTestDeps, SmokeCheckResult } from "../../runbooks/restore-test/ports.ts";
 import type { RestoreTestRun } from "../../runbooks/restore-test/steps/index.ts";
 import { ConfigSchema, type Config } from "../../schemas/config.ts";
-import { createSandbox, FakeClock, type Sandbox } from "../index.ts";
+import { reportsLinkStatements } from "../../stacks/iam.ts";
+import type { Principal } from "../aws/iam/enforce.ts";
+import { createSandbox, DEFAULT_ACCOUNT_ID, FakeClock, type Sandbox } from "../index.ts";
+import { functionRole } from "./roles.ts";
 
 const REGION = "eu-west-1";
 const BUCKET = "ops-autopilot-drill-reports";
@@ -50,6 +53,8 @@ export interface RestoreDrillResult {
   /** Restore-test resources still in the account after the runs (none expected). */
   remaining: string[];
   awsCalls: number;
+  /** Calls the restore-test role refused (`action on resource: reason`). */
+  iamDenials: string[];
 }
 
 /** The stage's configuration: three policies with restoreTest blocks; the sandbox derives the restore-test role from it. */
@@ -162,15 +167,23 @@ async function drive(sb: Sandbox, deps: RestoreTestDeps, req: RestoreTestRequest
   }
 }
 
+/**
+ * The restore-test role stacks/iam.ts derives from `cfg`, linked to the Reports bucket (where the runbook keeps its
+ * checkpoint, reports and trend), as its function is linked once declared in stacks/functions.ts.
+ */
+function restoreTestRole(cfg: Config): Principal {
+  const role = functionRole("restore-test", cfg, DEFAULT_ACCOUNT_ID, { reportsBucket: BUCKET });
+  const linked = role.statements.some((s) => JSON.stringify(s).includes(`arn:aws:s3:::${BUCKET}`));
+  return linked ? role : { ...role, statements: [...role.statements, ...reportsLinkStatements(`arn:aws:s3:::${BUCKET}`)] };
+}
+
 export async function runRestoreDrill(): Promise<RestoreDrillResult> {
   const cfg = config(APP_DATA_VOLUME);
   const sb = createSandbox({
     clock: new FakeClock(START),
     regions: [REGION, "eu-central-1"],
     buckets: [BUCKET],
-    // With `iam: { defaultRole: { name: "restore-test", config: cfg } }` the checkpoint's first PutObject
-    // (restore-test/runs/…) is denied: the restore-test role has no Reports-bucket grant yet.
-    iam: false,
+    iam: { principal: () => restoreTestRole(cfg) },
   });
   resetClients();
   try {
@@ -214,6 +227,7 @@ export async function runRestoreDrill(): Promise<RestoreDrillResult> {
       janitor: { leftover, deleted: janitorDeleted, lookAlike, lookAlikeSurvived: sb.ec2.volume(REGION, lookAlike)?.status === "available" },
       remaining: listing.filter((l) => l.tags[TAG.restoreTest] !== undefined).map((l) => l.id),
       awsCalls: sb.calls.length,
+      iamDenials: (sb.iam?.denials ?? []).map((d) => `${d.request.action} on ${d.request.resource}: ${d.reason}`),
     };
   } finally {
     sb.restore();

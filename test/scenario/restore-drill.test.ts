@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
  * RDS instance, an Aurora cluster and an EBS volume, plus an RDS instance whose smoke check fails; the figures it
  * prints (proven RTO per resource against its target, the Slack summaries, the janitor) and writes to the report.
  * The sandbox's durations: an instance restore 20 min creating + 2 min backing-up, an Aurora cluster 15 min then its
- * instance 10 min, a volume 2 min; looks every 60 s.
+ * instance 10 min, a volume 2 min; looks every 60 s. IAM is enforced (the restore-test role linked to the Reports bucket).
  */
 
 const root = join(import.meta.dirname, "..", "..");
@@ -55,7 +55,7 @@ describe("drill: restore section", () => {
   it("the janitor removes the crashed run's leftover and keeps the look-alike; nothing of the tests is left; four trend documents", () => {
     expect(stdout).toContain(
       "Janitor: the leftover of a crashed run (vol-4bb8455929d9c9f14) deleted: yes; the look-alike without the restore-test tag (vol-83756d3f2c4022d13) kept: yes.\n" +
-        "Restore-test resources left after the runs: 0. Trend documents in the bucket: 4; 316 AWS calls (simulated).",
+        "Restore-test resources left after the runs: 0. Trend documents in the bucket: 4; 316 AWS calls (simulated), 0 denied by the restore-test role.",
     );
     expect(report.restore.janitor).toEqual({
       leftover: "vol-4bb8455929d9c9f14",
@@ -64,6 +64,7 @@ describe("drill: restore section", () => {
       lookAlikeSurvived: true,
     });
     expect(report.restore.remaining).toEqual([]);
+    expect(report.restore.iamDenials).toEqual([]);
     expect(Object.keys(report.restore.trend as object)).toEqual([
       "restore-test/trend/rds-instance/orders-db.json",
       "restore-test/trend/rds-instance/billing-db.json",
