@@ -171,10 +171,10 @@ async function drive(sb: Sandbox, deps: RestoreTestDeps, req: RestoreTestRequest
  * The restore-test role stacks/iam.ts derives from `cfg`, linked to the Reports bucket (where the runbook keeps its
  * checkpoint, reports and trend), as its function is linked once declared in stacks/functions.ts.
  */
-function restoreTestRole(cfg: Config): Principal {
-  const role = functionRole("restore-test", cfg, DEFAULT_ACCOUNT_ID, { reportsBucket: BUCKET });
-  const linked = role.statements.some((s) => JSON.stringify(s).includes(`arn:aws:s3:::${BUCKET}`));
-  return linked ? role : { ...role, statements: [...role.statements, ...reportsLinkStatements(`arn:aws:s3:::${BUCKET}`)] };
+export function restoreTestRole(cfg: Config, bucket = BUCKET): Principal {
+  const role = functionRole("restore-test", cfg, DEFAULT_ACCOUNT_ID, { reportsBucket: bucket });
+  const linked = role.statements.some((s) => JSON.stringify(s).includes(`arn:aws:s3:::${bucket}`));
+  return linked ? role : { ...role, statements: [...role.statements, ...reportsLinkStatements(`arn:aws:s3:::${bucket}`)] };
 }
 
 export async function runRestoreDrill(): Promise<RestoreDrillResult> {

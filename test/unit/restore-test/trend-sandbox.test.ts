@@ -2,21 +2,21 @@
  * The end of a restore-test run on the sandbox, through its real dependencies (runbooks/restore-test/deps.ts
  * realRestoreTestDeps: checkpoint, report and trend in the sandbox's S3 via adapters/json-document.ts): one Slack
  * summary per run, one trend entry per run appended to `restore-test/trend/<kind>/<id>.json` with conditional writes.
- * IAM enforcement is off: the runbook's role comes with its stack.
+ * IAM is enforced: the restore-test role stacks/iam.ts derives, linked to the Reports bucket (no denial).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resetClients } from "../../../adapters/clients.ts";
 import { jsonDocuments } from "../../../adapters/json-document.ts";
 import { snapshotName } from "../../../core/ownership.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
-import type { RestoreTestPlanConfig } from "../../../core/restore-test.ts";
 import type { RestoreTestTrendEntry } from "../../../core/restore-test-trend.ts";
 import { TAG, managedByValue, type Owner } from "../../../core/types.ts";
 import { realRestoreTestDeps } from "../../../runbooks/restore-test/deps.ts";
 import { advanceRestoreTest, startRestoreTest, type RestoreTestRequest } from "../../../runbooks/restore-test/index.ts";
 import type { RestoreTestDeps } from "../../../runbooks/restore-test/ports.ts";
 import { appendTrendDocument } from "../../../runbooks/restore-test/summary.ts";
-import { RestoreTestSchema } from "../../../schemas/config-restore-test.ts";
+import { restoreTestRole } from "../../../sandbox/scenarios/restore-scenarios.ts";
+import { ConfigSchema } from "../../../schemas/config.ts";
 import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/index.ts";
 
 const REGION = "eu-west-1";
@@ -25,30 +25,40 @@ const OWNER: Owner = { app: "ops-autopilot", stage: "prod" };
 const MB = managedByValue(OWNER);
 const KEY = "restore-test/trend/rds-instance/orders-db.json";
 
-const CONFIG = {
+const SOURCE_KEY = `arn:aws:kms:${REGION}:123456789012:key/5a6b7c8d-1e2f-4a3b-8c9d-0e1f2a3b4c5d`;
+
+/** A whole stage configuration: the restore-test role is derived from it. */
+const CONFIG = ConfigSchema.parse({
+  app: OWNER.app,
+  stage: OWNER.stage,
   primaryRegion: REGION,
-  drRegions: [],
+  failover: {},
+  warm: {},
+  cost: {},
+  observe: false,
   backup: {
+    sourceKmsKeyIds: [SOURCE_KEY],
     policies: [
       {
         name: "db",
         copyToDr: false,
-        selection: { ids: [] },
-        restoreTest: RestoreTestSchema.parse({
-          region: "primary",
-          rtoTargetMinutes: 30,
-          rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: ["sg-0123456789abcdef0"] },
-        }),
+        selection: { ids: [{ kind: "rds-instance", id: "orders-db" }] },
+        restoreTest: { region: "primary", rtoTargetMinutes: 30, rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: ["sg-0123456789abcdef0"] } },
       },
     ],
   },
-} as unknown as RestoreTestPlanConfig;
+});
 
 let sb: Sandbox;
 let posted: SlackMessage[];
 
 beforeEach(() => {
-  sb = createSandbox({ clock: new FakeClock("2026-12-01T06:00:00Z"), regions: [REGION], buckets: [BUCKET], iam: false });
+  sb = createSandbox({
+    clock: new FakeClock("2026-12-01T06:00:00Z"),
+    regions: [REGION],
+    buckets: [BUCKET],
+    iam: { principal: () => restoreTestRole(CONFIG, BUCKET) },
+  });
   sb.rds.addSubnetGroup(REGION, "restore-tests");
   resetClients();
   posted = [];
@@ -126,6 +136,7 @@ describe("restore-test trend and summary on the sandbox", () => {
       .filter((c) => (c.input as { Key: string }).Key === KEY)
       .map((c) => c.input as { IfNoneMatch?: string; IfMatch?: string });
     expect(trendPuts.map((p) => (p.IfNoneMatch ? "If-None-Match" : p.IfMatch ? "If-Match" : "unconditional"))).toEqual(["If-None-Match", "If-Match"]);
+    expect(sb.iam?.denials).toEqual([]);
     expect(posted.map((m) => m.text)).toEqual([
       "Restore test rt-2026-12-01: 1 of 1 proven within target",
       "Restore test rt-2026-12-01b: 1 of 1 proven within target",
@@ -151,5 +162,6 @@ describe("restore-test trend and summary on the sandbox", () => {
     await appendTrendDocument(racing, target, entry("r2", "2026-12-01T06:00:00Z"));
     expect((sb.s3.json(BUCKET, KEY) as { entries: { runId: string }[] }).entries.map((e) => e.runId)).toEqual(["r1", "r-other", "r2"]);
     expect(sb.callsTo("s3", "PutObject").map((c) => c.error?.name ?? "ok")).toEqual(["ok", "ok", "PreconditionFailed", "ok"]);
+    expect(sb.iam?.denials).toEqual([]);
   });
 });
