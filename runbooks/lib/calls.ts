@@ -39,6 +39,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "restore-ebs.findVolumesByName",
     "restore-ebs.describeEbsSnapshot",
     "restore-ebs.deleteVolume",
+    "inventory.listCandidateResources",
     "inventory.listRegionSnapshots",
     "json-document.jsonDocuments",
   ],

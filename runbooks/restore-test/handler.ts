@@ -1,0 +1,224 @@
+/**
+ * The restore-test Lambda handler: a start (scheduled or manual) plans which resources to test now
+ * (core/restore-test.ts planRestoreTests, from what the policies select and the proven-RTO trend), starts one durable
+ * run per resource due, and hands the runs that wait back to the state machine as its next `advance` input; an
+ * `advance` resumes them. Waits are the state machine's, never slept in Lambda.
+ *
+ * The runbook posts its own Slack summary per run (summary.ts), so the chain's summary post is off.
+ */
+import { jsonDocuments } from "../../adapters/json-document.ts";
+import { listCandidateResources } from "../../adapters/inventory.ts";
+import type { BucketRef } from "../../adapters/s3.ts";
+import { postToSlack } from "../../adapters/slack.ts";
+import type { RestoreTestHistoryEntry, RestoreTestTarget } from "../../core/restore-test.ts";
+import { planRestoreTests } from "../../core/restore-test.ts";
+import { restoreTestTrendKey, type RestoreTestTrend } from "../../core/restore-test-trend.ts";
+import { selectResources } from "../../core/selection.ts";
+import type { ItemFailure } from "../../core/types.ts";
+import type { Resource } from "../../core/types.ts";
+import type { Config } from "../../schemas/config.ts";
+import { parseRestoreTestEvent, type ParsedRestoreTestEvent, type RestoreTestRunRef } from "../../schemas/events-restore-test.ts";
+import { createHandler, type RunContext, type RunOutcome, type Runtime } from "../lib/handler.ts";
+import { linkedBucket, linkedSlackUrl } from "../lib/resources.ts";
+import { realRestoreTestDeps } from "./deps.ts";
+import { advanceRestoreTest, startRestoreTest, type RestoreTestDeps, type RestoreTestRequest } from "./index.ts";
+import type { SqlSmokePort } from "./ports.ts";
+
+/** Keep this much of the invocation for the checkpoint writes and the answer to the state machine. */
+const DEADLINE_MARGIN_MS = 20_000;
+
+/** The state machine of stacks/restore-test.ts. */
+export const RESTORE_TEST_STATE_MACHINE = "RestoreTestStateMachine";
+
+/** What planning reads: the resources the policies select, and each resource's past tests. */
+export interface RestoreTestPlanPort {
+  listResources(region: string, policies: Config["backup"]["policies"]): Promise<Resource[]>;
+  history(targets: readonly RestoreTestTarget[]): Promise<RestoreTestHistoryEntry[]>;
+}
+
+export interface RestoreTestHandlerOptions {
+  /** The runbook's ports for run `runId`. */
+  deps?: (ctx: RunContext, runId: string) => RestoreTestDeps;
+  plan?: (ctx: RunContext) => RestoreTestPlanPort;
+  runtime?: Runtime;
+}
+
+/** The trend documents (`restore-test/trend/<kind>/<id>.json`) as history: one entry per past run. */
+export function trendHistory(bucket: BucketRef): RestoreTestPlanPort["history"] {
+  const docs = jsonDocuments(bucket);
+  return async (targets) => {
+    const trends = await Promise.all(targets.map((t) => docs.get<RestoreTestTrend>(restoreTestTrendKey(t.kind, t.resourceId))));
+    return trends.flatMap((d, i) =>
+      (d?.body.entries ?? []).map((e) => ({
+        kind: targets[i]!.kind,
+        resourceId: targets[i]!.resourceId,
+        runId: e.runId,
+        startedAt: new Date(e.at),
+        verdict: e.verdict,
+      })),
+    );
+  };
+}
+
+export function realPlanPort(config: Config): RestoreTestPlanPort {
+  return { listResources: listCandidateResources, history: trendHistory(linkedBucket(config)) };
+}
+
+/**
+ * SQL smoke checks run in the VPC checker function, which is not deployed yet: a policy with `smoke.sql` gets a failed
+ * smoke check naming why (alerted critically), never a silent pass.
+ */
+const noSqlChecker: SqlSmokePort = {
+  run: async () => {
+    throw new Error("SQL smoke checks need the VPC checker function, which this stage does not deploy yet");
+  },
+};
+
+export function realDeps(ctx: RunContext, runId: string): RestoreTestDeps {
+  const deps = realRestoreTestDeps({
+    bucket: linkedBucket(ctx.config),
+    runId,
+    owner: { app: ctx.config.app, stage: ctx.config.stage },
+    sql: noSqlChecker,
+    notify: async (message) => void (await postToSlack(linkedSlackUrl(), message)),
+  });
+  deps.log = (message, data) => ctx.logger.info(message, data ?? {});
+  return deps;
+}
+
+/** `<kind>-<id>-<yyyymmddThhmmZ>`: a start redelivered within the minute follows the run already checkpointed. */
+export function restoreTestRunId(target: { kind: string; resourceId: string }, at: Date): string {
+  const stamp = `${at.toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
+  return `${target.kind}-${target.resourceId}-${stamp}`;
+}
+
+interface RunResult extends RestoreTestRunRef {
+  next: "wait" | "done" | "failed" | "ignored";
+  reason: string;
+  step?: string;
+  waitSeconds?: number;
+}
+
+export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) {
+  const run = async (parsed: ParsedRestoreTestEvent, ctx: RunContext): Promise<RunOutcome> => {
+    const { event } = parsed;
+    const depsOf = (runId: string) => options.deps?.(ctx, runId) ?? realDeps(ctx, runId);
+    const owner = { app: ctx.config.app, stage: ctx.config.stage };
+    const left = ctx.remainingMs();
+    const opts = Number.isFinite(left) ? { deadlineMs: ctx.now().getTime() + left - DEADLINE_MARGIN_MS } : {};
+    const request = (ref: RestoreTestRunRef): RestoreTestRequest => ({
+      runId: ref.runId,
+      owner,
+      target: { policy: ref.policy, kind: ref.kind, resourceId: ref.resourceId, region: ref.region },
+      config: ctx.config,
+    });
+    const failures: ItemFailure[] = [];
+    let refs: RestoreTestRunRef[];
+    let starting: boolean;
+    let plan: { action: string; kind: string; resourceId: string; policy: string; region: string; reason: string }[] | undefined;
+    let failedBefore: string[] = [];
+
+    if ("mode" in event && event.mode === "advance") {
+      if (!parsed.viaStateMachine) {
+        const reason = `an advance resumes runs of the ${RESTORE_TEST_STATE_MACHINE} execution: only the state machine sends it`;
+        return {
+          report: { next: "failed", action: "refuse", reason, viaStateMachine: false },
+          message: null,
+          failures: [{ item: "restore-test", kind: "fatal", message: reason }],
+        };
+      }
+      refs = event.runs;
+      starting = false;
+      failedBefore = event.failed;
+    } else {
+      const withBlock = ctx.config.backup.policies.filter((p) => p.restoreTest);
+      const named = "trigger" in event ? event.policies : undefined;
+      for (const name of named ?? []) {
+        if (!withBlock.some((p) => p.name === name)) failures.push({ item: name, kind: "fatal", message: `policy ${name} has no restoreTest block` });
+      }
+      const chosen = named ? withBlock.filter((p) => named.includes(p.name)) : withBlock;
+      const port = options.plan?.(ctx) ?? realPlanPort(ctx.config);
+      // Selection over every policy, so a resource two policies claim is refused as the backup job refuses it.
+      const resources = chosen.length ? await port.listResources(ctx.config.primaryRegion, ctx.config.backup.policies) : [];
+      const selected = selectResources(resources, ctx.config.backup.policies).selected.filter((s) => chosen.includes(s.policy));
+      const targets: RestoreTestTarget[] = selected.map((s) => ({ policy: s.policy.name, kind: s.resource.kind, resourceId: s.resource.id }));
+      const requested = "resources" in event ? event.resources.map((r) => `${r.kind} ${r.id}`) : undefined;
+      for (const r of "resources" in event ? event.resources : []) {
+        if (!targets.some((t) => t.kind === r.kind && t.resourceId === r.id))
+          failures.push({ item: `${r.kind} ${r.id}`, kind: "fatal", message: "not selected by any policy with a restoreTest block" });
+      }
+      const considered = requested ? targets.filter((t) => requested.includes(`${t.kind} ${t.resourceId}`)) : targets;
+      const decisions = planRestoreTests({
+        config: ctx.config,
+        targets: considered,
+        history: await port.history(considered),
+        inFlight: [],
+        now: ctx.now(),
+        ...(requested ? { requested } : {}),
+      });
+      plan = decisions.map((d) => ({
+        action: d.action,
+        policy: d.target.policy,
+        kind: d.target.kind,
+        resourceId: d.target.resourceId,
+        region: d.target.region,
+        reason: d.reason,
+      }));
+      refs = decisions
+        .filter((d) => d.action === "start")
+        .map((d) => ({
+          runId: restoreTestRunId(d.target, ctx.now()),
+          policy: d.target.policy,
+          kind: d.target.kind,
+          resourceId: d.target.resourceId,
+          region: d.target.region,
+        }));
+      starting = true;
+      if (!parsed.viaStateMachine) {
+        // One invocation cannot wait out a restore, and nothing would resume it: a direct invoke only plans.
+        const reason = `planned only: start the ${RESTORE_TEST_STATE_MACHINE} state machine with this event to run it (aws stepfunctions start-execution --state-machine-arn <RestoreTestStateMachine> --input '<event>')`;
+        return { report: { next: "planned", reason, viaStateMachine: false, plan }, message: null, failures };
+      }
+      // A policy or resource the start names wrongly ends the execution failed once the runs that did start end.
+      failedBefore = failures.map((f) => f.item);
+    }
+
+    const results: RunResult[] = [];
+    for (const ref of refs) {
+      const deps = depsOf(ref.runId);
+      const r = starting ? await startRestoreTest(deps, request(ref), opts) : await advanceRestoreTest(deps, request(ref), opts);
+      results.push({ ...ref, ...r });
+    }
+    const waiting = results.filter((r) => r.next === "wait");
+    const failed = [...failedBefore, ...results.filter((r) => r.next === "failed").map((r) => r.runId)];
+
+    const next = waiting.length ? "wait" : failed.length ? "failed" : "done";
+    const report: Record<string, unknown> = {
+      next,
+      reason:
+        next === "wait"
+          ? `${waiting.length} run(s) waiting`
+          : next === "failed"
+            ? `restore-test run(s) failed: ${failed.join(", ")} (see restore-test/runs/<runId>.json)`
+            : results.length
+              ? `${results.length} run(s) ended`
+              : "no resource due",
+      viaStateMachine: parsed.viaStateMachine,
+      runs: results,
+      ...(plan ? { plan } : {}),
+      ...(failures.length ? { refused: failures } : {}),
+    };
+    if (next === "wait") {
+      report.waitSeconds = Math.max(1, Math.min(...waiting.map((r) => r.waitSeconds ?? 1)));
+      report.advance = {
+        mode: "advance",
+        runs: waiting.map(({ runId, policy, kind, resourceId, region }) => ({ runId, policy, kind, resourceId, region })),
+        failed,
+      };
+    }
+    // A failed run ends the execution in its Fail state (which alarms) rather than throwing, so Task retries do not
+    // repeat it; the run's own summary has alerted already.
+    return { report, message: null, failures: [] };
+  };
+  return createHandler({ name: "restore-test", parse: parseRestoreTestEvent, run, posts: false }, options.runtime);
+}
