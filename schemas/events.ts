@@ -3,6 +3,7 @@ import { parseCostEvent } from "./events-cost.ts";
 import { parseFailoverEvent } from "./events-failover.ts";
 import { parseWarmEvent } from "./events-warm.ts";
 import { parseProbeEvent } from "./events-probe.ts";
+import { parseRestoreTestEvent } from "./events-restore-test.ts";
 
 /**
  * The event parser of every function, by function name. A sample in `events/` is named
@@ -17,4 +18,5 @@ export const EVENT_PARSERS: Record<string, (raw: unknown) => unknown> = {
   failover: parseFailoverEvent,
   warm: parseWarmEvent,
   probe: parseProbeEvent,
+  "restore-test": parseRestoreTestEvent,
 };

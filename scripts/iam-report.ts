@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../stacks/config.ts";
-import { FUNCTIONS, type FunctionName } from "../stacks/functions.ts";
+import { deployedFunctions, type FunctionName } from "../stacks/functions.ts";
 import { permissionsFor, REPORTS_LINK_ACTIONS, type IamContext } from "../stacks/iam.ts";
 import type { UsageCounts } from "../sandbox/aws/iam/usage.ts";
 
@@ -84,7 +84,9 @@ export function buildRows(usage: UsageCounts): Row[] {
     stateBucketArn: "arn:aws:s3:::failover-state",
   };
   const rows: Row[] = [];
-  for (const spec of FUNCTIONS) {
+  // Only what the example deploys: a function it does not (restore-test: no policy of the example has a restoreTest
+  // block) has no role here to hold its calls against; its sandbox tests enforce the role their own configuration derives.
+  for (const spec of deployedFunctions(config)) {
     const granted = new Set(permissionsFor(spec.name, ctx).flatMap((s) => s.actions));
     if (spec.reports) for (const a of REPORTS_LINK_ACTIONS) granted.add(a);
     const used = usage[spec.name] ?? {};

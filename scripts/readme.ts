@@ -41,13 +41,15 @@ export function functionsBlock(config: Config): string {
       }
       case "alarm-rule":
         return "a group's alarm → ALARM (EventBridge rule → Step Functions)";
+      case "restore-test-schedule":
+        return "each policy's `restoreTest.schedule` (EventBridge Scheduler → Step Functions)";
       default:
         return "every probe period, while some failover group has a `trigger`";
     }
   };
   const rows = FUNCTIONS.map(
     (f) =>
-      `| \`${f.name}\` | ${f.region === "dr" ? "DR: the replicas' region (`failover.groups[].replica.region`)" : "primary (`primaryRegion`)"} | ${trigger(f)} | ${f.memoryMb} MB, ${f.timeoutSeconds} s | ${deployed.has(f.name) ? "yes" : "no"} |`,
+      `| \`${f.name}\` | ${f.name === "restore-test" ? "DR: the first of `drRegions`" : f.region === "dr" ? "DR: the replicas' region (`failover.groups[].replica.region`)" : "primary (`primaryRegion`)"} | ${trigger(f)} | ${f.memoryMb} MB, ${f.timeoutSeconds} s | ${deployed.has(f.name) ? "yes" : "no"} |`,
   );
   return ["| Function | Region | Started by | Memory, timeout | In the example |", "|---|---|---|---|---|", ...rows].join("\n");
 }

@@ -25,10 +25,14 @@ export interface FunctionSpec {
   reports: boolean;
   /**
    * How it is started: a config schedule, the failover alarm rule, or the trigger kit's schedule (every
-   * `trigger.periodSeconds` of the failover groups, stacks/failover.ts).
+   * `trigger.periodSeconds` of the failover groups, stacks/failover.ts), or the restore-test state machine's
+   * schedules (one per distinct `restoreTest.schedule`, stacks/restore-test.ts).
    */
-  trigger: { kind: "schedule"; schedule: ScheduleKey } | { kind: "alarm-rule" } | { kind: "probe-schedule" };
-  /** Where it runs: the primary region, or the DR region (it must work while the primary is down). */
+  trigger: { kind: "schedule"; schedule: ScheduleKey } | { kind: "alarm-rule" } | { kind: "probe-schedule" } | { kind: "restore-test-schedule" };
+  /**
+   * Where it runs: the primary region, or the DR region (it must work while the primary is down): the failover
+   * groups' replica region for the failover runbook and its probe, the first of `drRegions` for the restore test.
+   */
   region: "primary" | "dr";
 }
 
@@ -128,15 +132,32 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: "probe-schedule" },
     region: "dr",
   },
+  {
+    name: "restore-test",
+    handler: "functions/restore-test.handler",
+    description: "Restore-test runbook (restore the newest copy, smoke-check, delete, proven RTO), driven by Step Functions",
+    memoryMb: 512,
+    // One checkpointed step per invocation; the waits for a restore to become available are Step Functions Waits.
+    timeoutSeconds: 120,
+    posts: true,
+    reports: true,
+    trigger: { kind: "restore-test-schedule" },
+    region: "dr",
+  },
 ];
 
 /**
  * The functions a configuration deploys: the failover runbook only with failover groups, the probe only when a
- * group has a `trigger`; the others always.
+ * group has a `trigger`, the restore test only when a backup policy has a `restoreTest` block; the others always.
  */
 export function deployedFunctions(config: Config): FunctionSpec[] {
   const groups = config.failover.groups;
-  return FUNCTIONS.filter((f) => (f.name === "failover" ? groups.length > 0 : f.name === "probe" ? groups.some((g) => g.trigger) : true));
+  const deployed: Partial<Record<FunctionName, boolean>> = {
+    failover: groups.length > 0,
+    probe: groups.some((g) => g.trigger),
+    "restore-test": config.backup.policies.some((p) => p.restoreTest),
+  };
+  return FUNCTIONS.filter((f) => deployed[f.name] ?? true);
 }
 
 export function functionSpec(name: FunctionName): FunctionSpec {

@@ -6,6 +6,7 @@ import { backups } from "./backups.ts";
 import { cache } from "./cache.ts";
 import { cost } from "./cost.ts";
 import { failover } from "./failover.ts";
+import { restoreTest } from "./restore-test.ts";
 import { shareableTestEvents } from "./test-events.ts";
 
 /**
@@ -42,6 +43,7 @@ export function main(app: string, stage: string, production: boolean) {
   const warm = cache(config, deps);
   const digest = cost(config, deps);
   const runbook = failover(config, { config, identity, reports, secret }, production, providerFor);
+  const restores = restoreTest(config, { config, identity, reports, secret }, providerFor);
 
   writeQueuePolicies();
 
@@ -57,6 +59,7 @@ export function main(app: string, stage: string, production: boolean) {
     cost: { name: digest.fn.name, ...primary },
     ...(runbook ? { failover: { name: runbook.fn.name, region: runbook.region } } : {}),
     ...(runbook?.probe ? { probe: { name: runbook.probe.name, region: runbook.region } } : {}),
+    ...(restores ? { "restore-test": { name: restores.fn.name, region: restores.region } } : {}),
   };
   shareableTestEvents(functions, config.primaryRegion, providerFor);
 
@@ -67,5 +70,6 @@ export function main(app: string, stage: string, production: boolean) {
     deadLetterQueue: dlq.url,
     functions,
     ...(runbook ? { failoverStateMachine: runbook.stateMachine.arn, failoverRegion: runbook.region } : {}),
+    ...(restores ? { restoreTestStateMachine: restores.stateMachine.arn, restoreTestRegion: restores.region } : {}),
   };
 }

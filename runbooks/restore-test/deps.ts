@@ -1,7 +1,7 @@
 /**
  * Real dependencies of the restore-test runbook: the adapters behind its ports, the checkpoint and the report in the
- * reports bucket. Not a Lambda entry yet (no function in stacks/functions.ts: the state machine, the role and the VPC
- * checker function come with the stack).
+ * reports bucket, used by the Lambda handler (./handler.ts, functions/restore-test.ts; stacks/restore-test.ts). The VPC
+ * checker function for SQL smoke checks is not deployed yet.
  */
 import { jsonDocuments } from "../../adapters/json-document.ts";
 import { listRegionSnapshots } from "../../adapters/inventory.ts";

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { SynthResource, SynthResult } from "../../scripts/sst-synth.ts";
-import { FUNCTIONS, handlerFile, NODEJS, RUNTIME, type FunctionName } from "../../stacks/functions.ts";
+import { deployedFunctions, FUNCTIONS, handlerFile, NODEJS, RUNTIME, type FunctionName } from "../../stacks/functions.ts";
 import { permissionsFor, REPORTS_LINK_ACTIONS } from "../../stacks/iam.ts";
 import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/policy-lint.ts";
 import { CONFIG_FILE_NAME, configFromFile, deployedConfigFile } from "../../schemas/config.ts";
@@ -23,6 +23,8 @@ import { runSynth } from "./synth-run.ts";
 let ci: SynthResult;
 let prod: SynthResult;
 const config = exampleConfig();
+/** What the example deploys: every function but the restore test (no policy of the example has a restoreTest block). */
+const DEPLOYED = deployedFunctions(config);
 
 beforeAll(() => {
   ci = runSynth("ci");
@@ -60,12 +62,12 @@ function expectedActions(name: FunctionName): string[] {
 describe("offline synth of sst.config.ts", () => {
   it("evaluates without errors, bundling every function of stacks/functions.ts from its handler file", () => {
     expect(ci.errors).toEqual([]);
-    expect(ci.builds.map((b) => b.file).sort()).toEqual(FUNCTIONS.map(handlerFile).sort());
+    expect(ci.builds.map((b) => b.file).sort()).toEqual(DEPLOYED.map(handlerFile).sort());
     for (const b of ci.builds) expect(b.bytes).toBeGreaterThan(0);
   });
 
   it("declares each function with its handler, runtime, memory, timeout, bundling and region", () => {
-    for (const spec of FUNCTIONS) {
+    for (const spec of DEPLOYED) {
       const fn = inputs(named(ci, "aws:lambda/function:Function", `${cap(spec.name)}Function`));
       const build = ci.builds.find((b) => b.functionID === cap(spec.name))!;
       expect(build.handler).toBe(spec.handler);
@@ -93,7 +95,7 @@ describe("offline synth of sst.config.ts", () => {
   });
 
   it("links the Slack secret exactly to the functions that post, and the Reports bucket to those that report there", () => {
-    for (const spec of FUNCTIONS) {
+    for (const spec of DEPLOYED) {
       const links = ci.builds.find((b) => b.functionID === cap(spec.name))!.links;
       expect(links).toEqual([...(spec.reports ? ["Reports"] : []), ...(spec.posts ? ["SlackWebhookUrl"] : [])]);
     }
@@ -193,7 +195,7 @@ describe("offline synth of sst.config.ts", () => {
     for (const r of routes) expect(JSON.parse(inputs(r).eventPattern)).toEqual(alarmRoutePattern(config));
     const alarms = ofType(ci, "aws:cloudwatch/metricAlarm:MetricAlarm").map(inputs);
     const names = alarms.map((a) => a.name as string);
-    for (const spec of FUNCTIONS) expect(names).toContain(`ops-autopilot-ci-${spec.name}-errors`);
+    for (const spec of DEPLOYED) expect(names).toContain(`ops-autopilot-ci-${spec.name}-errors`);
     expect(names).toContain("ops-autopilot-ci-dead-letters-messages");
     const heartbeat = alarms.find((a) => a.name === "ops-autopilot-ci-watchdog-heartbeat-missing")!;
     expect(heartbeat).toMatchObject({
@@ -236,20 +238,20 @@ describe("offline synth of sst.config.ts", () => {
 });
 
 describe("IAM of the synthesized roles", () => {
-  it.each(FUNCTIONS.map((f) => f.name))("%s gets exactly the actions it calls", (name) => {
+  it.each(DEPLOYED.map((f) => f.name))("%s gets exactly the actions it calls", (name) => {
     const role = named(ci, "aws:iam/role:Role", `${cap(name)}Role`);
     expect(inputs(role).managedPolicyArns).toEqual(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]);
     expect([...new Set(rolePolicies(role).flatMap(allowedActions))].sort()).toEqual(expectedActions(name));
   });
 
-  it.each(FUNCTIONS.map((f) => f.name))("%s passes the least-privilege lint", (name) => {
+  it.each(DEPLOYED.map((f) => f.name))("%s passes the least-privilege lint", (name) => {
     for (const doc of rolePolicies(named(ci, "aws:iam/role:Role", `${cap(name)}Role`))) {
       expect(lintPolicy(doc, rulesFor(name))).toEqual([]);
     }
   });
 
   it("every other role (schedules, rules, state machine) passes the lint and has no wildcard action", () => {
-    const functionRoles = new Set(FUNCTIONS.map((f) => `${cap(f.name)}Role`));
+    const functionRoles = new Set(DEPLOYED.map((f) => `${cap(f.name)}Role`));
     const others = ofType(ci, "aws:iam/role:Role").filter((r) => !functionRoles.has(r.name));
     expect(others.length).toBeGreaterThan(6);
     for (const role of others) {

@@ -1,0 +1,72 @@
+/// <reference path="../.sst/platform/config.d.ts" />
+import type { Config } from "../schemas/config.ts";
+import { durableRunbook } from "./durable-runbook.ts";
+import { policyDocument, triggerPlan } from "./durable-runbook-definition.ts";
+import { functionSpec } from "./functions.ts";
+import { deployFunction, type FunctionDeps } from "./lambda.ts";
+import { alarmsToSlack, deadLetterQueue, dlqMessagesAlarm, functionErrorsAlarm } from "./ops.ts";
+import { controlRegion } from "./patterns.ts";
+import { restoreTestControlRegion, restoreTestSchedules } from "./restore-test-schedules.ts";
+
+/**
+ * The restore-test runbook (issue 11): its function and a durable runbook (stacks/durable-runbook.ts: Advance ->
+ * Route -> Wait until done or failed) in the first DR region, where a restore is needed when the primary is gone.
+ * The construct's schedule starts it on the first `restoreTest.schedule` expression; each further distinct
+ * expression gets its own Scheduler schedule on the same state machine, its input naming its policies.
+ * Deployed only when some policy has a `restoreTest` block.
+ */
+
+export interface RestoreTest {
+  fn: sst.aws.Function;
+  stateMachine: aws.sfn.StateMachine;
+  schedules: aws.scheduler.Schedule[];
+  region: string;
+}
+
+const assumeBy = (service: string) =>
+  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+
+export function restoreTest(
+  config: Config,
+  deps: Omit<FunctionDeps, "dlq" | "provider" | "stateBucketArn" | "extraEnvironment">,
+  providerFor: (region: string) => aws.Provider,
+): RestoreTest | undefined {
+  const [first, ...more] = restoreTestSchedules(config);
+  if (!first) return undefined;
+  const region = restoreTestControlRegion(config);
+  const provider = providerFor(region);
+  const opts = { provider };
+
+  const dlq = deadLetterQueue("RestoreTestDeadLetters", provider);
+  const fn = deployFunction(functionSpec("restore-test"), { ...deps, provider });
+  const runbook = durableRunbook(first.name, {
+    config,
+    runbook: "restore-test",
+    fn,
+    dlq,
+    provider,
+    trigger: { kind: "schedule", expression: first.expression, timezone: first.timezone, input: first.input },
+  });
+  const schedules = runbook.schedule ? [runbook.schedule] : [];
+  for (const s of more) {
+    const trigger = { kind: "schedule" as const, expression: s.expression, timezone: s.timezone, input: s.input };
+    const statements = $resolve([runbook.stateMachine.arn, dlq.arn]).apply(([sm, q]) => triggerPlan(trigger, { stateMachine: sm, dlq: q }).roleStatements);
+    const plan = triggerPlan(trigger, { stateMachine: runbook.stateMachine.arn, dlq: dlq.arn });
+    if (plan.kind !== "schedule") continue;
+    const role = new aws.iam.Role(
+      `${s.name}ScheduleRole`,
+      {
+        assumeRolePolicy: assumeBy(plan.roleService),
+        inlinePolicies: [{ name: "inline", policy: statements.apply((st) => JSON.stringify(policyDocument(st))) }],
+      },
+      opts,
+    );
+    schedules.push(new aws.scheduler.Schedule(`${s.name}Schedule`, { ...plan.schedule, target: { ...plan.schedule.target, roleArn: role.arn } }, opts));
+  }
+
+  functionErrorsAlarm(config, "restore-test", fn, provider);
+  dlqMessagesAlarm(config, "RestoreTestDeadLetters", dlq, provider);
+  // Alarms reach Slack through one rule per region: the primary's (stacks/main.ts) and the failover control region's.
+  if (region !== config.primaryRegion && region !== controlRegion(config)) alarmsToSlack("RestoreTestAlarmsToSlack", config, deps.secret, dlq, provider);
+  return { fn, stateMachine: runbook.stateMachine, schedules, region };
+}
