@@ -1,16 +1,4 @@
-/**
- * The README's tables that describe the code, generated from it: where each function runs and what starts it
- * (stacks/functions.ts), what the example configuration costs to run (core/run-cost.ts), and what the deploying
- * identity needs (stacks/deployer.ts over the offline synth of the `ci` stage).
- *
- *   npm run readme            rewrite the blocks between `<!-- readme:<name>:start -->` and `<!-- readme:<name>:end -->`
- *   npm run readme -- --check exit 1 naming each block that differs from the code
- *
- * test/unit/readme.test.ts and test/infra/deployer.test.ts hold the README to these.
- */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_ASSUMPTIONS, runCost } from "../core/run-cost.ts";
@@ -19,7 +7,7 @@ import { loadConfig } from "../stacks/config.ts";
 import { deployerPolicy } from "../stacks/deployer.ts";
 import { deployedFunctions, FUNCTIONS } from "../stacks/functions.ts";
 import { renderCost, runCostInput } from "./cost-to-run.ts";
-import type { SynthResult } from "./sst-synth.ts";
+import { synthInChild } from "./sst-synth.ts";
 
 export const README = "README.md";
 
@@ -86,19 +74,9 @@ export function readBlock(text: string, name: string): string {
 }
 
 function synthTypes(root: string): string[] {
-  const dir = mkdtempSync(path.join(tmpdir(), "ops-autopilot-readme-"));
-  try {
-    const out = path.join(dir, "ci.json");
-    execFileSync(process.execPath, ["scripts/sst-install.ts"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
-    execFileSync(process.execPath, ["scripts/sst-synth.ts", "--stage", "ci", "--out", out], {
-      cwd: root,
-      env: { ...process.env, OPS_AUTOPILOT_CONFIG_FILE: "config/example.json" },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-    return (JSON.parse(readFileSync(out, "utf8")) as SynthResult).resources.map((r) => r.type);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const synth = synthInChild(root, "ci", { ...process.env, OPS_AUTOPILOT_CONFIG_FILE: "config/example.json" });
+  if (synth.errors.length) throw new Error(`synth of stage ci failed: ${synth.errors.join("; ")}`);
+  return synth.resources.map((r) => r.type);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -20,6 +20,7 @@
  * ({@link MIRRORED_SST_VERSION}); another installed version is reported as a warning, since its CLI may
  * evaluate the config differently from this mirror.
  */
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -539,6 +540,32 @@ export function renderPolicyDocument(input: DocInput) {
       };
     }),
   };
+}
+
+/**
+ * The synth of `stage` in a child process (Pulumi's runtime is process-global state and keeps handles open), after
+ * installing SST's platform if needed. `env` is the child's whole environment (e.g. OPS_AUTOPILOT_CONFIG_FILE).
+ * A synth that exits with errors still writes its JSON: that result (with its `errors`) is returned; a child that
+ * wrote nothing throws with its output.
+ */
+export function synthInChild(root: string, stage: string, env: NodeJS.ProcessEnv = process.env): SynthResult {
+  const node = path.join(root, "node_modules", ".bin", "node");
+  execFileSync(node, ["scripts/sst-install.ts"], { cwd: root, stdio: "ignore" });
+  const dir = mkdtempSync(path.join(tmpdir(), "ops-autopilot-synth-"));
+  const out = path.join(dir, `${stage}.json`);
+  try {
+    try {
+      execFileSync(node, ["scripts/sst-synth.ts", "--stage", stage, "--out", out], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    } catch (err) {
+      if (!existsSync(out)) {
+        const e = err as { stdout?: Buffer; stderr?: Buffer };
+        throw new Error(`synth ${stage} failed:\n${e.stdout?.toString() ?? ""}\n${e.stderr?.toString() ?? ""}`);
+      }
+    }
+    return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function cliMain(): Promise<void> {

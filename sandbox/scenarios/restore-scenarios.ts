@@ -17,7 +17,8 @@
  */
 import { resetClients } from "../../adapters/clients.ts";
 import { jsonDocuments } from "../../adapters/json-document.ts";
-import { restoreTestName, snapshotName } from "../../core/ownership.ts";
+import { snapshotName } from "../../core/ownership.ts";
+import { throwaway } from "../../core/restore-test.ts";
 import { renderText, type SlackMessage } from "../../core/report/blocks.ts";
 import { restoreTestSummary, restoreTestSummaryRow, type RestoreTestSummaryRow } from "../../core/report/restore-test.ts";
 import { restoreTestTrendKey, type RestoreTestTrend } from "../../core/restore-test-trend.ts";
@@ -27,7 +28,6 @@ import { advanceRestoreTest, startRestoreTest, type RestoreTestRequest } from ".
 import type { RestoreTestDeps, SmokeCheckResult } from "../../runbooks/restore-test/ports.ts";
 import type { RestoreTestRun } from "../../runbooks/restore-test/steps/index.ts";
 import { ConfigSchema, type Config } from "../../schemas/config.ts";
-import { reportsLinkStatements } from "../../stacks/iam.ts";
 import type { Principal } from "../aws/iam/enforce.ts";
 import { createSandbox, DEFAULT_ACCOUNT_ID, FakeClock, type Sandbox } from "../index.ts";
 import { functionRole } from "./roles.ts";
@@ -121,16 +121,7 @@ function seed(sb: Sandbox): { targets: { policy: string; kind: ResourceKind; res
   sb.ec2.addSnapshot(REGION, { volumeId, description: vs, createdAt: capturedAt, tags: snapTags(vs, volumeId) });
 
   // A run that crashed last evening left its volume behind; a look-alike lacks only the restore-test tag.
-  const name = restoreTestName(OWNER, "ebs-volume", volumeId, "crashed-run");
-  const tags = {
-    [TAG.managedBy]: MB,
-    [TAG.name]: name,
-    [TAG.policy]: "volumes",
-    [TAG.source]: volumeId,
-    [TAG.restoreTest]: "crashed-run",
-    [TAG.restoreTestAt]: "2026-11-30T20:00:00.000Z",
-    Name: name,
-  };
+  const { tags } = throwaway(OWNER, { policy: "volumes", kind: "ebs-volume", resourceId: volumeId }, "crashed-run", new Date("2026-11-30T20:00:00Z"));
   const leftover = sb.ec2.addVolume(REGION, { status: "available", size: 40, tags });
   const { [TAG.restoreTest]: _, ...untagged } = tags;
   const lookAlike = sb.ec2.addVolume(REGION, { status: "available", size: 40, tags: untagged });
@@ -172,9 +163,7 @@ async function drive(sb: Sandbox, deps: RestoreTestDeps, req: RestoreTestRequest
  * checkpoint, reports and trend), as its function is linked once declared in stacks/functions.ts.
  */
 export function restoreTestRole(cfg: Config, bucket = BUCKET): Principal {
-  const role = functionRole("restore-test", cfg, DEFAULT_ACCOUNT_ID, { reportsBucket: bucket });
-  const linked = role.statements.some((s) => JSON.stringify(s).includes(`arn:aws:s3:::${bucket}`));
-  return linked ? role : { ...role, statements: [...role.statements, ...reportsLinkStatements(`arn:aws:s3:::${bucket}`)] };
+  return functionRole("restore-test", cfg, DEFAULT_ACCOUNT_ID, { reportsBucket: bucket });
 }
 
 export async function runRestoreDrill(): Promise<RestoreDrillResult> {

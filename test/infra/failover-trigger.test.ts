@@ -2,14 +2,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { SynthResource, SynthResult } from "../../scripts/sst-synth.ts";
+import type { SynthResult } from "../../scripts/sst-synth.ts";
 import { loadConfig } from "../../stacks/config.ts";
 import { deployedFunctions, FUNCTIONS } from "../../stacks/functions.ts";
 import { managedBy } from "../../stacks/iam.ts";
 import { failoverEventPattern } from "../../stacks/patterns.ts";
 import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/policy-lint.ts";
 import { ROOT } from "./builders.ts";
-import { runSynth } from "./synth-run.ts";
+import { inputs, named, ofType, runSynth } from "./synth-run.ts";
 
 /**
  * The failover trigger kit in the offline synth (scripts/sst-synth.ts) of a stage built here (not config/example.json):
@@ -85,19 +85,6 @@ beforeAll(() => {
   plain = runSynth("ci", byoFile);
 }, 240_000);
 
-const ofType = (r: SynthResult, type: string) => r.resources.filter((x) => x.type === type);
-const named = (r: SynthResult, type: string, name: string): SynthResource => {
-  const found = r.resources.find((x) => x.type === type && x.name === name);
-  if (!found)
-    throw new Error(
-      `no ${type} named ${name}; have ${ofType(r, type)
-        .map((x) => x.name)
-        .join(", ")}`,
-    );
-  return found;
-};
-// biome-ignore lint/suspicious/noExplicitAny: Pulumi resource inputs, asserted field by field
-const inputs = (r: SynthResource) => r.inputs as Record<string, any>;
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 
 /** Does an EventBridge pattern of the shape failoverEventPattern builds match this alarm state change? */

@@ -14,7 +14,7 @@ import { DEFAULT_RESTORE_TEST_SCHEDULE } from "../../schemas/config-restore-test
 import { permissionsFor, REPORTS_LINK_ACTIONS } from "../../stacks/iam.ts";
 import type { PolicyDocument } from "../../stacks/policy-lint.ts";
 import { documentFor, iamContext, ROOT } from "./builders.ts";
-import { runSynth } from "./synth-run.ts";
+import { inputs, named as namedIn, ofType as ofTypeIn, runSynth } from "./synth-run.ts";
 
 const DR = "eu-central-1";
 const VOLUMES_SCHEDULE = "cron(0 7 15 * ? *)";
@@ -39,19 +39,8 @@ beforeAll(() => {
   synth = runSynth("ci", file);
 }, 600_000);
 
-const ofType = (type: string) => synth.resources.filter((x) => x.type === type);
-const named = (type: string, name: string): SynthResource => {
-  const found = synth.resources.find((x) => x.type === type && x.name === name);
-  if (!found)
-    throw new Error(
-      `no ${type} named ${name}; have ${ofType(type)
-        .map((x) => x.name)
-        .join(", ")}`,
-    );
-  return found;
-};
-// biome-ignore lint/suspicious/noExplicitAny: Pulumi resource inputs, asserted field by field
-const inputs = (r: SynthResource) => r.inputs as Record<string, any>;
+const ofType = (type: string) => ofTypeIn(synth, type);
+const named = (type: string, name: string): SynthResource => namedIn(synth, type, name);
 
 describe("restore-test runbook in the offline synth", () => {
   it("synthesizes without errors and bundles functions/restore-test.ts", () => {

@@ -1,12 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { SynthResult } from "../../scripts/sst-synth.ts";
+import { synthInChild, type SynthResource, type SynthResult } from "../../scripts/sst-synth.ts";
 import { ROOT } from "./builders.ts";
 
-const node = path.join(ROOT, "node_modules", ".bin", "node");
 /** Synth results of this test run, shared by the test files (test/global-setup.ts empties it at the start of a run). */
 export const SYNTH_CACHE = path.join(ROOT, "out", "synth-cache");
 const STALE_LOCK_MS = 10 * 60_000;
@@ -54,8 +51,6 @@ export function runSynth(stage: string, configFile = "config/example.json", env:
 }
 
 function synthesize(stage: string, configFile: string, overrides: Record<string, string | undefined>): SynthResult {
-  execFileSync(node, ["scripts/sst-install.ts"], { cwd: ROOT, stdio: "ignore" });
-  const out = path.join(mkdtempSync(path.join(tmpdir(), "ops-autopilot-synth-test-")), `${stage}.json`);
   // Hermetic: no OPS_AUTOPILOT_* setting of the caller's shell reaches the stack unless asked for.
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("OPS_AUTOPILOT_")));
   env.OPS_AUTOPILOT_CONFIG_FILE = configFile;
@@ -63,18 +58,23 @@ function synthesize(stage: string, configFile: string, overrides: Record<string,
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  try {
-    execFileSync(node, ["scripts/sst-synth.ts", "--stage", stage, "--out", out], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  } catch (err) {
-    const e = err as { stdout?: Buffer; stderr?: Buffer };
-    // The JSON is written before a failing exit: surface its errors (e.g. a missing handler).
-    try {
-      return JSON.parse(readFileSync(out, "utf8")) as SynthResult;
-    } catch {
-      throw new Error(`synth ${stage} failed:\n${e.stdout?.toString() ?? ""}\n${e.stderr?.toString() ?? ""}`);
-    }
-  }
-  const result = JSON.parse(readFileSync(out, "utf8")) as SynthResult;
-  rmSync(path.dirname(out), { recursive: true, force: true });
-  return result;
+  return synthInChild(ROOT, stage, env);
 }
+
+/** The synth's resources of one Pulumi type. */
+export const ofType = (r: SynthResult, type: string): SynthResource[] => r.resources.filter((x) => x.type === type);
+
+/** The resource of `type` with logical name `name`; throws naming the ones there are. */
+export function named(r: SynthResult, type: string, name: string): SynthResource {
+  const found = r.resources.find((x) => x.type === type && x.name === name);
+  if (!found)
+    throw new Error(
+      `no ${type} named ${name}; have ${ofType(r, type)
+        .map((x) => x.name)
+        .join(", ")}`,
+    );
+  return found;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: Pulumi resource inputs, asserted field by field
+export const inputs = (r: SynthResource) => r.inputs as Record<string, any>;

@@ -12,7 +12,7 @@ import { SchedulerInputSchema } from "../../schemas/events-common.ts";
 import { alarmRoutePattern, failoverEventPattern } from "../../stacks/patterns.ts";
 import { durableRunbookDefinition, LOG_DELIVERY_ACTIONS } from "../../stacks/durable-runbook-definition.ts";
 import { exampleConfig, iamContext, ROOT, rulesFor } from "./builders.ts";
-import { runSynth } from "./synth-run.ts";
+import { inputs, named, ofType, runSynth } from "./synth-run.ts";
 
 /**
  * The offline synth of sst.config.ts (scripts/sst-synth.ts) for the `ci` stage and a production
@@ -31,20 +31,7 @@ beforeAll(() => {
   prod = runSynth("prod");
 }, 240_000);
 
-const ofType = (r: SynthResult, type: string) => r.resources.filter((x) => x.type === type);
-const named = (r: SynthResult, type: string, name: string): SynthResource => {
-  const found = r.resources.find((x) => x.type === type && x.name === name);
-  if (!found)
-    throw new Error(
-      `no ${type} named ${name}; have ${ofType(r, type)
-        .map((x) => x.name)
-        .join(", ")}`,
-    );
-  return found;
-};
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-// biome-ignore lint/suspicious/noExplicitAny: Pulumi resource inputs, asserted field by field
-const inputs = (r: SynthResource) => r.inputs as Record<string, any>;
 
 function rolePolicies(role: SynthResource): PolicyDocument[] {
   const inline = (inputs(role).inlinePolicies ?? []) as { policy: string }[];
