@@ -109,6 +109,8 @@ export const ADAPTER_CALLS = {
   "restore.describeClusterSnapshot": ["rds:DescribeDBClusterSnapshots"],
   "restore.deleteDbCluster": ["rds:DeleteDBCluster"],
   "restore.listRestoreTestLeftovers": ["rds:DescribeDBInstances", "rds:DescribeDBClusters", "restore-ebs.listVolumeLeftovers"],
+  // adapters/secrets.ts: the password of a restore test's database
+  "secrets.getDbCredentials": ["secretsmanager:GetSecretValue"],
   // adapters/restore-ebs.ts
   // A volume from an encrypted snapshot uses the snapshot's key: the DR key for a copy, the source key in the primary
   // region (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html).

@@ -1,9 +1,12 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CostExplorerClient } from "@aws-sdk/client-cost-explorer";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { RDSClient } from "@aws-sdk/client-rds";
+import { RDSDataClient } from "@aws-sdk/client-rds-data";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type ReadOnlyService, readOnlyPlugin } from "./read-only.ts";
 
 /**
@@ -59,6 +62,15 @@ export const costExplorer = (): CostExplorerClient => cached("ce:us-east-1", "ce
  */
 export const route53 = (): Route53Client => cached("route53:us-east-1", "route53", () => new Route53Client({ region: "us-east-1", maxAttempts: 1 }));
 export const cloudwatch = (region: string): CloudWatchClient => cached(`cloudwatch:${region}`, "cloudwatch", () => new CloudWatchClient({ region, ...common }));
+
+/** The Data API client is built on an older @smithy/types than the others (its latest release), hence the casts. */
+export const rdsData = (region: string): RDSDataClient =>
+  cached(`rds-data:${region}`, "rds-data", () => new RDSDataClient({ region, ...common }) as unknown as Pluggable) as unknown as RDSDataClient;
+type Pluggable = { middlewareStack: { use(p: ReturnType<typeof readOnlyPlugin>): void } };
+export const secretsManager = (region: string): SecretsManagerClient =>
+  cached(`secretsmanager:${region}`, "secretsmanager", () => new SecretsManagerClient({ region, ...common }));
+/** One attempt: an invoke that timed out may still be running, and the caller decides what a retry means. */
+export const lambda = (region: string): LambdaClient => cached(`lambda:${region}`, "lambda", () => new LambdaClient({ region, maxAttempts: 1 }));
 
 /** Drop cached clients (tests that change mocks between cases). */
 export function resetClients(): void {

@@ -26,6 +26,7 @@ import { createEc2Sim } from "./ec2.ts";
 import { SandboxCore, type CallRecord, type Injection, type InjectionHandle, type KmsState, type ServiceSim } from "./engine.ts";
 import { createRdsSim, type RdsSim } from "./rds.ts";
 import { createRdsDataSim } from "./rds-data.ts";
+import { createSecretsManagerSim } from "./secrets-manager.ts";
 import { createS3Sim } from "./s3.ts";
 import { withRdsPromotion } from "./rds-promotion.ts";
 import { createRoute53Sim } from "./route53.ts";
@@ -42,6 +43,7 @@ export { DEFAULT_DURATIONS, DEFAULT_LIMITS } from "./types.ts";
 export type { RdsSim, AddInstance, AddCluster, SeedSnapshot, RestoreOutcome } from "./rds.ts";
 export { INSTANCE_CLASSES, STORAGE_QUOTA_GIB, RESTORE_BACKING_UP_MS } from "./rds.ts";
 export type { RdsDataSim, SqlAnswer, SqlValue } from "./rds-data.ts";
+export type { SecretsManagerSim } from "./secrets-manager.ts";
 export type { Ec2Sim, AddVolume, AddImage, SeedEbsSnapshot } from "./ec2.ts";
 export type { S3Sim, S3ObjectView } from "./s3.ts";
 export type { RdsSimWithPromotion } from "./rds-promotion.ts";
@@ -106,6 +108,7 @@ const SERVICES = {
   route53: (core: SandboxCore) => createRoute53Sim(core),
   cloudwatch: (core: SandboxCore) => createCloudWatchSim(core),
   rdsData: (core: SandboxCore) => createRdsDataSim(core, core.service<RdsSim>("rds")),
+  secretsManager: (core: SandboxCore) => createSecretsManagerSim(core),
 } satisfies Record<string, Factory>;
 
 export type ServiceName = keyof typeof SERVICES;

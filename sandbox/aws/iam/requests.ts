@@ -408,6 +408,16 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
       { action: "secretsmanager:GetSecretValue", resource: String(input.secretArn), context: {} },
     ],
   },
+  // The secret's full ARN (name plus AWS's six random characters) is the resource
+  // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html). Our adapters
+  // always pass the ARN; a bare name's ARN is unknown to the request alone, so the sandbox refuses it.
+  secretsManager: {
+    GetSecretValue: (input) => {
+      const id = String(input.SecretId);
+      if (!id.startsWith("arn:")) throw new Error(`sandbox: GetSecretValue by name (${id}) cannot be authorized; pass the secret's ARN`);
+      return [{ action: "secretsmanager:GetSecretValue", resource: id, context: {} }];
+    },
+  },
   cloudwatch: {
     GetMetricData: () => [{ action: "cloudwatch:GetMetricData", resource: "*", context: {} }],
     GetMetricStatistics: () => [{ action: "cloudwatch:GetMetricStatistics", resource: "*", context: {} }],

@@ -5,7 +5,20 @@ import { DeleteDBSnapshotCommand } from "@aws-sdk/client-rds";
 import { ListResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ADAPTER_CALLS, type AdapterCall, actionsOf, bareAction } from "../../../adapters/calls.ts";
-import { cloudwatch, costExplorer, ec2, isReadOnly, rds, resetClients, route53, s3, setReadOnly } from "../../../adapters/clients.ts";
+import {
+  cloudwatch,
+  costExplorer,
+  ec2,
+  isReadOnly,
+  lambda,
+  rds,
+  rdsData,
+  resetClients,
+  route53,
+  s3,
+  secretsManager,
+  setReadOnly,
+} from "../../../adapters/clients.ts";
 import {
   isAllowedRead,
   isReadName,
@@ -61,6 +74,9 @@ const CLIENTS: Record<string, { service: ReadOnlyService; client: () => { send(c
   route53: { service: "route53", client: () => route53(), pkg: "@aws-sdk/client-route-53" },
   cloudwatch: { service: "cloudwatch", client: () => cloudwatch(PRIMARY), pkg: "@aws-sdk/client-cloudwatch" },
   ce: { service: "ce", client: () => costExplorer(), pkg: "@aws-sdk/client-cost-explorer" },
+  "rds-data": { service: "rds-data", client: () => rdsData(PRIMARY), pkg: "@aws-sdk/client-rds-data" },
+  secretsmanager: { service: "secretsmanager", client: () => secretsManager(PRIMARY), pkg: "@aws-sdk/client-secrets-manager" },
+  lambda: { service: "lambda", client: () => lambda(PRIMARY), pkg: "@aws-sdk/client-lambda" },
 };
 
 /** Every IAM action the functions' adapters declare (adapters/calls.ts), KMS excepted: KMS is checked by RDS and EC2 on our behalf, never sent. */
@@ -218,7 +234,17 @@ describe("npm run plan against AWS_ENDPOINT_URL (real SDK clients)", () => {
 
 describe("the read-only allow-list", () => {
   it("holds reads only (Describe/List/Get/Head), each one an action the adapters declare in adapters/calls.ts", () => {
-    const prefix: Record<ReadOnlyService, string> = { rds: "rds", ec2: "ec2", s3: "s3", cloudwatch: "cloudwatch", route53: "route53", ce: "ce" };
+    const prefix: Record<ReadOnlyService, string> = {
+      rds: "rds",
+      ec2: "ec2",
+      s3: "s3",
+      cloudwatch: "cloudwatch",
+      route53: "route53",
+      ce: "ce",
+      "rds-data": "rds-data",
+      secretsmanager: "secretsmanager",
+      lambda: "lambda",
+    };
     const listed = Object.entries(READ_ONLY_OPERATIONS).flatMap(([svc, ops]) => ops.map((op) => `${prefix[svc as ReadOnlyService]}:${op}`));
     expect(READ_VERBS).toEqual(["Describe", "List", "Get", "Head"]);
     for (const a of listed) {

@@ -166,6 +166,9 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
       },
     ],
   },
+  secretsManager: {
+    GetSecretValue: [{ SecretId: `arn:aws:secretsmanager:${DR}:${ACCOUNT}:secret:rds!db-0123-AbCdEf`, VersionStage: "AWSPREVIOUS" }],
+  },
   s3: {
     PutObject: [{ Bucket: "app-reports", Key: "reports/backup/2025-03-01.json", Body: "{}" }],
     GetObject: [{ Bucket: "app-reports", Key: "state/failover.json" }],
@@ -440,7 +443,7 @@ describe("every command the sandbox simulates is authorized", () => {
         (v): v is { service: string; commands: ReadonlyArray<readonly [{ name: string }, unknown]> } =>
           typeof v === "object" && v !== null && "service" in v && "commands" in v,
       );
-      expect(sims.map((s) => s.service).sort()).toEqual(["cloudwatch", "ec2", "rds", "rdsData", "route53", "s3"]);
+      expect(sims.map((s) => s.service).sort()).toEqual(["cloudwatch", "ec2", "rds", "rdsData", "route53", "s3", "secretsManager"]);
       const simulated = sims.flatMap((s) => s.commands.map(([cls]) => `${s.service}:${cls.name.replace(/Command$/, "")}`));
       expect(simulated).toContain("rds:PromoteReadReplica");
       expect(simulated.filter((c) => !AUTHORIZATIONS[c.split(":")[0]!]?.[c.split(":")[1]!])).toEqual([]);
