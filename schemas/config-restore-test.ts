@@ -105,7 +105,12 @@ export const SmokeSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, "expected a Postgres database name (letters, digits, _ and $, at most 63)")
       .optional(),
-    /** Secrets Manager secret with the password; default the RDS-managed master user secret of the restored database. */
+    /**
+     * Secrets Manager secret with `username` and `password`; default the source database's RDS-managed master user
+     * secret. A restore keeps the password of the day the snapshot was taken: the checker function tries the
+     * secret's current version, then its previous one (a rotation since the snapshot); the Data API takes the
+     * current version only.
+     */
     secretArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, "expected a Secrets Manager secret ARN")
@@ -131,6 +136,18 @@ export const SmokeSchema = z
     }
   });
 
+const SECURITY_GROUP = z.string().regex(/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/, "expected a security group id such as sg-0123456789abcdef0");
+
+export const RestoreTestCheckerSchema = z
+  .object({
+    subnetIds: z
+      .array(z.string().regex(/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/, "expected a subnet id such as subnet-0123456789abcdef0"))
+      .min(1)
+      .max(16, "Lambda takes at most 16 subnets"),
+    securityGroupIds: z.array(SECURITY_GROUP).min(1).max(5, "Lambda takes at most 5 security groups"),
+  })
+  .strict();
+
 export const RestoreTestRdsSchema = z
   .object({
     /** Class of the throwaway; default a small class the engine allows (core/restore-test.ts defaultInstanceClass). */
@@ -141,7 +158,15 @@ export const RestoreTestRdsSchema = z
     /** DB subnet group in the restore region the throwaway is placed in (private subnets: it is never public). */
     dbSubnetGroupName: z.string().regex(/^[A-Za-z0-9._ -]{1,255}$/, "expected a DB subnet group name (letters, digits, periods, underscores, spaces, hyphens)"),
     /** Security groups of the throwaway: the checker function's group must be let in on the database port. */
-    vpcSecurityGroupIds: z.array(z.string().regex(/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/, "expected a security group id such as sg-0123456789abcdef0")).min(1),
+    vpcSecurityGroupIds: z.array(SECURITY_GROUP).min(1),
+    /**
+     * Where the checker function runs: the Lambda function that connects to a restored RDS instance with `pg` to run
+     * the sql checks (Aurora's run through the Data API and need none). Subnets of the restore region's VPC that
+     * reach the database and Secrets Manager (an interface endpoint or a NAT gateway); its security groups must be
+     * let in by vpcSecurityGroupIds on the database port. One checker per restore region: policies restoring in the
+     * same region give the same checker.
+     */
+    checker: RestoreTestCheckerSchema.optional(),
   })
   .strict();
 
@@ -252,6 +277,21 @@ export function restoreTestIssues(
     if (!db && t.rds) out.push({ path: ["rds"], message: "the policy selects only EBS volumes: rds changes nothing" });
     if (!ebs && t.ebs) out.push({ path: ["ebs"], message: "the policy selects no EBS volume: ebs changes nothing" });
   }
+  const rdsInstances = kinds === undefined || kinds.has("rds-instance");
+  if (rdsInstances && t.smoke.sql.length > 0 && t.rds && !t.rds.checker) {
+    out.push({
+      path: ["rds", "checker"],
+      message: "sql checks on an RDS instance run from the checker function in the VPC: give its subnetIds and securityGroupIds",
+    });
+  }
+  if (t.rds?.checker && (!rdsInstances || t.smoke.sql.length === 0)) {
+    out.push({
+      path: ["rds", "checker"],
+      message: !rdsInstances
+        ? "the policy selects no RDS instance (Aurora's sql checks use the Data API): checker changes nothing"
+        : "there are no sql checks: checker changes nothing",
+    });
+  }
   if (!db && t.smoke.sql.length > 0) {
     out.push({
       path: ["smoke", "sql"],
@@ -259,4 +299,28 @@ export function restoreTestIssues(
     });
   }
   return out;
+}
+
+/** The checker function each restore region needs (the one `rds.checker` of its policies), and the conflicts. */
+export function restoreTestCheckers(
+  policies: readonly (RestoreTestPolicy & { restoreTest?: RestoreTestConfig })[],
+  cfg: RestoreTestContext,
+): { byRegion: Map<string, { subnetIds: string[]; securityGroupIds: string[]; policies: string[] }>; issues: { policy: number; message: string }[] } {
+  const byRegion = new Map<string, { subnetIds: string[]; securityGroupIds: string[]; policies: string[] }>();
+  const issues: { policy: number; message: string }[] = [];
+  const key = (c: { subnetIds: string[]; securityGroupIds: string[] }) => JSON.stringify([[...c.subnetIds].sort(), [...c.securityGroupIds].sort()]);
+  policies.forEach((p, i) => {
+    const checker = p.restoreTest?.rds?.checker;
+    if (!checker) return;
+    const { region } = restoreTestRegion(p, cfg);
+    const seen = byRegion.get(region);
+    if (!seen) byRegion.set(region, { ...checker, policies: [p.name] });
+    else if (key(seen) !== key(checker)) {
+      issues.push({
+        policy: i,
+        message: `policies ${seen.policies.join(", ")} and ${p.name} restore in ${region} with different checkers: one checker runs per region, give them the same subnetIds and securityGroupIds`,
+      });
+    } else seen.policies.push(p.name);
+  });
+  return { byRegion, issues };
 }

@@ -7,7 +7,7 @@ import { FailoverConfigSchema, withTriggerAlarms } from "./config-failover.ts";
 import { WarmConfigSchema } from "./config-warm.ts";
 import { CostConfigSchema } from "./config-cost.ts";
 import { ObserveConfigSchema } from "./config-observe.ts";
-import { RestoreTestSchema, restoreTestIssues } from "./config-restore-test.ts";
+import { RestoreTestSchema, restoreTestCheckers, restoreTestIssues } from "./config-restore-test.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
 import { skippedLocalTime } from "../core/calendar.ts";
 import { MAX_NAME_PREFIX, OWNER_PART } from "../core/ownership.ts";
@@ -272,6 +272,8 @@ export const ConfigSchema = z
       for (const issue of restoreTestIssues(p, cfg))
         ctx.addIssue({ code: "custom", path: ["backup", "policies", i, "restoreTest", ...issue.path], message: issue.message });
     });
+    for (const issue of restoreTestCheckers(cfg.backup.policies, cfg).issues)
+      ctx.addIssue({ code: "custom", path: ["backup", "policies", issue.policy, "restoreTest", "rds", "checker"], message: issue.message });
     const checkZone = (zone: string, path: (string | number)[]) => {
       try {
         new Intl.DateTimeFormat("en-US", { timeZone: zone });

@@ -54,6 +54,8 @@ export interface SqlSmokePort {
     instanceId: string;
     endpoint?: { host: string; port: number };
     database: string;
+    /** Secrets Manager secret with the database's username and password (read by the checker, never passed on). */
+    secretArn: string;
     timeoutMs: number;
     checks: readonly SmokeCheck[];
     context: SmokeContext;

@@ -37,6 +37,8 @@ const BUCKET = "ops-autopilot-drill-reports";
 const OWNER: Owner = { app: "ops-autopilot", stage: "prod" };
 const MB = managedByValue(OWNER);
 const SG = "sg-0123456789abcdef0";
+const CHECKER = { subnetIds: ["subnet-0123456789abcdef0"], securityGroupIds: ["sg-0fedcba9876543210"] };
+const DB_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-db-AbCdEf";
 const START = "2026-12-01T06:00:00Z";
 /** The EBS volume under test (the app's data volume). */
 const APP_DATA_VOLUME = "vol-0a1b2c3d4e5f60718";
@@ -83,8 +85,8 @@ function config(volumeId: string): Config {
           restoreTest: {
             region: "primary",
             rtoTargetMinutes: 30,
-            rds,
-            smoke: { sql: [{ name: "orders", query: "select count(*) from orders", expect: { atLeast: 1 } }] },
+            rds: { ...rds, checker: CHECKER },
+            smoke: { sql: [{ name: "orders", query: "select count(*) from orders", expect: { atLeast: 1 } }], secretArn: DB_SECRET },
           },
         },
         {

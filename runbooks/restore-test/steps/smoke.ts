@@ -66,7 +66,9 @@ async function smoke(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
       results.push({ name: s.check.name, passed: false, observed: null, reason: "Data API checks are not supported by this runbook yet", ms: 0 });
   }
   const viaPg = sql.filter((s) => s.via === "pg-checker");
-  if (viaPg.length) {
+  const secretArn = policy.smoke.secretArn;
+  if (viaPg.length && !secretArn) results.push({ name: "sql", passed: false, observed: null, reason: "no secret to connect with: set smoke.secretArn", ms: 0 });
+  if (viaPg.length && secretArn) {
     try {
       results.push(
         ...(await deps.sql.run({
@@ -74,6 +76,7 @@ async function smoke(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
           instanceId: t.name,
           ...(seen?.endpoint ? { endpoint: seen.endpoint } : {}),
           database: viaPg[0]!.database,
+          secretArn,
           timeoutMs: policy.smoke.timeoutSeconds * 1000,
           checks: viaPg.map((s) => s.check),
           context: { snapshotTime: new Date(run.snapshot!.capturedAt) },

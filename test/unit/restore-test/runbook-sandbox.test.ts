@@ -24,6 +24,8 @@ const REGION = "eu-west-1";
 const OWNER: Owner = { app: "ops-autopilot", stage: "prod" };
 const MB = managedByValue(OWNER);
 const SG = "sg-0123456789abcdef0";
+const CHECKER = { subnetIds: ["subnet-0123456789abcdef0"], securityGroupIds: ["sg-0fedcba9876543210"] };
+const DB_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-db-AbCdEf";
 const AZ = `${REGION}b`;
 const RUN = "rt-2026-12-01";
 /** The primary region's customer key the backups are encrypted with (config backup.sourceKmsKeyIds). */
@@ -73,9 +75,9 @@ function config(restoreTest: RestoreTestInput): Config {
 const CONFIG = config({
   region: "primary",
   rtoTargetMinutes: 30,
-  rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG] },
+  rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG], checker: CHECKER },
   ebs: { availabilityZone: AZ },
-  smoke: { sql: [{ name: "orders", query: "select count(*) from orders", expect: { atLeast: 1 } }] },
+  smoke: { sql: [{ name: "orders", query: "select count(*) from orders", expect: { atLeast: 1 } }], secretArn: DB_SECRET },
 });
 
 let sb: Sandbox;

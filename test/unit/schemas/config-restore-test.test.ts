@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../schemas/config.ts";
 
 const RDS = { dbSubnetGroupName: "private-db", vpcSecurityGroupIds: ["sg-0123456789abcdef0"] };
+const CHECKER = { subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"], securityGroupIds: ["sg-0fedcba9876543210"] };
+const RDS_PG = { ...RDS, checker: CHECKER };
 const base = { stage: "prod", primaryRegion: "eu-west-1", drRegions: [{ region: "eu-central-1", kmsKeyId: "k" }] };
 
 /** A config whose one policy `db` has `restoreTest` (and `policy` overrides). */
@@ -32,7 +34,7 @@ describe("restoreTest configuration", () => {
       { name: "schema", query: "select current_setting('server_version_num')::int / 10000", expect: { equals: 16 } },
       { name: "fresh", query: "-- newest order\nselect max(created_at) from orders;", expect: { withinSecondsOf: "snapshotTime", seconds: 3600 } },
     ];
-    const t = parseConfig(withRestoreTest({ rds: RDS, smoke: { sql, database: "shop" } })).backup.policies[0]!.restoreTest!;
+    const t = parseConfig(withRestoreTest({ rds: RDS_PG, smoke: { sql, database: "shop" } })).backup.policies[0]!.restoreTest!;
     expect(t.smoke.sql.map((c) => c.expect)).toEqual([{ atLeast: 1000 }, { equals: 16 }, { withinSecondsOf: "snapshotTime", seconds: 3600 }]);
     expect(t.smoke.database).toBe("shop");
   });
@@ -46,7 +48,7 @@ describe("restoreTest configuration", () => {
     expect(() => parseConfig(withRestoreTest({ ebs: { availabilityZone: "eu-west-1a" } }, { copyToDr: false }))).not.toThrow();
   });
 
-  const sql = (expect: unknown, query = "select count(*) from orders") => ({ rds: RDS, smoke: { sql: [{ name: "orders", query, expect }] } });
+  const sql = (expect: unknown, query = "select count(*) from orders") => ({ rds: RDS_PG, smoke: { sql: [{ name: "orders", query, expect }] } });
   const ebsOnly = { selection: { ids: [{ kind: "ebs-volume", id: "vol-0123456789abcdef0" }] } };
 
   it.each([
@@ -129,6 +131,49 @@ describe("restoreTest configuration", () => {
       "withinSecondsOf without seconds",
       withRestoreTest(sql({ withinSecondsOf: "snapshotTime" })),
       'backup.policies[0].restoreTest.smoke.sql[0].expect.seconds: withinSecondsOf "snapshotTime" needs seconds (the RPO the data must be within)',
+    ],
+    [
+      "sql checks on RDS instances with no checker to run them",
+      withRestoreTest({ rds: RDS, smoke: { sql: [{ name: "n", query: "select 1", expect: { atLeast: 1 } }] } }),
+      "backup.policies[0].restoreTest.rds.checker: sql checks on an RDS instance run from the checker function in the VPC: give its subnetIds and securityGroupIds",
+    ],
+    [
+      "a checker with no sql check",
+      withRestoreTest({ rds: RDS_PG }),
+      "backup.policies[0].restoreTest.rds.checker: there are no sql checks: checker changes nothing",
+    ],
+    [
+      "a checker for a policy of Aurora clusters only (the Data API needs none)",
+      withRestoreTest(
+        { rds: RDS_PG, smoke: { sql: [{ name: "n", query: "select 1", expect: { atLeast: 1 } }] } },
+        { selection: { ids: [{ kind: "aurora-cluster", id: "orders-aurora" }] } },
+      ),
+      "backup.policies[0].restoreTest.rds.checker: the policy selects no RDS instance (Aurora's sql checks use the Data API): checker changes nothing",
+    ],
+    [
+      "a checker in more than 16 subnets",
+      withRestoreTest({
+        rds: { ...RDS, checker: { ...CHECKER, subnetIds: Array.from({ length: 17 }, (_, i) => `subnet-${String(i).padStart(17, "0")}`) } },
+        smoke: { sql: [{ name: "n", query: "select 1", expect: { atLeast: 1 } }] },
+      }),
+      "backup.policies[0].restoreTest.rds.checker.subnetIds: Lambda takes at most 16 subnets",
+    ],
+    [
+      "two policies restoring in one region with different checkers",
+      {
+        ...base,
+        backup: {
+          policies: [
+            { name: "a", selection: { tag: { tier: "a" } }, restoreTest: sql({ atLeast: 1 }) },
+            {
+              name: "b",
+              selection: { tag: { tier: "b" } },
+              restoreTest: { ...sql({ atLeast: 1 }), rds: { ...RDS, checker: { ...CHECKER, securityGroupIds: ["sg-0aaaaaaaaaaaaaaaa"] } } },
+            },
+          ],
+        },
+      },
+      "backup.policies[1].restoreTest.rds.checker: policies a and b restore in eu-central-1 with different checkers: one checker runs per region, give them the same subnetIds and securityGroupIds",
     ],
     [
       "a secret with no sql check",
