@@ -7,6 +7,7 @@ import { FailoverConfigSchema, withTriggerAlarms } from "./config-failover.ts";
 import { WarmConfigSchema } from "./config-warm.ts";
 import { CostConfigSchema } from "./config-cost.ts";
 import { ObserveConfigSchema } from "./config-observe.ts";
+import { AlertsConfigSchema } from "./config-alerts.ts";
 import { RestoreTestSchema, restoreTestCheckers, restoreTestIssues } from "./config-restore-test.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
 import { skippedLocalTime } from "../core/calendar.ts";
@@ -213,6 +214,8 @@ export const ConfigSchema = z
     cost: CostConfigSchema,
     /** Observe mode (schemas/config-observe.ts): on for a new stage's first 14 days unless switched off. */
     observe: ObserveConfigSchema,
+    /** The alert lifecycle (schemas/config-alerts.ts): started once, a reminder every `remindEveryHours`, resolved once. */
+    alerts: AlertsConfigSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {
