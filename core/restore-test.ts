@@ -567,7 +567,11 @@ export interface RestoreTestLeftover {
   clusterId?: string;
 }
 
-export type JanitorDecision = Decision<"delete" | "keep", RestoreTestLeftover> & { after?: string[] };
+export type JanitorDecision = Decision<"delete" | "keep", RestoreTestLeftover> & {
+  after?: string[];
+  /** Kept because its run may still use it: ours, not being deleted, younger than its policy's maxAgeHours. */
+  young?: true;
+};
 
 /** The janitor's age limit per policy (the policy tag on a throwaway), and for throwaways of a policy since removed. */
 export interface JanitorLimits {
@@ -618,7 +622,8 @@ export function janitor(listing: readonly RestoreTestLeftover[], input: { owner:
     const limitWhy = known
       ? `maxAgeHours ${limit} of policy ${policy}`
       : `${limit} h (the longest maxAgeHours; policy ${policy ?? "untagged"} is not configured)`;
-    if (ageHours < limit) return keep(r, `a restore-test throwaway of run ${run}, ${ageHours.toFixed(1)} h old, under ${limitWhy}: its run may still use it`);
+    if (ageHours < limit)
+      return { ...keep(r, `a restore-test throwaway of run ${run}, ${ageHours.toFixed(1)} h old, under ${limitWhy}: its run may still use it`), young: true };
     return { action: "delete", target: r, reason: `a restore-test throwaway of run ${run}, ${ageHours.toFixed(1)} h old, over ${limitWhy}` };
   };
   const out = listing.map(decide);
@@ -634,4 +639,32 @@ export function janitor(listing: readonly RestoreTestLeftover[], input: { owner:
   }
   const rank = { "db-instance": 0, "ebs-volume": 1, "db-cluster": 2 } as const;
   return out.sort((a, b) => rank[a.target.type] - rank[b.target.type]);
+}
+
+const KIND_OF_TYPE = { "db-instance": "rds-instance", "db-cluster": "aurora-cluster", "ebs-volume": "ebs-volume" } as const;
+
+/**
+ * The restore tests in flight in a listing, whichever execution started them: our throwaways the janitor keeps as
+ * young (ours, not being deleted, under their policy's maxAgeHours), one per run (an Aurora cluster's instance counts
+ * with its cluster). Planning counts them against `maxConcurrentRestores` and does not start a second test of the
+ * same resource, so overlapping executions (a manual start during a scheduled one) share the cap.
+ */
+export function inFlightRestoreTests(
+  listing: readonly RestoreTestLeftover[],
+  input: { owner: Owner; limits: JanitorLimits; now: Date },
+): RestoreTestInFlight[] {
+  const out: RestoreTestInFlight[] = [];
+  const seen = new Set<string>();
+  for (const d of janitor(listing, input)) {
+    const r = d.target;
+    if (!d.young || (r.type === "db-instance" && r.clusterId)) continue;
+    const runId = r.tags[TAG.restoreTest]!;
+    const source = r.tags[TAG.source];
+    if (!source || seen.has(`${r.region} ${runId}`)) continue;
+    seen.add(`${r.region} ${runId}`);
+    const tagged = Date.parse(r.tags[TAG.restoreTestAt] ?? "");
+    const startedAt = Number.isNaN(tagged) ? (r.createdAt ?? input.now) : new Date(tagged);
+    out.push({ kind: KIND_OF_TYPE[r.type], resourceId: source, region: r.region, runId, startedAt });
+  }
+  return out;
 }

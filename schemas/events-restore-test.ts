@@ -11,7 +11,8 @@ import { parseOrThrow } from "./validate.ts";
  *    when absent). The resources due among them are tested.
  * 2. A manual start naming resources: `{ mode: "start", resources: [{ kind, id }] }`, tested now whatever their
  *    history (the per-region cap and runs in flight still hold).
- * 3. `advance`: the state machine resuming the runs of an execution after a wait.
+ * 3. `advance`: the state machine resuming the runs of an execution after a wait, and starting its queued resources
+ *    as slots free up.
  * Any of them may arrive wrapped as `{ source: "sfn", event }` by the state machine.
  */
 
@@ -42,19 +43,29 @@ export const RestoreTestRunRefSchema = z
   })
   .strict();
 
+/** A resource due but waiting for a free slot (`maxConcurrentRestores`): started by a later advance of the execution. */
+export const RestoreTestQueuedSchema = RestoreTestRunRefSchema.omit({ runId: true });
+
 export const AdvanceEventSchema = z
   .object({
     mode: z.literal("advance"),
-    runs: z.array(RestoreTestRunRefSchema).min(1),
+    runs: z.array(RestoreTestRunRefSchema).default([]),
+    /** Due resources waiting for a slot in their region, in the order planned (oldest last test first). */
+    queue: z.array(RestoreTestQueuedSchema).default([]),
     /** Runs of this execution that already failed (the execution fails once the others end). */
     failed: z.array(z.string().min(1)).default([]),
   })
-  .strict();
+  .strict()
+  .refine((e) => e.runs.length + e.queue.length > 0, {
+    path: ["runs"],
+    message: "an advance resumes runs or starts queued ones: both runs and queue are empty",
+  });
 
 const Inner = z.union([ScheduledStartSchema, ManualStartSchema, AdvanceEventSchema]);
 
 export type RestoreTestInnerEvent = z.output<typeof Inner>;
 export type RestoreTestRunRef = z.output<typeof RestoreTestRunRefSchema>;
+export type RestoreTestQueued = z.output<typeof RestoreTestQueuedSchema>;
 export type RestoreTestAdvanceEvent = z.output<typeof AdvanceEventSchema>;
 
 export interface ParsedRestoreTestEvent {

@@ -10,14 +10,15 @@ import { jsonDocuments } from "../../adapters/json-document.ts";
 import { listCandidateResources } from "../../adapters/inventory.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { postToSlack } from "../../adapters/slack.ts";
-import type { RestoreTestHistoryEntry, RestoreTestTarget } from "../../core/restore-test.ts";
-import { planRestoreTests } from "../../core/restore-test.ts";
+import { listRestoreTestLeftovers } from "../../adapters/restore.ts";
+import type { RestoreTestHistoryEntry, RestoreTestInFlight, RestoreTestTarget } from "../../core/restore-test.ts";
+import { inFlightRestoreTests, janitorLimits, planRestoreTests, restoreTestRegion } from "../../core/restore-test.ts";
 import { restoreTestTrendKey, type RestoreTestTrend } from "../../core/restore-test-trend.ts";
 import { selectResources } from "../../core/selection.ts";
 import type { ItemFailure } from "../../core/types.ts";
 import type { Resource } from "../../core/types.ts";
 import type { Config } from "../../schemas/config.ts";
-import { parseRestoreTestEvent, type ParsedRestoreTestEvent, type RestoreTestRunRef } from "../../schemas/events-restore-test.ts";
+import { parseRestoreTestEvent, type ParsedRestoreTestEvent, type RestoreTestQueued, type RestoreTestRunRef } from "../../schemas/events-restore-test.ts";
 import { createHandler, type RunContext, type RunOutcome, type Runtime } from "../lib/handler.ts";
 import { linkedBucket, linkedSlackUrl } from "../lib/resources.ts";
 import { realRestoreTestDeps } from "./deps.ts";
@@ -30,10 +31,12 @@ const DEADLINE_MARGIN_MS = 20_000;
 /** The state machine of stacks/restore-test.ts. */
 export const RESTORE_TEST_STATE_MACHINE = "RestoreTestStateMachine";
 
-/** What planning reads: the resources the policies select, and each resource's past tests. */
+/** What planning reads: the resources the policies select, each resource's past tests, and the tests in flight. */
 export interface RestoreTestPlanPort {
   listResources(region: string, policies: Config["backup"]["policies"]): Promise<Resource[]>;
   history(targets: readonly RestoreTestTarget[]): Promise<RestoreTestHistoryEntry[]>;
+  /** Restore tests in flight in these regions, whichever execution started them (their live throwaways). */
+  inFlight(regions: readonly string[], now: Date): Promise<RestoreTestInFlight[]>;
 }
 
 export interface RestoreTestHandlerOptions {
@@ -60,9 +63,21 @@ export function trendHistory(bucket: BucketRef): RestoreTestPlanPort["history"] 
   };
 }
 
-export function realPlanPort(config: Config): RestoreTestPlanPort {
-  return { listResources: listCandidateResources, history: trendHistory(linkedBucket(config)) };
+/** In-flight tests from the throwaways listed in each region (core/restore-test.ts inFlightRestoreTests). */
+export function throwawaysInFlight(config: Config): RestoreTestPlanPort["inFlight"] {
+  const owner = { app: config.app, stage: config.stage };
+  return async (regions, now) => {
+    const listing = (await Promise.all(regions.map((r) => listRestoreTestLeftovers(r)))).flat();
+    return inFlightRestoreTests(listing, { owner, limits: janitorLimits(config), now });
+  };
 }
+
+export function realPlanPort(config: Config): RestoreTestPlanPort {
+  return { listResources: listCandidateResources, history: trendHistory(linkedBucket(config)), inFlight: throwawaysInFlight(config) };
+}
+
+/** How long an execution whose queue waits on another execution's tests waits before it looks again. */
+const QUEUE_RECHECK_SECONDS = 60;
 
 /**
  * SQL smoke checks run in the VPC checker function, which is not deployed yet: a policy with `smoke.sql` gets a failed
@@ -117,6 +132,8 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
     let starting: boolean;
     let plan: { action: string; kind: string; resourceId: string; policy: string; region: string; reason: string }[] | undefined;
     let failedBefore: string[] = [];
+    let queue: RestoreTestQueued[] = [];
+    const port = () => options.plan?.(ctx) ?? realPlanPort(ctx.config);
 
     if ("mode" in event && event.mode === "advance") {
       if (!parsed.viaStateMachine) {
@@ -128,6 +145,7 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
         };
       }
       refs = event.runs;
+      queue = [...event.queue];
       starting = false;
       failedBefore = event.failed;
     } else {
@@ -137,9 +155,9 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
         if (!withBlock.some((p) => p.name === name)) failures.push({ item: name, kind: "fatal", message: `policy ${name} has no restoreTest block` });
       }
       const chosen = named ? withBlock.filter((p) => named.includes(p.name)) : withBlock;
-      const port = options.plan?.(ctx) ?? realPlanPort(ctx.config);
+      const plans = port();
       // Selection over every policy, so a resource two policies claim is refused as the backup job refuses it.
-      const resources = chosen.length ? await port.listResources(ctx.config.primaryRegion, ctx.config.backup.policies) : [];
+      const resources = chosen.length ? await plans.listResources(ctx.config.primaryRegion, ctx.config.backup.policies) : [];
       const selected = selectResources(resources, ctx.config.backup.policies).selected.filter((s) => chosen.includes(s.policy));
       const targets: RestoreTestTarget[] = selected.map((s) => ({ policy: s.policy.name, kind: s.resource.kind, resourceId: s.resource.id }));
       const requested = "resources" in event ? event.resources.map((r) => `${r.kind} ${r.id}`) : undefined;
@@ -148,11 +166,12 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
           failures.push({ item: `${r.kind} ${r.id}`, kind: "fatal", message: "not selected by any policy with a restoreTest block" });
       }
       const considered = requested ? targets.filter((t) => requested.includes(`${t.kind} ${t.resourceId}`)) : targets;
+      const regions = [...new Set(chosen.map((p) => restoreTestRegion(p, ctx.config).region))];
       const decisions = planRestoreTests({
         config: ctx.config,
         targets: considered,
-        history: await port.history(considered),
-        inFlight: [],
+        history: await plans.history(considered),
+        inFlight: considered.length ? await plans.inFlight(regions, ctx.now()) : [],
         now: ctx.now(),
         ...(requested ? { requested } : {}),
       });
@@ -173,6 +192,9 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
           resourceId: d.target.resourceId,
           region: d.target.region,
         }));
+      queue = decisions
+        .filter((d) => d.action === "capped")
+        .map(({ target: t }) => ({ policy: t.policy, kind: t.kind, resourceId: t.resourceId, region: t.region }));
       starting = true;
       if (!parsed.viaStateMachine) {
         // One invocation cannot wait out a restore, and nothing would resume it: a direct invoke only plans.
@@ -189,15 +211,37 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
       const r = starting ? await startRestoreTest(deps, request(ref), opts) : await advanceRestoreTest(deps, request(ref), opts);
       results.push({ ...ref, ...r });
     }
+    // Queued resources start as slots free up: the region's waiting runs of this execution and the tests other
+    // executions have in flight there count against the policy's maxConcurrentRestores.
+    const dequeued: { kind: string; resourceId: string; reason: string }[] = [];
+    if (queue.length) {
+      const known = new Set(results.map((r) => r.runId));
+      const others = (await port().inFlight([...new Set(queue.map((q) => q.region))], ctx.now())).filter((f) => !known.has(f.runId));
+      const capOf = (policy: string) => ctx.config.backup.policies.find((p) => p.name === policy)?.restoreTest?.maxConcurrentRestores ?? 1;
+      const busy = (region: string) =>
+        results.filter((r) => r.next === "wait" && r.region === region).length + others.filter((o) => o.region === region).length;
+      while (queue.length && ctx.remainingMs() > 2 * DEADLINE_MARGIN_MS) {
+        const i = queue.findIndex((q) => busy(q.region) < capOf(q.policy));
+        if (i < 0) break;
+        const [q] = queue.splice(i, 1) as [RestoreTestQueued];
+        const elsewhere = others.find((o) => o.kind === q.kind && o.resourceId === q.resourceId);
+        if (elsewhere) {
+          dequeued.push({ kind: q.kind, resourceId: q.resourceId, reason: `in flight: run ${elsewhere.runId} of another execution tests it` });
+          continue;
+        }
+        const ref = { runId: restoreTestRunId(q, ctx.now()), ...q };
+        results.push({ ...ref, ...(await startRestoreTest(depsOf(ref.runId), request(ref), opts)) });
+      }
+    }
     const waiting = results.filter((r) => r.next === "wait");
     const failed = [...failedBefore, ...results.filter((r) => r.next === "failed").map((r) => r.runId)];
 
-    const next = waiting.length ? "wait" : failed.length ? "failed" : "done";
+    const next = waiting.length || queue.length ? "wait" : failed.length ? "failed" : "done";
     const report: Record<string, unknown> = {
       next,
       reason:
         next === "wait"
-          ? `${waiting.length} run(s) waiting`
+          ? `${waiting.length} run(s) waiting${queue.length ? `, ${queue.length} queued for a free slot` : ""}`
           : next === "failed"
             ? `restore-test run(s) failed: ${failed.join(", ")} (see restore-test/runs/<runId>.json)`
             : results.length
@@ -206,13 +250,15 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
       viaStateMachine: parsed.viaStateMachine,
       runs: results,
       ...(plan ? { plan } : {}),
+      ...(dequeued.length ? { dequeued } : {}),
       ...(failures.length ? { refused: failures } : {}),
     };
     if (next === "wait") {
-      report.waitSeconds = Math.max(1, Math.min(...waiting.map((r) => r.waitSeconds ?? 1)));
+      report.waitSeconds = waiting.length ? Math.max(1, Math.min(...waiting.map((r) => r.waitSeconds ?? 1))) : QUEUE_RECHECK_SECONDS;
       report.advance = {
         mode: "advance",
         runs: waiting.map(({ runId, policy, kind, resourceId, region }) => ({ runId, policy, kind, resourceId, region })),
+        queue,
         failed,
       };
     }

@@ -5,6 +5,7 @@ import {
   type RestoreTestLeftover,
   defaultInstanceClass,
   dueAfterHours,
+  inFlightRestoreTests,
   janitor,
   janitorLimits,
   judgeRestoreTest,
@@ -377,7 +378,9 @@ describe("the janitor", () => {
       "a restore-test throwaway of run run-1, 7.0 h old, over maxAgeHours 6 of policy db",
     ],
   ])("%s", (_what, leftover, action, reason) => {
-    expect(decide(leftover)).toEqual({ action, target: leftover, reason });
+    const { young: _young, ...decision } = decide(leftover);
+    expect(decision).toEqual({ action, target: leftover, reason });
+    expect(_young).toBe(reason.endsWith("its run may still use it") ? true : undefined);
   });
 
   it("deletes an Aurora throwaway's instance before its cluster", () => {
@@ -393,5 +396,49 @@ describe("the janitor", () => {
 
   it("takes each policy's maxAgeHours from the configuration", () => {
     expect(janitorLimits(config({ maxAgeHours: 3 }))).toEqual({ byPolicy: { db: 3 }, fallback: 3 });
+  });
+});
+
+describe("tests in flight (whichever execution started them)", () => {
+  const limits = { byPolicy: { db: 6 }, fallback: 6 };
+  const live = (
+    resourceId: string,
+    runId: string,
+    hoursAgo: number,
+    o: Partial<RestoreTestLeftover> = {},
+    kind: "rds-instance" | "aurora-cluster" = "rds-instance",
+  ): RestoreTestLeftover => {
+    const t = throwaway(OWNER, target(resourceId, kind), runId, ago(hoursAgo));
+    return {
+      type: kind === "aurora-cluster" ? "db-cluster" : "db-instance",
+      id: t.name,
+      region: DR,
+      status: "available",
+      createdAt: ago(hoursAgo),
+      tags: t.tags,
+      ...o,
+    };
+  };
+  const inFlight = (listing: RestoreTestLeftover[]) => inFlightRestoreTests(listing, { owner: OWNER, limits, now: NOW });
+
+  it("counts our young throwaways, one per run (an Aurora cluster with its instance once), with the resource and start the tags name", () => {
+    const cluster = live("orders-aurora", "run-2", 1, {}, "aurora-cluster");
+    const member: RestoreTestLeftover = { ...cluster, type: "db-instance", id: `${cluster.id}-1`, clusterId: cluster.id };
+    expect(inFlight([live("orders-db", "run-1", 2), cluster, member])).toEqual([
+      { kind: "rds-instance", resourceId: "orders-db", region: DR, runId: "run-1", startedAt: ago(2) },
+      { kind: "aurora-cluster", resourceId: "orders-aurora", region: DR, runId: "run-2", startedAt: ago(1) },
+    ]);
+  });
+
+  it("does not count what the janitor deletes or what is not ours: too old, being deleted, another stage's, untagged", () => {
+    const other = live("orders-db", "run-3", 1);
+    expect(
+      inFlight([
+        live("orders-db", "run-1", 7),
+        live("billing-db", "run-2", 1, { status: "deleting" }),
+        { ...other, tags: { ...other.tags, [TAG.managedBy]: "ops-autopilot:staging" } },
+        { ...other, tags: Object.fromEntries(Object.entries(other.tags).filter(([k]) => k !== TAG.restoreTest)) },
+      ]),
+    ).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { snapshotName } from "../../../core/ownership.ts";
 import type { SlackMessage } from "../../../core/report/blocks.ts";
 import { TAG, managedByValue, type Owner } from "../../../core/types.ts";
 import { realRestoreTestDeps } from "../../../runbooks/restore-test/deps.ts";
-import { makeRestoreTestHandler, restoreTestRunId, trendHistory } from "../../../runbooks/restore-test/handler.ts";
+import { makeRestoreTestHandler, restoreTestRunId, throwawaysInFlight, trendHistory } from "../../../runbooks/restore-test/handler.ts";
 import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.ts";
 import { restoreTestRole } from "../../../sandbox/scenarios/restore-scenarios.ts";
 import { ConfigSchema } from "../../../schemas/config.ts";
@@ -24,48 +24,53 @@ const OWNER: Owner = { app: "ops-autopilot", stage: "prod" };
 const MB = managedByValue(OWNER);
 const SOURCE_KEY = `arn:aws:kms:${REGION}:123456789012:key/5a6b7c8d-1e2f-4a3b-8c9d-0e1f2a3b4c5d`;
 
-const CONFIG = ConfigSchema.parse({
-  app: OWNER.app,
-  stage: OWNER.stage,
-  primaryRegion: REGION,
-  failover: {},
-  warm: {},
-  cost: {},
-  observe: false,
-  backup: {
-    sourceKmsKeyIds: [SOURCE_KEY],
-    policies: [
-      {
-        name: "db",
-        copyToDr: false,
-        selection: { ids: [{ kind: "rds-instance", id: "orders-db" }] },
-        restoreTest: { region: "primary", rtoTargetMinutes: 30, rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: ["sg-0123456789abcdef0"] } },
-      },
-    ],
-  },
-});
+const config = (ids: string[]) =>
+  ConfigSchema.parse({
+    app: OWNER.app,
+    stage: OWNER.stage,
+    primaryRegion: REGION,
+    failover: {},
+    warm: {},
+    cost: {},
+    observe: false,
+    backup: {
+      sourceKmsKeyIds: [SOURCE_KEY],
+      policies: [
+        {
+          name: "db",
+          copyToDr: false,
+          selection: { ids: ids.map((id) => ({ kind: "rds-instance", id })) },
+          restoreTest: { region: "primary", rtoTargetMinutes: 30, rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: ["sg-0123456789abcdef0"] } },
+        },
+      ],
+    },
+  });
 
 const bucket = { bucket: BUCKET, region: REGION };
 let sb: Sandbox;
 let posted: SlackMessage[];
 
-function handler() {
+const CONFIG = config(["orders-db"]);
+/** Two databases in one policy, one restore test at a time (maxConcurrentRestores 1, the default). */
+const TWO = config(["orders-db", "billing-db"]);
+
+function handler(cfg = CONFIG) {
   return makeRestoreTestHandler({
     deps: (_ctx, runId) => {
       const d = realRestoreTestDeps({ bucket, runId, owner: OWNER, sql: { run: async () => [] }, notify: async (m) => void posted.push(m) });
       d.clock = { now: () => sb.clock.now(), sleep: async () => undefined };
       return d;
     },
-    plan: () => ({ listResources: listCandidateResources, history: trendHistory(bucket) }),
-    runtime: quietRuntime(CONFIG, sb.clock),
+    plan: () => ({ listResources: listCandidateResources, history: trendHistory(bucket), inFlight: throwawaysInFlight(cfg) }),
+    runtime: quietRuntime(cfg, sb.clock),
   });
 }
 
 type Out = { next: string; reason: string; waitSeconds?: number; advance?: unknown; plan?: unknown; runs?: { runId: string; next: string }[] };
 
 /** What the state machine does: Advance, then Wait `waitSeconds` and Advance with `advance`, until not `wait`. */
-async function execute(input: unknown): Promise<{ outs: Out[] }> {
-  const h = handler();
+async function execute(input: unknown, cfg = CONFIG): Promise<{ outs: Out[] }> {
+  const h = handler(cfg);
   const outs: Out[] = [(await h({ source: "sfn", event: input }, lambdaContext("req-0", 900_000))) as Out];
   for (let i = 1; outs.at(-1)!.next === "wait" && i < 100; i++) {
     sb.clock.advance(outs.at(-1)!.waitSeconds! * 1000);
@@ -84,15 +89,20 @@ beforeEach(() => {
   sb.rds.addSubnetGroup(REGION, "restore-tests");
   resetClients();
   posted = [];
-  sb.rds.addInstance(REGION, { id: "orders-db", engine: "postgres", engineVersion: "16.4", allocatedStorage: 50 });
-  const id = snapshotName(OWNER, "orders-db", "2026-11-30");
+  seedDb("orders-db");
+});
+
+/** A Postgres instance and last night's snapshot of it. */
+function seedDb(db: string) {
+  sb.rds.addInstance(REGION, { id: db, engine: "postgres", engineVersion: "16.4", allocatedStorage: 50 });
+  const id = snapshotName(OWNER, db, "2026-11-30");
   sb.rds.addSnapshot(REGION, {
     id,
-    sourceId: "orders-db",
+    sourceId: db,
     createdAt: new Date("2026-11-30T02:00:00Z"),
-    tags: { [TAG.managedBy]: MB, [TAG.name]: id, [TAG.source]: "orders-db", [TAG.sourceRegion]: REGION },
+    tags: { [TAG.managedBy]: MB, [TAG.name]: id, [TAG.source]: db, [TAG.sourceRegion]: REGION },
   });
-});
+}
 afterEach(() => sb.restore());
 
 describe("restore-test handler on the sandbox (IAM enforced)", () => {
@@ -137,6 +147,90 @@ describe("restore-test handler on the sandbox (IAM enforced)", () => {
       }),
     ]);
     expect(sb.iam?.denials).toEqual([]);
+  });
+
+  it("one execution tests two due databases one at a time: the second waits in the queue and starts once the first throwaway is deleted", async () => {
+    seedDb("billing-db");
+    const { outs } = await execute({ trigger: "schedule" }, TWO);
+    expect(outs[0]).toMatchObject({
+      next: "wait",
+      reason: "1 run(s) waiting, 1 queued for a free slot",
+      plan: [
+        { action: "start", resourceId: "billing-db" },
+        { action: "capped", resourceId: "orders-db" },
+      ],
+      advance: { queue: [{ policy: "db", kind: "rds-instance", resourceId: "orders-db", region: REGION }] },
+    });
+    expect(outs.at(-1)).toMatchObject({ next: "done", reason: "1 run(s) ended", runs: [{ resourceId: "orders-db", next: "done" }] });
+    const calls = sb.calls.filter((c) => c.command === "RestoreDBInstanceFromDBSnapshot" || c.command === "DeleteDBInstance").map((c) => c.command);
+    expect(calls).toEqual(["RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance", "RestoreDBInstanceFromDBSnapshot", "DeleteDBInstance"]);
+    for (const id of ["orders-db", "billing-db"])
+      expect(sb.s3.json(BUCKET, `restore-test/trend/rds-instance/${id}.json`)).toMatchObject({ entries: [{ verdict: "passed" }] });
+    expect(sb.iam?.denials).toEqual([]);
+  });
+
+  it("overlapping executions share the cap: a manual start while a scheduled test runs does not restore the same database twice, and queues the other until the slot frees", async () => {
+    seedDb("billing-db");
+    const h = handler(TWO);
+    const call = async (event: unknown, i: string) => (await h({ source: "sfn", event }, lambdaContext(i, 900_000))) as Out;
+    const a0 = await call({ mode: "start", resources: [{ kind: "rds-instance", id: "orders-db" }] }, "a0");
+    expect(a0).toMatchObject({ next: "wait", plan: [{ action: "start", resourceId: "orders-db" }] });
+    const runA = restoreTestRunId({ kind: "rds-instance", resourceId: "orders-db" }, sb.clock.now());
+    sb.clock.advance(60_000);
+
+    const b0 = await call(
+      {
+        mode: "start",
+        resources: [
+          { kind: "rds-instance", id: "orders-db" },
+          { kind: "rds-instance", id: "billing-db" },
+        ],
+      },
+      "b0",
+    );
+    expect(b0.plan).toEqual([
+      expect.objectContaining({ action: "in-flight", resourceId: "orders-db", reason: `in flight: run ${runA} started 2026-12-01T06:00:00.000Z in ${REGION}` }),
+      expect.objectContaining({
+        action: "capped",
+        resourceId: "billing-db",
+        reason: `requested (manual run); waits: 1 restore test in flight in ${REGION}, maxConcurrentRestores is 1 (1 due there, oldest test first)`,
+      }),
+    ]);
+    expect(b0).toMatchObject({
+      next: "wait",
+      waitSeconds: 60,
+      runs: [],
+      advance: { mode: "advance", runs: [], queue: [{ policy: "db", kind: "rds-instance", resourceId: "billing-db", region: REGION }], failed: [] },
+    });
+
+    // B looks again while A's throwaway still exists: still queued, nothing restored.
+    const b1 = await call(b0.advance, "b1");
+    expect(b1).toMatchObject({ next: "wait", waitSeconds: 60, advance: { runs: [], queue: [{ resourceId: "billing-db" }] } });
+
+    let a = a0;
+    for (let i = 1; a.next === "wait"; i++) {
+      sb.clock.advance(a.waitSeconds! * 1000);
+      a = await call(a.advance, `a${i}`);
+    }
+    expect(a).toMatchObject({ next: "done" });
+    let b = await call(b1.advance, "b2");
+    expect(b).toMatchObject({ next: "wait", reason: "1 run(s) waiting", runs: [{ resourceId: "billing-db", next: "wait" }], advance: { queue: [] } });
+    for (let i = 3; b.next === "wait"; i++) {
+      sb.clock.advance(b.waitSeconds! * 1000);
+      b = await call(b.advance, `b${i}`);
+    }
+    expect(b).toMatchObject({ next: "done" });
+    const restored = sb.calls
+      .filter((c) => c.command === "RestoreDBInstanceFromDBSnapshot")
+      .map((c) => (c.input as { DBSnapshotIdentifier: string }).DBSnapshotIdentifier);
+    expect(restored).toEqual([snapshotName(OWNER, "orders-db", "2026-11-30"), snapshotName(OWNER, "billing-db", "2026-11-30")]);
+    expect(sb.iam?.denials).toEqual([]);
+  });
+
+  it("an advance with neither runs nor queue is refused, naming the field", async () => {
+    await expect(handler()({ source: "sfn", event: { mode: "advance", runs: [], queue: [] } }, lambdaContext("req-q", 900_000))).rejects.toThrow(
+      "runs: an advance resumes runs or starts queued ones: both runs and queue are empty",
+    );
   });
 
   it("a direct invoke only plans (nothing restored); a direct advance is refused", async () => {
