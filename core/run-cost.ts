@@ -41,6 +41,23 @@ export interface RunCostInput {
   alarms: number;
   /** Days run reports are kept (stacks/storage.ts lifecycle). */
   reportRetentionDays: number;
+  /** The policies with a restoreTest block (none: no restore tests). */
+  restoreTests?: readonly RunCostRestoreTest[];
+}
+
+/** One policy's restore tests as the month's bill sees them. */
+export interface RunCostRestoreTest {
+  policy: string;
+  /** Its restoreTest.schedule: every selected resource is tested once per run (core/restore-test.ts planRestoreTests). */
+  schedule: string;
+  /** Resources it tests each run: its ids; undefined for a tag selection ({@link RunCostAssumptions.restoreTestResourcesPerTagPolicy}). */
+  resources?: number;
+  /** One test's throwaway: instance-hours by class and storage (core/restore-test.ts restoreTestCost). */
+  throwawayUsd: number;
+  throwawayConfirmed: boolean;
+  throwawayReason: string;
+  /** Its sql checks run in the VPC checker function (one invocation a test). */
+  checker: boolean;
 }
 
 export interface RunCostAssumptions {
@@ -58,16 +75,28 @@ export interface RunCostAssumptions {
   costExplorerPagesPerRun: number;
   /** Size of one run report. */
   reportKb: number;
+  /** Resources a restore-tested policy that selects by tag tests each run. */
+  restoreTestResourcesPerTagPolicy: number;
+  /** Requested → deleted, for one restore test's throwaway. */
+  restoreTestMinutes: number;
+  /** Allocated storage of a restored database or volume. */
+  restoreTestStorageGb: number;
+  /** Advances (restore-test invocations) in one test: its steps plus the polls while it restores and deletes. */
+  advancesPerRestoreTest: number;
 }
 
 export const DEFAULT_ASSUMPTIONS: RunCostAssumptions = {
   resources: 10,
-  durationSeconds: { backup: 20, copy: 5, prune: 15, watchdog: 5, warm: 60, cost: 5, failover: 3, probe: 2 },
+  durationSeconds: { backup: 20, copy: 5, prune: 15, watchdog: 5, warm: 60, cost: 5, failover: 3, probe: 2, "restore-test": 3, "restore-test-checker": 5 },
   drCopyGbPerDay: 5,
   failoversPerMonth: 0,
   advancesPerFailover: 16,
   costExplorerPagesPerRun: 1,
   reportKb: 10,
+  restoreTestResourcesPerTagPolicy: 2,
+  restoreTestMinutes: 30,
+  restoreTestStorageGb: 20,
+  advancesPerRestoreTest: 12,
 };
 
 export interface LineItem {
@@ -75,7 +104,10 @@ export interface LineItem {
   item: string;
   quantity: number;
   unit: string;
-  price: PriceKey;
+  /** The PRICES row; none for a line priced from several (a restore test's throwaway). */
+  price?: PriceKey;
+  /** Every price behind it was confirmed on its pricing page. */
+  confirmed: boolean;
   unitPriceUsd: number;
   monthlyUsd: number;
   reason: string;
@@ -145,7 +177,7 @@ export function runsPerMonth(expression: string): number {
 
 function line(service: string, item: string, quantity: number, price: PriceKey, reason: string): LineItem {
   const p = PRICES[price];
-  return { service, item, quantity, unit: p.unit, price, unitPriceUsd: p.usd, monthlyUsd: quantity * p.usd, reason };
+  return { service, item, quantity, unit: p.unit, price, confirmed: p.confirmed, unitPriceUsd: p.usd, monthlyUsd: quantity * p.usd, reason };
 }
 
 /**
@@ -167,31 +199,50 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
   };
   const failover = input.functions.some((f) => f.name === "failover");
   const failoverInvocations = failover ? a.failoversPerMonth * a.advancesPerFailover : 0;
+  const restore = input.restoreTests ?? [];
+  const resourcesOf = (r: RunCostRestoreTest) => r.resources ?? a.restoreTestResourcesPerTagPolicy;
+  const testsOf = (r: RunCostRestoreTest) => resourcesOf(r) * runsPerMonth(r.schedule);
+  const restoreTests = restore.reduce((n, r) => n + testsOf(r), 0);
+  const restoreSchedules = [...new Set(restore.map((r) => r.schedule))];
+  const restoreExecutions = restoreSchedules.reduce((n, s) => n + runsPerMonth(s), 0);
+  const restoreAdvances = restoreTests * a.advancesPerRestoreTest + restoreExecutions;
+  const checkerTests = restore.filter((r) => r.checker).reduce((n, r) => n + testsOf(r), 0);
 
   // Lambda: one line of compute per function, one of requests for all.
   let invocations = 0;
   for (const fn of input.functions) {
-    const n = fn.name === "failover" ? failoverInvocations : runs(fn.name);
+    const n =
+      fn.name === "failover"
+        ? failoverInvocations
+        : fn.name === "restore-test"
+          ? restoreAdvances
+          : fn.name === "restore-test-checker"
+            ? checkerTests
+            : runs(fn.name);
     invocations += n;
     const gbSeconds = n * duration(fn.name) * (fn.memoryMb / 1024);
     const how =
       fn.name === "failover"
         ? `${a.failoversPerMonth} failover(s) × ${a.advancesPerFailover} advances`
-        : fn.schedule
-          ? `${fmt(n)} runs (${fn.schedule})`
-          : "not scheduled";
+        : fn.name === "restore-test"
+          ? `${fmt(restoreTests)} restore tests × ${a.advancesPerRestoreTest} advances + ${fmt(restoreExecutions)} starts`
+          : fn.name === "restore-test-checker"
+            ? `${fmt(checkerTests)} restore tests with sql checks on RDS instances`
+            : fn.schedule
+              ? `${fmt(n)} runs (${fn.schedule})`
+              : "not scheduled";
     items.push(line("Lambda", `${fn.name} compute`, gbSeconds, "lambdaArmGbSecond", `${how} × ${duration(fn.name)} s (assumed) × ${fn.memoryMb} MB`));
   }
   items.push(line("Lambda", "requests", invocations, "lambdaRequest", "every invocation above"));
 
-  const scheduled = input.functions.filter((f) => f.schedule).reduce((n, f) => n + runsPerMonth(f.schedule!), 0);
+  const scheduled = input.functions.filter((f) => f.schedule).reduce((n, f) => n + runsPerMonth(f.schedule!), 0) + restoreExecutions;
   items.push(
     line(
       "EventBridge Scheduler",
       "invocations",
       scheduled,
       "schedulerInvocation",
-      "one per scheduled run (within the 14M free a month, billed here at list price)",
+      `one per scheduled run${restoreExecutions ? ", restore-test starts included" : ""} (within the 14M free a month, billed here at list price)`,
     ),
   );
 
@@ -208,6 +259,31 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
     );
   }
 
+  if (restoreTests > 0) {
+    items.push(
+      line(
+        "Step Functions",
+        "restore-test state transitions",
+        restoreAdvances * TRANSITIONS_PER_ADVANCE,
+        "stepFunctionsTransition",
+        `${fmt(restoreAdvances)} advances × ${TRANSITIONS_PER_ADVANCE} transitions`,
+      ),
+    );
+    for (const r of restore) {
+      const n = testsOf(r);
+      items.push({
+        service: "Restore tests",
+        item: `${r.policy} throwaways`,
+        quantity: n,
+        unit: "test",
+        confirmed: r.throwawayConfirmed,
+        unitPriceUsd: r.throwawayUsd,
+        monthlyUsd: n * r.throwawayUsd,
+        reason: `${fmt(n)} tests (${resourcesOf(r)} resource(s)${r.resources === undefined ? " (assumed: a tag selection)" : ""} × ${fmt(runsPerMonth(r.schedule))} runs of ${r.schedule}); one: ${r.throwawayReason}`,
+      });
+    }
+  }
+
   // S3: run reports, claims, ledgers and state documents.
   const reportPuts = input.functions.filter((f) => f.reports).reduce((n, f) => n + runs(f.name), 0);
   const backupClaims = runs("backup") * a.resources;
@@ -216,24 +292,26 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
   const costRuns = runs("cost");
   const warmStateOps = runs("warm") * input.warmTargetSets;
   const failoverS3 = failoverInvocations;
-  const puts = reportPuts + backupClaims + copyClaims + pruneRuns + costRuns + warmStateOps + failoverS3 + (failover ? a.failoversPerMonth : 0);
+  // A restore test: a checkpoint write per advance, its trend entry and its report.
+  const restoreS3 = restoreTests * (a.advancesPerRestoreTest + 2);
+  const puts = reportPuts + backupClaims + copyClaims + pruneRuns + costRuns + warmStateOps + failoverS3 + (failover ? a.failoversPerMonth : 0) + restoreS3;
   items.push(
     line(
       "S3",
       "PUT requests",
       puts,
       "s3Put",
-      `${fmt(reportPuts)} run reports + ${fmt(backupClaims)} backup claims (${a.resources} resources a run) + ${fmt(copyClaims)} copy claims (one per resource and DR region a day) + ${fmt(pruneRuns)} prune ledgers + ${fmt(costRuns)} cost states + ${fmt(warmStateOps)} warm states + ${fmt(failoverS3 + (failover ? a.failoversPerMonth : 0))} failover checkpoints and reports`,
+      `${fmt(reportPuts)} run reports + ${fmt(backupClaims)} backup claims (${a.resources} resources a run) + ${fmt(copyClaims)} copy claims (one per resource and DR region a day) + ${fmt(pruneRuns)} prune ledgers + ${fmt(costRuns)} cost states + ${fmt(warmStateOps)} warm states + ${fmt(failoverS3 + (failover ? a.failoversPerMonth : 0))} failover checkpoints and reports${restoreS3 ? ` + ${fmt(restoreS3)} restore-test checkpoints, trends and reports` : ""}`,
     ),
   );
-  const gets = pruneRuns * 2 + costRuns + warmStateOps + failoverS3;
+  const gets = pruneRuns * 2 + costRuns + warmStateOps + failoverS3 + restoreTests * a.advancesPerRestoreTest;
   items.push(
     line(
       "S3",
       "GET requests",
       gets,
       "s3Get",
-      `prune ledger and observe marker per prune run, cost state per cost run, warm state per set and run, failover checkpoint per advance`,
+      `prune ledger and observe marker per prune run, cost state per cost run, warm state per set and run, failover checkpoint per advance${restoreTests ? ", restore-test checkpoint per advance" : ""}`,
     ),
   );
   const storedGb = (reportPuts * (input.reportRetentionDays / DAYS_PER_MONTH) * a.reportKb) / (1024 * 1024);

@@ -6,7 +6,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { probeSchedule } from "../core/failover-trigger.ts";
-import { DEFAULT_ASSUMPTIONS, type RunCost, type RunCostAssumptions, type RunCostInput, runCost } from "../core/run-cost.ts";
+import { defaultInstanceClass, restoreTestCost } from "../core/restore-test.ts";
+import { DEFAULT_ASSUMPTIONS, type RunCost, type RunCostAssumptions, type RunCostInput, type RunCostRestoreTest, runCost } from "../core/run-cost.ts";
 import { PRICES } from "../core/run-cost-prices.ts";
 import type { Config } from "../schemas/config.ts";
 import { loadConfig } from "../stacks/config.ts";
@@ -28,6 +29,45 @@ export function alarmCount(config: Config): number {
   return fns.length + 1 + 1 + (failover ? 2 : 0) + (probe ? 1 + triggered(config).length : 0);
 }
 
+/**
+ * Each restore-tested policy: its schedule, how many resources it selects by id (undefined for a tag), and one
+ * test's throwaway cost (core/restore-test.ts restoreTestCost for `restoreTestMinutes` and `restoreTestStorageGb`;
+ * the mean over the kinds it selects by id, a PostgreSQL instance for a tag selection).
+ */
+export function restoreTestCosts(config: Config, a: RunCostAssumptions = DEFAULT_ASSUMPTIONS): RunCostRestoreTest[] {
+  const from = new Date(0);
+  const to = new Date(a.restoreTestMinutes * 60_000);
+  return config.backup.policies.flatMap((p) => {
+    const t = p.restoreTest;
+    if (!t) return [];
+    const kinds = p.selection.tag !== undefined ? (["rds-instance"] as const) : p.selection.ids.map((r) => r.kind);
+    const one = kinds.map((kind) =>
+      restoreTestCost({
+        kind,
+        ...(kind === "ebs-volume"
+          ? {}
+          : { instanceClass: defaultInstanceClass(kind === "aurora-cluster" ? "aurora-postgresql" : "postgres", t.rds?.instanceClass).instanceClass }),
+        storageGb: a.restoreTestStorageGb,
+        from,
+        to,
+      }),
+    );
+    const usd = one.reduce((n, c) => n + c.usd, 0) / Math.max(1, one.length);
+    const reason = one.length === 1 ? one[0]!.reason : `mean of ${one.length}: ${one.map((c) => `$${c.usd.toFixed(4)}`).join(", ")}`;
+    return [
+      {
+        policy: p.name,
+        schedule: t.schedule,
+        ...(p.selection.tag !== undefined ? {} : { resources: p.selection.ids.length }),
+        throwawayUsd: usd,
+        throwawayConfirmed: one.every((c) => c.confirmed),
+        throwawayReason: `${reason} (${a.restoreTestMinutes} min, ${a.restoreTestStorageGb} GB assumed)`,
+        checker: t.smoke.sql.length > 0 && kinds.includes("rds-instance"),
+      },
+    ];
+  });
+}
+
 /** The deployment as core/run-cost.ts sees it. */
 export function runCostInput(config: Config): RunCostInput {
   const probePeriod = triggered(config)[0]?.trigger?.periodSeconds;
@@ -46,6 +86,7 @@ export function runCostInput(config: Config): RunCostInput {
     triggeredGroups: triggered(config).length,
     alarms: alarmCount(config),
     reportRetentionDays: REPORT_RETENTION_DAYS,
+    restoreTests: restoreTestCosts(config),
   };
 }
 
@@ -61,14 +102,14 @@ export function renderCost(cost: RunCost, a: RunCostAssumptions, source: string,
     i.service,
     i.item,
     `${qty(i.quantity)} ${i.unit}`,
-    `${unitPrice(i.unitPriceUsd)}${PRICES[i.price].confirmed ? "" : " *"}`,
+    `${unitPrice(i.unitPriceUsd)}${i.confirmed ? "" : " *"}`,
     usd(i.monthlyUsd),
     i.reason,
   ]);
   const total = ["Total", "", "", "", usd(cost.totalUsd), `one failover run adds ${usd(cost.perFailoverRunUsd)}`];
   const notes = [
     `Config: ${source}. A month is 730 hours; list prices, no free tier (core/run-cost-prices.ts, read ${PRICES.costExplorerRequest.read}).`,
-    `Assumed: ${a.resources} resources selected, ${a.drCopyGbPerDay} GB of incremental DR copies a day per DR region, ${a.failoversPerMonth} failovers a month (${a.advancesPerFailover} advances each), ${a.costExplorerPagesPerRun} Cost Explorer page per run, ${a.reportKb} KB per report; run durations ${Object.entries(
+    `Assumed: ${a.resources} resources selected, ${a.drCopyGbPerDay} GB of incremental DR copies a day per DR region, ${a.failoversPerMonth} failovers a month (${a.advancesPerFailover} advances each), ${a.costExplorerPagesPerRun} Cost Explorer page per run, ${a.reportKb} KB per report; a restore test ${a.restoreTestMinutes} min on ${a.restoreTestStorageGb} GB with ${a.advancesPerRestoreTest} advances, ${a.restoreTestResourcesPerTagPolicy} resources per tag-selected policy; run durations ${Object.entries(
       a.durationSeconds,
     )
       .map(([k, v]) => `${k} ${v} s`)

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { PRICES } from "../../../core/run-cost-prices.ts";
 import { DEFAULT_ASSUMPTIONS, runCost, runsPerMonth, type RunCostAssumptions, type RunCostInput } from "../../../core/run-cost.ts";
-import { alarmCount, renderCost, runCostInput, unitPrice } from "../../../scripts/cost-to-run.ts";
+import { alarmCount, renderCost, restoreTestCosts, runCostInput, unitPrice } from "../../../scripts/cost-to-run.ts";
+import { ConfigSchema } from "../../../schemas/config.ts";
 import { deployedFunctions } from "../../../stacks/functions.ts";
 import { exampleConfig } from "../../infra/builders.ts";
 
@@ -90,6 +91,68 @@ describe("runCost", () => {
     // Lambda 24 GB-s and 16 requests, 48 transitions, 17 PUTs and 16 GETs
     expect(cost.perFailoverRunUsd).toBeCloseTo(24 * 0.0000133334 + 16 * 2e-7 + 48 * 0.000025 + 17 * 5e-6 + 16 * 4e-7, 15);
     expect(runCost(input, { ...a, failoversPerMonth: 0 }).items.find((i) => i.service === "Step Functions")!.monthlyUsd).toBe(0);
+  });
+
+  it("bills restore tests: one per selected resource and schedule run, their advances, transitions, checker runs, S3 writes and throwaways", () => {
+    const input: RunCostInput = {
+      ...small,
+      functions: [...small.functions, { name: "restore-test", memoryMb: 512, reports: false }, { name: "restore-test-checker", memoryMb: 256, reports: false }],
+      restoreTests: [
+        { policy: "db", schedule: "cron(0 6 1 * ? *)", resources: 3, throwawayUsd: 0.01, throwawayConfirmed: false, throwawayReason: "r", checker: true },
+        { policy: "tagged", schedule: "cron(0 6 1,15 * ? *)", throwawayUsd: 0.02, throwawayConfirmed: false, throwawayReason: "r", checker: false },
+      ],
+    };
+    const a: RunCostAssumptions = {
+      ...assumed,
+      durationSeconds: { ...assumed.durationSeconds, "restore-test": 2, "restore-test-checker": 4 },
+      restoreTestResourcesPerTagPolicy: 5,
+      advancesPerRestoreTest: 10,
+    };
+    const cost = runCost(input, a);
+    const item = (name: string) => cost.items.find((i) => i.item === name)!;
+    // 3 × 1 run + 5 × 2 runs = 13 tests; 13 × 10 advances + 3 starts (1 + 2 schedule runs) = 133 invocations.
+    expect(item("restore-test compute")).toMatchObject({
+      quantity: 133 * 2 * 0.5,
+      reason: "13 restore tests × 10 advances + 3 starts × 2 s (assumed) × 512 MB",
+    });
+    expect(item("restore-test-checker compute")).toMatchObject({ quantity: 3 * 4 * 0.25 });
+    expect(item("restore-test state transitions")).toMatchObject({ quantity: 133 * 3 });
+    expect(item("db throwaways")).toMatchObject({ quantity: 3, unitPriceUsd: 0.01, monthlyUsd: 0.03, confirmed: false });
+    expect(item("tagged throwaways")).toMatchObject({ quantity: 10, monthlyUsd: 0.2 });
+    expect(item("tagged throwaways").reason).toBe("10 tests (5 resource(s) (assumed: a tag selection) × 2 runs of cron(0 6 1,15 * ? *)); one: r");
+    expect(item("invocations").quantity).toBeCloseTo(runCost(small, a).items.find((i) => i.item === "invocations")!.quantity + 3, 10);
+    expect(item("PUT requests").quantity - runCost(small, a).items.find((i) => i.item === "PUT requests")!.quantity).toBeCloseTo(13 * 12, 10);
+  });
+
+  it("prices one restore test's throwaway from the policy: its instance class, the kinds it selects by id, a PostgreSQL instance for a tag", () => {
+    const cfg = ConfigSchema.parse({
+      stage: "prod",
+      primaryRegion: "eu-west-1",
+      drRegions: [{ region: "eu-central-1", kmsKeyId: "k" }],
+      backup: {
+        policies: [
+          {
+            name: "db",
+            selection: { tag: {} },
+            restoreTest: { rds: { dbSubnetGroupName: "g", vpcSecurityGroupIds: ["sg-0123456789abcdef0"], instanceClass: "db.t4g.small" } },
+          },
+          {
+            name: "vol",
+            selection: { ids: [{ kind: "ebs-volume", id: "vol-0123456789abcdef0" }] },
+            restoreTest: { ebs: { availabilityZone: "eu-central-1a" } },
+          },
+          { name: "none", selection: { tag: { key: "tier", value: "none" } } },
+        ],
+      },
+    });
+    const [db, vol] = restoreTestCosts(cfg, { ...DEFAULT_ASSUMPTIONS, restoreTestMinutes: 30, restoreTestStorageGb: 20 });
+    expect(restoreTestCosts(cfg).map((r) => r.policy)).toEqual(["db", "vol"]);
+    // db.t4g.small 0.5 h × $0.032 + 20 GB × 0.5 h × $0.115 / 730
+    expect(db).toMatchObject({ policy: "db", schedule: "cron(0 6 1 * ? *)", checker: false, throwawayConfirmed: false });
+    expect(db!.resources).toBeUndefined();
+    expect(db!.throwawayUsd).toBeCloseTo(0.5 * 0.032 + (20 * 0.5 * 0.115) / 730, 12);
+    expect(vol).toMatchObject({ resources: 1 });
+    expect(vol!.throwawayUsd).toBeCloseTo((20 * 0.5 * 0.08) / 730, 12);
   });
 
   it("needs an assumed duration for every deployed function", () => {
