@@ -129,8 +129,9 @@ export interface RestoreTestPlanInput {
  * never tested, or its last test (of any verdict: a failed one has alerted, and retrying it every round would
  * starve the others) started more than {@link dueAfterHours} ago. Due resources rotate, the oldest last test
  * first (never tested first of all), and start while their restore region has fewer tests in flight than the
- * policy's `maxConcurrentRestores` (every policy's tests in that region count). The runbook calls this again
- * when a test ends: with N due and a cap of C every resource starts within ceil(N / C) rounds.
+ * policy's `maxConcurrentRestores` (every policy's tests in that region count, whichever execution started them:
+ * {@link inFlightRestoreTests}). The ones `capped` queue in the execution and start as its tests end
+ * (runbooks/restore-test/handler.ts): with N due and a cap of C, one execution runs them in ceil(N / C) rounds.
  *
  * @example planRestoreTests({ config, targets: [{ policy: "db", kind: "rds-instance", resourceId: "orders-db" }], history: [], inFlight: [], now })
  *   // [{ action: "start", target: { …, region: "eu-central-1" }, reason: "due: never restore-tested; 1 of 1 slot in eu-central-1 (the first DR region (default))" }]
