@@ -111,6 +111,8 @@ export const ADAPTER_CALLS = {
   "restore.listRestoreTestLeftovers": ["rds:DescribeDBInstances", "rds:DescribeDBClusters", "restore-ebs.listVolumeLeftovers"],
   // adapters/secrets.ts: the password of a restore test's database
   "secrets.getDbCredentials": ["secretsmanager:GetSecretValue"],
+  // adapters/checker.ts: the restore-test function runs an RDS instance's sql checks in its region's checker function
+  "checker.invokeChecker": ["lambda:InvokeFunction"],
   // adapters/restore-ebs.ts
   // A volume from an encrypted snapshot uses the snapshot's key: the DR key for a copy, the source key in the primary
   // region (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html).

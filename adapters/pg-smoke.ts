@@ -44,6 +44,11 @@ export interface SmokeCheckResult {
   reason: string;
   /** Wall time of the check, including opening the session when this check opened it. */
   ms: number;
+  /**
+   * Why the check did not run when the session could not be opened: the server's SQLSTATE (`28P01`: the password
+   * was refused) or the socket's error code. The checker function retries with the secret's previous version on 28P01.
+   */
+  connectCode?: string;
 }
 
 export interface PgSmokePort {
@@ -71,6 +76,7 @@ export function pgSmoke(options: PgSmokeOptions = {}): PgSmokePort {
       const results: SmokeCheckResult[] = [];
       let session: Client | undefined;
       let cannotConnect: string | undefined;
+      let connectCode: string | undefined;
       try {
         for (const check of input.checks) {
           const head = `check ${JSON.stringify(check.name)}`;
@@ -81,6 +87,7 @@ export function pgSmoke(options: PgSmokeOptions = {}): PgSmokePort {
             observed,
             reason: clean(reason),
             ms: Math.round(now() - t0),
+            ...(cannotConnect && connectCode ? { connectCode } : {}),
           });
           if (cannotConnect) {
             results.push(result(false, null, `${head} not run: ${cannotConnect}`));
@@ -89,6 +96,7 @@ export function pgSmoke(options: PgSmokeOptions = {}): PgSmokePort {
           if (!session) {
             const opened = await open(input);
             if ("error" in opened) {
+              connectCode = opened.error.code;
               cannotConnect = `could not connect to ${target}: ${connectProblem(opened.error, input)}`;
               results.push(result(false, null, `${head} not run: ${cannotConnect}`));
               continue;

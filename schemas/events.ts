@@ -4,6 +4,7 @@ import { parseFailoverEvent } from "./events-failover.ts";
 import { parseWarmEvent } from "./events-warm.ts";
 import { parseProbeEvent } from "./events-probe.ts";
 import { parseRestoreTestEvent } from "./events-restore-test.ts";
+import { parseCheckerEvent } from "./events-restore-test-checker.ts";
 
 /**
  * The event parser of every function, by function name. A sample in `events/` is named
@@ -19,4 +20,5 @@ export const EVENT_PARSERS: Record<string, (raw: unknown) => unknown> = {
   warm: parseWarmEvent,
   probe: parseProbeEvent,
   "restore-test": parseRestoreTestEvent,
+  "restore-test-checker": parseCheckerEvent,
 };

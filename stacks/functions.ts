@@ -7,7 +7,7 @@
 
 import type { Config } from "../schemas/config.ts";
 
-export type FunctionName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "failover" | "probe" | "restore-test";
+export type FunctionName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "failover" | "probe" | "restore-test" | "restore-test-checker";
 
 /** Keys of `config.schedules` (schemas/config.ts). */
 export type ScheduleKey = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost";
@@ -28,12 +28,18 @@ export interface FunctionSpec {
    * `trigger.periodSeconds` of the failover groups, stacks/failover.ts), or the restore-test state machine's
    * schedules (one per distinct `restoreTest.schedule`, stacks/restore-test.ts).
    */
-  trigger: { kind: "schedule"; schedule: ScheduleKey } | { kind: "alarm-rule" } | { kind: "probe-schedule" } | { kind: "restore-test-schedule" };
+  trigger:
+    | { kind: "schedule"; schedule: ScheduleKey }
+    | { kind: "alarm-rule" }
+    | { kind: "probe-schedule" }
+    | { kind: "restore-test-schedule" }
+    /** Invoked synchronously by the restore-test function (adapters/checker.ts), one per restore region that needs it. */
+    | { kind: "invoked-by-restore-test" };
   /**
    * Where it runs: the primary region, or the DR region (it must work while the primary is down): the failover
    * groups' replica region for the failover runbook and its probe, the first of `drRegions` for the restore test.
    */
-  region: "primary" | "dr";
+  region: "primary" | "dr" | "restore";
 }
 
 export const FUNCTIONS: readonly FunctionSpec[] = [
@@ -144,11 +150,25 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: "restore-test-schedule" },
     region: "dr",
   },
+  {
+    name: "restore-test-checker",
+    handler: "functions/restore-test-checker.handler",
+    description: "Restore-test SQL smoke checks against a restored RDS instance, with pg from inside its VPC",
+    memoryMb: 256,
+    // Every check is bounded by smoke.timeoutSeconds (at most 300 s) plus pg's connect timeout; the restore-test
+    // function's own 120 s bound ends the wait first for longer configurations, and the check then fails as not run.
+    timeoutSeconds: 120,
+    posts: false,
+    reports: false,
+    trigger: { kind: "invoked-by-restore-test" },
+    region: "restore",
+  },
 ];
 
 /**
  * The functions a configuration deploys: the failover runbook only with failover groups, the probe only when a
- * group has a `trigger`, the restore test only when a backup policy has a `restoreTest` block; the others always.
+ * group has a `trigger`, the restore test only when a backup policy has a `restoreTest` block, its checker only when a
+ * policy's restore test has a `rds.checker` (sql checks on RDS instances); the others always.
  */
 export function deployedFunctions(config: Config): FunctionSpec[] {
   const groups = config.failover.groups;
@@ -156,6 +176,7 @@ export function deployedFunctions(config: Config): FunctionSpec[] {
     failover: groups.length > 0,
     probe: groups.some((g) => g.trigger),
     "restore-test": config.backup.policies.some((p) => p.restoreTest),
+    "restore-test-checker": config.backup.policies.some((p) => p.restoreTest?.rds?.checker),
   };
   return FUNCTIONS.filter((f) => deployed[f.name] ?? true);
 }

@@ -3,6 +3,8 @@ import type { FunctionName } from "./functions.ts";
 import { SNAPSHOT_TAG_KEYS, TAG } from "../core/types.ts";
 import { namePrefix, restoreTestPrefix } from "../core/ownership.ts";
 import { restoreTestRegion } from "../core/restore-test.ts";
+import { restoreTestCheckers } from "../schemas/config-restore-test.ts";
+import { checkerFunctionName } from "../runbooks/restore-test/checker-ref.ts";
 import { probeNamespace } from "../core/failover-trigger.ts";
 import {
   allRegions,
@@ -36,6 +38,8 @@ function readRegions(name: FunctionName, config: Config): string[] {
       return failoverRegions(config);
     case "restore-test":
       return restoreRegions(config);
+    case "restore-test-checker":
+      return checkerRegions(config);
     default:
       return allRegions(config);
   }
@@ -49,6 +53,26 @@ function failoverRegions(config: Config): string[] {
 export function restoreRegions(config: Config): string[] {
   const regions = config.backup.policies.filter((p) => p.restoreTest).map((p) => restoreTestRegion(p, config).region);
   return [...new Set(regions)].sort();
+}
+
+/** The restore regions whose checker function the restore-test function invokes (schemas/config-restore-test.ts restoreTestCheckers). */
+export function checkerRegions(config: Config): string[] {
+  return [...restoreTestCheckers(config.backup.policies, config).byRegion.keys()].sort();
+}
+
+/**
+ * The secrets the checker functions read: each checker policy's `smoke.secretArn`, and, when a checker policy has
+ * none, the RDS-managed master user secrets of the primary region, where the source databases are (RDS names them
+ * `rds!db-<uuid>`, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html).
+ */
+function checkerSecrets(c: IamContext): string[] {
+  const checkerPolicies = new Set([...restoreTestCheckers(c.config.backup.policies, c.config).byRegion.values()].flatMap((v) => v.policies));
+  const policies = c.config.backup.policies.filter((p) => checkerPolicies.has(p.name));
+  const configured = policies.flatMap((p) => (p.restoreTest?.smoke.secretArn ? [p.restoreTest.smoke.secretArn] : []));
+  const rdsManaged = policies.some((p) => !p.restoreTest?.smoke.secretArn)
+    ? [`arn:${c.partition}:secretsmanager:${c.config.primaryRegion}:${c.account}:secret:rds!db-*`]
+    : [];
+  return [...new Set([...configured, ...rdsManaged])].sort();
 }
 
 /**
@@ -339,6 +363,20 @@ export const SCOPES: Record<string, Scope> = {
     return regions.length ? [{ actions: ["ec2:DeleteVolume"], resources: regions.map((r) => volumeArn(c, r)), conditions: restoreTestDelete(c) }] : [];
   },
 
+  // The checker functions read the databases' credentials.
+  "secretsmanager:GetSecretValue": (c, p) => {
+    const secrets = p.name === "restore-test-checker" ? checkerSecrets(c) : [];
+    return secrets.length ? [{ actions: ["secretsmanager:GetSecretValue"], resources: secrets }] : [];
+  },
+  // The restore-test function invokes its restore regions' checker functions, those only.
+  "lambda:InvokeFunction": (c, p) => {
+    if (p.name !== "restore-test") return [];
+    const regions = checkerRegions(c.config);
+    const name = regions.length ? checkerFunctionName(c.config) : "";
+    return regions.length
+      ? [{ actions: ["lambda:InvokeFunction"], resources: regions.map((r) => `arn:${c.partition}:lambda:${r}:${c.account}:function:${name}`) }]
+      : [];
+  },
   "rds:PromoteReadReplica": (c) => {
     const groups = c.config.failover.groups.filter((g) => g.replica.kind === "rds-instance");
     return groups.length ? [{ actions: ["rds:PromoteReadReplica"], resources: groups.map((g) => rdsArn(c, g.replica.region, "db", g.replica.id)) }] : [];

@@ -3,7 +3,7 @@ import { FUNCTIONS, type FunctionName } from "./functions.ts";
 import { TAG, managedByValue } from "../core/types.ts";
 import { actionsOf, bareAction } from "../adapters/calls.ts";
 import { FUNCTION_CALLS } from "../runbooks/lib/calls.ts";
-import { SCOPES, type Placement } from "./iam-scopes.ts";
+import { checkerRegions, SCOPES, type Placement } from "./iam-scopes.ts";
 
 /**
  * Least-privilege IAM for every function, as plain data (no SST globals) so it can be unit-tested
@@ -163,6 +163,7 @@ function derive(name: FunctionName, c: IamContext): Statement[] {
   const placement: Placement = { name, primary: c.config.primaryRegion, dr: c.config.drRegions.map((d) => d.region) };
   if (name === "failover" && c.config.failover.groups.length === 0) return [];
   if (name === "restore-test" && !c.config.backup.policies.some((p) => p.restoreTest)) return [];
+  if (name === "restore-test-checker" && checkerRegions(c.config).length === 0) return [];
   const out: Statement[] = [];
   for (const declared of declaredActions(name)) {
     if (linked.has(bareAction(declared))) continue;
@@ -171,9 +172,38 @@ function derive(name: FunctionName, c: IamContext): Statement[] {
     out.push(...scope(c, placement));
   }
   // Lambda writes a failed asynchronous invocation to the on-failure destination with the function's role;
-  // the failover and restore-test functions are invoked synchronously by their state machines and have none.
-  if (name !== "failover" && name !== "restore-test") out.push(dlqStatement(c));
+  // the failover and restore-test functions are invoked synchronously by their state machines and have none, nor has
+  // the checker (invoked synchronously by the restore-test function).
+  if (name !== "failover" && name !== "restore-test" && name !== "restore-test-checker") out.push(dlqStatement(c));
+  if (name === "restore-test-checker") out.push(...vpcNetworkInterfaceStatements(c, checkerRegions(c.config)));
   return merge(out);
+}
+
+/** What Lambda does with a VPC function's role to attach it to its subnets; no code of ours calls these. */
+export const VPC_ENI_ACTIONS = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+] as const;
+export const VPC_DESCRIBE_ACTIONS = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"] as const;
+
+/**
+ * The network-interface permissions Lambda needs from a VPC function's execution role: those of the managed policy
+ * AWSLambdaVPCAccessExecutionRole
+ * (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html) without its
+ * CloudWatch Logs actions (SST's basic logging policy has them), limited to the function's regions and our account.
+ * DescribeNetworkInterfaces works only on `*`; DeleteNetworkInterface needs every resource of the region
+ * (`arn:aws:ec2:<region>:<account>:*\/*`) or the function may lose its VPC access
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html). stacks/lambda.ts drops the managed policy SST
+ * would attach, so these are all the role gets.
+ */
+export function vpcNetworkInterfaceStatements(c: IamContext, regions: string[]): Statement[] {
+  if (!regions.length) return [];
+  return [
+    { actions: [...VPC_ENI_ACTIONS], resources: regions.map((r) => `arn:${c.partition}:ec2:${r}:${c.account}:*/*`) },
+    { actions: [...VPC_DESCRIBE_ACTIONS], resources: ["*"], conditions: [inRegions(regions)] },
+  ];
 }
 
 /**

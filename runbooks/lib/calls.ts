@@ -42,6 +42,9 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "inventory.listCandidateResources",
     "inventory.listRegionSnapshots",
     "json-document.jsonDocuments",
+    "checker.invokeChecker",
   ],
+  // The restore-test checker (runbooks/restore-test/checker.ts): the database credentials; pg is not an AWS call.
+  "restore-test-checker": ["secrets.getDbCredentials"],
   failover: ["rds-failover.rdsFailover", "cloudwatch.cloudwatchMetrics", "route53.route53Dns", "latch.s3Latch", "observe-marker.s3ObserveMarker", "s3.putJson"],
 };

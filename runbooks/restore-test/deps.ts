@@ -1,7 +1,7 @@
 /**
  * Real dependencies of the restore-test runbook: the adapters behind its ports, the checkpoint and the report in the
- * reports bucket, used by the Lambda handler (./handler.ts, functions/restore-test.ts; stacks/restore-test.ts). The VPC
- * checker function for SQL smoke checks is not deployed yet.
+ * reports bucket, used by the Lambda handler (./handler.ts, functions/restore-test.ts; stacks/restore-test.ts). SQL smoke
+ * checks of an RDS instance run in the restore region's checker function (./checker.ts), invoked synchronously.
  */
 import { jsonDocuments } from "../../adapters/json-document.ts";
 import { listRegionSnapshots } from "../../adapters/inventory.ts";
@@ -19,8 +19,11 @@ import {
 } from "../../adapters/restore.ts";
 import { createVolumeFromSnapshot, deleteVolume, describeEbsSnapshot, describeVolume, findVolumesByName } from "../../adapters/restore-ebs.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
+import { invokeChecker } from "../../adapters/checker.ts";
+import type { SmokeCheckResult } from "../../adapters/pg-smoke.ts";
 import { TAG, managedByValue, type Owner } from "../../core/types.ts";
-import type { RestoreTestDeps, RestoreTestReportPort, ThrowawayPort } from "./ports.ts";
+import type { RestoreTestDeps, RestoreTestReportPort, SqlSmokePort, ThrowawayPort } from "./ports.ts";
+import { checkerEnvName } from "./checker-ref.ts";
 import { appendTrendDocument } from "./summary.ts";
 import type { RestoreTestRun } from "./steps/index.ts";
 
@@ -77,5 +80,38 @@ export function realRestoreTestDeps(input: {
     },
     store: restoreTestStore(input.bucket, input.runId),
     clock: { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+  };
+}
+
+/**
+ * The production SQL port: the restore region's checker function, named by the environment variable stacks/restore-test.ts
+ * sets for each region that has one (checker-ref.ts), invoked synchronously with the event it parses
+ * (schemas/events-restore-test-checker.ts). Its answer's results come back as they are; a thrown checker (both secret
+ * versions refused, say) is a thrown error with its message.
+ */
+export function checkerSqlPort(env: Record<string, string | undefined> = process.env, log?: RestoreTestDeps["log"]): SqlSmokePort {
+  return {
+    async run(input) {
+      const functionName = env[checkerEnvName(input.region)];
+      if (!functionName)
+        throw new Error(`no checker function in ${input.region}: give the policy restoreTest.rds.checker (subnetIds, securityGroupIds) and deploy`);
+      if (!input.endpoint) throw new Error(`restored instance ${input.instanceId} has no endpoint to connect to`);
+      const answer = (await invokeChecker({
+        region: input.region,
+        functionName,
+        event: {
+          host: input.endpoint.host,
+          port: input.endpoint.port,
+          database: input.database,
+          secretArn: input.secretArn,
+          checks: input.checks,
+          context: { snapshotTime: input.context.snapshotTime.toISOString() },
+          timeoutMs: input.timeoutMs,
+        },
+      })) as { results?: unknown; secretStage?: unknown; note?: unknown } | null;
+      if (!answer || !Array.isArray(answer.results)) throw new Error(`checker function ${functionName} (${input.region}) answered without results`);
+      if (typeof answer.note === "string") log?.(answer.note, { instanceId: input.instanceId, secretStage: String(answer.secretStage) });
+      return answer.results as SmokeCheckResult[];
+    },
   };
 }
