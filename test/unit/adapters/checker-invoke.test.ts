@@ -4,7 +4,7 @@
  * RequestResponse, the event as the payload, never a password), the answer it returns, and a function error
  * (`FunctionError` with `{ errorType, errorMessage }`) as a thrown error carrying the function's message.
  */
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CheckerFunctionError } from "../../../adapters/checker.ts";
@@ -17,7 +17,8 @@ const FUNCTION = "ops-autopilot-prod-restore-test-checker";
 const SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b-AbCdEf";
 const env = { [checkerEnvName(REGION)]: FUNCTION };
 const lambda = mockClient(LambdaClient);
-const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+/** The SDK wraps the answer's bytes in a blob adapter; the adapter reads them as bytes. */
+const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)) as unknown as InvokeCommandOutput["Payload"];
 
 const input = {
   region: REGION,
