@@ -82,6 +82,7 @@ export const ADAPTER_CALLS = {
   "claims.s3Claims": ["json-document.jsonDocuments"],
   "prune-ledger.s3PruneLedger": ["json-document.jsonDocuments"],
   "observe-marker.s3ObserveMarker": ["json-document.jsonDocuments"],
+  "alert-state.s3AlertState": ["json-document.jsonDocuments"],
   // adapters/rds-failover.ts
   "rds-failover.rdsFailover": [
     "rds:DescribeDBInstances",

@@ -1,9 +1,9 @@
 /**
  * `npm run drill`: ops-autopilot's whole runbook on a machine with no AWS account.
  *
- * 1. A simulated year (400 days) of nightly backups, DR copies, retention and the freshness watchdog for a
- *    small fleet in two regions, with three days of failing backups in the middle — the real handlers
- *    against the in-memory sandbox account.
+ * 1. A simulated year (400 days) of nightly backups, DR copies, retention and the freshness watchdog (hourly, as
+ *    in production) for a small fleet in two regions, with three days of failing backups in the middle — the real
+ *    handlers against the in-memory sandbox account; the watchdog's messages printed per incident.
  * 2. A region outage: the database alarm fires, the failover runbook promotes the DR replica, switches DNS,
  *    warms a local HTTP origin (its cache-hit ratio going up) and checks health; then a replica that lags
  *    too far, which the runbook refuses to promote.
@@ -17,7 +17,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runBackupYear, type BackupYearResult } from "../sandbox/scenarios/backup-scenarios.ts";
+import { runBackupYear, WATCHDOG_HOURLY, type BackupYearResult } from "../sandbox/scenarios/backup-scenarios.ts";
 import { runLagTooFarScenario, runRegionOutageScenario, type FailoverScenarioResult } from "../sandbox/scenarios/failover-scenarios.ts";
 import { startWarmServer } from "../sandbox/scenarios/http-origin.ts";
 import { runWarm } from "../runbooks/warm/engine.ts";
@@ -48,9 +48,35 @@ function heading(text: string): void {
   console.log(`\n${"=".repeat(100)}\n${text}\n${"=".repeat(100)}`);
 }
 
+/** The watchdog's alert-lifecycle messages, per incident; a run of reminders on one line. */
+function printIncidents(year: BackupYearResult): void {
+  const hours = (a: string, b: string) => Math.round((Date.parse(b) - Date.parse(a)) / 3_600_000);
+  console.log(`\nWatchdog messages per incident (the watchdog runs hourly; one incident per policy and region; ${year.reports} runs in all):`);
+  for (const [key, messages] of Object.entries(year.incidents).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const n = (kind: string) => messages.filter((m) => m.kind === kind).length;
+    console.log(`  ${key}: ${n("started")} started, ${n("reminder")} reminders, ${n("resolved")} resolved`);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (m.kind !== "reminder") {
+        console.log(`    ${m.at.slice(0, 16)}  ${m.kind.padEnd(9)} ${m.text}`);
+        continue;
+      }
+      let j = i;
+      while (messages[j + 1]?.kind === "reminder") j++;
+      const last = messages[j]!;
+      const count = j - i + 1;
+      const every = count > 1 ? `, every ${hours(m.at, messages[i + 1]!.at)} h` : "";
+      console.log(
+        `    ${m.at.slice(0, 16)}  ${`${count} reminder${count === 1 ? "" : "s"}`.padEnd(9)} to ${last.at.slice(0, 16)}${every}; the last: ${last.text}`,
+      );
+      i = j;
+    }
+  }
+}
+
 async function backupYear(): Promise<BackupYearResult> {
-  heading("1. Backups: 400 simulated days, 5 resources, primary eu-west-1 + DR eu-central-1, backups failing on days 200–202");
-  const year = await runBackupYear({ days: 400, outage: { fromDay: 200, days: 3 } });
+  heading("1. Backups: 400 simulated days, 5 resources, primary eu-west-1 + DR eu-central-1, backups failing on days 200–202, watchdog hourly");
+  const year = await runBackupYear({ days: 400, outage: { fromDay: 200, days: 3 }, watchdogHours: WATCHDOG_HOURLY });
   const rows: (string | number)[][] = [["resource", "region", "kept", "daily", "weekly", "monthly", "oldest kept", "deleted", "copies made"]];
   for (const s of year.summary) {
     rows.push([s.resource, s.region, s.kept, s.keptByTier.daily, s.keptByTier.weekly, s.keptByTier.monthly, s.oldest ?? "—", s.deleted, s.copies]);
@@ -69,6 +95,7 @@ async function backupYear(): Promise<BackupYearResult> {
   console.log("\nAlerts sent to Slack:");
   for (const a of year.alerts.slice(0, 12)) console.log(`  ${a.at}  ${a.text}`);
   if (year.alerts.length > 12) console.log(`  … ${year.alerts.length - 12} more in the report`);
+  printIncidents(year);
   console.log(`(${year.reports} run reports written to the sandbox bucket; simulated in ${(year.wallMs / 1000).toFixed(1)} s)`);
   return year;
 }

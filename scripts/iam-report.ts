@@ -35,8 +35,6 @@ export const UNEXERCISED: Record<string, string> = {
     "granted by the shared Reports link; a claim is read only after its conditional create found it there, so no 404 (which needs ListBucket) reaches the backup",
   "copy:s3:ListBucket":
     "granted by the shared Reports link; a claim is read only after its conditional create found it there, so no 404 (which needs ListBucket) reaches the copy",
-  "watchdog:s3:GetObject": "granted by the Reports link, one Linkable shared by every function (stacks/storage.ts); the watchdog only writes its report",
-  "watchdog:s3:ListBucket": "granted by the Reports link, one Linkable shared by every function (stacks/storage.ts); the watchdog only writes its report",
   "failover:route53:ListResourceRecordSets":
     "reads the record before and after the change (adapters/route53.ts currentValue); exercised with aws-sdk-client-mock in test/unit/failover/runbook-aws.test.ts, not by the sandbox scenarios",
   "warm:s3:GetObject": "warm leftovers are read through s3.getJson, exercised by the other functions; the warm tests keep leftovers in memory",

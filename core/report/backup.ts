@@ -1,6 +1,5 @@
 import type { Config } from "../../schemas/config.ts";
 import type { ItemFailure } from "../types.ts";
-import type { FreshnessFinding } from "../freshness.ts";
 import { context, fields, header, section, type SlackMessage } from "./blocks.ts";
 
 /**
@@ -173,18 +172,6 @@ export function pruneSummary(view: PruneRunView, config: Config): SlackMessage {
 }
 
 /** Critical alert: backups older than their freshness limit, or none at all. */
-export function watchdogAlert(findings: FreshnessFinding[], config: Config): SlackMessage {
-  const lines = findings.map((f) => `\`${f.resourceId}\` (${f.region}): ${f.reason}`);
-  return {
-    text: `🚨 CRITICAL: ${findings.length} resource/region pair(s) without a fresh backup (${config.app} ${config.stage})`,
-    blocks: [
-      header(`🚨 No fresh backup — ${config.app} ${config.stage}`),
-      section(bullets(lines)),
-      context("Pruning is frozen for these until a fresh backup is available. Check the backup and copy run reports."),
-    ],
-  };
-}
-
 function observedPruneSummary(view: PruneRunView, observe: NonNullable<PruneRunView["observe"]>, config: Config): SlackMessage {
   const wouldDelete = view.plans.flatMap((p) => p.delete.map((d) => ({ ...d, region: p.region })));
   const kept = view.plans.reduce((n, p) => n + p.keep.length, 0);

@@ -3,6 +3,7 @@ import { SNAPSHOT_ADAPTERS } from "../../adapters/snapshots.ts";
 import { s3Claims } from "../../adapters/claims.ts";
 import { s3PruneLedger } from "../../adapters/prune-ledger.ts";
 import { PRUNE_OBSERVE_KEY, s3ObserveMarker } from "../../adapters/observe-marker.ts";
+import { s3AlertState } from "../../adapters/alert-state.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { linkedBucket } from "../lib/resources.ts";
 import type { RunContext } from "../lib/handler.ts";
@@ -11,7 +12,7 @@ import type { BackupDeps } from "./ports.ts";
 /**
  * Real dependencies of the backup runbooks (used by functions/{backup,copy,prune,watchdog}.ts).
  *
- * The state bucket (prune's day ledger and observe-start marker, the EBS name claims) is the linked Reports bucket unless `stateBucket`
+ * The state bucket (prune's day ledger and observe-start marker, the EBS name claims, the watchdog's alert state) is the linked Reports bucket unless `stateBucket`
  * names another (tests and the drill); it is read only when a port that needs it is opened.
  */
 export function backupDeps(ctx: RunContext, options: { stateBucket?: BucketRef } = {}): BackupDeps {
@@ -22,5 +23,6 @@ export function backupDeps(ctx: RunContext, options: { stateBucket?: BucketRef }
     claims: () => s3Claims(stateBucket()),
     pruneLedger: () => s3PruneLedger(stateBucket()),
     observeMarker: () => s3ObserveMarker(stateBucket(), PRUNE_OBSERVE_KEY),
+    alertState: () => s3AlertState(stateBucket(), "watchdog"),
   };
 }

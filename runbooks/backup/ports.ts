@@ -9,6 +9,8 @@ import type { SnapshotAdapter } from "../../adapters/snapshots.ts";
 import type { ClaimPort } from "../../adapters/claims.ts";
 import type { PruneLedgerPort } from "../../adapters/prune-ledger.ts";
 import type { ObserveMarkerPort } from "../../adapters/observe-marker.ts";
+import type { AlertStatePort } from "../../adapters/alert-state.ts";
+import type { StaleGroupDetail } from "../../core/stale-alerts.ts";
 
 /** What is there: the candidate resources of the primary region and our snapshots of a region. */
 export interface InventoryPort {
@@ -32,4 +34,10 @@ export interface BackupDeps {
    * Without it no start is read or recorded: a window of days then counts from this run, as on a new stage.
    */
   observeMarker?: () => ObserveMarkerPort;
+  /**
+   * The watchdog's alert state (`state/alerts/watchdog.json` in the state bucket): its open stale-backup incidents,
+   * written with If-None-Match / If-Match. Without it (the read-only plan) every stale group reads as a new incident
+   * and nothing is stored.
+   */
+  alertState?: () => AlertStatePort<StaleGroupDetail>;
 }

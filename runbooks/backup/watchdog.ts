@@ -1,17 +1,37 @@
 import type { JobEvent } from "../../schemas/events-backup.ts";
+import type { ItemFailure } from "../../core/types.ts";
 import { managedByValue } from "../../core/types.ts";
 import { selectResources } from "../../core/selection.ts";
 import { assessFreshness, type FreshnessFinding } from "../../core/freshness.ts";
-import { watchdogAlert } from "../../core/report/backup.ts";
+import { decideAlerts, emptyAlertState, HOUR_MS, withUndelivered, type AlertLifecycleResult } from "../../core/alert-lifecycle.ts";
+import { staleConditions, staleKey, type StaleGroupDetail } from "../../core/stale-alerts.ts";
+import { staleAlertMessage } from "../../core/report/stale-alerts.ts";
+import type { SlackMessage } from "../../core/report/blocks.ts";
 import { kindsInUse } from "../../adapters/inventory.ts";
+import type { AlertStatePort, StoredAlertState } from "../../adapters/alert-state.ts";
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
 import { owner, regions } from "./common.ts";
 import type { BackupDeps } from "./ports.ts";
 
 /**
  * The freshness watchdog: the selected resources and our snapshots in every region → how old each one's newest
- * backup is (core) → metrics (with the heartbeat its alarm needs) and an alert when any is stale.
+ * backup is (core) → metrics (with the heartbeat its alarm needs), the run report listing every stale resource,
+ * and the alert lifecycle's messages per policy and region (core/alert-lifecycle.ts, core/stale-alerts.ts): a
+ * critical when backups go stale, a reminder every `alerts.remindEveryHours` while they stay stale, "resolved"
+ * when they are fresh again. Hourly runs of a long outage thus post a few messages, not one critical an hour.
  */
+
+/** Decide-and-store attempts when other runs keep changing the alert state first. */
+const MAX_ATTEMPTS = 3;
+
+/** One lifecycle decision as the run report shows it. */
+interface AlertEntry {
+  key: string;
+  kind: string;
+  reason: string;
+  text?: string;
+  delivered?: boolean;
+}
 
 export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: BackupDeps): Promise<RunOutcome> {
   const { config } = ctx;
@@ -19,6 +39,7 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
   const kinds = kindsInUse(policies);
   const managedBy = managedByValue(owner(config));
   const all = regions(config);
+  const now = ctx.now();
   const [resources, ...lists] = await Promise.all([
     deps.inventory.listCandidateResources(config.primaryRegion, policies),
     ...all.map((r) => deps.inventory.listRegionSnapshots(r, managedBy, kinds)),
@@ -29,7 +50,7 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
     resources: selected.map((s) => ({ resourceId: s.resource.id, kind: s.resource.kind, policy: s.policy })),
     regions: all,
     owner: owner(config),
-    now: ctx.now(),
+    now,
     primaryRegion: config.primaryRegion,
   });
   const bad = findings.filter((f) => f.status !== "ok");
@@ -46,14 +67,113 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
       dimensions: { resource: f.resourceId, region: f.region },
     })),
   ]);
+
+  const policyOf = new Map(selected.map((s) => [`${s.resource.kind}\u0000${s.resource.id}`, s.policy.name]));
+  const policyName = (f: FreshnessFinding) => policyOf.get(`${f.kind}\u0000${f.resourceId}`) ?? "?";
+  const conditions = staleConditions(bad, policyName);
+  const remindEveryMs = config.alerts.remindEveryHours * HOUR_MS;
+  const render = (d: Parameters<typeof staleAlertMessage>[0]): SlackMessage =>
+    staleAlertMessage(
+      d,
+      bad.filter((f) => staleKey(policyName(f), f.region) === d.key),
+      config,
+      now,
+    );
+
+  const failures: ItemFailure[] = [];
+  let alerts: AlertEntry[];
+  if (event.dryRun || !deps.alertState) {
+    // The read-only plan: what a run with no incident open would send; nothing is stored or posted.
+    const decided = decideAlerts({ state: emptyAlertState<StaleGroupDetail>(), conditions, now, remindEveryMs });
+    alerts = decided.decisions.map((d) => ({
+      key: d.key,
+      kind: d.kind,
+      reason: d.reason,
+      ...(d.kind !== "hold" ? { text: render({ ...d, kind: d.kind }).text } : {}),
+    }));
+  } else {
+    alerts = await alertLifecycle(ctx, deps.alertState(), conditions, now, remindEveryMs, render, failures);
+  }
   return {
     report: {
       trigger: event.trigger,
       note: event.note,
       findings: findings.map((f) => ({ ...f, newestAt: f.newestAt?.toISOString() })),
       stale: bad.length,
+      remindEveryHours: config.alerts.remindEveryHours,
+      alerts,
     },
-    message: bad.length ? watchdogAlert(bad, config) : null,
-    failures: [],
+    // Alerts are the lifecycle's, posted above once their state is stored; the report lists every stale resource.
+    message: null,
+    failures,
   };
+}
+
+/**
+ * Decide against the stored state, store the new state with a conditional write, then post. A run that loses
+ * the write to an overlapping one re-reads and decides again, so only one of them sends a `started`. A message
+ * that cannot be posted is a failure of the run, and its incident goes back to what it was so the next run
+ * sends it again.
+ */
+async function alertLifecycle(
+  ctx: RunContext,
+  store: AlertStatePort<StaleGroupDetail>,
+  conditions: ReturnType<typeof staleConditions>,
+  now: Date,
+  remindEveryMs: number,
+  render: (d: Parameters<typeof staleAlertMessage>[0]) => SlackMessage,
+  failures: ItemFailure[],
+): Promise<AlertEntry[]> {
+  let before: StoredAlertState<StaleGroupDetail> | undefined;
+  let decided: AlertLifecycleResult<StaleGroupDetail> | undefined;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS && !decided; attempt++) {
+    const stored = await store.load();
+    const next = decideAlerts({ state: stored.state, conditions, now, remindEveryMs });
+    // A quiet run (nothing open, nothing holding; or an open incident with nothing due and nothing changed) writes nothing.
+    if (JSON.stringify(next.state) === JSON.stringify(stored.state) || (await store.save(next.state, stored))) {
+      before = stored;
+      decided = next;
+    } else {
+      ctx.logger.info("alert state changed by another run: reading it again", { attempt });
+    }
+  }
+  if (!decided || !before) {
+    failures.push({
+      item: "alert-state",
+      kind: "retryable",
+      message: `the alert state changed under ${MAX_ATTEMPTS} attempts in a row; nothing posted (the next run decides again)`,
+    });
+    return [];
+  }
+  const entries: AlertEntry[] = [];
+  const undelivered: string[] = [];
+  for (const d of decided.decisions) {
+    ctx.logger.info("alert decision", { key: d.key, kind: d.kind, reason: d.reason });
+    if (d.kind === "hold") {
+      entries.push({ key: d.key, kind: d.kind, reason: d.reason });
+      continue;
+    }
+    const message = render({ ...d, kind: d.kind });
+    try {
+      if (!ctx.post) throw new Error("no Slack poster outside the handler chain");
+      await ctx.post(message);
+      entries.push({ key: d.key, kind: d.kind, reason: d.reason, text: message.text, delivered: true });
+    } catch (err) {
+      // SlackDeliveryError messages never contain the webhook URL.
+      failures.push({ item: `alert ${d.key}`, kind: "retryable", message: `${d.kind} not delivered: ${(err as Error).message}` });
+      entries.push({ key: d.key, kind: d.kind, reason: d.reason, text: message.text, delivered: false });
+      undelivered.push(d.key);
+    }
+  }
+  if (undelivered.length) {
+    let restored: StoredAlertState<StaleGroupDetail> | false = false;
+    try {
+      const current = await store.load();
+      restored = await store.save(withUndelivered(current.state, before.state, undelivered), current);
+    } catch (err) {
+      ctx.logger.error("alert state not read or written", { error: (err as Error).message });
+    }
+    if (!restored) ctx.logger.error("undelivered alerts not given back: the next run will not resend them", { keys: undelivered });
+  }
+  return entries;
 }

@@ -18,7 +18,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   ],
   copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson"],
   prune: ["inventory.listRegionSnapshots", ...snapshotCalls("delete"), "prune-ledger.s3PruneLedger", "observe-marker.s3ObserveMarker", "s3.putJson"],
-  watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "s3.putJson"],
+  watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "alert-state.s3AlertState", "s3.putJson"],
   warm: ["json-document.jsonDocuments", "s3.putJson"],
   cost: ["cost-explorer.fetchCosts", "json-document.jsonDocuments", "s3.putJson"],
   probe: ["probe-metrics.putProbeResults"],

@@ -46,6 +46,11 @@ export interface RunContext {
   functionName: string;
   /** Publish CloudWatch metrics (EMF on stdout in Lambda); returns what was published. */
   emitMetrics: (points: MetricPoint[]) => void;
+  /**
+   * Post a Slack message now, during the run (the alert lifecycle's messages, which go out only once their state
+   * is stored). The same webhook, or {@link Runtime.postSlack}, as the summary. Absent outside the handler chain.
+   */
+  post?: (message: SlackMessage) => Promise<void>;
 }
 
 /** One CloudWatch metric value with its dimensions (namespace `ops-autopilot`). */
@@ -198,6 +203,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       runId,
       functionName: spec.name,
       emitMetrics: (points) => (runtime.emitMetrics ?? ((p) => emitEmf(config.stage, p)))(points),
+      post: (message) => post(message),
     };
 
     const key = reportKey(spec.name, startedAt, runId);

@@ -50,6 +50,11 @@ export const SCENARIO_CONFIG: ConfigInput = {
   },
 };
 
+/** The watchdog at 05:00, 11:00, 17:00 and 23:00 UTC: enough for the retention checks, and fast. */
+export const WATCHDOG_4_A_DAY: readonly number[] = [5, 11, 17, 23];
+/** The watchdog every hour, as its production schedule (`rate(1 hour)`) runs it. */
+export const WATCHDOG_HOURLY: readonly number[] = Array.from({ length: 24 }, (_, h) => h);
+
 /** One resource of the fleet and the policy that backs it up. */
 export interface FleetEntry {
   kind: "rds-instance" | "aurora-cluster" | "ebs-volume";
@@ -105,7 +110,7 @@ export interface BackupYearOptions {
    * it seeded: those are not ours whatever their tags say, and must all survive the year.
    */
   seed?: (sb: Sandbox, context: { start: string; config: Config }) => string[];
-  /** UTC hours the watchdog runs at each day (default 5, 11, 17 and 23). */
+  /** UTC hours the watchdog runs at each day (default {@link WATCHDOG_4_A_DAY}; production: {@link WATCHDOG_HOURLY}). */
   watchdogHours?: readonly number[];
 }
 
@@ -127,6 +132,10 @@ export interface BackupYearResult {
   summary: ResourceSummary[];
   /** Watchdog and prune alerts as sent to Slack (plain text), with the simulated time. */
   alerts: { at: string; text: string }[];
+  /** Every Slack message of every run (the `text` line and the plain-text rendering), with the simulated time. */
+  messages: { at: string; text: string; rendered: string }[];
+  /** The watchdog's alert-lifecycle messages (started, reminder, resolved) by incident key (`stale:<policy>:<region>`). */
+  incidents: Record<string, { at: string; kind: string; text: string }[]>;
   /** Foreign snapshots present at the start and the end: the end must hold all of the start. */
   foreign: { before: string[]; after: string[] };
   maxManualSnapshots: number;
@@ -135,9 +144,9 @@ export interface BackupYearResult {
   reports: number;
 }
 
-/** A message that asks for attention: a critical watchdog alert or a summary flagged with ⚠️. */
+/** A message that asks for attention: a watchdog critical or reminder, or a summary flagged with ⚠️. */
 function isAlert(message: SlackMessage): boolean {
-  return message.text.includes("CRITICAL") || renderText(message).startsWith("== ⚠️");
+  return message.text.includes("CRITICAL") || message.text.includes("REMINDER") || renderText(message).startsWith("== ⚠️");
 }
 
 const ctx = (id: string) => ({ awsRequestId: id, getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
@@ -171,8 +180,8 @@ function seedFleet(sb: Sandbox, start: string, fleet: readonly FleetEntry[]): vo
 }
 
 /**
- * Run the simulated days. Each day: 02:00 backup, 02:30 and 03:30 copy, 04:30 prune,
- * watchdog at 05:00, 11:00, 17:00 and 23:00 (UTC).
+ * Run the simulated days. Each day: 02:00 backup, 02:30 and 03:30 copy, 04:30 prune, and the watchdog at
+ * `watchdogHours` (UTC; a watchdog on the hour of a job runs just before it).
  */
 export async function runBackupYear(options: BackupYearOptions = {}): Promise<BackupYearResult> {
   const days = options.days ?? 400;
@@ -215,16 +224,17 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       emitMetrics: (_points: MetricPoint[]) => {},
       logger: options.logger ?? new Logger({ serviceName: "ops-autopilot", logLevel: "SILENT" }),
     };
-    // EBS claims and prune's day ledger live in the reports bucket, next to the run reports.
+    // EBS claims, prune's day ledger and the watchdog's alert state live in the reports bucket, next to the run reports.
     const stateBucket = { bucket: REPORTS_BUCKET, region: PRIMARY };
     const handlers = {
       backup: createHandler({ name: "backup", parse: parseBackupEvent, run: (e, c) => runBackup(e, c, backupDeps(c, { stateBucket })) }, runtime),
       copy: createHandler({ name: "copy", parse: parseCopyEvent, run: (e, c) => runCopy(e, c, backupDeps(c, { stateBucket })) }, runtime),
       prune: createHandler({ name: "prune", parse: parsePruneEvent, run: (e, c) => runPrune(e, c, backupDeps(c, { stateBucket })) }, runtime),
-      watchdog: createHandler({ name: "watchdog", parse: parseWatchdogEvent, run: (e, c) => runWatchdog(e, c, backupDeps(c)) }, runtime),
+      watchdog: createHandler({ name: "watchdog", parse: parseWatchdogEvent, run: (e, c) => runWatchdog(e, c, backupDeps(c, { stateBucket })) }, runtime),
     };
     let failedRuns = 0;
     let seq = 0;
+    const incidents: BackupYearResult["incidents"] = {};
     const invoke = async (name: keyof typeof handlers, failures: string[]): Promise<Record<string, unknown> | undefined> => {
       seq++;
       try {
@@ -264,16 +274,34 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       const failures: string[] = [];
       const at = (h: number, m = 0) => clock.set(new Date(`${day}T00:00:00Z`).getTime() + h * HOUR + m * MINUTE);
 
+      // The watchdog runs on its own schedule, in between the day's jobs (production: every hour).
+      const watchdogHours = options.watchdogHours ?? WATCHDOG_4_A_DAY;
+      let watchdogDone = 0;
+      const watchdogsUntil = async (minutes: number) => {
+        for (const h of watchdogHours.filter((x) => x * 60 >= watchdogDone && x * 60 <= minutes)) {
+          at(h);
+          const out = await invoke("watchdog", failures);
+          for (const a of (out?.alerts as { key: string; kind: string; text?: string }[] | undefined) ?? []) {
+            if (a.text !== undefined) (incidents[a.key] ??= []).push({ at: clock.now().toISOString(), kind: a.kind, text: a.text });
+          }
+        }
+        watchdogDone = minutes + 1;
+      };
+
+      await watchdogsUntil(2 * 60);
       at(2);
       const backup = await invoke("backup", failures);
       if (i === (options.amiOnDay === undefined ? 10 : options.amiOnDay)) {
         const pinned = sb.ec2.snapshots(PRIMARY).find((s) => ours(s) && s.tags[TAG.source] === firstVolume?.id && s.tags[TAG.backupDate] === day);
         if (pinned) sb.ec2.addImage(PRIMARY, { snapshotIds: [pinned.id], name: `app-server-golden-${day}` });
       }
+      await watchdogsUntil(2 * 60 + 30);
       at(2, 30);
       const copy1 = await invoke("copy", failures);
+      await watchdogsUntil(3 * 60 + 30);
       at(3, 30);
       const copy2 = await invoke("copy", failures);
+      await watchdogsUntil(4 * 60 + 30);
       at(4, 30);
       const before = sb.snapshots();
       const idsBefore = new Set(before.map((s) => `${s.region}/${s.id}`));
@@ -289,10 +317,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       const deleted = [...idsBefore].filter((id) => !idsAfter.has(id));
       const foreignDeletes = deleted.filter((id) => foreignNow.has(id));
 
-      for (const h of options.watchdogHours ?? [5, 11, 17, 23]) {
-        at(h);
-        await invoke("watchdog", failures);
-      }
+      await watchdogsUntil(24 * 60);
 
       // The day's state, as the scenario tests and the drill summary see it.
       const kept: Record<string, string[]> = {};
@@ -397,6 +422,8 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       totals,
       summary,
       alerts: posted.filter((p) => isAlert(p.message)).map((p) => ({ at: p.at, text: p.message.text })),
+      messages: posted.map((p) => ({ at: p.at, text: p.message.text, rendered: renderText(p.message) })),
+      incidents,
       foreign: { before: foreignBefore, after: foreignAfter },
       maxManualSnapshots: maxManual,
       quotaErrors,

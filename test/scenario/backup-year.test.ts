@@ -111,12 +111,21 @@ describe("three days of failing backups", () => {
     }
   });
 
-  it("raises critical watchdog alerts, and stops once backups are fresh again", () => {
-    for (const d of outage()) expect(d.alerts.some((a) => a.includes("CRITICAL"))).toBe(true);
+  it("raises one critical per policy and region, reminds every 6 h while backups stay stale, and says resolved once they are fresh", () => {
+    const count = (d: DayState, word: string) => d.alerts.filter((a) => a.includes(word)).length;
+    // Two policies in two regions: four incidents. The watchdog runs at 05:00, 11:00, 17:00 and 23:00 here.
+    expect(outage().map((d) => [count(d, "CRITICAL"), count(d, "REMINDER")])).toEqual([
+      [4, 12],
+      [0, 16],
+      [0, 16],
+    ]);
     const recovered = days.find((d) => d.day === addDays(START, OUTAGE.fromDay + OUTAGE.days))!;
     expect(recovered.created).toBe(FLEET.length);
     expect(recovered.frozen).toEqual([]);
-    expect(recovered.alerts.filter((a) => a.includes("CRITICAL"))).toEqual([]);
+    expect(recovered.alerts).toEqual([]);
+    expect(result.messages.filter((m) => m.at.startsWith(recovered.day) && m.text.startsWith("✅ RESOLVED")).map((m) => m.at)).toEqual(
+      Array(4).fill(`${recovered.day}T05:00:00.000Z`),
+    );
     // The backlog of expired snapshots is pruned on the first fresh day.
     expect(recovered.deleted.length).toBeGreaterThan(FLEET.length * 2);
   });

@@ -2,21 +2,28 @@ import { lambdaContext, quietRuntime } from "../../../sandbox/scenarios/harness.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, FakeClock, HOUR, type Sandbox } from "../../../sandbox/index.ts";
 import { resetClients } from "../../../adapters/clients.ts";
-import { createHandler, type MetricPoint, type RunContext } from "../../../runbooks/lib/handler.ts";
+import { alertStateKey, s3AlertState, type AlertStatePort } from "../../../adapters/alert-state.ts";
+import { AggregateRunError, createHandler, type MetricPoint, type RunContext } from "../../../runbooks/lib/handler.ts";
 import { runBackup } from "../../../runbooks/backup/backup.ts";
 import { runCopy } from "../../../runbooks/backup/copy.ts";
 import { runWatchdog } from "../../../runbooks/backup/watchdog.ts";
 import { backupDeps } from "../../../runbooks/backup/deps.ts";
+import type { BackupDeps } from "../../../runbooks/backup/ports.ts";
+import type { StaleGroupDetail } from "../../../core/stale-alerts.ts";
 import { parseBackupEvent, parseCopyEvent, parseWatchdogEvent, type JobEvent } from "../../../schemas/events-backup.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import { renderText, type SlackMessage } from "../../../core/report/blocks.ts";
 
 const PRIMARY = "eu-west-1";
 const DR = "eu-central-1";
+const BUCKET = "ops-autopilot-reports-test";
+const STATE = { bucket: BUCKET, region: PRIMARY };
 let sb: Sandbox;
 let clock: FakeClock;
 let posted: SlackMessage[];
 let metrics: MetricPoint[];
+/** Makes the next Slack posts fail (a webhook down). */
+let slackDown: boolean;
 const config = parseConfig({
   stage: "test",
   primaryRegion: PRIMARY,
@@ -26,24 +33,29 @@ const config = parseConfig({
 const ctx = lambdaContext("r");
 const runtime = () =>
   quietRuntime(config, clock, {
-    postSlack: async (m: SlackMessage) => void posted.push(m),
+    postSlack: async (m: SlackMessage) => {
+      if (slackDown) throw new Error("Slack answered 503");
+      posted.push(m);
+    },
     emitMetrics: (p: MetricPoint[]) => void metrics.push(...p),
   });
-const invoke = (name: "backup" | "copy" | "watchdog") => {
+const invoke = (name: "backup" | "copy" | "watchdog", deps: (c: RunContext) => BackupDeps = (c) => backupDeps(c, { stateBucket: STATE })) => {
   const spec = {
-    backup: { name, parse: parseBackupEvent, run: (e: JobEvent, c: RunContext) => runBackup(e, c, backupDeps(c)) },
-    copy: { name, parse: parseCopyEvent, run: (e: JobEvent, c: RunContext) => runCopy(e, c, backupDeps(c)) },
-    watchdog: { name, parse: parseWatchdogEvent, run: (e: JobEvent, c: RunContext) => runWatchdog(e, c, backupDeps(c)) },
+    backup: { name, parse: parseBackupEvent, run: (e: JobEvent, c: RunContext) => runBackup(e, c, deps(c)) },
+    copy: { name, parse: parseCopyEvent, run: (e: JobEvent, c: RunContext) => runCopy(e, c, deps(c)) },
+    watchdog: { name, parse: parseWatchdogEvent, run: (e: JobEvent, c: RunContext) => runWatchdog(e, c, deps(c)) },
   }[name];
   return createHandler(spec, runtime())({ trigger: "schedule" }, ctx) as Promise<Record<string, unknown>>;
 };
+const texts = () => posted.map((m) => m.text);
 
 beforeEach(() => {
   clock = new FakeClock("2026-11-20T02:00:00Z");
-  sb = createSandbox({ clock, regions: [PRIMARY, DR] });
+  sb = createSandbox({ clock, regions: [PRIMARY, DR], buckets: [BUCKET] });
   resetClients();
   posted = [];
   metrics = [];
+  slackDown = false;
   sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" } });
 });
 afterEach(() => {
@@ -51,16 +63,23 @@ afterEach(() => {
   resetClients();
 });
 
+/** Backup at 02:00 and copy at 03:00 on 2026-11-20, then the clock at `hours` after the backup. */
+async function backedUpThen(hours: number): Promise<void> {
+  await invoke("backup");
+  clock.advance(HOUR);
+  await invoke("copy");
+  clock.advance((hours - 1) * HOUR);
+  posted = [];
+}
+
 describe("freshness watchdog", () => {
-  it("publishes its heartbeat and the age per resource and region, and stays quiet while backups are fresh", async () => {
-    await invoke("backup");
-    clock.advance(HOUR);
-    await invoke("copy");
-    clock.advance(HOUR);
-    posted = [];
+  it("publishes its heartbeat and the age per resource and region, stays quiet while backups are fresh, and stores no alert state", async () => {
+    await backedUpThen(2);
     const out = await invoke("watchdog");
     expect(out.stale).toBe(0);
+    expect(out.alerts).toEqual([]);
     expect(posted).toEqual([]);
+    expect(sb.s3.objects(BUCKET, "state/")).toEqual([]);
     expect(metrics).toContainEqual({ name: "WatchdogHeartbeat", unit: "Count", value: 1 });
     expect(metrics).toContainEqual({ name: "StaleBackups", unit: "Count", value: 0 });
     const ages = metrics.filter((m) => m.name === "BackupAgeHours").map((m) => [m.dimensions?.region, Math.round(m.value)]);
@@ -71,25 +90,99 @@ describe("freshness watchdog", () => {
     ]);
   });
 
-  it("raises one critical alert naming each resource and region over the limit", async () => {
-    await invoke("backup");
-    clock.advance(HOUR);
-    await invoke("copy");
-    clock.advance(25 * HOUR); // 27 h after the backup, no new one
-    posted = [];
+  it("raises one critical per policy and region when backups go stale, naming each resource, and stores the incidents", async () => {
+    await backedUpThen(27); // 2026-11-21 05:00, 27 h after the backup, no new one
     const out = await invoke("watchdog");
     expect(out.stale).toBe(2);
-    expect(posted).toHaveLength(1);
-    expect(posted[0]!.text).toMatch(/CRITICAL: 2 resource\/region pair/);
-    const text = renderText(posted[0]!);
-    expect(text).toMatch(new RegExp(`app-db\` \\(${PRIMARY}\\)`));
-    expect(text).toMatch(new RegExp(`app-db\` \\(${DR}\\)`));
+    expect(texts()).toEqual([
+      "🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-central-1 since 2026-11-21 05:00 UTC (ops-autopilot test)",
+      "🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-west-1 since 2026-11-21 05:00 UTC (ops-autopilot test)",
+    ]);
+    expect(renderText(posted[1]!)).toMatch(/• `app-db`: newest available backup oa-ops-autopilot-test-app-db-20261120 is 27\.0 h old \(limit 25 h\)/);
     expect(metrics).toContainEqual({ name: "StaleBackups", unit: "Count", value: 2 });
+    const doc = sb.s3.json<{ incidents: Record<string, { openedAt: string; reminders: number }> }>(BUCKET, alertStateKey("watchdog"))!;
+    expect(Object.keys(doc.incidents)).toEqual(["stale:db:eu-central-1", "stale:db:eu-west-1"]);
+    expect(doc.incidents["stale:db:eu-west-1"]).toMatchObject({ openedAt: "2026-11-21T05:00:00.000Z", reminders: 0 });
+  });
+
+  it("stays quiet on the hourly runs in between, reminds after 6 h, and says resolved once backups are fresh", async () => {
+    await backedUpThen(27);
+    await invoke("watchdog");
+    posted = [];
+    for (let h = 1; h <= 5; h++) {
+      clock.advance(HOUR);
+      const out = await invoke("watchdog");
+      expect(out.stale).toBe(2); // the report still lists every stale resource
+      expect((out.alerts as { kind: string }[]).map((a) => a.kind)).toEqual(["hold", "hold"]);
+    }
+    expect(posted).toEqual([]);
+    clock.advance(HOUR); // 11:00, 6 h after the critical
+    await invoke("watchdog");
+    expect(texts()).toEqual([
+      "⏰ REMINDER: still no fresh backup for 1 resource of policy db in eu-central-1, stale for 6 h since 2026-11-21 05:00 UTC (ops-autopilot test)",
+      "⏰ REMINDER: still no fresh backup for 1 resource of policy db in eu-west-1, stale for 6 h since 2026-11-21 05:00 UTC (ops-autopilot test)",
+    ]);
+    posted = [];
+    await invoke("backup"); // 11:00: a fresh backup in the primary region; the DR copy follows
+    clock.advance(HOUR);
+    posted = [];
+    await invoke("watchdog");
+    expect(texts()).toEqual([
+      "✅ RESOLVED: backups of policy db in eu-west-1 are fresh again after 7 h stale, since 2026-11-21 05:00 UTC (ops-autopilot test)",
+    ]);
+    expect(sb.s3.json<{ incidents: object }>(BUCKET, alertStateKey("watchdog"))!.incidents).toHaveProperty("stale:db:eu-central-1");
   });
 
   it("alerts for a selected resource that has never been backed up", async () => {
     await invoke("watchdog");
-    expect(posted[0]!.text).toMatch(/CRITICAL/);
-    expect(renderText(posted[0]!)).toMatch(/no available backup|missing|never/i);
+    expect(texts()[1]).toBe("🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-west-1 since 2026-11-20 02:00 UTC (ops-autopilot test)");
+    expect(renderText(posted[1]!)).toContain("• `app-db`: no available backup of app-db in eu-west-1");
+  });
+
+  it("sends one critical when two runs overlap: the run that loses the conditional write re-reads and finds the incident open", async () => {
+    await backedUpThen(27);
+    // Run A reads the state, then run B runs whole before A writes: A's If-None-Match write gets 412.
+    let raced = false;
+    const racing = (c: RunContext): BackupDeps => {
+      const real = s3AlertState<StaleGroupDetail>(STATE, "watchdog");
+      const port: AlertStatePort<StaleGroupDetail> = {
+        load: real.load,
+        save: async (state, previous) => {
+          if (!raced) {
+            raced = true;
+            await invoke("watchdog");
+          }
+          return real.save(state, previous);
+        },
+      };
+      return { ...backupDeps(c, { stateBucket: STATE }), alertState: () => port };
+    };
+    const a = await invoke("watchdog", racing);
+    expect(texts()).toEqual([
+      "🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-central-1 since 2026-11-21 05:00 UTC (ops-autopilot test)",
+      "🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-west-1 since 2026-11-21 05:00 UTC (ops-autopilot test)",
+    ]);
+    expect((a.alerts as { kind: string }[]).map((x) => x.kind)).toEqual(["hold", "hold"]);
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html: If-None-Match on an existing key → 412.
+    expect(sb.calls.filter((c) => c.command === "PutObject" && c.error?.name === "PreconditionFailed")).toHaveLength(1);
+  });
+
+  it("fails the run when Slack is down, and the next run sends the critical that was lost", async () => {
+    await backedUpThen(27);
+    slackDown = true;
+    const err = await invoke("watchdog").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AggregateRunError);
+    expect((err as AggregateRunError).failures.map((f) => `${f.item}: ${f.kind}: ${f.message}`)).toEqual([
+      "alert stale:db:eu-central-1: retryable: started not delivered: Slack answered 503",
+      "alert stale:db:eu-west-1: retryable: started not delivered: Slack answered 503",
+    ]);
+    expect(sb.s3.json<{ incidents: object }>(BUCKET, alertStateKey("watchdog"))!.incidents).toEqual({});
+    slackDown = false;
+    clock.advance(HOUR);
+    await invoke("watchdog");
+    expect(texts()).toEqual([
+      "🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-central-1 since 2026-11-21 06:00 UTC (ops-autopilot test)",
+      "🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-west-1 since 2026-11-21 06:00 UTC (ops-autopilot test)",
+    ]);
   });
 });

@@ -1,0 +1,60 @@
+import type { AlertLifecycleState } from "../core/alert-lifecycle.ts";
+import { jsonDocuments } from "./json-document.ts";
+import type { BucketRef } from "./s3.ts";
+
+/**
+ * The alert lifecycle's state of one source (the watchdog's stale backups, ...): one JSON document in the state
+ * bucket, `state/alerts/<source>.json`, replaced only with a conditional write, as the cost alert state is.
+ * Two overlapping runs that both decide "started" cannot both write: the second gets 412 (or 409), re-reads
+ * and decides again, and finds the incident already open.
+ */
+
+/** The stored state with the version it was read at; `exists: false` when no run has written it yet. */
+export interface StoredAlertState<D> {
+  state: AlertLifecycleState<D>;
+  exists: boolean;
+  etag?: string;
+}
+
+export interface AlertStatePort<D> {
+  load(): Promise<StoredAlertState<D>>;
+  /**
+   * Store `state` if the document is still the one `previous` was read at (`If-None-Match: *` when it did not
+   * exist, `If-Match: <etag>` otherwise). False when another run wrote first: re-read and decide again.
+   */
+  save(state: AlertLifecycleState<D>, previous: StoredAlertState<D>): Promise<StoredAlertState<D> | false>;
+}
+
+interface StateDoc<D> {
+  source: string;
+  incidents: AlertLifecycleState<D>["incidents"];
+}
+
+/** The S3 key of a source's alert state. */
+export function alertStateKey(source: string): string {
+  return `state/alerts/${source}.json`;
+}
+
+/** {@link AlertStatePort} on S3 for `source` (e.g. "watchdog"). */
+export function s3AlertState<D>(ref: BucketRef, source: string): AlertStatePort<D> {
+  const docs = jsonDocuments(ref);
+  const key = alertStateKey(source);
+  return {
+    async load() {
+      const doc = await docs.get<StateDoc<D>>(key);
+      if (!doc) return { state: { incidents: {} }, exists: false };
+      return { state: { incidents: doc.body.incidents ?? {} }, exists: true, etag: doc.etag };
+    },
+    async save(state, previous) {
+      const body: StateDoc<D> = { source, incidents: state.incidents };
+      if (!previous.exists) {
+        const out = await docs.create(key, body);
+        return out.created ? { state, exists: true, ...(out.etag ? { etag: out.etag } : {}) } : false;
+      }
+      // A document written without an ETag in the answer has no version to compare against: read it again.
+      if (!previous.etag) return false;
+      const out = await docs.replace(key, body, previous.etag);
+      return out.replaced ? { state, exists: true, ...(out.etag ? { etag: out.etag } : {}) } : false;
+    },
+  };
+}
