@@ -304,14 +304,16 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
       `${fmt(reportPuts)} run reports + ${fmt(backupClaims)} backup claims (${a.resources} resources a run) + ${fmt(copyClaims)} copy claims (one per resource and DR region a day) + ${fmt(pruneRuns)} prune ledgers + ${fmt(costRuns)} cost states + ${fmt(warmStateOps)} warm states + ${fmt(failoverS3 + (failover ? a.failoversPerMonth : 0))} failover checkpoints and reports${restoreS3 ? ` + ${fmt(restoreS3)} restore-test checkpoints, trends and reports` : ""}`,
     ),
   );
-  const gets = pruneRuns * 2 + costRuns + warmStateOps + failoverS3 + restoreTests * a.advancesPerRestoreTest;
+  // The watchdog reads its alert state every run; it writes it only when an incident starts, reminds or ends.
+  const watchdogRuns = runs("watchdog");
+  const gets = pruneRuns * 2 + costRuns + watchdogRuns + warmStateOps + failoverS3 + restoreTests * a.advancesPerRestoreTest;
   items.push(
     line(
       "S3",
       "GET requests",
       gets,
       "s3Get",
-      `prune ledger and observe marker per prune run, cost state per cost run, warm state per set and run, failover checkpoint per advance${restoreTests ? ", restore-test checkpoint per advance" : ""}`,
+      `prune ledger and observe marker per prune run, cost state per cost run, alert state per watchdog run, warm state per set and run, failover checkpoint per advance${restoreTests ? ", restore-test checkpoint per advance" : ""}`,
     ),
   );
   const storedGb = (reportPuts * (input.reportRetentionDays / DAYS_PER_MONTH) * a.reportKb) / (1024 * 1024);

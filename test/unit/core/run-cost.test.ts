@@ -64,7 +64,8 @@ describe("runCost", () => {
       ["EventBridge Scheduler", "invocations", 740, 1 / 1e6],
       // 740 reports + 10 cost states; no backup, copy, prune, warm or failover deployed
       ["S3", "PUT requests", 750, 0.005 / 1000],
-      ["S3", "GET requests", 10, 0.0004 / 1000],
+      // 730 watchdog alert-state reads + 10 cost states
+      ["S3", "GET requests", 740, 0.0004 / 1000],
       // 740 reports a month kept 365 days = 12 months of them, 1 MB each
       ["S3", "report storage", (740 * 12) / 1024, 0.023],
       ["Cost Explorer", "API requests", 20, 0.01],
@@ -76,9 +77,9 @@ describe("runCost", () => {
     expect(cost.items[0]!.reason).toBe("730 runs (rate(1 hour)) × 4 s (assumed) × 512 MB");
     expect(cost.items.find((i) => i.service === "Cost Explorer")!.reason).toBe("10 cost runs × (1 GetCostAndUsage page(s) + 1 GetCostForecast)");
     const expected =
-      1460 * 0.0000133334 + 50 * 0.0000133334 + 740 * 2e-7 + 740 * 1e-6 + 750 * 5e-6 + 10 * 4e-7 + 8.671875 * 0.023 + 0.2 + 1.8 + 0.4 + (730 / 24) * 0.02;
+      1460 * 0.0000133334 + 50 * 0.0000133334 + 740 * 2e-7 + 740 * 1e-6 + 750 * 5e-6 + 740 * 4e-7 + 8.671875 * 0.023 + 0.2 + 1.8 + 0.4 + (730 / 24) * 0.02;
     expect(cost.totalUsd).toBeCloseTo(expected, 12);
-    expect(cost.totalUsd).toBeCloseTo(3.232561892, 8);
+    expect(cost.totalUsd).toBeCloseTo(3.232853892, 8);
     for (const i of cost.items) expect(i.monthlyUsd).toBeCloseTo(i.quantity * i.unitPriceUsd, 15);
   });
 
