@@ -110,6 +110,11 @@ export const ADAPTER_CALLS = {
   "restore.describeClusterSnapshot": ["rds:DescribeDBClusterSnapshots"],
   "restore.deleteDbCluster": ["rds:DeleteDBCluster"],
   "restore.listRestoreTestLeftovers": ["rds:DescribeDBInstances", "rds:DescribeDBClusters", "restore-ebs.listVolumeLeftovers"],
+  "restore.enableHttpEndpoint": ["rds:EnableHttpEndpoint"],
+  "restore.sourceMasterSecret": ["rds:DescribeDBInstances", "rds:DescribeDBClusters"],
+  // adapters/rds-data.ts: sql smoke checks through the Data API, which reads the secret for the caller
+  // (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.access.html)
+  "rds-data.rdsDataSmoke": ["rds-data:BeginTransaction", "rds-data:ExecuteStatement", "rds-data:RollbackTransaction", "secretsmanager:GetSecretValue"],
   // adapters/secrets.ts: the password of a restore test's database
   "secrets.getDbCredentials": ["secretsmanager:GetSecretValue"],
   // adapters/checker.ts: the restore-test function runs an RDS instance's sql checks in its region's checker function

@@ -10,6 +10,7 @@ import {
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  EnableHttpEndpointCommand,
   paginateDescribeDBInstances,
   RestoreDBInstanceFromDBSnapshotCommand,
   type DBInstance,
@@ -37,6 +38,10 @@ export interface ThrowawayState {
   storageGb?: number;
   instanceClass?: string;
   endpoint?: { host: string; port: number };
+  /** A cluster's ARN (the Data API's `resourceArn`, EnableHttpEndpoint's `ResourceArn`). */
+  arn?: string;
+  /** A cluster's RDS Data API endpoint is enabled. */
+  httpEndpointEnabled?: boolean;
   tags: Record<string, string>;
 }
 
@@ -193,12 +198,36 @@ export async function describeDbCluster(region: string, clusterId: string): Prom
       status: c.Status ?? "unknown",
       ...(c.Engine ? { engine: c.Engine } : {}),
       ...(c.EngineVersion ? { engineVersion: c.EngineVersion } : {}),
+      ...(c.DBClusterArn ? { arn: c.DBClusterArn } : {}),
+      httpEndpointEnabled: c.HttpEndpointEnabled === true,
       tags: tagsToRecord(c.TagList),
     };
   } catch (err) {
     if (err instanceof DBClusterNotFoundFault || (err as { name?: string }).name === "DBClusterNotFoundFault") return undefined;
     throw err;
   }
+}
+
+/**
+ * Turn on the RDS Data API of a throwaway cluster (the role allows it only on restore-test-tagged clusters). Enabling
+ * an enabled endpoint changes nothing. https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_EnableHttpEndpoint.html
+ */
+export async function enableHttpEndpoint(region: string, clusterArn: string): Promise<void> {
+  await rds(region).send(new EnableHttpEndpointCommand({ ResourceArn: clusterArn }));
+}
+
+/**
+ * The ARN of the RDS-managed master user secret of a source instance or cluster (`MasterUserSecret.SecretArn`), or
+ * undefined when its password is not managed by RDS in Secrets Manager.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html
+ */
+export async function sourceMasterSecret(region: string, kind: "rds-instance" | "aurora-cluster", id: string): Promise<string | undefined> {
+  if (kind === "rds-instance") {
+    const db = (await rds(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
+    return db?.MasterUserSecret?.SecretArn;
+  }
+  const c = (await rds(region).send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
+  return c?.MasterUserSecret?.SecretArn;
 }
 
 /** Engine and version of a cluster snapshot, for the restore and the `available` check. */

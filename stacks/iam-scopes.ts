@@ -37,7 +37,8 @@ function readRegions(name: FunctionName, config: Config): string[] {
     case "failover":
       return failoverRegions(config);
     case "restore-test":
-      return restoreRegions(config);
+      // The primary region too when a source's RDS-managed master secret is looked up (sql checks without smoke.secretArn).
+      return [...new Set([...restoreRegions(config), ...(sourceSecretLookups(config) ? [config.primaryRegion] : [])])].sort();
     case "restore-test-checker":
       return checkerRegions(config);
     default:
@@ -53,6 +54,33 @@ function failoverRegions(config: Config): string[] {
 export function restoreRegions(config: Config): string[] {
   const regions = config.backup.policies.filter((p) => p.restoreTest).map((p) => restoreTestRegion(p, config).region);
   return [...new Set(regions)].sort();
+}
+
+/** Policies whose restore tests run sql checks. */
+const sqlPolicies = (config: Config) => config.backup.policies.filter((p) => (p.restoreTest?.smoke.sql.length ?? 0) > 0);
+
+/** Whether a restore test reads a source's MasterUserSecret (sql checks and no smoke.secretArn). */
+const sourceSecretLookups = (config: Config): boolean => sqlPolicies(config).some((p) => !p.restoreTest!.smoke.secretArn);
+
+/** Whether a policy may select `kind`: a tag selects any kind, ids only theirs. */
+const mayHold = (p: Config["backup"]["policies"][number], kind: string): boolean =>
+  p.selection.tag !== undefined || p.selection.ids.some((r) => r.kind === kind);
+
+/** Policies with sql checks on Aurora clusters: their checks run through the Data API from the restore-test function. */
+const dataApiPolicies = (config: Config) => sqlPolicies(config).filter((p) => mayHold(p, "aurora-cluster"));
+
+/**
+ * The secrets the restore-test function's Data API calls read: each Aurora sql policy's `smoke.secretArn`, and, when
+ * one has none, the RDS-managed master user secrets of the primary region, where the source clusters are (RDS names
+ * them `rds!cluster-<uuid>`, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html).
+ */
+function dataApiSecrets(c: IamContext): string[] {
+  const policies = dataApiPolicies(c.config);
+  const configured = policies.flatMap((p) => (p.restoreTest?.smoke.secretArn ? [p.restoreTest.smoke.secretArn] : []));
+  const rdsManaged = policies.some((p) => !p.restoreTest?.smoke.secretArn)
+    ? [`arn:${c.partition}:secretsmanager:${c.config.primaryRegion}:${c.account}:secret:rds!cluster-*`]
+    : [];
+  return [...new Set([...configured, ...rdsManaged])].sort();
 }
 
 /** The restore regions whose checker function the restore-test function invokes (schemas/config-restore-test.ts restoreTestCheckers). */
@@ -362,10 +390,31 @@ export const SCOPES: Record<string, Scope> = {
     const regions = restoreRegions(c.config);
     return regions.length ? [{ actions: ["ec2:DeleteVolume"], resources: regions.map((r) => volumeArn(c, r)), conditions: restoreTestDelete(c) }] : [];
   },
-
-  // The checker functions read the databases' credentials.
+  // The Data API of a throwaway cluster only, before its sql checks: restore-test-tagged, ours, name-prefixed, like the deletes.
+  "rds:EnableHttpEndpoint": (c) => {
+    const regions = dataApiPolicies(c.config).length ? restoreRegions(c.config) : [];
+    return regions.length
+      ? [{ actions: ["rds:EnableHttpEndpoint"], resources: regions.map((r) => rdsArn(c, r, "cluster", throwawayIds(c))), conditions: restoreTestDelete(c) }]
+      : [];
+  },
+  // Statements on throwaway clusters only (resource type cluster, aws:ResourceTag supported:
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_rds-data.html).
+  ...Object.fromEntries(
+    ["rds-data:BeginTransaction", "rds-data:ExecuteStatement", "rds-data:RollbackTransaction"].map((action) => [
+      action,
+      ((c) => {
+        const regions = dataApiPolicies(c.config).length ? restoreRegions(c.config) : [];
+        return regions.length
+          ? [{ actions: [action], resources: regions.map((r) => rdsArn(c, r, "cluster", throwawayIds(c))), conditions: restoreTestDelete(c) }]
+          : [];
+      }) satisfies Scope,
+    ]),
+  ),
+  // The checker functions read the databases' credentials; the restore-test function's Data API calls read the Aurora
+  // checks' secrets for it (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.access.html); nothing
+  // else reads a secret.
   "secretsmanager:GetSecretValue": (c, p) => {
-    const secrets = p.name === "restore-test-checker" ? checkerSecrets(c) : [];
+    const secrets = p.name === "restore-test-checker" ? checkerSecrets(c) : p.name === "restore-test" ? dataApiSecrets(c) : [];
     return secrets.length ? [{ actions: ["secretsmanager:GetSecretValue"], resources: secrets }] : [];
   },
   // The restore-test function invokes its restore regions' checker functions, those only.

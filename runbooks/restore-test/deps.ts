@@ -13,10 +13,13 @@ import {
   describeDbCluster,
   describeDbInstance,
   describeDbSnapshot,
+  enableHttpEndpoint,
   listRestoreTestLeftovers,
   restoreDbCluster,
   restoreDbInstance,
+  sourceMasterSecret,
 } from "../../adapters/restore.ts";
+import { rdsDataSmoke } from "../../adapters/rds-data.ts";
 import { createVolumeFromSnapshot, deleteVolume, describeEbsSnapshot, describeVolume, findVolumesByName } from "../../adapters/restore-ebs.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { invokeChecker } from "../../adapters/checker.ts";
@@ -35,6 +38,8 @@ export const throwawayAdapters: ThrowawayPort = {
   restoreDbCluster,
   createClusterInstance,
   describeDbCluster,
+  enableHttpEndpoint,
+  sourceMasterSecret,
   describeClusterSnapshot,
   deleteDbCluster,
   createVolume: createVolumeFromSnapshot,
@@ -73,6 +78,7 @@ export function realRestoreTestDeps(input: {
     aws: throwawayAdapters,
     snapshots: { list: (region, kind) => listRegionSnapshots(region, managedByValue(input.owner), [kind]) },
     sql: input.sql,
+    dataApi: rdsDataSmoke(),
     reports: {
       report: (run) => docs.put(`restore-test/reports/${run.target.kind}/${run.target.resourceId}/${run.runId}.json`, run),
       trend: async (target, entry) => void (await appendTrendDocument(docs, target, entry)),

@@ -36,6 +36,7 @@ export function restoreTestEnv(deps: RestoreTestDeps, req: RestoreTestRequest): 
   return {
     deps,
     owner: req.owner,
+    primaryRegion: req.config.primaryRegion,
     policy: policy as RestoreTestConfig,
     janitorLimits: janitorLimits(req.config),
     pollSeconds: RESTORE_TEST_POLL_SECONDS,

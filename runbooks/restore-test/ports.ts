@@ -5,6 +5,7 @@
 import type { CreateVolumeRequest } from "../../adapters/restore-ebs.ts";
 import type { RestoreDbClusterRequest, RestoreDbInstanceRequest, SnapshotFacts, ThrowawayState } from "../../adapters/restore.ts";
 import type { SmokeCheckResult } from "../../adapters/pg-smoke.ts";
+import type { DataApiSmokePort } from "../../adapters/rds-data.ts";
 import type { SlackMessage } from "../../core/report/blocks.ts";
 import type { RestoreTestLeftover } from "../../core/restore-test.ts";
 import type { RestoreTestTrendEntry } from "../../core/restore-test-trend.ts";
@@ -13,7 +14,7 @@ import type { ResourceKind, Snapshot } from "../../core/types.ts";
 import type { DurableStore } from "../lib/durable.ts";
 import type { RestoreTestRun } from "./steps/shared.ts";
 
-export type { CreateVolumeRequest, RestoreDbClusterRequest, RestoreDbInstanceRequest, SnapshotFacts, SmokeCheckResult, ThrowawayState };
+export type { CreateVolumeRequest, DataApiSmokePort, RestoreDbClusterRequest, RestoreDbInstanceRequest, SnapshotFacts, SmokeCheckResult, ThrowawayState };
 
 /** The throwaways: create, observe, delete; and the region's listing for the janitor. */
 export interface ThrowawayPort {
@@ -31,6 +32,10 @@ export interface ThrowawayPort {
     tags: Record<string, string>;
   }): Promise<void>;
   describeDbCluster(region: string, id: string): Promise<ThrowawayState | undefined>;
+  /** Turn on the RDS Data API of a throwaway cluster (its ARN); idempotent. */
+  enableHttpEndpoint(region: string, clusterArn: string): Promise<void>;
+  /** The ARN of a source database's RDS-managed master user secret, or undefined when it has none. */
+  sourceMasterSecret(region: string, kind: "rds-instance" | "aurora-cluster", id: string): Promise<string | undefined>;
   describeClusterSnapshot(region: string, snapshotId: string): Promise<SnapshotFacts>;
   deleteDbCluster(region: string, id: string): Promise<"deleting" | "gone">;
   createVolume(req: CreateVolumeRequest): Promise<ThrowawayState>;
@@ -80,6 +85,8 @@ export interface RestoreTestDeps {
   aws: ThrowawayPort;
   snapshots: SnapshotsPort;
   sql: SqlSmokePort;
+  /** SQL smoke checks against a restored Aurora cluster through the RDS Data API (adapters/rds-data.ts). */
+  dataApi: DataApiSmokePort;
   reports: RestoreTestReportPort;
   /** The run's checkpoint (S3 with If-Match in production). */
   store: DurableStore<RestoreTestRun> & { create(record: RestoreTestRun): Promise<boolean> };

@@ -26,7 +26,7 @@ import { createEc2Sim } from "./ec2.ts";
 import { SandboxCore, type CallRecord, type Injection, type InjectionHandle, type KmsState, type ServiceSim } from "./engine.ts";
 import { createRdsSim, type RdsSim } from "./rds.ts";
 import { createRdsDataSim } from "./rds-data.ts";
-import { createSecretsManagerSim } from "./secrets-manager.ts";
+import { createSecretsManagerSim, type SecretsManagerSim } from "./secrets-manager.ts";
 import { createS3Sim } from "./s3.ts";
 import { withRdsPromotion } from "./rds-promotion.ts";
 import { createRoute53Sim } from "./route53.ts";
@@ -107,8 +107,9 @@ const SERVICES = {
   s3: (core: SandboxCore, o: ResolvedOptions) => createS3Sim(core, o.buckets),
   route53: (core: SandboxCore) => createRoute53Sim(core),
   cloudwatch: (core: SandboxCore) => createCloudWatchSim(core),
-  rdsData: (core: SandboxCore) => createRdsDataSim(core, core.service<RdsSim>("rds")),
+  // Before rdsData: the Data API reads the secret it is given for its caller.
   secretsManager: (core: SandboxCore) => createSecretsManagerSim(core),
+  rdsData: (core: SandboxCore) => createRdsDataSim(core, core.service<RdsSim>("rds"), core.service<SecretsManagerSim>("secretsManager")),
 } satisfies Record<string, Factory>;
 
 export type ServiceName = keyof typeof SERVICES;

@@ -42,6 +42,7 @@ import {
 import { DAY, MINUTE, Timeline } from "./clock.ts";
 import type { CommandContext, CommandHandler, CommandClass, SandboxCore, ServiceSim } from "./engine.ts";
 import { rdsError, SandboxUnsupportedError, type FaultKind, type RdsErrorCode } from "./errors.ts";
+import type { SecretsManagerSim } from "./secrets-manager.ts";
 import type { Durations, Limits, SandboxSnapshot } from "./types.ts";
 import { decodeToken, durationOf, encodeToken, fromTagList, pageAfter, toTagList, utcStamp, type AwsTag, type Tags } from "./util.ts";
 
@@ -80,6 +81,15 @@ export interface AddInstance {
   deletionProtection?: boolean;
   /** Clusters: the RDS Data API's HTTP endpoint is enabled (default false, as AWS). */
   httpEndpoint?: boolean;
+  /** Master user name (default `postgres`); carried by its snapshots and restores. */
+  masterUsername?: string;
+  /** Master password (default `sandbox-<id>-password`); a snapshot keeps it, and a restore from it has it. */
+  masterPassword?: string;
+  /**
+   * The master password is managed by RDS in Secrets Manager: an `rds!db-…` / `rds!cluster-…` secret holding the master
+   * credentials is created (sb.secretsManager.putRdsMasterSecret) and shown as MasterUserSecret.
+   */
+  manageMasterUserPassword?: boolean;
 }
 
 export interface AddCluster extends Omit<AddInstance, "clusterId" | "replicaSourceArn"> {
@@ -103,6 +113,9 @@ export interface SeedSnapshot {
   encrypted?: boolean;
   kmsKeyId?: string;
   engine?: string;
+  /** The master credentials a restore from it has; default the source's (when it exists), else `postgres` / `sandbox-<sourceId>-password`. */
+  masterUsername?: string;
+  masterPassword?: string;
 }
 
 interface Db {
@@ -130,12 +143,20 @@ interface Db {
   subnetGroup: string;
   securityGroups: string[];
   httpEndpoint: boolean;
+  master: MasterCredentials;
+  /** MasterUserSecret.SecretArn when RDS manages the master password. */
+  masterSecretArn?: string;
   /** Deleted: `deleting` until then, gone from then on. */
   goneAtMs?: number;
   resourceId: string;
   /** A snapshot of this instance is being created until then (status shows `backing-up`). */
   busyUntilMs: number;
   seq: number;
+}
+
+interface MasterCredentials {
+  username: string;
+  password: string;
 }
 
 interface Snap {
@@ -156,6 +177,8 @@ interface Snap {
   encrypted: boolean;
   kmsKeyId?: string;
   allocatedStorage: number;
+  /** The source's master credentials when the snapshot was taken: what a restore from it logs in with. */
+  master: MasterCredentials;
   copy?: { region: string; id: string; arn: string; crossRegion: boolean };
   seq: number;
 }
@@ -320,6 +343,8 @@ export interface RdsSim extends ServiceSim {
   restoreInstance(region: string, spec: { id: string; snapshotId: string; tags?: Tags; copyTagsToSnapshot?: boolean }): void;
   /** An instance's or cluster's tags now. */
   tagsOf(region: string, id: string, kind?: Kind): Tags;
+  /** The ARN of an instance's or cluster's RDS-managed master user secret (MasterUserSecret.SecretArn), if it has one. */
+  masterSecretOf(region: string, id: string, kind?: Kind): string | undefined;
   /** Manual snapshots counted against the quota in a region. */
   manualCount(region: string, kind: Kind): number;
   /** Cross-region copies in flight into a region. */
@@ -334,7 +359,10 @@ export interface RdsSim extends ServiceSim {
   /** A DB subnet group that exists (`default` always does). */
   addSubnetGroup(region: string, name: string): void;
   /** What the RDS Data API needs to know of a cluster: undefined when there is none. */
-  dataApiTarget(region: string, id: string): { status: string; httpEndpoint: boolean; writerAvailable: boolean; tags: Tags } | undefined;
+  dataApiTarget(
+    region: string,
+    id: string,
+  ): { status: string; httpEndpoint: boolean; writerAvailable: boolean; tags: Tags; master: { username: string; password: string } } | undefined;
 }
 
 export function createRdsSim(core: SandboxCore, durations: Durations, limits: Limits): RdsSim {
@@ -465,6 +493,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       encrypted: db.encrypted,
       ...(db.kmsKeyId ? { kmsKeyId: db.kmsKeyId } : {}),
       allocatedStorage: db.allocatedStorage,
+      master: { ...db.master },
       seq: 0,
     };
   }
@@ -572,8 +601,23 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       BackupRetentionPeriod: db.automated?.retentionDays ?? 0,
       CopyTagsToSnapshot: db.copyTagsToSnapshot,
       DbiResourceId: db.resourceId,
+      MasterUsername: db.master.username,
+      ...masterSecretView(db),
       TagList: toTagList(db.tags),
     };
+  }
+
+  /** https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html */
+  function masterSecretView(db: Db) {
+    return db.masterSecretArn
+      ? {
+          MasterUserSecret: {
+            SecretArn: db.masterSecretArn,
+            SecretStatus: "active",
+            KmsKeyId: `arn:aws:kms:${db.region}:${core.accountId}:alias/aws/secretsmanager`,
+          },
+        }
+      : {};
   }
 
   function clusterView(db: Db, now: number) {
@@ -596,6 +640,8 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       BackupRetentionPeriod: db.automated?.retentionDays ?? 1,
       CopyTagsToSnapshot: db.copyTagsToSnapshot,
       DbClusterResourceId: db.resourceId,
+      MasterUsername: db.master.username,
+      ...masterSecretView(db),
       TagList: toTagList(db.tags),
     };
   }
@@ -876,6 +922,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
         encrypted,
         ...(encrypted && kmsKeyId ? { kmsKeyId } : {}),
         allocatedStorage: src.allocatedStorage,
+        master: { ...src.master },
         copy: { region: srcRegion, id: src.id, arn: src.arn, crossRegion },
         seq: 0,
       });
@@ -1098,6 +1145,8 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       encrypted: snap.encrypted,
       ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}),
       allocatedStorage: snap.allocatedStorage,
+      masterUsername: snap.master.username,
+      masterPassword: snap.master.password,
       ...(input.CopyTagsToSnapshot !== undefined ? { copyTagsToSnapshot: input.CopyTagsToSnapshot } : {}),
     });
     const db = s.dbs.instance.get(id)!;
@@ -1139,6 +1188,8 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       encrypted: snap.encrypted,
       ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}),
       allocatedStorage: snap.allocatedStorage,
+      masterUsername: snap.master.username,
+      masterPassword: snap.master.password,
       ...(input.CopyTagsToSnapshot !== undefined ? { copyTagsToSnapshot: input.CopyTagsToSnapshot } : {}),
     });
     const db = s.dbs.cluster.get(id)!;
@@ -1180,6 +1231,8 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       engineVersion: cluster.engineVersion,
       instanceClass,
       clusterId: cluster.id,
+      masterUsername: cluster.master.username,
+      masterPassword: cluster.master.password,
       encrypted: cluster.encrypted,
       ...(cluster.kmsKeyId ? { kmsKeyId: cluster.kmsKeyId } : {}),
       allocatedStorage: 1,
@@ -1432,6 +1485,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       subnetGroup: "default",
       securityGroups: [],
       httpEndpoint: spec.httpEndpoint ?? false,
+      master: { username: spec.masterUsername ?? "postgres", password: spec.masterPassword ?? `sandbox-${id}-password` },
       resourceId: `${kind === "instance" ? "db" : "cluster"}-${id
         .toUpperCase()
         .replace(/[^A-Z0-9]/g, "")
@@ -1440,6 +1494,10 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       busyUntilMs: Number.NEGATIVE_INFINITY,
       seq: ++seq,
     });
+    if (spec.manageMasterUserPassword) {
+      const db = s.dbs[kind].get(id)!;
+      db.masterSecretArn = core.service<SecretsManagerSim>("secretsManager").putRdsMasterSecret(region, kind === "instance" ? "db" : "cluster", db.master);
+    }
   }
 
   function toSandboxSnapshot(snap: Snap, now: number): SandboxSnapshot {
@@ -1514,6 +1572,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
         encrypted,
         ...(kmsKeyId ? { kmsKeyId } : {}),
         allocatedStorage: db?.allocatedStorage ?? 20,
+        master: db ? { ...db.master } : { username: spec.masterUsername ?? "postgres", password: spec.masterPassword ?? `sandbox-${sourceId}-password` },
         seq: 0,
       });
       return toSandboxSnapshot(snap, now);
@@ -1590,6 +1649,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
     },
 
     tagsOf: (region, id, kind) => ({ ...findDb(region, id, kind).tags }),
+    masterSecretOf: (region, id, kind) => findDb(region, id, kind).masterSecretArn,
 
     failRestores(spec) {
       const o = { ...spec, remaining: spec.times ?? 1, hits: 0 };
@@ -1627,7 +1687,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
         const inst = s.dbs.instance.get(m);
         return inst !== undefined && dbStatus(inst, now) === "available";
       });
-      return { status: dbStatus(cl, now), httpEndpoint: cl.httpEndpoint, writerAvailable, tags: { ...cl.tags } };
+      return { status: dbStatus(cl, now), httpEndpoint: cl.httpEndpoint, writerAvailable, tags: { ...cl.tags }, master: { ...cl.master } };
     },
 
     manualCount: (region, kind) => manualCount(store(region), kind),

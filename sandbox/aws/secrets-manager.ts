@@ -42,12 +42,21 @@ interface Secret {
 }
 
 export interface SecretsManagerSim extends ServiceSim {
-  /** Create a secret (or a new `AWSCURRENT` version of it: a rotation) and return its ARN. */
-  put(region: string, name: string, value: string | Record<string, unknown>): string;
+  /**
+   * Create a secret (or a new `AWSCURRENT` version of it: a rotation) and return its ARN. `suffix` fixes the six
+   * characters AWS appends to a new secret's ARN (default: the next of a counter), for a test that must know the ARN
+   * before creating it (a role granting it).
+   */
+  put(region: string, name: string, value: string | Record<string, unknown>, options?: { suffix?: string }): string;
   /** An RDS-managed master user secret (`rds!db-…` or `rds!cluster-…`) holding `{ username, password }`. */
   putRdsMasterSecret(region: string, kind: "db" | "cluster", credentials: { username: string; password: string }): string;
   /** Every GetSecretValue answered: which secret and stage (never the value). */
   reads(): Array<{ region: string; arn: string; stage: string; at: Date }>;
+  /**
+   * The `AWSCURRENT` value of the secret `id` (ARN or name) in `region`, or undefined when the region has no such secret:
+   * what a service reading the secret for its caller (the RDS Data API) sees. Not a call, not recorded in reads().
+   */
+  currentValue(region: string, id: string): string | undefined;
 }
 
 type Ctor = new (opts: { message: string; $metadata: SandboxServiceError["$metadata"] }) => Error;
@@ -75,11 +84,11 @@ export function createSecretsManagerSim(core: SandboxCore): SecretsManagerSim {
     return counter.toString(36).padStart(6, "a").slice(-6);
   };
 
-  function put(region: string, name: string, value: string | Record<string, unknown>): string {
+  function put(region: string, name: string, value: string | Record<string, unknown>, options: { suffix?: string } = {}): string {
     const text = typeof value === "string" ? value : JSON.stringify(value);
     let secret = secrets.find((s) => s.region === region && s.name === name);
     if (!secret) {
-      secret = { region, name, arn: `arn:aws:secretsmanager:${region}:${core.accountId}:secret:${name}-${suffix()}`, versions: [] };
+      secret = { region, name, arn: `arn:aws:secretsmanager:${region}:${core.accountId}:secret:${name}-${options.suffix ?? suffix()}`, versions: [] };
       secrets.push(secret);
     }
     for (const v of secret.versions) {
@@ -175,5 +184,6 @@ export function createSecretsManagerSim(core: SandboxCore): SecretsManagerSim {
       return put(region, `rds!${kind}-${uuid}`, { username: credentials.username, password: credentials.password });
     },
     reads: () => reads.map((r) => ({ ...r })),
+    currentValue: (region, id) => find(region, id)?.versions.find((v) => v.stages.has("AWSCURRENT"))?.value,
   };
 }

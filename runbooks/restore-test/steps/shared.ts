@@ -32,6 +32,8 @@ export interface RestoreTestRun extends DurableRecord<RestoreTestStepName> {
 export interface RestoreTestEnv {
   deps: RestoreTestDeps;
   owner: Owner;
+  /** Where the sources are (a source's managed master secret is looked up there). */
+  primaryRegion: string;
   /** The policy's restoreTest block. */
   policy: RestoreTestConfig;
   janitorLimits: JanitorLimits;

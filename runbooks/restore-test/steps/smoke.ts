@@ -7,7 +7,8 @@ type Ctx = Parameters<RestoreTestStep["start"]>[0];
 
 /**
  * The smoke checks core plans (core/restore-test.ts smokeChecks): `available` (status, the snapshot's engine and
- * version, its storage; a volume's size) and the sql checks through the SQL port. Every check runs; any failure is
+ * version, its storage; a volume's size) and the sql checks: an RDS instance's through the SQL port (the VPC checker
+ * function), an Aurora cluster's through the RDS Data API (adapters/rds-data.ts), both with the secret smokeSecret names. Every check runs; any failure is
  * recorded as a failed test, judged critical by the report, and the run goes on to delete.
  */
 export const smokeStep: RestoreTestStep = {
@@ -36,6 +37,43 @@ function availableProblem(run: RestoreTestRun, seen: ThrowawayState | undefined)
   return undefined;
 }
 
+/** The region a secret ARN names (`arn:aws:secretsmanager:<region>:…`). */
+const secretRegion = (arn: string): string => arn.split(":")[3] ?? "";
+
+/**
+ * The secret the sql checks log in with: `smoke.secretArn` when configured, otherwise the source database's
+ * RDS-managed master user secret (MasterUserSecret of the source, described in the primary region where it is;
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html). A restore keeps the source's
+ * master password as of the snapshot, so that secret opens the throwaway unless it was rotated since.
+ */
+async function smokeSecret(ctx: Ctx, kind: "rds-instance" | "aurora-cluster"): Promise<{ arn: string } | { problem: string }> {
+  const { policy, deps, primaryRegion } = ctx.env;
+  if (policy.smoke.secretArn) return { arn: policy.smoke.secretArn };
+  const source = ctx.run.target.resourceId;
+  try {
+    const arn = await deps.aws.sourceMasterSecret(primaryRegion, kind, source);
+    return arn ? { arn } : { problem: `no secret: ${source} has no RDS-managed master user secret; set smoke.secretArn` };
+  } catch (err) {
+    return { problem: `no secret: the source ${source} could not be described in ${primaryRegion} (${errorText(err)}); set smoke.secretArn` };
+  }
+}
+
+/**
+ * Why the Data API cannot be used on the throwaway cluster, or undefined. Its HTTP endpoint is normally enabled while
+ * waiting for the cluster's instance (wait-available); enabling it here covers a run that resumed past that.
+ */
+async function dataApiProblem(ctx: Ctx, seen: ThrowawayState | undefined): Promise<string | undefined> {
+  const name = ctx.run.throwaway!.name;
+  if (!seen?.arn) return `the Data API needs cluster ${name}'s ARN, and the cluster could not be described`;
+  if (seen.httpEndpointEnabled) return undefined;
+  try {
+    await ctx.env.deps.aws.enableHttpEndpoint(ctx.run.target.region, seen.arn);
+    return undefined;
+  } catch (err) {
+    return `the Data API could not be enabled on cluster ${name}: ${errorText(err)}`;
+  }
+}
+
 async function smoke(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
   const run = ctx.run;
   const { deps, policy } = ctx.env;
@@ -62,28 +100,40 @@ async function smoke(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
       results.push({ name: "available", passed: !problem, observed: seen?.status ?? null, reason: problem ?? s.reason, ms: 0 });
     }
     if (s.type === "refused") results.push({ name: "sql", passed: false, observed: null, reason: s.reason, ms: 0 });
-    if (s.type === "sql" && s.via === "data-api")
-      results.push({ name: s.check.name, passed: false, observed: null, reason: "Data API checks are not supported by this runbook yet", ms: 0 });
   }
-  const viaPg = sql.filter((s) => s.via === "pg-checker");
-  const secretArn = policy.smoke.secretArn;
-  if (viaPg.length && !secretArn) results.push({ name: "sql", passed: false, observed: null, reason: "no secret to connect with: set smoke.secretArn", ms: 0 });
-  if (viaPg.length && secretArn) {
-    try {
-      results.push(
-        ...(await deps.sql.run({
-          region,
-          instanceId: t.name,
-          ...(seen?.endpoint ? { endpoint: seen.endpoint } : {}),
-          database: viaPg[0]!.database,
-          secretArn,
-          timeoutMs: policy.smoke.timeoutSeconds * 1000,
-          checks: viaPg.map((s) => s.check),
-          context: { snapshotTime: new Date(run.snapshot!.capturedAt) },
-        })),
-      );
-    } catch (err) {
-      results.push({ name: "sql", passed: false, observed: null, reason: `the sql checks did not run: ${errorText(err)}`, ms: 0 });
+  if (sql.length && kind !== "ebs-volume") {
+    const notRun = (reason: string) => sql.map((s): SmokeCheckResult => ({ name: s.check.name, passed: false, observed: null, reason, ms: 0 }));
+    const secret = await smokeSecret(ctx, kind);
+    const input = {
+      region,
+      database: sql[0]!.database,
+      timeoutMs: policy.smoke.timeoutSeconds * 1000,
+      checks: sql.map((s) => s.check),
+      context: { snapshotTime: new Date(run.snapshot!.capturedAt) },
+    };
+    if ("problem" in secret) results.push(...notRun(secret.problem));
+    else if (kind === "rds-instance") {
+      try {
+        results.push(...(await deps.sql.run({ ...input, instanceId: t.name, ...(seen?.endpoint ? { endpoint: seen.endpoint } : {}), secretArn: secret.arn })));
+      } catch (err) {
+        results.push(...notRun(`the sql checks did not run: ${errorText(err)}`));
+      }
+    } else {
+      const problem = await dataApiProblem(ctx, seen);
+      if (problem) results.push(...notRun(problem));
+      else {
+        try {
+          const out = await deps.dataApi.run({ ...input, clusterArn: seen!.arn!, secretArn: secret.arn });
+          const elsewhere = secretRegion(secret.arn) !== region ? ` (the secret is in ${secretRegion(secret.arn)}, the cluster in ${region})` : "";
+          results.push(
+            ...out.map((r) =>
+              r.passed || !elsewhere || !r.reason.includes("could not begin a transaction") ? r : { ...r, reason: `${r.reason}${elsewhere}` },
+            ),
+          );
+        } catch (err) {
+          results.push(...notRun(`the sql checks did not run: ${errorText(err)}`));
+        }
+      }
     }
   }
   const failed = results.filter((r) => !r.passed);

@@ -1,3 +1,4 @@
+import { smokeChecks } from "../../../core/restore-test.ts";
 import type { StepOutcome } from "../../lib/durable.ts";
 import type { ThrowawayState } from "../ports.ts";
 import { errorText, RESTORE_FAILED, type RestoreTestRun, type RestoreTestStep } from "./shared.ts";
@@ -30,11 +31,23 @@ async function look(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
   });
   let seen: ThrowawayState | undefined;
   let what: string;
+  let note = "";
   if (kind === "aurora-cluster") {
     const cluster = await deps.aws.describeDbCluster(region, t.name);
     what = `cluster ${t.name}`;
     seen = cluster;
     if (cluster?.status === "available") {
+      // Its sql checks use the Data API: enabled as soon as the cluster is available, while its instance is created,
+      // so the smoke check does not wait for it. A refusal is retried at the next look and, at the latest, by the smoke
+      // step, whose checks then fail naming it; it is not a failed restore.
+      if (cluster.arn && !cluster.httpEndpointEnabled && needsDataApi(ctx, cluster.engine)) {
+        try {
+          await deps.aws.enableHttpEndpoint(region, cluster.arn);
+          note = "; its Data API enabled";
+        } catch (err) {
+          note = `; its Data API could not be enabled yet (${errorText(err)})`;
+        }
+      }
       // The cluster's one instance is created once the cluster is available (RDS refuses it before). Its name is
       // deterministic, so a look after a lost answer finds it instead of creating a second one.
       const instance = await deps.aws.describeDbInstance(region, t.instanceName!);
@@ -51,7 +64,7 @@ async function look(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
         } catch (err) {
           return fail(`the instance ${t.instanceName} of cluster ${t.name} was refused: ${errorText(err)}`);
         }
-        return { kind: "wait", seconds: pollSeconds, reason: `cluster ${t.name} is available; its instance ${t.instanceName} requested` };
+        return { kind: "wait", seconds: pollSeconds, reason: `cluster ${t.name} is available; its instance ${t.instanceName} requested${note}` };
       }
       seen = instance;
       what = `${t.instanceName} in cluster ${t.name}`;
@@ -62,12 +75,17 @@ async function look(ctx: Ctx): Promise<StepOutcome<RestoreTestRun>> {
   }
   if (!seen) return fail(`${what} is gone before it became available`);
   if (seen.status === "available") {
-    return { kind: "done", result: "available", reason: `${what} is available`, record: { availableAt: ctx.now.toISOString() } };
+    return { kind: "done", result: "available", reason: `${what} is available${note}`, record: { availableAt: ctx.now.toISOString() } };
   }
   if (RESTORE_FAILED.has(seen.status)) return fail(`${what} ended ${seen.status}`);
   const waited = (ctx.now.getTime() - Date.parse(run.requestedAt!)) / 1000;
   if (waited >= availableTimeoutSeconds) {
     return fail(`${what} still ${seen.status} ${Math.round(waited / 60)} min after the request (limit ${Math.round(availableTimeoutSeconds / 60)} min): stuck`);
   }
-  return { kind: "wait", seconds: pollSeconds, reason: `${what} is ${seen.status}` };
+  return { kind: "wait", seconds: pollSeconds, reason: `${what} is ${seen.status}${note}` };
+}
+
+/** Whether the policy's smoke check runs sql on this cluster through the Data API (core/restore-test.ts smokeChecks). */
+function needsDataApi(ctx: Ctx, engine: string | undefined): boolean {
+  return smokeChecks("aurora-cluster", ctx.run.snapshot!.facts.engine ?? engine, ctx.env.policy.smoke).some((s) => s.type === "sql" && s.via === "data-api");
 }

@@ -145,6 +145,16 @@ function rdsRestore(env: RequestEnv, action: string, input: Input, newType: stri
   return out;
 }
 
+/**
+ * A restore from an encrypted snapshot creates a resource with a customer managed key (the snapshot's, or KmsKeyId):
+ * "To create an RDS resource using a customer managed key, a user must have permissions to call kms:CreateGrant and
+ * kms:DescribeKey on the customer managed key" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html).
+ */
+function rdsRestoreKms(env: RequestEnv, input: Input, snapshot: { encrypted: boolean; kmsKeyId?: string } | undefined): AuthRequest[] {
+  const key = input.KmsKeyId ?? (snapshot?.encrypted ? snapshot.kmsKeyId : undefined);
+  return key ? kmsRequests(env, env.region, String(key), RDS_COPY_KMS, "rds") : [];
+}
+
 function rdsCopy(env: RequestEnv, input: Input, cluster: boolean): AuthRequest[] {
   const action = cluster ? "rds:CopyDBClusterSnapshot" : "rds:CopyDBSnapshot";
   const type = cluster ? "cluster-snapshot" : "snapshot";
@@ -222,12 +232,14 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
         context: { "aws:TagKeys": input.TagKeys ?? [], ...resourceTags(env.lookup.rdsResourceTags(String(input.ResourceName))) },
       },
     ],
-    RestoreDBInstanceFromDBSnapshot: (input, env) =>
-      rdsRestore(env, "rds:RestoreDBInstanceFromDBSnapshot", input, "db", input.DBInstanceIdentifier, [
+    RestoreDBInstanceFromDBSnapshot: (input, env) => [
+      ...rdsRestore(env, "rds:RestoreDBInstanceFromDBSnapshot", input, "db", input.DBInstanceIdentifier, [
         { action: "rds:RestoreDBInstanceFromDBSnapshot", resource: rdsArn(env, "snapshot", input.DBSnapshotIdentifier), context: {} },
       ]),
-    RestoreDBClusterFromSnapshot: (input, env) =>
-      rdsRestore(env, "rds:RestoreDBClusterFromSnapshot", input, "cluster", input.DBClusterIdentifier, [
+      ...rdsRestoreKms(env, input, env.lookup.rdsSnapshot(env.region, arnId(String(input.DBSnapshotIdentifier)), false)),
+    ],
+    RestoreDBClusterFromSnapshot: (input, env) => [
+      ...rdsRestore(env, "rds:RestoreDBClusterFromSnapshot", input, "cluster", input.DBClusterIdentifier, [
         {
           action: "rds:RestoreDBClusterFromSnapshot",
           // A cluster snapshot by id or ARN; a DB snapshot only by ARN (API_RestoreDBClusterFromSnapshot, SnapshotIdentifier).
@@ -235,6 +247,8 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
           context: {},
         },
       ]),
+      ...rdsRestoreKms(env, input, env.lookup.rdsSnapshot(env.region, arnId(String(input.SnapshotIdentifier)), true)),
+    ],
     CreateDBInstance: (input, env) =>
       rdsRestore(
         env,
@@ -396,18 +410,22 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
       { action: "route53:GetChange", resource: `arn:${env.partition}:route53:::change/${String(input.Id).replace(/^\/change\//, "")}`, context: {} },
     ],
   },
-  // The Data API authorizes the statement on the cluster, and the caller must be able to read the secret
-  // (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.access.html).
-  rdsData: {
-    ExecuteStatement: (input, env) => [
-      {
-        action: "rds-data:ExecuteStatement",
-        resource: String(input.resourceArn),
-        context: resourceTags(env.lookup.rdsResourceTags(String(input.resourceArn))),
-      },
-      { action: "secretsmanager:GetSecretValue", resource: String(input.secretArn), context: {} },
-    ],
-  },
+  // The Data API authorizes each call on the cluster (resource type cluster, aws:ResourceTag:
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_rds-data.html), and the caller must be able
+  // to read the secret, which the Data API reads for it (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.access.html).
+  rdsData: Object.fromEntries(
+    ["ExecuteStatement", "BeginTransaction", "RollbackTransaction", "CommitTransaction"].map((command) => [
+      command,
+      (input: Input, env: RequestEnv) => [
+        {
+          action: `rds-data:${command}`,
+          resource: String(input.resourceArn),
+          context: resourceTags(env.lookup.rdsResourceTags(String(input.resourceArn))),
+        },
+        { action: "secretsmanager:GetSecretValue", resource: String(input.secretArn), context: {} },
+      ],
+    ]),
+  ),
   // The secret's full ARN (name plus AWS's six random characters) is the resource
   // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html). Our adapters
   // always pass the ARN; a bare name's ARN is unknown to the request alone, so the sandbox refuses it.

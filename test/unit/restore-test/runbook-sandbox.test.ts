@@ -16,6 +16,7 @@ import { advanceRestoreTest, startRestoreTest, type RestoreTestRequest } from ".
 import type { RestoreTestDeps, SmokeCheckResult } from "../../../runbooks/restore-test/ports.ts";
 import type { RestoreTestRun } from "../../../runbooks/restore-test/steps/index.ts";
 import { listRegionSnapshots } from "../../../adapters/inventory.ts";
+import { rdsDataSmoke } from "../../../adapters/rds-data.ts";
 import type { RestoreTestInput } from "../../../schemas/config-restore-test.ts";
 import { ConfigSchema, type Config } from "../../../schemas/config.ts";
 import { createSandbox, FakeClock, HOUR, MINUTE, type Sandbox } from "../../../sandbox/index.ts";
@@ -83,7 +84,7 @@ const CONFIG = config({
 let sb: Sandbox;
 let store: MemoryStore;
 let sqlAnswers: SmokeCheckResult[];
-let sqlRuns: { instanceId: string; database: string; checks: string[] }[];
+let sqlRuns: { instanceId: string; database: string; checks: string[]; secretArn: string }[];
 let reported: RestoreTestRun[];
 
 function deps(): RestoreTestDeps {
@@ -92,10 +93,11 @@ function deps(): RestoreTestDeps {
     snapshots: { list: (region, kind) => listRegionSnapshots(region, MB, [kind]) },
     sql: {
       run: async (input) => {
-        sqlRuns.push({ instanceId: input.instanceId, database: input.database, checks: input.checks.map((c) => c.name) });
+        sqlRuns.push({ instanceId: input.instanceId, database: input.database, checks: input.checks.map((c) => c.name), secretArn: input.secretArn });
         return sqlAnswers;
       },
     },
+    dataApi: rdsDataSmoke({ now: () => 0 }),
     reports: { report: async (run) => void reported.push(run) },
     store,
     clock: { now: () => sb.clock.now(), sleep: async () => undefined },
@@ -165,11 +167,12 @@ function seedEbsSnapshot(kmsKeyId?: string): { snapshotId: string; volumeId: str
   return { snapshotId: snap.id, volumeId };
 }
 
-function fresh(): void {
+/** A new sandbox whose restore-test role is derived from `cfg`. */
+function fresh(cfg: Config = CONFIG): void {
   sb = createSandbox({
     clock: new FakeClock("2026-12-01T06:00:00Z"),
     regions: [REGION, "eu-central-1"],
-    iam: { defaultRole: { name: "restore-test", config: CONFIG } },
+    iam: { defaultRole: { name: "restore-test", config: cfg } },
   });
   sb.rds.addSubnetGroup(REGION, "restore-tests");
   resetClients();
@@ -178,7 +181,7 @@ function fresh(): void {
   sqlRuns = [];
   reported = [];
 }
-beforeEach(fresh);
+beforeEach(() => fresh());
 afterEach(() => {
   // Every call of every test was authorized against the derived role.
   const denials = sb.iam?.denials ?? [];
@@ -234,7 +237,7 @@ describe("restore-test runbook on the sandbox: RDS instance", () => {
       "delete:done:deleting",
       "report:done:passed",
     ]);
-    expect(sqlRuns).toEqual([{ instanceId: name, database: "postgres", checks: ["orders"] }]);
+    expect(sqlRuns).toEqual([{ instanceId: name, database: "postgres", checks: ["orders"], secretArn: DB_SECRET }]);
     // Restore 20 min + backing-up 2 min in the sandbox, seen at the next 60 s look.
     const run = store.record!;
     expect(run.judgment).toMatchObject({ verdict: "passed", restoreSeconds: 1320, smokeSeconds: 0, provenRtoSeconds: 1320, alert: "none" });
@@ -558,6 +561,245 @@ describe("restore-test runbook on the sandbox: Aurora cluster", () => {
     expect(sb.callsTo("rds", "DeleteDBCluster").map((c) => c.input)).toEqual([{ DBClusterIdentifier: name, SkipFinalSnapshot: true }]);
     // Cluster 15 min, then its instance 10 min.
     expect(store.record!.judgment).toMatchObject({ verdict: "passed", restoreSeconds: 1500, provenRtoSeconds: 1500, alert: "none" });
+  });
+});
+
+/** The source cluster `orders-aurora` (its managed master secret unless `managed: false`) and our snapshot of it. */
+function seedAurora(cfg: Config, managed = true): { snap: string; secret?: string } {
+  sb.restore();
+  fresh(cfg);
+  sb.rds.addCluster(REGION, { id: "orders-aurora", engine: "aurora-postgresql", members: ["orders-aurora-a"], manageMasterUserPassword: managed });
+  sb.rds.addInstance(REGION, { id: "orders-aurora-a", clusterId: "orders-aurora", engine: "aurora-postgresql" });
+  const snap = snapshotName(OWNER, "orders-aurora", "2026-11-30");
+  sb.rds.addSnapshot(REGION, {
+    id: snap,
+    kind: "cluster",
+    sourceId: "orders-aurora",
+    createdAt: new Date("2026-11-30T02:00:00Z"),
+    tags: { [TAG.managedBy]: MB, [TAG.name]: snap, [TAG.source]: "orders-aurora", [TAG.sourceRegion]: REGION },
+  });
+  const secret = sb.rds.masterSecretOf(REGION, "orders-aurora", "cluster");
+  return { snap, ...(secret ? { secret } : {}) };
+}
+
+const ORDERS_CHECK = { name: "orders", query: "select count(*) from orders", expect: { atLeast: 1 } } as const;
+const auroraConfig = (smoke: RestoreTestInput["smoke"] = { sql: [ORDERS_CHECK] }) =>
+  config({ region: "primary", rtoTargetMinutes: 30, rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG], checker: CHECKER }, smoke });
+const auroraRequest = (cfg: Config): RestoreTestRequest => ({
+  runId: RUN,
+  owner: OWNER,
+  target: { policy: "db", kind: "aurora-cluster", resourceId: "orders-aurora", region: REGION },
+  config: cfg,
+});
+const dataApiCalls = () =>
+  sb.calls.filter((c) => c.service === "rdsData").map((c) => ({ command: c.command, input: c.input as Record<string, unknown>, error: c.error?.name }));
+
+describe("restore-test runbook on the sandbox: Aurora sql checks through the RDS Data API", () => {
+  it("enables the Data API on the throwaway once it is available, finds the source's managed master secret, and runs the check read-only in a transaction it rolls back: exact commands", async () => {
+    const cfg = auroraConfig();
+    const { secret } = seedAurora(cfg);
+    sb.rdsData.answer("select count(*) from orders", [[1200]]);
+    const name = restoreTestName(OWNER, "aurora-cluster", "orders-aurora", RUN);
+    const clusterArn = `arn:aws:rds:${REGION}:${sb.accountId}:cluster:${name}`;
+
+    const r = await drive(auroraRequest(cfg));
+
+    expect(r.next).toBe("done");
+    // The source's MasterUserSecret, described in the primary region (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html).
+    expect(
+      sb
+        .callsTo("rds", "DescribeDBClusters")
+        .filter((c) => (c.input as { DBClusterIdentifier?: string }).DBClusterIdentifier === "orders-aurora")
+        .map((c) => c.region),
+    ).toEqual([REGION]);
+    // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_EnableHttpEndpoint.html: once, as soon as the cluster is available.
+    expect(sb.callsTo("rds", "EnableHttpEndpoint").map((c) => c.input)).toEqual([{ ResourceArn: clusterArn }]);
+    expect(mutating()).toEqual(["RestoreDBClusterFromSnapshot", "CreateDBInstance", "DeleteDBInstance", "DeleteDBCluster"]);
+    const calls = dataApiCalls();
+    const tx = sb.rdsData.transactions()[0]!.id;
+    const common = { resourceArn: clusterArn, secretArn: secret, database: "postgres", transactionId: tx };
+    // https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_BeginTransaction.html, …/API_ExecuteStatement.html, …/API_RollbackTransaction.html
+    expect(calls).toEqual([
+      { command: "BeginTransaction", input: { resourceArn: clusterArn, secretArn: secret, database: "postgres" }, error: undefined },
+      { command: "ExecuteStatement", input: { ...common, sql: "SET TRANSACTION READ ONLY" }, error: undefined },
+      { command: "ExecuteStatement", input: { ...common, sql: "SET LOCAL statement_timeout = 30000" }, error: undefined },
+      { command: "ExecuteStatement", input: { ...common, sql: "SET LOCAL TimeZone = 'UTC'" }, error: undefined },
+      {
+        command: "ExecuteStatement",
+        input: {
+          ...common,
+          sql: "select count(*) from orders",
+          includeResultMetadata: true,
+          resultSetOptions: { longReturnType: "STRING", decimalReturnType: "STRING" },
+        },
+        error: undefined,
+      },
+      { command: "RollbackTransaction", input: { resourceArn: clusterArn, secretArn: secret, transactionId: tx }, error: undefined },
+    ]);
+    expect(sb.rdsData.transactions().map((t) => t.state)).toEqual(["rolled-back"]);
+    expect(store.record!.smoke).toEqual([
+      { name: "available", passed: true, observed: "available", reason: "status available, the snapshot's engine and version, its storage", ms: 0 },
+      { name: "orders", passed: true, observed: "1200", reason: 'check "orders" passed: observed 1200, expected at least 1', ms: 0 },
+    ]);
+    expect(store.record!.judgment).toMatchObject({ verdict: "passed", restoreSeconds: 1500, smokeSeconds: 0, provenRtoSeconds: 1500, alert: "none" });
+    expect(sqlRuns).toEqual([]);
+  });
+
+  it("a failing expectation: the check fails naming the value, the transaction is rolled back, the throwaway deleted, the alert critical", async () => {
+    const cfg = auroraConfig();
+    seedAurora(cfg);
+    sb.rdsData.answer("select count(*) from orders", [[0]]);
+
+    await drive(auroraRequest(cfg));
+
+    expect(store.record!.judgment).toMatchObject({ verdict: "smoke-failed", alert: "critical" });
+    expect(store.record!.judgment!.reason).toBe('smoke check failed after a 25.0 min restore: orders: check "orders" failed: observed 0, expected at least 1');
+    expect(dataApiCalls().map((c) => c.command)).toEqual([
+      "BeginTransaction",
+      "ExecuteStatement",
+      "ExecuteStatement",
+      "ExecuteStatement",
+      "ExecuteStatement",
+      "RollbackTransaction",
+    ]);
+    expect(mutating().slice(-2)).toEqual(["DeleteDBInstance", "DeleteDBCluster"]);
+  });
+
+  it("a statement timeout (smoke.timeoutSeconds 5): Postgres cancels the query (57014), the check fails as timed out, and the transaction is rolled back", async () => {
+    const cfg = auroraConfig({ sql: [ORDERS_CHECK], timeoutSeconds: 5 });
+    seedAurora(cfg);
+    sb.rdsData.answer("select count(*) from orders", { timeout: true });
+
+    await drive(auroraRequest(cfg));
+
+    expect(store.record!.smoke?.[1]).toEqual({
+      name: "orders",
+      passed: false,
+      observed: null,
+      reason: 'check "orders" failed: timed out after 5000 ms; the query was cancelled and its transaction rolled back',
+      ms: 0,
+    });
+    expect(dataApiCalls().map((c) => `${c.command}${c.error ? ` !${c.error}` : ""}`)).toEqual([
+      "BeginTransaction",
+      "ExecuteStatement",
+      "ExecuteStatement",
+      "ExecuteStatement",
+      "ExecuteStatement !DatabaseErrorException",
+      "RollbackTransaction",
+    ]);
+    expect(sb.rdsData.statements()[1]!.sql).toBe("SET LOCAL statement_timeout = 5000");
+  });
+
+  it("rolls back even when a statement fails (a query error), and the next check runs in a fresh transaction", async () => {
+    const cfg = auroraConfig({ sql: [ORDERS_CHECK, { name: "alive", query: "select 1", expect: { equals: 1 } }] });
+    seedAurora(cfg);
+    sb.rdsData.answer("select count(*) from orders", { error: 'ERROR: relation "orders" does not exist; SQLState: 42P01' });
+    sb.rdsData.answer("select 1", [[1]]);
+
+    await drive(auroraRequest(cfg));
+
+    expect(store.record!.smoke?.slice(1).map((x) => [x.name, x.passed, x.reason])).toEqual([
+      ["orders", false, 'check "orders" failed: query error DatabaseErrorException: ERROR: relation "orders" does not exist; SQLState: 42P01'],
+      ["alive", true, 'check "alive" passed: observed 1, expected equal to 1'],
+    ]);
+    expect(sb.rdsData.transactions().map((t) => [t.state, t.aborted])).toEqual([
+      ["rolled-back", true],
+      ["rolled-back", false],
+    ]);
+    expect(dataApiCalls().filter((c) => c.command === "RollbackTransaction")).toHaveLength(2);
+  });
+
+  it("a wrong secret (smoke.secretArn with another password): the check fails with Postgres' refusal, naming the check, and no password appears in the record, the reports or the log", async () => {
+    const wrong = `arn:aws:secretsmanager:${REGION}:123456789012:secret:orders-readonly-Xy12Zw`;
+    const cfg = auroraConfig({ sql: [ORDERS_CHECK], secretArn: wrong });
+    seedAurora(cfg);
+    sb.secretsManager.put(REGION, "orders-readonly", { username: "postgres", password: "Wr0ng-Pa55word" }, { suffix: "Xy12Zw" });
+    sb.rdsData.answer("select count(*) from orders", [[1200]]);
+    const logs: string[] = [];
+
+    const d = deps();
+    const req = auroraRequest(cfg);
+    let res = await startRestoreTest({ ...d, log: (m, data) => void logs.push(`${m} ${JSON.stringify(data ?? {})}`) }, req);
+    while (res.next === "wait") {
+      sb.clock.advance((res.waitSeconds ?? 1) * 1000);
+      res = await advanceRestoreTest({ ...deps(), log: (m, data) => void logs.push(`${m} ${JSON.stringify(data ?? {})}`) }, req);
+    }
+
+    const name = restoreTestName(OWNER, "aurora-cluster", "orders-aurora", RUN);
+    const clusterArn = `arn:aws:rds:${REGION}:${sb.accountId}:cluster:${name}`;
+    expect(store.record!.smoke?.[1]?.reason).toBe(
+      `check "orders" not run: could not begin a transaction on postgres on ${clusterArn}: DatabaseErrorException: FATAL: password authentication failed for user "postgres"`,
+    );
+    expect(store.record!.judgment).toMatchObject({ verdict: "smoke-failed", alert: "critical" });
+    expect(dataApiCalls().map((c) => `${c.command}${c.error ? ` !${c.error}` : ""}`)).toEqual(["BeginTransaction !DatabaseErrorException"]);
+    const everything = JSON.stringify([store.record, reported, logs, sb.calls.map((c) => [c.input, c.error?.message])]);
+    expect(everything).not.toContain("Wr0ng-Pa55word");
+    expect(everything).not.toContain("sandbox-orders-aurora-password");
+  });
+
+  it("a source without an RDS-managed master secret and no smoke.secretArn: the check fails with what to set; nothing is sent to the Data API; the throwaway is deleted", async () => {
+    const cfg = auroraConfig();
+    seedAurora(cfg, false);
+
+    await drive(auroraRequest(cfg));
+
+    expect(store.record!.smoke?.[1]).toEqual({
+      name: "orders",
+      passed: false,
+      observed: null,
+      reason: "no secret: orders-aurora has no RDS-managed master user secret; set smoke.secretArn",
+      ms: 0,
+    });
+    expect(store.record!.judgment!.reason).toBe(
+      "smoke check failed after a 25.0 min restore: orders: no secret: orders-aurora has no RDS-managed master user secret; set smoke.secretArn",
+    );
+    expect(dataApiCalls()).toEqual([]);
+    expect(mutating().slice(-2)).toEqual(["DeleteDBInstance", "DeleteDBCluster"]);
+  });
+});
+
+describe("restore-test runbook on the sandbox: the default secret of the pg path", () => {
+  it("an RDS instance without smoke.secretArn: the checker is given the source's MasterUserSecret ARN (DescribeDBInstances in the primary region)", async () => {
+    const cfg = config({
+      region: "primary",
+      rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG], checker: CHECKER },
+      smoke: { sql: [ORDERS_CHECK] },
+    });
+    sb.restore();
+    fresh(cfg);
+    sb.rds.addInstance(REGION, { id: "orders-db", engine: "postgres", engineVersion: "16.4", allocatedStorage: 50, manageMasterUserPassword: true });
+    const id = snapshotName(OWNER, "orders-db", "2026-11-30");
+    sb.rds.addSnapshot(REGION, {
+      id,
+      sourceId: "orders-db",
+      createdAt: new Date("2026-11-30T02:00:00Z"),
+      tags: { [TAG.managedBy]: MB, [TAG.name]: id, [TAG.source]: "orders-db", [TAG.sourceRegion]: REGION },
+    });
+    const managed = sb.rds.masterSecretOf(REGION, "orders-db", "instance")!;
+
+    await drive(request("rds-instance", "orders-db", cfg));
+
+    expect(managed).toMatch(/:secret:rds!db-/);
+    expect(sqlRuns.map((x) => x.secretArn)).toEqual([managed]);
+    expect(sb.callsTo("rds", "DescribeDBInstances").some((c) => (c.input as { DBInstanceIdentifier?: string }).DBInstanceIdentifier === "orders-db")).toBe(
+      true,
+    );
+  });
+
+  it("an RDS instance whose source has no managed secret: the check fails with what to set, and the checker is not asked", async () => {
+    const cfg = config({
+      region: "primary",
+      rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG], checker: CHECKER },
+      smoke: { sql: [ORDERS_CHECK] },
+    });
+    sb.restore();
+    fresh(cfg);
+    seedRdsSnapshot("orders-db");
+
+    await drive(request("rds-instance", "orders-db", cfg));
+
+    expect(store.record!.smoke?.[1]?.reason).toBe("no secret: orders-db has no RDS-managed master user secret; set smoke.secretArn");
+    expect(sqlRuns).toEqual([]);
   });
 });
 

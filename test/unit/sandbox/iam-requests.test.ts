@@ -164,6 +164,34 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
         database: "app",
         sql: "select count(*) from orders",
       },
+      {
+        resourceArn: rdsArn("cluster", "oa-app-prod-rt-orders-0123456789"),
+        secretArn: `arn:aws:secretsmanager:${DR}:${ACCOUNT}:secret:rds!cluster-0123-AbCdEf`,
+        database: "app",
+        transactionId: "c2FuZGJveC10eC0x",
+        sql: "SET TRANSACTION READ ONLY",
+      },
+    ],
+    BeginTransaction: [
+      {
+        resourceArn: rdsArn("cluster", "oa-app-prod-rt-orders-0123456789"),
+        secretArn: `arn:aws:secretsmanager:${DR}:${ACCOUNT}:secret:rds!cluster-0123-AbCdEf`,
+        database: "app",
+      },
+    ],
+    RollbackTransaction: [
+      {
+        resourceArn: rdsArn("cluster", "oa-app-prod-rt-orders-0123456789"),
+        secretArn: `arn:aws:secretsmanager:${DR}:${ACCOUNT}:secret:rds!cluster-0123-AbCdEf`,
+        transactionId: "c2FuZGJveC10eC0x",
+      },
+    ],
+    CommitTransaction: [
+      {
+        resourceArn: rdsArn("cluster", "oa-app-prod-rt-orders-0123456789"),
+        secretArn: `arn:aws:secretsmanager:${DR}:${ACCOUNT}:secret:rds!cluster-0123-AbCdEf`,
+        transactionId: "c2FuZGJveC10eC0x",
+      },
     ],
   },
   secretsManager: {

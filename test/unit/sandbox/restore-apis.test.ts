@@ -20,7 +20,14 @@ import {
   StorageQuotaExceededFault,
 } from "@aws-sdk/client-rds";
 import { CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { ExecuteStatementCommand, HttpEndpointNotEnabledException, RDSDataClient } from "@aws-sdk/client-rds-data";
+import {
+  BeginTransactionCommand,
+  CommitTransactionCommand,
+  ExecuteStatementCommand,
+  HttpEndpointNotEnabledException,
+  RDSDataClient,
+  RollbackTransactionCommand,
+} from "@aws-sdk/client-rds-data";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, DAY, FakeClock, MINUTE, type Sandbox } from "../../../sandbox/aws/index.ts";
 import { rejection } from "./rejection.ts";
@@ -474,11 +481,12 @@ describe(`EC2 CreateVolume and DeleteVolume (${EC2_API}/API_CreateVolume.html, $
 });
 
 describe(`RDS Data API ExecuteStatement (${DATA_API}/API_ExecuteStatement.html)`, () => {
-  beforeEach(() => {
-    sb.rds.addCluster(REGION, { id: "oa-restore-aurora", members: ["oa-restore-aurora-1"] });
-    sb.rds.addInstance(REGION, { id: "oa-restore-aurora-1", clusterId: "oa-restore-aurora", engine: "aurora-postgresql" });
-  });
   const statement = { resourceArn: arn("cluster", "oa-restore-aurora"), secretArn: SECRET, database: "app", sql: "select count(*) from orders" };
+  beforeEach(() => {
+    sb.rds.addCluster(REGION, { id: "oa-restore-aurora", members: ["oa-restore-aurora-1"], masterUsername: "app_admin", masterPassword: "s3cret-Pa55" });
+    sb.rds.addInstance(REGION, { id: "oa-restore-aurora-1", clusterId: "oa-restore-aurora", engine: "aurora-postgresql" });
+    statement.secretArn = sb.secretsManager.put(REGION, "orders-aurora-master", { username: "app_admin", password: "s3cret-Pa55" });
+  });
 
   it("refuses a cluster whose HTTP endpoint is not enabled (HttpEndpointNotEnabledException, 400); after EnableHttpEndpoint returns the registered records", async () => {
     const off = await rejection(data.send(new ExecuteStatementCommand(statement)));
@@ -530,5 +538,115 @@ describe(`RDS Data API ExecuteStatement (${DATA_API}/API_ExecuteStatement.html)`
     const denied = await rejection(data.send(new ExecuteStatementCommand(statement)));
     expect([denied.name, denied.$metadata?.httpStatusCode]).toEqual(["AccessDeniedException", 403]);
     expect((await data.send(new ExecuteStatementCommand(statement))).records).toEqual([[{ longValue: 1 }]]);
+  });
+  it(`transactions (${DATA_API}/API_BeginTransaction.html): statements carrying the id run in it; after RollbackTransaction, an unknown id or three idle minutes the id is NotFoundException`, async () => {
+    await rds.send(new EnableHttpEndpointCommand({ ResourceArn: statement.resourceArn }));
+    sb.rdsData.answer(statement.sql, [[7]]);
+    const common = { resourceArn: statement.resourceArn, secretArn: statement.secretArn };
+    const { transactionId } = await data.send(new BeginTransactionCommand({ ...common, database: "app" }));
+    expect(transactionId).toMatch(/^[A-Za-z0-9+/=]+$/);
+    await data.send(new ExecuteStatementCommand({ ...statement, transactionId, sql: "SET TRANSACTION READ ONLY" }));
+    expect((await data.send(new ExecuteStatementCommand({ ...statement, transactionId }))).records).toEqual([[{ longValue: 7 }]]);
+    expect(await data.send(new RollbackTransactionCommand({ ...common, transactionId }))).toMatchObject({ transactionStatus: "Rollback Complete" });
+    expect(sb.rdsData.statements().map((x) => [x.transactionId, x.sql])).toEqual([
+      [transactionId, "SET TRANSACTION READ ONLY"],
+      [transactionId, statement.sql],
+    ]);
+
+    const idle = (await data.send(new BeginTransactionCommand(common))).transactionId;
+    sb.clock.advance(3 * MINUTE + 1000);
+    const errors = await Promise.all([
+      rejection(data.send(new ExecuteStatementCommand({ ...statement, transactionId }))),
+      rejection(data.send(new RollbackTransactionCommand({ ...common, transactionId: "bm8tc3VjaC10eA==" }))),
+      rejection(data.send(new ExecuteStatementCommand({ ...statement, transactionId: idle }))),
+    ]);
+    expect(errors.map((e) => [e.name, e.$metadata?.httpStatusCode, e.message])).toEqual([
+      ["NotFoundException", 404, `Transaction ${transactionId} is not found`],
+      ["NotFoundException", 404, "Transaction bm8tc3VjaC10eA== is not found"],
+      ["NotFoundException", 404, `Transaction ${idle} is not found`],
+    ]);
+    expect(sb.rdsData.transactions().map((t) => t.state)).toEqual(["rolled-back", "expired"]);
+  });
+
+  it("in a transaction: a failed statement aborts it (SQLSTATE 25P02 until it ends; a commit then rolls back); SET LOCAL statement_timeout under 45 s makes a slow query Postgres' 57014", async () => {
+    await rds.send(new EnableHttpEndpointCommand({ ResourceArn: statement.resourceArn }));
+    sb.rdsData.answer(/from missing/, { error: 'ERROR: relation "missing" does not exist; SQLState: 42P01' });
+    sb.rdsData.answer(/pg_sleep/, { timeout: true });
+    sb.rdsData.answer(statement.sql, [[7]]);
+    const common = { resourceArn: statement.resourceArn, secretArn: statement.secretArn };
+    const a = (await data.send(new BeginTransactionCommand(common))).transactionId;
+    const failed = await rejection(data.send(new ExecuteStatementCommand({ ...statement, transactionId: a, sql: "select 1 from missing" })));
+    const next = await rejection(data.send(new ExecuteStatementCommand({ ...statement, transactionId: a })));
+    expect([failed.message, next.name, next.message]).toEqual([
+      'ERROR: relation "missing" does not exist; SQLState: 42P01',
+      "DatabaseErrorException",
+      "ERROR: current transaction is aborted, commands ignored until end of transaction block; SQLState: 25P02",
+    ]);
+    expect(await data.send(new CommitTransactionCommand({ ...common, transactionId: a }))).toMatchObject({ transactionStatus: "Rollback Complete" });
+
+    const b = (await data.send(new BeginTransactionCommand(common))).transactionId;
+    await data.send(new ExecuteStatementCommand({ ...statement, transactionId: b, sql: "SET LOCAL statement_timeout = 2000" }));
+    const cancelled = await rejection(data.send(new ExecuteStatementCommand({ ...statement, transactionId: b, sql: "select pg_sleep(600)" })));
+    const callTimeout = await rejection(data.send(new ExecuteStatementCommand({ ...statement, sql: "select pg_sleep(600)" })));
+    expect([cancelled.name, cancelled.message, callTimeout.name]).toEqual([
+      "DatabaseErrorException",
+      "ERROR: canceling statement due to statement timeout; SQLState: 57014",
+      "StatementTimeoutException",
+    ]);
+  });
+
+  it("the secret is read for the caller in the cluster's region: missing there (SecretsErrorException), without a password (InvalidSecretException), another password (Postgres' 28P01 text, the password not in it)", async () => {
+    await rds.send(new EnableHttpEndpointCommand({ ResourceArn: statement.resourceArn }));
+    sb.rdsData.answer(statement.sql, [[7]]);
+    const elsewhere = sb.secretsManager.put("eu-west-1", "orders-aurora-master", { username: "app_admin", password: "s3cret-Pa55" });
+    const noPassword = sb.secretsManager.put(REGION, "half", { username: "app_admin" });
+    const wrong = sb.secretsManager.put(REGION, "wrong", { username: "app_admin", password: "not-the-Pa55" });
+    const errors = await Promise.all(
+      [elsewhere, noPassword, wrong].map((secretArn) => rejection(data.send(new BeginTransactionCommand({ resourceArn: statement.resourceArn, secretArn })))),
+    );
+    expect(errors.map((e) => [e.name, e.$metadata?.httpStatusCode, e.message])).toEqual([
+      ["SecretsErrorException", 400, "The secret provided wasn't found."],
+      ["InvalidSecretException", 400, "The Secrets Manager secret used with the request isn't valid."],
+      ["DatabaseErrorException", 400, 'FATAL: password authentication failed for user "app_admin"'],
+    ]);
+    expect(errors.map((e) => e.message).join(" ")).not.toContain("Pa55");
+  });
+
+  it(`master credentials: a managed master secret (MasterUserSecret, ${"https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html"}) opens the cluster; a snapshot and its restore keep the password, so a rotation since fails the restore's login`, async () => {
+    sb.rds.addCluster(REGION, { id: "orders", members: ["orders-1"], manageMasterUserPassword: true, httpEndpoint: true });
+    sb.rds.addInstance(REGION, { id: "orders-1", clusterId: "orders", engine: "aurora-postgresql" });
+    const described = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: "orders" }))).DBClusters![0]!;
+    const managed = described.MasterUserSecret!.SecretArn!;
+    expect([described.MasterUsername, described.MasterUserSecret?.SecretStatus]).toEqual(["postgres", "active"]);
+    expect(managed).toMatch(new RegExp(`^arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!cluster-[0-9a-f-]{36}-[a-z0-9]{6}$`));
+    expect(JSON.parse(sb.secretsManager.currentValue(REGION, managed)!)).toEqual({ username: "postgres", password: "sandbox-orders-password" });
+    sb.rdsData.answer("select 1", [[1]]);
+    const source = { resourceArn: arn("cluster", "orders"), secretArn: managed, sql: "select 1" };
+    expect((await data.send(new ExecuteStatementCommand(source))).records).toEqual([[{ longValue: 1 }]]);
+
+    sb.rds.takeSnapshot(REGION, { dbId: "orders", id: "orders-snap", kind: "cluster" });
+    sb.clock.advance(DAY);
+    await rds.send(
+      new RestoreDBClusterFromSnapshotCommand({ DBClusterIdentifier: "orders-copy", SnapshotIdentifier: "orders-snap", Engine: "aurora-postgresql" }),
+    );
+    sb.clock.advance(DAY);
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: "orders-copy-1",
+        DBClusterIdentifier: "orders-copy",
+        DBInstanceClass: "db.t4g.medium",
+        Engine: "aurora-postgresql",
+      }),
+    );
+    sb.clock.advance(DAY);
+    await rds.send(new EnableHttpEndpointCommand({ ResourceArn: arn("cluster", "orders-copy") }));
+    const restored = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: "orders-copy" }))).DBClusters![0]!;
+    expect([restored.MasterUsername, restored.MasterUserSecret]).toEqual(["postgres", undefined]);
+    const copy = { ...source, resourceArn: arn("cluster", "orders-copy") };
+    expect((await data.send(new ExecuteStatementCommand(copy))).records).toEqual([[{ longValue: 1 }]]);
+
+    sb.secretsManager.put(REGION, managed.split(":secret:")[1]!.slice(0, -7), { username: "postgres", password: "rotated" });
+    const refused = await rejection(data.send(new ExecuteStatementCommand(copy)));
+    expect([refused.name, refused.message]).toEqual(["DatabaseErrorException", 'FATAL: password authentication failed for user "postgres"']);
   });
 });
