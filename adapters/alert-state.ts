@@ -43,7 +43,12 @@ export function s3AlertState<D>(ref: BucketRef, source: string): AlertStatePort<
     async load() {
       const doc = await docs.get<StateDoc<D>>(key);
       if (!doc) return { state: { incidents: {} }, exists: false };
-      return { state: { incidents: doc.body.incidents ?? {} }, exists: true, etag: doc.etag };
+      const incidents = (doc.body as Partial<StateDoc<D>> | null)?.incidents;
+      // A damaged document must not read as "nothing open": every open incident would start (and page) again.
+      if (typeof incidents !== "object" || incidents === null || Array.isArray(incidents)) {
+        throw new Error(`s3://${ref.bucket}/${key} has no incidents object: fix or delete it`);
+      }
+      return { state: { incidents }, exists: true, etag: doc.etag };
     },
     async save(state, previous) {
       const body: StateDoc<D> = { source, incidents: state.incidents };
