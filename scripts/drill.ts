@@ -205,6 +205,11 @@ async function restore(): Promise<RestoreDrillResult> {
   console.log(`\n${r.messages.length} Slack summaries (one per run), ${critical.length} critical:`);
   for (const m of r.messages) console.log(`  ${m.message.text}`);
   console.log(
+    `\nAurora sql check "${r.dataApi.check}" through the RDS Data API (secret ${r.dataApi.secret}, the source's RDS-managed master secret): ` +
+      `${r.dataApi.passed ? "passed" : "FAILED"}, observed ${r.dataApi.observed}; ${r.dataApi.calls.length} Data API calls:`,
+  );
+  for (const c of r.dataApi.calls) console.log(`  ${c}`);
+  console.log(
     `\nJanitor: the leftover of a crashed run (${r.janitor.leftover}) deleted: ${r.janitor.deleted.includes(r.janitor.leftover) ? "yes" : "NO"}; ` +
       `the look-alike without the restore-test tag (${r.janitor.lookAlike}) kept: ${r.janitor.lookAlikeSurvived ? "yes" : "NO"}.`,
   );
@@ -252,6 +257,7 @@ writeFileSync(
               janitor: restoreRun.janitor,
               remaining: restoreRun.remaining,
               awsCalls: restoreRun.awsCalls,
+              dataApi: restoreRun.dataApi,
               iamDenials: restoreRun.iamDenials,
             },
           }

@@ -5,14 +5,16 @@
  *
  * - `orders-db`, an RDS instance (policy `db`, SQL smoke check, 30 min target);
  * - `billing-db`, an RDS instance of the same policy whose restored table is empty: the smoke check fails;
- * - `orders-aurora`, an Aurora cluster (policy `aurora`, `available` check, 30 min target);
+ * - `orders-aurora`, an Aurora cluster (policy `aurora`, 30 min target) whose SQL smoke check runs through the RDS Data
+ *   API (adapters/rds-data.ts) on the sandbox's Data API, logging in with the source's RDS-managed master secret;
  * - an EBS volume (policy `volumes`, 15 min target).
  *
  * Before them, a crashed run's leftover volume (our restore-test tags, 10 h old) and a look-alike without the
  * restore-test tag: the first run's janitor deletes the leftover, the look-alike survives.
  *
- * The SQL smoke checks run through a stubbed SQL port (the sandbox runs no Postgres; the pg runner is tested against a
- * real Postgres in test/unit/adapters/pg-smoke.test.ts). IAM is enforced: every call is authorized against the
+ * The RDS instances' SQL smoke checks run through a stubbed SQL port (the sandbox runs no Postgres; the pg runner is
+ * tested against a real Postgres in test/unit/adapters/pg-smoke.test.ts); the sandbox's Data API answers the Aurora
+ * check's query from a registered answer. IAM is enforced: every call is authorized against the
  * restore-test role stacks/iam.ts derives from this configuration ({@link restoreTestRole}); denials are counted.
  */
 import { resetClients } from "../../adapters/clients.ts";
@@ -55,6 +57,8 @@ export interface RestoreDrillResult {
   /** Restore-test resources still in the account after the runs (none expected). */
   remaining: string[];
   awsCalls: number;
+  /** The Aurora cluster's sql check through the Data API: its result and the Data API calls it took, in order. */
+  dataApi: { check: string; passed: boolean; observed: string | null; secret: string; calls: string[] };
   /** Calls the restore-test role refused (`action on resource: reason`). */
   iamDenials: string[];
 }
@@ -93,7 +97,13 @@ function config(volumeId: string): Config {
           name: "aurora",
           copyToDr: false,
           selection: { ids: [{ kind: "aurora-cluster", id: "orders-aurora" }] },
-          restoreTest: { region: "primary", rtoTargetMinutes: 30, rds },
+          // No smoke.secretArn: the source cluster's RDS-managed master user secret.
+          restoreTest: {
+            region: "primary",
+            rtoTargetMinutes: 30,
+            rds,
+            smoke: { sql: [{ name: "orders", query: "select count(*) from orders", expect: { atLeast: 1 } }] },
+          },
         },
         {
           name: "volumes",
@@ -115,7 +125,8 @@ function seed(sb: Sandbox): { targets: { policy: string; kind: ResourceKind; res
     const id = snapshotName(OWNER, db, "2026-11-30");
     sb.rds.addSnapshot(REGION, { id, sourceId: db, createdAt: capturedAt, tags: snapTags(id, db) });
   }
-  sb.rds.addCluster(REGION, { id: "orders-aurora", engine: "aurora-postgresql", members: ["orders-aurora-a"] });
+  sb.rds.addCluster(REGION, { id: "orders-aurora", engine: "aurora-postgresql", members: ["orders-aurora-a"], manageMasterUserPassword: true });
+  sb.rdsData.answer("select count(*) from orders", [[1200]]);
   const cs = snapshotName(OWNER, "orders-aurora", "2026-11-30");
   sb.rds.addSnapshot(REGION, { id: cs, kind: "cluster", sourceId: "orders-aurora", createdAt: capturedAt, tags: snapTags(cs, "orders-aurora") });
   const volumeId = sb.ec2.addVolume(REGION, { id: APP_DATA_VOLUME, size: 40 });
@@ -210,6 +221,20 @@ export async function runRestoreDrill(): Promise<RestoreDrillResult> {
     }
     // Let the deletes finish, then see what is left.
     sb.clock.advance(60 * 60 * 1000);
+    const auroraRun = (await docs.get<RestoreTestRun>("restore-test/runs/rt-2026-12-01-orders-aurora.json"))!.body;
+    const auroraCheck = auroraRun.smoke?.find((c) => c.name === "orders");
+    const dataApi = {
+      check: "orders",
+      passed: auroraCheck?.passed ?? false,
+      observed: auroraCheck?.observed ?? null,
+      secret:
+        sb
+          .callsTo("rdsData", "BeginTransaction")
+          .map((c) => (c.input as { secretArn: string }).secretArn.split(":secret:")[1]!.replace(/-[0-9a-f-]{36}-\w{6}$/, "-…"))[0] ?? "",
+      calls: sb.calls
+        .filter((c) => c.service === "rdsData")
+        .map((c) => (c.command === "ExecuteStatement" ? `ExecuteStatement ${(c.input as { sql: string }).sql}` : c.command)),
+    };
     const listing = await realRestoreTestDeps({ bucket: { bucket: BUCKET, region: REGION }, runId: "-", owner: OWNER, sql: sqlStub }).aws.listLeftovers(REGION);
     return {
       rows,
@@ -218,6 +243,7 @@ export async function runRestoreDrill(): Promise<RestoreDrillResult> {
       janitor: { leftover, deleted: janitorDeleted, lookAlike, lookAlikeSurvived: sb.ec2.volume(REGION, lookAlike)?.status === "available" },
       remaining: listing.filter((l) => l.tags[TAG.restoreTest] !== undefined).map((l) => l.id),
       awsCalls: sb.calls.length,
+      dataApi,
       iamDenials: (sb.iam?.denials ?? []).map((d) => `${d.request.action} on ${d.request.resource}: ${d.reason}`),
     };
   } finally {

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 /**
  * `npm run drill -- restore`: the restore-test runbook on the sandbox (sandbox/scenarios/restore-scenarios.ts) for an
- * RDS instance, an Aurora cluster and an EBS volume, plus an RDS instance whose smoke check fails; the figures it
+ * RDS instance, an Aurora cluster (its sql check through the RDS Data API) and an EBS volume, plus an RDS instance whose
+ * smoke check fails; the figures it
  * prints (proven RTO per resource against its target, the Slack summaries, the janitor) and writes to the report.
  * The sandbox's durations: an instance restore 20 min creating + 2 min backing-up, an Aurora cluster 15 min then its
  * instance 10 min, a volume 2 min; looks every 60 s. IAM is enforced (the restore-test role linked to the Reports bucket).
@@ -52,10 +53,38 @@ describe("drill: restore section", () => {
     );
   });
 
+  it("the Aurora cluster's sql check runs through the RDS Data API with the source's managed master secret: read-only, in a transaction rolled back", () => {
+    expect(stdout).toContain(
+      [
+        `Aurora sql check "orders" through the RDS Data API (secret rds!cluster-…, the source's RDS-managed master secret): passed, observed 1200; 6 Data API calls:`,
+        "  BeginTransaction",
+        "  ExecuteStatement SET TRANSACTION READ ONLY",
+        "  ExecuteStatement SET LOCAL statement_timeout = 30000",
+        "  ExecuteStatement SET LOCAL TimeZone = 'UTC'",
+        "  ExecuteStatement select count(*) from orders",
+        "  RollbackTransaction",
+      ].join("\n"),
+    );
+    expect(report.restore.dataApi).toEqual({
+      check: "orders",
+      passed: true,
+      observed: "1200",
+      secret: "rds!cluster-…",
+      calls: [
+        "BeginTransaction",
+        "ExecuteStatement SET TRANSACTION READ ONLY",
+        "ExecuteStatement SET LOCAL statement_timeout = 30000",
+        "ExecuteStatement SET LOCAL TimeZone = 'UTC'",
+        "ExecuteStatement select count(*) from orders",
+        "RollbackTransaction",
+      ],
+    });
+  });
+
   it("the janitor removes the crashed run's leftover and keeps the look-alike; nothing of the tests is left; four trend documents", () => {
     expect(stdout).toContain(
       "Janitor: the leftover of a crashed run (vol-4bb8455929d9c9f14) deleted: yes; the look-alike without the restore-test tag (vol-83756d3f2c4022d13) kept: yes.\n" +
-        "Restore-test resources left after the runs: 0. Trend documents in the bucket: 4; 316 AWS calls (simulated), 0 denied by the restore-test role.",
+        "Restore-test resources left after the runs: 0. Trend documents in the bucket: 4; 325 AWS calls (simulated), 0 denied by the restore-test role.",
     );
     expect(report.restore.janitor).toEqual({
       leftover: "vol-4bb8455929d9c9f14",
