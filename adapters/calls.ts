@@ -100,11 +100,28 @@ export const ADAPTER_CALLS = {
   // adapters/probe-metrics.ts: the failover trigger probe's results, in its own stage's namespace
   "probe-metrics.putProbeResults": ["cloudwatch:PutMetricData"],
   // adapters/restore.ts: restore tests' throwaways (issue 11); tags on create are authorized as AddTagsToResource / CreateTags
-  "restore.restoreDbInstance": ["rds:RestoreDBInstanceFromDBSnapshot", "rds:AddTagsToResource"],
+  // A restore from an encrypted snapshot creates with its customer managed key: kms:CreateGrant and kms:DescribeKey on it
+  // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html): the DR key for a copy, a
+  // source key in the primary region.
+  "restore.restoreDbInstance": [
+    "rds:RestoreDBInstanceFromDBSnapshot",
+    "rds:AddTagsToResource",
+    "kms:DescribeKey@dr-key",
+    "kms:CreateGrant@dr-key",
+    "kms:DescribeKey@source-key",
+    "kms:CreateGrant@source-key",
+  ],
   "restore.describeDbInstance": ["rds:DescribeDBInstances"],
   "restore.describeDbSnapshot": ["rds:DescribeDBSnapshots"],
   "restore.deleteDbInstance": ["rds:DeleteDBInstance"],
-  "restore.restoreDbCluster": ["rds:RestoreDBClusterFromSnapshot", "rds:AddTagsToResource"],
+  "restore.restoreDbCluster": [
+    "rds:RestoreDBClusterFromSnapshot",
+    "rds:AddTagsToResource",
+    "kms:DescribeKey@dr-key",
+    "kms:CreateGrant@dr-key",
+    "kms:DescribeKey@source-key",
+    "kms:CreateGrant@source-key",
+  ],
   "restore.createClusterInstance": ["rds:CreateDBInstance", "rds:AddTagsToResource"],
   "restore.describeDbCluster": ["rds:DescribeDBClusters"],
   "restore.describeClusterSnapshot": ["rds:DescribeDBClusterSnapshots"],
