@@ -83,8 +83,9 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
   const failures: ItemFailure[] = [];
   let alerts: AlertEntry[];
   if (event.dryRun || !deps.alertState) {
-    // The read-only plan: what a run with no incident open would send; nothing is stored or posted.
-    const decided = decideAlerts({ state: emptyAlertState<StaleGroupDetail>(), conditions, now, remindEveryMs });
+    // The read-only plan: what this run would send against the stored incidents (none without a store); nothing is stored or posted.
+    const state = deps.alertState ? (await deps.alertState().load()).state : emptyAlertState<StaleGroupDetail>();
+    const decided = decideAlerts({ state, conditions, now, remindEveryMs });
     alerts = decided.decisions.map((d) => ({
       key: d.key,
       kind: d.kind,

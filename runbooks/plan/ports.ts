@@ -12,6 +12,8 @@ import { s3Latch } from "../../adapters/latch.ts";
 import { type ObserveMarkerPort, PRUNE_OBSERVE_KEY, s3ObserveMarker } from "../../adapters/observe-marker.ts";
 import { type PruneLedgerPort, s3PruneLedger } from "../../adapters/prune-ledger.ts";
 import { rdsFailover } from "../../adapters/rds-failover.ts";
+import { type AlertStatePort, s3AlertState } from "../../adapters/alert-state.ts";
+import type { StaleGroupDetail } from "../../core/stale-alerts.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { SNAPSHOT_ADAPTERS } from "../../adapters/snapshots.ts";
 import type { SlackMessage } from "../../core/report/blocks.ts";
@@ -55,6 +57,16 @@ export function planBackupDeps(stateBucket: BucketRef | undefined, notes: string
         },
         record: refuse("recording the observe-mode start"),
       };
+  // The watchdog's open incidents decide whether it would start, remind or resolve; without the bucket none is open.
+  const alerts: AlertStatePort<StaleGroupDetail> = stateBucket
+    ? { load: s3AlertState<StaleGroupDetail>(stateBucket, "watchdog").load, save: refuse("writing the watchdog's alert state") }
+    : {
+        load: async () => {
+          notes.push("watchdog: its alert state not read (no --state-bucket): every stale policy/region is taken as a new incident");
+          return { state: { incidents: {} }, exists: false };
+        },
+        save: refuse("writing the watchdog's alert state"),
+      };
   return {
     inventory: { listCandidateResources, listRegionSnapshots },
     snapshots: SNAPSHOT_ADAPTERS,
@@ -63,6 +75,7 @@ export function planBackupDeps(stateBucket: BucketRef | undefined, notes: string
     },
     pruneLedger: () => ledger,
     observeMarker: () => marker,
+    alertState: () => alerts,
   };
 }
 

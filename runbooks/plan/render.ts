@@ -48,10 +48,12 @@ export function decisionLines(section: PlanSection): string[] {
         .concat(rows(r.capped).map((c) => `capped ${c.resourceId} in ${c.region}: ${c.deferred} delete(s) deferred — ${c.reason}`));
     }
     case "watchdog":
-      return rows(r.findings).map(
-        (f) =>
-          `${f.status} ${f.kind} ${f.resourceId} in ${f.region}: ${typeof f.ageHours === "number" ? `newest ${(f.ageHours as number).toFixed(1)} h old` : "no backup"} (limit ${f.limitHours} h) — ${f.reason}`,
-      );
+      return rows(r.findings)
+        .map(
+          (f) =>
+            `${f.status} ${f.kind} ${f.resourceId} in ${f.region}: ${typeof f.ageHours === "number" ? `newest ${(f.ageHours as number).toFixed(1)} h old` : "no backup"} (limit ${f.limitHours} h) — ${f.reason}`,
+        )
+        .concat(rows(r.alerts).map((a) => `alert ${a.kind} ${a.key} — ${a.reason}${a.text ? `; would post: ${a.text}` : ""}`));
     case "failover":
       return rows(r.groups).flatMap((g) =>
         g.error

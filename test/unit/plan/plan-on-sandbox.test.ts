@@ -217,13 +217,13 @@ describe("npm run plan on the sandbox", () => {
     ]);
     for (const c of planCalls()) expect(isAllowedRead(c.service as ReadOnlyService, c.command), `${c.service}:${c.command}`).toBe(true);
     expect(ce.calls().map((c) => c.args[0].constructor.name)).toEqual(["GetCostAndUsageCommand", "GetCostForecastCommand"]);
-    // Prune's observe-mode start and the day's ledger were read (the caps count earlier deletes), and the latch;
-    // nothing was written anywhere.
+    // Prune's observe-mode start and the day's ledger were read (the caps count earlier deletes), the watchdog's alert
+    // state (its open incidents) and the latch; nothing was written anywhere.
     expect(
       planCalls()
         .filter((c) => c.command === "GetObject")
         .map((c) => (c.input as { Key: string }).Key),
-    ).toEqual(["state/observe.json", "state/prune/2026-11-07.json", "failover/app-db/latch.json"]);
+    ).toEqual(["state/observe.json", "state/prune/2026-11-07.json", "state/alerts/watchdog.json", "failover/app-db/latch.json"]);
     expect({
       snapshots: [PRIMARY, DR].map((rg) =>
         sb

@@ -172,9 +172,11 @@ describe("npm run plan against AWS_ENDPOINT_URL (real SDK clients)", () => {
     expect(describe.method).toBe("POST");
     expect(describe.contentType).toBe("application/x-www-form-urlencoded");
     expect(new URLSearchParams(describe.body).get("Version")).toBe("2014-10-31");
-    // S3 path-style on a custom endpoint. Nothing to prune, so the day's ledger is not read; prune's observe-mode start is.
+    // S3 path-style on a custom endpoint. Nothing to prune, so the day's ledger is not read; prune's observe-mode start
+    // is, and the watchdog's alert state.
     expect(endpoint.seen.filter((r) => r.service === "s3").map((r) => `${r.method} ${r.path.split("?")[0]}`)).toEqual([
       "GET /reports-bucket/state/observe.json",
+      "GET /reports-bucket/state/alerts/watchdog.json",
     ]);
     expect(endpoint.seen.every((r) => isReadName(r.operation))).toBe(true);
     // Planned from the endpoint's answers: app-db is due a backup, the replica's lag read 2 s.
