@@ -73,6 +73,35 @@ describe("restore-test role", () => {
     expect(lintPolicy(doc, { ...rulesFor("restore-test", config), restoreTest: false }).map((v) => v.rule)).toEqual(["no-tag-and-delete-in-one-role"]);
   });
 
+  it("with sql checks on the databases policy (tag-selected, so Aurora too) and no smoke.secretArn: the Data API on throwaway clusters only, the sources' managed cluster secrets in the primary region, EnableHttpEndpoint restore-test-tagged, the sources described in the primary region", () => {
+    const raw = JSON.parse(readFileSync(`${ROOT}config/example.json`, "utf8"));
+    raw.stage = "ci";
+    for (const p of raw.backup.policies) {
+      p.restoreTest =
+        p.name === "volumes"
+          ? { ebs: { availabilityZone: "eu-west-1a" } }
+          : {
+              region: "primary",
+              rds: {
+                dbSubnetGroupName: "restore-tests",
+                vpcSecurityGroupIds: ["sg-0123456789abcdef0"],
+                checker: { subnetIds: ["subnet-0123456789abcdef0"], securityGroupIds: ["sg-0fedcba9876543210"] },
+              },
+              smoke: { sql: [{ name: "orders", query: "select count(*) from orders", expect: { atLeast: 1 } }] },
+            };
+    }
+    const sql = ConfigSchema.parse(raw);
+    const statements = permissionsFor("restore-test", iamContext(sql)).map(summary);
+    const restoreTestTag =
+      "StringEquals aws:ResourceTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:ResourceTag/ops-autopilot:restore-test=false | StringLike aws:ResourceTag/ops-autopilot:name=oa-ops-autopilot-ci-rt-*";
+    expect(statements.filter((s) => /rds-data:|secretsmanager:|EnableHttpEndpoint|rds:DescribeDBClusters/.test(s))).toEqual([
+      "ec2:DescribeImages,ec2:DescribeSnapshots,ec2:DescribeVolumes,rds:DescribeDBClusterSnapshots,rds:DescribeDBClusters,rds:DescribeDBInstances,rds:DescribeDBSnapshots | * | StringEquals aws:RequestedRegion=eu-west-1",
+      `rds-data:BeginTransaction,rds-data:ExecuteStatement,rds-data:RollbackTransaction,rds:DeleteDBCluster,rds:EnableHttpEndpoint | arn:aws:rds:eu-west-1:123456789012:cluster:oa-ops-autopilot-ci-rt-* | ${restoreTestTag}`,
+      "secretsmanager:GetSecretValue | arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-*",
+    ]);
+    expect(lintPolicy(documentFor(permissionsFor("restore-test", iamContext(sql))), rulesFor("restore-test", sql))).toEqual([]);
+  });
+
   it("is empty on the example configuration (no restoreTest block)", () => {
     expect(policyOf("restore-test").Statement).toEqual([]);
   });

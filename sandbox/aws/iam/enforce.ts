@@ -1,7 +1,8 @@
 /**
  * IAM enforcement in the sandbox: every call is authorized as the principal making it before the
  * simulated service sees it, and a denied call fails with the error each service really returns:
- * RDS, S3, Route 53 and CloudWatch `AccessDenied` (403), EC2 `UnauthorizedOperation` (403), each with
+ * RDS, S3, Route 53 and CloudWatch `AccessDenied` (403), EC2 `UnauthorizedOperation` (403), the RDS Data API
+ * `AccessDeniedException` (403), each with
  * AWS's message "User: <arn> is not authorized to perform: <action> on resource: <arn> because no
  * identity-based policy allows the <action> action"
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
@@ -59,6 +60,9 @@ export function accessDeniedError(service: string, principal: Principal, req: Au
       return route53Error("AccessDenied", text, 403);
     case "cloudwatch":
       return Object.assign(cloudwatchError("AccessDenied", text, 403), { Code: "AccessDenied" });
+    case "rdsData":
+      // The Data API's modelled AccessDeniedException (403, https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/CommonErrors.html).
+      return Object.assign(new Error(text), { name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 } });
     default:
       return Object.assign(new Error(text), { name: "AccessDenied", $fault: "client", $metadata: { httpStatusCode: 403 } });
   }

@@ -758,6 +758,33 @@ describe("restore-test runbook on the sandbox: Aurora sql checks through the RDS
   });
 });
 
+describe("restore-test role on the sandbox: the Data API on throwaways only", () => {
+  it("EnableHttpEndpoint and ExecuteStatement on the source cluster (not a restore-test throwaway) are denied to the restore-test role", async () => {
+    const cfg = auroraConfig();
+    const { secret } = seedAurora(cfg);
+    const source = `arn:aws:rds:${REGION}:${sb.accountId}:cluster:orders-aurora`;
+
+    const enable = await throwawayAdapters.enableHttpEndpoint(REGION, source).catch((e: Error) => e);
+    const [check] = await rdsDataSmoke({ now: () => 0 }).run({
+      region: REGION,
+      clusterArn: source,
+      database: "postgres",
+      secretArn: secret!,
+      timeoutMs: 1000,
+      checks: [ORDERS_CHECK],
+      context: { snapshotTime: new Date("2026-11-30T02:00:00Z") },
+    });
+
+    expect((enable as Error).name).toBe("AccessDenied");
+    expect(check!.reason).toMatch(
+      /^check "orders" not run: could not begin a transaction on postgres on arn:aws:rds:eu-west-1:123456789012:cluster:orders-aurora: AccessDeniedException: /,
+    );
+    const denied = sb.iam!.denials.map((d) => `${d.request.action} ${d.request.resource}`);
+    expect(denied).toEqual([`rds:EnableHttpEndpoint ${source}`, `rds-data:BeginTransaction ${source}`]);
+    sb.iam!.denials.length = 0;
+  });
+});
+
 describe("restore-test runbook on the sandbox: the default secret of the pg path", () => {
   it("an RDS instance without smoke.secretArn: the checker is given the source's MasterUserSecret ARN (DescribeDBInstances in the primary region)", async () => {
     const cfg = config({
