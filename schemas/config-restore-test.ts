@@ -107,9 +107,11 @@ export const SmokeSchema = z
       .optional(),
     /**
      * Secrets Manager secret with `username` and `password`; default the source database's RDS-managed master user
-     * secret. A restore keeps the password of the day the snapshot was taken: the checker function tries the
-     * secret's current version, then its previous one (a rotation since the snapshot); the Data API takes the
-     * current version only.
+     * secret (its MasterUserSecret, looked up in the primary region; a source without one fails the sql checks with
+     * "no secret: <source> has no RDS-managed master user secret; set smoke.secretArn"). A restore keeps the password
+     * of the day the snapshot was taken: the checker function tries the secret's current version, then its previous
+     * one (a rotation since the snapshot); the Data API (Aurora) takes the current version only, and is expected to read
+     * the secret in the restored cluster's region, so an Aurora restore test in a DR region should name a secret there.
      */
     secretArn: z
       .string()
