@@ -281,7 +281,9 @@ describe("the read-only allow-list", () => {
       ]),
     );
     for (const action of MUTATING) {
-      const [prefix, name] = action.split(":") as [string, string];
+      const [prefix, actionName] = action.split(":") as [string, string];
+      // The IAM action of Lambda's Invoke API is lambda:InvokeFunction (list_awslambda.html).
+      const name = action === "lambda:InvokeFunction" ? "Invoke" : actionName;
       const c = CLIENTS[prefix]!;
       const Command = ((await import(c.pkg)) as Record<string, new (input: object) => unknown>)[`${name}Command`];
       expect(Command, `${c.pkg} has no ${name}Command`).toBeDefined();
