@@ -105,7 +105,8 @@ export interface EngineOptions {
   /**
    * How many calls the aws-sdk-client-mock stubs keep in their (sinon) history, which
    * `aws-sdk-client-mock-vitest` matchers read. Sinon also keeps every output, so a simulated
-   * year would hold ~1 GB; past the limit the history is dropped and `mock()` throws. Default 5000.
+   * year would hold ~1 GB; past the limit the history is dropped and `mock()` throws. Default 5000. 0: no
+   * aws-sdk-client-mock stub at all (the client classes' `send` is patched directly, `mock()` throws).
    */
   mockHistoryLimit?: number;
 }
@@ -154,6 +155,8 @@ export class SandboxCore {
 
   private readonly sims = new Map<string, ServiceSim>();
   private readonly stubs = new Map<string, AwsStub<object, never, unknown>>();
+  /** With mockHistoryLimit 0: the client classes' own `send`, put back by restore(). */
+  private readonly patched: Array<{ proto: { send: unknown }; original: unknown }> = [];
   private readonly byCommand = new Map<string, Map<unknown, { name: string; handler: CommandHandler }>>();
   private readonly clientInfo = new WeakMap<object, Promise<ClientInfo>>();
   private injections: ActiveInjection[] = [];
@@ -179,10 +182,20 @@ export class SandboxCore {
     for (const [cls, handler] of sim.commands) table.set(cls, { name: cls.name.replace(/Command$/, ""), handler });
     this.byCommand.set(sim.service, table);
 
+    const core = this;
+    if (this.mockHistoryLimit === 0) {
+      // No call history wanted: patch `send` directly. A sinon stub records every call and builds an Error for
+      // its call stack each time, which over a simulated year of hourly runs is seconds of CPU.
+      const proto = (sim.clientClass as unknown as { prototype: { send: unknown } }).prototype;
+      this.patched.push({ proto, original: proto.send });
+      proto.send = function (this: object, command: { input: unknown }) {
+        return core.send(sim.service, this, command);
+      };
+      return;
+    }
     // mockClient() replaces an existing stub on the same class, so a sandbox left unrestored by an
     // earlier test is superseded rather than answering for this one.
     const stub = mockClient(sim.clientClass as never) as unknown as AwsStub<object, never, unknown>;
-    const core = this;
     stub.send.callsFake(function (this: object, command: { input: unknown }) {
       return core.send(sim.service, this, command);
     } as never);
@@ -191,6 +204,7 @@ export class SandboxCore {
 
   /** The aws-sdk-client-mock stub for a service, for `aws-sdk-client-mock-vitest` matchers. */
   mock(service: string): AwsStub<object, never, unknown> {
+    if (this.mockHistoryLimit === 0) throw new Error("sandbox.mock: created with mockHistoryLimit 0 (no call history); use sb.calls");
     const stub = this.stubs.get(service);
     if (!stub) throw new Error(`sandbox: no service ${service}`);
     if (this.historyDropped) {
@@ -230,6 +244,7 @@ export class SandboxCore {
     if (this.restored) return;
     this.restored = true;
     for (const stub of this.stubs.values()) stub.restore();
+    for (const { proto, original } of this.patched.reverse()) proto.send = original;
   }
 
   service<T extends ServiceSim>(name: string): T {

@@ -201,7 +201,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
   });
   const firstVolume = fleet.find((r) => r.kind === "ebs-volume");
   const clock = new FakeClock(`${start}T00:00:00Z`);
-  const sb = createSandbox({ clock, regions: [PRIMARY, DR], buckets: [REPORTS_BUCKET], recordInputs: true, mockHistoryLimit: 100 });
+  const sb = createSandbox({ clock, regions: [PRIMARY, DR], buckets: [REPORTS_BUCKET], recordInputs: true, mockHistoryLimit: 0 });
   resetClients();
   const wall = performance.now();
   try {

@@ -194,6 +194,23 @@ describe("the call log and mocks", () => {
     expect(err.message).toBe("sandbox does not simulate rds:ModifyDBInstance");
   });
 
+  it("with mockHistoryLimit 0 patches send without a stub: calls are simulated and logged, mock() refuses, restore() puts send back", async () => {
+    sb.restore();
+    const real = RDSClient.prototype.send;
+    const bare = createSandbox({ regions: [PRIMARY], mockHistoryLimit: 0 });
+    try {
+      bare.rds.addInstance(PRIMARY, { id: "app-db" });
+      const out = await new RDSClient({ region: PRIMARY }).send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: "app-db" }));
+      expect(out.DBSnapshots).toEqual([]);
+      expect(bare.calls.map((c) => `${c.service}:${c.command}`)).toEqual(["rds:DescribeDBSnapshots"]);
+      expect(() => bare.mock("rds")).toThrow("sandbox.mock: created with mockHistoryLimit 0 (no call history); use sb.calls");
+      expect(RDSClient.prototype.send).not.toBe(real);
+    } finally {
+      bare.restore();
+    }
+    expect(RDSClient.prototype.send).toBe(real);
+  });
+
   it("restore() puts the real send back; a new sandbox supersedes a forgotten one", async () => {
     const stubbed = RDSClient.prototype.send;
     sb.restore();
