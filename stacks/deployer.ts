@@ -121,6 +121,12 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeRow>> = {
     ],
     resources: ["arn:{partition}:cloudwatch:*:{account}:alarm:{prefix}*"],
   },
+  "aws:cloudwatch/dashboard:Dashboard": {
+    sid: "Dashboards",
+    actions: ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"],
+    // Dashboards are global to the account: their ARN has no region.
+    resources: ["arn:{partition}:cloudwatch::{account}:dashboard/{prefix}*"],
+  },
   "aws:cloudwatch/eventRule:EventRule": {
     sid: "EventBridge",
     actions: [

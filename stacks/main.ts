@@ -8,6 +8,7 @@ import { cost } from "./cost.ts";
 import { failover } from "./failover.ts";
 import { restoreTest } from "./restore-test.ts";
 import { shareableTestEvents } from "./test-events.ts";
+import { opsDashboard } from "./dashboard.ts";
 
 /**
  * Everything ops-autopilot deploys for one stage. The primary region is the default provider
@@ -46,6 +47,7 @@ export function main(app: string, stage: string, production: boolean) {
   const restores = restoreTest(config, { config, identity, reports, secret }, providerFor);
 
   writeQueuePolicies();
+  opsDashboard(config, identity, { jobs, warm, digest, runbook, restores }, providerFor);
 
   // Each function's deployed name and region: `npm run invoke` (scripts/invoke.ts) reads them from
   // .sst/outputs.json, which holds one stage's outputs at a time, hence `stage`.

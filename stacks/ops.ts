@@ -5,13 +5,15 @@ import { alarmPrefix, alarmRoutePattern } from "./patterns.ts";
 /** SQS keeps a message at most 14 days: the DLQ holds failed runs for the whole window. */
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
+const deadLetterQueues: { name: string; queue: sst.aws.Queue }[] = [];
+
 /**
  * A dead-letter queue for failed scheduled runs: EventBridge Scheduler sends what it could not deliver,
  * Lambda sends an asynchronous invocation that failed after its retries. One per region, as both
  * services require the queue in the region of the schedule / function.
  */
 export function deadLetterQueue(name: string, provider?: aws.Provider): sst.aws.Queue {
-  return new sst.aws.Queue(
+  const queue = new sst.aws.Queue(
     name,
     {
       transform: {
@@ -23,6 +25,13 @@ export function deadLetterQueue(name: string, provider?: aws.Provider): sst.aws.
     },
     provider ? { provider } : undefined,
   );
+  deadLetterQueues.push({ name, queue });
+  return queue;
+}
+
+/** Every dead-letter queue declared so far, with the name given to {@link deadLetterQueue} (the dashboard charts their depth). */
+export function declaredDeadLetterQueues(): readonly { name: string; queue: sst.aws.Queue }[] {
+  return [...deadLetterQueues];
 }
 
 /**

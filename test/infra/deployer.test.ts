@@ -97,7 +97,7 @@ describe("deployer policy for the ci stage's synth", () => {
       const row = RESOURCE_ACTIONS[r.type];
       // A queue policy and a bucket's settings name their queue or bucket, checked as that resource.
       if (!row?.resources.some((s) => s.includes("{prefix}")) || r.type === "aws:sqs/queuePolicy:QueuePolicy") continue;
-      const name = (r.inputs.name ?? r.inputs.bucket ?? r.inputs.functionName) as string | undefined;
+      const name = (r.inputs.name ?? r.inputs.bucket ?? r.inputs.functionName ?? r.inputs.dashboardName) as string | undefined;
       // Code zips go to SST's asset bucket, which the row names on its own.
       if (r.type === "aws:s3/bucketObjectv2:BucketObjectv2" && name?.startsWith("sst-asset-")) continue;
       // A shareable test-event schema is named `_<function name>-schema` (stacks/test-events.ts).
