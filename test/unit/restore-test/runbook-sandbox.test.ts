@@ -758,6 +758,53 @@ describe("restore-test runbook on the sandbox: Aurora sql checks through the RDS
   });
 });
 
+describe("restore-test runbook on the sandbox: an Aurora restore test in the DR region", () => {
+  it("the source's managed secret is in the primary region; the Data API reads secrets in the cluster's region, so the check fails saying where each is", async () => {
+    const DR = "eu-central-1";
+    const cfg = ConfigSchema.parse({
+      app: OWNER.app,
+      stage: OWNER.stage,
+      primaryRegion: REGION,
+      drRegions: [{ region: DR, kmsKeyId: `arn:aws:kms:${DR}:123456789012:key/0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0` }],
+      observe: false,
+      backup: {
+        sourceKmsKeyIds: [SOURCE_KEY],
+        policies: [
+          {
+            name: "aurora",
+            selection: { ids: [{ kind: "aurora-cluster", id: "orders-aurora" }] },
+            restoreTest: { rds: { dbSubnetGroupName: "restore-tests", vpcSecurityGroupIds: [SG] }, smoke: { sql: [ORDERS_CHECK] } },
+          },
+        ],
+      },
+    });
+    sb.restore();
+    fresh(cfg);
+    sb.rds.addSubnetGroup(DR, "restore-tests");
+    sb.rds.addCluster(REGION, { id: "orders-aurora", engine: "aurora-postgresql", manageMasterUserPassword: true });
+    const copy = snapshotName(OWNER, "orders-aurora", "2026-11-30");
+    sb.rds.addSnapshot(DR, {
+      id: copy,
+      kind: "cluster",
+      sourceId: "orders-aurora",
+      encrypted: false,
+      createdAt: new Date("2026-11-30T02:00:00Z"),
+      tags: { [TAG.managedBy]: MB, [TAG.name]: copy, [TAG.source]: "orders-aurora", [TAG.sourceRegion]: REGION, [TAG.copyOf]: copy },
+    });
+    sb.rdsData.answer("select count(*) from orders", [[1200]]);
+    const managed = sb.rds.masterSecretOf(REGION, "orders-aurora", "cluster")!;
+
+    await drive({ runId: RUN, owner: OWNER, target: { policy: "aurora", kind: "aurora-cluster", resourceId: "orders-aurora", region: DR }, config: cfg });
+
+    const name = restoreTestName(OWNER, "aurora-cluster", "orders-aurora", RUN);
+    expect(store.record!.smoke?.[1]?.reason).toBe(
+      `check "orders" not run: could not begin a transaction on postgres on arn:aws:rds:${DR}:123456789012:cluster:${name}: ` +
+        `SecretsErrorException: The secret provided wasn't found. (the secret is in ${REGION}, the cluster in ${DR})`,
+    );
+    expect(dataApiCalls().map((c) => [c.command, c.input.secretArn, c.error])).toEqual([["BeginTransaction", managed, "SecretsErrorException"]]);
+  });
+});
+
 describe("restore-test role on the sandbox: the Data API on throwaways only", () => {
   it("EnableHttpEndpoint and ExecuteStatement on the source cluster (not a restore-test throwaway) are denied to the restore-test role", async () => {
     const cfg = auroraConfig();
