@@ -315,13 +315,19 @@ export function throwaway(owner: Owner, target: RestoreTestTarget, runId: string
 /**
  * A small instance class the engine allows, for a throwaway nobody queries but the smoke check: Graviton
  * burstable for the open-source engines, `db.t4g.medium` for Aurora (its smallest provisioned class), `db.t3.small`
- * for commercial engines. An engine version without that class needs `restoreTest.rds.instanceClass`.
+ * for commercial engines. An Aurora throwaway whose sql checks use the RDS Data API gets `db.r6g.large`: "Data API
+ * isn't supported on T DB instance classes" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.limitations.html).
+ * An engine version without that class needs `restoreTest.rds.instanceClass`.
  * Supported classes: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Support.html
  *
  * @example defaultInstanceClass("postgres") // { instanceClass: "db.t4g.micro", reason: "…" }
+ * @example defaultInstanceClass("aurora-postgresql", undefined, { dataApi: true }) // { instanceClass: "db.r6g.large", reason: "…" }
  */
-export function defaultInstanceClass(engine: string, configured?: string): { instanceClass: string; reason: string } {
+export function defaultInstanceClass(engine: string, configured?: string, options: { dataApi?: boolean } = {}): { instanceClass: string; reason: string } {
   if (configured) return { instanceClass: configured, reason: "restoreTest.rds.instanceClass" };
+  if (engine.startsWith("aurora") && options.dataApi) {
+    return { instanceClass: "db.r6g.large", reason: `the smallest Graviton class the RDS Data API supports (not T classes), for ${engine}` };
+  }
   if (engine.startsWith("aurora")) return { instanceClass: "db.t4g.medium", reason: `the smallest provisioned Aurora class, for ${engine}` };
   if (/^(postgres|mysql|mariadb)$/.test(engine)) return { instanceClass: "db.t4g.micro", reason: `the smallest Graviton burstable class, for ${engine}` };
   return { instanceClass: "db.t3.small", reason: `a small class commercial engines accept, for ${engine}` };
@@ -481,6 +487,13 @@ export const RESTORE_TEST_PRICES: Record<string, RestoreTestPrice> = {
   },
   "aurora:db.t4g.medium": {
     usdPerHour: 0.073,
+    url: AURORA_PRICING,
+    read: READ,
+    confirmed: false,
+    note: "Aurora PostgreSQL Standard, long-standing list price; not read",
+  },
+  "aurora:db.r6g.large": {
+    usdPerHour: 0.26,
     url: AURORA_PRICING,
     read: READ,
     confirmed: false,

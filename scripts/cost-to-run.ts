@@ -46,7 +46,11 @@ export function restoreTestCosts(config: Config, a: RunCostAssumptions = DEFAULT
         kind,
         ...(kind === "ebs-volume"
           ? {}
-          : { instanceClass: defaultInstanceClass(kind === "aurora-cluster" ? "aurora-postgresql" : "postgres", t.rds?.instanceClass).instanceClass }),
+          : {
+              instanceClass: defaultInstanceClass(kind === "aurora-cluster" ? "aurora-postgresql" : "postgres", t.rds?.instanceClass, {
+                dataApi: kind === "aurora-cluster" && t.smoke.sql.length > 0,
+              }).instanceClass,
+            }),
         storageGb: a.restoreTestStorageGb,
         from,
         to,

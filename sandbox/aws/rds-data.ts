@@ -139,6 +139,10 @@ export function createRdsDataSim(core: SandboxCore, rds: RdsSim, secrets: Secret
     if (target.status !== "available" || !target.writerAvailable) {
       throw dataError(DatabaseUnavailableException as unknown as Ctor, 504, "The writer instance in the DB cluster isn't available.");
     }
+    // "Data API isn't supported on T DB instance classes" (data-api.limitations.html); the error AWS answers is unconfirmed.
+    if (target.writerClass?.startsWith("db.t")) {
+      throw dataError(BadRequestException as unknown as Ctor, 400, `Data API isn't supported on T DB instance classes (the writer is ${target.writerClass}).`);
+    }
     const value = secrets.currentValue(ctx.region, String(input.secretArn));
     if (value === undefined) throw dataError(SecretsErrorException as unknown as Ctor, 400, "The secret provided wasn't found.");
     let creds: { username?: unknown; password?: unknown } = {};

@@ -362,7 +362,9 @@ export interface RdsSim extends ServiceSim {
   dataApiTarget(
     region: string,
     id: string,
-  ): { status: string; httpEndpoint: boolean; writerAvailable: boolean; tags: Tags; master: { username: string; password: string } } | undefined;
+  ):
+    | { status: string; httpEndpoint: boolean; writerAvailable: boolean; writerClass?: string; tags: Tags; master: { username: string; password: string } }
+    | undefined;
 }
 
 export function createRdsSim(core: SandboxCore, durations: Durations, limits: Limits): RdsSim {
@@ -1683,11 +1685,15 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       const s = store(region);
       const cl = s.dbs.cluster.get(id.toLowerCase());
       if (!cl) return undefined;
-      const writerAvailable = cl.members.some((m) => {
-        const inst = s.dbs.instance.get(m);
-        return inst !== undefined && dbStatus(inst, now) === "available";
-      });
-      return { status: dbStatus(cl, now), httpEndpoint: cl.httpEndpoint, writerAvailable, tags: { ...cl.tags }, master: { ...cl.master } };
+      const writer = cl.members.map((m) => s.dbs.instance.get(m)).find((inst) => inst !== undefined && dbStatus(inst, now) === "available");
+      return {
+        status: dbStatus(cl, now),
+        httpEndpoint: cl.httpEndpoint,
+        writerAvailable: writer !== undefined,
+        ...(writer ? { writerClass: writer.instanceClass } : {}),
+        tags: { ...cl.tags },
+        master: { ...cl.master },
+      };
     },
 
     manualCount: (region, kind) => manualCount(store(region), kind),

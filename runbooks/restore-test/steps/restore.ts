@@ -1,4 +1,4 @@
-import { defaultInstanceClass, throwaway } from "../../../core/restore-test.ts";
+import { defaultInstanceClass, smokeChecks, throwaway } from "../../../core/restore-test.ts";
 import type { StepOutcome } from "../../lib/durable.ts";
 import { errorText, type RestoreTestRun, type RestoreTestStep } from "./shared.ts";
 
@@ -16,8 +16,11 @@ export const restoreStep: RestoreTestStep = {
     const run = ctx.run;
     if (run.testFailure || !run.snapshot) return { kind: "skipped", reason: `nothing to restore: ${run.testFailure?.message ?? "no snapshot picked"}` };
     const t = throwaway(ctx.env.owner, run.target, run.runId, ctx.now);
+    const engine = run.snapshot.facts.engine ?? "";
+    // An Aurora throwaway whose sql checks go through the Data API needs a class the Data API supports.
+    const dataApi = smokeChecks(run.target.kind, engine, ctx.env.policy.smoke).some((c) => c.type === "sql" && c.via === "data-api");
     const instanceClass =
-      run.target.kind === "ebs-volume" ? undefined : defaultInstanceClass(run.snapshot.facts.engine ?? "", ctx.env.policy.rds?.instanceClass).instanceClass;
+      run.target.kind === "ebs-volume" ? undefined : defaultInstanceClass(engine, ctx.env.policy.rds?.instanceClass, { dataApi }).instanceClass;
     return {
       kind: "claim",
       record: {

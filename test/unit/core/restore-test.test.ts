@@ -238,6 +238,15 @@ describe("the throwaway", () => {
   ])("runs %s on %s → %s", (engine, configured, expected) => {
     expect(defaultInstanceClass(engine, configured).instanceClass).toBe(expected);
   });
+
+  it("an Aurora throwaway checked through the Data API gets db.r6g.large: the Data API isn't supported on T classes (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.limitations.html); a configured class still wins", () => {
+    expect(defaultInstanceClass("aurora-postgresql", undefined, { dataApi: true })).toEqual({
+      instanceClass: "db.r6g.large",
+      reason: "the smallest Graviton class the RDS Data API supports (not T classes), for aurora-postgresql",
+    });
+    expect(defaultInstanceClass("aurora-postgresql", "db.r7g.large", { dataApi: true }).instanceClass).toBe("db.r7g.large");
+    expect(defaultInstanceClass("postgres", undefined, { dataApi: true }).instanceClass).toBe("db.t4g.micro");
+  });
 });
 
 describe("smoke checks", () => {

@@ -615,6 +615,8 @@ describe("restore-test runbook on the sandbox: Aurora sql checks through the RDS
     // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_EnableHttpEndpoint.html: once, as soon as the cluster is available.
     expect(sb.callsTo("rds", "EnableHttpEndpoint").map((c) => c.input)).toEqual([{ ResourceArn: clusterArn }]);
     expect(mutating()).toEqual(["RestoreDBClusterFromSnapshot", "CreateDBInstance", "DeleteDBInstance", "DeleteDBCluster"]);
+    // "Data API isn't supported on T DB instance classes" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.limitations.html)
+    expect(sb.callsTo("rds", "CreateDBInstance").map((c) => (c.input as { DBInstanceClass: string }).DBInstanceClass)).toEqual(["db.r6g.large"]);
     const calls = dataApiCalls();
     const tx = sb.rdsData.transactions()[0]!.id;
     const common = { resourceArn: clusterArn, secretArn: secret, database: "postgres", transactionId: tx };

@@ -484,7 +484,7 @@ describe(`RDS Data API ExecuteStatement (${DATA_API}/API_ExecuteStatement.html)`
   const statement = { resourceArn: arn("cluster", "oa-restore-aurora"), secretArn: SECRET, database: "app", sql: "select count(*) from orders" };
   beforeEach(() => {
     sb.rds.addCluster(REGION, { id: "oa-restore-aurora", members: ["oa-restore-aurora-1"], masterUsername: "app_admin", masterPassword: "s3cret-Pa55" });
-    sb.rds.addInstance(REGION, { id: "oa-restore-aurora-1", clusterId: "oa-restore-aurora", engine: "aurora-postgresql" });
+    sb.rds.addInstance(REGION, { id: "oa-restore-aurora-1", clusterId: "oa-restore-aurora", engine: "aurora-postgresql", instanceClass: "db.r6g.large" });
     statement.secretArn = sb.secretsManager.put(REGION, "orders-aurora-master", { username: "app_admin", password: "s3cret-Pa55" });
   });
 
@@ -595,6 +595,17 @@ describe(`RDS Data API ExecuteStatement (${DATA_API}/API_ExecuteStatement.html)`
     ]);
   });
 
+  it(`a writer of a T class is refused: "Data API isn't supported on T DB instance classes" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.limitations.html; the error class unconfirmed)`, async () => {
+    sb.rds.addCluster(REGION, { id: "small", members: ["small-1"], httpEndpoint: true, masterUsername: "app_admin", masterPassword: "s3cret-Pa55" });
+    sb.rds.addInstance(REGION, { id: "small-1", clusterId: "small", engine: "aurora-postgresql", instanceClass: "db.t4g.medium" });
+    const refused = await rejection(data.send(new BeginTransactionCommand({ resourceArn: arn("cluster", "small"), secretArn: statement.secretArn })));
+    expect([refused.name, refused.$metadata?.httpStatusCode, refused.message]).toEqual([
+      "BadRequestException",
+      400,
+      "Data API isn't supported on T DB instance classes (the writer is db.t4g.medium).",
+    ]);
+  });
+
   it("the secret is read for the caller in the cluster's region: missing there (SecretsErrorException), without a password (InvalidSecretException), another password (Postgres' 28P01 text, the password not in it)", async () => {
     await rds.send(new EnableHttpEndpointCommand({ ResourceArn: statement.resourceArn }));
     sb.rdsData.answer(statement.sql, [[7]]);
@@ -614,7 +625,7 @@ describe(`RDS Data API ExecuteStatement (${DATA_API}/API_ExecuteStatement.html)`
 
   it(`master credentials: a managed master secret (MasterUserSecret, ${"https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html"}) opens the cluster; a snapshot and its restore keep the password, so a rotation since fails the restore's login`, async () => {
     sb.rds.addCluster(REGION, { id: "orders", members: ["orders-1"], manageMasterUserPassword: true, httpEndpoint: true });
-    sb.rds.addInstance(REGION, { id: "orders-1", clusterId: "orders", engine: "aurora-postgresql" });
+    sb.rds.addInstance(REGION, { id: "orders-1", clusterId: "orders", engine: "aurora-postgresql", instanceClass: "db.r6g.large" });
     const described = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: "orders" }))).DBClusters![0]!;
     const managed = described.MasterUserSecret!.SecretArn!;
     expect([described.MasterUsername, described.MasterUserSecret?.SecretStatus]).toEqual(["postgres", "active"]);
@@ -634,7 +645,7 @@ describe(`RDS Data API ExecuteStatement (${DATA_API}/API_ExecuteStatement.html)`
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: "orders-copy-1",
         DBClusterIdentifier: "orders-copy",
-        DBInstanceClass: "db.t4g.medium",
+        DBInstanceClass: "db.r6g.large",
         Engine: "aurora-postgresql",
       }),
     );
