@@ -294,6 +294,13 @@ export function restoreTestIssues(
         : "there are no sql checks: checker changes nothing",
     });
   }
+  const aurora = kinds === undefined || kinds.has("aurora-cluster");
+  if (aurora && t.smoke.sql.length > 0 && t.rds?.instanceClass?.startsWith("db.t")) {
+    out.push({
+      path: ["rds", "instanceClass"],
+      message: `${t.rds.instanceClass} is a T class, and the RDS Data API that runs Aurora's sql checks isn't supported on T classes: use db.r6g.large or larger`,
+    });
+  }
   if (!db && t.smoke.sql.length > 0) {
     out.push({
       path: ["smoke", "sql"],

@@ -151,6 +151,14 @@ describe("restoreTest configuration", () => {
       "backup.policies[0].restoreTest.rds.checker: the policy selects no RDS instance (Aurora's sql checks use the Data API): checker changes nothing",
     ],
     [
+      "a T class for Aurora sql checks (the Data API isn't supported on T classes: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.limitations.html)",
+      withRestoreTest(
+        { rds: { ...RDS, instanceClass: "db.t4g.medium" }, smoke: { sql: [{ name: "n", query: "select 1", expect: { atLeast: 1 } }] } },
+        { selection: { ids: [{ kind: "aurora-cluster", id: "orders-aurora" }] } },
+      ),
+      "backup.policies[0].restoreTest.rds.instanceClass: db.t4g.medium is a T class, and the RDS Data API that runs Aurora's sql checks isn't supported on T classes: use db.r6g.large or larger",
+    ],
+    [
       "a checker in more than 16 subnets",
       withRestoreTest({
         rds: { ...RDS, checker: { ...CHECKER, subnetIds: Array.from({ length: 17 }, (_, i) => `subnet-${String(i).padStart(17, "0")}`) } },
