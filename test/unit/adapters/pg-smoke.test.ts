@@ -192,8 +192,16 @@ describe("pg smoke runner against a real Postgres", () => {
     const out = await pgSmoke().run(input({ password: wrong, checks: [COUNT, { ...COUNT, name: "orders-count-2" }] }));
     const reason = `could not connect to smoke@127.0.0.1:${pg.port}/app: authentication failed (password authentication failed for user "smoke")`;
     expect(out).toEqual([
-      { name: "orders-count", passed: false, observed: null, reason: `check "orders-count" not run: ${reason}`, ms: expect.any(Number) },
-      { name: "orders-count-2", passed: false, observed: null, reason: `check "orders-count-2" not run: ${reason}`, ms: expect.any(Number) },
+      // 28P01 invalid_password: the checker function tries the secret's previous version on it.
+      { name: "orders-count", passed: false, observed: null, reason: `check "orders-count" not run: ${reason}`, ms: expect.any(Number), connectCode: "28P01" },
+      {
+        name: "orders-count-2",
+        passed: false,
+        observed: null,
+        reason: `check "orders-count-2" not run: ${reason}`,
+        ms: expect.any(Number),
+        connectCode: "28P01",
+      },
     ]);
     const text = JSON.stringify(out);
     for (const piece of [...piecesOf(wrong), ...piecesOf(SMOKE_PASSWORD)]) expect(text).not.toContain(piece);
@@ -218,6 +226,7 @@ describe("pg smoke runner against a real Postgres", () => {
         observed: null,
         reason: `check "orders-count" not run: could not connect to smoke@127.0.0.1:${port}/app: connection refused (nothing listening on 127.0.0.1:${port})`,
         ms: expect.any(Number),
+        connectCode: "ECONNREFUSED",
       },
     ]);
   });
