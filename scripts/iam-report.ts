@@ -18,11 +18,22 @@ import type { UsageCounts } from "../sandbox/aws/iam/usage.ts";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 
+/** Why a VPC function's network-interface grants are never exercised by a test. */
+const VPC_ENI =
+  "Lambda attaches the VPC checker to its subnets with the function's role (the actions of AWSLambdaVPCAccessExecutionRole, https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html); no function code calls it";
+
 /**
  * Grants no sandbox test can exercise, each with why the role needs it. A grant missing from both the
  * usage and this list fails `--check`: remove the grant (drop its adapter call) or explain it here.
  */
 export const UNEXERCISED: Record<string, string> = {
+  "restore-test-checker:ec2:CreateNetworkInterface": VPC_ENI,
+  "restore-test-checker:ec2:DeleteNetworkInterface": VPC_ENI,
+  "restore-test-checker:ec2:AssignPrivateIpAddresses": VPC_ENI,
+  "restore-test-checker:ec2:UnassignPrivateIpAddresses": VPC_ENI,
+  "restore-test-checker:ec2:DescribeNetworkInterfaces": VPC_ENI,
+  "restore-test-checker:ec2:DescribeSubnets": VPC_ENI,
+
   "*:sqs:SendMessage":
     "Lambda sends a failed asynchronous invocation to the on-failure destination (the DLQ) with the function's role; no function code calls it",
   "copy:kms:ReEncryptFrom":

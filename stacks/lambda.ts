@@ -21,9 +21,19 @@ export interface FunctionDeps {
   stateBucketArn?: $util.Output<string>;
   extraEnvironment?: Record<string, $util.Input<string>>;
   provider?: aws.Provider;
-  /** Run inside these subnets and security groups (SST adds AWSLambdaVPCAccessExecutionRole). */
-  vpc?: { privateSubnets: string[]; securityGroups: string[] };
+  /**
+   * Run inside these subnets and security groups (SST attaches AWSLambdaVPCAccessExecutionRole, every network-interface
+   * action on `*`). With `ownNetworkInterfaceGrants` the function's own statements carry those grants, scoped
+   * (stacks/iam.ts vpcNetworkInterfaceStatements), and the managed policy is left off.
+   */
+  vpc?: { privateSubnets: string[]; securityGroups: string[]; ownNetworkInterfaceGrants?: boolean };
+  /** Component name, default the capitalized function name: a function deployed in several regions needs one per region. */
+  component?: string;
+  /** A fixed deployed name (default SST's generated one), for a grant that names the function before it exists. */
+  functionName?: string;
 }
+
+const VPC_MANAGED_POLICY = /:policy\/service-role\/AWSLambdaVPCAccessExecutionRole$/;
 
 /**
  * Declare one function from its row in stacks/functions.ts: handler, runtime, memory, timeout, bundling, the
@@ -50,9 +60,26 @@ export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.
   });
 
   const opts = deps.provider ? { provider: deps.provider } : undefined;
+  const transform: NonNullable<sst.aws.FunctionArgs["transform"]> = {
+    ...(deps.dlq
+      ? {
+          eventInvokeConfig: (args: aws.lambda.FunctionEventInvokeConfigArgs) => {
+            args.destinationConfig = { onFailure: { destination: deps.dlq!.arn } };
+          },
+        }
+      : {}),
+    ...(deps.vpc?.ownNetworkInterfaceGrants
+      ? {
+          role: (args: aws.iam.RoleArgs) => {
+            args.managedPolicyArns = $output(args.managedPolicyArns ?? []).apply((arns) => arns.filter((a) => !VPC_MANAGED_POLICY.test(a)));
+          },
+        }
+      : {}),
+  };
   return new sst.aws.Function(
-    capitalize(spec.name),
+    deps.component ?? capitalize(spec.name),
     {
+      ...(deps.functionName ? { name: deps.functionName } : {}),
       handler: spec.handler,
       description: spec.description,
       runtime: RUNTIME,
@@ -65,17 +92,9 @@ export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.
       link: [...(spec.reports ? [deps.reports] : []), ...(spec.posts ? [deps.secret] : [])],
       permissions,
       logging: { retention: LOG_RETENTION, format: "json" },
-      ...(deps.vpc ? { vpc: deps.vpc } : {}),
-      ...(deps.dlq
-        ? {
-            retries: ASYNC_RETRIES,
-            transform: {
-              eventInvokeConfig: (args: aws.lambda.FunctionEventInvokeConfigArgs) => {
-                args.destinationConfig = { onFailure: { destination: deps.dlq!.arn } };
-              },
-            },
-          }
-        : {}),
+      ...(deps.vpc ? { vpc: { privateSubnets: deps.vpc.privateSubnets, securityGroups: deps.vpc.securityGroups } } : {}),
+      ...(deps.dlq ? { retries: ASYNC_RETRIES } : {}),
+      ...(Object.keys(transform).length ? { transform } : {}),
     },
     opts,
   );

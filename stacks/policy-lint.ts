@@ -38,6 +38,12 @@ export interface LintRules {
    * delete in one role, but only deletes conditioned on the restore-test tag on the resource (no snapshot, no source).
    */
   restoreTest?: boolean;
+  /**
+   * True for a VPC function's role: Lambda removes the function's network interfaces with the role
+   * (ec2:DeleteNetworkInterface, https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html); those carry no
+   * tag of ours, so that one delete is exempt from the managed-by condition (still scoped, never on `*`).
+   */
+  vpcNetworkInterfaces?: boolean;
 }
 
 export interface Violation {
@@ -141,7 +147,8 @@ export function lintPolicy(doc: PolicyDocument, rules: LintRules): Violation[] {
 
       if ((DESTRUCTIVE_ACTIONS as readonly string[]).includes(action) || /^(rds|ec2):Delete/.test(action)) {
         deletes = true;
-        if (!ownedByUs(st, rules.managedBy)) add(i, "delete-needs-managed-by-tag", action);
+        const eni = rules.vpcNetworkInterfaces === true && action === "ec2:DeleteNetworkInterface";
+        if (!eni && !ownedByUs(st, rules.managedBy)) add(i, "delete-needs-managed-by-tag", action);
         if (resources.includes("*")) add(i, "delete-needs-scoped-resource", action);
         if (rules.restoreTest && !restoreTestTagged(st)) add(i, "restore-test-delete-needs-restore-test-tag", action);
       }

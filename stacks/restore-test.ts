@@ -7,6 +7,8 @@ import { deployFunction, type FunctionDeps } from "./lambda.ts";
 import { alarmsToSlack, deadLetterQueue, dlqMessagesAlarm, functionErrorsAlarm } from "./ops.ts";
 import { controlRegion } from "./patterns.ts";
 import { restoreTestControlRegion, restoreTestSchedules } from "./restore-test-schedules.ts";
+import { restoreTestCheckers } from "../schemas/config-restore-test.ts";
+import { checkerEnvName, checkerFunctionName } from "../runbooks/restore-test/checker-ref.ts";
 
 /**
  * The restore-test runbook (issue 11): its function and a durable runbook (stacks/durable-runbook.ts: Advance ->
@@ -14,10 +16,17 @@ import { restoreTestControlRegion, restoreTestSchedules } from "./restore-test-s
  * The construct's schedule starts it on the first `restoreTest.schedule` expression; each further distinct
  * expression gets its own Scheduler schedule on the same state machine, its input naming its policies.
  * Deployed only when some policy has a `restoreTest` block.
+ *
+ * Each restore region whose policies run sql checks on RDS instances (`restoreTest.rds.checker`) gets the checker
+ * function (functions/restore-test-checker.ts) in that region, inside the configured subnets and security groups, with
+ * a fixed name the restore-test role's InvokeFunction grant names (runbooks/restore-test/checker-ref.ts); the
+ * restore-test function finds it through one environment variable per region.
  */
 
 export interface RestoreTest {
   fn: sst.aws.Function;
+  /** The checker function of each restore region that needs one. */
+  checkers: { region: string; fn: sst.aws.Function }[];
   stateMachine: aws.sfn.StateMachine;
   schedules: aws.scheduler.Schedule[];
   region: string;
@@ -38,7 +47,20 @@ export function restoreTest(
   const opts = { provider };
 
   const dlq = deadLetterQueue("RestoreTestDeadLetters", provider);
-  const fn = deployFunction(functionSpec("restore-test"), { ...deps, provider });
+  const byRegion = [...restoreTestCheckers(config.backup.policies, config).byRegion].sort(([a], [b]) => a.localeCompare(b));
+  const checkerName = byRegion.length ? checkerFunctionName(config) : "";
+  const checkers = byRegion.map(([r, c]) => ({
+    region: r,
+    fn: deployFunction(functionSpec("restore-test-checker"), {
+      ...deps,
+      provider: providerFor(r),
+      component: `RestoreTestChecker-${r}`,
+      functionName: checkerName,
+      vpc: { privateSubnets: c.subnetIds, securityGroups: c.securityGroupIds, ownNetworkInterfaceGrants: true },
+    }),
+  }));
+  const extraEnvironment = Object.fromEntries(byRegion.map(([r]) => [checkerEnvName(r), checkerName]));
+  const fn = deployFunction(functionSpec("restore-test"), { ...deps, provider, ...(byRegion.length ? { extraEnvironment } : {}) });
   const runbook = durableRunbook(first.name, {
     config,
     runbook: "restore-test",
@@ -68,5 +90,5 @@ export function restoreTest(
   dlqMessagesAlarm(config, "RestoreTestDeadLetters", dlq, provider);
   // Alarms reach Slack through one rule per region: the primary's (stacks/main.ts) and the failover control region's.
   if (region !== config.primaryRegion && region !== controlRegion(config)) alarmsToSlack("RestoreTestAlarmsToSlack", config, deps.secret, dlq, provider);
-  return { fn, stateMachine: runbook.stateMachine, schedules, region };
+  return { fn, checkers, stateMachine: runbook.stateMachine, schedules, region };
 }

@@ -21,9 +21,8 @@ import type { Config } from "../../schemas/config.ts";
 import { parseRestoreTestEvent, type ParsedRestoreTestEvent, type RestoreTestQueued, type RestoreTestRunRef } from "../../schemas/events-restore-test.ts";
 import { createHandler, type RunContext, type RunOutcome, type Runtime } from "../lib/handler.ts";
 import { linkedBucket, linkedSlackUrl } from "../lib/resources.ts";
-import { realRestoreTestDeps } from "./deps.ts";
+import { checkerSqlPort, realRestoreTestDeps } from "./deps.ts";
 import { advanceRestoreTest, startRestoreTest, type RestoreTestDeps, type RestoreTestRequest } from "./index.ts";
-import type { SqlSmokePort } from "./ports.ts";
 
 /** Keep this much of the invocation for the checkpoint writes and the answer to the state machine. */
 const DEADLINE_MARGIN_MS = 20_000;
@@ -79,22 +78,14 @@ export function realPlanPort(config: Config): RestoreTestPlanPort {
 /** How long an execution whose queue waits on another execution's tests waits before it looks again. */
 const QUEUE_RECHECK_SECONDS = 60;
 
-/**
- * SQL smoke checks run in the VPC checker function, which is not deployed yet: a policy with `smoke.sql` gets a failed
- * smoke check naming why (alerted critically), never a silent pass.
- */
-const noSqlChecker: SqlSmokePort = {
-  run: async () => {
-    throw new Error("SQL smoke checks need the VPC checker function, which this stage does not deploy yet");
-  },
-};
-
 export function realDeps(ctx: RunContext, runId: string): RestoreTestDeps {
   const deps = realRestoreTestDeps({
     bucket: linkedBucket(ctx.config),
     runId,
     owner: { app: ctx.config.app, stage: ctx.config.stage },
-    sql: noSqlChecker,
+    // Each restore region's checker function (stacks/restore-test.ts names it in the environment); a region without one
+    // gives a failed smoke check naming why (alerted critically), never a silent pass.
+    sql: checkerSqlPort(process.env, (message, data) => ctx.logger.info(message, data ?? {})),
     notify: async (message) => void (await postToSlack(linkedSlackUrl(), message)),
   });
   deps.log = (message, data) => ctx.logger.info(message, data ?? {});

@@ -27,6 +27,7 @@ import { SandboxCore, type CallRecord, type Injection, type InjectionHandle, typ
 import { createRdsSim, type RdsSim } from "./rds.ts";
 import { createRdsDataSim } from "./rds-data.ts";
 import { createSecretsManagerSim, type SecretsManagerSim } from "./secrets-manager.ts";
+import { createLambdaSim } from "./lambda.ts";
 import { createS3Sim } from "./s3.ts";
 import { withRdsPromotion } from "./rds-promotion.ts";
 import { createRoute53Sim } from "./route53.ts";
@@ -44,6 +45,7 @@ export type { RdsSim, AddInstance, AddCluster, SeedSnapshot, RestoreOutcome } fr
 export { INSTANCE_CLASSES, STORAGE_QUOTA_GIB, RESTORE_BACKING_UP_MS } from "./rds.ts";
 export type { RdsDataSim, SqlAnswer, SqlValue } from "./rds-data.ts";
 export type { SecretsManagerSim } from "./secrets-manager.ts";
+export type { LambdaSim, SandboxLambdaContext, SandboxLambdaHandler } from "./lambda.ts";
 export type { Ec2Sim, AddVolume, AddImage, SeedEbsSnapshot } from "./ec2.ts";
 export type { S3Sim, S3ObjectView } from "./s3.ts";
 export type { RdsSimWithPromotion } from "./rds-promotion.ts";
@@ -110,6 +112,7 @@ const SERVICES = {
   // Before rdsData: the Data API reads the secret it is given for its caller.
   secretsManager: (core: SandboxCore) => createSecretsManagerSim(core),
   rdsData: (core: SandboxCore) => createRdsDataSim(core, core.service<RdsSim>("rds"), core.service<SecretsManagerSim>("secretsManager")),
+  lambda: (core: SandboxCore) => createLambdaSim(core),
 } satisfies Record<string, Factory>;
 
 export type ServiceName = keyof typeof SERVICES;

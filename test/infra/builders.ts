@@ -36,6 +36,7 @@ export function rulesFor(name: FunctionName, config: Config = exampleConfig()): 
     managedBy: managedBy(config),
     mayPromote: name === "failover",
     restoreTest: name === "restore-test",
+    vpcNetworkInterfaces: name === "restore-test-checker",
     allowedKmsResources: [...config.drRegions.map((d) => d.kmsKeyId), ...config.backup.sourceKmsKeyIds],
   };
 }

@@ -63,6 +63,9 @@ export function accessDeniedError(service: string, principal: Principal, req: Au
     case "rdsData":
       // The Data API's modelled AccessDeniedException (403, https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/CommonErrors.html).
       return Object.assign(new Error(text), { name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 } });
+    case "lambda":
+      // Lambda names an IAM refusal AccessDeniedException (https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html).
+      return Object.assign(new Error(text), { name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 } });
     default:
       return Object.assign(new Error(text), { name: "AccessDenied", $fault: "client", $metadata: { httpStatusCode: 403 } });
   }

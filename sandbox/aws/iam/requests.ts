@@ -15,6 +15,7 @@
  * test/unit/sandbox/iam-requests.test.ts checks every mapping against the reference data.
  */
 import type { AuthRequest, RequestContext } from "./policy.ts";
+import { lambdaFunctionName } from "../lambda.ts";
 
 type Tags = Record<string, string>;
 
@@ -429,6 +430,17 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
   // The secret's full ARN (name plus AWS's six random characters) is the resource
   // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html). Our adapters
   // always pass the ARN; a bare name's ARN is unknown to the request alone, so the sandbox refuses it.
+  // An invoke is authorized on the function's unqualified ARN, whatever form FunctionName takes
+  // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html, resource type function).
+  lambda: {
+    Invoke: (input, env) => [
+      {
+        action: "lambda:InvokeFunction",
+        resource: `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${lambdaFunctionName(String(input.FunctionName ?? ""))}`,
+        context: {},
+      },
+    ],
+  },
   secretsManager: {
     GetSecretValue: (input) => {
       const id = String(input.SecretId);
