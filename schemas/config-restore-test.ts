@@ -91,6 +91,9 @@ export const SqlCheckSchema = z
   })
   .strict();
 
+/** The longest a policy's sql checks may take together: they run in one invocation (stacks/functions.ts timeouts). */
+export const MAX_SMOKE_SECONDS = 600;
+
 export const SmokeSchema = z
   .object({
     /**
@@ -130,6 +133,15 @@ export const SmokeSchema = z
       if (seen.has(c.name)) ctx.addIssue({ code: "custom", path: ["sql", i, "name"], message: `duplicate sql check "${c.name}"` });
       seen.add(c.name);
     });
+    // One smoke step runs all its checks within one invocation of the restore-test function (900 s) or the checker.
+    const total = s.sql.length * s.timeoutSeconds;
+    if (total > MAX_SMOKE_SECONDS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["timeoutSeconds"],
+        message: `${s.sql.length} sql checks × ${s.timeoutSeconds} s = ${total} s: the checks run in one invocation, keep sql checks × timeoutSeconds at most ${MAX_SMOKE_SECONDS} s`,
+      });
+    }
     if (s.sql.length === 0) {
       for (const field of ["database", "secretArn"] as const) {
         if (s[field] !== undefined)

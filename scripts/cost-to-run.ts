@@ -18,15 +18,18 @@ type Triggered = { trigger?: { periodSeconds: number } };
 const triggered = (config: Config) => config.failover.groups.filter((g) => (g as Triggered).trigger) as Triggered[];
 
 /**
- * The alarms a config deploys (stacks/): an errors alarm per function, the dead-letter queue's, the watchdog
- * heartbeat; with failover the failover queue's and the failed-executions alarm; with a probe its silence
- * alarm and one trigger alarm per triggered group. test/infra/test-events.test.ts holds it to the synth.
+ * The alarms a config deploys (stacks/): an errors alarm per function (not the restore-test checker), the dead-letter
+ * queue's, the watchdog heartbeat; with failover the failover queue's and the failed-executions alarm; with a probe its
+ * silence alarm and one trigger alarm per triggered group; with restore tests their queue's and failed-executions alarm. test/infra/test-events.test.ts holds it to the synth.
  */
 export function alarmCount(config: Config): number {
   const fns = deployedFunctions(config);
   const failover = fns.some((f) => f.name === "failover");
   const probe = fns.some((f) => f.name === "probe");
-  return fns.length + 1 + 1 + (failover ? 2 : 0) + (probe ? 1 + triggered(config).length : 0);
+  const restoreTest = fns.some((f) => f.name === "restore-test");
+  // Errors alarms: every function but the checker, whose failures are failed smoke checks the restore test alerts.
+  const errors = fns.filter((f) => f.name !== "restore-test-checker").length;
+  return errors + 1 + 1 + (failover ? 2 : 0) + (probe ? 1 + triggered(config).length : 0) + (restoreTest ? 2 : 0);
 }
 
 /**

@@ -115,7 +115,8 @@ const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCas
 export function ourAlarms(config: Config, input: Omit<DashboardInput, "account" | "partition">): OurAlarm[] {
   const prefix = alarmPrefix(config);
   const out: OurAlarm[] = [
-    ...input.functions.map((f) => ({ name: `${prefix}-${f.name}-errors`, region: f.region })),
+    // The restore-test checker has no errors alarm: its failures are failed smoke checks, alerted by the restore test.
+    ...input.functions.filter((f) => f.name !== "restore-test-checker").map((f) => ({ name: `${prefix}-${f.name}-errors`, region: f.region })),
     ...input.deadLetterQueues.map((q) => ({ name: `${prefix}-${kebab(q.name)}-messages`, region: q.region })),
     { name: `${prefix}-watchdog-heartbeat-missing`, region: config.primaryRegion },
     ...input.stateMachines.map((s) => ({ name: `${prefix}-${s.runbook}-executions-failed`, region: s.region })),

@@ -40,6 +40,7 @@ export function opsDashboard(
     ["failover", parts.runbook?.fn],
     ["probe", parts.runbook?.probe],
     ["restore-test", parts.restores?.fn],
+    ...(parts.restores?.checkers ?? []).map((c): [FunctionName, sst.aws.Function] => ["restore-test-checker", c.fn]),
   ];
   const functions = fns.flatMap(([name, fn]) =>
     fn

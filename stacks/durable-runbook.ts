@@ -98,7 +98,12 @@ export function durableRunbook(name: string, opts: DurableRunbookOptions): Durab
     queueAcceptsFrom(`${name}DlqPolicy`, opts.dlq, "events.amazonaws.com", rule.arn, resOpts);
     out.rule = rule;
   } else {
-    out.schedule = new aws.scheduler.Schedule(`${name}Schedule`, { ...plan.schedule, target: { ...plan.schedule.target, roleArn: role.arn } }, resOpts);
+    // Named inside the stage's prefix: the deployer policy may create schedules only there (stacks/deployer.ts).
+    out.schedule = new aws.scheduler.Schedule(
+      `${name}Schedule`,
+      { ...plan.schedule, name: `${alarmPrefix(opts.config)}-${opts.runbook}`, target: { ...plan.schedule.target, roleArn: role.arn } },
+      resOpts,
+    );
   }
 
   new aws.cloudwatch.MetricAlarm(

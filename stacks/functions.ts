@@ -143,8 +143,10 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     handler: "functions/restore-test.handler",
     description: "Restore-test runbook (restore the newest copy, smoke-check, delete, proven RTO), driven by Step Functions",
     memoryMb: 512,
-    // One checkpointed step per invocation; the waits for a restore to become available are Step Functions Waits.
-    timeoutSeconds: 120,
+    // The waits for a restore to become available are Step Functions Waits; an invocation's longest step is the
+    // smoke step, whose sql checks the config bounds to 600 s in total (schemas/config-restore-test.ts), run here
+    // (Data API) or in the checker it waits for.
+    timeoutSeconds: 900,
     posts: true,
     reports: true,
     trigger: { kind: "restore-test-schedule" },
@@ -155,9 +157,9 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     handler: "functions/restore-test-checker.handler",
     description: "Restore-test SQL smoke checks against a restored RDS instance, with pg from inside its VPC",
     memoryMb: 256,
-    // Every check is bounded by smoke.timeoutSeconds (at most 300 s) plus pg's connect timeout; the restore-test
-    // function's own 120 s bound ends the wait first for longer configurations, and the check then fails as not run.
-    timeoutSeconds: 120,
+    // A policy's checks together are bounded by 600 s (sql checks × smoke.timeoutSeconds, schemas/config-restore-test.ts)
+    // plus pg's connect timeout; the restore-test function that waits for it has 900 s.
+    timeoutSeconds: 660,
     posts: false,
     reports: false,
     trigger: { kind: "invoked-by-restore-test" },

@@ -52,7 +52,7 @@ export function keyPolicyNeeds(config: Config, account: string, partition = "aws
           condition[c.test] = { ...(condition[c.test] ?? {}), [c.variable]: c.values.length === 1 ? c.values[0]! : c.values };
         }
         statements.push({
-          Sid: `OpsAutopilot${title}${kms.includes("kms:CreateGrant") ? "Grant" : "Use"}`,
+          Sid: `OpsAutopilot${title.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}${kms.includes("kms:CreateGrant") ? "Grant" : "Use"}`,
           Effect: "Allow",
           Principal: { AWS: `arn:${partition}:iam::${account}:root` },
           Action: [...kms].sort(),

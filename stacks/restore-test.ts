@@ -5,7 +5,7 @@ import { policyDocument, triggerPlan } from "./durable-runbook-definition.ts";
 import { functionSpec } from "./functions.ts";
 import { deployFunction, type FunctionDeps } from "./lambda.ts";
 import { alarmsToSlack, deadLetterQueue, dlqMessagesAlarm, functionErrorsAlarm } from "./ops.ts";
-import { controlRegion } from "./patterns.ts";
+import { alarmPrefix, controlRegion } from "./patterns.ts";
 import { restoreTestControlRegion, restoreTestSchedules } from "./restore-test-schedules.ts";
 import { restoreTestCheckers } from "../schemas/config-restore-test.ts";
 import { checkerEnvName, checkerFunctionName } from "../runbooks/restore-test/checker-ref.ts";
@@ -70,7 +70,7 @@ export function restoreTest(
     trigger: { kind: "schedule", expression: first.expression, timezone: first.timezone, input: first.input },
   });
   const schedules = runbook.schedule ? [runbook.schedule] : [];
-  for (const s of more) {
+  for (const [i, s] of more.entries()) {
     const trigger = { kind: "schedule" as const, expression: s.expression, timezone: s.timezone, input: s.input };
     const statements = $resolve([runbook.stateMachine.arn, dlq.arn]).apply(([sm, q]) => triggerPlan(trigger, { stateMachine: sm, dlq: q }).roleStatements);
     const plan = triggerPlan(trigger, { stateMachine: runbook.stateMachine.arn, dlq: dlq.arn });
@@ -83,7 +83,13 @@ export function restoreTest(
       },
       opts,
     );
-    schedules.push(new aws.scheduler.Schedule(`${s.name}Schedule`, { ...plan.schedule, target: { ...plan.schedule.target, roleArn: role.arn } }, opts));
+    schedules.push(
+      new aws.scheduler.Schedule(
+        `${s.name}Schedule`,
+        { ...plan.schedule, name: `${alarmPrefix(config)}-restore-test-${i + 2}`, target: { ...plan.schedule.target, roleArn: role.arn } },
+        opts,
+      ),
+    );
   }
 
   functionErrorsAlarm(config, "restore-test", fn, provider);

@@ -46,6 +46,9 @@ import { parseCostEvent } from "../../schemas/events-cost.ts";
 import { parseWarmEvent } from "../../schemas/events-warm.ts";
 import { parseProbeEvent } from "../../schemas/events-probe.ts";
 import { runProbe } from "../../runbooks/probe/probe.ts";
+import { checkerSqlPort, realRestoreTestDeps } from "../../runbooks/restore-test/deps.ts";
+import { makeRestoreTestHandler, throwawaysInFlight, trendHistory } from "../../runbooks/restore-test/handler.ts";
+import { listCandidateResources } from "../../adapters/inventory.ts";
 import { probeDeps } from "../../runbooks/probe/deps.ts";
 import { loadConfig } from "../../stacks/config.ts";
 import type { FunctionName } from "../../stacks/functions.ts";
@@ -63,7 +66,17 @@ export function exampleConfig(): Config {
 export type ExampleHandler = (event: unknown, context: Context) => Promise<Record<string, unknown>>;
 
 /** The functions that take events from events/. */
-export const EXAMPLE_FUNCTIONS = ["backup", "copy", "prune", "watchdog", "warm", "cost", "failover", "probe"] as const satisfies readonly FunctionName[];
+export const EXAMPLE_FUNCTIONS = [
+  "backup",
+  "copy",
+  "prune",
+  "watchdog",
+  "warm",
+  "cost",
+  "failover",
+  "probe",
+  "restore-test",
+] as const satisfies readonly FunctionName[];
 export type ExampleFunction = (typeof EXAMPLE_FUNCTIONS)[number];
 
 /** A cost series: per UTC day, per service, the amount in USD. */
@@ -269,6 +282,23 @@ export function exampleAccount(options: ExampleAccountOptions): ExampleAccount {
       },
       runtime,
     ),
+    // The restore test as deployed, its checks run by the region's checker through the sandbox's Lambda; from the console
+    // (a direct invoke) it only plans.
+    "restore-test": makeRestoreTestHandler({
+      deps: (c, runId) => {
+        const d = realRestoreTestDeps({
+          bucket: reports,
+          runId,
+          owner: { app: c.config.app, stage: c.config.stage },
+          sql: checkerSqlPort(),
+          notify: async (m) => void slack.push(renderText(m)),
+        });
+        d.clock = { now: () => clock.now(), sleep: async (ms: number) => void clock.advance(ms) };
+        return d;
+      },
+      plan: (c) => ({ listResources: listCandidateResources, history: trendHistory(reports), inFlight: throwawaysInFlight(c.config) }),
+      runtime,
+    }),
   } as Record<ExampleFunction, ExampleHandler>;
 
   return {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SynthResult } from "../../scripts/sst-synth.ts";
 import { type DashboardBody, dashboardBody, dashboardName, type DashboardInput } from "../../stacks/dashboard-body.ts";
+import { restoreTestCheckers } from "../../schemas/config-restore-test.ts";
 import { deployedFunctions } from "../../stacks/functions.ts";
 import { controlRegion } from "../../stacks/patterns.ts";
 import { exampleConfig } from "./builders.ts";
@@ -16,6 +17,12 @@ let synth: SynthResult;
 const config = exampleConfig();
 const DEPLOYED = deployedFunctions(config);
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+/** SST ids of each deployed function: one checker per restore region that needs one. */
+const IDS = DEPLOYED.flatMap((spec) =>
+  spec.name === "restore-test-checker"
+    ? [...restoreTestCheckers(config.backup.policies, config).byRegion.keys()].map((r) => ({ name: spec.name, id: `RestoreTestChecker-${r}` }))
+    : [{ name: spec.name, id: cap(spec.name) }],
+);
 
 beforeAll(() => {
   synth = runSynth("ci");
@@ -26,7 +33,9 @@ const body = () => JSON.parse(inputs(dashboard()).dashboardBody as string) as Da
 const titled = (title: RegExp) => body().widgets.filter((w) => title.test(String(w.properties.title)));
 /** The failover state machine's ARN, as stacks/main.ts outputs it. */
 const failoverArn = () => (synth.outputs as { failoverStateMachine: string }).failoverStateMachine;
-const deployedName = (fn: string) => inputs(named(synth, "aws:lambda/function:Function", `${cap(fn)}Function`)).name as string;
+const deployedName = (id: string) => inputs(named(synth, "aws:lambda/function:Function", `${id}Function`)).name as string;
+/** The restore-test state machine's ARN: the synth names it like the failover one. */
+const restoreTestArn = () => failoverArn().replace(/failoverstatemachine$/, "restoreteststatemachine");
 
 describe("dashboard in the offline synth", () => {
   it("is one dashboard, in the failover control region, named inside the stage's prefix", () => {
@@ -39,9 +48,9 @@ describe("dashboard in the offline synth", () => {
   });
 
   it("is the body stacks/dashboard-body.ts builds from the synth's names", () => {
-    const fnRows = DEPLOYED.map((spec) => {
-      const fn = named(synth, "aws:lambda/function:Function", `${cap(spec.name)}Function`);
-      return { name: spec.name, functionName: inputs(fn).name as string, region: fn.region, logGroup: inputs(fn).loggingConfig.logGroup as string };
+    const fnRows = IDS.map(({ name, id }) => {
+      const fn = named(synth, "aws:lambda/function:Function", `${id}Function`);
+      return { name, functionName: inputs(fn).name as string, region: fn.region, logGroup: inputs(fn).loggingConfig.logGroup as string };
     });
     const queues = ofType(synth, "aws:sqs/queue:Queue").map((q) => ({
       name: q.name.replace(/Queue$/, ""),
@@ -54,7 +63,10 @@ describe("dashboard in the offline synth", () => {
       partition: "aws",
       functions: fnRows,
       deadLetterQueues: queues,
-      stateMachines: [{ runbook: "failover", arn, region: arn.split(":")[3]! }],
+      stateMachines: [
+        { runbook: "failover", arn, region: arn.split(":")[3]! },
+        { runbook: "restore-test", arn: restoreTestArn(), region: arn.split(":")[3]! },
+      ],
     };
     expect(body()).toEqual(dashboardBody(config, input));
   });
@@ -63,9 +75,9 @@ describe("dashboard in the offline synth", () => {
     const plotted = titled(/^Lambda (errors|duration)/).flatMap((w) =>
       (w.properties.metrics as string[][]).map((m) => `${m[1]} ${m[3]} ${w.properties.region}`),
     );
-    const expected = DEPLOYED.flatMap((f) => {
-      const region = named(synth, "aws:lambda/function:Function", `${cap(f.name)}Function`).region;
-      return [`Errors ${deployedName(f.name)} ${region}`, `Duration ${deployedName(f.name)} ${region}`];
+    const expected = IDS.flatMap(({ id }) => {
+      const region = named(synth, "aws:lambda/function:Function", `${id}Function`).region;
+      return [`Errors ${deployedName(id)} ${region}`, `Duration ${deployedName(id)} ${region}`];
     });
     expect(plotted.sort()).toEqual(expected.sort());
   });
@@ -74,8 +86,8 @@ describe("dashboard in the offline synth", () => {
     const sources = titled(/^Decisions/).flatMap((w) =>
       [...String(w.properties.query).matchAll(/SOURCE '([^']+)'/g)].map((m) => `${m[1]} ${w.properties.region}`),
     );
-    const groups = DEPLOYED.map((f) => {
-      const lg = named(synth, "aws:cloudwatch/logGroup:LogGroup", `${cap(f.name)}LogGroup`);
+    const groups = IDS.map(({ id }) => {
+      const lg = named(synth, "aws:cloudwatch/logGroup:LogGroup", `${id}LogGroup`);
       return `${inputs(lg).name} ${lg.region}`;
     });
     expect(sources.sort()).toEqual(groups.sort());
@@ -90,12 +102,14 @@ describe("dashboard in the offline synth", () => {
     );
   });
 
-  it("charts started and failed executions of the failover state machine", () => {
-    const [w] = titled(/executions/);
-    expect((w!.properties.metrics as string[][]).map((m) => [m[0], m[1], m[3]])).toEqual([
-      ["AWS/States", "ExecutionsStarted", failoverArn()],
-      ["AWS/States", "ExecutionsFailed", failoverArn()],
-    ]);
+  it("charts started and failed executions of the failover and restore-test state machines", () => {
+    const widgets = titled(/executions/);
+    expect(widgets.map((w) => (w.properties.metrics as string[][]).map((m) => [m[0], m[1], m[3]]))).toEqual(
+      [failoverArn(), restoreTestArn()].map((arn) => [
+        ["AWS/States", "ExecutionsStarted", arn],
+        ["AWS/States", "ExecutionsFailed", arn],
+      ]),
+    );
   });
 
   it("lists exactly the alarms the stacks declare, each by the ARN of its region", () => {

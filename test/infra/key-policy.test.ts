@@ -15,7 +15,18 @@ describe("key-policy statements (stacks/key-policy.ts)", () => {
       ["backup.sourceKmsKeyIds[0]", config.primaryRegion],
       ["drRegions[0].kmsKeyId", config.drRegions[0]!.region],
     ]);
-    expect(needs[0]!.statements).toEqual([
+    // The restore tests use the source key too: the example's volume is restore-tested in the primary region.
+    expect(needs[0]!.statements.map((s) => s.Sid)).toEqual([
+      "OpsAutopilotCopyGrant",
+      "OpsAutopilotCopyUse",
+      "OpsAutopilotRestoreTestGrant",
+      "OpsAutopilotRestoreTestUse",
+    ]);
+    expect(needs[0]!.statements[2]!.Condition).toEqual({
+      ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/ops-autopilot-ci-Restore-testRole-*` },
+      Bool: { "kms:GrantIsForAWSResource": "true" },
+    });
+    expect(needs[0]!.statements.slice(0, 2)).toEqual([
       {
         Sid: "OpsAutopilotCopyGrant",
         Effect: "Allow",
@@ -39,7 +50,12 @@ describe("key-policy statements (stacks/key-policy.ts)", () => {
     const base = exampleConfig();
     const config = parseConfig({ ...base, drRegions: [{ region: base.drRegions[0]!.region, kmsKeyId: "alias/dr-snapshots" }] });
     const dr = keyPolicyNeeds(config, ACCOUNT).find((n) => n.field === "drRegions[0].kmsKeyId")!;
-    expect(dr.statements.map((s) => s.Sid)).toEqual(["OpsAutopilotCopyGrant", "OpsAutopilotCopyUse"]);
+    expect(dr.statements.map((s) => s.Sid)).toEqual([
+      "OpsAutopilotCopyGrant",
+      "OpsAutopilotCopyUse",
+      "OpsAutopilotRestoreTestGrant",
+      "OpsAutopilotRestoreTestUse",
+    ]);
     expect(JSON.stringify(dr.statements)).not.toContain("kms:ResourceAliases");
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigSchema, type Config } from "../../schemas/config.ts";
 import { permissionsFor } from "../../stacks/iam.ts";
 import { lintPolicy } from "../../stacks/policy-lint.ts";
-import { documentFor, iamContext, policyOf, ROOT, rulesFor } from "./builders.ts";
+import { documentFor, exampleConfig, iamContext, policyOf, ROOT, rulesFor } from "./builders.ts";
 
 /** config/example.json with a restoreTest block on each policy: databases in the first DR region (the default), volumes (no DR copies) in the primary region. */
 function restoreTestConfig(): Config {
@@ -102,7 +102,11 @@ describe("restore-test role", () => {
     expect(lintPolicy(documentFor(permissionsFor("restore-test", iamContext(sql))), rulesFor("restore-test", sql))).toEqual([]);
   });
 
-  it("is empty on the example configuration (no restoreTest block)", () => {
-    expect(policyOf("restore-test").Statement).toEqual([]);
+  it("is empty without a restoreTest block; the example's (databases and a volume) passes the lint", () => {
+    const example = exampleConfig();
+    const none: Config = { ...example, backup: { ...example.backup, policies: example.backup.policies.map(({ restoreTest: _, ...p }) => p) } };
+    expect(permissionsFor("restore-test", iamContext(none))).toEqual([]);
+    expect(policyOf("restore-test").Statement.length).toBeGreaterThan(0);
+    expect(lintPolicy(policyOf("restore-test"), rulesFor("restore-test", example))).toEqual([]);
   });
 });

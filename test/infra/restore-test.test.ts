@@ -51,7 +51,7 @@ describe("restore-test runbook in the offline synth", () => {
   it("deploys the function in the first DR region, started only by its state machine", () => {
     const fn = named("aws:lambda/function:Function", "Restore-testFunction");
     expect(fn.region).toBe(DR);
-    expect(inputs(fn)).toMatchObject({ memorySize: 512, timeout: 120 });
+    expect(inputs(fn)).toMatchObject({ memorySize: 512, timeout: 900 });
   });
 
   it("deploys its durable state machine (Advance -> Route -> Wait) in the DR region, invoking the function", () => {

@@ -8,6 +8,7 @@ import { deployedFunctions, FUNCTIONS, handlerFile, NODEJS, RUNTIME, type Functi
 import { permissionsFor, REPORTS_LINK_ACTIONS } from "../../stacks/iam.ts";
 import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/policy-lint.ts";
 import { CONFIG_FILE_NAME, configFromFile, deployedConfigFile } from "../../schemas/config.ts";
+import { restoreTestCheckers } from "../../schemas/config-restore-test.ts";
 import { SchedulerInputSchema } from "../../schemas/events-common.ts";
 import { alarmRoutePattern, failoverEventPattern } from "../../stacks/patterns.ts";
 import { durableRunbookDefinition, LOG_DELIVERY_ACTIONS } from "../../stacks/durable-runbook-definition.ts";
@@ -23,7 +24,7 @@ import { inputs, named, ofType, runSynth } from "./synth-run.ts";
 let ci: SynthResult;
 let prod: SynthResult;
 const config = exampleConfig();
-/** What the example deploys: every function but the restore test (no policy of the example has a restoreTest block). */
+/** What the example deploys: every function (its databases policy runs sql checks on RDS instances, so a checker too). */
 const DEPLOYED = deployedFunctions(config);
 
 beforeAll(() => {
@@ -32,6 +33,13 @@ beforeAll(() => {
 }, 240_000);
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The deployments of a function: its SST id and region (a checker per restore region that needs one). */
+function deployments(spec: (typeof DEPLOYED)[number]): { id: string; region: string }[] {
+  if (spec.name === "restore-test-checker")
+    return [...restoreTestCheckers(config.backup.policies, config).byRegion.keys()].map((region) => ({ id: `RestoreTestChecker-${region}`, region }));
+  return [{ id: cap(spec.name), region: spec.region === "primary" ? config.primaryRegion : "eu-central-1" }];
+}
 
 function rolePolicies(role: SynthResource): PolicyDocument[] {
   const inline = (inputs(role).inlinePolicies ?? []) as { policy: string }[];
@@ -55,13 +63,14 @@ describe("offline synth of sst.config.ts", () => {
 
   it("declares each function with its handler, runtime, memory, timeout, bundling and region", () => {
     for (const spec of DEPLOYED) {
-      const fn = inputs(named(ci, "aws:lambda/function:Function", `${cap(spec.name)}Function`));
-      const build = ci.builds.find((b) => b.functionID === cap(spec.name))!;
-      expect(build.handler).toBe(spec.handler);
-      expect(build.properties).toMatchObject({ ...NODEJS });
-      expect(fn).toMatchObject({ runtime: RUNTIME, memorySize: spec.memoryMb, timeout: spec.timeoutSeconds, handler: "bundle.handler" });
-      const region = named(ci, "aws:lambda/function:Function", `${cap(spec.name)}Function`).region;
-      expect(region).toBe(spec.region === "primary" ? config.primaryRegion : "eu-central-1");
+      for (const { id, region } of deployments(spec)) {
+        const fn = inputs(named(ci, "aws:lambda/function:Function", `${id}Function`));
+        const build = ci.builds.find((b) => b.functionID === id)!;
+        expect(build.handler).toBe(spec.handler);
+        expect(build.properties).toMatchObject({ ...NODEJS });
+        expect(fn).toMatchObject({ runtime: RUNTIME, memorySize: spec.memoryMb, timeout: spec.timeoutSeconds, handler: "bundle.handler" });
+        expect(named(ci, "aws:lambda/function:Function", `${id}Function`).region).toBe(region);
+      }
     }
   });
 
@@ -83,8 +92,10 @@ describe("offline synth of sst.config.ts", () => {
 
   it("links the Slack secret exactly to the functions that post, and the Reports bucket to those that report there", () => {
     for (const spec of DEPLOYED) {
-      const links = ci.builds.find((b) => b.functionID === cap(spec.name))!.links;
-      expect(links).toEqual([...(spec.reports ? ["Reports"] : []), ...(spec.posts ? ["SlackWebhookUrl"] : [])]);
+      for (const { id } of deployments(spec)) {
+        const links = ci.builds.find((b) => b.functionID === id)!.links;
+        expect(links).toEqual([...(spec.reports ? ["Reports"] : []), ...(spec.posts ? ["SlackWebhookUrl"] : [])]);
+      }
     }
     // The webhook never sits in a function's plain environment.
     for (const fn of ofType(ci, "aws:lambda/function:Function")) {
@@ -95,8 +106,10 @@ describe("offline synth of sst.config.ts", () => {
   it("schedules every scheduled function from config.schedules in its timezone, with retries and the DLQ", () => {
     const dlqArn = inputs(named(ci, "aws:sqs/queue:Queue", "DeadLettersQueue")).arn ?? "arn:aws:sqs:eu-west-1:123456789012:deadlettersqueue";
     const scheduled = FUNCTIONS.filter((f) => f.trigger.kind === "schedule");
-    // The trigger kit's probe has its own schedule (test/infra/failover-trigger.test.ts).
-    expect(ofType(ci, "aws:scheduler/schedule:Schedule").filter((s) => s.name !== "ProbeScheduleSchedule")).toHaveLength(scheduled.length);
+    // The trigger kit's probe and the restore-test state machine have their own schedules (test/infra/failover-trigger.test.ts,
+    // test/infra/restore-test.test.ts).
+    const own = ["ProbeScheduleSchedule", "RestoreTestSchedule"];
+    expect(ofType(ci, "aws:scheduler/schedule:Schedule").filter((s) => !own.includes(s.name))).toHaveLength(scheduled.length);
     for (const spec of scheduled) {
       const key = (spec.trigger as { schedule: keyof typeof config.schedules }).schedule;
       const s = inputs(named(ci, "aws:scheduler/schedule:Schedule", `${cap(spec.name)}ScheduleSchedule`));
@@ -182,7 +195,9 @@ describe("offline synth of sst.config.ts", () => {
     for (const r of routes) expect(JSON.parse(inputs(r).eventPattern)).toEqual(alarmRoutePattern(config));
     const alarms = ofType(ci, "aws:cloudwatch/metricAlarm:MetricAlarm").map(inputs);
     const names = alarms.map((a) => a.name as string);
-    for (const spec of DEPLOYED) expect(names).toContain(`ops-autopilot-ci-${spec.name}-errors`);
+    // The checker has none: its failures are failed smoke checks, which the restore test's summary alerts as critical.
+    for (const spec of DEPLOYED.filter((f) => f.name !== "restore-test-checker")) expect(names).toContain(`ops-autopilot-ci-${spec.name}-errors`);
+    expect(names.filter((n) => n.includes("checker"))).toEqual([]);
     expect(names).toContain("ops-autopilot-ci-dead-letters-messages");
     const heartbeat = alarms.find((a) => a.name === "ops-autopilot-ci-watchdog-heartbeat-missing")!;
     expect(heartbeat).toMatchObject({
@@ -226,19 +241,21 @@ describe("offline synth of sst.config.ts", () => {
 
 describe("IAM of the synthesized roles", () => {
   it.each(DEPLOYED.map((f) => f.name))("%s gets exactly the actions it calls", (name) => {
-    const role = named(ci, "aws:iam/role:Role", `${cap(name)}Role`);
-    expect(inputs(role).managedPolicyArns).toEqual(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]);
-    expect([...new Set(rolePolicies(role).flatMap(allowedActions))].sort()).toEqual(expectedActions(name));
+    for (const { id } of deployments(DEPLOYED.find((f) => f.name === name)!)) {
+      const role = named(ci, "aws:iam/role:Role", `${id}Role`);
+      expect(inputs(role).managedPolicyArns).toEqual(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]);
+      expect([...new Set(rolePolicies(role).flatMap(allowedActions))].sort()).toEqual(expectedActions(name));
+    }
   });
 
   it.each(DEPLOYED.map((f) => f.name))("%s passes the least-privilege lint", (name) => {
-    for (const doc of rolePolicies(named(ci, "aws:iam/role:Role", `${cap(name)}Role`))) {
-      expect(lintPolicy(doc, rulesFor(name))).toEqual([]);
+    for (const { id } of deployments(DEPLOYED.find((f) => f.name === name)!)) {
+      for (const doc of rolePolicies(named(ci, "aws:iam/role:Role", `${id}Role`))) expect(lintPolicy(doc, rulesFor(name))).toEqual([]);
     }
   });
 
   it("every other role (schedules, rules, state machine) passes the lint and has no wildcard action", () => {
-    const functionRoles = new Set(DEPLOYED.map((f) => `${cap(f.name)}Role`));
+    const functionRoles = new Set(DEPLOYED.flatMap((f) => deployments(f).map((d) => `${d.id}Role`)));
     const others = ofType(ci, "aws:iam/role:Role").filter((r) => !functionRoles.has(r.name));
     expect(others.length).toBeGreaterThan(6);
     for (const role of others) {
@@ -255,13 +272,22 @@ describe("IAM of the synthesized roles", () => {
     }
   });
 
-  it("only the prune role can delete, and only the failover role can promote or change DNS", () => {
+  it("only the prune role deletes backups, the restore test its throwaways, the checker its network interfaces; only the failover role can promote or change DNS", () => {
     const byRole = new Map(ofType(ci, "aws:iam/role:Role").map((r) => [r.name, rolePolicies(r).flatMap(allowedActions)]));
     const holders = (pred: (a: string) => boolean) => [...byRole].filter(([, actions]) => actions.some(pred)).map(([n]) => n);
     // logs:DeleteLogDelivery only removes a state machine's own log-delivery configuration (execution logging).
     const logDelivery: readonly string[] = LOG_DELIVERY_ACTIONS;
-    expect(holders((a) => /:Delete/.test(a) && !logDelivery.includes(a))).toEqual(["PruneRole"]);
-    expect(holders((a) => logDelivery.includes(a))).toEqual(["FailoverStateMachineRole"]);
+    const checkers = [...restoreTestCheckers(config.backup.policies, config).byRegion.keys()].map((r) => `RestoreTestChecker-${r}Role`);
+    expect(holders((a) => /:Delete/.test(a) && !logDelivery.includes(a)).sort()).toEqual(["PruneRole", "Restore-testRole", ...checkers].sort());
+    expect(holders((a) => /Snapshot/.test(a) && /:Delete/.test(a))).toEqual(["PruneRole"]);
+    expect([...new Set(checkers.flatMap((r) => byRole.get(r)!.filter((a) => /:Delete/.test(a))))]).toEqual(["ec2:DeleteNetworkInterface"]);
+    expect(
+      byRole
+        .get("Restore-testRole")!
+        .filter((a) => /:Delete/.test(a))
+        .sort(),
+    ).toEqual(["rds:DeleteDBCluster", "rds:DeleteDBInstance", "ec2:DeleteVolume"].sort());
+    expect(holders((a) => logDelivery.includes(a)).sort()).toEqual(["FailoverStateMachineRole", "RestoreTestStateMachineRole"]);
     expect(holders((a) => /Promote|FailoverGlobalCluster|SwitchoverGlobalCluster|ChangeResourceRecordSets/.test(a))).toEqual(["FailoverRole"]);
   });
 });

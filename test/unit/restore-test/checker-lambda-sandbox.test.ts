@@ -117,6 +117,7 @@ describe("the checker SQL port through the sandbox's Lambda, IAM enforced on bot
   });
 
   it("may not invoke any other function: AccessDeniedException on its ARN, and the function never runs", async () => {
+    sb.iam?.expectDenial("restore-test", "lambda:InvokeFunction");
     sb.lambda.register(PRIMARY, "someone-elses-function", async () => ({ results: [] }));
     const arn = sb.secretsManager.putRdsMasterSecret(PRIMARY, "db", { username: "smoke", password: PASSWORD });
     const err = (await asRestoreTest(() => checkerSqlPort({ [checkerEnvName(PRIMARY)]: "someone-elses-function" }).run(input(arn))).catch(

@@ -210,6 +210,7 @@ describe("restore-test-checker on a real Postgres with the sandbox's Secrets Man
   });
 
   it("cannot read a secret outside its role: another region's, not an RDS-managed master secret (AccessDenied)", async () => {
+    sb.iam?.expectDenial("restore-test-checker", "secretsmanager:GetSecretValue");
     const other = sb.secretsManager.put(PRIMARY, "app/other", { username: "smoke", password: pw("x") });
     const err = (await handler()(event(other), lambdaContext("req-6")).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/not authorized to perform: secretsmanager:GetSecretValue/);

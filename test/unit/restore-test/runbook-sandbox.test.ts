@@ -812,6 +812,8 @@ describe("restore-test role on the sandbox: the Data API on throwaways only", ()
     const cfg = auroraConfig();
     const { secret } = seedAurora(cfg);
     const source = `arn:aws:rds:${REGION}:${sb.accountId}:cluster:orders-aurora`;
+    sb.iam!.expectDenial("restore-test", "rds:EnableHttpEndpoint");
+    sb.iam!.expectDenial("restore-test", "rds-data:BeginTransaction");
 
     const enable = await throwawayAdapters.enableHttpEndpoint(REGION, source).catch((e: Error) => e);
     const [check] = await rdsDataSmoke({ now: () => 0 }).run({

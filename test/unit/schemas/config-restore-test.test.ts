@@ -184,6 +184,14 @@ describe("restoreTest configuration", () => {
       "backup.policies[1].restoreTest.rds.checker: policies a and b restore in eu-central-1 with different checkers: one checker runs per region, give them the same subnetIds and securityGroupIds",
     ],
     [
+      "sql checks that together could outlast one invocation",
+      withRestoreTest({
+        ...sql({ atLeast: 1 }),
+        smoke: { timeoutSeconds: 301, sql: [1, 2].map((n) => ({ name: `q${n}`, query: "select 1", expect: { atLeast: 1 } })) },
+      }),
+      "backup.policies[0].restoreTest.smoke.timeoutSeconds: 2 sql checks × 301 s = 602 s: the checks run in one invocation, keep sql checks × timeoutSeconds at most 600 s",
+    ],
+    [
       "a secret with no sql check",
       withRestoreTest({ rds: RDS, smoke: { secretArn: "arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf" } }),
       "backup.policies[0].restoreTest.smoke.secretArn: secretArn is used by sql checks only, and there are none: it changes nothing",
