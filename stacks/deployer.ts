@@ -316,6 +316,10 @@ export const SST_STATEMENTS: readonly DeployerStatement[] = [
     Resource: ["arn:{partition}:ssm:*:{account}:parameter/sst/*"],
   },
   { Sid: "Identity", Effect: "Allow", Action: ["sts:GetCallerIdentity"], Resource: ["*"] },
+  // Creating or updating a function in a VPC (the restore-test checker): Lambda checks the subnets and security groups
+  // with the deployer's permissions (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html, "User
+  // permissions"); these EC2 reads take no resource-level permission.
+  { Sid: "VpcFunctions", Effect: "Allow", Action: ["ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"], Resource: ["*"] },
 ];
 
 export interface DeployerTarget {

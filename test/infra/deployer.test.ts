@@ -51,7 +51,7 @@ describe("deployer policy table", () => {
     const queues = policy.Statement.find((s) => s.Sid === "Queues")!;
     expect(queues.Resource).toEqual(["arn:aws:sqs:*:123456789012:ops-autopilot-ci-*"]);
     expect(queues.Action.filter((a) => a === "sqs:SetQueueAttributes")).toHaveLength(1);
-    expect(policy.Statement.map((s) => s.Sid)).toEqual(["SstBootstrap", "SstParameters", "Identity", "Queues"]);
+    expect(policy.Statement.map((s) => s.Sid)).toEqual(["SstBootstrap", "SstParameters", "Identity", "VpcFunctions", "Queues"]);
   });
 });
 
