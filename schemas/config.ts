@@ -8,6 +8,7 @@ import { WarmConfigSchema } from "./config-warm.ts";
 import { CostConfigSchema } from "./config-cost.ts";
 import { ObserveConfigSchema } from "./config-observe.ts";
 import { AlertsConfigSchema } from "./config-alerts.ts";
+import { NotificationsConfigSchema } from "./config-notifications.ts";
 import { RestoreTestSchema, restoreTestCheckers, restoreTestIssues } from "./config-restore-test.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
 import { skippedLocalTime } from "../core/calendar.ts";
@@ -216,6 +217,8 @@ export const ConfigSchema = z
     observe: ObserveConfigSchema,
     /** The alert lifecycle (schemas/config-alerts.ts): started once, a reminder every `remindEveryHours`, resolved once. */
     alerts: AlertsConfigSchema,
+    /** Where messages go (schemas/config-notifications.ts): the pager topic and one Slack channel per kind. */
+    notifications: NotificationsConfigSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {
