@@ -1,4 +1,5 @@
 import type { KnownBlock } from "@slack/types";
+import { type LinkStyle, plainLinks } from "./text.ts";
 
 /**
  * A Slack message: `text` is the notification/fallback line, `blocks` the Block Kit body.
@@ -75,8 +76,12 @@ export function divider(): KnownBlock {
   return { type: "divider" };
 }
 
-/** Renders a message as plain text, for dry-runs, the drill and logs. */
-export function renderText(message: SlackMessage): string {
+/**
+ * Renders a message as plain text, for dry-runs, the drill and logs. Slack links read as `label (url)` by
+ * default ({@link plainLinks}); `links: "label"` keeps only the label, for output where the URL points nowhere
+ * useful (the drill's console links lead to an account that does not exist).
+ */
+export function renderText(message: SlackMessage, options: { links?: LinkStyle } = {}): string {
   const lines: string[] = [];
   for (const block of message.blocks ?? []) {
     if (block.type === "header") lines.push(`== ${block.text.text} ==`);
@@ -87,5 +92,5 @@ export function renderText(message: SlackMessage): string {
       for (const e of block.elements) if ("text" in e) lines.push(e.text);
     } else if (block.type === "divider") lines.push("----");
   }
-  return lines.length ? lines.join("\n") : message.text;
+  return plainLinks(lines.length ? lines.join("\n") : message.text, options.links);
 }

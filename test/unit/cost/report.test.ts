@@ -40,7 +40,9 @@ describe("cost digest message", () => {
     expect(window!.url).toContain("startDate=2025-03-06&endDate=2025-03-19");
     expect(window!.url).toContain("groupBy=%5B%22Service%22%5D");
     expect(month!.url).toContain("startDate=2025-03-01&endDate=2025-03-19");
-    expect(text).toContain(`<${window!.url}|Cost Explorer: last 14 days by service>`);
+    // Slack gets the mrkdwn link; the plain text reads "label (url)".
+    expect(JSON.stringify(run.digest.blocks)).toContain(JSON.stringify(`<${window!.url}|Cost Explorer: last 14 days by service>`).slice(1, -1));
+    expect(text).toContain(`Cost Explorer: last 14 days by service (${window!.url})`);
   });
 
   it("escapes Slack control characters in service names", () => {
