@@ -12,6 +12,7 @@ import {
   type ForecastInput,
 } from "../cost.ts";
 import { context, divider, fields, header, section, type SlackMessage } from "./blocks.ts";
+import { sparkline } from "./text.ts";
 
 /**
  * Every Slack message of the cost alerts: the daily digest and the immediate alert. Nothing else
@@ -22,6 +23,39 @@ export interface CostReportMeta {
   config: CostConfig;
   /** Cost Explorer requests the run made ($0.01 each). */
   apiCalls: number;
+  /** Each service's daily spend over the window, for the sparklines ({@link spendTrends}); none shown when absent. */
+  trends?: ServiceTrend[];
+}
+
+/** One service's daily spend over the window, oldest first; `null` for a day missing from Cost Explorer's answer. */
+export interface ServiceTrend {
+  service: string;
+  amounts: (number | null)[];
+  total: number;
+}
+
+/** Services drawn as sparklines in the digest: the largest spenders of the window. */
+export const TREND_SERVICES = 6;
+
+/**
+ * The `windowDays` days ending on `reportDate`, per service, largest window spend first (at most `top`).
+ * A day Cost Explorer returned without a line for a service is $0 for it; a day it did not return is `null`.
+ */
+export function spendTrends(days: readonly CostDay[], reportDate: string, windowDays: number, top = TREND_SERVICES): ServiceTrend[] {
+  const byDate = new Map(days.map((d) => [d.date, d]));
+  const dates = Array.from({ length: windowDays }, (_, i) => addDays(reportDate, i + 1 - windowDays));
+  const services = new Set(dates.flatMap((d) => Object.keys(byDate.get(d)?.services ?? {})));
+  return [...services]
+    .map((service) => {
+      const amounts = dates.map((d) => {
+        const day = byDate.get(d);
+        return day ? (day.services[service] ?? 0) : null;
+      });
+      return { service, amounts, total: amounts.reduce<number>((a, v) => a + (v ?? 0), 0) };
+    })
+    .filter((t) => t.total >= 0.005)
+    .sort((a, b) => b.total - a.total || (a.service < b.service ? -1 : 1))
+    .slice(0, top);
 }
 
 /**
@@ -72,6 +106,14 @@ export function renderCostDigest(summary: CostSummary, findings: CostFinding[], 
       ? "No data for the day."
       : "No service moved by a cent.";
 
+  const trendLines = (meta.trends ?? []).map((t) => {
+    const known = t.amounts.filter((v): v is number => v !== null);
+    const lo = Math.min(...known);
+    const hi = Math.max(...known);
+    const range = money(lo) === money(hi) ? money(hi) : `${money(lo)}–${money(hi)}`;
+    return `\`${sparkline(t.amounts)}\` ${escapeMrkdwn(t.service)} · ${range}`;
+  });
+
   const notes = [
     ...(summary.estimated ? [`:hourglass: Figures for ${d} are still estimated by AWS and may change.`] : []),
     `${config.metric}, UTC days, excluding ${config.excludeRecordTypes.join(", ")} · ${meta.apiCalls} Cost Explorer call(s) ($${(meta.apiCalls * 0.01).toFixed(2)})`,
@@ -93,6 +135,13 @@ export function renderCostDigest(summary: CostSummary, findings: CostFinding[], 
       ]),
       section(`*Findings*\n${findingLines}`),
       section(`*Top movers* (vs ${config.spike.trailingDays}-day median)\n${moverLines}`),
+      ...(trendLines.length
+        ? [
+            section(
+              `*Last ${config.windowDays} days by service* (${addDays(d, 1 - config.windowDays)} → ${d}; each line scaled to its own range)\n${trendLines.join("\n")}`,
+            ),
+          ]
+        : []),
       divider(),
       context(notes.join("\n")),
     ],
@@ -175,7 +224,11 @@ export function buildCostRun(input: CostRunInput): CostRun {
     summary,
     findings,
     toAlert,
-    digest: renderCostDigest(summary, findings, { config: input.config, apiCalls: input.apiCalls ?? 0 }),
+    digest: renderCostDigest(summary, findings, {
+      config: input.config,
+      apiCalls: input.apiCalls ?? 0,
+      trends: spendTrends(input.days, reportDate, input.config.windowDays),
+    }),
     alert: toAlert.length ? renderCostAlert(toAlert, summary, input.config) : null,
   };
 }
