@@ -81,6 +81,10 @@ export function restoreTestSummaryRow(run: RestoreTestRunView, rtoTargetMinutes:
 const mins = (s: number | undefined) => (s === undefined ? "—" : `${(s / 60).toFixed(1)} min`);
 const usd = (r: RestoreTestSummaryRow) => (r.costUsd === undefined ? "—" : `$${r.costUsd.toFixed(4)}${r.costConfirmed === false ? "*" : ""}`);
 
+/** Met at or under the target, as the verdict judges it (core/restore-test.ts); not proven when no smoke check passed. */
+const rtoVsTarget = (r: RestoreTestSummaryRow) =>
+  r.provenRtoSeconds === undefined ? "not proven" : r.provenRtoSeconds <= r.rtoTargetMinutes * 60 ? "met" : "missed";
+
 export const SUMMARY_COLUMNS = ["resource", "kind", "snapshot restored", "restore", "smoke", "proven RTO / target", "verdict", "est. cost"] as const;
 
 /** The table's cells, header first: the same text Slack shows and the drill prints. */
@@ -93,7 +97,7 @@ export function summaryCells(rows: readonly RestoreTestSummaryRow[]): string[][]
       r.snapshotId ?? "—",
       mins(r.restoreSeconds),
       r.smoke,
-      `${mins(r.provenRtoSeconds)} / ${r.rtoTargetMinutes} min`,
+      `${mins(r.provenRtoSeconds)} / ${r.rtoTargetMinutes} min: ${rtoVsTarget(r)}`,
       r.verdict,
       usd(r),
     ]),

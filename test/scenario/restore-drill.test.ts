@@ -27,11 +27,11 @@ beforeAll(async () => {
 }, 60_000);
 
 const TABLE = [
-  "resource               kind            snapshot restored                             restore   smoke   proven RTO / target  verdict       est. cost",
-  "orders-db              rds-instance    oa-ops-autopilot-prod-orders-db-20261130      22.0 min  passed  22.0 min / 30 min    passed        $0.0088*",
-  "billing-db             rds-instance    oa-ops-autopilot-prod-billing-db-20261130     22.0 min  failed  — / 30 min           smoke-failed  $0.0088*",
-  "orders-aurora          aurora-cluster  oa-ops-autopilot-prod-orders-aurora-20261130  25.0 min  passed  25.0 min / 30 min    passed        $0.1083*",
-  "vol-0a1b2c3d4e5f60718  ebs-volume      snap-2fca1d067ff5a375b                        2.0 min   passed  2.0 min / 15 min     passed        $0.0001*",
+  "resource               kind            snapshot restored                             restore   smoke   proven RTO / target     verdict       est. cost",
+  "orders-db              rds-instance    oa-ops-autopilot-prod-orders-db-20261130      22.0 min  passed  22.0 min / 30 min: met  passed        $0.0088*",
+  "billing-db             rds-instance    oa-ops-autopilot-prod-billing-db-20261130     22.0 min  failed  — / 30 min: not proven  smoke-failed  $0.0088*",
+  "orders-aurora          aurora-cluster  oa-ops-autopilot-prod-orders-aurora-20261130  25.0 min  passed  25.0 min / 30 min: met  passed        $0.1083*",
+  "vol-0a1b2c3d4e5f60718  ebs-volume      snap-2fca1d067ff5a375b                        2.0 min   passed  2.0 min / 15 min: met   passed        $0.0001*",
 ].join("\n");
 
 describe("drill: restore section", () => {
