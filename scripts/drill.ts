@@ -30,12 +30,15 @@ import { CostConfigSchema } from "../schemas/config-cost.ts";
 import { renderText } from "../core/report/blocks.ts";
 import { formatTable, summaryCells } from "../core/report/restore-test.ts";
 import { restoreDrillSummary, runRestoreDrill, type RestoreDrillResult } from "../sandbox/scenarios/restore-scenarios.ts";
+import { drillHtml } from "./drill-html.ts";
 
 process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outFile = join(root, "out", "drill-report.json");
+/** `--html` also writes out/drill-report.html (scripts/drill-html.ts). */
+const html = process.argv.includes("--html") ? drillHtml() : undefined;
 
 function table(rows: (string | number)[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? "").length)));
@@ -76,7 +79,7 @@ function printIncidents(year: BackupYearResult): void {
 
 async function backupYear(): Promise<BackupYearResult> {
   heading("1. Backups: 400 simulated days, 5 resources, primary eu-west-1 + DR eu-central-1, backups failing on days 200–202, watchdog hourly");
-  const year = await runBackupYear({ days: 400, outage: { fromDay: 200, days: 3 }, watchdogHours: WATCHDOG_HOURLY });
+  const year = await runBackupYear({ days: 400, outage: { fromDay: 200, days: 3 }, watchdogHours: WATCHDOG_HOURLY, ...(html ? { onDay: html.onDay } : {}) });
   const rows: (string | number)[][] = [["resource", "region", "kept", "daily", "weekly", "monthly", "oldest kept", "deleted", "copies made"]];
   for (const s of year.summary) {
     rows.push([s.resource, s.region, s.kept, s.keptByTier.daily, s.keptByTier.weekly, s.keptByTier.monthly, s.oldest ?? "—", s.deleted, s.copies]);
@@ -163,7 +166,7 @@ function printFailover(r: FailoverScenarioResult): void {
   console.log(`Slack messages: ${r.messages.length}${r.messages[0] ? `; first: ${r.messages[0].split("\n")[0]}` : ""}`);
 }
 
-function cost(): ReturnType<typeof buildCostRun> {
+function cost(): ReturnType<typeof buildCostRun> & { days: CostDay[] } {
   heading("3. Cost: EC2 spend triples overnight");
   const reportDate = "2026-11-20";
   const days: CostDay[] = [];
@@ -193,7 +196,7 @@ function cost(): ReturnType<typeof buildCostRun> {
     console.log("\nImmediate alert:\n");
     console.log(renderText(run.alert));
   }
-  return run;
+  return { ...run, days };
 }
 
 async function restore(): Promise<RestoreDrillResult> {
@@ -267,4 +270,9 @@ writeFileSync(
     2,
   ),
 );
+if (html) {
+  const htmlFile = join(root, "out", "drill-report.html");
+  const bytes = html.write(htmlFile, { ...(year ? { year } : {}), ...(fo ? { failover: fo } : {}), ...(costRun ? { cost: costRun } : {}) });
+  console.log(`\nHTML report: ${relative(process.cwd(), htmlFile)} (${bytes} bytes)`);
+}
 heading(`Drill finished in ${((performance.now() - started) / 1000).toFixed(1)} s. Full report: ${relative(process.cwd(), outFile)}`);
