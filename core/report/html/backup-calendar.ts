@@ -129,11 +129,15 @@ export function renderBackupCalendar(cal: BackupCalendar): string {
   const width = LEFT + weeks * PITCH + 4;
   const height = 14 + cal.rows.length * rowHeight;
   const parts: string[] = [];
-  // Month labels along the top, at the first week holding the 1st of a month.
+  // Month labels along the top, at the week holding the 1st of a month; one too close to the previous is left out.
+  let lastLabel = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < days; i++) {
     const date = cal.rows[0]!.cells[i]!.date;
-    if (date.endsWith("-01") || i === 0)
-      parts.push(textEl("text", { class: "month", x: LEFT + Math.floor((i + offset) / 7) * PITCH, y: 10 }, date.slice(0, 7)));
+    const x = LEFT + Math.floor((i + offset) / 7) * PITCH;
+    if ((date.endsWith("-01") || i === 0) && x - lastLabel >= 44) {
+      parts.push(textEl("text", { class: "month", x, y: 10 }, date.slice(0, 7)));
+      lastLabel = x;
+    }
   }
   cal.rows.forEach((row, r) => {
     const top = 14 + r * rowHeight;
@@ -168,7 +172,7 @@ export function renderBackupCalendar(cal: BackupCalendar): string {
       );
       if (c.pruned)
         parts.push(
-          el("circle", { class: "pruned", cx: x + CELL / 2, cy: y + CELL / 2, r: 1.6, "data-date": c.date, "data-kind": "pruned", "data-count": c.pruned }),
+          el("circle", { class: "pruned", cx: x + CELL / 2, cy: y + CELL / 2, r: 1.2, "data-date": c.date, "data-kind": "pruned", "data-count": c.pruned }),
         );
     });
     parts.push("</g>");

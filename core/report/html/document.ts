@@ -34,7 +34,7 @@ svg text{font:11px system-ui,sans-serif;fill:#1f2328}svg text.tick,svg text.mont
 svg text.chart-title,svg text.row-label{font-weight:600}
 .cell{fill:#d0d7de}.cell.created{fill:#aceebb}.cell.created.t-daily{fill:#4ac26b}.cell.created.t-weekly{fill:#2da44e}.cell.created.t-monthly{fill:#116329}
 .cell.copied{fill:#b6e3ff}.cell.copied.t-daily{fill:#54aeff}.cell.copied.t-weekly{fill:#0969da}.cell.copied.t-monthly{fill:#0a3069}
-.cell.failed{fill:#cf222e}.cell.missing{fill:#eaeef2}.cell.frozen{stroke:#bf8700;stroke-width:1.5}circle.pruned{fill:#1f2328}
+.cell.failed{fill:#cf222e}.cell.missing{fill:#eaeef2}.cell.frozen{stroke:#bf8700;stroke-width:1.5}circle.pruned{fill:#1f2328;fill-opacity:.45}
 .grid{stroke:#eaeef2}.axis{stroke:#59636e}.bar.ok{fill:#2da44e}.bar.bad{fill:#cf222e}
 .rto-target{stroke:#cf222e;stroke-width:2;stroke-dasharray:5 3}text.rto-target-label{fill:#cf222e}
 .rto.met{stroke:#1a7f37;stroke-width:2}.rto.missed{stroke:#cf222e;stroke-width:2}.throttled{fill:#bf8700;stroke:#1f2328;stroke-width:.5}
