@@ -160,6 +160,8 @@ export const ADAPTER_CALLS = {
   "restore-ebs.describeEbsSnapshot": ["ec2:DescribeSnapshots"],
   "restore-ebs.deleteVolume": ["ec2:DeleteVolume"],
   "restore-ebs.listVolumeLeftovers": ["ec2:DescribeVolumes"],
+  // adapters/sns.ts: criticals to the pager topic
+  "sns.publishToTopic": ["sns:Publish"],
   // adapters/cost-explorer.ts
   "cost-explorer.fetchCosts": ["ce:GetCostAndUsage", "ce:GetCostForecast"],
 } as const satisfies Record<string, readonly string[]>;

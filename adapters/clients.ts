@@ -7,6 +7,7 @@ import { RDSDataClient } from "@aws-sdk/client-rds-data";
 import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { type ReadOnlyService, readOnlyPlugin } from "./read-only.ts";
 
 /**
@@ -71,6 +72,9 @@ export const secretsManager = (region: string): SecretsManagerClient =>
   cached(`secretsmanager:${region}`, "secretsmanager", () => new SecretsManagerClient({ region, ...common }));
 /** One attempt: an invoke that timed out may still be running, and the caller decides what a retry means. */
 export const lambda = (region: string): LambdaClient => cached(`lambda:${region}`, "lambda", () => new LambdaClient({ region, maxAttempts: 1 }));
+
+/** The pager topic's client, in the topic's region (the primary), whatever region the function runs in. */
+export const sns = (region: string): SNSClient => cached(`sns:${region}`, "sns", () => new SNSClient({ region, ...common }));
 
 /** Drop cached clients (tests that change mocks between cases). */
 export function resetClients(): void {

@@ -10,7 +10,7 @@ import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArgum
  */
 
 /** Services of adapters/clients.ts, by the client names the SDK puts in the handler context. */
-export type ReadOnlyService = "rds" | "ec2" | "s3" | "cloudwatch" | "route53" | "ce" | "rds-data" | "secretsmanager" | "lambda";
+export type ReadOnlyService = "rds" | "ec2" | "s3" | "cloudwatch" | "route53" | "ce" | "rds-data" | "secretsmanager" | "lambda" | "sns";
 
 /** The reads the plan sends, per service (command names without `Command`). Route 53: none. */
 export const READ_ONLY_OPERATIONS: Readonly<Record<ReadOnlyService, readonly string[]>> = {
@@ -24,6 +24,8 @@ export const READ_ONLY_OPERATIONS: Readonly<Record<ReadOnlyService, readonly str
   "rds-data": [],
   secretsmanager: [],
   lambda: [],
+  // The plan pages nobody.
+  sns: [],
 };
 
 /** The verbs a read operation starts with; anything else is never allowed, whatever the list says. */

@@ -48,6 +48,8 @@ export const UNEXERCISED: Record<string, string> = {
     "granted by the shared Reports link; a claim is read only after its conditional create found it there, so no 404 (which needs ListBucket) reaches the copy",
   "failover:route53:ListResourceRecordSets":
     "reads the record before and after the change (adapters/route53.ts currentValue); exercised with aws-sdk-client-mock in test/unit/failover/runbook-aws.test.ts, not by the sandbox scenarios",
+  "*:sns:Publish":
+    "every posting function pages its criticals through the shared handler chain (runbooks/lib/handler.ts); the watchdog's new incident exercises it on the sandbox (test/unit/functions/watchdog-on-sandbox.test.ts), the others' run-failed alerts take the same path",
   "warm:s3:GetObject": "warm leftovers are read through s3.getJson, exercised by the other functions; the warm tests keep leftovers in memory",
   "warm:s3:PutObject": "the run report is saved through s3.putJson, exercised by the other functions; the warm tests replace the report store",
   "warm:s3:ListBucket": "a missing leftovers object answers 404 (not 403) only with s3:ListBucket; exercised by the other functions",

@@ -25,6 +25,11 @@ export function alarmPrefix(config: Config): string {
   return `${config.app}-${config.stage}`;
 }
 
+/** The pager topic (stacks/notifications.ts), inside the stage's prefix like every resource the deployer may create. */
+export function alertsTopicName(config: Config): string {
+  return `${alarmPrefix(config)}-alerts`;
+}
+
 /** Our own alarms (any state change into ALARM or back to OK) go to Slack. */
 export function alarmRoutePattern(config: Config) {
   return {

@@ -5,6 +5,7 @@ import { selectResources } from "../../core/selection.ts";
 import { assessFreshness, type FreshnessFinding } from "../../core/freshness.ts";
 import { decideAlerts, emptyAlertState, HOUR_MS, withUndelivered, type AlertLifecycleResult } from "../../core/alert-lifecycle.ts";
 import { staleConditions, staleKey, type StaleGroupDetail } from "../../core/stale-alerts.ts";
+import { alertSeverity } from "../../core/notify-routing.ts";
 import { staleAlertMessage } from "../../core/report/stale-alerts.ts";
 import type { SlackMessage } from "../../core/report/blocks.ts";
 import { kindsInUse } from "../../adapters/inventory.ts";
@@ -157,7 +158,7 @@ async function alertLifecycle(
     const message = render({ ...d, kind: d.kind });
     try {
       if (!ctx.post) throw new Error("no Slack poster outside the handler chain");
-      await ctx.post(message);
+      await ctx.post(message, { kind: "alert", severity: alertSeverity(d.kind) });
       entries.push({ key: d.key, kind: d.kind, reason: d.reason, text: message.text, delivered: true });
     } catch (err) {
       // SlackDeliveryError messages never contain the webhook URL.

@@ -2,7 +2,7 @@ import { fetchCosts } from "../../adapters/cost-explorer.ts";
 import { jsonDocuments } from "../../adapters/json-document.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { postToSlack } from "../../adapters/slack.ts";
-import { linkedBucket, linkedSlackUrl } from "../lib/resources.ts";
+import { linkedBucket, linkedSlackUrlFor } from "../lib/resources.ts";
 import type { RunContext } from "../lib/handler.ts";
 import type { AlertState, AlertStateStore, CostDeps } from "./cost.ts";
 
@@ -11,7 +11,7 @@ export function costDeps(ctx: RunContext): CostDeps {
   return {
     fetch: (req) => fetchCosts(req),
     state: () => s3AlertState(linkedBucket(ctx.config), ctx.now),
-    postAlert: async (message) => void (await postToSlack(linkedSlackUrl(), message)),
+    postAlert: async (message) => void (await postToSlack(linkedSlackUrlFor("cost-slack"), message)),
   };
 }
 

@@ -9,7 +9,7 @@ import { httpProbe } from "../../adapters/health.ts";
 import { s3Latch } from "../../adapters/latch.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { postToSlack } from "../../adapters/slack.ts";
-import { linkedSlackUrl } from "../lib/resources.ts";
+import { linkedSlackUrlFor } from "../lib/resources.ts";
 import { resolveObserve } from "../lib/observe.ts";
 import { FAILOVER_OBSERVE_KEY, s3ObserveMarker } from "../../adapters/observe-marker.ts";
 import type { ClockPort } from "./ports.ts";
@@ -83,7 +83,7 @@ export function realFailoverDeps(config: Config, logger: Logger, remainingMs: ()
       async notify(message: SlackMessage) {
         // A Slack outage must not stop a failover: log (without the URL) and carry on.
         try {
-          await postToSlack(linkedSlackUrl(), message);
+          await postToSlack(linkedSlackUrlFor("alerts-slack"), message);
         } catch (err) {
           logger.error("failover Slack message not delivered", { error: (err as Error).message, text: message.text });
         }

@@ -7,6 +7,12 @@ import type { FunctionName } from "../../stacks/functions.ts";
  * adapters/calls.ts, and the sandbox evaluates every call a function makes against that role, so a run
  * that starts calling an adapter not listed here fails its tests with AccessDenied.
  */
+/**
+ * Every function that posts pages its criticals (a run that failed, a new incident) through the handler chain
+ * (runbooks/lib/handler.ts, core/notify-routing.ts); functions that never post (probe, checker) never page.
+ */
+const PAGES: AdapterCall = "sns.publishToTopic";
+
 export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   backup: [
     "inventory.listCandidateResources",
@@ -15,12 +21,13 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     ...snapshotCalls("create"),
     "claims.s3Claims",
     "s3.putJson",
+    PAGES,
   ],
-  copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson"],
-  prune: ["inventory.listRegionSnapshots", ...snapshotCalls("delete"), "prune-ledger.s3PruneLedger", "observe-marker.s3ObserveMarker", "s3.putJson"],
-  watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "alert-state.s3AlertState", "s3.putJson"],
-  warm: ["json-document.jsonDocuments", "s3.putJson"],
-  cost: ["cost-explorer.fetchCosts", "json-document.jsonDocuments", "s3.putJson"],
+  copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson", PAGES],
+  prune: ["inventory.listRegionSnapshots", ...snapshotCalls("delete"), "prune-ledger.s3PruneLedger", "observe-marker.s3ObserveMarker", "s3.putJson", PAGES],
+  watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "alert-state.s3AlertState", "s3.putJson", PAGES],
+  warm: ["json-document.jsonDocuments", "s3.putJson", PAGES],
+  cost: ["cost-explorer.fetchCosts", "json-document.jsonDocuments", "s3.putJson", PAGES],
   probe: ["probe-metrics.putProbeResults"],
   // The restore-test runbook (runbooks/restore-test/deps.ts): its throwaways, the source snapshots, its checkpoint and reports.
   "restore-test": [
@@ -46,8 +53,17 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "inventory.listRegionSnapshots",
     "json-document.jsonDocuments",
     "checker.invokeChecker",
+    PAGES,
   ],
   // The restore-test checker (runbooks/restore-test/checker.ts): the database credentials; pg is not an AWS call.
   "restore-test-checker": ["secrets.getDbCredentials"],
-  failover: ["rds-failover.rdsFailover", "cloudwatch.cloudwatchMetrics", "route53.route53Dns", "latch.s3Latch", "observe-marker.s3ObserveMarker", "s3.putJson"],
+  failover: [
+    "rds-failover.rdsFailover",
+    "cloudwatch.cloudwatchMetrics",
+    "route53.route53Dns",
+    "latch.s3Latch",
+    "observe-marker.s3ObserveMarker",
+    "s3.putJson",
+    PAGES,
+  ],
 };

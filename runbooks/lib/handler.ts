@@ -10,8 +10,10 @@ import type { SlackMessage } from "../../core/report/blocks.ts";
 import { redactSecrets, renderRunError } from "../../core/report/run-error.ts";
 import { putJson, type BucketRef } from "../../adapters/s3.ts";
 import { postToSlack } from "../../adapters/slack.ts";
+import { publishToTopic, type TopicRef } from "../../adapters/sns.ts";
+import { quietReason, routeMessage, type Destination, type MessageRouteInput } from "../../core/notify-routing.ts";
 import { classifyError, errorName } from "../../adapters/errors.ts";
-import { linkedBucket, linkedSlackUrl } from "./resources.ts";
+import { linkedBucket, linkedSlackUrl, linkedSlackUrlFor, linkedTopic } from "./resources.ts";
 import { noteInvocationConfig, runInvocation } from "./invocation.ts";
 
 /**
@@ -47,10 +49,11 @@ export interface RunContext {
   /** Publish CloudWatch metrics (EMF on stdout in Lambda); returns what was published. */
   emitMetrics: (points: MetricPoint[]) => void;
   /**
-   * Post a Slack message now, during the run (the alert lifecycle's messages, which go out only once their state
-   * is stored). The same webhook, or {@link Runtime.postSlack}, as the summary. Absent outside the handler chain.
+   * Send a message now, during the run (the alert lifecycle's messages, which go out only once their state is
+   * stored), to the destinations its kind and severity route it to (core/notify-routing.ts; default: a critical
+   * alert, which pages and goes to the alerts channel). Absent outside the handler chain.
    */
-  post?: (message: SlackMessage) => Promise<void>;
+  post?: (message: SlackMessage, route?: Pick<MessageRouteInput, "kind" | "severity">) => Promise<void>;
 }
 
 /** One CloudWatch metric value with its dimensions (namespace `ops-autopilot`). */
@@ -74,6 +77,11 @@ export interface RunOutcome {
    * when there are failures: those are always reported.
    */
   nothingToReport?: string;
+  /**
+   * Whether the run changed anything (created, copied, deleted, promoted, ...): with `notifications.runSummaries.quiet`
+   * the summary of a run that changed nothing and failed nothing is not sent. Absent: counted as changed.
+   */
+  changed?: boolean;
 }
 
 export interface HandlerSpec<E> {
@@ -92,10 +100,14 @@ export interface Runtime {
   now?: () => Date;
   reportBucket?: () => BucketRef;
   slackUrl?: () => string;
+  /** The pager topic (default: the linked `AlertsTopic`, absent when not linked). */
+  topic?: () => TopicRef | undefined;
+  /** Replaces the SNS publish to the pager topic. */
+  publish?: (message: SlackMessage) => Promise<void>;
   /** Replaces the S3 write of the report. */
   saveReport?: (key: string, report: unknown) => Promise<void>;
-  /** Replaces the webhook post. */
-  postSlack?: (message: SlackMessage) => Promise<void>;
+  /** Replaces the webhook post, for every Slack destination (each message reaches at most one Slack channel). */
+  postSlack?: (message: SlackMessage, destination?: Exclude<Destination, "pager">) => Promise<void>;
   logger?: Logger;
   /** Replaces the EMF output of metrics. */
   emitMetrics?: (points: MetricPoint[]) => void;
@@ -203,7 +215,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       runId,
       functionName: spec.name,
       emitMetrics: (points) => (runtime.emitMetrics ?? ((p) => emitEmf(config.stage, p)))(points),
-      post: (message) => post(message),
+      post: (message, route) => post(message, { kind: "alert", severity: "critical", ...route }),
     };
 
     const key = reportKey(spec.name, startedAt, runId);
@@ -211,9 +223,36 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       if (runtime.saveReport) await runtime.saveReport(key, report);
       else await putJson((runtime.reportBucket ?? (() => linkedBucket(config)))(), key, report);
     };
-    const post = async (message: SlackMessage): Promise<void> => {
-      if (runtime.postSlack) await runtime.postSlack(message);
-      else await postToSlack(slackUrl(), message);
+    /**
+     * Deliver to every destination the message is routed to, each tried even when another fails (a pager outage
+     * must not cost the Slack message), then fail with what did not go out.
+     */
+    const post = async (message: SlackMessage, route: MessageRouteInput): Promise<void> => {
+      const routes = routeMessage(route, config.notifications);
+      if (!routes.length) {
+        logger.info("message not sent", { reason: quietReason(route) });
+        return;
+      }
+      const problems: string[] = [];
+      for (const r of routes) {
+        try {
+          if (r.destination === "pager") await page(message);
+          else if (runtime.postSlack) await runtime.postSlack(message, r.destination);
+          else await postToSlack(runtime.slackUrl ? runtime.slackUrl() : linkedSlackUrlFor(r.destination), message);
+          logger.info("message sent", { destination: r.destination, reason: r.reason });
+        } catch (err) {
+          // SlackDeliveryError messages never contain the webhook URL; SNS errors carry no secret.
+          problems.push(`${r.destination}: ${(err as Error).message}`);
+        }
+      }
+      if (problems.length) throw new Error(problems.join("; "));
+    };
+    const page = async (message: SlackMessage): Promise<void> => {
+      if (runtime.publish) return runtime.publish(message);
+      const topic = (runtime.topic ?? (() => linkedTopic(config)))();
+      // Only functions that page are linked to the topic (stacks/lambda.ts); a run without it still posts to Slack.
+      if (!topic) logger.warn("pager topic not linked to this function: not paged");
+      else await publishToTopic(topic, message);
     };
     const slackUrl = (): string => (runtime.slackUrl ?? linkedSlackUrl)();
 
@@ -273,6 +312,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
             errorMessage: message,
             ...(saved ? { reportKey: key } : {}),
           }),
+          { kind: "run-failed", severity: "critical" },
         );
       } catch (e) {
         // SlackDeliveryError messages never contain the webhook URL; redacted all the same.
@@ -303,7 +343,13 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
     }
     if (outcome.message && spec.posts !== false && !outcome.report.dryRun) {
       try {
-        await post(outcome.message);
+        const failed = outcome.failures.length > 0;
+        await post(outcome.message, {
+          kind: spec.name === "cost" ? "cost-digest" : "run-summary",
+          severity: failed ? "warning" : "info",
+          failed,
+          ...(outcome.changed !== undefined ? { changed: outcome.changed } : {}),
+        });
       } catch (err) {
         // SlackDeliveryError messages never contain the webhook URL.
         deliveryErrors.push(`Slack summary not delivered: ${(err as Error).message}`);

@@ -1,15 +1,35 @@
 import { Resource } from "sst/resource";
 import type { Config } from "../../schemas/config.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
+import type { TopicRef } from "../../adapters/sns.ts";
+import type { Destination } from "../../core/notify-routing.ts";
 
 /**
  * Linked SST resources, read at call time (SST injects them into the function's environment).
- * Link names must match `stacks/`: the bucket is `Reports`, the webhook secret `SlackWebhookUrl`.
+ * Link names must match `stacks/`: the bucket is `Reports`, the webhook secrets `SlackWebhookUrl` (runs channel, and
+ * every channel's fallback), `SlackAlertsWebhookUrl` and `SlackCostWebhookUrl`, the pager topic `AlertsTopic`.
  */
 interface Linked {
   Reports?: { name: string };
   SlackWebhookUrl?: { value: string };
+  SlackAlertsWebhookUrl?: { value: string };
+  SlackCostWebhookUrl?: { value: string };
+  AlertsTopic?: { arn: string };
 }
+
+/**
+ * The placeholder of the per-channel secrets (stacks/main.ts `new sst.Secret(name, UNSET_SECRET)`): SST deploys a
+ * secret that was never set with its placeholder as its value (https://sst.dev/docs/component/secret), so a stage
+ * needs no value for them, and a channel whose secret still holds it posts to `SlackWebhookUrl` instead.
+ */
+export const UNSET_SECRET = "unset: falls back to SlackWebhookUrl";
+
+/** The secret each Slack destination reads (the runs channel's is also everyone's fallback). */
+export const CHANNEL_SECRETS = {
+  "alerts-slack": "SlackAlertsWebhookUrl",
+  "cost-slack": "SlackCostWebhookUrl",
+  "runs-slack": "SlackWebhookUrl",
+} as const satisfies Record<Exclude<Destination, "pager">, keyof Linked>;
 
 function linked(name: keyof Linked): unknown {
   try {
@@ -30,4 +50,18 @@ export function linkedSlackUrl(): string {
   const secret = linked("SlackWebhookUrl") as Linked["SlackWebhookUrl"];
   if (!secret?.value) throw new Error("the SlackWebhookUrl secret is not linked to this function or has no value (sst secret set SlackWebhookUrl ...)");
   return secret.value;
+}
+
+/** The webhook of a Slack destination: its own secret when it is linked and set, else `SlackWebhookUrl`. */
+export function linkedSlackUrlFor(destination: Exclude<Destination, "pager">): string {
+  const name = CHANNEL_SECRETS[destination];
+  if (name === "SlackWebhookUrl") return linkedSlackUrl();
+  const secret = linked(name) as { value: string } | undefined;
+  return secret?.value && secret.value !== UNSET_SECRET ? secret.value : linkedSlackUrl();
+}
+
+/** The pager topic, in the primary region; undefined when it is not linked to this function. */
+export function linkedTopic(config: Config): TopicRef | undefined {
+  const topic = linked("AlertsTopic") as Linked["AlertsTopic"];
+  return topic?.arn ? { arn: topic.arn, region: config.primaryRegion } : undefined;
 }

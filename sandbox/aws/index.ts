@@ -28,6 +28,7 @@ import { createRdsSim, type RdsSim } from "./rds.ts";
 import { createRdsDataSim } from "./rds-data.ts";
 import { createSecretsManagerSim, type SecretsManagerSim } from "./secrets-manager.ts";
 import { createLambdaSim } from "./lambda.ts";
+import { createSnsSim } from "./sns.ts";
 import { createS3Sim } from "./s3.ts";
 import { withRdsPromotion } from "./rds-promotion.ts";
 import { createRoute53Sim } from "./route53.ts";
@@ -46,6 +47,7 @@ export { INSTANCE_CLASSES, STORAGE_QUOTA_GIB, RESTORE_BACKING_UP_MS } from "./rd
 export type { RdsDataSim, SqlAnswer, SqlValue } from "./rds-data.ts";
 export type { SecretsManagerSim } from "./secrets-manager.ts";
 export type { LambdaSim, SandboxLambdaContext, SandboxLambdaHandler } from "./lambda.ts";
+export type { SnsSim } from "./sns.ts";
 export type { Ec2Sim, AddVolume, AddImage, SeedEbsSnapshot } from "./ec2.ts";
 export type { S3Sim, S3ObjectView } from "./s3.ts";
 export type { RdsSimWithPromotion } from "./rds-promotion.ts";
@@ -113,6 +115,7 @@ const SERVICES = {
   secretsManager: (core: SandboxCore) => createSecretsManagerSim(core),
   rdsData: (core: SandboxCore) => createRdsDataSim(core, core.service<RdsSim>("rds"), core.service<SecretsManagerSim>("secretsManager")),
   lambda: (core: SandboxCore) => createLambdaSim(core),
+  sns: (core: SandboxCore) => createSnsSim(core),
 } satisfies Record<string, Factory>;
 
 export type ServiceName = keyof typeof SERVICES;

@@ -441,6 +441,11 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
       },
     ],
   },
+  // A publish is authorized on the topic's ARN (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html,
+  // Publish: resource type topic).
+  sns: {
+    Publish: (input) => [{ action: "sns:Publish", resource: String(input.TopicArn ?? ""), context: {} }],
+  },
   secretsManager: {
     GetSecretValue: (input) => {
       const id = String(input.SecretId);

@@ -133,6 +133,43 @@ describe("freshness watchdog", () => {
     expect(sb.s3.json<{ incidents: object }>(BUCKET, alertStateKey("watchdog"))!.incidents).toHaveProperty("stale:db:eu-central-1");
   });
 
+  it("pages a new incident through the stage's topic under the watchdog's role, and posts reminders and resolved to the alerts channel only", async () => {
+    const topicArn = sb.sns.createTopic(PRIMARY, "ops-autopilot-test-alerts");
+    const channels: string[] = [];
+    const routed = (): Promise<Record<string, unknown>> =>
+      createHandler(
+        { name: "watchdog", parse: parseWatchdogEvent, run: (e: JobEvent, c: RunContext) => runWatchdog(e, c, backupDeps(c, { stateBucket: STATE })) },
+        quietRuntime(config, clock, {
+          topic: () => ({ arn: topicArn, region: PRIMARY }),
+          postSlack: async (m: SlackMessage, destination) => void channels.push(`${destination}: ${m.text.split(":")[0]}`),
+        }),
+      )({ trigger: "schedule" }, ctx) as Promise<Record<string, unknown>>;
+    await backedUpThen(27);
+    await routed();
+    // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html: Subject ASCII, under 100 characters (the emoji dropped).
+    expect(sb.sns.published().map((p) => [p.topicArn, p.subject])).toEqual([
+      [topicArn, "CRITICAL: no fresh backup for 1 resource of policy db in eu-central-1 since 2026-11-21 05:00 UTC..."],
+      [topicArn, "CRITICAL: no fresh backup for 1 resource of policy db in eu-west-1 since 2026-11-21 05:00 UTC (o..."],
+    ]);
+    clock.advance(6 * HOUR);
+    await routed();
+    await invoke("backup");
+    clock.advance(HOUR);
+    await invoke("copy");
+    clock.advance(HOUR);
+    await routed();
+    expect(sb.sns.published()).toHaveLength(2);
+    expect(channels).toEqual([
+      "alerts-slack: 🚨 CRITICAL",
+      "alerts-slack: 🚨 CRITICAL",
+      "alerts-slack: ⏰ REMINDER",
+      "alerts-slack: ⏰ REMINDER",
+      "alerts-slack: ✅ RESOLVED",
+      "alerts-slack: ✅ RESOLVED",
+    ]);
+    expect(sb.iam!.denials).toEqual([]);
+  });
+
   it("alerts for a selected resource that has never been backed up", async () => {
     await invoke("watchdog");
     expect(texts()[1]).toBe("🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-west-1 since 2026-11-20 02:00 UTC (ops-autopilot test)");
@@ -173,8 +210,8 @@ describe("freshness watchdog", () => {
     const err = await invoke("watchdog").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AggregateRunError);
     expect((err as AggregateRunError).failures.map((f) => `${f.item}: ${f.kind}: ${f.message}`)).toEqual([
-      "alert stale:db:eu-central-1: retryable: started not delivered: Slack answered 503",
-      "alert stale:db:eu-west-1: retryable: started not delivered: Slack answered 503",
+      "alert stale:db:eu-central-1: retryable: started not delivered: alerts-slack: Slack answered 503",
+      "alert stale:db:eu-west-1: retryable: started not delivered: alerts-slack: Slack answered 503",
     ]);
     expect(sb.s3.json<{ incidents: object }>(BUCKET, alertStateKey("watchdog"))!.incidents).toEqual({});
     slackDown = false;

@@ -17,6 +17,7 @@ import {
   route53,
   s3,
   secretsManager,
+  sns,
   setReadOnly,
 } from "../../../adapters/clients.ts";
 import {
@@ -77,6 +78,7 @@ const CLIENTS: Record<string, { service: ReadOnlyService; client: () => { send(c
   "rds-data": { service: "rds-data", client: () => rdsData(PRIMARY), pkg: "@aws-sdk/client-rds-data" },
   secretsmanager: { service: "secretsmanager", client: () => secretsManager(PRIMARY), pkg: "@aws-sdk/client-secrets-manager" },
   lambda: { service: "lambda", client: () => lambda(PRIMARY), pkg: "@aws-sdk/client-lambda" },
+  sns: { service: "sns", client: () => sns(PRIMARY), pkg: "@aws-sdk/client-sns" },
 };
 
 /** Every IAM action the functions' adapters declare (adapters/calls.ts), KMS excepted: KMS is checked by RDS and EC2 on our behalf, never sent. */
@@ -246,6 +248,7 @@ describe("the read-only allow-list", () => {
       "rds-data": "rds-data",
       secretsmanager: "secretsmanager",
       lambda: "lambda",
+      sns: "sns",
     };
     const listed = Object.entries(READ_ONLY_OPERATIONS).flatMap(([svc, ops]) => ops.map((op) => `${prefix[svc as ReadOnlyService]}:${op}`));
     expect(READ_VERBS).toEqual(["Describe", "List", "Get", "Head"]);
@@ -278,6 +281,7 @@ describe("the read-only allow-list", () => {
         "ec2:DeleteSnapshot",
         "s3:PutObject",
         "route53:ChangeResourceRecordSets",
+        "sns:Publish",
       ]),
     );
     for (const action of MUTATING) {

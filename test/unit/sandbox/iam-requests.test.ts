@@ -203,6 +203,9 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
       { FunctionName: `arn:aws:lambda:${DR}:${ACCOUNT}:function:app-prod-restore-test-checker:$LATEST` },
     ],
   },
+  sns: {
+    Publish: [{ TopicArn: `arn:aws:sns:${PRIMARY}:${ACCOUNT}:app-prod-alerts`, Subject: "backup: stale", Message: "backup: stale" }],
+  },
   s3: {
     PutObject: [{ Bucket: "app-reports", Key: "reports/backup/2025-03-01.json", Body: "{}" }],
     GetObject: [{ Bucket: "app-reports", Key: "state/failover.json" }],
@@ -477,7 +480,7 @@ describe("every command the sandbox simulates is authorized", () => {
         (v): v is { service: string; commands: ReadonlyArray<readonly [{ name: string }, unknown]> } =>
           typeof v === "object" && v !== null && "service" in v && "commands" in v,
       );
-      expect(sims.map((s) => s.service).sort()).toEqual(["cloudwatch", "ec2", "lambda", "rds", "rdsData", "route53", "s3", "secretsManager"]);
+      expect(sims.map((s) => s.service).sort()).toEqual(["cloudwatch", "ec2", "lambda", "rds", "rdsData", "route53", "s3", "secretsManager", "sns"]);
       const simulated = sims.flatMap((s) => s.commands.map(([cls]) => `${s.service}:${cls.name.replace(/Command$/, "")}`));
       expect(simulated).toContain("rds:PromoteReadReplica");
       expect(simulated.filter((c) => !AUTHORIZATIONS[c.split(":")[0]!]?.[c.split(":")[1]!])).toEqual([]);
