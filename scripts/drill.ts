@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runBackupYear, WATCHDOG_HOURLY, type BackupYearResult } from "../sandbox/scenarios/backup-scenarios.ts";
-import { runLagTooFarScenario, runRegionOutageScenario, type FailoverScenarioResult } from "../sandbox/scenarios/failover-scenarios.ts";
+import { runLagTooFarScenario, runRegionOutageScenario, scenarioConfig, type FailoverScenarioResult } from "../sandbox/scenarios/failover-scenarios.ts";
 import { startWarmServer } from "../sandbox/scenarios/http-origin.ts";
 import { runWarm } from "../runbooks/warm/engine.ts";
 import { httpProbe } from "../adapters/health.ts";
@@ -30,13 +30,26 @@ import { CostConfigSchema } from "../schemas/config-cost.ts";
 import { renderText } from "../core/report/blocks.ts";
 import { formatTable, summaryCells } from "../core/report/restore-test.ts";
 import { restoreDrillSummary, runRestoreDrill, type RestoreDrillResult } from "../sandbox/scenarios/restore-scenarios.ts";
-import { drillHtml } from "./drill-html.ts";
+import { drillHtml, FAILOVER_RTO_TARGET_SECONDS } from "./drill-html.ts";
+import { drillHelp, parseDrillArgs, type DrillSection } from "./drill-cli.ts";
+import { DRILL_WIDTH, failoverLines } from "../core/report/drill-text.ts";
+import { plainLinks, wrap } from "../core/report/text.ts";
 
 process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outFile = join(root, "out", "drill-report.json");
+/** `npm run drill` runs every section; `npm run drill -- backup failover` only those; `--help` lists them (scripts/drill-cli.ts). */
+const args = parseDrillArgs(process.argv.slice(2));
+if ("error" in args) {
+  console.error(args.error);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(drillHelp());
+  process.exit(0);
+}
 /** `--html` also writes out/drill-report.html (scripts/drill-html.ts). */
 const html = process.argv.includes("--html") ? drillHtml() : undefined;
 
@@ -61,7 +74,7 @@ function printIncidents(year: BackupYearResult): void {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       if (m.kind !== "reminder") {
-        console.log(`    ${m.at.slice(0, 16)}  ${m.kind.padEnd(9)} ${m.text}`);
+        console.log(`    ${m.at.slice(0, 16)}  ${m.kind.padEnd(9)} ${plainLinks(m.text, "label")}`);
         continue;
       }
       let j = i;
@@ -70,7 +83,7 @@ function printIncidents(year: BackupYearResult): void {
       const count = j - i + 1;
       const every = count > 1 ? `, every ${hours(m.at, messages[i + 1]!.at)} h` : "";
       console.log(
-        `    ${m.at.slice(0, 16)}  ${`${count} reminder${count === 1 ? "" : "s"}`.padEnd(9)} to ${last.at.slice(0, 16)}${every}; the last: ${last.text}`,
+        `    ${m.at.slice(0, 16)}  ${`${count} reminder${count === 1 ? "" : "s"}`.padEnd(9)} to ${last.at.slice(0, 16)}${every}; the last: ${plainLinks(last.text, "label")}`,
       );
       i = j;
     }
@@ -96,7 +109,7 @@ async function backupYear(): Promise<BackupYearResult> {
   );
   console.log("The volume snapshot an AMI was made from (day 10) is kept in eu-west-1 past its retention.");
   console.log("\nAlerts sent to Slack:");
-  for (const a of year.alerts.slice(0, 12)) console.log(`  ${a.at}  ${a.text}`);
+  for (const a of year.alerts.slice(0, 12)) console.log(`  ${a.at}  ${plainLinks(a.text, "label")}`);
   if (year.alerts.length > 12) console.log(`  … ${year.alerts.length - 12} more in the report`);
   printIncidents(year);
   console.log(`(${year.reports} run reports written to the sandbox bucket; simulated in ${(year.wallMs / 1000).toFixed(1)} s)`);
@@ -136,10 +149,10 @@ async function failover(): Promise<{ outage: FailoverScenarioResult; lag: Failov
       const f = warmReport.first!;
       const v = warmReport.verify;
       const pct = (r: number | null | undefined) => (r === null || r === undefined ? "—" : `${(r * 100).toFixed(0)} %`);
-      console.log(
-        `\nCache warming of the DR origin (local HTTP server): ${warmReport.planned} URLs; first pass hit ratio ${pct(f.cache.hitRatio)}, ` +
-          `p50 ${f.latencyMs.p50} ms, p95 ${f.latencyMs.p95} ms; verification pass hit ratio ${pct(v?.cache.hitRatio)}, p50 ${v?.latencyMs.p50 ?? "—"} ms.`,
-      );
+      const warmLine =
+        `Cache warming of the DR origin (local HTTP server): ${warmReport.planned} URLs; first pass hit ratio ${pct(f.cache.hitRatio)}, ` +
+        `p50 ${f.latencyMs.p50} ms, p95 ${f.latencyMs.p95} ms; verification pass hit ratio ${pct(v?.cache.hitRatio)}, p50 ${v?.latencyMs.p50 ?? "—"} ms.`;
+      console.log(`\n${wrap(warmLine, DRILL_WIDTH, 2).join("\n")}`);
     }
     heading("2b. Failover refused: the replica lags four minutes behind (RPO 60 s)");
     const lag = await runLagTooFarScenario();
@@ -150,20 +163,9 @@ async function failover(): Promise<{ outage: FailoverScenarioResult; lag: Failov
   }
 }
 
-const sec = (n: number | undefined) => (n === undefined ? "—" : `${Math.round(n)} s`);
-
 function printFailover(r: FailoverScenarioResult): void {
-  console.log(`Result: ${r.result} — ${r.reason}`);
-  if (r.rtoSeconds !== undefined) {
-    console.log(
-      `RTO ${sec(r.rtoSeconds)} (alarm → healthy; writable after ${sec(r.writableSeconds)}, DNS INSYNC after ${sec(r.dnsInsyncSeconds)}), RPO ${sec(r.rpoSeconds)} (replica lag at promotion).`,
-    );
-  }
-  const rows: string[][] = [["step", "start", "end", "result", "reason"]];
-  for (const t of r.timeline) rows.push([t.step, t.start?.slice(11, 19) ?? "", t.end?.slice(11, 19) ?? "", t.result, (t.reason ?? "").slice(0, 90)]);
-  console.log(table(rows));
-  console.log(`Changes made: ${r.mutatingCalls.map((c) => `${c.command} at ${c.at.slice(11, 19)}${c.error ? ` (${c.error})` : ""}`).join(", ") || "none"}`);
-  console.log(`Slack messages: ${r.messages.length}${r.messages[0] ? `; first: ${r.messages[0].split("\n")[0]}` : ""}`);
+  const rpoSeconds = scenarioConfig().groups[0]!.maxReplicaLagSeconds;
+  console.log(failoverLines(r, { rtoSeconds: FAILOVER_RTO_TARGET_SECONDS, rpoSeconds }).join("\n"));
 }
 
 function cost(): ReturnType<typeof buildCostRun> & { days: CostDay[] } {
@@ -191,10 +193,10 @@ function cost(): ReturnType<typeof buildCostRun> & { days: CostDay[] } {
     apiCalls: 2,
   });
   console.log("Daily digest as it would be posted:\n");
-  console.log(renderText(run.digest));
+  console.log(renderText(run.digest, { links: "label" }));
   if (run.alert) {
     console.log("\nImmediate alert:\n");
-    console.log(renderText(run.alert));
+    console.log(renderText(run.alert, { links: "label" }));
   }
   return { ...run, days };
 }
@@ -206,7 +208,7 @@ async function restore(): Promise<RestoreDrillResult> {
   console.log(formatTable(summaryCells(r.rows)));
   const critical = r.messages.filter((m) => m.critical);
   console.log(`\n${r.messages.length} Slack summaries (one per run), ${critical.length} critical:`);
-  for (const m of r.messages) console.log(`  ${m.message.text}`);
+  for (const m of r.messages) console.log(`  ${plainLinks(m.message.text, "label")}`);
   console.log(
     `\nAurora sql check "${r.dataApi.check}" through the RDS Data API (secret ${r.dataApi.secret}, the source's RDS-managed master secret): ` +
       `${r.dataApi.passed ? "passed" : "FAILED"}, observed ${r.dataApi.observed}; ${r.dataApi.calls.length} Data API calls:`,
@@ -224,15 +226,8 @@ async function restore(): Promise<RestoreDrillResult> {
   return r;
 }
 
-/** `npm run drill` runs every section; `npm run drill -- backup failover` only those. */
 const SECTIONS = ["backup", "failover", "cost", "restore"] as const;
-const asked = process.argv.slice(2).filter((a) => !a.startsWith("-"));
-const unknown = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
-if (unknown.length) {
-  console.error(`unknown drill section(s): ${unknown.join(", ")} (sections: ${SECTIONS.join(", ")})`);
-  process.exit(2);
-}
-const want = (s: (typeof SECTIONS)[number]) => asked.length === 0 || asked.includes(s);
+const want = (s: DrillSection) => args.sections.length === 0 || args.sections.includes(s);
 
 const started = performance.now();
 const year = want("backup") ? await backupYear() : undefined;

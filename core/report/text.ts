@@ -27,30 +27,52 @@ export function plainLinks(text: string, style: LinkStyle = "label-url"): string
 }
 
 /**
- * `text` broken at spaces into lines of at most `width` characters; lines after the first start with `indent`
- * spaces (a hanging indent), which count toward the width. A word longer than a line is kept whole on a line of
- * its own, never cut: a cut URL or identifier is worse than a long line.
+ * `text` broken at spaces into lines of at most `width` characters; within each paragraph (split at newlines) the
+ * lines after the first start with `indent` spaces (a hanging indent), which count toward the width. A word longer
+ * than a line is kept whole on a line of its own, never cut: a cut URL or identifier is worse than a long line.
  */
 export function wrap(text: string, width: number, indent = 0): string[] {
   const pad = " ".repeat(indent);
   const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    const room = width - (lines.length ? indent : 0);
-    if (line && line.length + 1 + word.length > room) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
+  for (const paragraph of text.split("\n")) {
+    const own: string[] = [];
+    let line = "";
+    for (const word of paragraph.split(/[ \t]+/).filter(Boolean)) {
+      const room = width - (own.length ? indent : 0);
+      if (line && line.length + 1 + word.length > room) {
+        own.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    own.push(line);
+    lines.push(...own.map((l, i) => (i ? `${pad}${l}` : l)));
   }
+  return lines;
+}
+
+/**
+ * `head` followed by `items`, comma-separated, broken only between items (an item such as
+ * `ChangeResourceRecordSets at 10:09:20 (Throttling)` stays on one line); continuation lines indented by `indent`.
+ */
+export function wrapItems(head: string, items: readonly string[], width: number, indent = 2): string[] {
+  const lines: string[] = [];
+  let line = head;
+  items.forEach((item, i) => {
+    const piece = i < items.length - 1 ? `${item},` : item;
+    if (line.trim() && line.length + 1 + piece.length > width) {
+      lines.push(line);
+      line = `${" ".repeat(indent)}${piece}`;
+    } else line = line ? `${line} ${piece}` : piece;
+  });
   lines.push(line);
-  return lines.map((l, i) => (i ? `${pad}${l}` : l));
+  return lines;
 }
 
 /**
  * Rows as columns, two spaces apart, numbers right-aligned; the last column wraps ({@link wrap}) so no line
- * passes `width`, its continuation lines starting under the column.
+ * passes `width`, its continuation lines starting under the column, `hang` further in.
  */
-export function wrappedTable(rows: readonly (readonly (string | number)[])[], width: number): string {
+export function wrappedTable(rows: readonly (readonly (string | number)[])[], width: number, hang = 2): string {
   const cols = rows[0]?.length ?? 0;
   const widths = Array.from({ length: cols }, (_, c) => Math.max(...rows.map((r) => String(r[c] ?? "").length)));
   const lead = widths.slice(0, -1).reduce((a, w) => a + w + 2, 0);
@@ -58,7 +80,7 @@ export function wrappedTable(rows: readonly (readonly (string | number)[])[], wi
   for (const r of rows) {
     const cells = r.slice(0, -1).map((cell, c) => (typeof cell === "number" ? String(cell).padStart(widths[c]!) : String(cell).padEnd(widths[c]!)));
     const last = r[cols - 1];
-    const lastLines = typeof last === "number" ? [String(last).padStart(widths[cols - 1]!)] : wrap(String(last ?? ""), Math.max(20, width - lead), 0);
+    const lastLines = typeof last === "number" ? [String(last).padStart(widths[cols - 1]!)] : wrap(String(last ?? ""), Math.max(20, width - lead), hang);
     out.push([...cells, lastLines[0]!].join("  ").trimEnd());
     for (const more of lastLines.slice(1)) out.push(`${" ".repeat(lead)}${more}`);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderText } from "../../../core/report/blocks.ts";
-import { plainLinks, sparkline, vsTarget, wrap, wrappedTable } from "../../../core/report/text.ts";
+import { plainLinks, sparkline, vsTarget, wrap, wrapItems, wrappedTable } from "../../../core/report/text.ts";
 
 const URL_14 =
   "https://us-east-1.console.aws.amazon.com/cost-management/home?region=us-east-1#/cost-explorer?chartStyle=STACK&startDate=2026-11-07&endDate=2026-11-20";
@@ -31,6 +31,17 @@ describe("wrap: hanging indent, never a cut word", () => {
     expect(wrap("alpha beta gamma delta epsilon", 12, 2)).toEqual(["alpha beta", "  gamma", "  delta", "  epsilon"]);
   });
 
+  it("starts each paragraph at the margin and indents only its continuation lines", () => {
+    expect(wrap("✓ one two three\n✓ four", 9, 2)).toEqual(["✓ one two", "  three", "✓ four"]);
+  });
+
+  it("breaks a list only between items", () => {
+    expect(wrapItems("Throttled:", ["Change at 10:09:20 (Throttling)", "Change at 10:09:21 (Throttling)"], 45)).toEqual([
+      "Throttled: Change at 10:09:20 (Throttling),",
+      "  Change at 10:09:21 (Throttling)",
+    ]);
+  });
+
   it("keeps a word longer than the line whole", () => {
     expect(wrap("see https://example.com/a/very/long/path now", 10, 0)).toEqual(["see", "https://example.com/a/very/long/path", "now"]);
   });
@@ -45,9 +56,12 @@ describe("wrap: hanging indent, never a cut word", () => {
         40,
       ),
     ).toBe(
-      ["step        n   reason", "pre-checks  12  primary-down: primary", "                orders-primary is down", "                by a second signal"].join(
-        "\n",
-      ),
+      [
+        "step        n   reason",
+        "pre-checks  12  primary-down: primary",
+        "                  orders-primary is down",
+        "                  by a second signal",
+      ].join("\n"),
     );
   });
 });
