@@ -64,7 +64,9 @@ export function drillHtml(): DrillHtml {
       });
       const pass = (p: "first" | "verify", w: WarmReport): WarmPassInput[] => {
         const stats = p === "first" ? w.first : w.verify;
-        return stats ? [{ pass: p, hitRatio: stats.cache.hitRatio, requests: stats.requested, latencyMs: stats.latencyMs }] : [];
+        return stats
+          ? [{ pass: p, hitRatio: stats.cache.hitRatio, requests: stats.requested, latencyMs: stats.latencyMs, histogram: stats.latencyHistogram }]
+          : [];
       };
       const warm = s.failover?.warm;
       const html = renderDrillHtml({

@@ -61,6 +61,23 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(rank, sorted.length) - 1]!;
 }
 
+/** Upper bounds (ms) of the latency histogram's buckets; the last bucket is open-ended. */
+export const LATENCY_BUCKETS_MS: readonly number[] = [5, 10, 20, 50, 100, 200, 500, 1000];
+
+/**
+ * Counts per bucket of {@link LATENCY_BUCKETS_MS} plus one for everything above the last bound.
+ *
+ * @example bucketLatencies([1, 7, 7, 2000]) // [1, 2, 0, 0, 0, 0, 0, 0, 1]
+ */
+export function bucketLatencies(samples: readonly number[]): number[] {
+  const counts = Array.from({ length: LATENCY_BUCKETS_MS.length + 1 }, () => 0);
+  for (const s of samples) {
+    const i = LATENCY_BUCKETS_MS.findIndex((b) => s <= b);
+    counts[i === -1 ? LATENCY_BUCKETS_MS.length : i]!++;
+  }
+  return counts;
+}
+
 /** How one request ended. */
 export type WarmOutcome =
   /** A response with an expected status. */
@@ -97,6 +114,11 @@ export interface PassStats {
   /** Share of completed URLs with an expected status, 0–100. */
   successPct: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /**
+   * Answered requests per latency bucket: `counts[i]` are those ≤ `boundsMs[i]` (and above the bound before), the
+   * last count those above every bound. Kept in the run report so a report read later can draw the distribution.
+   */
+  latencyHistogram: { boundsMs: readonly number[]; counts: number[] };
   bytes: number;
   truncated: number;
   cache: {
@@ -151,6 +173,7 @@ export function summarizePass(results: readonly WarmResult[], extra: { durationM
       p99: percentile(latencies, 99),
       max: percentile(latencies, 100),
     },
+    latencyHistogram: { boundsMs: LATENCY_BUCKETS_MS, counts: bucketLatencies(latencies) },
     bytes,
     truncated,
     cache: { ...cache, hitRatio: classified ? Math.round((cache.hit / classified) * 1000) / 1000 : null },

@@ -5,6 +5,7 @@ import { escapeHtml } from "../../../core/report/html/escape.ts";
 import { GANTT, type GanttInput, ganttScale } from "../../../core/report/html/failover-gantt.ts";
 import { SPEND, type SpendInput } from "../../../core/report/html/spend-bars.ts";
 import { bucketLatencies } from "../../../core/report/html/warm-histogram.ts";
+import { summarizePass, type WarmResult } from "../../../core/warm/report.ts";
 import { all, externalReferences, hasClass, type Node, parseReport } from "../../support/html-report.ts";
 
 const day = (i: number) => new Date(Date.UTC(2025, 9, 1) + i * 86_400_000).toISOString().slice(0, 10);
@@ -69,8 +70,20 @@ function doc(input: Partial<DrillHtmlInput> = {}): Node {
       backup: calendarFor(40, [20, 21, 22]),
       failover: [gantt],
       warm: [
-        { pass: "first", hitRatio: 0, requests: 6, latencyMs: { p50: 15, p95: 34, p99: 39, max: 39 }, samplesMs: [3, 12, 15, 15, 34, 39] },
-        { pass: "verify", hitRatio: 1, requests: 6, latencyMs: { p50: 2, p95: 3, p99: 3, max: 3 }, samplesMs: [2, 2, 2, 3, 3, 3] },
+        {
+          pass: "first",
+          hitRatio: 0,
+          requests: 6,
+          latencyMs: { p50: 15, p95: 34, p99: 39, max: 39 },
+          histogram: { boundsMs: [5, 10, 20, 50, 100, 200, 500, 1000], counts: bucketLatencies([3, 12, 15, 15, 34, 39]) },
+        },
+        {
+          pass: "verify",
+          hitRatio: 1,
+          requests: 6,
+          latencyMs: { p50: 2, p95: 3, p99: 3, max: 3 },
+          histogram: { boundsMs: [5, 10, 20, 50, 100, 200, 500, 1000], counts: bucketLatencies([2, 2, 2, 3, 3, 3]) },
+        },
       ],
       spend,
       ...input,
@@ -183,7 +196,22 @@ describe("HTML report: warming histograms", () => {
     }
   });
 
-  it("falls back to the percentiles a run report keeps", () => {
+  it("a pass's stats keep its latency histogram (the run report can be drawn later), timeouts left out", () => {
+    const r = (latencyMs: number, timedOut = false): WarmResult => ({
+      url: "https://example.com/",
+      pass: "first",
+      outcome: timedOut ? "timeout" : "ok",
+      ...(timedOut ? {} : { status: 200 }),
+      latencyMs,
+      bytes: 1,
+      cache: "miss",
+      attempts: 1,
+    });
+    const stats = summarizePass([r(3), r(12), r(12), r(700), r(5000, true)], { durationMs: 100, throttled: 0 });
+    expect(stats.latencyHistogram).toEqual({ boundsMs: [5, 10, 20, 50, 100, 200, 500, 1000], counts: [1, 0, 2, 0, 0, 0, 0, 1, 0] });
+  });
+
+  it("falls back to the percentiles when a run report has no histogram", () => {
     const hs = all(
       doc({ warm: [{ pass: "first", hitRatio: 0.5, requests: 60, latencyMs: { p50: 15.6, p95: 34.4, p99: 39.2, max: 39.2 } }] }),
       (n) => n.name === "g" && hasClass(n, "histogram"),
