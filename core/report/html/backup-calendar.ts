@@ -134,7 +134,7 @@ export function renderBackupCalendar(cal: BackupCalendar): string {
   for (let i = 0; i < days; i++) {
     const date = cal.rows[0]!.cells[i]!.date;
     const x = LEFT + Math.floor((i + offset) / 7) * PITCH;
-    if ((date.endsWith("-01") || i === 0) && x - lastLabel >= 44) {
+    if ((date.endsWith("-01") || i === 0) && x - lastLabel >= 50) {
       parts.push(textEl("text", { class: "month", x, y: 10 }, date.slice(0, 7)));
       lastLabel = x;
     }
