@@ -61,20 +61,25 @@ function table(rows: (string | number)[][]): string {
 }
 
 function heading(text: string): void {
-  console.log(`\n${"=".repeat(100)}\n${text}\n${"=".repeat(100)}`);
+  console.log(`\n${"=".repeat(DRILL_WIDTH)}\n${wrap(text, DRILL_WIDTH, 3).join("\n")}\n${"=".repeat(DRILL_WIDTH)}`);
+}
+
+/** Prints `text` wrapped at the drill's width, continuation lines `indent` further in than their paragraph. */
+function say(text: string, indent = 2): void {
+  console.log(wrap(text, DRILL_WIDTH, indent).join("\n"));
 }
 
 /** The watchdog's alert-lifecycle messages, per incident; a run of reminders on one line. */
 function printIncidents(year: BackupYearResult): void {
   const hours = (a: string, b: string) => Math.round((Date.parse(b) - Date.parse(a)) / 3_600_000);
-  console.log(`\nWatchdog messages per incident (the watchdog runs hourly; one incident per policy and region; ${year.reports} runs in all):`);
+  say(`\nWatchdog messages per incident (the watchdog runs hourly; one incident per policy and region; ${year.reports} runs in all):`);
   for (const [key, messages] of Object.entries(year.incidents).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const n = (kind: string) => messages.filter((m) => m.kind === kind).length;
     console.log(`  ${key}: ${n("started")} started, ${n("reminder")} reminders, ${n("resolved")} resolved`);
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
       if (m.kind !== "reminder") {
-        console.log(`    ${m.at.slice(0, 16)}  ${m.kind.padEnd(9)} ${plainLinks(m.text, "label")}`);
+        say(`    ${m.at.slice(0, 16)}  ${m.kind.padEnd(9)} ${plainLinks(m.text, "label")}`, 28);
         continue;
       }
       let j = i;
@@ -82,8 +87,9 @@ function printIncidents(year: BackupYearResult): void {
       const last = messages[j]!;
       const count = j - i + 1;
       const every = count > 1 ? `, every ${hours(m.at, messages[i + 1]!.at)} h` : "";
-      console.log(
+      say(
         `    ${m.at.slice(0, 16)}  ${`${count} reminder${count === 1 ? "" : "s"}`.padEnd(9)} to ${last.at.slice(0, 16)}${every}; the last: ${plainLinks(last.text, "label")}`,
+        28,
       );
       i = j;
     }
@@ -99,17 +105,17 @@ async function backupYear(): Promise<BackupYearResult> {
   }
   console.log(table(rows));
   const t = year.totals;
-  console.log(
+  say(
     `\n${year.start} → ${year.end}: ${t.created} snapshots created, ${t.copies} DR copies, ${t.deleted} pruned, ` +
       `${t.failedRuns} failed runs, ${t.frozenDays} days with pruning frozen, ${t.alerts} alerts; ${t.awsCalls} AWS calls (simulated).`,
   );
   console.log(`Most manual snapshots in one region: ${year.maxManualSnapshots} (quota 100); quota errors: ${year.quotaErrors}.`);
-  console.log(
+  say(
     `Snapshots ops-autopilot did not create (people's, another stage's, automated): ${year.foreign.before.length} at the start, all still there at the end: ${year.foreign.before.every((id) => year.foreign.after.includes(id)) ? "yes" : "NO"}.`,
   );
   console.log("The volume snapshot an AMI was made from (day 10) is kept in eu-west-1 past its retention.");
   console.log("\nAlerts sent to Slack:");
-  for (const a of year.alerts.slice(0, 12)) console.log(`  ${a.at}  ${plainLinks(a.text, "label")}`);
+  for (const a of year.alerts.slice(0, 12)) say(`  ${a.at}  ${plainLinks(a.text, "label")}`, 26);
   if (year.alerts.length > 12) console.log(`  … ${year.alerts.length - 12} more in the report`);
   printIncidents(year);
   console.log(`(${year.reports} run reports written to the sandbox bucket; simulated in ${(year.wallMs / 1000).toFixed(1)} s)`);
@@ -193,10 +199,10 @@ function cost(): ReturnType<typeof buildCostRun> & { days: CostDay[] } {
     apiCalls: 2,
   });
   console.log("Daily digest as it would be posted:\n");
-  console.log(renderText(run.digest, { links: "label" }));
+  say(renderText(run.digest, { links: "label" }));
   if (run.alert) {
     console.log("\nImmediate alert:\n");
-    console.log(renderText(run.alert, { links: "label" }));
+    say(renderText(run.alert, { links: "label" }));
   }
   return { ...run, days };
 }
@@ -208,17 +214,17 @@ async function restore(): Promise<RestoreDrillResult> {
   console.log(formatTable(summaryCells(r.rows)));
   const critical = r.messages.filter((m) => m.critical);
   console.log(`\n${r.messages.length} Slack summaries (one per run), ${critical.length} critical:`);
-  for (const m of r.messages) console.log(`  ${plainLinks(m.message.text, "label")}`);
-  console.log(
+  for (const m of r.messages) say(`  ${plainLinks(m.message.text, "label")}`);
+  say(
     `\nAurora sql check "${r.dataApi.check}" through the RDS Data API (secret ${r.dataApi.secret}, the source's RDS-managed master secret): ` +
       `${r.dataApi.passed ? "passed" : "FAILED"}, observed ${r.dataApi.observed}; ${r.dataApi.calls.length} Data API calls:`,
   );
   for (const c of r.dataApi.calls) console.log(`  ${c}`);
-  console.log(
+  say(
     `\nJanitor: the leftover of a crashed run (${r.janitor.leftover}) deleted: ${r.janitor.deleted.includes(r.janitor.leftover) ? "yes" : "NO"}; ` +
       `the look-alike without the restore-test tag (${r.janitor.lookAlike}) kept: ${r.janitor.lookAlikeSurvived ? "yes" : "NO"}.`,
   );
-  console.log(
+  say(
     `Restore-test resources left after the runs: ${r.remaining.length}. Trend documents in the bucket: ${Object.keys(r.trend).length}; ${r.awsCalls} AWS calls (simulated), ` +
       `${r.iamDenials.length} denied by the restore-test role.`,
   );

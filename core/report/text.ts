@@ -28,24 +28,30 @@ export function plainLinks(text: string, style: LinkStyle = "label-url"): string
 
 /**
  * `text` broken at spaces into lines of at most `width` characters; within each paragraph (split at newlines) the
- * lines after the first start with `indent` spaces (a hanging indent), which count toward the width. A word longer
+ * lines after the first start with `indent` spaces more than the paragraph's own leading spaces (a hanging indent),
+ * which count toward the width. A paragraph that fits is kept as it is (its inner spacing too). A word longer
  * than a line is kept whole on a line of its own, never cut: a cut URL or identifier is worse than a long line.
  */
 export function wrap(text: string, width: number, indent = 0): string[] {
-  const pad = " ".repeat(indent);
   const lines: string[] = [];
   for (const paragraph of text.split("\n")) {
+    if (paragraph.length <= width) {
+      lines.push(paragraph);
+      continue;
+    }
+    const lead = /^[ \t]*/.exec(paragraph)![0];
+    const pad = lead + " ".repeat(indent);
     const own: string[] = [];
     let line = "";
     for (const word of paragraph.split(/[ \t]+/).filter(Boolean)) {
-      const room = width - (own.length ? indent : 0);
+      const room = width - (own.length ? pad.length : lead.length);
       if (line && line.length + 1 + word.length > room) {
         own.push(line);
         line = word;
       } else line = line ? `${line} ${word}` : word;
     }
     own.push(line);
-    lines.push(...own.map((l, i) => (i ? `${pad}${l}` : l)));
+    lines.push(...own.map((l, i) => (i ? `${pad}${l}` : `${lead}${l}`)));
   }
   return lines;
 }

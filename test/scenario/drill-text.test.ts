@@ -22,7 +22,7 @@ describe("npm run drill -- failover cost", () => {
   }, 60_000);
 
   it("wraps the failover reasons at 100 columns with a hanging indent instead of cutting them", () => {
-    for (const line of failover) expect(line.length).toBeLessThanOrEqual(100);
+    for (const line of stdout.split("\n")) expect(line.length).toBeLessThanOrEqual(100);
     const at = failover.findIndex((l) => l.startsWith("pre-checks "));
     const column = failover[at]!.indexOf("✓");
     expect(failover.slice(at, at + 7).map((l) => l.slice(column))).toEqual([
@@ -49,6 +49,15 @@ describe("npm run drill -- failover cost", () => {
   it("prints the RTO and RPO next to their targets with met or missed", () => {
     expect(failover).toContain("RTO 361 s (target 900 s: met): alarm → healthy; writable after 320 s, DNS INSYNC after 351 s.");
     expect(failover).toContain("RPO 3 s (target 60 s: met): replica lag at promotion, against the group's maxReplicaLagSeconds.");
+  });
+
+  it("wraps the digest's long findings with a hanging indent, every word kept", () => {
+    expect(stdout).toContain(
+      [
+        ":rotating_light: Amazon Elastic Compute Cloud - Compute: $330.00 on 2026-11-20, 3.0× its 7-day",
+        "  median of $110.00 (+$220.00; alert above 1.5× and +$20.00).",
+      ].join("\n"),
+    );
   });
 
   it("prints the cost digest's links by label, never as raw <url|label>", () => {

@@ -46,7 +46,8 @@ describe("drill: restore section", () => {
       [
         "4 Slack summaries (one per run), 1 critical:",
         "  Restore test rt-2026-12-01-orders-db: 1 of 1 proven within target",
-        "  CRITICAL: restore test rt-2026-12-01-billing-db: 1 of 1 need attention — billing-db: smoke check failed after a 22.0 min restore: orders: 0 is less than 1",
+        "  CRITICAL: restore test rt-2026-12-01-billing-db: 1 of 1 need attention — billing-db: smoke check",
+        "    failed after a 22.0 min restore: orders: 0 is less than 1",
         "  Restore test rt-2026-12-01-orders-aurora: 1 of 1 proven within target",
         "  Restore test rt-2026-12-01-vol-0a1b2c3d4e5f60718: 1 of 1 proven within target",
       ].join("\n"),
@@ -56,7 +57,8 @@ describe("drill: restore section", () => {
   it("the Aurora cluster's sql check runs through the RDS Data API with the source's managed master secret: read-only, in a transaction rolled back", () => {
     expect(stdout).toContain(
       [
-        `Aurora sql check "orders" through the RDS Data API (secret rds!cluster-…, the source's RDS-managed master secret): passed, observed 1200; 6 Data API calls:`,
+        `Aurora sql check "orders" through the RDS Data API (secret rds!cluster-…, the source's RDS-managed`,
+        "  master secret): passed, observed 1200; 6 Data API calls:",
         "  BeginTransaction",
         "  ExecuteStatement SET TRANSACTION READ ONLY",
         "  ExecuteStatement SET LOCAL statement_timeout = 30000",
@@ -83,8 +85,10 @@ describe("drill: restore section", () => {
 
   it("the janitor removes the crashed run's leftover and keeps the look-alike; nothing of the tests is left; four trend documents", () => {
     expect(stdout).toContain(
-      "Janitor: the leftover of a crashed run (vol-4bb8455929d9c9f14) deleted: yes; the look-alike without the restore-test tag (vol-83756d3f2c4022d13) kept: yes.\n" +
-        "Restore-test resources left after the runs: 0. Trend documents in the bucket: 4; 325 AWS calls (simulated), 0 denied by the restore-test role.",
+      "Janitor: the leftover of a crashed run (vol-4bb8455929d9c9f14) deleted: yes; the look-alike without\n" +
+        "  the restore-test tag (vol-83756d3f2c4022d13) kept: yes.\n" +
+        "Restore-test resources left after the runs: 0. Trend documents in the bucket: 4; 325 AWS calls\n" +
+        "  (simulated), 0 denied by the restore-test role.",
     );
     expect(report.restore.janitor).toEqual({
       leftover: "vol-4bb8455929d9c9f14",

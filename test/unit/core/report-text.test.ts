@@ -35,6 +35,15 @@ describe("wrap: hanging indent, never a cut word", () => {
     expect(wrap("✓ one two three\n✓ four", 9, 2)).toEqual(["✓ one two", "  three", "✓ four"]);
   });
 
+  it("keeps a line that fits as it is, and a paragraph's leading spaces on each of its lines", () => {
+    expect(wrap("a  b", 10, 2)).toEqual(["a  b"]);
+    expect(wrap("  2025-10-01  started  no fresh backup for 3 resources", 30, 12)).toEqual([
+      "  2025-10-01 started no fresh",
+      "              backup for 3",
+      "              resources",
+    ]);
+  });
+
   it("breaks a list only between items", () => {
     expect(wrapItems("Throttled:", ["Change at 10:09:20 (Throttling)", "Change at 10:09:21 (Throttling)"], 45)).toEqual([
       "Throttled: Change at 10:09:20 (Throttling),",
