@@ -29,7 +29,7 @@ export function plainLinks(text: string, style: LinkStyle = "label-url"): string
 /**
  * `text` broken at spaces into lines of at most `width` characters; within each paragraph (split at newlines) the
  * lines after the first start with `indent` spaces more than the paragraph's own leading spaces (a hanging indent),
- * which count toward the width. A paragraph that fits is kept as it is (its inner spacing too). A word longer
+ * which count toward the width. A line keeps the spacing it was written with. A word longer
  * than a line is kept whole on a line of its own, never cut: a cut URL or identifier is worse than a long line.
  */
 export function wrap(text: string, width: number, indent = 0): string[] {
@@ -43,12 +43,17 @@ export function wrap(text: string, width: number, indent = 0): string[] {
     const pad = lead + " ".repeat(indent);
     const own: string[] = [];
     let line = "";
-    for (const word of paragraph.split(/[ \t]+/).filter(Boolean)) {
+    // Words and the spaces between them as written: a line keeps its own spacing (a column stays aligned).
+    const parts = paragraph.slice(lead.length).split(/([ \t]+)/);
+    for (let k = 0; k < parts.length; k += 2) {
+      const word = parts[k]!;
+      const space = parts[k - 1] ?? "";
+      if (!word) continue;
       const room = width - (own.length ? pad.length : lead.length);
-      if (line && line.length + 1 + word.length > room) {
+      if (line && line.length + space.length + word.length > room) {
         own.push(line);
         line = word;
-      } else line = line ? `${line} ${word}` : word;
+      } else line = line ? `${line}${space}${word}` : word;
     }
     own.push(line);
     lines.push(...own.map((l, i) => (i ? `${pad}${l}` : `${lead}${l}`)));

@@ -35,12 +35,12 @@ describe("wrap: hanging indent, never a cut word", () => {
     expect(wrap("✓ one two three\n✓ four", 9, 2)).toEqual(["✓ one two", "  three", "✓ four"]);
   });
 
-  it("keeps a line that fits as it is, and a paragraph's leading spaces on each of its lines", () => {
+  it("keeps the spacing a line was written with, and a paragraph's leading spaces on each of its lines", () => {
     expect(wrap("a  b", 10, 2)).toEqual(["a  b"]);
     expect(wrap("  2025-10-01  started  no fresh backup for 3 resources", 30, 12)).toEqual([
-      "  2025-10-01 started no fresh",
-      "              backup for 3",
-      "              resources",
+      "  2025-10-01  started  no",
+      "              fresh backup for",
+      "              3 resources",
     ]);
   });
 
