@@ -27,6 +27,13 @@ export type Severity = "critical" | "warning" | "info";
 
 export type Destination = "pager" | "alerts-slack" | "cost-slack" | "runs-slack";
 
+/**
+ * The placeholder of the per-channel secrets (stacks/notifications.ts `new sst.Secret(name, UNSET_SECRET)`): SST
+ * deploys a secret that was never set with its placeholder as its value (https://sst.dev/docs/component/secret), so a
+ * stage needs no value for them, and a channel whose secret still holds it posts to `SlackWebhookUrl` instead.
+ */
+export const UNSET_SECRET = "unset: falls back to SlackWebhookUrl";
+
 export const DESTINATIONS: readonly Destination[] = ["pager", "alerts-slack", "cost-slack", "runs-slack"];
 
 export interface MessageRouteInput {

@@ -184,6 +184,21 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, TypeRow>> = {
     ],
     resources: ANY,
   },
+  // The pager topic (stacks/notifications.ts); the provider reads its attributes and tags on refresh
+  // (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/sns_topic).
+  "aws:sns/topic:Topic": {
+    sid: "Topics",
+    actions: [
+      "sns:CreateTopic",
+      "sns:GetTopicAttributes",
+      "sns:SetTopicAttributes",
+      "sns:DeleteTopic",
+      "sns:TagResource",
+      "sns:UntagResource",
+      "sns:ListTagsForResource",
+    ],
+    resources: ["arn:{partition}:sns:*:{account}:{prefix}*"],
+  },
   "aws:sqs/queue:Queue": {
     sid: "Queues",
     actions: [

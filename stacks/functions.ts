@@ -19,7 +19,10 @@ export interface FunctionSpec {
   description: string;
   memoryMb: number;
   timeoutSeconds: number;
-  /** Linked to the SlackWebhookUrl secret (only functions that post get it). */
+  /**
+   * Posts messages: linked to the runs and alerts channels' secrets and the pager topic ({@link notifyLinkNames}; only
+   * functions that post get them).
+   */
   posts: boolean;
   /** Linked to the primary-region Reports bucket (the failover runbook keeps its reports in its own region). */
   reports: boolean;
@@ -181,6 +184,24 @@ export function deployedFunctions(config: Config): FunctionSpec[] {
     "restore-test-checker": config.backup.policies.some((p) => p.restoreTest?.rds?.checker),
   };
   return FUNCTIONS.filter((f) => deployed[f.name] ?? true);
+}
+
+/** The link names of the message destinations (runbooks/lib/resources.ts reads them by these names). */
+export const NOTIFY_LINKS = {
+  runs: "SlackWebhookUrl",
+  alerts: "SlackAlertsWebhookUrl",
+  cost: "SlackCostWebhookUrl",
+  topic: "AlertsTopic",
+} as const;
+
+/**
+ * What a function is linked to for its messages (core/notify-routing.ts): a function that posts sends run summaries
+ * (runs channel, also every channel's fallback) and its own failures as criticals (alerts channel and, with the pager
+ * on, the topic); only the cost function posts cost digests. Functions that never post get nothing.
+ */
+export function notifyLinkNames(spec: FunctionSpec, pagerEnabled: boolean): string[] {
+  if (!spec.posts) return [];
+  return [NOTIFY_LINKS.runs, NOTIFY_LINKS.alerts, ...(spec.name === "cost" ? [NOTIFY_LINKS.cost] : []), ...(pagerEnabled ? [NOTIFY_LINKS.topic] : [])];
 }
 
 export function functionSpec(name: FunctionName): FunctionSpec {

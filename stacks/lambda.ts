@@ -1,9 +1,10 @@
 /// <reference path="../.sst/platform/config.d.ts" />
 import { CONFIG_FILE_NAME, type Config } from "../schemas/config.ts";
-import { NODEJS, RUNTIME, type FunctionSpec } from "./functions.ts";
+import { NODEJS, notifyLinkNames, RUNTIME, type FunctionSpec } from "./functions.ts";
 import { writeRuntimeConfig } from "./config.ts";
 import { permissionsFor, type IamContext, type Statement } from "./iam.ts";
 import type { ReportsLink } from "./storage.ts";
+import type { NotifyLinks } from "./notifications.ts";
 
 /** Retries Lambda makes of a failed asynchronous (scheduled) invocation before it goes to the DLQ. */
 export const ASYNC_RETRIES = 2;
@@ -16,6 +17,8 @@ export interface FunctionDeps {
   identity: $util.Output<{ account: string; partition: string }>;
   reports: ReportsLink;
   secret: sst.Secret;
+  /** The message destinations (stacks/notifications.ts); without them a function that posts links `secret` only. */
+  notify?: NotifyLinks;
   /** Failed asynchronous invocations land here (same region as the function). */
   dlq?: sst.aws.Queue;
   stateBucketArn?: $util.Output<string>;
@@ -38,7 +41,7 @@ const VPC_MANAGED_POLICY = /:policy\/service-role\/AWSLambdaVPCAccessExecutionRo
 /**
  * Declare one function from its row in stacks/functions.ts: handler, runtime, memory, timeout, bundling, the
  * configuration (a file at the package root, read once per container by runbooks/lib/handler.ts, so its size is
- * bounded by the package, not by Lambda's 4 KB of environment), its links (the secret only for functions that post)
+ * bounded by the package, not by Lambda's 4 KB of environment), its links (the message destinations only for functions that post)
  * and exactly the IAM statements stacks/iam.ts gives it.
  */
 export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.Function {
@@ -89,7 +92,7 @@ export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.
       nodejs: { ...NODEJS },
       ...(deps.extraEnvironment ? { environment: deps.extraEnvironment } : {}),
       copyFiles: [{ from: configFile, to: CONFIG_FILE_NAME }],
-      link: [...(spec.reports ? [deps.reports] : []), ...(spec.posts ? [deps.secret] : [])],
+      link: [...(spec.reports ? [deps.reports] : []), ...notifyLinks(spec, deps)],
       permissions,
       logging: { retention: LOG_RETENTION, format: "json" },
       ...(deps.vpc ? { vpc: { privateSubnets: deps.vpc.privateSubnets, securityGroups: deps.vpc.securityGroups } } : {}),
@@ -98,6 +101,23 @@ export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.
     },
     opts,
   );
+}
+
+/** The destinations a function links to, in the order of {@link notifyLinkNames}. */
+function notifyLinks(spec: FunctionSpec, deps: FunctionDeps): Array<sst.Secret | sst.Linkable<{ arn: $util.Output<string> }>> {
+  if (!deps.notify) return spec.posts ? [deps.secret] : [];
+  const n = deps.notify;
+  const byName: Record<string, sst.Secret | sst.Linkable<{ arn: $util.Output<string> }> | undefined> = {
+    SlackWebhookUrl: n.runs,
+    SlackAlertsWebhookUrl: n.alerts,
+    SlackCostWebhookUrl: n.cost,
+    AlertsTopic: n.topic,
+  };
+  return notifyLinkNames(spec, n.topic !== undefined).map((name) => {
+    const link = byName[name];
+    if (!link) throw new Error(`no link ${name} for ${spec.name}`);
+    return link;
+  });
 }
 
 function toSst(s: Statement) {

@@ -9,6 +9,7 @@ import { failover } from "./failover.ts";
 import { restoreTest } from "./restore-test.ts";
 import { shareableTestEvents } from "./test-events.ts";
 import { opsDashboard } from "./dashboard.ts";
+import { notifications } from "./notifications.ts";
 
 /**
  * Everything ops-autopilot deploys for one stage. The primary region is the default provider
@@ -34,17 +35,18 @@ export function main(app: string, stage: string, production: boolean) {
   }));
 
   const secret = new sst.Secret("SlackWebhookUrl");
+  const notify = notifications(config, secret);
   const { bucket, link: reports } = storage(production);
   const dlq = deadLetterQueue("DeadLetters");
   dlqMessagesAlarm(config, "DeadLetters", dlq);
   alarmsToSlack("AlarmsToSlack", config, secret, dlq);
 
-  const deps = { config, identity, reports, secret, dlq };
+  const deps = { config, identity, reports, secret, notify, dlq };
   const jobs = backups(config, deps);
   const warm = cache(config, deps);
   const digest = cost(config, deps);
-  const runbook = failover(config, { config, identity, reports, secret }, production, providerFor);
-  const restores = restoreTest(config, { config, identity, reports, secret }, providerFor);
+  const runbook = failover(config, { config, identity, reports, secret, notify }, production, providerFor);
+  const restores = restoreTest(config, { config, identity, reports, secret, notify }, providerFor);
 
   writeQueuePolicies();
   opsDashboard(config, identity, { jobs, warm, digest, runbook, restores }, providerFor);

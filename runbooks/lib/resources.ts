@@ -2,7 +2,9 @@ import { Resource } from "sst/resource";
 import type { Config } from "../../schemas/config.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import type { TopicRef } from "../../adapters/sns.ts";
-import type { Destination } from "../../core/notify-routing.ts";
+import { UNSET_SECRET, type Destination } from "../../core/notify-routing.ts";
+
+export { UNSET_SECRET };
 
 /**
  * Linked SST resources, read at call time (SST injects them into the function's environment).
@@ -16,13 +18,6 @@ interface Linked {
   SlackCostWebhookUrl?: { value: string };
   AlertsTopic?: { arn: string };
 }
-
-/**
- * The placeholder of the per-channel secrets (stacks/main.ts `new sst.Secret(name, UNSET_SECRET)`): SST deploys a
- * secret that was never set with its placeholder as its value (https://sst.dev/docs/component/secret), so a stage
- * needs no value for them, and a channel whose secret still holds it posts to `SlackWebhookUrl` instead.
- */
-export const UNSET_SECRET = "unset: falls back to SlackWebhookUrl";
 
 /** The secret each Slack destination reads (the runs channel's is also everyone's fallback). */
 export const CHANNEL_SECRETS = {

@@ -133,7 +133,9 @@ export interface BackupYearResult {
   /** Watchdog and prune alerts as sent to Slack (plain text), with the simulated time. */
   alerts: { at: string; text: string }[];
   /** Every Slack message of every run (the `text` line and the plain-text rendering), with the simulated time. */
-  messages: { at: string; text: string; rendered: string }[];
+  messages: { at: string; text: string; rendered: string; destination?: string }[];
+  /** Every message published to the pager topic (core/notify-routing.ts: criticals), with the simulated time. */
+  paged: { at: string; text: string }[];
   /** The watchdog's alert-lifecycle messages (started, reminder, resolved) by incident key (`stale:<policy>:<region>`). */
   incidents: Record<string, { at: string; kind: string; text: string }[]>;
   /** Foreign snapshots present at the start and the end: the end must hold all of the start. */
@@ -214,13 +216,15 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       .map((s) => `${s.region}/${s.id}`)
       .sort();
 
-    const posted: { at: string; message: SlackMessage }[] = [];
+    const posted: { at: string; message: SlackMessage; destination?: string }[] = [];
+    const paged: { at: string; text: string }[] = [];
     let reports = 0;
     const runtime: Runtime = {
       config: () => config,
       now: () => clock.now(),
       reportBucket: () => ({ bucket: REPORTS_BUCKET, region: PRIMARY }),
-      postSlack: async (message) => void posted.push({ at: clock.now().toISOString(), message }),
+      postSlack: async (message, destination) => void posted.push({ at: clock.now().toISOString(), message, ...(destination ? { destination } : {}) }),
+      publish: async (message) => void paged.push({ at: clock.now().toISOString(), text: message.text }),
       emitMetrics: (_points: MetricPoint[]) => {},
       logger: options.logger ?? new Logger({ serviceName: "ops-autopilot", logLevel: "SILENT" }),
     };
@@ -422,7 +426,13 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       totals,
       summary,
       alerts: posted.filter((p) => isAlert(p.message)).map((p) => ({ at: p.at, text: p.message.text })),
-      messages: posted.map((p) => ({ at: p.at, text: p.message.text, rendered: renderText(p.message) })),
+      messages: posted.map((p) => ({
+        at: p.at,
+        text: p.message.text,
+        rendered: renderText(p.message),
+        ...(p.destination ? { destination: p.destination } : {}),
+      })),
+      paged,
       incidents,
       foreign: { before: foreignBefore, after: foreignAfter },
       maxManualSnapshots: maxManual,

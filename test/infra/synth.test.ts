@@ -90,13 +90,27 @@ describe("offline synth of sst.config.ts", () => {
     expect(prod.packages.map((p) => JSON.parse(p.json[CONFIG_FILE_NAME]!).stage)).toEqual(prod.packages.map(() => "prod"));
   });
 
-  it("links the Slack secret exactly to the functions that post, and the Reports bucket to those that report there", () => {
+  it("links the message destinations exactly to the functions that post (the cost channel to the cost function only), and the Reports bucket to those that report there", () => {
     for (const spec of DEPLOYED) {
       for (const { id } of deployments(spec)) {
         const links = ci.builds.find((b) => b.functionID === id)!.links;
-        expect(links).toEqual([...(spec.reports ? ["Reports"] : []), ...(spec.posts ? ["SlackWebhookUrl"] : [])]);
+        const notify = spec.posts ? ["SlackWebhookUrl", "SlackAlertsWebhookUrl", ...(spec.name === "cost" ? ["SlackCostWebhookUrl"] : []), "AlertsTopic"] : [];
+        // SST lists a function's links sorted by name.
+        expect(links, spec.name).toEqual([...(spec.reports ? ["Reports"] : []), ...notify].sort());
       }
     }
+    // The pager topic: one, in the primary region (the default provider), named inside the stage's prefix.
+    const topics = ofType(ci, "aws:sns/topic:Topic");
+    expect(topics.map((t) => [t.name, inputs(t).name, t.region])).toEqual([["AlertsPagerTopic", "ops-autopilot-ci-alerts", config.primaryRegion]]);
+    // The channel secrets deploy unset with their placeholder; SlackWebhookUrl has none (a deploy without it fails).
+    expect(
+      JSON.stringify(
+        ci.resources
+          .filter((r) => r.type === "sst:sst:Secret")
+          .map((r) => r.name)
+          .sort(),
+      ),
+    ).toBe(JSON.stringify(["SlackAlertsWebhookUrl", "SlackCostWebhookUrl", "SlackWebhookUrl"]));
     // The webhook never sits in a function's plain environment.
     for (const fn of ofType(ci, "aws:lambda/function:Function")) {
       expect(JSON.stringify(inputs(fn).environment)).not.toContain("hooks.slack.com");

@@ -1,0 +1,54 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { runBackupYear, WATCHDOG_HOURLY, type BackupYearResult } from "../../sandbox/scenarios/backup-scenarios.ts";
+
+/**
+ * What each destination receives with the default `notifications` (core/notify-routing.ts), through the real handler
+ * chain on the sandbox: the scenario of test/scenario/watchdog-outage.test.ts (backup, two copies, prune nightly, the
+ * watchdog hourly; every snapshot creation fails on 04-19, 04-20 and 04-21). A quiet night is 04-18: everything works.
+ */
+
+let year: BackupYearResult;
+
+beforeAll(async () => {
+  year = await runBackupYear({ days: 7, start: "2026-04-17", outage: { fromDay: 2, days: 3 }, watchdogHours: WATCHDOG_HOURLY });
+}, 60_000);
+
+/** Messages per destination on one day: Slack channels and the pager topic. */
+function perDestination(day: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of year.messages.filter((m) => m.at.startsWith(day))) out[m.destination ?? "?"] = (out[m.destination ?? "?"] ?? 0) + 1;
+  const paged = year.paged.filter((p) => p.at.startsWith(day)).length;
+  if (paged) out.pager = paged;
+  return out;
+}
+
+describe("messages per destination with the default routing", () => {
+  it("a quiet night sends three run summaries to the runs channel (backup, first copy, prune), nothing to the alerts channel, and pages nobody", () => {
+    expect(perDestination("2026-04-18")).toEqual({ "runs-slack": 3 });
+    expect(year.messages.filter((m) => m.at.startsWith("2026-04-18")).map((m) => m.text)).toEqual([
+      "Backups: 5 created, 0 already existed, 0 skipped, 0 failed",
+      "DR copies: 5 started, 0 waiting, 0 failed",
+      "Prune: 0 deleted, 20 kept, 0 frozen, 0 capped, 0 failed",
+    ]);
+  });
+
+  it("during the outage pages once per policy/region group when it starts, and keeps reminders and resolved in the alerts channel", () => {
+    expect(["2026-04-19", "2026-04-20", "2026-04-21", "2026-04-22"].map(perDestination)).toEqual([
+      // 4 criticals (paged and posted) and 12 reminders; the failed backup's and the frozen prune's summaries.
+      { pager: 4, "alerts-slack": 16, "runs-slack": 2 },
+      { "alerts-slack": 16, "runs-slack": 2 },
+      { "alerts-slack": 16, "runs-slack": 2 },
+      // 4 resolved; backup, copy and prune summaries again.
+      { "alerts-slack": 4, "runs-slack": 3 },
+    ]);
+    expect(year.paged.filter((p) => p.at >= "2026-04-19").map((p) => `${p.at.slice(5, 16)} ${p.text.slice(0, 11)}`)).toEqual(
+      Array(4).fill("04-19T04:00 🚨 CRITICAL"),
+    );
+    // No cost function in this scenario: the cost channel gets nothing.
+    expect(year.messages.filter((m) => m.destination === "cost-slack")).toEqual([]);
+  });
+
+  it("pages a new stage at its first watchdog run, before its first backup (4 groups at 2026-04-17 00:00)", () => {
+    expect(year.paged.filter((p) => p.at < "2026-04-18").map((p) => p.at)).toEqual(Array(4).fill("2026-04-17T00:00:00.000Z"));
+  });
+});
