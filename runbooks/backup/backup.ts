@@ -90,6 +90,8 @@ export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupDe
   return {
     report: { trigger: event.trigger, note: event.note, ...view, counts: countBy(decisions, (d) => d.action) },
     message: backupSummary(view, config),
+    // Quiet run summaries (notifications.runSummaries.quiet) skip a run that made nothing and failed nothing.
+    changed: results.some((r) => r.status === "done"),
     failures,
   };
 }

@@ -81,6 +81,8 @@ export async function runCopy(event: JobEvent, ctx: RunContext, deps: BackupDeps
   return {
     report: { trigger: event.trigger, note: event.note, ...view, counts: countBy(decisions, (d) => d.action) },
     message: copySummary(view, config),
+    // Quiet run summaries (notifications.runSummaries.quiet) skip a run that made nothing and failed nothing.
+    changed: results.some((r) => r.status === "done"),
     failures,
   };
 }

@@ -131,6 +131,8 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
   return {
     report: { trigger: event.trigger, note: event.note, ...view },
     message: pruneSummary(view, config),
+    // Quiet run summaries (notifications.runSummaries.quiet) skip a run that made nothing and failed nothing.
+    changed: results.some((r) => r.status === "done"),
     failures,
   };
 }

@@ -93,6 +93,8 @@ export interface DayState {
 
 export interface BackupYearOptions {
   days?: number;
+  /** The `notifications` config section (default: the schema's defaults). */
+  notifications?: Record<string, unknown>;
   /** First simulated day (UTC). */
   start?: string;
   /** Days on which every snapshot creation fails (an IAM change gone wrong); null for none. */
@@ -193,6 +195,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
   // Policies select what the fleet has: an explicit id the fleet leaves out would be reported missing every day.
   const config = parseConfig({
     ...SCENARIO_CONFIG,
+    ...(options.notifications ? { notifications: options.notifications } : {}),
     backup: {
       ...SCENARIO_CONFIG.backup,
       policies: SCENARIO_CONFIG.backup!.policies!.map((p) => ({

@@ -51,4 +51,18 @@ describe("messages per destination with the default routing", () => {
   it("pages a new stage at its first watchdog run, before its first backup (4 groups at 2026-04-17 00:00)", () => {
     expect(year.paged.filter((p) => p.at < "2026-04-18").map((p) => p.at)).toEqual(Array(4).fill("2026-04-17T00:00:00.000Z"));
   });
+
+  it("with quiet run summaries, a quiet night posts the backup and copy summaries (they made snapshots) and drops prune's (it deleted nothing)", async () => {
+    const quiet = await runBackupYear({
+      days: 2,
+      start: "2026-04-17",
+      outage: null,
+      watchdogHours: WATCHDOG_HOURLY,
+      notifications: { runSummaries: { quiet: true } },
+    });
+    expect(quiet.messages.filter((m) => m.at.startsWith("2026-04-18")).map((m) => `${m.destination}: ${m.text}`)).toEqual([
+      "runs-slack: Backups: 5 created, 0 already existed, 0 skipped, 0 failed",
+      "runs-slack: DR copies: 5 started, 0 waiting, 0 failed",
+    ]);
+  }, 60_000);
 });
