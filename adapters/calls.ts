@@ -16,6 +16,9 @@
 
 import { RESOURCE_KINDS, type ResourceKind } from "../core/resource-kinds.ts";
 
+/** What RDS checks, on the caller's behalf, on the key of a snapshot it restores: the DR key for a copy, a source key in the primary region. */
+const RDS_RESTORE_KMS = ["kms:DescribeKey@dr-key", "kms:CreateGrant@dr-key", "kms:DescribeKey@source-key", "kms:CreateGrant@source-key"] as const;
+
 export const ADAPTER_CALLS = {
   // adapters/rds.ts
   "rds.listDbInstances": ["rds:DescribeDBInstances"],
@@ -103,25 +106,11 @@ export const ADAPTER_CALLS = {
   // A restore from an encrypted snapshot creates with its customer managed key: kms:CreateGrant and kms:DescribeKey on it
   // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html): the DR key for a copy, a
   // source key in the primary region.
-  "restore.restoreDbInstance": [
-    "rds:RestoreDBInstanceFromDBSnapshot",
-    "rds:AddTagsToResource",
-    "kms:DescribeKey@dr-key",
-    "kms:CreateGrant@dr-key",
-    "kms:DescribeKey@source-key",
-    "kms:CreateGrant@source-key",
-  ],
+  "restore.restoreDbInstance": ["rds:RestoreDBInstanceFromDBSnapshot", "rds:AddTagsToResource", ...RDS_RESTORE_KMS],
   "restore.describeDbInstance": ["rds:DescribeDBInstances"],
   "restore.describeDbSnapshot": ["rds:DescribeDBSnapshots"],
   "restore.deleteDbInstance": ["rds:DeleteDBInstance"],
-  "restore.restoreDbCluster": [
-    "rds:RestoreDBClusterFromSnapshot",
-    "rds:AddTagsToResource",
-    "kms:DescribeKey@dr-key",
-    "kms:CreateGrant@dr-key",
-    "kms:DescribeKey@source-key",
-    "kms:CreateGrant@source-key",
-  ],
+  "restore.restoreDbCluster": ["rds:RestoreDBClusterFromSnapshot", "rds:AddTagsToResource", ...RDS_RESTORE_KMS],
   "restore.createClusterInstance": ["rds:CreateDBInstance", "rds:AddTagsToResource"],
   "restore.describeDbCluster": ["rds:DescribeDBClusters"],
   "restore.describeClusterSnapshot": ["rds:DescribeDBClusterSnapshots"],

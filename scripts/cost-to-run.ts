@@ -27,8 +27,7 @@ export function alarmCount(config: Config): number {
   const failover = fns.some((f) => f.name === "failover");
   const probe = fns.some((f) => f.name === "probe");
   const restoreTest = fns.some((f) => f.name === "restore-test");
-  // Errors alarms: every function but the checker, whose failures are failed smoke checks the restore test alerts.
-  const errors = fns.filter((f) => f.name !== "restore-test-checker").length;
+  const errors = fns.filter((f) => f.errorsAlarm !== false).length;
   return errors + 1 + 1 + (failover ? 2 : 0) + (probe ? 1 + triggered(config).length : 0) + (restoreTest ? 2 : 0);
 }
 

@@ -12,6 +12,7 @@
 import { PROBE_DIMENSION, PROBE_METRIC, probeNamespace, probeSilentAlarmName, triggerAlarmName } from "../core/failover-trigger.ts";
 import type { Config } from "../schemas/config.ts";
 import type { FailoverGroup } from "../schemas/config-failover.ts";
+import { type FunctionName, functionSpec } from "./functions.ts";
 import { alarmPrefix, controlRegion } from "./patterns.ts";
 
 /** The namespace and service name of the functions' EMF metrics (Powertools `Metrics` in runbooks/lib/handler.ts). */
@@ -55,7 +56,7 @@ export function dashboardRegion(config: Config): string {
 
 /** One deployed function: its key in stacks/functions.ts, deployed name, region and log group. */
 export interface DashboardFunction {
-  name: string;
+  name: FunctionName;
   functionName: string;
   region: string;
   logGroup: string;
@@ -115,8 +116,7 @@ const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCas
 export function ourAlarms(config: Config, input: Omit<DashboardInput, "account" | "partition">): OurAlarm[] {
   const prefix = alarmPrefix(config);
   const out: OurAlarm[] = [
-    // The restore-test checker has no errors alarm: its failures are failed smoke checks, alerted by the restore test.
-    ...input.functions.filter((f) => f.name !== "restore-test-checker").map((f) => ({ name: `${prefix}-${f.name}-errors`, region: f.region })),
+    ...input.functions.filter((f) => functionSpec(f.name).errorsAlarm !== false).map((f) => ({ name: `${prefix}-${f.name}-errors`, region: f.region })),
     ...input.deadLetterQueues.map((q) => ({ name: `${prefix}-${kebab(q.name)}-messages`, region: q.region })),
     { name: `${prefix}-watchdog-heartbeat-missing`, region: config.primaryRegion },
     ...input.stateMachines.map((s) => ({ name: `${prefix}-${s.runbook}-executions-failed`, region: s.region })),

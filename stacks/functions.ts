@@ -19,6 +19,8 @@ export interface FunctionSpec {
   description: string;
   memoryMb: number;
   timeoutSeconds: number;
+  /** False for a function without an errors alarm of its own (the restore-test checker: its failures are failed smoke checks, alerted). */
+  errorsAlarm?: false;
   /**
    * Posts messages: linked to the runs and alerts channels' secrets and the pager topic ({@link notifyLinkNames}; only
    * functions that post get them).
@@ -166,6 +168,7 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     posts: false,
     reports: false,
     trigger: { kind: "invoked-by-restore-test" },
+    errorsAlarm: false,
     region: "restore",
   },
 ];

@@ -1,5 +1,5 @@
 /**
- * The restore-test runbook's schedules as data (no SST globals, so tests import it): one EventBridge Scheduler
+ * The restore-test runbook's schedules and component ids as data (no SST globals, so tests import it): one EventBridge Scheduler
  * schedule per distinct `restoreTest.schedule` expression, its input naming the policies on that expression
  * (schemas/events-restore-test.ts ScheduledStartSchema), in the configuration's `timezone`.
  */
@@ -34,3 +34,6 @@ export function restoreTestSchedules(config: Config): RestoreTestSchedule[] {
 export function restoreTestControlRegion(config: Pick<Config, "primaryRegion" | "drRegions">): string {
   return config.drRegions[0]?.region ?? config.primaryRegion;
 }
+
+/** The SST component id of a restore region's checker function (its resources are `<id>Function`, `<id>Role`, …). */
+export const checkerComponent = (region: string): string => `RestoreTestChecker-${region}`;

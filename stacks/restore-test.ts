@@ -6,7 +6,7 @@ import { functionSpec } from "./functions.ts";
 import { deployFunction, type FunctionDeps } from "./lambda.ts";
 import { alarmsToSlack, deadLetterQueue, dlqMessagesAlarm, functionErrorsAlarm } from "./ops.ts";
 import { alarmPrefix, controlRegion } from "./patterns.ts";
-import { restoreTestControlRegion, restoreTestSchedules } from "./restore-test-schedules.ts";
+import { checkerComponent, restoreTestControlRegion, restoreTestSchedules } from "./restore-test-schedules.ts";
 import { restoreTestCheckers } from "../schemas/config-restore-test.ts";
 import { checkerEnvName, checkerFunctionName } from "../runbooks/restore-test/checker-ref.ts";
 
@@ -54,7 +54,7 @@ export function restoreTest(
     fn: deployFunction(functionSpec("restore-test-checker"), {
       ...deps,
       provider: providerFor(r),
-      component: `RestoreTestChecker-${r}`,
+      component: checkerComponent(r),
       functionName: checkerName,
       vpc: { privateSubnets: c.subnetIds, securityGroups: c.securityGroupIds, ownNetworkInterfaceGrants: true },
     }),

@@ -124,7 +124,9 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
     let plan: { action: string; kind: string; resourceId: string; policy: string; region: string; reason: string }[] | undefined;
     let failedBefore: string[] = [];
     let queue: RestoreTestQueued[] = [];
-    const port = () => options.plan?.(ctx) ?? realPlanPort(ctx.config);
+    const port = options.plan?.(ctx) ?? realPlanPort(ctx.config);
+    /** The start's listing of tests in flight, reused when its queue drains in the same invocation. */
+    let listed: RestoreTestInFlight[] | undefined;
 
     if ("mode" in event && event.mode === "advance") {
       if (!parsed.viaStateMachine) {
@@ -146,9 +148,8 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
         if (!withBlock.some((p) => p.name === name)) failures.push({ item: name, kind: "fatal", message: `policy ${name} has no restoreTest block` });
       }
       const chosen = named ? withBlock.filter((p) => named.includes(p.name)) : withBlock;
-      const plans = port();
       // Selection over every policy, so a resource two policies claim is refused as the backup job refuses it.
-      const resources = chosen.length ? await plans.listResources(ctx.config.primaryRegion, ctx.config.backup.policies) : [];
+      const resources = chosen.length ? await port.listResources(ctx.config.primaryRegion, ctx.config.backup.policies) : [];
       const selected = selectResources(resources, ctx.config.backup.policies).selected.filter((s) => chosen.includes(s.policy));
       const targets: RestoreTestTarget[] = selected.map((s) => ({ policy: s.policy.name, kind: s.resource.kind, resourceId: s.resource.id }));
       const requested = "resources" in event ? event.resources.map((r) => `${r.kind} ${r.id}`) : undefined;
@@ -161,8 +162,8 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
       const decisions = planRestoreTests({
         config: ctx.config,
         targets: considered,
-        history: await plans.history(considered),
-        inFlight: considered.length ? await plans.inFlight(regions, ctx.now()) : [],
+        history: await port.history(considered),
+        inFlight: considered.length ? (listed = await port.inFlight(regions, ctx.now())) : [],
         now: ctx.now(),
         ...(requested ? { requested } : {}),
       });
@@ -207,7 +208,8 @@ export function makeRestoreTestHandler(options: RestoreTestHandlerOptions = {}) 
     const dequeued: { kind: string; resourceId: string; reason: string }[] = [];
     if (queue.length) {
       const known = new Set(results.map((r) => r.runId));
-      const others = (await port().inFlight([...new Set(queue.map((q) => q.region))], ctx.now())).filter((f) => !known.has(f.runId));
+      // The queue is of the start's regions, so its listing covers them; the runs it started are in `known`.
+      const others = (listed ?? (await port.inFlight([...new Set(queue.map((q) => q.region))], ctx.now()))).filter((f) => !known.has(f.runId));
       const capOf = (policy: string) => ctx.config.backup.policies.find((p) => p.name === policy)?.restoreTest?.maxConcurrentRestores ?? 1;
       const busy = (region: string) =>
         results.filter((r) => r.next === "wait" && r.region === region).length + others.filter((o) => o.region === region).length;

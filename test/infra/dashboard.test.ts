@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { SynthResult } from "../../scripts/sst-synth.ts";
 import { type DashboardBody, dashboardBody, dashboardName, type DashboardInput } from "../../stacks/dashboard-body.ts";
 import { restoreTestCheckers } from "../../schemas/config-restore-test.ts";
+import { checkerComponent } from "../../stacks/restore-test-schedules.ts";
 import { deployedFunctions } from "../../stacks/functions.ts";
 import { controlRegion } from "../../stacks/patterns.ts";
 import { exampleConfig } from "./builders.ts";
@@ -20,7 +21,7 @@ const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 /** SST ids of each deployed function: one checker per restore region that needs one. */
 const IDS = DEPLOYED.flatMap((spec) =>
   spec.name === "restore-test-checker"
-    ? [...restoreTestCheckers(config.backup.policies, config).byRegion.keys()].map((r) => ({ name: spec.name, id: `RestoreTestChecker-${r}` }))
+    ? [...restoreTestCheckers(config.backup.policies, config).byRegion.keys()].map((r) => ({ name: spec.name, id: checkerComponent(r) }))
     : [{ name: spec.name, id: cap(spec.name) }],
 );
 

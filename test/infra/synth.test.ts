@@ -9,6 +9,7 @@ import { permissionsFor, REPORTS_LINK_ACTIONS } from "../../stacks/iam.ts";
 import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/policy-lint.ts";
 import { CONFIG_FILE_NAME, configFromFile, deployedConfigFile } from "../../schemas/config.ts";
 import { restoreTestCheckers } from "../../schemas/config-restore-test.ts";
+import { checkerComponent } from "../../stacks/restore-test-schedules.ts";
 import { SchedulerInputSchema } from "../../schemas/events-common.ts";
 import { alarmRoutePattern, failoverEventPattern } from "../../stacks/patterns.ts";
 import { durableRunbookDefinition, LOG_DELIVERY_ACTIONS } from "../../stacks/durable-runbook-definition.ts";
@@ -37,7 +38,7 @@ const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 /** The deployments of a function: its SST id and region (a checker per restore region that needs one). */
 function deployments(spec: (typeof DEPLOYED)[number]): { id: string; region: string }[] {
   if (spec.name === "restore-test-checker")
-    return [...restoreTestCheckers(config.backup.policies, config).byRegion.keys()].map((region) => ({ id: `RestoreTestChecker-${region}`, region }));
+    return [...restoreTestCheckers(config.backup.policies, config).byRegion.keys()].map((region) => ({ id: checkerComponent(region), region }));
   return [{ id: cap(spec.name), region: spec.region === "primary" ? config.primaryRegion : "eu-central-1" }];
 }
 
@@ -209,8 +210,8 @@ describe("offline synth of sst.config.ts", () => {
     for (const r of routes) expect(JSON.parse(inputs(r).eventPattern)).toEqual(alarmRoutePattern(config));
     const alarms = ofType(ci, "aws:cloudwatch/metricAlarm:MetricAlarm").map(inputs);
     const names = alarms.map((a) => a.name as string);
-    // The checker has none: its failures are failed smoke checks, which the restore test's summary alerts as critical.
-    for (const spec of DEPLOYED.filter((f) => f.name !== "restore-test-checker")) expect(names).toContain(`ops-autopilot-ci-${spec.name}-errors`);
+    // The checker has none (errorsAlarm false): its failures are failed smoke checks, which the restore test alerts as critical.
+    for (const spec of DEPLOYED.filter((f) => f.errorsAlarm !== false)) expect(names).toContain(`ops-autopilot-ci-${spec.name}-errors`);
     expect(names.filter((n) => n.includes("checker"))).toEqual([]);
     expect(names).toContain("ops-autopilot-ci-dead-letters-messages");
     const heartbeat = alarms.find((a) => a.name === "ops-autopilot-ci-watchdog-heartbeat-missing")!;
@@ -291,7 +292,7 @@ describe("IAM of the synthesized roles", () => {
     const holders = (pred: (a: string) => boolean) => [...byRole].filter(([, actions]) => actions.some(pred)).map(([n]) => n);
     // logs:DeleteLogDelivery only removes a state machine's own log-delivery configuration (execution logging).
     const logDelivery: readonly string[] = LOG_DELIVERY_ACTIONS;
-    const checkers = [...restoreTestCheckers(config.backup.policies, config).byRegion.keys()].map((r) => `RestoreTestChecker-${r}Role`);
+    const checkers = [...restoreTestCheckers(config.backup.policies, config).byRegion.keys()].map((r) => `${checkerComponent(r)}Role`);
     expect(holders((a) => /:Delete/.test(a) && !logDelivery.includes(a)).sort()).toEqual(["PruneRole", "Restore-testRole", ...checkers].sort());
     expect(holders((a) => /Snapshot/.test(a) && /:Delete/.test(a))).toEqual(["PruneRole"]);
     expect([...new Set(checkers.flatMap((r) => byRole.get(r)!.filter((a) => /:Delete/.test(a))))]).toEqual(["ec2:DeleteNetworkInterface"]);
