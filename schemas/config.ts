@@ -10,6 +10,7 @@ import { ObserveConfigSchema } from "./config-observe.ts";
 import { AlertsConfigSchema } from "./config-alerts.ts";
 import { NotificationsConfigSchema } from "./config-notifications.ts";
 import { RestoreTestSchema, restoreTestCheckers, restoreTestIssues } from "./config-restore-test.ts";
+import { FleetConfigSchema, fleetIssues } from "./config-fleet.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
 import { skippedLocalTime } from "../core/calendar.ts";
 import { MAX_NAME_PREFIX, OWNER_PART } from "../core/ownership.ts";
@@ -219,6 +220,8 @@ export const ConfigSchema = z
     alerts: AlertsConfigSchema,
     /** Where messages go (schemas/config-notifications.ts): the pager topic and one Slack channel per kind. */
     notifications: NotificationsConfigSchema,
+    /** Workload accounts besides the deploying one (schemas/config-fleet.ts); none when absent. */
+    fleet: FleetConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -280,6 +283,7 @@ export const ConfigSchema = z
     });
     for (const issue of restoreTestCheckers(cfg.backup.policies, cfg).issues)
       ctx.addIssue({ code: "custom", path: ["backup", "policies", issue.policy, "restoreTest", "rds", "checker"], message: issue.message });
+    for (const issue of fleetIssues(cfg)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
     const checkZone = (zone: string, path: (string | number)[]) => {
       try {
         new Intl.DateTimeFormat("en-US", { timeZone: zone });
