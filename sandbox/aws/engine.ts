@@ -15,6 +15,7 @@
 import { mockClient, type AwsStub } from "aws-sdk-client-mock";
 import type { SandboxClock } from "./clock.ts";
 import { isSdkRetryable, SandboxUnsupportedError, type FaultKind, type SandboxServiceError } from "./errors.ts";
+import type { RateLimiter } from "./rate-limits.ts";
 
 /** One attempt of one command, as seen by the sandbox. */
 export interface CallRecord {
@@ -27,6 +28,8 @@ export interface CallRecord {
   /** 1 for the first attempt; > 1 for SDK retries emulated by the engine. */
   attempt: number;
   error?: { name: string; message: string };
+  /** The attempt found its token bucket empty (rate-limits.ts) and got the service's throttling error. */
+  throttled?: true;
 }
 
 /** What a command handler knows about the call it serves. */
@@ -152,6 +155,8 @@ export class SandboxCore {
   recordInputs: boolean;
   /** IAM enforcement; undefined only when a sandbox is created with `iam: false`. */
   authorizer?: CallAuthorizer;
+  /** API rate limits (rate-limits.ts): token buckets per account and region, and the SDK's backoff on the clock; undefined when off. */
+  rateLimits?: RateLimiter;
 
   private readonly sims = new Map<string, ServiceSim>();
   private readonly stubs = new Map<string, AwsStub<object, never, unknown>>();
@@ -278,11 +283,21 @@ export class SandboxCore {
     }
     const name = entry?.name ?? command.constructor.name.replace(/Command$/, "");
     const attempts = this.retry === "sdk" ? maxAttempts : 1;
+    let retryCost: number | undefined;
     for (let attempt = 1; ; attempt++) {
+      const startedMs = this.clock.nowMs();
       try {
-        return await this.attempt(service, entry, name, region, command.input, attempt);
+        const out = await this.attempt(service, entry, name, region, command.input, attempt);
+        this.rateLimits?.onSuccess(client, retryCost);
+        return out;
       } catch (err) {
-        if (attempt >= attempts || !isSdkRetryable(err)) {
+        let retry = attempt < attempts && isSdkRetryable(err);
+        // With rate limits on, a retry waits the SDK's backoff on the clock and costs retry capacity, as the SDK's does.
+        if (retry && this.rateLimits) {
+          retryCost = this.rateLimits.beforeRetry(client, err, attempt - 1, startedMs);
+          retry = retryCost !== undefined;
+        }
+        if (!retry) {
           const meta = (err as Partial<SandboxServiceError>).$metadata;
           if (meta) meta.attempts = attempt;
           throw err;
@@ -313,6 +328,11 @@ export class SandboxCore {
       if (!entry) throw new SandboxUnsupportedError(`sandbox does not simulate ${service}:${command}`);
       this.authorizer?.authorize(service, command, input, region);
       const ctx: CommandContext = { service, command, region, accountId: this.accountId, nowMs, core: this };
+      if (this.rateLimits && !this.rateLimits.take(ctx, input)) {
+        record.throttled = true;
+        const throttle = ctx.core.service<ServiceSim>(service).faultFor("throttling", ctx, input);
+        throw throttle instanceof Error ? throttle : new SandboxUnsupportedError(`sandbox: ${service} has no throttling error`);
+      }
       const fault = this.takeFault(ctx, input);
       if (fault instanceof Error) throw fault;
       if (fault !== undefined) ctx.deferredFault = fault;

@@ -36,6 +36,7 @@ import { createCloudWatchSim } from "./cloudwatch.ts";
 import { DEFAULT_DURATIONS, DEFAULT_LIMITS, type Durations, type Limits, type SandboxSnapshot } from "./types.ts";
 import { createEnforcer, type Enforcer, type PrincipalResolver } from "./iam/enforce.ts";
 import { flushUsage } from "./iam/usage.ts";
+import { RateLimiter, type RateLimitOverrides, type RateLimitsView } from "./rate-limits.ts";
 
 export { FakeClock, MINUTE, HOUR, DAY, Timeline, type Clock, type SandboxClock } from "./clock.ts";
 export { rdsError, ec2Error, s3Error, isSdkRetryable, SandboxUnsupportedError, type FaultKind, type SandboxServiceError } from "./errors.ts";
@@ -56,6 +57,18 @@ export type { CloudWatchSim, AlarmStateChangeEvent } from "./cloudwatch.ts";
 export type { SandboxSnapshotKind } from "./types.ts";
 export { createEnforcer, accessDeniedError, type Enforcer, type Principal, type PrincipalResolver, type AccessDeniedRecord } from "./iam/enforce.ts";
 export type { PolicyStatement } from "./iam/policy.ts";
+export {
+  RATE_LIMITS,
+  bucketFor,
+  minimumWallTime,
+  isSdkThrottling,
+  type RateLimit,
+  type RateLimitRow,
+  type RateLimitOverrides,
+  type RateLimitsView,
+  type CallSpec,
+  type MinimumTime,
+} from "./rate-limits.ts";
 
 /** The account every sandbox is in unless `accountId` says otherwise. */
 export const DEFAULT_ACCOUNT_ID = "123456789012";
@@ -87,7 +100,18 @@ export interface SandboxOptions {
    * (sandbox/index.ts) supplies the functions' roles as the resolver.
    */
   iam?: false | AwsIamOptions;
+  /**
+   * API rate limits (rate-limits.ts): every call draws a token from its bucket (per account, region and service or
+   * action, at AWS's rates); an empty bucket answers the service's throttling error, and the emulated SDK retries it
+   * after its backoff, slept on the sandbox clock (which therefore moves during a throttled call). `true` uses
+   * RATE_LIMITS as is; an object overrides buckets by service (`rds`) or bucket (`ec2:snapshots-volumes`), `false`
+   * for one of them turns it off; `false` turns rate limits off. Default: DEFAULT_RATE_LIMITS.
+   */
+  rateLimits?: boolean | RateLimitOverrides;
 }
+
+/** Whether a sandbox has rate limits unless `rateLimits` says otherwise. */
+export const DEFAULT_RATE_LIMITS = false;
 
 export interface AwsIamOptions {
   /** Who is calling now; undefined: the administrator. */
@@ -149,6 +173,8 @@ export interface SandboxApi {
   retry: "sdk" | "none";
   /** IAM enforcement: `sb.iam.denials` lists every refused authorization; undefined when created with `iam: false`. */
   readonly iam: Enforcer | undefined;
+  /** Rate limits: `sb.rateLimits.throttles()` counts throttles per `service:Command`; undefined when off. */
+  readonly rateLimits: RateLimitsView | undefined;
 }
 
 export type Sandbox = Services & SandboxApi;
@@ -167,6 +193,10 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     ...(options.recordInputs !== undefined ? { recordInputs: options.recordInputs } : {}),
     ...(options.mockHistoryLimit !== undefined ? { mockHistoryLimit: options.mockHistoryLimit } : {}),
   });
+  const limitsOption = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+  if (limitsOption !== false) {
+    core.rateLimits = new RateLimiter(core.clock, core.accountId, limitsOption === true ? {} : { overrides: limitsOption });
+  }
   const resolved: ResolvedOptions = {
     durations: { ...DEFAULT_DURATIONS, ...options.durations },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
@@ -222,6 +252,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     snapshots: (region) => [...typed.rds.snapshots(region), ...typed.ec2.snapshots(region)],
     mock: (service) => core.mock(service),
     iam: enforcer,
+    rateLimits: core.rateLimits,
     restore: () => {
       flushUsage();
       core.restore();
