@@ -41,7 +41,7 @@ export interface CostInput {
 export type CostFindingKind = "daily-total" | "forecast" | "spike" | "new-service";
 
 /**
- * A finding: `alert` ones also get an immediate Slack alert (kinds in `config.immediateAlerts`),
+ * A finding: `alert` ones are alert incidents too (kinds in `config.immediateAlerts`; core/cost-alerts.ts),
  * `report` ones appear in the digest only. `id` is stable for a kind and target, so the same
  * finding on the same day is recognised across runs.
  */
@@ -293,15 +293,16 @@ function projectMonth(forecast: ForecastInput, monthToDate: number, budget: numb
 }
 
 /**
- * The findings that still need an immediate alert: `alert` findings whose id is not among those
- * already alerted for the same day (state kept in S3 by the handler).
+ * One service's spend on `reportDate` and its median over the `trailingDays` before it (what a spike is judged on),
+ * or undefined when the day is not in the data.
  *
  * @example
- *   alertsToSend(findings, ["spike:Amazon EC2"]) // every other alert finding
+ *   serviceSpend(days, "2025-03-09", "Amazon EC2", 7) // { amount: 100, median: 100 }
  */
-export function alertsToSend(findings: CostFinding[], alreadySent: readonly string[]): CostFinding[] {
-  const sent = new Set(alreadySent);
-  return findings.filter((f) => f.action === "alert" && !sent.has(f.id));
+export function serviceSpend(days: CostDay[], reportDate: string, service: string, trailingDays: number): { amount: number; median: number } | undefined {
+  const s = serviceStats(days, reportDate, trailingDays).find((x) => x.service === service);
+  if (s) return { amount: s.amount, median: s.median };
+  return days.some((d) => d.date === reportDate) ? { amount: 0, median: 0 } : undefined;
 }
 
 /**

@@ -48,8 +48,17 @@ export const CostConfigSchema = z
      * upfront fees and support are one-off monthly charges that are not usage.
      */
     excludeRecordTypes: z.array(z.string().min(1)).default(["Credit", "Refund", "Upfront", "Support"]),
-    /** Finding kinds that also get an immediate alert message (once per finding per day). */
-    immediateAlerts: z.array(CostFindingKindSchema).default(["daily-total", "spike"]),
+    /**
+     * Finding kinds that are alert incidents (core/cost-alerts.ts): a message when one starts, a line in each
+     * morning's digest while it lasts, a message when it ends. Other kinds appear in the digest only.
+     */
+    immediateAlerts: z.array(CostFindingKindSchema).default(["daily-total", "forecast", "spike"]),
+    /**
+     * A new cost incident also pages (the pager topic and the alerts channel, core/notify-routing.ts). Off by
+     * default: Cost Explorer's figures are a day old when the digest reads them, so waking someone buys no time
+     * that the 09:00 alert in the cost channel does not.
+     */
+    page: z.boolean().default(false),
     /** Services listed under "top movers". */
     topMovers: z.number().int().min(1).max(10).default(5),
     /** Cost Explorer bills $0.01 per request: a run makes at most this many (pages included). */

@@ -1,22 +1,29 @@
 import type { CostConfig } from "../../schemas/config-cost.ts";
 import {
   addDays,
-  alertsToSend,
   analyzeCosts,
   formatMoney,
   monthStart,
   reportDateFor,
+  serviceSpend,
   type CostDay,
   type CostFinding,
   type CostSummary,
   type ForecastInput,
 } from "../cost.ts";
+import { decideAlerts, emptyAlertState, HOUR_MS, type AlertDecision, type AlertLifecycleState } from "../alert-lifecycle.ts";
+import { costConditions, costKey, costKeyResolves, incidentDay, type CostIncidentDetail } from "../cost-alerts.ts";
 import { context, divider, fields, header, section, type SlackMessage } from "./blocks.ts";
 import { sparkline } from "./text.ts";
 
 /**
- * Every Slack message of the cost alerts: the daily digest and the immediate alert. Nothing else
- * formats cost messages; the handler and the drill only pass these along.
+ * Every Slack message of the cost alerts: the daily digest, the alert when cost incidents start and the message
+ * when they end (core/cost-alerts.ts). Nothing else formats cost messages; the handler and the drill only pass
+ * these along.
+ *
+ * While an incident lasts, its reminder is a line in the morning digest, not a message of its own: the digest goes
+ * to the same channel at the same time every morning, so a separate reminder would be the same news twice a day,
+ * and the digest cannot be missed by anyone who reads the channel at all.
  */
 
 export interface CostReportMeta {
@@ -25,6 +32,8 @@ export interface CostReportMeta {
   apiCalls: number;
   /** Each service's daily spend over the window, for the sparklines ({@link spendTrends}); none shown when absent. */
   trends?: ServiceTrend[];
+  /** The alert lifecycle's decisions of this run: each finding says whether it is new or open since when. */
+  incidents?: readonly AlertDecision<CostIncidentDetail>[];
 }
 
 /** One service's daily spend over the window, oldest first; `null` for a day missing from Cost Explorer's answer. */
@@ -87,13 +96,28 @@ export function renderCostDigest(summary: CostSummary, findings: CostFinding[], 
     ...(dayMissing ? [`:grey_question: No Cost Explorer data for ${d} (the reported day): its spend, spikes and new services cannot be judged.`] : []),
     ...(otherMissing.length ? [`:grey_question: No Cost Explorer data for ${otherMissing.join(", ")}: month to date and medians leave them out.`] : []),
   ];
+  const incidents = new Map((meta.incidents ?? []).map((i) => [i.key, i]));
+  const findingLine = (f: CostFinding): string => {
+    const incident = incidents.get(costKey(f, d));
+    if (f.action !== "alert" || !incident) return `${f.action === "alert" ? ":rotating_light:" : ":warning:"} ${escapeMrkdwn(f.reason)}`;
+    if (incident.kind === "started") return `:rotating_light: ${escapeMrkdwn(f.reason)} _(new: alert sent)_`;
+    return `${incident.kind === "reminder" ? ":alarm_clock:" : ":rotating_light:"} ${escapeMrkdwn(f.reason)} _(${openSince(incident.incident.detail, d)})_`;
+  };
+  const carried = (meta.incidents ?? [])
+    .filter((i) => i.kind !== "resolved" && i.incident.detail.carried)
+    .map((i) => `:grey_question: Not judged today, still open: ${escapeMrkdwn(i.incident.detail.reason)} _(${openSince(i.incident.detail, d)})_`);
+  const ended = (meta.incidents ?? [])
+    .filter((i) => i.kind === "resolved" && costKeyResolves(i.key))
+    .map((i) => `:white_check_mark: Ended: ${escapeMrkdwn(incidentLabel(i.incident.detail))}, open ${spanOf(i.incident.detail)}`);
   const findingLines = [
     ...gaps,
     ...(findings.length
-      ? findings.map((f) => `${f.action === "alert" ? ":rotating_light:" : ":warning:"} ${escapeMrkdwn(f.reason)}`)
+      ? findings.map(findingLine)
       : dayMissing
         ? []
         : [`:white_check_mark: No findings: under ${money(config.dailyThreshold)}/day, within budget, no spike or new service.`]),
+    ...carried,
+    ...ended,
   ].join("\n");
   const moverLines = summary.movers.length
     ? summary.movers
@@ -148,22 +172,42 @@ export function renderCostDigest(summary: CostSummary, findings: CostFinding[], 
   };
 }
 
+/** "spike Amazon EC2", "daily-total", "forecast 2026-11": what an incident is about, in a few words. */
+export function incidentLabel(detail: Pick<CostIncidentDetail, "kind" | "target" | "reportDate">): string {
+  if (detail.kind === "forecast") return `forecast ${detail.reportDate.slice(0, 7)}`;
+  return detail.target === "account" ? detail.kind : `${detail.kind} ${detail.target}`;
+}
+
+/** "open since 2026-11-05, day 3": the digest's reminder of an incident that still holds. */
+function openSince(detail: CostIncidentDetail, date: string): string {
+  const day = incidentDay(detail.since, date);
+  return day <= 1 ? "open since today" : `open since ${detail.since}, day ${day}`;
+}
+
+/** "2026-11-05 to 2026-11-07 (3 days)": the reported days an incident held on. */
+function spanOf(detail: CostIncidentDetail): string {
+  const days = incidentDay(detail.since, detail.reportDate);
+  return detail.since === detail.reportDate ? `on ${detail.since} (1 day)` : `${detail.since} to ${detail.reportDate} (${days} days)`;
+}
+
 /**
- * The immediate alert for findings that need one (already filtered and de-duplicated).
+ * The alert for the cost incidents that start this run (one message for all of them, so a morning that breaks the
+ * daily threshold because one service spiked says so once, not twice).
  *
  * @example
- *   const alert = renderCostAlert(toSend, summary, config.cost); // ":rotating_light: AWS cost alert · 2025-03-09"
+ *   renderCostAlert([detail], summary, config.cost) // ":rotating_light: AWS cost alert · 2025-03-09"
  */
-export function renderCostAlert(findings: CostFinding[], summary: CostSummary, config: CostConfig): SlackMessage {
+export function renderCostAlert(started: readonly CostIncidentDetail[], summary: CostSummary, config: CostConfig): SlackMessage {
   const d = summary.reportDate;
   return {
-    text: `AWS cost alert ${d}: ${findings.map((f) => (f.target === "account" ? f.kind : `${f.kind} ${f.target}`)).join(", ")}`,
+    text: `AWS cost alert ${d}: ${started.map((i) => (i.target === "account" ? i.kind : `${i.kind} ${i.target}`)).join(", ")}`,
     blocks: [
       header(`:rotating_light: AWS cost alert · ${d}`),
-      section(findings.map((f) => `• ${escapeMrkdwn(f.reason)}`).join("\n")),
+      section(started.map((i) => `• ${escapeMrkdwn(i.reason)}`).join("\n")),
       context(
         [
           ...(summary.estimated ? [`Figures for ${d} are still estimated by AWS.`] : []),
+          "Each morning's cost digest lists it while it lasts; a message here when it ends.",
           costLinks(config, d)
             .map((l) => `<${l.url}|${l.label}>`)
             .join(" · "),
@@ -171,6 +215,54 @@ export function renderCostAlert(findings: CostFinding[], summary: CostSummary, c
       ),
     ],
   };
+}
+
+/**
+ * The message for the cost incidents that end this run, each with what it is now.
+ *
+ * @example
+ *   renderCostResolved([decision], { summary, days, config }) // ":white_check_mark: AWS cost incidents ended · 2025-03-12"
+ */
+export function renderCostResolved(
+  ended: readonly AlertDecision<CostIncidentDetail>[],
+  at: { summary: CostSummary; days: CostDay[]; config: CostConfig },
+): SlackMessage {
+  const { summary, config } = at;
+  const d = summary.reportDate;
+  const money = (amount: number): string => formatMoney(amount, summary.currency);
+  const now = (i: CostIncidentDetail): string => {
+    switch (i.kind) {
+      case "daily-total":
+        return `spend on ${d} was ${money(summary.total)}, within the ${money(i.threshold)} daily threshold`;
+      case "forecast":
+        if (i.reportDate.slice(0, 7) !== d.slice(0, 7)) {
+          return `${i.reportDate.slice(0, 7)} is over; its last projection was ${money(i.value)} against the ${money(i.threshold)} budget`;
+        }
+        return summary.forecast.kind === "projected"
+          ? `the month-end projection is now ${money(summary.forecast.monthEnd)}, within the ${money(i.threshold)} budget`
+          : `month to date is ${money(summary.monthToDate.total)}, within the ${money(i.threshold)} budget (no forecast today)`;
+      case "spike": {
+        const s = serviceSpend(at.days, d, i.target, config.spike.trailingDays);
+        return s
+          ? `${money(s.amount)} on ${d}, no longer over ${config.spike.ratio}× its ${config.spike.trailingDays}-day median of ${money(s.median)} (or no longer ${money(config.spike.minIncrease)} above it)`
+          : `no longer a spike on ${d}`;
+      }
+      case "new-service":
+        return "no longer new";
+    }
+  };
+  const lines = ended.map(
+    (e) => `• *${escapeMrkdwn(incidentLabel(e.incident.detail))}*: open ${spanOf(e.incident.detail)}; ${escapeMrkdwn(now(e.incident.detail))}.`,
+  );
+  return {
+    text: `AWS cost ended ${d}: ${ended.map((e) => `${incidentLabel(e.incident.detail)} (${formatDays(e.incident.detail)})`).join(", ")}`,
+    blocks: [header(`:white_check_mark: AWS cost incidents ended · ${d}`), section(lines.join("\n"))],
+  };
+}
+
+function formatDays(detail: CostIncidentDetail): string {
+  const n = incidentDay(detail.since, detail.reportDate);
+  return `${n} day${n === 1 ? "" : "s"}`;
 }
 
 export interface CostRunInput {
@@ -185,23 +277,33 @@ export interface CostRunInput {
   config: CostConfig;
   now: Date;
   apiCalls?: number;
-  /** Finding ids already alerted for this day. */
-  alreadyAlerted?: readonly string[];
+  /**
+   * The cost incidents open before this run and the reminder interval (default: none open, 6 h: a first morning);
+   * `"off"` for a run that reports a day other than the latest complete one, which must not start or end incidents.
+   */
+  alerts?: { state: AlertLifecycleState<CostIncidentDetail>; remindEveryMs: number } | "off";
 }
 
 export interface CostRun {
   reportDate: string;
   summary: CostSummary;
   findings: CostFinding[];
-  /** Findings that get the immediate alert now (alert findings not yet alerted today). */
-  toAlert: CostFinding[];
+  /** The lifecycle's decisions (sorted by key; holds included) and the state to store; empty when alerts are off. */
+  decisions: AlertDecision<CostIncidentDetail>[];
+  state: AlertLifecycleState<CostIncidentDetail>;
+  /** Keys that start now (their alert is {@link CostRun.alert}) and keys whose end is {@link CostRun.resolved}. */
+  startedKeys: string[];
+  resolvedKeys: string[];
   digest: SlackMessage;
+  /** The alert for the incidents that start now. */
   alert: SlackMessage | null;
+  /** The message for the incidents that end now (a new service's end is silent). */
+  resolved: SlackMessage | null;
 }
 
 /**
- * Everything a cost run decides, from data to messages, with no I/O: the handler and the drill
- * both call this.
+ * Everything a cost run decides, from data to messages, with no I/O: the handler and the drill both call this.
+ * The handler stores `state` (conditionally) before it posts `alert` and `resolved`, and the digest after.
  *
  * @example
  *   const run = buildCostRun({ days, forecast: { kind: "forecast", remaining: 8000 }, config: config.cost, now: new Date() });
@@ -218,18 +320,40 @@ export function buildCostRun(input: CostRunInput): CostRun {
     },
     input.config,
   );
-  const toAlert = alertsToSend(findings, input.alreadyAlerted ?? []);
+  const alerts = input.alerts ?? { state: emptyAlertState<CostIncidentDetail>(), remindEveryMs: 6 * HOUR_MS };
+  const decided =
+    alerts === "off"
+      ? { decisions: [], state: emptyAlertState<CostIncidentDetail>() }
+      : decideAlerts({
+          state: alerts.state,
+          conditions: costConditions(findings, summary, alerts.state),
+          now: input.now,
+          remindEveryMs: alerts.remindEveryMs,
+        });
+  const started = decided.decisions.filter((d) => d.kind === "started");
+  const ended = decided.decisions.filter((d) => d.kind === "resolved" && costKeyResolves(d.key));
   return {
     reportDate,
     summary,
     findings,
-    toAlert,
+    decisions: decided.decisions,
+    state: decided.state,
+    startedKeys: started.map((d) => d.key),
+    resolvedKeys: ended.map((d) => d.key),
     digest: renderCostDigest(summary, findings, {
       config: input.config,
       apiCalls: input.apiCalls ?? 0,
       trends: spendTrends(input.days, reportDate, input.config.windowDays),
+      incidents: decided.decisions,
     }),
-    alert: toAlert.length ? renderCostAlert(toAlert, summary, input.config) : null,
+    alert: started.length
+      ? renderCostAlert(
+          started.map((d) => d.incident.detail),
+          summary,
+          input.config,
+        )
+      : null,
+    resolved: ended.length ? renderCostResolved(ended, { summary, days: input.days, config: input.config }) : null,
   };
 }
 

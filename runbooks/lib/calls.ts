@@ -27,7 +27,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   prune: ["inventory.listRegionSnapshots", ...snapshotCalls("delete"), "prune-ledger.s3PruneLedger", "observe-marker.s3ObserveMarker", "s3.putJson", PAGES],
   watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "alert-state.s3AlertState", "s3.putJson", PAGES],
   warm: ["json-document.jsonDocuments", "s3.putJson", PAGES],
-  cost: ["cost-explorer.fetchCosts", "json-document.jsonDocuments", "s3.putJson", PAGES],
+  cost: ["cost-explorer.fetchCosts", "alert-state.s3AlertState", "s3.putJson", PAGES],
   probe: ["probe-metrics.putProbeResults"],
   // The restore-test runbook (runbooks/restore-test/deps.ts): its throwaways, the source snapshots, its checkpoint and reports.
   "restore-test": [

@@ -79,15 +79,9 @@ export function planBackupDeps(stateBucket: BucketRef | undefined, notes: string
   };
 }
 
-/** Cost: Cost Explorer reads only; the alert state is never opened on a dry-run and nothing is posted. */
+/** Cost: Cost Explorer reads only; no alert state (every finding reads as new) and nothing is posted. */
 export function planCostDeps(): CostDeps {
-  return {
-    fetch: (req) => fetchCosts(req),
-    state: () => {
-      throw new PlanWriteRefused("opening the cost alert state");
-    },
-    postAlert: refuse("posting the cost alert"),
-  };
+  return { fetch: (req) => fetchCosts(req) };
 }
 
 /**

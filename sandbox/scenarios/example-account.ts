@@ -36,7 +36,7 @@ import { backupDeps } from "../../runbooks/backup/deps.ts";
 import { runPrune } from "../../runbooks/backup/prune.ts";
 import { runWatchdog } from "../../runbooks/backup/watchdog.ts";
 import { runCost } from "../../runbooks/cost/cost.ts";
-import { s3AlertState } from "../../runbooks/cost/deps.ts";
+import { s3AlertState } from "../../adapters/alert-state.ts";
 import type { FailoverDeps } from "../../runbooks/failover/index.ts";
 import { createHandler, type MetricPoint, type RunContext, type Runtime } from "../../runbooks/lib/handler.ts";
 import { createWarmRun, type LeftoverStore } from "../../runbooks/warm/warm.ts";
@@ -244,8 +244,7 @@ export function exampleAccount(options: ExampleAccountOptions): ExampleAccount {
         run: (e, c) =>
           runCost(e, c, {
             fetch: (req) => fetchCosts(req, costExplorer()),
-            state: () => s3AlertState(reports, c.now),
-            postAlert: async (m) => void slack.push(renderText(m)),
+            alertState: () => s3AlertState(reports, "cost"),
           }),
       },
       runtime,

@@ -391,10 +391,10 @@ const EXPECTED: Record<string, Expected> = {
     start: "2025-03-10T08:00:00Z",
     options: () => ({ costs: COSTS }),
     assert: ({ a, result }) => {
-      expect(result).toMatchObject({ trigger: "schedule", reportDate: "2025-03-09", alerted: ["spike:Amazon Elastic Compute Cloud - Compute"] });
+      expect(result).toMatchObject({ trigger: "schedule", reportDate: "2025-03-09", sent: ["alert"] });
       expectCostPosts(a.slack);
-      expect(a.sb.s3.json(EXAMPLE_REPORTS_BUCKET, "state/cost/alerts/2025-03-09.json")).toMatchObject({
-        alerts: { "spike:Amazon Elastic Compute Cloud - Compute": expect.any(String) },
+      expect(a.sb.s3.json(EXAMPLE_REPORTS_BUCKET, "state/alerts/cost.json")).toMatchObject({
+        incidents: { "cost:spike:Amazon Elastic Compute Cloud - Compute": { openedAt: "2025-03-10T08:00:00.000Z", reminders: 0 } },
       });
     },
   },
@@ -402,8 +402,11 @@ const EXPECTED: Record<string, Expected> = {
     start: "2025-03-12T08:00:00Z",
     options: () => ({ costs: COSTS }),
     assert: ({ a, result }) => {
-      expect(result).toMatchObject({ trigger: "manual", reportDate: "2025-03-09", note: "re-send the digest for 9 March" });
-      expectCostPosts(a.slack);
+      expect(result).toMatchObject({ trigger: "manual", reportDate: "2025-03-09", note: "re-send the digest for 9 March", alerts: [], sent: [] });
+      // A past day's digest only: it neither starts nor ends an incident, so no alert and no alert state.
+      expect(a.slack).toHaveLength(1);
+      expect(a.slack[0]!.startsWith(`${COST_DIGEST}\n${DIGEST_TOTAL}`)).toBe(true);
+      expect(a.sb.s3.objects(EXAMPLE_REPORTS_BUCKET, "state/alerts/")).toEqual([]);
       expect(a.costCalls().map((c) => c.command)).toEqual(["GetCostAndUsage", "GetCostForecast"]);
     },
   },
@@ -411,11 +414,11 @@ const EXPECTED: Record<string, Expected> = {
     start: "2025-03-12T08:00:00Z",
     options: () => ({ costs: COSTS }),
     assert: ({ a, result }) => {
-      expect(result).toMatchObject({ trigger: "manual", dryRun: true, reportDate: "2025-03-09", alerted: [] });
+      expect(result).toMatchObject({ trigger: "manual", dryRun: true, reportDate: "2025-03-09", alerts: [], sent: [] });
       expect(String(result!.digestText)).toContain(COST_DIGEST);
       // Nothing posted, no alert state recorded.
       expect(a.slack).toEqual([]);
-      expect(a.sb.s3.objects(EXAMPLE_REPORTS_BUCKET, "state/cost/")).toEqual([]);
+      expect(a.sb.s3.objects(EXAMPLE_REPORTS_BUCKET, "state/alerts/")).toEqual([]);
     },
   },
   // From the console a restore-test event only plans: one invocation cannot wait out a restore, so it names the state

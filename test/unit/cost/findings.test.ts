@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alertsToSend, analyzeCosts, median, nextMonthStart, reportDateFor, spikingServices, type ForecastInput } from "../../../core/cost.ts";
+import { analyzeCosts, serviceSpend, median, nextMonthStart, reportDateFor, spikingServices, type ForecastInput } from "../../../core/cost.ts";
 import { EC2, RDS, REPORT_DATE, S3, costConfig, jumpTo, series } from "./builders.ts";
 
 const noForecast: ForecastInput = { kind: "unavailable", reason: "test" };
@@ -130,11 +130,13 @@ describe("cost findings", () => {
   });
 });
 
-describe("alertsToSend", () => {
-  it("sends each alert finding once per day", () => {
-    const { findings } = analyze(series({ [EC2]: jumpTo(300, 900), [RDS]: jumpTo(10, 60) }));
-    expect(alertsToSend(findings, []).map((f) => f.id)).toEqual(["daily-total:account", `spike:${EC2}`, `spike:${RDS}`]);
-    expect(alertsToSend(findings, [`spike:${EC2}`, "daily-total:account"]).map((f) => f.id)).toEqual([`spike:${RDS}`]);
+describe("serviceSpend", () => {
+  it("gives a service's day and its trailing median, zero for a service absent that day, nothing for a missing day", () => {
+    const days = series({ [EC2]: jumpTo(100, 300), [RDS]: (_d, before) => (before === 0 ? Number.NaN : 140) });
+    expect(serviceSpend(days, REPORT_DATE, EC2, 7)).toEqual({ amount: 300, median: 100 });
+    expect(serviceSpend(days, REPORT_DATE, RDS, 7)).toEqual({ amount: 0, median: 140 });
+    expect(serviceSpend(days, REPORT_DATE, "Amazon Bedrock", 7)).toEqual({ amount: 0, median: 0 });
+    expect(serviceSpend(days.slice(0, -1), REPORT_DATE, EC2, 7)).toBeUndefined();
   });
 });
 

@@ -62,15 +62,16 @@ describe("cost digest message", () => {
 });
 
 describe("cost alert message", () => {
-  it("is built only for alert findings not yet alerted today", () => {
+  it("is built only for incidents that start now, not for one already open", () => {
     const first = buildCostRun({ days, config: costConfig(), now });
-    expect(first.toAlert.map((f) => f.id)).toEqual([`spike:${EC2}`]);
+    expect(first.startedKeys).toEqual([`cost:spike:${EC2}`]);
     expect(renderText(first.alert!)).toContain(`:rotating_light: AWS cost alert · ${REPORT_DATE}`);
     expect(first.alert!.text).toBe(`AWS cost alert ${REPORT_DATE}: spike ${EC2}`);
 
-    const again = buildCostRun({ days, config: costConfig(), now, alreadyAlerted: [`spike:${EC2}`] });
+    const again = buildCostRun({ days, config: costConfig(), now, alerts: { state: first.state, remindEveryMs: 6 * 3_600_000 } });
     expect(again.alert).toBeNull();
     expect(again.findings).toHaveLength(1); // still in the digest
+    expect(renderText(again.digest)).toContain("_(open since today)_");
   });
 
   it("is not built when nothing needs one", () => {
