@@ -17,7 +17,11 @@ export interface FreshnessFinding {
   newestId?: string;
   ageHours?: number;
   limitHours: number;
-  status: "ok" | "stale" | "missing";
+  /**
+   * `pending`: no backup yet, but the stage has been watched for less than the freshness limit, so none is due yet
+   * (a new stage's first night); `missing`: no backup, and one is overdue or nothing says since when it is due.
+   */
+  status: "ok" | "pending" | "stale" | "missing";
   reason: string;
 }
 
@@ -32,6 +36,13 @@ export interface FreshnessInput {
    * are expected to be empty and must not raise alerts.
    */
   primaryRegion?: string;
+  /**
+   * Since when the stage has been watched: its first deploy (the deploy-time marker, stacks/observe-start.ts). A
+   * resource without any backup is `pending` until more than the freshness limit has passed since then (as a backup
+   * turns stale when older than it), `missing` after; when unknown (no marker, one a run wrote instead of the deploy,
+   * or one more than an hour in the future) it is `missing` at once: never silence.
+   */
+  watchedSince?: Date;
 }
 
 /** The available snapshot with the latest creation time, if any (ties: the greater id, so the choice is stable). */
@@ -46,7 +57,7 @@ export function newestAvailable(snapshots: readonly Snapshot[]): Snapshot | unde
 
 /**
  * One finding per resource per region: "ok", "stale" (newest available backup of ours older than the policy's
- * `freshnessHours`) or "missing" (none at all). Only our own backups count (core/ownership.ts: a copy or a
+ * `freshnessHours`), "missing" (none at all) or "pending" (none yet, on a stage watched for less than the limit). Only our own backups count (core/ownership.ts: a copy or a
  * restored instance's snapshot carrying our tags is not a backup of ours). Example: limit 25 h, newest available backup made 26 h ago →
  * `{ status: "stale", ageHours: 26, reason: "newest available backup oa-ops-autopilot-prod-app-db-20261120 is 26.0 h old (limit 25 h)" }`.
  */
@@ -67,7 +78,18 @@ export function assessFreshness(input: FreshnessInput): FreshnessFinding[] {
       const base = { resourceId: r.resourceId, kind: r.kind, region, limitHours };
       const newest = newestAvailable(byKey.get(`${region}\u0000${r.kind}\u0000${r.resourceId}`) ?? []);
       if (!newest) {
-        out.push({ ...base, status: "missing", reason: `no available backup of ${r.resourceId} in ${region}` });
+        const watchedHours = input.watchedSince ? (nowMs - input.watchedSince.getTime()) / 3_600_000 : undefined;
+        // A deploy time up to an hour ahead is the deployer's clock running fast; one further ahead dates nothing.
+        if (watchedHours !== undefined && watchedHours >= -1 && watchedHours <= limitHours) {
+          out.push({
+            ...base,
+            status: "pending",
+            reason: `no backup of ${r.resourceId} in ${region} yet: the stage was deployed ${Math.max(0, watchedHours).toFixed(1)} h ago, the first is due within ${limitHours} h of it`,
+          });
+          continue;
+        }
+        const since = watchedHours !== undefined ? ` (the stage was deployed ${watchedHours.toFixed(1)} h ago, limit ${limitHours} h)` : "";
+        out.push({ ...base, status: "missing", reason: `no available backup of ${r.resourceId} in ${region}${since}` });
         continue;
       }
       const ageHours = (nowMs - newest.createdAt.getTime()) / 3_600_000;

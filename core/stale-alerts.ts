@@ -33,7 +33,8 @@ export function staleKey(policy: string, region: string): string {
 export function staleConditions(findings: readonly FreshnessFinding[], policyOf: (f: FreshnessFinding) => string): Condition<StaleGroupDetail>[] {
   const groups = new Map<string, StaleGroupDetail>();
   for (const f of findings) {
-    if (f.status === "ok") continue;
+    // A pending resource (a new stage's first night) has no backup due yet: nothing to alert on.
+    if (f.status !== "stale" && f.status !== "missing") continue;
     const policy = policyOf(f);
     const key = staleKey(policy, f.region);
     const group = groups.get(key) ?? { policy, region: f.region, resources: [] };

@@ -4,6 +4,8 @@ import { s3Claims } from "../../adapters/claims.ts";
 import { s3PruneLedger } from "../../adapters/prune-ledger.ts";
 import { PRUNE_OBSERVE_KEY, s3ObserveMarker } from "../../adapters/observe-marker.ts";
 import { s3AlertState } from "../../adapters/alert-state.ts";
+import { jsonDocuments } from "../../adapters/json-document.ts";
+import type { ObserveMarker } from "../../core/observe.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { linkedBucket } from "../lib/resources.ts";
 import type { RunContext } from "../lib/handler.ts";
@@ -24,5 +26,11 @@ export function backupDeps(ctx: RunContext, options: { stateBucket?: BucketRef }
     pruneLedger: () => s3PruneLedger(stateBucket()),
     observeMarker: () => s3ObserveMarker(stateBucket(), PRUNE_OBSERVE_KEY),
     alertState: () => s3AlertState(stateBucket(), "watchdog"),
+    stageDeployedAt: async () => {
+      // Only the deploy's own marker dates the deploy: one prune recorded (the deploy's was deleted) is later than it.
+      const got = await jsonDocuments(stateBucket()).get<Partial<ObserveMarker>>(PRUNE_OBSERVE_KEY);
+      const at = got?.body.by === "deploy" ? new Date(String(got.body.startedAt)) : undefined;
+      return at && !Number.isNaN(at.getTime()) ? at : undefined;
+    },
   };
 }

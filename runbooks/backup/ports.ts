@@ -40,4 +40,11 @@ export interface BackupDeps {
    * and nothing is stored.
    */
   alertState?: () => AlertStatePort<StaleGroupDetail>;
+  /**
+   * When the stage was first deployed: the deploy-time marker (stacks/observe-start.ts, `state/observe.json` in the
+   * state bucket) when the deploy wrote it, undefined otherwise (missing, or recorded by a run after someone deleted
+   * it). The watchdog reads it only when a resource has no backup at all, to tell a new stage's first night
+   * (pending) from a backup that never came (missing). Without it every resource without a backup is missing.
+   */
+  stageDeployedAt?: () => Promise<Date | undefined>;
 }

@@ -20,6 +20,10 @@ import type { BackupDeps } from "./ports.ts";
  * and the alert lifecycle's messages per policy and region (core/alert-lifecycle.ts, core/stale-alerts.ts): a
  * critical when backups go stale, a reminder every `alerts.remindEveryHours` while they stay stale, "resolved"
  * when they are fresh again. Hourly runs of a long outage thus post a few messages, not one critical an hour.
+ *
+ * A resource with no backup at all on a stage deployed less than its freshness limit ago is pending, not stale
+ * (core/freshness.ts): a new stage's watchdog runs hourly from the deploy, before the first nightly backup, and
+ * must not page for a backup that is not due yet. The deploy's own marker dates the stage; without it, missing.
  */
 
 /** Decide-and-store attempts when other runs keep changing the alert state first. */
@@ -46,16 +50,31 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
     ...all.map((r) => deps.inventory.listRegionSnapshots(r, managedBy, kinds)),
   ]);
   const selected = selectResources(resources, policies).selected;
-  const findings: FreshnessFinding[] = assessFreshness({
-    snapshots: lists.flat(),
-    resources: selected.map((s) => ({ resourceId: s.resource.id, kind: s.resource.kind, policy: s.policy })),
-    regions: all,
-    owner: owner(config),
-    now,
-    primaryRegion: config.primaryRegion,
-  });
-  const bad = findings.filter((f) => f.status !== "ok");
-  for (const f of findings) (f.status === "ok" ? ctx.logger.info : ctx.logger.error).call(ctx.logger, "freshness", { ...f });
+  const assess = (watchedSince?: Date): FreshnessFinding[] =>
+    assessFreshness({
+      snapshots: lists.flat(),
+      resources: selected.map((s) => ({ resourceId: s.resource.id, kind: s.resource.kind, policy: s.policy })),
+      regions: all,
+      owner: owner(config),
+      now,
+      primaryRegion: config.primaryRegion,
+      ...(watchedSince ? { watchedSince } : {}),
+    });
+  let findings = assess();
+  let stageDeployedAt: Date | undefined;
+  if (deps.stageDeployedAt && findings.some((f) => f.status === "missing")) {
+    // A resource with no backup at all: on a new stage's first night that is expected, not stale.
+    try {
+      stageDeployedAt = await deps.stageDeployedAt();
+    } catch (err) {
+      // Unknown is not "new": without the deploy's date every missing backup stays missing.
+      ctx.logger.warn("stage deploy time not read: resources without a backup count as missing", { error: (err as Error).message });
+    }
+    if (stageDeployedAt) findings = assess(stageDeployedAt);
+  }
+  const bad = findings.filter((f) => f.status === "stale" || f.status === "missing");
+  const pending = findings.filter((f) => f.status === "pending");
+  for (const f of findings) (f.status === "ok" || f.status === "pending" ? ctx.logger.info : ctx.logger.error).call(ctx.logger, "freshness", { ...f });
   ctx.emitMetrics([
     // The heartbeat: an alarm with TreatMissingData=breaching fires when the watchdog itself stops running.
     { name: "WatchdogHeartbeat", unit: "Count", value: 1 },
@@ -63,8 +82,9 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
     ...findings.map((f) => ({
       name: "BackupAgeHours",
       unit: "None" as const,
-      // A resource with no backup at all reports the age as "infinitely" old, capped to stay a plottable number.
-      value: f.ageHours ?? 24 * 400,
+      // A resource with no backup yet (pending) is as old as the stage, so its line crosses the freshness line when it
+      // turns stale; one with no backup at all otherwise reports the age as "infinitely" old, capped to stay plottable.
+      value: f.ageHours ?? (f.status === "pending" && stageDeployedAt ? (now.getTime() - stageDeployedAt.getTime()) / HOUR_MS : 24 * 400),
       dimensions: { resource: f.resourceId, region: f.region },
     })),
   ]);
@@ -102,6 +122,7 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
       note: event.note,
       findings: findings.map((f) => ({ ...f, newestAt: f.newestAt?.toISOString() })),
       stale: bad.length,
+      ...(pending.length ? { pending: pending.length, stageDeployedAt: stageDeployedAt?.toISOString() } : {}),
       remindEveryHours: config.alerts.remindEveryHours,
       alerts,
     },

@@ -25,7 +25,15 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   ],
   copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson", PAGES],
   prune: ["inventory.listRegionSnapshots", ...snapshotCalls("delete"), "prune-ledger.s3PruneLedger", "observe-marker.s3ObserveMarker", "s3.putJson", PAGES],
-  watchdog: ["inventory.listCandidateResources", "inventory.listRegionSnapshots", "alert-state.s3AlertState", "s3.putJson", PAGES],
+  // json-document: the deploy-time marker that dates a new stage (runbooks/backup/deps.ts stageDeployedAt).
+  watchdog: [
+    "inventory.listCandidateResources",
+    "inventory.listRegionSnapshots",
+    "alert-state.s3AlertState",
+    "json-document.jsonDocuments",
+    "s3.putJson",
+    PAGES,
+  ],
   warm: ["json-document.jsonDocuments", "s3.putJson", PAGES],
   cost: ["cost-explorer.fetchCosts", "alert-state.s3AlertState", "s3.putJson", PAGES],
   probe: ["probe-metrics.putProbeResults"],

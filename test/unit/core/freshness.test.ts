@@ -78,4 +78,39 @@ describe("assessFreshness", () => {
     const [f] = assess({ resources: [{ resourceId: "app-db", kind: "rds-instance", policy: q }], snapshots: [snap({ day: "2026-11-21" })] });
     expect(f).toMatchObject({ status: "stale", limitHours: 6 });
   });
+
+  describe("a resource never backed up, by how long the stage has been deployed", () => {
+    const deployed = (hoursAgo: number) => new Date(NOW.getTime() - hoursAgo * 3_600_000);
+
+    it.each([
+      [0, "pending"],
+      [10, "pending"],
+      [25, "pending"],
+      [25.5, "missing"],
+      [400, "missing"],
+      // A deployer's clock a little fast is still a deploy that just happened; a marker far ahead dates nothing.
+      [-0.5, "pending"],
+      [-2, "missing"],
+    ])("deployed %s h ago → %s (limit 25 h)", (hours, status) => {
+      expect(assess({ watchedSince: deployed(hours) })[0]?.status).toBe(status);
+    });
+
+    it("is missing at once when nothing says when the stage was deployed: never silence", () => {
+      expect(assess({})[0]).toMatchObject({ status: "missing", reason: `no available backup of app-db in ${PRIMARY}` });
+    });
+
+    it("says why it waits, and why it no longer does", () => {
+      expect(assess({ watchedSince: deployed(5) })[0]?.reason).toBe(
+        `no backup of app-db in ${PRIMARY} yet: the stage was deployed 5.0 h ago, the first is due within 25 h of it`,
+      );
+      expect(assess({ watchedSince: deployed(26) })[0]?.reason).toBe(
+        `no available backup of app-db in ${PRIMARY} (the stage was deployed 26.0 h ago, limit 25 h)`,
+      );
+    });
+
+    it("does not excuse a stale backup on a new stage: pending is only for none at all", () => {
+      const [f] = assess({ watchedSince: deployed(1), snapshots: [snap({ day: "2026-11-20", createdAt: at("2026-11-20T10:00:00Z") })] });
+      expect(f?.status).toBe("stale");
+    });
+  });
 });

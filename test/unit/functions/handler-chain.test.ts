@@ -92,11 +92,7 @@ describe("handler chain: a run that throws", () => {
       name: "AccessDeniedException",
       $metadata: {},
     });
-    const deps: CostDeps = {
-      fetch: async () => Promise.reject(boom),
-      state: () => ({ load: async () => ({ sent: [], exists: false }), claim: async () => false, release: async () => {} }),
-      postAlert: async () => {},
-    };
+    const deps: CostDeps = { fetch: async () => Promise.reject(boom) };
     const run = (e: CostEvent, c: RunContext) => runCost(e, c, deps);
     const { saved, posted, runtime } = harness(parseConfig({ stage: "test", primaryRegion: PRIMARY }));
     const handler = createHandler({ name: "cost", parse: parseCostEvent, run }, runtime);

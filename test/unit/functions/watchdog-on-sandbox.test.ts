@@ -13,6 +13,7 @@ import type { StaleGroupDetail } from "../../../core/stale-alerts.ts";
 import { parseBackupEvent, parseCopyEvent, parseWatchdogEvent, type JobEvent } from "../../../schemas/events-backup.ts";
 import { parseConfig } from "../../../schemas/config.ts";
 import { renderText, type SlackMessage } from "../../../core/report/blocks.ts";
+import { observeMarker, PRUNE_OBSERVE_KEY } from "../../../core/observe.ts";
 
 const PRIMARY = "eu-west-1";
 const DR = "eu-central-1";
@@ -47,7 +48,8 @@ const invoke = (name: "backup" | "copy" | "watchdog", deps: (c: RunContext) => B
   }[name];
   return createHandler(spec, runtime())({ trigger: "schedule" }, ctx) as Promise<Record<string, unknown>>;
 };
-const texts = () => posted.map((m) => m.text);
+/** Each message's first line (the run report link the chain may add below it is the handler's). */
+const texts = () => posted.map((m) => m.text.split("\n")[0]!);
 
 beforeEach(() => {
   clock = new FakeClock("2026-11-20T02:00:00Z");
@@ -220,6 +222,75 @@ describe("freshness watchdog", () => {
     expect(texts()).toEqual([
       "🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-central-1 since 2026-11-21 06:00 UTC (ops-autopilot test)",
       "🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-west-1 since 2026-11-21 06:00 UTC (ops-autopilot test)",
+    ]);
+  });
+});
+
+describe("a new stage's first night", () => {
+  /** The deploy writes the stage's start marker (stacks/observe-start.ts) into the state bucket. */
+  const deployAt = (iso: string, by = "deploy") =>
+    sb.s3.put(BUCKET, PRUNE_OBSERVE_KEY, JSON.stringify(observeMarker(new Date(iso), by, by === "deploy" ? "first deploy" : "r")), "application/json");
+  /** A stage deployed at `iso`: the sandbox from then, with the deploy's marker and the database to back up. */
+  const newStage = (iso: string) => {
+    sb.restore();
+    clock = new FakeClock(iso);
+    sb = createSandbox({ clock, regions: [PRIMARY, DR], buckets: [BUCKET] });
+    resetClients();
+    sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" } });
+    deployAt(iso);
+  };
+  /** The watchdog every hour until `until` (inclusive); the messages it posted, with the hour. */
+  async function hourly(until: string, between: Record<string, "backup" | "copy"> = {}): Promise<string[]> {
+    const sent: string[] = [];
+    while (clock.now().toISOString() <= until) {
+      const at = clock.now().toISOString();
+      const job = between[at];
+      if (job) await invoke(job);
+      posted = [];
+      const out = await invoke("watchdog");
+      expect(out.pending ?? 0, at).toBe(out.stale === 0 && at < "2026-11-20T03:00" ? 2 : (out.pending ?? 0));
+      sent.push(...texts().map((t) => `${at.slice(5, 16)} ${t}`));
+      clock.advance(HOUR);
+    }
+    return sent;
+  }
+
+  it("is pending, not stale, for the hourly runs before the first backup: 0 criticals from the deploy through the first backup and copy", async () => {
+    newStage("2026-11-19T10:00:00Z");
+
+    const first = await invoke("watchdog");
+    expect(first).toMatchObject({ stale: 0, pending: 2, stageDeployedAt: "2026-11-19T10:00:00.000Z", alerts: [] });
+    expect((first.findings as { status: string; reason: string }[]).map((f) => [f.status, f.reason])).toEqual([
+      ["pending", "no backup of app-db in eu-west-1 yet: the stage was deployed 0.0 h ago, the first is due within 25 h of it"],
+      ["pending", "no backup of app-db in eu-central-1 yet: the stage was deployed 0.0 h ago, the first is due within 25 h of it"],
+    ]);
+    expect(metrics.filter((m) => m.name === "BackupAgeHours").map((m) => m.value)).toEqual([0, 0]);
+    clock.advance(HOUR);
+    // The first nightly backup at 02:00 and its DR copy at 03:00; the watchdog every hour for 26 h from the deploy.
+    const sent = await hourly("2026-11-20T12:00:00Z", { "2026-11-20T02:00:00.000Z": "backup", "2026-11-20T03:00:00.000Z": "copy" });
+    expect(sent).toEqual([]);
+    expect(sb.s3.objects(BUCKET, "state/alerts/")).toEqual([]);
+    expect(sb.iam!.denials).toEqual([]);
+  });
+
+  it("gets its critical once more than the freshness window has passed since the deploy when the first backup never happens", async () => {
+    newStage("2026-11-19T10:00:00Z");
+
+    const sent = await hourly("2026-11-20T16:00:00Z");
+
+    // 25 h after the deploy (11:00) is still within the 25 h limit; 12:00 is past it.
+    expect(sent).toEqual([
+      "11-20T12:00 🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-central-1 since 2026-11-20 12:00 UTC (ops-autopilot test)",
+      "11-20T12:00 🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-west-1 since 2026-11-20 12:00 UTC (ops-autopilot test)",
+    ]);
+  });
+
+  it("is missing at once when the marker was recorded by a run, not the deploy (the deploy's time is unknown)", async () => {
+    deployAt("2026-11-20T01:00:00Z", "prune");
+    await invoke("watchdog");
+    expect(texts()).toEqual([
+      "🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-central-1 since 2026-11-20 02:00 UTC (ops-autopilot test)",
+      "🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-west-1 since 2026-11-20 02:00 UTC (ops-autopilot test)",
     ]);
   });
 });
