@@ -239,20 +239,27 @@ describe("a new stage's first night", () => {
     sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" } });
     deployAt(iso);
   };
-  /** The watchdog every hour until `until` (inclusive); the messages it posted, with the hour. */
-  async function hourly(until: string, between: Record<string, "backup" | "copy"> = {}): Promise<string[]> {
+  /**
+   * The watchdog every hour until `until` (inclusive), after the job due that hour if any: each change of its
+   * counts ("10:00 pending 2 stale 0"), and the messages it posted with their hour.
+   */
+  async function hourly(until: string, jobs: Record<string, "backup" | "copy"> = {}): Promise<{ counts: string[]; sent: string[] }> {
+    const counts: string[] = [];
     const sent: string[] = [];
+    let last = "";
     while (clock.now().toISOString() <= until) {
       const at = clock.now().toISOString();
-      const job = between[at];
+      const job = jobs[at];
       if (job) await invoke(job);
       posted = [];
       const out = await invoke("watchdog");
-      expect(out.pending ?? 0, at).toBe(out.stale === 0 && at < "2026-11-20T03:00" ? 2 : (out.pending ?? 0));
+      const now = `pending ${out.pending ?? 0} stale ${out.stale}`;
+      if (now !== last) counts.push(`${at.slice(5, 16)} ${now}`);
+      last = now;
       sent.push(...texts().map((t) => `${at.slice(5, 16)} ${t}`));
       clock.advance(HOUR);
     }
-    return sent;
+    return { counts, sent };
   }
 
   it("is pending, not stale, for the hourly runs before the first backup: 0 criticals from the deploy through the first backup and copy", async () => {
@@ -266,8 +273,10 @@ describe("a new stage's first night", () => {
     ]);
     expect(metrics.filter((m) => m.name === "BackupAgeHours").map((m) => m.value)).toEqual([0, 0]);
     clock.advance(HOUR);
-    // The first nightly backup at 02:00 and its DR copy at 03:00; the watchdog every hour for 26 h from the deploy.
-    const sent = await hourly("2026-11-20T12:00:00Z", { "2026-11-20T02:00:00.000Z": "backup", "2026-11-20T03:00:00.000Z": "copy" });
+    // The first nightly backup at 02:00 (available by 03:00) and its DR copy at 03:00 (available by 04:00); the watchdog
+    // every hour for 26 h from the deploy.
+    const { counts, sent } = await hourly("2026-11-20T12:00:00Z", { "2026-11-20T02:00:00.000Z": "backup", "2026-11-20T03:00:00.000Z": "copy" });
+    expect(counts).toEqual(["11-19T11:00 pending 2 stale 0", "11-20T03:00 pending 1 stale 0", "11-20T04:00 pending 0 stale 0"]);
     expect(sent).toEqual([]);
     expect(sb.s3.objects(BUCKET, "state/alerts/")).toEqual([]);
     expect(sb.iam!.denials).toEqual([]);
@@ -276,9 +285,10 @@ describe("a new stage's first night", () => {
   it("gets its critical once more than the freshness window has passed since the deploy when the first backup never happens", async () => {
     newStage("2026-11-19T10:00:00Z");
 
-    const sent = await hourly("2026-11-20T16:00:00Z");
+    const { counts, sent } = await hourly("2026-11-20T16:00:00Z");
 
     // 25 h after the deploy (11:00) is still within the 25 h limit; 12:00 is past it.
+    expect(counts).toEqual(["11-19T10:00 pending 2 stale 0", "11-20T12:00 pending 0 stale 2"]);
     expect(sent).toEqual([
       "11-20T12:00 🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-central-1 since 2026-11-20 12:00 UTC (ops-autopilot test)",
       "11-20T12:00 🚨 CRITICAL: no fresh backup for 1 resource of policy db in eu-west-1 since 2026-11-20 12:00 UTC (ops-autopilot test)",
