@@ -153,6 +153,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     const file = path.join(out, t.file);
     writeFileSync(file, templateText(t));
     const targets = [...t.accounts.map((a) => `${a.id} (${a.name})`), ...(t.organizationalUnit ? [`every account of ${t.organizationalUnit}`] : [])];
-    console.log(`wrote ${file}: ${targets.join(", ")}; regions ${t.regions.join(", ")}`);
+    // IAM is global: a second stack instance of the same account (another region) would collide on the role names.
+    console.log(`wrote ${file}: ${targets.join(", ")}; roles for ${t.regions.join(", ")}; deploy one stack instance per account (one region)`);
   }
 }

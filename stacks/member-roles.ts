@@ -199,3 +199,8 @@ export function memberRoleViolations(config: Config, t: Pick<MemberTarget, "acco
     return found.length ? [`${r.name}: ${found.map((v) => `${v.rule} (${v.detail})`).join("; ")}`] : [];
   });
 }
+
+/** The ARN of `fn`'s member role in `account`: the role the central function assumes there. */
+export function memberRoleArn(config: Config, partition: string, account: string, fn: FleetFunction): string {
+  return `arn:${partition}:iam::${account}:role/${memberRoleName(config, fn, fleetTargetOf(config, account))}`;
+}

@@ -6,9 +6,10 @@ import { parseConfig, type Config } from "../../schemas/config.ts";
 import { FLEET_FUNCTIONS, type FleetFunction } from "../../schemas/config-fleet.ts";
 import { permissionsFor, type Statement } from "../../stacks/iam.ts";
 import { lintPolicy, type PolicyDocument, type PolicyStatement } from "../../stacks/policy-lint.ts";
-import { memberLintRules, memberRoles, sstRoleNamePattern, fleetTargetOf } from "../../stacks/member-roles.ts";
+import { fleetTargetOf, memberLintRules, memberRoleArn, memberRoles, sstRoleNamePattern } from "../../stacks/member-roles.ts";
 import { memberRoleTemplates, templateText, type Json, type MemberRoleTemplate } from "../../scripts/member-role-template.ts";
 import { ROOT } from "./builders.ts";
+import { inputs, ofType, runSynth } from "./synth-run.ts";
 
 /**
  * The fleet's member roles (stacks/member-roles.ts) and the StackSet templates made from them
@@ -263,6 +264,12 @@ describe("member roles: one per fleet function, generated from stacks/iam.ts", (
     expect(ou.map((r) => r.trustPolicy.Statement[0]!.Condition!.StringEquals)).toEqual(Array(4).fill({ "sts:ExternalId": "oa-prod-workloads" }));
   });
 
+  it("names the role the central function assumes in each account: its own prefix, else the default", () => {
+    expect(memberRoleArn(config, "aws", MEMBER, "prune")).toBe(`arn:aws:iam::${MEMBER}:role/ops-autopilot-prod-member-prune`);
+    expect(memberRoleArn(config, "aws", OTHER, "prune")).toBe(`arn:aws:iam::${OTHER}:role/OpsAutopilotProd-prune`);
+    expect(memberRoleArn(config, "aws", "777788889999", "backup")).toBe("arn:aws:iam::777788889999:role/ops-autopilot-prod-member-backup");
+  });
+
   it("refuses an account that is neither listed nor covered by an OU, and a stage without a fleet", () => {
     const listedOnly = { ...config, fleet: { accounts: config.fleet!.accounts } };
     expect(() => fleetTargetOf(listedOnly, "777788889999")).toThrow(
@@ -275,6 +282,17 @@ describe("member roles: one per fleet function, generated from stacks/iam.ts", (
 });
 
 describe("the central roles' name pattern", () => {
+  it("matches the names of the fleet functions' roles in the offline synth of sst.config.ts", () => {
+    const ci = runSynth("ci");
+    const ciConfig = { app: "ops-autopilot", stage: "ci" };
+    for (const fn of FLEET_FUNCTIONS) {
+      const pattern = sstRoleNamePattern(ciConfig.app, ciConfig.stage, `${fn.charAt(0).toUpperCase()}${fn.slice(1)}`);
+      const role = ofType(ci, "aws:iam/role:Role").find((r) => r.name === `${fn.charAt(0).toUpperCase()}${fn.slice(1)}Role`)!;
+      expect(pattern).toBe(`ops-autopilot-ci-${fn.charAt(0).toUpperCase()}${fn.slice(1)}Role-????????`);
+      expect(inputs(role).name).toMatch(new RegExp(`^${pattern.replaceAll("?", "[a-z]")}$`));
+    }
+  }, 400_000);
+
   it("matches the names SST gives a function's role (.sst/platform/src/components/naming.ts physicalName), and only those", async () => {
     const g = globalThis as { $app?: { name: string; stage: string } };
     const saved = g.$app;
