@@ -1,8 +1,10 @@
+import { formatDuration, type AlertDecision, type AlertMessageKind } from "../alert-lifecycle.ts";
+import type { RunFailureDetail } from "../run-alerts.ts";
 import { context, header, section, type SlackMessage } from "./blocks.ts";
 
 /**
- * The alert and the redaction for a run that threw before it could build its own report (a listing that
- * failed after the SDK's retries, Cost Explorer refusing, a state read failing).
+ * The redaction of errors that go into reports, logs and Slack, and the messages of a function's failed runs
+ * (a run that threw, or finished with item failures).
  */
 
 /** Longest error text kept in a failure report or alert, after redaction. */
@@ -49,36 +51,76 @@ function urlTokens(secret: string): string[] {
   }
 }
 
-export interface RunErrorAlert {
-  functionName: string;
+/** What the failed-run messages say about the stage. */
+export interface RunAlertContext {
   app: string;
   stage: string;
+  /** `alerts.remindEveryHours`. */
+  remindEveryHours: number;
+  /** This run: the one that failed again, or for `resolved` the one that finished without failures. */
   runId: string;
-  /** Already redacted. */
-  errorName: string;
-  errorMessage: string;
-  /** Where the failure report was written, when it was. */
-  reportKey?: string;
+  now: Date;
+}
+
+/** "2026-04-19 02:00 UTC" */
+function utc(iso: string): string {
+  return `${iso.slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The failure as a code span: the error, or the failed items. */
+function failureLine(d: RunFailureDetail): string {
+  return `\`${d.message.startsWith(`${d.headline}: `) || !d.threw ? d.message : `${d.headline}: ${d.message}`}\``;
 }
 
 /**
- * The short critical alert for a run that threw: what failed, the error, where the report is, and that the
- * Lambda retry (then the dead-letter queue) takes it from there.
+ * The messages of a function's failed-run incident (core/run-alerts.ts): a critical when its runs start failing
+ * (the error, or the failed items), a reminder while they keep failing, "resolved" with how long it lasted and
+ * the run that succeeded. The handler chain adds the link to the run report (core/report/report-link.ts).
  *
  * @example
- *   renderRunError({ functionName: "backup", app: "ops-autopilot", stage: "prod", runId: "r1", errorName: "ThrottlingException", errorMessage: "Rate exceeded" })
- *   // { text: "CRITICAL: backup run failed (ops-autopilot/prod): ThrottlingException", blocks: [...] }
+ *   renderRunAlert({ kind: "started", key: "run-failed:backup", incident, reason }, { app: "ops-autopilot", stage: "prod", remindEveryHours: 6, runId: "r1", now })
+ *   // { text: "🚨 CRITICAL: backup run failed (ops-autopilot/prod): ThrottlingException", blocks: [...] }
  */
-export function renderRunError(a: RunErrorAlert): SlackMessage {
-  const text = `CRITICAL: ${a.functionName} run failed (${a.app}/${a.stage}): ${a.errorName}`;
+export function renderRunAlert(decision: AlertDecision<RunFailureDetail> & { kind: AlertMessageKind }, c: RunAlertContext): SlackMessage {
+  const fn = decision.key.replace(/^run-failed:/, "");
+  const d = decision.incident.detail;
+  const where = `(${c.app}/${c.stage})`;
+  const since = utc(decision.incident.openedAt);
+  const remind = `A reminder every ${c.remindEveryHours} h while runs keep failing, and a message when a run succeeds.`;
+  if (decision.kind === "started") {
+    const after = d.threw
+      ? "Nothing after the failure ran. Lambda retries the run; if the retries fail too, the event goes to the dead-letter queue."
+      : "The rest of the run finished; its summary is in the runs channel. Lambda retries the run; if the retries fail too, the event goes to the dead-letter queue.";
+    return {
+      text: `🚨 CRITICAL: ${fn} run failed ${where}: ${d.headline}`,
+      blocks: [header(`🚨 ${fn} run failed ${where}`), section(`${failureLine(d)}\n${after}`), context(`Run ${c.runId} · ${remind}`)],
+    };
+  }
+  if (decision.kind === "reminder") {
+    const lasting = formatDuration(c.now.getTime() - Date.parse(decision.incident.openedAt));
+    return {
+      text: `⏰ REMINDER: ${fn} runs still failing ${where}, for ${lasting} since ${since}: ${d.headline}`,
+      blocks: [
+        header(`⏰ ${fn} runs still failing ${where}`),
+        section(
+          `*Failing for ${lasting}, since ${since}* (reminder ${decision.incident.reminders}, ${plural(d.failedRuns, "failed run")})\nLatest: ${failureLine(d)}`,
+        ),
+        context(`Run ${c.runId} · ${remind}`),
+      ],
+    };
+  }
+  const lasted = formatDuration(decision.durationMs ?? 0);
   return {
-    text,
+    text: `✅ RESOLVED: ${fn} runs succeed again ${where} after ${lasted} failing, since ${since}`,
     blocks: [
-      header(`🚨 ${a.functionName} run failed (${a.app}/${a.stage})`),
+      header(`✅ ${fn} runs succeed again ${where}`),
       section(
-        `\`${a.errorMessage.startsWith(`${a.errorName}: `) ? a.errorMessage : `${a.errorName}: ${a.errorMessage}`}\`\nNothing after the failure ran. Lambda retries the run; if the retries fail too, the event goes to the dead-letter queue.`,
+        `*Failed for ${lasted}* (${since} to ${utc(c.now.toISOString())}, ${plural(d.failedRuns, "failed run")}); run ${c.runId} finished without failures.\nLast failure: ${failureLine(d)}`,
       ),
-      context(`Run ${a.runId}${a.reportKey ? ` · Run report: ${a.reportKey}` : " · the run report could not be saved"}`),
     ],
   };
 }

@@ -12,6 +12,12 @@ import type { FunctionName } from "../../stacks/functions.ts";
  * (runbooks/lib/handler.ts, core/notify-routing.ts); functions that never post (probe, checker) never page.
  */
 const PAGES: AdapterCall = "sns.publishToTopic";
+/**
+ * Every function whose runs post through the handler chain keeps its failed-run alert state
+ * (`state/alerts/runs/<function>.json` in the Reports bucket, runbooks/lib/run-alerts.ts): read on every run, written
+ * when an incident starts, reminds or ends. (The watchdog and cost functions declare it for their own state too.)
+ */
+const RUN_ALERTS: AdapterCall = "alert-state.s3AlertState";
 
 export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   backup: [
@@ -22,9 +28,18 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "claims.s3Claims",
     "s3.putJson",
     PAGES,
+    RUN_ALERTS,
   ],
-  copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson", PAGES],
-  prune: ["inventory.listRegionSnapshots", ...snapshotCalls("delete"), "prune-ledger.s3PruneLedger", "observe-marker.s3ObserveMarker", "s3.putJson", PAGES],
+  copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson", PAGES, RUN_ALERTS],
+  prune: [
+    "inventory.listRegionSnapshots",
+    ...snapshotCalls("delete"),
+    "prune-ledger.s3PruneLedger",
+    "observe-marker.s3ObserveMarker",
+    "s3.putJson",
+    PAGES,
+    RUN_ALERTS,
+  ],
   // json-document: the deploy-time marker that dates a new stage (runbooks/backup/deps.ts stageDeployedAt).
   watchdog: [
     "inventory.listCandidateResources",
@@ -34,7 +49,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "s3.putJson",
     PAGES,
   ],
-  warm: ["json-document.jsonDocuments", "s3.putJson", PAGES],
+  warm: ["json-document.jsonDocuments", "s3.putJson", PAGES, RUN_ALERTS],
   cost: ["cost-explorer.fetchCosts", "alert-state.s3AlertState", "s3.putJson", PAGES],
   probe: ["probe-metrics.putProbeResults"],
   // The restore-test runbook (runbooks/restore-test/deps.ts): its throwaways, the source snapshots, its checkpoint and reports.

@@ -7,14 +7,20 @@ import { randomUUID } from "node:crypto";
 import { configFromFile, deployedConfigFile, type Config } from "../../schemas/config.ts";
 import type { ItemFailure } from "../../core/types.ts";
 import type { SlackMessage } from "../../core/report/blocks.ts";
-import { redactSecrets, renderRunError } from "../../core/report/run-error.ts";
+import { redactSecrets, renderRunAlert } from "../../core/report/run-error.ts";
+import { withReportLink, type ReportLink } from "../../core/report/report-link.ts";
+import { s3ObjectConsoleUrl } from "../../core/console-urls.ts";
+import { HOUR_MS } from "../../core/alert-lifecycle.ts";
+import { describeItemFailures, type RunFailureDetail, type RunResult } from "../../core/run-alerts.ts";
 import { putJson, type BucketRef } from "../../adapters/s3.ts";
+import { s3AlertState, type AlertStatePort } from "../../adapters/alert-state.ts";
 import { postToSlack } from "../../adapters/slack.ts";
 import { publishToTopic, type TopicRef } from "../../adapters/sns.ts";
-import { quietReason, routeMessage, type Destination, type MessageRouteInput } from "../../core/notify-routing.ts";
+import { alertSeverity, quietReason, routeMessage, type Destination, type MessageRouteInput } from "../../core/notify-routing.ts";
 import { classifyError, errorName } from "../../adapters/errors.ts";
 import { linkedBucket, linkedSlackUrl, linkedSlackUrlFor, linkedTopic } from "./resources.ts";
 import { noteInvocationConfig, runInvocation } from "./invocation.ts";
+import { planRunAlert, type RunAlertPlan } from "./run-alerts.ts";
 
 /**
  * The single middy chain every ops-autopilot function runs through:
@@ -26,8 +32,15 @@ import { noteInvocationConfig, runInvocation } from "./invocation.ts";
  *     so Lambda retries, the DLQ and the error alarms fire.
  *
  * A `run` that throws (a listing that failed after the SDK's retries, Cost Explorer refusing) still leaves a
- * failure report and a short critical alert behind, both redacted, before the original error is rethrown.
+ * failure report behind, redacted, before the original error is rethrown.
  * A run with nothing worth a report (`nothingToReport`: an ignored OK alarm) writes and posts nothing.
+ *
+ * Failed runs are on the alert lifecycle (core/run-alerts.ts, one incident per function): the first run that throws or
+ * finishes with item failures sends a critical (pager and alerts channel), failed runs after it a reminder at most
+ * every `alerts.remindEveryHours` (Lambda's retries of a failed run send nothing), and the first run without failures
+ * "resolved". The state is `state/alerts/runs/<function>.json` in the Reports bucket; dry runs and functions that do
+ * not post never touch it. Every message the chain sends (summary, lifecycle, `ctx.post`) links the run's report
+ * (core/report/report-link.ts), or says that it could not be saved.
  *
  * The report bucket and the Slack secret are read inside the invocation, never at import. The config is the
  * file the function's package carries, read and validated once per container ({@link deployedConfig}). Every
@@ -51,7 +64,9 @@ export interface RunContext {
   /**
    * Send a message now, during the run (the alert lifecycle's messages, which go out only once their state is
    * stored), to the destinations its kind and severity route it to (core/notify-routing.ts; default: a critical
-   * alert, which pages and goes to the alerts channel). Absent outside the handler chain.
+   * alert, which pages and goes to the alerts channel). Absent outside the handler chain. The message gets the link
+   * to the report this run saves when it finishes (its key is fixed when the run starts); should that save fail, the
+   * run fails with {@link ReportDeliveryError} and its summary says the report was not saved.
    */
   post?: (message: SlackMessage, route?: Pick<MessageRouteInput, "kind" | "severity">) => Promise<void>;
 }
@@ -98,14 +113,20 @@ export interface HandlerSpec<E> {
 export interface Runtime {
   config?: () => Config;
   now?: () => Date;
+  /** The Reports bucket: reports, the failed-run alert state, and where the messages' report links point. */
   reportBucket?: () => BucketRef;
   slackUrl?: () => string;
   /** The pager topic (default: the linked `AlertsTopic`, absent when not linked). */
   topic?: () => TopicRef | undefined;
   /** Replaces the SNS publish to the pager topic. */
   publish?: (message: SlackMessage) => Promise<void>;
-  /** Replaces the S3 write of the report. */
+  /**
+   * Replaces the S3 write of the report. Messages then link the report by key only, unless `reportBucket` names
+   * where it goes.
+   */
   saveReport?: (key: string, report: unknown) => Promise<void>;
+  /** Replaces the failed-run alert state of a function (default: `state/alerts/runs/<function>.json` in the report bucket). */
+  runAlertState?: (functionName: string) => AlertStatePort<RunFailureDetail>;
   /** Replaces the webhook post, for every Slack destination (each message reaches at most one Slack channel). */
   postSlack?: (message: SlackMessage, destination?: Exclude<Destination, "pager">) => Promise<void>;
   logger?: Logger;
@@ -131,6 +152,11 @@ export class AggregateRunError extends Error {
 /** Thrown when saving the report or posting to Slack fails; the run's own work is done by then. */
 export class ReportDeliveryError extends Error {
   override name = "ReportDeliveryError";
+}
+
+/** The failed-run alert state's source: `state/alerts/runs/<function>.json` (adapters/alert-state.ts alertStateKey). */
+export function runAlertSource(functionName: string): string {
+  return `runs/${functionName}`;
 }
 
 /** Report key: reports/<function>/<yyyy-mm-dd>/<iso time>-<run id>.json */
@@ -215,10 +241,56 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       runId,
       functionName: spec.name,
       emitMetrics: (points) => (runtime.emitMetrics ?? ((p) => emitEmf(config.stage, p)))(points),
-      post: (message, route) => post(message, { kind: "alert", severity: "critical", ...route }),
+      post: (message, route) => post(withReportLink(message, linkTo(true)), { kind: "alert", severity: "critical", ...route }),
     };
 
     const key = reportKey(spec.name, startedAt, runId);
+    /** Where the report's link points: the report bucket named by the runtime or linked; none when the store is replaced. */
+    const linkBucket = (): BucketRef | undefined => {
+      if (runtime.reportBucket) return runtime.reportBucket();
+      if (runtime.saveReport) return undefined;
+      try {
+        return linkedBucket(config);
+      } catch {
+        return undefined;
+      }
+    };
+    const linkTo = (saved: boolean): ReportLink => {
+      if (!saved) return { unsaved: key };
+      const ref = linkBucket();
+      return ref ? { url: s3ObjectConsoleUrl(ref, key) } : { key };
+    };
+    const remindEveryMs = config.alerts.remindEveryHours * HOUR_MS;
+    /** This run on the failed-run lifecycle; only for functions that post, never on a dry run. */
+    const planAlert = (run: RunResult): Promise<RunAlertPlan> =>
+      planRunAlert({
+        functionName: spec.name,
+        run,
+        remindEveryMs,
+        store: () =>
+          runtime.runAlertState
+            ? runtime.runAlertState(spec.name)
+            : s3AlertState<RunFailureDetail>((runtime.reportBucket ?? (() => linkedBucket(config)))(), runAlertSource(spec.name)),
+        logger,
+      });
+    /** Send the lifecycle's message with the report link; a message that does not go out is given back to the next run. */
+    const sendAlert = async (plan: RunAlertPlan | undefined, saved: boolean, finished: Date): Promise<string | undefined> => {
+      if (!plan?.decision) return undefined;
+      const message = renderRunAlert(plan.decision, {
+        app: config.app,
+        stage: config.stage,
+        remindEveryHours: config.alerts.remindEveryHours,
+        runId,
+        now: finished,
+      });
+      try {
+        await post(withReportLink(message, linkTo(saved)), { kind: "run-failed", severity: alertSeverity(plan.decision.kind) });
+        return undefined;
+      } catch (err) {
+        await plan.giveBack?.();
+        return `${plan.decision.kind} alert not delivered: ${(err as Error).message}`;
+      }
+    };
     const save = async (report: unknown): Promise<void> => {
       if (runtime.saveReport) await runtime.saveReport(key, report);
       else await putJson((runtime.reportBucket ?? (() => linkedBucket(config)))(), key, report);
@@ -265,7 +337,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       throw err;
     }
 
-    /** Failure report and alert for a run that threw; their own delivery problems are logged, never thrown. */
+    /** Failure report and lifecycle alert for a run that threw; their own delivery problems are logged, never thrown. */
     async function reportRunError(err: unknown): Promise<void> {
       const finished = now();
       const secrets: string[] = [];
@@ -278,18 +350,16 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       const message = redactSecrets(String((err as { message?: unknown } | undefined)?.message ?? err), secrets);
       const dryRun = (event as { dryRun?: unknown } | undefined)?.dryRun === true;
       const kind = classifyError(err);
+      const failureText = message.startsWith(`${name}: `) || name === "Error" ? message : `${name}: ${message}`;
+      const plan =
+        spec.posts === false || dryRun ? undefined : await planAlert({ runId, at: finished, failure: { threw: true, headline: name, message: failureText } });
       const report = {
         ...reportHeader(finished),
         ...(dryRun ? { dryRun: true } : {}),
         status: "failed",
         error: { name, message },
-        failures: [
-          {
-            item: "run",
-            kind: kind === "exists" || kind === "not-found" ? "fatal" : kind,
-            message: message.startsWith(`${name}: `) || name === "Error" ? message : `${name}: ${message}`,
-          },
-        ],
+        failures: [{ item: "run", kind: kind === "exists" || kind === "not-found" ? "fatal" : kind, message: failureText }],
+        ...(plan ? { runAlert: plan.entry } : {}),
       };
       logger.error("run failed before its report", { error: report.error, key });
       let saved = false;
@@ -300,43 +370,38 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       } catch (e) {
         logger.error("failure report not saved", { key, error: redactSecrets((e as Error).message, secrets) });
       }
-      if (spec.posts === false || dryRun) return;
-      try {
-        await post(
-          renderRunError({
-            functionName: spec.name,
-            app: config.app,
-            stage: config.stage,
-            runId,
-            errorName: name,
-            errorMessage: message,
-            ...(saved ? { reportKey: key } : {}),
-          }),
-          { kind: "run-failed", severity: "critical" },
-        );
-      } catch (e) {
-        // SlackDeliveryError messages never contain the webhook URL; redacted all the same.
-        logger.error("failure alert not delivered", { error: redactSecrets((e as Error).message, secrets) });
-      }
+      const problem = await sendAlert(plan, saved, finished);
+      // SlackDeliveryError messages never contain the webhook URL; redacted all the same.
+      if (problem) logger.error("failure alert not delivered", { error: redactSecrets(problem, secrets) });
     }
 
     const finishedAt = now();
+    if (outcome.nothingToReport !== undefined && outcome.failures.length === 0) {
+      // One S3 object per ignored alarm would be noise and cost; the log line is the record.
+      logger.info("nothing to report", { reason: outcome.nothingToReport });
+      return { ...reportHeader(finishedAt), ...outcome.report, failures: outcome.failures };
+    }
+    const plan =
+      spec.posts === false || outcome.report.dryRun
+        ? undefined
+        : await planAlert({
+            runId,
+            at: finishedAt,
+            ...(outcome.failures.length ? { failure: { threw: false, ...describeItemFailures(outcome.failures) } } : {}),
+          });
     const report = {
       ...reportHeader(finishedAt),
       ...outcome.report,
       failures: outcome.failures,
+      ...(plan ? { runAlert: plan.entry } : {}),
     };
 
-    if (outcome.nothingToReport !== undefined && outcome.failures.length === 0) {
-      // One S3 object per ignored alarm would be noise and cost; the log line is the record.
-      logger.info("nothing to report", { reason: outcome.nothingToReport });
-      return report;
-    }
-
-    // Deliver the report and the summary even when one of them fails, then fail loudly.
+    // Deliver the report, the summary and the lifecycle's message even when one of them fails, then fail loudly.
     const deliveryErrors: string[] = [];
+    let saved = false;
     try {
       await save(report);
+      saved = true;
       logger.info("run report saved", { key });
     } catch (err) {
       deliveryErrors.push(`report not saved to ${key}: ${(err as Error).message}`);
@@ -344,7 +409,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
     if (outcome.message && spec.posts !== false && !outcome.report.dryRun) {
       try {
         const failed = outcome.failures.length > 0;
-        await post(outcome.message, {
+        await post(withReportLink(outcome.message, linkTo(saved)), {
           kind: spec.name === "cost" ? "cost-digest" : "run-summary",
           severity: failed ? "warning" : "info",
           failed,
@@ -355,6 +420,8 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
         deliveryErrors.push(`Slack summary not delivered: ${(err as Error).message}`);
       }
     }
+    const alertProblem = await sendAlert(plan, saved, finishedAt);
+    if (alertProblem) deliveryErrors.push(alertProblem);
 
     if (outcome.failures.length > 0) {
       // Delivery problems travel with the item failures so neither hides the other.

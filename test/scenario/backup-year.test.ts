@@ -113,19 +113,21 @@ describe("three days of failing backups", () => {
 
   it("raises one critical per policy and region, reminds every 6 h while backups stay stale, and says resolved once they are fresh", () => {
     const count = (d: DayState, word: string) => d.alerts.filter((a) => a.includes(word)).length;
-    // Two policies in two regions: four incidents. The watchdog runs at 05:00, 11:00, 17:00 and 23:00 here.
+    // Two policies in two regions: four incidents. The watchdog runs at 05:00, 11:00, 17:00 and 23:00 here. And the
+    // backup's own failed runs: one incident (core/run-alerts.ts), a critical the first night, a reminder each night after.
     expect(outage().map((d) => [count(d, "CRITICAL"), count(d, "REMINDER")])).toEqual([
-      [4, 12],
-      [0, 16],
-      [0, 16],
+      [5, 12],
+      [0, 17],
+      [0, 17],
     ]);
     const recovered = days.find((d) => d.day === addDays(START, OUTAGE.fromDay + OUTAGE.days))!;
     expect(recovered.created).toBe(FLEET.length);
     expect(recovered.frozen).toEqual([]);
     expect(recovered.alerts).toEqual([]);
-    expect(result.messages.filter((m) => m.at.startsWith(recovered.day) && m.text.startsWith("✅ RESOLVED")).map((m) => m.at)).toEqual(
-      Array(4).fill(`${recovered.day}T05:00:00.000Z`),
-    );
+    expect(result.messages.filter((m) => m.at.startsWith(recovered.day) && m.text.startsWith("✅ RESOLVED")).map((m) => m.at)).toEqual([
+      `${recovered.day}T02:00:00.000Z`,
+      ...Array(4).fill(`${recovered.day}T05:00:00.000Z`),
+    ]);
     // The backlog of expired snapshots is pruned on the first fresh day.
     expect(recovered.deleted.length).toBeGreaterThan(FLEET.length * 2);
   });

@@ -25,25 +25,34 @@ function perDestination(day: string): Record<string, number> {
 describe("messages per destination with the default routing", () => {
   it("a quiet night sends three run summaries to the runs channel (backup, first copy, prune), nothing to the alerts channel, and pages nobody", () => {
     expect(perDestination("2026-04-18")).toEqual({ "runs-slack": 3 });
-    expect(year.messages.filter((m) => m.at.startsWith("2026-04-18")).map((m) => m.text)).toEqual([
+    const night = year.messages.filter((m) => m.at.startsWith("2026-04-18"));
+    expect(night.map((m) => m.text.split("\n")[0])).toEqual([
       "Backups: 5 created, 0 already existed, 0 skipped, 0 failed",
       "DR copies: 5 started, 0 waiting, 0 failed",
       "Prune: 0 deleted, 20 kept, 0 frozen, 0 capped, 0 failed",
     ]);
+    // Each links its run report (core/report/report-link.ts).
+    for (const m of night)
+      expect(m.text.split("\n")[1]).toMatch(
+        /^<https:\/\/s3\.console\.aws\.amazon\.com\/s3\/object\/ops-autopilot-reports-drill\?region=eu-west-1&prefix=reports\/(backup|copy|prune)\/2026-04-18\/[^|]+\.json\|Run report>$/,
+      );
   });
 
   it("during the outage pages once per policy/region group when it starts, and keeps reminders and resolved in the alerts channel", () => {
     expect(["2026-04-19", "2026-04-20", "2026-04-21", "2026-04-22"].map(perDestination)).toEqual([
-      // 4 criticals (paged and posted) and 12 reminders; the failed backup's and the frozen prune's summaries.
-      { pager: 4, "alerts-slack": 16, "runs-slack": 2 },
-      { "alerts-slack": 16, "runs-slack": 2 },
-      { "alerts-slack": 16, "runs-slack": 2 },
-      // 4 resolved; backup, copy and prune summaries again.
-      { "alerts-slack": 4, "runs-slack": 3 },
+      // 4 stale-backup criticals (paged and posted) and 12 reminders, the failed backup's critical (core/run-alerts.ts);
+      // the failed backup's and the frozen prune's summaries.
+      { pager: 5, "alerts-slack": 17, "runs-slack": 2 },
+      // 16 stale-backup reminders and the failed backup's reminder.
+      { "alerts-slack": 17, "runs-slack": 2 },
+      { "alerts-slack": 17, "runs-slack": 2 },
+      // 4 stale-backup resolved and the backup's; backup, copy and prune summaries again.
+      { "alerts-slack": 5, "runs-slack": 3 },
     ]);
-    expect(year.paged.filter((p) => p.at >= "2026-04-19").map((p) => `${p.at.slice(5, 16)} ${p.text.slice(0, 11)}`)).toEqual(
-      Array(4).fill("04-19T04:00 🚨 CRITICAL"),
-    );
+    expect(year.paged.filter((p) => p.at >= "2026-04-19").map((p) => `${p.at.slice(5, 16)} ${p.text.slice(0, 11)}`)).toEqual([
+      "04-19T02:00 🚨 CRITICAL",
+      ...Array(4).fill("04-19T04:00 🚨 CRITICAL"),
+    ]);
     // No cost function in this scenario: the cost channel gets nothing.
     expect(year.messages.filter((m) => m.destination === "cost-slack")).toEqual([]);
   });
@@ -60,7 +69,7 @@ describe("messages per destination with the default routing", () => {
       watchdogHours: WATCHDOG_HOURLY,
       notifications: { runSummaries: { quiet: true } },
     });
-    expect(quiet.messages.filter((m) => m.at.startsWith("2026-04-18")).map((m) => `${m.destination}: ${m.text}`)).toEqual([
+    expect(quiet.messages.filter((m) => m.at.startsWith("2026-04-18")).map((m) => `${m.destination}: ${m.text.split("\n")[0]}`)).toEqual([
       "runs-slack: Backups: 5 created, 0 already existed, 0 skipped, 0 failed",
       "runs-slack: DR copies: 5 started, 0 waiting, 0 failed",
     ]);

@@ -114,11 +114,13 @@ describe("backup handler", () => {
     });
     expect(h.saved).toHaveLength(1);
     expect(h.saved[0]!.key).toMatch(/^reports\/backup\/2026-11-21\/.*-req-1\.json$/);
-    expect(h.posted).toHaveLength(1);
+    // The summary, then the failed run's critical (core/run-alerts.ts; no state store here: sent as started).
+    expect(h.posted).toHaveLength(2);
     const text = renderText(h.posted[0]!);
     expect(text).toContain("billing-db");
     expect(text).toMatch(/quota/);
     expect(h.posted[0]!.text).toMatch(/2 created, 0 already existed, 0 skipped, 1 failed/);
+    expect(h.posted[1]!.text.split("\n")[0]).toBe("🚨 CRITICAL: backup run failed (ops-autopilot/prod): 1 item failed");
   });
 
   it("a rerun the same day creates nothing new: 'already exists' is success", async () => {

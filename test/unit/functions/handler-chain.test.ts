@@ -80,7 +80,8 @@ describe("handler chain: a run that throws", () => {
       failures: [{ item: "run", kind: "retryable", message: expect.stringMatching(/^Throttling: Rate exceeded/) }],
     });
     expect(posted).toHaveLength(1);
-    expect(posted[0]!.text).toBe(`CRITICAL: backup run failed (${config.app}/test): Throttling`);
+    // The store is replaced without a bucket: the report is named by key (with a bucket, by its console link).
+    expect(posted[0]!.text).toBe(`🚨 CRITICAL: backup run failed (${config.app}/test): Throttling\nRun report: ${reportKey("backup", NOW, "req-42")}`);
     const text = renderText(posted[0]!);
     expect(text).toContain("Throttling: Rate exceeded");
     expect(text).toContain(`Run report: ${reportKey("backup", NOW, "req-42")}`);
@@ -107,7 +108,7 @@ describe("handler chain: a run that throws", () => {
       failures: [{ item: "run", kind: "fatal", message: `AccessDeniedException: ${boom.message}` }],
     });
     expect(posted.map((m) => m.text)).toEqual([
-      `CRITICAL: cost run failed (${parseConfig({ stage: "test", primaryRegion: PRIMARY }).app}/test): AccessDeniedException`,
+      `🚨 CRITICAL: cost run failed (${parseConfig({ stage: "test", primaryRegion: PRIMARY }).app}/test): AccessDeniedException\nRun report: ${reportKey("cost", NOW, "req-42")}`,
     ]);
   });
 

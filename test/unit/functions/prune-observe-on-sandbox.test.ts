@@ -116,8 +116,9 @@ describe("prune in observe mode", () => {
 
     expect(posted).toHaveLength(1);
     if (process.env.SHOW_SLACK) console.log(renderText(posted[0]!));
+    // The report store is replaced (quietRuntime): the summary names its report by key.
     expect(posted[0]!.text).toBe(
-      `Prune — observe mode until the end of 2026-12-03 (UTC): would have deleted ${CAP} snapshots: ${wouldDelete.map((id) => `\`${id}\` (${PRIMARY})`).join(", ")}; nothing was deleted (0 frozen, 1 capped, 0 failed)`,
+      `Prune — observe mode until the end of 2026-12-03 (UTC): would have deleted ${CAP} snapshots: ${wouldDelete.map((id) => `\`${id}\` (${PRIMARY})`).join(", ")}; nothing was deleted (0 frozen, 1 capped, 0 failed)\nRun report: reports/prune/2026-11-20/2026-11-20T04-30-00-000Z-prune-2026-11-20T04:30:00Z.json`,
     );
   });
 
@@ -142,7 +143,7 @@ describe("prune in observe mode", () => {
       timeZone: "UTC",
       reason: "observe mode ended with 2026-12-03 (UTC): 14 days from the stage's first run on 2026-11-20",
     });
-    expect(posted.map((m) => m.text)).toEqual([
+    expect(posted.map((m) => m.text.split("\n")[0])).toEqual([
       `Prune: ${CAP} deleted, ${(after.plans as { keep: unknown[] }[])[0]!.keep.length} kept, 0 frozen, 1 capped, 0 failed`,
     ]);
   });

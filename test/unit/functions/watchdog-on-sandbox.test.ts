@@ -214,6 +214,8 @@ describe("freshness watchdog", () => {
     expect((err as AggregateRunError).failures.map((f) => `${f.item}: ${f.kind}: ${f.message}`)).toEqual([
       "alert stale:db:eu-central-1: retryable: started not delivered: alerts-slack: Slack answered 503",
       "alert stale:db:eu-west-1: retryable: started not delivered: alerts-slack: Slack answered 503",
+      // The run failed, so the chain's failed-run critical follows (core/run-alerts.ts): it pages, and Slack refuses it too.
+      "run report / Slack: fatal: started alert not delivered: alerts-slack: Slack answered 503",
     ]);
     expect(sb.s3.json<{ incidents: object }>(BUCKET, alertStateKey("watchdog"))!.incidents).toEqual({});
     slackDown = false;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createHandler, type RunOutcome, type Runtime } from "../../../runbooks/lib/handler.ts";
+import { createHandler, reportKey, type RunOutcome, type Runtime } from "../../../runbooks/lib/handler.ts";
 import { linkedSlackUrlFor, linkedTopic, UNSET_SECRET } from "../../../runbooks/lib/resources.ts";
 import { lambdaContext } from "../../../sandbox/scenarios/harness.ts";
 import { parseConfig } from "../../../schemas/config.ts";
@@ -14,15 +14,22 @@ import type { SlackMessage } from "../../../core/report/blocks.ts";
 const NOW = new Date("2026-11-21T02:00:00Z");
 const ctx = lambdaContext("req-7");
 
+/** A message's headline: its text without the run report line the chain adds (test/unit/core/report-link.test.ts). */
+const headline = (m: SlackMessage) => m.text.split("\n")[0];
+
 function run(name: string, outcome: RunOutcome | Error, notifications: object = {}) {
   const config = parseConfig({ stage: "test", primaryRegion: "eu-west-1", notifications });
   const sent: string[] = [];
+  const texts: string[] = [];
   const runtime: Runtime = {
     config: () => config,
     now: () => NOW,
     saveReport: async () => {},
-    postSlack: async (m: SlackMessage, destination) => void sent.push(`${destination}: ${m.text}`),
-    publish: async (m: SlackMessage) => void sent.push(`pager: ${m.text}`),
+    postSlack: async (m: SlackMessage, destination) => {
+      sent.push(`${destination}: ${headline(m)}`);
+      texts.push(m.text);
+    },
+    publish: async (m: SlackMessage) => void sent.push(`pager: ${headline(m)}`),
     emitMetrics: () => {},
     logger: new Logger({ logLevel: "SILENT" }),
   };
@@ -37,7 +44,7 @@ function run(name: string, outcome: RunOutcome | Error, notifications: object = 
     },
     runtime,
   );
-  return { sent, invoke: () => handler({}, ctx).catch((e: unknown) => e) };
+  return { sent, texts, invoke: () => handler({}, ctx).catch((e: unknown) => e) };
 }
 
 const summary = (text: string, extra: Partial<RunOutcome> = {}): RunOutcome => ({ report: {}, message: { text, blocks: [] }, failures: [], ...extra });
@@ -47,6 +54,7 @@ describe("routing in the handler chain", () => {
     const backup = run("backup", summary("backup: 3 snapshots created"));
     await backup.invoke();
     expect(backup.sent).toEqual(["runs-slack: backup: 3 snapshots created"]);
+    expect(backup.texts).toEqual([`backup: 3 snapshots created\nRun report: ${reportKey("backup", NOW, "req-7")}`]);
     const cost = run("cost", summary("cost: $41.20 yesterday"));
     await cost.invoke();
     expect(cost.sent).toEqual(["cost-slack: cost: $41.20 yesterday"]);
@@ -70,7 +78,12 @@ describe("routing in the handler chain", () => {
     expect(changed.sent).toEqual(["runs-slack: prune: 2 deleted"]);
     const failed = run("prune", summary("prune: 1 failed", { changed: false, failures: [{ item: "snap", kind: "retryable", message: "throttled" }] }), quiet);
     await failed.invoke();
-    expect(failed.sent).toEqual(["runs-slack: prune: 1 failed"]);
+    // A failed run's summary, and its critical (core/run-alerts.ts).
+    expect(failed.sent).toEqual([
+      "runs-slack: prune: 1 failed",
+      "pager: 🚨 CRITICAL: prune run failed (ops-autopilot/test): 1 item failed",
+      "alerts-slack: 🚨 CRITICAL: prune run failed (ops-autopilot/test): 1 item failed",
+    ]);
     // Without quiet, today's behaviour: every summary.
     const loud = run("prune", summary("prune: nothing to delete", { changed: false }));
     await loud.invoke();
@@ -99,7 +112,7 @@ describe("routing in the handler chain", () => {
         config: () => config,
         now: () => NOW,
         saveReport: async () => {},
-        postSlack: async (m, d) => void sent.push(`${d}: ${m.text}`),
+        postSlack: async (m, d) => void sent.push(`${d}: ${headline(m)}`),
         publish: async () => Promise.reject(new Error("ThrottledException: Rate exceeded")),
         emitMetrics: () => {},
         logger: new Logger({ logLevel: "SILENT" }),
@@ -108,7 +121,7 @@ describe("routing in the handler chain", () => {
     const err = await handler({}, ctx).catch((e: unknown) => e);
     expect((err as Error).message).toBe("pager: ThrottledException: Rate exceeded");
     // The run rethrows it, so the chain's run-failed alert follows (its page fails the same way, logged).
-    expect(sent).toEqual(["alerts-slack: CRITICAL: stale", "alerts-slack: CRITICAL: watchdog run failed (ops-autopilot/test): Error"]);
+    expect(sent).toEqual(["alerts-slack: CRITICAL: stale", "alerts-slack: 🚨 CRITICAL: watchdog run failed (ops-autopilot/test): Error"]);
   });
 });
 

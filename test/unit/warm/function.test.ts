@@ -68,7 +68,8 @@ describe("warm handler", () => {
     expect(server.requests).toHaveLength(6);
     expect(h.saved).toHaveLength(1);
     expect(h.posted).toHaveLength(1);
-    expect(h.posted[0]!.text).toBe("Cache warm test (manual): www 3/3 URLs, 100% ok, hit ratio 0% → 100%");
+    expect(h.posted[0]!.text.split("\n")[0]).toBe("Cache warm test (manual): www 3/3 URLs, 100% ok, hit ratio 0% → 100%");
+    expect(h.posted[0]!.text.split("\n")[1]).toMatch(/^Run report: reports\/warm\/.*-req-1\.json$/);
   });
 
   it("on failover warms only the sets marked afterFailover", async () => {
@@ -90,7 +91,11 @@ describe("warm handler", () => {
     expect((err as AggregateRunError).failures.map((f) => f.item)).toEqual(["warm:www", `${server.origin}/page/1`]);
     expect((err as Error).message).toContain(`sitemap ${server.origin}/bad.xml: malformed XML`);
     expect(h.saved).toHaveLength(1);
-    expect(h.posted).toHaveLength(1);
+    // The summary, then the failed run's critical (core/run-alerts.ts).
+    expect(h.posted.map((m) => m.text.split("\n")[0])).toEqual([
+      "Cache warm test (schedule): www 3/3 URLs, 66.7% ok, hit ratio 0% → 100%",
+      "🚨 CRITICAL: warm run failed (ops-autopilot/test): 2 items failed",
+    ]);
   });
 
   it("saves what the deadline left and warms it first on the next run", async () => {
