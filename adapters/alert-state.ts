@@ -35,10 +35,12 @@ export function alertStateKey(source: string): string {
   return `state/alerts/${source}.json`;
 }
 
-/** {@link AlertStatePort} on S3 for `source` (e.g. "watchdog"). */
-export function s3AlertState<D>(ref: BucketRef, source: string): AlertStatePort<D> {
+/**
+ * {@link AlertStatePort} on S3 for `source` (e.g. "watchdog"), at {@link alertStateKey} unless `key` says where (the
+ * failover keeps each group's next to its latch, `failover/<group>/alerts.json`, inside what its role may write).
+ */
+export function s3AlertState<D>(ref: BucketRef, source: string, key: string = alertStateKey(source)): AlertStatePort<D> {
   const docs = jsonDocuments(ref);
-  const key = alertStateKey(source);
   return {
     async load() {
       const doc = await docs.get<StateDoc<D>>(key);

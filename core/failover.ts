@@ -7,6 +7,8 @@
  * a step already started (promotion, DNS change) is confirmed by observation, never blindly repeated.
  */
 import type { Decision } from "./types.ts";
+import { formatDuration, type OpenIncident } from "./alert-lifecycle.ts";
+import type { Severity } from "./notify-routing.ts";
 import type { DnsConfig, FailoverConfig, FailoverGroup, RecordValue } from "../schemas/config-failover.ts";
 
 export const STEP_NAMES = ["promote", "wait-writable", "dns-change", "dns-insync", "warm", "verify-health"] as const;
@@ -69,6 +71,13 @@ export interface RunRecord {
   /** `switchover` (Aurora, primary reachable), `failover` (Aurora, primary unreachable) or `promote` (RDS). */
   promotionKind?: PromotionKind;
   dnsChangeId?: string;
+  /**
+   * ChangeResourceRecordSets calls the accepted DNS change took (adapters/route53.ts retries throttling and
+   * PriorRequestNotComplete): every call but the last was refused and changed nothing.
+   */
+  dnsAttempts?: number;
+  /** The Step Functions execution that started the run (absent when started by a direct invocation). */
+  execution?: string;
   steps: StepRecord[];
   failure?: { step: StepName; message: string; manualSteps: string[] };
   release?: { at: string; reason: string };
@@ -445,4 +454,141 @@ export function fmtSeconds(s: number): string {
   if (s < 120) return `${Math.round(s * 10) / 10} s`;
   if (s < 7200) return `${Math.round(s / 6) / 10} min`;
   return `${Math.round(s / 360) / 10} h`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Failover states on the alert lifecycle (core/alert-lifecycle.ts)
+
+/**
+ * What a group's open failover incident stands for:
+ * - `waiting`: the database is down and nothing was done (a refused real alarm, a plan-only group, observe mode, a
+ *   latch that could not be taken): a human must act;
+ * - `running`: a failover run is under way;
+ * - `failed`: a run ended failed; the latch holds it until a manual reset.
+ */
+export type FailoverIncidentState = "waiting" | "running" | "failed";
+
+export interface FailoverIncident {
+  state: FailoverIncidentState;
+  runId?: string;
+  reason: string;
+}
+
+/** What happened to a group, as the lifecycle reads it. Step progress is not an event: it is info, always sent. */
+export type FailoverAlertEvent =
+  /** The database is down (the primary-down check passed) and nothing was done. */
+  | { kind: "down-nothing-done"; reason: string }
+  | { kind: "start"; runId: string; reason: string }
+  | { kind: "end"; runId: string; failed: boolean; reason: string }
+  /** An invocation found the latch holding a failed run (an alarm again, a human's execute): a reminder may be due. */
+  | { kind: "failed-held"; runId: string; reason: string }
+  /** The condition is over without a run: a reset, or an alarm whose primary looks healthy again. `quiet`: the message's severity when no incident is open. */
+  | { kind: "clear"; reason: string; quiet: Severity };
+
+export type FailoverAlertKind = "started" | "escalated" | "updated" | "reminder" | "resolved" | "hold";
+
+export interface FailoverAlertDecision {
+  kind: FailoverAlertKind;
+  /** The severity the message goes out with (critical pages); undefined when nothing is sent (`hold`). */
+  severity?: Severity;
+  /** The incident to store after this message; undefined: none open (delete it). */
+  next?: OpenIncident<FailoverIncident>;
+  reason: string;
+}
+
+/** The lifecycle key of a group's failover incident. */
+export function failoverIncidentKey(group: string): string {
+  return `failover:${group}`;
+}
+
+/**
+ * The failover incident's next step, one group at a time (each invocation knows only its group). A start, a refused
+ * real alarm and a failed end are critical (they page), each once per incident: a start after a refusal of the same
+ * incident is a warning (the on-call was paged already), a failed end escalates (critical again: the automation gave up).
+ * While it lasts, an invocation that finds the database still down and nothing done, or the latch holding the failed
+ * run, reminds at most every `remindEveryMs` (a warning); otherwise it holds. A healthy end, a reset, or a primary seen
+ * healthy again resolves it once (info).
+ *
+ * @example
+ *   decideFailoverAlert(undefined, { kind: "start", runId: "orders-db-1", reason: "all pre-checks passed" }, now, 6 * HOUR_MS)
+ *   // { kind: "started", severity: "critical", next: { openedAt: now, ..., detail: { state: "running", runId: "orders-db-1", ... } }, reason: "failover:… started" }
+ */
+export function decideFailoverAlert(
+  open: OpenIncident<FailoverIncident> | undefined,
+  event: FailoverAlertEvent,
+  now: Date,
+  remindEveryMs: number,
+): FailoverAlertDecision {
+  if (!(remindEveryMs > 0)) throw new Error(`remindEveryMs must be positive, got ${remindEveryMs}`);
+  const at = now.toISOString();
+  const fresh = (detail: FailoverIncident): OpenIncident<FailoverIncident> => ({ openedAt: at, lastNotifiedAt: at, reminders: 0, detail });
+  const notified = (o: OpenIncident<FailoverIncident>, detail: FailoverIncident, reminder = false): OpenIncident<FailoverIncident> => ({
+    ...o,
+    lastNotifiedAt: at,
+    reminders: o.reminders + (reminder ? 1 : 0),
+    detail,
+  });
+  const since = open ? now.getTime() - Date.parse(open.lastNotifiedAt) : 0;
+  const due = open !== undefined && since >= remindEveryMs;
+  const nextDue = open ? new Date(Date.parse(open.lastNotifiedAt) + remindEveryMs).toISOString() : at;
+  const remind = (detail: FailoverIncident, what: string): FailoverAlertDecision =>
+    due
+      ? {
+          kind: "reminder",
+          severity: "warning",
+          next: notified(open!, detail, true),
+          reason: `${what}; open since ${open!.openedAt}, last message ${formatDuration(since)} ago (remind every ${formatDuration(remindEveryMs)})`,
+        }
+      : { kind: "hold", next: { ...open!, detail }, reason: `${what}; next reminder due at ${nextDue}` };
+
+  switch (event.kind) {
+    case "down-nothing-done": {
+      const detail: FailoverIncident = { state: "waiting", reason: event.reason };
+      if (!open) return { kind: "started", severity: "critical", next: fresh(detail), reason: `database down and nothing done: ${event.reason}` };
+      if (open.detail.state !== "waiting") {
+        return { kind: "hold", next: open, reason: `the open incident is a ${open.detail.state} run (${open.detail.runId ?? "?"}); it speaks for the group` };
+      }
+      return remind(detail, "database still down and nothing done");
+    }
+    case "start": {
+      const detail: FailoverIncident = { state: "running", runId: event.runId, reason: event.reason };
+      if (!open) return { kind: "started", severity: "critical", next: fresh(detail), reason: `failover ${event.runId} started` };
+      return {
+        kind: "updated",
+        severity: "warning",
+        next: notified(open, detail),
+        reason: `failover ${event.runId} started within the open incident (${open.detail.state} since ${open.openedAt}): paged already`,
+      };
+    }
+    case "end": {
+      if (!event.failed) {
+        const durationMs = open ? now.getTime() - Date.parse(open.openedAt) : 0;
+        return {
+          kind: "resolved",
+          severity: "info",
+          reason: `failover ${event.runId} ended healthy${open ? `; the incident lasted ${formatDuration(durationMs)}` : ""}`,
+        };
+      }
+      const detail: FailoverIncident = { state: "failed", runId: event.runId, reason: event.reason };
+      if (open?.detail.state === "failed" && open.detail.runId === event.runId) {
+        return { kind: "hold", next: open, reason: `failover ${event.runId} was reported failed already` };
+      }
+      return open
+        ? { kind: "escalated", severity: "critical", next: notified(open, detail), reason: `failover ${event.runId} failed: a human must act` }
+        : { kind: "started", severity: "critical", next: fresh(detail), reason: `failover ${event.runId} failed: a human must act` };
+    }
+    case "failed-held": {
+      const detail: FailoverIncident = { state: "failed", runId: event.runId, reason: event.reason };
+      if (!open) {
+        // No incident although the latch holds a failed run: its state was lost or predates the lifecycle. Open it
+        // with a warning rather than page again for a failure that paged when it happened.
+        return { kind: "reminder", severity: "warning", next: fresh(detail), reason: `the latch holds failed run ${event.runId} and no incident was open` };
+      }
+      return remind({ ...detail, reason: open.detail.reason }, `the latch still holds failed run ${event.runId}`);
+    }
+    case "clear":
+      return open
+        ? { kind: "resolved", severity: "info", reason: `${event.reason}; the incident lasted ${formatDuration(now.getTime() - Date.parse(open.openedAt))}` }
+        : { kind: "resolved", severity: event.quiet, reason: `${event.reason}; no incident was open` };
+  }
 }

@@ -34,6 +34,7 @@ export function makeFailoverHandler(options: { deps?: (ctx: RunContext) => Failo
     const left = ctx.remainingMs();
     const result = await dispatchFailoverEvent(deps, ctx.config.failover, parsed.event, {
       inlineWaits: !parsed.viaStateMachine,
+      ...(parsed.execution ? { execution: parsed.execution } : {}),
       ...(Number.isFinite(left) ? { deadlineMs: ctx.now().getTime() + left - DEADLINE_MARGIN_MS } : {}),
     });
     const { message: _message, ...report } = result;

@@ -119,7 +119,10 @@ export const ManualEventSchema = z.discriminatedUnion("mode", [
 
 const Inner = z.union([AlarmStateChangeEventSchema, ManualEventSchema]);
 
-export const FailoverEventSchema = z.union([z.object({ source: z.literal("sfn"), event: Inner }).strict(), Inner]);
+/** The Step Functions execution ARN the Advance state passes (`$states.context.Execution.Id`). */
+const ExecutionArn = z.string().regex(/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:execution:[^:]+:[^:]+$/, "expected a Step Functions execution ARN");
+
+export const FailoverEventSchema = z.union([z.object({ source: z.literal("sfn"), event: Inner, execution: ExecutionArn.optional() }).strict(), Inner]);
 
 export type AlarmStateChangeEvent = z.output<typeof AlarmStateChangeEventSchema>;
 export type ManualEvent = z.output<typeof ManualEventSchema>;
@@ -130,6 +133,8 @@ export type FailoverInnerEvent = z.output<typeof Inner>;
 export interface ParsedFailoverEvent {
   event: FailoverInnerEvent;
   viaStateMachine: boolean;
+  /** The Step Functions execution that sent it (absent for a direct invocation), so messages can link it. */
+  execution?: string;
 }
 
 const MODES = ManualEventSchema.options.map((o) => `"${o.shape.mode.value}"`).join("|");
@@ -139,6 +144,7 @@ const SfnWrapperSchema = z
   .object({
     source: z.literal("sfn"),
     event: z.record(z.string(), z.unknown(), { error: "expected the wrapped event (an object)" }),
+    execution: ExecutionArn.optional(),
     ...refuse(MANUAL_FIELDS, "not accepted on the state machine's wrapper: put it in its event"),
   })
   .strict();
@@ -150,7 +156,7 @@ const SfnWrapperSchema = z
 export function parseFailoverEvent(input: unknown): ParsedFailoverEvent {
   if (isObject(input) && input.source === "sfn") {
     const wrapper = parseOrThrow(SfnWrapperSchema, input, "failover event");
-    return { event: parseInner(wrapper.event, ["event"]), viaStateMachine: true };
+    return { event: parseInner(wrapper.event, ["event"]), viaStateMachine: true, ...(wrapper.execution ? { execution: wrapper.execution } : {}) };
   }
   return { event: parseInner(input, []), viaStateMachine: false };
 }

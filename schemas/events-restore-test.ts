@@ -84,7 +84,12 @@ function parseInner(raw: unknown, what: string): RestoreTestInnerEvent {
 /** Errors name the field: `Invalid restore-test event (manual start): resources: ...`. */
 export function parseRestoreTestEvent(input: unknown): ParsedRestoreTestEvent {
   if (isObject(input) && input.source === "sfn") {
-    const wrapper = parseOrThrow(z.object({ source: z.literal("sfn"), event: z.unknown() }).strict(), input, "restore-test event");
+    // `execution`: the Step Functions execution ARN every durable runbook's Advance passes (stacks/durable-runbook-definition.ts).
+    const wrapper = parseOrThrow(
+      z.object({ source: z.literal("sfn"), event: z.unknown(), execution: z.string().min(1).optional() }).strict(),
+      input,
+      "restore-test event",
+    );
     return { event: parseInner(wrapper.event, "restore-test event.event"), viaStateMachine: true };
   }
   return { event: parseInner(input, "restore-test event"), viaStateMachine: false };

@@ -74,7 +74,13 @@ export function durableRunbookDefinition(opts: DurableRunbookDefinitionOptions) 
       Advance: {
         Type: "Task",
         Resource: "arn:aws:states:::lambda:invoke",
-        Arguments: { FunctionName: opts.functionArn, Payload: { source: "sfn", event: "{% $states.input %}" } },
+        // `execution`: the execution's ARN (the Context object's Execution.Id,
+        // https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html), so the runbook's
+        // messages can link the execution that sent them.
+        Arguments: {
+          FunctionName: opts.functionArn,
+          Payload: { source: "sfn", event: "{% $states.input %}", execution: "{% $states.context.Execution.Id %}" },
+        },
         Output: "{% $states.result.Payload %}",
         Retry: [{ ErrorEquals: RETRIED_ERRORS, IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 6 }],
         Next: "Route",

@@ -1,6 +1,7 @@
 import type { Config } from "../schemas/config.ts";
 import type { FunctionName } from "./functions.ts";
 import { alertsTopicName } from "./patterns.ts";
+import { pagerTopicRegion } from "./notifications.ts";
 import { SNAPSHOT_TAG_KEYS, TAG } from "../core/types.ts";
 import { namePrefix, restoreTestPrefix } from "../core/ownership.ts";
 import { restoreTestRegion } from "../core/restore-test.ts";
@@ -249,11 +250,12 @@ const KMS_ACTIONS = ["DescribeKey", "CreateGrant", "Decrypt", "GenerateDataKeyWi
  * on `*` by accident.
  */
 export const SCOPES: Record<string, Scope> = {
-  // Criticals page through the stage's topic in the primary region, that topic only, and only with the pager on
+  // Criticals page through the stage's topic in its region (the failover control region when failover is configured,
+  // stacks/notifications.ts pagerTopicRegion), that topic only, and only with the pager on
   // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html, Publish: resource type topic).
   "sns:Publish": (c) =>
     c.config.notifications.pager.enabled
-      ? [{ actions: ["sns:Publish"], resources: [`arn:${c.partition}:sns:${c.config.primaryRegion}:${c.account}:${alertsTopicName(c.config)}`] }]
+      ? [{ actions: ["sns:Publish"], resources: [`arn:${c.partition}:sns:${pagerTopicRegion(c.config)}:${c.account}:${alertsTopicName(c.config)}`] }]
       : [],
   "rds:DescribeDBInstances": readAnywhere("rds:DescribeDBInstances"),
   "rds:DescribeDBClusters": readAnywhere("rds:DescribeDBClusters"),

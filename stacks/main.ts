@@ -35,7 +35,7 @@ export function main(app: string, stage: string, production: boolean) {
   }));
 
   const secret = new sst.Secret("SlackWebhookUrl");
-  const notify = notifications(config, secret);
+  const notify = notifications(config, secret, providerFor);
   const { bucket, link: reports } = storage(production);
   const dlq = deadLetterQueue("DeadLetters");
   dlqMessagesAlarm(config, "DeadLetters", dlq);

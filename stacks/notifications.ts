@@ -2,7 +2,7 @@
 import type { Config } from "../schemas/config.ts";
 import { UNSET_SECRET } from "../core/notify-routing.ts";
 import { NOTIFY_LINKS } from "./functions.ts";
-import { alertsTopicName } from "./patterns.ts";
+import { alertsTopicName, controlRegion } from "./patterns.ts";
 
 /** The message destinations functions link to, by the names runbooks/lib/resources.ts reads. */
 export interface NotifyLinks {
@@ -23,15 +23,30 @@ export interface NotifyLinks {
  * SlackAlertsWebhookUrl …` moves criticals to their own channel at the next deploy. `SlackWebhookUrl` has no
  * placeholder: a deploy without it fails loudly rather than post nowhere.
  *
- * The topic is in the primary region (the default provider), named inside the stage's prefix (the deployer may create
- * no other, stacks/deployer.ts). Functions link a Linkable carrying its ARN only: the Publish grant is the scoped one of
+ * The topic is in the failover control region when failover is configured ({@link pagerTopicRegion}), else the primary
+ * region, named inside the stage's prefix (the deployer may create no other, stacks/deployer.ts). Functions link a Linkable carrying its ARN only: the Publish grant is the scoped one of
  * stacks/iam-scopes.ts, not the `sns:*` an SnsTopic component's link would add. A pager subscribes to it outside the
  * stack (PagerDuty's or Opsgenie's HTTPS endpoint, or an email address), so no endpoint sits in the config.
  */
-export function notifications(config: Config, runs: sst.Secret): NotifyLinks {
+export function notifications(config: Config, runs: sst.Secret, providerFor: (region: string) => aws.Provider): NotifyLinks {
   const alerts = new sst.Secret(NOTIFY_LINKS.alerts, UNSET_SECRET);
   const cost = new sst.Secret(NOTIFY_LINKS.cost, UNSET_SECRET);
   if (!config.notifications.pager.enabled) return { runs, alerts, cost };
-  const topic = new aws.sns.Topic("AlertsPagerTopic", { name: alertsTopicName(config) });
+  const region = pagerTopicRegion(config);
+  const topic = new aws.sns.Topic(
+    "AlertsPagerTopic",
+    { name: alertsTopicName(config) },
+    region === config.primaryRegion ? {} : { provider: providerFor(region) },
+  );
   return { runs, alerts, cost, topic: new sst.Linkable(NOTIFY_LINKS.topic, { properties: { arn: topic.arn } }) };
+}
+
+/**
+ * Where the pager topic lives: the failover control region when failover groups are configured (the region the failover
+ * runbook, its latch and the dashboard use, stacks/patterns.ts controlRegion), else the primary region. A failover runs
+ * exactly when the primary region is down, and its criticals must still page: the failover function publishes in its
+ * own region; every other function publishes to it cross-region (adapters/sns.ts sends in the topic's region).
+ */
+export function pagerTopicRegion(config: Config): string {
+  return controlRegion(config) ?? config.primaryRegion;
 }

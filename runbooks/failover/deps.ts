@@ -1,18 +1,22 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Config } from "../../schemas/config.ts";
 import type { FailoverDeps, WarmPort } from "./index.ts";
-import type { SlackMessage } from "../../core/report/blocks.ts";
 import { rdsFailover } from "../../adapters/rds-failover.ts";
 import { cloudwatchMetrics } from "../../adapters/cloudwatch.ts";
 import { route53Dns } from "../../adapters/route53.ts";
 import { httpProbe } from "../../adapters/health.ts";
-import { s3Latch } from "../../adapters/latch.ts";
+import { reportKey, s3Latch } from "../../adapters/latch.ts";
+import { s3AlertState } from "../../adapters/alert-state.ts";
+import { publishToTopic } from "../../adapters/sns.ts";
+import { HOUR_MS } from "../../core/alert-lifecycle.ts";
+import type { FailoverIncident } from "../../core/failover.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { postToSlack } from "../../adapters/slack.ts";
-import { linkedSlackUrlFor } from "../lib/resources.ts";
+import { linkedSlackUrlFor, linkedTopic } from "../lib/resources.ts";
 import { resolveObserve } from "../lib/observe.ts";
 import { FAILOVER_OBSERVE_KEY, s3ObserveMarker } from "../../adapters/observe-marker.ts";
-import type { ClockPort } from "./ports.ts";
+import type { ClockPort, FailoverAlertsPort, ReportLocation } from "./ports.ts";
+import { routedNotify } from "./notify.ts";
 
 /**
  * Real dependencies of the failover runbook (not a Lambda entry; used by functions/failover.ts).
@@ -69,6 +73,24 @@ export function failoverObserve(config: Config, bucket: BucketRef, clock: ClockP
     });
 }
 
+/** A group's alert state: next to its latch (`failover/<group>/alerts.json`), inside what the failover role may write. */
+export function failoverAlertKey(group: string): string {
+  return `failover/${group}/alerts.json`;
+}
+
+/** The failover incidents' lifecycle on the state bucket. */
+export function failoverAlerts(config: Config, bucket: BucketRef): FailoverAlertsPort {
+  return {
+    state: (group) => s3AlertState<FailoverIncident>(bucket, `failover-${group}`, failoverAlertKey(group)),
+    remindEveryMs: config.alerts.remindEveryHours * HOUR_MS,
+  };
+}
+
+/** Where the latch adapter writes a run's report (adapters/latch.ts reportKey). */
+export function failoverReportLocation(bucket: BucketRef): ReportLocation {
+  return (group, runId) => ({ bucket: bucket.bucket, region: bucket.region, key: reportKey(group, runId) });
+}
+
 export function realFailoverDeps(config: Config, logger: Logger, remainingMs: () => number): FailoverDeps {
   const cfg = config.failover;
   const clock: ClockPort = { now: () => new Date(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
@@ -79,18 +101,23 @@ export function realFailoverDeps(config: Config, logger: Logger, remainingMs: ()
     dns: route53Dns({ maxAttempts: cfg.dnsMaxAttempts }),
     probe: httpProbe(),
     warm: warmPort(config, remainingMs),
-    notify: {
-      async notify(message: SlackMessage) {
-        // A Slack outage must not stop a failover: log (without the URL) and carry on.
-        try {
-          await postToSlack(linkedSlackUrlFor("alerts-slack"), message);
-        } catch (err) {
-          logger.error("failover Slack message not delivered", { error: (err as Error).message, text: message.text });
-        }
+    // The pager topic is in this function's region (the control region, stacks/notifications.ts pagerTopicRegion), so
+    // a primary-region outage does not take the page with it.
+    notify: routedNotify({
+      routing: config.notifications,
+      page: async (message) => {
+        const topic = linkedTopic(config);
+        if (!topic) throw new Error("the pager topic is not linked to the failover function");
+        await publishToTopic(topic, message);
       },
-    },
+      postAlerts: async (message) => void (await postToSlack(linkedSlackUrlFor("alerts-slack"), message)),
+      log: (message, data) => logger.info(message, data),
+      error: (message, data) => logger.error(message, data),
+    }),
     clock,
     observe: failoverObserve(config, failoverStateBucket(), clock),
+    alerts: failoverAlerts(config, failoverStateBucket()),
+    reportLocation: failoverReportLocation(failoverStateBucket()),
     log: (message, data) => logger.info(message, data ?? {}),
   };
 }

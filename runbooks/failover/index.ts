@@ -29,6 +29,8 @@ import {
 import type { FailoverInnerEvent, ManualEvent } from "../../schemas/events-failover.ts";
 import { parseAlarmTimestamp } from "../../schemas/events-failover.ts";
 import {
+  type FailoverLinks,
+  type LifecycleNote,
   renderFailbackPlan,
   renderLatchError,
   renderObserved,
@@ -44,8 +46,22 @@ import type { FailoverDeps } from "./ports.ts";
 import { FAILOVER_STEPS } from "./steps/index.ts";
 import { errorText } from "./steps/shared.ts";
 import { observe, observeSettled } from "./observe.ts";
+import { incidentStep, send } from "./alerts.ts";
+import type { FailoverAlertDecision, FailoverAlertEvent } from "../../core/failover.ts";
 
-export type { ClockPort, DbPort, DnsPort, FailoverDeps, LatchPort, MetricsPort, NotifyPort, ProbePort, WarmPort } from "./ports.ts";
+export type {
+  ClockPort,
+  DbPort,
+  DnsPort,
+  FailoverAlertsPort,
+  FailoverDeps,
+  LatchPort,
+  MetricsPort,
+  NotifyPort,
+  ProbePort,
+  ReportLocation,
+  WarmPort,
+} from "./ports.ts";
 export type { AdvanceOptions } from "../lib/durable.ts";
 export { sameValue } from "./steps/shared.ts";
 export { observe, observeSettled } from "./observe.ts";
@@ -74,6 +90,50 @@ export interface RunbookResult {
 
 /** Attempts at taking the latch when the conditional write neither succeeded nor lost to another run. */
 const LATCH_ATTEMPTS = 3;
+
+/** The links of a message: the execution running this invocation (if any) and the report `reportId`, if written. */
+function linksFor(deps: FailoverDeps, opts: AdvanceOptions, group: string, reportId?: string): FailoverLinks {
+  return {
+    ...(opts.execution ? { execution: opts.execution } : {}),
+    ...(reportId && deps.reportLocation ? { report: deps.reportLocation(group, reportId) } : {}),
+  };
+}
+
+/** What a lifecycle decision adds to a message's title. */
+function noteOf(d: FailoverAlertDecision, openedAt?: string): LifecycleNote {
+  if (d.kind === "reminder") return { kind: "reminder", openedAt: d.next?.openedAt ?? openedAt ?? "?" };
+  if (d.kind === "resolved") return { kind: "resolved" };
+  return undefined;
+}
+
+/**
+ * Save a report, and never let its failure keep the message from going out: the error is rethrown after the message
+ * (so the invocation still fails), and the message then says no report was written.
+ */
+async function reportThenSend(
+  deps: FailoverDeps,
+  group: string,
+  reportId: string,
+  report: unknown,
+  message: (reportWritten: boolean) => Promise<void>,
+): Promise<void> {
+  let error: unknown;
+  try {
+    await deps.latch.putReport(group, reportId, report);
+  } catch (err) {
+    error = err;
+    (deps.log ?? (() => {}))("failover report not saved", { group, reportId, error: errorText(err) });
+  }
+  await message(error === undefined);
+  if (error !== undefined) throw error;
+}
+
+/** The lifecycle event of a trigger that did nothing: critical when the database is down, else the condition is over. */
+function nothingDoneEvent(checks: PrecheckResult[], reason: string): FailoverAlertEvent {
+  return checks.find((c) => c.name === "primary-down")?.ok === false
+    ? { kind: "clear", reason: `the primary looks healthy: ${reason}`, quiet: "warning" }
+    : { kind: "down-nothing-done", reason };
+}
 
 function findGroup(cfg: FailoverConfig, name: string): FailoverGroup {
   const g = cfg.groups.find((x) => x.name === name);
@@ -122,6 +182,17 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
       log("failover run resumed by a repeated trigger", { runId: current.runId });
       return advanceRun(deps, cfg, group.name, current.runId, opts);
     }
+    if (current.state === "failed") {
+      // The only moments the function runs while a failed run holds the latch: remind, at most every remindEveryHours.
+      const d = await incidentStep(deps, group.name, { kind: "failed-held", runId: current.runId, reason });
+      if (d.severity) {
+        await send(
+          deps,
+          renderRunMessage(current, "reminder", undefined, linksFor(deps, opts, group.name, current.runId), noteOf(d, current.startedAt)),
+          d.severity,
+        );
+      }
+    }
     return { next: "ignored", action, reason, group: group.name, runId: current.runId };
   };
 
@@ -144,39 +215,68 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
   const decision = decideFailover(group, triggerInput, checks, held?.record, observing);
   log("failover decision", { ...decision, checks, ...(observing?.reason ? { observe: observing } : {}) });
 
+  const checkedAt = deps.clock.now().toISOString();
+  const trigger = `${req.kind} ${req.source} at ${req.at.toISOString()}`;
   if (decision.action === "refuse") {
-    const message = renderRefusal(group.name, `${req.kind} ${req.source} at ${req.at.toISOString()}`, checks, decision.reason);
-    await deps.notify.notify(message);
-    await deps.latch.putReport(group.name, `refused-${runIdFor(group.name, req.at)}`, { group: group.name, decision, checks, trigger: req });
-    return { next: "failed", action: "refuse", reason: decision.reason, group: group.name, checks, message };
+    const reportId = `refused-${runIdFor(group.name, req.at)}`;
+    let message: SlackMessage | undefined;
+    await reportThenSend(deps, group.name, reportId, { group: group.name, decision, checks, trigger: req }, async (written) => {
+      const d = await incidentStep(deps, group.name, nothingDoneEvent(checks, decision.reason));
+      message = renderRefusal(
+        group.name,
+        trigger,
+        checks,
+        decision.reason,
+        linksFor(deps, opts, group.name, written ? reportId : undefined),
+        checkedAt,
+        noteOf(d),
+      );
+      await send(deps, message, d.severity);
+    });
+    return { next: "failed", action: "refuse", reason: decision.reason, group: group.name, checks, ...(message ? { message } : {}) };
   }
   if (decision.action === "plan-only") {
     const kind = promotionKindFor(group, obs.primary);
+    const d = await incidentStep(deps, group.name, { kind: "down-nothing-done", reason: decision.reason });
     const message = renderPlan(
       group.name,
       checks,
       decision.reason,
       planSteps(deps, cfg, group, kind),
-      `To proceed, a human runs mode "execute" for group ${group.name} with a reason.`,
+      `The database is down and nothing was done. To proceed, a human runs mode "execute" for group ${group.name} with a reason.`,
+      linksFor(deps, opts, group.name),
+      noteOf(d),
     );
-    await deps.notify.notify(message);
+    await send(deps, message, d.severity);
     return { next: "ignored", action: "plan-only", reason: decision.reason, group: group.name, checks, message };
   }
   if (decision.action === "observe") {
     const steps = planSteps(deps, cfg, group, promotionKindFor(group, obs.primary));
     const label = observing?.until ? observeLabel(observing.until, observing.timeZone) : "observe mode (state unreadable)";
     const note = `Nothing was changed. To fail over now, a human runs mode "execute" for group ${group.name} with a reason (observe mode does not hold back a human's execute).`;
-    const message = renderObserved(group.name, label, checks, decision.reason, steps, note);
-    await deps.notify.notify(message);
-    await deps.latch.putReport(group.name, `observed-${runId}`, {
-      group: group.name,
-      decision,
-      checks,
-      trigger: req,
-      observe: observing,
-      wouldHaveDone: steps,
-    });
-    return { next: "ignored", action: "observe", reason: decision.reason, group: group.name, checks, message };
+    const reportId = `observed-${runId}`;
+    let message: SlackMessage | undefined;
+    await reportThenSend(
+      deps,
+      group.name,
+      reportId,
+      { group: group.name, decision, checks, trigger: req, observe: observing, wouldHaveDone: steps },
+      async (written) => {
+        const d = await incidentStep(deps, group.name, { kind: "down-nothing-done", reason: decision.reason });
+        message = renderObserved(
+          group.name,
+          label,
+          checks,
+          decision.reason,
+          steps,
+          note,
+          linksFor(deps, opts, group.name, written ? reportId : undefined),
+          noteOf(d),
+        );
+        await send(deps, message, d.severity);
+      },
+    );
+    return { next: "ignored", action: "observe", reason: decision.reason, group: group.name, checks, ...(message ? { message } : {}) };
   }
   if (decision.action !== "start") {
     return { next: "ignored", action: decision.action, reason: decision.reason, group: group.name };
@@ -190,6 +290,7 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
     deps.clock.now(),
   );
   record.promotionKind = promotionKindFor(group, obs.primary);
+  if (opts.execution) record.execution = opts.execution;
   // The one-way latch: If-None-Match for a fresh group, If-Match on a released record after a reset. A write
   // that neither succeeds nor loses to a visible run (409 ConditionalRequestConflict, an S3 error) is retried
   // a few times and then alerted: a failover must never be dropped silently.
@@ -217,12 +318,16 @@ export async function triggerFailover(deps: FailoverDeps, cfg: FailoverConfig, r
     const why = lastError === undefined ? "the conditional write was refused, yet no run holds the latch" : errorText(lastError);
     const reason = `the latch could not be taken after ${LATCH_ATTEMPTS} attempts (${why}): failover NOT started`;
     log("failover latch error", { group: group.name, runId, reason });
-    const message = renderLatchError(group.name, `${req.kind} ${req.source} at ${req.at.toISOString()}`, reason);
-    await deps.notify.notify(message);
+    const d = await incidentStep(deps, group.name, { kind: "down-nothing-done", reason });
+    const message = renderLatchError(group.name, trigger, reason, linksFor(deps, opts, group.name), checkedAt, noteOf(d));
+    await send(deps, message, d.severity);
     return { next: "failed", action: "latch-error", reason, group: group.name, runId, checks, message };
   }
   log("failover latch taken", { group: group.name, runId });
-  await deps.notify.notify(renderRunMessage(record, "start"));
+  const started = await incidentStep(deps, group.name, { kind: "start", runId, reason: decision.reason });
+  // The report exists from the start, so the start message's link leads somewhere.
+  await deps.latch.putReport(group.name, runId, reportOf(record)).catch((err) => log("failover report not saved", { runId, error: errorText(err) }));
+  await send(deps, renderRunMessage(record, "start", undefined, linksFor(deps, opts, group.name, runId), noteOf(started)), started.severity);
   return advanceRun(deps, cfg, group.name, runId, opts);
 }
 
@@ -249,6 +354,7 @@ async function observeMode(deps: FailoverDeps, runId: string): Promise<ObserveSt
  */
 export async function advanceRun(deps: FailoverDeps, cfg: FailoverConfig, groupName: string, runId: string, opts: AdvanceOptions = {}): Promise<RunbookResult> {
   const group = findGroup(cfg, groupName);
+  const log = deps.log ?? (() => {});
   const r = await advanceDurable(
     {
       scope: group.name,
@@ -261,11 +367,28 @@ export async function advanceRun(deps: FailoverDeps, cfg: FailoverConfig, groupN
       completeReason: "failover complete",
       onStepDone: async (run, name) => {
         await deps.latch.putReport(group.name, runId, reportOf(run));
-        await deps.notify.notify(renderRunMessage(run, "step", name));
+        // Progress: info to the alerts channel, outside the lifecycle (it never pages).
+        await send(deps, renderRunMessage(run, "step", name, linksFor(deps, opts, group.name, runId)), "info");
       },
       onEnd: async (run) => {
-        await deps.latch.putReport(group.name, runId, reportOf(run));
-        await deps.notify.notify(renderRunMessage(run, "end"));
+        let saved: unknown;
+        await deps.latch.putReport(group.name, runId, reportOf(run)).catch((err) => {
+          saved = err;
+          log("failover report not saved", { runId, error: errorText(err) });
+        });
+        const failed = run.state === "failed";
+        const d = await incidentStep(deps, group.name, {
+          kind: "end",
+          runId,
+          failed,
+          reason: failed ? `${run.failure?.step ?? "?"}: ${run.failure?.message ?? "failed"}` : "failover complete",
+        });
+        await send(
+          deps,
+          renderRunMessage(run, "end", undefined, linksFor(deps, opts, group.name, saved === undefined ? runId : undefined), noteOf(d)),
+          d.severity,
+        );
+        if (saved !== undefined) throw saved;
       },
       ...(deps.log ? { log: deps.log } : {}),
     },
@@ -294,7 +417,7 @@ export function reportOf(run: RunRecord): Record<string, unknown> {
 // Manual read-only modes and reset
 
 /** `plan`: every pre-check and every step, nothing changed (read-only calls only, no S3 write, one Slack post). */
-export async function planFailover(deps: FailoverDeps, cfg: FailoverConfig, groupName: string): Promise<RunbookResult> {
+export async function planFailover(deps: FailoverDeps, cfg: FailoverConfig, groupName: string, opts: AdvanceOptions = {}): Promise<RunbookResult> {
   const group = findGroup(cfg, groupName);
   const held = await deps.latch.read(group.name);
   const obs = await observe(deps, group);
@@ -312,8 +435,10 @@ export async function planFailover(deps: FailoverDeps, cfg: FailoverConfig, grou
     `${decision.action}: ${decision.reason}`,
     planSteps(deps, cfg, group, promotionKindFor(group, obs.primary)),
     note,
+    linksFor(deps, opts, group.name),
   );
-  await deps.notify.notify(message);
+  // A human's read-only request: info to the alerts channel, outside the lifecycle.
+  await send(deps, message, "info");
   return {
     next: "ignored",
     action: "plan",
@@ -336,16 +461,23 @@ export async function statusOf(deps: FailoverDeps, cfg: FailoverConfig, groupNam
   return { next: "ignored", action: "status", reason: lines.join("; ") || "no failover groups configured", ...(message ? { message } : {}) };
 }
 
-export async function failbackPlan(deps: FailoverDeps, cfg: FailoverConfig, groupName: string): Promise<RunbookResult> {
+export async function failbackPlan(deps: FailoverDeps, cfg: FailoverConfig, groupName: string, _opts: AdvanceOptions = {}): Promise<RunbookResult> {
   const group = findGroup(cfg, groupName);
   const held = await deps.latch.read(group.name);
   const message = renderFailbackPlan(group.name, failbackSteps(group, held?.record));
-  await deps.notify.notify(message);
+  await send(deps, message, "info");
   return { next: "ignored", action: "failback-plan", reason: "failback is manual; steps reported", group: group.name, message };
 }
 
 /** `reset`: release the latch with a reason. Refused while a run is in progress unless `force`. */
-export async function resetLatch(deps: FailoverDeps, cfg: FailoverConfig, groupName: string, reason: string, force: boolean): Promise<RunbookResult> {
+export async function resetLatch(
+  deps: FailoverDeps,
+  cfg: FailoverConfig,
+  groupName: string,
+  reason: string,
+  force: boolean,
+  opts: AdvanceOptions = {},
+): Promise<RunbookResult> {
   const group = findGroup(cfg, groupName);
   const held = await deps.latch.read(group.name);
   if (!held || held.record.state === "released") return { next: "ignored", action: "reset", reason: "latch already free", group: group.name };
@@ -362,8 +494,9 @@ export async function resetLatch(deps: FailoverDeps, cfg: FailoverConfig, groupN
   const etag = await deps.latch.replace(group.name, released, held.etag);
   if (!etag) return { next: "ignored", action: "reset", reason: "the record changed during reset; run status and try again", group: group.name };
   await deps.latch.putReport(group.name, held.record.runId, reportOf(released));
-  const message = renderReset(group.name, held.record.runId, reason);
-  await deps.notify.notify(message);
+  const d = await incidentStep(deps, group.name, { kind: "clear", reason: `latch released by reset: ${reason}`, quiet: "info" });
+  const message = renderReset(group.name, released, reason, linksFor(deps, opts, group.name, held.record.runId), noteOf(d));
+  await send(deps, message, d.severity);
   return { next: "done", action: "reset", reason: `latch released: ${reason}`, group: group.name, runId: held.record.runId, message };
 }
 
@@ -405,7 +538,7 @@ export async function dispatchFailoverEvent(
   const manual = event as ManualEvent;
   switch (manual.mode) {
     case "plan":
-      return planFailover(deps, cfg, manual.group);
+      return planFailover(deps, cfg, manual.group, opts);
     case "execute":
       return triggerFailover(
         deps,
@@ -423,9 +556,9 @@ export async function dispatchFailoverEvent(
     case "status":
       return statusOf(deps, cfg, manual.group);
     case "failback-plan":
-      return failbackPlan(deps, cfg, manual.group);
+      return failbackPlan(deps, cfg, manual.group, opts);
     case "reset":
-      return resetLatch(deps, cfg, manual.group, manual.reason, manual.force);
+      return resetLatch(deps, cfg, manual.group, manual.reason, manual.force, opts);
     case "advance":
       return advanceRun(deps, cfg, manual.group, manual.runId, opts);
   }

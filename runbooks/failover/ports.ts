@@ -4,8 +4,10 @@
  */
 import type { SlackMessage } from "../../core/report/blocks.ts";
 import type { DnsConfig, FailoverGroup, RecordValue } from "../../schemas/config-failover.ts";
-import type { DbObservation, PromotionKind, RunRecord } from "../../core/failover.ts";
+import type { DbObservation, FailoverIncident, PromotionKind, RunRecord } from "../../core/failover.ts";
 import type { ObserveState } from "../../core/observe.ts";
+import type { Severity } from "../../core/notify-routing.ts";
+import type { AlertStatePort } from "../../adapters/alert-state.ts";
 
 export interface LatchPort {
   read(group: string): Promise<{ record: RunRecord; etag: string } | undefined>;
@@ -57,9 +59,24 @@ export interface WarmPort {
   warm(targetSet: string): Promise<{ ok: boolean; summary: string }>;
 }
 
+/**
+ * Sends a message to the destinations its severity routes it to (core/notify-routing.ts, kind `alert`): a critical
+ * pages and goes to the alerts channel, anything else to the alerts channel only. Never throws: a pager or Slack
+ * outage must not stop a failover, so a destination that fails is logged and the others are still tried.
+ */
 export interface NotifyPort {
-  notify(message: SlackMessage): Promise<void>;
+  notify(message: SlackMessage, severity: Severity): Promise<void>;
 }
+
+/** The alert lifecycle of the failover groups: one state document per group next to its latch (failover state bucket). */
+export interface FailoverAlertsPort {
+  state(group: string): AlertStatePort<FailoverIncident>;
+  /** `alerts.remindEveryHours` in ms. */
+  remindEveryMs: number;
+}
+
+/** Where a run's report is (the failover state bucket), for the message's link. */
+export type ReportLocation = (group: string, runId: string) => { bucket: string; region: string; key: string };
 
 export interface ClockPort {
   now(): Date;
@@ -80,5 +97,9 @@ export interface FailoverDeps {
    * record the window's start if none is recorded yet. Absent: never observing (unit tests, the drill).
    */
   observe?: (record: boolean, runId: string) => Promise<ObserveState>;
+  /** The lifecycle of the groups' failover incidents. Absent: every message goes out at its own severity, nothing remembered (unit tests). */
+  alerts?: FailoverAlertsPort;
+  /** Where run reports are, for the links. Absent: messages say no report link. */
+  reportLocation?: ReportLocation;
   log?: (message: string, data?: Record<string, unknown>) => void;
 }

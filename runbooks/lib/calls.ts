@@ -86,6 +86,8 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "route53.route53Dns",
     "latch.s3Latch",
     "observe-marker.s3ObserveMarker",
+    // The groups' failover incidents (runbooks/failover/alerts.ts), next to each latch in the state bucket.
+    "alert-state.s3AlertState",
     "s3.putJson",
     PAGES,
   ],

@@ -108,6 +108,12 @@ export interface AdvanceOptions {
   inlineWaits?: boolean;
   /** Absolute time (ms since epoch, by the runbook's clock) after which no new step is started. */
   deadlineMs?: number;
+  /**
+   * The Step Functions execution driving this advance (`$states.context.Execution.Id`, passed by the Advance state;
+   * stacks/durable-runbook-definition.ts); absent for a direct invocation. The engine does not use it: it is handed
+   * through to the runbook, whose messages link the execution.
+   */
+  execution?: string;
 }
 
 /** What one advance came to, naming the step it stopped at (the Step Functions history reads as a timeline). */

@@ -55,8 +55,20 @@ export function linkedSlackUrlFor(destination: Exclude<Destination, "pager">): s
   return secret?.value && secret.value !== UNSET_SECRET ? secret.value : linkedSlackUrl();
 }
 
-/** The pager topic, in the primary region; undefined when it is not linked to this function. */
-export function linkedTopic(config: Config): TopicRef | undefined {
+/**
+ * The pager topic in its own region, read from its ARN (`arn:<partition>:sns:<region>:<account>:<name>`): the failover
+ * control region when failover is configured (stacks/notifications.ts pagerTopicRegion), so functions of the primary
+ * region publish cross-region. Undefined when it is not linked to this function.
+ */
+export function linkedTopic(_config?: Config): TopicRef | undefined {
   const topic = linked("AlertsTopic") as Linked["AlertsTopic"];
-  return topic?.arn ? { arn: topic.arn, region: config.primaryRegion } : undefined;
+  if (!topic?.arn) return undefined;
+  return { arn: topic.arn, region: topicRegion(topic.arn) };
+}
+
+/** The region of an SNS topic ARN; throws on anything else, so a bad link fails loudly instead of publishing nowhere. */
+export function topicRegion(arn: string): string {
+  const [prefix, , service, region] = arn.split(":");
+  if (prefix !== "arn" || service !== "sns" || !region) throw new Error(`AlertsTopic link is not an SNS topic ARN: ${arn}`);
+  return region;
 }

@@ -14,6 +14,12 @@ import { rdsFailover } from "../../adapters/rds-failover.ts";
 import { route53Dns } from "../../adapters/route53.ts";
 import { cloudwatchMetrics } from "../../adapters/cloudwatch.ts";
 import { s3Latch } from "../../adapters/latch.ts";
+import { publishToTopic } from "../../adapters/sns.ts";
+import { failoverAlerts, failoverReportLocation } from "../../runbooks/failover/deps.ts";
+import { routedNotify } from "../../runbooks/failover/notify.ts";
+import { pagerTopicRegion } from "../../stacks/notifications.ts";
+import { alertsTopicName } from "../../stacks/patterns.ts";
+import type { Destination, Severity } from "../../core/notify-routing.ts";
 import { dispatchFailoverEvent, type FailoverDeps, type ProbePort, type RunbookResult, type WarmPort } from "../../runbooks/failover/index.ts";
 import { computeTimings, type RunRecord } from "../../core/failover.ts";
 import { renderText } from "../../core/report/blocks.ts";
@@ -33,6 +39,16 @@ export interface FailoverScenarioOptions {
   route53Throttles?: number;
   /** Scenario start (fake time). */
   start?: string;
+  /**
+   * The Step Functions execution driving the run, as the Advance state passes it (default {@link scenarioExecution});
+   * `null`: driven like a direct invocation, without one.
+   */
+  execution?: string | null;
+}
+
+/** The execution ARN the scenarios pass, as `$states.context.Execution.Id` would (the state machine in the control region). */
+export function scenarioExecution(accountId: string, name = "alarm-orders-db-primary-down"): string {
+  return `arn:aws:states:${DR}:${accountId}:execution:ops-autopilot-drill-FailoverStateMachine:${name}`;
 }
 
 export interface TimelineEntry {
@@ -41,6 +57,16 @@ export interface TimelineEntry {
   end?: string;
   result: string;
   reason?: string;
+}
+
+/** One message delivered to one destination. */
+export interface Delivery {
+  destination: Extract<Destination, "pager" | "alerts-slack">;
+  severity: Severity;
+  text: string;
+  at: string;
+  /** The topic a page was published to. */
+  topicArn?: string;
 }
 
 export interface FailoverScenarioResult {
@@ -53,8 +79,10 @@ export interface FailoverScenarioResult {
   rpoSeconds?: number;
   writableSeconds?: number;
   dnsInsyncSeconds?: number;
-  /** Slack messages as plain text, in order. */
+  /** Slack messages (the alerts channel: every failover message goes there) as plain text, in order. */
   messages: string[];
+  /** Every delivery, in order: destination, severity and the plain text (the pager's is what SNS published). */
+  deliveries: Delivery[];
   /** Mutating AWS calls the runbook made (PromoteReadReplica, ChangeResourceRecordSets), with fake times. */
   mutatingCalls: { command: string; at: string; error?: string }[];
 }
@@ -131,9 +159,33 @@ export function failoverSandbox(opts: FailoverScenarioOptions = {}): { sb: Sandb
   return { sb, clock };
 }
 
-/** The runbook's ports on the sandbox: the real adapters, the fake clock, Slack messages as plain text. */
-export function depsFor(_sb: Sandbox, clock: FakeClock, opts: FailoverScenarioOptions, messages: string[]): FailoverDeps {
+/**
+ * The runbook's ports on the sandbox: the real adapters, the fake clock, Slack messages as plain text. Messages are
+ * routed as in Lambda (runbooks/failover/notify.ts): criticals are published to the pager topic, created in the sandbox
+ * where stacks/notifications.ts puts it (the control region), with the real SNS adapter; every message goes to the
+ * alerts channel (`messages`). The incidents' state and the run reports are in the state bucket, as deployed.
+ */
+export function depsFor(sb: Sandbox, clock: FakeClock, opts: FailoverScenarioOptions, messages: string[], deliveries: Delivery[] = []): FailoverDeps {
   const sleep = async (ms: number) => void clock.advance(ms);
+  const stage = scenarioStageConfig(opts.healthUrl);
+  const region = pagerTopicRegion(stage);
+  const topic = { arn: sb.sns.createTopic(region, alertsTopicName(stage)), region };
+  const state = { bucket: "failover-state", region: DR };
+  let severity: Severity = "info";
+  const routed = routedNotify({
+    routing: stage.notifications,
+    page: async (m) => {
+      await publishToTopic(topic, m);
+      const published = sb.sns.published().at(-1)!;
+      deliveries.push({ destination: "pager", severity, text: published.message, at: clock.now().toISOString(), topicArn: published.topicArn });
+    },
+    postAlerts: async (m) => {
+      const text = renderText(m);
+      messages.push(text);
+      deliveries.push({ destination: "alerts-slack", severity, text, at: clock.now().toISOString() });
+    },
+    log: () => {},
+  });
   return {
     latch: s3Latch({ bucket: "failover-state", region: DR }),
     db: rdsFailover(),
@@ -141,8 +193,15 @@ export function depsFor(_sb: Sandbox, clock: FakeClock, opts: FailoverScenarioOp
     dns: route53Dns({ sleep }),
     probe: opts.probe ?? { check: async () => ({ ok: true, status: 200, ms: 35, detail: "HTTP 200 in 35 ms" }) },
     warm: opts.warm ?? { warm: async () => ({ ok: true, summary: "stub warm-up: 0 URLs" }) },
-    notify: { notify: async (m) => void messages.push(renderText(m)) },
+    notify: {
+      notify: async (m, s) => {
+        severity = s;
+        await routed.notify(m, s);
+      },
+    },
     clock: { now: () => clock.now(), sleep },
+    alerts: failoverAlerts(stage, state),
+    reportLocation: failoverReportLocation(state),
   };
 }
 
@@ -153,11 +212,13 @@ export async function driveStateMachine(
   clock: FakeClock,
   first: Parameters<typeof dispatchFailoverEvent>[2],
   maxTicks = 1000,
+  execution?: string,
 ): Promise<RunbookResult> {
-  let r = await dispatchFailoverEvent(deps, cfg, first);
+  const opts = execution ? { execution } : {};
+  let r = await dispatchFailoverEvent(deps, cfg, first, opts);
   for (let i = 0; r.next === "wait" && r.advance && i < maxTicks; i++) {
     clock.advance((r.waitSeconds ?? 1) * 1000);
-    r = await dispatchFailoverEvent(deps, cfg, r.advance);
+    r = await dispatchFailoverEvent(deps, cfg, r.advance, opts);
   }
   return r;
 }
@@ -188,11 +249,19 @@ async function runScenario(kind: FailoverScenarioResult["scenario"], opts: Failo
   try {
     const cfg = scenarioConfig(opts.healthUrl);
     const messages: string[] = [];
-    const deps = depsFor(sb, clock, opts, messages);
+    const deliveries: Delivery[] = [];
+    const deps = depsFor(sb, clock, opts, messages, deliveries);
     // The primary region goes dark: every RDS call there times out from now on.
     clock.advance(60_000);
     sb.inject({
       service: "rds",
+      region: PRIMARY,
+      error: Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} }),
+      times: Infinity,
+    });
+    // SNS in the primary region is down with it: a pager topic there could not be published to.
+    sb.inject({
+      service: "sns",
       region: PRIMARY,
       error: Object.assign(new Error("connect ETIMEDOUT"), { name: "TimeoutError", $metadata: {} }),
       times: Infinity,
@@ -203,7 +272,8 @@ async function runScenario(kind: FailoverScenarioResult["scenario"], opts: Failo
     if (opts.route53Throttles ?? 2)
       sb.inject({ service: "route53", command: "ChangeResourceRecordSets", error: "throttling", times: opts.route53Throttles ?? 2 });
     clock.advance(20_000); // EventBridge → Step Functions → Lambda cold start
-    const r = await driveStateMachine(deps, cfg, clock, event);
+    const execution = opts.execution === null ? undefined : (opts.execution ?? scenarioExecution(sb.accountId));
+    const r = await driveStateMachine(deps, cfg, clock, event, 1000, execution);
     const latch = await deps.latch.read("orders-db");
     const run = latch?.record;
     const t = run ? computeTimings(run) : {};
@@ -215,6 +285,7 @@ async function runScenario(kind: FailoverScenarioResult["scenario"], opts: Failo
       timeline: timelineOf(run, new Date(event.detail.state.timestamp.replace("+0000", "Z")).toISOString(), r.checks),
       ...t,
       messages,
+      deliveries,
       mutatingCalls: mutating.map((c) => ({ command: c.command, at: c.at.toISOString(), ...(c.error ? { error: c.error.name } : {}) })),
     };
   } finally {

@@ -38,7 +38,11 @@ describe("durable runbook definition", () => {
     expect(def.TimeoutSeconds).toBe(7200);
     expect(Object.keys(def.States).sort()).toEqual(["Advance", "Done", "Failed", "Route", "Wait"]);
     expect(def.States.Advance).toMatchObject({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Next: "Route" });
-    expect(def.States.Advance.Arguments).toEqual({ FunctionName: FN, Payload: { source: "sfn", event: "{% $states.input %}" } });
+    // The execution's ARN rides along, so messages can link it (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html).
+    expect(def.States.Advance.Arguments).toEqual({
+      FunctionName: FN,
+      Payload: { source: "sfn", event: "{% $states.input %}", execution: "{% $states.context.Execution.Id %}" },
+    });
     expect(def.States.Route.Choices).toEqual([
       { Condition: "{% $states.input.next = 'wait' %}", Next: "Wait" },
       { Condition: "{% $states.input.next = 'failed' %}", Next: "Failed" },

@@ -5,11 +5,13 @@ import { permissionsFor } from "../../stacks/iam.ts";
 import { deployerPolicy, RESOURCE_ACTIONS } from "../../stacks/deployer.ts";
 import type { Config } from "../../schemas/config.ts";
 import { exampleConfig, iamContext } from "./builders.ts";
+import { pagerTopicRegion } from "../../stacks/notifications.ts";
+import { dashboardRegion } from "../../stacks/dashboard-body.ts";
 import { inputs, ofType, runSynth } from "./synth-run.ts";
 
 /**
- * Message destinations in the synth (stacks/notifications.ts): the pager topic in the primary region inside the stage's
- * prefix, one secret per channel, each linked only to the functions that send that kind, and sns:Publish on the topic only.
+ * Message destinations in the synth (stacks/notifications.ts): the pager topic in the failover control region (the
+ * primary's when no failover is configured) inside the stage's prefix, one secret per channel, each linked only to the functions that send that kind, and sns:Publish on the topic only.
  */
 
 let ci: SynthResult;
@@ -20,10 +22,17 @@ beforeAll(() => {
 }, 240_000);
 
 describe("notifications in the synth", () => {
-  it("declares one pager topic, in the primary region, named inside the stage's prefix", () => {
+  it("declares one pager topic, in the failover control region (where the dashboard is), named inside the stage's prefix", () => {
+    expect(config.primaryRegion).toBe("eu-west-1");
     expect(ofType(ci, "aws:sns/topic:Topic").map((t) => [t.name, t.region, inputs(t).name])).toEqual([
-      ["AlertsPagerTopic", config.primaryRegion, "ops-autopilot-ci-alerts"],
+      ["AlertsPagerTopic", "eu-central-1", "ops-autopilot-ci-alerts"],
     ]);
+    expect(dashboardRegion(config)).toBe("eu-central-1");
+  });
+
+  it("puts the topic in the control region when failover is configured, else in the primary region", () => {
+    expect(pagerTopicRegion(config)).toBe("eu-central-1");
+    expect(pagerTopicRegion({ ...config, failover: { ...config.failover, groups: [] } })).toBe("eu-west-1");
   });
 
   it("links the cost channel to the cost function only, the topic and alerts channel to every function that posts, nothing to the others", () => {
@@ -44,7 +53,7 @@ describe("notifications in the synth", () => {
       expect(
         publish.map((s) => s.resources),
         spec.name,
-      ).toEqual(spec.posts ? [[`arn:aws:sns:${config.primaryRegion}:${ctx.account}:ops-autopilot-${config.stage}-alerts`]] : []);
+      ).toEqual(spec.posts ? [[`arn:aws:sns:eu-central-1:${ctx.account}:ops-autopilot-${config.stage}-alerts`]] : []);
     }
     const off: Config = { ...config, notifications: { pager: { enabled: false }, runSummaries: { quiet: false } } };
     const offCtx = iamContext(off);

@@ -50,8 +50,9 @@ describe("restore-test role", () => {
       "rds:RestoreDBClusterFromSnapshot | arn:aws:rds:eu-central-1:123456789012:cluster:oa-ops-autopilot-ci-rt-*,arn:aws:rds:eu-west-1:123456789012:cluster:oa-ops-autopilot-ci-rt-* | StringEquals aws:RequestTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:RequestTag/ops-autopilot:restore-test=false | ForAllValues:StringEquals aws:TagKeys=Name,ops-autopilot:managed-by,ops-autopilot:name,ops-autopilot:policy,ops-autopilot:restore-test,ops-autopilot:restore-test-at,ops-autopilot:source",
       "rds:RestoreDBClusterFromSnapshot | arn:aws:rds:eu-central-1:123456789012:cluster-snapshot:oa-ops-autopilot-ci-*,arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:oa-ops-autopilot-ci-*",
       "rds:RestoreDBInstanceFromDBSnapshot | arn:aws:rds:eu-central-1:123456789012:snapshot:oa-ops-autopilot-ci-*,arn:aws:rds:eu-west-1:123456789012:snapshot:oa-ops-autopilot-ci-*",
-      // A critical summary pages through the stage's topic (core/notify-routing.ts), and only that topic.
-      "sns:Publish | arn:aws:sns:eu-west-1:123456789012:ops-autopilot-ci-alerts",
+      // A critical summary pages through the stage's topic (core/notify-routing.ts), and only that topic: in the failover
+      // control region (stacks/notifications.ts pagerTopicRegion), so it survives the primary's outage.
+      "sns:Publish | arn:aws:sns:eu-central-1:123456789012:ops-autopilot-ci-alerts",
     ]);
   });
   it("passes the lint", () => {

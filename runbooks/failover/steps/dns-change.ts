@@ -49,7 +49,7 @@ async function confirmDns(ctx: FailoverCtx): ReturnType<FailoverStep["resume"]> 
     kind: "done",
     result: "UPSERT accepted",
     reason: `earlier attempt never applied; change ${r.changeId} after ${r.attempts} attempt(s)`,
-    record: { dnsChangeId: r.changeId },
+    record: { dnsChangeId: r.changeId, dnsAttempts: r.attempts },
   };
 }
 
@@ -79,7 +79,12 @@ export const dnsChange: FailoverStep = {
   async start({ env }) {
     const r = await upsert(env);
     if ("error" in r) return { kind: "fail", reason: `Route 53 change failed: ${r.error}`, manualSteps: manualDnsSteps(env.group.dns, r.error) };
-    return { kind: "done", result: "UPSERT accepted", reason: `change ${r.changeId} after ${r.attempts} attempt(s)`, record: { dnsChangeId: r.changeId } };
+    return {
+      kind: "done",
+      result: "UPSERT accepted",
+      reason: `change ${r.changeId} after ${r.attempts} attempt(s)`,
+      record: { dnsChangeId: r.changeId, dnsAttempts: r.attempts },
+    };
   },
 
   resume: confirmDns,

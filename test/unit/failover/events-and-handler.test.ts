@@ -47,6 +47,14 @@ describe("failover events and config", () => {
     expect(() => parseFailoverEvent(event)).toThrow(field);
   });
 
+  it("takes the execution ARN the state machine's Advance passes, and refuses anything else there, naming the field", () => {
+    const execution = "arn:aws:states:eu-central-1:123456789012:execution:ops-autopilot-prod-FailoverStateMachine:alarm-1";
+    const event = { mode: "status", group: "orders-db" };
+    expect(parseFailoverEvent({ source: "sfn", event, execution })).toEqual({ event, viaStateMachine: true, execution });
+    expect(parseFailoverEvent({ source: "sfn", event })).toEqual({ event, viaStateMachine: true });
+    expect(() => parseFailoverEvent({ source: "sfn", event, execution: "alarm-1" })).toThrow("execution: expected a Step Functions execution ARN");
+  });
+
   it("config: empty section parses to defaults; bad groups name the field", () => {
     expect(FailoverConfigSchema.parse(undefined)).toMatchObject({ groups: [], pollSeconds: 15 });
     const g = FailoverConfigSchema.parse({ groups: [groupInput({ execution: undefined })] }).groups[0]!;
@@ -133,6 +141,29 @@ describe("functions/failover.ts wiring", () => {
     for (const f of ["failover-plan.json", "failover-status.json", "failover-failback-plan.json", "failover-ok.json"]) {
       await expect(handler(JSON.parse(readFileSync(`events/${f}`, "utf8")), ctx)).resolves.toMatchObject({ next: "ignored" });
     }
+  });
+
+  it("hands the execution through to every message of the run; a direct invocation's messages say it has none", async () => {
+    const execution = "arn:aws:states:eu-central-1:123456789012:execution:ops-autopilot-test-FailoverStateMachine:alarm-1";
+    const world = new FakeWorld();
+    const handler = makeFailoverHandler({ deps: () => world.deps(), runtime: { config, saveReport: async () => {}, now: () => new Date(world.nowMs) } });
+    let out = (await handler({ source: "sfn", event: JSON.parse(readFileSync("events/failover-alarm.json", "utf8")), execution }, ctx)) as {
+      next: string;
+      waitSeconds?: number;
+      advance?: unknown;
+    };
+    for (let i = 0; out.next === "wait" && i < 200; i++) {
+      world.nowMs += (out.waitSeconds ?? 1) * 1000;
+      out = (await handler({ source: "sfn", event: out.advance, execution }, ctx)) as typeof out;
+    }
+    expect(out.next).toBe("done");
+    const link = `<https://eu-central-1.console.aws.amazon.com/states/home?region=eu-central-1#/v2/executions/details/${execution}|Step Functions execution alarm-1>`;
+    expect(world.messages.map((m) => m.text.split("\n")[1])).toEqual(Array(8).fill(`${link} · no run report written`));
+    expect(world.record()).toMatchObject({ execution });
+
+    await handler(JSON.parse(readFileSync("events/failover-status.json", "utf8")), ctx);
+    await handler(JSON.parse(readFileSync("events/failover-plan.json", "utf8")), ctx);
+    expect(world.messages.at(-1)!.text.split("\n")[1]).toBe("Direct invocation: no Step Functions execution · no run report written");
   });
 
   it("under the state machine a run returns next=wait with the advance payload; a failed run through it is returned, not thrown", async () => {

@@ -27,6 +27,10 @@ afterEach(() => {
   world = undefined;
 });
 
+/** The S3 console link of a report in the scenario's state bucket. */
+const reportUrl = (id: string) =>
+  `https://eu-central-1.console.aws.amazon.com/s3/object/failover-state?region=eu-central-1&prefix=failover%2Forders-db%2Fruns%2F${id}.json`;
+
 function setUp(observe?: ConfigInput["observe"]) {
   world = failoverSandbox();
   const { sb, clock } = world;
@@ -79,7 +83,8 @@ describe("failover in observe mode", () => {
         "group orders-db is automatic: pre-checks passed, it would have failed over now, planned only",
     );
     expect(posted.map((m) => m.text)).toEqual([
-      `Failover orders-db — observe mode until the end of 2025-03-17 (UTC): would have failed over: ${WOULD_HAVE}; nothing was changed`,
+      `Failover orders-db — observe mode until the end of 2025-03-17 (UTC): would have failed over: ${WOULD_HAVE}; nothing was changed\n` +
+        `Direct invocation: no Step Functions execution · <${reportUrl("observed-orders-db-20250304T100400Z")}|run report>`,
     ]);
     expect(sb.s3.json(STATE.bucket, FAILOVER_OBSERVE_KEY)).toMatchObject({ version: 1, startedAt: "2025-03-04T10:04:20.000Z", by: "failover" });
     // The marker and the observed run's report; no latch.
@@ -88,7 +93,7 @@ describe("failover in observe mode", () => {
         .objects(STATE.bucket)
         .map((o) => o.key)
         .sort(),
-    ).toEqual([FAILOVER_OBSERVE_KEY, "failover/orders-db/runs/observed-orders-db-20250304T100400Z.json"]);
+    ).toEqual([FAILOVER_OBSERVE_KEY, "failover/orders-db/alerts.json", "failover/orders-db/runs/observed-orders-db-20250304T100400Z.json"]);
   });
 
   it("once the window has passed, the same outage fails over (PromoteReadReplica, then the DNS change)", async () => {
@@ -119,7 +124,10 @@ describe("failover in observe mode", () => {
     const r = await driveStateMachine(deps, cfg, clock, outage(sb, clock));
     expect(r.action).toBe("plan-only");
     expect(mutating(sb)).toEqual([]);
-    expect(posted.map((m) => m.text)).toEqual(["Failover plan for orders-db: group orders-db is plan-only: pre-checks passed, waiting for a manual execute"]);
+    expect(posted.map((m) => m.text)).toEqual([
+      "Failover plan for orders-db: group orders-db is plan-only: pre-checks passed, waiting for a manual execute\n" +
+        "Direct invocation: no Step Functions execution · no run report written",
+    ]);
     // The first ALARM still records the stage's start, so the window runs even before the group is made automatic.
     expect(sb.s3.json(STATE.bucket, FAILOVER_OBSERVE_KEY)).toMatchObject({ by: "failover" });
   });

@@ -236,7 +236,9 @@ describe("failover runbook against mocked AWS (real adapters)", () => {
     expect(env.s3.objects.size).toBe(0);
     expect(rdsMock).toHaveReceivedCommandTimes(PromoteReadReplicaCommand, 0);
     expect(r53Mock.calls()).toHaveLength(0);
-    expect(env.messages.map((m) => m.text)).toEqual(["CRITICAL: failover orders-db NOT started: the latch could not be taken"]);
+    expect(env.messages.map((m) => m.text)).toEqual([
+      "CRITICAL: failover orders-db NOT started: the latch could not be taken\nDirect invocation: no Step Functions execution · no run report written",
+    ]);
   });
 
   it("one 409 on the latch create is retried: the failover starts and runs to the end", async () => {

@@ -259,7 +259,9 @@ describe("latch", () => {
     );
     expect(world.promoteCalls).toBe(0);
     expect(world.messages).toHaveLength(1);
-    expect(world.messages[0]!.text).toBe("CRITICAL: failover orders-db NOT started: the latch could not be taken");
+    expect(world.messages[0]!.text).toBe(
+      "CRITICAL: failover orders-db NOT started: the latch could not be taken\nDirect invocation: no Step Functions execution · no run report written",
+    );
     expect(renderText(world.messages[0]!)).toContain("ConditionalRequestConflict");
   });
 
