@@ -14,9 +14,24 @@
  * - 5 pending snapshots per volume (SnapshotCreationPerVolumeRateExceeded), 20 copies in flight
  *   per destination region (ResourceLimitExceeded), DeleteSnapshot of a snapshot used by a
  *   registered AMI → InvalidSnapshot.InUse.
+ *
+ * Across accounts (accounts.ts), with the API references cited where each rule is enforced:
+ * - sharing: ModifySnapshotAttribute `createVolumePermission` adds or removes account ids (or `all`); an encrypted
+ *   snapshot cannot be made public, one encrypted with the AWS managed key cannot be shared at all; DescribeSnapshots
+ *   shows snapshots shared with the caller (and filters by `RestorableByUserIds`), DescribeSnapshotAttribute lists them;
+ * - a shared snapshot can be copied (CopySnapshot in the receiving account); an encrypted one needs the source key's
+ *   policy to let the receiving account use it (kms.ts), else the copy is accepted and goes to `error`, as every EBS KMS
+ *   failure does here;
+ * - Snapshot Lock: LockSnapshot (governance; compliance with an optional cooling-off period), UnlockSnapshot,
+ *   DescribeLockedSnapshots; DeleteSnapshot is refused while the lock holds.
  */
 import {
   CopySnapshotCommand,
+  DescribeLockedSnapshotsCommand,
+  DescribeSnapshotAttributeCommand,
+  LockSnapshotCommand,
+  ModifySnapshotAttributeCommand,
+  UnlockSnapshotCommand,
   CreateSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
@@ -31,8 +46,9 @@ import {
 } from "@aws-sdk/client-ec2";
 import { MINUTE, Timeline } from "./clock.ts";
 import type { CommandClass, CommandContext, CommandHandler, SandboxCore, ServiceSim } from "./engine.ts";
-import { ec2Error, type FaultKind } from "./errors.ts";
+import { ec2Error, SandboxUnsupportedError, type FaultKind } from "./errors.ts";
 import type { Durations, Limits, SandboxSnapshot } from "./types.ts";
+import { isAwsManagedKey, type KmsKeys } from "./kms.ts";
 import { decodeToken, durationOf, ec2Glob, encodeToken, fromTagList, IdSource, pageAfter, toTagList, type AwsTag, type Tags } from "./util.ts";
 
 /**
@@ -45,6 +61,10 @@ const ID_SHAPE: Record<"vol" | "snap" | "ami", { re: RegExp; code: string }> = {
   snap: { re: /^snap-([0-9a-f]{8}|[0-9a-f]{17})$/, code: "InvalidSnapshotID.Malformed" },
   ami: { re: /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, code: "InvalidAMIID.Malformed" },
 };
+
+/** What EBS needs of the source snapshot's key, and of the copy's key (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html). */
+const EBS_SOURCE_KEY_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt"];
+const EBS_DEST_KEY_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptTo"];
 
 /** Throws AWS's Malformed error when `id` is not a well-formed id of that kind. */
 export function wellFormedId(kind: keyof typeof ID_SHAPE, id: string): string {
@@ -116,8 +136,22 @@ interface Volume {
   seq: number;
 }
 
+/** A snapshot lock (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html). */
+interface SnapLock {
+  mode: "governance" | "compliance";
+  createdMs: number;
+  startMs: number;
+  expiresMs: number;
+  durationDays?: number;
+  coolOffHours?: number;
+  coolOffExpiresMs?: number;
+}
+
 interface EbsSnap {
   id: string;
+  /** Accounts given createVolumePermission (ModifySnapshotAttribute). */
+  sharedWith?: Set<string>;
+  lock?: SnapLock;
   region: string;
   volumeId: string;
   ownerId: string;
@@ -156,6 +190,21 @@ interface RegionStore {
 
 type Filter = { Name?: string; Values?: string[] };
 
+/** What an EC2 simulation sees of the other accounts (accounts.ts); absent: a sandbox of one account. */
+export interface Ec2World {
+  readonly defaultAccount: string;
+  readonly keys: KmsKeys;
+  /** Every account's EC2 simulation, this one's included. */
+  ec2Sims(): Iterable<Ec2Sim>;
+  /** The caller's role ARN (a role session's role, a function's role), for key policies that name a role. */
+  callerRole(ctx: CommandContext): string | undefined;
+}
+
+/** Each simulation's stores, for the other accounts' simulations (sharing, cross-account copies). */
+const storesOf = new WeakMap<object, { account: string; store: (region: string) => RegionStore }>();
+/** One order across accounts, so paging over own and shared snapshots together stays consistent. */
+let seq = 0;
+
 export interface Ec2Sim extends ServiceSim {
   addVolume(region: string, spec?: AddVolume): string;
   setVolumeStatus(region: string, id: string, status: string, options?: { at?: Date }): void;
@@ -167,14 +216,18 @@ export interface Ec2Sim extends ServiceSim {
   /** One snapshot by id, or undefined. */
   snapshot(region: string, id: string): SandboxSnapshot | undefined;
   copiesInFlight(region: string): number;
+  /** A snapshot this account can see: its own, or another account's shared with it or public (what IAM mapping reads). */
+  visibleSnapshot(region: string, id: string): SandboxSnapshot | undefined;
+  /** The accounts a snapshot is shared with (createVolumePermission), `all` when public. */
+  sharedWith(region: string, id: string): string[];
   /** One volume now (tags, status, size), or undefined. */
   volume(region: string, id: string): { id: string; status: string; size: number; tags: Tags; snapshotId?: string; availabilityZone: string } | undefined;
 }
 
-export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Limits): Ec2Sim {
+export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Limits, world?: Ec2World): Ec2Sim {
   const regions = new Map<string, RegionStore>();
-  const ids = new IdSource(0xec2);
-  let seq = 0;
+  // Another account's ids differ from the default account's, as AWS's are unique across accounts.
+  const ids = new IdSource(world && core.accountId !== world.defaultAccount ? 0xec2 ^ Number(core.accountId.slice(-9)) : 0xec2);
 
   function store(region: string): RegionStore {
     let s = regions.get(region);
@@ -186,6 +239,48 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
   }
 
   const defaultKey = (region: string) => `arn:aws:kms:${region}:${core.accountId}:key/aws-ebs-default`;
+
+  /** Other accounts' snapshots in a region that this account may use: shared with it, or public. */
+  function foreign(region: string, account: string): EbsSnap[] {
+    const out: EbsSnap[] = [];
+    if (!world) return out;
+    for (const sim of world.ec2Sims()) {
+      const other = storesOf.get(sim);
+      if (!other || other.account === account) continue;
+      for (const snap of other.store(region).snaps.values()) {
+        if (snap.ownerId === other.account && (snap.isPublic || snap.sharedWith?.has(account))) out.push(snap);
+      }
+    }
+    return out;
+  }
+
+  /** A snapshot by id as this account sees it: its own store (own or seeded public), else another account's, shared. */
+  function visible(region: string, id: string, account: string): EbsSnap | undefined {
+    const own = store(region).snaps.get(id);
+    if (own && (own.ownerId === account || own.isPublic)) return own;
+    return foreign(region, account).find((x) => x.id === id);
+  }
+
+  /** Lock state now (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockedSnapshotsInfo.html, lockState). */
+  function lockState(lock: SnapLock, now: number): "governance" | "compliance" | "compliance-cooloff" | "expired" {
+    if (now >= lock.expiresMs) return "expired";
+    if (lock.mode === "governance") return "governance";
+    return lock.coolOffExpiresMs !== undefined && now < lock.coolOffExpiresMs ? "compliance-cooloff" : "compliance";
+  }
+
+  function lockView(snap: EbsSnap, now: number) {
+    const l = snap.lock!;
+    const v: Record<string, unknown> = { OwnerId: snap.ownerId, SnapshotId: snap.id, LockState: lockState(l, now) };
+    if (l.durationDays !== undefined) v.LockDuration = l.durationDays;
+    if (l.coolOffHours !== undefined) {
+      v.CoolOffPeriod = l.coolOffHours;
+      v.CoolOffPeriodExpiresOn = new Date(l.coolOffExpiresMs!);
+    }
+    v.LockCreatedOn = new Date(l.createdMs);
+    v.LockDurationStartTime = new Date(l.startMs);
+    v.LockExpiresOn = new Date(l.expiresMs);
+    return v;
+  }
 
   /** Seeds get AWS-shaped ids too, so a test cannot build an account AWS could not hold. */
   function seedId(kind: keyof typeof ID_SHAPE, id: string): string {
@@ -369,13 +464,21 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     const s = store(ctx.region);
     const now = ctx.nowMs;
     const owners = input.OwnerIds?.map((o) => (o === "self" ? core.accountId : o));
-    const visible = (snap: EbsSnap) => (owners ? owners.includes(snap.ownerId) : snap.ownerId === core.accountId || snap.isPublic);
-    let snaps = [...s.snaps.values()].filter(visible);
+    const shown = (snap: EbsSnap) => (owners ? owners.includes(snap.ownerId) : snap.ownerId === core.accountId || snap.isPublic);
+    // Shared with this account: listed with the rest ("all snapshots available to you",
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html).
+    const shared = foreign(ctx.region, core.accountId);
+    let snaps = [...[...s.snaps.values()].filter(shown), ...shared.filter((x) => !owners || owners.includes(x.ownerId))];
+    if (input.RestorableByUserIds?.length) {
+      // "The IDs of the Amazon Web Services accounts that can create volumes from the snapshot": the owner, an account it
+      // is shared with, anyone for a public snapshot.
+      const users = input.RestorableByUserIds.map((u) => (u === "self" ? core.accountId : u));
+      snaps = snaps.filter((x) => x.isPublic || users.some((u) => u === x.ownerId || x.sharedWith?.has(u)));
+    }
     if (input.SnapshotIds?.length) {
       const wanted = new Set(input.SnapshotIds);
       for (const id of wanted) {
-        const snap = s.snaps.get(id);
-        if (!snap || !(snap.ownerId === core.accountId || snap.isPublic)) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
+        if (!visible(ctx.region, id, core.accountId)) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
       }
       snaps = snaps.filter((x) => wanted.has(x.id));
     }
@@ -483,10 +586,8 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     const { region, nowMs: now } = ctx;
     if (!input.SourceRegion) throw ec2Error("MissingParameter", "The request must contain the parameter SourceRegion");
     if (!input.SourceSnapshotId) throw ec2Error("MissingParameter", "The request must contain the parameter SourceSnapshotId");
-    const src = store(input.SourceRegion).snaps.get(wellFormedId("snap", input.SourceSnapshotId));
-    if (!src || !(src.ownerId === core.accountId || src.isPublic)) {
-      throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SourceSnapshotId}' does not exist.`);
-    }
+    const src = visible(input.SourceRegion, wellFormedId("snap", input.SourceSnapshotId), core.accountId);
+    if (!src) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SourceSnapshotId}' does not exist.`);
     const tags = validTags(input.TagSpecifications, "snapshot");
     if (input.KmsKeyId !== undefined && input.Encrypted !== true) {
       throw ec2Error("InvalidParameterCombination", "KmsKeyId requires Encrypted to be set to true.");
@@ -506,10 +607,29 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     if (ownedCount(dest) >= limits.ebsSnapshotsPerRegion) throw ec2Error("SnapshotLimitExceeded", "The maximum number of snapshots has been reached.");
     const encrypted = src.encrypted || input.Encrypted === true;
     const crossRegion = input.SourceRegion !== region;
-    const kmsKeyId = encrypted ? (input.KmsKeyId ?? (crossRegion ? defaultKey(region) : (src.kmsKeyId ?? defaultKey(region)))) : undefined;
+    // Another account's snapshot is re-encrypted with a key of this account: the given one, else this account's aws/ebs.
+    const crossAccount = src.ownerId !== core.accountId;
+    const kmsKeyId = encrypted ? (input.KmsKeyId ?? (crossRegion || crossAccount ? defaultKey(region) : (src.kmsKeyId ?? defaultKey(region)))) : undefined;
     const keyRegion = kmsKeyId?.startsWith("arn:") ? kmsKeyId.split(":")[3] : region;
+    // Key policies (kms.ts): the source key must let this account decrypt and grant
+    // (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html, "copy a shared snapshot";
+    // https://docs.aws.amazon.com/ebs/latest/userguide/share-kms-key.html), and the destination key must be usable by it.
+    const role = world?.callerRole(ctx);
+    const sourceKeyRefused =
+      world !== undefined &&
+      src.encrypted &&
+      src.kmsKeyId !== undefined &&
+      world.keys.refused(src.kmsKeyId, core.accountId, role, EBS_SOURCE_KEY_ACTIONS) !== undefined;
+    const keyRefused =
+      sourceKeyRefused ||
+      (world !== undefined &&
+        encrypted &&
+        kmsKeyId?.startsWith("arn:") === true &&
+        world.keys.refused(kmsKeyId, core.accountId, role, EBS_DEST_KEY_ACTIONS) !== undefined);
     const kmsBroken =
-      ctx.deferredFault === "kms" || (encrypted && (core.kms.isDenied(kmsKeyId) || keyRegion !== region || (src.encrypted && core.kms.isDenied(src.kmsKeyId))));
+      ctx.deferredFault === "kms" ||
+      keyRefused ||
+      (encrypted && (core.kms.isDenied(kmsKeyId) || keyRegion !== region || (src.encrypted && core.kms.isDenied(src.kmsKeyId))));
     const id = ids.ec2("snap");
     const dur = durationOf(durations.ebsCopy, { region, id, sourceId: src.volumeId });
     const snap = insert(dest, {
@@ -520,7 +640,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
       ownerId: core.accountId,
       isPublic: false,
       state: kmsBroken ? new Timeline("pending", now).andThen("error", now + MINUTE) : new Timeline("pending", now).andThen("completed", now + dur),
-      ...(kmsBroken ? { stateMessage: kmsFailure(kmsKeyId) } : {}),
+      ...(kmsBroken ? { stateMessage: kmsFailure(sourceKeyRefused ? src.kmsKeyId : kmsKeyId) } : {}),
       startMs: now,
       ...(kmsBroken ? {} : { readyMs: now + dur }),
       tags,
@@ -543,11 +663,191 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     if (!snap || (snap.ownerId !== core.accountId && !snap.isPublic))
       throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
     if (snap.ownerId !== core.accountId) throw ec2Error("UnauthorizedOperation", "You are not authorized to perform this operation.");
+    // "A locked snapshot can't be deleted" until its lock expires (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html).
+    if (snap.lock && lockState(snap.lock, ctx.nowMs) !== "expired") {
+      throw ec2Error("SnapshotLocked", `The snapshot '${snap.id}' is locked and can't be deleted. Its lock state is ${lockState(snap.lock, ctx.nowMs)}.`);
+    }
     const img = usedBy(s, snap.id);
     if (img) throw ec2Error("InvalidSnapshot.InUse", `The snapshot ${snap.id} is currently in use by ${img.id}`);
     s.snaps.delete(snap.id);
     s.inflightCopies.delete(snap);
     return {};
+  };
+
+  /**
+   * ModifySnapshotAttribute, createVolumePermission only
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySnapshotAttribute.html): add or remove account ids
+   * (or the group `all`), not both in one call, at most 500 changes. "Encrypted snapshots ... cannot be made public.
+   * Snapshots encrypted with your default KMS key cannot be shared with other accounts": EC2 answers `InvalidParameter`
+   * "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot." (the text observed on
+   * ModifyImageAttribute for such a snapshot, https://github.com/DataDog/stratus-red-team/issues/109).
+   */
+  const modifySnapshotAttribute = (
+    input: {
+      SnapshotId?: string;
+      Attribute?: string;
+      OperationType?: string;
+      UserIds?: string[];
+      GroupNames?: string[];
+      CreateVolumePermission?: { Add?: Array<{ UserId?: string; Group?: string }>; Remove?: Array<{ UserId?: string; Group?: string }> };
+    },
+    ctx: CommandContext,
+  ) => {
+    if (!input.SnapshotId) throw ec2Error("MissingParameter", "The request must contain the parameter SnapshotId");
+    const snap = store(ctx.region).snaps.get(wellFormedId("snap", input.SnapshotId));
+    if (!snap || snap.ownerId !== core.accountId) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
+    if (input.Attribute !== undefined && input.Attribute !== "createVolumePermission") {
+      throw ec2Error("InvalidParameterValue", `Value (${input.Attribute}) for parameter attribute is invalid. Only createVolumePermission can be modified.`);
+    }
+    const names = (list: Array<{ UserId?: string; Group?: string }> | undefined) => (list ?? []).map((p) => p.Group ?? p.UserId ?? "");
+    let add = names(input.CreateVolumePermission?.Add);
+    let remove = names(input.CreateVolumePermission?.Remove);
+    const listed = [...(input.UserIds ?? []), ...(input.GroupNames ?? [])];
+    if (listed.length) {
+      if (input.OperationType === "add") add = [...add, ...listed];
+      else if (input.OperationType === "remove") remove = [...remove, ...listed];
+      else throw ec2Error("MissingParameter", "The request must contain the parameter operationType");
+    }
+    if (add.length && remove.length) {
+      throw ec2Error(
+        "InvalidParameterCombination",
+        "You may add or remove account IDs from a snapshot's create volume permissions, but not both in a single operation.",
+      );
+    }
+    if (add.length + remove.length > 500) throw ec2Error("InvalidParameterValue", "You can make up to 500 modifications to a snapshot in a single operation.");
+    for (const id of [...add, ...remove]) {
+      if (id !== "all" && !/^\d{12}$/.test(id)) throw ec2Error("InvalidUserID.Malformed", `Invalid user id: "${id}"`);
+    }
+    if (add.includes("all") && snap.encrypted) throw ec2Error("InvalidParameter", "Encrypted snapshots cannot be made public.");
+    if (add.length && snap.encrypted && isAwsManagedKey(snap.kmsKeyId)) {
+      throw ec2Error("InvalidParameter", "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot.");
+    }
+    snap.sharedWith ??= new Set();
+    for (const id of add) {
+      if (id === "all") snap.isPublic = true;
+      else snap.sharedWith.add(id);
+    }
+    for (const id of remove) {
+      if (id === "all") snap.isPublic = false;
+      else snap.sharedWith.delete(id);
+    }
+    return {};
+  };
+
+  /** DescribeSnapshotAttribute createVolumePermission (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshotAttribute.html). */
+  const describeSnapshotAttribute = (input: { SnapshotId?: string; Attribute?: string }, ctx: CommandContext) => {
+    if (!input.SnapshotId) throw ec2Error("MissingParameter", "The request must contain the parameter SnapshotId");
+    if (input.Attribute !== "createVolumePermission") {
+      throw new SandboxUnsupportedError(`sandbox does not simulate ec2:DescribeSnapshotAttribute ${String(input.Attribute)}`);
+    }
+    const snap = store(ctx.region).snaps.get(wellFormedId("snap", input.SnapshotId));
+    if (!snap || snap.ownerId !== core.accountId) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
+    return {
+      SnapshotId: snap.id,
+      CreateVolumePermissions: [...(snap.isPublic ? [{ Group: "all" }] : []), ...[...(snap.sharedWith ?? [])].map((UserId) => ({ UserId }))],
+    };
+  };
+
+  /**
+   * LockSnapshot (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html): LockMode governance or
+   * compliance; LockDuration 1–36500 days or ExpirationDate (one of them); CoolOffPeriod 1–72 hours, compliance only.
+   * A governance lock, or a compliance lock in its cooling-off period, may be changed in any way; once the cooling-off
+   * period has lapsed a compliance lock can only be extended (no mode change, no CoolOffPeriod, no shorter expiry). The
+   * lock duration of a pending snapshot starts when it completes.
+   */
+  const lockSnapshot = (
+    input: { SnapshotId?: string; LockMode?: string; CoolOffPeriod?: number; LockDuration?: number; ExpirationDate?: Date | string },
+    ctx: CommandContext,
+  ) => {
+    const now = ctx.nowMs;
+    if (!input.SnapshotId) throw ec2Error("MissingParameter", "The request must contain the parameter SnapshotId");
+    if (!input.LockMode) throw ec2Error("MissingParameter", "The request must contain the parameter LockMode");
+    const snap = store(ctx.region).snaps.get(wellFormedId("snap", input.SnapshotId));
+    if (!snap || snap.ownerId !== core.accountId) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
+    if (input.LockMode !== "governance" && input.LockMode !== "compliance") {
+      throw ec2Error("InvalidParameterValue", `Value (${input.LockMode}) for parameter lockMode is invalid. Valid values: compliance, governance.`);
+    }
+    if ((input.LockDuration === undefined) === (input.ExpirationDate === undefined)) {
+      throw ec2Error("InvalidParameterCombination", "You must specify either LockDuration or ExpirationDate, but not both.");
+    }
+    if (input.LockDuration !== undefined && (!Number.isInteger(input.LockDuration) || input.LockDuration < 1 || input.LockDuration > 36_500)) {
+      throw ec2Error("InvalidParameterValue", `Value (${input.LockDuration}) for parameter lockDuration is invalid. Expecting a value between 1 and 36500.`);
+    }
+    if (input.CoolOffPeriod !== undefined) {
+      if (input.LockMode === "governance") throw ec2Error("InvalidParameterCombination", "CoolOffPeriod can be specified only with LockMode compliance.");
+      if (!Number.isInteger(input.CoolOffPeriod) || input.CoolOffPeriod < 1 || input.CoolOffPeriod > 72) {
+        throw ec2Error("InvalidParameterValue", `Value (${input.CoolOffPeriod}) for parameter coolOffPeriod is invalid. Expecting a value between 1 and 72.`);
+      }
+    }
+    const current = snap.lock && lockState(snap.lock, now) !== "expired" ? snap.lock : undefined;
+    // A changed lock keeps its start: its LockDuration counts from LockDurationStartTime.
+    const startMs = current?.startMs ?? Math.max(now, snap.readyMs ?? now);
+    const expiresMs = input.LockDuration !== undefined ? startMs + input.LockDuration * 86_400_000 : new Date(input.ExpirationDate!).getTime();
+    if (expiresMs <= now) throw ec2Error("InvalidParameterValue", "The ExpirationDate must be in the future.");
+    if (current && lockState(current, now) === "compliance") {
+      if (input.LockMode !== "compliance") {
+        throw ec2Error(
+          "InvalidParameterValue",
+          `The snapshot '${snap.id}' is locked in compliance mode and its cooling-off period has expired; its lock mode can't be changed.`,
+        );
+      }
+      if (input.CoolOffPeriod !== undefined) {
+        throw ec2Error(
+          "InvalidParameterCombination",
+          `The snapshot '${snap.id}' is locked in compliance mode and its cooling-off period has expired; omit CoolOffPeriod.`,
+        );
+      }
+      if (expiresMs < current.expiresMs) {
+        throw ec2Error(
+          "InvalidParameterValue",
+          `The snapshot '${snap.id}' is locked in compliance mode and its cooling-off period has expired; its lock can only be extended.`,
+        );
+      }
+      current.expiresMs = expiresMs;
+      if (input.LockDuration !== undefined) current.durationDays = Math.round((expiresMs - current.startMs) / 86_400_000);
+      return lockView(snap, now);
+    }
+    snap.lock = {
+      mode: input.LockMode,
+      createdMs: current?.createdMs ?? now,
+      startMs,
+      expiresMs,
+      ...(input.LockDuration !== undefined ? { durationDays: input.LockDuration } : {}),
+      ...(input.LockMode === "compliance" && input.CoolOffPeriod !== undefined
+        ? { coolOffHours: input.CoolOffPeriod, coolOffExpiresMs: now + input.CoolOffPeriod * 3_600_000 }
+        : {}),
+    };
+    return lockView(snap, now);
+  };
+
+  /**
+   * UnlockSnapshot (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_UnlockSnapshot.html): a governance lock, or a
+   * compliance lock still in its cooling-off period; a compliance lock past it "can't be unlocked".
+   */
+  const unlockSnapshot = (input: { SnapshotId?: string }, ctx: CommandContext) => {
+    if (!input.SnapshotId) throw ec2Error("MissingParameter", "The request must contain the parameter SnapshotId");
+    const snap = store(ctx.region).snaps.get(wellFormedId("snap", input.SnapshotId));
+    if (!snap || snap.ownerId !== core.accountId) throw ec2Error("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
+    const state = snap.lock ? lockState(snap.lock, ctx.nowMs) : undefined;
+    if (state === undefined || state === "expired") throw ec2Error("IncorrectState", `The snapshot '${snap.id}' is not locked.`);
+    if (state === "compliance") {
+      throw ec2Error("IncorrectState", `The snapshot '${snap.id}' is locked in compliance mode and its cooling-off period has expired. It can't be unlocked.`);
+    }
+    delete snap.lock;
+    return { SnapshotId: snap.id };
+  };
+
+  /** DescribeLockedSnapshots (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeLockedSnapshots.html): filter lock-state, MaxResults 5–1000. */
+  const describeLockedSnapshots = (input: { SnapshotIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }, ctx: CommandContext) => {
+    const now = ctx.nowMs;
+    let snaps = [...store(ctx.region).snaps.values()].filter((x) => x.ownerId === core.accountId && x.lock);
+    if (input.SnapshotIds?.length) {
+      const wanted = new Set(input.SnapshotIds);
+      snaps = snaps.filter((x) => wanted.has(x.id));
+    }
+    const match = matcher<EbsSnap>(input.Filters, { "lock-state": (x) => lockState(x.lock!, now) });
+    const { items, ...token } = page(snaps.filter(match), input, 1000, !!input.SnapshotIds?.length, "locked-snapshots");
+    return { Snapshots: items.map((x) => lockView(x, now)), ...token };
   };
 
   const describeImages = (
@@ -693,6 +993,11 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     [DeleteVolumeCommand, deleteVolume],
     [DescribeImagesCommand, describeImages],
     [DeregisterImageCommand, deregisterImage],
+    [ModifySnapshotAttributeCommand, modifySnapshotAttribute],
+    [DescribeSnapshotAttributeCommand, describeSnapshotAttribute],
+    [LockSnapshotCommand, lockSnapshot],
+    [UnlockSnapshotCommand, unlockSnapshot],
+    [DescribeLockedSnapshotsCommand, describeLockedSnapshots],
     [
       CreateTagsCommand,
       (input: { Resources?: string[]; Tags?: AwsTag[] }, ctx: CommandContext) => {
@@ -772,11 +1077,22 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     };
   }
 
-  return {
+  const sim: Ec2Sim = {
     service: "ec2",
     clientClass: EC2Client,
     commands,
     faultFor,
+
+    visibleSnapshot(region, id) {
+      const snap = visible(region, id, core.accountId);
+      return snap ? toSandboxSnapshot(snap, store(region), core.clock.nowMs()) : undefined;
+    },
+
+    sharedWith(region, id) {
+      const snap = store(region).snaps.get(id);
+      if (!snap) throw new Error(`sandbox.ec2: no snapshot ${id} in ${region}`);
+      return [...(snap.isPublic ? ["all"] : []), ...(snap.sharedWith ?? [])];
+    },
 
     addVolume(region, spec = {}) {
       const s = store(region);
@@ -905,4 +1221,6 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
       };
     },
   };
+  storesOf.set(sim, { account: core.accountId, store });
+  return sim;
 }

@@ -30,6 +30,8 @@ export interface CallRecord {
   error?: { name: string; message: string };
   /** The attempt found its token bucket empty (rate-limits.ts) and got the service's throttling error. */
   throttled?: true;
+  /** The account the call acted in, when not the sandbox's default account (credentials from sandbox STS, accounts.ts). */
+  account?: string;
 }
 
 /** What a command handler knows about the call it serves. */
@@ -45,6 +47,21 @@ export interface CommandContext {
    * (`faultFor` returned "deferred"), e.g. an EBS copy accepted and then failed on KMS.
    */
   deferredFault?: FaultKind;
+  /** Who made the call when its client carried credentials the sandbox issued (accounts.ts); undefined: the resolver's principal. */
+  caller?: unknown;
+}
+
+/** Where a call goes: the account core serving it and the identity its credentials name (accounts.ts). */
+export interface CallTarget {
+  core: SandboxCore;
+  caller?: unknown;
+  /** The call fails with this before any authorization (expired or unknown sandbox credentials). */
+  reject?: Error;
+}
+
+/** Routes a client's call by its credentials; undefined: the default account, as before accounts existed. */
+export interface CallRouter {
+  route(client: object, service: string): CallTarget | undefined | Promise<CallTarget | undefined>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: each service's handlers take their own command's input
@@ -139,9 +156,9 @@ export class KmsState {
 
 /** Authorizes each call before its service sees it (sandbox/iam/enforce.ts bound to the account). */
 export interface CallAuthorizer {
-  authorize(service: string, command: string, input: unknown, region: string): void;
+  authorize(service: string, command: string, input: unknown, region: string, target?: CallTarget): void;
   /** Lets the authorizer replace a service error (S3's 403 for a missing key without s3:ListBucket). */
-  mapError(service: string, command: string, input: unknown, region: string, err: unknown): unknown;
+  mapError(service: string, command: string, input: unknown, region: string, err: unknown, target?: CallTarget): unknown;
 }
 
 export class SandboxCore {
@@ -157,6 +174,8 @@ export class SandboxCore {
   authorizer?: CallAuthorizer;
   /** API rate limits (rate-limits.ts): token buckets per account and region, and the SDK's backoff on the clock; undefined when off. */
   rateLimits?: RateLimiter;
+  /** Several accounts (accounts.ts): picks the account core a client's credentials act in. */
+  router?: CallRouter;
 
   private readonly sims = new Map<string, ServiceSim>();
   private readonly stubs = new Map<string, AwsStub<object, never, unknown>>();
@@ -181,12 +200,7 @@ export class SandboxCore {
 
   /** Mock the service's client class and route its commands to the simulation. */
   register(sim: ServiceSim): void {
-    if (this.sims.has(sim.service)) throw new Error(`sandbox: service ${sim.service} registered twice`);
-    this.sims.set(sim.service, sim);
-    const table = new Map<unknown, { name: string; handler: CommandHandler }>();
-    for (const [cls, handler] of sim.commands) table.set(cls, { name: cls.name.replace(/Command$/, ""), handler });
-    this.byCommand.set(sim.service, table);
-
+    this.registerUnmocked(sim);
     const core = this;
     if (this.mockHistoryLimit === 0) {
       // No call history wanted: patch `send` directly. A sinon stub records every call and builds an Error for
@@ -205,6 +219,15 @@ export class SandboxCore {
       return core.send(sim.service, this, command);
     } as never);
     this.stubs.set(sim.service, stub);
+  }
+
+  /** Route the service's commands to the simulation without mocking its client class: another account's core, reached through `router`. */
+  registerUnmocked(sim: ServiceSim): void {
+    if (this.sims.has(sim.service)) throw new Error(`sandbox: service ${sim.service} registered twice`);
+    this.sims.set(sim.service, sim);
+    const table = new Map<unknown, { name: string; handler: CommandHandler }>();
+    for (const [cls, handler] of sim.commands) table.set(cls, { name: cls.name.replace(/Command$/, ""), handler });
+    this.byCommand.set(sim.service, table);
   }
 
   /** The aws-sdk-client-mock stub for a service, for `aws-sdk-client-mock-vitest` matchers. */
@@ -274,8 +297,11 @@ export class SandboxCore {
   }
 
   private async send(service: string, client: object, command: { input: unknown }): Promise<unknown> {
-    const entry = this.byCommand.get(service)!.get(command.constructor);
     const { region, maxAttempts } = await this.info(client);
+    // Synchronous for a client without credentials of its own: no extra await on the hot path.
+    const routed = this.router?.route(client, service);
+    const target = routed instanceof Promise ? await routed : routed;
+    const entry = (target?.core ?? this).byCommand.get(service)?.get(command.constructor);
     // After the first await sinon's invocation has returned, so its history may be reset.
     if (++this.sends > this.mockHistoryLimit) {
       this.historyDropped = true;
@@ -287,7 +313,7 @@ export class SandboxCore {
     for (let attempt = 1; ; attempt++) {
       const startedMs = this.clock.nowMs();
       try {
-        const out = await this.attempt(service, entry, name, region, command.input, attempt);
+        const out = await this.attempt(service, entry, name, region, command.input, attempt, target);
         this.rateLimits?.onSuccess(client, retryCost);
         return out;
       } catch (err) {
@@ -313,6 +339,7 @@ export class SandboxCore {
     region: string,
     input: unknown,
     attempt: number,
+    target?: CallTarget,
   ): Promise<unknown> {
     const nowMs = this.clock.nowMs();
     const record: CallRecord = {
@@ -323,11 +350,15 @@ export class SandboxCore {
       at: new Date(nowMs),
       attempt,
     };
+    const core = target?.core ?? this;
+    if (core !== this) record.account = core.accountId;
     this.calls.push(record);
     try {
       if (!entry) throw new SandboxUnsupportedError(`sandbox does not simulate ${service}:${command}`);
-      this.authorizer?.authorize(service, command, input, region);
-      const ctx: CommandContext = { service, command, region, accountId: this.accountId, nowMs, core: this };
+      if (target?.reject) throw target.reject;
+      this.authorizer?.authorize(service, command, input, region, target);
+      const ctx: CommandContext = { service, command, region, accountId: core.accountId, nowMs, core };
+      if (target?.caller !== undefined) ctx.caller = target.caller;
       if (this.rateLimits && !this.rateLimits.take(ctx, input)) {
         record.throttled = true;
         const throttle = ctx.core.service<ServiceSim>(service).faultFor("throttling", ctx, input);
@@ -341,7 +372,7 @@ export class SandboxCore {
       try {
         return await entry.handler(input, ctx);
       } catch (err) {
-        throw this.authorizer ? this.authorizer.mapError(service, command, input, region, err) : err;
+        throw this.authorizer ? this.authorizer.mapError(service, command, input, region, err, target) : err;
       }
     } catch (err) {
       const e = err as Error;

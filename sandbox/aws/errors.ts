@@ -32,6 +32,7 @@ import {
 } from "@aws-sdk/client-rds";
 import { EC2ServiceException } from "@aws-sdk/client-ec2";
 import { NoSuchBucket, NoSuchKey, NotFound, S3ServiceException } from "@aws-sdk/client-s3";
+import { STSServiceException } from "@aws-sdk/client-sts";
 
 /** The kinds of failure `sb.inject()` can produce; each service maps a kind to its real error per command. */
 export type FaultKind = "throttling" | "quota" | "state" | "kms" | "notFound" | "alreadyExists" | "accessDenied" | "internal";
@@ -95,6 +96,8 @@ export type RdsErrorCode =
   | "InvalidParameterValue"
   | "InvalidParameterCombination"
   | "AccessDenied"
+  | "InvalidClientTokenId"
+  | "ExpiredToken"
   | "InternalFailure";
 
 /** An RDS error (awsQuery protocol). Unmodeled codes: RDSServiceException with `name` = code. */
@@ -120,6 +123,31 @@ export function ec2Error(code: string, message: string, status?: number): Sandbo
     message,
   });
   return Object.assign(err, { Code: code, Error: { Code: code, Message: message } }) as unknown as SandboxServiceError;
+}
+
+/**
+ * An STS error (awsQuery protocol). `AccessDenied`, `ValidationError`, `InvalidClientTokenId` and `ExpiredToken` are not
+ * modelled by the client: STSServiceException with `name` = code, as the SDK parses them.
+ */
+export function stsError(
+  code: string,
+  message: string,
+  status = code === "AccessDenied" || code === "InvalidClientTokenId" || code === "ExpiredToken" ? 403 : 400,
+): SandboxServiceError {
+  const $metadata = metadata(status);
+  const err = new STSServiceException({ name: code, $fault: status >= 500 ? "server" : "client", $metadata, message });
+  const type = status >= 500 ? "Receiver" : "Sender";
+  return Object.assign(err, { Type: type, Code: code, Error: { Type: type, Code: code, Message: message } }) as unknown as SandboxServiceError;
+}
+
+/** An error of any other service, shaped as the SDK's base exception would be (name = wire code). */
+export function genericAwsError(code: string, message: string, status: number): SandboxServiceError {
+  return Object.assign(new Error(message), {
+    name: code,
+    Code: code,
+    $fault: status >= 500 ? "server" : "client",
+    $metadata: metadata(status),
+  }) as SandboxServiceError;
 }
 
 const S3_MODELED: Record<string, [ModeledCtor, number]> = {

@@ -22,7 +22,7 @@
  */
 import type { AwsStub } from "aws-sdk-client-mock";
 import { type FakeClock, toSandboxClock, type Clock, type SandboxClock } from "./clock.ts";
-import { createEc2Sim } from "./ec2.ts";
+import { createEc2Sim, type Ec2World } from "./ec2.ts";
 import { SandboxCore, type CallRecord, type Injection, type InjectionHandle, type KmsState, type ServiceSim } from "./engine.ts";
 import { createRdsSim, type RdsSim } from "./rds.ts";
 import { createRdsDataSim } from "./rds-data.ts";
@@ -35,6 +35,10 @@ import { createRoute53Sim } from "./route53.ts";
 import { createCloudWatchSim } from "./cloudwatch.ts";
 import { DEFAULT_DURATIONS, DEFAULT_LIMITS, type Durations, type Limits, type SandboxSnapshot } from "./types.ts";
 import { createEnforcer, type Enforcer, type PrincipalResolver } from "./iam/enforce.ts";
+import { Accounts, type RoleSpec, type SandboxCredentials, type SandboxRole, type Session } from "./accounts.ts";
+import { createStsSim } from "./sts.ts";
+import type { KeyPolicyStatement } from "./kms.ts";
+import type { ResourceLookup } from "./iam/requests.ts";
 import { flushUsage } from "./iam/usage.ts";
 import { RateLimiter, type RateLimitOverrides, type RateLimitsView } from "./rate-limits.ts";
 
@@ -56,7 +60,10 @@ export type { Route53Sim } from "./route53.ts";
 export type { CloudWatchSim, AlarmStateChangeEvent } from "./cloudwatch.ts";
 export type { SandboxSnapshotKind } from "./types.ts";
 export { createEnforcer, accessDeniedError, type Enforcer, type Principal, type PrincipalResolver, type AccessDeniedRecord } from "./iam/enforce.ts";
-export type { PolicyStatement } from "./iam/policy.ts";
+export type { PolicyStatement, PolicyCondition } from "./iam/policy.ts";
+export type { RoleSpec, TrustStatement, SandboxRole, SandboxCredentials } from "./accounts.ts";
+export type { StsSim } from "./sts.ts";
+export type { KeyPolicyStatement } from "./kms.ts";
 export {
   RATE_LIMITS,
   bucketFor,
@@ -124,6 +131,8 @@ export interface ResolvedOptions {
   durations: Durations;
   limits: Limits;
   buckets: readonly string[];
+  /** Every account of the sandbox (STS assumes roles across them). */
+  accounts: Accounts<unknown>;
 }
 
 type Factory = (core: SandboxCore, options: ResolvedOptions) => ServiceSim;
@@ -131,7 +140,7 @@ type Factory = (core: SandboxCore, options: ResolvedOptions) => ServiceSim;
 /** The registry: one line per simulated service. */
 const SERVICES = {
   rds: (core: SandboxCore, o: ResolvedOptions) => withRdsPromotion(createRdsSim(core, o.durations, o.limits)),
-  ec2: (core: SandboxCore, o: ResolvedOptions) => createEc2Sim(core, o.durations, o.limits),
+  ec2: (core: SandboxCore, o: ResolvedOptions) => createEc2Sim(core, o.durations, o.limits, o.accounts as unknown as Ec2World),
   s3: (core: SandboxCore, o: ResolvedOptions) => createS3Sim(core, o.buckets),
   route53: (core: SandboxCore) => createRoute53Sim(core),
   cloudwatch: (core: SandboxCore) => createCloudWatchSim(core),
@@ -140,6 +149,7 @@ const SERVICES = {
   rdsData: (core: SandboxCore) => createRdsDataSim(core, core.service<RdsSim>("rds"), core.service<SecretsManagerSim>("secretsManager")),
   lambda: (core: SandboxCore) => createLambdaSim(core),
   sns: (core: SandboxCore) => createSnsSim(core),
+  sts: (core: SandboxCore, o: ResolvedOptions) => createStsSim(core, o.accounts),
 } satisfies Record<string, Factory>;
 
 export type ServiceName = keyof typeof SERVICES;
@@ -177,7 +187,36 @@ export interface SandboxApi {
   readonly rateLimits: RateLimitsView | undefined;
 }
 
-export type Sandbox = Services & SandboxApi;
+/** One account of the sandbox: its services (as `sb.rds`, `sb.ec2`… are the default account's), roles and keys. */
+export type SandboxAccount = Services & {
+  readonly id: string;
+  readonly name: string;
+  /** The account's KMS keys treated as inaccessible. */
+  readonly kms: KmsState;
+  /** A role in this account: its trust policy (who may assume it, with which external id) and its policies. */
+  addRole(spec: RoleSpec): SandboxRole;
+  /** Long-term keys of this account's administrator: a client built with them acts in this account, every call allowed. */
+  adminCredentials(): SandboxCredentials;
+  /** This account's snapshots (RDS and its own EBS), as `sb.snapshots`. */
+  snapshots(region?: string): SandboxSnapshot[];
+  /**
+   * A customer managed KMS key of this account, with its key policy (default: this account's root, `kms:*`, so its own IAM
+   * policies decide); returns the key ARN. Another account may use it only where the policy names it (kms.ts).
+   */
+  createKey(region: string, options?: { id?: string; policy?: readonly KeyPolicyStatement[] }): string;
+  setKeyPolicy(keyArn: string, policy: readonly KeyPolicyStatement[]): void;
+};
+
+export interface SandboxAccountsApi {
+  /** Another account (12 digits) with all the simulated services, reached through AssumeRole or its admin keys. */
+  addAccount(id: string, options?: { name?: string }): SandboxAccount;
+  /** An account by id; the default account too. */
+  account(id: string): SandboxAccount;
+  /** Every account id, the default first. */
+  accountIds(): string[];
+}
+
+export type Sandbox = Services & SandboxApi & SandboxAccountsApi;
 
 let active: SandboxApi | undefined;
 
@@ -197,45 +236,72 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   if (limitsOption !== false) {
     core.rateLimits = new RateLimiter(core.clock, core.accountId, limitsOption === true ? {} : { overrides: limitsOption });
   }
+  const build = (on: SandboxCore, mocked: boolean): Services => {
+    const services = {} as Record<string, ServiceSim>;
+    for (const [name, factory] of Object.entries(SERVICES) as Array<[string, Factory]>) {
+      const sim = factory(on, resolved);
+      if (sim.service !== name) throw new Error(`sandbox: factory ${name} returned service ${sim.service}`);
+      if (mocked) on.register(sim);
+      else on.registerUnmocked(sim);
+      services[name] = sim;
+    }
+    return services as unknown as Services;
+  };
+  const accounts = new Accounts<Services>(core, (on) => build(on, false));
   const resolved: ResolvedOptions = {
     durations: { ...DEFAULT_DURATIONS, ...options.durations },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     buckets: options.buckets ?? [],
+    accounts: accounts as Accounts<unknown>,
   };
-  const services = {} as Record<string, ServiceSim>;
-  for (const [name, factory] of Object.entries(SERVICES) as Array<[string, Factory]>) {
-    const sim = factory(core, resolved);
-    if (sim.service !== name) throw new Error(`sandbox: factory ${name} returned service ${sim.service}`);
-    core.register(sim);
-    services[name] = sim;
-  }
-  const typed = services as unknown as Services;
+  const typed = build(core, true);
+  accounts.setRoot(typed);
+  core.router = accounts;
+  if (options.iam) accounts.resolver = options.iam.principal ?? (() => undefined);
 
   let enforcer: Enforcer | undefined;
   if (options.iam !== false) {
     enforcer = createEnforcer(options.iam?.principal ?? (() => undefined), { recordUsage: options.iam?.recordUsage ?? true });
-    const lookup = {
-      rdsSnapshot: (region: string, id: string, cluster: boolean) => typed.rds.snapshot(region, id, cluster ? "cluster" : "instance"),
-      ebsSnapshot: (region: string, id: string) => typed.ec2.snapshot(region, id),
-      ebsVolume: (region: string, id: string) => typed.ec2.volume(region, id),
-      rdsResourceTags: (arn: string) => {
-        const [, , , region = "", , type, ...rest] = arn.split(":");
-        const id = rest.join(":");
-        if (type === "snapshot" || type === "cluster-snapshot") return lookup.rdsSnapshot(region, id, type === "cluster-snapshot")?.tags;
-        try {
-          return typed.rds.tagsOf(region, id, type === "cluster" ? "cluster" : "instance");
-        } catch {
-          return undefined;
-        }
-      },
+    const lookups = new Map<string, ResourceLookup>();
+    const lookupOf = (account: string): ResourceLookup => {
+      let lookup = lookups.get(account);
+      if (!lookup) {
+        lookup = resourceLookup(accounts.get(account).services);
+        lookups.set(account, lookup);
+      }
+      return lookup;
     };
     const e = enforcer;
+    // A call with sandbox-issued credentials is authorized as its session in its own account; any other as before.
+    const envOf = (region: string, caller: Session | undefined) => {
+      const account = caller?.account ?? core.accountId;
+      return { region, account, partition: "aws", lookup: lookupOf(account) };
+    };
     core.authorizer = {
-      authorize: (service, command, input, region) => e.authorize(service, command, input, { region, account: core.accountId, partition: "aws", lookup }),
-      mapError: (service, command, input, region, err) =>
-        e.mapError(service, command, input, { region, account: core.accountId, partition: "aws", lookup }, err),
+      authorize: (service, command, input, region, target) => {
+        const caller = target?.caller as Session | undefined;
+        e.authorize(service, command, input, envOf(region, caller), caller);
+      },
+      mapError: (service, command, input, region, err, target) => {
+        const caller = target?.caller as Session | undefined;
+        return e.mapError(service, command, input, envOf(region, caller), err, caller);
+      },
     };
   }
+
+  const accountApi = (id: string): SandboxAccount => {
+    const entry = accounts.get(id);
+    return Object.assign(Object.create(null) as object, entry.services, {
+      id,
+      name: entry.name,
+      kms: entry.core.kms,
+      addRole: (spec: RoleSpec) => accounts.addRole(id, spec),
+      adminCredentials: () => accounts.adminCredentials(id),
+      snapshots: (region?: string) => [...entry.services.rds.snapshots(region), ...entry.services.ec2.snapshots(region)],
+      createKey: (region: string, opts: { id?: string; policy?: readonly KeyPolicyStatement[] } = {}) => accounts.keys.create(id, region, opts).arn,
+      setKeyPolicy: (keyArn: string, policy: readonly KeyPolicyStatement[]) => accounts.keys.setPolicy(keyArn, policy),
+    }) as SandboxAccount;
+  };
 
   const api: SandboxApi = {
     clock: core.clock,
@@ -265,6 +331,34 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       core.retry = mode;
     },
   };
+  const accountsApi: SandboxAccountsApi = {
+    addAccount: (id, opts = {}) => {
+      accounts.add(id, opts.name);
+      return accountApi(id);
+    },
+    account: accountApi,
+    accountIds: () => accounts.ids(),
+  };
   active = api;
-  return Object.assign(api, typed) as Sandbox;
+  return Object.assign(api, accountsApi, typed) as Sandbox;
+}
+
+/** What IAM request mapping reads of one account's state (tags, keys). */
+function resourceLookup(services: Services): ResourceLookup {
+  const lookup: ResourceLookup = {
+    rdsSnapshot: (region, id, cluster) => services.rds.snapshot(region, id, cluster ? "cluster" : "instance"),
+    ebsSnapshot: (region, id) => services.ec2.visibleSnapshot(region, id),
+    ebsVolume: (region, id) => services.ec2.volume(region, id),
+    rdsResourceTags: (arn) => {
+      const [, , , region = "", , type, ...rest] = arn.split(":");
+      const id = rest.join(":");
+      if (type === "snapshot" || type === "cluster-snapshot") return lookup.rdsSnapshot(region, id, type === "cluster-snapshot")?.tags;
+      try {
+        return services.rds.tagsOf(region, id, type === "cluster" ? "cluster" : "instance");
+      } catch {
+        return undefined;
+      }
+    },
+  };
+  return lookup;
 }

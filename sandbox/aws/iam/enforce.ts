@@ -10,7 +10,7 @@
  * A call made outside any principal (test setup, what people do in the account) is the account's
  * administrator: allowed, and not counted.
  */
-import { ec2Error, rdsError, s3Error } from "../errors.ts";
+import { ec2Error, rdsError, s3Error, stsError } from "../errors.ts";
 import { route53Error } from "../route53.ts";
 import { cloudwatchError } from "../cloudwatch.ts";
 import { evaluate, type AuthRequest, type PolicyStatement } from "./policy.ts";
@@ -60,6 +60,8 @@ export function accessDeniedError(service: string, principal: Principal, req: Au
       return route53Error("AccessDenied", text, 403);
     case "cloudwatch":
       return Object.assign(cloudwatchError("AccessDenied", text, 403), { Code: "AccessDenied" });
+    case "sts":
+      return stsError("AccessDenied", text, 403);
     case "rdsData":
       // The Data API's modelled AccessDeniedException (403, https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/CommonErrors.html).
       return Object.assign(new Error(text), { name: "AccessDeniedException", $fault: "client", $metadata: { httpStatusCode: 403 } });
@@ -71,14 +73,23 @@ export function accessDeniedError(service: string, principal: Principal, req: Au
   }
 }
 
+/** A call made with credentials the sandbox issued (accounts.ts): its principal, undefined for an account's administrator. */
+export interface SessionCaller {
+  principal?: Principal;
+}
+
 export interface Enforcer {
-  /** Throws the service's access-denied error unless the current principal may make this call. */
-  authorize(service: string, command: string, input: unknown, env: RequestEnv): void;
+  /**
+   * Throws the service's access-denied error unless the current principal may make this call. With `caller` (a call
+   * made with sandbox-issued credentials) its principal is evaluated instead of the resolver's, and not counted for
+   * `npm run iam-report` (which covers the functions' roles).
+   */
+  authorize(service: string, command: string, input: unknown, env: RequestEnv, caller?: SessionCaller): void;
   /**
    * S3 answers a missing key with 403 AccessDenied instead of 404 when the caller may not list the bucket
    * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions").
    */
-  mapError(service: string, command: string, input: unknown, env: RequestEnv, err: unknown): unknown;
+  mapError(service: string, command: string, input: unknown, env: RequestEnv, err: unknown, caller?: SessionCaller): unknown;
   /** Every denial so far, for tests that assert what was refused. */
   readonly denials: AccessDeniedRecord[];
   /**
@@ -97,9 +108,10 @@ export function createEnforcer(resolve: PrincipalResolver, options: { recordUsag
     expectDenial(principal, action) {
       expected.add(`${principal} ${action}`);
     },
-    authorize(service, command, input, env) {
-      const principal = resolve();
+    authorize(service, command, input, env, caller) {
+      const principal = caller ? caller.principal : resolve();
       if (!principal) return;
+      const count: typeof recordUsage = caller ? () => {} : record;
       const requests = authorizationsFor(service, command, input, env);
       if (!requests) {
         throw new Error(`sandbox IAM: no authorization mapping for ${service}:${command} (add it to sandbox/iam/requests.ts)`);
@@ -110,7 +122,7 @@ export function createEnforcer(resolve: PrincipalResolver, options: { recordUsag
         // (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key).
         if (req.action.startsWith("kms:") && AWS_MANAGED_KEY.test(req.resource)) continue;
         const d = evaluate(principal.statements, req);
-        record(principal.name, req.action, d.allowed, expected.has(`${principal.name} ${req.action}`));
+        count(principal.name, req.action, d.allowed, expected.has(`${principal.name} ${req.action}`));
         if (!d.allowed) {
           if (process.env.OPS_AUTOPILOT_IAM_TRACE) console.error(`[iam] ${principal.name} denied ${req.action} on ${req.resource}: ${d.reason}`);
           denials.push({ principal: principal.name, request: req, reason: d.reason });
@@ -118,8 +130,8 @@ export function createEnforcer(resolve: PrincipalResolver, options: { recordUsag
         }
       }
     },
-    mapError(service, command, input, env, err) {
-      const principal = resolve();
+    mapError(service, command, input, env, err, caller) {
+      const principal = caller ? caller.principal : resolve();
       const name = (err as { name?: string })?.name;
       if (!principal || service !== "s3" || (command !== "GetObject" && command !== "HeadObject") || (name !== "NoSuchKey" && name !== "NotFound")) {
         return err;
@@ -129,7 +141,7 @@ export function createEnforcer(resolve: PrincipalResolver, options: { recordUsag
       // The same authorization a ListObjectsV2 of this key's prefix would need.
       const [list] = authorizationsFor("s3", "ListObjectsV2", { Bucket: bucket, Prefix: key }, env)!;
       const canList = evaluate(principal.statements, list!).allowed;
-      record(principal.name, "s3:ListBucket", canList, !canList && expected.has(`${principal.name} s3:ListBucket`));
+      if (!caller) record(principal.name, "s3:ListBucket", canList, !canList && expected.has(`${principal.name} s3:ListBucket`));
       if (canList) return err;
       return accessDeniedError(
         "s3",

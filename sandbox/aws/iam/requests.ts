@@ -367,6 +367,13 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
         context: resourceTags(env.lookup.ebsVolume(env.region, String(input.VolumeId))?.tags, "ec2:ResourceTag"),
       },
     ],
+    // Sharing and Snapshot Lock act on the snapshot resource; a locked listing has no resource type
+    // (list_amazonec2.html: ModifySnapshotAttribute, DescribeSnapshotAttribute, LockSnapshot, UnlockSnapshot, DescribeLockedSnapshots).
+    ModifySnapshotAttribute: (input, env) => [ec2SnapshotRequest(env, "ec2:ModifySnapshotAttribute", input.SnapshotId)],
+    DescribeSnapshotAttribute: (input, env) => [ec2SnapshotRequest(env, "ec2:DescribeSnapshotAttribute", input.SnapshotId)],
+    LockSnapshot: (input, env) => [ec2SnapshotRequest(env, "ec2:LockSnapshot", input.SnapshotId)],
+    UnlockSnapshot: (input, env) => [ec2SnapshotRequest(env, "ec2:UnlockSnapshot", input.SnapshotId)],
+    DescribeLockedSnapshots: () => [{ action: "ec2:DescribeLockedSnapshots", resource: "*", context: {} }],
     DeregisterImage: (input, env) => [
       { action: "ec2:DeregisterImage", resource: `arn:${env.partition}:ec2:${env.region}::image/${input.ImageId}`, context: {} },
     ],
@@ -453,6 +460,13 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
       return [{ action: "secretsmanager:GetSecretValue", resource: id, context: {} }];
     },
   },
+  // AssumeRole is authorized on the role's ARN in the caller's identity policy; the role's trust policy is checked by
+  // STS itself (sts.ts). GetCallerIdentity needs no permission
+  // (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html, https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+  sts: {
+    AssumeRole: (input) => [{ action: "sts:AssumeRole", resource: String(input.RoleArn ?? ""), context: {} }],
+    GetCallerIdentity: () => [],
+  },
   cloudwatch: {
     GetMetricData: () => [{ action: "cloudwatch:GetMetricData", resource: "*", context: {} }],
     GetMetricStatistics: () => [{ action: "cloudwatch:GetMetricStatistics", resource: "*", context: {} }],
@@ -469,6 +483,10 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
       })),
   },
 };
+
+function ec2SnapshotRequest(env: RequestEnv, action: string, id: string): AuthRequest {
+  return { action, resource: ebsSnapshotArn(env, env.region, id), context: resourceTags(env.lookup.ebsSnapshot(env.region, id)?.tags, "ec2:ResourceTag") };
+}
 
 /** An EC2 resource's ARN by id: snapshots and images carry no account, volumes and instances do (list_amazonec2.html, "Resource types"). */
 function ec2Arn(env: RequestEnv, id: string): string {

@@ -1,0 +1,93 @@
+/**
+ * KMS keys across the sandbox's accounts, with key policies: what EBS and RDS check when a copy in one account reads a
+ * snapshot encrypted with another account's key.
+ *
+ * - A customer managed key (`account.kms.createKey(region, { policy })`) has a key policy; by default the one AWS gives a
+ *   key created without a policy: the owning account's root, so its own IAM policies decide
+ *   (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html). Another account can use the key only
+ *   when the key policy names that account (or one of its roles) for the action, and that account's IAM policy allows it
+ *   too (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html); the IAM half is
+ *   the enforcer's (iam/requests.ts maps the KMS actions of a copy), the key-policy half is here.
+ * - AWS managed keys (`…:key/aws-ebs-default`, `…:key/aws-rds-default`, the sandbox's names for `aws/ebs` and `aws/rds`)
+ *   can be used only within their own account: their key policy cannot be changed
+ *   (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key), which is why snapshots encrypted
+ *   with them cannot be shared.
+ * - A key ARN nobody created (tests name keys without creating them) behaves as a key with the default policy.
+ */
+
+export interface KeyPolicyStatement {
+  effect?: "allow" | "deny";
+  /** Account ids, account root ARNs or role ARNs. */
+  principals: readonly string[];
+  /** `kms:Decrypt`, `kms:*`… */
+  actions: readonly string[];
+}
+
+export interface SandboxKmsKey {
+  arn: string;
+  account: string;
+  region: string;
+  policy: readonly KeyPolicyStatement[];
+}
+
+const AWS_MANAGED = /:key\/(aws-[a-z0-9]+-default|alias-aws-[a-z0-9]+)$/;
+
+export function isAwsManagedKey(arn: string | undefined): boolean {
+  return arn !== undefined && AWS_MANAGED.test(arn);
+}
+
+/** The account a key ARN belongs to (undefined for a bare key id or alias). */
+export function keyAccount(arn: string | undefined): string | undefined {
+  return arn?.startsWith("arn:") ? arn.split(":")[4] : undefined;
+}
+
+function actionMatches(pattern: string, action: string): boolean {
+  if (pattern === "*" || pattern.toLowerCase() === "kms:*") return true;
+  return pattern.toLowerCase() === action.toLowerCase();
+}
+
+export class KmsKeys {
+  private readonly keys = new Map<string, SandboxKmsKey>();
+  private counter = 0;
+
+  create(account: string, region: string, options: { id?: string; policy?: readonly KeyPolicyStatement[] } = {}): SandboxKmsKey {
+    this.counter += 1;
+    const id = options.id ?? `${this.counter.toString(16).padStart(8, "0")}-0000-4000-8000-${account}`;
+    const arn = `arn:aws:kms:${region}:${account}:key/${id}`;
+    if (this.keys.has(arn)) throw new Error(`sandbox.kms: key ${arn} already exists`);
+    const key: SandboxKmsKey = { arn, account, region, policy: options.policy ?? [{ principals: [`arn:aws:iam::${account}:root`], actions: ["kms:*"] }] };
+    this.keys.set(arn, key);
+    return key;
+  }
+
+  get(arn: string): SandboxKmsKey | undefined {
+    return this.keys.get(arn);
+  }
+
+  setPolicy(arn: string, policy: readonly KeyPolicyStatement[]): void {
+    const key = this.keys.get(arn);
+    if (!key) throw new Error(`sandbox.kms: no key ${arn}`);
+    key.policy = policy;
+  }
+
+  /**
+   * The first of `actions` the key policy does not allow this caller (its account, and its role for a role session), or
+   * undefined when the key policy allows them all. An unknown key ARN has the default policy.
+   */
+  refused(arn: string, callerAccount: string, callerRoleArn: string | undefined, actions: readonly string[]): string | undefined {
+    const account = keyAccount(arn);
+    if (account === undefined) return undefined;
+    if (isAwsManagedKey(arn)) return account === callerAccount ? undefined : actions[0];
+    const policy = this.keys.get(arn)?.policy ?? [{ principals: [`arn:aws:iam::${account}:root`], actions: ["kms:*"] }];
+    const names = (s: KeyPolicyStatement) =>
+      s.principals.some(
+        (p) => p === "*" || p === callerAccount || p === `arn:aws:iam::${callerAccount}:root` || (callerRoleArn !== undefined && p === callerRoleArn),
+      );
+    for (const action of actions) {
+      const applies = (s: KeyPolicyStatement) => names(s) && s.actions.some((a) => actionMatches(a, action));
+      if (policy.some((s) => s.effect === "deny" && applies(s))) return action;
+      if (!policy.some((s) => (s.effect ?? "allow") === "allow" && applies(s))) return action;
+    }
+    return undefined;
+  }
+}
