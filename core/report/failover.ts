@@ -7,6 +7,7 @@
  * took, throttled and repeated attempts listed apart from the changes made.
  */
 import { context, divider, fields, header, section, type SlackMessage } from "./blocks.ts";
+import { s3ObjectConsoleUrl } from "../console-urls.ts";
 import { computeTimings, fmtSeconds, type PrecheckResult, type RunRecord, type StepName, type StepRecord } from "../failover.ts";
 
 const ICON: Record<StepRecord["status"], string> = { pending: "·", started: "…", done: "✓", failed: "✗", skipped: "–" };
@@ -51,15 +52,6 @@ export function executionConsoleUrl(executionArn: string): string {
   return `https://${region}.${host}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
-/**
- * The S3 console's page of one object: `https://<region>.console.aws.amazon.com/s3/object/<bucket>?region=<region>&prefix=<key>`
- * (the object's Overview, where it can be opened or downloaded; the key URL-encoded, so a Slack `<url|label>` link
- * never meets a `|` or `>` in it).
- */
-export function s3ObjectConsoleUrl(ref: { bucket: string; region: string; key: string }): string {
-  return `https://${ref.region}.${CONSOLE_HOST.aws}/s3/object/${ref.bucket}?region=${ref.region}&prefix=${encodeURIComponent(ref.key)}`;
-}
-
 /** The execution's short name (the ARN's last field), as a link label. */
 function executionName(arn: string): string {
   return arn.split(":").at(-1) || arn;
@@ -70,7 +62,7 @@ export function linksLine(links: FailoverLinks): string {
   const exec = links.execution
     ? `<${executionConsoleUrl(links.execution)}|Step Functions execution ${executionName(links.execution)}>`
     : "Direct invocation: no Step Functions execution";
-  const report = links.report ? `<${s3ObjectConsoleUrl(links.report)}|run report>` : "no run report written";
+  const report = links.report ? `<${s3ObjectConsoleUrl(links.report, links.report.key)}|run report>` : "no run report written";
   return `${exec} · ${report}`;
 }
 

@@ -26,7 +26,7 @@ const EXECUTION_LINK =
   "Step Functions execution alarm-orders-db-primary-down (https://eu-central-1.console.aws.amazon.com/states/home?region=eu-central-1" +
   `#/v2/executions/details/${EXECUTION})`;
 const report = (id: string) =>
-  `run report (https://eu-central-1.console.aws.amazon.com/s3/object/failover-state?region=eu-central-1&prefix=failover%2Forders-db%2Fruns%2F${id}.json)`;
+  `run report (https://s3.console.aws.amazon.com/s3/object/failover-state?region=eu-central-1&prefix=failover/orders-db/runs/${id}.json)`;
 const RUN = "orders-db-20250304T100400Z";
 
 /** `<destination> <severity>: <first line>` per delivery. */

@@ -28,8 +28,7 @@ afterEach(() => {
 });
 
 /** The S3 console link of a report in the scenario's state bucket. */
-const reportUrl = (id: string) =>
-  `https://eu-central-1.console.aws.amazon.com/s3/object/failover-state?region=eu-central-1&prefix=failover%2Forders-db%2Fruns%2F${id}.json`;
+const reportUrl = (id: string) => `https://s3.console.aws.amazon.com/s3/object/failover-state?region=eu-central-1&prefix=failover/orders-db/runs/${id}.json`;
 
 function setUp(observe?: ConfigInput["observe"]) {
   world = failoverSandbox();

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { attemptLines, executionConsoleUrl, linksLine, renderRunMessage, s3ObjectConsoleUrl, timelineLines } from "../../../core/report/failover.ts";
+import { attemptLines, executionConsoleUrl, linksLine, renderRunMessage, timelineLines } from "../../../core/report/failover.ts";
 import { renderText } from "../../../core/report/blocks.ts";
 import type { RunRecord } from "../../../core/failover.ts";
 
 /** core/report/failover.ts: the links every failover message carries and the timeline so far. */
 
 const EXECUTION = "arn:aws:states:eu-central-1:123456789012:execution:ops-autopilot-prod-FailoverStateMachine:alarm-1";
+const REPORT_URL =
+  "https://s3.console.aws.amazon.com/s3/object/ops-autopilot-prod-failover-state?region=eu-central-1&prefix=failover/orders-db/runs/orders-db-20250304T100400Z.json";
 const REPORT = { bucket: "ops-autopilot-prod-failover-state", region: "eu-central-1", key: "failover/orders-db/runs/orders-db-20250304T100400Z.json" };
 
 function run(patch: Partial<RunRecord> = {}): RunRecord {
@@ -50,16 +52,10 @@ describe("failover message links", () => {
     expect(() => executionConsoleUrl("arn:aws:sns:eu-central-1:1:t")).toThrow("not a Step Functions execution ARN: arn:aws:sns:eu-central-1:1:t");
   });
 
-  it("links the run report's S3 console page with its key encoded (no | or > can break a Slack link)", () => {
-    expect(s3ObjectConsoleUrl(REPORT)).toBe(
-      "https://eu-central-1.console.aws.amazon.com/s3/object/ops-autopilot-prod-failover-state?region=eu-central-1&prefix=failover%2Forders-db%2Fruns%2Forders-db-20250304T100400Z.json",
-    );
-  });
-
   it("says a direct invocation has no execution, and when no report was written", () => {
     expect(linksLine({})).toBe("Direct invocation: no Step Functions execution · no run report written");
     expect(linksLine({ execution: EXECUTION, report: REPORT })).toBe(
-      `<${executionConsoleUrl(EXECUTION)}|Step Functions execution alarm-1> · <${s3ObjectConsoleUrl(REPORT)}|run report>`,
+      `<${executionConsoleUrl(EXECUTION)}|Step Functions execution alarm-1> · <${REPORT_URL}|run report>`,
     );
   });
 });
@@ -87,7 +83,7 @@ describe("failover timeline", () => {
   it("puts the links and the timeline in a step message, and the links in its plain text (what the pager gets)", () => {
     const m = renderRunMessage(run({ dnsAttempts: 2 }), "step", "wait-writable", { execution: EXECUTION, report: REPORT });
     expect(m.text).toBe(
-      `Failover orders-db: wait-writable done\n<${executionConsoleUrl(EXECUTION)}|Step Functions execution alarm-1> · <${s3ObjectConsoleUrl(REPORT)}|run report>`,
+      `Failover orders-db: wait-writable done\n<${executionConsoleUrl(EXECUTION)}|Step Functions execution alarm-1> · <${REPORT_URL}|run report>`,
     );
     expect(renderText(m, { links: "label" })).toBe(
       [
