@@ -2,6 +2,12 @@
  * The failover groups' incidents on the alert lifecycle: one incident per group (`failover:<group>`), its state one
  * JSON document next to the group's latch in the failover state bucket, replaced only with conditional writes.
  *
+ * When reminders can happen: the failover function has no schedule. It runs on an alarm transition (through the state
+ * machine), on each Advance of a run, and on a human's invoke. A failed run reminds when such an invocation finds the latch
+ * holding it (an alarm going to ALARM again, a human's execute) and the last message is `alerts.remindEveryHours` old;
+ * with no invocation there is no reminder. The failed latch stays visible meanwhile: `status`, the dashboard's failed
+ * executions and the state machine's ExecutionsFailed alarm.
+ *
  * The state never stands between a failover and its messages: a state that cannot be read or written is logged and
  * the message goes out as if no incident were open (a start or a failure then pages again rather than not at all).
  */

@@ -18,6 +18,9 @@ import { allowedActions, lintPolicy, type PolicyDocument } from "../../stacks/po
 import { failoverEventPattern } from "../../stacks/patterns.ts";
 import { installedSstVersion, MIRRORED_SST_VERSION, sstVersionWarning } from "../../scripts/sst-synth.ts";
 import { ROOT } from "./builders.ts";
+import { readFileSync } from "node:fs";
+import { parseFailoverEvent } from "../../schemas/events-failover.ts";
+import { parseRestoreTestEvent } from "../../schemas/events-restore-test.ts";
 
 /** The pure half of stacks/durable-runbook.ts: the definition, the triggers and the roles, for either trigger. */
 
@@ -51,6 +54,18 @@ describe("durable runbook definition", () => {
     expect(def.States.Wait).toEqual({ Type: "Wait", Seconds: "{% $states.input.waitSeconds %}", Output: "{% $states.input.advance %}", Next: "Advance" });
     expect(def.States.Failed).toEqual({ Type: "Fail", Error: "RestoreTestFailed", Cause: "{% $states.input.reason %}" });
     expect(def.Comment).toBe("ops-autopilot restore-test runbook: each Advance runs at most one checkpointed step");
+  });
+
+  it("sends a payload both runbooks' parsers accept: the wrapped event and the execution ARN", () => {
+    const execution = "arn:aws:states:eu-central-1:123456789012:execution:ops-autopilot-ci-restore-test:manual-1";
+    const payload = (event: unknown) => ({ source: "sfn", event, execution });
+    const restore = JSON.parse(readFileSync(path.join(ROOT, "events/restore-test-schedule.json"), "utf8"));
+    expect(parseRestoreTestEvent(payload(restore))).toMatchObject({ viaStateMachine: true });
+    expect(parseFailoverEvent(payload({ mode: "status", group: "orders-db" }))).toEqual({
+      event: { mode: "status", group: "orders-db" },
+      viaStateMachine: true,
+      execution,
+    });
   });
 
   it("keeps the whole function result as Advance's output, so the step it names is in the execution history", () => {
