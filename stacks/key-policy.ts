@@ -1,6 +1,7 @@
 import type { Config } from "../schemas/config.ts";
 import { FUNCTIONS } from "./functions.ts";
 import { permissionsFor, type Condition, type IamContext } from "./iam.ts";
+import { sstRoleNamePattern } from "./patterns.ts";
 
 /**
  * The KMS key-policy statements the configured keys need, derived from the roles' own KMS grants
@@ -41,7 +42,8 @@ export function keyPolicyNeeds(config: Config, account: string, partition = "aws
     const statements: KeyPolicyStatement[] = [];
     for (const spec of FUNCTIONS) {
       const title = spec.name.charAt(0).toUpperCase() + spec.name.slice(1);
-      const roleName = `${config.app}-${config.stage}-${title}Role-*`;
+      // The role SST names after the function's component (stacks/lambda.ts: `capitalize(spec.name)`, so `Restore-test`).
+      const roleName = sstRoleNamePattern(config.app, config.stage, title);
       for (const s of permissionsFor(spec.name, ctx)) {
         const kms = s.actions.filter((a) => a.startsWith("kms:"));
         if (!kms.length || !s.resources.some((r) => coversKey(r, k.key, k.region, account, partition, s.conditions))) continue;

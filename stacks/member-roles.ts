@@ -2,6 +2,9 @@ import type { Config } from "../schemas/config.ts";
 import { FLEET_FUNCTIONS, fleetTargetRegions, memberRoleName, type FleetFunction, type FleetTarget } from "../schemas/config-fleet.ts";
 import { kmsStatements, managedBy, permissionsFor, type IamContext, type Statement } from "./iam.ts";
 import { lintPolicy, type LintRules, type PolicyDocument, type PolicyStatement } from "./policy-lint.ts";
+import { sstRoleNamePattern } from "./patterns.ts";
+
+export { sstRoleNamePattern };
 
 /**
  * The roles a member account of the fleet (schemas/config-fleet.ts) holds, one per fleet function, as plain data (no
@@ -97,25 +100,6 @@ export function policyDocument(statements: Statement[]): PolicyDocument {
 
 /** The SST component each fleet function is deployed as (stacks/schedules.ts through stacks/lambda.ts deployFunction). */
 export const CENTRAL_COMPONENTS: Record<FleetFunction, string> = { backup: "Backup", copy: "Copy", prune: "Prune", watchdog: "Watchdog" };
-
-/**
- * The name pattern (ArnLike, `?` one character) of the IAM role SST creates for the component `component`: SST names a
- * function's role `<component>Role` and gives it the physical name `physicalName(64, ...)` of
- * .sst/platform/src/components/naming.ts: `<app>-<stage>-<name>` with non-alphanumerics removed from the name,
- * shortened to 55 characters, then `-` and 8 random characters. The random part is not predictable before the deploy,
- * so it is matched character by character, nothing more.
- */
-export function sstRoleNamePattern(app: string, stage: string, component: string): string {
-  const max = 64 - 9;
-  const name = `${component}Role`.replace(/[^a-zA-Z0-9]/g, "");
-  const main =
-    name.length + 1 >= max
-      ? name.substring(0, max)
-      : name.length + stage.length + 2 >= max
-        ? `${stage.substring(0, max - name.length - 1)}-${name}`
-        : `${app.substring(0, max - stage.length - name.length - 2)}-${stage}-${name}`;
-  return `${main}-????????`;
-}
 
 /** The ARN pattern of `fn`'s central role, the one principal its member role trusts. */
 export function centralRoleArnPattern(config: Pick<Config, "app" | "stage">, partition: string, centralAccountId: string, fn: FleetFunction): string {

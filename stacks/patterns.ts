@@ -80,3 +80,22 @@ export function failoverEventPattern(alarmNames: string[]) {
     detail: { alarmName: alarmNames, state: { value: ["ALARM"] } },
   };
 }
+
+/**
+ * The name pattern (ArnLike, `?` one character) of the IAM role SST creates for the component `component`: SST names a
+ * function's role `<component>Role` and gives it the physical name `physicalName(64, ...)` of
+ * .sst/platform/src/components/naming.ts: `<app>-<stage>-<name>` with non-alphanumerics removed from the name,
+ * shortened to 55 characters, then `-` and 8 random characters. The random part is not predictable before the deploy,
+ * so it is matched character by character, nothing more.
+ */
+export function sstRoleNamePattern(app: string, stage: string, component: string): string {
+  const max = 64 - 9;
+  const name = `${component}Role`.replace(/[^a-zA-Z0-9]/g, "");
+  const main =
+    name.length + 1 >= max
+      ? name.substring(0, max)
+      : name.length + stage.length + 2 >= max
+        ? `${stage.substring(0, max - name.length - 1)}-${name}`
+        : `${app.substring(0, max - stage.length - name.length - 2)}-${stage}-${name}`;
+  return `${main}-????????`;
+}

@@ -4,7 +4,7 @@ import { parseConfig } from "../../schemas/config.ts";
 import { exampleConfig } from "./builders.ts";
 
 const ACCOUNT = "123456789012";
-const copyRole = (stage: string) => ({ ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/ops-autopilot-${stage}-CopyRole-*` } });
+const copyRole = (stage: string) => ({ ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/ops-autopilot-${stage}-CopyRole-????????` } });
 const root = { AWS: `arn:aws:iam::${ACCOUNT}:root` };
 
 describe("key-policy statements (stacks/key-policy.ts)", () => {
@@ -23,7 +23,7 @@ describe("key-policy statements (stacks/key-policy.ts)", () => {
       "OpsAutopilotRestoreTestUse",
     ]);
     expect(needs[0]!.statements[2]!.Condition).toEqual({
-      ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/ops-autopilot-ci-Restore-testRole-*` },
+      ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/ops-autopilot-ci-RestoretestRole-????????` },
       Bool: { "kms:GrantIsForAWSResource": "true" },
     });
     expect(needs[0]!.statements.slice(0, 2)).toEqual([
