@@ -82,6 +82,8 @@ export const FleetSummaryEventSchema = z
     job: z.enum(FLEET_FUNCTIONS),
     /** The execution's ARN (Context object Execution.Id), so the summary links it. */
     execution: z.string().startsWith("arn:", "expected the execution's ARN"),
+    /** Every item the fan-out started: one without a result (a child execution that failed outright) is named too. */
+    targets: z.array(z.object(ItemBase).strict()),
     results: z.array(FleetItemResultSchema),
   })
   .strict();

@@ -11,6 +11,10 @@ const summary = {
   source: "fleet-summary",
   job: "backup",
   execution: "arn:aws:states:eu-west-1:999988887777:execution:ops-autopilot-prod-fleet-backup:run-1",
+  targets: [
+    { account: "111122223333", accountName: "payments", region: "eu-west-1" },
+    { account: "444455556666", accountName: "search", region: "eu-west-1" },
+  ],
   results: [
     { account: "111122223333", accountName: "payments", region: "eu-west-1", ok: true, counts: { created: 3 }, reportKey: "reports/backup/x.json" },
     {
