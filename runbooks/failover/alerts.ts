@@ -43,7 +43,8 @@ export async function incidentStep(deps: FailoverDeps, group: string, event: Fai
       if (!decision.next && !open) break;
       if (await port.save({ incidents }, stored)) break;
       log("failover alert state changed under us: deciding again", { group, attempt });
-      if (attempt === STATE_ATTEMPTS) log("failover alert state not stored after lost races; sending on the last decision", { group, kind: decision.kind });
+      if (attempt === STATE_ATTEMPTS)
+        log("failover alert state not stored after lost races: the message goes out all the same", { group, kind: decision.kind });
     }
   } catch (err) {
     // Unwritable: send what was decided from the state read. Unreadable: decide as if nothing were open, so a

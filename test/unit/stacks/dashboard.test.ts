@@ -363,7 +363,7 @@ describe("decisions widget", () => {
   it("matches every decision line the runbooks log and no other line", () => {
     const messages = loggedMessages();
     const decisions = messages.filter((m) => DECISION_MESSAGE.test(m));
-    expect(decisions).toEqual(["alert decision", "decision", "failover decision", "warm decision"]);
+    expect(decisions).toEqual(["alert decision", "decision", "failover alert decision", "failover decision", "run alert decision", "warm decision"]);
     expect(messages).toContain("run finished");
   });
 
