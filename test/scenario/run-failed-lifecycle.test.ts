@@ -18,7 +18,8 @@ import { renderText, type SlackMessage } from "../../core/report/blocks.ts";
  *
  * Before (one run-failed critical per thrown run; none for item failures):
  * - a backup whose snapshot creations fail 3 nights: 3 warning summaries in the runs channel, no alert;
- * - a watchdog that throws every hour for a day: 24 criticals, each paged and posted (48 deliveries).
+ * - a watchdog that throws every hour for a day: a critical per failed invocation, Lambda's two retries included:
+ *   72 criticals, each paged and posted (144 deliveries).
  * After: 1 critical, 2 reminders, 1 resolved; and 1 critical, 3 reminders.
  */
 
@@ -84,6 +85,7 @@ describe("a watchdog that throws every hour for a day", () => {
   const config = parseConfig({ ...SCENARIO_CONFIG, stage: "drill" });
   const sent: { at: string; to: string; message: SlackMessage }[] = [];
   const HOURS = 24;
+  let invocations = 0;
 
   beforeAll(async () => {
     const clock = new FakeClock("2026-04-19T00:00:00Z");
@@ -106,8 +108,13 @@ describe("a watchdog that throws every hour for a day", () => {
       );
       for (let h = 0; h <= HOURS; h++) {
         if (h === HOURS) denied.clear();
-        clock.set(Date.parse("2026-04-19T00:00:00Z") + h * HOUR);
-        await handler({ trigger: "schedule" }, lambdaContext(`w${h}`)).catch(() => undefined);
+        // Lambda runs a failed asynchronous invocation twice more, 1 then 2 minutes later, with the same request id
+        // (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+        for (const retryMinutes of h === HOURS ? [0] : [0, 1, 3]) {
+          clock.set(Date.parse("2026-04-19T00:00:00Z") + h * HOUR + retryMinutes * 60_000);
+          await handler({ trigger: "schedule" }, lambdaContext(`w${h}`)).catch(() => undefined);
+          invocations++;
+        }
       }
       expect(sb.iam?.denials).toEqual([]);
     } finally {
@@ -116,7 +123,8 @@ describe("a watchdog that throws every hour for a day", () => {
     }
   }, 60_000);
 
-  it("gives 1 critical (paged and posted) and 3 reminders (every 6 h) over its 24 failed runs, then 1 resolved", () => {
+  it("gives 1 critical (paged and posted) and 3 reminders (every 6 h) over its 24 failed runs and their 48 retries, then 1 resolved", () => {
+    expect(invocations).toBe(24 * 3 + 1);
     const lines = sent.filter((s) => s.message.text.includes("watchdog run")).map((s) => `${s.at.slice(11, 16)} ${s.to}: ${s.message.text.split("\n")[0]}`);
     expect(lines).toEqual([
       "00:00 pager: 🚨 CRITICAL: watchdog run failed (ops-autopilot/drill): AccessDenied",
