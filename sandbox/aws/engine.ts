@@ -318,7 +318,7 @@ export class SandboxCore {
         return out;
       } catch (err) {
         let retry = attempt < attempts && isSdkRetryable(err);
-        // With rate limits on, a retry waits the SDK's backoff on the clock and costs retry capacity, as the SDK's does.
+        // With rate limits on, a retry costs retry capacity and, after a bucket's throttle, waits the SDK's backoff on the clock.
         if (retry && this.rateLimits) {
           retryCost = this.rateLimits.beforeRetry(client, err, attempt - 1, startedMs);
           retry = retryCost !== undefined;
@@ -361,8 +361,7 @@ export class SandboxCore {
       if (target?.caller !== undefined) ctx.caller = target.caller;
       if (this.rateLimits && !this.rateLimits.take(ctx, input)) {
         record.throttled = true;
-        const throttle = ctx.core.service<ServiceSim>(service).faultFor("throttling", ctx, input);
-        throw throttle instanceof Error ? throttle : new SandboxUnsupportedError(`sandbox: ${service} has no throttling error`);
+        throw this.rateLimits.throttleError(ctx, input);
       }
       const fault = this.takeFault(ctx, input);
       if (fault instanceof Error) throw fault;

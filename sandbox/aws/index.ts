@@ -118,7 +118,7 @@ export interface SandboxOptions {
 }
 
 /** Whether a sandbox has rate limits unless `rateLimits` says otherwise. */
-export const DEFAULT_RATE_LIMITS = false;
+export const DEFAULT_RATE_LIMITS = true;
 
 export interface AwsIamOptions {
   /** Who is calling now; undefined: the administrator. */

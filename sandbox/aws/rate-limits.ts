@@ -498,6 +498,8 @@ export class RateLimiter implements RateLimitsView {
   private readonly byCall = new Map<string, number>();
   private readonly byBucket = new Map<string, number>();
   private readonly capacity = new WeakMap<object, number>();
+  /** The throttling errors the buckets answered: their retries sleep on the clock. */
+  private readonly answered = new WeakSet<object>();
   private readonly random = seeded(0x5eed);
   private clockMovable = true;
   retryCapacityRefusals = 0;
@@ -527,6 +529,14 @@ export class RateLimiter implements RateLimitsView {
     return false;
   }
 
+  /** The error the call's service answers when its bucket is empty (its `faultFor("throttling")`, as `inject` gives). */
+  throttleError(ctx: CommandContext, input: unknown): Error {
+    const err = ctx.core.service(ctx.service).faultFor("throttling", ctx, input);
+    if (!(err instanceof Error)) throw new Error(`sandbox: ${ctx.service} has no throttling error`);
+    this.answered.add(err);
+    return err;
+  }
+
   private refilled(ref: BucketRef, nowMs: number): Bucket {
     let b = this.buckets.get(ref.key);
     if (!b) {
@@ -541,9 +551,11 @@ export class RateLimiter implements RateLimitsView {
 
   /**
    * The emulated SDK is about to retry `err` (retry number `retries` + 1) for `client`: charge the client's retry
-   * capacity and sleep the backoff on the sandbox clock, from when the failed attempt started, so concurrent calls'
-   * sleeps overlap instead of adding up. Answers the capacity charged, or undefined when none is left (the SDK then
-   * gives the error to the caller without a retry).
+   * capacity and, when a bucket answered `err`, sleep the backoff on the sandbox clock, from when the failed attempt
+   * started, so concurrent calls' sleeps overlap instead of adding up. The retries of an injected error stay
+   * immediate, as the sandbox has always retried them (tests that inject keep their exact timestamps); their backoff
+   * is still drawn and counted in `backoffMs`. Answers the capacity charged, or undefined when none is left (the SDK
+   * then gives the error to the caller without a retry).
    */
   beforeRetry(client: object, err: unknown, retries: number, attemptStartMs: number): number | undefined {
     const throttling = isSdkThrottling(err);
@@ -558,7 +570,7 @@ export class RateLimiter implements RateLimitsView {
     const delay = Math.floor(this.random() * Math.min(base * 2 ** retries, MAXIMUM_RETRY_DELAY_MS));
     this.backoffMs += delay;
     const wake = attemptStartMs + delay;
-    if (this.clockMovable && wake > this.clock.nowMs()) {
+    if (this.clockMovable && this.answered.has(err as object) && wake > this.clock.nowMs()) {
       try {
         this.clock.set(wake);
       } catch {

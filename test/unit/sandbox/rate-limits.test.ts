@@ -227,6 +227,21 @@ describe("the SDK's retries under the limits", () => {
     expect(s.rateLimits?.retryCapacityRefusals).toBe(1);
   });
 
+  it("an injected error's retries stay immediate with rate limits on: tests that inject keep their timestamps", async () => {
+    const s = sandbox();
+    s.rds.addInstance(PRIMARY, { id: "app-db" });
+    s.inject({ service: "rds", command: "DescribeDBInstances", error: "throttling", times: 2 });
+
+    await new RDSClient({ region: PRIMARY, maxAttempts: 6 }).send(new DescribeDBInstancesCommand({}));
+
+    expect(s.callsTo("rds", "DescribeDBInstances").map((c) => [c.attempt, c.at.toISOString(), c.throttled ?? false])).toEqual([
+      [1, "2025-03-01T02:00:00.000Z", false],
+      [2, "2025-03-01T02:00:00.000Z", false],
+      [3, "2025-03-01T02:00:00.000Z", false],
+    ]);
+    expect(s.rateLimits?.throttles()).toEqual({});
+  });
+
   it("with rate limits off, retries are immediate as before: the clock does not move", async () => {
     const s = sandbox({ rateLimits: false });
     s.rds.addInstance(PRIMARY, { id: "app-db" });
@@ -264,6 +279,23 @@ describe("buckets are per account and per region", () => {
     const out = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"], MaxResults: 1000 }));
 
     expect(out.Snapshots).toHaveLength(100);
+  });
+
+  it("another account (its admin keys) has its own full bucket while the default account's is empty", async () => {
+    const s = sandbox({ retry: "none" });
+    addVolumes(s, PRIMARY, 101);
+    const vault = s.addAccount("444455556666", { name: "vault" });
+    for (let i = 0; i < 100; i++) vault.ec2.addVolume(PRIMARY, { id: `vol-${i.toString(16).padStart(8, "0")}` });
+    const own = new EC2Client({ region: PRIMARY });
+    const theirs = new EC2Client({ region: PRIMARY, credentials: vault.adminCredentials() });
+    for (let i = 0; i < 100; i++) await createSnapshot(own, i);
+
+    for (let i = 0; i < 100; i++) await createSnapshot(theirs, i);
+    const err = await rejection(createSnapshot(own, 100));
+
+    expect(err.name).toBe("RequestLimitExceeded");
+    expect(s.rateLimits?.throttlesByBucket()).toEqual({ "123456789012|eu-west-1|ec2:snapshots-volumes:CreateSnapshot": 1 });
+    expect(s.rateLimits?.tokens({ service: "ec2", command: "CreateSnapshot", region: PRIMARY, account: "444455556666" })).toBe(0);
   });
 
   it("a bucket is keyed by the account the call acts in", async () => {
