@@ -11,6 +11,7 @@ import { AlertsConfigSchema } from "./config-alerts.ts";
 import { NotificationsConfigSchema } from "./config-notifications.ts";
 import { RestoreTestSchema, restoreTestCheckers, restoreTestIssues } from "./config-restore-test.ts";
 import { FleetConfigSchema, fleetIssues } from "./config-fleet.ts";
+import { VaultConfigSchema, vaultIssues } from "./config-vault.ts";
 import { rateHours, scheduleExpressionProblem } from "./schedule-expression.ts";
 import { skippedLocalTime } from "../core/calendar.ts";
 import { MAX_NAME_PREFIX, OWNER_PART } from "../core/ownership.ts";
@@ -222,6 +223,8 @@ export const ConfigSchema = z
     notifications: NotificationsConfigSchema,
     /** Workload accounts besides the deploying one (schemas/config-fleet.ts); none when absent. */
     fleet: FleetConfigSchema.optional(),
+    /** The backup account that holds copies out of the workload accounts' reach (schemas/config-vault.ts); none when absent. */
+    vault: VaultConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -284,6 +287,7 @@ export const ConfigSchema = z
     for (const issue of restoreTestCheckers(cfg.backup.policies, cfg).issues)
       ctx.addIssue({ code: "custom", path: ["backup", "policies", issue.policy, "restoreTest", "rds", "checker"], message: issue.message });
     for (const issue of fleetIssues(cfg)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+    for (const issue of vaultIssues(cfg)) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
     const checkZone = (zone: string, path: (string | number)[]) => {
       try {
         new Intl.DateTimeFormat("en-US", { timeZone: zone });
