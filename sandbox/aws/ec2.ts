@@ -678,9 +678,9 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
    * ModifySnapshotAttribute, createVolumePermission only
    * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySnapshotAttribute.html): add or remove account ids
    * (or the group `all`), not both in one call, at most 500 changes. "Encrypted snapshots ... cannot be made public.
-   * Snapshots encrypted with your default KMS key cannot be shared with other accounts": EC2 answers `InvalidParameter`
-   * "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot." (the text observed on
-   * ModifyImageAttribute for such a snapshot, https://github.com/DataDog/stratus-red-team/issues/109).
+   * Snapshots encrypted with your default KMS key cannot be shared with other accounts": EC2 answers
+   * `OperationNotPermitted` "Encrypted snapshots with EBS default key cannot be shared" (as observed from
+   * ModifySnapshotAttribute, https://github.com/hashicorp/packer/issues/7499).
    */
   const modifySnapshotAttribute = (
     input: {
@@ -720,7 +720,7 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     }
     if (add.includes("all") && snap.encrypted) throw ec2Error("InvalidParameter", "Encrypted snapshots cannot be made public.");
     if (add.length && snap.encrypted && isAwsManagedKey(snap.kmsKeyId)) {
-      throw ec2Error("InvalidParameter", "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot.");
+      throw ec2Error("OperationNotPermitted", "Encrypted snapshots with EBS default key cannot be shared");
     }
     snap.sharedWith ??= new Set();
     for (const id of add) {

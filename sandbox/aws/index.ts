@@ -24,7 +24,7 @@ import type { AwsStub } from "aws-sdk-client-mock";
 import { type FakeClock, toSandboxClock, type Clock, type SandboxClock } from "./clock.ts";
 import { createEc2Sim, type Ec2World } from "./ec2.ts";
 import { SandboxCore, type CallRecord, type Injection, type InjectionHandle, type KmsState, type ServiceSim } from "./engine.ts";
-import { createRdsSim, type RdsSim } from "./rds.ts";
+import { createRdsSim, type RdsSim, type RdsWorld } from "./rds.ts";
 import { createRdsDataSim } from "./rds-data.ts";
 import { createSecretsManagerSim, type SecretsManagerSim } from "./secrets-manager.ts";
 import { createLambdaSim } from "./lambda.ts";
@@ -139,7 +139,7 @@ type Factory = (core: SandboxCore, options: ResolvedOptions) => ServiceSim;
 
 /** The registry: one line per simulated service. */
 const SERVICES = {
-  rds: (core: SandboxCore, o: ResolvedOptions) => withRdsPromotion(createRdsSim(core, o.durations, o.limits)),
+  rds: (core: SandboxCore, o: ResolvedOptions) => withRdsPromotion(createRdsSim(core, o.durations, o.limits, o.accounts as unknown as RdsWorld)),
   ec2: (core: SandboxCore, o: ResolvedOptions) => createEc2Sim(core, o.durations, o.limits, o.accounts as unknown as Ec2World),
   s3: (core: SandboxCore, o: ResolvedOptions) => createS3Sim(core, o.buckets),
   route53: (core: SandboxCore) => createRoute53Sim(core),

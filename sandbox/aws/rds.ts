@@ -21,6 +21,10 @@ import {
   AddTagsToResourceCommand,
   CopyDBClusterSnapshotCommand,
   CopyDBSnapshotCommand,
+  DescribeDBClusterSnapshotAttributesCommand,
+  DescribeDBSnapshotAttributesCommand,
+  ModifyDBClusterSnapshotAttributeCommand,
+  ModifyDBSnapshotAttributeCommand,
   CreateDBClusterSnapshotCommand,
   CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
@@ -44,6 +48,7 @@ import type { CommandContext, CommandHandler, CommandClass, SandboxCore, Service
 import { rdsError, SandboxUnsupportedError, type FaultKind, type RdsErrorCode } from "./errors.ts";
 import type { SecretsManagerSim } from "./secrets-manager.ts";
 import type { Durations, Limits, SandboxSnapshot } from "./types.ts";
+import { isAwsManagedKey, type KmsKeys } from "./kms.ts";
 import { decodeToken, durationOf, encodeToken, fromTagList, pageAfter, toTagList, utcStamp, type AwsTag, type Tags } from "./util.ts";
 
 type Kind = "instance" | "cluster";
@@ -180,8 +185,25 @@ interface Snap {
   /** The source's master credentials when the snapshot was taken: what a restore from it logs in with. */
   master: MasterCredentials;
   copy?: { region: string; id: string; arn: string; crossRegion: boolean };
+  /** Accounts allowed to copy or restore it (ModifyDBSnapshotAttribute `restore`). */
+  sharedWith?: Set<string>;
+  /** `restore` includes `all`. */
+  isPublic?: boolean;
   seq: number;
 }
+
+/** What an RDS simulation sees of the other accounts (accounts.ts); absent: a sandbox of one account. */
+export interface RdsWorld {
+  readonly keys: KmsKeys;
+  /** The caller's role ARN, for key policies that name a role. */
+  callerRole(ctx: CommandContext): string | undefined;
+}
+
+/** Each account's RDS stores, per sandbox (its world), for sharing and cross-account copies. */
+const rdsStores = new WeakMap<RdsWorld, Map<string, (region: string) => RegionStore>>();
+
+/** What RDS needs of a copy's keys (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html#USER_ShareSnapshot.Encrypted). */
+const RDS_KEY_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant"];
 
 interface RegionStore {
   dbs: Record<Kind, Map<string, Db>>;
@@ -367,7 +389,7 @@ export interface RdsSim extends ServiceSim {
     | undefined;
 }
 
-export function createRdsSim(core: SandboxCore, durations: Durations, limits: Limits): RdsSim {
+export function createRdsSim(core: SandboxCore, durations: Durations, limits: Limits, world?: RdsWorld): RdsSim {
   const regions = new Map<string, RegionStore>();
   let seq = 0;
 
@@ -734,6 +756,8 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
         DBSnapshotIdentifier?: string;
         DBClusterSnapshotIdentifier?: string;
         SnapshotType?: string;
+        IncludeShared?: boolean;
+        IncludePublic?: boolean;
         Filters?: Filter[];
         MaxRecords?: number;
         Marker?: string;
@@ -741,6 +765,37 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       ctx: CommandContext,
     ) => {
       materialize(ctx.region, ctx.nowMs);
+      // Shared snapshots come only with IncludeShared or SnapshotType shared, named by their ARN
+      // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSnapshots.html, IncludeShared, SnapshotType).
+      if (input.SnapshotType === "shared" || (input.IncludeShared === true && input.SnapshotType === undefined)) {
+        const sharedViews = sharedWithMe(kind, ctx.region).map((x) => {
+          const v = kind === "instance" ? instanceSnapshotView(x, ctx.nowMs) : clusterSnapshotView(x, ctx.nowMs);
+          v[kind === "instance" ? "DBSnapshotIdentifier" : "DBClusterSnapshotIdentifier"] = x.arn;
+          v.SnapshotType = "shared";
+          v.TagList = [];
+          return v;
+        });
+        if (input.SnapshotType === "shared") return kind === "instance" ? { DBSnapshots: sharedViews } : { DBClusterSnapshots: sharedViews };
+        // Simplified: the shared ones come after the account's own, on the last page.
+        const own = describeOwn(input, ctx) as unknown as Record<string, unknown>;
+        const key = kind === "instance" ? "DBSnapshots" : "DBClusterSnapshots";
+        return own.Marker === undefined ? { ...own, [key]: [...(own[key] as unknown[]), ...sharedViews] } : own;
+      }
+      return describeOwn(input, ctx);
+    };
+    function describeOwn(
+      input: {
+        DBInstanceIdentifier?: string;
+        DBClusterIdentifier?: string;
+        DBSnapshotIdentifier?: string;
+        DBClusterSnapshotIdentifier?: string;
+        SnapshotType?: string;
+        Filters?: Filter[];
+        MaxRecords?: number;
+        Marker?: string;
+      },
+      ctx: CommandContext,
+    ) {
       const s = store(ctx.region);
       const snapIdInput = kind === "instance" ? input.DBSnapshotIdentifier : input.DBClusterSnapshotIdentifier;
       const dbIdInput = kind === "instance" ? input.DBInstanceIdentifier : input.DBClusterIdentifier;
@@ -776,7 +831,7 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       return kind === "instance"
         ? { DBSnapshots: items.map((x) => instanceSnapshotView(x, ctx.nowMs)), ...marker }
         : { DBClusterSnapshots: items.map((x) => clusterSnapshotView(x, ctx.nowMs)), ...marker };
-    };
+    }
   }
 
   function createSnap(kind: Kind) {
@@ -828,6 +883,83 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
     };
   }
 
+  /** Another account's snapshot shared with this one (or public), by its ARN. */
+  function sharedSnap(kind: Kind, arn: { region: string; account: string; id: string }): Snap | undefined {
+    const other = world ? rdsStores.get(world)?.get(arn.account) : undefined;
+    const snap = other?.(arn.region).snaps[kind].get(arn.id.toLowerCase());
+    return snap && (snap.isPublic || snap.sharedWith?.has(core.accountId)) ? snap : undefined;
+  }
+
+  /** Snapshots of other accounts in a region shared with this one. */
+  function sharedWithMe(kind: Kind, region: string): Snap[] {
+    const out: Snap[] = [];
+    for (const [account, other] of world ? (rdsStores.get(world) ?? []) : []) {
+      if (account === core.accountId) continue;
+      for (const snap of other(region).snaps[kind].values()) if (snap.isPublic || snap.sharedWith?.has(core.accountId)) out.push(snap);
+    }
+    return out;
+  }
+
+  /**
+   * ModifyDBSnapshotAttribute / ModifyDBClusterSnapshotAttribute, AttributeName `restore`
+   * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBSnapshotAttribute.html): manual snapshots only;
+   * "If the manual DB snapshot is encrypted, it can be shared, but only by specifying a list of authorized AWS account
+   * IDs ... You can't use all"; a snapshot encrypted with the default `aws/rds` key cannot be shared at all
+   * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html).
+   */
+  function modifySnapAttribute(kind: Kind) {
+    return (
+      input: { DBSnapshotIdentifier?: string; DBClusterSnapshotIdentifier?: string; AttributeName?: string; ValuesToAdd?: string[]; ValuesToRemove?: string[] },
+      ctx: CommandContext,
+    ) => {
+      const snap = ownSnap(kind, ctx, kind === "instance" ? input.DBSnapshotIdentifier : input.DBClusterSnapshotIdentifier);
+      if (input.AttributeName !== "restore")
+        throw rdsError("InvalidParameterValue", `Invalid attribute name: ${String(input.AttributeName)}. Only restore can be modified.`);
+      if (snap.type !== "manual") throw rdsError(CODES[kind].snapState, `Only manual snapshots can be shared; ${snap.id} is ${snap.type}.`);
+      const add = input.ValuesToAdd ?? [];
+      const remove = input.ValuesToRemove ?? [];
+      for (const v of [...add, ...remove]) {
+        if (v !== "all" && !/^\d{12}$/.test(v)) throw rdsError("InvalidParameterValue", `Invalid account id: ${v}`);
+      }
+      if (add.length && snap.encrypted && isAwsManagedKey(snap.kmsKeyId)) {
+        throw rdsError(
+          CODES[kind].snapState,
+          `Snapshot ${snap.id} is encrypted with the default KMS key (aws/rds) and cannot be shared. Copy it with a customer managed key and share the copy.`,
+        );
+      }
+      if (add.includes("all") && snap.encrypted) {
+        throw rdsError(CODES[kind].snapState, `Snapshot ${snap.id} is encrypted and cannot be shared publicly; specify the account IDs to share it with.`);
+      }
+      snap.sharedWith ??= new Set();
+      for (const v of add) v === "all" ? (snap.isPublic = true) : snap.sharedWith.add(v);
+      for (const v of remove) v === "all" ? (snap.isPublic = false) : snap.sharedWith.delete(v);
+      const result = { [kind === "instance" ? "DBSnapshotIdentifier" : "DBClusterSnapshotIdentifier"]: snap.id, ...attributesOf(kind, snap) };
+      return kind === "instance" ? { DBSnapshotAttributesResult: result } : { DBClusterSnapshotAttributesResult: result };
+    };
+  }
+
+  function attributesOf(kind: Kind, snap: Snap) {
+    const values = [...(snap.isPublic ? ["all"] : []), ...(snap.sharedWith ?? [])];
+    return { [kind === "instance" ? "DBSnapshotAttributes" : "DBClusterSnapshotAttributes"]: [{ AttributeName: "restore", AttributeValues: values }] };
+  }
+
+  function ownSnap(kind: Kind, ctx: CommandContext, raw: string | undefined): Snap {
+    materialize(ctx.region, ctx.nowMs);
+    const id = idFrom(raw ?? "", ctx.region, LABEL[kind].snapshotArn);
+    const snap = store(ctx.region).snaps[kind].get(id);
+    if (!snap) throw rdsError(CODES[kind].snapNotFound, `${kind === "instance" ? "DBSnapshot" : "DBClusterSnapshot"} ${raw ?? ""} not found.`);
+    return snap;
+  }
+
+  /** DescribeDBSnapshotAttributes / DescribeDBClusterSnapshotAttributes (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBSnapshotAttributes.html). */
+  function describeSnapAttributes(kind: Kind) {
+    return (input: { DBSnapshotIdentifier?: string; DBClusterSnapshotIdentifier?: string }, ctx: CommandContext) => {
+      const snap = ownSnap(kind, ctx, kind === "instance" ? input.DBSnapshotIdentifier : input.DBClusterSnapshotIdentifier);
+      const result = { [kind === "instance" ? "DBSnapshotIdentifier" : "DBClusterSnapshotIdentifier"]: snap.id, ...attributesOf(kind, snap) };
+      return kind === "instance" ? { DBSnapshotAttributesResult: result } : { DBClusterSnapshotAttributesResult: result };
+    };
+  }
+
   function kmsDenied(kind: Kind, which: "source snapshot" | "target", key: string): Error {
     void kind;
     return rdsError("KMSKeyNotAccessibleFault", `The ${which} KMS key [${key}] does not exist, is not enabled or you do not have permissions to access it.`);
@@ -859,7 +991,11 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       const crossRegion = srcRegion !== region;
       materialize(srcRegion, now);
       materialize(region, now);
-      const src = store(srcRegion).snaps[kind].get(srcId);
+      const srcArn = srcRaw.startsWith("arn:") ? parseArn(srcRaw) : undefined;
+      const crossAccount = srcArn !== undefined && srcArn.account !== core.accountId;
+      // Another account's snapshot is copied by its ARN once shared with this account
+      // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html).
+      const src = crossAccount ? sharedSnap(kind, srcArn) : store(srcRegion).snaps[kind].get(srcId);
       if (!src) throw rdsError(c.snapNotFound, `${kind === "instance" ? "DBSnapshot" : "DBClusterSnapshot"} not found: ${srcRaw}`);
       const dest = store(region);
       if (dest.snaps[kind].has(id)) {
@@ -871,8 +1007,16 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       const tags = validTags(wire.Tags);
       let encrypted = src.encrypted;
       let kmsKeyId: string | undefined = src.kmsKeyId;
+      const role = world?.callerRole(ctx);
       if (src.encrypted) {
         if (src.kmsKeyId && core.kms.isDenied(src.kmsKeyId)) throw kmsDenied(kind, "source snapshot", src.kmsKeyId);
+        // The source key's policy must let this account use it (kms.ts); a shared encrypted snapshot is copied with a
+        // key of this account: "you must specify a value for KmsKeyId" (API_CopyDBSnapshot, KmsKeyId).
+        if (crossAccount && src.kmsKeyId && world?.keys.refused(src.kmsKeyId, core.accountId, role, RDS_KEY_ACTIONS)) {
+          throw kmsDenied(kind, "source snapshot", src.kmsKeyId);
+        }
+        if (crossAccount && !wire.KmsKeyId)
+          throw rdsError("InvalidParameterValue", "KmsKeyId must be specified to copy an encrypted snapshot shared from another account.");
         // "If you copy an encrypted snapshot to a different AWS Region, then you must specify a KMS key
         // identifier for the destination AWS Region." (API_CopyDBSnapshot / API_CopyDBClusterSnapshot, KmsKeyId)
         if (crossRegion && !wire.KmsKeyId) throw rdsError("InvalidParameterValue", "Must specify new KMS key for cross region encrypted snapshot copy.");
@@ -891,6 +1035,8 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       if (wire.KmsKeyId !== undefined) {
         const keyRegion = wire.KmsKeyId.startsWith("arn:") ? wire.KmsKeyId.split(":")[3] : region;
         if (core.kms.isDenied(wire.KmsKeyId) || keyRegion !== region) throw kmsDenied(kind, "target", wire.KmsKeyId);
+        if (wire.KmsKeyId.startsWith("arn:") && world?.keys.refused(wire.KmsKeyId, core.accountId, role, RDS_KEY_ACTIONS))
+          throw kmsDenied(kind, "target", wire.KmsKeyId);
         kmsKeyId = wire.KmsKeyId;
       }
       checkPresignedUrl(wire, kind, region, srcRegion, srcRaw, crossRegion && encrypted);
@@ -1362,6 +1508,10 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
     [CreateDBClusterSnapshotCommand, createSnap("cluster")],
     [CopyDBSnapshotCommand, copySnap("instance")],
     [CopyDBClusterSnapshotCommand, copySnap("cluster")],
+    [ModifyDBSnapshotAttributeCommand, modifySnapAttribute("instance")],
+    [ModifyDBClusterSnapshotAttributeCommand, modifySnapAttribute("cluster")],
+    [DescribeDBSnapshotAttributesCommand, describeSnapAttributes("instance")],
+    [DescribeDBClusterSnapshotAttributesCommand, describeSnapAttributes("cluster")],
     [DeleteDBSnapshotCommand, deleteSnap("instance")],
     [DeleteDBClusterSnapshotCommand, deleteSnap("cluster")],
     [RestoreDBInstanceFromDBSnapshotCommand, restoreInstance],
@@ -1520,6 +1670,12 @@ export function createRdsSim(core: SandboxCore, durations: Durations, limits: Li
       ...(snap.kmsKeyId ? { kmsKeyId: snap.kmsKeyId } : {}),
       ...(snap.copy ? { copiedFrom: { region: snap.copy.region, id: snap.copy.id } } : {}),
     };
+  }
+
+  if (world) {
+    let byAccount = rdsStores.get(world);
+    if (!byAccount) rdsStores.set(world, (byAccount = new Map()));
+    byAccount.set(core.accountId, store);
   }
 
   return {

@@ -281,6 +281,19 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
         context: resourceTags(env.lookup.rdsResourceTags(String(input.ResourceArn)), "rds:cluster-tag"),
       },
     ],
+    // Sharing: on the snapshot (list_amazonrds.html, ModifyDBSnapshotAttribute / DescribeDBSnapshotAttributes and their cluster forms).
+    ModifyDBSnapshotAttribute: (input, env) => [
+      { action: "rds:ModifyDBSnapshotAttribute", resource: rdsArn(env, "snapshot", String(input.DBSnapshotIdentifier)), context: {} },
+    ],
+    ModifyDBClusterSnapshotAttribute: (input, env) => [
+      { action: "rds:ModifyDBClusterSnapshotAttribute", resource: rdsArn(env, "cluster-snapshot", String(input.DBClusterSnapshotIdentifier)), context: {} },
+    ],
+    DescribeDBSnapshotAttributes: (input, env) => [
+      { action: "rds:DescribeDBSnapshotAttributes", resource: rdsArn(env, "snapshot", String(input.DBSnapshotIdentifier)), context: {} },
+    ],
+    DescribeDBClusterSnapshotAttributes: (input, env) => [
+      { action: "rds:DescribeDBClusterSnapshotAttributes", resource: rdsArn(env, "cluster-snapshot", String(input.DBClusterSnapshotIdentifier)), context: {} },
+    ],
     PromoteReadReplica: (input, env) => [{ action: "rds:PromoteReadReplica", resource: rdsArn(env, "db", input.DBInstanceIdentifier), context: {} }],
     PromoteReadReplicaDBCluster: (input, env) => [
       { action: "rds:PromoteReadReplicaDBCluster", resource: rdsArn(env, "cluster", input.DBClusterIdentifier), context: {} },

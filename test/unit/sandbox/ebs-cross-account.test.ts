@@ -70,12 +70,12 @@ describe("sharing (ModifySnapshotAttribute createVolumePermission)", () => {
     expect([err.name, err.message]).toEqual(["InvalidSnapshot.NotFound", `The snapshot '${SNAP}' does not exist.`]);
   });
 
-  it("a snapshot encrypted with the AWS managed key (aws/ebs) cannot be shared: InvalidParameter", async () => {
+  it("a snapshot encrypted with the AWS managed key (aws/ebs) cannot be shared: OperationNotPermitted (as observed, https://github.com/hashicorp/packer/issues/7499)", async () => {
     sb.ec2.addSnapshot(REGION, { id: "snap-0000000b", volumeId: "vol-0000000b", encrypted: true });
     const err = await rejection(share("add", "snap-0000000b"));
     expect([err.name, err.message, err.$metadata?.httpStatusCode]).toEqual([
-      "InvalidParameter",
-      "Snapshots encrypted with the AWS Managed CMK can't be shared. Specify another snapshot.",
+      "OperationNotPermitted",
+      "Encrypted snapshots with EBS default key cannot be shared",
       400,
     ]);
     expect(sb.ec2.sharedWith(REGION, "snap-0000000b")).toEqual([]);
