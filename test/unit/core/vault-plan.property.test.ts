@@ -1,0 +1,191 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { classifyByOwner } from "../../../core/ownership.ts";
+import { newestFirst } from "../../../core/retention.ts";
+import { TAG, managedByValue } from "../../../core/types.ts";
+import type { ResourceKind, Snapshot } from "../../../core/types.ts";
+import { VAULT_TAG, applyVaultHolds, lockedAt, planVaultPrune, planVaultShares, vaultPruneHolds } from "../../../core/vault-plan.ts";
+import type { VaultCopy } from "../../../core/vault-plan.ts";
+import { OWNER, PRIMARY, snap } from "./builders.ts";
+import { RETENTION, VAULT, WORKLOAD, vcopy, wsnap } from "./vault-fixtures.ts";
+
+const NOW = new Date("2026-11-21T03:00:00Z");
+const kindArb = fc.constantFrom<ResourceKind>("rds-instance", "aurora-cluster", "ebs-volume");
+const resourceArb = fc.constantFrom("app-db", "orders-db", "vol-1");
+/** A backup day within the last ~800 days. */
+const dayArb = fc.integer({ min: 0, max: 800 }).map((n) => new Date(NOW.getTime() - n * 86_400_000).toISOString().slice(0, 10));
+const lockArb: fc.Arbitrary<VaultCopy["lock"]> = fc.option(
+  fc.record({
+    state: fc.constantFrom("compliance-cooloff", "governance", "compliance", "expired"),
+    expiresAt: fc.option(
+      fc.integer({ min: -30, max: 30 }).map((d) => new Date(NOW.getTime() + d * 86_400_000)),
+      { nil: undefined },
+    ),
+  }),
+  { nil: undefined },
+) as fc.Arbitrary<VaultCopy["lock"]>;
+/** The vault-copy tag: ours, another stage's, or none at all. */
+const vaultTagArb = fc.constantFrom<string | undefined>(managedByValue(OWNER), managedByValue(OWNER), "ops-autopilot:staging", undefined);
+
+const copyArb = fc
+  .record({
+    kind: kindArb,
+    resourceId: resourceArb,
+    day: dayArb,
+    account: fc.constantFrom(WORKLOAD, "444455556666"),
+    status: fc.constantFrom<VaultCopy["status"]>("available", "available", "pending", "error"),
+    lock: lockArb,
+    vaultTag: vaultTagArb,
+    dropDate: fc.boolean(),
+    n: fc.nat(999),
+  })
+  .map((o) => {
+    const c = vcopy(
+      { ...snap({ day: o.day, kind: o.kind, resourceId: o.resourceId }), account: o.account },
+      { id: `copy-${o.n}`, status: o.status, lock: o.lock },
+    );
+    if (o.vaultTag === undefined) delete c.tags[VAULT_TAG.vaultCopy];
+    else c.tags[VAULT_TAG.vaultCopy] = o.vaultTag;
+    if (o.dropDate && o.n % 5 === 0) delete c.tags[TAG.backupDate];
+    return c;
+  });
+const copiesArb = fc.uniqueArray(copyArb, { selector: (c) => c.id, maxLength: 40 });
+
+const ours = (c: VaultCopy) => c.tags[VAULT_TAG.vaultCopy] === managedByValue(OWNER);
+
+describe("vault prune properties", () => {
+  it("(a) never selects a locked copy, or one without our vault-copy tag, whatever the input", () => {
+    fc.assert(
+      fc.property(copiesArb, fc.integer({ min: 1, max: 5 }), (copies, keepNewest) => {
+        for (const plan of planVaultPrune({ copies, retention: { ...RETENTION, keepNewest }, owner: OWNER, now: NOW })) {
+          for (const d of plan.delete) {
+            expect(lockedAt(d.target, NOW)).toBe(false);
+            expect(ours(d.target)).toBe(true);
+            expect(d.target.status).toBe("available");
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("(c) every resource with copies of ours keeps at least its newest", () => {
+    fc.assert(
+      fc.property(copiesArb, (copies) => {
+        const plans = planVaultPrune({ copies, retention: { ...RETENTION, keepNewest: 1 }, owner: OWNER, now: NOW });
+        const groups = new Map<string, VaultCopy[]>();
+        for (const c of copies.filter(ours)) {
+          const key = `${c.tags[VAULT_TAG.sourceAccount]}\u0000${c.kind}\u0000${c.tags[TAG.source]}\u0000${c.region}`;
+          groups.set(key, [...(groups.get(key) ?? []), c]);
+        }
+        expect(plans.length).toBe(groups.size);
+        for (const plan of plans) {
+          const group = groups.get(`${plan.account}\u0000${plan.kind}\u0000${plan.resourceId}\u0000${plan.region}`)!;
+          const asSnap = (c: VaultCopy) => ({ ...c, resourceId: plan.resourceId, automated: false }) as Snapshot;
+          const newest = [...group].sort((a, b) => newestFirst(asSnap(a), asSnap(b)))[0]!;
+          expect(plan.keep.map((d) => d.target)).toContain(newest);
+          expect(plan.keep.length + plan.delete.length).toBe(group.length);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("vault share properties", () => {
+  const encArb = fc.constantFrom(
+    { type: "customer-managed" as const, keyArn: "arn:aws:kms:eu-west-1:111122223333:key/k" },
+    { type: "aws-managed" as const, alias: "aws/rds" as const },
+    { type: "aws-managed" as const, alias: "aws/ebs" as const },
+    { type: "unencrypted" as const },
+  );
+  const wsArb = fc.record({
+    kind: kindArb,
+    resourceId: resourceArb,
+    day: dayArb,
+    encryption: encArb,
+    managedBy: fc.constantFrom<string | null | undefined>(undefined, undefined, "ops-autopilot:staging", null),
+    automated: fc.boolean(),
+    status: fc.constantFrom<Snapshot["status"]>("available", "pending"),
+    shared: fc.boolean(),
+  });
+  it("(b) never shares a snapshot that is not ours or is encrypted with an AWS managed key", () => {
+    fc.assert(
+      fc.property(fc.array(wsArb, { maxLength: 30 }), (specs) => {
+        const snapshots = specs.map((o) => wsnap({ ...o, sharedWith: o.shared ? [VAULT] : [] }));
+        const plan = planVaultShares({ snapshots, owner: OWNER, vaultAccountId: VAULT });
+        const verdict = new Map(snapshots.map((s, i) => [s, classifyByOwner(snapshots, OWNER)[i]!.ours]));
+        for (const d of plan.share) {
+          expect(verdict.get(d.target)).toBe(true);
+          expect(d.target.tags[TAG.managedBy]).toBe(managedByValue(OWNER));
+          expect(d.target.automated).toBe(false);
+          expect(d.target.encryption.type).not.toBe("aws-managed");
+        }
+        // Every snapshot gets exactly one outcome.
+        expect(plan.share.length + plan.unshareable.length + plan.skip.length + plan.foreign).toBe(snapshots.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("vault prune freeze properties", () => {
+  it("(d) the workload prune never deletes the newest workload snapshot of a resource without a vault copy at or after it", () => {
+    const workloadArb = fc.uniqueArray(fc.record({ resourceId: resourceArb, day: dayArb, kind: kindArb }), {
+      selector: (o) => `${o.kind}${o.resourceId}${o.day}`,
+      maxLength: 25,
+    });
+    fc.assert(
+      fc.property(
+        workloadArb,
+        fc.array(
+          fc.record({
+            pick: fc.nat(),
+            shiftHours: fc.integer({ min: -48, max: 48 }),
+            ours: fc.boolean(),
+            status: fc.constantFrom<VaultCopy["status"]>("available", "pending"),
+          }),
+          { maxLength: 15 },
+        ),
+        fc.func(fc.boolean()),
+        (specs, copySpecs, deletes) => {
+          const snapshots = specs.map((o) => snap(o));
+          const copies = snapshots.length
+            ? copySpecs.map((c, i) => {
+                const source = snapshots[c.pick % snapshots.length]!;
+                const copy = vcopy(source, { id: `copy-${i}`, status: c.status, ours: c.ours });
+                copy.tags[TAG.capturedAt] = new Date(source.createdAt.getTime() + c.shiftHours * 3_600_000).toISOString();
+                return copy;
+              })
+            : [];
+          // An adversarial prune plan: deletes whatever the function says, per (kind, resource).
+          const groups = new Map<string, Snapshot[]>();
+          for (const s of snapshots) groups.set(`${s.kind}\u0000${s.resourceId}`, [...(groups.get(`${s.kind}\u0000${s.resourceId}`) ?? []), s]);
+          const plans = [...groups.values()].map((g) => ({
+            resourceId: g[0]!.resourceId,
+            kind: g[0]!.kind,
+            region: PRIMARY,
+            keep: [],
+            foreign: 0,
+            delete: g.filter((s) => deletes(s.id)).map((s) => ({ action: "delete" as const, target: s, reason: "expired" })),
+          }));
+          const held = applyVaultHolds(plans, vaultPruneHolds({ account: WORKLOAD, snapshots, copies, owner: OWNER }));
+          const deleted = new Set(held.flatMap((p) => p.delete.map((d) => d.target)));
+          for (const g of groups.values()) {
+            const newest = g.reduce((a, b) => (b.createdAt > a.createdAt ? b : a));
+            const covered = copies.some(
+              (c) =>
+                ours(c) &&
+                c.status === "available" &&
+                c.kind === newest.kind &&
+                c.tags[TAG.source] === newest.resourceId &&
+                Date.parse(c.tags[TAG.capturedAt]!) >= newest.createdAt.getTime(),
+            );
+            if (!covered) expect(deleted.has(newest)).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
