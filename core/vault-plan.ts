@@ -158,6 +158,11 @@ export interface VaultCopyInput {
   /** The workload accounts whose shares the vault copies; a share from any other account is ignored. */
   workloadAccounts: readonly string[];
   owner: Owner;
+  /**
+   * With the clock: a share the vault's retention would delete at once (its backup day past every tier that could keep
+   * it, judged alone) is not copied, so enabling a vault on old backups or shortening its retention never copies to prune.
+   */
+  retention?: { policy: VaultRetention; now: Date; timeZone?: string };
 }
 
 export interface VaultCopyPlan {
@@ -218,6 +223,11 @@ export function planVaultCopies(input: VaultCopyInput): VaultCopyPlan {
     }
     if (s.status !== "available") {
       out.skip.push({ action: "skip", target: s, reason: `${s.status}: copied once available` });
+      return;
+    }
+    const expired = input.retention && expiredInVault(s, input.retention);
+    if (expired) {
+      out.skip.push({ action: "skip", target: s, reason: `the vault's retention would delete it at once (${expired}): not copied` });
       return;
     }
     const encrypted = s.encryption.type === "customer-managed";
@@ -330,6 +340,18 @@ export interface VaultPruneInput {
   timeZone?: string;
 }
 
+/** The vault policy as retention.ts judges one: the vault's tiers under the name "vault". */
+function vaultPolicy(retention: VaultRetention): BackupPolicy {
+  return { name: "vault", tiers: retention.tiers, keepNewest: retention.keepNewest } as unknown as BackupPolicy;
+}
+
+/** Why the vault's GFS would not keep `s` (judged alone, so count tiers keep it), or undefined when it would. */
+function expiredInVault(s: Snapshot, r: { policy: VaultRetention; now: Date; timeZone?: string }): string | undefined {
+  if (!isDay(s.tags[TAG.backupDate])) return undefined;
+  const v = judgeByPolicy([s], vaultPolicy(r.policy), localDay(r.now, r.timeZone)).get(s)!;
+  return v.keep.length ? undefined : v.expired;
+}
+
 /** Locked now: in a locked state and not past its expiry (an unknown expiry counts as locked). */
 export function lockedAt(c: VaultCopy, now: Date): boolean {
   if (!c.lock || c.lock.state === "expired") return false;
@@ -344,7 +366,7 @@ export function lockedAt(c: VaultCopy, now: Date): boolean {
 export function planVaultPrune(input: VaultPruneInput): VaultPrunePlan[] {
   const { owner, now, retention } = input;
   const today = localDay(now, input.timeZone);
-  const policy = { name: "vault", tiers: retention.tiers, keepNewest: retention.keepNewest } as unknown as BackupPolicy;
+  const policy = vaultPolicy(retention);
   const groups = new Map<string, { plan: VaultPrunePlan; copies: VaultCopy[] }>();
   for (const c of input.copies) {
     if (!isVaultCopyOfOurs(c, owner)) continue;

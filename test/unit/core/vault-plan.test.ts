@@ -242,3 +242,27 @@ describe("vault freshness and the prune freeze", () => {
     expect(vaultPruneHolds({ account: WORKLOAD, snapshots: [s19, s20], copies: [vcopy(s19), vcopy(s20)], owner: OWNER })).toEqual([]);
   });
 });
+
+describe("vault copy against the vault's retention", () => {
+  it("does not copy a share the vault's GFS would delete at once, and copies an old monthly it keeps", () => {
+    const now = new Date("2026-11-21T03:00:00Z");
+    // 2026-10-14 (a Wednesday) is 38 days old: past daily 35 days; 2025-12-01 (the 1st) is within monthly 730 days.
+    const old = wsnap({ day: "2026-10-14" });
+    const monthly = wsnap({ day: "2025-12-01" });
+    const plan = planVaultCopies({
+      shared: [old, monthly],
+      copies: [],
+      vault: vaultCfg,
+      workloadAccounts: [WORKLOAD],
+      owner: OWNER,
+      retention: { policy: RETENTION, now },
+    });
+    expect(reasons(plan.skip)).toEqual([
+      [
+        old.id,
+        "the vault's retention would delete it at once (expired: daily 38 days old ≥ 35 days; not a weekly (Sunday) or monthly (day 1) backup): not copied",
+      ],
+    ]);
+    expect(plan.copy.map((d) => d.target.source.id)).toEqual([monthly.id]);
+  });
+});
