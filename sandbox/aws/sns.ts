@@ -60,7 +60,9 @@ export function createSnsSim(core: SandboxCore): SnsSim {
   function faultFor(kind: FaultKind): Error {
     switch (kind) {
       case "throttling":
-        return snsError(ThrottledException as unknown as Ctor, 400, "Rate exceeded");
+        // The SDK's model of ThrottledException: awsQuery code `Throttled`, HTTP 429
+        // (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html, Errors: ThrottledException, HTTP Status Code: 429).
+        return snsError(ThrottledException as unknown as Ctor, 429, "Rate exceeded");
       case "notFound":
         return snsError(NotFoundException as unknown as Ctor, 404, "Topic does not exist");
       default:

@@ -4,7 +4,7 @@
  * (NotFoundException), a Message is required, a Subject is ASCII without line breaks, under 100 characters
  * (InvalidParameterException).
  */
-import { InvalidParameterException, NotFoundException, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { InvalidParameterException, NotFoundException, PublishCommand, SNSClient, ThrottledException } from "@aws-sdk/client-sns";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSandbox, FakeClock, type Sandbox } from "../../../sandbox/aws/index.ts";
 import { publishToTopic, snsSubject } from "../../../adapters/sns.ts";
@@ -26,6 +26,15 @@ afterEach(() => {
 });
 
 describe("the sandbox's SNS Publish", () => {
+  it("answers a throttled Publish with ThrottledException and HTTP 429, as API_Publish.html lists it", async () => {
+    sb.inject({ service: "sns", command: "Publish", error: "throttling" });
+    const err = await client()
+      .send(new PublishCommand({ TopicArn: arn, Message: "x" }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ThrottledException);
+    expect(err).toMatchObject({ message: "Rate exceeded", $metadata: { httpStatusCode: 429 } });
+  });
+
   it("keeps what a topic's subscribers would receive, and answers a MessageId", async () => {
     const out = await client().send(new PublishCommand({ TopicArn: arn, Subject: "CRITICAL: stale", Message: "db is stale" }));
     expect(out.MessageId).toBe("00000000-0000-4000-8000-000000000001");
