@@ -156,6 +156,30 @@ export const VaultConfigSchema = z
       const problem = vaultKeyProblem(r.kmsKeyAlias, vault.accountId, r.region);
       if (problem) ctx.addIssue({ code: "custom", path: ["regions", i, "kmsKeyAlias"], message: problem });
     });
+    // A copy job into a locked AWS Backup vault whose lifecycle is shorter than MinRetentionDays, or longer than
+    // MaxRetentionDays, fails ("the vault fails that backup or copy job",
+    // https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultLockConfiguration.html): the tiers' day
+    // counts are those lifecycles.
+    const lock = vault.lock.backupVault;
+    if (lock?.enabled) {
+      const tiers = Object.entries(vault.retention.tiers).flatMap(([name, t]) => (t && "days" in t.keep ? [{ name, days: t.keep.days }] : []));
+      const shortest = tiers.reduce<{ name: string; days: number } | undefined>((a, t) => (!a || t.days < a.days ? t : a), undefined);
+      const longest = tiers.reduce<{ name: string; days: number } | undefined>((a, t) => (!a || t.days > a.days ? t : a), undefined);
+      if (shortest && lock.minRetentionDays > shortest.days) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["lock", "backupVault", "minRetentionDays"],
+          message: `${lock.minRetentionDays} days is longer than the ${shortest.name} tier's ${shortest.days} days: the Vault Lock would fail the copy jobs of that tier`,
+        });
+      }
+      if (longest && lock.maxRetentionDays < longest.days) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["lock", "backupVault", "maxRetentionDays"],
+          message: `${lock.maxRetentionDays} days is shorter than the ${longest.name} tier's ${longest.days} days: the Vault Lock would fail the copy jobs of that tier`,
+        });
+      }
+    }
   });
 
 export type VaultConfig = z.output<typeof VaultConfigSchema>;

@@ -100,8 +100,18 @@ describe("config vault", () => {
     ],
     [
       "a Vault Lock whose minimum retention exceeds its maximum",
-      vault({ lock: { backupVault: { minRetentionDays: 800, maxRetentionDays: 730 } } }),
+      vault({ retention: { tiers: { daily: { keep: { count: 30 } } } }, lock: { backupVault: { minRetentionDays: 800, maxRetentionDays: 730 } } }),
       "Invalid config: vault.lock.backupVault.minRetentionDays: 800 days is longer than maxRetentionDays 730: AWS Backup would fail every copy job into the vault",
+    ],
+    [
+      "a Vault Lock minimum longer than the daily tier (the lock fails shorter copy jobs)",
+      vault({ lock: { backupVault: { minRetentionDays: 40 } } }),
+      "Invalid config: vault.lock.backupVault.minRetentionDays: 40 days is longer than the daily tier's 35 days: the Vault Lock would fail the copy jobs of that tier",
+    ],
+    [
+      "a Vault Lock maximum shorter than the monthly tier",
+      vault({ lock: { backupVault: { maxRetentionDays: 365 } } }),
+      "Invalid config: vault.lock.backupVault.maxRetentionDays: 365 days is shorter than the monthly tier's 730 days: the Vault Lock would fail the copy jobs of that tier",
     ],
     ["an unknown field", vault({ bucket: "x" }), 'Invalid config: vault: Unrecognized key: "bucket"'],
   ])("refuses %s", (_what, v, message) => {
