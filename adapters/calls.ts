@@ -151,6 +151,9 @@ export const ADAPTER_CALLS = {
   "restore-ebs.listVolumeLeftovers": ["ec2:DescribeVolumes"],
   // adapters/sns.ts: criticals to the pager topic
   "sns.publishToTopic": ["sns:Publish"],
+  // adapters/assume-role.ts: a fleet function's own member role in a member account (stacks/member-roles.ts)
+  "assume-role.assumeMemberRole": ["sts:AssumeRole"],
+  "assume-role.memberCredentials": ["assume-role.assumeMemberRole"],
   // adapters/cost-explorer.ts
   "cost-explorer.fetchCosts": ["ce:GetCostAndUsage", "ce:GetCostForecast"],
 } as const satisfies Record<string, readonly string[]>;

@@ -9,6 +9,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { type ReadOnlyService, readOnlyPlugin } from "./read-only.ts";
+import type { TargetCredentials } from "./assume-role.ts";
 
 /**
  * AWS clients, created lazily once per container and region. Adaptive retry mode backs off on
@@ -48,10 +49,19 @@ function cached<T extends { middlewareStack: { use(p: ReturnType<typeof readOnly
 
 const common = { retryMode: "adaptive", maxAttempts: 6 } as const;
 
+/**
+ * A fleet target's clients (adapters/assume-role.ts memberCredentials): the member role's credentials, cached apart
+ * from the function's own clients by the role session's key. Without a target, the function's own credentials.
+ */
+const targetKey = (target?: TargetCredentials): string => (target ? `|${target.key}` : "");
+const targetOptions = (target?: TargetCredentials) => (target ? { credentials: target.provider } : {});
+
 const endpointOverridden = (env: NodeJS.ProcessEnv = process.env): boolean => Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3);
 
-export const rds = (region: string): RDSClient => cached(`rds:${region}`, "rds", () => new RDSClient({ region, ...common }));
-export const ec2 = (region: string): EC2Client => cached(`ec2:${region}`, "ec2", () => new EC2Client({ region, ...common }));
+export const rds = (region: string, target?: TargetCredentials): RDSClient =>
+  cached(`rds:${region}${targetKey(target)}`, "rds", () => new RDSClient({ region, ...common, ...targetOptions(target) }));
+export const ec2 = (region: string, target?: TargetCredentials): EC2Client =>
+  cached(`ec2:${region}${targetKey(target)}`, "ec2", () => new EC2Client({ region, ...common, ...targetOptions(target) }));
 export const s3 = (region: string): S3Client =>
   cached(`s3:${region}`, "s3", () => new S3Client({ region, ...common, ...(endpointOverridden() ? { forcePathStyle: true } : {}) }));
 /** Cost Explorer has one endpoint, in us-east-1, whatever region the function runs in. */

@@ -8,6 +8,7 @@ import { restoreTestRegion } from "../core/restore-test.ts";
 import { restoreTestCheckers } from "../schemas/config-restore-test.ts";
 import { checkerFunctionName } from "../runbooks/restore-test/checker-ref.ts";
 import { probeNamespace } from "../core/failover-trigger.ts";
+import { FLEET_FUNCTIONS, memberRoleName } from "../schemas/config-fleet.ts";
 import {
   allRegions,
   ebsSnapshotArn,
@@ -479,7 +480,37 @@ export const SCOPES: Record<string, Scope> = {
           },
         ]
       : [],
+  // The fleet functions assume their own member role in each member account (adapters/assume-role.ts), nothing else.
+  "sts:AssumeRole": (c, p) => memberRoleAssumption(c, p),
 };
+
+/**
+ * `sts:AssumeRole` for a fleet function (schemas/config-fleet.ts FLEET_FUNCTIONS) on its own member role in each
+ * member account: exactly the listed accounts' roles (stacks/member-roles.ts memberRoleArn names them the same way),
+ * and, for an Organizations OU, the role's name in any account whose organization path runs through that OU:
+ * `aws:ResourceOrgPaths` is the path of the account that owns the resource, multivalued, compared with
+ * `ForAnyValue:StringLike` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgpaths).
+ * The path starts with the organization and root ids, which the configuration does not know: `o-*` / `*` stand for
+ * them, the OU id is exact. No fleet, or another function: no statement.
+ */
+function memberRoleAssumption(c: IamContext, p: Placement): Statement[] {
+  const fleet = c.config.fleet;
+  const fn = FLEET_FUNCTIONS.find((f) => f === p.name);
+  if (!fleet || !fn) return [];
+  const out: Statement[] = [];
+  if (fleet.accounts.length) {
+    out.push({ actions: ["sts:AssumeRole"], resources: fleet.accounts.map((a) => `arn:${c.partition}:iam::${a.id}:role/${memberRoleName(c.config, fn, a)}`) });
+  }
+  const ou = fleet.organizationalUnit;
+  if (ou) {
+    out.push({
+      actions: ["sts:AssumeRole"],
+      resources: [`arn:${c.partition}:iam::*:role/${memberRoleName(c.config, fn, ou)}`],
+      conditions: [{ test: "ForAnyValue:StringLike", variable: "aws:ResourceOrgPaths", values: [`o-*/*/${ou.id}/*`] }],
+    });
+  }
+  return out;
+}
 
 /** The failover state bucket is the failover function's alone (the restore-test runbook keeps its runs in the Reports bucket). */
 function stateBucket(c: IamContext, p: Placement, action: string): Statement[] {

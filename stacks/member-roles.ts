@@ -26,8 +26,11 @@ export { sstRoleNamePattern };
 
 /** Services whose calls act on the member account's own resources: granted in the member role. */
 export const MEMBER_SERVICES: readonly string[] = ["rds", "ec2", "kms"];
-/** Services the central role keeps: the Reports bucket, the pager topic and the DLQ are the central stage's. */
-export const CENTRAL_SERVICES: readonly string[] = ["s3", "sns", "sqs"];
+/**
+ * Services the central role keeps: the Reports bucket, the pager topic and the DLQ are the central stage's, and
+ * `sts:AssumeRole` is how the central role reaches the member roles.
+ */
+export const CENTRAL_SERVICES: readonly string[] = ["s3", "sns", "sqs", "sts"];
 
 export interface MemberTarget {
   /** The member account's id (or, for a StackSet template, a placeholder CloudFormation resolves per account). */

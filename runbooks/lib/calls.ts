@@ -18,6 +18,11 @@ const PAGES: AdapterCall = "sns.publishToTopic";
  * when an incident starts, reminds or ends. (The watchdog and cost functions declare it for their own state too.)
  */
 const RUN_ALERTS: AdapterCall = "alert-state.s3AlertState";
+/**
+ * The fleet functions act in each member account as their own member role (adapters/assume-role.ts); without a fleet
+ * section the scope (stacks/iam-scopes.ts `sts:AssumeRole`) grants nothing.
+ */
+const MEMBER_ROLE: AdapterCall = "assume-role.memberCredentials";
 
 export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   backup: [
@@ -29,8 +34,9 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "s3.putJson",
     PAGES,
     RUN_ALERTS,
+    MEMBER_ROLE,
   ],
-  copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson", PAGES, RUN_ALERTS],
+  copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson", PAGES, RUN_ALERTS, MEMBER_ROLE],
   prune: [
     "inventory.listRegionSnapshots",
     ...snapshotCalls("delete"),
@@ -39,6 +45,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "s3.putJson",
     PAGES,
     RUN_ALERTS,
+    MEMBER_ROLE,
   ],
   // json-document: the deploy-time marker that dates a new stage (runbooks/backup/deps.ts stageDeployedAt).
   watchdog: [
@@ -48,6 +55,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "json-document.jsonDocuments",
     "s3.putJson",
     PAGES,
+    MEMBER_ROLE,
   ],
   warm: ["json-document.jsonDocuments", "s3.putJson", PAGES, RUN_ALERTS],
   cost: ["cost-explorer.fetchCosts", "alert-state.s3AlertState", "s3.putJson", PAGES],

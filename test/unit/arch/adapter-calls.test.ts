@@ -19,6 +19,7 @@ const SERVICE: Record<string, string> = {
   "route-53": "route53",
   cloudwatch: "cloudwatch",
   "cost-explorer": "ce",
+  sts: "sts",
 };
 /** Commands whose IAM action is not their own name. */
 const ACTION_OF: Record<string, string> = { HeadObject: "GetObject", ListObjectsV2: "ListBucket" };
