@@ -147,7 +147,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     console.error("usage: npm run member-role-template -- --central-account <12-digit id> [--stage <stage>] [--out <dir>]");
     process.exit(2);
   }
-  const templates = memberRoleTemplates(loadConfig("ops-autopilot", stage), central);
+  let templates: ReturnType<typeof memberRoleTemplates>;
+  try {
+    templates = memberRoleTemplates(loadConfig("ops-autopilot", stage), central);
+  } catch (err) {
+    // A missing config, a config without a fleet, a bad account id: the message says what to do; no stack trace.
+    console.error(`member-role-template: ${(err as Error).message}`);
+    process.exit(2);
+  }
   mkdirSync(out, { recursive: true });
   for (const t of templates) {
     const file = path.join(out, t.file);
