@@ -156,6 +156,10 @@ export const ADAPTER_CALLS = {
   "assume-role.memberCredentials": ["assume-role.assumeMemberRole"],
   // adapters/cost-explorer.ts
   "cost-explorer.fetchCosts": ["ce:GetCostAndUsage", "ce:GetCostForecast"],
+  // adapters/report-store.ts: the weekly report reads saved run reports and writes its HTML
+  "report-store.listReportKeys": ["s3:ListBucket"],
+  "report-store.readReportText": ["s3:GetObject"],
+  "report-store.putHtml": ["s3:PutObject"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type AdapterCall = keyof typeof ADAPTER_CALLS;

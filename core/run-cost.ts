@@ -87,7 +87,19 @@ export interface RunCostAssumptions {
 
 export const DEFAULT_ASSUMPTIONS: RunCostAssumptions = {
   resources: 10,
-  durationSeconds: { backup: 20, copy: 5, prune: 15, watchdog: 5, warm: 60, cost: 5, failover: 3, probe: 2, "restore-test": 3, "restore-test-checker": 5 },
+  durationSeconds: {
+    backup: 20,
+    copy: 5,
+    prune: 15,
+    watchdog: 5,
+    warm: 60,
+    cost: 5,
+    failover: 3,
+    probe: 2,
+    "restore-test": 3,
+    "restore-test-checker": 5,
+    "weekly-report": 10,
+  },
   drCopyGbPerDay: 5,
   failoversPerMonth: 0,
   advancesPerFailover: 16,
@@ -174,6 +186,9 @@ export function runsPerMonth(expression: string): number {
   const months = any(month) ? 12 : fieldCount(month, 1, 12, MONTHS, 1);
   return perDay * days * (months / 12);
 }
+
+/** Prefixes the weekly report lists a run (core/report/weekly.ts weeklyPrefixes: 5 functions × 7 days + cost × 14). */
+export const WEEKLY_REPORT_PREFIXES = 5 * 7 + 14;
 
 function line(service: string, item: string, quantity: number, price: PriceKey, reason: string): LineItem {
   const p = PRICES[price];
@@ -294,26 +309,33 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
   const failoverS3 = failoverInvocations;
   // A restore test: a checkpoint write per advance, its trend entry and its report.
   const restoreS3 = restoreTests * (a.advancesPerRestoreTest + 2);
-  const puts = reportPuts + backupClaims + copyClaims + pruneRuns + costRuns + warmStateOps + failoverS3 + (failover ? a.failoversPerMonth : 0) + restoreS3;
+  // The weekly report: its HTML and its run report, and a LIST (billed as a PUT) per function-and-day prefix
+  // it lists ({@link WEEKLY_REPORT_PREFIXES}); it reads a week of the others' run reports and two weeks of cost reports.
+  const weeklyRuns = runs("weekly-report");
+  const weeklyLists = weeklyRuns * WEEKLY_REPORT_PREFIXES;
+  const weeklyPuts = weeklyRuns * 2 + weeklyLists;
+  const weeklyGets = weeklyRuns * ((reportPuts * 7) / DAYS_PER_MONTH + (costRuns * 7) / DAYS_PER_MONTH);
+  const puts =
+    reportPuts + backupClaims + copyClaims + pruneRuns + costRuns + warmStateOps + failoverS3 + (failover ? a.failoversPerMonth : 0) + restoreS3 + weeklyPuts;
   items.push(
     line(
       "S3",
       "PUT requests",
       puts,
       "s3Put",
-      `${fmt(reportPuts)} run reports + ${fmt(backupClaims)} backup claims (${a.resources} resources a run) + ${fmt(copyClaims)} copy claims (one per resource and DR region a day) + ${fmt(pruneRuns)} prune ledgers + ${fmt(costRuns)} cost states + ${fmt(warmStateOps)} warm states + ${fmt(failoverS3 + (failover ? a.failoversPerMonth : 0))} failover checkpoints and reports${restoreS3 ? ` + ${fmt(restoreS3)} restore-test checkpoints, trends and reports` : ""}`,
+      `${fmt(reportPuts)} run reports + ${fmt(backupClaims)} backup claims (${a.resources} resources a run) + ${fmt(copyClaims)} copy claims (one per resource and DR region a day) + ${fmt(pruneRuns)} prune ledgers + ${fmt(costRuns)} cost states + ${fmt(warmStateOps)} warm states + ${fmt(failoverS3 + (failover ? a.failoversPerMonth : 0))} failover checkpoints and reports${restoreS3 ? ` + ${fmt(restoreS3)} restore-test checkpoints, trends and reports` : ""}${weeklyRuns ? ` + ${fmt(weeklyPuts)} weekly report writes and LISTs (${WEEKLY_REPORT_PREFIXES} a run)` : ""}`,
     ),
   );
   // The watchdog reads its alert state every run; it writes it only when an incident starts, reminds or ends.
   const watchdogRuns = runs("watchdog");
-  const gets = pruneRuns * 2 + costRuns + watchdogRuns + warmStateOps + failoverS3 + restoreTests * a.advancesPerRestoreTest;
+  const gets = pruneRuns * 2 + costRuns + watchdogRuns + warmStateOps + failoverS3 + restoreTests * a.advancesPerRestoreTest + weeklyGets;
   items.push(
     line(
       "S3",
       "GET requests",
       gets,
       "s3Get",
-      `prune ledger and observe marker per prune run, cost state per cost run, alert state per watchdog run, warm state per set and run, failover checkpoint per advance${restoreTests ? ", restore-test checkpoint per advance" : ""}`,
+      `prune ledger and observe marker per prune run, cost state per cost run, alert state per watchdog run, warm state per set and run, failover checkpoint per advance${restoreTests ? ", restore-test checkpoint per advance" : ""}${weeklyRuns ? `, a week of run reports per weekly report (${fmt(weeklyGets)})` : ""}`,
     ),
   );
   const storedGb = (reportPuts * (input.reportRetentionDays / DAYS_PER_MONTH) * a.reportKb) / (1024 * 1024);

@@ -169,6 +169,8 @@ export const ScheduleSchema = z
     watchdog: z.string().default("rate(1 hour)"),
     warm: z.string().optional(),
     cost: z.string().default("cron(0 9 * * ? *)"),
+    /** The weekly HTML report of the week that just ended (runbooks/weekly-report/), Monday morning. */
+    weeklyReport: z.string().default("cron(0 6 ? * MON *)"),
     /**
      * Per-schedule timezone overrides of the top-level `timezone`, e.g. `{ "cost": "Europe/Paris" }` for a
      * local-morning digest while backups stay at 02:00 UTC.
@@ -181,6 +183,7 @@ export const ScheduleSchema = z
         watchdog: z.string().optional(),
         warm: z.string().optional(),
         cost: z.string().optional(),
+        weeklyReport: z.string().optional(),
       })
       .strict()
       .default({}),
@@ -194,8 +197,8 @@ export const ScheduleSchema = z
     }
   });
 
-export type ScheduleName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost";
-const SCHEDULE_NAMES: readonly ScheduleName[] = ["backup", "copy", "prune", "watchdog", "warm", "cost"];
+export type ScheduleName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "weeklyReport";
+const SCHEDULE_NAMES: readonly ScheduleName[] = ["backup", "copy", "prune", "watchdog", "warm", "cost", "weeklyReport"];
 
 const OWNER_PART_MESSAGE = "expected lowercase letters, digits and single hyphens, starting with a letter (it is part of every snapshot name)";
 

@@ -5,6 +5,7 @@ import { parseWarmEvent } from "./events-warm.ts";
 import { parseProbeEvent } from "./events-probe.ts";
 import { parseRestoreTestEvent } from "./events-restore-test.ts";
 import { parseCheckerEvent } from "./events-restore-test-checker.ts";
+import { parseWeeklyReportEvent } from "./events-weekly-report.ts";
 
 /**
  * The event parser of every function, by function name. A sample in `events/` is named
@@ -21,4 +22,5 @@ export const EVENT_PARSERS: Record<string, (raw: unknown) => unknown> = {
   probe: parseProbeEvent,
   "restore-test": parseRestoreTestEvent,
   "restore-test-checker": parseCheckerEvent,
+  "weekly-report": parseWeeklyReportEvent,
 };

@@ -93,6 +93,7 @@ export function buildRows(usage: UsageCounts): Row[] {
     partition: "aws",
     dlqArn: `arn:aws:sqs:${config.primaryRegion}:123456789012:dead-letters`,
     stateBucketArn: "arn:aws:s3:::failover-state",
+    reportsBucketArn: "arn:aws:s3:::reports",
   };
   const rows: Row[] = [];
   // Only what the example deploys: a function it does not (restore-test: no policy of the example has a restoreTest

@@ -12,6 +12,7 @@ export interface DashboardParts {
   jobs: Record<"backup" | "copy" | "prune" | "watchdog", ScheduledFunction>;
   warm: ScheduledFunction;
   digest: ScheduledFunction;
+  weekly: ScheduledFunction;
   runbook: Failover | undefined;
   restores: RestoreTest | undefined;
 }
@@ -37,6 +38,7 @@ export function opsDashboard(
     ["watchdog", parts.jobs.watchdog.fn],
     ["warm", parts.warm.fn],
     ["cost", parts.digest.fn],
+    ["weekly-report", parts.weekly.fn],
     ["failover", parts.runbook?.fn],
     ["probe", parts.runbook?.probe],
     ["restore-test", parts.restores?.fn],

@@ -7,10 +7,21 @@
 
 import type { Config } from "../schemas/config.ts";
 
-export type FunctionName = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "failover" | "probe" | "restore-test" | "restore-test-checker";
+export type FunctionName =
+  | "backup"
+  | "copy"
+  | "prune"
+  | "watchdog"
+  | "warm"
+  | "cost"
+  | "failover"
+  | "probe"
+  | "restore-test"
+  | "restore-test-checker"
+  | "weekly-report";
 
 /** Keys of `config.schedules` (schemas/config.ts). */
-export type ScheduleKey = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost";
+export type ScheduleKey = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "weeklyReport";
 
 export interface FunctionSpec {
   name: FunctionName;
@@ -170,6 +181,21 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: "invoked-by-restore-test" },
     errorsAlarm: false,
     region: "restore",
+  },
+  {
+    name: "weekly-report",
+    handler: "functions/weekly-report.handler",
+    description: "Weekly HTML report from the saved run reports (backup calendar, warming, spend), linked from Slack",
+    // A week of run reports (~550 for the example, 2,000 at most, ~20 KB each) parsed in memory.
+    memoryMb: 512,
+    // Lists ~100 day prefixes and reads up to 2,000 objects, 16 at a time: seconds, with room for S3's retries.
+    timeoutSeconds: 300,
+    posts: true,
+    // Not linked to Reports, whose grants cover every object: it reads `reports/*` and writes `reports/weekly/*`
+    // (and its own run reports) only, with the bucket named in its environment (stacks/weekly-report.ts).
+    reports: false,
+    trigger: { kind: "schedule", schedule: "weeklyReport" },
+    region: "primary",
   },
 ];
 

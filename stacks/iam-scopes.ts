@@ -467,11 +467,12 @@ export const SCOPES: Record<string, Scope> = {
     c.config.failover.groups.length ? [{ actions: ["route53:GetChange"], resources: [`arn:${c.partition}:route53:::change/*`] }] : [],
 
   // Object actions: the Reports link grants them to every function with `reports`; the failover function
-  // keeps latches, checkpoints and run reports in its own state bucket, under two prefixes only.
-  "s3:GetObject": (c, p) => stateBucket(c, p, "s3:GetObject"),
-  "s3:PutObject": (c, p) => stateBucket(c, p, "s3:PutObject"),
-  "s3:ListBucket": (c, p) =>
-    c.stateBucketArn && p.name === "failover"
+  // keeps latches, checkpoints and run reports in its own state bucket, under two prefixes only; the weekly report
+  // (not linked) reads the run reports and writes its HTML and its own run reports only.
+  "s3:GetObject": (c, p) => [...stateBucket(c, p, "s3:GetObject"), ...weeklyReports(c, p, "s3:GetObject")],
+  "s3:PutObject": (c, p) => [...stateBucket(c, p, "s3:PutObject"), ...weeklyReports(c, p, "s3:PutObject")],
+  "s3:ListBucket": (c, p) => [
+    ...(c.stateBucketArn && p.name === "failover"
       ? [
           {
             actions: ["s3:ListBucket"],
@@ -479,7 +480,10 @@ export const SCOPES: Record<string, Scope> = {
             conditions: [{ test: "StringLike", variable: "s3:prefix", values: ["failover/*", "reports/failover/*"] }],
           },
         ]
-      : [],
+      : []),
+    ...weeklyReports(c, p, "s3:ListBucket"),
+  ],
+
   // The fleet functions assume their own member role in each member account (adapters/assume-role.ts), nothing else.
   "sts:AssumeRole": (c, p) => memberRoleAssumption(c, p),
 };
@@ -510,6 +514,25 @@ function memberRoleAssumption(c: IamContext, p: Placement): Statement[] {
     });
   }
   return out;
+}
+
+/** The failed-run alert state the handler chain keeps for the weekly report (runbooks/lib/handler.ts). */
+const WEEKLY_RUN_ALERT_STATE = "state/alerts/runs/weekly-report.json";
+
+/**
+ * The weekly report's grants on the Reports bucket: list only under `reports/` (ListObjectsV2 with a `Prefix`, checked
+ * as `s3:prefix`: https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html), read `reports/*`,
+ * write its HTML (`reports/weekly/*`) and its own run reports (`reports/weekly-report/*`); of the rest of the bucket
+ * (claims, ledgers, other functions' alert state) only its own failed-run alert state, which the chain reads (a
+ * missing one answers 404 only with ListBucket on its key) and writes.
+ */
+function weeklyReports(c: IamContext, p: Placement, action: string): Statement[] {
+  if (!c.reportsBucketArn || p.name !== "weekly-report") return [];
+  const b = c.reportsBucketArn;
+  if (action === "s3:ListBucket")
+    return [{ actions: [action], resources: [b], conditions: [{ test: "StringLike", variable: "s3:prefix", values: ["reports/*", WEEKLY_RUN_ALERT_STATE] }] }];
+  if (action === "s3:GetObject") return [{ actions: [action], resources: [`${b}/reports/*`, `${b}/${WEEKLY_RUN_ALERT_STATE}`] }];
+  return [{ actions: [action], resources: [`${b}/reports/weekly/*`, `${b}/reports/weekly-report/*`, `${b}/${WEEKLY_RUN_ALERT_STATE}`] }];
 }
 
 /** The failover state bucket is the failover function's alone (the restore-test runbook keeps its runs in the Reports bucket). */

@@ -40,6 +40,8 @@ export interface IamContext {
   account: string;
   /** ARN of the failover state bucket (DR region), when failover is deployed. */
   stateBucketArn?: string;
+  /** ARN of the Reports bucket, for the weekly report's own scoped grants (it is not linked to `Reports`). */
+  reportsBucketArn?: string;
   /** ARN of the queue failed asynchronous invocations go to. */
   dlqArn: string;
 }

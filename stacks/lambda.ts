@@ -22,6 +22,8 @@ export interface FunctionDeps {
   /** Failed asynchronous invocations land here (same region as the function). */
   dlq?: sst.aws.Queue;
   stateBucketArn?: $util.Output<string>;
+  /** The Reports bucket, for a function given scoped grants on it instead of the `Reports` link (the weekly report). */
+  reportsBucketArn?: $util.Output<string>;
   extraEnvironment?: Record<string, $util.Input<string>>;
   provider?: aws.Provider;
   /**
@@ -51,13 +53,15 @@ export function deployFunction(spec: FunctionSpec, deps: FunctionDeps): sst.aws.
     id: deps.identity,
     dlqArn: deps.dlq?.arn ?? "",
     stateBucketArn: deps.stateBucketArn ?? "",
-  }).apply(({ id, dlqArn, stateBucketArn }) => {
+    reportsBucketArn: deps.reportsBucketArn ?? "",
+  }).apply(({ id, dlqArn, stateBucketArn, reportsBucketArn }) => {
     const ctx: IamContext = {
       config: deps.config,
       account: id.account,
       partition: id.partition,
       dlqArn,
       ...(stateBucketArn ? { stateBucketArn } : {}),
+      ...(reportsBucketArn ? { reportsBucketArn } : {}),
     };
     return permissionsFor(spec.name, ctx).map(toSst);
   });

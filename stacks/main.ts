@@ -5,6 +5,7 @@ import { alarmsToSlack, deadLetterQueue, dlqMessagesAlarm, writeQueuePolicies } 
 import { backups } from "./backups.ts";
 import { cache } from "./cache.ts";
 import { cost } from "./cost.ts";
+import { weeklyReport } from "./weekly-report.ts";
 import { failover } from "./failover.ts";
 import { restoreTest } from "./restore-test.ts";
 import { shareableTestEvents } from "./test-events.ts";
@@ -45,11 +46,12 @@ export function main(app: string, stage: string, production: boolean) {
   const jobs = backups(config, deps);
   const warm = cache(config, deps);
   const digest = cost(config, deps);
+  const weekly = weeklyReport(config, deps, bucket);
   const runbook = failover(config, { config, identity, reports, secret, notify }, production, providerFor);
   const restores = restoreTest(config, { config, identity, reports, secret, notify }, providerFor);
 
   writeQueuePolicies();
-  opsDashboard(config, identity, { jobs, warm, digest, runbook, restores }, providerFor);
+  opsDashboard(config, identity, { jobs, warm, digest, weekly, runbook, restores }, providerFor);
 
   // Each function's deployed name and region: `npm run invoke` (scripts/invoke.ts) reads them from
   // .sst/outputs.json, which holds one stage's outputs at a time, hence `stage`.
@@ -61,6 +63,7 @@ export function main(app: string, stage: string, production: boolean) {
     watchdog: { name: jobs.watchdog.fn.name, ...primary },
     warm: { name: warm.fn.name, ...primary },
     cost: { name: digest.fn.name, ...primary },
+    "weekly-report": { name: weekly.fn.name, ...primary },
     ...(runbook ? { failover: { name: runbook.fn.name, region: runbook.region } } : {}),
     ...(runbook?.probe ? { probe: { name: runbook.probe.name, region: runbook.region } } : {}),
     ...(restores ? { "restore-test": { name: restores.fn.name, region: restores.region } } : {}),

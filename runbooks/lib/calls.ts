@@ -88,6 +88,8 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   ],
   // The restore-test checker (runbooks/restore-test/checker.ts): the database credentials; pg is not an AWS call.
   "restore-test-checker": ["secrets.getDbCredentials"],
+  // The weekly report (runbooks/weekly-report/): lists and reads the saved run reports, writes its HTML; the chain saves its run report.
+  "weekly-report": ["report-store.listReportKeys", "report-store.readReportText", "report-store.putHtml", "s3.putJson", PAGES],
   failover: [
     "rds-failover.rdsFailover",
     "cloudwatch.cloudwatchMetrics",

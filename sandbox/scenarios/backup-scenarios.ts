@@ -103,8 +103,8 @@ export interface BackupYearOptions {
   amiOnDay?: number | null;
   /** Where the handlers log; default: a silent logger (a simulated year writes ~100k log lines). */
   logger?: Logger;
-  /** Called after each day; scenario tests assert here. */
-  onDay?: (state: DayState, sb: Sandbox) => void;
+  /** Called after each day (a promise it returns is awaited); scenario tests assert here, or run more functions at the day's end. */
+  onDay?: (state: DayState, sb: Sandbox) => unknown;
   /** The resources to back up (default: {@link FLEET}); fewer make a faster scenario. */
   fleet?: readonly FleetEntry[];
   /**
@@ -369,7 +369,7 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
       // Keep the call log bounded over a long simulation.
       if (sb.calls.length > 50_000) sb.resetCalls();
 
-      options.onDay?.(
+      await options.onDay?.(
         {
           index: i,
           day,

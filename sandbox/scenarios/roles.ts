@@ -32,6 +32,7 @@ export function functionRole(name: FunctionName, config: Config, accountId: stri
       partition: "aws",
       dlqArn: `arn:aws:sqs:${config.primaryRegion}:${accountId}:${config.app}-${config.stage}-DeadLetters`,
       ...(buckets.stateBucket ? { stateBucketArn: `arn:aws:s3:::${buckets.stateBucket}` } : {}),
+      ...(buckets.reportsBucket ? { reportsBucketArn: `arn:aws:s3:::${buckets.reportsBucket}` } : {}),
     };
     const spec = FUNCTIONS.find((f) => f.name === name);
     const statements: PolicyStatement[] = [

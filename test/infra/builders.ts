@@ -19,6 +19,7 @@ export function iamContext(config: Config = exampleConfig()): IamContext {
     partition: "aws",
     dlqArn: `arn:aws:sqs:${config.primaryRegion}:${ACCOUNT}:dead-letters`,
     stateBucketArn: "arn:aws:s3:::failover-state",
+    reportsBucketArn: "arn:aws:s3:::reports",
   };
 }
 

@@ -21,6 +21,8 @@ export interface DrillHtmlInput {
   spend?: SpendInput;
   /** Facts printed under the title (label, value). */
   facts?: readonly [string, string][];
+  /** The weekly report's wording: its backup heading, and why a section is missing (default: "No … in this report."). */
+  sections?: { backupTitle?: string; missing?: Partial<Record<"backup" | "failover" | "warm" | "spend", string>> };
 }
 
 const CSS = `
@@ -60,7 +62,8 @@ export function renderDrillHtml(input: DrillHtmlInput): string {
   const body: string[] = [`<h1>${escapeHtml(input.title)}</h1>`, `<p class="meta">Generated ${escapeHtml(input.generatedAt)}</p>`];
   if (input.facts?.length) body.push(`<dl class="facts">${input.facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`);
 
-  body.push(`<section id="backup"><h2>Backups: the year per resource and region</h2>`);
+  const why = input.sections?.missing ?? {};
+  body.push(`<section id="backup"><h2>${escapeHtml(input.sections?.backupTitle ?? "Backups: the year per resource and region")}</h2>`);
   if (input.backup) {
     body.push(
       `<div class="legend-row">${[
@@ -77,22 +80,22 @@ export function renderDrillHtml(input: DrillHtmlInput): string {
       ].join("")}<span>orange outline: pruning frozen · dot: snapshots pruned that day</span></div>`,
       renderBackupCalendar(input.backup),
     );
-  } else body.push(missing("No backup data in this report."));
+  } else body.push(missing(why.backup ?? "No backup data in this report."));
   body.push("</section>");
 
   body.push(`<section id="failover"><h2>Failover timeline</h2>`);
   if (input.failover?.length) {
     body.push(`<p class="note">Dashed red: the RTO target; solid: the measured RTO (alarm → healthy); diamonds: throttled attempts.</p>`);
     for (const g of input.failover) body.push(renderFailoverGantt(g));
-  } else body.push(missing("No failover in this report."));
+  } else body.push(missing(why.failover ?? "No failover in this report."));
   body.push("</section>");
 
   body.push(`<section id="warm"><h2>Cache warming latency</h2>`);
-  body.push(input.warm?.length ? renderWarmHistograms(input.warm) : missing("No cache warming in this report."));
+  body.push(input.warm?.length ? renderWarmHistograms(input.warm) : missing(why.warm ?? "No cache warming in this report."));
   body.push("</section>");
 
   body.push(`<section id="cost"><h2>Spend by service, 14 days</h2>`);
-  body.push(input.spend ? renderSpendBars(input.spend) : missing("No cost data in this report."));
+  body.push(input.spend ? renderSpendBars(input.spend) : missing(why.spend ?? "No cost data in this report."));
   body.push("</section>");
 
   return `<!DOCTYPE html>
