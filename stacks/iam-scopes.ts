@@ -1,7 +1,7 @@
 import type { Config } from "../schemas/config.ts";
 import type { FunctionName } from "./functions.ts";
 import { alertsTopicName } from "./patterns.ts";
-import { pagerTopicRegion } from "./notifications.ts";
+import { pagerTopicRegion } from "./patterns.ts";
 import { SNAPSHOT_TAG_KEYS, TAG } from "../core/types.ts";
 import { namePrefix, restoreTestPrefix } from "../core/ownership.ts";
 import { restoreTestRegion } from "../core/restore-test.ts";
@@ -252,7 +252,7 @@ const KMS_ACTIONS = ["DescribeKey", "CreateGrant", "Decrypt", "GenerateDataKeyWi
  */
 export const SCOPES: Record<string, Scope> = {
   // Criticals page through the stage's topic in its region (the failover control region when failover is configured,
-  // stacks/notifications.ts pagerTopicRegion), that topic only, and only with the pager on
+  // stacks/patterns.ts pagerTopicRegion), that topic only, and only with the pager on
   // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html, Publish: resource type topic).
   "sns:Publish": (c) =>
     c.config.notifications.pager.enabled

@@ -2,7 +2,9 @@
 import type { Config } from "../schemas/config.ts";
 import { UNSET_SECRET } from "../core/notify-routing.ts";
 import { NOTIFY_LINKS } from "./functions.ts";
-import { alertsTopicName, controlRegion } from "./patterns.ts";
+import { alertsTopicName, pagerTopicRegion } from "./patterns.ts";
+
+export { pagerTopicRegion };
 
 /** The message destinations functions link to, by the names runbooks/lib/resources.ts reads. */
 export interface NotifyLinks {
@@ -39,14 +41,4 @@ export function notifications(config: Config, runs: sst.Secret, providerFor: (re
     region === config.primaryRegion ? {} : { provider: providerFor(region) },
   );
   return { runs, alerts, cost, topic: new sst.Linkable(NOTIFY_LINKS.topic, { properties: { arn: topic.arn } }) };
-}
-
-/**
- * Where the pager topic lives: the failover control region when failover groups are configured (the region the failover
- * runbook, its latch and the dashboard use, stacks/patterns.ts controlRegion), else the primary region. A failover runs
- * exactly when the primary region is down, and its criticals must still page: the failover function publishes in its
- * own region; every other function publishes to it cross-region (adapters/sns.ts sends in the topic's region).
- */
-export function pagerTopicRegion(config: Config): string {
-  return controlRegion(config) ?? config.primaryRegion;
 }

@@ -99,3 +99,13 @@ export function sstRoleNamePattern(app: string, stage: string, component: string
         : `${app.substring(0, max - stage.length - name.length - 2)}-${stage}-${name}`;
   return `${main}-????????`;
 }
+
+/**
+ * Where the pager topic lives: the failover control region when failover groups are configured (the region the failover
+ * runbook, its latch and the dashboard use, {@link controlRegion}), else the primary region. A failover runs
+ * exactly when the primary region is down, and its criticals must still page: the failover function publishes in its
+ * own region; every other function publishes to it cross-region (adapters/sns.ts sends in the topic's region).
+ */
+export function pagerTopicRegion(config: Config): string {
+  return controlRegion(config) ?? config.primaryRegion;
+}

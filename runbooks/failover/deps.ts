@@ -101,7 +101,7 @@ export function realFailoverDeps(config: Config, logger: Logger, remainingMs: ()
     dns: route53Dns({ maxAttempts: cfg.dnsMaxAttempts }),
     probe: httpProbe(),
     warm: warmPort(config, remainingMs),
-    // The pager topic is in this function's region (the control region, stacks/notifications.ts pagerTopicRegion), so
+    // The pager topic is in this function's region (the control region, stacks/patterns.ts pagerTopicRegion), so
     // a primary-region outage does not take the page with it.
     notify: routedNotify({
       routing: config.notifications,

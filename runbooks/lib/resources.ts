@@ -57,7 +57,7 @@ export function linkedSlackUrlFor(destination: Exclude<Destination, "pager">): s
 
 /**
  * The pager topic in its own region, read from its ARN (`arn:<partition>:sns:<region>:<account>:<name>`): the failover
- * control region when failover is configured (stacks/notifications.ts pagerTopicRegion), so functions of the primary
+ * control region when failover is configured (stacks/patterns.ts pagerTopicRegion), so functions of the primary
  * region publish cross-region. Undefined when it is not linked to this function.
  */
 export function linkedTopic(_config?: Config): TopicRef | undefined {

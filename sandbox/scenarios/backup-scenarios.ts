@@ -23,6 +23,7 @@ import { parseConfig, type Config, type ConfigInput } from "../../schemas/config
 import { addDays } from "../../core/calendar.ts";
 import { tiersFor } from "../../core/backup-plan.ts";
 import { TAG } from "../../core/types.ts";
+import { observeMarker, PRUNE_OBSERVE_KEY } from "../../core/observe.ts";
 import { renderText, type SlackMessage } from "../../core/report/blocks.ts";
 
 export const PRIMARY = "eu-west-1";
@@ -95,6 +96,11 @@ export interface BackupYearOptions {
   days?: number;
   /** The `notifications` config section (default: the schema's defaults). */
   notifications?: Record<string, unknown>;
+  /**
+   * Write the deploy's start marker (stacks/observe-start.ts) at the scenario's start, as deploying a new stage does
+   * (default true): until a resource's first backup, the watchdog then counts it pending, not stale.
+   */
+  deployMarker?: boolean;
   /** First simulated day (UTC). */
   start?: string;
   /** Days on which every snapshot creation fails (an IAM change gone wrong); null for none. */
@@ -211,6 +217,9 @@ export async function runBackupYear(options: BackupYearOptions = {}): Promise<Ba
   const wall = performance.now();
   try {
     seedFleet(sb, start, fleet);
+    if (options.deployMarker !== false) {
+      sb.s3.put(REPORTS_BUCKET, PRUNE_OBSERVE_KEY, JSON.stringify(observeMarker(clock.now(), "deploy", "first deploy")), "application/json");
+    }
     const seeded = new Set(options.seed?.(sb, { start, config }) ?? []);
     const ours = (s: SandboxSnapshot) => isScenarioOurs(s, config, seeded);
     const foreignBefore = sb

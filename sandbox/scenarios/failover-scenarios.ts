@@ -17,7 +17,7 @@ import { s3Latch } from "../../adapters/latch.ts";
 import { publishToTopic } from "../../adapters/sns.ts";
 import { failoverAlerts, failoverReportLocation } from "../../runbooks/failover/deps.ts";
 import { routedNotify } from "../../runbooks/failover/notify.ts";
-import { pagerTopicRegion } from "../../stacks/notifications.ts";
+import { pagerTopicRegion } from "../../stacks/patterns.ts";
 import { alertsTopicName } from "../../stacks/patterns.ts";
 import type { Destination, Severity } from "../../core/notify-routing.ts";
 import { dispatchFailoverEvent, type FailoverDeps, type ProbePort, type RunbookResult, type WarmPort } from "../../runbooks/failover/index.ts";

@@ -3,9 +3,13 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig, type Config } from "../../schemas/config.ts";
 import { policyDocument } from "../../stacks/durable-runbook-definition.ts";
-import { fleetFanout } from "../../stacks/fleet-fanout.ts";
 import { fleetFanoutDefinition, fleetItems, fleetStateMachineStatements } from "../../stacks/fleet-fanout-definition.ts";
 import { ROOT } from "./builders.ts";
+
+// The component references SST's platform types (.sst/platform/config.d.ts), which carry their own @types/node: a
+// computed specifier keeps them out of this program; tsconfig.infra.json type-checks the component itself.
+const COMPONENT = "../../stacks/fleet-fanout.ts";
+const { fleetFanout } = (await import(COMPONENT)) as { fleetFanout: (config: Config, args: unknown) => Record<string, unknown> | undefined };
 
 /**
  * The SST component of the fleet fan-out (stacks/fleet-fanout.ts) with Pulumi's Output, `$resolve` and the `aws`
@@ -66,18 +70,17 @@ function config(fleet: boolean): Config {
 }
 
 const fnArn = (name: string) => `arn:aws:lambda:eu-west-1:${CENTRAL}:function:ops-autopilot-prod-${name}`;
-const args = () =>
-  ({
-    identity: output({ account: CENTRAL, partition: "aws" }),
-    jobs: {
-      backup: { arn: output(fnArn("backup")) },
-      copy: { arn: output(fnArn("copy")) },
-      prune: { arn: output(fnArn("prune")) },
-      watchdog: { arn: output(fnArn("watchdog")) },
-    },
-    summary: { arn: output(fnArn("fleet-summary")) },
-    dlq: { arn: output(`arn:aws:sqs:eu-west-1:${CENTRAL}:dead-letters`) },
-  }) as unknown as Parameters<typeof fleetFanout>[1];
+const args = () => ({
+  identity: output({ account: CENTRAL, partition: "aws" }),
+  jobs: {
+    backup: { arn: output(fnArn("backup")) },
+    copy: { arn: output(fnArn("copy")) },
+    prune: { arn: output(fnArn("prune")) },
+    watchdog: { arn: output(fnArn("watchdog")) },
+  },
+  summary: { arn: output(fnArn("fleet-summary")) },
+  dlq: { arn: output(`arn:aws:sqs:eu-west-1:${CENTRAL}:dead-letters`) },
+});
 
 describe("fleet fan-out SST component", () => {
   it("declares nothing without a fleet", () => {

@@ -308,7 +308,9 @@ describe("the central roles' name pattern", () => {
         ["ops-autopilot", "prod", "C".repeat(49)],
       ] as const) {
         g.$app = { name: app, stage };
-        const { physicalName } = await import("../../.sst/platform/src/components/naming.ts");
+        // A computed specifier: tsc must not pull SST's platform sources (and their own @types/node) into this program.
+        const naming = "../../.sst/platform/src/components/naming.ts";
+        const { physicalName } = (await import(naming)) as { physicalName: (max: number, name: string) => string };
         const pattern = sstRoleNamePattern(app, stage, component);
         const regex = new RegExp(
           `^${pattern

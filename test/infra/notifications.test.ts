@@ -5,7 +5,7 @@ import { permissionsFor } from "../../stacks/iam.ts";
 import { deployerPolicy, RESOURCE_ACTIONS } from "../../stacks/deployer.ts";
 import type { Config } from "../../schemas/config.ts";
 import { exampleConfig, iamContext } from "./builders.ts";
-import { pagerTopicRegion } from "../../stacks/notifications.ts";
+import { pagerTopicRegion } from "../../stacks/patterns.ts";
 import { dashboardRegion } from "../../stacks/dashboard-body.ts";
 import { inputs, ofType, runSynth } from "./synth-run.ts";
 

@@ -51,7 +51,7 @@ describe("restore-test role", () => {
       "rds:RestoreDBClusterFromSnapshot | arn:aws:rds:eu-central-1:123456789012:cluster-snapshot:oa-ops-autopilot-ci-*,arn:aws:rds:eu-west-1:123456789012:cluster-snapshot:oa-ops-autopilot-ci-*",
       "rds:RestoreDBInstanceFromDBSnapshot | arn:aws:rds:eu-central-1:123456789012:snapshot:oa-ops-autopilot-ci-*,arn:aws:rds:eu-west-1:123456789012:snapshot:oa-ops-autopilot-ci-*",
       // A critical summary pages through the stage's topic (core/notify-routing.ts), and only that topic: in the failover
-      // control region (stacks/notifications.ts pagerTopicRegion), so it survives the primary's outage.
+      // control region (stacks/patterns.ts pagerTopicRegion), so it survives the primary's outage.
       "sns:Publish | arn:aws:sns:eu-central-1:123456789012:ops-autopilot-ci-alerts",
     ]);
   });

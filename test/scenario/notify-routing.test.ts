@@ -57,9 +57,14 @@ describe("messages per destination with the default routing", () => {
     expect(year.messages.filter((m) => m.destination === "cost-slack")).toEqual([]);
   });
 
-  it("pages a new stage at its first watchdog run, before its first backup (4 groups at 2026-04-17 00:00)", () => {
-    expect(year.paged.filter((p) => p.at < "2026-04-18").map((p) => p.at)).toEqual(Array(4).fill("2026-04-17T00:00:00.000Z"));
+  it("does not page a new stage before its first backup: the resources are pending until then (deploy marker at 2026-04-17 00:00)", () => {
+    expect(year.paged.filter((p) => p.at < "2026-04-18")).toEqual([]);
   });
+
+  it("without the deploy's marker, pages the new stage at its first watchdog run (4 groups): missing at once, never silence", async () => {
+    const unmarked = await runBackupYear({ days: 1, start: "2026-04-17", outage: null, watchdogHours: WATCHDOG_HOURLY, deployMarker: false });
+    expect(unmarked.paged.map((p) => p.at)).toEqual(Array(4).fill("2026-04-17T00:00:00.000Z"));
+  }, 60_000);
 
   it("with quiet run summaries, a quiet night posts the backup and copy summaries (they made snapshots) and drops prune's (it deleted nothing)", async () => {
     const quiet = await runBackupYear({
