@@ -1,4 +1,5 @@
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
+import { sts } from "./clients.ts";
 import type { FleetConfig, FleetFunction } from "../schemas/config-fleet.ts";
 import type { FleetTargetEvent } from "../schemas/events-fleet.ts";
 
@@ -109,12 +110,8 @@ export class MemberRoleRefusedError extends Error {
   }
 }
 
-const stsClients = new Map<string, STSClient>();
-const defaultSts = (region: string): STSClient => {
-  let client = stsClients.get(region);
-  if (!client) stsClients.set(region, (client = new STSClient({ region, retryMode: "adaptive", maxAttempts: 6 })));
-  return client;
-};
+/** The function's own STS client (adapters/clients.ts: cached per region, read-only under `npm run plan`). */
+const defaultSts = (region: string): STSClient => sts(region);
 
 interface Cached {
   identity: Promise<TargetIdentity>;
@@ -128,7 +125,6 @@ const sessions = new Map<string, Cached>();
 /** Forget every cached session (tests). */
 export function resetMemberSessions(): void {
   sessions.clear();
-  stsClients.clear();
 }
 
 /** The error STS gave, with the external id cut out of its message wherever it appears (a ValidationError quotes the value). */

@@ -8,6 +8,7 @@ import { Route53Client } from "@aws-sdk/client-route-53";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { STSClient } from "@aws-sdk/client-sts";
 import { type ReadOnlyService, readOnlyPlugin } from "./read-only.ts";
 import type { TargetCredentials } from "./assume-role.ts";
 
@@ -85,6 +86,9 @@ export const lambda = (region: string): LambdaClient => cached(`lambda:${region}
 
 /** The pager topic's client, in the topic's region (the primary), whatever region the function runs in. */
 export const sns = (region: string): SNSClient => cached(`sns:${region}`, "sns", () => new SNSClient({ region, ...common }));
+
+/** STS in `region`, with the function's own credentials: the member roles are assumed with it (adapters/assume-role.ts). */
+export const sts = (region: string): STSClient => cached(`sts:${region}`, "sts", () => new STSClient({ region, ...common }));
 
 /** Drop cached clients (tests that change mocks between cases). */
 export function resetClients(): void {

@@ -53,6 +53,9 @@ import { probeDeps } from "../../runbooks/probe/deps.ts";
 import { loadConfig } from "../../stacks/config.ts";
 import type { FunctionName } from "../../stacks/functions.ts";
 import { createSandbox, FakeClock, type Sandbox } from "../index.ts";
+import { parseWeeklyReportEvent } from "../../schemas/events-weekly-report.ts";
+import { runWeeklyReport } from "../../runbooks/weekly-report/weekly-report.ts";
+import { weeklyReportDeps } from "../../runbooks/weekly-report/deps.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 export const EXAMPLE_REPORTS_BUCKET = "ops-autopilot-ci-reports";
@@ -76,6 +79,7 @@ export const EXAMPLE_FUNCTIONS = [
   "failover",
   "probe",
   "restore-test",
+  "weekly-report",
 ] as const satisfies readonly FunctionName[];
 export type ExampleFunction = (typeof EXAMPLE_FUNCTIONS)[number];
 
@@ -278,6 +282,19 @@ export function exampleAccount(options: ExampleAccountOptions): ExampleAccount {
             tcp: async (host, port) => ({ ok: true, detail: `${host}:${port} accepted the connection in 3 ms` }),
             publish: probeDeps(c).publish,
           }),
+      },
+      runtime,
+    ),
+    "weekly-report": createHandler(
+      {
+        name: "weekly-report",
+        parse: parseWeeklyReportEvent,
+        run: (e, c) =>
+          runWeeklyReport(
+            e,
+            c,
+            weeklyReportDeps(() => reports),
+          ),
       },
       runtime,
     ),

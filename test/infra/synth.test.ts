@@ -11,7 +11,7 @@ import { CONFIG_FILE_NAME, configFromFile, deployedConfigFile } from "../../sche
 import { restoreTestCheckers } from "../../schemas/config-restore-test.ts";
 import { checkerComponent } from "../../stacks/restore-test-schedules.ts";
 import { SchedulerInputSchema } from "../../schemas/events-common.ts";
-import { alarmRoutePattern, failoverEventPattern } from "../../stacks/patterns.ts";
+import { alarmRoutePattern, failoverEventPattern, pagerTopicRegion } from "../../stacks/patterns.ts";
 import { durableRunbookDefinition, LOG_DELIVERY_ACTIONS } from "../../stacks/durable-runbook-definition.ts";
 import { exampleConfig, iamContext, ROOT, rulesFor } from "./builders.ts";
 import { inputs, named, ofType, runSynth } from "./synth-run.ts";
@@ -100,9 +100,11 @@ describe("offline synth of sst.config.ts", () => {
         expect(links, spec.name).toEqual([...(spec.reports ? ["Reports"] : []), ...notify].sort());
       }
     }
-    // The pager topic: one, in the primary region (the default provider), named inside the stage's prefix.
+    // The pager topic: one, in the failover control region (it must page while the primary region is down), named
+    // inside the stage's prefix.
     const topics = ofType(ci, "aws:sns/topic:Topic");
-    expect(topics.map((t) => [t.name, inputs(t).name, t.region])).toEqual([["AlertsPagerTopic", "ops-autopilot-ci-alerts", config.primaryRegion]]);
+    expect(pagerTopicRegion(config)).not.toBe(config.primaryRegion);
+    expect(topics.map((t) => [t.name, inputs(t).name, t.region])).toEqual([["AlertsPagerTopic", "ops-autopilot-ci-alerts", pagerTopicRegion(config)]]);
     // The channel secrets deploy unset with their placeholder; SlackWebhookUrl has none (a deploy without it fails).
     expect(
       JSON.stringify(

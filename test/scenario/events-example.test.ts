@@ -450,6 +450,49 @@ const EXPECTED: Record<string, Expected> = {
       ]);
     },
   },
+  // The week that ended on Sunday 2 March 2025 (2025-W09), from the history's saved run reports.
+  "weekly-report-scheduled.json": {
+    start: HISTORY.start,
+    before: async (a) => {
+      await withHistory(a);
+      a.clock.set("2025-03-03T06:00:00Z");
+    },
+    assert: ({ a, result }) => {
+      expect(result).toMatchObject({ trigger: "schedule", week: "2025-W09", htmlKey: "reports/weekly/2025-W09.html", written: true, failures: [] });
+      const objects = result!.objects as { read: number; leftOut: number };
+      expect(objects.read).toBeGreaterThan(0);
+      expect(objects.leftOut).toBe(0);
+      expect(a.sb.s3.objects(EXAMPLE_REPORTS_BUCKET, "reports/weekly/").map((o) => [o.key, o.contentType])).toEqual([
+        ["reports/weekly/2025-W09.html", "text/html; charset=utf-8"],
+      ]);
+      expect(a.slack).toHaveLength(1);
+      expect(a.slack[0]).toContain("reports/weekly/2025-W09.html");
+    },
+  },
+  "weekly-report-manual.json": {
+    start: "2026-11-30T09:00:00Z",
+    assert: ({ a, result }) => {
+      // A week with no run reports still renders, and says so: nothing read, nothing left out.
+      expect(result).toMatchObject({ trigger: "manual", week: "2026-W47", htmlKey: "reports/weekly/2026-W47.html", written: true });
+      expect(result!.objects).toMatchObject({ read: 0, leftOut: 0 });
+      expect(a.sb.s3.objects(EXAMPLE_REPORTS_BUCKET, "reports/weekly/").map((o) => o.key)).toEqual(["reports/weekly/2026-W47.html"]);
+      expect(a.slack).toHaveLength(1);
+    },
+  },
+  "weekly-report-dry-run.json": {
+    start: HISTORY.start,
+    before: async (a) => {
+      await withHistory(a);
+      a.clock.set("2025-03-03T06:00:00Z");
+    },
+    assert: ({ a, result }) => {
+      expect(result).toMatchObject({ trigger: "manual", dryRun: true, week: "2025-W09", written: false });
+      expect(String(result!.messageText)).toContain("2025-W09");
+      // Rendered, nothing written under reports/weekly/, nothing posted.
+      expect(a.sb.s3.objects(EXAMPLE_REPORTS_BUCKET, "reports/weekly/").map((o) => o.key)).toEqual([]);
+      expect(a.slack).toEqual([]);
+    },
+  },
   "warm-scheduled.json": warmRun("schedule"),
   "warm-manual.json": warmRun("manual"),
   "warm-failover.json": warmRun("failover"),
@@ -625,7 +668,7 @@ function expectFailedOver(a: ExampleAccount, opts: { promotedBefore?: boolean } 
   ]);
   expect(a.warmed).toEqual(["www"]);
   expect(a.probed.filter((u) => u === GROUP.healthUrl)).toHaveLength(GROUP.healthChecks);
-  expect(a.slack.at(-1)).toContain("== Failover orders-db complete ==");
+  expect(a.slack.at(-1)).toContain("== RESOLVED: Failover orders-db complete ==");
 }
 
 /** An ALARM of a group whose execution is plan-only: the runbook plans, posts, and asks a human; nothing changes. */

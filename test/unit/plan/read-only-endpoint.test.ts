@@ -19,6 +19,7 @@ import {
   secretsManager,
   sns,
   setReadOnly,
+  sts,
 } from "../../../adapters/clients.ts";
 import {
   isAllowedRead,
@@ -79,6 +80,7 @@ const CLIENTS: Record<string, { service: ReadOnlyService; client: () => { send(c
   secretsmanager: { service: "secretsmanager", client: () => secretsManager(PRIMARY), pkg: "@aws-sdk/client-secrets-manager" },
   lambda: { service: "lambda", client: () => lambda(PRIMARY), pkg: "@aws-sdk/client-lambda" },
   sns: { service: "sns", client: () => sns(PRIMARY), pkg: "@aws-sdk/client-sns" },
+  sts: { service: "sts", client: () => sts(PRIMARY), pkg: "@aws-sdk/client-sts" },
 };
 
 /** Every IAM action the functions' adapters declare (adapters/calls.ts), KMS excepted: KMS is checked by RDS and EC2 on our behalf, never sent. */
@@ -249,6 +251,7 @@ describe("the read-only allow-list", () => {
       secretsmanager: "secretsmanager",
       lambda: "lambda",
       sns: "sns",
+      sts: "sts",
     };
     const listed = Object.entries(READ_ONLY_OPERATIONS).flatMap(([svc, ops]) => ops.map((op) => `${prefix[svc as ReadOnlyService]}:${op}`));
     expect(READ_VERBS).toEqual(["Describe", "List", "Get", "Head"]);
