@@ -18,6 +18,8 @@ export interface FailoverDrillRun {
   dnsInsyncSeconds?: number;
   /** Slack messages as plain text. */
   messages: string[];
+  /** Where each message went: the pager topic, the alerts channel (absent: messages only, not counted by destination). */
+  deliveries?: { destination: string }[];
   mutatingCalls: { command: string; at: string; error?: string }[];
 }
 
@@ -75,6 +77,8 @@ export function failoverLines(r: FailoverDrillRun, targets: FailoverTargets, wid
   if (throttled.length) out.push(...wrapItems("Throttled attempts (no change made; retried):", throttled.map(call), width));
   if (failed.length) out.push(...wrapItems("Failed attempts (no change made):", failed.map(call), width));
   const first = r.messages[0]?.split("\n")[0];
-  out.push(...wrap(`Slack messages: ${r.messages.length}${first ? `; first: ${plainLinks(first, "label")}` : ""}`, width, 2));
+  const paged = r.deliveries?.filter((d) => d.destination === "pager").length;
+  const sent = paged === undefined ? `Slack messages: ${r.messages.length}` : `Pages: ${paged}; Slack messages: ${r.messages.length}`;
+  out.push(...wrap(`${sent}${first ? `; first: ${plainLinks(first, "label")}` : ""}`, width, 2));
   return out;
 }

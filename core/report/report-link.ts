@@ -42,3 +42,17 @@ export function withReportLink(message: SlackMessage, link: ReportLink): SlackMe
     ...(message.blocks ? { blocks: [...message.blocks, context(line)] } : {}),
   };
 }
+
+/**
+ * `text` (plain, links already rendered by label) without its run-report line: for listings where that link leads
+ * nowhere (the drill's sandbox bucket has no console page).
+ *
+ * @example
+ *   withoutReportLinkLine("🚨 CRITICAL: backup run failed\nRun report") // "🚨 CRITICAL: backup run failed"
+ */
+export function withoutReportLinkLine(text: string): string {
+  return text
+    .split("\n")
+    .filter((l) => l !== REPORT_LINK_LABEL && !l.startsWith(`${REPORT_LINK_LABEL}: `))
+    .join("\n");
+}

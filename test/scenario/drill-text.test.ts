@@ -46,6 +46,10 @@ describe("npm run drill -- failover cost", () => {
     expect(failover.filter((l) => l.startsWith("Changes made:")).join()).not.toContain("Throttling");
   });
 
+  it("counts the failover's pages apart from its Slack messages: the start pages once, the 8 messages go to the alerts channel", () => {
+    expect(failover).toContain("Pages: 1; Slack messages: 8; first: == Failover started: orders-db ==");
+  });
+
   it("prints the RTO and RPO next to their targets with met or missed", () => {
     expect(failover).toContain("RTO 361 s (target 900 s: met): alarm → healthy; writable after 320 s, DNS INSYNC after 351 s.");
     expect(failover).toContain("RPO 3 s (target 60 s: met): replica lag at promotion, against the group's maxReplicaLagSeconds.");

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { withReportLink } from "../../../core/report/report-link.ts";
+import { withoutReportLinkLine, withReportLink } from "../../../core/report/report-link.ts";
+import { plainLinks } from "../../../core/report/text.ts";
 import { context, header, renderText, section, type SlackMessage } from "../../../core/report/blocks.ts";
 
 const URL_ = "https://s3.console.aws.amazon.com/s3/object/ops-reports?region=eu-west-1&prefix=reports/backup/2026-04-19/r1.json";
@@ -39,5 +40,17 @@ describe("withReportLink", () => {
         expect(out.blocks).toEqual([...m.blocks, context(`<${URL_}|Run report>`)]);
       }),
     );
+  });
+});
+
+describe("withoutReportLinkLine", () => {
+  it("drops the run-report line a message gained, whatever form it took, and keeps every other line", () => {
+    const url = "https://s3.console.aws.amazon.com/s3/object/b?region=eu-west-1&prefix=reports%2Fx.json";
+    const linked = withReportLink({ text: "🚨 CRITICAL: backup run failed\nsecond line", blocks: [] }, { url });
+    expect(withoutReportLinkLine(plainLinks(linked.text, "label"))).toBe("🚨 CRITICAL: backup run failed\nsecond line");
+    const keyed = withReportLink({ text: "Backups: 5 created", blocks: [] }, { key: "reports/backup/x.json" });
+    expect(withoutReportLinkLine(keyed.text)).toBe("Backups: 5 created");
+    // A line that merely mentions the report is not the link line.
+    expect(withoutReportLinkLine("See the Run report below")).toBe("See the Run report below");
   });
 });
