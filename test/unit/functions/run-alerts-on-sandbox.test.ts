@@ -251,10 +251,15 @@ describe("failed runs on the alert lifecycle (state/alerts/runs/<function>.json)
   });
 
   it("functions that do not post through the chain (posts: false) never read or write the state", async () => {
-    const handler = createHandler({ name: "probe", parse: (e) => e, run: async () => Promise.reject(new Error("boom")), posts: false }, runtime());
+    // As functions/probe.ts deploys it: no report objects (its role has no Reports link).
+    const handler = createHandler(
+      { name: "probe", parse: (e) => e, run: async () => Promise.reject(new Error("boom")), posts: false },
+      runtime({ saveReport: async () => undefined }),
+    );
     await settle(handler({}, lambdaContext("p1")));
     expect(sb.calls.filter((c) => (c.input as { Key?: string }).Key?.startsWith("state/alerts/"))).toEqual([]);
     expect(sent).toEqual([]);
+    expect(sb.iam?.denials).toEqual([]);
   });
 });
 
