@@ -6,6 +6,7 @@
 import { currentInvocation } from "../../runbooks/lib/invocation.ts";
 import { permissionsFor, reportsLinkStatements, type IamContext } from "../../stacks/iam.ts";
 import { FUNCTIONS, type FunctionName } from "../../stacks/functions.ts";
+import { sstRoleNamePattern } from "../../stacks/patterns.ts";
 import type { Config } from "../../schemas/config.ts";
 import type { Principal, PrincipalResolver } from "../aws/iam/enforce.ts";
 import type { PolicyStatement } from "../aws/iam/policy.ts";
@@ -18,6 +19,15 @@ export interface RoleBuckets {
 }
 
 const cache = new WeakMap<Config, Map<string, Principal>>();
+
+/**
+ * The role's name as SST deploys it (stacks/lambda.ts names the function's component `capitalize(name)`; SST names its
+ * role `<app>-<stage>-<Component>Role-` and 8 random characters, stacks/patterns.ts sstRoleNamePattern), with a fixed
+ * suffix: policies that match the deployed names (the member roles' trust, key policies) match the sandbox's too.
+ */
+export function sandboxRoleName(config: Pick<Config, "app" | "stage">, name: FunctionName): string {
+  return sstRoleNamePattern(config.app, config.stage, `${name.charAt(0).toUpperCase()}${name.slice(1)}`).replace("????????", "sandbox0");
+}
 
 /** The role of one function under one configuration in the sandbox's account. */
 export function functionRole(name: FunctionName, config: Config, accountId: string, buckets: RoleBuckets): Principal {
@@ -39,7 +49,7 @@ export function functionRole(name: FunctionName, config: Config, accountId: stri
       ...permissionsFor(name, ctx),
       ...(spec?.reports && buckets.reportsBucket ? reportsLinkStatements(`arn:aws:s3:::${buckets.reportsBucket}`) : []),
     ];
-    principal = { name, roleArn: `arn:aws:iam::${accountId}:role/${config.app}-${config.stage}-${name}Role`, statements };
+    principal = { name, roleArn: `arn:aws:iam::${accountId}:role/${sandboxRoleName(config, name)}`, statements };
     byName.set(key, principal);
   }
   return principal;

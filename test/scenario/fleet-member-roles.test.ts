@@ -25,7 +25,7 @@ import { parseConfig, type Config } from "../../schemas/config.ts";
 import { FLEET_FUNCTIONS, type FleetFunction } from "../../schemas/config-fleet.ts";
 import type { FunctionName } from "../../stacks/functions.ts";
 import { permissionsFor } from "../../stacks/iam.ts";
-import { CENTRAL_COMPONENTS, memberRoleArn, memberRoles, sstRoleNamePattern } from "../../stacks/member-roles.ts";
+import { memberRoleArn, memberRoles } from "../../stacks/member-roles.ts";
 import type { PolicyDocument } from "../../stacks/policy-lint.ts";
 
 /**
@@ -73,18 +73,14 @@ const config = fleetConfig({
 });
 
 /**
- * The central role's ARN as SST deploys it (`<app>-<stage>-<Component>Role-<8 random>`, stacks/patterns.ts), the name
- * the member trust's aws:PrincipalArn pattern matches. sandbox/scenarios/roles.ts names its roles
- * `<app>-<stage>-<function>Role`, which no member trust admits: the statements are its, the ARN is SST's.
+ * The central function's role as the sandbox resolves it (sandbox/scenarios/roles.ts): its statements as stacks/iam.ts
+ * derives them, under the name SST deploys it with (`<app>-<stage>-<Component>Role-<8 characters>`), the name the
+ * member trust's aws:PrincipalArn pattern matches.
  */
-const centralRoleArn = (fn: FleetFunction): string =>
-  `arn:aws:iam::${CENTRAL}:role/${sstRoleNamePattern(config.app, config.stage, CENTRAL_COMPONENTS[fn]).replace("????????", "a1B2c3D4")}`;
-
 function centralRole(): Principal | undefined {
   const inv = currentInvocation();
   if (!inv?.config) return undefined;
-  const fn = inv.functionName as FleetFunction;
-  return { ...functionRole(fn as FunctionName, inv.config, CENTRAL, {}), roleArn: centralRoleArn(fn) };
+  return functionRole(inv.functionName as FunctionName, inv.config, CENTRAL, {});
 }
 
 /** A policy document's statement as the sandbox takes it (the Condition map to a list). */

@@ -53,7 +53,7 @@ describe("the prune role deletes only what carries our tag and our name", () => 
     expect(err.name).toBe("AccessDenied");
     expect(err.$metadata?.httpStatusCode).toBe(403);
     expect(err.message).toBe(
-      `User: arn:aws:sts::${ACCOUNT}:assumed-role/app-prod-pruneRole/prune is not authorized to perform: rds:DeleteDBSnapshot on resource: arn:aws:rds:${PRIMARY}:${ACCOUNT}:snapshot:by-hand because no identity-based policy allows the rds:DeleteDBSnapshot action`,
+      `User: arn:aws:sts::${ACCOUNT}:assumed-role/app-prod-PruneRole-sandbox0/prune is not authorized to perform: rds:DeleteDBSnapshot on resource: arn:aws:rds:${PRIMARY}:${ACCOUNT}:snapshot:by-hand because no identity-based policy allows the rds:DeleteDBSnapshot action`,
     );
     expect(sb.rds.snapshots(PRIMARY).map((s) => s.id)).toContain("by-hand");
   });
