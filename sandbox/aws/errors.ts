@@ -191,6 +191,12 @@ const THROTTLING_NAMES = new Set([
 ]);
 const TRANSIENT_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
 
+/** True when the SDK classifies the error as throttling (status 429, a throttling code, or the throttling trait). */
+export function isSdkThrottling(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } } | undefined;
+  return e?.$metadata?.httpStatusCode === 429 || THROTTLING_NAMES.has(e?.name ?? "") || e?.$retryable?.throttling === true;
+}
+
 /** True when the SDK's retry strategy would retry this error (throttling, transient, or 5xx). */
 export function isSdkRetryable(err: unknown): boolean {
   const e = err as Partial<SandboxServiceError> | undefined;

@@ -17,6 +17,9 @@
  */
 import type { SandboxClock } from "./clock.ts";
 import type { CommandContext } from "./engine.ts";
+import { isSdkThrottling } from "./errors.ts";
+
+export { isSdkThrottling };
 
 export type RateBasis = "documented" | "observed" | "assumed";
 
@@ -433,30 +436,6 @@ const INITIAL_RETRY_CAPACITY = 500;
 const THROTTLING_RETRY_COST = 5;
 const RETRY_COST = 14;
 const NO_RETRY_INCREMENT = 1;
-// The SDK's throttling classification (@smithy/service-error-classification THROTTLING_ERROR_CODES).
-const THROTTLING_NAMES = new Set([
-  "BandwidthLimitExceeded",
-  "EC2ThrottledException",
-  "LimitExceededException",
-  "PriorRequestNotComplete",
-  "ProvisionedThroughputExceededException",
-  "RequestLimitExceeded",
-  "RequestThrottled",
-  "RequestThrottledException",
-  "SlowDown",
-  "ThrottledException",
-  "Throttling",
-  "ThrottlingException",
-  "TooManyRequestsException",
-  "TransactionInProgressException",
-]);
-
-/** True when the SDK classifies the error as throttling (status 429, a throttling code, or the throttling trait). */
-export function isSdkThrottling(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } } | undefined;
-  return e?.$metadata?.httpStatusCode === 429 || THROTTLING_NAMES.has(e?.name ?? "") || e?.$retryable?.throttling === true;
-}
-
 /** mulberry32: a seeded generator, so the jitter (and every result) is the same on every run. */
 function seeded(seed: number): () => number {
   let a = seed >>> 0;
