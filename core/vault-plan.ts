@@ -17,12 +17,18 @@
  *   EBS copies a shared snapshot across regions (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopySnapshot.html).
  * - CopyDBClusterSnapshot cannot encrypt an unencrypted cluster snapshot ("If you copy an unencrypted DB cluster snapshot
  *   and specify a value for the KmsKeyId parameter, an error is returned").
+ * - The sharee does not see the owner's tags on a shared snapshot: tags belong to the account that set them ("When you
+ *   share an AMI, your user-defined tags are not available to any AWS account that the AMI is shared with",
+ *   https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sharingamis-explicit.html; EBS snapshots and RDS snapshots
+ *   alike: DescribeSnapshots / DescribeDBSnapshots in the vault return a share without the owner's tags). So the vault
+ *   recognises a share of ours by who shared it (a workload account) and by its name, which our scheme makes encode
+ *   the resource and the backup day (core/ownership.ts snapshotName), never by tags.
  * - Only EBS snapshots can be locked (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html); RDS has
  *   no snapshot lock, its copies are made immutable by an AWS Backup vault with Vault Lock
  *   (https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html).
  */
 import { isDay, localDay } from "./calendar.ts";
-import { classifyByOwner, identityOf } from "./ownership.ts";
+import { classifyByOwner, matchesNameScheme, namePrefix } from "./ownership.ts";
 import { judgeByPolicy, newestFirst } from "./retention.ts";
 import type { PruneDecision, PrunePlan } from "./retention.ts";
 import { RESOURCE_TYPES } from "./resource-types.ts";
@@ -151,7 +157,10 @@ export interface CopyOrder {
 }
 
 export interface VaultCopyInput {
-  /** Snapshots shared with the vault, as it sees them (with the tags the workload account set). */
+  /**
+   * Snapshots shared with the vault, as it sees them: no tags (the owner's are not visible to the vault), an RDS share's
+   * id is its ARN, an EBS share's name is its description.
+   */
   shared: readonly WorkloadSnapshot[];
   copies: readonly VaultCopy[];
   vault: Pick<VaultConfig, "accountId" | "regions">;
@@ -175,28 +184,91 @@ export interface VaultCopyPlan {
 
 const isRds = (kind: ResourceKind): boolean => kind !== "ebs-volume";
 
-/** The copy's name: the source's, with the workload account so two accounts' same-named backups never collide. */
+/**
+ * What a share calls itself, as the vault sees it: the RDS snapshot identifier (the last part of a shared snapshot's
+ * ARN, which is how RDS lists shares), or the EBS description.
+ */
+export function shareName(s: Pick<WorkloadSnapshot, "kind" | "id" | "description">): string | undefined {
+  if (!isRds(s.kind)) return s.description;
+  const at = s.id.startsWith("arn:") ? s.id.lastIndexOf(":") : -1;
+  return at < 0 ? s.id : s.id.slice(at + 1);
+}
+
+/**
+ * The resource and backup day a name of our scheme encodes (`oa-<app>-<stage>-<resource>-<yyyymmdd>[-<n>]`,
+ * core/ownership.ts snapshotName): the resource part as written in the name (a sanitised id keeps its digest marker),
+ * undefined for a name not of our scheme. `nameParts(owner, "oa-ops-autopilot-prod-app-db-20261121-2")` →
+ * `{ resource: "app-db", day: "2026-11-21" }`.
+ */
+export function nameParts(owner: Owner, name: string | undefined): { resource: string; day: string } | undefined {
+  if (name === undefined || !matchesNameScheme(owner, name)) return undefined;
+  const m = /^(.*)-(\d{4})(\d{2})(\d{2})(?:-\d{1,2})?$/.exec(name.slice(namePrefix(owner).length));
+  return m ? { resource: m[1]!, day: `${m[2]}-${m[3]}-${m[4]}` } : undefined;
+}
+
+/** The copy's name: the share's, with the workload account so two accounts' same-named backups never collide. */
 export function vaultCopyName(source: Pick<WorkloadSnapshot, "kind" | "id" | "description" | "account">): string {
-  const identity = identityOf(source as unknown as Snapshot) ?? source.id;
+  const identity = shareName(source) ?? source.id;
   const name = `${identity}-${source.account}`;
   const max = RESOURCE_TYPES[source.kind].maxNameLength;
   return name.length <= max ? name : `${identity.slice(0, max - source.account.length - 1).replace(/-+$/, "")}-${source.account}`;
 }
 
-/** The tags a vault copy is made with. */
+/**
+ * The tags a vault copy is made with: the resource and backup day from the share's name (the vault sees no tags of the
+ * workload's), its account, id and region; the workload's policy and name tags only when the caller sees them (the
+ * workload side does, the vault does not).
+ */
 export function vaultCopyTags(source: WorkloadSnapshot, owner: Owner): Record<string, string> {
   const t = source.tags;
+  const name = shareName(source);
+  const parts = nameParts(owner, name);
   const tags: Record<string, string> = {
     [VAULT_TAG.vaultCopy]: managedByValue(owner),
     [VAULT_TAG.sourceAccount]: source.account,
     [TAG.copyOf]: source.id,
-    [TAG.source]: source.resourceId,
+    [TAG.source]: parts?.resource ?? source.resourceId,
     [TAG.sourceRegion]: source.region,
     [TAG.capturedAt]: capturedAt(source).toISOString(),
   };
-  for (const key of [TAG.backupDate, TAG.policy, TAG.name]) if (t[key] !== undefined) tags[key] = t[key];
+  const day = parts?.day ?? t[TAG.backupDate];
+  if (day !== undefined) tags[TAG.backupDate] = day;
+  if (t[TAG.policy] !== undefined) tags[TAG.policy] = t[TAG.policy];
+  if (name !== undefined) tags[TAG.name] = name;
   return tags;
 }
+
+/**
+ * Which shares the vault takes for ours, aligned with `shared`: shared by one of the workload accounts AND named by our
+ * scheme for this app and stage (the vault sees no tags). A name that two shares of one account, kind and region
+ * claim (EBS descriptions are not unique) is ours for neither: which one the backup made cannot be told.
+ */
+export function sharesOfOurs(shared: readonly WorkloadSnapshot[], workloadAccounts: readonly string[], owner: Owner): { ours: boolean; reason: string }[] {
+  const accounts = new Set(workloadAccounts);
+  const verdicts = shared.map((s) => {
+    if (!accounts.has(s.account)) return { ours: false, reason: `shared by ${s.account}, which is not a workload account` };
+    const name = shareName(s);
+    if (!nameParts(owner, name)) return { ours: false, reason: `name ${name ?? "(none)"} is not of the form ${namePrefix(owner)}<resource>-<yyyymmdd>` };
+    return { ours: true, reason: `shared by workload account ${s.account}, named ${name}` };
+  });
+  const claims = new Map<string, Set<string>>();
+  shared.forEach((s, i) => {
+    if (!verdicts[i]!.ours) return;
+    const key = `${s.account}\u0000${s.kind}\u0000${s.region}\u0000${nameKeyOf(s.kind, shareName(s)!)}`;
+    const ids = claims.get(key) ?? new Set<string>();
+    ids.add(s.id);
+    claims.set(key, ids);
+  });
+  shared.forEach((s, i) => {
+    if (!verdicts[i]!.ours) return;
+    const ids = claims.get(`${s.account}\u0000${s.kind}\u0000${s.region}\u0000${nameKeyOf(s.kind, shareName(s)!)}`)!;
+    if (ids.size > 1)
+      verdicts[i] = { ours: false, reason: `${ids.size} shares of ${s.account} in ${s.region} claim the name ${shareName(s)} (${[...ids].sort().join(", ")})` };
+  });
+  return verdicts;
+}
+
+const nameKeyOf = (kind: ResourceKind, name: string): string => (RESOURCE_TYPES[kind].ownership.caseInsensitive ? name.toLowerCase() : name);
 
 /** Which shared snapshots the vault copies, where, and with which key. */
 export function planVaultCopies(input: VaultCopyInput): VaultCopyPlan {
@@ -205,10 +277,9 @@ export function planVaultCopies(input: VaultCopyInput): VaultCopyPlan {
   const keys = new Map(vault.regions.map((r) => [r.region, r.kmsKeyAlias]));
   const existing = new Map<string, VaultCopy>();
   for (const c of input.copies) if (isVaultCopyOfOurs(c, owner)) existing.set(sourceKey(c.tags[VAULT_TAG.sourceAccount] ?? "", c.kind, c.sourceId), c);
-  const accounts = new Set(input.workloadAccounts);
-  const verdicts = classifyByOwner(input.shared, owner);
+  const verdicts = sharesOfOurs(input.shared, input.workloadAccounts, owner);
   input.shared.forEach((s, i) => {
-    if (!accounts.has(s.account) || !verdicts[i]!.ours) {
+    if (!verdicts[i]!.ours) {
       out.foreign++;
       return;
     }
@@ -225,7 +296,9 @@ export function planVaultCopies(input: VaultCopyInput): VaultCopyPlan {
       out.skip.push({ action: "skip", target: s, reason: `${s.status}: copied once available` });
       return;
     }
-    const expired = input.retention && expiredInVault(s, input.retention);
+    // Its backup day is the one its name encodes (the vault does not see the workload's backup-date tag).
+    const day = nameParts(owner, shareName(s))?.day;
+    const expired = input.retention && day !== undefined && expiredInVault({ ...s, tags: { ...s.tags, [TAG.backupDate]: day } }, input.retention);
     if (expired) {
       out.skip.push({ action: "skip", target: s, reason: `the vault's retention would delete it at once (${expired}): not copied` });
       return;
@@ -448,8 +521,9 @@ export function vaultFreshness(input: VaultFreshnessInput): Decision<"fresh" | "
   const hours = new Map(input.policies.map((p) => [p.name, p.freshnessHours]));
   const fallback = input.defaultFreshnessHours ?? 25;
   const res = new Map<string, { account: string; kind: ResourceKind; resourceId: string; oldest?: Date; policy?: string; newest?: Date }>();
-  const entry = (account: string, kind: ResourceKind, resourceId: string) => {
-    const key = `${account}\u0000${kind}\u0000${resourceId}`;
+  // Keyed by the resource as the names encode it: a vault copy knows its resource only from its share's name.
+  const entry = (account: string, kind: ResourceKind, resource: string, resourceId: string) => {
+    const key = `${account}\u0000${kind}\u0000${resource}`;
     let e = res.get(key);
     if (!e) res.set(key, (e = { account, kind, resourceId }));
     return e;
@@ -457,13 +531,14 @@ export function vaultFreshness(input: VaultFreshnessInput): Decision<"fresh" | "
   const verdicts = classifyByOwner(input.workload, owner);
   input.workload.forEach((s, i) => {
     if (!verdicts[i]!.ours) return;
-    const e = entry(s.account, s.kind, s.resourceId);
+    const e = entry(s.account, s.kind, resourceOfName(owner, s), s.resourceId);
+    e.resourceId = s.resourceId;
     if (!e.oldest || s.createdAt < e.oldest) e.oldest = s.createdAt;
     e.policy ??= s.tags[TAG.policy];
   });
   for (const c of input.copies) {
     if (!isVaultCopyOfOurs(c, owner) || c.status !== "available") continue;
-    const e = entry(c.tags[VAULT_TAG.sourceAccount] ?? "", c.kind, c.tags[TAG.source] ?? "");
+    const e = entry(c.tags[VAULT_TAG.sourceAccount] ?? "", c.kind, c.tags[TAG.source] ?? "", c.tags[TAG.source] ?? "");
     const at = copyCapturedAt(c);
     if (!e.newest || at > e.newest) e.newest = at;
     e.policy ??= c.tags[TAG.policy];
@@ -520,13 +595,13 @@ export function vaultPruneHolds(input: {
   const verdicts = classifyByOwner(input.snapshots, owner);
   input.snapshots.forEach((s, i) => {
     if (!verdicts[i]!.ours) return;
-    const key = `${s.kind}\u0000${s.resourceId}\u0000${s.region}`;
+    const key = `${s.kind}\u0000${resourceOfName(owner, s)}\u0000${s.region}`;
     const had = newest.get(key);
     if (!had || capturedAt(s) > capturedAt(had) || (capturedAt(s).getTime() === capturedAt(had).getTime() && newestFirst(s, had) < 0)) newest.set(key, s);
   });
   const out: Decision<"hold", Snapshot>[] = [];
   for (const s of newest.values()) {
-    const copied = newestCopy.get(`${s.kind}\u0000${s.resourceId}`);
+    const copied = newestCopy.get(`${s.kind}\u0000${resourceOfName(owner, s)}`);
     if (copied && copied >= capturedAt(s)) continue;
     const has = copied ? `the newest vault copy holds data of ${copied.toISOString()}` : "the vault has no copy of the resource";
     out.push({ action: "hold", target: s, reason: `the vault has no copy of it yet (${has}): kept until it does` });
@@ -556,6 +631,11 @@ export function applyVaultHolds(plans: readonly PrunePlan[], holds: readonly Dec
 /** A copy the vault made for this app and stage: our vault-copy tag, and nothing else, says so. */
 export function isVaultCopyOfOurs(c: Pick<VaultCopy, "tags">, owner: Owner): boolean {
   return c.tags[VAULT_TAG.vaultCopy] === managedByValue(owner);
+}
+
+/** The resource part of a workload snapshot's name (what its vault copies carry as their source), else its resource id. */
+function resourceOfName(owner: Owner, s: Pick<Snapshot, "tags" | "resourceId">): string {
+  return nameParts(owner, s.tags[TAG.name])?.resource ?? s.resourceId;
 }
 
 function sourceKey(account: string, kind: ResourceKind, id: string): string {

@@ -1,11 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { classifyByOwner } from "../../../core/ownership.ts";
+import { classifyByOwner, matchesNameScheme, snapshotName } from "../../../core/ownership.ts";
 import { newestFirst } from "../../../core/retention.ts";
 import { TAG, managedByValue } from "../../../core/types.ts";
 import type { ResourceKind, Snapshot } from "../../../core/types.ts";
-import { VAULT_TAG, applyVaultHolds, lockedAt, planVaultPrune, planVaultShares, vaultPruneHolds } from "../../../core/vault-plan.ts";
-import type { VaultCopy } from "../../../core/vault-plan.ts";
+import {
+  VAULT_TAG,
+  applyVaultHolds,
+  lockedAt,
+  planVaultCopies,
+  planVaultPrune,
+  planVaultShares,
+  shareName,
+  vaultPruneHolds,
+} from "../../../core/vault-plan.ts";
+import type { VaultCopy, WorkloadSnapshot } from "../../../core/vault-plan.ts";
 import { OWNER, PRIMARY, snap } from "./builders.ts";
 import { RETENTION, VAULT, WORKLOAD, vcopy, wsnap } from "./vault-fixtures.ts";
 
@@ -123,6 +132,65 @@ describe("vault share properties", () => {
         }
         // Every snapshot gets exactly one outcome.
         expect(plan.share.length + plan.unshareable.length + plan.skip.length + plan.foreign).toBe(snapshots.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("vault copy properties", () => {
+  /** Names a share may carry: ours, another stage's, look-alikes of ours (no day, a date that is not one, a bad suffix), a person's. */
+  const nameArb = fc.oneof(
+    fc.tuple(resourceArb, dayArb).map(([r, d]) => snapshotName(OWNER, r, d)),
+    fc.tuple(resourceArb, dayArb).map(([r, d]) => snapshotName({ app: "ops-autopilot", stage: "staging" }, r, d)),
+    resourceArb.map((r) => `oa-ops-autopilot-prod-${r}`),
+    resourceArb.map((r) => `oa-ops-autopilot-prod-${r}-20261331`),
+    fc.tuple(resourceArb, dayArb).map(([r, d]) => `${snapshotName(OWNER, r, d)}-21`),
+    fc.tuple(resourceArb, dayArb).map(([r, d]) => `OA-OPS-AUTOPILOT-PROD-${r}-${d.replaceAll("-", "")}-x`),
+    fc.constantFrom("my-manual-snapshot", "rds:app-db-2026-11-20-03-00", ""),
+  );
+  const shareArb = fc.record({
+    kind: kindArb,
+    name: nameArb,
+    account: fc.constantFrom(WORKLOAD, WORKLOAD, "444455556666"),
+    n: fc.nat(9999),
+    status: fc.constantFrom<Snapshot["status"]>("available", "available", "pending"),
+  });
+  /** A share as the vault sees it: no tags, an RDS share named by its ARN, an EBS share by its description. */
+  const asSeen = (o: { kind: ResourceKind; name: string; account: string; n: number; status: Snapshot["status"] }): WorkloadSnapshot => ({
+    kind: o.kind,
+    id:
+      o.kind === "ebs-volume"
+        ? `snap-${o.n.toString(16).padStart(8, "0")}`
+        : `arn:aws:rds:${PRIMARY}:${o.account}:${o.kind === "aurora-cluster" ? "cluster-snapshot" : "snapshot"}:${o.name || `s${o.n}`}`,
+    ...(o.kind === "ebs-volume" ? { description: o.name } : {}),
+    region: PRIMARY,
+    resourceId: "",
+    status: o.status,
+    createdAt: new Date("2026-11-20T02:00:00Z"),
+    tags: {},
+    automated: false,
+    account: o.account,
+    encryption: { type: "customer-managed", keyArn: `arn:aws:kms:${PRIMARY}:${o.account}:key/k` },
+    sharedWith: [],
+  });
+  it("(e) a share not in our name scheme, or shared by an account that is not a workload account, is never copied", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(shareArb, { selector: (o) => `${o.kind}${o.account}${o.n}${o.name}`, maxLength: 30 }), (specs) => {
+        const shared = specs.map(asSeen);
+        const plan = planVaultCopies({
+          shared,
+          copies: [],
+          vault: { accountId: VAULT, regions: [{ region: PRIMARY, kmsKeyAlias: "alias/vault" }] },
+          workloadAccounts: [WORKLOAD],
+          owner: OWNER,
+        });
+        for (const d of plan.copy) {
+          expect(d.target.source.account).toBe(WORKLOAD);
+          expect(matchesNameScheme(OWNER, shareName(d.target.source)!)).toBe(true);
+          expect(d.target.name.startsWith("oa-ops-autopilot-prod-")).toBe(true);
+        }
+        expect(plan.copy.length + plan.uncopyable.length + plan.skip.length + plan.foreign).toBe(shared.length);
       }),
       { numRuns: 300 },
     );

@@ -5,12 +5,14 @@ import {
   planVaultLocks,
   planVaultPrune,
   planVaultShares,
+  sharesOfOurs,
   vaultCopyName,
   vaultFreshness,
   vaultPruneHolds,
 } from "../../../core/vault-plan.ts";
 import { planPrune } from "../../../core/retention.ts";
 import { TAG } from "../../../core/types.ts";
+import type { WorkloadSnapshot } from "../../../core/vault-plan.ts";
 import { OWNER, PRIMARY, policy, snap } from "./builders.ts";
 import { CMK, RETENTION, VAULT, VAULT_KEY, WORKLOAD, vcopy, wsnap } from "./vault-fixtures.ts";
 
@@ -114,6 +116,64 @@ describe("vault copy", () => {
     expect(plan.copy[0]!.reason).toBe(
       `shared from ${WORKLOAD}, no vault copy yet: copy in ${PRIMARY}, the share's region, left unencrypted: CopyDBClusterSnapshot cannot encrypt an unencrypted cluster snapshot (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBClusterSnapshot.html); encrypt the cluster to have encrypted vault copies`,
     );
+  });
+
+  it("takes a share as the vault sees it (no tags, RDS by ARN, EBS by description) for ours by account and name; tags from the name", () => {
+    const rdsName = "oa-ops-autopilot-prod-app-db-20261120";
+    const seen = (o: Partial<WorkloadSnapshot> & Pick<WorkloadSnapshot, "kind" | "id">): WorkloadSnapshot => ({
+      region: PRIMARY,
+      resourceId: "",
+      status: "available",
+      createdAt: new Date("2026-11-20T02:00:00Z"),
+      tags: {},
+      automated: false,
+      account: WORKLOAD,
+      encryption: { type: "customer-managed", keyArn: CMK },
+      sharedWith: [],
+      ...o,
+    });
+    const rds = seen({ kind: "rds-instance", id: `arn:aws:rds:${PRIMARY}:${WORKLOAD}:snapshot:${rdsName}` });
+    const ebs = seen({ kind: "ebs-volume", id: "snap-0123abcd", description: "oa-ops-autopilot-prod-vol-1-20261120-2" });
+    const person = seen({ kind: "rds-instance", id: `arn:aws:rds:${PRIMARY}:${WORKLOAD}:snapshot:before-upgrade` });
+    const twin = seen({ kind: "ebs-volume", id: "snap-0123abce", description: "oa-ops-autopilot-prod-vol-2-20261120" });
+    const twin2 = seen({ kind: "ebs-volume", id: "snap-0123abcf", description: "oa-ops-autopilot-prod-vol-2-20261120" });
+    const plan = planVaultCopies({ shared: [rds, ebs, person, twin, twin2], copies: [], vault: vaultCfg, workloadAccounts: [WORKLOAD], owner: OWNER });
+    expect(plan.copy.map((d) => [d.target.source.id, d.target.name, d.target.tags])).toEqual([
+      [
+        rds.id,
+        `${rdsName}-${WORKLOAD}`,
+        {
+          "ops-autopilot:vault-copy": "ops-autopilot:prod",
+          "ops-autopilot:source-account": WORKLOAD,
+          [TAG.copyOf]: rds.id,
+          [TAG.source]: "app-db",
+          [TAG.sourceRegion]: PRIMARY,
+          [TAG.capturedAt]: "2026-11-20T02:00:00.000Z",
+          [TAG.backupDate]: "2026-11-20",
+          [TAG.name]: rdsName,
+        },
+      ],
+      [
+        ebs.id,
+        `oa-ops-autopilot-prod-vol-1-20261120-2-${WORKLOAD}`,
+        {
+          "ops-autopilot:vault-copy": "ops-autopilot:prod",
+          "ops-autopilot:source-account": WORKLOAD,
+          [TAG.copyOf]: ebs.id,
+          [TAG.source]: "vol-1",
+          [TAG.sourceRegion]: PRIMARY,
+          [TAG.capturedAt]: "2026-11-20T02:00:00.000Z",
+          [TAG.backupDate]: "2026-11-20",
+          [TAG.name]: "oa-ops-autopilot-prod-vol-1-20261120-2",
+        },
+      ],
+    ]);
+    expect(plan.foreign).toBe(3);
+    expect(sharesOfOurs([person, twin, twin2], [WORKLOAD], OWNER).map((v) => v.reason)).toEqual([
+      "name before-upgrade is not of the form oa-ops-autopilot-prod-<resource>-<yyyymmdd>",
+      `2 shares of ${WORKLOAD} in ${PRIMARY} claim the name oa-ops-autopilot-prod-vol-2-20261120 (snap-0123abce, snap-0123abcf)`,
+      `2 shares of ${WORKLOAD} in ${PRIMARY} claim the name oa-ops-autopilot-prod-vol-2-20261120 (snap-0123abce, snap-0123abcf)`,
+    ]);
   });
 
   it("names a copy within the kind's limit (Aurora: 63)", () => {
