@@ -233,7 +233,8 @@ export function vaultCopyTags(source: WorkloadSnapshot, owner: Owner): Record<st
   };
   const day = parts?.day ?? t[TAG.backupDate];
   if (day !== undefined) tags[TAG.backupDate] = day;
-  if (t[TAG.policy] !== undefined) tags[TAG.policy] = t[TAG.policy];
+  const policy = t[TAG.policy];
+  if (policy !== undefined) tags[TAG.policy] = policy;
   if (name !== undefined) tags[TAG.name] = name;
   return tags;
 }
