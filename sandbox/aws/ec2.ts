@@ -469,6 +469,11 @@ export function createEc2Sim(core: SandboxCore, durations: Durations, limits: Li
     // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html).
     const shared = foreign(ctx.region, core.accountId);
     let snaps = [...[...s.snaps.values()].filter(shown), ...shared.filter((x) => !owners || owners.includes(x.ownerId))];
+    // Tags belong to the account that set them: another account's snapshot (shared or public) is listed, and filtered by
+    // `tag:` filters, without its owner's tags ("When you share an AMI, your user-defined tags are not available to any
+    // AWS account that the AMI is shared with", https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sharingamis-explicit.html;
+    // snapshots alike).
+    snaps = snaps.map((x) => (x.ownerId === core.accountId ? x : { ...x, tags: {} }));
     if (input.RestorableByUserIds?.length) {
       // "The IDs of the Amazon Web Services accounts that can create volumes from the snapshot": the owner, an account it
       // is shared with, anyone for a public snapshot.

@@ -70,6 +70,17 @@ describe("sharing (ModifySnapshotAttribute createVolumePermission)", () => {
     expect([err.name, err.message]).toEqual(["InvalidSnapshot.NotFound", `The snapshot '${SNAP}' does not exist.`]);
   });
 
+  it("the vault sees a share without its owner's tags, and a tag: filter does not find it by them (sharingamis-explicit.html: user-defined tags are not shared)", async () => {
+    sb.ec2.addSnapshot(REGION, { id: "snap-0000000d", volumeId: "vol-0000000d", encrypted: false, tags: { "ops-autopilot:managed-by": "ops-autopilot:prod" } });
+    await share("add", "snap-0000000d");
+    const seen = await vault.send(new DescribeSnapshotsCommand({ SnapshotIds: ["snap-0000000d"] }));
+    expect(seen.Snapshots?.map((s) => [s.SnapshotId, s.OwnerId, s.Tags])).toEqual([["snap-0000000d", WORKLOAD, undefined]]);
+    const byTag = await vault.send(new DescribeSnapshotsCommand({ Filters: [{ Name: "tag:ops-autopilot:managed-by", Values: ["ops-autopilot:prod"] }] }));
+    expect(byTag.Snapshots).toEqual([]);
+    const own = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: ["snap-0000000d"] }));
+    expect(own.Snapshots?.[0]?.Tags).toEqual([{ Key: "ops-autopilot:managed-by", Value: "ops-autopilot:prod" }]);
+  });
+
   it("a snapshot encrypted with the AWS managed key (aws/ebs) cannot be shared: OperationNotPermitted (as observed, https://github.com/hashicorp/packer/issues/7499)", async () => {
     sb.ec2.addSnapshot(REGION, { id: "snap-0000000b", volumeId: "vol-0000000b", encrypted: true });
     const err = await rejection(share("add", "snap-0000000b"));
