@@ -36,6 +36,14 @@ export function alertStateKey(source: string): string {
 }
 
 /**
+ * The S3 key of a source's alert state for one fleet member and region, `state/alerts/<source>/<account>/<region>.json`:
+ * the fan-out's items run at once, and one document per account × region keeps them from contending for one If-Match.
+ */
+export function memberAlertStateKey(source: string, account: string, region: string): string {
+  return `state/alerts/${source}/${account}/${region}.json`;
+}
+
+/**
  * {@link AlertStatePort} on S3 for `source` (e.g. "watchdog"), at {@link alertStateKey} unless `key` says where (the
  * failover keeps each group's next to its latch, `failover/<group>/alerts.json`, inside what its role may write).
  */

@@ -73,6 +73,23 @@ export const ADAPTER_CALLS = {
     "ec2.copyEbsSnapshot",
     "ec2.deleteEbsSnapshot",
   ],
+  // the same table acting in a fleet member account (adapters/assume-role.ts memberCredentials)
+  "snapshots.snapshotAdapters": [
+    "rds.listDbInstances",
+    "rds.listDbClusters",
+    "rds.listDbSnapshots",
+    "rds.listClusterSnapshots",
+    "rds.createDbSnapshot",
+    "rds.createClusterSnapshot",
+    "rds.copyDbSnapshot",
+    "rds.deleteRdsSnapshot",
+    "ec2.listVolumes",
+    "ec2.listAmiSnapshotIds",
+    "ec2.listEbsSnapshots",
+    "ec2.createEbsSnapshot",
+    "ec2.copyEbsSnapshot",
+    "ec2.deleteEbsSnapshot",
+  ],
   // adapters/inventory.ts
   "inventory.listCandidateResources": ["rds.listDbInstances", "rds.listDbClusters", "ec2.listVolumes"],
   "inventory.listRegionSnapshots": ["rds.listDbSnapshots", "rds.listClusterSnapshots", "ec2.listAmiSnapshotIds", "ec2.listEbsSnapshots"],

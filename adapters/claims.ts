@@ -3,14 +3,15 @@ import type { BucketRef } from "./s3.ts";
 import type { ClaimRecord } from "../core/claims.ts";
 
 /**
- * Claims (core/claims.ts) as small objects in the reports bucket: `claims/<function>/<region>/<name>.json`.
+ * Claims (core/claims.ts) as small objects in the reports bucket: `claims/<function>/<region>/<name>.json`, and for a
+ * fleet member `claims/<function>/<account>/<region>/<name>.json` (one name in two accounts is two snapshots).
  * Created with `If-None-Match: *`, so of two runs only one gets it (the other 412, or 409 when the writes race);
  * replaced with `If-Match: <etag>` when taken over or released, so two runs cannot both take over the same one.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  */
 
-export function claimKey(functionName: string, region: string, name: string): string {
-  return `claims/${functionName}/${region}/${name}.json`;
+export function claimKey(functionName: string, region: string, name: string, account?: string): string {
+  return account ? `claims/${functionName}/${account}/${region}/${name}.json` : `claims/${functionName}/${region}/${name}.json`;
 }
 
 /** A compare-and-set register per claim key. */

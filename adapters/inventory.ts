@@ -1,7 +1,7 @@
 import type { BackupPolicy } from "../schemas/config.ts";
 import { RESOURCE_KINDS, type ResourceKind } from "../core/resource-kinds.ts";
 import type { Resource, Snapshot } from "../core/types.ts";
-import { SNAPSHOT_ADAPTERS } from "./snapshots.ts";
+import { SNAPSHOT_ADAPTERS, type SnapshotAdapter } from "./snapshots.ts";
 
 /**
  * Everything one region holds for the backup jobs, fetched with the fewest calls:
@@ -16,10 +16,14 @@ export function kindsInUse(policies: BackupPolicy[]): ResourceKind[] {
 }
 
 /** Resources that could be selected by the policies (RDS has no server-side tag filter; EBS does). */
-export async function listCandidateResources(region: string, policies: BackupPolicy[]): Promise<Resource[]> {
+export async function listCandidateResources(
+  region: string,
+  policies: BackupPolicy[],
+  adapters: Record<ResourceKind, SnapshotAdapter> = SNAPSHOT_ADAPTERS,
+): Promise<Resource[]> {
   const tagKeys = [...new Set(policies.flatMap((p) => (p.selection.tag ? [p.selection.tag.key] : [])))];
   const idsOf = (kind: ResourceKind) => [...new Set(policies.flatMap((p) => p.selection.ids.filter((i) => i.kind === kind).map((i) => i.id)))];
-  const lists = await Promise.all(kindsInUse(policies).map((kind) => SNAPSHOT_ADAPTERS[kind].listResources(region, { tagKeys, ids: idsOf(kind) })));
+  const lists = await Promise.all(kindsInUse(policies).map((kind) => adapters[kind].listResources(region, { tagKeys, ids: idsOf(kind) })));
   return lists.flat();
 }
 
@@ -27,7 +31,23 @@ export async function listCandidateResources(region: string, policies: BackupPol
  * Manual snapshots in a region: all RDS/Aurora manual snapshots (RDS cannot filter by tag server-side)
  * and our EBS snapshots, with AMI usage marked.
  */
-export async function listRegionSnapshots(region: string, managedBy: string, kinds: readonly ResourceKind[]): Promise<Snapshot[]> {
-  const lists = await Promise.all(kinds.map((kind) => SNAPSHOT_ADAPTERS[kind].listSnapshots(region, managedBy)));
+export async function listRegionSnapshots(
+  region: string,
+  managedBy: string,
+  kinds: readonly ResourceKind[],
+  adapters: Record<ResourceKind, SnapshotAdapter> = SNAPSHOT_ADAPTERS,
+): Promise<Snapshot[]> {
+  const lists = await Promise.all(kinds.map((kind) => adapters[kind].listSnapshots(region, managedBy)));
   return lists.flat();
+}
+
+/**
+ * The inventory through `adapters` (adapters/snapshots.ts snapshotAdapters: a fleet member's, with its role's
+ * credentials), as the backup runbooks' InventoryPort takes it.
+ */
+export function inventoryOf(adapters: Record<ResourceKind, SnapshotAdapter>) {
+  return {
+    listCandidateResources: (region: string, policies: BackupPolicy[]) => listCandidateResources(region, policies, adapters),
+    listRegionSnapshots: (region: string, managedBy: string, kinds: readonly ResourceKind[]) => listRegionSnapshots(region, managedBy, kinds, adapters),
+  };
 }

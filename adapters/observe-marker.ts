@@ -10,7 +10,17 @@ import type { BucketRef } from "./s3.ts";
  * runs racing agree on one start: the loser (412, or 409 while the writes race) reads the winner's.
  */
 
+import { PRUNE_OBSERVE_KEY } from "../core/observe.ts";
+
 export { FAILOVER_OBSERVE_KEY, PRUNE_OBSERVE_KEY } from "../core/observe.ts";
+
+/**
+ * Prune's marker: the stage's (`state/observe.json`), or a fleet member's own, `state/observe/<account>.json`, so an
+ * account that joins the fleet is observed from its own first prune.
+ */
+export function pruneObserveKey(account?: string): string {
+  return account ? `state/observe/${account}.json` : PRUNE_OBSERVE_KEY;
+}
 
 export interface ObserveMarkerPort {
   /** The recorded start, or undefined when no run recorded one yet. */

@@ -13,6 +13,7 @@ import {
   type DBSnapshot,
 } from "@aws-sdk/client-rds";
 import { rds } from "./clients.ts";
+import type { TargetCredentials } from "./assume-role.ts";
 import { recordToTags, tagsToRecord } from "./tags.ts";
 import { TAG, type Resource, type Snapshot, type SnapshotStatus } from "../core/types.ts";
 
@@ -20,6 +21,9 @@ import { TAG, type Resource, type Snapshot, type SnapshotStatus } from "../core/
  * RDS instances, Aurora clusters and their manual snapshots.
  * Describe calls return tags with each item (TagList), so no per-snapshot ListTagsForResource is ever made:
  * that call is what throttled other snapshot tools at a few hundred snapshots.
+ *
+ * Every call takes an optional `creds`: a fleet member's role (adapters/assume-role.ts memberCredentials), so the call
+ * acts in that account; without it, the function's own account.
  */
 
 /** RDS allows 20–100 records per page; 100 keeps the number of calls minimal. */
@@ -50,9 +54,9 @@ export function capturedAt(tags: Record<string, string>, ...times: (Date | undef
   return day && !Number.isNaN(Date.parse(day)) ? new Date(`${day}T00:00:00Z`) : new Date(0);
 }
 
-export async function listDbInstances(region: string): Promise<Resource[]> {
+export async function listDbInstances(region: string, creds?: TargetCredentials): Promise<Resource[]> {
   const out: Resource[] = [];
-  for await (const page of paginateDescribeDBInstances({ client: rds(region), ...PAGE }, {})) {
+  for await (const page of paginateDescribeDBInstances({ client: rds(region, creds), ...PAGE }, {})) {
     for (const db of page.DBInstances ?? []) {
       // Aurora members are snapshotted through their cluster.
       if (!db.DBInstanceIdentifier || db.DBClusterIdentifier) continue;
@@ -69,9 +73,9 @@ export async function listDbInstances(region: string): Promise<Resource[]> {
   return out;
 }
 
-export async function listDbClusters(region: string): Promise<Resource[]> {
+export async function listDbClusters(region: string, creds?: TargetCredentials): Promise<Resource[]> {
   const out: Resource[] = [];
-  for await (const page of paginateDescribeDBClusters({ client: rds(region), ...PAGE }, {})) {
+  for await (const page of paginateDescribeDBClusters({ client: rds(region, creds), ...PAGE }, {})) {
     for (const c of page.DBClusters ?? []) {
       if (!c.DBClusterIdentifier) continue;
       out.push({
@@ -120,27 +124,41 @@ function fromClusterSnapshot(s: DBClusterSnapshot, region: string): Snapshot {
 }
 
 /** Manual DB instance snapshots (copies included) in a region: one call per 100 snapshots. */
-export async function listDbSnapshots(region: string): Promise<Snapshot[]> {
+export async function listDbSnapshots(region: string, creds?: TargetCredentials): Promise<Snapshot[]> {
   const out: Snapshot[] = [];
-  const pages = paginateDescribeDBSnapshots({ client: rds(region), ...PAGE }, { SnapshotType: "manual" });
+  const pages = paginateDescribeDBSnapshots({ client: rds(region, creds), ...PAGE }, { SnapshotType: "manual" });
   for await (const page of pages) for (const s of page.DBSnapshots ?? []) out.push(fromDbSnapshot(s, region));
   return out;
 }
 
 /** Manual Aurora cluster snapshots in a region. */
-export async function listClusterSnapshots(region: string): Promise<Snapshot[]> {
+export async function listClusterSnapshots(region: string, creds?: TargetCredentials): Promise<Snapshot[]> {
   const out: Snapshot[] = [];
-  const pages = paginateDescribeDBClusterSnapshots({ client: rds(region), ...PAGE }, { SnapshotType: "manual" });
+  const pages = paginateDescribeDBClusterSnapshots({ client: rds(region, creds), ...PAGE }, { SnapshotType: "manual" });
   for await (const page of pages) for (const s of page.DBClusterSnapshots ?? []) out.push(fromClusterSnapshot(s, region));
   return out;
 }
 
-export async function createDbSnapshot(region: string, resourceId: string, name: string, tags: Record<string, string>): Promise<void> {
-  await rds(region).send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: name, DBInstanceIdentifier: resourceId, Tags: recordToTags(tags) }));
+export async function createDbSnapshot(
+  region: string,
+  resourceId: string,
+  name: string,
+  tags: Record<string, string>,
+  creds?: TargetCredentials,
+): Promise<void> {
+  await rds(region, creds).send(new CreateDBSnapshotCommand({ DBSnapshotIdentifier: name, DBInstanceIdentifier: resourceId, Tags: recordToTags(tags) }));
 }
 
-export async function createClusterSnapshot(region: string, resourceId: string, name: string, tags: Record<string, string>): Promise<void> {
-  await rds(region).send(new CreateDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: name, DBClusterIdentifier: resourceId, Tags: recordToTags(tags) }));
+export async function createClusterSnapshot(
+  region: string,
+  resourceId: string,
+  name: string,
+  tags: Record<string, string>,
+  creds?: TargetCredentials,
+): Promise<void> {
+  await rds(region, creds).send(
+    new CreateDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: name, DBClusterIdentifier: resourceId, Tags: recordToTags(tags) }),
+  );
 }
 
 export interface CopyRequest {
@@ -164,7 +182,7 @@ export interface CopyRequest {
  * unencrypted cluster snapshot is copied without one. A listed snapshot has `kmsKeyId` exactly when RDS
  * reports a KmsKeyId, i.e. when it is encrypted.
  */
-export async function copyDbSnapshot(req: CopyRequest): Promise<void> {
+export async function copyDbSnapshot(req: CopyRequest, creds?: TargetCredentials): Promise<void> {
   if (!req.source.arn) throw new Error(`snapshot ${req.source.id} has no ARN: cannot copy across regions`);
   if (req.source.arn.split(":")[3] !== req.sourceRegion) {
     throw new Error(`snapshot ARN ${req.source.arn} is not in the source region ${req.sourceRegion}`);
@@ -172,7 +190,7 @@ export async function copyDbSnapshot(req: CopyRequest): Promise<void> {
   const common = { Tags: recordToTags(req.tags), CopyTags: false };
   if (req.source.kind === "aurora-cluster") {
     const encrypted = req.source.kmsKeyId !== undefined;
-    await rds(req.targetRegion).send(
+    await rds(req.targetRegion, creds).send(
       new CopyDBClusterSnapshotCommand({
         SourceDBClusterSnapshotIdentifier: req.source.arn,
         TargetDBClusterSnapshotIdentifier: req.name,
@@ -181,7 +199,7 @@ export async function copyDbSnapshot(req: CopyRequest): Promise<void> {
       }),
     );
   } else {
-    await rds(req.targetRegion).send(
+    await rds(req.targetRegion, creds).send(
       new CopyDBSnapshotCommand({
         SourceDBSnapshotIdentifier: req.source.arn,
         TargetDBSnapshotIdentifier: req.name,
@@ -192,10 +210,10 @@ export async function copyDbSnapshot(req: CopyRequest): Promise<void> {
   }
 }
 
-export async function deleteRdsSnapshot(snapshot: Snapshot): Promise<void> {
+export async function deleteRdsSnapshot(snapshot: Snapshot, creds?: TargetCredentials): Promise<void> {
   if (snapshot.kind === "aurora-cluster") {
-    await rds(snapshot.region).send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: snapshot.id }));
+    await rds(snapshot.region, creds).send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: snapshot.id }));
   } else {
-    await rds(snapshot.region).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: snapshot.id }));
+    await rds(snapshot.region, creds).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: snapshot.id }));
   }
 }

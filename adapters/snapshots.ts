@@ -13,6 +13,7 @@ import {
   type CopyRequest,
 } from "./rds.ts";
 import { copyEbsSnapshot, createEbsSnapshot, deleteEbsSnapshot, listAmiSnapshotIds, listEbsSnapshots, listVolumes } from "./ec2.ts";
+import type { TargetCredentials } from "./assume-role.ts";
 
 /**
  * How each kind's resources and snapshots are listed, made, copied and deleted: one entry per kind, so the
@@ -51,43 +52,52 @@ const none = async (p: Promise<void>): Promise<undefined> => {
   return undefined;
 };
 
-export const SNAPSHOT_ADAPTERS: Record<ResourceKind, SnapshotAdapter> = {
-  "rds-instance": {
-    listResources: (region) => listDbInstances(region),
-    listSnapshots: (region) => listDbSnapshots(region),
-    create: (r, name, tags) => none(createDbSnapshot(r.region, r.id, name, tags)),
-    copy: (req) => none(copyDbSnapshot(req)),
-    delete: (s) => deleteRdsSnapshot(s),
-    claimsNames: false,
-    calls: SNAPSHOT_CALLS["rds-instance"],
-  },
-  "aurora-cluster": {
-    listResources: (region) => listDbClusters(region),
-    listSnapshots: (region) => listClusterSnapshots(region),
-    create: (r, name, tags) => none(createClusterSnapshot(r.region, r.id, name, tags)),
-    copy: (req) => none(copyDbSnapshot(req)),
-    delete: (s) => deleteRdsSnapshot(s),
-    claimsNames: false,
-    calls: SNAPSHOT_CALLS["aurora-cluster"],
-  },
-  "ebs-volume": {
-    // EC2 filters volumes by tag key server-side: one call per key, one for the explicit ids, merged by id.
-    listResources: async (region, { tagKeys, ids }) => {
-      const lists = await Promise.all([
-        ...tagKeys.map((key) => listVolumes(region, { tag: { key } })),
-        ...(ids.length ? [listVolumes(region, { ids: [...ids] })] : []),
-      ]);
-      const volumes = new Map<string, Resource>();
-      for (const list of lists) for (const v of list) volumes.set(v.id, v);
-      return [...volumes.values()];
+/**
+ * The adapters acting with `creds` (a fleet member's role, adapters/assume-role.ts memberCredentials), in that account;
+ * without them, in the function's own account: {@link SNAPSHOT_ADAPTERS}.
+ */
+export function snapshotAdapters(creds?: TargetCredentials): Record<ResourceKind, SnapshotAdapter> {
+  return {
+    "rds-instance": {
+      listResources: (region) => listDbInstances(region, creds),
+      listSnapshots: (region) => listDbSnapshots(region, creds),
+      create: (r, name, tags) => none(createDbSnapshot(r.region, r.id, name, tags, creds)),
+      copy: (req) => none(copyDbSnapshot(req, creds)),
+      delete: (s) => deleteRdsSnapshot(s, creds),
+      claimsNames: false,
+      calls: SNAPSHOT_CALLS["rds-instance"],
     },
-    // Snapshots an AMI was made from are marked, so prune keeps them.
-    listSnapshots: (region, managedBy) => listAmiSnapshotIds(region).then((ami) => listEbsSnapshots(region, managedBy, ami)),
-    create: (r, name, tags) => createEbsSnapshot(r.region, r.id, name, tags),
-    // CopySnapshot takes no client token (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopySnapshot.html).
-    copy: (req) => copyEbsSnapshot(req),
-    delete: (s) => deleteEbsSnapshot(s),
-    claimsNames: true,
-    calls: SNAPSHOT_CALLS["ebs-volume"],
-  },
-};
+    "aurora-cluster": {
+      listResources: (region) => listDbClusters(region, creds),
+      listSnapshots: (region) => listClusterSnapshots(region, creds),
+      create: (r, name, tags) => none(createClusterSnapshot(r.region, r.id, name, tags, creds)),
+      copy: (req) => none(copyDbSnapshot(req, creds)),
+      delete: (s) => deleteRdsSnapshot(s, creds),
+      claimsNames: false,
+      calls: SNAPSHOT_CALLS["aurora-cluster"],
+    },
+    "ebs-volume": {
+      // EC2 filters volumes by tag key server-side: one call per key, one for the explicit ids, merged by id.
+      listResources: async (region, { tagKeys, ids }) => {
+        const lists = await Promise.all([
+          ...tagKeys.map((key) => listVolumes(region, { tag: { key } }, creds)),
+          ...(ids.length ? [listVolumes(region, { ids: [...ids] }, creds)] : []),
+        ]);
+        const volumes = new Map<string, Resource>();
+        for (const list of lists) for (const v of list) volumes.set(v.id, v);
+        return [...volumes.values()];
+      },
+      // Snapshots an AMI was made from are marked, so prune keeps them.
+      listSnapshots: (region, managedBy) => listAmiSnapshotIds(region, creds).then((ami) => listEbsSnapshots(region, managedBy, ami, creds)),
+      create: (r, name, tags) => createEbsSnapshot(r.region, r.id, name, tags, creds),
+      // CopySnapshot takes no client token (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopySnapshot.html).
+      copy: (req) => copyEbsSnapshot(req, creds),
+      delete: (s) => deleteEbsSnapshot(s, creds),
+      claimsNames: true,
+      calls: SNAPSHOT_CALLS["ebs-volume"],
+    },
+  };
+}
+
+/** The function's own account. */
+export const SNAPSHOT_ADAPTERS: Record<ResourceKind, SnapshotAdapter> = snapshotAdapters();

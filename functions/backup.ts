@@ -1,7 +1,5 @@
 import { createHandler } from "../runbooks/lib/handler.ts";
-import { parseBackupEvent } from "../schemas/events-backup.ts";
-import { runBackup } from "../runbooks/backup/backup.ts";
-import { backupDeps } from "../runbooks/backup/deps.ts";
+import { backupJobSpec } from "../runbooks/backup/jobs.ts";
 
-/** Backup job: see runbooks/backup/backup.ts. Scheduled by stacks/backups.ts; manual samples in events/backup-*.json. */
-export const handler = createHandler({ name: "backup", parse: parseBackupEvent, run: (event, ctx) => runBackup(event, ctx, backupDeps(ctx)) });
+/** Backup job: see runbooks/backup/backup.ts. Scheduled by stacks/backups.ts (a fleet item per member account × region from stacks/fleet-fanout.ts); manual samples in events/backup-*.json. */
+export const handler = createHandler(backupJobSpec("backup"));

@@ -1,7 +1,5 @@
 import { createHandler } from "../runbooks/lib/handler.ts";
-import { parseCopyEvent } from "../schemas/events-backup.ts";
-import { runCopy } from "../runbooks/backup/copy.ts";
-import { backupDeps } from "../runbooks/backup/deps.ts";
+import { backupJobSpec } from "../runbooks/backup/jobs.ts";
 
-/** Copy job: see runbooks/backup/copy.ts. Scheduled by stacks/backups.ts; manual samples in events/copy-*.json. */
-export const handler = createHandler({ name: "copy", parse: parseCopyEvent, run: (event, ctx) => runCopy(event, ctx, backupDeps(ctx)) });
+/** Copy job: see runbooks/backup/copy.ts. Scheduled by stacks/backups.ts (a fleet item per member account × region from stacks/fleet-fanout.ts); manual samples in events/copy-*.json. */
+export const handler = createHandler(backupJobSpec("copy"));

@@ -1,7 +1,5 @@
 import { createHandler } from "../runbooks/lib/handler.ts";
-import { parsePruneEvent } from "../schemas/events-backup.ts";
-import { runPrune } from "../runbooks/backup/prune.ts";
-import { backupDeps } from "../runbooks/backup/deps.ts";
+import { backupJobSpec } from "../runbooks/backup/jobs.ts";
 
-/** Prune job: see runbooks/backup/prune.ts. Scheduled by stacks/backups.ts; manual samples in events/prune-*.json. */
-export const handler = createHandler({ name: "prune", parse: parsePruneEvent, run: (event, ctx) => runPrune(event, ctx, backupDeps(ctx)) });
+/** Prune job: see runbooks/backup/prune.ts. Scheduled by stacks/backups.ts (a fleet item per member account × region from stacks/fleet-fanout.ts); manual samples in events/prune-*.json. */
+export const handler = createHandler(backupJobSpec("prune"));

@@ -3,12 +3,17 @@ import * as z from "zod";
 import type { ResourceKind } from "../core/resource-kinds.ts";
 import { parseOrThrow } from "./validate.ts";
 import { ResourceRefSchema, looksScheduled, refuse, scheduledSchemaFor } from "./events-common.ts";
+import { FleetItemEventSchema, type FleetTargetEvent } from "./events-fleet.ts";
 
 /**
  * Events of the backup, copy, prune and watchdog functions.
  *
  * Scheduled runs act for real. Manual invokes from the Lambda console (samples in `events/`) take
  * `{"trigger":"manual", ...}`; a manual prune is a dry-run unless it says `"dryRun": false`.
+ *
+ * The fleet fan-out (stacks/fleet-fanout-definition.ts) sends each job `{"source":"fleet","target":{...}}`: one member
+ * account in one region, acted on for real as a scheduled run is. Whether the account is one of the fleet's is the
+ * configuration's to say (runbooks/backup/common.ts fleetTargetOf), which the parser does not read.
  */
 
 const ManualBase = {
@@ -57,9 +62,20 @@ export interface JobEvent {
   note?: string;
   /** Prune only: a manual execute that deletes while observe mode is on. */
   overrideObserve?: true;
+  /** A fleet item: act in this member account and region, as its member role, instead of the central account's regions. */
+  target?: FleetTargetEvent;
+}
+
+/** True when the raw event is the fan-out's item (so its errors are reported against that schema). */
+function looksFleet(raw: unknown): boolean {
+  return typeof raw === "object" && raw !== null && (raw as { source?: unknown }).source === "fleet";
 }
 
 function parseJob(raw: unknown, manual: z.ZodType<Omit<JobEvent, "trigger" | "dryRun"> & { dryRun?: boolean }>, what: string): JobEvent {
+  if (looksFleet(raw)) {
+    const item = parseOrThrow(FleetItemEventSchema, raw, `${what} fleet item event`);
+    return { trigger: "schedule", dryRun: false, target: item.target };
+  }
   if (looksScheduled(raw)) {
     parseOrThrow(scheduledSchemaFor(raw), raw, `${what} scheduled event`);
     return { trigger: "schedule", dryRun: false };

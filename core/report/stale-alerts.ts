@@ -33,10 +33,12 @@ export function staleAlertMessage(
   findings: readonly FreshnessFinding[],
   config: Config,
   now: Date,
+  /** A fleet member's incident: the account it is in. */
+  account?: { account: string; accountName: string },
 ): SlackMessage {
   const { incident } = decision;
   const { policy, region } = incident.detail;
-  const where = `policy ${policy} in ${region}`;
+  const where = `policy ${policy} in ${region}${account ? ` of account ${account.accountName} (${account.account})` : ""}`;
   const app = `${config.app} ${config.stage}`;
   const since = utc(incident.openedAt);
   const lines = findings.map((f) => `\`${f.resourceId}\`: ${f.reason}`);

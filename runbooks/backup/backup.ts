@@ -8,17 +8,47 @@ import { kindsInUse } from "../../adapters/inventory.ts";
 import { claimKey } from "../../adapters/claims.ts";
 import { type AlreadyDone, executeAll } from "../lib/execute.ts";
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
-import { backupTimeZone, claimsFor, countBy, failuresOf, findOurSnapshot, logDecisions, matchesResource, owner, policiesFor, type Claims } from "./common.ts";
+import {
+  backupTimeZone,
+  claimsFor,
+  countBy,
+  failuresOf,
+  findOurSnapshot,
+  fleetReport,
+  fleetTargetOf,
+  logDecisions,
+  matchesResource,
+  owner,
+  policiesFor,
+  type Claims,
+} from "./common.ts";
 import type { BackupDeps } from "./ports.ts";
 
 /**
  * The backup runbook: the selected resources of the primary region → today's backup decisions (core) → one
  * snapshot per decision to create, under a name claim where AWS does not enforce names.
+ *
+ * A fleet item (`event.target`) does the same in the member account (deps bound to its member role) when its region
+ * is the primary region; an item of another region is an empty run whose report says why: backups are made in the
+ * primary region and reach the DR regions as the copy job's copies.
  */
 
 export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupDeps): Promise<RunOutcome> {
   const { config } = ctx;
+  const target = fleetTargetOf(config, event);
   const region = config.primaryRegion;
+  if (target && target.region !== region) {
+    const reason = `backups are made in the primary region ${region}; ${target.region} gets the copy job's copies`;
+    ctx.logger.info("nothing to back up in this region", { account: target.account, region: target.region, reason });
+    const fleet = fleetReport(target, { created: 0 });
+    return {
+      report: { trigger: event.trigger, dryRun: false, skipped: reason, decisions: [], results: [], counts: {}, ...fleet.report },
+      message: null,
+      changed: false,
+      failures: [],
+      ...(fleet.response ? { response: fleet.response } : {}),
+    };
+  }
   const policies = policiesFor(config, event);
   const now = ctx.now();
   const kinds = kindsInUse(policies);
@@ -65,7 +95,7 @@ export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupDe
   const claims = claimsFor(deps, ctx);
   const results = event.dryRun
     ? []
-    : await executeAll(creates, (d) => createSnapshot(deps, d.target.resource, d.target.name, d.target.tags, claims), {
+    : await executeAll(creates, (d) => createSnapshot(deps, d.target.resource, d.target.name, d.target.tags, claims, target?.account), {
         concurrency: config.backup.concurrency,
         nearDeadline: ctx.nearDeadline,
         label: (d) => ({ item: d.target.resource.id, region }),
@@ -87,12 +117,14 @@ export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupDe
     results: results.map((r) => ({ resource: r.item.target.resource.id, name: r.item.target.name, status: r.status, detail: r.detail, ms: r.ms })),
     failures: [...failures],
   };
+  const fleet = fleetReport(target, { created: results.filter((r) => r.status === "done").length });
   return {
-    report: { trigger: event.trigger, note: event.note, ...view, counts: countBy(decisions, (d) => d.action) },
+    report: { trigger: event.trigger, note: event.note, ...view, counts: countBy(decisions, (d) => d.action), ...fleet.report },
     message: backupSummary(view, config),
     // Quiet run summaries (notifications.runSummaries.quiet) skip a run that made nothing and failed nothing.
     changed: results.some((r) => r.status === "done"),
     failures,
+    ...(fleet.response ? { response: fleet.response } : {}),
   };
 }
 
@@ -102,6 +134,7 @@ async function createSnapshot(
   name: string,
   tags: Record<string, string>,
   claims: Claims,
+  account?: string,
 ): Promise<string | undefined | AlreadyDone> {
   const adapter = deps.snapshots[resource.kind];
   const act = async () => {
@@ -111,7 +144,7 @@ async function createSnapshot(
   if (!adapter.claimsNames) return act();
   // AWS assigns the id: without a claim two concurrent runs would both create one.
   return claims.underClaim({
-    key: claimKey("backup", resource.region, name),
+    key: claimKey("backup", resource.region, name, account),
     what: `create snapshot ${name} of ${resource.id}`,
     look: () => findOurSnapshot(deps, resource.kind, resource.region, tags[TAG.managedBy]!, (s) => s.tags[TAG.name] === name),
     act,

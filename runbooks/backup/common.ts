@@ -1,5 +1,7 @@
 import { scheduleTimezone, type Config, type BackupPolicy } from "../../schemas/config.ts";
 import type { JobEvent } from "../../schemas/events-backup.ts";
+import { fleetTargetRegions } from "../../schemas/config-fleet.ts";
+import type { FleetCounts, FleetTargetEvent } from "../../schemas/events-fleet.ts";
 import { TAG, type ItemFailure, type Owner, type ResourceKind, type Snapshot } from "../../core/types.ts";
 import { judgeClaim, type ClaimRecord } from "../../core/claims.ts";
 import { describeError } from "../../adapters/errors.ts";
@@ -25,6 +27,46 @@ export function policiesFor(config: Config, event: JobEvent): BackupPolicy[] {
   const found = all.filter((p) => p.name === event.policy);
   if (found.length === 0) throw new Error(`policy "${event.policy}" is not in the configuration (known: ${all.map((p) => p.name).join(", ") || "none"})`);
   return found;
+}
+
+/**
+ * The fleet item's target, checked against the configuration: its account must be one of `fleet.accounts` (or the
+ * fleet must name an OU, whose accounts are discovered at run time) and its region one the account's jobs run in.
+ * Undefined for a run of the central account.
+ */
+export function fleetTargetOf(config: Config, event: JobEvent): FleetTargetEvent | undefined {
+  const t = event.target;
+  if (!t) return undefined;
+  const fleet = config.fleet;
+  if (!fleet) throw new Error(`account ${t.account} (${t.accountName}) is not a fleet member: the ${config.stage} configuration has no fleet section`);
+  const listed = fleet.accounts.find((a) => a.id === t.account);
+  const entry = listed ?? fleet.organizationalUnit;
+  if (!entry) {
+    throw new Error(
+      `account ${t.account} (${t.accountName}) is not in fleet.accounts of the ${config.stage} configuration (${fleet.accounts.map((a) => `${a.id} ${a.name}`).join(", ")}) and the fleet names no organizationalUnit`,
+    );
+  }
+  const allowed = fleetTargetRegions(config, entry);
+  if (!allowed.includes(t.region)) {
+    throw new Error(`region ${t.region} is not one of account ${t.account} (${t.accountName})'s fleet regions (${allowed.join(", ")})`);
+  }
+  return t;
+}
+
+/** The stage's regions a fleet member's jobs run in (primary first): its own list, else every region of the stage. */
+export function memberRegions(config: Config, target: FleetTargetEvent): string[] {
+  const entry = config.fleet?.accounts.find((a) => a.id === target.account) ?? config.fleet?.organizationalUnit;
+  return entry ? fleetTargetRegions(config, entry) : regions(config);
+}
+
+/** What a fleet item's run report records of its target, and what its response carries for the fan-out. */
+export function fleetReport(
+  target: FleetTargetEvent | undefined,
+  counts: FleetCounts,
+): { report: Record<string, unknown>; response?: Record<string, unknown> } {
+  if (!target) return { report: {} };
+  const where = { account: target.account, accountName: target.accountName, region: target.region };
+  return { report: { ...where, fleetCounts: counts }, response: { ...where, counts } };
 }
 
 export function matchesResource(event: JobEvent, kind: string, id: string): boolean {

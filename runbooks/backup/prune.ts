@@ -11,7 +11,7 @@ import { classifyError, describeError } from "../../adapters/errors.ts";
 import { executeAll } from "../lib/execute.ts";
 import { resolveObserve } from "../lib/observe.ts";
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
-import { backupTimeZone, failuresOf, matchesResource, owner, policiesFor, regions } from "./common.ts";
+import { backupTimeZone, failuresOf, fleetReport, fleetTargetOf, matchesResource, memberRegions, owner, policiesFor, regions } from "./common.ts";
 import type { BackupDeps } from "./ports.ts";
 
 /**
@@ -21,10 +21,15 @@ import type { BackupDeps } from "./ports.ts";
  * While observe mode is on (core/observe.ts) a scheduled run stops before the deletes: it plans exactly what it
  * would have sent, caps of the day included, and reports it. A manual `"dryRun": false` is refused then, unless it
  * says `"overrideObserve": true`.
+ *
+ * A fleet item (`event.target`) prunes the item's region of the member account (deps bound to its member role; the
+ * day's ledger and the observe marker are the account's own, so the caps count per account). Its primary region is
+ * judged with the account's DR copies, as the stage's is with its own.
  */
 
 export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDeps): Promise<RunOutcome> {
   const { config } = ctx;
+  const target = fleetTargetOf(config, event);
   const policies = policiesFor(config, event);
   const kinds = kindsInUse(policies);
   const managedBy = managedByValue(owner(config));
@@ -49,12 +54,17 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
   const observed = observe.observing && !event.dryRun && !event.overrideObserve;
   const planOnly = event.dryRun || observed;
   if (observe.until) ctx.logger.info("observe mode", { observing: observe.observing, until: observe.until, reason: observe.reason });
-  const all = regions(config);
+  // The regions listed (the primary's plan weighs the DR copies) and the ones pruned.
+  const accountDr = target ? memberRegions(config, target).filter((r) => r !== config.primaryRegion) : [];
+  const all = !target ? regions(config) : target.region === config.primaryRegion ? [target.region, ...accountDr] : [target.region];
+  const pruned = target ? [target.region] : all;
+  const drRegions = target ? accountDr : config.drRegions.map((d) => d.region);
   const lists = await Promise.all(all.map((r) => deps.inventory.listRegionSnapshots(r, managedBy, kinds)));
-  const drCopies = lists.slice(1).flat();
+  const drCopies = all.flatMap((r, i) => (r === config.primaryRegion ? [] : (lists[i] ?? [])));
 
   let plans: PrunePlan[] = [];
   all.forEach((region, i) => {
+    if (!pruned.includes(region)) return;
     plans.push(
       ...planPrune({
         snapshots: lists[i] ?? [],
@@ -65,7 +75,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
         owner: owner(config),
         now,
         timeZone: backupTimeZone(config),
-        ...(region === config.primaryRegion ? { drCopies, drRegions: config.drRegions.map((d) => d.region) } : {}),
+        ...(region === config.primaryRegion ? { drCopies, drRegions } : {}),
       }),
     );
   });
@@ -84,6 +94,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
     dryRun: planOnly,
     ledger,
     runId: ctx.runId,
+    account: target?.account,
   });
 
   for (const p of cappedPlans) {
@@ -128,12 +139,14 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
     results: results.map((r) => ({ id: r.item.target.id, region: r.item.target.region, status: r.status, detail: r.detail, ms: r.ms })),
     failures,
   };
+  const fleet = fleetReport(target, { pruned: results.filter((r) => r.status === "done").length });
   return {
-    report: { trigger: event.trigger, note: event.note, ...view },
+    report: { trigger: event.trigger, note: event.note, ...view, ...fleet.report },
     message: pruneSummary(view, config),
     // Quiet run summaries (notifications.runSummaries.quiet) skip a run that made nothing and failed nothing.
     changed: results.some((r) => r.status === "done"),
     failures,
+    ...(fleet.response ? { response: fleet.response } : {}),
   };
 }
 
@@ -150,10 +163,10 @@ const LEDGER_ATTEMPTS = 5;
 async function capForTheDay(
   plans: PrunePlan[],
   config: Config,
-  opts: { day: string; timeZone: string; dryRun: boolean; ledger: PruneLedgerPort | undefined; runId: string },
+  opts: { day: string; timeZone: string; dryRun: boolean; ledger: PruneLedgerPort | undefined; runId: string; account?: string | undefined },
 ): Promise<{ plans: PrunePlan[]; capped: CappedEntry[]; failure?: ItemFailure }> {
   const unmanaged = plans.filter((p) => !p.policy || !config.backup.policies.some((pol) => pol.name === p.policy));
-  const item = pruneLedgerKey(opts.day);
+  const item = pruneLedgerKey(opts.day, opts.account);
   try {
     for (let attempt = 1; ; attempt++) {
       const read = opts.ledger ? await opts.ledger.read(opts.day) : undefined;

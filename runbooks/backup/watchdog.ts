@@ -11,7 +11,7 @@ import type { SlackMessage } from "../../core/report/blocks.ts";
 import { kindsInUse } from "../../adapters/inventory.ts";
 import type { AlertStatePort, StoredAlertState } from "../../adapters/alert-state.ts";
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
-import { owner, regions } from "./common.ts";
+import { fleetReport, fleetTargetOf, owner, regions } from "./common.ts";
 import type { BackupDeps } from "./ports.ts";
 
 /**
@@ -24,6 +24,10 @@ import type { BackupDeps } from "./ports.ts";
  * A resource with no backup at all on a stage deployed less than its freshness limit ago is pending, not stale
  * (core/freshness.ts): a new stage's watchdog runs hourly from the deploy, before the first nightly backup, and
  * must not page for a backup that is not due yet. The deploy's own marker dates the stage; without it, missing.
+ *
+ * A fleet item (`event.target`) checks the item's region of the member account (deps bound to its member role): the
+ * resources of the primary region there, our backups in the item's region. Its incidents are the account and
+ * region's own (deps: one alert state document per account × region) and its messages name the account.
  */
 
 /** Decide-and-store attempts when other runs keep changing the alert state first. */
@@ -40,10 +44,11 @@ interface AlertEntry {
 
 export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: BackupDeps): Promise<RunOutcome> {
   const { config } = ctx;
+  const target = fleetTargetOf(config, event);
   const policies = config.backup.policies;
   const kinds = kindsInUse(policies);
   const managedBy = managedByValue(owner(config));
-  const all = regions(config);
+  const all = target ? [target.region] : regions(config);
   const now = ctx.now();
   const [resources, ...lists] = await Promise.all([
     deps.inventory.listCandidateResources(config.primaryRegion, policies),
@@ -85,7 +90,7 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
       // A resource with no backup yet (pending) is as old as the stage, so its line crosses the freshness line when it
       // turns stale; one with no backup at all otherwise reports the age as "infinitely" old, capped to stay plottable.
       value: f.ageHours ?? (f.status === "pending" && stageDeployedAt ? (now.getTime() - stageDeployedAt.getTime()) / HOUR_MS : 24 * 400),
-      dimensions: { resource: f.resourceId, region: f.region },
+      dimensions: { resource: f.resourceId, region: f.region, ...(target ? { account: target.account } : {}) },
     })),
   ]);
 
@@ -99,6 +104,7 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
       bad.filter((f) => staleKey(policyName(f), f.region) === d.key),
       config,
       now,
+      target,
     );
 
   const failures: ItemFailure[] = [];
@@ -116,8 +122,11 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
   } else {
     alerts = await alertLifecycle(ctx, deps.alertState(), conditions, now, remindEveryMs, render, failures);
   }
+  const fleet = fleetReport(target, { stale: bad.length });
   return {
+    ...(fleet.response ? { response: fleet.response } : {}),
     report: {
+      ...fleet.report,
       trigger: event.trigger,
       note: event.note,
       findings: findings.map((f) => ({ ...f, newestAt: f.newestAt?.toISOString() })),

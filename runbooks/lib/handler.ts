@@ -97,6 +97,19 @@ export interface RunOutcome {
    * the summary of a run that changed nothing and failed nothing is not sent. Absent: counted as changed.
    */
   changed?: boolean;
+  /**
+   * The invocation's answer instead of the whole report (with `reportKey` added): a fleet item's counts for the
+   * fan-out's Map, which must stay within Step Functions' 256 KiB task result
+   * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html) however long the report grows.
+   */
+  response?: Record<string, unknown>;
+}
+
+/** A fleet item's member account and region (schemas/events-fleet.ts), as its reports name it. */
+export interface FleetItemRef {
+  account: string;
+  accountName: string;
+  region: string;
 }
 
 export interface HandlerSpec<E> {
@@ -107,6 +120,12 @@ export interface HandlerSpec<E> {
   run: (event: E, ctx: RunContext) => Promise<RunOutcome>;
   /** Post `message` to Slack (functions that post are linked to the secret). Default true. */
   posts?: boolean;
+  /**
+   * The fleet item an event is, if any: its run posts no summary and opens no failed-run alert of its own (the fleet
+   * summary reports every item, runbooks/fleet/summary.ts), and its reports, failed ones too, name its account and
+   * region. Messages the run sends itself (`ctx.post`: the watchdog's stale alerts) still go out.
+   */
+  fleetItem?: (event: E) => FleetItemRef | undefined;
 }
 
 /** Everything a handler reads from its environment, replaceable for tests and the drill. */
@@ -221,6 +240,8 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
     noteInvocationConfig(config);
     const startedAt = now();
     const runId = context.awsRequestId || randomUUID();
+    const item = spec.fleetItem?.(event);
+    const posts = spec.posts !== false && !item;
     /** What every run report starts with, finished or failed. */
     const reportHeader = (finished: Date) => ({
       function: spec.name,
@@ -230,6 +251,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       startedAt: startedAt.toISOString(),
       finishedAt: finished.toISOString(),
       durationMs: finished.getTime() - startedAt.getTime(),
+      ...(item ? { account: item.account, accountName: item.accountName, region: item.region } : {}),
     });
     const remainingMs = () => (typeof context.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY);
     const ctx: RunContext = {
@@ -351,8 +373,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       const dryRun = (event as { dryRun?: unknown } | undefined)?.dryRun === true;
       const kind = classifyError(err);
       const failureText = message.startsWith(`${name}: `) || name === "Error" ? message : `${name}: ${message}`;
-      const plan =
-        spec.posts === false || dryRun ? undefined : await planAlert({ runId, at: finished, failure: { threw: true, headline: name, message: failureText } });
+      const plan = !posts || dryRun ? undefined : await planAlert({ runId, at: finished, failure: { threw: true, headline: name, message: failureText } });
       const report = {
         ...reportHeader(finished),
         ...(dryRun ? { dryRun: true } : {}),
@@ -382,7 +403,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
       return { ...reportHeader(finishedAt), ...outcome.report, failures: outcome.failures };
     }
     const plan =
-      spec.posts === false || outcome.report.dryRun
+      !posts || outcome.report.dryRun
         ? undefined
         : await planAlert({
             runId,
@@ -406,7 +427,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
     } catch (err) {
       deliveryErrors.push(`report not saved to ${key}: ${(err as Error).message}`);
     }
-    if (outcome.message && spec.posts !== false && !outcome.report.dryRun) {
+    if (outcome.message && posts && !outcome.report.dryRun) {
       try {
         const failed = outcome.failures.length > 0;
         await post(withReportLink(outcome.message, linkTo(saved)), {
@@ -431,7 +452,7 @@ export function createHandler<E>(spec: HandlerSpec<E>, runtime: Runtime = {}) {
     }
     if (deliveryErrors.length > 0) throw new ReportDeliveryError(deliveryErrors.join("; "));
     logger.info("run finished", { durationMs: report.durationMs });
-    return { ...report, reportKey: key };
+    return { ...(outcome.response ?? report), reportKey: key };
   };
 
   return middy((event: E, context: Context) => runInvocation(spec.name, () => base(event, context)))
