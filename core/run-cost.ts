@@ -1,3 +1,4 @@
+import { FLEET_FUNCTIONS } from "../schemas/config-fleet.ts";
 import { PRICES, type PriceKey } from "./run-cost-prices.ts";
 
 /**
@@ -99,6 +100,7 @@ export const DEFAULT_ASSUMPTIONS: RunCostAssumptions = {
     "restore-test": 3,
     "restore-test-checker": 5,
     "weekly-report": 10,
+    "fleet-summary": 2,
   },
   drCopyGbPerDay: 5,
   failoversPerMonth: 0,
@@ -223,6 +225,9 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
   const restoreAdvances = restoreTests * a.advancesPerRestoreTest + restoreExecutions;
   const checkerTests = restore.filter((r) => r.checker).reduce((n, r) => n + testsOf(r), 0);
 
+  // The fleet summary runs once per execution of a fleet job's state machine, on that job's schedule.
+  const fleetSummaries = FLEET_FUNCTIONS.reduce((n, job) => n + runs(job), 0);
+
   // Lambda: one line of compute per function, one of requests for all.
   let invocations = 0;
   for (const fn of input.functions) {
@@ -233,7 +238,9 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
           ? restoreAdvances
           : fn.name === "restore-test-checker"
             ? checkerTests
-            : runs(fn.name);
+            : fn.name === "fleet-summary"
+              ? fleetSummaries
+              : runs(fn.name);
     invocations += n;
     const gbSeconds = n * duration(fn.name) * (fn.memoryMb / 1024);
     const how =
@@ -243,9 +250,11 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
           ? `${fmt(restoreTests)} restore tests × ${a.advancesPerRestoreTest} advances + ${fmt(restoreExecutions)} starts`
           : fn.name === "restore-test-checker"
             ? `${fmt(checkerTests)} restore tests with sql checks on RDS instances`
-            : fn.schedule
-              ? `${fmt(n)} runs (${fn.schedule})`
-              : "not scheduled";
+            : fn.name === "fleet-summary"
+              ? `${fmt(fleetSummaries)} fleet job executions (one summary each)`
+              : fn.schedule
+                ? `${fmt(n)} runs (${fn.schedule})`
+                : "not scheduled";
     items.push(line("Lambda", `${fn.name} compute`, gbSeconds, "lambdaArmGbSecond", `${how} × ${duration(fn.name)} s (assumed) × ${fn.memoryMb} MB`));
   }
   items.push(line("Lambda", "requests", invocations, "lambdaRequest", "every invocation above"));

@@ -6,6 +6,7 @@ import { parseProbeEvent } from "./events-probe.ts";
 import { parseRestoreTestEvent } from "./events-restore-test.ts";
 import { parseCheckerEvent } from "./events-restore-test-checker.ts";
 import { parseWeeklyReportEvent } from "./events-weekly-report.ts";
+import { parseFleetSummaryEvent } from "./events-fleet.ts";
 
 /**
  * The event parser of every function, by function name. A sample in `events/` is named
@@ -23,4 +24,5 @@ export const EVENT_PARSERS: Record<string, (raw: unknown) => unknown> = {
   "restore-test": parseRestoreTestEvent,
   "restore-test-checker": parseCheckerEvent,
   "weekly-report": parseWeeklyReportEvent,
+  "fleet-summary": parseFleetSummaryEvent,
 };

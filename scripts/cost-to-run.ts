@@ -10,6 +10,7 @@ import { defaultInstanceClass, restoreTestCost } from "../core/restore-test.ts";
 import { DEFAULT_ASSUMPTIONS, type RunCost, type RunCostAssumptions, type RunCostInput, type RunCostRestoreTest, runCost } from "../core/run-cost.ts";
 import { PRICES } from "../core/run-cost-prices.ts";
 import type { Config } from "../schemas/config.ts";
+import { FLEET_FUNCTIONS } from "../schemas/config-fleet.ts";
 import { loadConfig } from "../stacks/config.ts";
 import { deployedFunctions } from "../stacks/functions.ts";
 import { REPORT_RETENTION_DAYS } from "../stacks/patterns.ts";
@@ -20,7 +21,9 @@ const triggered = (config: Config) => config.failover.groups.filter((g) => (g as
 /**
  * The alarms a config deploys (stacks/): an errors alarm per function (not the restore-test checker), the dead-letter
  * queue's, the watchdog heartbeat; with failover the failover queue's and the failed-executions alarm; with a probe its
- * silence alarm and one trigger alarm per triggered group; with restore tests their queue's and failed-executions alarm. test/infra/test-events.test.ts holds it to the synth.
+ * silence alarm and one trigger alarm per triggered group; with restore tests their queue's and failed-executions alarm;
+ * with a fleet one failed-executions alarm per fleet job. test/infra/test-events.test.ts and test/infra/fleet-synth.test.ts
+ * hold it to the synth.
  */
 export function alarmCount(config: Config): number {
   const fns = deployedFunctions(config);
@@ -28,7 +31,9 @@ export function alarmCount(config: Config): number {
   const probe = fns.some((f) => f.name === "probe");
   const restoreTest = fns.some((f) => f.name === "restore-test");
   const errors = fns.filter((f) => f.errorsAlarm !== false).length;
-  return errors + 1 + 1 + (failover ? 2 : 0) + (probe ? 1 + triggered(config).length : 0) + (restoreTest ? 2 : 0);
+  // With a fleet, each fleet job's state machine has its failed-executions alarm (stacks/fleet-fanout.ts).
+  const fleet = config.fleet ? FLEET_FUNCTIONS.length : 0;
+  return errors + 1 + 1 + (failover ? 2 : 0) + (probe ? 1 + triggered(config).length : 0) + (restoreTest ? 2 : 0) + fleet;
 }
 
 /**

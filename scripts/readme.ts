@@ -31,6 +31,8 @@ export function functionsBlock(config: Config): string {
         return "a group's alarm → ALARM (EventBridge rule → Step Functions)";
       case "restore-test-schedule":
         return "each policy's `restoreTest.schedule` (EventBridge Scheduler → Step Functions)";
+      case "fleet-fanout":
+        return "each fleet job's state machine, after its Distributed Map (`fleet` set)";
       default:
         return "every probe period, while some failover group has a `trigger`";
     }

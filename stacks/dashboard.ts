@@ -2,6 +2,7 @@
 import type { Config } from "../schemas/config.ts";
 import { dashboardBody, dashboardName, dashboardRegion, type DashboardFunction, type DashboardQueue, type DashboardStateMachine } from "./dashboard-body.ts";
 import type { Failover } from "./failover.ts";
+import type { Fleet } from "./fleet.ts";
 import type { FunctionName } from "./functions.ts";
 import { declaredDeadLetterQueues } from "./ops.ts";
 import type { RestoreTest } from "./restore-test.ts";
@@ -15,6 +16,7 @@ export interface DashboardParts {
   weekly: ScheduledFunction;
   runbook: Failover | undefined;
   restores: RestoreTest | undefined;
+  fleet?: Fleet | undefined;
 }
 
 /** `arn:<partition>:<service>:<region>:...` → region. */
@@ -43,6 +45,7 @@ export function opsDashboard(
     ["probe", parts.runbook?.probe],
     ["restore-test", parts.restores?.fn],
     ...(parts.restores?.checkers ?? []).map((c): [FunctionName, sst.aws.Function] => ["restore-test-checker", c.fn]),
+    ["fleet-summary", parts.fleet?.summary],
   ];
   const functions = fns.flatMap(([name, fn]) =>
     fn
@@ -64,6 +67,8 @@ export function opsDashboard(
   const machines: [string, aws.sfn.StateMachine | undefined][] = [
     ["failover", parts.runbook?.stateMachine],
     ["restore-test", parts.restores?.stateMachine],
+    // Labelled as their alarms are named (stacks/fleet-fanout.ts: <prefix>-fleet-<job>-executions-failed).
+    ...Object.entries(parts.fleet?.fanouts ?? {}).map(([job, f]): [string, aws.sfn.StateMachine] => [`fleet-${job}`, f.stateMachine]),
   ];
   const stateMachines = machines.flatMap(([runbook, sm]) =>
     sm ? [sm.arn.apply((arn): DashboardStateMachine => ({ runbook, arn, region: regionOf(arn) }))] : [],

@@ -18,7 +18,8 @@ export type FunctionName =
   | "probe"
   | "restore-test"
   | "restore-test-checker"
-  | "weekly-report";
+  | "weekly-report"
+  | "fleet-summary";
 
 /** Keys of `config.schedules` (schemas/config.ts). */
 export type ScheduleKey = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "weeklyReport";
@@ -50,7 +51,9 @@ export interface FunctionSpec {
     | { kind: "probe-schedule" }
     | { kind: "restore-test-schedule" }
     /** Invoked synchronously by the restore-test function (adapters/checker.ts), one per restore region that needs it. */
-    | { kind: "invoked-by-restore-test" };
+    | { kind: "invoked-by-restore-test" }
+    /** Invoked by each fleet job's state machine (stacks/fleet-fanout.ts) as its last step. */
+    | { kind: "fleet-fanout" };
   /**
    * Where it runs: the primary region, or the DR region (it must work while the primary is down): the failover
    * groups' replica region for the failover runbook and its probe, the first of `drRegions` for the restore test.
@@ -197,12 +200,26 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: "schedule", schedule: "weeklyReport" },
     region: "primary",
   },
+  {
+    name: "fleet-summary",
+    handler: "functions/fleet-summary.handler",
+    description: "One run report and one Slack summary of a fleet job across its member accounts and regions",
+    // Reads the Summary state's input (at most 256 KiB of item results) and writes one report: small and short.
+    memoryMb: 256,
+    // One S3 write and one Slack post, each with its retries (Slack honours Retry-After).
+    timeoutSeconds: 60,
+    posts: true,
+    reports: true,
+    trigger: { kind: "fleet-fanout" },
+    region: "primary",
+  },
 ];
 
 /**
  * The functions a configuration deploys: the failover runbook only with failover groups, the probe only when a
  * group has a `trigger`, the restore test only when a backup policy has a `restoreTest` block, its checker only when a
- * policy's restore test has a `rds.checker` (sql checks on RDS instances); the others always.
+ * policy's restore test has a `rds.checker` (sql checks on RDS instances), the fleet summary only with a `fleet` section;
+ * the others always.
  */
 export function deployedFunctions(config: Config): FunctionSpec[] {
   const groups = config.failover.groups;
@@ -211,6 +228,7 @@ export function deployedFunctions(config: Config): FunctionSpec[] {
     probe: groups.some((g) => g.trigger),
     "restore-test": config.backup.policies.some((p) => p.restoreTest),
     "restore-test-checker": config.backup.policies.some((p) => p.restoreTest?.rds?.checker),
+    "fleet-summary": config.fleet !== undefined,
   };
   return FUNCTIONS.filter((f) => deployed[f.name] ?? true);
 }

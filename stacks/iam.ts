@@ -159,6 +159,9 @@ function merge(statements: Statement[]): Statement[] {
   return [...out.values()];
 }
 
+/** Functions only ever invoked synchronously (a state machine's Task, the restore test): no on-failure destination. */
+const SYNCHRONOUS: ReadonlySet<FunctionName> = new Set(["failover", "restore-test", "restore-test-checker", "fleet-summary"]);
+
 function derive(name: FunctionName, c: IamContext): Statement[] {
   const spec = FUNCTIONS.find((f) => f.name === name);
   const linked = new Set(spec?.reports ? REPORTS_LINK_ACTIONS : []);
@@ -174,9 +177,9 @@ function derive(name: FunctionName, c: IamContext): Statement[] {
     out.push(...scope(c, placement));
   }
   // Lambda writes a failed asynchronous invocation to the on-failure destination with the function's role;
-  // the failover and restore-test functions are invoked synchronously by their state machines and have none, nor has
-  // the checker (invoked synchronously by the restore-test function).
-  if (name !== "failover" && name !== "restore-test" && name !== "restore-test-checker") out.push(dlqStatement(c));
+  // the failover, restore-test and fleet-summary functions are invoked synchronously by their state machines and have
+  // none, nor has the checker (invoked synchronously by the restore-test function).
+  if (!SYNCHRONOUS.has(name)) out.push(dlqStatement(c));
   if (name === "restore-test-checker") out.push(...vpcNetworkInterfaceStatements(c, checkerRegions(c.config)));
   return merge(out);
 }

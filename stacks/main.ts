@@ -11,6 +11,7 @@ import { restoreTest } from "./restore-test.ts";
 import { shareableTestEvents } from "./test-events.ts";
 import { opsDashboard } from "./dashboard.ts";
 import { notifications } from "./notifications.ts";
+import { fleet } from "./fleet.ts";
 
 /**
  * Everything ops-autopilot deploys for one stage. The primary region is the default provider
@@ -49,9 +50,10 @@ export function main(app: string, stage: string, production: boolean) {
   const weekly = weeklyReport(config, deps, bucket);
   const runbook = failover(config, { config, identity, reports, secret, notify }, production, providerFor);
   const restores = restoreTest(config, { config, identity, reports, secret, notify }, providerFor);
+  const members = fleet(config, deps, jobs);
 
   writeQueuePolicies();
-  opsDashboard(config, identity, { jobs, warm, digest, weekly, runbook, restores }, providerFor);
+  opsDashboard(config, identity, { jobs, warm, digest, weekly, runbook, restores, fleet: members }, providerFor);
 
   // Each function's deployed name and region: `npm run invoke` (scripts/invoke.ts) reads them from
   // .sst/outputs.json, which holds one stage's outputs at a time, hence `stage`.
@@ -67,6 +69,7 @@ export function main(app: string, stage: string, production: boolean) {
     ...(runbook ? { failover: { name: runbook.fn.name, region: runbook.region } } : {}),
     ...(runbook?.probe ? { probe: { name: runbook.probe.name, region: runbook.region } } : {}),
     ...(restores ? { "restore-test": { name: restores.fn.name, region: restores.region } } : {}),
+    ...(members ? { "fleet-summary": { name: members.summary.name, ...primary } } : {}),
   };
   shareableTestEvents(functions, config.primaryRegion, providerFor);
 
@@ -78,5 +81,14 @@ export function main(app: string, stage: string, production: boolean) {
     functions,
     ...(runbook ? { failoverStateMachine: runbook.stateMachine.arn, failoverRegion: runbook.region } : {}),
     ...(restores ? { restoreTestStateMachine: restores.stateMachine.arn, restoreTestRegion: restores.region } : {}),
+    // Each fleet job's fan-out, in the primary region (start one by hand: aws stepfunctions start-execution).
+    ...(members
+      ? {
+          fleetStateMachines: Object.fromEntries(Object.entries(members.fanouts).map(([job, f]) => [job, f.stateMachine.arn])) as Record<
+            string,
+            $util.Output<string>
+          >,
+        }
+      : {}),
   };
 }

@@ -90,6 +90,9 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   "restore-test-checker": ["secrets.getDbCredentials"],
   // The weekly report (runbooks/weekly-report/): lists and reads the saved run reports, writes its HTML; the chain saves its run report.
   "weekly-report": ["report-store.listReportKeys", "report-store.readReportText", "report-store.putHtml", "s3.putJson", PAGES],
+  // The fleet fan-out's summary (runbooks/fleet/summary.ts) calls no AWS API of its own: the chain saves its one run
+  // report, posts its Slack summary and, when an item failed, keeps its failed-run alert state and pages.
+  "fleet-summary": ["s3.putJson", PAGES, RUN_ALERTS],
   failover: [
     "rds-failover.rdsFailover",
     "cloudwatch.cloudwatchMetrics",

@@ -56,6 +56,8 @@ import { createSandbox, FakeClock, type Sandbox } from "../index.ts";
 import { parseWeeklyReportEvent } from "../../schemas/events-weekly-report.ts";
 import { runWeeklyReport } from "../../runbooks/weekly-report/weekly-report.ts";
 import { weeklyReportDeps } from "../../runbooks/weekly-report/deps.ts";
+import { parseFleetSummaryEvent } from "../../schemas/events-fleet.ts";
+import { runFleetSummary } from "../../runbooks/fleet/summary.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 export const EXAMPLE_REPORTS_BUCKET = "ops-autopilot-ci-reports";
@@ -80,6 +82,7 @@ export const EXAMPLE_FUNCTIONS = [
   "probe",
   "restore-test",
   "weekly-report",
+  "fleet-summary",
 ] as const satisfies readonly FunctionName[];
 export type ExampleFunction = (typeof EXAMPLE_FUNCTIONS)[number];
 
@@ -298,6 +301,8 @@ export function exampleAccount(options: ExampleAccountOptions): ExampleAccount {
       },
       runtime,
     ),
+    // The fleet fan-out's summary: it calls no AWS API of its own (the chain saves the report and posts).
+    "fleet-summary": createHandler({ name: "fleet-summary", parse: parseFleetSummaryEvent, run: runFleetSummary }, runtime),
     // The restore test as deployed, its checks run by the region's checker through the sandbox's Lambda; from the console
     // (a direct invoke) it only plans.
     "restore-test": makeRestoreTestHandler({
