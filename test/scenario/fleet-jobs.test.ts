@@ -269,6 +269,19 @@ describe("fleet backup items", () => {
   });
 });
 
+describe("a fleet item with failed items", () => {
+  it("throws AggregateRunError (the Map's Catch names the item), saves its report and posts nothing", async () => {
+    sb.account(B).rds.setStatus(PRIMARY, "app-db", "modifying");
+    const err = (await invoke("backup", B, PRIMARY).catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe("AggregateRunError");
+    expect(err.message).toMatch(/^backup: 1 item\(s\) failed: app-db \(eu-west-1\): retryable: /);
+    const saved = keys("reports/backup/").map((k) => report(k));
+    expect(saved).toMatchObject([{ account: B, accountName: "search", region: PRIMARY, fleetCounts: { created: 1 } }]);
+    expect([...posted, ...paged]).toEqual([]);
+    expect(keys("state/alerts/")).toEqual([]);
+  });
+});
+
 describe("fleet copy items", () => {
   it("copy inside each member account from the primary region to the item's DR region with the member's key alias", async () => {
     await invoke("backup", A, PRIMARY);
