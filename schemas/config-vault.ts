@@ -129,6 +129,15 @@ export const VaultConfigSchema = z
   .object({
     /** The backup account: 12 digits, not one of the workload accounts. */
     accountId: z.string().regex(/^\d{12}$/, "expected a 12-digit AWS account id"),
+    /**
+     * The account the workload stage (its watchdog and prune) is deployed in: the vault's read-only reader role trusts
+     * those two roles of this account and no other principal (stacks/vault-definition.ts). Required to deploy the vault
+     * stage.
+     */
+    centralAccountId: z
+      .string()
+      .regex(/^\d{12}$/, "expected a 12-digit AWS account id")
+      .optional(),
     regions: z.array(VaultRegionSchema).min(1, "list at least one vault region"),
     retention: VaultRetentionSchema.prefault({}),
     /**
@@ -147,6 +156,13 @@ export const VaultConfigSchema = z
   })
   .strict()
   .superRefine((vault, ctx) => {
+    if (vault.centralAccountId === vault.accountId) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["centralAccountId"],
+        message: `${vault.accountId} is the vault account itself: the workload stage must run in another account, or whoever controls it controls the copies`,
+      });
+    }
     const seen = new Map<string, number>();
     vault.regions.forEach((r, i) => {
       const other = seen.get(r.region);

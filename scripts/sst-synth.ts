@@ -3,7 +3,10 @@
  * Offline synth of sst.config.ts: evaluates `run()` the way `sst deploy` does, with no AWS account
  * and no network, and writes everything it declared to a JSON file.
  *
- *   node scripts/sst-synth.ts [--stage ci] [--out .sst/synth/ci.json]
+ *   node scripts/sst-synth.ts [--stage ci] [--out .sst/synth/ci.json] [--account 123456789012]
+ *
+ * The account is the one the caller identity answers (default {@link ACCOUNT}; also OPS_AUTOPILOT_SYNTH_ACCOUNT): a
+ * vault stage (`<stage>-vault`) synthesizes only as the configured vault account, as it deploys.
  *
  * How it mirrors the SST CLI (pkg/project/run.go, pkg/runtime/node/build.go):
  * - sst.config.ts is bundled with esbuild into .sst/platform, `@pulumi/*` and `@aws-sdk/*` external,
@@ -120,6 +123,8 @@ interface PulumiSdk {
 interface Options {
   root: string;
   stage: string;
+  /** The account the caller identity answers and the fake ARNs carry; default {@link ACCOUNT}. */
+  account?: string;
 }
 
 const HANDLER_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"];
@@ -175,6 +180,7 @@ export function resolveHandlerFile(root: string, handler: string): string | unde
 export async function synth(opts: Options): Promise<SynthResult> {
   const started = Date.now();
   const root = path.resolve(opts.root);
+  const account = opts.account ?? ACCOUNT;
   const platform = path.join(root, ".sst", "platform");
   if (!existsSync(path.join(platform, "src", "auto", "run.ts"))) {
     throw new Error(`${platform} is missing: run scripts/sst-install.ts first`);
@@ -190,8 +196,8 @@ export async function synth(opts: Options): Promise<SynthResult> {
   const rpcMethods: Record<string, (args: any) => Promise<unknown>> = {
     "Provider.Aws.Bootstrap": async ({ region }) => ({
       asset: `sst-asset-${region}`,
-      assetEcrRegistryId: ACCOUNT,
-      assetEcrUrl: `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/sst-asset`,
+      assetEcrRegistryId: account,
+      assetEcrUrl: `${account}.dkr.ecr.${region}.amazonaws.com/sst-asset`,
       state: `sst-state-${region}`,
       appsyncHttp: "",
       appsyncRealtime: "",
@@ -297,14 +303,14 @@ export async function synth(opts: Options): Promise<SynthResult> {
           const region = regionOf(args.provider);
           if (args.type === "pulumi:providers:aws") providerRegions.set(args.name, args.inputs.region ?? defaultRegion);
           resources.push({ type: args.type, name: args.name, region, inputs: unsecret(args.inputs) as Record<string, unknown> });
-          return { id: `${args.name}-id`, state: { ...fakeOutputs(args.type, args.name, region, args.inputs), ...args.inputs } };
+          return { id: `${args.name}-id`, state: { ...fakeOutputs(args.type, args.name, region, args.inputs, account), ...args.inputs } };
         },
         call(args) {
           debug(`call ${args.token}`);
           const region = regionOf(args.provider);
           switch (args.token) {
             case "aws:index/getCallerIdentity:getCallerIdentity":
-              return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: "AIDACI", id: ACCOUNT };
+              return { accountId: account, arn: `arn:aws:iam::${account}:user/ci`, userId: "AIDACI", id: account };
             case "aws:index/getPartition:getPartition":
               return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
             case "aws:index/getRegion:getRegion":
@@ -476,7 +482,7 @@ function unsecret(value: unknown): unknown {
 }
 
 /** Computed attributes the engine would fill in, enough for SST's components to wire things together. */
-function fakeOutputs(type: string, name: string, region: string, inputs: Record<string, unknown> = {}): Record<string, unknown> {
+function fakeOutputs(type: string, name: string, region: string, inputs: Record<string, unknown> = {}, account = ACCOUNT): Record<string, unknown> {
   const [, mod = "", kind = ""] = type.split(":");
   const service = mod.split("/")[0] ?? mod;
   const physical = name.toLowerCase().replace(/[^a-z0-9-]/g, "-");
@@ -486,22 +492,24 @@ function fakeOutputs(type: string, name: string, region: string, inputs: Record<
     case "s3:Bucket":
       return { ...base, bucket: physical, arn: `arn:aws:s3:::${physical}`, bucketRegionalDomainName: `${physical}.s3.${region}.amazonaws.com` };
     case "sqs:Queue":
-      return { ...base, arn: `arn:aws:sqs:${region}:${ACCOUNT}:${physical}`, url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${physical}` };
+      return { ...base, arn: `arn:aws:sqs:${region}:${account}:${physical}`, url: `https://sqs.${region}.amazonaws.com/${account}/${physical}` };
     case "lambda:Function":
       return {
         ...base,
-        arn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${physical}`,
+        arn: `arn:aws:lambda:${region}:${account}:function:${physical}`,
         invokeArn: `arn:aws:apigateway:${region}:lambda:path/${physical}`,
-        qualifiedArn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${physical}:$LATEST`,
+        qualifiedArn: `arn:aws:lambda:${region}:${account}:function:${physical}:$LATEST`,
       };
     case "iam:Role":
-      return { ...base, arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` };
+      return { ...base, arn: `arn:aws:iam::${account}:role/${physical}` };
+    case "kms:Key":
+      return { ...base, keyId: `${physical}-key-id`, arn: `arn:aws:kms:${region}:${account}:key/${physical}-key-id` };
     case "sfn:StateMachine":
-      return { ...base, arn: `arn:aws:states:${region}:${ACCOUNT}:stateMachine:${physical}` };
+      return { ...base, arn: `arn:aws:states:${region}:${account}:stateMachine:${physical}` };
     case "cloudwatch:LogGroup":
-      return { ...base, arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${typeof inputs.name === "string" ? inputs.name : `/aws/lambda/${physical}`}` };
+      return { ...base, arn: `arn:aws:logs:${region}:${account}:log-group:${typeof inputs.name === "string" ? inputs.name : `/aws/lambda/${physical}`}` };
     default:
-      return { ...base, arn: `arn:aws:${service}:${region}:${ACCOUNT}:${kind.toLowerCase()}/${physical}` };
+      return { ...base, arn: `arn:aws:${service}:${region}:${account}:${kind.toLowerCase()}/${physical}` };
   }
 }
 
@@ -576,7 +584,8 @@ async function cliMain(): Promise<void> {
   };
   const stage = get("--stage", "ci");
   const out = path.resolve(get("--out", path.join(".sst", "synth", `${stage}.json`)));
-  const result = await synth({ root: process.cwd(), stage });
+  const account = get("--account", process.env.OPS_AUTOPILOT_SYNTH_ACCOUNT ?? ACCOUNT);
+  const result = await synth({ root: process.cwd(), stage, account });
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2));
   console.log(

@@ -2,6 +2,7 @@ import type { Config } from "../schemas/config.ts";
 import { FUNCTIONS } from "./functions.ts";
 import { permissionsFor, type Condition, type IamContext } from "./iam.ts";
 import { sstRoleNamePattern } from "./patterns.ts";
+import { VAULT_FUNCTION_NAMES, vaultStageName } from "./vault-definition.ts";
 
 /**
  * The KMS key-policy statements the configured keys need, derived from the roles' own KMS grants
@@ -11,6 +12,9 @@ import { sstRoleNamePattern } from "./patterns.ts";
  *
  * The principal is the account, narrowed to the stage's function roles by `aws:PrincipalArn`: the role names
  * carry a suffix SST picks at deploy, so this statement can be put on the key before the first deploy.
+ *
+ * With a `vault` section every key also names the vault account's copy role ({@link vaultCopyStatements}): the vault
+ * copies the snapshots we share with it, encrypted with these keys.
  */
 
 export interface KeyPolicyStatement {
@@ -40,7 +44,8 @@ export function keyPolicyNeeds(config: Config, account: string, partition = "aws
   ];
   return keys.map((k) => {
     const statements: KeyPolicyStatement[] = [];
-    for (const spec of FUNCTIONS) {
+    // The vault's functions run in the vault account: their access to our keys is the vault statements below.
+    for (const spec of FUNCTIONS.filter((f) => !VAULT_FUNCTION_NAMES.includes(f.name))) {
       const title = spec.name.charAt(0).toUpperCase() + spec.name.slice(1);
       // The role SST names after the function's component (stacks/lambda.ts: `capitalize(spec.name)`, so `Restore-test`).
       const roleName = sstRoleNamePattern(config.app, config.stage, title);
@@ -63,8 +68,51 @@ export function keyPolicyNeeds(config: Config, account: string, partition = "aws
         });
       }
     }
+    if (config.vault) statements.push(...vaultCopyStatements(config, partition));
     return { ...k, statements };
   });
+}
+
+/**
+ * What the vault account's copy function needs on a workload key to copy a snapshot we shared with it, encrypted with
+ * that key (the copy itself is re-encrypted with the vault's own key):
+ * - RDS and Aurora: "kms:CreateGrant" and "kms:DescribeKey" on the key, for the account the snapshot is shared with
+ *   (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html, "Authorizing use of a
+ *   customer managed key"; https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/share-encrypted-snapshot.html: give the
+ *   other account access to the key in its key policy);
+ * - EBS: "When you share an encrypted snapshot, you must also share the customer managed key", with kms:Decrypt,
+ *   kms:DescribeKey and kms:CreateGrant among the actions, CreateGrant "only when the grant is created on the user's
+ *   behalf by an AWS service" (kms:GrantIsForAWSResource) (https://docs.aws.amazon.com/ebs/latest/userguide/share-kms-key.html).
+ * The vault reads with the key and never encrypts with it: Decrypt and DescribeKey, as the workload's own copy role
+ * holds on a source key, and grants only for AWS resources. The principal is the vault account, narrowed to its copy
+ * function's role in the vault stage by `aws:PrincipalArn`; the vault account's IAM policy must allow the same actions
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html).
+ */
+export function vaultCopyStatements(config: Config, partition = "aws"): KeyPolicyStatement[] {
+  const vault = config.vault;
+  if (!vault) return [];
+  const principal = { AWS: `arn:${partition}:iam::${vault.accountId}:root` };
+  const role = {
+    "aws:PrincipalArn": `arn:${partition}:iam::${vault.accountId}:role/${sstRoleNamePattern(config.app, vaultStageName(config.stage), "Vault-copy")}`,
+  };
+  return [
+    {
+      Sid: "OpsAutopilotVaultCopyGrant",
+      Effect: "Allow",
+      Principal: principal,
+      Action: ["kms:CreateGrant"],
+      Resource: "*",
+      Condition: { ArnLike: role, Bool: { "kms:GrantIsForAWSResource": "true" } },
+    },
+    {
+      Sid: "OpsAutopilotVaultCopyUse",
+      Effect: "Allow",
+      Principal: principal,
+      Action: ["kms:Decrypt", "kms:DescribeKey"],
+      Resource: "*",
+      Condition: { ArnLike: role },
+    },
+  ];
 }
 
 /** Whether an IAM statement resource (a key ARN, or `key/*` narrowed by an alias condition) covers the configured key. */

@@ -57,6 +57,11 @@ const list = (v: string | string[] | undefined): string[] => (v === undefined ? 
 /** Read-only API families AWS authorizes only on `*` for many services. */
 const READ_ONLY = /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$/;
 
+/** Whether an action only reads (`Describe*`, `List*`, `Get*`), with no wildcard. */
+export function isReadOnlyAction(action: string): boolean {
+  return READ_ONLY.test(action);
+}
+
 /**
  * Writes that support no resource type, so AWS authorizes them only on `*`: the log-delivery actions Step
  * Functions needs for execution logging (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).

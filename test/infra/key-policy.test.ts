@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { keyPolicyNeeds } from "../../stacks/key-policy.ts";
 import { parseConfig } from "../../schemas/config.ts";
 import { exampleConfig } from "./builders.ts";
+import { VAULT, vaultConfig } from "./vault-config.ts";
 
 const ACCOUNT = "123456789012";
 const copyRole = (stage: string) => ({ ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/ops-autopilot-${stage}-CopyRole-????????` } });
@@ -57,5 +58,36 @@ describe("key-policy statements (stacks/key-policy.ts)", () => {
       "OpsAutopilotRestoreTestUse",
     ]);
     expect(JSON.stringify(dr.statements)).not.toContain("kms:ResourceAliases");
+  });
+
+  it("with a vault, names the vault's copy role on every key: Decrypt and DescribeKey, grants only for AWS resources", () => {
+    const vaultRole = { ArnLike: { "aws:PrincipalArn": `arn:aws:iam::${VAULT}:role/ops-autopilot-ci-vault-VaultcopyRole-????????` } };
+    const vaultRoot = { AWS: `arn:aws:iam::${VAULT}:root` };
+    const needs = keyPolicyNeeds(vaultConfig(), ACCOUNT);
+    const plain = keyPolicyNeeds(exampleConfig(), ACCOUNT);
+    expect(needs.map((n) => n.field)).toEqual(["backup.sourceKmsKeyIds[0]", "drRegions[0].kmsKeyId"]);
+    needs.forEach((need, i) => {
+      // The workload's own statements are unchanged; the vault's two follow them.
+      expect(need.statements.slice(0, -2)).toEqual(plain[i]!.statements);
+      expect(need.statements.slice(-2)).toEqual([
+        {
+          Sid: "OpsAutopilotVaultCopyGrant",
+          Effect: "Allow",
+          Principal: vaultRoot,
+          Action: ["kms:CreateGrant"],
+          Resource: "*",
+          Condition: { ...vaultRole, Bool: { "kms:GrantIsForAWSResource": "true" } },
+        },
+        {
+          Sid: "OpsAutopilotVaultCopyUse",
+          Effect: "Allow",
+          Principal: vaultRoot,
+          Action: ["kms:Decrypt", "kms:DescribeKey"],
+          Resource: "*",
+          Condition: vaultRole,
+        },
+      ]);
+    });
+    expect(JSON.stringify(plain)).not.toContain(VAULT);
   });
 });

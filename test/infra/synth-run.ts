@@ -42,6 +42,8 @@ export function runSynth(stage: string, configFile = "config/example.json", env:
   try {
     const result = synthesize(stage, configFile, env);
     const tmp = `${file}.${process.pid}.tmp`;
+    // Another vitest run started meanwhile empties the cache (test/global-setup.ts): keep this result anyway.
+    mkdirSync(SYNTH_CACHE, { recursive: true });
     writeFileSync(tmp, JSON.stringify(result));
     renameSync(tmp, file);
     return result;
