@@ -14,12 +14,17 @@ import type { CostMetric } from "../schemas/config-cost.ts";
  * Cost Explorer reads for the cost digest: at most `maxCalls` requests per run, since every request
  * (each page included) is billed $0.01.
  *
- * Call plan (2 calls on a normal day):
+ * Call plan (2 calls on a normal day, 3 with `byAccount`):
  *  1. GetCostAndUsage, DAILY, grouped by SERVICE, from the earlier of (window start, 1st of the month)
  *     to the reported day inclusive, with the RECORD_TYPE exclusions: one query gives the trailing
  *     window, the week-ago comparison and the month to date. Further pages (NextPageToken) use the
  *     remaining budget.
- *  2. GetCostForecast for today → 1st of next month, same metric and filter, unless the reported
+ *  2. With `byAccount` (a payer account): the same query grouped by LINKED_ACCOUNT, whose answer also names the
+ *     accounts (DimensionValueAttributes). Two queries of one GroupBy each rather than one grouped by both (AWS
+ *     allows two): the per-account split of every service multiplies the groups, hence the pages, by the number of
+ *     accounts, and nothing here needs it
+ *     (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_GetCostAndUsage.html).
+ *  3. GetCostForecast for today → 1st of next month, same metric and filter, unless the reported
  *     day closed its month. A failed forecast is "unavailable", never a failed run: the digest and the
  *     threshold and spike alerts do not depend on it.
  */
@@ -33,6 +38,8 @@ export interface FetchCostsRequest {
   metric: CostMetric;
   excludeRecordTypes: string[];
   maxCalls: number;
+  /** Also query by LINKED_ACCOUNT (`cost.accounts.byAccount`): every day gets its `accounts`. */
+  byAccount?: boolean;
 }
 
 export interface FetchCostsResult {
@@ -46,6 +53,8 @@ export interface FetchCostsResult {
   period: { start: string; end: string };
   /** The `Unit` Cost Explorer states the amounts in (ISO 4217, e.g. USD, EUR, JPY). */
   currency: string;
+  /** With `byAccount`: the linked accounts' names Cost Explorer gave, by id (an account it named not is absent). */
+  accountNames?: Record<string, string>;
 }
 
 /** `retryable`: throttled or transient, the next run can succeed; `fatal`: fix config or permissions. */
@@ -92,54 +101,85 @@ export async function fetchCosts(req: FetchCostsRequest, client: CostExplorerCli
   let calls = 0;
   let attempts = 0;
   let currency = "USD";
-  const byDate = new Map<string, CostDay>();
-  let token: string | undefined;
-  do {
-    if (calls >= pageBudget) {
-      throw new CostExplorerError(
-        `Cost Explorer data for ${period.start}..${req.reportDate} needs more than ${pageBudget} page(s); ` +
-          `raise cost.maxApiCalls (now ${req.maxCalls}) or lower cost.windowDays`,
-        "fatal",
+  const accountNames: Record<string, string> = {};
+  /**
+   * One GetCostAndUsage query over the period, DAILY, grouped by one dimension, every page within the budget; `add`
+   * gets each day's groups (a later page repeats a day to carry more of its groups, so amounts add up), and each day
+   * once with an empty key: a day in the answer is known even when nothing was spent on it.
+   */
+  const query = async (dimension: "SERVICE" | "LINKED_ACCOUNT", add: (date: string, estimated: boolean, key: string, amount: number) => void) => {
+    let token: string | undefined;
+    do {
+      if (calls >= pageBudget) {
+        throw new CostExplorerError(
+          `Cost Explorer data for ${period.start}..${req.reportDate} needs more than ${pageBudget} page(s); ` +
+            `raise cost.maxApiCalls (now ${req.maxCalls}) or lower cost.windowDays`,
+          "fatal",
+          calls,
+        );
+      }
+      calls++;
+      const page: GetCostAndUsageCommandOutput = await send(
+        () =>
+          client.send(
+            new GetCostAndUsageCommand({
+              TimePeriod: { Start: period.start, End: period.end },
+              Granularity: "DAILY",
+              Metrics: [req.metric],
+              GroupBy: [{ Type: "DIMENSION", Key: dimension }],
+              ...(filter ? { Filter: filter } : {}),
+              ...(token ? { NextPageToken: token } : {}),
+            }),
+          ),
+        "GetCostAndUsage",
         calls,
       );
-    }
-    calls++;
-    const page: GetCostAndUsageCommandOutput = await send(
-      () =>
-        client.send(
-          new GetCostAndUsageCommand({
-            TimePeriod: { Start: period.start, End: period.end },
-            Granularity: "DAILY",
-            Metrics: [req.metric],
-            GroupBy: [{ Type: "DIMENSION", Key: "SERVICE" }],
-            ...(filter ? { Filter: filter } : {}),
-            ...(token ? { NextPageToken: token } : {}),
-          }),
-        ),
-      "GetCostAndUsage",
-      calls,
-    );
-    attempts += page.$metadata.attempts ?? 1;
-    for (const result of page.ResultsByTime ?? []) {
-      const date = result.TimePeriod?.Start;
-      // The current day is partial; guard even though End excludes it.
-      if (!date || date >= req.today || date < period.start) continue;
-      // A later page repeats a day to carry more of its groups: merge.
-      const day = byDate.get(date) ?? { date, estimated: false, services: {} };
-      day.estimated ||= result.Estimated === true;
-      for (const group of result.Groups ?? []) {
-        const service = group.Keys?.[0];
-        const value = group.Metrics?.[req.metric];
-        if (!service || value?.Amount === undefined) continue;
-        const amount = Number(value.Amount);
-        if (!Number.isFinite(amount)) continue;
-        if (value.Unit) currency = value.Unit;
-        day.services[service] = (day.services[service] ?? 0) + amount;
+      attempts += page.$metadata.attempts ?? 1;
+      for (const result of page.ResultsByTime ?? []) {
+        const date = result.TimePeriod?.Start;
+        // The current day is partial; guard even though End excludes it.
+        if (!date || date >= req.today || date < period.start) continue;
+        add(date, result.Estimated === true, "", 0);
+        for (const group of result.Groups ?? []) {
+          const key = group.Keys?.[0];
+          const value = group.Metrics?.[req.metric];
+          if (!key || value?.Amount === undefined) continue;
+          const amount = Number(value.Amount);
+          if (!Number.isFinite(amount)) continue;
+          if (value.Unit) currency = value.Unit;
+          add(date, result.Estimated === true, key, amount);
+        }
       }
-      byDate.set(date, day);
+      // A LINKED_ACCOUNT value's attributes carry the account's name as `description` (the response's
+      // DimensionValueAttributes: "if the value is a linked account, the attribute is that account name").
+      for (const v of page.DimensionValueAttributes ?? []) {
+        const name = v.Attributes?.description?.trim();
+        if (dimension === "LINKED_ACCOUNT" && v.Value && name) accountNames[v.Value] = name;
+      }
+      token = page.NextPageToken || undefined;
+    } while (token);
+  };
+
+  const byDate = new Map<string, CostDay>();
+  await query("SERVICE", (date, estimated, service, amount) => {
+    const day = byDate.get(date) ?? { date, estimated: false, services: {} };
+    day.estimated ||= estimated;
+    if (service) day.services[service] = (day.services[service] ?? 0) + amount;
+    byDate.set(date, day);
+  });
+  if (req.byAccount) {
+    const byAccount = new Map<string, Record<string, number>>();
+    await query("LINKED_ACCOUNT", (date, _estimated, account, amount) => {
+      const day = byAccount.get(date) ?? {};
+      if (account) day[account] = (day[account] ?? 0) + amount;
+      byAccount.set(date, day);
+    });
+    // Only on days the query by service answered for: a day is judged on both or neither.
+    for (const [date, accounts] of byAccount) {
+      const day = byDate.get(date);
+      if (day) day.accounts = accounts;
     }
-    token = page.NextPageToken || undefined;
-  } while (token);
+  }
 
   let forecast: ForecastInput = { kind: "month-complete" };
   if (needsForecast) {
@@ -174,6 +214,7 @@ export async function fetchCosts(req: FetchCostsRequest, client: CostExplorerCli
     attempts,
     period,
     currency,
+    ...(req.byAccount ? { accountNames } : {}),
   };
 }
 

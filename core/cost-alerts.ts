@@ -14,10 +14,13 @@
  *   level, which the daily total and the forecast keep watching).
  * - `cost:new-service:<service>`: an event, not a state: it starts once and ends silently the next day, when the
  *   service is no longer new.
+ * - `cost:account:<account id>`: a linked account's day over its threshold (`cost.accounts`), one per account: in a
+ *   payer account, two accounts over their thresholds are two teams to tell, and one account's incident ends when
+ *   its own day is back under its threshold, whatever the others do.
  *
  * What cannot be judged is not "ended": on a morning Cost Explorer did not answer for the reported day, the open
- * daily-total and spike incidents hold as they were; with the forecast unavailable, the month's open forecast
- * incident holds.
+ * daily-total, spike and account incidents hold as they were (the account ones also when only the answer by account
+ * lacked the day); with the forecast unavailable, the month's open forecast incident holds.
  */
 import type { AlertLifecycleState, Condition } from "./alert-lifecycle.ts";
 import type { CostFinding, CostFindingKind, CostSummary } from "./cost.ts";
@@ -25,8 +28,10 @@ import type { CostFinding, CostFindingKind, CostSummary } from "./cost.ts";
 /** What a cost incident carries between runs: the finding as last seen, and the first day it was seen on. */
 export interface CostIncidentDetail {
   kind: CostFindingKind;
-  /** "account" or a service name. */
+  /** "account", a service name, or a linked account id (`account-daily`). */
   target: string;
+  /** The linked account's name as the digest shows it (`account-daily` only). */
+  name?: string;
   /** The first reported day the finding held on. */
   since: string;
   /** The reported day it was last judged on. */
@@ -50,6 +55,8 @@ export function costKey(f: Pick<CostFinding, "kind" | "target">, reportDate: str
       return `cost:spike:${f.target}`;
     case "new-service":
       return `cost:new-service:${f.target}`;
+    case "account-daily":
+      return `cost:account:${f.target}`;
   }
 }
 
@@ -79,6 +86,7 @@ export function costConditions(
     out.set(key, {
       kind: f.kind,
       target: f.target,
+      ...(f.name && f.name !== f.target ? { name: f.name } : {}),
       since: open.incidents[key]?.detail.since ?? date,
       reportDate: date,
       value: f.value,
@@ -89,11 +97,16 @@ export function costConditions(
   }
   const dayUnknown = summary.missingDays.includes(date);
   const forecastUnknown = summary.forecast.kind === "unavailable";
+  // No answer by account for the day: an open account incident cannot be judged either way. (With grouping turned
+  // off, `summary.accounts` is absent and the account incidents end: nothing watches them any more.)
+  const accountsUnknown = dayUnknown || summary.accounts?.judged === false;
   for (const [key, incident] of Object.entries(open.incidents)) {
     if (out.has(key)) continue;
     const { kind } = incident.detail;
     const unknown =
-      (dayUnknown && (kind === "daily-total" || kind === "spike")) || (forecastUnknown && kind === "forecast" && key === `cost:forecast:${date.slice(0, 7)}`);
+      (dayUnknown && (kind === "daily-total" || kind === "spike")) ||
+      (accountsUnknown && kind === "account-daily") ||
+      (forecastUnknown && kind === "forecast" && key === `cost:forecast:${date.slice(0, 7)}`);
     if (unknown) out.set(key, { ...incident.detail, carried: true });
   }
   return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, detail]) => ({ key, detail }));

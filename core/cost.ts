@@ -1,5 +1,5 @@
 import type { Decision } from "./types.ts";
-import type { CostConfig } from "../schemas/config-cost.ts";
+import type { CostAccountsConfig, CostConfig } from "../schemas/config-cost.ts";
 
 /**
  * Cost findings from a daily per-service cost series: pure, no AWS, `now` always a parameter.
@@ -15,6 +15,11 @@ export interface CostDay {
   /** Cost Explorer marks days whose figures are still provisional. */
   estimated: boolean;
   services: Record<string, number>;
+  /**
+   * The day's spend per linked account id, when the run groups by account (`cost.accounts.byAccount`); absent when
+   * it does not, or when Cost Explorer's answer by account lacked the day.
+   */
+  accounts?: Record<string, number>;
 }
 
 /** AWS's month-end forecast as the adapter obtained it. */
@@ -36,9 +41,11 @@ export interface CostInput {
   forecast: ForecastInput;
   /** ISO 4217 code of the amounts (Cost Explorer's `Unit`); default USD. */
   currency?: string;
+  /** Account names Cost Explorer gave (its `DimensionValueAttributes` descriptions), by account id. */
+  accountNames?: Readonly<Record<string, string>>;
 }
 
-export type CostFindingKind = "daily-total" | "forecast" | "spike" | "new-service";
+export type CostFindingKind = "daily-total" | "forecast" | "spike" | "new-service" | "account-daily";
 
 /**
  * A finding: `alert` ones are alert incidents too (kinds in `config.immediateAlerts`; core/cost-alerts.ts),
@@ -52,6 +59,8 @@ export interface CostFinding extends Decision<"alert" | "report", string> {
   value: number;
   /** The figure it was compared with, in the summary's currency. */
   threshold: number;
+  /** The linked account's name (`account-daily`): Cost Explorer's, else the configured one, else the id. */
+  name?: string;
 }
 
 export interface CostMover {
@@ -89,6 +98,27 @@ export interface CostSummary {
    * day among them means its spend, spikes and new services could not be judged.
    */
   missingDays: string[];
+  /** Spend by linked account (`cost.accounts.byAccount`); absent when the run does not group by account. */
+  accounts?: AccountsSummary;
+}
+
+/** One linked account's reported day, with its change from the day before. */
+export interface AccountSpend {
+  id: string;
+  /** Cost Explorer's name for it, else the configured one, else the id. */
+  name: string;
+  amount: number;
+  /** The day before, when Cost Explorer answered for it by account. */
+  previous: { date: string; amount: number; change: number; percent: number | null } | null;
+}
+
+export interface AccountsSummary {
+  /** False when Cost Explorer's answer by account lacked the reported day: no account could be judged. */
+  judged: boolean;
+  /** Accounts with spend on the reported day. */
+  count: number;
+  /** The `cost.accounts.top` largest spenders of the reported day, largest first (ties by id). */
+  top: AccountSpend[];
 }
 
 /** Spend below this counts as none (Cost Explorer returns zero-ish residues like 0.0000001). */
@@ -131,6 +161,22 @@ export function analyzeCosts(input: CostInput, config: CostConfig): { summary: C
       threshold: config.dailyThreshold,
       reason: `Spend on ${input.reportDate} was ${money(total)}, over the ${money(config.dailyThreshold)} daily threshold${day.estimated ? " (estimated by AWS, may still change)" : ""}.`,
     });
+  }
+
+  const accounts = config.accounts?.byAccount ? accountsOf(input, config.accounts, day) : undefined;
+  if (accounts && config.accounts) {
+    for (const a of accountThresholdBreaches(day?.accounts ?? {}, config.accounts, accounts.names)) {
+      findings.push({
+        id: `account-daily:${a.id}`,
+        kind: "account-daily",
+        action: action("account-daily"),
+        target: a.id,
+        name: a.name,
+        value: a.amount,
+        threshold: a.threshold,
+        reason: `Account ${accountLabel(a.id, a.name)} spent ${money(a.amount)} on ${input.reportDate}, over its ${money(a.threshold)} daily threshold${day?.estimated ? " (estimated by AWS, may still change)" : ""}.`,
+      });
+    }
   }
 
   const monthToDate = monthToDateOf(byDate, input.reportDate, config.monthlyBudget);
@@ -217,9 +263,74 @@ export function analyzeCosts(input: CostInput, config: CostConfig): { summary: C
       movers,
       services: day ? Object.values(day.services).filter((v) => Math.abs(v) >= NEGLIGIBLE).length : 0,
       missingDays,
+      ...(accounts ? { accounts: accounts.summary } : {}),
     },
     findings,
   };
+}
+
+/**
+ * An account's name for the digest: Cost Explorer's (the `description` attribute of the LINKED_ACCOUNT value, its
+ * AWS Organizations name), else the one configured in `cost.accounts.linked`, else the id itself.
+ *
+ * @example
+ *   accountName("111122223333", { "111122223333": "prod" }, config.cost.accounts) // "prod"
+ */
+export function accountName(id: string, fromCostExplorer: Readonly<Record<string, string>> | undefined, config: CostAccountsConfig | undefined): string {
+  const ce = fromCostExplorer?.[id]?.trim();
+  if (ce) return ce;
+  return config?.linked.find((a) => a.id === id)?.name ?? id;
+}
+
+/** "prod (111122223333)", or the id alone when it has no name. */
+export function accountLabel(id: string, name: string): string {
+  return name === id ? id : `${name} (${id})`;
+}
+
+/**
+ * The accounts over their daily threshold on a day (their own in `linked`, else `accounts.dailyThreshold`), sorted by
+ * id so a run's findings and incidents come in a stable order.
+ *
+ * @example
+ *   accountThresholdBreaches({ "111122223333": 320 }, { byAccount: true, top: 5, linked: [{ id: "111122223333", dailyThreshold: 300 }] }, new Map())
+ *   // [{ id: "111122223333", name: "111122223333", amount: 320, threshold: 300 }]
+ */
+export function accountThresholdBreaches(
+  spend: Readonly<Record<string, number>>,
+  config: CostAccountsConfig,
+  names: ReadonlyMap<string, string>,
+): { id: string; name: string; amount: number; threshold: number }[] {
+  const out: { id: string; name: string; amount: number; threshold: number }[] = [];
+  for (const id of Object.keys(spend).sort()) {
+    const threshold = config.linked.find((a) => a.id === id)?.dailyThreshold ?? config.dailyThreshold;
+    const amount = spend[id] ?? 0;
+    if (threshold !== undefined && amount > threshold) out.push({ id, name: names.get(id) ?? id, amount, threshold });
+  }
+  return out;
+}
+
+function accountsOf(input: CostInput, config: CostAccountsConfig, day: CostDay | undefined): { summary: AccountsSummary; names: Map<string, string> } {
+  const before = input.days.find((d) => d.date === addDays(input.reportDate, -1));
+  const spend = day?.accounts ?? {};
+  const ids = Object.keys(spend).filter((id) => Math.abs(spend[id] ?? 0) >= NEGLIGIBLE);
+  const names = new Map([...Object.keys(spend), ...config.linked.map((a) => a.id)].map((id) => [id, accountName(id, input.accountNames, config)]));
+  const top = ids
+    .map((id): AccountSpend => {
+      const amount = spend[id] ?? 0;
+      const prior = before?.accounts ? (before.accounts[id] ?? 0) : undefined;
+      return {
+        id,
+        name: names.get(id) ?? id,
+        amount,
+        previous:
+          prior === undefined || !before
+            ? null
+            : { date: before.date, amount: prior, change: amount - prior, percent: prior > 0 ? ((amount - prior) / prior) * 100 : null },
+      };
+    })
+    .sort((a, b) => b.amount - a.amount || a.id.localeCompare(b.id))
+    .slice(0, config.top);
+  return { summary: { judged: day?.accounts !== undefined, count: ids.length, top }, names };
 }
 
 interface ServiceStat {

@@ -14,7 +14,54 @@ import * as z from "zod";
 export const CostMetricSchema = z.enum(["UnblendedCost", "NetUnblendedCost", "AmortizedCost", "NetAmortizedCost", "BlendedCost"]);
 export type CostMetric = z.output<typeof CostMetricSchema>;
 
-export const CostFindingKindSchema = z.enum(["daily-total", "forecast", "spike", "new-service"]);
+export const CostFindingKindSchema = z.enum(["daily-total", "forecast", "spike", "new-service", "account-daily"]);
+
+/** A 12-digit AWS account id, as Cost Explorer's LINKED_ACCOUNT dimension values are. */
+const AccountIdSchema = z.string().regex(/^\d{12}$/, "expected a 12-digit AWS account id");
+
+const LinkedAccountSchema = z
+  .object({
+    id: AccountIdSchema,
+    /**
+     * Shown when Cost Explorer's answer carries no name for the account (its `DimensionValueAttributes` description,
+     * the account's name in AWS Organizations, comes first). Organizations account names are 1 to 50 characters.
+     */
+    name: z.string().min(1).max(50).optional(),
+    /** A finding (incident `cost:account:<id>`) when this account's day is over this; default `accounts.dailyThreshold`. */
+    dailyThreshold: z.number().positive().optional(),
+  })
+  .strict();
+
+/**
+ * Spend by linked account, for a deployment in an organization's management (payer) account: Cost Explorer there
+ * answers for every member account (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_GetCostAndUsage.html,
+ * "Management account in an organization in AWS Organizations have access to all member accounts"). In a member
+ * account the same query returns that account alone.
+ */
+export const CostAccountsSchema = z
+  .object({
+    /** Group the day's spend by LINKED_ACCOUNT too (one more GetCostAndUsage query, $0.01); false keeps the section for later. */
+    byAccount: z.boolean().default(true),
+    /** Accounts listed in the digest, largest spend of the reported day first. */
+    top: z.number().int().min(1).max(20).default(5),
+    /** Daily threshold of every linked account without its own in `linked`; none when absent. */
+    dailyThreshold: z.number().positive().optional(),
+    /** Names and thresholds of particular accounts (any other account is still shown, by its Cost Explorer name or id). */
+    linked: z.array(LinkedAccountSchema).default([]),
+  })
+  .strict()
+  .superRefine((accounts, ctx) => {
+    const seen = new Map<string, number>();
+    accounts.linked.forEach((a, i) => {
+      const first = seen.get(a.id);
+      if (first !== undefined) ctx.addIssue({ code: "custom", path: ["linked", i, "id"], message: `${a.id} is already listed at linked[${first}]` });
+      else seen.set(a.id, i);
+    });
+    if (!accounts.byAccount && (accounts.dailyThreshold !== undefined || accounts.linked.some((a) => a.dailyThreshold !== undefined))) {
+      ctx.addIssue({ code: "custom", path: ["byAccount"], message: "account thresholds need byAccount: true (no spend by account is fetched otherwise)" });
+    }
+  });
+export type CostAccountsConfig = z.output<typeof CostAccountsSchema>;
 
 export const CostConfigSchema = z
   .object({
@@ -52,7 +99,7 @@ export const CostConfigSchema = z
      * Finding kinds that are alert incidents (core/cost-alerts.ts): a message when one starts, a line in each
      * morning's digest while it lasts, a message when it ends. Other kinds appear in the digest only.
      */
-    immediateAlerts: z.array(CostFindingKindSchema).default(["daily-total", "forecast", "spike"]),
+    immediateAlerts: z.array(CostFindingKindSchema).default(["daily-total", "forecast", "spike", "account-daily"]),
     /**
      * A new cost incident also pages (the pager topic and the alerts channel, core/notify-routing.ts). Off by
      * default: Cost Explorer's figures are a day old when the digest reads them, so waking someone buys no time
@@ -63,6 +110,8 @@ export const CostConfigSchema = z
     topMovers: z.number().int().min(1).max(10).default(5),
     /** Cost Explorer bills $0.01 per request: a run makes at most this many (pages included). */
     maxApiCalls: z.number().int().min(2).max(10).default(4),
+    /** Spend by linked account (a payer account's digest); absent: the digest shows the deploying account's spend by service only. */
+    accounts: CostAccountsSchema.optional(),
     /** Base of the console links in the digest. */
     consoleUrl: z.url().default("https://us-east-1.console.aws.amazon.com/cost-management/home"),
   })
@@ -79,6 +128,14 @@ export const CostConfigSchema = z
     cfg.excludeRecordTypes.forEach((t, i) => {
       if (t === "Usage") ctx.addIssue({ code: "custom", path: ["excludeRecordTypes", i], message: "excluding Usage leaves no usage to report" });
     });
+    // By account is a second GetCostAndUsage query: with the forecast, three calls on a normal day.
+    if (cfg.accounts?.byAccount && cfg.maxApiCalls < 3) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxApiCalls"],
+        message: `must be at least 3 with accounts.byAccount (one query by service, one by account, the forecast); now ${cfg.maxApiCalls}`,
+      });
+    }
     if (cfg.windowDays < cfg.spike.trailingDays + 1) {
       ctx.addIssue({
         code: "custom",

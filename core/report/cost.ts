@@ -1,5 +1,6 @@
 import type { CostConfig } from "../../schemas/config-cost.ts";
 import {
+  accountLabel,
   addDays,
   analyzeCosts,
   formatMoney,
@@ -130,6 +131,8 @@ export function renderCostDigest(summary: CostSummary, findings: CostFinding[], 
       ? "No data for the day."
       : "No service moved by a cent.";
 
+  const accountsSection = summary.accounts ? [section(topAccountsText(summary, money, signedMoney))] : [];
+
   const trendLines = (meta.trends ?? []).map((t) => {
     const known = t.amounts.filter((v): v is number => v !== null);
     const lo = Math.min(...known);
@@ -158,6 +161,7 @@ export function renderCostDigest(summary: CostSummary, findings: CostFinding[], 
         ["Month-end forecast", forecast],
       ]),
       section(`*Findings*\n${findingLines}`),
+      ...accountsSection,
       section(`*Top movers* (vs ${config.spike.trailingDays}-day median)\n${moverLines}`),
       ...(trendLines.length
         ? [
@@ -172,9 +176,30 @@ export function renderCostDigest(summary: CostSummary, findings: CostFinding[], 
   };
 }
 
-/** "spike Amazon EC2", "daily-total", "forecast 2026-11": what an incident is about, in a few words. */
-export function incidentLabel(detail: Pick<CostIncidentDetail, "kind" | "target" | "reportDate">): string {
+/**
+ * The digest's "Top accounts" block: the largest spenders of the reported day with their names and the change from the
+ * day before, or why there are none.
+ */
+function topAccountsText(summary: CostSummary, money: (n: number) => string, signedMoney: (n: number) => string): string {
+  const accounts = summary.accounts;
+  if (!accounts) return "";
+  const d = summary.reportDate;
+  const title = `*Top accounts* (${accounts.top.length} of ${accounts.count} with spend on ${d}; change vs ${addDays(d, -1)})`;
+  if (!accounts.judged) return `*Top accounts*\n:grey_question: No Cost Explorer data by account for ${d}.`;
+  if (!accounts.top.length) return `${title}\nNo account spent a cent.`;
+  const lines = accounts.top.map((a) => {
+    const change = a.previous
+      ? `${signedMoney(a.previous.change)}${a.previous.percent === null ? (a.previous.amount === 0 && a.amount > 0 ? ", new spend" : "") : `, ${signedPct(a.previous.percent)}`}`
+      : "no data for the day before";
+    return `• ${escapeMrkdwn(accountLabel(a.id, a.name))}: ${money(a.amount)} (${change})`;
+  });
+  return `${title}\n${lines.join("\n")}`;
+}
+
+/** "spike Amazon EC2", "daily-total", "forecast 2026-11", "account prod (111122223333)": what an incident is about, in a few words. */
+export function incidentLabel(detail: Pick<CostIncidentDetail, "kind" | "target" | "reportDate" | "name">): string {
   if (detail.kind === "forecast") return `forecast ${detail.reportDate.slice(0, 7)}`;
+  if (detail.kind === "account-daily") return `account ${accountLabel(detail.target, detail.name ?? detail.target)}`;
   return detail.target === "account" ? detail.kind : `${detail.kind} ${detail.target}`;
 }
 
@@ -200,7 +225,7 @@ function spanOf(detail: CostIncidentDetail): string {
 export function renderCostAlert(started: readonly CostIncidentDetail[], summary: CostSummary, config: CostConfig): SlackMessage {
   const d = summary.reportDate;
   return {
-    text: `AWS cost alert ${d}: ${started.map((i) => (i.target === "account" ? i.kind : `${i.kind} ${i.target}`)).join(", ")}`,
+    text: `AWS cost alert ${d}: ${started.map((i) => (i.kind === "account-daily" ? incidentLabel(i) : i.target === "account" ? i.kind : `${i.kind} ${i.target}`)).join(", ")}`,
     blocks: [
       header(`:rotating_light: AWS cost alert · ${d}`),
       section(started.map((i) => `• ${escapeMrkdwn(i.reason)}`).join("\n")),
@@ -249,6 +274,15 @@ export function renderCostResolved(
       }
       case "new-service":
         return "no longer new";
+      case "account-daily": {
+        if (!summary.accounts) return "no longer watched (cost.accounts is off)";
+        const spend = summary.accounts.judged ? (at.days.find((x) => x.date === d)?.accounts?.[i.target] ?? 0) : undefined;
+        const threshold = thresholdOf(config, i.target);
+        if (spend === undefined) return `no longer judged on ${d}`;
+        return threshold === undefined
+          ? `${money(spend)} on ${d}; no threshold is configured for it any more`
+          : `${money(spend)} on ${d}, within its ${money(threshold)} daily threshold`;
+      }
     }
   };
   const lines = ended.map(
@@ -258,6 +292,11 @@ export function renderCostResolved(
     text: `AWS cost ended ${d}: ${ended.map((e) => `${incidentLabel(e.incident.detail)} (${formatDays(e.incident.detail)})`).join(", ")}`,
     blocks: [header(`:white_check_mark: AWS cost incidents ended · ${d}`), section(lines.join("\n"))],
   };
+}
+
+/** The daily threshold `cost.accounts` sets for an account now (its own, else the default), if any. */
+function thresholdOf(config: CostConfig, id: string): number | undefined {
+  return config.accounts?.linked.find((a) => a.id === id)?.dailyThreshold ?? config.accounts?.dailyThreshold;
 }
 
 function formatDays(detail: CostIncidentDetail): string {
@@ -270,6 +309,8 @@ export interface CostRunInput {
   days: CostDay[];
   /** ISO 4217 code of the amounts (Cost Explorer's `Unit`); default USD. */
   currency?: string;
+  /** Linked account names from Cost Explorer (`DimensionValueAttributes`), by id. */
+  accountNames?: Readonly<Record<string, string>>;
   /** Default: the last complete UTC day before `now`. */
   reportDate?: string;
   /** Default: unavailable. */
@@ -317,6 +358,7 @@ export function buildCostRun(input: CostRunInput): CostRun {
       reportDate,
       forecast: input.forecast ?? { kind: "unavailable", reason: "not requested" },
       ...(input.currency ? { currency: input.currency } : {}),
+      ...(input.accountNames ? { accountNames: input.accountNames } : {}),
     },
     input.config,
   );

@@ -56,6 +56,7 @@ export async function runCost(event: CostEvent, ctx: RunContext, d: CostDeps): P
       metric: cfg.metric,
       excludeRecordTypes: cfg.excludeRecordTypes,
       maxCalls: cfg.maxApiCalls,
+      ...(cfg.accounts?.byAccount ? { byAccount: true } : {}),
     });
   } catch (err) {
     if (!(err instanceof CostExplorerError)) throw err;
@@ -74,6 +75,7 @@ export async function runCost(event: CostEvent, ctx: RunContext, d: CostDeps): P
       reportDate,
       forecast: data.forecast,
       currency: data.currency,
+      ...(data.accountNames ? { accountNames: data.accountNames } : {}),
       config: cfg,
       now,
       apiCalls: data.calls,

@@ -33,6 +33,7 @@ import { createS3Sim } from "./s3.ts";
 import { withRdsPromotion } from "./rds-promotion.ts";
 import { createRoute53Sim } from "./route53.ts";
 import { createCloudWatchSim } from "./cloudwatch.ts";
+import { createCostExplorerSim } from "./cost-explorer.ts";
 import { DEFAULT_DURATIONS, DEFAULT_LIMITS, type Durations, type Limits, type SandboxSnapshot } from "./types.ts";
 import { createEnforcer, type Enforcer, type PrincipalResolver } from "./iam/enforce.ts";
 import { Accounts, type RoleSpec, type SandboxCredentials, type SandboxRole, type Session } from "./accounts.ts";
@@ -58,6 +59,7 @@ export type { S3Sim, S3ObjectView } from "./s3.ts";
 export type { RdsSimWithPromotion } from "./rds-promotion.ts";
 export type { Route53Sim } from "./route53.ts";
 export type { CloudWatchSim, AlarmStateChangeEvent } from "./cloudwatch.ts";
+export type { CostExplorerSim, CostLine } from "./cost-explorer.ts";
 export type { SandboxSnapshotKind } from "./types.ts";
 export { createEnforcer, accessDeniedError, type Enforcer, type Principal, type PrincipalResolver, type AccessDeniedRecord } from "./iam/enforce.ts";
 export type { PolicyStatement, PolicyCondition } from "./iam/policy.ts";
@@ -115,6 +117,11 @@ export interface SandboxOptions {
    * for one of them turns it off; `false` turns rate limits off. Default: DEFAULT_RATE_LIMITS.
    */
   rateLimits?: boolean | RateLimitOverrides;
+  /**
+   * Serve CostExplorerClient with the simulated Cost Explorer (cost-explorer.ts). Off by default: tests that answer
+   * Cost Explorer with their own aws-sdk-client-mock stub keep it (a second mock of the class would replace theirs).
+   */
+  costExplorer?: boolean;
 }
 
 /** Whether a sandbox has rate limits unless `rateLimits` says otherwise. */
@@ -150,6 +157,7 @@ const SERVICES = {
   lambda: (core: SandboxCore) => createLambdaSim(core),
   sns: (core: SandboxCore) => createSnsSim(core),
   sts: (core: SandboxCore, o: ResolvedOptions) => createStsSim(core, o.accounts),
+  costExplorer: (core: SandboxCore) => createCostExplorerSim(core),
 } satisfies Record<string, Factory>;
 
 export type ServiceName = keyof typeof SERVICES;
@@ -241,7 +249,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     for (const [name, factory] of Object.entries(SERVICES) as Array<[string, Factory]>) {
       const sim = factory(on, resolved);
       if (sim.service !== name) throw new Error(`sandbox: factory ${name} returned service ${sim.service}`);
-      if (mocked) on.register(sim);
+      if (mocked && (name !== "costExplorer" || options.costExplorer === true)) on.register(sim);
       else on.registerUnmocked(sim);
       services[name] = sim;
     }

@@ -480,6 +480,12 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
     AssumeRole: (input) => [{ action: "sts:AssumeRole", resource: String(input.RoleArn ?? ""), context: {} }],
     GetCallerIdentity: () => [],
   },
+  // Cost Explorer has no resource-level permissions: every action is authorized on "*"
+  // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscostexplorerservice.html).
+  costExplorer: {
+    GetCostAndUsage: () => [{ action: "ce:GetCostAndUsage", resource: "*", context: {} }],
+    GetCostForecast: () => [{ action: "ce:GetCostForecast", resource: "*", context: {} }],
+  },
   cloudwatch: {
     GetMetricData: () => [{ action: "cloudwatch:GetMetricData", resource: "*", context: {} }],
     GetMetricStatistics: () => [{ action: "cloudwatch:GetMetricStatistics", resource: "*", context: {} }],

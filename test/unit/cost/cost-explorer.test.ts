@@ -191,3 +191,129 @@ describe("costExplorer client", () => {
     expect(await costExplorer().config.region()).toBe("us-east-1");
   });
 });
+
+/** One ResultsByTime entry grouped by LINKED_ACCOUNT. */
+function byAccount(date: string, accounts: Record<string, string>): ResultByTime {
+  return result(date, accounts);
+}
+
+describe("fetchCosts by linked account (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_GetCostAndUsage.html)", () => {
+  const PROD = "111111111111";
+  const STAGING = "222222222222";
+
+  it("sends a second query, the same period grouped by LINKED_ACCOUNT, and names the accounts from DimensionValueAttributes", async () => {
+    ce.on(GetCostAndUsageCommand, { GroupBy: [{ Type: "DIMENSION", Key: "SERVICE" }] }).resolves({
+      ...meta,
+      ResultsByTime: [result("2025-03-18", { [EC2]: "100" }), result("2025-03-19", { [EC2]: "130" })],
+    });
+    ce.on(GetCostAndUsageCommand, { GroupBy: [{ Type: "DIMENSION", Key: "LINKED_ACCOUNT" }] }).resolves({
+      ...meta,
+      ResultsByTime: [byAccount("2025-03-18", { [PROD]: "90", [STAGING]: "10" }), byAccount("2025-03-19", { [PROD]: "110", [STAGING]: "20" })],
+      DimensionValueAttributes: [
+        { Value: PROD, Attributes: { description: "prod" } },
+        { Value: STAGING, Attributes: { description: " " } },
+      ],
+    });
+    ce.on(GetCostForecastCommand).resolves({ ...meta, Total: { Amount: "10" } });
+
+    const out = await fetchCosts(request({ byAccount: true }), costExplorer());
+
+    expect(ce.commandCalls(GetCostAndUsageCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TimePeriod: { Start: "2025-03-01", End: "2025-03-20" },
+        Granularity: "DAILY",
+        Metrics: ["UnblendedCost"],
+        GroupBy: [{ Type: "DIMENSION", Key: "SERVICE" }],
+        Filter: FILTER,
+      },
+      {
+        TimePeriod: { Start: "2025-03-01", End: "2025-03-20" },
+        Granularity: "DAILY",
+        Metrics: ["UnblendedCost"],
+        GroupBy: [{ Type: "DIMENSION", Key: "LINKED_ACCOUNT" }],
+        Filter: FILTER,
+      },
+    ]);
+    expect(out.calls).toBe(3);
+    expect(out.days).toEqual([
+      { date: "2025-03-18", estimated: false, services: { [EC2]: 100 }, accounts: { [PROD]: 90, [STAGING]: 10 } },
+      { date: "2025-03-19", estimated: false, services: { [EC2]: 130 }, accounts: { [PROD]: 110, [STAGING]: 20 } },
+    ]);
+    // A blank description is no name: the digest falls back to the configured name, then the id.
+    expect(out.accountNames).toEqual({ [PROD]: "prod" });
+  });
+
+  it("follows the account query's NextPageToken within the same call budget, merging a day split across pages", async () => {
+    ce.on(GetCostAndUsageCommand, { GroupBy: [{ Type: "DIMENSION", Key: "SERVICE" }] }).resolves({
+      ...meta,
+      ResultsByTime: [result("2025-03-19", { [EC2]: "130" })],
+    });
+    ce.on(GetCostAndUsageCommand, { GroupBy: [{ Type: "DIMENSION", Key: "LINKED_ACCOUNT" }] })
+      .resolvesOnce({
+        ...meta,
+        ResultsByTime: [byAccount("2025-03-19", { [PROD]: "110" })],
+        DimensionValueAttributes: [{ Value: PROD, Attributes: { description: "prod" } }],
+        NextPageToken: "a2",
+      })
+      .resolvesOnce({
+        ...meta,
+        ResultsByTime: [byAccount("2025-03-19", { [STAGING]: "20" })],
+        DimensionValueAttributes: [{ Value: STAGING, Attributes: { description: "staging" } }],
+      });
+    ce.on(GetCostForecastCommand).resolves({ ...meta, Total: { Amount: "10" } });
+
+    const out = await fetchCosts(request({ byAccount: true, maxCalls: 4 }), costExplorer());
+
+    expect(ce.commandCalls(GetCostAndUsageCommand).map((c) => [c.args[0].input.GroupBy?.[0]?.Key, c.args[0].input.NextPageToken])).toEqual([
+      ["SERVICE", undefined],
+      ["LINKED_ACCOUNT", undefined],
+      ["LINKED_ACCOUNT", "a2"],
+    ]);
+    expect(out.calls).toBe(4);
+    expect(out.days[0]?.accounts).toEqual({ [PROD]: 110, [STAGING]: 20 });
+    expect(out.accountNames).toEqual({ [PROD]: "prod", [STAGING]: "staging" });
+  });
+
+  it("fails the run rather than report partial account totals when the account pages exceed the budget", async () => {
+    ce.on(GetCostAndUsageCommand, { GroupBy: [{ Type: "DIMENSION", Key: "SERVICE" }] }).resolves({
+      ...meta,
+      ResultsByTime: [result("2025-03-19", { [EC2]: "130" })],
+    });
+    ce.on(GetCostAndUsageCommand, { GroupBy: [{ Type: "DIMENSION", Key: "LINKED_ACCOUNT" }] }).resolves({
+      ...meta,
+      ResultsByTime: [byAccount("2025-03-19", { [PROD]: "110" })],
+      NextPageToken: "again",
+    });
+
+    const err = await fetchCosts(request({ byAccount: true, maxCalls: 3 }), costExplorer()).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(CostExplorerError);
+    expect(err).toMatchObject({
+      kind: "fatal",
+      calls: 2,
+      message: "Cost Explorer data for 2025-03-01..2025-03-19 needs more than 2 page(s); raise cost.maxApiCalls (now 3) or lower cost.windowDays",
+    });
+    expect(ce).toHaveReceivedCommandTimes(GetCostForecastCommand, 0);
+  });
+
+  it("gives a day no accounts when the account query lacks it, and sets none without byAccount", async () => {
+    ce.on(GetCostAndUsageCommand, { GroupBy: [{ Type: "DIMENSION", Key: "SERVICE" }] }).resolves({
+      ...meta,
+      ResultsByTime: [result("2025-03-18", { [EC2]: "100" }), result("2025-03-19", { [EC2]: "130" })],
+    });
+    ce.on(GetCostAndUsageCommand, { GroupBy: [{ Type: "DIMENSION", Key: "LINKED_ACCOUNT" }] }).resolves({
+      ...meta,
+      ResultsByTime: [byAccount("2025-03-18", { [PROD]: "100" })],
+    });
+    ce.on(GetCostForecastCommand).resolves({ ...meta, Total: { Amount: "10" } });
+
+    const withAccounts = await fetchCosts(request({ byAccount: true }), costExplorer());
+    expect(withAccounts.days.map((d) => d.accounts)).toEqual([{ [PROD]: 100 }, undefined]);
+
+    ce.resetHistory();
+    const without = await fetchCosts(request(), costExplorer());
+    expect(ce).toHaveReceivedCommandTimes(GetCostAndUsageCommand, 1);
+    expect(without.days.map((d) => d.accounts)).toEqual([undefined, undefined]);
+    expect(without.accountNames).toBeUndefined();
+  });
+});

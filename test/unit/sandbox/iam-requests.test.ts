@@ -241,6 +241,17 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
     AssumeRole: [{ RoleArn: `arn:aws:iam::${ACCOUNT}:role/vault-copier`, RoleSessionName: "nightly", ExternalId: "ops-autopilot-7f3a" }],
     GetCallerIdentity: [{}],
   },
+  costExplorer: {
+    GetCostAndUsage: [
+      {
+        TimePeriod: { Start: "2026-11-01", End: "2026-11-20" },
+        Granularity: "DAILY",
+        Metrics: ["UnblendedCost"],
+        GroupBy: [{ Type: "DIMENSION", Key: "LINKED_ACCOUNT" }],
+      },
+    ],
+    GetCostForecast: [{ TimePeriod: { Start: "2026-11-20", End: "2026-12-01" }, Metric: "UNBLENDED_COST", Granularity: "MONTHLY" }],
+  },
   cloudwatch: {
     GetMetricData: [
       { MetricDataQueries: [{ Id: "lag", MetricStat: { Metric: { Namespace: "AWS/RDS", MetricName: "ReplicaLag" }, Period: 60, Stat: "Maximum" } }] },
@@ -496,7 +507,19 @@ describe("every command the sandbox simulates is authorized", () => {
         (v): v is { service: string; commands: ReadonlyArray<readonly [{ name: string }, unknown]> } =>
           typeof v === "object" && v !== null && "service" in v && "commands" in v,
       );
-      expect(sims.map((s) => s.service).sort()).toEqual(["cloudwatch", "ec2", "lambda", "rds", "rdsData", "route53", "s3", "secretsManager", "sns", "sts"]);
+      expect(sims.map((s) => s.service).sort()).toEqual([
+        "cloudwatch",
+        "costExplorer",
+        "ec2",
+        "lambda",
+        "rds",
+        "rdsData",
+        "route53",
+        "s3",
+        "secretsManager",
+        "sns",
+        "sts",
+      ]);
       const simulated = sims.flatMap((s) => s.commands.map(([cls]) => `${s.service}:${cls.name.replace(/Command$/, "")}`));
       expect(simulated).toContain("rds:PromoteReadReplica");
       expect(simulated.filter((c) => !AUTHORIZATIONS[c.split(":")[0]!]?.[c.split(":")[1]!])).toEqual([]);
