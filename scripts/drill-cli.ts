@@ -8,6 +8,7 @@ export const DRILL_SECTIONS = {
   failover: "a region outage failed over (promote, DNS, warm, health), then a lagging replica refused",
   cost: "a cost morning on which EC2 spend triples: the Slack digest and alert",
   restore: "restore tests of an RDS instance, an Aurora cluster and an EBS volume, and the janitor",
+  fleet: "3 workload accounts (one without its member roles) and a backup account: fan-out, summary, locked copy",
 } as const;
 
 export type DrillSection = keyof typeof DRILL_SECTIONS;

@@ -12,6 +12,10 @@
  *    restore-test runbook, each proven RTO against its target; a failing smoke check alerted; a crashed run's
  *    leftover removed by the janitor.
  *
+ * 5. A fleet: three workload accounts (one whose member roles were never deployed) and a backup account; the nightly
+ *    backup and copy fanned out over every account × region and summarized once, naming the failed account; a copy in
+ *    the backup account, locked, that survives a delete from the workload account.
+ *
  * Prints a readable summary and writes the full report to out/drill-report.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -35,6 +39,7 @@ import { drillHelp, parseDrillArgs, type DrillSection } from "./drill-cli.ts";
 import { DRILL_WIDTH, failoverLines } from "../core/report/drill-text.ts";
 import { plainLinks, wrap } from "../core/report/text.ts";
 import { withoutReportLinkLine } from "../core/report/report-link.ts";
+import { runFleetDrill, type FleetDrillResult } from "../sandbox/scenarios/fleet-scenarios.ts";
 
 process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
@@ -234,7 +239,39 @@ async function restore(): Promise<RestoreDrillResult> {
   return r;
 }
 
-const SECTIONS = ["backup", "failover", "cost", "restore"] as const;
+async function fleet(): Promise<FleetDrillResult> {
+  heading("5. Fleet: 3 workload accounts and a backup account; one account's member roles never deployed");
+  const r = await runFleetDrill();
+  const missing = r.accounts.filter((a) => a.roles === false);
+  const each = `${r.resourcesPerAccount.rdsInstances} RDS instance and ${r.resourcesPerAccount.ebsVolumes} EBS volumes in ${r.regions[0]}`;
+  say(
+    `Central account ${r.central}; workload accounts ${r.accounts.map((a) => `${a.name} ${a.id}${a.roles === false ? " (member roles never deployed)" : ""}`).join(", ")}, ` +
+      `each with ${each}; regions ${r.regions.join(", ")}; backup account ${r.vault.name} ${r.vault.id} (${r.vault.region}, its own key).`,
+  );
+  say(`\nNightly backup: one Distributed Map item per account × region (${r.backup.items}), then the summary function. Its Slack summary:`);
+  for (const line of withoutReportLinkLine(r.backup.message ?? "(no summary posted)").split("\n")) say(`  ${line}`, 4);
+  const done = (run: typeof r.copy) => run.results.filter((x) => x.ok);
+  const copied = done(r.copy).reduce((n, x) => n + (x.ok ? (x.counts.copied ?? 0) : 0), 0);
+  const failedCopy = r.copy.results.filter((x) => !x.ok).map((x) => `${x.accountName} (${x.account}) in ${x.region}: ${x.ok ? "" : x.error}`);
+  say(
+    `Summary run: ${r.backup.summary.ok ? "ok" : `failed (${r.backup.summary.error}), so the execution fails and pages, naming ${missing.map((a) => `${a.name} (${a.id})`).join(", ")}`}.`,
+  );
+  say(`\nCopy, 30 min later: ${copied} DR copies started; failed: ${failedCopy.join(", ") || "none"}.`);
+  say(
+    `\nBackup account: an EBS backup of ${r.vaultCopy.accountName} (${r.vaultCopy.source}), shared with ${r.vault.id}, copied there with the vault's key as ` +
+      `${r.vaultCopy.copy} and locked (the vault stage's calls, made here as the accounts' administrators):`,
+  );
+  for (const c of r.vaultCopy.calls) say(`  ${c}`, 4);
+  say(`Delete of the locked vault copy ${r.vaultCopy.copy}:`);
+  for (const d of r.deletes) say(`  from ${d.who}: ${d.error === "none" ? "DELETED" : `refused, ${d.error}: ${d.message}`}`, 4);
+  say(`The copy is still in the backup account: ${r.survived ? "yes" : "NO"}.`);
+  say(
+    `(${r.awsCalls} AWS calls (simulated), ${r.assumeRoleRefused} AssumeRole refused, ${r.iamDenials} denied by the functions' roles; ${(r.wallMs / 1000).toFixed(1)} s)`,
+  );
+  return r;
+}
+
+const SECTIONS = ["backup", "failover", "cost", "restore", "fleet"] as const;
 const want = (s: DrillSection) => args.sections.length === 0 || args.sections.includes(s);
 
 const started = performance.now();
@@ -242,6 +279,7 @@ const year = want("backup") ? await backupYear() : undefined;
 const fo = want("failover") ? await failover() : undefined;
 const costRun = want("cost") ? cost() : undefined;
 const restoreRun = want("restore") ? await restore() : undefined;
+const fleetRun = want("fleet") ? await fleet() : undefined;
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(
   outFile,
@@ -268,6 +306,7 @@ writeFileSync(
             },
           }
         : {}),
+      ...(fleetRun ? { fleet: fleetRun } : {}),
     },
     null,
     2,

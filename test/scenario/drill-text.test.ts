@@ -85,6 +85,7 @@ describe("npm run drill -- --help", () => {
         "  failover  a region outage failed over (promote, DNS, warm, health), then a lagging replica refused",
         "  cost      a cost morning on which EC2 spend triples: the Slack digest and alert",
         "  restore   restore tests of an RDS instance, an Aurora cluster and an EBS volume, and the janitor",
+        "  fleet     3 workload accounts (one without its member roles) and a backup account: fan-out, summary, locked copy",
         "",
         "Options:",
         "  --html    also write out/drill-report.html",
@@ -95,7 +96,7 @@ describe("npm run drill -- --help", () => {
   }, 30_000);
 
   it.each([
-    [["bogus"], "drill: unknown section: bogus (sections: backup, failover, cost, restore; see --help)"],
+    [["bogus"], "drill: unknown section: bogus (sections: backup, failover, cost, restore, fleet; see --help)"],
     [["--bogus", "cost"], "drill: unknown option: --bogus (options: --html, --help; see --help)"],
   ])(
     "%j is refused with exit code 2",

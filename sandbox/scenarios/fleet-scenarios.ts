@@ -1,0 +1,499 @@
+/**
+ * The fleet on the sandbox: a central account (the deployment: its functions' roles, the Reports bucket), workload
+ * accounts with the member roles installed exactly as stacks/member-roles.ts generates them (trust and policy), and a
+ * backup (vault) account with its customer managed keys. Used by `npm run drill -- fleet` and `bench/fleet.ts`.
+ *
+ * @example
+ *   const world = createFleetWorld({ accounts: DRILL_ACCOUNTS, resources: { rdsInstances: 1, ebsVolumes: 2 } });
+ *   await world.invoke("backup", { source: "fleet", target: world.items("backup")[0] });
+ *   world.sb.restore();
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
+import { CopySnapshotCommand, DeleteSnapshotCommand, EC2Client, LockSnapshotCommand, ModifySnapshotAttributeCommand } from "@aws-sdk/client-ec2";
+import { createSandbox, FakeClock, type Sandbox, type SandboxAccount } from "../index.ts";
+import type { PolicyCondition, PolicyStatement } from "../aws/iam/policy.ts";
+import type { TrustStatement } from "../aws/accounts.ts";
+import type { RateLimitOverrides } from "../aws/rate-limits.ts";
+import { resetClients } from "../../adapters/clients.ts";
+import { resetMemberSessions } from "../../adapters/assume-role.ts";
+import { createHandler, type MetricPoint, type Runtime } from "../../runbooks/lib/handler.ts";
+import { backupJobSpec } from "../../runbooks/backup/jobs.ts";
+import { runFleetSummary } from "../../runbooks/fleet/summary.ts";
+import { parseFleetSummaryEvent, type FleetItemResult } from "../../schemas/events-fleet.ts";
+import { parseConfig, type Config, type ConfigInput } from "../../schemas/config.ts";
+import { memberRoles } from "../../stacks/member-roles.ts";
+import { FLEET_MAX_CONCURRENCY, fleetItems, MAX_CAUSE_CHARS, MAX_REPORT_KEY_CHARS, type FleetItem } from "../../stacks/fleet-fanout-definition.ts";
+import type { FleetFunction } from "../../schemas/config-fleet.ts";
+import type { PolicyDocument } from "../../stacks/policy-lint.ts";
+import { renderText, type SlackMessage } from "../../core/report/blocks.ts";
+import { TAG } from "../../core/types.ts";
+
+export const FLEET_PRIMARY = "eu-west-1";
+export const FLEET_DR = "eu-central-1";
+/** The deploying account: the central functions' roles and the Reports bucket live here. */
+export const CENTRAL_ACCOUNT = "999988887777";
+export const FLEET_REPORTS_BUCKET = "ops-autopilot-reports-fleet";
+/** The DR copies' key: an alias every member account holds (a fleet refuses key ARNs, schemas/config-fleet.ts). */
+export const FLEET_DR_KEY_ALIAS = "alias/ops-autopilot-dr";
+export const VAULT_KEY_ALIAS = "alias/ops-autopilot-vault";
+
+export interface FleetAccountSpec {
+  id: string;
+  name: string;
+  /** false: the account is listed in the fleet, but its member roles were never deployed. Default true. */
+  roles?: boolean;
+}
+
+/** The drill's accounts: three workload accounts (search's member roles never deployed) and the backup account. */
+export const DRILL_ACCOUNTS: readonly FleetAccountSpec[] = [
+  { id: "111122223333", name: "payments" },
+  { id: "444455556666", name: "search", roles: false },
+  { id: "777788889999", name: "analytics" },
+];
+export const DRILL_VAULT = { id: "555566667777", name: "backup-vault" } as const;
+
+/** The external id of a member account: derived from its name, as an operator would pick one per account. */
+export const externalIdOf = (a: Pick<FleetAccountSpec, "name" | "id">): string => `oa-fleet-${a.name}-${a.id.slice(-4)}`;
+
+/** `n` workload accounts named `acct-001`…, ids `1000000000NN`… (the bench's fleet). */
+export function benchAccounts(n: number): FleetAccountSpec[] {
+  return Array.from({ length: n }, (_, i) => ({ id: String(100_000_000_000 + i + 1), name: `acct-${String(i + 1).padStart(3, "0")}` }));
+}
+
+export interface FleetConfigOptions {
+  stage?: string;
+  accounts: readonly FleetAccountSpec[];
+  /** DR regions besides the primary (default [FLEET_DR]). */
+  drRegions?: readonly string[];
+  /** The backup account (the `vault` section), when the scenario has one. */
+  vault?: { id: string; regions?: readonly string[] };
+}
+
+/** The stage's configuration: one policy selecting by tag (`ops-autopilot:backup=fleet`), the fleet, and the vault. */
+export function fleetScenarioConfig(options: FleetConfigOptions): Config {
+  const dr = options.drRegions ?? [FLEET_DR];
+  const input: ConfigInput = {
+    app: "ops-autopilot",
+    stage: options.stage ?? "fleet",
+    primaryRegion: FLEET_PRIMARY,
+    drRegions: dr.map((region) => ({ region, kmsKeyId: FLEET_DR_KEY_ALIAS })),
+    // Retention is what the scenarios measure: a new stage's observe window would hold every delete for 14 days.
+    observe: false,
+    backup: {
+      policies: [{ name: "fleet", selection: { tag: {} }, maxDeletesPerRun: 1_000_000, maxDeletePercent: 100 }],
+    },
+    fleet: { accounts: options.accounts.map((a) => ({ id: a.id, name: a.name, externalId: externalIdOf(a) })) },
+    ...(options.vault
+      ? {
+          vault: {
+            accountId: options.vault.id,
+            regions: (options.vault.regions ?? [FLEET_PRIMARY]).map((region) => ({ region, kmsKeyAlias: VAULT_KEY_ALIAS })),
+          },
+        }
+      : {}),
+  };
+  return parseConfig(input);
+}
+
+const list = (v: string | readonly string[] | undefined): string[] => (v === undefined ? [] : typeof v === "string" ? [v] : [...v]);
+
+/** A policy document's Condition map as the sandbox's list of conditions. */
+function conditionsOf(condition: Record<string, Record<string, string | readonly string[]>> | undefined): PolicyCondition[] {
+  return Object.entries(condition ?? {}).flatMap(([test, byKey]) =>
+    Object.entries(byKey).map(([variable, v]) => ({ test, variable, values: typeof v === "string" ? [v] : [...v] })),
+  );
+}
+
+/** A role's policy document as the sandbox's statements (what IAM stores is what the sandbox evaluates). */
+export function statementsOf(doc: PolicyDocument): PolicyStatement[] {
+  return doc.Statement.map((s) => ({
+    effect: s.Effect === "Deny" ? "deny" : "allow",
+    actions: list(s.Action),
+    resources: list(s.Resource),
+    conditions: conditionsOf(s.Condition as never),
+  }));
+}
+
+/** A trust policy document as the sandbox's trust statements. */
+export function trustOf(doc: PolicyDocument): TrustStatement[] {
+  return doc.Statement.map((s) => {
+    const principal = (s as unknown as { Principal: { AWS: string | string[] } }).Principal;
+    return { effect: s.Effect === "Deny" ? "deny" : "allow", principals: list(principal.AWS), conditions: conditionsOf(s.Condition as never) };
+  });
+}
+
+/** Resources seeded in each workload account and region, tagged for the `fleet` policy. */
+export interface FleetResources {
+  rdsInstances?: number;
+  ebsVolumes?: number;
+  /**
+   * Encrypted with the account's customer managed key (default false: unencrypted). The sandbox puts
+   * `kms:ResourceAliases` in the request context only for a key named by its alias, not for one named by its ARN (a
+   * snapshot's own KmsKeyId), so a member role's alias-scoped KMS grant refuses the source key of a copy.
+   */
+  encrypted?: boolean;
+  /** Regions that hold resources (default: the primary only, where backups are made). */
+  regions?: readonly string[];
+}
+
+export interface FleetWorldOptions extends FleetConfigOptions {
+  start?: string;
+  resources?: FleetResources;
+  /** The sandbox's rate limits (default on, as AWS). */
+  rateLimits?: boolean | RateLimitOverrides;
+  /** Keep command inputs in `sb.calls` (default true; the bench turns it off). */
+  recordInputs?: boolean;
+  logger?: Logger;
+}
+
+export interface PostedMessage {
+  at: string;
+  fn: string;
+  text: string;
+  rendered: string;
+}
+
+export interface FleetWorld {
+  sb: Sandbox;
+  clock: FakeClock;
+  config: Config;
+  accounts: readonly FleetAccountSpec[];
+  /** The workload accounts' sandbox views, by id. */
+  workload: ReadonlyMap<string, SandboxAccount>;
+  vault?: SandboxAccount;
+  /** The vault's customer managed key per vault region. */
+  vaultKeys: Record<string, string>;
+  /** Each workload account's customer managed key (the volumes' and instances' key, shared with the vault) per region. */
+  workloadKeys: Record<string, Record<string, string>>;
+  /** The fan-out's items for a job: each listed account × region, as stacks/fleet-fanout-definition.ts lists them. */
+  items(job: FleetFunction): FleetItem[];
+  /** The central runtime the handlers run with (reports in the central bucket; Slack and pages recorded). */
+  runtime: Runtime;
+  posted: PostedMessage[];
+  /** Ids seeded per account and region: `<account>/<region>` -> resource ids. */
+  seeded: Record<string, string[]>;
+  restore(): void;
+}
+
+export const fleetLambdaContext = (id: string): Context => ({ awsRequestId: id, getRemainingTimeInMillis: () => 600_000 }) as unknown as Context;
+
+/**
+ * The accounts, roles, keys and resources of a fleet scenario. The central account is the sandbox's default account,
+ * so the functions run under their own roles (sandbox/scenarios/roles.ts) with the names SST deploys them with, the
+ * names the member roles' trust admits.
+ */
+export function createFleetWorld(options: FleetWorldOptions): FleetWorld {
+  const config = fleetScenarioConfig(options);
+  const regions = [config.primaryRegion, ...config.drRegions.map((d) => d.region)];
+  const clock = new FakeClock(`${options.start ?? "2026-03-02"}T02:00:00Z`);
+  resetClients();
+  resetMemberSessions();
+  const sb = createSandbox({
+    clock,
+    regions,
+    accountId: CENTRAL_ACCOUNT,
+    buckets: [FLEET_REPORTS_BUCKET],
+    // Not counted for `npm run iam-report`, which weighs usage against config/example.json's roles: they have no fleet,
+    // so no sts:AssumeRole (test/scenario/fleet-member-roles.test.ts asserts those grants exactly).
+    iam: { recordUsage: false },
+    mockHistoryLimit: 0,
+    recordInputs: options.recordInputs ?? true,
+    ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
+  });
+  const workload = new Map<string, SandboxAccount>();
+  const workloadKeys: Record<string, Record<string, string>> = {};
+  const seeded: Record<string, string[]> = {};
+  const vault = options.vault ? sb.addAccount(options.vault.id, { name: "backup-vault" }) : undefined;
+  const vaultKeys: Record<string, string> = {};
+  if (vault) {
+    for (const v of config.vault!.regions) {
+      // The vault's own key (default policy: the vault's root, so its IAM decides): the workload shares, the vault
+      // copies with this key (core/vault-plan.ts), and no workload principal ever needs it.
+      vaultKeys[v.region] = vault.createKey(v.region, { id: `vault-${v.region}` });
+    }
+  }
+  const perRegion = options.resources?.regions ?? [config.primaryRegion];
+  for (const a of options.accounts) {
+    const acc = sb.addAccount(a.id, { name: a.name });
+    workload.set(a.id, acc);
+    if (a.roles !== false) {
+      const target = config.fleet!.accounts.find((x) => x.id === a.id)!;
+      for (const r of memberRoles(config, { account: a.id, partition: "aws", centralAccountId: CENTRAL_ACCOUNT, target })) {
+        acc.addRole({ name: r.name, trust: trustOf(r.trustPolicy), statements: statementsOf(r.policy) });
+      }
+    }
+    workloadKeys[a.id] = {};
+    for (const region of regions) {
+      // A customer managed key the vault account may use to read (copy) what is shared with it: aws/ebs and aws/rds
+      // snapshots cannot be shared (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key).
+      const principals = options.vault ? [`arn:aws:iam::${a.id}:root`, `arn:aws:iam::${options.vault.id}:root`] : [`arn:aws:iam::${a.id}:root`];
+      workloadKeys[a.id]![region] = acc.createKey(region, { id: `workload-${region}`, policy: [{ principals, actions: ["kms:*"] }] });
+    }
+    for (const region of perRegion) {
+      const ids: string[] = [];
+      const encryption = options.resources?.encrypted ? { encrypted: true, kmsKeyId: workloadKeys[a.id]![region]! } : { encrypted: false };
+      for (let i = 0; i < (options.resources?.rdsInstances ?? 0); i++) {
+        const id = `db-${String(i + 1).padStart(3, "0")}`;
+        acc.rds.addInstance(region, { id, tags: { "ops-autopilot:backup": "fleet" }, ...encryption });
+        ids.push(id);
+      }
+      for (let i = 0; i < (options.resources?.ebsVolumes ?? 0); i++) {
+        ids.push(acc.ec2.addVolume(region, { tags: { "ops-autopilot:backup": "fleet" }, ...encryption }));
+      }
+      seeded[`${a.id}/${region}`] = ids;
+    }
+  }
+
+  const posted: PostedMessage[] = [];
+  const runtime: Runtime = {
+    config: () => config,
+    now: () => clock.now(),
+    reportBucket: () => ({ bucket: FLEET_REPORTS_BUCKET, region: config.primaryRegion }),
+    postSlack: async (message: SlackMessage) =>
+      void posted.push({ at: clock.now().toISOString(), fn: "", text: message.text, rendered: renderText(message, { links: "label" }) }),
+    publish: async () => {},
+    emitMetrics: (_points: MetricPoint[]) => {},
+    logger: options.logger ?? new Logger({ serviceName: "ops-autopilot", logLevel: "SILENT" }),
+  };
+  return {
+    sb,
+    clock,
+    config,
+    accounts: options.accounts,
+    workload,
+    ...(vault ? { vault } : {}),
+    vaultKeys,
+    workloadKeys,
+    items: (job) => fleetItems(config, "aws", job),
+    runtime,
+    posted,
+    seeded,
+    restore: () => {
+      sb.restore();
+      resetClients();
+      resetMemberSessions();
+    },
+  };
+}
+
+/** The functions a fleet scenario invokes, by name: the four jobs as fleet items, and the fan-out's summary. */
+export type FleetInvokable = FleetFunction | "fleet-summary";
+
+/**
+ * Lambda's invoke for the fan-out: `functionName` is the function's name or ARN (the state machine names it by ARN,
+ * `…:function:<app>-<stage>-<name>`), `payload` the event exactly as Step Functions sends it. The real handlers run
+ * through the real chain (parse, config, run, report to the central bucket), each call under its function's role.
+ */
+export function fleetInvoker(world: Pick<FleetWorld, "runtime">): {
+  invoke: (functionName: string, payload: unknown) => Promise<unknown>;
+  invocations: () => number;
+} {
+  const stateBucket = { bucket: FLEET_REPORTS_BUCKET, region: FLEET_PRIMARY };
+  const handlers: Record<FleetInvokable, (event: unknown, context: Context) => Promise<unknown>> = {
+    backup: createHandler(backupJobSpec("backup", { stateBucket }), world.runtime),
+    copy: createHandler(backupJobSpec("copy", { stateBucket }), world.runtime),
+    prune: createHandler(backupJobSpec("prune", { stateBucket }), world.runtime),
+    watchdog: createHandler(backupJobSpec("watchdog", { stateBucket }), world.runtime),
+    "fleet-summary": createHandler({ name: "fleet-summary", parse: parseFleetSummaryEvent, run: runFleetSummary }, world.runtime),
+  };
+  let seq = 0;
+  const invoke = async (functionName: string, payload: unknown): Promise<unknown> => {
+    const name = (Object.keys(handlers) as FleetInvokable[]).find((n) => functionName === n || functionName.endsWith(`-${n}`));
+    if (!name) throw new Error(`fleet scenario: no function ${functionName}`);
+    seq++;
+    return handlers[name](payload, fleetLambdaContext(`${name}-${seq}`));
+  };
+  return { invoke, invocations: () => seq };
+}
+
+/** One fleet job's fan-out as the drill and the bench run it: every item's result, the summary's answer or error. */
+export interface FleetJobRun {
+  job: FleetFunction;
+  items: number;
+  results: FleetItemResult[];
+  /** The summary function's answer (its report), or the error it rethrew for the failed items. */
+  summary: { ok: true; report: unknown } | { ok: false; error: string; message: string };
+  /** The Slack summary as posted (plain text), when the summary function posted one. */
+  message?: string;
+  simulatedMs: number;
+}
+
+/** Runs `job` over the fleet through the fan-out's runner and the summary function; the Slack summary as posted. */
+export async function runFleetJob(
+  world: FleetWorld,
+  invoker: ReturnType<typeof fleetInvoker>,
+  job: FleetFunction,
+  options: { maxConcurrency?: number } = {},
+): Promise<FleetJobRun> {
+  const started = world.clock.nowMs();
+  const postedBefore = world.posted.length;
+  const items = world.items(job);
+  const out = await runFanOut({
+    job,
+    items,
+    invoke: invoker.invoke,
+    maxConcurrency: options.maxConcurrency ?? FLEET_MAX_CONCURRENCY,
+    execution: `arn:aws:states:${world.config.primaryRegion}:${CENTRAL_ACCOUNT}:execution:${world.config.app}-${world.config.stage}-fleet-${job}:${job}-${postedBefore}`,
+  });
+  const message = world.posted.slice(postedBefore).find((m) => m.text.startsWith(`Fleet ${job}:`))?.rendered;
+  return { job, items: items.length, ...out, ...(message ? { message } : {}), simulatedMs: world.clock.nowMs() - started };
+}
+
+/**
+ * Stand-in for the Distributed Map (stacks/fleet-fanout-definition.ts): each item invoked with `{ source: "fleet",
+ * target }`, at most `maxConcurrency` at once; a failed item caught as its Catch outputs it (the function's error type,
+ * its JSON error cut to 500 characters); then the summary function with every result.
+ */
+async function runFanOut(opts: {
+  job: FleetFunction;
+  items: readonly FleetItem[];
+  invoke: (functionName: string, payload: unknown) => Promise<unknown>;
+  maxConcurrency: number;
+  execution: string;
+}): Promise<Pick<FleetJobRun, "results" | "summary">> {
+  const results: FleetItemResult[] = new Array(opts.items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < opts.items.length) {
+      const i = next++;
+      const item = opts.items[i]!;
+      const where = { account: item.account, accountName: item.accountName, region: item.region };
+      try {
+        const out = (await opts.invoke(opts.job, { source: "fleet", target: { ...item } })) as { counts?: Record<string, number>; reportKey?: string };
+        results[i] = { ...where, ok: true, counts: out.counts ?? {}, ...(out.reportKey ? { reportKey: out.reportKey.slice(0, MAX_REPORT_KEY_CHARS) } : {}) };
+      } catch (err) {
+        const e = err as Error;
+        const cause = JSON.stringify({ errorType: e.name, errorMessage: e.message, trace: [] }).slice(0, MAX_CAUSE_CHARS);
+        results[i] = { ...where, ok: false, error: e.name, cause };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.maxConcurrency, opts.items.length) }, worker));
+  const payload = {
+    source: "fleet-summary",
+    job: opts.job,
+    execution: opts.execution,
+    targets: opts.items.map((i) => ({ account: i.account, accountName: i.accountName, region: i.region })),
+    results,
+  };
+  try {
+    return { results, summary: { ok: true, report: await opts.invoke("fleet-summary", payload) } };
+  } catch (err) {
+    return { results, summary: { ok: false, error: (err as Error).name, message: (err as Error).message } };
+  }
+}
+
+/** A refused call: the error AWS answered, as the drill prints it. */
+export interface Refusal {
+  who: string;
+  call: string;
+  error: string;
+  message: string;
+}
+
+export interface FleetDrillResult {
+  central: string;
+  accounts: readonly FleetAccountSpec[];
+  vault: { id: string; name: string; region: string; key: string };
+  regions: string[];
+  resourcesPerAccount: { rdsInstances: number; ebsVolumes: number };
+  backup: FleetJobRun;
+  copy: FleetJobRun;
+  /** The vault's steps for one EBS backup of one workload account: share, copy with the vault's key, lock. */
+  vaultCopy: { account: string; accountName: string; source: string; copy: string; lock: string; calls: string[] };
+  /** Deletes of the locked vault copy: from the workload account's administrator, then the vault's own. */
+  deletes: Refusal[];
+  survived: boolean;
+  awsCalls: number;
+  assumeRoleRefused: number;
+  iamDenials: number;
+  wallMs: number;
+}
+
+/**
+ * The drill's fleet: three workload accounts (search's member roles never deployed) and the backup account. The
+ * nightly backup and copy run over every account × region through the fan-out and its summary; then one EBS backup
+ * of payments goes to the vault (shared by payments, copied with the vault's key, locked in compliance mode), and
+ * payments' administrator, then the vault's own, try to delete the locked copy.
+ */
+export async function runFleetDrill(): Promise<FleetDrillResult> {
+  const wall = performance.now();
+  const resources = { rdsInstances: 1, ebsVolumes: 2 };
+  const world = createFleetWorld({ stage: "prod", accounts: DRILL_ACCOUNTS, vault: DRILL_VAULT, resources });
+  try {
+    const invoker = fleetInvoker(world);
+    const backup = await runFleetJob(world, invoker, "backup");
+    world.clock.advance(30 * 60_000);
+    const copy = await runFleetJob(world, invoker, "copy");
+
+    const region = world.config.primaryRegion;
+    const payments = DRILL_ACCOUNTS[0]!;
+    const workload = world.workload.get(payments.id)!;
+    const vault = world.vault!;
+    const source = workload.ec2.snapshots(region).find((s) => s.tags[TAG.managedBy] === `${world.config.app}:${world.config.stage}`);
+    if (!source) throw new Error("fleet drill: payments has no EBS backup to send to the vault");
+    const asAdmin = (account: SandboxAccount) => new EC2Client({ region, credentials: account.adminCredentials(), maxAttempts: 1 });
+    const vaultKey = world.vaultKeys[region]!;
+    const lock = world.config.vault!.lock.ebs;
+    const calls: string[] = [];
+    await asAdmin(workload).send(
+      new ModifySnapshotAttributeCommand({
+        SnapshotId: source.id,
+        Attribute: "createVolumePermission",
+        OperationType: "add",
+        UserIds: [vault.id],
+      }),
+    );
+    calls.push(`ModifySnapshotAttribute ${source.id} createVolumePermission add ${vault.id} (in ${payments.name})`);
+    const copied = await asAdmin(vault).send(
+      new CopySnapshotCommand({ SourceRegion: region, SourceSnapshotId: source.id, Encrypted: true, KmsKeyId: vaultKey }),
+    );
+    const copyId = copied.SnapshotId!;
+    calls.push(`CopySnapshot ${source.id} → ${copyId} with ${vaultKey} (in the vault)`);
+    await asAdmin(vault).send(
+      new LockSnapshotCommand({
+        SnapshotId: copyId,
+        LockMode: lock.mode,
+        ...(lock.mode === "compliance" && lock.coolOffHours > 0 ? { CoolOffPeriod: lock.coolOffHours } : {}),
+        LockDuration: lock.durationDays,
+      }),
+    );
+    calls.push(
+      `LockSnapshot ${copyId} ${lock.mode}${lock.coolOffHours ? `, cooling-off ${lock.coolOffHours} h` : ""}, ${lock.durationDays} days (in the vault)`,
+    );
+
+    const deletes: Refusal[] = [];
+    for (const [who, account] of [
+      [`the administrator of ${payments.name} (${payments.id})`, workload],
+      [`the backup account's own administrator (${vault.id})`, vault],
+    ] as const) {
+      try {
+        await asAdmin(account).send(new DeleteSnapshotCommand({ SnapshotId: copyId }));
+        deletes.push({ who, call: `DeleteSnapshot ${copyId}`, error: "none", message: "deleted" });
+      } catch (err) {
+        const e = err as Error;
+        deletes.push({ who, call: `DeleteSnapshot ${copyId}`, error: e.name, message: e.message });
+      }
+    }
+    const assumeRoleRefused = world.sb.callsTo("sts", "AssumeRole").filter((c) => c.error?.name === "AccessDenied").length;
+    return {
+      central: CENTRAL_ACCOUNT,
+      accounts: DRILL_ACCOUNTS,
+      vault: { id: vault.id, name: DRILL_VAULT.name, region, key: vaultKey },
+      regions: [world.config.primaryRegion, ...world.config.drRegions.map((d) => d.region)],
+      resourcesPerAccount: resources,
+      backup,
+      copy,
+      vaultCopy: { account: payments.id, accountName: payments.name, source: source.id, copy: copyId, lock: calls.at(-1)!, calls },
+      deletes,
+      survived: vault.ec2.snapshot(region, copyId) !== undefined,
+      awsCalls: world.sb.calls.length,
+      assumeRoleRefused,
+      iamDenials: world.sb.iam?.denials.length ?? 0,
+      wallMs: Math.round(performance.now() - wall),
+    };
+  } finally {
+    world.restore();
+  }
+}

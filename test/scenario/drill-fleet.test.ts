@@ -1,0 +1,57 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * `npm run drill -- fleet`: three workload accounts and the backup account. The fleet summary names the account whose
+ * member role is missing (name, id, role) while the others are done; a locked copy in the backup account survives a
+ * delete from the workload account, with the refusal AWS gives printed
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html: "A locked snapshot can't be deleted").
+ */
+
+const root = join(import.meta.dirname, "..", "..");
+
+describe("npm run drill -- fleet", () => {
+  let lines: string[];
+  beforeAll(async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ["scripts/drill.ts", "fleet"], {
+      cwd: root,
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: "SILENT" },
+    });
+    // Only stdout: other drill tests write out/drill-report.json at the same time.
+    lines = stdout.split("\n");
+  }, 60_000);
+
+  it("runs only the fleet section, within the drill's width", () => {
+    expect(lines).toContain("5. Fleet: 3 workload accounts and a backup account; one account's member roles never deployed");
+    expect(lines.some((l) => l.startsWith("1. Backups"))).toBe(false);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(100);
+  });
+
+  it("the fleet backup's summary names the account without its member role (name, id, role) and the two others done", () => {
+    const text = lines.join("\n");
+    expect(lines).toContain("  == Fleet backup: 1 of 3 accounts failed (1 of 6 account × regions), 6 created ==");
+    expect(lines).toContain("  ❌ *search* (444455556666): failed");
+    expect(text.replace(/\n +/g, " ")).toContain(
+      "• eu-west-1: search (444455556666) failed: AccessDenied: account 444455556666 (search): AssumeRole on " +
+        "arn:aws:iam::444455556666:role/ops-autopilot-prod-member-backup for the backup function was refused (AccessDenied)",
+    );
+    expect(lines).toContain("  ✅ *analytics* (777788889999): ok, 3 created");
+    expect(lines).toContain("  ✅ *payments* (111122223333): ok, 3 created");
+    expect(lines).toContain("  • eu-central-1: ok, 0 created");
+    expect(text).not.toContain("payments (111122223333) failed");
+    expect(text).not.toContain("analytics (777788889999) failed");
+  });
+
+  it("prints the refusals of the delete of the locked vault copy: from the workload account, then from the vault itself", () => {
+    const text = lines.join("\n").replace(/\n +/g, " ");
+    expect(text).toMatch(
+      /from the administrator of payments \(111122223333\): refused, InvalidSnapshot\.NotFound: The snapshot 'snap-[0-9a-f]{17}' does not exist\./,
+    );
+    expect(text).toMatch(
+      /from the backup account's own administrator \(555566667777\): refused, SnapshotLocked: The snapshot 'snap-[0-9a-f]{17}' is locked and can't be deleted\. Its lock state is compliance-cooloff\./,
+    );
+    expect(lines).toContain("The copy is still in the backup account: yes.");
+  });
+});
