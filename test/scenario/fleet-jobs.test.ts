@@ -183,6 +183,14 @@ describe("the fleet item event (schemas/events-fleet.ts FleetItemEventSchema)", 
   });
 });
 
+describe("a fleet item's region", () => {
+  it("outside the account's fleet regions is refused, named, before any AWS call", async () => {
+    const err = (await invoke("prune", A, "us-east-1").catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe(`region us-east-1 is not one of account ${A} (payments)'s fleet regions (${PRIMARY}, ${DR})`);
+    expect([...sb.callsTo("sts"), ...sb.callsTo("rds"), ...sb.callsTo("ec2")]).toEqual([]);
+  });
+});
+
 describe("fleet backup items", () => {
   it("create in each member account's primary region as its member role: the same DB in two accounts is two snapshots under two claims", async () => {
     const [a, b] = [await invoke("backup", A, PRIMARY), await invoke("backup", B, PRIMARY)];
@@ -345,6 +353,22 @@ describe("fleet prune items", () => {
     expect(keys("state/observe")).toEqual([]);
     expect(sb.iam!.denials).toEqual([]);
     expect(posted).toEqual([]);
+  });
+});
+
+describe("fleet prune items under observe mode", () => {
+  it("each account's first prune records its own window's start (state/observe/<account>.json), not the stage's", async () => {
+    const observing = parseConfig({ ...JSON.parse(JSON.stringify(config)), observe: { days: 14 } });
+    const run = (account: string) =>
+      createHandler(backupJobSpec("prune", { stateBucket: STATE }), { ...runtime(), config: () => observing })(
+        item("prune", account, PRIMARY),
+        lambdaContext(`req-${++requests}`),
+      ) as Promise<Record<string, unknown>>;
+    await run(A);
+    clock.advance(24 * HOUR);
+    await run(B);
+    expect(keys("state/observe")).toEqual([`state/observe/${A}.json`, `state/observe/${B}.json`]);
+    expect(JSON.parse(sb.s3.text(BUCKET, `state/observe/${B}.json`)!)).toMatchObject({ startedAt: "2026-03-03T02:00:00.000Z", by: "prune" });
   });
 });
 
