@@ -348,6 +348,17 @@ describe("fleet prune items", () => {
     expect(deletes.map((c) => `${c.account} ${c.region}`).sort()).toEqual([...Array(3).fill(`${A} ${PRIMARY}`), ...Array(3).fill(`${B} ${PRIMARY}`)]);
     expect([firstA.counts, againA.counts, firstB.counts]).toEqual([{ pruned: 3 }, { pruned: 0 }, { pruned: 3 }]);
     expect(keys("state/prune/")).toEqual([`state/prune/${A}/2026-03-08.json`, `state/prune/${B}/2026-03-08.json`]);
+    // A's DR item lists and prunes its DR region only, under the same account-wide cap of the day (used up by its primary).
+    const listedBefore = sb.callsTo("rds", "DescribeDBSnapshots").length;
+    const drA = await invoke("prune", A, DR);
+    expect(
+      sb
+        .callsTo("rds", "DescribeDBSnapshots")
+        .slice(listedBefore)
+        .map((c) => [c.account, c.region]),
+    ).toEqual([[A, DR]]);
+    expect(drA.counts).toEqual({ pruned: 0 });
+    expect((report(drA.reportKey).plans as { region: string }[]).map((p) => p.region)).toEqual([DR, DR]);
     expect(report(againA.reportKey)).toMatchObject({ account: A, region: PRIMARY, capped: expect.arrayContaining([expect.anything()]) });
     // Observe is off here; each account would keep its own marker (state/observe/<account>.json), never the stage's.
     expect(keys("state/observe")).toEqual([]);
