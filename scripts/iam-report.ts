@@ -38,8 +38,6 @@ export const UNEXERCISED: Record<string, string> = {
     "Lambda sends a failed asynchronous invocation to the on-failure destination (the DLQ) with the function's role; no function code calls it",
   "copy:kms:ReEncryptFrom":
     "EBS re-encrypts a copy under the destination key (kms:ReEncrypt* in the EBS encryption requirements); the sandbox models it, but only copies with an explicit key reach it",
-  "cost:ce:GetCostAndUsage": "Cost Explorer is not simulated by the sandbox; the cost tests assert the exact commands with aws-sdk-client-mock",
-  "cost:ce:GetCostForecast": "Cost Explorer is not simulated by the sandbox; the cost tests assert the exact commands with aws-sdk-client-mock",
   "failover:rds:DescribeGlobalClusters": "Aurora global database groups only; the sandbox's failover scenarios use an RDS read replica",
   "failover:rds:DescribeDBClusters": "Aurora groups only; the sandbox's failover scenarios use an RDS read replica",
   "backup:s3:ListBucket":

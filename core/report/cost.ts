@@ -189,7 +189,9 @@ function topAccountsText(summary: CostSummary, money: (n: number) => string, sig
   if (!accounts.top.length) return `${title}\nNo account spent a cent.`;
   const lines = accounts.top.map((a) => {
     const change = a.previous
-      ? `${signedMoney(a.previous.change)}${a.previous.percent === null ? (a.previous.amount === 0 && a.amount > 0 ? ", new spend" : "") : `, ${signedPct(a.previous.percent)}`}`
+      ? Math.abs(a.previous.change) < 0.005
+        ? "unchanged"
+        : `${signedMoney(a.previous.change)}${a.previous.percent === null ? (a.previous.amount === 0 && a.amount > 0 ? ", new spend" : "") : `, ${signedPct(a.previous.percent)}`}`
       : "no data for the day before";
     return `• ${escapeMrkdwn(accountLabel(a.id, a.name))}: ${money(a.amount)} (${change})`;
   });

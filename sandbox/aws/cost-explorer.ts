@@ -76,6 +76,8 @@ function ceError(cls: Ctor | string, status: number, message: string): Error {
   return new CostExplorerServiceException({ name: cls, $fault: status >= 500 ? "server" : "client", $metadata, message });
 }
 const validation = (message: string): Error => ceError("ValidationException", 400, message);
+/** The SDK always sets `$metadata` on an output; the adapter reads its `attempts`. */
+const ok = () => ({ $metadata: { httpStatusCode: 200, requestId: "sandbox-ce", attempts: 1, totalRetryDelay: 0 } });
 
 export const CE_REGION = "us-east-1";
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -259,6 +261,7 @@ export function createCostExplorerSim(core: SandboxCore): CostExplorerSim {
       if (e.keys) day.Groups.push({ Keys: e.keys, Metrics: Object.fromEntries(metrics.map((m) => [m, { Amount: String(e.amount), Unit: currency }])) });
     }
     const out: Record<string, unknown> = {
+      ...ok(),
       GroupDefinitions: groupBy.map((g) => ({ Type: g.Type, Key: g.Key })),
       ResultsByTime: [...byDay.values()],
     };
@@ -289,7 +292,7 @@ export function createCostExplorerSim(core: SandboxCore): CostExplorerSim {
     if (forecast === "unavailable")
       throw ceError(DataUnavailableException as unknown as Ctor, 400, "Insufficient amount of historical data to generate forecast.");
     const amount = forecast(start, end);
-    return { Total: { Amount: String(amount), Unit: currency }, ForecastResultsByTime: [] };
+    return { ...ok(), Total: { Amount: String(amount), Unit: currency }, ForecastResultsByTime: [] };
   };
 
   const commands: Array<readonly [CommandClass, CommandHandler]> = [

@@ -5,8 +5,8 @@
  * Every handler is the one of `functions/<name>.ts` (the same `createHandler` chain, parser and runbook; failover
  * through `makeFailoverHandler`), with only what the sandbox cannot provide replaced: the linked Reports bucket
  * and the failover state bucket are sandbox buckets, Slack and metrics are captured, the clock is fake, the web
- * (warm targets, health URLs) is a local origin or a probe stub, and Cost Explorer (which the sandbox does not
- * simulate) is aws-sdk-client-mock answering from a fixed cost series. Every AWS call a handler makes is
+ * (warm targets, health URLs) is a local origin or a probe stub, and Cost Explorer is the sandbox's
+ * (sandbox/aws/cost-explorer.ts) answering from a cost series. Every AWS call a handler makes is
  * evaluated against that function's role derived from the example configuration.
  *
  * @example
@@ -16,9 +16,7 @@
  *   account.restore();
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { CostExplorerClient, GetCostAndUsageCommand, type GetCostAndUsageCommandInput, GetCostForecastCommand } from "@aws-sdk/client-cost-explorer";
 import type { Context } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
 import { costExplorer, resetClients } from "../../adapters/clients.ts";
 import { cloudwatchMetrics } from "../../adapters/cloudwatch.ts";
 import { fetchCosts } from "../../adapters/cost-explorer.ts";
@@ -52,7 +50,7 @@ import { listCandidateResources } from "../../adapters/inventory.ts";
 import { probeDeps } from "../../runbooks/probe/deps.ts";
 import { loadConfig } from "../../stacks/config.ts";
 import type { FunctionName } from "../../stacks/functions.ts";
-import { createSandbox, FakeClock, type Sandbox } from "../index.ts";
+import { createSandbox, FakeClock, type CostLine, type Sandbox } from "../index.ts";
 import { parseWeeklyReportEvent } from "../../schemas/events-weekly-report.ts";
 import { runWeeklyReport } from "../../runbooks/weekly-report/weekly-report.ts";
 import { weeklyReportDeps } from "../../runbooks/weekly-report/deps.ts";
@@ -96,6 +94,13 @@ export interface ExampleAccountOptions {
   costs?: CostSeries;
   /** Month-end forecast Cost Explorer gives for the rest of the month (default $7,000). */
   forecastUsd?: number;
+  /**
+   * A payer account's organization: its linked accounts (with the names Cost Explorer gives them) and each day's spend
+   * per account and service. Replaces `costs`.
+   */
+  organization?: { accounts: readonly { id: string; name?: string }[]; costs: (date: string) => readonly CostLine[] };
+  /** Changes to config/example.json for this account (e.g. a `cost.accounts` section). */
+  config?: (config: Config) => Config;
   /** The web the warm function sees (default: none; a fetch fails). */
   http?: () => HttpDeps;
   /** Answers of the failover health probe per URL (default: every URL healthy). */
@@ -114,13 +119,10 @@ export interface ExampleAccount {
   warmed: string[];
   /** URLs the failover health probe (and the trigger kit's probe) checked. */
   probed: string[];
-  /** The Cost Explorer requests (aws-sdk-client-mock). */
+  /** The Cost Explorer requests (first attempts). */
   costCalls: () => { command: string; input: unknown }[];
   restore(): void;
 }
-
-const DAY_MS = 86_400_000;
-const addDay = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
 /**
  * The example account: the resources `config/example.json` names, created in the sandbox. The tag-selected
@@ -130,7 +132,7 @@ const addDay = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:0
  * source key, as `backup.sourceKmsKeyIds` says.
  */
 export function exampleAccount(options: ExampleAccountOptions): ExampleAccount {
-  const config = exampleConfig();
+  const config = options.config ? options.config(exampleConfig()) : exampleConfig();
   const primary = config.primaryRegion;
   const clock = new FakeClock(options.start);
   resetClients();
@@ -139,6 +141,7 @@ export function exampleAccount(options: ExampleAccountOptions): ExampleAccount {
     regions: [primary, ...config.drRegions.map((d) => d.region)],
     buckets: [EXAMPLE_REPORTS_BUCKET, EXAMPLE_STATE_BUCKET],
     iam: { reportsBucket: EXAMPLE_REPORTS_BUCKET, stateBucket: EXAMPLE_STATE_BUCKET },
+    costExplorer: true,
   });
   const sourceKey = config.backup.sourceKmsKeyIds[0];
   const encryption = sourceKey ? { encrypted: true, kmsKeyId: sourceKey } : {};
@@ -187,21 +190,10 @@ export function exampleAccount(options: ExampleAccountOptions): ExampleAccount {
     logger: new Logger({ logLevel: "SILENT" }),
   };
 
-  // Cost Explorer is not simulated by the sandbox: the real adapter talks to a mocked client.
-  const ce = mockClient(CostExplorerClient);
   const costs: CostSeries = options.costs ?? (() => ({ "Amazon Elastic Compute Cloud - Compute": 100, "Amazon Relational Database Service": 140 }));
-  ce.on(GetCostAndUsageCommand).callsFake((input: GetCostAndUsageCommandInput) => {
-    const rows = [];
-    for (let d = input.TimePeriod!.Start!; d < input.TimePeriod!.End!; d = addDay(d, 1)) {
-      rows.push({
-        TimePeriod: { Start: d, End: addDay(d, 1) },
-        Estimated: false,
-        Groups: Object.entries(costs(d)).map(([k, v]) => ({ Keys: [k], Metrics: { [config.cost.metric]: { Amount: String(v), Unit: "USD" } } })),
-      });
-    }
-    return { $metadata: {}, ResultsByTime: rows };
-  });
-  ce.on(GetCostForecastCommand).resolves({ $metadata: {}, Total: { Amount: String(options.forecastUsd ?? 7000), Unit: "USD" } });
+  for (const account of options.organization?.accounts ?? []) sb.costExplorer.linkAccount(account.id, account.name);
+  sb.costExplorer.setCosts(options.organization?.costs ?? ((d) => Object.entries(costs(d)).map(([service, amount]) => ({ service, amount }))));
+  sb.costExplorer.setForecast(() => options.forecastUsd ?? 7000);
 
   const stateBucket = reports;
   const leftovers = (ctx: RunContext): LeftoverStore => {
@@ -331,9 +323,12 @@ export function exampleAccount(options: ExampleAccountOptions): ExampleAccount {
     metrics,
     warmed,
     probed,
-    costCalls: () => ce.calls().map((c) => ({ command: c.args[0].constructor.name.replace(/Command$/, ""), input: c.args[0].input })),
+    costCalls: () =>
+      sb
+        .callsTo("costExplorer")
+        .filter((c) => c.attempt === 1)
+        .map((c) => ({ command: c.command, input: c.input })),
     restore() {
-      ce.restore();
       sb.restore();
       resetClients();
     },
