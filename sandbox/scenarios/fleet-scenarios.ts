@@ -11,7 +11,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { CopySnapshotCommand, DeleteSnapshotCommand, EC2Client, LockSnapshotCommand, ModifySnapshotAttributeCommand } from "@aws-sdk/client-ec2";
-import { createSandbox, FakeClock, type Sandbox, type SandboxAccount } from "../index.ts";
+import { createSandbox, FakeClock, type Sandbox, type SandboxAccount, type SandboxOptions } from "../index.ts";
 import type { PolicyCondition, PolicyStatement } from "../aws/iam/policy.ts";
 import type { TrustStatement } from "../aws/accounts.ts";
 import type { RateLimitOverrides } from "../aws/rate-limits.ts";
@@ -23,7 +23,8 @@ import { runFleetSummary } from "../../runbooks/fleet/summary.ts";
 import { parseFleetSummaryEvent, type FleetItemResult } from "../../schemas/events-fleet.ts";
 import { parseConfig, type Config, type ConfigInput } from "../../schemas/config.ts";
 import { memberRoles } from "../../stacks/member-roles.ts";
-import { FLEET_MAX_CONCURRENCY, fleetItems, MAX_CAUSE_CHARS, MAX_REPORT_KEY_CHARS, type FleetItem } from "../../stacks/fleet-fanout-definition.ts";
+import { fleetFanoutDefinition, fleetItems, fleetStateMachineName, type FleetItem } from "../../stacks/fleet-fanout-definition.ts";
+import { runFleetDefinition } from "./fleet-run.ts";
 import type { FleetFunction } from "../../schemas/config-fleet.ts";
 import type { PolicyDocument } from "../../stacks/policy-lint.ts";
 import { renderText, type SlackMessage } from "../../core/report/blocks.ts";
@@ -68,6 +69,8 @@ export interface FleetConfigOptions {
   drRegions?: readonly string[];
   /** The backup account (the `vault` section), when the scenario has one. */
   vault?: { id: string; regions?: readonly string[] };
+  /** The `fleet` policy's tiers and floor (default: the runbook's defaults). */
+  policy?: { tiers?: Record<string, unknown>; keepNewest?: number };
 }
 
 /** The stage's configuration: one policy selecting by tag (`ops-autopilot:backup=fleet`), the fleet, and the vault. */
@@ -81,7 +84,7 @@ export function fleetScenarioConfig(options: FleetConfigOptions): Config {
     // Retention is what the scenarios measure: a new stage's observe window would hold every delete for 14 days.
     observe: false,
     backup: {
-      policies: [{ name: "fleet", selection: { tag: {} }, maxDeletesPerRun: 1_000_000, maxDeletePercent: 100 }],
+      policies: [{ name: "fleet", selection: { tag: {} }, maxDeletesPerRun: 1_000_000, maxDeletePercent: 100, ...options.policy }],
     },
     fleet: { accounts: options.accounts.map((a) => ({ id: a.id, name: a.name, externalId: externalIdOf(a) })) },
     ...(options.vault
@@ -142,8 +145,10 @@ export interface FleetWorldOptions extends FleetConfigOptions {
   resources?: FleetResources;
   /** The sandbox's rate limits (default on, as AWS). */
   rateLimits?: boolean | RateLimitOverrides;
-  /** Keep command inputs in `sb.calls` (default true; the bench turns it off). */
+  /** Keep command inputs in `sb.calls` (default true). */
   recordInputs?: boolean;
+  /** The sandbox's quotas (the bench raises RDS's 100 manual snapshots per region, as a fleet of that size would). */
+  limits?: SandboxOptions["limits"];
   logger?: Logger;
 }
 
@@ -200,6 +205,7 @@ export function createFleetWorld(options: FleetWorldOptions): FleetWorld {
     mockHistoryLimit: 0,
     recordInputs: options.recordInputs ?? true,
     ...(options.rateLimits !== undefined ? { rateLimits: options.rateLimits } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   const workload = new Map<string, SandboxAccount>();
   const workloadKeys: Record<string, Record<string, string>> = {};
@@ -319,7 +325,10 @@ export interface FleetJobRun {
   simulatedMs: number;
 }
 
-/** Runs `job` over the fleet through the fan-out's runner and the summary function; the Slack summary as posted. */
+/**
+ * Runs `job` over the fleet: the state machine stacks/fleet-fanout-definition.ts generates, executed by the sandbox's
+ * runner (sandbox/scenarios/fleet-run.ts) over the real handlers; the Slack summary as posted.
+ */
 export async function runFleetJob(
   world: FleetWorld,
   invoker: ReturnType<typeof fleetInvoker>,
@@ -329,59 +338,27 @@ export async function runFleetJob(
   const started = world.clock.nowMs();
   const postedBefore = world.posted.length;
   const items = world.items(job);
-  const out = await runFanOut({
+  const fn = (name: string) => `arn:aws:lambda:${world.config.primaryRegion}:${CENTRAL_ACCOUNT}:function:${world.config.app}-${world.config.stage}-${name}`;
+  const definition = fleetFanoutDefinition({
     job,
+    jobFunctionArn: fn(job),
+    summaryFunctionArn: fn("fleet-summary"),
     items,
-    invoke: invoker.invoke,
-    maxConcurrency: options.maxConcurrency ?? FLEET_MAX_CONCURRENCY,
-    execution: `arn:aws:states:${world.config.primaryRegion}:${CENTRAL_ACCOUNT}:execution:${world.config.app}-${world.config.stage}-fleet-${job}:${job}-${postedBefore}`,
+    ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
   });
+  const run = await runFleetDefinition({
+    definition,
+    invoke: invoker.invoke,
+    executionArn: `arn:aws:states:${world.config.primaryRegion}:${CENTRAL_ACCOUNT}:execution:${fleetStateMachineName(`${world.config.app}-${world.config.stage}`, job)}:${job}-${postedBefore}`,
+    sleep: async (ms) => void world.clock.advance(ms),
+    random: () => 0.5,
+  });
+  const out: Pick<FleetJobRun, "results" | "summary"> = {
+    results: run.itemResults as FleetItemResult[],
+    summary: run.status === "SUCCEEDED" ? { ok: true, report: run.output } : { ok: false, error: run.error?.Error ?? "", message: run.error?.Cause ?? "" },
+  };
   const message = world.posted.slice(postedBefore).find((m) => m.text.startsWith(`Fleet ${job}:`))?.rendered;
   return { job, items: items.length, ...out, ...(message ? { message } : {}), simulatedMs: world.clock.nowMs() - started };
-}
-
-/**
- * Stand-in for the Distributed Map (stacks/fleet-fanout-definition.ts): each item invoked with `{ source: "fleet",
- * target }`, at most `maxConcurrency` at once; a failed item caught as its Catch outputs it (the function's error type,
- * its JSON error cut to 500 characters); then the summary function with every result.
- */
-async function runFanOut(opts: {
-  job: FleetFunction;
-  items: readonly FleetItem[];
-  invoke: (functionName: string, payload: unknown) => Promise<unknown>;
-  maxConcurrency: number;
-  execution: string;
-}): Promise<Pick<FleetJobRun, "results" | "summary">> {
-  const results: FleetItemResult[] = new Array(opts.items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < opts.items.length) {
-      const i = next++;
-      const item = opts.items[i]!;
-      const where = { account: item.account, accountName: item.accountName, region: item.region };
-      try {
-        const out = (await opts.invoke(opts.job, { source: "fleet", target: { ...item } })) as { counts?: Record<string, number>; reportKey?: string };
-        results[i] = { ...where, ok: true, counts: out.counts ?? {}, ...(out.reportKey ? { reportKey: out.reportKey.slice(0, MAX_REPORT_KEY_CHARS) } : {}) };
-      } catch (err) {
-        const e = err as Error;
-        const cause = JSON.stringify({ errorType: e.name, errorMessage: e.message, trace: [] }).slice(0, MAX_CAUSE_CHARS);
-        results[i] = { ...where, ok: false, error: e.name, cause };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.maxConcurrency, opts.items.length) }, worker));
-  const payload = {
-    source: "fleet-summary",
-    job: opts.job,
-    execution: opts.execution,
-    targets: opts.items.map((i) => ({ account: i.account, accountName: i.accountName, region: i.region })),
-    results,
-  };
-  try {
-    return { results, summary: { ok: true, report: await opts.invoke("fleet-summary", payload) } };
-  } catch (err) {
-    return { results, summary: { ok: false, error: (err as Error).name, message: (err as Error).message } };
-  }
 }
 
 /** A refused call: the error AWS answered, as the drill prints it. */
