@@ -44,6 +44,8 @@ export interface RunCostInput {
   reportRetentionDays: number;
   /** The policies with a restoreTest block (none: no restore tests). */
   restoreTests?: readonly RunCostRestoreTest[];
+  /** The cost digest also queries by linked account (`cost.accounts.byAccount`, a payer account): one more request a run. */
+  costByAccount?: boolean;
 }
 
 /** One policy's restore tests as the month's bill sees them. */
@@ -360,14 +362,15 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
 
   // Cost Explorer: the cost function's pages plus one forecast per run.
   if (input.functions.some((f) => f.name === "cost")) {
-    const perRun = a.costExplorerPagesPerRun + 1;
+    const byAccount = input.costByAccount ? 1 : 0;
+    const perRun = a.costExplorerPagesPerRun + byAccount + 1;
     items.push(
       line(
         "Cost Explorer",
         "API requests",
         costRuns * perRun,
         "costExplorerRequest",
-        `${fmt(costRuns)} cost runs × (${a.costExplorerPagesPerRun} GetCostAndUsage page(s) + 1 GetCostForecast)`,
+        `${fmt(costRuns)} cost runs × (${a.costExplorerPagesPerRun} GetCostAndUsage page(s)${byAccount ? " + 1 by linked account" : ""} + 1 GetCostForecast)`,
       ),
     );
   }

@@ -98,6 +98,7 @@ export function runCostInput(config: Config): RunCostInput {
     alarms: alarmCount(config),
     reportRetentionDays: REPORT_RETENTION_DAYS,
     restoreTests: restoreTestCosts(config),
+    ...(config.cost.accounts?.byAccount ? { costByAccount: true } : {}),
   };
 }
 

@@ -28,6 +28,12 @@ describe("runsPerMonth: runs of a schedule expression in a 730-hour month", () =
     expect(runsPerMonth(expression)).toBeCloseTo(expected, 10);
   });
 
+  it("counts the query by linked account of a payer's cost digest (cost.accounts.byAccount): one more request a run", () => {
+    const cost = runCost({ ...small, costByAccount: true }, assumed);
+    const ce = cost.items.find((i) => i.service === "Cost Explorer")!;
+    expect([ce.quantity, ce.reason]).toEqual([30, "10 cost runs × (1 GetCostAndUsage page(s) + 1 by linked account + 1 GetCostForecast)"]);
+  });
+
   it("refuses what it cannot read", () => {
     expect(() => runsPerMonth("every day")).toThrow('cannot read the schedule expression "every day"');
     expect(() => runsPerMonth("cron(0 2 * *)")).toThrow('cannot read the schedule expression "cron(0 2 * *)"');
