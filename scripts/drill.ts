@@ -182,28 +182,42 @@ function printFailover(r: FailoverScenarioResult): void {
 }
 
 function cost(): ReturnType<typeof buildCostRun> & { days: CostDay[] } {
-  heading("3. Cost: EC2 spend triples overnight");
+  heading("3. Cost: EC2 spend triples overnight (a payer account: prod, staging and data-lake linked)");
   const reportDate = "2026-11-20";
   const days: CostDay[] = [];
   for (let d = "2026-11-01"; d <= reportDate; d = addDays(d, 1)) {
     const i = Number(d.slice(8));
+    const ec2 = d === reportDate ? 330 : 105 + (i % 3) * 5;
+    const rds = 140 + (i % 2) * 4;
     days.push({
       date: d,
       estimated: d === reportDate,
       services: {
-        "Amazon Elastic Compute Cloud - Compute": d === reportDate ? 330 : 105 + (i % 3) * 5,
-        "Amazon Relational Database Service": 140 + (i % 2) * 4,
+        "Amazon Elastic Compute Cloud - Compute": ec2,
+        "Amazon Relational Database Service": rds,
         "Amazon Simple Storage Service": 40,
         "AWS Lambda": 6.2,
       },
+      // The same spend by linked account (Cost Explorer's query grouped by LINKED_ACCOUNT).
+      accounts: { "111111111111": ec2 + rds - 30, "222222222222": 36.2, "333333333333": 40 },
     });
   }
   const run = buildCostRun({
     days,
     forecast: { kind: "forecast", remaining: 3900 },
-    config: CostConfigSchema.parse({}),
+    // Names as Cost Explorer gives them (DimensionValueAttributes); staging's comes from the configuration.
+    accountNames: { "111111111111": "prod", "333333333333": "data-lake" },
+    config: CostConfigSchema.parse({
+      accounts: {
+        top: 3,
+        linked: [
+          { id: "111111111111", dailyThreshold: 400 },
+          { id: "222222222222", name: "staging", dailyThreshold: 100 },
+        ],
+      },
+    }),
     now: new Date("2026-11-21T09:00:00Z"),
-    apiCalls: 2,
+    apiCalls: 3,
   });
   console.log("Daily digest as it would be posted:\n");
   say(renderText(run.digest, { links: "label" }));

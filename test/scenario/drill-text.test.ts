@@ -69,6 +69,18 @@ describe("npm run drill -- failover cost", () => {
     expect(stdout).toContain("Cost Explorer: last 14 days by service · Month to date by service");
     expect(stdout).toContain("`▁▁▁▁▁▁▁▁▁▁▁▁▁█` Amazon Elastic Compute Cloud - Compute · $105.00–$330.00");
   });
+
+  it("shows the payer's top accounts by name (Cost Explorer's, else the configured one) and the account over its threshold", () => {
+    expect(stdout).toContain(
+      [
+        "*Top accounts* (3 of 3 with spend on 2026-11-20; change vs 2026-11-19)",
+        "• prod (111111111111): $440.00 (+$216.00, +96%)",
+        "• data-lake (333333333333): $40.00 (unchanged)",
+        "• staging (222222222222): $36.20 (unchanged)",
+      ].join("\n"),
+    );
+    expect(stdout).toContain("• Account prod (111111111111) spent $440.00 on 2026-11-20, over its $400.00 daily threshold");
+  });
 });
 
 describe("npm run drill -- --help", () => {
