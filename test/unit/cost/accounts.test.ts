@@ -174,6 +174,13 @@ describe("per-account incidents on the alert lifecycle", () => {
     );
   });
 
+  it("ends the account incidents, saying why, when cost.accounts is turned off", () => {
+    const [first] = run(["2026-11-03"]);
+    const off = morning("2026-11-04", days, first!.state, {});
+    expect([off.resolvedKeys, off.resolved?.text]).toEqual([[`cost:account:${PROD}`], `AWS cost ended 2026-11-04: account prod (${PROD}) (1 day)`]);
+    expect(renderText(off.resolved!)).toContain(`• *account prod (${PROD})*: open on 2026-11-03 (1 day); no longer watched (cost.accounts is off).`);
+  });
+
   it("holds an open account incident on a morning whose answer by account lacks the day, and ends it when the day is back", () => {
     const gap = days.map((d) => (d.date === "2026-11-04" ? { date: d.date, estimated: d.estimated, services: d.services } : d));
     const runs = run(["2026-11-03", "2026-11-04", "2026-11-06"], gap);
