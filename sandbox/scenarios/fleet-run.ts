@@ -18,9 +18,10 @@ import type { fleetFanoutDefinition } from "../../stacks/fleet-fanout-definition
  * - `MaxConcurrency` (at most that many items in flight; 0 means no limit), `ToleratedFailurePercentage` (the Map fails
  *   with States.ExceedToleratedFailureThreshold when more items than that fail:
  *   https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html#maprun-fail-threshold);
- * - `Retry` (`ErrorEquals` with States.ALL, `IntervalSeconds`, `BackoffRate`, `MaxAttempts`, `MaxDelaySeconds`,
- *   `JitterStrategy` FULL: a wait drawn in [0, interval)) and `Catch` (the first catcher whose `ErrorEquals` matches,
- *   its `Output` evaluated with `$states.errorOutput`).
+ * - `Retry` (`ErrorEquals` by name or States.ALL, not States.TaskFailed nor the other States.* groups;
+ *   `IntervalSeconds`, `BackoffRate`, `MaxAttempts`, `MaxDelaySeconds`, `JitterStrategy` FULL: a wait drawn in
+ *   [0, interval)) and `Catch` (the first catcher whose `ErrorEquals` matches, its `Output` evaluated with
+ *   `$states.errorOutput`).
  *
  * Errors, as the Lambda integration names them
  * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html): an `invoke` that throws an
