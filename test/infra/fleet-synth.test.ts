@@ -221,6 +221,27 @@ describe("fleet in the offline synth", () => {
     ]);
   });
 
+  it("the dashboard charts each fleet job's executions and the summary's errors, and lists every alarm the fleet declares", () => {
+    const body = JSON.parse(inputs(ofType(synth, "aws:cloudwatch/dashboard:Dashboard")[0]!).dashboardBody) as {
+      widgets: { type: string; properties: { title?: string; metrics?: unknown[][]; alarms?: string[] } }[];
+    };
+    const widget = (title: string) => body.widgets.find((w) => w.properties.title === title)!.properties;
+    for (const job of FLEET_FUNCTIONS) {
+      const sm = `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:fleet${job}statemachine`;
+      expect(widget(`fleet-${job} executions (eu-west-1)`).metrics!.map((m) => m.slice(0, 4))).toEqual([
+        ["AWS/States", "ExecutionsStarted", "StateMachineArn", sm],
+        ["AWS/States", "ExecutionsFailed", "StateMachineArn", sm],
+      ]);
+    }
+    const summaryName = inputs(named(synth, "aws:lambda/function:Function", "Fleet-summaryFunction")).name;
+    expect(widget("Lambda errors (eu-west-1)").metrics).toContainEqual(["AWS/Lambda", "Errors", "FunctionName", summaryName, { label: "fleet-summary" }]);
+    const fleetAlarms = ofType(synth, "aws:cloudwatch/metricAlarm:MetricAlarm")
+      .filter((a) => a.name.startsWith("Fleet"))
+      .map((a) => `arn:aws:cloudwatch:eu-west-1:${ACCOUNT}:alarm:${inputs(a).name}`);
+    expect(fleetAlarms).toHaveLength(5);
+    expect(widget("Alarms (eu-west-1)").alarms).toEqual(expect.arrayContaining(fleetAlarms));
+  });
+
   it("npm run cost-to-run counts every alarm the fleet deploys and prices the summary", () => {
     expect(alarmCount(config)).toBe(ofType(synth, "aws:cloudwatch/metricAlarm:MetricAlarm").length);
     expect(runCostInput(config).functions.find((f) => f.name === "fleet-summary")).toEqual({ name: "fleet-summary", memoryMb: 256, reports: true });
