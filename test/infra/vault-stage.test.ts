@@ -7,8 +7,18 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SynthResult } from "../../scripts/sst-synth.ts";
-import { componentOf, foreignPrincipals, vaultDefinition, vaultFunctions, vaultKeyPolicy, type VaultDefinition } from "../../stacks/vault-definition.ts";
+import { permissionsFor, REPORTS_LINK_ACTIONS } from "../../stacks/iam.ts";
 import type { PolicyDocument } from "../../stacks/policy-lint.ts";
+import {
+  componentOf,
+  foreignPrincipals,
+  vaultContext,
+  vaultDefinition,
+  vaultFunctions,
+  vaultKeyPolicy,
+  type VaultDefinition,
+} from "../../stacks/vault-definition.ts";
+import { documentFor } from "./builders.ts";
 import { inputs, named, ofType, runSynth } from "./synth-run.ts";
 import { VAULT, WORKLOAD, vaultConfig, vaultConfigFile } from "./vault-config.ts";
 
@@ -29,7 +39,28 @@ beforeAll(() => {
   plain = runSynth("ci");
 }, 900_000);
 
-const json = (v: unknown) => JSON.parse(v as string) as PolicyDocument;
+/** A policy document input: the JSON string, or (as some SST components pass it) the object. */
+const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v) as PolicyDocument;
+
+/** The policy documents with a Principal (resource policies, trusts) among a resource's inputs, however deeply nested. */
+function resourcePolicies(value: unknown): PolicyDocument[] {
+  if (typeof value === "string") {
+    if (!value.startsWith("{")) return [];
+    try {
+      const doc = JSON.parse(value) as PolicyDocument;
+      return Array.isArray(doc.Statement) && doc.Statement.some((st) => st.Principal !== undefined) ? [doc] : [];
+    } catch {
+      return [];
+    }
+  }
+  if (Array.isArray(value)) return value.flatMap(resourcePolicies);
+  if (value && typeof value === "object") {
+    const doc = value as PolicyDocument;
+    if (Array.isArray(doc.Statement) && doc.Statement.some((st) => st.Principal !== undefined)) return [doc];
+    return Object.values(value).flatMap(resourcePolicies);
+  }
+  return [];
+}
 
 describe("the vault stage (ci-vault) in the offline synth", () => {
   it("synthesizes without errors as the vault account, in the primary region, never removed with `sst remove`", () => {
@@ -99,23 +130,40 @@ describe("the vault stage (ci-vault) in the offline synth", () => {
     ]);
   });
 
-  it("no role of the stage but the reader trusts a principal of another account, and nothing else names the workload account", () => {
+  it("no role of the stage but the reader trusts a principal of another account, and no other resource policy names one", () => {
     const trusting = ofType(synth, "aws:iam/role:Role")
       .map((r) => [r.name, foreignPrincipals(json(inputs(r).assumeRolePolicy), VAULT)] as const)
       .filter(([, principals]) => principals.length > 0);
     expect(trusting).toEqual([["VaultReaderRole", [`arn:aws:iam::${WORKLOAD}:root`]]]);
-    const naming = synth.resources.filter((r) => JSON.stringify(r.inputs).includes(WORKLOAD)).map((r) => r.name);
-    expect(naming).toEqual(["VaultReaderRole"]);
+    // Every policy document with principals (key, bucket, queue policies, trusts) anywhere in the stage's inputs.
+    const foreign = synth.resources.flatMap((r) => resourcePolicies(r.inputs).flatMap((doc) => foreignPrincipals(doc, VAULT).map((p) => `${r.name}: ${p}`)));
+    expect(foreign).toEqual([`VaultReaderRole: arn:aws:iam::${WORKLOAD}:root`]);
+    expect(resourcePolicies(inputs(named(synth, "aws:kms/key:Key", "VaultKeyeuwest1")))).toHaveLength(1);
   });
 
-  it("deploys the vault functions (and only those), each with the role stacks/iam.ts derives for the vault account and its schedule", () => {
+  it("deploys the vault functions (and only those), each with exactly the role stacks/iam.ts derives for the vault account, on its schedule", () => {
     const functions = ofType(synth, "aws:lambda/function:Function").map((f) => f.name);
-    expect(functions).toEqual(vaultFunctions().map((f) => `${componentOf(f)}Function`));
+    expect(functions.sort()).toEqual(
+      vaultFunctions()
+        .map((f) => `${componentOf(f)}Function`)
+        .sort(),
+    );
+    const ctx = vaultContext(vaultConfig(), "aws", `arn:aws:sqs:eu-west-1:${VAULT}:deadlettersqueue`);
     for (const spec of vaultFunctions()) {
       const role = named(synth, "aws:iam/role:Role", `${componentOf(spec)}Role`);
       expect(foreignPrincipals(json(inputs(role).assumeRolePolicy), VAULT)).toEqual([]);
-      if (spec.trigger.kind === "schedule")
-        expect(named(synth, "aws:scheduler/schedule:Schedule", `${componentOf(spec)}ScheduleSchedule`).region).toBe("eu-west-1");
+      const expected = documentFor(permissionsFor(spec.name, ctx)).Statement;
+      const statements = (inputs(role).inlinePolicies as { policy: string }[]).flatMap((p) => json(p.policy).Statement);
+      expect(statements).toEqual(expect.arrayContaining(expected));
+      // Beyond them: only the vault's Reports bucket link.
+      const extra = statements.filter((st) => !expected.some((e) => JSON.stringify(e) === JSON.stringify(st)));
+      expect([...new Set(extra.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action])))].sort()).toEqual(
+        spec.reports ? [...REPORTS_LINK_ACTIONS].sort() : [],
+      );
+      if (spec.trigger.kind === "schedule") {
+        const schedule = named(synth, "aws:scheduler/schedule:Schedule", `${componentOf(spec)}ScheduleSchedule`);
+        expect([schedule.region, inputs(schedule).scheduleExpression]).toEqual(["eu-west-1", vaultConfig().schedules[spec.trigger.schedule]]);
+      }
     }
   });
 
