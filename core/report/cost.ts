@@ -227,7 +227,8 @@ function spanOf(detail: CostIncidentDetail): string {
 export function renderCostAlert(started: readonly CostIncidentDetail[], summary: CostSummary, config: CostConfig): SlackMessage {
   const d = summary.reportDate;
   return {
-    text: `AWS cost alert ${d}: ${started.map((i) => (i.kind === "account-daily" ? incidentLabel(i) : i.target === "account" ? i.kind : `${i.kind} ${i.target}`)).join(", ")}`,
+    // An account's name is its owner's to set (Cost Explorer gives it back): escaped, so it cannot mention or link.
+    text: `AWS cost alert ${d}: ${started.map((i) => (i.kind === "account-daily" ? escapeMrkdwn(incidentLabel(i)) : i.target === "account" ? i.kind : `${i.kind} ${i.target}`)).join(", ")}`,
     blocks: [
       header(`:rotating_light: AWS cost alert · ${d}`),
       section(started.map((i) => `• ${escapeMrkdwn(i.reason)}`).join("\n")),
@@ -291,7 +292,7 @@ export function renderCostResolved(
     (e) => `• *${escapeMrkdwn(incidentLabel(e.incident.detail))}*: open ${spanOf(e.incident.detail)}; ${escapeMrkdwn(now(e.incident.detail))}.`,
   );
   return {
-    text: `AWS cost ended ${d}: ${ended.map((e) => `${incidentLabel(e.incident.detail)} (${formatDays(e.incident.detail)})`).join(", ")}`,
+    text: `AWS cost ended ${d}: ${ended.map((e) => `${escapeMrkdwn(incidentLabel(e.incident.detail))} (${formatDays(e.incident.detail)})`).join(", ")}`,
     blocks: [header(`:white_check_mark: AWS cost incidents ended · ${d}`), section(lines.join("\n"))],
   };
 }

@@ -192,3 +192,26 @@ describe("per-account incidents on the alert lifecycle", () => {
     expect(renderText(runs[1]!.digest)).toContain(`:grey_question: Not judged today, still open: Account prod (${PROD}) spent $450.00 on 2026-11-03`);
   });
 });
+
+describe("an account name is the member account's to set", () => {
+  // A member account's root user can rename the account, and Cost Explorer gives that name back: it must not ping the
+  // channel or carry a link from the payer's alert text (Slack mrkdwn: https://api.slack.com/reference/surfaces/formatting#escaping).
+  it("is escaped in the alert's and the end message's text, as in their blocks", () => {
+    const days = withAccounts(series({ [EC2]: 500 }, { from: "2026-11-01", to: "2026-11-04" }), (d) => ({ [PROD]: d === "2026-11-03" ? 450 : 300 }));
+    const hostile = { [PROD]: "<!channel> <https://evil.example|prod>" };
+    const at = (date: string, state: AlertLifecycleState<CostIncidentDetail>) =>
+      buildCostRun({
+        days: days.filter((d) => d.date <= date),
+        reportDate: date,
+        forecast: { kind: "forecast", remaining: 0 },
+        accountNames: hostile,
+        config: costConfig({ dailyThreshold: 5000, monthlyBudget: 100_000, accounts: ACCOUNTS }),
+        now: new Date(`${addDays(date, 1)}T09:00:00Z`),
+        alerts: { state, remindEveryMs: 6 * HOUR_MS },
+      });
+    const opened = at("2026-11-03", emptyAlertState());
+    const ended = at("2026-11-04", opened.state);
+    const label = `account &lt;!channel&gt; &lt;https://evil.example|prod&gt; (${PROD})`;
+    expect([opened.alert?.text, ended.resolved?.text]).toEqual([`AWS cost alert 2026-11-03: ${label}`, `AWS cost ended 2026-11-04: ${label} (1 day)`]);
+  });
+});
