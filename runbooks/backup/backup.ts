@@ -6,6 +6,7 @@ import { classifyStatus } from "../../core/resource-status.ts";
 import { backupSummary, type BackupRunView } from "../../core/report/backup.ts";
 import { kindsInUse } from "../../adapters/inventory.ts";
 import { claimKey } from "../../adapters/claims.ts";
+import { interleave } from "../../core/interleave.ts";
 import { type AlreadyDone, executeAll } from "../lib/execute.ts";
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
 import {
@@ -91,7 +92,11 @@ export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupDe
     }
   }
 
-  const creates = decisions.filter((d) => d.action === "create");
+  // In turn by kind: RDS and EBS throttle on separate buckets, which then drain side by side (core/interleave.ts).
+  const creates = interleave(
+    decisions.filter((d) => d.action === "create"),
+    (d) => d.target.resource.kind,
+  );
   const claims = claimsFor(deps, ctx);
   const results = event.dryRun
     ? []

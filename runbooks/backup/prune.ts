@@ -8,6 +8,7 @@ import { pruneSummary, type PruneRunView } from "../../core/report/backup.ts";
 import { kindsInUse } from "../../adapters/inventory.ts";
 import { pruneLedgerKey, type PruneLedgerPort } from "../../adapters/prune-ledger.ts";
 import { classifyError, describeError } from "../../adapters/errors.ts";
+import { interleave } from "../../core/interleave.ts";
 import { executeAll } from "../lib/execute.ts";
 import { resolveObserve } from "../lib/observe.ts";
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
@@ -101,7 +102,11 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
     if (p.frozen) ctx.logger.warn("pruning frozen", { resource: p.resourceId, region: p.region, reason: p.frozen });
     for (const d of [...p.keep, ...p.delete]) ctx.logger.info("decision", { action: d.action, target: `${d.target.id} (${p.region})`, reason: d.reason });
   }
-  const deletes = cappedPlans.flatMap((p) => p.delete);
+  // In turn by kind: RDS and EBS throttle on separate buckets, which then drain side by side (core/interleave.ts).
+  const deletes = interleave(
+    cappedPlans.flatMap((p) => p.delete),
+    (d) => d.target.kind,
+  );
   const results = planOnly
     ? []
     : await executeAll(deletes, (d) => deleteSnapshot(deps, d.target), {

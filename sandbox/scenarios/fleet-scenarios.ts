@@ -71,6 +71,8 @@ export interface FleetConfigOptions {
   vault?: { id: string; regions?: readonly string[] };
   /** The `fleet` policy's tiers and floor (default: the runbook's defaults). */
   policy?: { tiers?: Record<string, unknown>; keepNewest?: number };
+  /** `backup.concurrency`: calls in flight per item (default the schema's). */
+  concurrency?: number;
 }
 
 /** The stage's configuration: one policy selecting by tag (`ops-autopilot:backup=fleet`), the fleet, and the vault. */
@@ -84,6 +86,7 @@ export function fleetScenarioConfig(options: FleetConfigOptions): Config {
     // Retention is what the scenarios measure: a new stage's observe window would hold every delete for 14 days.
     observe: false,
     backup: {
+      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       policies: [{ name: "fleet", selection: { tag: {} }, maxDeletesPerRun: 1_000_000, maxDeletePercent: 100, ...options.policy }],
     },
     fleet: { accounts: options.accounts.map((a) => ({ id: a.id, name: a.name, externalId: externalIdOf(a) })) },
