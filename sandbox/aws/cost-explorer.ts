@@ -83,15 +83,10 @@ export const CE_REGION = "us-east-1";
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const METRICS = new Set(["AmortizedCost", "BlendedCost", "NetAmortizedCost", "NetUnblendedCost", "NormalizedUsageAmount", "UnblendedCost", "UsageQuantity"]);
 const COST_METRICS = new Set(["AmortizedCost", "BlendedCost", "NetAmortizedCost", "NetUnblendedCost", "UnblendedCost"]);
-const FORECAST_METRICS = new Set([
-  "AMORTIZED_COST",
-  "BLENDED_COST",
-  "NET_AMORTIZED_COST",
-  "NET_UNBLENDED_COST",
-  "UNBLENDED_COST",
-  "USAGE_QUANTITY",
-  "NORMALIZED_USAGE_AMOUNT",
-]);
+/** GetCostForecast's Metric: the cost metrics only (USAGE_QUANTITY and NORMALIZED_USAGE_AMOUNT are GetUsageForecast's). */
+const FORECAST_METRICS = new Set(["AMORTIZED_COST", "BLENDED_COST", "NET_AMORTIZED_COST", "NET_UNBLENDED_COST", "UNBLENDED_COST"]);
+/** "The GetCostForecast operation supports only DAILY and MONTHLY granularities" (API_GetCostForecast.html). */
+const FORECAST_GRANULARITIES = ["DAILY", "MONTHLY"];
 const GROUP_TYPES = new Set(["DIMENSION", "TAG", "COST_CATEGORY"]);
 const GROUP_DIMENSIONS = new Set([
   "AZ",
@@ -146,9 +141,14 @@ function checkPeriod(p: UsageInput["TimePeriod"]): { start: string; end: string 
   return { start, end };
 }
 
+const OPERATORS = ["And", "Or", "Not", "Dimensions", "Tags", "CostCategories"] as const;
+
 /** A line matches a dimension filter (`Dimensions` on a simulated key, or its `Not`). */
 function matcher(filter: DimensionFilter | undefined): (line: Required<CostLine>) => boolean {
   if (!filter) return () => true;
+  // "Because each Expression can have only one operator, the service returns an error if more than one is specified" (API_Expression.html).
+  const given = OPERATORS.filter((op) => filter[op] !== undefined);
+  if (given.length > 1) throw validation(`An Expression takes one operator (And, Or, Not, Dimensions, Tags or CostCategories); got ${given.join(", ")}`);
   if (filter.Not) {
     const inner = matcher(filter.Not);
     return (line) => !inner(line);
@@ -280,13 +280,17 @@ export function createCostExplorerSim(core: SandboxCore): CostExplorerSim {
   };
 
   const getCostForecast: CommandHandler = (
-    input: { TimePeriod?: { Start?: string; End?: string }; Metric?: string; Granularity?: string },
+    input: { TimePeriod?: { Start?: string; End?: string }; Metric?: string; Granularity?: string; Filter?: DimensionFilter },
     ctx: CommandContext,
   ) => {
     checkRegion(ctx);
     const { start, end } = checkPeriod(input.TimePeriod);
     if (!input.Metric || !FORECAST_METRICS.has(input.Metric)) throw validation(`Metric ${input.Metric} is not valid`);
     if (!input.Granularity) throw validation("Granularity is required");
+    if (!FORECAST_GRANULARITIES.includes(input.Granularity))
+      throw validation(`Granularity ${input.Granularity} is not one of ${FORECAST_GRANULARITIES.join(", ")}`);
+    // Held to the same rules as GetCostAndUsage's; the forecast the test sets is the filtered one.
+    matcher(input.Filter);
     const today = new Date(ctx.nowMs).toISOString().slice(0, 10);
     if (start < today) throw validation(`Start date ${start} must be equal to or later than the current date ${today}`);
     if (forecast === "unavailable")

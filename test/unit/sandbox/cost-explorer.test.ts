@@ -160,6 +160,18 @@ describe("the sandbox's GetCostAndUsage", () => {
     expect(err).toBeInstanceOf(SandboxUnsupportedError);
   });
 
+  // "Because each Expression can have only one operator, the service returns an error if more than one is specified"
+  // (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_Expression.html).
+  it("refuses a Filter expression with more than one operator (ValidationException)", async () => {
+    const both = await send({
+      Filter: { Not: { Dimensions: { Key: "RECORD_TYPE", Values: ["Credit"] } }, Dimensions: { Key: "SERVICE", Values: ["Amazon EC2"] } },
+    });
+    expect(both).toMatchObject({
+      name: "ValidationException",
+      message: "An Expression takes one operator (And, Or, Not, Dimensions, Tags or CostCategories); got Not, Dimensions",
+    });
+  });
+
   it("answers an injected throttle with LimitExceededException", async () => {
     sb.inject({ service: "costExplorer", command: "GetCostAndUsage", error: "throttling" });
     expect(await send({})).toBeInstanceOf(LimitExceededException);
@@ -180,5 +192,27 @@ describe("the sandbox's GetCostForecast", () => {
       name: "ValidationException",
       message: "Start date 2026-11-02 must be equal to or later than the current date 2026-11-03",
     });
+  });
+
+  // "The GetCostForecast operation supports only DAILY and MONTHLY granularities"; its Metric is one of the five cost
+  // metrics (usage forecasts are GetUsageForecast's); its Filter is an Expression, one operator each
+  // (https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_GetCostForecast.html).
+  it("refuses HOURLY granularity, a usage metric and a Filter of two operators (ValidationException)", async () => {
+    sb.costExplorer.setForecast(() => 1);
+    const ask = (input: Record<string, unknown>) =>
+      client()
+        .send(
+          new GetCostForecastCommand({ TimePeriod: { Start: "2026-11-03", End: "2026-12-01" }, Metric: "UNBLENDED_COST", Granularity: "MONTHLY", ...input }),
+        )
+        .catch((e: unknown) => e as Error);
+    expect(await ask({ Granularity: "HOURLY" })).toMatchObject({ name: "ValidationException", message: "Granularity HOURLY is not one of DAILY, MONTHLY" });
+    expect(await ask({ Metric: "USAGE_QUANTITY" })).toMatchObject({ name: "ValidationException", message: "Metric USAGE_QUANTITY is not valid" });
+    expect(
+      await ask({ Filter: { Not: { Dimensions: { Key: "RECORD_TYPE", Values: ["Credit"] } }, And: [{ Dimensions: { Key: "SERVICE", Values: ["x"] } }] } }),
+    ).toMatchObject({
+      name: "ValidationException",
+      message: "An Expression takes one operator (And, Or, Not, Dimensions, Tags or CostCategories); got And, Not",
+    });
+    expect(await ask({ Filter: { Not: { Dimensions: { Key: "RECORD_TYPE", Values: ["Credit"] } } } })).toMatchObject({ Total: { Amount: "1" } });
   });
 });
