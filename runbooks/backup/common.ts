@@ -31,7 +31,8 @@ export function policiesFor(config: Config, event: JobEvent): BackupPolicy[] {
 
 /**
  * The fleet item's target, checked against the configuration: its account must be one of `fleet.accounts` (or the
- * fleet must name an OU, whose accounts are discovered at run time) and its region one the account's jobs run in.
+ * fleet must name an OU, whose accounts are discovered at run time), named as there, and its region one the account's
+ * jobs run in.
  * Undefined for a run of the central account.
  */
 export function fleetTargetOf(config: Config, event: JobEvent): FleetTargetEvent | undefined {
@@ -45,6 +46,10 @@ export function fleetTargetOf(config: Config, event: JobEvent): FleetTargetEvent
     throw new Error(
       `account ${t.account} (${t.accountName}) is not in fleet.accounts of the ${config.stage} configuration (${fleet.accounts.map((a) => `${a.id} ${a.name}`).join(", ")}) and the fleet names no organizationalUnit`,
     );
+  }
+  // Reports, Slack and the fleet summary name the account by it: an item naming another account's is refused.
+  if (listed && t.accountName !== listed.name) {
+    throw new Error(`account ${t.account} is "${listed.name}" in fleet.accounts of the ${config.stage} configuration, not "${t.accountName}"`);
   }
   const allowed = fleetTargetRegions(config, entry);
   if (!allowed.includes(t.region)) {

@@ -183,6 +183,17 @@ describe("the fleet item event (schemas/events-fleet.ts FleetItemEventSchema)", 
   });
 });
 
+describe("a fleet item's account name", () => {
+  it("other than the account's in fleet.accounts is refused, named, before any AWS call: reports and the summary name accounts by it", async () => {
+    const forged = { source: "fleet", target: { ...item("prune", A, PRIMARY).target, accountName: "search" } };
+    const err = (await createHandler(backupJobSpec("prune", { stateBucket: STATE }), runtime())(forged, lambdaContext("req-n")).catch(
+      (e: unknown) => e,
+    )) as Error;
+    expect(err.message).toBe(`account ${A} is "payments" in fleet.accounts of the prod configuration, not "search"`);
+    expect([...sb.callsTo("sts"), ...sb.callsTo("rds"), ...sb.callsTo("ec2")]).toEqual([]);
+  });
+});
+
 describe("a fleet item's region", () => {
   it("outside the account's fleet regions is refused, named, before any AWS call", async () => {
     const err = (await invoke("prune", A, "us-east-1").catch((e: unknown) => e)) as Error;
