@@ -7,8 +7,9 @@
  * that function runs, including the ones a service checks on the caller's behalf: RDS authorizes tags
  * passed to a create or copy as `rds:AddTagsToResource`, EC2 tags on create as `ec2:CreateTags`, and an
  * encrypted copy checks KMS actions on the keys involved. KMS actions carry the key they are checked on
- * after an `@`: `@dr-key` (the destination region's configured key) or `@source-key` (the key of an
- * encrypted source in the primary region). An entry may include other entries by name (composites).
+ * after an `@`: `@dr-key` (the destination region's configured key), `@source-key` (the key of an
+ * encrypted source in the primary region), `@vault-key` (a vault region's key) or `@workload-key` (the key of a
+ * share from a workload account, as the vault copies it). An entry may include other entries by name (composites).
  *
  * test/unit/arch/adapter-calls.test.ts reads every adapter's source and fails when an exported function
  * sends a command whose action is not declared here, so this table cannot drift from the code.
@@ -171,6 +172,50 @@ export const ADAPTER_CALLS = {
   // adapters/assume-role.ts: a fleet function's own member role in a member account (stacks/member-roles.ts)
   "assume-role.assumeMemberRole": ["sts:AssumeRole"],
   "assume-role.memberCredentials": ["assume-role.assumeMemberRole"],
+  // adapters/vault-rds.ts, adapters/vault-ec2.ts, adapters/vault.ts: the backup account (core/vault-plan.ts). A copy in the
+  // vault checks KMS on the vault region's key (`@vault-key`) and on the share's key, a workload account's (`@workload-key`):
+  // EBS as for a DR copy, RDS DescribeKey and CreateGrant (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html,
+  // https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html).
+  "vault-rds.shareRdsSnapshot": ["rds:ModifyDBSnapshotAttribute", "rds:ModifyDBClusterSnapshotAttribute"],
+  "vault-rds.rdsSharedWith": ["rds:DescribeDBSnapshotAttributes", "rds:DescribeDBClusterSnapshotAttributes"],
+  "vault-rds.listRdsShares": ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots"],
+  "vault-rds.listRdsVaultCopies": ["rds:DescribeDBSnapshots", "rds:DescribeDBClusterSnapshots"],
+  "vault-rds.copyRdsShare": [
+    "rds:CopyDBSnapshot",
+    "rds:CopyDBClusterSnapshot",
+    "rds:AddTagsToResource",
+    "kms:DescribeKey@vault-key",
+    "kms:CreateGrant@vault-key",
+    "kms:DescribeKey@workload-key",
+    "kms:CreateGrant@workload-key",
+  ],
+  "vault-rds.deleteRdsVaultCopy": ["rds:DeleteDBSnapshot", "rds:DeleteDBClusterSnapshot"],
+  "vault-ec2.shareEbsSnapshot": ["ec2:ModifySnapshotAttribute"],
+  "vault-ec2.ebsSharedWith": ["ec2:DescribeSnapshots"],
+  "vault-ec2.listEbsShares": ["ec2:DescribeSnapshots"],
+  "vault-ec2.listEbsVaultCopies": ["ec2:DescribeSnapshots", "ec2:DescribeLockedSnapshots"],
+  "vault-ec2.copyEbsShare": [
+    "ec2:CopySnapshot",
+    "ec2:CreateTags",
+    "kms:DescribeKey@vault-key",
+    "kms:CreateGrant@vault-key",
+    "kms:Decrypt@vault-key",
+    "kms:GenerateDataKeyWithoutPlaintext@vault-key",
+    "kms:ReEncryptFrom@vault-key",
+    "kms:ReEncryptTo@vault-key",
+    "kms:DescribeKey@workload-key",
+    "kms:CreateGrant@workload-key",
+    "kms:Decrypt@workload-key",
+  ],
+  "vault-ec2.lockEbsCopy": ["ec2:LockSnapshot"],
+  "vault-ec2.deleteEbsVaultCopy": ["ec2:DeleteSnapshot"],
+  "vault.shareSnapshot": ["vault-rds.shareRdsSnapshot", "vault-ec2.shareEbsSnapshot"],
+  "vault.sharedWithVault": ["vault-rds.rdsSharedWith", "vault-ec2.ebsSharedWith"],
+  "vault.listShares": ["vault-rds.listRdsShares", "vault-ec2.listEbsShares"],
+  "vault.listVaultCopies": ["vault-rds.listRdsVaultCopies", "vault-ec2.listEbsVaultCopies"],
+  "vault.copyShare": ["vault-rds.copyRdsShare", "vault-ec2.copyEbsShare"],
+  "vault.lockCopy": ["vault-ec2.lockEbsCopy"],
+  "vault.deleteVaultCopy": ["vault-rds.deleteRdsVaultCopy", "vault-ec2.deleteEbsVaultCopy"],
   // adapters/cost-explorer.ts
   "cost-explorer.fetchCosts": ["ce:GetCostAndUsage", "ce:GetCostForecast"],
   // adapters/report-store.ts: the weekly report reads saved run reports and writes its HTML

@@ -71,6 +71,8 @@ export interface VaultCopy {
   status: SnapshotStatus;
   tags: Record<string, string>;
   lock?: { state: LockState; expiresAt?: Date };
+  /** Why a copy ended in `error` (EBS StateMessage: a KMS refusal names the key). */
+  statusMessage?: string;
 }
 
 const HOUR_MS = 3_600_000;
@@ -225,6 +227,9 @@ export function vaultCopyTags(source: WorkloadSnapshot, owner: Owner): Record<st
   const parts = nameParts(owner, name);
   const tags: Record<string, string> = {
     [VAULT_TAG.vaultCopy]: managedByValue(owner),
+    // Our managed-by value too: IAM in the vault account limits tagging to requests that set it and deletes to
+    // resources that carry it, as in the workload account (stacks/policy-lint.ts).
+    [TAG.managedBy]: managedByValue(owner),
     [VAULT_TAG.sourceAccount]: source.account,
     [TAG.copyOf]: source.id,
     [TAG.source]: parts?.resource ?? source.resourceId,
@@ -277,7 +282,13 @@ export function planVaultCopies(input: VaultCopyInput): VaultCopyPlan {
   const out: VaultCopyPlan = { copy: [], uncopyable: [], skip: [], foreign: 0 };
   const keys = new Map(vault.regions.map((r) => [r.region, r.kmsKeyAlias]));
   const existing = new Map<string, VaultCopy>();
-  for (const c of input.copies) if (isVaultCopyOfOurs(c, owner)) existing.set(sourceKey(c.tags[VAULT_TAG.sourceAccount] ?? "", c.kind, c.sourceId), c);
+  for (const c of input.copies) {
+    if (!isVaultCopyOfOurs(c, owner)) continue;
+    const key = sourceKey(c.tags[VAULT_TAG.sourceAccount] ?? "", c.kind, c.sourceId);
+    // A good copy stands for the share whatever failed copies sit beside it.
+    if (existing.get(key)?.status !== "error" && existing.has(key)) continue;
+    existing.set(key, c);
+  }
   const verdicts = sharesOfOurs(input.shared, input.workloadAccounts, owner);
   input.shared.forEach((s, i) => {
     if (!verdicts[i]!.ours) {
@@ -285,7 +296,8 @@ export function planVaultCopies(input: VaultCopyInput): VaultCopyPlan {
       return;
     }
     const have = existing.get(sourceKey(s.account, s.kind, s.id));
-    if (have) {
+    // A copy that failed is no copy: the share is copied again (the vault's prune removes the failed one).
+    if (have && have.status !== "error") {
       out.skip.push({ action: "skip", target: s, reason: `already copied to the vault as ${have.id} in ${have.region} (${have.status})` });
       return;
     }
@@ -435,7 +447,8 @@ export function lockedAt(c: VaultCopy, now: Date): boolean {
 /**
  * The vault's retention: per (workload account, resource, vault region), GFS under `retention` with the newest
  * `keepNewest` and the newest copy always kept. Never deletes a copy without our vault-copy tag (it is not counted at
- * all), a locked copy (until its lock expires), one not available, or one without a backup date.
+ * all), a locked copy (until its lock expires), one pending or deleting, or one without a backup date; a failed copy
+ * (`error`, not the newest) is deleted, so its share is copied again.
  */
 export function planVaultPrune(input: VaultPruneInput): VaultPrunePlan[] {
   const { owner, now, retention } = input;
@@ -467,6 +480,7 @@ export function planVaultPrune(input: VaultPruneInput): VaultPrunePlan[] {
       if (i === 0) keep("the newest vault copy of the resource: always kept");
       else if (lockedAt(c, now))
         keep(`locked (${c.lock!.state})${c.lock!.expiresAt ? ` until ${c.lock!.expiresAt.toISOString()}` : ""}: cannot be deleted before`);
+      else if (c.status === "error") plan.delete.push({ action: "delete", target: c, reason: "the copy failed (error): removed, its share is copied again" });
       else if (c.status !== "available") keep(`${c.status}: only an available copy is pruned`);
       else if (!isDay(s.tags[TAG.backupDate])) keep(`no ${TAG.backupDate} tag: its age is unknown, kept`);
       else if (i < retention.keepNewest) keep(`among the newest ${retention.keepNewest}`);
@@ -669,4 +683,32 @@ function toSnapshot(c: VaultCopy): Snapshot {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Who and where, from the configuration
+
+/** What of a stage's configuration says whose shares the vault takes, and where it looks for them. */
+export interface VaultStageView {
+  primaryRegion: string;
+  vault?: Pick<VaultConfig, "accountId" | "regions"> & { centralAccountId?: string | undefined };
+  fleet?: { accounts: readonly { id: string; regions?: readonly string[] | undefined }[] } | undefined;
+}
+
+/**
+ * The workload accounts whose shares the vault copies: the account the workload stage runs in
+ * (`vault.centralAccountId`) and the fleet's listed member accounts. An account of an Organizations OU is not listed, so
+ * the vault does not take its shares until it is (an OU's membership changes without the vault knowing).
+ */
+export function vaultWorkloadAccounts(cfg: VaultStageView): string[] {
+  const ids = [...(cfg.vault?.centralAccountId ? [cfg.vault.centralAccountId] : []), ...(cfg.fleet?.accounts.map((a) => a.id) ?? [])];
+  return [...new Set(ids)].filter((id) => id !== cfg.vault?.accountId).sort();
+}
+
+/**
+ * The regions the vault looks for shares in: its own regions, and the workload's primary region (an EBS share there is
+ * copied across to the first vault region; an encrypted RDS share there is explained, not copied).
+ */
+export function vaultShareRegions(cfg: VaultStageView): string[] {
+  return [...new Set([...(cfg.vault?.regions.map((r) => r.region) ?? []), cfg.primaryRegion])].sort();
 }

@@ -7,6 +7,7 @@ import { parseRestoreTestEvent } from "./events-restore-test.ts";
 import { parseCheckerEvent } from "./events-restore-test-checker.ts";
 import { parseWeeklyReportEvent } from "./events-weekly-report.ts";
 import { parseFleetSummaryEvent } from "./events-fleet.ts";
+import { parseVaultCopyEvent, parseVaultPruneEvent } from "./events-vault.ts";
 
 /**
  * The event parser of every function, by function name. A sample in `events/` is named
@@ -25,4 +26,6 @@ export const EVENT_PARSERS: Record<string, (raw: unknown) => unknown> = {
   "restore-test-checker": parseCheckerEvent,
   "weekly-report": parseWeeklyReportEvent,
   "fleet-summary": parseFleetSummaryEvent,
+  "vault-copy": parseVaultCopyEvent,
+  "vault-prune": parseVaultPruneEvent,
 };

@@ -19,7 +19,9 @@ export type FunctionName =
   | "restore-test"
   | "restore-test-checker"
   | "weekly-report"
-  | "fleet-summary";
+  | "fleet-summary"
+  | "vault-copy"
+  | "vault-prune";
 
 /** Keys of `config.schedules` (schemas/config.ts). */
 export type ScheduleKey = "backup" | "copy" | "prune" | "watchdog" | "warm" | "cost" | "weeklyReport";
@@ -40,6 +42,11 @@ export interface FunctionSpec {
   posts: boolean;
   /** Linked to the primary-region Reports bucket (the failover runbook keeps its reports in its own region). */
   reports: boolean;
+  /**
+   * The stage that deploys it: the workload stage (absent), or the vault stage (`vault`), which runs in the backup account
+   * (stacks/vault-definition.ts) with its role derived for that account; the workload stage never deploys those.
+   */
+  stage?: "vault";
   /**
    * How it is started: a config schedule, the failover alarm rule, or the trigger kit's schedule (every
    * `trigger.periodSeconds` of the failover groups, stacks/failover.ts), or the restore-test state machine's
@@ -213,13 +220,40 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: "fleet-fanout" },
     region: "primary",
   },
+  {
+    name: "vault-copy",
+    handler: "functions/vault-copy.handler",
+    description: "Backup account: copies the workload accounts' shares with the vault's key, locks EBS copies",
+    memoryMb: 512,
+    // Starts copies and locks, never waits for one; a run that nears its deadline leaves the rest to the next.
+    timeoutSeconds: 600,
+    posts: true,
+    reports: true,
+    // The vault stage schedules it on the copy schedule (stacks/vault.ts).
+    trigger: { kind: "schedule", schedule: "copy" },
+    region: "primary",
+    stage: "vault",
+  },
+  {
+    name: "vault-prune",
+    handler: "functions/vault-prune.handler",
+    description: "Backup account: the vault's own GFS retention of its copies, never a locked copy or one it did not make",
+    memoryMb: 512,
+    timeoutSeconds: 600,
+    posts: true,
+    reports: true,
+    trigger: { kind: "schedule", schedule: "prune" },
+    region: "primary",
+    stage: "vault",
+  },
 ];
 
 /**
  * The functions a configuration deploys: the failover runbook only with failover groups, the probe only when a
  * group has a `trigger`, the restore test only when a backup policy has a `restoreTest` block, its checker only when a
  * policy's restore test has a `rds.checker` (sql checks on RDS instances), the fleet summary only with a `fleet` section;
- * the others always.
+ * the others always, but the vault stage's functions (`stage: "vault"`), which only the vault stage deploys
+ * (stacks/vault-definition.ts).
  */
 export function deployedFunctions(config: Config): FunctionSpec[] {
   const groups = config.failover.groups;
@@ -230,7 +264,7 @@ export function deployedFunctions(config: Config): FunctionSpec[] {
     "restore-test-checker": config.backup.policies.some((p) => p.restoreTest?.rds?.checker),
     "fleet-summary": config.fleet !== undefined,
   };
-  return FUNCTIONS.filter((f) => deployed[f.name] ?? true);
+  return FUNCTIONS.filter((f) => f.stage === undefined && (deployed[f.name] ?? true));
 }
 
 /** The link names of the message destinations (runbooks/lib/resources.ts reads them by these names). */

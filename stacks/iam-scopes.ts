@@ -9,6 +9,7 @@ import { restoreTestCheckers } from "../schemas/config-restore-test.ts";
 import { checkerFunctionName } from "../runbooks/restore-test/checker-ref.ts";
 import { probeNamespace } from "../core/failover-trigger.ts";
 import { FLEET_FUNCTIONS, memberRoleName } from "../schemas/config-fleet.ts";
+import { withVaultScopes } from "./vault-scopes.ts";
 import {
   allRegions,
   ebsSnapshotArn,
@@ -248,9 +249,9 @@ const KMS_ACTIONS = ["DescribeKey", "CreateGrant", "Decrypt", "GenerateDataKeyWi
 /**
  * How each declared action is scoped: resources and conditions. Every action adapters/calls.ts can
  * declare needs an entry (a missing one fails `permissionsFor` loudly), so a new call is never granted
- * on `*` by accident.
+ * on `*` by accident. The backup account's scopes (stacks/vault-scopes.ts) are merged in.
  */
-export const SCOPES: Record<string, Scope> = {
+export const SCOPES: Record<string, Scope> = withVaultScopes({
   // Criticals page through the stage's topic in its region (the failover control region when failover is configured,
   // stacks/patterns.ts pagerTopicRegion), that topic only, and only with the pager on
   // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html, Publish: resource type topic).
@@ -486,7 +487,7 @@ export const SCOPES: Record<string, Scope> = {
 
   // The fleet functions assume their own member role in each member account (adapters/assume-role.ts), nothing else.
   "sts:AssumeRole": (c, p) => memberRoleAssumption(c, p),
-};
+});
 
 /**
  * `sts:AssumeRole` for a fleet function (schemas/config-fleet.ts FLEET_FUNCTIONS) on its own member role in each

@@ -21,6 +21,7 @@ import {
   type Claims,
 } from "./common.ts";
 import type { BackupDeps } from "./ports.ts";
+import { shareWithVault } from "../vault/share.ts";
 
 /**
  * The copy runbook: our primary snapshots and the DR copies there are → the copies to start (core) → one
@@ -102,7 +103,9 @@ export async function runCopy(event: JobEvent, ctx: RunContext, deps: BackupDeps
         explain: (d, cls) => (cls === "kms" ? `KMS key tried: ${d.target.kmsKeyId}` : undefined),
         facts: ["exists"],
       });
-  const failures = [...earlier, ...failuresOf(results)];
+  // The backup account (config.vault): our backups shared with it, after the DR copies (runbooks/vault/share.ts).
+  const vault = config.vault && deps.vault ? await shareWithVault(event, ctx, deps.vault, sources, target?.account ?? "") : undefined;
+  const failures = [...earlier, ...failuresOf(results), ...(vault?.failures ?? [])];
   const view: CopyRunView = {
     dryRun: event.dryRun,
     inFlight,
@@ -112,10 +115,17 @@ export async function runCopy(event: JobEvent, ctx: RunContext, deps: BackupDeps
   };
   const fleet = fleetReport(target, { copied: results.filter((r) => r.status === "done").length });
   return {
-    report: { trigger: event.trigger, note: event.note, ...view, counts: countBy(decisions, (d) => d.action), ...fleet.report },
+    report: {
+      trigger: event.trigger,
+      note: event.note,
+      ...view,
+      counts: countBy(decisions, (d) => d.action),
+      ...fleet.report,
+      ...(vault ? { vault: vault.report } : {}),
+    },
     message: copySummary(view, config),
     // Quiet run summaries (notifications.runSummaries.quiet) skip a run that made nothing and failed nothing.
-    changed: results.some((r) => r.status === "done"),
+    changed: results.some((r) => r.status === "done") || (vault?.shared ?? 0) > 0,
     failures,
     ...(fleet.response ? { response: fleet.response } : {}),
   };

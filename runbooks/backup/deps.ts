@@ -5,7 +5,8 @@ import { s3PruneLedger } from "../../adapters/prune-ledger.ts";
 import { PRUNE_OBSERVE_KEY, pruneObserveKey, s3ObserveMarker } from "../../adapters/observe-marker.ts";
 import { alertStateKey, memberAlertStateKey, s3AlertState } from "../../adapters/alert-state.ts";
 import { jsonDocuments } from "../../adapters/json-document.ts";
-import { memberCredentials, type AssumeRoleDeps } from "../../adapters/assume-role.ts";
+import { memberCredentials, type AssumeRoleDeps, type TargetCredentials } from "../../adapters/assume-role.ts";
+import { shareSnapshot, sharedWithVault } from "../../adapters/vault.ts";
 import type { ObserveMarker } from "../../core/observe.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { FLEET_FUNCTIONS, type FleetFunction } from "../../schemas/config-fleet.ts";
@@ -45,10 +46,11 @@ export function backupDeps(ctx: RunContext, options: BackupDepsOptions = {}): Ba
   const target = options.target;
   let snapshots = SNAPSHOT_ADAPTERS;
   let inventory: BackupDeps["inventory"] = { listCandidateResources, listRegionSnapshots };
+  let creds: TargetCredentials | undefined;
   if (target) {
     const fn = ctx.functionName;
     if (!isFleetFunction(fn)) throw new Error(`the ${fn} function has no member role: only ${FLEET_FUNCTIONS.join(", ")} act in fleet accounts`);
-    const creds = memberCredentials(
+    creds = memberCredentials(
       {
         config: ctx.config,
         fn,
@@ -66,6 +68,10 @@ export function backupDeps(ctx: RunContext, options: BackupDepsOptions = {}): Ba
   return {
     inventory,
     snapshots,
+    vault: {
+      shareSnapshot: (s, vaultAccountId) => shareSnapshot(s, vaultAccountId, creds),
+      sharedWithVault: (region, snapshots, vaultAccountId) => sharedWithVault(region, snapshots, vaultAccountId, creds),
+    },
     claims: () => s3Claims(stateBucket()),
     pruneLedger: () => s3PruneLedger(stateBucket(), account),
     observeMarker: () => s3ObserveMarker(stateBucket(), pruneObserveKey(account)),

@@ -11,6 +11,7 @@ import type { PruneLedgerPort } from "../../adapters/prune-ledger.ts";
 import type { ObserveMarkerPort } from "../../adapters/observe-marker.ts";
 import type { AlertStatePort } from "../../adapters/alert-state.ts";
 import type { StaleGroupDetail } from "../../core/stale-alerts.ts";
+import type { VaultSharePort } from "../vault/share.ts";
 
 /** What is there: the candidate resources of the primary region and our snapshots of a region. */
 export interface InventoryPort {
@@ -20,6 +21,8 @@ export interface InventoryPort {
 
 export interface BackupDeps {
   inventory: InventoryPort;
+  /** Sharing with the backup account (`config.vault`), in the account the job acts in; absent: the copy job shares nothing. */
+  vault?: VaultSharePort;
   /** One snapshot adapter per kind (list, create, copy, delete), so no runbook branches on kind. */
   snapshots: Record<ResourceKind, SnapshotAdapter>;
   /**

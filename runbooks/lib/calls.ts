@@ -36,7 +36,19 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     RUN_ALERTS,
     MEMBER_ROLE,
   ],
-  copy: ["inventory.listRegionSnapshots", ...snapshotCalls("copy"), "claims.s3Claims", "s3.putJson", PAGES, RUN_ALERTS, MEMBER_ROLE],
+  // With a vault (config.vault) it shares our backups with the backup account (runbooks/vault/share.ts); without one the
+  // sharing scope (stacks/vault-scopes.ts) grants nothing.
+  copy: [
+    "inventory.listRegionSnapshots",
+    ...snapshotCalls("copy"),
+    "claims.s3Claims",
+    "vault.shareSnapshot",
+    "vault.sharedWithVault",
+    "s3.putJson",
+    PAGES,
+    RUN_ALERTS,
+    MEMBER_ROLE,
+  ],
   prune: [
     "inventory.listRegionSnapshots",
     ...snapshotCalls("delete"),
@@ -93,6 +105,11 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   // The fleet fan-out's summary (runbooks/fleet/summary.ts) calls no AWS API of its own: the chain saves its one run
   // report, posts its Slack summary and, when an item failed, keeps its failed-run alert state and pages.
   "fleet-summary": ["s3.putJson", PAGES, RUN_ALERTS],
+  // The backup account's functions (runbooks/vault/), deployed by the vault stage in that account: the shares and the
+  // vault's own copies; copy starts copies and locks EBS ones, prune deletes. The chain saves their reports in the vault
+  // stage's own bucket.
+  "vault-copy": ["vault.listShares", "vault.listVaultCopies", "vault.copyShare", "vault.lockCopy", "s3.putJson", PAGES, RUN_ALERTS],
+  "vault-prune": ["vault.listVaultCopies", "vault.deleteVaultCopy", "s3.putJson", PAGES, RUN_ALERTS],
   failover: [
     "rds-failover.rdsFailover",
     "cloudwatch.cloudwatchMetrics",

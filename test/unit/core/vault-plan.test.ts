@@ -73,6 +73,7 @@ describe("vault copy", () => {
           name: `${s.id}-${WORKLOAD}`,
           tags: {
             "ops-autopilot:vault-copy": "ops-autopilot:prod",
+            [TAG.managedBy]: "ops-autopilot:prod",
             "ops-autopilot:source-account": WORKLOAD,
             [TAG.copyOf]: s.id,
             [TAG.source]: "app-db",
@@ -144,6 +145,7 @@ describe("vault copy", () => {
         `${rdsName}-${WORKLOAD}`,
         {
           "ops-autopilot:vault-copy": "ops-autopilot:prod",
+          [TAG.managedBy]: "ops-autopilot:prod",
           "ops-autopilot:source-account": WORKLOAD,
           [TAG.copyOf]: rds.id,
           [TAG.source]: "app-db",
@@ -158,6 +160,7 @@ describe("vault copy", () => {
         `oa-ops-autopilot-prod-vol-1-20261120-2-${WORKLOAD}`,
         {
           "ops-autopilot:vault-copy": "ops-autopilot:prod",
+          [TAG.managedBy]: "ops-autopilot:prod",
           "ops-autopilot:source-account": WORKLOAD,
           [TAG.copyOf]: ebs.id,
           [TAG.source]: "vol-1",

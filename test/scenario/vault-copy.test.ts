@@ -1,0 +1,272 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DeleteSnapshotCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { lambdaContext, quietRuntime } from "../../sandbox/scenarios/harness.ts";
+import { createSandbox, DAY, DEFAULT_ACCOUNT_ID, FakeClock, MINUTE, type Sandbox } from "../../sandbox/index.ts";
+import { resetClients } from "../../adapters/clients.ts";
+import type { TargetCredentials } from "../../adapters/assume-role.ts";
+import { AggregateRunError, createHandler, type Runtime } from "../../runbooks/lib/handler.ts";
+import { runBackup } from "../../runbooks/backup/backup.ts";
+import { runCopy } from "../../runbooks/backup/copy.ts";
+import { backupDeps } from "../../runbooks/backup/deps.ts";
+import { runVaultCopy } from "../../runbooks/vault/copy.ts";
+import { runVaultPrune } from "../../runbooks/vault/prune.ts";
+import { parseBackupEvent, parseCopyEvent } from "../../schemas/events-backup.ts";
+import { parseVaultCopyEvent, parseVaultPruneEvent } from "../../schemas/events-vault.ts";
+import { parseConfig, type Config } from "../../schemas/config.ts";
+import { permissionsFor } from "../../stacks/iam.ts";
+import { TAG } from "../../core/types.ts";
+import { VAULT_TAG } from "../../core/vault-plan.ts";
+import type { FunctionName } from "../../stacks/functions.ts";
+
+/**
+ * The backup account end to end on the IAM-enforcing sandbox: the workload's copy job shares our backups with the vault
+ * account (its role as stacks/iam.ts derives it in the workload account), the vault's functions run in the vault account
+ * as the roles stacks/iam.ts derives for it (installed there as the vault stage deploys them), with real KMS key
+ * policies on both sides.
+ *
+ * AWS rules relied on:
+ * - sharing: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBSnapshotAttribute.html,
+ *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySnapshotAttribute.html;
+ * - the AWS managed key cannot be shared: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ShareSnapshot.html;
+ * - a shared encrypted snapshot is copied with the copying account's key, and the owner's key policy must let it use the
+ *   source key: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CopyDBSnapshot.html,
+ *   https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html;
+ * - Snapshot Lock: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html;
+ * - the sharee sees no tags of the owner's: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/sharingamis-explicit.html.
+ */
+
+const PRIMARY = "eu-west-1";
+const WORKLOAD = DEFAULT_ACCOUNT_ID;
+const VAULT = "222233334444";
+const REPORTS = "reports";
+const stateBucket = { bucket: REPORTS, region: PRIMARY };
+const VAULT_ALIAS = "alias/ops-autopilot-vault";
+
+let sb: Sandbox;
+let clock: FakeClock;
+let workloadKey: string;
+
+/** Overrides of the vault section, per test. */
+let cfgVault: Record<string, unknown> = {};
+
+function config(): Config {
+  return parseConfig({
+    app: "ops-autopilot",
+    stage: "prod",
+    primaryRegion: PRIMARY,
+    observe: false,
+    backup: { policies: [{ name: "db", selection: { tag: {} } }] },
+    vault: {
+      accountId: VAULT,
+      centralAccountId: WORKLOAD,
+      regions: [{ region: PRIMARY, kmsKeyAlias: VAULT_ALIAS }],
+      lock: { ebs: { mode: "compliance", coolOffHours: 24, durationDays: 35 } },
+      ...cfgVault,
+    },
+  });
+}
+
+const runtime = (cfg: Config): Runtime => quietRuntime(cfg, clock);
+
+async function invoke<E>(
+  name: FunctionName,
+  parse: (raw: unknown) => E,
+  run: Parameters<typeof createHandler<E>>[0]["run"],
+  event: unknown = { trigger: "schedule" },
+) {
+  const handler = createHandler({ name, parse, run }, runtime(config()));
+  try {
+    return { out: (await handler(event, lambdaContext(`r-${clock.now().getTime()}`))) as Record<string, unknown> };
+  } catch (error) {
+    if (error instanceof AggregateRunError) return { error, out: undefined };
+    throw error;
+  }
+}
+
+const backup = () => invoke("backup", parseBackupEvent, (e, c) => runBackup(e, c, backupDeps(c, { stateBucket })));
+const copy = () => invoke("copy", parseCopyEvent, (e, c) => runCopy(e, c, backupDeps(c, { stateBucket })));
+
+/** The vault function's role, as the vault stage deploys it in the vault account, and a fresh session of it (sessions last an hour). */
+const roles = new Set<string>();
+async function vaultCreds(name: "vault-copy" | "vault-prune"): Promise<TargetCredentials> {
+  const cfg = config();
+  if (!roles.has(name)) {
+    const statements = permissionsFor(name, { config: cfg, account: VAULT, partition: "aws", dlqArn: `arn:aws:sqs:${PRIMARY}:${VAULT}:dlq` });
+    sb.account(VAULT).addRole({ name: `ops-autopilot-prod-vault-${name}`, trust: [{ principals: [WORKLOAD] }], statements });
+    roles.add(name);
+  }
+  const out = await new STSClient({ region: PRIMARY }).send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${VAULT}:role/ops-autopilot-prod-vault-${name}`, RoleSessionName: name }),
+  );
+  const c = out.Credentials!;
+  return {
+    key: `${name}@${clock.now().toISOString()}`,
+    provider: async () => ({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, expiration: c.Expiration! }),
+  };
+}
+
+const vaultCopy = async (event: unknown = { trigger: "schedule" }) => {
+  const creds = await vaultCreds("vault-copy");
+  return invoke("vault-copy", parseVaultCopyEvent, (e, c) => runVaultCopy(e, c, { creds }), event);
+};
+const vaultPrune = async (event: unknown = { trigger: "schedule" }) => {
+  const creds = await vaultCreds("vault-prune");
+  return invoke("vault-prune", parseVaultPruneEvent, (e, c) => runVaultPrune(e, c, { creds }), event);
+};
+
+const inputs = (service: "rds" | "ec2", command: string) =>
+  sb
+    .callsTo(service, command)
+    .filter((c) => !c.error)
+    .map((c) => [c.account ?? WORKLOAD, c.input]);
+
+beforeEach(() => {
+  clock = new FakeClock("2026-11-21T02:00:00Z");
+  sb = createSandbox({ clock, regions: [PRIMARY], buckets: [REPORTS] });
+  sb.addAccount(VAULT, { name: "backup-vault" });
+  resetClients();
+  roles.clear();
+  cfgVault = {};
+  workloadKey = sb.account(WORKLOAD).createKey(PRIMARY, {
+    id: "workload-cmk",
+    policy: [
+      { principals: [`arn:aws:iam::${WORKLOAD}:root`], actions: ["kms:*"] },
+      { principals: [`arn:aws:iam::${VAULT}:root`], actions: ["kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt"] },
+    ],
+  });
+  sb.rds.addInstance(PRIMARY, { id: "app-db", tags: { "ops-autopilot:backup": "db" }, encrypted: true, kmsKeyId: workloadKey });
+  sb.ec2.addVolume(PRIMARY, { id: "vol-0a1b2c3d", tags: { "ops-autopilot:backup": "db" }, encrypted: true, kmsKeyId: workloadKey });
+});
+afterEach(() => {
+  sb.restore();
+  resetClients();
+});
+
+const RDS_NAME = "oa-ops-autopilot-prod-app-db-20261121";
+const EBS_NAME = "oa-ops-autopilot-prod-vol-0a1b2c3d-20261121";
+
+describe("vault: share, copy, lock on the IAM-enforcing sandbox", () => {
+  it("the exact share, copy and lock commands: the copy job shares our backups, the vault copies them with its key and locks the EBS copy", async () => {
+    await backup();
+    clock.advance(30 * MINUTE);
+    const shared = await copy();
+    expect(shared.error).toBeUndefined();
+    expect(inputs("rds", "ModifyDBSnapshotAttribute")).toEqual([
+      [WORKLOAD, { DBSnapshotIdentifier: RDS_NAME, AttributeName: "restore", ValuesToAdd: [VAULT] }],
+    ]);
+    const ebsSnap = sb.ec2.snapshots(PRIMARY).find((s) => s.tags[TAG.name] === EBS_NAME)!;
+    expect(inputs("ec2", "ModifySnapshotAttribute")).toEqual([
+      [WORKLOAD, { SnapshotId: ebsSnap.id, Attribute: "createVolumePermission", OperationType: "add", UserIds: [VAULT] }],
+    ]);
+
+    const run = await vaultCopy();
+    expect(run.error).toBeUndefined();
+    const rdsTags = {
+      [VAULT_TAG.vaultCopy]: "ops-autopilot:prod",
+      [TAG.managedBy]: "ops-autopilot:prod",
+      [VAULT_TAG.sourceAccount]: WORKLOAD,
+      [TAG.copyOf]: `arn:aws:rds:${PRIMARY}:${WORKLOAD}:snapshot:${RDS_NAME}`,
+      [TAG.source]: "app-db",
+      [TAG.sourceRegion]: PRIMARY,
+      [TAG.capturedAt]: "2026-11-21T02:00:00.000Z",
+      [TAG.backupDate]: "2026-11-21",
+      [TAG.name]: RDS_NAME,
+    };
+    const [rdsCopy] = inputs("rds", "CopyDBSnapshot");
+    expect(rdsCopy![0]).toBe(VAULT);
+    expect(rdsCopy![1]).toMatchObject({
+      SourceDBSnapshotIdentifier: `arn:aws:rds:${PRIMARY}:${WORKLOAD}:snapshot:${RDS_NAME}`,
+      TargetDBSnapshotIdentifier: `${RDS_NAME}-${WORKLOAD}`,
+      KmsKeyId: VAULT_ALIAS,
+      CopyTags: false,
+    });
+    expect(Object.fromEntries((rdsCopy![1] as { Tags: { Key: string; Value: string }[] }).Tags.map((t) => [t.Key, t.Value]))).toEqual(rdsTags);
+    const [ebsCopy] = inputs("ec2", "CopySnapshot");
+    expect(ebsCopy![0]).toBe(VAULT);
+    expect(ebsCopy![1]).toMatchObject({
+      SourceRegion: PRIMARY,
+      SourceSnapshotId: ebsSnap.id,
+      Description: `${EBS_NAME}-${WORKLOAD}`,
+      Encrypted: true,
+      KmsKeyId: VAULT_ALIAS,
+    });
+    const vaultEbs = sb.account(VAULT).ec2.snapshots(PRIMARY);
+    expect(vaultEbs.map((s) => [s.tags[TAG.name], s.tags[VAULT_TAG.vaultCopy], s.kmsKeyId])).toEqual([[EBS_NAME, "ops-autopilot:prod", VAULT_ALIAS]]);
+    expect(inputs("ec2", "LockSnapshot")).toEqual([[VAULT, { SnapshotId: vaultEbs[0]!.id, LockMode: "compliance", LockDuration: 35, CoolOffPeriod: 24 }]]);
+    expect(sb.iam?.denials ?? []).toEqual([]);
+
+    // The next run copies nothing again: the vault holds both.
+    clock.advance(30 * MINUTE);
+    const again = await vaultCopy();
+    expect((again.out!.counts as Record<string, number>).copy).toBeUndefined();
+    expect(sb.callsTo("rds", "CopyDBSnapshot")).toHaveLength(1);
+  });
+
+  it("a snapshot encrypted with aws/rds is explained, not shared", async () => {
+    sb.rds.addInstance(PRIMARY, { id: "legacy-db", tags: { "ops-autopilot:backup": "db" }, encrypted: true });
+    await backup();
+    clock.advance(30 * MINUTE);
+    const run = await copy();
+    expect(sb.callsTo("rds", "ModifyDBSnapshotAttribute").map((c) => (c.input as { DBSnapshotIdentifier: string }).DBSnapshotIdentifier)).toEqual([RDS_NAME]);
+    const failure = run.error!.failures.find((f) => f.item.includes("legacy-db"))!;
+    expect(failure).toEqual({
+      item: "share oa-ops-autopilot-prod-legacy-db-20261121",
+      region: PRIMARY,
+      kind: "kms",
+      message:
+        "encrypted with the AWS managed key aws/rds, which AWS does not let any other account use (its key policy cannot be changed), so oa-ops-autopilot-prod-legacy-db-20261121 cannot be shared with the vault: re-encrypt the source with a customer managed key (CopyDBSnapshot with a customer managed KmsKeyId, or encrypt the RDS DB instance itself with one) whose key policy lets the vault account use it",
+    });
+  });
+
+  it("a copy fails with the KMS error when the workload key's policy does not let the vault use it; the report names the key and the fix", async () => {
+    sb.account(WORKLOAD).setKeyPolicy(workloadKey, [{ principals: [`arn:aws:iam::${WORKLOAD}:root`], actions: ["kms:*"] }]);
+    await backup();
+    clock.advance(30 * MINUTE);
+    await copy();
+    const first = await vaultCopy();
+    const fix = `the key policy of ${workloadKey} must allow arn:aws:iam::${VAULT}:root kms:DescribeKey, kms:CreateGrant and kms:Decrypt (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html)`;
+    // RDS refuses the copy at once; EBS accepts it and the copy ends in error, which the next run reports.
+    const rds = first.error!.failures.find((f) => f.item.startsWith("arn:aws:rds"))!;
+    expect(rds.kind).toBe("kms");
+    expect(rds.message).toContain(workloadKey);
+    expect(rds.message).toContain(fix);
+    clock.advance(30 * MINUTE);
+    const second = await vaultCopy();
+    const ebs = second.error!.failures.find((f) => f.message.startsWith("vault copy snap-"))!;
+    expect(ebs.kind).toBe("kms");
+    expect(ebs.message).toContain(`Given key ID is not accessible. You must have DescribeKey permissions on the key ${workloadKey}.`);
+    expect(ebs.message).toContain(fix);
+  });
+
+  it("a locked vault copy survives DeleteSnapshot from the workload account's admin and from the vault pruner", async () => {
+    // A retention that expires the first night's copy the next day: only its lock keeps it.
+    cfgVault = { retention: { tiers: { daily: { keep: { days: 1 } } }, keepNewest: 1 } };
+    for (let night = 0; night < 2; night++) {
+      await backup();
+      clock.advance(30 * MINUTE);
+      await copy();
+      await vaultCopy();
+      clock.advance(DAY - 30 * MINUTE);
+    }
+    const first = sb
+      .account(VAULT)
+      .ec2.snapshots(PRIMARY)
+      .find((s) => s.tags[TAG.backupDate] === "2026-11-21")!;
+    expect(first.tags[TAG.name]).toBe(EBS_NAME);
+    // The workload's administrator cannot even see it (another account's snapshot, never shared back).
+    const workloadAdmin = new EC2Client({ region: PRIMARY, maxAttempts: 1, credentials: sb.account(WORKLOAD).adminCredentials() });
+    await expect(workloadAdmin.send(new DeleteSnapshotCommand({ SnapshotId: first.id }))).rejects.toMatchObject({ name: "InvalidSnapshot.NotFound" });
+    // The vault's pruner plans to keep it (locked), and its role's own delete is refused by EC2 (SnapshotLocked).
+    clock.advance(3 * DAY);
+    const prune = await vaultPrune({ trigger: "manual", dryRun: false });
+    const plans = prune.out!.plans as { kind: string; keep: { id: string; reason: string }[]; delete: unknown[] }[];
+    const ebs = plans.find((p) => p.kind === "ebs-volume")!;
+    expect(ebs.delete).toEqual([]);
+    expect(ebs.keep.find((k) => k.id === first.id)?.reason).toMatch(/^locked \(compliance\) until 2026-12-26T/);
+    const pruner = new EC2Client({ region: PRIMARY, maxAttempts: 1, credentials: (await vaultCreds("vault-prune")).provider });
+    await expect(pruner.send(new DeleteSnapshotCommand({ SnapshotId: first.id }))).rejects.toMatchObject({ name: "SnapshotLocked" });
+    expect(sb.account(VAULT).ec2.snapshot(PRIMARY, first.id)?.status).toBe("completed");
+    expect(sb.iam?.denials ?? []).toEqual([]);
+  });
+});
