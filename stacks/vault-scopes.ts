@@ -9,9 +9,10 @@ import type { Placement, Scope } from "./iam-scopes.ts";
 /**
  * How the backup account's ("vault") calls are scoped (adapters/vault*.ts, core/vault-plan.ts): the vault functions'
  * roles in the vault account, and the copy function's sharing in the workload account. stacks/iam-scopes.ts merges
- * these into its SCOPES: a vault function gets only what is scoped here (never the workload functions' grants, whose
- * regions and accounts are the workload's); every other function gets its own scopes plus the sharing grants here,
- * which are empty for all but the copy function of a stage with a vault.
+ * these into its SCOPES: for an action scoped here a vault function gets only this scope (never the workload functions'
+ * grants, whose regions and accounts are the workload's), for the others (paging, its run reports) the common one; every
+ * other function gets its own scopes plus the sharing grants here, which are empty for all but the copy function of a
+ * stage with a vault.
  *
  * - The vault's copies are named `oa-<app>-<stage>-…-<workload account>` (core/vault-plan.ts vaultCopyName) and carry our
  *   managed-by and vault-copy tags: RDS copies, tags, locks and deletes are limited to those names and tags; EBS snapshot
@@ -68,7 +69,7 @@ const ebsSnapshots = (c: IamContext, regions: readonly string[]): string[] => re
 const vaultRead =
   (action: string): Scope =>
   (c, p) => {
-    if (!isVaultFunction(p.name)) return [];
+    if (!isVaultFunction(p.name) || !c.config.vault) return [];
     const regions = p.name === "vault-copy" ? vaultShareRegions(c.config) : vaultRegions(c.config);
     return regions.length ? [{ actions: [action], resources: ["*"], conditions: [inRegions(regions)] }] : [];
   };
@@ -210,7 +211,11 @@ export function withVaultScopes(base: Record<string, Scope>): Record<string, Sco
   for (const action of new Set([...Object.keys(base), ...Object.keys(VAULT_SCOPES)])) {
     const own = base[action];
     const vault = VAULT_SCOPES[action];
-    out[action] = (c: IamContext, p: Placement): Statement[] => [...(isVaultFunction(p.name) || !own ? [] : own(c, p)), ...(vault ? vault(c, p) : [])];
+    // A vault function's snapshot and key actions are the vault's alone; the rest (paging, its run reports) as every function's.
+    out[action] = (c: IamContext, p: Placement): Statement[] => [
+      ...(!own || (vault && isVaultFunction(p.name)) ? [] : own(c, p)),
+      ...(vault ? vault(c, p) : []),
+    ];
   }
   return out;
 }
