@@ -39,10 +39,11 @@ export default $config({
     const { deployTargetProblem, workloadStageOf } = await import("./stacks/vault-definition.ts");
     const workload = workloadStageOf($app.stage);
     const config = loadConfig($app.name, workload ?? $app.stage);
-    if (workload || config.vault) {
+    if (workload || config.vault || config.fleet) {
       // Checked before anything is declared, so a wrong profile deploys nothing.
       const { accountId } = await aws.getCallerIdentity({});
-      const problem = deployTargetProblem(config, $app.stage, accountId);
+      const { fleetDeployProblem } = await import("./schemas/config-fleet.ts");
+      const problem = deployTargetProblem(config, $app.stage, accountId) ?? (workload ? undefined : fleetDeployProblem(config, accountId));
       if (problem) throw new Error(problem);
     }
     if (workload) {

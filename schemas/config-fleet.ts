@@ -143,6 +143,23 @@ export function memberRoleName(cfg: Pick<StageView, "app" | "stage">, fn: FleetF
   return `${memberRolePrefix(cfg, target)}-${fn}`;
 }
 
+/**
+ * Why the stage must not be deployed into `account`, if it must not: the account is one of its own fleet's. The stage's
+ * jobs act in the account they are deployed in on their own schedules, with their own state (claims, prune's ledger
+ * `state/prune/<day>.json`, the alert state); a fleet item of that account keeps its state under the account
+ * (`state/prune/<account>/<day>.json`), so each job would run there twice and prune's daily caps would count in two
+ * ledgers, each allowing the full cap. Checked with the deploying credentials' account, before anything is declared.
+ */
+export function fleetDeployProblem(cfg: Pick<StageView, "stage" | "fleet">, account: string): string | undefined {
+  const i = cfg.fleet?.accounts.findIndex((a) => a.id === account) ?? -1;
+  if (i < 0) return undefined;
+  return (
+    `refusing to deploy stage ${cfg.stage} into account ${account}: it is fleet.accounts[${i}] (${cfg.fleet!.accounts[i]!.name}). ` +
+    "The stage's own jobs act in the account it is deployed in; as a fleet member too, each would run there twice and prune's daily caps would count in two ledgers. " +
+    "Remove it from fleet.accounts"
+  );
+}
+
 /** A key ARN or a bare key id names one key of one account; an alias (name or ARN) resolves in whichever account uses it. */
 const isAlias = (keyRef: string): boolean => keyRef.startsWith("alias/") || /^arn:[^:]+:kms:[^:]+:\d{12}:alias\/.+$/.test(keyRef);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../schemas/config.ts";
-import { fleetTargetRegions, memberRoleName } from "../../../schemas/config-fleet.ts";
+import { fleetDeployProblem, fleetTargetRegions, memberRoleName } from "../../../schemas/config-fleet.ts";
 
 /** A stage in eu-west-1 with a DR region, its keys given as aliases (a fleet refuses key ARNs). */
 const base = {
@@ -132,5 +132,18 @@ describe("config fleet", () => {
         },
       ).fleet?.accounts,
     ).toEqual([account]);
+  });
+});
+
+describe("the account the stage is deployed in (fleetDeployProblem)", () => {
+  // Its own resources are the central jobs' (their own schedules, ledger state/prune/<day>.json, claims, alert state):
+  // as a member too, its prune would count the day's deletes in two ledgers, each under the full cap.
+  it("is refused as a member of its own fleet, named; any other account deploys", () => {
+    const config = withFleet({ accounts: [account, { id: "444455556666", name: "search", externalId: "oa-prod-search-19ab" }] });
+    expect(fleetDeployProblem(config, "111122223333")).toBe(
+      "refusing to deploy stage prod into account 111122223333: it is fleet.accounts[0] (payments). The stage's own jobs act in the account it is deployed in; as a fleet member too, each would run there twice and prune's daily caps would count in two ledgers. Remove it from fleet.accounts",
+    );
+    expect(fleetDeployProblem(config, "999988887777")).toBeUndefined();
+    expect(fleetDeployProblem(parseConfig(base), "111122223333")).toBeUndefined();
   });
 });
