@@ -378,6 +378,25 @@ describe("fleet prune items", () => {
   });
 });
 
+describe("fleet prune items of one account at once", () => {
+  it("share the account's cap of the day: its primary item twice (a retry) and its DR item, started together, delete 3 in all", async () => {
+    for (let d = 0; d < 7; d++) {
+      if (d > 0) clock.advance(22 * HOUR);
+      await invoke("backup", A, PRIMARY);
+      clock.advance(HOUR);
+      await invoke("copy", A, DR);
+      clock.advance(HOUR);
+    }
+    clock.advance(HOUR);
+    // The ledger's conditional writes (state/prune/<account>/<day>.json) serialize the reservations.
+    const outs = await Promise.all([invoke("prune", A, PRIMARY), invoke("prune", A, DR), invoke("prune", A, PRIMARY)]);
+    const deletes = [...sb.callsTo("rds", "DeleteDBSnapshot"), ...sb.callsTo("ec2", "DeleteSnapshot")];
+    expect(deletes.map((c) => `${c.account} ${c.region} ${c.error ? "failed" : "ok"}`)).toEqual(Array(3).fill(`${A} ${PRIMARY} ok`));
+    expect(outs.map((o) => (o.counts as { pruned: number }).pruned).sort()).toEqual([0, 0, 3]);
+    expect(keys("state/prune/")).toEqual([`state/prune/${A}/2026-03-08.json`]);
+  });
+});
+
 describe("fleet prune items under observe mode", () => {
   it("each account's first prune records its own window's start (state/observe/<account>.json), not the stage's", async () => {
     const observing = parseConfig({ ...JSON.parse(JSON.stringify(config)), observe: { days: 14 } });
