@@ -2,7 +2,7 @@ import type { Config } from "../schemas/config.ts";
 import { FUNCTIONS } from "./functions.ts";
 import { permissionsFor, type Condition, type IamContext } from "./iam.ts";
 import { sstRoleNamePattern } from "./patterns.ts";
-import { VAULT_FUNCTION_NAMES, vaultStageName } from "./vault-definition.ts";
+import { vaultStageName } from "./vault-definition.ts";
 
 /**
  * The KMS key-policy statements the configured keys need, derived from the roles' own KMS grants
@@ -45,7 +45,7 @@ export function keyPolicyNeeds(config: Config, account: string, partition = "aws
   return keys.map((k) => {
     const statements: KeyPolicyStatement[] = [];
     // The vault's functions run in the vault account: their access to our keys is the vault statements below.
-    for (const spec of FUNCTIONS.filter((f) => !VAULT_FUNCTION_NAMES.includes(f.name))) {
+    for (const spec of FUNCTIONS.filter((f) => f.stage !== "vault")) {
       const title = spec.name.charAt(0).toUpperCase() + spec.name.slice(1);
       // The role SST names after the function's component (stacks/lambda.ts: `capitalize(spec.name)`, so `Restore-test`).
       const roleName = sstRoleNamePattern(config.app, config.stage, title);

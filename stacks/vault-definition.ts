@@ -9,7 +9,7 @@
  *
  * What it holds, per vault region: a customer managed KMS key under the configured alias, whose key policy names the
  * vault account alone ({@link vaultKeyPolicy}); with `lock.backupVault` an AWS Backup vault with Vault Lock
- * ({@link backupVaults}). Once: the vault functions (stacks/functions.ts rows named in {@link VAULT_FUNCTION_NAMES}),
+ * ({@link backupVaults}). Once: the vault functions (stacks/functions.ts rows with `stage: "vault"`),
  * each with its least-privilege role derived by stacks/iam.ts for the vault account, on their schedules; the read-only
  * reader role the workload's watchdog and prune assume ({@link vaultReaderRole}); the vault's own Reports bucket.
  */
@@ -34,12 +34,9 @@ export function vaultStageName(workloadStage: string): string {
   return `${workloadStage}${VAULT_STAGE_SUFFIX}`;
 }
 
-/** The functions that run in the vault account, never in a workload stage. */
-export const VAULT_FUNCTION_NAMES: readonly string[] = ["vault-copy", "vault-prune"];
-
-/** The rows of stacks/functions.ts the vault stage deploys (those of {@link VAULT_FUNCTION_NAMES} registered there). */
+/** The rows of stacks/functions.ts the vault stage deploys (`stage: "vault"`), and no workload stage does. */
 export function vaultFunctions(): FunctionSpec[] {
-  return FUNCTIONS.filter((f) => VAULT_FUNCTION_NAMES.includes(f.name));
+  return FUNCTIONS.filter((f) => f.stage === "vault");
 }
 
 /**

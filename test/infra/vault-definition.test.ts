@@ -164,6 +164,8 @@ describe("the roles the vault stage creates", () => {
     const roles = [...def.functionRoles, def.reader];
     const trusting = roles.filter((r) => foreignPrincipals(r.trustPolicy, VAULT).length > 0).map((r) => [r.name, foreignPrincipals(r.trustPolicy, VAULT)]);
     expect(trusting).toEqual([["ops-autopilot-ci-vault-reader", [`arn:aws:iam::${WORKLOAD}:root`]]]);
+    expect(vaultFunctions().map((f) => f.name)).toEqual(["vault-copy", "vault-prune"]);
+    expect(def.functionRoles.map((r) => r.name)).toEqual(["ops-autopilot-ci-vault-VaultcopyRole-????????", "ops-autopilot-ci-vault-VaultpruneRole-????????"]);
     expect(def.functionRoles.map((r) => r.name)).toEqual(vaultFunctions().map((f) => sstRoleNamePattern("ops-autopilot", "ci-vault", componentOf(f))));
     for (const r of def.functionRoles) {
       expect(r.name).toMatch(/^ops-autopilot-ci-vault-[A-Za-z]+Role-\?{8}$/);
