@@ -272,9 +272,11 @@ async function fleet(): Promise<FleetDrillResult> {
   );
   say(`\nCopy, 30 min later: ${copied} DR copies started; failed: ${failedCopy.join(", ") || "none"}.`);
   say(
-    `\nBackup account: an EBS backup of ${r.vaultCopy.accountName} (${r.vaultCopy.source}), shared with ${r.vault.id}, copied there with the vault's key as ` +
-      `${r.vaultCopy.copy} and locked (the vault stage's calls, made here as the accounts' administrators):`,
+    `\nBackup account: the copy job shared ${r.vaultCopy.shared} backups with ${r.vault.id}; vault-copy, run there as its own role, ` +
+      `copied them with the vault's key (${r.vault.key}) and locked the ${r.vaultCopy.locked} EBS copies (RDS has no snapshot lock). ` +
+      `Its summary: ${withoutReportLinkLine(plainLinks(r.vaultCopy.summary, "label"))}`,
   );
+  say(`The calls for one EBS backup of ${r.vaultCopy.accountName}:`);
   for (const c of r.vaultCopy.calls) say(`  ${c}`, 4);
   say(`Delete of the locked vault copy ${r.vaultCopy.copy}:`);
   for (const d of r.deletes) say(`  from ${d.who}: ${d.error === "none" ? "DELETED" : `refused, ${d.error}: ${d.message}`}`, 4);

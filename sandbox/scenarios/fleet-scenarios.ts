@@ -10,8 +10,14 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
-import { CopySnapshotCommand, DeleteSnapshotCommand, EC2Client, LockSnapshotCommand, ModifySnapshotAttributeCommand } from "@aws-sdk/client-ec2";
-import { createSandbox, FakeClock, type Sandbox, type SandboxAccount, type SandboxOptions } from "../index.ts";
+import { DeleteSnapshotCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { createSandbox, FakeClock, type CallRecord, type Sandbox, type SandboxAccount, type SandboxOptions } from "../index.ts";
+import type { TargetCredentials } from "../../adapters/assume-role.ts";
+import { runVaultCopy } from "../../runbooks/vault/copy.ts";
+import { parseVaultCopyEvent } from "../../schemas/events-vault.ts";
+import { permissionsFor } from "../../stacks/iam.ts";
+import { VAULT_TAG } from "../../core/vault-plan.ts";
 import type { PolicyCondition, PolicyStatement } from "../aws/iam/policy.ts";
 import type { TrustStatement } from "../aws/accounts.ts";
 import type { RateLimitOverrides } from "../aws/rate-limits.ts";
@@ -170,8 +176,6 @@ export interface FleetWorld {
   /** The workload accounts' sandbox views, by id. */
   workload: ReadonlyMap<string, SandboxAccount>;
   vault?: SandboxAccount;
-  /** The vault's customer managed key per vault region. */
-  vaultKeys: Record<string, string>;
   /** Each workload account's customer managed key (the volumes' and instances' key, shared with the vault) per region. */
   workloadKeys: Record<string, Record<string, string>>;
   /** The fan-out's items for a job: each listed account × region, as stacks/fleet-fanout-definition.ts lists them. */
@@ -214,14 +218,6 @@ export function createFleetWorld(options: FleetWorldOptions): FleetWorld {
   const workloadKeys: Record<string, Record<string, string>> = {};
   const seeded: Record<string, string[]> = {};
   const vault = options.vault ? sb.addAccount(options.vault.id, { name: "backup-vault" }) : undefined;
-  const vaultKeys: Record<string, string> = {};
-  if (vault) {
-    for (const v of config.vault!.regions) {
-      // The vault's own key (default policy: the vault's root, so its IAM decides): the workload shares, the vault
-      // copies with this key (core/vault-plan.ts), and no workload principal ever needs it.
-      vaultKeys[v.region] = vault.createKey(v.region, { id: `vault-${v.region}` });
-    }
-  }
   const perRegion = options.resources?.regions ?? [config.primaryRegion];
   for (const a of options.accounts) {
     const acc = sb.addAccount(a.id, { name: a.name });
@@ -272,7 +268,6 @@ export function createFleetWorld(options: FleetWorldOptions): FleetWorld {
     accounts: options.accounts,
     workload,
     ...(vault ? { vault } : {}),
-    vaultKeys,
     workloadKeys,
     items: (job) => fleetItems(config, "aws", job),
     runtime,
@@ -381,7 +376,11 @@ export interface FleetDrillResult {
   backup: FleetJobRun;
   copy: FleetJobRun;
   /** The vault's steps for one EBS backup of one workload account: share, copy with the vault's key, lock. */
-  vaultCopy: { account: string; accountName: string; source: string; copy: string; lock: string; calls: string[] };
+  /**
+   * The vault's run: how many backups the copy fan-out shared, vault-copy's summary, and for one EBS backup of payments
+   * the exact share, copy and lock calls.
+   */
+  vaultCopy: { account: string; accountName: string; source: string; copy: string; calls: string[]; summary: string; shared: number; locked: number };
   /** Deletes of the locked vault copy: from the workload account's administrator, then the vault's own. */
   deletes: Refusal[];
   survived: boolean;
@@ -393,9 +392,9 @@ export interface FleetDrillResult {
 
 /**
  * The drill's fleet: three workload accounts (search's member roles never deployed) and the backup account. The
- * nightly backup and copy run over every account × region through the fan-out and its summary; then one EBS backup
- * of payments goes to the vault (shared by payments, copied with the vault's key, locked in compliance mode), and
- * payments' administrator, then the vault's own, try to delete the locked copy.
+ * nightly backup and copy run over every account × region through the fan-out and its summary (the copy job shares
+ * each account's backups with the backup account); the vault's copy function copies the shares there with the vault's
+ * key and locks the EBS copies in compliance mode; then payments' administrator, and the vault's own, try to delete one.
  */
 export async function runFleetDrill(): Promise<FleetDrillResult> {
   const wall = performance.now();
@@ -411,38 +410,39 @@ export async function runFleetDrill(): Promise<FleetDrillResult> {
     const payments = DRILL_ACCOUNTS[0]!;
     const workload = world.workload.get(payments.id)!;
     const vault = world.vault!;
-    const source = workload.ec2.snapshots(region).find((s) => s.tags[TAG.managedBy] === `${world.config.app}:${world.config.stage}`);
-    if (!source) throw new Error("fleet drill: payments has no EBS backup to send to the vault");
+    // The copy fan-out shared each account's backups with the backup account (runbooks/vault/share.ts, as its copy
+    // member role); the vault's copy function then runs in the backup account.
+    const vaultRun = await runVaultCopyIn(world, vault);
+    const copyCall = world.sb
+      .callsTo("ec2", "CopySnapshot")
+      .find(
+        (c) =>
+          c.account === vault.id && !c.error && vault.ec2.snapshot(region, vaultCopyId(c, vault, region) ?? "")?.tags[VAULT_TAG.sourceAccount] === payments.id,
+      );
+    const copyId = copyCall ? vaultCopyId(copyCall, vault, region) : undefined;
+    const copied = copyId ? vault.ec2.snapshot(region, copyId) : undefined;
+    if (!copyCall || !copyId || !copied) throw new Error("fleet drill: the vault made no EBS copy of payments' backups");
+    const source = (copyCall.input as { SourceSnapshotId: string }).SourceSnapshotId;
+    const shareCall = world.sb
+      .callsTo("ec2", "ModifySnapshotAttribute")
+      .find((c) => c.account === payments.id && !c.error && (c.input as { SnapshotId?: string }).SnapshotId === source);
+    const lockCall = world.sb
+      .callsTo("ec2", "LockSnapshot")
+      .find((c) => c.account === vault.id && !c.error && (c.input as { SnapshotId?: string }).SnapshotId === copyId);
+    type In = { SnapshotId?: string; UserIds?: string[]; SourceSnapshotId?: string; SourceRegion?: string; KmsKeyId?: string; Encrypted?: boolean };
+    type LockIn = { LockMode?: string; CoolOffPeriod?: number; LockDuration?: number };
+    const input = (c: CallRecord | undefined) => (c?.input ?? {}) as In & LockIn;
+    const share = input(shareCall);
+    const copyIn = input(copyCall);
+    const lockIn = input(lockCall);
+    const calls = [
+      `${payments.name}, its copy member role: ModifySnapshotAttribute ${share.SnapshotId} createVolumePermission add ${share.UserIds?.join(", ")}`,
+      `backup account, vault-copy's role: CopySnapshot ${copyIn.SourceSnapshotId} from ${copyIn.SourceRegion}, Encrypted ${copyIn.Encrypted}, KmsKeyId ${copyIn.KmsKeyId} → ${copyId}`,
+      lockCall
+        ? `backup account, vault-copy's role: LockSnapshot ${lockIn.SnapshotId} ${lockIn.LockMode}, CoolOffPeriod ${lockIn.CoolOffPeriod ?? "none"} h, LockDuration ${lockIn.LockDuration} days`
+        : "(no LockSnapshot call)",
+    ];
     const asAdmin = (account: SandboxAccount) => new EC2Client({ region, credentials: account.adminCredentials(), maxAttempts: 1 });
-    const vaultKey = world.vaultKeys[region]!;
-    const lock = world.config.vault!.lock.ebs;
-    const calls: string[] = [];
-    await asAdmin(workload).send(
-      new ModifySnapshotAttributeCommand({
-        SnapshotId: source.id,
-        Attribute: "createVolumePermission",
-        OperationType: "add",
-        UserIds: [vault.id],
-      }),
-    );
-    calls.push(`ModifySnapshotAttribute ${source.id} createVolumePermission add ${vault.id} (in ${payments.name})`);
-    const copied = await asAdmin(vault).send(
-      new CopySnapshotCommand({ SourceRegion: region, SourceSnapshotId: source.id, Encrypted: true, KmsKeyId: vaultKey }),
-    );
-    const copyId = copied.SnapshotId!;
-    calls.push(`CopySnapshot ${source.id} → ${copyId} with ${vaultKey} (in the vault)`);
-    await asAdmin(vault).send(
-      new LockSnapshotCommand({
-        SnapshotId: copyId,
-        LockMode: lock.mode,
-        ...(lock.mode === "compliance" && lock.coolOffHours > 0 ? { CoolOffPeriod: lock.coolOffHours } : {}),
-        LockDuration: lock.durationDays,
-      }),
-    );
-    calls.push(
-      `LockSnapshot ${copyId} ${lock.mode}${lock.coolOffHours ? `, cooling-off ${lock.coolOffHours} h` : ""}, ${lock.durationDays} days (in the vault)`,
-    );
-
     const deletes: Refusal[] = [];
     for (const [who, account] of [
       [`the administrator of ${payments.name} (${payments.id})`, workload],
@@ -460,12 +460,21 @@ export async function runFleetDrill(): Promise<FleetDrillResult> {
     return {
       central: CENTRAL_ACCOUNT,
       accounts: DRILL_ACCOUNTS,
-      vault: { id: vault.id, name: DRILL_VAULT.name, region, key: vaultKey },
+      vault: { id: vault.id, name: DRILL_VAULT.name, region, key: world.config.vault!.regions.find((r) => r.region === region)!.kmsKeyAlias },
       regions: [world.config.primaryRegion, ...world.config.drRegions.map((d) => d.region)],
       resourcesPerAccount: resources,
       backup,
       copy,
-      vaultCopy: { account: payments.id, accountName: payments.name, source: source.id, copy: copyId, lock: calls.at(-1)!, calls },
+      vaultCopy: {
+        account: payments.id,
+        accountName: payments.name,
+        source,
+        copy: copyId,
+        calls,
+        summary: vaultRun.summary,
+        shared: vaultRun.shared,
+        locked: world.sb.callsTo("ec2", "LockSnapshot").filter((c) => c.account === vault.id && !c.error).length,
+      },
       deletes,
       survived: vault.ec2.snapshot(region, copyId) !== undefined,
       awsCalls: world.sb.calls.length,
@@ -476,4 +485,35 @@ export async function runFleetDrill(): Promise<FleetDrillResult> {
   } finally {
     world.restore();
   }
+}
+
+/** The id of the copy a vault CopySnapshot made: the vault's snapshot whose copy source is the call's. */
+function vaultCopyId(call: CallRecord, vault: SandboxAccount, region: string): string | undefined {
+  const source = (call.input as { SourceSnapshotId?: string }).SourceSnapshotId;
+  return vault.ec2.snapshots(region).find((s) => s.tags[TAG.copyOf] === source)?.id;
+}
+
+/**
+ * The vault stage's copy function, run in the backup account as the role that stage deploys for it (stacks/iam.ts for
+ * the vault account): it copies what the workload accounts shared with the vault's key and locks the EBS copies. Its
+ * report goes to the drill's bucket (the vault stage has its own).
+ */
+async function runVaultCopyIn(world: FleetWorld, vault: SandboxAccount): Promise<{ summary: string; shared: number }> {
+  const config = world.config;
+  const region = config.primaryRegion;
+  const shared = world.sb.calls.filter(
+    (c) => c.account && c.account !== vault.id && /^Modify(DB|DBCluster)?SnapshotAttribute$/.test(c.command) && !c.error,
+  ).length;
+  const statements = permissionsFor("vault-copy", { config, account: vault.id, partition: "aws", dlqArn: `arn:aws:sqs:${region}:${vault.id}:dlq` });
+  const role = vault.addRole({ name: `${config.app}-${config.stage}-vault-copy`, trust: [{ principals: [CENTRAL_ACCOUNT] }], statements });
+  const out = await new STSClient({ region }).send(new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: "vault-copy" }));
+  const c = out.Credentials!;
+  const creds: TargetCredentials = {
+    key: `vault-copy@${world.clock.now().toISOString()}`,
+    provider: async () => ({ accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, expiration: c.Expiration! }),
+  };
+  const postedBefore = world.posted.length;
+  const handler = createHandler({ name: "vault-copy", parse: parseVaultCopyEvent, run: (e, ctx) => runVaultCopy(e, ctx, { creds }) }, world.runtime);
+  await handler({ trigger: "schedule" }, fleetLambdaContext("vault-copy-1"));
+  return { summary: world.posted.slice(postedBefore).at(-1)?.text ?? "", shared };
 }

@@ -44,6 +44,18 @@ describe("npm run drill -- fleet", () => {
     expect(text).not.toContain("analytics (777788889999) failed");
   });
 
+  it("sends the backups to the backup account through the copy job's share and the vault's own copy function, which locks the EBS copies", () => {
+    const text = lines.join("\n").replace(/\n +/g, " ");
+    expect(text).toContain(
+      "Backup account: the copy job shared 6 backups with 555566667777; vault-copy, run there as its own role, copied them with the vault's key (alias/ops-autopilot-vault) and locked the 4 EBS copies (RDS has no snapshot lock).",
+    );
+    expect(text).toMatch(/payments, its copy member role: ModifySnapshotAttribute snap-[0-9a-f]{17} createVolumePermission add 555566667777/);
+    expect(text).toMatch(
+      /backup account, vault-copy's role: CopySnapshot snap-[0-9a-f]{17} from eu-west-1, Encrypted true, KmsKeyId alias\/ops-autopilot-vault → snap-[0-9a-f]{17}/,
+    );
+    expect(text).toMatch(/backup account, vault-copy's role: LockSnapshot snap-[0-9a-f]{17} compliance, CoolOffPeriod 24 h, LockDuration 35 days/);
+  });
+
   it("prints the refusals of the delete of the locked vault copy: from the workload account, then from the vault itself", () => {
     const text = lines.join("\n").replace(/\n +/g, " ");
     expect(text).toMatch(
