@@ -31,8 +31,8 @@ export function policiesFor(config: Config, event: JobEvent): BackupPolicy[] {
 
 /**
  * The fleet item's target, checked against the configuration: its account must be one of `fleet.accounts` (or the
- * fleet must name an OU, whose accounts are discovered at run time), named as there, and its region one the account's
- * jobs run in.
+ * fleet must name an OU, whose accounts are discovered at run time), named as there, never the backup account nor the
+ * stage's own, and its region one the account's jobs run in.
  * Undefined for a run of the central account.
  */
 export function fleetTargetOf(config: Config, event: JobEvent): FleetTargetEvent | undefined {
@@ -40,6 +40,17 @@ export function fleetTargetOf(config: Config, event: JobEvent): FleetTargetEvent
   if (!t) return undefined;
   const fleet = config.fleet;
   if (!fleet) throw new Error(`account ${t.account} (${t.accountName}) is not a fleet member: the ${config.stage} configuration has no fleet section`);
+  // An OU admits any account by id; these two never are members, whatever the OU holds.
+  if (t.account === config.vault?.accountId) {
+    throw new Error(
+      `account ${t.account} (${t.accountName}) is the backup account (vault.accountId): no fleet job acts there; the vault stage's own functions do`,
+    );
+  }
+  if (t.account === config.vault?.centralAccountId) {
+    throw new Error(
+      `account ${t.account} (${t.accountName}) is the account the ${config.stage} stage runs in (vault.centralAccountId): its own jobs act there, not the fleet's`,
+    );
+  }
   const listed = fleet.accounts.find((a) => a.id === t.account);
   const entry = listed ?? fleet.organizationalUnit;
   if (!entry) {

@@ -194,6 +194,39 @@ describe("a fleet item's account name", () => {
   });
 });
 
+describe("a fleet whose members include an Organizations OU", () => {
+  // Any account of the OU passes by id (its accounts are discovered at run time), but two never are members: the backup
+  // account (whoever acts there as a workload role could reach the copies) and the account the stage runs in (its own
+  // jobs act there already, with their own state).
+  const VAULT = "555566667777";
+  const withOu = parseConfig({
+    ...JSON.parse(JSON.stringify(config)),
+    fleet: { ...JSON.parse(JSON.stringify(config.fleet)), organizationalUnit: { id: "ou-ab12-cd34ef56", externalId: "oa-prod-ou-3c1d" } },
+    vault: { accountId: VAULT, centralAccountId: CENTRAL, regions: [{ region: PRIMARY, kmsKeyAlias: "alias/ops-autopilot-vault" }] },
+  });
+  const ouItem = (account: string) => ({
+    source: "fleet",
+    target: { account, accountName: "discovered", region: PRIMARY, roleArn: `arn:aws:iam::${account}:role/ops-autopilot-prod-member-prune` },
+  });
+  const run = (account: string) =>
+    (
+      createHandler(backupJobSpec("prune", { stateBucket: STATE }), { ...runtime(), config: () => withOu })(
+        ouItem(account),
+        lambdaContext("req-ou"),
+      ) as Promise<unknown>
+    ).catch((e: unknown) => e as Error);
+
+  it("refuses an item of the backup account or of the stage's own account, named, before any AWS call", async () => {
+    expect(((await run(VAULT)) as Error).message).toBe(
+      `account ${VAULT} (discovered) is the backup account (vault.accountId): no fleet job acts there; the vault stage's own functions do`,
+    );
+    expect(((await run(CENTRAL)) as Error).message).toBe(
+      `account ${CENTRAL} (discovered) is the account the prod stage runs in (vault.centralAccountId): its own jobs act there, not the fleet's`,
+    );
+    expect([...sb.callsTo("sts"), ...sb.callsTo("rds"), ...sb.callsTo("ec2")]).toEqual([]);
+  });
+});
+
 describe("a fleet item's region", () => {
   it("outside the account's fleet regions is refused, named, before any AWS call", async () => {
     const err = (await invoke("prune", A, "us-east-1").catch((e: unknown) => e)) as Error;
