@@ -143,11 +143,20 @@ describe("the vault stage (ci-vault) in the offline synth", () => {
 
   it("deploys the vault functions (and only those), each with exactly the role stacks/iam.ts derives for the vault account, on its schedule", () => {
     const functions = ofType(synth, "aws:lambda/function:Function").map((f) => f.name);
-    expect(functions.sort()).toEqual(
+    expect(functions.sort()).toEqual(["Vault-copyFunction", "Vault-pruneFunction"]);
+    expect(functions).toEqual(
       vaultFunctions()
         .map((f) => `${componentOf(f)}Function`)
         .sort(),
     );
+    expect(
+      ofType(synth, "aws:scheduler/schedule:Schedule")
+        .map((x) => [x.name, inputs(x).scheduleExpression])
+        .sort(),
+    ).toEqual([
+      ["Vault-copyScheduleSchedule", "rate(30 minutes)"],
+      ["Vault-pruneScheduleSchedule", "cron(30 4 * * ? *)"],
+    ]);
     const ctx = vaultContext(vaultConfig(), "aws", `arn:aws:sqs:eu-west-1:${VAULT}:deadlettersqueue`);
     for (const spec of vaultFunctions()) {
       const role = named(synth, "aws:iam/role:Role", `${componentOf(spec)}Role`);
@@ -181,7 +190,10 @@ describe("the vault stage (ci-vault) in the offline synth", () => {
         "eu-central-1": `arn:aws:kms:eu-central-1:${VAULT}:key/vaultkeyeucentral1-key-id`,
       },
       backupVaults: { "eu-west-1": "ops-autopilot-ci-vault", "eu-central-1": "ops-autopilot-ci-vault" },
-      functions: Object.fromEntries(vaultFunctions().map((f) => [f.name, { name: expect.any(String), region: "eu-west-1", component: componentOf(f) }])),
+      functions: {
+        "vault-copy": { name: expect.stringMatching(/^ops-autopilot-ci-vault-VaultcopyFunction-/), region: "eu-west-1", component: "Vault-copy" },
+        "vault-prune": { name: expect.stringMatching(/^ops-autopilot-ci-vault-VaultpruneFunction-/), region: "eu-west-1", component: "Vault-prune" },
+      },
       _protect: false,
     });
   });
