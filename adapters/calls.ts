@@ -216,6 +216,9 @@ export const ADAPTER_CALLS = {
   "vault.copyShare": ["vault-rds.copyRdsShare", "vault-ec2.copyEbsShare"],
   "vault.lockCopy": ["vault-ec2.lockEbsCopy"],
   "vault.deleteVaultCopy": ["vault-rds.deleteRdsVaultCopy", "vault-ec2.deleteEbsVaultCopy"],
+  // adapters/vault-reader.ts: the workload's watchdog and prune assume the vault's reader role; what they then read acts
+  // as that role (stacks/vault-definition.ts vaultReaderStatements), not as theirs.
+  "vault-reader.vaultReaderCredentials": ["sts:AssumeRole"],
   // adapters/cost-explorer.ts
   "cost-explorer.fetchCosts": ["ce:GetCostAndUsage", "ce:GetCostForecast"],
   // adapters/report-store.ts: the weekly report reads saved run reports and writes its HTML

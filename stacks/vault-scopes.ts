@@ -200,6 +200,17 @@ export const VAULT_SCOPES: Record<string, Scope> = {
   "rds:DescribeDBSnapshotAttributes": share("rds:DescribeDBSnapshotAttributes", "snapshot"),
   "rds:DescribeDBClusterSnapshotAttributes": share("rds:DescribeDBClusterSnapshotAttributes", "cluster-snapshot"),
   "ec2:ModifySnapshotAttribute": share("ec2:ModifySnapshotAttribute"),
+
+  // The watchdog and prune assume the vault's reader role (stacks/vault-definition.ts), that role only.
+  "sts:AssumeRole": (c, p) =>
+    (p.name === "watchdog" || p.name === "prune") && c.config.vault
+      ? [
+          {
+            actions: ["sts:AssumeRole"],
+            resources: [`arn:${c.partition}:iam::${c.config.vault.accountId}:role/${c.config.app}-${c.config.stage}-vault-reader`],
+          },
+        ]
+      : [],
 };
 
 /**

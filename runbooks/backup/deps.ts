@@ -6,7 +6,9 @@ import { PRUNE_OBSERVE_KEY, pruneObserveKey, s3ObserveMarker } from "../../adapt
 import { alertStateKey, memberAlertStateKey, s3AlertState } from "../../adapters/alert-state.ts";
 import { jsonDocuments } from "../../adapters/json-document.ts";
 import { memberCredentials, type AssumeRoleDeps, type TargetCredentials } from "../../adapters/assume-role.ts";
-import { shareSnapshot, sharedWithVault } from "../../adapters/vault.ts";
+import { listVaultCopies, shareSnapshot, sharedWithVault } from "../../adapters/vault.ts";
+import { vaultReaderCredentials } from "../../adapters/vault-reader.ts";
+import { vaultReaderRoleArn } from "../vault/coverage.ts";
 import type { ObserveMarker } from "../../core/observe.ts";
 import type { BucketRef } from "../../adapters/s3.ts";
 import { FLEET_FUNCTIONS, type FleetFunction } from "../../schemas/config-fleet.ts";
@@ -65,7 +67,18 @@ export function backupDeps(ctx: RunContext, options: BackupDepsOptions = {}): Ba
     inventory = inventoryOf(snapshots);
   }
   const account = target?.account;
+  const vault = ctx.config.vault;
+  const reader =
+    vault && (ctx.functionName === "watchdog" || ctx.functionName === "prune")
+      ? vaultReaderCredentials({
+          roleArn: vaultReaderRoleArn(ctx.config),
+          sessionName: `${ctx.config.app}-${ctx.config.stage}-${ctx.functionName}`.slice(0, 64),
+          region: process.env.AWS_REGION ?? ctx.config.primaryRegion,
+          now: () => ctx.now().getTime(),
+        })
+      : undefined;
   return {
+    ...(vault && reader ? { vaultCopies: async () => (await Promise.all(vault.regions.map((r) => listVaultCopies(r.region, reader)))).flat() } : {}),
     inventory,
     snapshots,
     vault: {

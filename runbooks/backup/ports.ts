@@ -12,6 +12,7 @@ import type { ObserveMarkerPort } from "../../adapters/observe-marker.ts";
 import type { AlertStatePort } from "../../adapters/alert-state.ts";
 import type { StaleGroupDetail } from "../../core/stale-alerts.ts";
 import type { VaultSharePort } from "../vault/share.ts";
+import type { VaultCopiesPort } from "../vault/coverage.ts";
 
 /** What is there: the candidate resources of the primary region and our snapshots of a region. */
 export interface InventoryPort {
@@ -23,6 +24,11 @@ export interface BackupDeps {
   inventory: InventoryPort;
   /** Sharing with the backup account (`config.vault`), in the account the job acts in; absent: the copy job shares nothing. */
   vault?: VaultSharePort;
+  /**
+   * The backup account's copies, read as its reader role (runbooks/vault/coverage.ts): the watchdog reports their age, prune
+   * keeps what the vault has no copy of yet. Absent without a vault section.
+   */
+  vaultCopies?: VaultCopiesPort;
   /** One snapshot adapter per kind (list, create, copy, delete), so no runbook branches on kind. */
   snapshots: Record<ResourceKind, SnapshotAdapter>;
   /**

@@ -2,6 +2,8 @@ import { scheduleTimezone, type Config } from "../../schemas/config.ts";
 import type { JobEvent } from "../../schemas/events-backup.ts";
 import { managedByValue, type ItemFailure, type Snapshot } from "../../core/types.ts";
 import { planPrune, type PrunePlan } from "../../core/retention.ts";
+import { applyVaultHolds } from "../../core/vault-plan.ts";
+import { vaultHolds } from "../vault/coverage.ts";
 import { localDay } from "../../core/calendar.ts";
 import { applyDeleteCaps, reserveDeletes, type CappedEntry, type PruneLedger } from "../../core/guardrails.ts";
 import { pruneSummary, type PruneRunView } from "../../core/report/backup.ts";
@@ -81,6 +83,12 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
     );
   });
   plans = plans.filter((p) => matchesResource(event, p.kind, p.resourceId) && (!event.policy || policies.some((pol) => pol.name === p.policy)));
+  // The backup account (config.vault): the newest snapshot the vault has no copy of yet is kept (runbooks/vault/coverage.ts).
+  const vault =
+    config.vault && deps.vaultCopies
+      ? await vaultHolds(ctx, deps.vaultCopies, lists.flat(), target?.account ?? config.vault.centralAccountId ?? "")
+      : undefined;
+  if (vault) plans = applyVaultHolds(plans, vault.holds);
 
   // Caps are per policy and per day (the prune schedule's day in its timezone), across invocations.
   const timeZone = scheduleTimezone(config, "prune");
@@ -115,7 +123,7 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
         label: (d) => ({ item: d.target.id, region: d.target.region }),
         facts: ["not-found"],
       });
-  const failures = [...(reservation ? [reservation] : []), ...failuresOf(results)];
+  const failures = [...(reservation ? [reservation] : []), ...failuresOf(results), ...(vault?.failures ?? [])];
   const view: PruneRunView = {
     dryRun: event.dryRun,
     ...(observe.until

@@ -13,6 +13,7 @@ import type { AlertStatePort, StoredAlertState } from "../../adapters/alert-stat
 import type { RunContext, RunOutcome } from "../lib/handler.ts";
 import { fleetReport, fleetTargetOf, owner, regions } from "./common.ts";
 import type { BackupDeps } from "./ports.ts";
+import { vaultCoverage } from "../vault/coverage.ts";
 
 /**
  * The freshness watchdog: the selected resources and our snapshots in every region → how old each one's newest
@@ -122,6 +123,12 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
   } else {
     alerts = await alertLifecycle(ctx, deps.alertState(), conditions, now, remindEveryMs, render, failures);
   }
+  // The backup account (config.vault): the age of each resource's newest vault copy (runbooks/vault/coverage.ts).
+  const vault =
+    config.vault && deps.vaultCopies
+      ? await vaultCoverage(ctx, deps.vaultCopies, lists.flat(), target?.account ?? config.vault.centralAccountId ?? "")
+      : undefined;
+  if (vault) failures.push(...vault.failures);
   const fleet = fleetReport(target, { stale: bad.length });
   return {
     ...(fleet.response ? { response: fleet.response } : {}),
@@ -134,6 +141,7 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
       ...(pending.length ? { pending: pending.length, stageDeployedAt: stageDeployedAt?.toISOString() } : {}),
       remindEveryHours: config.alerts.remindEveryHours,
       alerts,
+      ...(vault ? { vault: vault.report } : {}),
     },
     // Alerts are the lifecycle's, posted above once their state is stored; the report lists every stale resource.
     message: null,

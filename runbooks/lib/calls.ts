@@ -23,6 +23,12 @@ const RUN_ALERTS: AdapterCall = "alert-state.s3AlertState";
  * section the scope (stacks/iam-scopes.ts `sts:AssumeRole`) grants nothing.
  */
 const MEMBER_ROLE: AdapterCall = "assume-role.memberCredentials";
+/**
+ * With a vault (config.vault) the watchdog and prune read the backup account's copies as its reader role
+ * (adapters/vault-reader.ts, runbooks/vault/coverage.ts): their own role only assumes it; without a vault the scope
+ * (stacks/vault-scopes.ts `sts:AssumeRole`) grants nothing.
+ */
+const VAULT_READER: AdapterCall = "vault-reader.vaultReaderCredentials";
 
 export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   backup: [
@@ -35,6 +41,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     PAGES,
     RUN_ALERTS,
     MEMBER_ROLE,
+    VAULT_READER,
   ],
   // With a vault (config.vault) it shares our backups with the backup account (runbooks/vault/share.ts); without one the
   // sharing scope (stacks/vault-scopes.ts) grants nothing.
@@ -68,6 +75,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "s3.putJson",
     PAGES,
     MEMBER_ROLE,
+    VAULT_READER,
   ],
   warm: ["json-document.jsonDocuments", "s3.putJson", PAGES, RUN_ALERTS],
   cost: ["cost-explorer.fetchCosts", "alert-state.s3AlertState", "s3.putJson", PAGES],

@@ -11,7 +11,12 @@ import { runCopy } from "../../runbooks/backup/copy.ts";
 import { backupDeps } from "../../runbooks/backup/deps.ts";
 import { runVaultCopy } from "../../runbooks/vault/copy.ts";
 import { runVaultPrune } from "../../runbooks/vault/prune.ts";
-import { parseBackupEvent, parseCopyEvent } from "../../schemas/events-backup.ts";
+import { parseBackupEvent, parseCopyEvent, parsePruneEvent, parseWatchdogEvent } from "../../schemas/events-backup.ts";
+import { runWatchdog } from "../../runbooks/backup/watchdog.ts";
+import { runPrune } from "../../runbooks/backup/prune.ts";
+import { resetVaultReaderSessions } from "../../adapters/vault-reader.ts";
+import { vaultReaderRoleName, vaultReaderStatements } from "../../stacks/vault-definition.ts";
+import { sandboxRoleName } from "../../sandbox/scenarios/roles.ts";
 import { parseVaultCopyEvent, parseVaultPruneEvent } from "../../schemas/events-vault.ts";
 import { parseConfig, type Config } from "../../schemas/config.ts";
 import { permissionsFor } from "../../stacks/iam.ts";
@@ -86,6 +91,29 @@ async function invoke<E>(
 
 const backup = () => invoke("backup", parseBackupEvent, (e, c) => runBackup(e, c, backupDeps(c, { stateBucket })));
 const copy = () => invoke("copy", parseCopyEvent, (e, c) => runCopy(e, c, backupDeps(c, { stateBucket })));
+const watchdog = () => invoke("watchdog", parseWatchdogEvent, (e, c) => runWatchdog(e, c, backupDeps(c, { stateBucket })));
+const prune = () => invoke("prune", parsePruneEvent, (e, c) => runPrune(e, c, backupDeps(c, { stateBucket })), { trigger: "manual", dryRun: true });
+
+/** The vault stage's reader role as stacks/vault-definition.ts defines it: its policy, and its trust in the watchdog's and prune's roles by aws:PrincipalArn. */
+function installReader(): void {
+  const cfg = config();
+  sb.account(VAULT).addRole({
+    name: vaultReaderRoleName(cfg),
+    trust: [
+      {
+        principals: [`arn:aws:iam::${WORKLOAD}:root`],
+        conditions: [
+          {
+            test: "ArnLike",
+            variable: "aws:PrincipalArn",
+            values: ["Watchdog", "Prune"].map((c) => `arn:aws:iam::${WORKLOAD}:role/ops-autopilot-prod-${c}Role-????????`),
+          },
+        ],
+      },
+    ],
+    statements: vaultReaderStatements(cfg),
+  });
+}
 
 /** The vault function's role, as the vault stage deploys it in the vault account, and a fresh session of it (sessions last an hour). */
 const roles = new Set<string>();
@@ -127,6 +155,7 @@ beforeEach(() => {
   sb.addAccount(VAULT, { name: "backup-vault" });
   resetClients();
   roles.clear();
+  resetVaultReaderSessions();
   cfgVault = {};
   workloadKey = sb.account(WORKLOAD).createKey(PRIMARY, {
     id: "workload-cmk",
@@ -268,5 +297,47 @@ describe("vault: share, copy, lock on the IAM-enforcing sandbox", () => {
     await expect(pruner.send(new DeleteSnapshotCommand({ SnapshotId: first.id }))).rejects.toMatchObject({ name: "SnapshotLocked" });
     expect(sb.account(VAULT).ec2.snapshot(PRIMARY, first.id)?.status).toBe("completed");
     expect(sb.iam?.denials ?? []).toEqual([]);
+  });
+});
+
+describe("vault coverage in the workload's watchdog and prune (through the vault's reader role)", () => {
+  it("the watchdog reports each resource's newest vault copy, stale (a failure naming it) until the vault copies it, fresh after", async () => {
+    installReader();
+    expect(sandboxRoleName(config(), "watchdog")).toBe("ops-autopilot-prod-WatchdogRole-sandbox0");
+    await backup();
+    clock.advance(13 * 60 * MINUTE);
+    const before = await watchdog();
+    const stale = before.error!.failures.filter((f) => f.item.startsWith("vault copy of"));
+    expect(stale.map((f) => [f.item, f.message])).toEqual([
+      ["vault copy of rds-instance app-db (123456789012)", "no vault copy at all (limit 37 h (freshness 25 h + copy lag 12 h))"],
+      ["vault copy of ebs-volume vol-0a1b2c3d (123456789012)", "no vault copy at all (limit 37 h (freshness 25 h + copy lag 12 h))"],
+    ]);
+    expect(sb.callsTo("sts", "AssumeRole").at(-1)?.input).toMatchObject({
+      RoleArn: `arn:aws:iam::${VAULT}:role/ops-autopilot-prod-vault-reader`,
+      RoleSessionName: "ops-autopilot-prod-watchdog",
+    });
+    await copy();
+    await vaultCopy();
+    clock.advance(30 * MINUTE);
+    const after = await watchdog();
+    expect(after.error).toBeUndefined();
+    expect((after.out!.vault as { status: string; resourceId: string }[]).map((v) => [v.resourceId, v.status])).toEqual([
+      ["app-db", "fresh"],
+      ["vol-0a1b2c3d", "fresh"],
+    ]);
+    expect(sb.iam?.denials ?? []).toEqual([]);
+  });
+
+  it("prune reads the vault as the reader; without the reader role deployed the run fails naming the vault, and deletes nothing it would not", async () => {
+    await backup();
+    clock.advance(30 * MINUTE);
+    const without = await prune();
+    const failure = without.error!.failures.find((f) => f.item === "vault")!;
+    expect(failure.kind).toBe("retryable");
+    expect(failure.message).toContain("the vault's copies could not be read");
+    installReader();
+    resetVaultReaderSessions();
+    const withReader = await prune();
+    expect(withReader.error).toBeUndefined();
   });
 });
