@@ -1,6 +1,6 @@
 import { scheduleTimezone, type Config, type BackupPolicy } from "../../schemas/config.ts";
 import type { JobEvent } from "../../schemas/events-backup.ts";
-import { fleetTargetRegions } from "../../schemas/config-fleet.ts";
+import { fleetTargetRegions, memberRoleName, type FleetFunction } from "../../schemas/config-fleet.ts";
 import type { FleetCounts, FleetTargetEvent } from "../../schemas/events-fleet.ts";
 import { TAG, type ItemFailure, type Owner, type ResourceKind, type Snapshot } from "../../core/types.ts";
 import { judgeClaim, type ClaimRecord } from "../../core/claims.ts";
@@ -65,6 +65,22 @@ export function fleetTargetOf(config: Config, event: JobEvent): FleetTargetEvent
   const allowed = fleetTargetRegions(config, entry);
   if (!allowed.includes(t.region)) {
     throw new Error(`region ${t.region} is not one of account ${t.account} (${t.accountName})'s fleet regions (${allowed.join(", ")})`);
+  }
+  return t;
+}
+
+/**
+ * {@link fleetTargetOf}, and the item's role must be `fn`'s own member role in the account (stacks/member-roles.ts
+ * memberRoleArn): the fan-out sends each job its own, so another is a forged or misrouted item, refused before any call
+ * rather than left to IAM and the member role's trust, whose refusal STS cannot tell from a missing role.
+ */
+export function fleetJobTargetOf(config: Config, event: JobEvent, fn: FleetFunction): FleetTargetEvent | undefined {
+  const t = fleetTargetOf(config, event);
+  if (!t) return undefined;
+  const entry = config.fleet?.accounts.find((a) => a.id === t.account) ?? config.fleet?.organizationalUnit;
+  const name = memberRoleName(config, fn, entry);
+  if (t.roleArn.slice(t.roleArn.indexOf(":role/") + ":role/".length) !== name) {
+    throw new Error(`account ${t.account} (${t.accountName}): the ${fn} job acts as its own member role ${name}, not ${t.roleArn}`);
   }
   return t;
 }

@@ -2,6 +2,7 @@ import type { FleetFunction } from "../../schemas/config-fleet.ts";
 import type { JobEvent } from "../../schemas/events-backup.ts";
 import type { HandlerSpec, RunContext, RunOutcome } from "../lib/handler.ts";
 import { backupDeps, type BackupDepsOptions } from "./deps.ts";
+import { fleetJobTargetOf } from "./common.ts";
 import type { BackupDeps } from "./ports.ts";
 
 /** One backup job: its name, its event's parser and its runbook. */
@@ -23,7 +24,11 @@ export function jobSpec(job: BackupJob, options: Omit<BackupDepsOptions, "target
   return {
     name: job.name,
     parse: job.parse,
-    run: (event, ctx) => job.run(event, ctx, backupDeps(ctx, { ...options, ...(event.target ? { target: event.target } : {}) })),
+    run: (event, ctx) => {
+      // The item's account, region and role, checked before its member role is assumed.
+      fleetJobTargetOf(ctx.config, event, job.name);
+      return job.run(event, ctx, backupDeps(ctx, { ...options, ...(event.target ? { target: event.target } : {}) }));
+    },
     fleetItem: (event) => event.target && { account: event.target.account, accountName: event.target.accountName, region: event.target.region },
   };
 }

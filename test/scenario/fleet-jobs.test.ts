@@ -227,6 +227,19 @@ describe("a fleet whose members include an Organizations OU", () => {
   });
 });
 
+describe("a fleet item's role", () => {
+  it("other than the job's own member role in the account is refused, named, before any AWS call", async () => {
+    const forged = { source: "fleet", target: { ...item("backup", A, PRIMARY).target, roleArn: memberRoleArn(config, "aws", A, "prune") } };
+    const err = (await createHandler(backupJobSpec("backup", { stateBucket: STATE }), runtime())(forged, lambdaContext("req-r")).catch(
+      (e: unknown) => e,
+    )) as Error;
+    expect(err.message).toBe(
+      `account ${A} (payments): the backup job acts as its own member role ops-autopilot-prod-member-backup, not arn:aws:iam::${A}:role/ops-autopilot-prod-member-prune`,
+    );
+    expect([...sb.callsTo("sts"), ...sb.callsTo("rds"), ...sb.callsTo("ec2")]).toEqual([]);
+  });
+});
+
 describe("a fleet item's region", () => {
   it("outside the account's fleet regions is refused, named, before any AWS call", async () => {
     const err = (await invoke("prune", A, "us-east-1").catch((e: unknown) => e)) as Error;
