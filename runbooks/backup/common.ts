@@ -62,6 +62,12 @@ export function fleetTargetOf(config: Config, event: JobEvent): FleetTargetEvent
   if (listed && t.accountName !== listed.name) {
     throw new Error(`account ${t.account} is "${listed.name}" in fleet.accounts of the ${config.stage} configuration, not "${t.accountName}"`);
   }
+  const namesake = listed ? -1 : fleet.accounts.findIndex((a) => a.name === t.accountName);
+  if (namesake >= 0) {
+    throw new Error(
+      `account ${t.account} goes by "${t.accountName}", the name of fleet.accounts[${namesake}] (${fleet.accounts[namesake]!.id}): reports would mix the two`,
+    );
+  }
   const allowed = fleetTargetRegions(config, entry);
   if (!allowed.includes(t.region)) {
     throw new Error(`region ${t.region} is not one of account ${t.account} (${t.accountName})'s fleet regions (${allowed.join(", ")})`);

@@ -225,6 +225,16 @@ describe("a fleet whose members include an Organizations OU", () => {
     );
     expect([...sb.callsTo("sts"), ...sb.callsTo("rds"), ...sb.callsTo("ec2")]).toEqual([]);
   });
+
+  it("refuses an item of an unlisted account going by a listed account's name, before any AWS call", async () => {
+    const posing = { source: "fleet", target: { ...ouItem("777788889999").target, accountName: "payments" } };
+    const err = (await createHandler(backupJobSpec("prune", { stateBucket: STATE }), { ...runtime(), config: () => withOu })(
+      posing,
+      lambdaContext("req-p"),
+    ).catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe(`account 777788889999 goes by "payments", the name of fleet.accounts[0] (${A}): reports would mix the two`);
+    expect([...sb.callsTo("sts"), ...sb.callsTo("rds"), ...sb.callsTo("ec2")]).toEqual([]);
+  });
 });
 
 describe("a fleet item's role", () => {
