@@ -38,7 +38,7 @@ import { DEFAULT_DURATIONS, DEFAULT_LIMITS, type Durations, type Limits, type Sa
 import { createEnforcer, type Enforcer, type PrincipalResolver } from "./iam/enforce.ts";
 import { Accounts, type RoleSpec, type SandboxCredentials, type SandboxRole, type Session } from "./accounts.ts";
 import { createStsSim } from "./sts.ts";
-import type { KeyPolicyStatement } from "./kms.ts";
+import type { CreateKeyOptions, KeyPolicyStatement } from "./kms.ts";
 import type { ResourceLookup } from "./iam/requests.ts";
 import { flushUsage } from "./iam/usage.ts";
 import { RateLimiter, type RateLimitOverrides, type RateLimitsView } from "./rate-limits.ts";
@@ -209,9 +209,10 @@ export type SandboxAccount = Services & {
   snapshots(region?: string): SandboxSnapshot[];
   /**
    * A customer managed KMS key of this account, with its key policy (default: this account's root, `kms:*`, so its own IAM
-   * policies decide); returns the key ARN. Another account may use it only where the policy names it (kms.ts).
+   * policies decide) and its aliases (kms:ResourceAliases of every request on it); returns the key ARN. Another account
+   * may use it only where the policy names it (kms.ts).
    */
-  createKey(region: string, options?: { id?: string; policy?: readonly KeyPolicyStatement[] }): string;
+  createKey(region: string, options?: CreateKeyOptions): string;
   setKeyPolicy(keyArn: string, policy: readonly KeyPolicyStatement[]): void;
 };
 
@@ -274,7 +275,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const lookupOf = (account: string): ResourceLookup => {
       let lookup = lookups.get(account);
       if (!lookup) {
-        lookup = resourceLookup(accounts.get(account).services);
+        lookup = resourceLookup(accounts.get(account).services, (region, ref) => accounts.keys.resolve(account, region, ref));
         lookups.set(account, lookup);
       }
       return lookup;
@@ -306,7 +307,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       addRole: (spec: RoleSpec) => accounts.addRole(id, spec),
       adminCredentials: () => accounts.adminCredentials(id),
       snapshots: (region?: string) => [...entry.services.rds.snapshots(region), ...entry.services.ec2.snapshots(region)],
-      createKey: (region: string, opts: { id?: string; policy?: readonly KeyPolicyStatement[] } = {}) => accounts.keys.create(id, region, opts).arn,
+      createKey: (region: string, opts: CreateKeyOptions = {}) => accounts.keys.create(id, region, opts).arn,
       setKeyPolicy: (keyArn: string, policy: readonly KeyPolicyStatement[]) => accounts.keys.setPolicy(keyArn, policy),
     }) as SandboxAccount;
   };
@@ -352,8 +353,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 }
 
 /** What IAM request mapping reads of one account's state (tags, keys). */
-function resourceLookup(services: Services): ResourceLookup {
+function resourceLookup(services: Services, kmsKey: NonNullable<ResourceLookup["kmsKey"]>): ResourceLookup {
   const lookup: ResourceLookup = {
+    kmsKey,
     rdsSnapshot: (region, id, cluster) => services.rds.snapshot(region, id, cluster ? "cluster" : "instance"),
     ebsSnapshot: (region, id) => services.ec2.visibleSnapshot(region, id),
     ebsVolume: (region, id) => services.ec2.volume(region, id),

@@ -13,6 +13,11 @@
  *   (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key), which is why snapshots encrypted
  *   with them cannot be shared.
  * - A key ARN nobody created (tests name keys without creating them) behaves as a key with the default policy.
+ * - A key's aliases (`aliases` at creation, `addAlias`) are what IAM's `kms:ResourceAliases` holds for any request on the
+ *   key, whether the request names it by alias, key ARN or key id: "the aliases that are associated with the KMS key"
+ *   (https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html, "kms:ResourceAliases" in
+ *   https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html). An alias names one key of its account
+ *   and region; a key may have several.
  */
 
 export interface KeyPolicyStatement {
@@ -28,6 +33,15 @@ export interface SandboxKmsKey {
   account: string;
   region: string;
   policy: readonly KeyPolicyStatement[];
+  /** `alias/<name>`, in the key's account and region. */
+  aliases: string[];
+}
+
+export interface CreateKeyOptions {
+  id?: string;
+  policy?: readonly KeyPolicyStatement[];
+  /** Aliases of the key (`alias/<name>`), unique in its account and region. */
+  aliases?: readonly string[];
 }
 
 const AWS_MANAGED = /:key\/(aws-[a-z0-9]+-default|alias-aws-[a-z0-9]+)$/;
@@ -48,20 +62,55 @@ function actionMatches(pattern: string, action: string): boolean {
 
 export class KmsKeys {
   private readonly keys = new Map<string, SandboxKmsKey>();
+  /** `<account>/<region>/<alias>` -> key ARN. */
+  private readonly aliasIndex = new Map<string, string>();
   private counter = 0;
 
-  create(account: string, region: string, options: { id?: string; policy?: readonly KeyPolicyStatement[] } = {}): SandboxKmsKey {
+  create(account: string, region: string, options: CreateKeyOptions = {}): SandboxKmsKey {
     this.counter += 1;
     const id = options.id ?? `${this.counter.toString(16).padStart(8, "0")}-0000-4000-8000-${account}`;
     const arn = `arn:aws:kms:${region}:${account}:key/${id}`;
     if (this.keys.has(arn)) throw new Error(`sandbox.kms: key ${arn} already exists`);
-    const key: SandboxKmsKey = { arn, account, region, policy: options.policy ?? [{ principals: [`arn:aws:iam::${account}:root`], actions: ["kms:*"] }] };
+    const key: SandboxKmsKey = {
+      arn,
+      account,
+      region,
+      policy: options.policy ?? [{ principals: [`arn:aws:iam::${account}:root`], actions: ["kms:*"] }],
+      aliases: [],
+    };
     this.keys.set(arn, key);
+    for (const alias of options.aliases ?? []) this.addAlias(arn, alias);
     return key;
   }
 
   get(arn: string): SandboxKmsKey | undefined {
     return this.keys.get(arn);
+  }
+
+  /** Associates `alias` with the key (CreateAlias: unique in the key's account and region, never `alias/aws/`). */
+  addAlias(arn: string, alias: string): void {
+    const key = this.keys.get(arn);
+    if (!key) throw new Error(`sandbox.kms: no key ${arn}`);
+    if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(alias) || alias.startsWith("alias/aws/")) throw new Error(`sandbox.kms: ${alias} is not a customer alias name`);
+    const slot = `${key.account}/${key.region}/${alias}`;
+    if (this.aliasIndex.has(slot)) throw new Error(`sandbox.kms: alias ${alias} already exists in ${key.account} ${key.region}`);
+    this.aliasIndex.set(slot, arn);
+    key.aliases.push(alias);
+  }
+
+  /**
+   * The key a reference names, as KMS resolves it for a caller of `account` in `region`: a key ARN (any account), a key
+   * id, an alias name or an alias ARN; undefined for a key or alias nobody created.
+   */
+  resolve(account: string, region: string, ref: string): SandboxKmsKey | undefined {
+    if (ref.startsWith("arn:")) {
+      const [, , , keyRegion = "", keyAccount = "", resource = ""] = ref.split(":");
+      if (resource.startsWith("key/")) return this.keys.get(ref);
+      const arn = this.aliasIndex.get(`${keyAccount}/${keyRegion}/${resource}`);
+      return arn ? this.keys.get(arn) : undefined;
+    }
+    const arn = ref.startsWith("alias/") ? this.aliasIndex.get(`${account}/${region}/${ref}`) : `arn:aws:kms:${region}:${account}:key/${ref}`;
+    return arn ? this.keys.get(arn) : undefined;
   }
 
   setPolicy(arn: string, policy: readonly KeyPolicyStatement[]): void {

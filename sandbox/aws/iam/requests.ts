@@ -25,6 +25,8 @@ export interface ResourceLookup {
   ebsSnapshot(region: string, id: string): { tags: Tags; kmsKeyId?: string; encrypted: boolean } | undefined;
   ebsVolume(region: string, id: string): { tags: Tags } | undefined;
   rdsResourceTags(arn: string): Tags | undefined;
+  /** The KMS key a key ARN, key id, alias or alias ARN names, with its aliases; undefined for a key nobody created. */
+  kmsKey?(region: string, ref: string): { arn: string; aliases: readonly string[] } | undefined;
 }
 
 export interface RequestEnv {
@@ -85,10 +87,16 @@ function arnId(arn: string): string {
 }
 
 /**
- * A KMS key reference as IAM sees it: key ARNs and ids name the key; an alias resolves to a key whose
- * `kms:ResourceAliases` holds it (the sandbox names that key after the alias).
+ * A KMS key reference as IAM sees it. A key the sandbox holds is authorized on its ARN with `kms:ResourceAliases` set to
+ * all its aliases, however the request names it (alias, key ARN, key id): the condition key holds "the aliases that
+ * are associated with the KMS key", so a snapshot's own key, named by ARN in a copy, carries them too
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html, "kms:ResourceAliases" in
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html). Otherwise key ARNs and ids name the key
+ * with no aliases, and an alias resolves to a key whose `kms:ResourceAliases` holds it (named after the alias).
  */
 function kmsKey(env: RequestEnv, region: string, ref: string): { arn: string; context: RequestContext } {
+  const held = env.lookup.kmsKey?.(region, ref);
+  if (held) return { arn: held.arn, context: held.aliases.length ? { "kms:ResourceAliases": [...held.aliases] } : {} };
   if (/^arn:[^:]+:kms:[^:]+:\d{12}:key\//.test(ref)) return { arn: ref, context: {} };
   const aliasArn = /^arn:[^:]+:kms:([^:]+):(\d{12}):(alias\/.+)$/.exec(ref);
   const alias = aliasArn?.[3] ?? (ref.startsWith("alias/") ? ref : undefined);
