@@ -93,7 +93,8 @@ export const ADAPTER_CALLS = {
   ],
   // adapters/inventory.ts
   "inventory.listCandidateResources": ["rds.listDbInstances", "rds.listDbClusters", "ec2.listVolumes"],
-  "inventory.listRegionSnapshots": ["rds.listDbSnapshots", "rds.listClusterSnapshots", "ec2.listAmiSnapshotIds", "ec2.listEbsSnapshots"],
+  // With `{ amis: true }` it also lists the AMIs (ec2.listAmiSnapshotIds), declared by the functions that ask for them (prune).
+  "inventory.listRegionSnapshots": ["rds.listDbSnapshots", "rds.listClusterSnapshots", "ec2.listEbsSnapshots"],
   // adapters/s3.ts: without s3:ListBucket S3 answers a missing key with 403 instead of 404.
   "s3.putJson": ["s3:PutObject"],
   "s3.getJson": ["s3:GetObject", "s3:ListBucket"],
@@ -255,7 +256,8 @@ export const SNAPSHOT_CALLS: Record<ResourceKind, Record<SnapshotOperation, read
   },
   "ebs-volume": {
     listResources: ["ec2.listVolumes"],
-    listSnapshots: ["ec2.listAmiSnapshotIds", "ec2.listEbsSnapshots"],
+    // `{ amis: true }` adds ec2.listAmiSnapshotIds (adapters/snapshots.ts ListSnapshotsOptions), declared by prune alone.
+    listSnapshots: ["ec2.listEbsSnapshots"],
     create: ["ec2.createEbsSnapshot"],
     copy: ["ec2.copyEbsSnapshot"],
     delete: ["ec2.deleteEbsSnapshot"],

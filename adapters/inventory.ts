@@ -1,7 +1,7 @@
 import type { BackupPolicy } from "../schemas/config.ts";
 import { RESOURCE_KINDS, type ResourceKind } from "../core/resource-kinds.ts";
 import type { Resource, Snapshot } from "../core/types.ts";
-import { SNAPSHOT_ADAPTERS, type SnapshotAdapter } from "./snapshots.ts";
+import { SNAPSHOT_ADAPTERS, type ListSnapshotsOptions, type SnapshotAdapter } from "./snapshots.ts";
 
 /**
  * Everything one region holds for the backup jobs, fetched with the fewest calls:
@@ -29,15 +29,16 @@ export async function listCandidateResources(
 
 /**
  * Manual snapshots in a region: all RDS/Aurora manual snapshots (RDS cannot filter by tag server-side)
- * and our EBS snapshots, with AMI usage marked.
+ * and our EBS snapshots; with `amis: true` AMI usage is marked (one more listing per region, prune's alone).
  */
 export async function listRegionSnapshots(
   region: string,
   managedBy: string,
   kinds: readonly ResourceKind[],
+  options: ListSnapshotsOptions,
   adapters: Record<ResourceKind, SnapshotAdapter> = SNAPSHOT_ADAPTERS,
 ): Promise<Snapshot[]> {
-  const lists = await Promise.all(kinds.map((kind) => adapters[kind].listSnapshots(region, managedBy)));
+  const lists = await Promise.all(kinds.map((kind) => adapters[kind].listSnapshots(region, managedBy, options)));
   return lists.flat();
 }
 
@@ -48,6 +49,7 @@ export async function listRegionSnapshots(
 export function inventoryOf(adapters: Record<ResourceKind, SnapshotAdapter>) {
   return {
     listCandidateResources: (region: string, policies: BackupPolicy[]) => listCandidateResources(region, policies, adapters),
-    listRegionSnapshots: (region: string, managedBy: string, kinds: readonly ResourceKind[]) => listRegionSnapshots(region, managedBy, kinds, adapters),
+    listRegionSnapshots: (region: string, managedBy: string, kinds: readonly ResourceKind[], options: ListSnapshotsOptions) =>
+      listRegionSnapshots(region, managedBy, kinds, options, adapters),
   };
 }

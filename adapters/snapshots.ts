@@ -27,11 +27,21 @@ export interface ResourceQuery {
   ids: readonly string[];
 }
 
+/** What a snapshot listing includes beyond the snapshots. */
+export interface ListSnapshotsOptions {
+  /** List the AMIs too (EBS: DescribeImages), marking the snapshots an AMI uses. */
+  amis: boolean;
+}
+
 export interface SnapshotAdapter {
   /** Resources the query could select (services without a server-side tag filter list them all). */
   listResources(region: string, query: ResourceQuery): Promise<Resource[]>;
-  /** Manual snapshots of the kind in the region (`managedBy` narrows the listing where the service can filter by tag). */
-  listSnapshots(region: string, managedBy: string): Promise<Snapshot[]>;
+  /**
+   * Manual snapshots of the kind in the region (`managedBy` narrows the listing where the service can filter by tag).
+   * `amis: true` also lists the region's AMIs and marks the snapshots they use (`usedByImage`): only prune needs that,
+   * in the regions it deletes in; backup and copy pass `amis: false` and their roles hold no ec2:DescribeImages.
+   */
+  listSnapshots(region: string, managedBy: string, options: ListSnapshotsOptions): Promise<Snapshot[]>;
   /** Starts a snapshot named `name`; resolves to the AWS-assigned id where AWS assigns one. */
   create(resource: Resource, name: string, tags: Record<string, string>): Promise<string | undefined>;
   /** Starts a cross-region copy, sent to the target region; resolves to the AWS-assigned id where AWS assigns one. */
@@ -87,8 +97,9 @@ export function snapshotAdapters(creds?: TargetCredentials): Record<ResourceKind
         for (const list of lists) for (const v of list) volumes.set(v.id, v);
         return [...volumes.values()];
       },
-      // Snapshots an AMI was made from are marked, so prune keeps them.
-      listSnapshots: (region, managedBy) => listAmiSnapshotIds(region, creds).then((ami) => listEbsSnapshots(region, managedBy, ami, creds)),
+      // With `amis`, snapshots an AMI was made from are marked, so prune keeps them.
+      listSnapshots: async (region, managedBy, { amis }) =>
+        listEbsSnapshots(region, managedBy, amis ? await listAmiSnapshotIds(region, creds) : undefined, creds),
       create: (r, name, tags) => createEbsSnapshot(r.region, r.id, name, tags, creds),
       // CopySnapshot takes no client token (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopySnapshot.html).
       copy: (req) => copyEbsSnapshot(req, creds),

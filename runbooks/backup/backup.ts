@@ -55,7 +55,7 @@ export async function runBackup(event: JobEvent, ctx: RunContext, deps: BackupDe
   const kinds = kindsInUse(policies);
   const [resources, existing] = await Promise.all([
     deps.inventory.listCandidateResources(region, policies),
-    deps.inventory.listRegionSnapshots(region, managedByValue(owner(config)), kinds),
+    deps.inventory.listRegionSnapshots(region, managedByValue(owner(config)), kinds, { amis: false }),
   ]);
   const selection = selectResources(resources, policies);
   const failures: ItemFailure[] = [];

@@ -152,7 +152,7 @@ export async function findOurSnapshot(
   managedBy: string,
   match: (s: Snapshot) => boolean,
 ): Promise<string | undefined> {
-  const all = await deps.snapshots[kind].listSnapshots(region, managedBy);
+  const all = await deps.snapshots[kind].listSnapshots(region, managedBy, { amis: false });
   return all.find((s) => s.kind === kind && s.tags[TAG.managedBy] === managedBy && match(s))?.id;
 }
 

@@ -54,8 +54,8 @@ export async function runCopy(event: JobEvent, ctx: RunContext, deps: BackupDeps
     };
   }
   const [sourcesAll, ...drLists] = await Promise.all([
-    deps.inventory.listRegionSnapshots(primary, managedBy, kinds),
-    ...drRegions.map((d) => deps.inventory.listRegionSnapshots(d.region, managedBy, kinds)),
+    deps.inventory.listRegionSnapshots(primary, managedBy, kinds, { amis: false }),
+    ...drRegions.map((d) => deps.inventory.listRegionSnapshots(d.region, managedBy, kinds, { amis: false })),
   ]);
   const sources = sourcesAll.filter(
     (s) => s.tags[TAG.managedBy] === managedBy && !s.automated && !s.tags[TAG.copyOf] && matchesResource(event, s.kind, s.resourceId),

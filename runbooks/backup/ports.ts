@@ -5,7 +5,7 @@
  */
 import type { BackupPolicy } from "../../schemas/config.ts";
 import type { Resource, ResourceKind, Snapshot } from "../../core/types.ts";
-import type { SnapshotAdapter } from "../../adapters/snapshots.ts";
+import type { ListSnapshotsOptions, SnapshotAdapter } from "../../adapters/snapshots.ts";
 import type { ClaimPort } from "../../adapters/claims.ts";
 import type { PruneLedgerPort } from "../../adapters/prune-ledger.ts";
 import type { ObserveMarkerPort } from "../../adapters/observe-marker.ts";
@@ -17,7 +17,8 @@ import type { VaultCopiesPort } from "../vault/coverage.ts";
 /** What is there: the candidate resources of the primary region and our snapshots of a region. */
 export interface InventoryPort {
   listCandidateResources(region: string, policies: BackupPolicy[]): Promise<Resource[]>;
-  listRegionSnapshots(region: string, managedBy: string, kinds: readonly ResourceKind[]): Promise<Snapshot[]>;
+  /** `{ amis: true }` only where prune deletes: AMI usage costs a DescribeImages listing per region. */
+  listRegionSnapshots(region: string, managedBy: string, kinds: readonly ResourceKind[], options: ListSnapshotsOptions): Promise<Snapshot[]>;
 }
 
 export interface BackupDeps {

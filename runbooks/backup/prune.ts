@@ -62,7 +62,8 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
   const all = !target ? regions(config) : target.region === config.primaryRegion ? [target.region, ...accountDr] : [target.region];
   const pruned = target ? [target.region] : all;
   const drRegions = target ? accountDr : config.drRegions.map((d) => d.region);
-  const lists = await Promise.all(all.map((r) => deps.inventory.listRegionSnapshots(r, managedBy, kinds)));
+  // AMI usage (a snapshot an AMI uses is never deleted) only where it deletes: a listed-only region's copies are weighed, not pruned.
+  const lists = await Promise.all(all.map((r) => deps.inventory.listRegionSnapshots(r, managedBy, kinds, { amis: pruned.includes(r) })));
   const drCopies = all.flatMap((r, i) => (r === config.primaryRegion ? [] : (lists[i] ?? [])));
 
   let plans: PrunePlan[] = [];

@@ -53,7 +53,7 @@ export async function runWatchdog(event: JobEvent, ctx: RunContext, deps: Backup
   const now = ctx.now();
   const [resources, ...lists] = await Promise.all([
     deps.inventory.listCandidateResources(config.primaryRegion, policies),
-    ...all.map((r) => deps.inventory.listRegionSnapshots(r, managedBy, kinds)),
+    ...all.map((r) => deps.inventory.listRegionSnapshots(r, managedBy, kinds, { amis: false })),
   ]);
   const selected = selectResources(resources, policies).selected;
   const assess = (watchedSince?: Date): FreshnessFinding[] =>

@@ -56,8 +56,10 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     RUN_ALERTS,
     MEMBER_ROLE,
   ],
+  // AMI usage where it deletes (`{ amis: true }`): a snapshot an AMI uses is never deleted. Backup, copy and the watchdog list no AMIs.
   prune: [
     "inventory.listRegionSnapshots",
+    "ec2.listAmiSnapshotIds",
     ...snapshotCalls("delete"),
     "prune-ledger.s3PruneLedger",
     "observe-marker.s3ObserveMarker",
@@ -102,6 +104,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "restore-ebs.deleteVolume",
     "inventory.listCandidateResources",
     "inventory.listRegionSnapshots",
+    "ec2.listAmiSnapshotIds",
     "json-document.jsonDocuments",
     "checker.invokeChecker",
     PAGES,

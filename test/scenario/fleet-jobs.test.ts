@@ -442,6 +442,72 @@ describe("fleet prune items", () => {
   });
 });
 
+describe("AMI listings: only prune's, only where it deletes", () => {
+  /** The RDS, then the EC2 commands sent after `mark` (each service's count of calls then), in order: `service:Command account region`. */
+  const mark = () => ({ rds: sb.callsTo("rds").length, ec2: sb.callsTo("ec2").length });
+  const commands = (from = { rds: 0, ec2: 0 }) =>
+    [...sb.callsTo("rds").slice(from.rds), ...sb.callsTo("ec2").slice(from.ec2)].map((c) => `${c.service}:${c.command} ${c.account} ${c.region}`);
+
+  it("a backup and a copy item send exactly their listings and changes, no DescribeImages", async () => {
+    await invoke("backup", A, PRIMARY);
+    expect(commands()).toEqual([
+      `rds:DescribeDBInstances ${A} ${PRIMARY}`,
+      `rds:DescribeDBClusters ${A} ${PRIMARY}`,
+      `rds:DescribeDBSnapshots ${A} ${PRIMARY}`,
+      `rds:DescribeDBClusterSnapshots ${A} ${PRIMARY}`,
+      `rds:CreateDBSnapshot ${A} ${PRIMARY}`,
+      `ec2:DescribeVolumes ${A} ${PRIMARY}`,
+      `ec2:DescribeSnapshots ${A} ${PRIMARY}`,
+      `ec2:CreateSnapshot ${A} ${PRIMARY}`,
+    ]);
+    clock.advance(HOUR);
+    const before = mark();
+    await invoke("copy", A, DR);
+    expect(commands(before)).toEqual([
+      `rds:DescribeDBSnapshots ${A} ${PRIMARY}`,
+      `rds:DescribeDBClusterSnapshots ${A} ${PRIMARY}`,
+      `rds:DescribeDBSnapshots ${A} ${DR}`,
+      `rds:DescribeDBClusterSnapshots ${A} ${DR}`,
+      `rds:CopyDBSnapshot ${A} ${DR}`,
+      `ec2:DescribeSnapshots ${A} ${PRIMARY}`,
+      `ec2:DescribeSnapshots ${A} ${DR}`,
+      `ec2:CopySnapshot ${A} ${DR}`,
+    ]);
+    expect(sb.iam!.denials).toEqual([]);
+  });
+
+  it("prune lists the AMIs of the region it deletes in alone, and keeps the snapshot an AMI uses", async () => {
+    for (let d = 0; d < 7; d++) {
+      if (d > 0) clock.advance(22 * HOUR);
+      await invoke("backup", A, PRIMARY);
+      clock.advance(HOUR);
+      await invoke("copy", A, DR);
+      clock.advance(HOUR);
+    }
+    clock.advance(HOUR);
+    const volume = "vol-0a1b2c3d4e5f67890";
+    const oldest = sb
+      .account(A)
+      .ec2.snapshots(PRIMARY, { volumeId: volume })
+      .sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime())[0]!;
+    sb.account(A).ec2.addImage(PRIMARY, { id: "ami-0123456789abcdef0", snapshotIds: [oldest.id] });
+    const before = sb.callsTo("ec2", "DescribeImages").length;
+    const out = await invoke("prune", A, PRIMARY);
+    expect(
+      sb
+        .callsTo("ec2", "DescribeImages")
+        .slice(before)
+        .map((c) => `ec2:DescribeImages ${c.account} ${c.region}`),
+    ).toEqual([`ec2:DescribeImages ${A} ${PRIMARY}`]);
+    const deleted = sb.callsTo("ec2", "DeleteSnapshot").map((c) => (c.input as { SnapshotId: string }).SnapshotId);
+    expect(deleted.length + sb.callsTo("rds", "DeleteDBSnapshot").length).toBe(3);
+    expect(deleted).not.toContain(oldest.id);
+    const plans = report(out.reportKey).plans as { resource: string; keep: { id: string; reason: string }[] }[];
+    expect(plans.find((p) => p.resource === volume)!.keep).toContainEqual(expect.objectContaining({ id: oldest.id, reason: "used by an AMI: never pruned" }));
+    expect(sb.iam!.denials).toEqual([]);
+  });
+});
+
 describe("fleet prune items of one account at once", () => {
   it("share the account's cap of the day: its primary item twice (a retry) and its DR item, started together, delete 3 in all", async () => {
     for (let d = 0; d < 7; d++) {

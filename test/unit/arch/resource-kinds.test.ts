@@ -83,7 +83,7 @@ describe("resource kinds as data", () => {
   };
   const run: Record<SnapshotOperation, (a: SnapshotAdapter, kind: ResourceKind) => Promise<unknown>> = {
     listResources: (a) => a.listResources("eu-west-1", { tagKeys: ["ops-autopilot:backup"], ids: ["x-1"] }),
-    listSnapshots: (a) => a.listSnapshots("eu-west-1", "ops-autopilot:prod"),
+    listSnapshots: (a) => a.listSnapshots("eu-west-1", "ops-autopilot:prod", { amis: false }),
     create: (a, kind) => a.create({ ...resource, kind }, "oa-ops-autopilot-prod-x-1-20261121", {}),
     copy: (a, kind) => a.copy({ source: { ...snapshot, kind }, sourceRegion: "eu-west-1", targetRegion: "eu-central-1", name: "n", kmsKeyId: "k", tags: {} }),
     delete: (a, kind) => a.delete({ ...snapshot, kind }),
@@ -97,10 +97,16 @@ describe("resource kinds as data", () => {
     expect(SNAPSHOT_ADAPTERS[kind].calls[op]).toBe(SNAPSHOT_CALLS[kind][op]);
   });
 
+  it.each(RESOURCE_KINDS)("%s listSnapshots with { amis: true } adds the AMI listing for EBS alone (prune's)", async (kind) => {
+    made.length = 0;
+    await SNAPSHOT_ADAPTERS[kind].listSnapshots("eu-west-1", "ops-autopilot:prod", { amis: true });
+    expect([...new Set(made)].sort()).toEqual([...SNAPSHOT_CALLS[kind].listSnapshots, ...(kind === "ebs-volume" ? ["ec2.listAmiSnapshotIds"] : [])].sort());
+  });
+
   it("the inventory and table entries of adapters/calls.ts cover every kind's operations", () => {
     expect(ADAPTER_CALLS["inventory.listCandidateResources"]).toEqual(snapshotCalls("listResources"));
     expect(ADAPTER_CALLS["inventory.listRegionSnapshots"]).toEqual(snapshotCalls("listSnapshots"));
-    const all = (["listResources", "listSnapshots", "create", "copy", "delete"] as const).flatMap(snapshotCalls);
+    const all = [...(["listResources", "listSnapshots", "create", "copy", "delete"] as const).flatMap(snapshotCalls), "ec2.listAmiSnapshotIds"];
     expect([...ADAPTER_CALLS["snapshots.SNAPSHOT_ADAPTERS"]].sort()).toEqual([...new Set(all)].sort());
   });
 

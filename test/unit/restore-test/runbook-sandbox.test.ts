@@ -90,7 +90,7 @@ let reported: RestoreTestRun[];
 function deps(): RestoreTestDeps {
   return {
     aws: throwawayAdapters,
-    snapshots: { list: (region, kind) => listRegionSnapshots(region, MB, [kind]) },
+    snapshots: { list: (region, kind) => listRegionSnapshots(region, MB, [kind], { amis: true }) },
     sql: {
       run: async (input) => {
         sqlRuns.push({ instanceId: input.instanceId, database: input.database, checks: input.checks.map((c) => c.name), secretArn: input.secretArn });
