@@ -17,6 +17,7 @@ import type { TargetCredentials } from "../../adapters/assume-role.ts";
 import { runVaultCopy } from "../../runbooks/vault/copy.ts";
 import { parseVaultCopyEvent } from "../../schemas/events-vault.ts";
 import { permissionsFor } from "../../stacks/iam.ts";
+import { vaultCopyStatements } from "../../stacks/key-policy.ts";
 import { VAULT_TAG } from "../../core/vault-plan.ts";
 import type { PolicyCondition, PolicyStatement } from "../aws/iam/policy.ts";
 import type { TrustStatement } from "../aws/accounts.ts";
@@ -44,6 +45,12 @@ export const FLEET_REPORTS_BUCKET = "ops-autopilot-reports-fleet";
 /** The DR copies' key: an alias every member account holds (a fleet refuses key ARNs, schemas/config-fleet.ts). */
 export const FLEET_DR_KEY_ALIAS = "alias/ops-autopilot-dr";
 export const VAULT_KEY_ALIAS = "alias/ops-autopilot-vault";
+/**
+ * The alias of each member account's customer managed key, the key its volumes and instances are encrypted with: the
+ * configuration names it in backup.sourceKmsKeyIds (an alias ARN; the member roles resolve the alias in their own
+ * account), so each member role may use it, by `kms:ResourceAliases`, as a copy's source key.
+ */
+export const FLEET_WORKLOAD_KEY_ALIAS = "alias/ops-autopilot-workload";
 
 export interface FleetAccountSpec {
   id: string;
@@ -79,6 +86,8 @@ export interface FleetConfigOptions {
   policy?: { tiers?: Record<string, unknown>; keepNewest?: number };
   /** `backup.concurrency`: calls in flight per item (default the schema's). */
   concurrency?: number;
+  /** The resources are encrypted with each member's {@link FLEET_WORKLOAD_KEY_ALIAS} key: it is a source key of the copies. */
+  encrypted?: boolean;
 }
 
 /** The stage's configuration: one policy selecting by tag (`ops-autopilot:backup=fleet`), the fleet, and the vault. */
@@ -94,6 +103,7 @@ export function fleetScenarioConfig(options: FleetConfigOptions): Config {
     backup: {
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       policies: [{ name: "fleet", selection: { tag: {} }, maxDeletesPerRun: 1_000_000, maxDeletePercent: 100, ...options.policy }],
+      ...(options.encrypted ? { sourceKmsKeyIds: [`arn:aws:kms:${FLEET_PRIMARY}:${CENTRAL_ACCOUNT}:${FLEET_WORKLOAD_KEY_ALIAS}`] } : {}),
     },
     fleet: { accounts: options.accounts.map((a) => ({ id: a.id, name: a.name, externalId: externalIdOf(a) })) },
     ...(options.vault
@@ -140,9 +150,9 @@ export interface FleetResources {
   rdsInstances?: number;
   ebsVolumes?: number;
   /**
-   * Encrypted with the account's customer managed key (default false: unencrypted). The sandbox puts
-   * `kms:ResourceAliases` in the request context only for a key named by its alias, not for one named by its ARN (a
-   * snapshot's own KmsKeyId), so a member role's alias-scoped KMS grant refuses the source key of a copy.
+   * Encrypted with the account's customer managed key, alias {@link FLEET_WORKLOAD_KEY_ALIAS} (default false:
+   * unencrypted). The configuration then names that alias as a source key, so the member roles may use the key, which
+   * a copy names by ARN (the snapshot's KmsKeyId): `kms:ResourceAliases` holds the key's aliases however it is named.
    */
   encrypted?: boolean;
   /** Regions that hold resources (default: the primary only, where backups are made). */
@@ -196,7 +206,7 @@ export const fleetLambdaContext = (id: string): Context => ({ awsRequestId: id, 
  * names the member roles' trust admits.
  */
 export function createFleetWorld(options: FleetWorldOptions): FleetWorld {
-  const config = fleetScenarioConfig(options);
+  const config = fleetScenarioConfig({ ...options, ...(options.resources?.encrypted ? { encrypted: true } : {}) });
   const regions = [config.primaryRegion, ...config.drRegions.map((d) => d.region)];
   const clock = new FakeClock(`${options.start ?? "2026-03-02"}T02:00:00Z`);
   resetClients();
@@ -232,8 +242,13 @@ export function createFleetWorld(options: FleetWorldOptions): FleetWorld {
     for (const region of regions) {
       // A customer managed key the vault account may use to read (copy) what is shared with it: aws/ebs and aws/rds
       // snapshots cannot be shared (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key).
-      const principals = options.vault ? [`arn:aws:iam::${a.id}:root`, `arn:aws:iam::${options.vault.id}:root`] : [`arn:aws:iam::${a.id}:root`];
-      workloadKeys[a.id]![region] = acc.createKey(region, { id: `workload-${region}`, policy: [{ principals, actions: ["kms:*"] }] });
+      // Its policy: the account's own (IAM policies decide), plus the vault copy statements stacks/key-policy.ts
+      // generates for it, as the operator installs them (the sandbox's key policies do not evaluate their conditions).
+      const policy = [
+        { principals: [`arn:aws:iam::${a.id}:root`], actions: ["kms:*"] },
+        ...vaultCopyStatements(config).map((st) => ({ principals: [st.Principal.AWS], actions: st.Action })),
+      ];
+      workloadKeys[a.id]![region] = acc.createKey(region, { id: `workload-${region}`, policy, aliases: [FLEET_WORKLOAD_KEY_ALIAS] });
     }
     for (const region of perRegion) {
       const ids: string[] = [];
@@ -372,7 +387,7 @@ export interface FleetDrillResult {
   accounts: readonly FleetAccountSpec[];
   vault: { id: string; name: string; region: string; key: string };
   regions: string[];
-  resourcesPerAccount: { rdsInstances: number; ebsVolumes: number };
+  resourcesPerAccount: { rdsInstances: number; ebsVolumes: number; encrypted: boolean };
   backup: FleetJobRun;
   copy: FleetJobRun;
   /** The vault's steps for one EBS backup of one workload account: share, copy with the vault's key, lock. */
@@ -380,7 +395,19 @@ export interface FleetDrillResult {
    * The vault's run: how many backups the copy fan-out shared, vault-copy's summary, and for one EBS backup of payments
    * the exact share, copy and lock calls.
    */
-  vaultCopy: { account: string; accountName: string; source: string; copy: string; calls: string[]; summary: string; shared: number; locked: number };
+  vaultCopy: {
+    account: string;
+    accountName: string;
+    source: string;
+    /** The key the shared backup is encrypted with (the member's customer managed key), and the vault copy's key. */
+    sourceKey?: string;
+    copyKey?: string;
+    copy: string;
+    calls: string[];
+    summary: string;
+    shared: number;
+    locked: number;
+  };
   /** Deletes of the locked vault copy: from the workload account's administrator, then the vault's own. */
   deletes: Refusal[];
   survived: boolean;
@@ -398,7 +425,7 @@ export interface FleetDrillResult {
  */
 export async function runFleetDrill(): Promise<FleetDrillResult> {
   const wall = performance.now();
-  const resources = { rdsInstances: 1, ebsVolumes: 2 };
+  const resources = { rdsInstances: 1, ebsVolumes: 2, encrypted: true };
   const world = createFleetWorld({ stage: "prod", accounts: DRILL_ACCOUNTS, vault: DRILL_VAULT, resources });
   try {
     const invoker = fleetInvoker(world);
@@ -423,6 +450,7 @@ export async function runFleetDrill(): Promise<FleetDrillResult> {
     const copied = copyId ? vault.ec2.snapshot(region, copyId) : undefined;
     if (!copyCall || !copyId || !copied) throw new Error("fleet drill: the vault made no EBS copy of payments' backups");
     const source = (copyCall.input as { SourceSnapshotId: string }).SourceSnapshotId;
+    const sourceKey = workload.ec2.snapshot(region, source)?.kmsKeyId;
     const shareCall = world.sb
       .callsTo("ec2", "ModifySnapshotAttribute")
       .find((c) => c.account === payments.id && !c.error && (c.input as { SnapshotId?: string }).SnapshotId === source);
@@ -469,6 +497,8 @@ export async function runFleetDrill(): Promise<FleetDrillResult> {
         account: payments.id,
         accountName: payments.name,
         source,
+        ...(sourceKey ? { sourceKey } : {}),
+        ...(copied.kmsKeyId ? { copyKey: copied.kmsKeyId } : {}),
         copy: copyId,
         calls,
         summary: vaultRun.summary,

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { runFleetDrill } from "../../sandbox/scenarios/fleet-scenarios.ts";
 
 /**
  * `npm run drill -- fleet`: three workload accounts and the backup account. The fleet summary names the account whose
@@ -46,6 +47,8 @@ describe("npm run drill -- fleet", () => {
 
   it("sends the backups to the backup account through the copy job's share and the vault's own copy function, which locks the EBS copies", () => {
     const text = lines.join("\n").replace(/\n +/g, " ");
+    expect(text).toContain("Copy, 30 min later: 6 DR copies started; failed: search (444455556666) in eu-central-1: AccessDenied.");
+    expect(text).toContain("0 denied by the functions' roles");
     expect(text).toContain(
       "Backup account: the copy job shared 6 backups with 555566667777; vault-copy, run there as its own role, copied them with the vault's key (alias/ops-autopilot-vault) and locked the 4 EBS copies (RDS has no snapshot lock).",
     );
@@ -66,4 +69,26 @@ describe("npm run drill -- fleet", () => {
     );
     expect(lines).toContain("The copy is still in the backup account: yes.");
   });
+});
+
+/**
+ * The drill's workload resources are encrypted with each member's customer managed key, alias/ops-autopilot-workload,
+ * the configuration's source key: the copy member roles use it by `kms:ResourceAliases` though a copy names it by ARN
+ * (https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html), and the vault copies with the key
+ * policy statements stacks/key-policy.ts generates (vaultCopyStatements).
+ */
+describe("the fleet drill on encrypted resources", () => {
+  it("copies every encrypted backup of the two member accounts with roles to the DR region and to the vault, no call denied", async () => {
+    const r = await runFleetDrill();
+
+    expect(r.resourcesPerAccount).toEqual({ rdsInstances: 1, ebsVolumes: 2, encrypted: true });
+    expect(r.copy.results.filter((x) => !x.ok).map((x) => `${x.accountName} ${x.region}`)).toEqual(["search eu-central-1"]);
+    expect(r.iamDenials).toBe(0);
+    expect(r.vaultCopy.sourceKey).toBe("arn:aws:kms:eu-west-1:111122223333:key/workload-eu-west-1");
+    expect(r.vaultCopy.copyKey).toBe("alias/ops-autopilot-vault");
+    expect(r.vaultCopy.shared).toBe(6);
+    expect(r.vaultCopy.summary).toContain("Vault 555566667777: 6 copies started, 0 skipped, 0 not copyable");
+    expect(r.vaultCopy.locked).toBe(4);
+    expect(r.survived).toBe(true);
+  }, 60_000);
 });
