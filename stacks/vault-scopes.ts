@@ -220,8 +220,8 @@ export const VAULT_SCOPES: Record<string, Scope> = {
 export function withVaultScopes(base: Record<string, Scope>): Record<string, Scope> {
   const out: Record<string, Scope> = {};
   for (const action of new Set([...Object.keys(base), ...Object.keys(VAULT_SCOPES)])) {
-    const own = base[action];
-    const vault = VAULT_SCOPES[action];
+    const own = Object.hasOwn(base, action) ? base[action] : undefined;
+    const vault = Object.hasOwn(VAULT_SCOPES, action) ? VAULT_SCOPES[action] : undefined;
     // A vault function's snapshot and key actions are the vault's alone; the rest (paging, its run reports) as every function's.
     out[action] = (c: IamContext, p: Placement): Statement[] => [
       ...(!own || (vault && isVaultFunction(p.name)) ? [] : own(c, p)),

@@ -122,7 +122,8 @@ describe("offline synth of sst.config.ts", () => {
 
   it("schedules every scheduled function from config.schedules in its timezone, with retries and the DLQ", () => {
     const dlqArn = inputs(named(ci, "aws:sqs/queue:Queue", "DeadLettersQueue")).arn ?? "arn:aws:sqs:eu-west-1:123456789012:deadlettersqueue";
-    const scheduled = FUNCTIONS.filter((f) => f.trigger.kind === "schedule");
+    // The vault stage's functions (stage "vault") are scheduled by the vault stage (test/infra/vault-stage.test.ts).
+    const scheduled = FUNCTIONS.filter((f) => f.stage === undefined && f.trigger.kind === "schedule");
     // The trigger kit's probe and the restore-test state machine have their own schedules (test/infra/failover-trigger.test.ts,
     // test/infra/restore-test.test.ts).
     const own = ["ProbeScheduleSchedule", "RestoreTestSchedule"];
@@ -147,7 +148,9 @@ describe("offline synth of sst.config.ts", () => {
 
   it("sends failed asynchronous runs to the DLQ after 2 retries", () => {
     const configs = ofType(ci, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
-    expect(configs).toHaveLength(FUNCTIONS.filter((f) => f.trigger.kind === "schedule" || f.trigger.kind === "probe-schedule").length);
+    expect(configs).toHaveLength(
+      FUNCTIONS.filter((f) => f.stage === undefined && (f.trigger.kind === "schedule" || f.trigger.kind === "probe-schedule")).length,
+    );
     for (const c of configs) {
       expect(inputs(c).maximumRetryAttempts).toBe(2);
       // The trigger kit's probe runs in the DR region: its failed runs go to that region's queue.
