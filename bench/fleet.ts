@@ -28,6 +28,7 @@ import {
   benchAccounts,
   createFleetWorld,
   FLEET_DR,
+  FLEET_DR_KEY_ALIAS,
   FLEET_PRIMARY,
   FLEET_REPORTS_BUCKET,
   fleetInvoker,
@@ -85,7 +86,9 @@ function world(): FleetWorld {
     stage: "bench",
     accounts: benchAccounts(ACCOUNTS),
     drRegions: [FLEET_DR, DR2],
-    resources: { rdsInstances: rds, ebsVolumes: PER_REGION - rds, regions: REGIONS },
+    // Encrypted with each member's customer managed key (its alias is the configuration's source key), as a fleet's
+    // volumes and instances are: the copies use it as their source key, through the member roles' alias-scoped grant.
+    resources: { rdsInstances: rds, ebsVolumes: PER_REGION - rds, regions: REGIONS, encrypted: true },
     limits: LIMITS,
     policy: POLICY,
     ...(CONCURRENCY !== undefined ? { concurrency: CONCURRENCY } : {}),
@@ -95,7 +98,10 @@ function world(): FleetWorld {
   return w;
 }
 
-/** The primary's backups of the last HISTORY_DAYS days and their DR copies, named and tagged as backup and copy make them. */
+/**
+ * The primary's backups of the last HISTORY_DAYS days and their DR copies, named, tagged and encrypted as backup and
+ * copy make them: a backup with its source's key, a DR copy with the DR region's key as the copy job names it.
+ */
 function seedHistory(w: FleetWorld): void {
   const owner = { app: w.config.app, stage: w.config.stage };
   for (const a of w.accounts) {
@@ -115,8 +121,9 @@ function seedHistory(w: FleetWorld): void {
             [TAG.sourceRegion]: FLEET_PRIMARY,
             ...(region === FLEET_PRIMARY ? {} : { [TAG.copyOf]: name }),
           };
-          if (id.startsWith("vol-")) acc.ec2.addSnapshot(region, { volumeId: id, createdAt, tags, description: name });
-          else acc.rds.addSnapshot(region, { id: name, sourceId: id, createdAt, tags });
+          const encryption = { encrypted: true, kmsKeyId: region === FLEET_PRIMARY ? w.workloadKeys[a.id]![FLEET_PRIMARY]! : FLEET_DR_KEY_ALIAS };
+          if (id.startsWith("vol-")) acc.ec2.addSnapshot(region, { volumeId: id, createdAt, tags, description: name, ...encryption });
+          else acc.rds.addSnapshot(region, { id: name, sourceId: id, createdAt, tags, ...encryption });
         }
       }
     }
