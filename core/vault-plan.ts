@@ -586,58 +586,119 @@ export function vaultFreshness(input: VaultFreshnessInput): Decision<"fresh" | "
   return out;
 }
 
-/**
- * The workload snapshots the workload prune must keep for the vault: per (resource, region) of `account`, the newest
- * of ours when no available vault copy of the resource holds data captured at or after it (so the vault does not yet
- * have it or anything newer). Any older snapshot may go by retention: the vault has, or will never get, those.
- */
-export function vaultPruneHolds(input: {
+export interface VaultPruneGuardInput {
+  /** The workload account pruned: only vault copies of its snapshots count. */
   account: string;
-  snapshots: readonly Snapshot[];
+  /** Our snapshots as the workload prune lists them (every region, DR copies too), with their encryption when known. */
+  snapshots: readonly (Snapshot & { encryption?: SnapshotEncryption })[];
   copies: readonly VaultCopy[];
   owner: Owner;
-}): Decision<"hold", Snapshot>[] {
-  const { account, owner } = input;
-  const newestCopy = new Map<string, Date>();
+  policies: readonly Pick<BackupPolicy, "name" | "freshnessHours">[];
+  copyLagHours: number;
+  now: Date;
+  /** For a resource whose policy is unknown (retention freezes it anyway); the policies' default. */
+  defaultFreshnessHours?: number;
+}
+
+export interface VaultPruneGuard {
+  /** Resources none of whose snapshots the workload prune may delete (a failed snapshot excepted: it holds no data). */
+  frozen: Decision<"freeze", { kind: ResourceKind; resourceId: string }>[];
+  /** Snapshots the vault has no copy of yet, of resources that are not frozen. */
+  holds: Decision<"hold", Snapshot>[];
+}
+
+/**
+ * What the vault changes in the workload prune, per resource of `account`, counted like a DR region (core/retention.ts
+ * "Freeze conditions"):
+ * - frozen when its newest backup (not a DR copy) is encrypted with the AWS managed key: it can never reach the vault
+ *   (awsManagedKeyReason), so nothing is deleted until someone re-encrypts, rather than guessing the vault does not matter;
+ * - frozen when its newest available vault copy of ours holds data older than the policy's freshnessHours plus the vault's
+ *   copyLagHours (the watchdog's stale, vaultFreshness), or when it has none: the vault missed backups, and the workload
+ *   keeps every one until it catches up;
+ * - otherwise every snapshot captured after the newest vault copy's data is held: the vault has none of those yet.
+ * A failed snapshot (error) holds no data: never held, deleted even while frozen, as retention does.
+ */
+export function vaultPruneHolds(input: VaultPruneGuardInput): VaultPruneGuard {
+  const { account, owner, now } = input;
+  const newestCopy = new Map<string, VaultCopy>();
   for (const c of input.copies) {
     if (!isVaultCopyOfOurs(c, owner) || c.status !== "available" || c.tags[VAULT_TAG.sourceAccount] !== account) continue;
     const key = `${c.kind}\u0000${c.tags[TAG.source] ?? ""}`;
-    const at = copyCapturedAt(c);
     const had = newestCopy.get(key);
-    if (!had || at > had) newestCopy.set(key, at);
+    if (!had || copyCapturedAt(c) > copyCapturedAt(had)) newestCopy.set(key, c);
   }
-  const newest = new Map<string, Snapshot>();
+  const hours = new Map(input.policies.map((p) => [p.name, p.freshnessHours]));
+  const fallback = input.defaultFreshnessHours ?? 25;
+  const groups = new Map<string, { kind: ResourceKind; resourceId: string; resource: string; snapshots: (Snapshot & { encryption?: SnapshotEncryption })[] }>();
   const verdicts = classifyByOwner(input.snapshots, owner);
   input.snapshots.forEach((s, i) => {
-    if (!verdicts[i]!.ours) return;
-    const key = `${s.kind}\u0000${resourceOfName(owner, s)}\u0000${s.region}`;
-    const had = newest.get(key);
-    if (!had || capturedAt(s) > capturedAt(had) || (capturedAt(s).getTime() === capturedAt(had).getTime() && newestFirst(s, had) < 0)) newest.set(key, s);
+    if (!verdicts[i]!.ours || s.status === "error") return;
+    const key = `${s.kind}\u0000${s.resourceId}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { kind: s.kind, resourceId: s.resourceId, resource: resourceOfName(owner, s), snapshots: [] }));
+    g.snapshots.push(s);
   });
-  const out: Decision<"hold", Snapshot>[] = [];
-  for (const s of newest.values()) {
-    const copied = newestCopy.get(`${s.kind}\u0000${resourceOfName(owner, s)}`);
-    if (copied && copied >= capturedAt(s)) continue;
-    const has = copied ? `the newest vault copy holds data of ${copied.toISOString()}` : "the vault has no copy of the resource";
-    out.push({ action: "hold", target: s, reason: `the vault has no copy of it yet (${has}): kept until it does` });
+  const out: VaultPruneGuard = { frozen: [], holds: [] };
+  for (const g of groups.values()) {
+    const byCapture = [...g.snapshots].sort((a, b) => capturedAt(b).getTime() - capturedAt(a).getTime() || newestFirst(a, b));
+    const freeze = (reason: string) => out.frozen.push({ action: "freeze", target: { kind: g.kind, resourceId: g.resourceId }, reason });
+    const newestBackup = byCapture.find((s) => s.tags[TAG.copyOf] === undefined);
+    if (newestBackup?.encryption?.type === "aws-managed") {
+      freeze(`its newest backup can never reach the vault: ${awsManagedKeyReason(newestBackup, newestBackup.encryption.alias)}`);
+      continue;
+    }
+    const policy = byCapture[0]!.tags[TAG.policy];
+    const freshness = (policy !== undefined ? hours.get(policy) : undefined) ?? fallback;
+    const limitHours = freshness + input.copyLagHours;
+    const limit = `no available vault copy newer than ${limitHours} h (freshness ${freshness} h + copy lag ${input.copyLagHours} h)`;
+    const copy = newestCopy.get(`${g.kind}\u0000${g.resource}`);
+    if (!copy) {
+      freeze(`${limit}: the vault has no copy of the resource`);
+      continue;
+    }
+    const copied = copyCapturedAt(copy);
+    const ageHours = (now.getTime() - copied.getTime()) / HOUR_MS;
+    if (ageHours > limitHours) {
+      freeze(`${limit}: the newest, ${copy.id}, holds data ${ageHours.toFixed(1)} h old`);
+      continue;
+    }
+    for (const s of byCapture) {
+      if (capturedAt(s) <= copied) break;
+      out.holds.push({
+        action: "hold",
+        target: s,
+        reason: `the vault has no copy of it yet (the newest vault copy holds data of ${copied.toISOString()}): kept until it does`,
+      });
+    }
   }
-  return out.sort((a, b) => cmp(a.target.id, b.target.id));
+  out.frozen.sort((a, b) => cmp(`${a.target.resourceId}\u0000${a.target.kind}`, `${b.target.resourceId}\u0000${b.target.kind}`));
+  out.holds.sort((a, b) => cmp(a.target.id, b.target.id) || cmp(a.target.region, b.target.region));
+  return out;
 }
 
-/** Prune plans with the held snapshots moved from delete to keep, with the hold's reason. */
-export function applyVaultHolds(plans: readonly PrunePlan[], holds: readonly Decision<"hold", Snapshot>[]): PrunePlan[] {
-  const held = new Map(holds.map((h) => [`${h.target.kind}\u0000${h.target.region}\u0000${h.target.id}`, h.reason]));
+/**
+ * Prune plans under the vault's guard: a frozen resource's plan is frozen (its reason added to any freeze retention
+ * found) and keeps every delete but a failed snapshot's, worded as retention words its own freeze; a held snapshot moves
+ * from delete to keep with the hold's reason.
+ */
+export function applyVaultHolds(plans: readonly PrunePlan[], guard: VaultPruneGuard): PrunePlan[] {
+  const frozen = new Map(guard.frozen.map((f) => [`${f.target.kind}\u0000${f.target.resourceId}`, f.reason]));
+  const held = new Map(guard.holds.map((h) => [`${h.target.kind}\u0000${h.target.region}\u0000${h.target.id}`, h.reason]));
   return plans.map((p) => {
+    const freeze = frozen.get(`${p.kind}\u0000${p.resourceId}`);
     const moved: PruneDecision[] = [];
     const del = p.delete.filter((d) => {
-      const reason = held.get(`${d.target.kind}\u0000${d.target.region}\u0000${d.target.id}`);
+      const reason =
+        freeze !== undefined && d.target.status !== "error"
+          ? `frozen (${freeze}); otherwise ${d.reason}`
+          : held.get(`${d.target.kind}\u0000${d.target.region}\u0000${d.target.id}`);
       if (reason === undefined) return true;
       moved.push({ action: "keep", target: d.target, reason });
       return false;
     });
-    if (!moved.length) return p;
+    if (!moved.length && freeze === undefined) return p;
     const keep = [...p.keep, ...moved].sort((a, b) => newestFirst(a.target, b.target));
-    return { ...p, keep, delete: del };
+    return { ...p, keep, delete: del, ...(freeze !== undefined ? { frozen: p.frozen ? `${p.frozen}; ${freeze}` : freeze } : {}) };
   });
 }
 

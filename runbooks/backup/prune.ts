@@ -84,12 +84,13 @@ export async function runPrune(event: JobEvent, ctx: RunContext, deps: BackupDep
     );
   });
   plans = plans.filter((p) => matchesResource(event, p.kind, p.resourceId) && (!event.policy || policies.some((pol) => pol.name === p.policy)));
-  // The backup account (config.vault): the newest snapshot the vault has no copy of yet is kept (runbooks/vault/coverage.ts).
+  // The backup account (config.vault) counts as a DR region does: a resource without a fresh vault copy is frozen, and
+  // what is newer than its vault copy is kept (runbooks/vault/coverage.ts).
   const vault =
     config.vault && deps.vaultCopies
       ? await vaultHolds(ctx, deps.vaultCopies, lists.flat(), target?.account ?? config.vault.centralAccountId ?? "")
       : undefined;
-  if (vault) plans = applyVaultHolds(plans, vault.holds);
+  if (vault) plans = applyVaultHolds(plans, vault.guard);
 
   // Caps are per policy and per day (the prune schedule's day in its timezone), across invocations.
   const timeZone = scheduleTimezone(config, "prune");

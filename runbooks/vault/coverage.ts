@@ -1,15 +1,17 @@
-import { vaultFreshness, vaultPruneHolds, type VaultCopy } from "../../core/vault-plan.ts";
-import type { Decision, ItemFailure, Snapshot } from "../../core/types.ts";
+import { vaultFreshness, vaultPruneHolds, type VaultCopy, type VaultPruneGuard } from "../../core/vault-plan.ts";
+import type { ItemFailure, Snapshot } from "../../core/types.ts";
 import { describeError } from "../../adapters/errors.ts";
 import type { RunContext } from "../lib/handler.ts";
 import { owner } from "../backup/common.ts";
+import { encryptionOf } from "./share.ts";
 
 /**
  * What the workload's watchdog and prune read of the backup account (`config.vault`), through its read-only reader
  * role (adapters/vault-reader.ts): the watchdog reports the age of each resource's newest vault copy
- * (core/vault-plan.ts vaultFreshness), prune keeps the newest snapshot of a resource the vault has no copy of yet
- * (vaultPruneHolds). A vault that cannot be read is a failure of the run, never a reason to delete: prune then holds as
- * if the vault had nothing.
+ * (core/vault-plan.ts vaultFreshness), prune counts the vault as it counts a DR region (vaultPruneHolds): a resource whose
+ * vault copy is stale or missing, or whose backups can never reach the vault (AWS managed key), is frozen, and every
+ * snapshot newer than its newest vault copy is kept. A vault that cannot be read is a failure of the run, never a reason
+ * to delete: prune then freezes every resource as if the vault had nothing.
  */
 
 /**
@@ -65,14 +67,23 @@ export async function vaultCoverage(
   return { report, failures };
 }
 
-/** The holds prune applies for the vault, and a failure when the vault could not be read (then everything newest is held). */
+/** The freezes and holds prune applies for the vault, and a failure when the vault could not be read (then every resource is frozen). */
 export async function vaultHolds(
   ctx: RunContext,
   port: VaultCopiesPort,
   snapshots: readonly Snapshot[],
   account: string,
-): Promise<{ holds: Decision<"hold", Snapshot>[]; failures: ItemFailure[] }> {
+): Promise<{ guard: VaultPruneGuard; failures: ItemFailure[] }> {
+  const { config } = ctx;
   const got = await read(port);
-  const holds = vaultPruneHolds({ account, snapshots, copies: got.copies, owner: owner(ctx.config) });
-  return { holds, failures: got.failure ? [got.failure] : [] };
+  const guard = vaultPruneHolds({
+    account,
+    snapshots: snapshots.map((s) => ({ ...s, encryption: encryptionOf(s) })),
+    copies: got.copies,
+    owner: owner(config),
+    policies: config.backup.policies,
+    copyLagHours: config.vault!.copyLagHours,
+    now: ctx.now(),
+  });
+  return { guard, failures: got.failure ? [got.failure] : [] };
 }

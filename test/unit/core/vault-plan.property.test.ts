@@ -199,61 +199,111 @@ describe("vault copy properties", () => {
 });
 
 describe("vault prune freeze properties", () => {
-  it("(d) the workload prune never deletes the newest workload snapshot of a resource without a vault copy at or after it", () => {
-    const workloadArb = fc.uniqueArray(fc.record({ resourceId: resourceArb, day: dayArb, kind: kindArb }), {
-      selector: (o) => `${o.kind}${o.resourceId}${o.day}`,
-      maxLength: 25,
-    });
-    fc.assert(
-      fc.property(
-        workloadArb,
-        fc.array(
-          fc.record({
-            pick: fc.nat(),
-            shiftHours: fc.integer({ min: -48, max: 48 }),
-            ours: fc.boolean(),
-            status: fc.constantFrom<VaultCopy["status"]>("available", "pending"),
-          }),
-          { maxLength: 15 },
-        ),
-        fc.func(fc.boolean()),
-        (specs, copySpecs, deletes) => {
-          const snapshots = specs.map((o) => snap(o));
-          const copies = snapshots.length
-            ? copySpecs.map((c, i) => {
-                const source = snapshots[c.pick % snapshots.length]!;
-                const copy = vcopy(source, { id: `copy-${i}`, status: c.status, ours: c.ours });
-                copy.tags[TAG.capturedAt] = new Date(source.createdAt.getTime() + c.shiftHours * 3_600_000).toISOString();
-                return copy;
-              })
-            : [];
-          // An adversarial prune plan: deletes whatever the function says, per (kind, resource).
-          const groups = new Map<string, Snapshot[]>();
-          for (const s of snapshots) groups.set(`${s.kind}\u0000${s.resourceId}`, [...(groups.get(`${s.kind}\u0000${s.resourceId}`) ?? []), s]);
-          const plans = [...groups.values()].map((g) => ({
-            resourceId: g[0]!.resourceId,
-            kind: g[0]!.kind,
-            region: PRIMARY,
-            keep: [],
-            foreign: 0,
-            delete: g.filter((s) => deletes(s.id)).map((s) => ({ action: "delete" as const, target: s, reason: "expired" })),
-          }));
-          const held = applyVaultHolds(plans, vaultPruneHolds({ account: WORKLOAD, snapshots, copies, owner: OWNER }));
-          const deleted = new Set(held.flatMap((p) => p.delete.map((d) => d.target)));
-          for (const g of groups.values()) {
-            const newest = g.reduce((a, b) => (b.createdAt > a.createdAt ? b : a));
-            const covered = copies.some(
+  const POLICIES = [{ name: "default", freshnessHours: 25 }];
+  const LAG = 12;
+  const LIMIT_MS = (25 + LAG) * 3_600_000;
+  /** Backups of the last few days (some failed), vault copies of some of them (ours or not, any account, shifted), and an adversarial prune plan. */
+  const caseArb = fc
+    .record({
+      specs: fc.uniqueArray(
+        fc.record({
+          resourceId: resourceArb,
+          kind: kindArb,
+          day: fc.integer({ min: 0, max: 6 }).map((n) => new Date(NOW.getTime() - n * 86_400_000).toISOString().slice(0, 10)),
+          status: fc.constantFrom<Snapshot["status"]>("available", "available", "available", "pending", "error"),
+        }),
+        { selector: (o) => `${o.kind}${o.resourceId}${o.day}`, maxLength: 25 },
+      ),
+      copySpecs: fc.array(
+        fc.record({
+          pick: fc.nat(),
+          shiftHours: fc.integer({ min: -48, max: 48 }),
+          ours: fc.boolean(),
+          account: fc.constantFrom(WORKLOAD, WORKLOAD, "444455556666"),
+          status: fc.constantFrom<VaultCopy["status"]>("available", "available", "pending", "error"),
+        }),
+        { maxLength: 15 },
+      ),
+      deletes: fc.func(fc.boolean()),
+    })
+    .map(({ specs, copySpecs, deletes }) => {
+      const snapshots = specs.map((o) => snap(o));
+      const copies = snapshots.length
+        ? copySpecs.map((c, i) => {
+            const source = snapshots[c.pick % snapshots.length]!;
+            const copy = vcopy({ ...source, account: c.account }, { id: `copy-${i}`, status: c.status, ours: c.ours });
+            copy.tags[TAG.capturedAt] = new Date(source.createdAt.getTime() + c.shiftHours * 3_600_000).toISOString();
+            return copy;
+          })
+        : [];
+      const groups = new Map<string, Snapshot[]>();
+      for (const s of snapshots) groups.set(`${s.kind}\u0000${s.resourceId}`, [...(groups.get(`${s.kind}\u0000${s.resourceId}`) ?? []), s]);
+      const plans = [...groups.values()].map((g) => ({
+        resourceId: g[0]!.resourceId,
+        kind: g[0]!.kind,
+        region: PRIMARY,
+        keep: [],
+        foreign: 0,
+        delete: g.filter((s) => deletes(s.id)).map((s) => ({ action: "delete" as const, target: s, reason: "expired" })),
+      }));
+      const guard = vaultPruneHolds({ account: WORKLOAD, snapshots, copies, owner: OWNER, policies: POLICIES, copyLagHours: LAG, now: NOW });
+      const pruned = applyVaultHolds(plans, guard);
+      const deleted = new Set(pruned.flatMap((p) => p.delete.map((d) => d.target)));
+      /** The data time of the newest available vault copy of ours, from this account, of the group's resource. */
+      const newestCopy = (g: Snapshot[]) =>
+        Math.max(
+          ...copies
+            .filter(
               (c) =>
                 ours(c) &&
                 c.status === "available" &&
-                c.kind === newest.kind &&
-                c.tags[TAG.source] === newest.resourceId &&
-                Date.parse(c.tags[TAG.capturedAt]!) >= newest.createdAt.getTime(),
-            );
-            if (!covered) expect(deleted.has(newest)).toBe(false);
-          }
-        },
-      ),
+                c.tags[VAULT_TAG.sourceAccount] === WORKLOAD &&
+                c.kind === g[0]!.kind &&
+                c.tags[TAG.source] === g[0]!.resourceId,
+            )
+            .map((c) => Date.parse(c.tags[TAG.capturedAt]!)),
+        );
+      return { groups: [...groups.values()], copies, pruned, deleted, newestCopy };
+    });
+
+  it("(d) the workload prune never deletes the newest workload snapshot of a resource without a vault copy at or after it", () => {
+    fc.assert(
+      fc.property(caseArb, ({ groups, deleted, newestCopy }) => {
+        for (const g of groups) {
+          const newest = g.filter((s) => s.status !== "error").reduce<Snapshot | undefined>((a, b) => (!a || b.createdAt > a.createdAt ? b : a), undefined);
+          if (newest && !(newestCopy(g) >= newest.createdAt.getTime())) expect(deleted.has(newest)).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("(e) prune never deletes a snapshot captured after the newest fresh vault copy of its resource", () => {
+    fc.assert(
+      fc.property(caseArb, ({ groups, deleted, newestCopy }) => {
+        for (const g of groups) {
+          const at = newestCopy(g);
+          if (!(NOW.getTime() - at <= LIMIT_MS)) continue;
+          for (const s of g) if (s.status !== "error" && s.createdAt.getTime() > at) expect(deleted.has(s)).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("(f) with a stale or missing vault copy nothing of the resource is deleted but its failed snapshots, and its plan says frozen", () => {
+    fc.assert(
+      fc.property(caseArb, ({ groups, pruned, deleted, newestCopy }) => {
+        for (const g of groups) {
+          const at = newestCopy(g);
+          if (NOW.getTime() - at <= LIMIT_MS || !g.some((s) => s.status !== "error")) continue;
+          for (const s of g) if (s.status !== "error") expect(deleted.has(s)).toBe(false);
+          const plan = pruned.find((p) => p.kind === g[0]!.kind && p.resourceId === g[0]!.resourceId)!;
+          expect(plan.frozen).toMatch(
+            /^no available vault copy newer than 37 h \(freshness 25 h \+ copy lag 12 h\): (the vault has no copy of the resource|the newest, copy-\d+, holds data \d+\.\d h old)$/,
+          );
+        }
+      }),
       { numRuns: 300 },
     );
   });

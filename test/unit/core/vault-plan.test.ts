@@ -10,10 +10,9 @@ import {
   vaultFreshness,
   vaultPruneHolds,
 } from "../../../core/vault-plan.ts";
-import { planPrune } from "../../../core/retention.ts";
 import { TAG } from "../../../core/types.ts";
 import type { WorkloadSnapshot } from "../../../core/vault-plan.ts";
-import { OWNER, PRIMARY, policy, snap } from "./builders.ts";
+import { OWNER, PRIMARY, snap } from "./builders.ts";
 import { CMK, RETENTION, VAULT, VAULT_KEY, WORKLOAD, vcopy, wsnap } from "./vault-fixtures.ts";
 
 const vaultCfg = { accountId: VAULT, regions: [{ region: PRIMARY, kmsKeyAlias: VAULT_KEY }] };
@@ -273,36 +272,85 @@ describe("vault freshness and the prune freeze", () => {
     ]);
   });
 
-  it("holds the newest workload snapshot the vault has no copy of, and the prune then keeps it", () => {
-    const now = new Date("2026-11-21T03:00:00Z");
-    const p = policy({ keepNewest: 1, tiers: { daily: { keep: { days: 1 } } } });
+  const guardOf = (snapshots: Parameters<typeof vaultPruneHolds>[0]["snapshots"], copies: ReturnType<typeof vcopy>[], now: Date) =>
+    vaultPruneHolds({ account: WORKLOAD, snapshots, copies, owner: OWNER, policies: pol, copyLagHours: 12, now });
+  const expiredPlan = (snaps: ReturnType<typeof snap>[]) => ({
+    resourceId: "app-db",
+    kind: "rds-instance" as const,
+    region: PRIMARY,
+    keep: [],
+    foreign: 0,
+    delete: snaps.map((t) => ({ action: "delete" as const, target: t, reason: "expired" })),
+  });
+
+  it("holds every snapshot captured after the newest fresh vault copy's data, and the prune then keeps them", () => {
+    // Copy of 11-19 02:00 is 25 h old at 11-20 03:00: within 37 h.
+    const now = new Date("2026-11-20T03:00:00Z");
+    const s18 = snap({ day: "2026-11-18" });
     const s19 = snap({ day: "2026-11-19" });
-    const s20 = snap({ day: "2026-11-20" });
-    const copies = [vcopy(s19)];
-    const holds = vaultPruneHolds({ account: WORKLOAD, snapshots: [s19, s20], copies, owner: OWNER });
-    expect(holds).toEqual([
-      {
-        action: "hold",
-        target: s20,
-        reason: "the vault has no copy of it yet (the newest vault copy holds data of 2026-11-19T02:00:00.000Z): kept until it does",
-      },
+    const s20a = snap({ day: "2026-11-20", createdAt: new Date("2026-11-20T01:00:00Z") });
+    const s20b = snap({ day: "2026-11-20", createdAt: new Date("2026-11-20T02:00:00Z"), attempt: 2 });
+    const guard = guardOf([s18, s19, s20a, s20b], [vcopy(s18), vcopy(s19)], now);
+    expect(guard.frozen).toEqual([]);
+    const hold = "the vault has no copy of it yet (the newest vault copy holds data of 2026-11-19T02:00:00.000Z): kept until it does";
+    expect(guard.holds).toEqual([
+      { action: "hold", target: s20a, reason: hold },
+      { action: "hold", target: s20b, reason: hold },
     ]);
-    // Retention's own floors keep the newest available snapshot; the hold also stands against a plan that would not.
-    const plan = {
-      resourceId: "app-db",
-      kind: "rds-instance" as const,
-      region: PRIMARY,
-      keep: [],
-      foreign: 0,
-      delete: [s19, s20].map((t) => ({ action: "delete" as const, target: t, reason: "expired" })),
-    };
-    const [held] = applyVaultHolds([plan], holds);
-    expect(held!.delete.map((d) => d.target.id)).toEqual([s19.id]);
-    expect(held!.keep).toEqual([{ action: "keep", target: s20, reason: holds[0]!.reason }]);
-    expect(
-      planPrune({ snapshots: [s19, s20], region: PRIMARY, primaryRegion: PRIMARY, policies: [p], owner: OWNER, now })[0]!.keep.map((d) => d.target.id),
-    ).toEqual([s20.id]);
-    expect(vaultPruneHolds({ account: WORKLOAD, snapshots: [s19, s20], copies: [vcopy(s19), vcopy(s20)], owner: OWNER })).toEqual([]);
+    const [held] = applyVaultHolds([expiredPlan([s18, s19, s20a, s20b])], guard);
+    expect(held!.frozen).toBeUndefined();
+    expect(held!.delete.map((d) => d.target.id)).toEqual([s18.id, s19.id]);
+    expect(held!.keep).toEqual([
+      { action: "keep", target: s20b, reason: hold },
+      { action: "keep", target: s20a, reason: hold },
+    ]);
+    expect(guardOf([s19, s20b], [vcopy(s19), vcopy(s20b)], now)).toEqual({ frozen: [], holds: [] });
+  });
+
+  it("freezes a resource whose newest vault copy is stale or missing, with the DR freeze's wording; failed snapshots still go", () => {
+    const now = new Date("2026-11-21T12:00:00Z");
+    const s18 = snap({ day: "2026-11-18" });
+    const s19 = snap({ day: "2026-11-19" });
+    const failed = snap({ day: "2026-11-20", status: "error", id: "app-db-failed" });
+    const lost = snap({ day: "2026-11-19", resourceId: "lost-db" });
+    const guard = guardOf([s18, s19, failed, lost], [vcopy(s18), vcopy(s19, { id: "later", status: "pending" })], now);
+    const stale = `no available vault copy newer than 37 h (freshness 25 h + copy lag 12 h): the newest, ${s18.id}-vault, holds data 82.0 h old`;
+    const missing = "no available vault copy newer than 37 h (freshness 25 h + copy lag 12 h): the vault has no copy of the resource";
+    expect(guard.frozen).toEqual([
+      { action: "freeze", target: { kind: "rds-instance", resourceId: "app-db" }, reason: stale },
+      { action: "freeze", target: { kind: "rds-instance", resourceId: "lost-db" }, reason: missing },
+    ]);
+    const plan = { ...expiredPlan([s18, s19, failed]), frozen: "newest available backup x is 60 h old (limit 25 h)" };
+    const [held] = applyVaultHolds([plan], guard);
+    expect(held!.frozen).toBe(`newest available backup x is 60 h old (limit 25 h); ${stale}`);
+    expect(held!.delete.map((d) => [d.target.id, d.reason])).toEqual([[failed.id, "expired"]]);
+    expect(held!.keep.map((d) => [d.target.id, d.reason])).toEqual([
+      [s19.id, `frozen (${stale}); otherwise expired`],
+      [s18.id, `frozen (${stale}); otherwise expired`],
+    ]);
+  });
+
+  it("freezes a resource whose newest backup is encrypted with the AWS managed key: it can never reach the vault, the reason says the fix", () => {
+    // The copy of 11-18 02:00 is 34 h old: fresh.
+    const now = new Date("2026-11-19T12:00:00Z");
+    const s18 = wsnap({ day: "2026-11-18" });
+    const s19 = wsnap({ day: "2026-11-19", encryption: { type: "aws-managed", alias: "aws/rds" } });
+    const guard = guardOf([s18, s19], [vcopy(s18)], now);
+    expect(guard).toEqual({
+      frozen: [
+        {
+          action: "freeze",
+          target: { kind: "rds-instance", resourceId: "app-db" },
+          reason: `its newest backup can never reach the vault: encrypted with the AWS managed key aws/rds, which AWS does not let any other account use (its key policy cannot be changed), so ${s19.id} cannot be shared with the vault: re-encrypt the source with a customer managed key (CopyDBSnapshot with a customer managed KmsKeyId, or encrypt the RDS DB instance itself with one) whose key policy lets the vault account use it`,
+        },
+      ],
+      holds: [],
+    });
+    // Once the newest is under a customer managed key again, the rule is the vault copy's age.
+    const s19b = wsnap({ day: "2026-11-19", createdAt: new Date("2026-11-19T10:00:00Z"), attempt: 2 });
+    const again = guardOf([s18, s19, s19b], [vcopy(s18)], now);
+    expect(again.frozen).toEqual([]);
+    expect(again.holds.map((h) => h.target.id).sort()).toEqual([s19.id, s19b.id].sort());
   });
 });
 
