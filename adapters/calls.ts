@@ -173,6 +173,8 @@ export const ADAPTER_CALLS = {
   // adapters/assume-role.ts: a fleet function's own member role in a member account (stacks/member-roles.ts)
   "assume-role.assumeMemberRole": ["sts:AssumeRole"],
   "assume-role.memberCredentials": ["assume-role.assumeMemberRole"],
+  // adapters/organizations.ts: the fleet OU's accounts (runbooks/fleet/targets.ts)
+  "organizations.listAccountsForParent": ["organizations:ListAccountsForParent"],
   // adapters/vault-rds.ts, adapters/vault-ec2.ts, adapters/vault.ts: the backup account (core/vault-plan.ts). A copy in the
   // vault checks KMS on the vault region's key (`@vault-key`) and on the share's key, a workload account's (`@workload-key`):
   // EBS as for a DR copy, RDS DescribeKey and CreateGrant (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html,

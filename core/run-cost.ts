@@ -103,6 +103,7 @@ export const DEFAULT_ASSUMPTIONS: RunCostAssumptions = {
     "restore-test-checker": 5,
     "weekly-report": 10,
     "fleet-summary": 2,
+    "fleet-targets": 2,
   },
   drCopyGbPerDay: 5,
   failoversPerMonth: 0,
@@ -240,7 +241,7 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
           ? restoreAdvances
           : fn.name === "restore-test-checker"
             ? checkerTests
-            : fn.name === "fleet-summary"
+            : fn.name === "fleet-summary" || fn.name === "fleet-targets"
               ? fleetSummaries
               : runs(fn.name);
     invocations += n;
@@ -254,9 +255,11 @@ export function runCost(input: RunCostInput, a: RunCostAssumptions): RunCost {
             ? `${fmt(checkerTests)} restore tests with sql checks on RDS instances`
             : fn.name === "fleet-summary"
               ? `${fmt(fleetSummaries)} fleet job executions (one summary each)`
-              : fn.schedule
-                ? `${fmt(n)} runs (${fn.schedule})`
-                : "not scheduled";
+              : fn.name === "fleet-targets"
+                ? `${fmt(fleetSummaries)} fleet job executions (one OU discovery each)`
+                : fn.schedule
+                  ? `${fmt(n)} runs (${fn.schedule})`
+                  : "not scheduled";
     items.push(line("Lambda", `${fn.name} compute`, gbSeconds, "lambdaArmGbSecond", `${how} × ${duration(fn.name)} s (assumed) × ${fn.memoryMb} MB`));
   }
   items.push(line("Lambda", "requests", invocations, "lambdaRequest", "every invocation above"));

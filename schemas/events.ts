@@ -7,6 +7,7 @@ import { parseRestoreTestEvent } from "./events-restore-test.ts";
 import { parseCheckerEvent } from "./events-restore-test-checker.ts";
 import { parseWeeklyReportEvent } from "./events-weekly-report.ts";
 import { parseFleetSummaryEvent } from "./events-fleet.ts";
+import { parseFleetTargetsEvent } from "./events-fleet-targets.ts";
 import { parseVaultCopyEvent, parseVaultPruneEvent } from "./events-vault.ts";
 
 /**
@@ -26,6 +27,7 @@ export const EVENT_PARSERS: Record<string, (raw: unknown) => unknown> = {
   "restore-test-checker": parseCheckerEvent,
   "weekly-report": parseWeeklyReportEvent,
   "fleet-summary": parseFleetSummaryEvent,
+  "fleet-targets": parseFleetTargetsEvent,
   "vault-copy": parseVaultCopyEvent,
   "vault-prune": parseVaultPruneEvent,
 };

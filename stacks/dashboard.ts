@@ -46,6 +46,7 @@ export function opsDashboard(
     ["restore-test", parts.restores?.fn],
     ...(parts.restores?.checkers ?? []).map((c): [FunctionName, sst.aws.Function] => ["restore-test-checker", c.fn]),
     ["fleet-summary", parts.fleet?.summary],
+    ["fleet-targets", parts.fleet?.targets],
   ];
   const functions = fns.flatMap(([name, fn]) =>
     fn

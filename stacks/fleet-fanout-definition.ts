@@ -4,7 +4,8 @@
  * hands every item's result to the summary function for one run report and one Slack summary. No SST globals, so
  * tests import it.
  *
- * Targets (Pass, the account × region items inline) -> FanOut (Map, DISTRIBUTED: one child execution per item, each
+ * Targets (Pass, the account × region items inline; with an Organizations OU a Task invoking the fleet-targets function,
+ * which discovers them) -> FanOut (Map, DISTRIBUTED: one child execution per item, each
  * invoking the job's function with `{ source: "fleet", target }`) -> Summary (invoke the summary function).
  *
  * https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
@@ -86,6 +87,11 @@ export interface FleetFanoutDefinitionOptions {
   job: FleetFunction;
   jobFunctionArn: string;
   summaryFunctionArn: string;
+  /**
+   * With `fleet.organizationalUnit`: the fleet-targets function (runbooks/fleet/targets.ts), whose answer is the items
+   * (the OU's active accounts and the listed ones); `items` is then unused. Without it, the items inline.
+   */
+  targetsFunctionArn?: string;
   items: readonly FleetItem[];
   timeoutSeconds?: number;
   maxConcurrency?: number;
@@ -123,13 +129,28 @@ export function fleetFanoutDefinition(opts: FleetFanoutDefinitionOptions) {
     );
   }
   const item = "{% $states.input %}";
+  const discovered = opts.targetsFunctionArn !== undefined;
+  // Known only at run time with an OU: the Map passes the targets on with the results, for the Summary to name each.
+  const targets: Record<string, unknown> = discovered
+    ? {
+        Type: "Task",
+        Resource: "arn:aws:states:::lambda:invoke",
+        Arguments: {
+          FunctionName: opts.targetsFunctionArn,
+          Payload: { source: "fleet-targets", job: opts.job, maxItems: MAX_FLEET_ITEMS, stateMachine: "{% $states.context.StateMachine.Id %}" },
+        },
+        Retry: [LAMBDA_RETRY],
+        Output: "{% {'items': $states.result.Payload.items} %}",
+        Next: FAN_OUT_LABEL,
+      }
+    : { Type: "Pass", Output: { items: opts.items.map((i) => ({ ...i })) }, Next: FAN_OUT_LABEL };
   return {
     Comment: `ops-autopilot fleet ${opts.job}: one child execution per member account × region, then one summary`,
     QueryLanguage: "JSONata",
     TimeoutSeconds: opts.timeoutSeconds ?? FLEET_EXECUTION_TIMEOUT_SECONDS,
     StartAt: "Targets",
     States: {
-      Targets: { Type: "Pass", Output: { items: opts.items.map((i) => ({ ...i })) }, Next: FAN_OUT_LABEL },
+      Targets: targets,
       [FAN_OUT_LABEL]: {
         Type: "Map",
         Label: FAN_OUT_LABEL,
@@ -162,6 +183,11 @@ export function fleetFanoutDefinition(opts: FleetFanoutDefinitionOptions) {
         },
         MaxConcurrency: opts.maxConcurrency ?? FLEET_MAX_CONCURRENCY,
         ToleratedFailurePercentage: 100,
+        ...(discovered
+          ? {
+              Output: "{% {'targets': [$states.input.items.{'account': account, 'accountName': accountName, 'region': region}], 'results': $states.result} %}",
+            }
+          : {}),
         Next: "Summary",
       },
       Summary: {
@@ -173,8 +199,8 @@ export function fleetFanoutDefinition(opts: FleetFanoutDefinitionOptions) {
             source: "fleet-summary",
             job: opts.job,
             execution: "{% $states.context.Execution.Id %}",
-            targets: opts.items.map((i) => ({ account: i.account, accountName: i.accountName, region: i.region })),
-            results: "{% $states.input %}",
+            targets: discovered ? "{% $states.input.targets %}" : opts.items.map((i) => ({ account: i.account, accountName: i.accountName, region: i.region })),
+            results: discovered ? "{% $states.input.results %}" : "{% $states.input %}",
           },
         },
         Retry: [LAMBDA_RETRY],
@@ -186,7 +212,8 @@ export function fleetFanoutDefinition(opts: FleetFanoutDefinitionOptions) {
 }
 
 /**
- * The state machine's role: invoke exactly the job's and the summary's functions (any version or alias), start the
+ * The state machine's role: invoke exactly the job's and the summary's functions (and, with an OU, the fleet-targets
+ * function; any version or alias), start the
  * Distributed Map's child executions of its own state machine and describe or stop them, and deliver its execution log.
  * "IAM policies for using Distributed Map states"
  * (https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html): StartExecution on the state
@@ -196,6 +223,8 @@ export function fleetFanoutDefinition(opts: FleetFanoutDefinitionOptions) {
 export function fleetStateMachineStatements(arns: {
   jobFunction: string;
   summaryFunction: string;
+  /** With an Organizations OU, the fleet-targets function the Targets state invokes. */
+  targetsFunction?: string;
   stateMachine: string;
   logGroup: string;
 }): PolicyStatementInput[] {
@@ -203,7 +232,13 @@ export function fleetStateMachineStatements(arns: {
   return [
     {
       Action: ["lambda:InvokeFunction"],
-      Resource: [arns.jobFunction, `${arns.jobFunction}:*`, arns.summaryFunction, `${arns.summaryFunction}:*`],
+      Resource: [
+        arns.jobFunction,
+        `${arns.jobFunction}:*`,
+        arns.summaryFunction,
+        `${arns.summaryFunction}:*`,
+        ...(arns.targetsFunction ? [arns.targetsFunction, `${arns.targetsFunction}:*`] : []),
+      ],
     },
     { Action: ["states:StartExecution"], Resource: [arns.stateMachine] },
     { Action: ["states:DescribeExecution", "states:StopExecution"], Resource: [executions] },

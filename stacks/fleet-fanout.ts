@@ -25,6 +25,8 @@ export interface FleetFanoutArgs {
   jobs: Record<FleetFunction, { arn: $util.Output<string> }>;
   /** The function that writes the one run report and posts the one Slack summary. */
   summary: { arn: $util.Output<string> };
+  /** With `fleet.organizationalUnit`: the function that discovers the OU's accounts, the Targets state's Task. */
+  targets?: { arn: $util.Output<string> };
   /** Undeliverable schedule starts go here. */
   dlq: { arn: $util.Output<string> };
   provider?: aws.Provider;
@@ -64,9 +66,13 @@ export function fleetFanout(config: Config, args: FleetFanoutArgs): Record<Fleet
       {
         assumeRolePolicy: assumeBy("states.amazonaws.com"),
         inlinePolicies: inline(
-          $resolve({ jobFunction: args.jobs[job].arn, summaryFunction: args.summary.arn, stateMachine: smArn, logGroup: logGroup.arn }).apply((arns) =>
-            fleetStateMachineStatements(arns),
-          ),
+          $resolve({
+            jobFunction: args.jobs[job].arn,
+            summaryFunction: args.summary.arn,
+            ...(args.targets ? { targetsFunction: args.targets.arn } : {}),
+            stateMachine: smArn,
+            logGroup: logGroup.arn,
+          }).apply((arns) => fleetStateMachineStatements(arns)),
         ),
       },
       resOpts,
@@ -77,9 +83,32 @@ export function fleetFanout(config: Config, args: FleetFanoutArgs): Record<Fleet
         name,
         type: "STANDARD",
         roleArn: role.arn,
-        definition: $resolve({ id: args.identity, jobFunctionArn: args.jobs[job].arn, summaryFunctionArn: args.summary.arn }).apply(
-          ({ id, jobFunctionArn, summaryFunctionArn }) =>
-            JSON.stringify(fleetFanoutDefinition({ job, jobFunctionArn, summaryFunctionArn, items: fleetItems(config, id.partition, job) })),
+        definition: $resolve({
+          id: args.identity,
+          jobFunctionArn: args.jobs[job].arn,
+          summaryFunctionArn: args.summary.arn,
+          ...(args.targets ? { targetsFunctionArn: args.targets.arn } : {}),
+        }).apply(
+          ({
+            id,
+            jobFunctionArn,
+            summaryFunctionArn,
+            targetsFunctionArn,
+          }: {
+            id: { partition: string };
+            jobFunctionArn: string;
+            summaryFunctionArn: string;
+            targetsFunctionArn?: string;
+          }) =>
+            JSON.stringify(
+              fleetFanoutDefinition({
+                job,
+                jobFunctionArn,
+                summaryFunctionArn,
+                ...(targetsFunctionArn ? { targetsFunctionArn } : {}),
+                items: fleetItems(config, id.partition, job),
+              }),
+            ),
         ),
         loggingConfiguration: logGroup.arn.apply((arn) => loggingConfiguration(arn, logging)),
       },

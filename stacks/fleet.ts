@@ -14,6 +14,8 @@ import type { ScheduledFunction } from "./schedules.ts";
  */
 export interface Fleet {
   summary: sst.aws.Function;
+  /** With `fleet.organizationalUnit`: the target discovery (functions/fleet-targets.ts). */
+  targets?: sst.aws.Function;
   fanouts: Record<FleetFunction, FleetFanoutJob>;
 }
 
@@ -23,12 +25,16 @@ export function fleet(config: Config, deps: FunctionDeps & { dlq: sst.aws.Queue 
   const { dlq, ...fnDeps } = deps;
   const summary = deployFunction(functionSpec("fleet-summary"), fnDeps);
   functionErrorsAlarm(config, "fleet-summary", summary);
+  // Invoked synchronously by the Targets task too, only with an OU to discover.
+  const targets = config.fleet.organizationalUnit ? deployFunction(functionSpec("fleet-targets"), fnDeps) : undefined;
+  if (targets) functionErrorsAlarm(config, "fleet-targets", targets);
   const fanouts = fleetFanout(config, {
     identity: deps.identity,
     jobs: Object.fromEntries(FLEET_FUNCTIONS.map((job) => [job, { arn: jobs[job].fn.arn }])) as Record<FleetFunction, { arn: $util.Output<string> }>,
     summary: { arn: summary.arn },
+    ...(targets ? { targets: { arn: targets.arn } } : {}),
     dlq: { arn: dlq.arn },
   });
   if (!fanouts) throw new Error("unreachable: a fleet section declares the fan-outs");
-  return { summary, fanouts };
+  return { summary, ...(targets ? { targets } : {}), fanouts };
 }

@@ -20,6 +20,7 @@ export type FunctionName =
   | "restore-test-checker"
   | "weekly-report"
   | "fleet-summary"
+  | "fleet-targets"
   | "vault-copy"
   | "vault-prune";
 
@@ -221,6 +222,19 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
     region: "primary",
   },
   {
+    name: "fleet-targets",
+    handler: "functions/fleet-targets.handler",
+    description: "The fleet's accounts: the Organizations OU's active accounts and the listed ones, as the fan-out's items",
+    // One listing of at most a few hundred accounts (20 per page) and a small answer.
+    memoryMb: 256,
+    // Organizations pages at its rate (adaptive retries on TooManyRequestsException).
+    timeoutSeconds: 60,
+    posts: false,
+    reports: false,
+    trigger: { kind: "fleet-fanout" },
+    region: "primary",
+  },
+  {
     name: "vault-copy",
     handler: "functions/vault-copy.handler",
     description: "Backup account: copies the workload accounts' shares with the vault's key, locks EBS copies",
@@ -251,7 +265,8 @@ export const FUNCTIONS: readonly FunctionSpec[] = [
 /**
  * The functions a configuration deploys: the failover runbook only with failover groups, the probe only when a
  * group has a `trigger`, the restore test only when a backup policy has a `restoreTest` block, its checker only when a
- * policy's restore test has a `rds.checker` (sql checks on RDS instances), the fleet summary only with a `fleet` section;
+ * policy's restore test has a `rds.checker` (sql checks on RDS instances), the fleet summary only with a `fleet` section, the
+ * fleet targets only with a `fleet.organizationalUnit`;
  * the others always, but the vault stage's functions (`stage: "vault"`), which only the vault stage deploys
  * (stacks/vault-definition.ts).
  */
@@ -263,6 +278,7 @@ export function deployedFunctions(config: Config): FunctionSpec[] {
     "restore-test": config.backup.policies.some((p) => p.restoreTest),
     "restore-test-checker": config.backup.policies.some((p) => p.restoreTest?.rds?.checker),
     "fleet-summary": config.fleet !== undefined,
+    "fleet-targets": config.fleet?.organizationalUnit !== undefined,
   };
   return FUNCTIONS.filter((f) => f.stage === undefined && (deployed[f.name] ?? true));
 }

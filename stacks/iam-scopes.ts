@@ -487,6 +487,16 @@ export const SCOPES: Record<string, Scope> = withVaultScopes({
 
   // The fleet functions assume their own member role in each member account (adapters/assume-role.ts), nothing else.
   "sts:AssumeRole": (c, p) => memberRoleAssumption(c, p),
+
+  // The fleet's target discovery lists the accounts of the fleet's OU, no other parent. The organizationalunit resource
+  // type is `arn:<partition>:organizations::<management account>:ou/o-<organization>/<ou id>`
+  // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html); the configuration
+  // knows neither the management account nor the organization id, so `*` / `o-*` stand for them, the OU id is exact.
+  "organizations:ListAccountsForParent": (c, p) => {
+    const ou = c.config.fleet?.organizationalUnit;
+    if (!ou || p.name !== "fleet-targets") return [];
+    return [{ actions: ["organizations:ListAccountsForParent"], resources: [`arn:${c.partition}:organizations::*:ou/o-*/${ou.id}`] }];
+  },
 });
 
 /**

@@ -160,7 +160,7 @@ function merge(statements: Statement[]): Statement[] {
 }
 
 /** Functions only ever invoked synchronously (a state machine's Task, the restore test): no on-failure destination. */
-const SYNCHRONOUS: ReadonlySet<FunctionName> = new Set(["failover", "restore-test", "restore-test-checker", "fleet-summary"]);
+const SYNCHRONOUS: ReadonlySet<FunctionName> = new Set(["failover", "restore-test", "restore-test-checker", "fleet-summary", "fleet-targets"]);
 
 function derive(name: FunctionName, c: IamContext): Statement[] {
   const spec = FUNCTIONS.find((f) => f.name === name);
@@ -177,7 +177,7 @@ function derive(name: FunctionName, c: IamContext): Statement[] {
     out.push(...scope(c, placement));
   }
   // Lambda writes a failed asynchronous invocation to the on-failure destination with the function's role;
-  // the failover, restore-test and fleet-summary functions are invoked synchronously by their state machines and have
+  // the failover, restore-test, fleet-summary and fleet-targets functions are invoked synchronously by their state machines and have
   // none, nor has the checker (invoked synchronously by the restore-test function).
   if (!SYNCHRONOUS.has(name)) out.push(dlqStatement(c));
   if (name === "restore-test-checker") out.push(...vpcNetworkInterfaceStatements(c, checkerRegions(c.config)));

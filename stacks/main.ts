@@ -70,6 +70,7 @@ export function main(app: string, stage: string, production: boolean) {
     ...(runbook?.probe ? { probe: { name: runbook.probe.name, region: runbook.region } } : {}),
     ...(restores ? { "restore-test": { name: restores.fn.name, region: restores.region } } : {}),
     ...(members ? { "fleet-summary": { name: members.summary.name, ...primary } } : {}),
+    ...(members?.targets ? { "fleet-targets": { name: members.targets.name, ...primary } } : {}),
   };
   shareableTestEvents(functions, config.primaryRegion, providerFor);
 

@@ -116,6 +116,8 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
   // The fleet fan-out's summary (runbooks/fleet/summary.ts) calls no AWS API of its own: the chain saves its one run
   // report, posts its Slack summary and, when an item failed, keeps its failed-run alert state and pages.
   "fleet-summary": ["s3.putJson", PAGES, RUN_ALERTS],
+  // The fleet's target discovery (runbooks/fleet/targets.ts) lists the OU's accounts; it keeps no report and posts nothing.
+  "fleet-targets": ["organizations.listAccountsForParent"],
   // The backup account's functions (runbooks/vault/), deployed by the vault stage in that account: the shares and the
   // vault's own copies; copy starts copies and locks EBS ones, prune deletes. The chain saves their reports in the vault
   // stage's own bucket.

@@ -38,6 +38,7 @@ import { DEFAULT_DURATIONS, DEFAULT_LIMITS, type Durations, type Limits, type Sa
 import { createEnforcer, type Enforcer, type PrincipalResolver } from "./iam/enforce.ts";
 import { Accounts, type RoleSpec, type SandboxCredentials, type SandboxRole, type Session } from "./accounts.ts";
 import { createStsSim } from "./sts.ts";
+import { createOrganizationsSim } from "./organizations.ts";
 import type { CreateKeyOptions, KeyPolicyStatement } from "./kms.ts";
 import type { ResourceLookup } from "./iam/requests.ts";
 import { flushUsage } from "./iam/usage.ts";
@@ -65,6 +66,7 @@ export { createEnforcer, accessDeniedError, type Enforcer, type Principal, type 
 export type { PolicyStatement, PolicyCondition } from "./iam/policy.ts";
 export type { RoleSpec, TrustStatement, SandboxRole, SandboxCredentials } from "./accounts.ts";
 export type { StsSim } from "./sts.ts";
+export type { OrganizationsSim, OrganizationAccountSpec, OrganizationAccountStatus } from "./organizations.ts";
 export type { KeyPolicyStatement } from "./kms.ts";
 export {
   RATE_LIMITS,
@@ -158,6 +160,7 @@ const SERVICES = {
   sns: (core: SandboxCore) => createSnsSim(core),
   sts: (core: SandboxCore, o: ResolvedOptions) => createStsSim(core, o.accounts),
   costExplorer: (core: SandboxCore) => createCostExplorerSim(core),
+  organizations: (core: SandboxCore, o: ResolvedOptions) => createOrganizationsSim(core, o.accounts),
 } satisfies Record<string, Factory>;
 
 export type ServiceName = keyof typeof SERVICES;

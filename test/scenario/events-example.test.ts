@@ -788,7 +788,9 @@ describe("(b) every sample runs through its function's handler on the example ac
   });
 
   it("the example deploys every function a sample is for, so every sample runs here", () => {
-    expect(NOT_DEPLOYED).toEqual([]);
+    // fleet-targets lists an Organizations OU, which the example has none of: its sample runs in
+    // test/unit/fleet/targets.test.ts, on a sandbox with an organization.
+    expect(NOT_DEPLOYED).toEqual(["fleet-targets-backup.json"]);
   });
 });
 

@@ -16,6 +16,7 @@
  */
 import type { AuthRequest, RequestContext } from "./policy.ts";
 import { lambdaFunctionName } from "../lambda.ts";
+import { accountOrgPaths, organizationalUnitArn } from "../organizations.ts";
 
 type Tags = Record<string, string>;
 
@@ -485,8 +486,20 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
   // STS itself (sts.ts). GetCallerIdentity needs no permission
   // (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html, https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
   sts: {
-    AssumeRole: (input) => [{ action: "sts:AssumeRole", resource: String(input.RoleArn ?? ""), context: {} }],
+    // A role of an organization's account carries that account's organization path in aws:ResourceOrgPaths
+    // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgpaths).
+    AssumeRole: (input) => {
+      const paths = accountOrgPaths(String(input.RoleArn ?? "").split(":")[4] ?? "");
+      return [{ action: "sts:AssumeRole", resource: String(input.RoleArn ?? ""), context: paths ? { "aws:ResourceOrgPaths": paths } : {} }];
+    },
     GetCallerIdentity: () => [],
+  },
+  // An OU's listing is authorized on the OU (resource type organizationalunit, not required: a root's on the root)
+  // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html).
+  organizations: {
+    ListAccountsForParent: (input, env) => [
+      { action: "organizations:ListAccountsForParent", resource: organizationalUnitArn(env.partition, env.account, String(input.ParentId ?? "")), context: {} },
+    ],
   },
   // Cost Explorer has no resource-level permissions: every action is authorized on "*"
   // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscostexplorerservice.html).

@@ -20,6 +20,7 @@ const SERVICE: Record<string, string> = {
   cloudwatch: "cloudwatch",
   "cost-explorer": "ce",
   sts: "sts",
+  organizations: "organizations",
 };
 /** Commands whose IAM action is not their own name. */
 const ACTION_OF: Record<string, string> = { HeadObject: "GetObject", ListObjectsV2: "ListBucket" };

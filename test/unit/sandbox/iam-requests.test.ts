@@ -241,6 +241,9 @@ const SAMPLES: Record<string, Record<string, readonly unknown[]>> = {
     AssumeRole: [{ RoleArn: `arn:aws:iam::${ACCOUNT}:role/vault-copier`, RoleSessionName: "nightly", ExternalId: "ops-autopilot-7f3a" }],
     GetCallerIdentity: [{}],
   },
+  organizations: {
+    ListAccountsForParent: [{ ParentId: "ou-ab12-cd34ef56", MaxResults: 20 }],
+  },
   costExplorer: {
     GetCostAndUsage: [
       {
@@ -512,6 +515,7 @@ describe("every command the sandbox simulates is authorized", () => {
         "costExplorer",
         "ec2",
         "lambda",
+        "organizations",
         "rds",
         "rdsData",
         "route53",
