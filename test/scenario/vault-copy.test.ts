@@ -52,8 +52,9 @@ let sb: Sandbox;
 let clock: FakeClock;
 let workloadKey: string;
 
-/** Overrides of the vault section, per test. */
+/** Overrides of the vault section and of the policy, per test. */
 let cfgVault: Record<string, unknown> = {};
+let cfgPolicy: Record<string, unknown> = {};
 
 function config(): Config {
   return parseConfig({
@@ -61,7 +62,7 @@ function config(): Config {
     stage: "prod",
     primaryRegion: PRIMARY,
     observe: false,
-    backup: { policies: [{ name: "db", selection: { tag: {} } }] },
+    backup: { policies: [{ name: "db", selection: { tag: {} }, ...cfgPolicy }] },
     vault: {
       accountId: VAULT,
       centralAccountId: WORKLOAD,
@@ -157,6 +158,7 @@ beforeEach(() => {
   roles.clear();
   resetVaultReaderSessions();
   cfgVault = {};
+  cfgPolicy = {};
   workloadKey = sb.account(WORKLOAD).createKey(PRIMARY, {
     id: "workload-cmk",
     policy: [
@@ -339,5 +341,82 @@ describe("vault coverage in the workload's watchdog and prune (through the vault
     resetVaultReaderSessions();
     const withReader = await prune();
     expect(withReader.error).toBeUndefined();
+  });
+
+  /** One night: the backup, and half an hour later the copy job (which shares the backup with the vault). */
+  const night = async () => {
+    expect((await backup()).error).toBeUndefined();
+    clock.advance(30 * MINUTE);
+    expect((await copy()).error).toBeUndefined();
+  };
+  const prunePlan = async (event: unknown) => {
+    const run = await invoke("prune", parsePruneEvent, (e, c) => runPrune(e, c, backupDeps(c, { stateBucket })), event);
+    expect(run.error).toBeUndefined();
+    type Entry = { id: string; reason: string };
+    const plans = run.out!.plans as { resource: string; frozen?: string; keep: Entry[]; delete: Entry[] }[];
+    return plans.find((p) => p.resource === "app-db")!;
+  };
+  const rdsName = (day: string) => `oa-ops-autopilot-prod-app-db-${day.replaceAll("-", "")}`;
+  /** Retention alone would keep only the newest: one backup, a day old is expired. */
+  const shortRetention = { keepNewest: 1, tiers: { daily: { keep: { days: 1 } } }, maxDeletePercent: 100 };
+
+  it("prune keeps the day-old snapshots the vault has no copy of yet while the vault lags, and deletes them once vault-copy caught up", async () => {
+    cfgPolicy = shortRetention;
+    cfgVault = { copyLagHours: 48 };
+    installReader();
+    await night();
+    expect((await vaultCopy()).error).toBeUndefined();
+    // Two more nights: the copy job shares them, the vault copies nothing (it lags).
+    clock.set(new Date("2026-11-22T02:00:00Z"));
+    await night();
+    clock.set(new Date("2026-11-23T02:00:00Z"));
+    await night();
+    const lagging = await prunePlan({ trigger: "manual", dryRun: true });
+    expect(lagging.frozen).toBeUndefined();
+    expect(lagging.delete.map((d) => d.id)).toEqual([rdsName("2026-11-21")]);
+    expect(lagging.keep).toContainEqual({
+      id: rdsName("2026-11-22"),
+      reason: "the vault has no copy of it yet (the newest vault copy holds data of 2026-11-21T02:00:00.000Z): kept until it does",
+    });
+    expect(lagging.keep.map((d) => d.id)).toEqual([rdsName("2026-11-23"), rdsName("2026-11-22")]);
+
+    expect((await vaultCopy()).error).toBeUndefined();
+    clock.advance(30 * MINUTE);
+    const caughtUp = await prunePlan({ trigger: "schedule" });
+    expect(caughtUp.delete.map((d) => d.id)).toEqual([rdsName("2026-11-21"), rdsName("2026-11-22")]);
+    expect(inputs("rds", "DeleteDBSnapshot")).toEqual([
+      [WORKLOAD, { DBSnapshotIdentifier: rdsName("2026-11-21") }],
+      [WORKLOAD, { DBSnapshotIdentifier: rdsName("2026-11-22") }],
+    ]);
+    expect(sb.iam?.denials ?? []).toEqual([]);
+  });
+
+  it("prune deletes nothing of a resource whose newest vault copy is stale, naming the copy and the limit; it thaws once the vault caught up", async () => {
+    cfgPolicy = shortRetention;
+    installReader();
+    await night();
+    expect((await vaultCopy()).error).toBeUndefined();
+    clock.set(new Date("2026-11-22T02:00:00Z"));
+    await night();
+    clock.set(new Date("2026-11-23T02:00:00Z"));
+    await night();
+    clock.advance(30 * MINUTE);
+    const stale = await prunePlan({ trigger: "schedule" });
+    const vaultRds = sb
+      .account(VAULT)
+      .rds.snapshots(PRIMARY)
+      .map((s) => s.id);
+    expect(stale.frozen).toBe(`no available vault copy newer than 37 h (freshness 25 h + copy lag 12 h): the newest, ${vaultRds[0]}, holds data 49.0 h old`);
+    expect(stale.delete).toEqual([]);
+    expect(stale.keep.find((d) => d.id === rdsName("2026-11-21"))?.reason).toMatch(
+      /^frozen \(no available vault copy newer than 37 h .*\); otherwise expired: /,
+    );
+    expect(sb.callsTo("rds", "DeleteDBSnapshot")).toEqual([]);
+
+    expect((await vaultCopy()).error).toBeUndefined();
+    clock.advance(30 * MINUTE);
+    const thawed = await prunePlan({ trigger: "schedule" });
+    expect(thawed.frozen).toBeUndefined();
+    expect(thawed.delete.map((d) => d.id)).toEqual([rdsName("2026-11-21"), rdsName("2026-11-22")]);
   });
 });

@@ -207,18 +207,20 @@ describe("vault prune freeze properties", () => {
     .record({
       specs: fc.uniqueArray(
         fc.record({
-          resourceId: resourceArb,
-          kind: kindArb,
-          day: fc.integer({ min: 0, max: 6 }).map((n) => new Date(NOW.getTime() - n * 86_400_000).toISOString().slice(0, 10)),
+          resourceId: fc.constantFrom("app-db", "orders-db"),
+          kind: fc.constantFrom<ResourceKind>("rds-instance", "ebs-volume"),
+          day: fc.integer({ min: 0, max: 4 }).map((n) => new Date(NOW.getTime() - n * 86_400_000).toISOString().slice(0, 10)),
+          // Two backups of a day (attempt 2 an hour before 02:00): several snapshots newer than one vault copy.
+          attempt: fc.constantFrom(1, 2),
           status: fc.constantFrom<Snapshot["status"]>("available", "available", "available", "pending", "error"),
         }),
-        { selector: (o) => `${o.kind}${o.resourceId}${o.day}`, maxLength: 25 },
+        { selector: (o) => `${o.kind}${o.resourceId}${o.day}${o.attempt}`, maxLength: 25 },
       ),
       copySpecs: fc.array(
         fc.record({
           pick: fc.nat(),
           shiftHours: fc.integer({ min: -48, max: 48 }),
-          ours: fc.boolean(),
+          ours: fc.constantFrom(true, true, true, false),
           account: fc.constantFrom(WORKLOAD, WORKLOAD, "444455556666"),
           status: fc.constantFrom<VaultCopy["status"]>("available", "available", "pending", "error"),
         }),
@@ -227,7 +229,7 @@ describe("vault prune freeze properties", () => {
       deletes: fc.func(fc.boolean()),
     })
     .map(({ specs, copySpecs, deletes }) => {
-      const snapshots = specs.map((o) => snap(o));
+      const snapshots = specs.map((o) => snap({ ...o, createdAt: new Date(`${o.day}T0${3 - o.attempt}:00:00Z`) }));
       const copies = snapshots.length
         ? copySpecs.map((c, i) => {
             const source = snapshots[c.pick % snapshots.length]!;
