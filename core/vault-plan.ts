@@ -598,6 +598,8 @@ export interface VaultPruneGuardInput {
   now: Date;
   /** For a resource whose policy is unknown (retention freezes it anyway); the policies' default. */
   defaultFreshnessHours?: number;
+  /** Why the vault's copies could not be read, when they could not: every resource is then frozen, saying so. */
+  unreadable?: string;
 }
 
 export interface VaultPruneGuard {
@@ -616,7 +618,8 @@ export interface VaultPruneGuard {
  *   copyLagHours (the watchdog's stale, vaultFreshness), or when it has none: the vault missed backups, and the workload
  *   keeps every one until it catches up;
  * - otherwise every snapshot captured after the newest vault copy's data is held: the vault has none of those yet.
- * A failed snapshot (error) holds no data: never held, deleted even while frozen, as retention does.
+ * A failed snapshot (error) holds no data: never held, deleted even while frozen, as retention does. A vault that could
+ * not be read (`unreadable`) freezes every resource: not knowing is never a reason to delete.
  */
 export function vaultPruneHolds(input: VaultPruneGuardInput): VaultPruneGuard {
   const { account, owner, now } = input;
@@ -642,6 +645,10 @@ export function vaultPruneHolds(input: VaultPruneGuardInput): VaultPruneGuard {
   for (const g of groups.values()) {
     const byCapture = [...g.snapshots].sort((a, b) => capturedAt(b).getTime() - capturedAt(a).getTime() || newestFirst(a, b));
     const freeze = (reason: string) => out.frozen.push({ action: "freeze", target: { kind: g.kind, resourceId: g.resourceId }, reason });
+    if (input.unreadable !== undefined) {
+      freeze(`the vault's copies could not be read (${input.unreadable}): whether the vault holds them is unknown`);
+      continue;
+    }
     const newestBackup = byCapture.find((s) => s.tags[TAG.copyOf] === undefined);
     if (newestBackup?.encryption?.type === "aws-managed") {
       freeze(`its newest backup can never reach the vault: ${awsManagedKeyReason(newestBackup, newestBackup.encryption.alias)}`);

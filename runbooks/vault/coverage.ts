@@ -11,7 +11,7 @@ import { encryptionOf } from "./share.ts";
  * (core/vault-plan.ts vaultFreshness), prune counts the vault as it counts a DR region (vaultPruneHolds): a resource whose
  * vault copy is stale or missing, or whose backups can never reach the vault (AWS managed key), is frozen, and every
  * snapshot newer than its newest vault copy is kept. A vault that cannot be read is a failure of the run, never a reason
- * to delete: prune then freezes every resource as if the vault had nothing.
+ * to delete: prune then freezes every resource, saying why.
  */
 
 /**
@@ -25,11 +25,12 @@ export function vaultReaderRoleArn(config: RunContext["config"], partition = "aw
 /** The vault's copies in every vault region, read as the reader role. */
 export type VaultCopiesPort = () => Promise<VaultCopy[]>;
 
-async function read(port: VaultCopiesPort): Promise<{ copies: VaultCopy[]; failure?: ItemFailure }> {
+async function read(port: VaultCopiesPort): Promise<{ copies: VaultCopy[]; failure?: ItemFailure; error?: string }> {
   try {
     return { copies: await port() };
   } catch (err) {
-    return { copies: [], failure: { item: "vault", kind: "retryable", message: `the vault's copies could not be read: ${describeError(err)}` } };
+    const error = describeError(err);
+    return { copies: [], error, failure: { item: "vault", kind: "retryable", message: `the vault's copies could not be read: ${error}` } };
   }
 }
 
@@ -84,6 +85,7 @@ export async function vaultHolds(
     policies: config.backup.policies,
     copyLagHours: config.vault!.copyLagHours,
     now: ctx.now(),
+    ...(got.error !== undefined ? { unreadable: got.error } : {}),
   });
   return { guard, failures: got.failure ? [got.failure] : [] };
 }

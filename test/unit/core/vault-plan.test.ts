@@ -330,6 +330,31 @@ describe("vault freshness and the prune freeze", () => {
     ]);
   });
 
+  it("freezes every resource when the vault could not be read, naming the error", () => {
+    const now = new Date("2026-11-20T03:00:00Z");
+    const s19 = snap({ day: "2026-11-19" });
+    const guard = vaultPruneHolds({
+      account: WORKLOAD,
+      snapshots: [s19],
+      copies: [vcopy(s19)],
+      owner: OWNER,
+      policies: pol,
+      copyLagHours: 12,
+      now,
+      unreadable: "AccessDenied: not authorized to perform sts:AssumeRole",
+    });
+    expect(guard).toEqual({
+      frozen: [
+        {
+          action: "freeze",
+          target: { kind: "rds-instance", resourceId: "app-db" },
+          reason: "the vault's copies could not be read (AccessDenied: not authorized to perform sts:AssumeRole): whether the vault holds them is unknown",
+        },
+      ],
+      holds: [],
+    });
+  });
+
   it("freezes a resource whose newest backup is encrypted with the AWS managed key: it can never reach the vault, the reason says the fix", () => {
     // The copy of 11-18 02:00 is 34 h old: fresh.
     const now = new Date("2026-11-19T12:00:00Z");
