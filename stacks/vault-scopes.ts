@@ -103,9 +103,13 @@ const vaultKey =
     p.name === "vault-copy" ? (c.config.vault?.regions ?? []).flatMap((r) => kmsStatements(c, r.region, r.kmsKeyAlias, [action])) : [];
 
 /**
- * A share's key: any key of a workload account in a share region, used through RDS or EC2 only. Which key the workload
- * encrypts with is the workload's choice (and not in this configuration); its key policy decides whether the vault may
- * use it, and a copy it refuses fails with the key named (runbooks/vault/copy.ts).
+ * A share's key: the workload's source keys (backup.sourceKmsKeyIds, the keys the primary region's snapshots are
+ * encrypted with), in each workload account, used through RDS or EC2 only. The workload shares only its backups of the
+ * primary region (runbooks/vault/share.ts; never a DR copy), so no DR key is ever a share's key. A key ARN names its
+ * key; an alias (a fleet's keys are aliases, schemas/config-fleet.ts) becomes `key/*` of each workload account pinned by
+ * kms:ResourceAliases, as in the member roles (stacks/iam.ts kmsStatements): it resolves in the account whose share it
+ * encrypts. A key outside the configuration is refused by IAM, and whether the vault may use a configured one is its
+ * key policy's say; either way the copy fails with the key named (runbooks/vault/copy.ts).
  */
 const workloadKey =
   (action: string): Scope =>
@@ -113,12 +117,21 @@ const workloadKey =
     if (p.name !== "vault-copy") return [];
     const accounts = vaultWorkloadAccounts(c.config);
     const regions = vaultShareRegions(c.config);
-    if (!accounts.length) return [];
-    const conditions: Condition[] = [
-      { test: "StringEquals", variable: "kms:ViaService", values: regions.flatMap((r) => [`ec2.${r}.amazonaws.com`, `rds.${r}.amazonaws.com`]) },
-      ...(action === "kms:CreateGrant" ? [{ test: "Bool", variable: "kms:GrantIsForAWSResource", values: ["true"] }] : []),
-    ];
-    return [{ actions: [action], resources: regions.flatMap((r) => accounts.map((a) => `arn:${c.partition}:kms:${r}:${a}:key/*`)), conditions }];
+    const primary = c.config.primaryRegion;
+    const via: Condition = {
+      test: "StringEquals",
+      variable: "kms:ViaService",
+      values: regions.flatMap((r) => [`ec2.${r}.amazonaws.com`, `rds.${r}.amazonaws.com`]),
+    };
+    // Statements of the same actions and conditions in one: an alias's `key/*` of every workload account together.
+    const statements = c.config.backup.sourceKmsKeyIds.flatMap((k) => accounts.flatMap((a) => kmsStatements({ ...c, account: a }, primary, k, [action])));
+    const merged = new Map<string, Statement>();
+    for (const st of statements) {
+      const key = JSON.stringify([st.actions, st.conditions ?? []]);
+      const prev = merged.get(key);
+      merged.set(key, prev ? { ...prev, resources: [...new Set([...prev.resources, ...st.resources])] } : { ...st, resources: [...st.resources] });
+    }
+    return [...merged.values()].map((st) => ({ ...st, conditions: [via, ...(st.conditions ?? [])] }));
   };
 
 /** The copy function shares our snapshots of the primary region with the vault, and reads whom they are shared with. */

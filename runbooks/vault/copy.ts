@@ -38,12 +38,17 @@ export function requireVault(config: Config, fn: string): NonNullable<Config["va
   return config.vault;
 }
 
-/** What the share's key policy must give the vault account for a copy: EBS checks Decrypt too, RDS DescribeKey and CreateGrant. */
+/**
+ * What a copy needs of the share's key: its key policy must give the vault account the calls (EBS checks Decrypt too,
+ * RDS DescribeKey and CreateGrant), and the configuration must name it, since the vault-copy role may use only the
+ * workload's source keys (stacks/vault-scopes.ts).
+ */
 export function keyFix(keyArn: string | undefined, vaultAccountId: string): string {
   const key = keyArn ?? "the share's KMS key";
   return (
     `the key policy of ${key} must allow arn:aws:iam::${vaultAccountId}:root kms:DescribeKey, kms:CreateGrant and kms:Decrypt ` +
-    "(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html)"
+    "(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html), " +
+    "and backup.sourceKmsKeyIds must name it (by key ARN, or by an alias it has in its account): the vault-copy role may use no other key of a workload account"
   );
 }
 

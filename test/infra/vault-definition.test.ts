@@ -18,6 +18,7 @@ import {
 } from "../../stacks/vault-definition.ts";
 import { exampleConfig } from "./builders.ts";
 import { VAULT, WORKLOAD, vaultConfig, vaultConfigInput } from "./vault-config.ts";
+import { CENTRAL_ACCOUNT, DRILL_ACCOUNTS, DRILL_VAULT, fleetScenarioConfig } from "../../sandbox/scenarios/fleet-scenarios.ts";
 
 /**
  * The vault stage's pure definitions (stacks/vault-definition.ts): how the stage is chosen and guarded, the vault keys'
@@ -158,6 +159,53 @@ describe("the roles the vault stage creates", () => {
     });
     expect(allowedActions(def.reader.policy).filter((a) => !isReadOnlyAction(a))).toEqual([]);
     expect(lintPolicy(def.reader.policy, { managedBy: managedBy(config), mayPromote: false, allowedKmsResources: [] })).toEqual([]);
+  });
+
+  /**
+   * The KMS keys a vault-stage role may name: the vault's own key in each vault region (by alias: `key/*` pinned by
+   * kms:ResourceAliases), and each workload account's source keys (backup.sourceKmsKeyIds) in the primary region, the
+   * keys its shared backups are encrypted with. No other key of a workload account.
+   */
+  it("every vault-stage role passes the policy lint, KMS on the vault's keys and the workload's source keys alone", () => {
+    const allowedKmsResources = [
+      `arn:aws:kms:eu-west-1:${VAULT}:key/*`,
+      `arn:aws:kms:eu-central-1:${VAULT}:key/*`,
+      `arn:aws:kms:eu-west-1:${WORKLOAD}:key/5a6b7c8d-1e2f-4a3b-8c9d-0e1f2a3b4c5d`,
+    ];
+    const roles = [...def.functionRoles, def.reader];
+    const rules = { managedBy: managedBy(config), mayPromote: false, allowedKmsResources };
+    expect(roles.map((r) => [r.name, lintPolicy(r.policy, rules)])).toEqual(roles.map((r) => [r.name, []]));
+  });
+
+  it("with a fleet, the vault-copy role uses each member's source key by its alias (kms:ResourceAliases), through EC2 or RDS only", () => {
+    const fleet = fleetScenarioConfig({ stage: "prod", accounts: DRILL_ACCOUNTS, vault: DRILL_VAULT, encrypted: true });
+    const withCentral = { ...fleet, vault: { ...fleet.vault!, centralAccountId: CENTRAL_ACCOUNT } };
+    const fleetDef = vaultDefinition(withCentral, "aws");
+    const workloads = [DRILL_ACCOUNTS[0]!.id, DRILL_ACCOUNTS[1]!.id, DRILL_ACCOUNTS[2]!.id, CENTRAL_ACCOUNT].sort();
+    const allowedKmsResources = [`arn:aws:kms:eu-west-1:${DRILL_VAULT.id}:key/*`, ...workloads.map((a) => `arn:aws:kms:eu-west-1:${a}:key/*`)];
+    const rules = { managedBy: managedBy(withCentral), mayPromote: false, allowedKmsResources };
+    const roles = [...fleetDef.functionRoles, fleetDef.reader];
+    expect(roles.map((r) => [r.name, lintPolicy(r.policy, rules)])).toEqual(roles.map((r) => [r.name, []]));
+    const copyRole = fleetDef.functionRoles.find((r) => r.name.includes("Vaultcopy"))!;
+    const workloadKeys = copyRole.policy.Statement.filter((s) =>
+      [s.Resource].flat().some((r) => !String(r).includes(`:${DRILL_VAULT.id}:`) && String(r).includes(":kms:")),
+    );
+    const via = { "kms:ViaService": ["ec2.eu-west-1.amazonaws.com", "rds.eu-west-1.amazonaws.com"] };
+    const aliases = { "kms:ResourceAliases": ["alias/ops-autopilot-workload"] };
+    expect(workloadKeys).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["kms:CreateGrant"],
+        Resource: workloads.map((a) => `arn:aws:kms:eu-west-1:${a}:key/*`),
+        Condition: { StringEquals: via, "ForAnyValue:StringEquals": aliases, Bool: { "kms:GrantIsForAWSResource": ["true"] } },
+      },
+      {
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:DescribeKey"],
+        Resource: workloads.map((a) => `arn:aws:kms:eu-west-1:${a}:key/*`),
+        Condition: { StringEquals: via, "ForAnyValue:StringEquals": aliases },
+      },
+    ]);
   });
 
   it("no role but the reader trusts a principal of another account; the function roles trust Lambda alone and pass the lint", () => {

@@ -62,7 +62,8 @@ function config(): Config {
     stage: "prod",
     primaryRegion: PRIMARY,
     observe: false,
-    backup: { policies: [{ name: "db", selection: { tag: {} }, ...cfgPolicy }] },
+    // The workload's key is a source key: the vault-copy role may use it (stacks/vault-scopes.ts), and no other of the workload's.
+    backup: { sourceKmsKeyIds: [workloadKey], policies: [{ name: "db", selection: { tag: {} }, ...cfgPolicy }] },
     vault: {
       accountId: VAULT,
       centralAccountId: WORKLOAD,
@@ -268,6 +269,36 @@ describe("vault: share, copy, lock on the IAM-enforcing sandbox", () => {
     expect(ebs.kind).toBe("kms");
     expect(ebs.message).toContain(`Given key ID is not accessible. You must have DescribeKey permissions on the key ${workloadKey}.`);
     expect(ebs.message).toContain(fix);
+  });
+
+  it("a share encrypted with a workload key outside backup.sourceKmsKeyIds: IAM refuses the vault-copy role that key, the failure names it and the fix", async () => {
+    // The key's policy lets the vault use it: only the vault-copy role's IAM policy (stacks/vault-scopes.ts) refuses it.
+    const otherKey = sb.account(WORKLOAD).createKey(PRIMARY, {
+      id: "other-cmk",
+      policy: [
+        { principals: [`arn:aws:iam::${WORKLOAD}:root`], actions: ["kms:*"] },
+        { principals: [`arn:aws:iam::${VAULT}:root`], actions: ["kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt"] },
+      ],
+    });
+    sb.ec2.addVolume(PRIMARY, { id: "vol-0e0f0a0b", tags: { "ops-autopilot:backup": "db" }, encrypted: true, kmsKeyId: otherKey });
+    sb.iam!.expectDenial("vault-copy", "kms:DescribeKey");
+    await backup();
+    clock.advance(30 * MINUTE);
+    await copy();
+    const run = await vaultCopy();
+    const share = sb.ec2.snapshots(PRIMARY).find((s) => s.tags[TAG.name] === "oa-ops-autopilot-prod-vol-0e0f0a0b-20261121")!;
+    expect(run.error!.failures.map((f) => [f.item, f.kind])).toEqual([[`${share.id} → ${PRIMARY}`, "kms"]]);
+    expect(run.error!.failures[0]!.message).toContain(
+      `is not authorized to perform: kms:DescribeKey on resource: ${otherKey} because no identity-based policy allows the kms:DescribeKey action.`,
+    );
+    expect(run.error!.failures[0]!.message).toContain(
+      `the key policy of ${otherKey} must allow arn:aws:iam::${VAULT}:root kms:DescribeKey, kms:CreateGrant and kms:Decrypt ` +
+        "(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html), " +
+        "and backup.sourceKmsKeyIds must name it (by key ARN, or by an alias it has in its account): the vault-copy role may use no other key of a workload account",
+    );
+    expect((sb.iam?.denials ?? []).map((d) => [d.principal, d.request.action, d.request.resource])).toEqual([["vault-copy", "kms:DescribeKey", otherKey]]);
+    // The configured key's shares are copied as ever.
+    expect(inputs("ec2", "CopySnapshot").map(([, i]) => (i as { Description: string }).Description)).toEqual([`${EBS_NAME}-${WORKLOAD}`]);
   });
 
   it("a locked vault copy survives DeleteSnapshot from the workload account's admin and from the vault pruner", async () => {
