@@ -51,12 +51,17 @@ export function alarmsToSlack(
   secret: sst.Secret,
   dlq: sst.aws.Queue,
   provider?: aws.Provider,
+  namePrefix?: string,
 ): { rule: aws.cloudwatch.EventRule; destination: aws.cloudwatch.EventApiDestination } {
   const opts = provider ? { provider } : undefined;
+  // With a prefix (the vault stage), each resource is named inside it, so a deployer scoped to the prefix may manage
+  // them (stacks/vault-deployer.ts); without one Pulumi names them `<logical name>-<random>`.
+  const physical = namePrefix === undefined ? {} : { name: `${namePrefix}alarms-to-slack` };
   // Slack ignores the header; EventBridge connections must carry some authorization.
   const connection = new aws.cloudwatch.EventConnection(
     `${name}Connection`,
     {
+      ...physical,
       authorizationType: "API_KEY",
       authParameters: { apiKey: { key: "X-Ops-Autopilot", value: "slack-incoming-webhook" } },
     },
@@ -65,6 +70,7 @@ export function alarmsToSlack(
   const destination = new aws.cloudwatch.EventApiDestination(
     `${name}Destination`,
     {
+      ...physical,
       connectionArn: connection.arn,
       httpMethod: "POST",
       invocationEndpoint: secret.value,
@@ -76,6 +82,7 @@ export function alarmsToSlack(
   const rule = new aws.cloudwatch.EventRule(
     `${name}Rule`,
     {
+      ...physical,
       description: `Alarm state changes of ${alarmPrefix(config)} to Slack`,
       eventPattern: JSON.stringify(alarmRoutePattern(config)),
     },
@@ -84,6 +91,7 @@ export function alarmsToSlack(
   const role = new aws.iam.Role(
     `${name}Role`,
     {
+      ...physical,
       assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole" }],

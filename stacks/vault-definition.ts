@@ -34,6 +34,19 @@ export function vaultStageName(workloadStage: string): string {
   return `${workloadStage}${VAULT_STAGE_SUFFIX}`;
 }
 
+/**
+ * The prefix of the vault stage's names (`<app>-<stage>-vault-`): the deployer policy (stacks/vault-deployer.ts) scopes
+ * the stage's roles, functions, log groups, alarms, rules, schedules, queues and buckets to it.
+ */
+export function vaultNamePrefix(config: Pick<Config, "app" | "stage">): string {
+  return `${config.app}-${vaultStageName(config.stage)}-`;
+}
+
+/** The AWS Backup vault's name, `<app>-<stage>-vault`, the same in every vault region (outside {@link vaultNamePrefix}: named exactly). */
+export function backupVaultName(config: Pick<Config, "app" | "stage">): string {
+  return `${config.app}-${vaultStageName(config.stage)}`;
+}
+
 /** The rows of stacks/functions.ts the vault stage deploys (`stage: "vault"`), and no workload stage does. */
 export function vaultFunctions(): FunctionSpec[] {
   return FUNCTIONS.filter((f) => f.stage === "vault");
@@ -299,7 +312,7 @@ export function backupVaults(config: Config): BackupVaultSpec[] {
     return [
       {
         region: r.region,
-        name: `${config.app}-${config.stage}-vault`,
+        name: backupVaultName(config),
         keyAlias: alias,
         lock: { minRetentionDays: lock.minRetentionDays, maxRetentionDays: lock.maxRetentionDays, changeableForDays: lock.changeableForDays },
       },

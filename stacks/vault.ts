@@ -5,7 +5,7 @@ import { alarmsToSlack, deadLetterQueue, dlqMessagesAlarm, writeQueuePolicies } 
 import { notifications } from "./notifications.ts";
 import { capitalize, deployFunction } from "./lambda.ts";
 import { scheduledFunction } from "./schedules.ts";
-import { vaultDefinition, vaultFunctions, vaultReaderRoleName, type VaultDefinition } from "./vault-definition.ts";
+import { vaultDefinition, vaultFunctions, vaultNamePrefix, vaultReaderRoleName, type VaultDefinition } from "./vault-definition.ts";
 
 /**
  * The vault side of the workload stage `stage`, deployed as the SST stage `<stage>-vault` into the backup account
@@ -86,8 +86,10 @@ export function vault(app: string, stage: string, production: boolean) {
   const notify = notifications(config, secret, providerFor);
   const { bucket, link: reports } = storage(production);
   const dlq = deadLetterQueue("DeadLetters");
-  dlqMessagesAlarm(config, "DeadLetters", dlq);
-  alarmsToSlack("AlarmsToSlack", config, secret, dlq);
+  // Named inside the stage's prefix (vaultNamePrefix), the scope of the vault stage's deployer (stacks/vault-deployer.ts):
+  // the alarm `<app>-<stage>-vault-dead-letters-messages` (still under the Slack route's `<app>-<stage>-` prefix).
+  dlqMessagesAlarm(config, "VaultDeadLetters", dlq);
+  alarmsToSlack("AlarmsToSlack", config, secret, dlq, undefined, vaultNamePrefix(config));
 
   const deps = { config, identity, reports, secret, notify, dlq };
   const functions = Object.fromEntries(
