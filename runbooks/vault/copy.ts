@@ -93,9 +93,11 @@ export async function runVaultCopy(event: VaultEvent, ctx: RunContext, deps: Vau
         },
       ];
 
+  // Locks applied as the copies are made (copyAndLock), counted with the lock plan's for the summary and the report.
+  let locksAtCopy = 0;
   const results = event.dryRun
     ? []
-    : await executeAll(plan.copy, (d) => copyAndLock(d.target, vault.lock, me, creds), {
+    : await executeAll(plan.copy, (d) => copyAndLock(d.target, vault.lock, me, creds, () => locksAtCopy++), {
         concurrency: config.backup.concurrency,
         nearDeadline: ctx.nearDeadline,
         label: (d) => label(d.target),
@@ -115,6 +117,8 @@ export async function runVaultCopy(event: VaultEvent, ctx: RunContext, deps: Vau
       });
   const failures = [...noAccounts, ...earlier, ...failuresOf(results), ...failuresOf(lockResults)];
   const copied = results.filter((r) => r.status === "done").length;
+  const locksOfEarlierCopies = lockResults.filter((r) => r.status === "done").length;
+  const locked = locksAtCopy + locksOfEarlierCopies;
   const report = {
     trigger: event.trigger,
     note: event.note,
@@ -124,7 +128,9 @@ export async function runVaultCopy(event: VaultEvent, ctx: RunContext, deps: Vau
     counts: {
       ...countBy([...plan.copy, ...plan.uncopyable, ...plan.skip], (d) => d.action),
       foreign: plan.foreign,
-      locks: locks.lock.length,
+      locks: locked,
+      locksAtCopy,
+      locksOfEarlierCopies,
       unsupportedLocks: locks.unsupported.length,
     },
     decisions: [
@@ -138,17 +144,21 @@ export async function runVaultCopy(event: VaultEvent, ctx: RunContext, deps: Vau
   };
   const text =
     `Vault ${vault.accountId}${event.dryRun ? " (dry-run)" : ""}: ${copied} cop${copied === 1 ? "y" : "ies"} started, ${plan.skip.length} skipped, ` +
-    `${plan.uncopyable.length} not copyable, ${locks.lock.length} lock(s)` +
+    `${plan.uncopyable.length} not copyable, ${locked} EBS cop${locked === 1 ? "y" : "ies"} locked (${locksAtCopy} as they were made, ${locksOfEarlierCopies} from earlier runs)` +
     (failures.length ? `, ${failures.length} failure(s): ${failures.map((f) => `${f.item}: ${f.message}`).join("; ")}` : "");
-  return { report, message: { text }, failures, changed: copied > 0 || lockResults.some((r) => r.status === "done") };
+  return { report, message: { text }, failures, changed: copied > 0 || locked > 0 };
 }
 
-/** Start one copy; an EBS copy is locked at once (planVaultLocks decides the lock, as for earlier copies). */
+/**
+ * Start one copy; an EBS copy is locked at once (planVaultLocks decides the lock, as for earlier copies), and
+ * `onLocked` told so: the run's lock plan sees only copies listed before the run, so these locks are counted here.
+ */
 async function copyAndLock(
   order: CopyOrder,
   lock: NonNullable<Config["vault"]>["lock"],
   me: ReturnType<typeof owner>,
-  creds?: TargetCredentials,
+  creds: TargetCredentials | undefined,
+  onLocked: () => void,
 ): Promise<string> {
   const id = await copyShare(order, creds);
   if (order.source.kind !== "ebs-volume") return `copy ${id} started`;
@@ -164,6 +174,7 @@ async function copyAndLock(
   const [todo] = planVaultLocks({ copies: [fresh], lock, owner: me }).lock;
   if (!todo) return `copy ${id} started`;
   const state = await lockCopy(todo.target, creds);
+  onLocked();
   return `copy ${id} started, locked ${state ?? todo.target.mode}`;
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DeleteSnapshotCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DeleteSnapshotCommand, EC2Client, UnlockSnapshotCommand } from "@aws-sdk/client-ec2";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { lambdaContext, quietRuntime } from "../../sandbox/scenarios/harness.ts";
 import { createSandbox, DAY, DEFAULT_ACCOUNT_ID, FakeClock, MINUTE, type Sandbox } from "../../sandbox/index.ts";
@@ -74,7 +74,9 @@ function config(): Config {
   });
 }
 
-const runtime = (cfg: Config): Runtime => quietRuntime(cfg, clock);
+/** The summaries the runs posted (their text), oldest first. */
+let posted: string[] = [];
+const runtime = (cfg: Config): Runtime => quietRuntime(cfg, clock, { postSlack: async (m) => void posted.push(m.text) });
 
 async function invoke<E>(
   name: FunctionName,
@@ -160,6 +162,7 @@ beforeEach(() => {
   resetVaultReaderSessions();
   cfgVault = {};
   cfgPolicy = {};
+  posted = [];
   workloadKey = sb.account(WORKLOAD).createKey(PRIMARY, {
     id: "workload-cmk",
     policy: [
@@ -233,6 +236,40 @@ describe("vault: share, copy, lock on the IAM-enforcing sandbox", () => {
     const again = await vaultCopy();
     expect((again.out!.counts as Record<string, number>).copy).toBeUndefined();
     expect(sb.callsTo("rds", "CopyDBSnapshot")).toHaveLength(1);
+  });
+
+  it("the summary and the report count every lock of the run: the EBS copies locked as they are made, and earlier copies the lock plan locks", async () => {
+    for (const id of ["vol-0b1b2c3d", "vol-0c1b2c3d", "vol-0d1b2c3d"]) {
+      sb.ec2.addVolume(PRIMARY, { id, tags: { "ops-autopilot:backup": "db" }, encrypted: true, kmsKeyId: workloadKey });
+    }
+    await backup();
+    clock.advance(30 * MINUTE);
+    await copy();
+    const first = await vaultCopy();
+    expect(first.error).toBeUndefined();
+    expect(posted.at(-1)!.split("\n")[0]).toBe(
+      "Vault 222233334444: 5 copies started, 0 skipped, 0 not copyable, 4 EBS copies locked (4 as they were made, 0 from earlier runs)",
+    );
+    expect(first.out!.counts).toEqual({ copy: 5, foreign: 0, locks: 4, locksAtCopy: 4, locksOfEarlierCopies: 0, unsupportedLocks: 0 });
+
+    // The vault's administrator lifts two locks in their cooling-off: the next run's lock plan locks those copies again.
+    const vaultAdmin = new EC2Client({ region: PRIMARY, maxAttempts: 1, credentials: sb.account(VAULT).adminCredentials() });
+    const unlocked = sb.account(VAULT).ec2.snapshots(PRIMARY).slice(0, 2);
+    for (const c of unlocked) await vaultAdmin.send(new UnlockSnapshotCommand({ SnapshotId: c.id }));
+    clock.advance(30 * MINUTE);
+    const second = await vaultCopy();
+    expect(second.error).toBeUndefined();
+    expect(posted.at(-1)!.split("\n")[0]).toBe(
+      "Vault 222233334444: 0 copies started, 5 skipped, 0 not copyable, 2 EBS copies locked (0 as they were made, 2 from earlier runs)",
+    );
+    expect(second.out!.counts).toEqual({ skip: 5, foreign: 0, locks: 2, locksAtCopy: 0, locksOfEarlierCopies: 2, unsupportedLocks: 1 });
+    expect(
+      inputs("ec2", "LockSnapshot")
+        .slice(4)
+        .map(([, i]) => (i as { SnapshotId: string }).SnapshotId)
+        .sort(),
+    ).toEqual(unlocked.map((c) => c.id).sort());
+    expect(sb.iam?.denials ?? []).toEqual([]);
   });
 
   it("a snapshot encrypted with aws/rds is explained, not shared", async () => {
