@@ -252,6 +252,17 @@ export const VAULT_RESOURCE_ACTIONS: Readonly<Record<string, readonly Part[]>> =
       actions: ["events:CreateConnection", "events:DeleteConnection", "events:DescribeConnection", "events:UpdateConnection"],
       resources: ["arn:{partition}:events:*:{account}:connection/{prefix}*"],
     },
+    {
+      sid: "AlarmRouteServiceRole",
+      // The account's first connection creates the service-linked role that keeps its credentials in Secrets Manager
+      // (as in https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonEventBridgeFullAccess.html); a backup
+      // account may have none yet.
+      actions: ["iam:CreateServiceLinkedRole"],
+      resources: [
+        "arn:{partition}:iam::{account}:role/aws-service-role/apidestinations.events.amazonaws.com/AWSServiceRoleForAmazonEventBridgeApiDestinations",
+      ],
+      condition: { StringEquals: { "iam:AWSServiceName": "apidestinations.events.amazonaws.com" } },
+    },
   ],
   "aws:cloudwatch/eventApiDestination:EventApiDestination": [
     {
