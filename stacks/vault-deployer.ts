@@ -123,11 +123,21 @@ export const VAULT_RESOURCE_ACTIONS: Readonly<Record<string, readonly Part[]>> =
   "aws:backup/vaultLockConfiguration:VaultLockConfiguration": [
     {
       sid: "BackupVaultLock",
-      // Vault Lock on the stage's vault only (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultLockConfiguration.html);
-      // the delete only succeeds before the lock's grace time ends.
-      actions: ["backup:DeleteBackupVaultLockConfiguration", "backup:DescribeBackupVault", "backup:PutBackupVaultLockConfiguration"],
+      // Vault Lock on the stage's vault only, and only the configured one
+      // (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultLockConfiguration.html): the deployer
+      // cannot shorten the minimum retention or lengthen the cooling-off time the configuration sets.
+      actions: ["backup:PutBackupVaultLockConfiguration"],
       resources: BACKUP_VAULT,
+      condition: {
+        NumericEquals: {
+          "backup:ChangeableForDays": "{lockChangeableForDays}",
+          "backup:MaxRetentionDays": "{lockMaxRetentionDays}",
+          "backup:MinRetentionDays": "{lockMinRetentionDays}",
+        },
+      },
     },
+    // Read back; the delete only succeeds before the lock's cooling-off time ends.
+    { sid: "BackupVault", actions: ["backup:DeleteBackupVaultLockConfiguration", "backup:DescribeBackupVault"], resources: BACKUP_VAULT },
   ],
   "aws:iam/role:Role": [
     {
@@ -373,11 +383,14 @@ export interface VaultDeployerTarget {
   pagerTopic: string;
   /** The stage's key aliases (`alias/<name>`), one per vault region. */
   aliases: string[];
+  /** The Vault Lock the configuration sets, when it enables the Backup vault. */
+  lock?: { minRetentionDays: number; maxRetentionDays: number; changeableForDays: number };
 }
 
 /** The target of the vault stage of `config`'s workload stage: its account, prefix, exact names and key aliases. */
 export function vaultDeployerTarget(config: Config, partition = "aws"): VaultDeployerTarget {
   if (!config.vault) throw new Error(`vault: the ${config.stage} configuration has no vault section, so there is no vault stage to deploy`);
+  const lock = config.vault.lock.backupVault;
   return {
     account: config.vault.accountId,
     partition,
@@ -385,6 +398,9 @@ export function vaultDeployerTarget(config: Config, partition = "aws"): VaultDep
     backupVault: backupVaultName(config),
     pagerTopic: alertsTopicName(config),
     aliases: [...new Set(config.vault.regions.flatMap((r) => keyAlias(r.kmsKeyAlias) ?? []))],
+    ...(lock?.enabled
+      ? { lock: { minRetentionDays: lock.minRetentionDays, maxRetentionDays: lock.maxRetentionDays, changeableForDays: lock.changeableForDays } }
+      : {}),
   };
 }
 
@@ -403,8 +419,18 @@ export function vaultDeployerPolicy(types: Iterable<string>, target: VaultDeploy
   if (missing.length) {
     throw new Error(`stacks/vault-deployer.ts has no actions for ${missing.join(", ")}: add a row to VAULT_RESOURCE_ACTIONS`);
   }
+  const lockValue = (field: keyof NonNullable<VaultDeployerTarget["lock"]>) => {
+    if (!target.lock)
+      throw new Error(
+        "the stage declares a Vault Lock, but the deployer target has no lock: give vaultDeployerTarget a configuration with vault.lock.backupVault",
+      );
+    return String(target.lock[field]);
+  };
   const fill = (s: string) =>
     s
+      .replace("{lockMinRetentionDays}", () => lockValue("minRetentionDays"))
+      .replace("{lockMaxRetentionDays}", () => lockValue("maxRetentionDays"))
+      .replace("{lockChangeableForDays}", () => lockValue("changeableForDays"))
       .replaceAll("{account}", target.account)
       .replaceAll("{partition}", target.partition)
       .replaceAll("{prefix}", target.prefix)

@@ -106,17 +106,36 @@ describe("vault deployer policy table", () => {
     expect(policy.Statement.filter((s) => s.Action.some((a) => admin.includes(a))).map((s) => s.Sid)).toEqual(["KeyAdmin"]);
   });
 
-  it("locks and unlocks only the stage's Backup vault", () => {
+  it("locks and unlocks only the stage's Backup vault, with exactly the configured Vault Lock", () => {
     const policy = vaultDeployerPolicy(["aws:backup/vault:Vault", "aws:backup/vaultLockConfiguration:VaultLockConfiguration"], target);
     const lock = policy.Statement.filter((s) => s.Action.some((a) => a.includes("VaultLock")));
+    // The configuration's lock (vault-config.ts: the defaults, 35 / 730 days, changeable for 3).
     expect(lock).toEqual([
+      {
+        Sid: "BackupVault",
+        Effect: "Allow",
+        Action: [
+          "backup:CreateBackupVault",
+          "backup:DeleteBackupVault",
+          "backup:DeleteBackupVaultLockConfiguration",
+          "backup:DescribeBackupVault",
+          "backup:ListTags",
+          "backup:TagResource",
+          "backup:UntagResource",
+        ],
+        Resource: [`arn:aws:backup:*:${VAULT}:backup-vault:ops-autopilot-ci-vault`],
+      },
       {
         Sid: "BackupVaultLock",
         Effect: "Allow",
-        Action: ["backup:DeleteBackupVaultLockConfiguration", "backup:DescribeBackupVault", "backup:PutBackupVaultLockConfiguration"],
+        Action: ["backup:PutBackupVaultLockConfiguration"],
         Resource: [`arn:aws:backup:*:${VAULT}:backup-vault:ops-autopilot-ci-vault`],
+        Condition: { NumericEquals: { "backup:ChangeableForDays": "3", "backup:MaxRetentionDays": "730", "backup:MinRetentionDays": "35" } },
       },
     ]);
+    expect(() =>
+      vaultDeployerPolicy(["aws:backup/vaultLockConfiguration:VaultLockConfiguration"], vaultDeployerTarget(vaultConfig({ backupVault: false }))),
+    ).toThrow("the stage declares a Vault Lock, but the deployer target has no lock: give vaultDeployerTarget a configuration with vault.lock.backupVault");
   });
 
   it("packs statements in order into documents within a size limit, and refuses a statement over it alone", () => {
@@ -233,6 +252,19 @@ describe("vault deployer policy for the ci-vault synth", () => {
   it("conditions the key administration on exactly the aliases the stage declares", () => {
     const admin = policy.Statement.find((s) => s.Sid === "KeyAdmin")!;
     expect(admin.Condition!["ForAnyValue:StringEquals"]!["kms:ResourceAliases"]).toEqual(ofType(synth, "aws:kms/alias:Alias").map((a) => inputs(a).name));
+  });
+
+  it("allows exactly the Vault Lock each of the stage's Backup vaults declares", () => {
+    const lock = policy.Statement.find((s) => s.Sid === "BackupVaultLock")!;
+    const declared = ofType(synth, "aws:backup/vaultLockConfiguration:VaultLockConfiguration").map((l) => {
+      const i = inputs(l);
+      return {
+        "backup:ChangeableForDays": String(i.changeableForDays),
+        "backup:MaxRetentionDays": String(i.maxRetentionDays),
+        "backup:MinRetentionDays": String(i.minRetentionDays),
+      };
+    });
+    expect(declared).toEqual([lock.Condition!.NumericEquals, lock.Condition!.NumericEquals]);
   });
 
   it("lets kms:CreateKey create the keys the stage declares: no multi-Region key, no lockout bypass, default spec and usage", () => {
