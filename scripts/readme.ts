@@ -32,14 +32,16 @@ export function functionsBlock(config: Config): string {
       case "restore-test-schedule":
         return "each policy's `restoreTest.schedule` (EventBridge Scheduler → Step Functions)";
       case "fleet-fanout":
-        return "each fleet job's state machine, after its Distributed Map (`fleet` set)";
+        return f.name === "fleet-targets"
+          ? "each fleet job's state machine, before its Distributed Map (`fleet.organizationalUnit` set)"
+          : "each fleet job's state machine, after its Distributed Map (`fleet` set)";
       default:
         return "every probe period, while some failover group has a `trigger`";
     }
   };
   const rows = FUNCTIONS.map(
     (f) =>
-      `| \`${f.name}\` | ${f.name === "restore-test" ? "DR: the first of `drRegions`" : f.region === "dr" ? "DR: the replicas' region (`failover.groups[].replica.region`)" : "primary (`primaryRegion`)"} | ${trigger(f)} | ${f.memoryMb} MB, ${f.timeoutSeconds} s | ${deployed.has(f.name) ? "yes" : "no"} |`,
+      `| \`${f.name}\` | ${f.stage === "vault" ? "backup account (stage `<stage>-vault`), `primaryRegion`" : f.name === "restore-test" ? "DR: the first of `drRegions`" : f.region === "dr" ? "DR: the replicas' region (`failover.groups[].replica.region`)" : "primary (`primaryRegion`)"} | ${trigger(f)} | ${f.memoryMb} MB, ${f.timeoutSeconds} s | ${deployed.has(f.name) ? "yes" : "no"} |`,
   );
   return ["| Function | Region | Started by | Memory, timeout | In the example |", "|---|---|---|---|---|", ...rows].join("\n");
 }
