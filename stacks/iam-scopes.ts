@@ -506,7 +506,11 @@ export const SCOPES: Record<string, Scope> = withVaultScopes({
  * `aws:ResourceOrgPaths` is the path of the account that owns the resource, multivalued, compared with
  * `ForAnyValue:StringLike` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgpaths).
  * The path starts with the organization and root ids, which the configuration does not know: `o-*` / `*` stand for
- * them, the OU id is exact. No fleet, or another function: no statement.
+ * them, the OU id is exact. An OU may hold the backup account (config.vault.accountId) or the stage's own account
+ * (the deploying account, config.vault.centralAccountId), and a StackSet aimed at the OU deploys the member roles
+ * there too: `aws:ResourceAccount` (the role's account, always in an AssumeRole's context,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceaccount)
+ * must be none of them, so a workload role never acts in the vault. No fleet, or another function: no statement.
  */
 function memberRoleAssumption(c: IamContext, p: Placement): Statement[] {
   const fleet = c.config.fleet;
@@ -521,10 +525,19 @@ function memberRoleAssumption(c: IamContext, p: Placement): Statement[] {
     out.push({
       actions: ["sts:AssumeRole"],
       resources: [`arn:${c.partition}:iam::*:role/${memberRoleName(c.config, fn, ou)}`],
-      conditions: [{ test: "ForAnyValue:StringLike", variable: "aws:ResourceOrgPaths", values: [`o-*/*/${ou.id}/*`] }],
+      conditions: [
+        { test: "ForAnyValue:StringLike", variable: "aws:ResourceOrgPaths", values: [`o-*/*/${ou.id}/*`] },
+        { test: "StringNotEquals", variable: "aws:ResourceAccount", values: notMemberAccounts(c) },
+      ],
     });
   }
   return out;
+}
+
+/** Accounts no member role is assumed in: the backup account, then the stage's own (configured and deploying). */
+function notMemberAccounts(c: IamContext): string[] {
+  const vault = c.config.vault;
+  return [...new Set([vault?.accountId, vault?.centralAccountId, c.account].filter((a): a is string => !!a))];
 }
 
 /** The failed-run alert state the handler chain keeps for the weekly report (runbooks/lib/handler.ts). */

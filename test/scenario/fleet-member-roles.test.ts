@@ -57,13 +57,17 @@ const EXTERNAL_ID = "oa-prod-payments-7f3c";
 const UNDEPLOYED_EXTERNAL_ID = "oa-prod-search-19ab";
 
 /** config/example.json with alias keys (a fleet refuses key ARNs) and two listed member accounts. */
-function fleetConfig(fleet: Record<string, unknown>): Config {
+function fleetConfig(fleet: Record<string, unknown>, vault?: Record<string, unknown>): Config {
   const raw = JSON.parse(readFileSync(path.join(ROOT, "config/example.json"), "utf8")) as Record<string, unknown> & { backup: Record<string, unknown> };
   raw.drRegions = [{ region: "eu-central-1", kmsKeyId: "alias/ops-autopilot-dr" }];
   raw.backup.sourceKmsKeyIds = ["arn:aws:kms:eu-west-1:123456789012:alias/databases"];
   raw.fleet = fleet;
+  if (vault) raw.vault = vault;
   return parseConfig({ ...raw, app: "ops-autopilot", stage: "prod" });
 }
+
+/** A backup account whose workload stage runs in CENTRAL. */
+const vaultOf = (accountId: string) => ({ accountId, centralAccountId: CENTRAL, regions: [{ region: REGION, kmsKeyAlias: "alias/ops-autopilot-vault" }] });
 
 const config = fleetConfig({
   accounts: [
@@ -298,6 +302,55 @@ describe("a fleet function in a member account (API_AssumeRole.html, confused-de
     expect(sb.callsTo("sts")).toHaveLength(1);
   });
 
+  it("(e) with an OU: the central role assumes its member role in an OU account, and is refused it in the backup account placed in the same OU (aws:ResourceAccount, condition-keys-resourceaccount)", async () => {
+    const OU = "ou-ab12-cd34ef56";
+    const VAULT = "555566667777";
+    const OU_MEMBER = "200000000001";
+    const ou = { id: OU, externalId: "oa-prod-workloads-ou" };
+    const cfg = fleetConfig({ organizationalUnit: ou }, vaultOf(VAULT));
+    sb.organizations.createOrganization({ management: CENTRAL });
+    sb.organizations.addOrganizationalUnit(OU);
+    // A StackSet aimed at the OU deploys the member roles in every account of it, the backup account included.
+    for (const [id, name] of [
+      [OU_MEMBER, "ou-workload"],
+      [VAULT, "backup-vault"],
+    ] as const) {
+      const acc = sb.addAccount(id, { name });
+      sb.organizations.addAccount(OU, { id, name });
+      for (const r of memberRoles(cfg, { account: id, partition: "aws", centralAccountId: CENTRAL, target: ou })) {
+        acc.addRole({ name: r.name, trust: trustOf(r.trustPolicy), statements: statementsOf(r.policy) });
+      }
+    }
+    const assume = (account: string) =>
+      as(
+        "backup",
+        () =>
+          new STSClient({ region: REGION, maxAttempts: 1 }).send(
+            new AssumeRoleCommand({
+              RoleArn: memberRoleArn(cfg, "aws", account, "backup"),
+              RoleSessionName: "ops-autopilot-prod-backup",
+              ExternalId: ou.externalId,
+            }),
+          ),
+        cfg,
+      );
+    const ok = await assume(OU_MEMBER);
+    expect(ok.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${OU_MEMBER}:assumed-role/ops-autopilot-prod-member-backup/ops-autopilot-prod-backup`);
+    expect(sb.iam!.denials).toEqual([]);
+
+    sb.iam!.expectDenial("backup", "sts:AssumeRole");
+    const err = await refusal(assume(VAULT));
+    expect(err.name).toBe("AccessDenied");
+    expect(err.message).toContain(`is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${VAULT}:role/ops-autopilot-prod-member-backup`);
+    expect(sb.iam!.denials.map((d) => [d.principal, d.request.action, d.request.resource, d.request.context["aws:ResourceAccount"]])).toEqual([
+      ["backup", "sts:AssumeRole", `arn:aws:iam::${VAULT}:role/ops-autopilot-prod-member-backup`, VAULT],
+    ]);
+    expect(sb.callsTo("sts").map((c) => [(c.input as { RoleArn: string }).RoleArn.split(":")[4], c.error?.name])).toEqual([
+      [OU_MEMBER, undefined],
+      [VAULT, "AccessDenied"],
+    ]);
+  });
+
   it("an error other than AccessDenied reaches the caller with the external id cut out (a ValidationError quotes the value)", async () => {
     const spaced = { ...config, fleet: { accounts: [{ id: MEMBER, name: "payments", externalId: "has a space 7f3c" }] } } as Config;
     const err = await as("backup", () => refusal(assumeMemberRole(input("backup", target("backup"), spaced), deps())), spaced);
@@ -342,14 +395,39 @@ describe("IAM: sts:AssumeRole for the fleet functions only, on their own member 
     for (const fn of ["warm", "cost", "failover", "probe"] as const) expect(assumeGrants(fn, config)).toEqual([]);
   });
 
-  it("for an OU: the role's name in any account, only where the account's organization path runs through the OU (aws:ResourceOrgPaths)", () => {
+  it("for an OU: the role's name in any account, only where the account's organization path runs through the OU (aws:ResourceOrgPaths), never in the stage's own account (aws:ResourceAccount)", () => {
     const withOu = fleetConfig({ organizationalUnit: { id: "ou-ab12-cd34ef56", externalId: "oa-prod-workloads" } });
     expect(assumeGrants("prune", withOu)).toEqual([
       {
         actions: ["sts:AssumeRole"],
         resources: ["arn:aws:iam::*:role/ops-autopilot-prod-member-prune"],
-        conditions: [{ test: "ForAnyValue:StringLike", variable: "aws:ResourceOrgPaths", values: ["o-*/*/ou-ab12-cd34ef56/*"] }],
+        conditions: [
+          { test: "ForAnyValue:StringLike", variable: "aws:ResourceOrgPaths", values: ["o-*/*/ou-ab12-cd34ef56/*"] },
+          { test: "StringNotEquals", variable: "aws:ResourceAccount", values: [CENTRAL] },
+        ],
       },
     ]);
+  });
+
+  it("for an OU with a vault: never in the backup account nor the vault's central account, even inside the OU (aws:ResourceAccount)", () => {
+    const withVault = fleetConfig({ organizationalUnit: { id: "ou-ab12-cd34ef56", externalId: "oa-prod-workloads" } }, vaultOf("555566667777"));
+    // (watchdog and prune also assume the vault's reader role, by its exact ARN: adapters/vault-reader.ts)
+    const memberGrants = (fn: FunctionName) =>
+      assumeGrants(fn, withVault).filter((s) => s.resources.every((r) => r.includes(":role/ops-autopilot-prod-member-")));
+    for (const fn of FLEET_FUNCTIONS) {
+      expect(memberGrants(fn)).toEqual([
+        {
+          actions: ["sts:AssumeRole"],
+          resources: [`arn:aws:iam::*:role/ops-autopilot-prod-member-${fn}`],
+          conditions: [
+            { test: "ForAnyValue:StringLike", variable: "aws:ResourceOrgPaths", values: ["o-*/*/ou-ab12-cd34ef56/*"] },
+            { test: "StringNotEquals", variable: "aws:ResourceAccount", values: ["555566667777", CENTRAL] },
+          ],
+        },
+      ]);
+    }
+    // The listed accounts' grant names its accounts' roles exactly: no condition needed (the schema refuses the vault there).
+    const listed = fleetConfig({ accounts: [{ id: MEMBER, name: "payments", externalId: EXTERNAL_ID }] }, vaultOf("555566667777"));
+    expect(assumeGrants("backup", listed)).toEqual([{ actions: ["sts:AssumeRole"], resources: [memberRoleArn(listed, "aws", MEMBER, "backup")] }]);
   });
 });

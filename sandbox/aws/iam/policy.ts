@@ -7,9 +7,10 @@
  * - `Action` matches case-insensitively with `*` and `?` wildcards; `Resource` matches the ARN
  *   case-sensitively with the same wildcards;
  * - the conditions of a statement are ANDed, the values of one condition ORed; condition key names are
- *   case-insensitive; a missing key makes a condition false, except `Null`, `...IfExists` and
- *   `ForAllValues:` (true on an empty or missing set); negated operators (`StringNotEquals`,
- *   `StringNotLike`) are true when no value matches
+ *   case-insensitive; a missing key makes a condition false, except `Null`, `...IfExists`,
+ *   `ForAllValues:` (true on an empty or missing set) and the negated operators (`StringNotEquals`,
+ *   `StringNotLike`, `ArnNotLike`: "the right key is not present, the condition is true"), which are otherwise true
+ *   when no value matches
  *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html,
  *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
  *
@@ -109,7 +110,7 @@ export function conditionHolds(c: PolicyCondition, context: RequestContext): boo
   };
   if (set === "all") return actual === undefined || actual.every(one);
   if (set === "any") return actual?.some(one) ?? false;
-  if (actual === undefined || actual.length === 0) return ifExists || false;
+  if (actual === undefined || actual.length === 0) return ifExists || m.negated;
   return m.negated ? actual.every(one) : actual.some(one);
 }
 

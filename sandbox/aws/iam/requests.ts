@@ -486,11 +486,20 @@ export const AUTHORIZATIONS: Record<string, Record<string, Mapper>> = {
   // STS itself (sts.ts). GetCallerIdentity needs no permission
   // (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html, https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
   sts: {
-    // A role of an organization's account carries that account's organization path in aws:ResourceOrgPaths
+    // The role's account is aws:ResourceAccount, always in the context (STS is not among the actions that lack it:
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceaccount);
+    // a role of an organization's account also carries that account's organization path in aws:ResourceOrgPaths
     // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgpaths).
     AssumeRole: (input) => {
-      const paths = accountOrgPaths(String(input.RoleArn ?? "").split(":")[4] ?? "");
-      return [{ action: "sts:AssumeRole", resource: String(input.RoleArn ?? ""), context: paths ? { "aws:ResourceOrgPaths": paths } : {} }];
+      const account = String(input.RoleArn ?? "").split(":")[4] ?? "";
+      const paths = accountOrgPaths(account);
+      return [
+        {
+          action: "sts:AssumeRole",
+          resource: String(input.RoleArn ?? ""),
+          context: { ...(account ? { "aws:ResourceAccount": account } : {}), ...(paths ? { "aws:ResourceOrgPaths": paths } : {}) },
+        },
+      ];
     },
     GetCallerIdentity: () => [],
   },

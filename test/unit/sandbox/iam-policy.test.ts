@@ -49,10 +49,13 @@ describe("policy evaluation", () => {
     expect(evaluate([s], req({ context: { ...req().context, "aws:ResourceTag/ops-autopilot:name": "oa-app-prod-db-20260101" } })).allowed).toBe(true);
   });
 
-  it("treats a missing key as false for plain operators, true for IfExists and Null:true", () => {
+  it("treats a missing key as false for plain operators, true for negated ones (StringNotEquals, StringNotLike, ArnNotLike), IfExists and Null:true (reference_policies_elements_condition_operators.html)", () => {
     const missing = {};
     expect(conditionHolds({ test: "StringEquals", variable: "aws:ResourceTag/x", values: ["1"] }, missing)).toBe(false);
-    expect(conditionHolds({ test: "StringNotEquals", variable: "aws:ResourceTag/x", values: ["1"] }, missing)).toBe(false);
+    expect(conditionHolds({ test: "StringNotEquals", variable: "aws:ResourceTag/x", values: ["1"] }, missing)).toBe(true);
+    expect(conditionHolds({ test: "StringNotLike", variable: "aws:ResourceTag/x", values: ["1*"] }, missing)).toBe(true);
+    expect(conditionHolds({ test: "ArnNotLike", variable: "aws:PrincipalArn", values: ["arn:aws:iam::*:role/x"] }, missing)).toBe(true);
+    expect(conditionHolds({ test: "StringNotEquals", variable: "aws:ResourceTag/x", values: ["1"] }, { "aws:ResourceTag/x": "1" })).toBe(false);
     expect(conditionHolds({ test: "StringEqualsIfExists", variable: "aws:ResourceTag/x", values: ["1"] }, missing)).toBe(true);
     expect(conditionHolds({ test: "Null", variable: "aws:ResourceTag/x", values: ["true"] }, missing)).toBe(true);
     expect(conditionHolds({ test: "Null", variable: "aws:ResourceTag/x", values: ["false"] }, missing)).toBe(false);

@@ -500,6 +500,13 @@ describe("fixed mappings", () => {
     ]);
     expect(authorizationsFor("cloudwatch", "DescribeAlarms", {}, env)!.map((r) => r.resource)).toEqual([`arn:aws:cloudwatch:${DR}:${ACCOUNT}:alarm:*`]);
   });
+
+  it("sts:AssumeRole carries aws:ResourceAccount, the role's own account, whoever calls and in or out of an organization (reference_policies_condition-keys.html#condition-keys-resourceaccount)", () => {
+    const role = "arn:aws:iam::210987654321:role/ops-autopilot-prod-member-backup";
+    expect(authorizationsFor("sts", "AssumeRole", { RoleArn: role, RoleSessionName: "nightly" }, env)).toEqual([
+      { action: "sts:AssumeRole", resource: role, context: { "aws:RequestedRegion": DR, "aws:ResourceAccount": "210987654321" } },
+    ]);
+  });
 });
 
 describe("every command the sandbox simulates is authorized", () => {
