@@ -2,6 +2,7 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { CostExplorerClient } from "@aws-sdk/client-cost-explorer";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { RDSClient } from "@aws-sdk/client-rds";
 import { RDSDataClient } from "@aws-sdk/client-rds-data";
 import { Route53Client } from "@aws-sdk/client-route-53";
@@ -89,6 +90,13 @@ export const sns = (region: string): SNSClient => cached(`sns:${region}`, "sns",
 
 /** STS in `region`, with the function's own credentials: the member roles are assumed with it (adapters/assume-role.ts). */
 export const sts = (region: string): STSClient => cached(`sts:${region}`, "sts", () => new STSClient({ region, ...common }));
+
+/**
+ * Organizations, for the fleet's OU discovery: its endpoint for the commercial partition is in us-east-1, whatever
+ * region the function runs in (https://docs.aws.amazon.com/general/latest/gr/ao.html).
+ */
+export const organizations = (): OrganizationsClient =>
+  cached("organizations:us-east-1", "organizations", () => new OrganizationsClient({ region: "us-east-1", ...common }));
 
 /** Drop cached clients (tests that change mocks between cases). */
 export function resetClients(): void {

@@ -1,4 +1,5 @@
-import { ListAccountsForParentCommand, OrganizationsClient, type ListAccountsForParentCommandOutput } from "@aws-sdk/client-organizations";
+import { ListAccountsForParentCommand, type OrganizationsClient, type ListAccountsForParentCommandOutput } from "@aws-sdk/client-organizations";
+import { organizations } from "./clients.ts";
 
 /**
  * AWS Organizations, read by the fleet's target discovery (runbooks/fleet/targets.ts): the accounts of the fleet's OU.
@@ -10,8 +11,7 @@ import { ListAccountsForParentCommand, OrganizationsClient, type ListAccountsFor
  * AccessDeniedException, and an account outside any organization AWSOrganizationsNotInUseException; both are rethrown
  * with what to do about them.
  *
- * Organizations' endpoint for the commercial partition is in us-east-1, whatever region the function runs in
- * (https://docs.aws.amazon.com/general/latest/gr/ao.html).
+ * The client is adapters/clients.ts's (us-east-1, and read-only under `npm run plan`).
  */
 
 export interface OrganizationAccount {
@@ -24,9 +24,6 @@ export interface OrganizationAccount {
 
 /** The largest page ListAccountsForParent answers. */
 export const ORGANIZATIONS_MAX_RESULTS = 20;
-
-let defaultClient: OrganizationsClient | undefined;
-const organizations = (): OrganizationsClient => (defaultClient ??= new OrganizationsClient({ region: "us-east-1", retryMode: "adaptive", maxAttempts: 6 }));
 
 /** Why a caller could not list the OU, and what to do: an error of its own, its name kept, the AWS message after. */
 export class OrganizationsAccessError extends Error {

@@ -10,7 +10,19 @@ import type { HandlerExecutionContext, InitializeHandler, InitializeHandlerArgum
  */
 
 /** Services of adapters/clients.ts, by the client names the SDK puts in the handler context. */
-export type ReadOnlyService = "rds" | "ec2" | "s3" | "cloudwatch" | "route53" | "ce" | "rds-data" | "secretsmanager" | "lambda" | "sns" | "sts";
+export type ReadOnlyService =
+  | "rds"
+  | "ec2"
+  | "s3"
+  | "cloudwatch"
+  | "route53"
+  | "ce"
+  | "rds-data"
+  | "secretsmanager"
+  | "lambda"
+  | "sns"
+  | "sts"
+  | "organizations";
 
 /** The reads the plan sends, per service (command names without `Command`). Route 53: none. */
 export const READ_ONLY_OPERATIONS: Readonly<Record<ReadOnlyService, readonly string[]>> = {
@@ -28,6 +40,8 @@ export const READ_ONLY_OPERATIONS: Readonly<Record<ReadOnlyService, readonly str
   sns: [],
   // The plan reads the central account only: it assumes no member role.
   sts: [],
+  // fleet-targets' discovery of the OU's accounts, a read.
+  organizations: ["ListAccountsForParent"],
 };
 
 /** The verbs a read operation starts with; anything else is never allowed, whatever the list says. */

@@ -11,6 +11,7 @@ import {
   ec2,
   isReadOnly,
   lambda,
+  organizations,
   rds,
   rdsData,
   resetClients,
@@ -81,6 +82,7 @@ const CLIENTS: Record<string, { service: ReadOnlyService; client: () => { send(c
   lambda: { service: "lambda", client: () => lambda(PRIMARY), pkg: "@aws-sdk/client-lambda" },
   sns: { service: "sns", client: () => sns(PRIMARY), pkg: "@aws-sdk/client-sns" },
   sts: { service: "sts", client: () => sts(PRIMARY), pkg: "@aws-sdk/client-sts" },
+  organizations: { service: "organizations", client: () => organizations(), pkg: "@aws-sdk/client-organizations" },
 };
 
 /** Every IAM action the functions' adapters declare (adapters/calls.ts), KMS excepted: KMS is checked by RDS and EC2 on our behalf, never sent. */
@@ -252,6 +254,7 @@ describe("the read-only allow-list", () => {
       lambda: "lambda",
       sns: "sns",
       sts: "sts",
+      organizations: "organizations",
     };
     const listed = Object.entries(READ_ONLY_OPERATIONS).flatMap(([svc, ops]) => ops.map((op) => `${prefix[svc as ReadOnlyService]}:${op}`));
     expect(READ_VERBS).toEqual(["Describe", "List", "Get", "Head"]);
@@ -303,6 +306,21 @@ describe("the read-only allow-list", () => {
       expect((err as Error).message).toContain(`${c.service}:${name} refused before sending`);
     }
     expect(endpoint.seen).toEqual([]);
+  });
+
+  it("the Organizations client is read-only too: CreateAccount is refused before sending, ListAccountsForParent (fleet-targets' read) reaches the endpoint", async () => {
+    const { CreateAccountCommand, ListAccountsForParentCommand } = await import("@aws-sdk/client-organizations");
+    const err = await organizations()
+      .send(new CreateAccountCommand({ AccountName: "x", Email: "x@example.com" }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReadOnlyViolation);
+    expect((err as Error).message).toContain("organizations:CreateAccount refused before sending");
+    expect(endpoint.seen).toEqual([]);
+    const read = await organizations()
+      .send(new ListAccountsForParentCommand({ ParentId: "ou-ab12-cd34ef56", MaxResults: 20 }))
+      .catch((e: unknown) => e);
+    expect(read).not.toBeInstanceOf(ReadOnlyViolation);
+    expect(endpoint.seen).toHaveLength(1);
   });
 
   it("denies by default: a read the plan does not make (Route 53 ListResourceRecordSets) is refused too", async () => {
