@@ -104,7 +104,6 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     "restore-ebs.deleteVolume",
     "inventory.listCandidateResources",
     "inventory.listRegionSnapshots",
-    "ec2.listAmiSnapshotIds",
     "json-document.jsonDocuments",
     "checker.invokeChecker",
     PAGES,

@@ -76,7 +76,7 @@ export function realRestoreTestDeps(input: {
   const docs = jsonDocuments(input.bucket);
   return {
     aws: throwawayAdapters,
-    snapshots: { list: (region, kind) => listRegionSnapshots(region, managedByValue(input.owner), [kind], { amis: true }) },
+    snapshots: { list: (region, kind) => listRegionSnapshots(region, managedByValue(input.owner), [kind], { amis: false }) },
     sql: input.sql,
     dataApi: rdsDataSmoke(),
     reports: {

@@ -36,7 +36,7 @@ describe("restore-test role", () => {
       "ec2:CreateVolume | arn:aws:ec2:eu-central-1:123456789012:volume/*,arn:aws:ec2:eu-west-1:123456789012:volume/* | StringEquals aws:RequestTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:RequestTag/ops-autopilot:restore-test=false | ForAllValues:StringEquals aws:TagKeys=Name,ops-autopilot:managed-by,ops-autopilot:name,ops-autopilot:policy,ops-autopilot:restore-test,ops-autopilot:restore-test-at,ops-autopilot:source",
       "ec2:CreateVolume | arn:aws:ec2:eu-central-1::snapshot/*,arn:aws:ec2:eu-west-1::snapshot/* | StringEquals aws:ResourceTag/ops-autopilot:managed-by=ops-autopilot:ci",
       "ec2:DeleteVolume | arn:aws:ec2:eu-central-1:123456789012:volume/*,arn:aws:ec2:eu-west-1:123456789012:volume/* | StringEquals aws:ResourceTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:ResourceTag/ops-autopilot:restore-test=false | StringLike aws:ResourceTag/ops-autopilot:name=oa-ops-autopilot-ci-rt-*",
-      "ec2:DescribeImages,ec2:DescribeSnapshots,ec2:DescribeVolumes,rds:DescribeDBClusterSnapshots,rds:DescribeDBClusters,rds:DescribeDBInstances,rds:DescribeDBSnapshots | * | StringEquals aws:RequestedRegion=eu-central-1,eu-west-1",
+      "ec2:DescribeSnapshots,ec2:DescribeVolumes,rds:DescribeDBClusterSnapshots,rds:DescribeDBClusters,rds:DescribeDBInstances,rds:DescribeDBSnapshots | * | StringEquals aws:RequestedRegion=eu-central-1,eu-west-1",
       "kms:CreateGrant | arn:aws:kms:eu-central-1:123456789012:key/0c7f2b3a-5d1e-4b8a-9f00-1234567890ab | Bool kms:GrantIsForAWSResource=true",
       "kms:CreateGrant | arn:aws:kms:eu-west-1:123456789012:key/5a6b7c8d-1e2f-4a3b-8c9d-0e1f2a3b4c5d | Bool kms:GrantIsForAWSResource=true",
       "kms:Decrypt,kms:DescribeKey,kms:GenerateDataKeyWithoutPlaintext,kms:ReEncryptFrom,kms:ReEncryptTo | arn:aws:kms:eu-central-1:123456789012:key/0c7f2b3a-5d1e-4b8a-9f00-1234567890ab",
@@ -98,7 +98,7 @@ describe("restore-test role", () => {
     const restoreTestTag =
       "StringEquals aws:ResourceTag/ops-autopilot:managed-by=ops-autopilot:ci | Null aws:ResourceTag/ops-autopilot:restore-test=false | StringLike aws:ResourceTag/ops-autopilot:name=oa-ops-autopilot-ci-rt-*";
     expect(statements.filter((s) => /rds-data:|secretsmanager:|EnableHttpEndpoint|rds:DescribeDBClusters/.test(s))).toEqual([
-      "ec2:DescribeImages,ec2:DescribeSnapshots,ec2:DescribeVolumes,rds:DescribeDBClusterSnapshots,rds:DescribeDBClusters,rds:DescribeDBInstances,rds:DescribeDBSnapshots | * | StringEquals aws:RequestedRegion=eu-west-1",
+      "ec2:DescribeSnapshots,ec2:DescribeVolumes,rds:DescribeDBClusterSnapshots,rds:DescribeDBClusters,rds:DescribeDBInstances,rds:DescribeDBSnapshots | * | StringEquals aws:RequestedRegion=eu-west-1",
       `rds-data:BeginTransaction,rds-data:ExecuteStatement,rds-data:RollbackTransaction,rds:DeleteDBCluster,rds:EnableHttpEndpoint | arn:aws:rds:eu-west-1:123456789012:cluster:oa-ops-autopilot-ci-rt-* | ${restoreTestTag}`,
       "secretsmanager:GetSecretValue | arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-*",
     ]);

@@ -11,11 +11,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { resetClients } from "../../../adapters/clients.ts";
 import { snapshotName, restoreTestName } from "../../../core/ownership.ts";
 import { TAG, managedByValue, type Owner } from "../../../core/types.ts";
-import { throwawayAdapters } from "../../../runbooks/restore-test/deps.ts";
+import { realRestoreTestDeps, throwawayAdapters } from "../../../runbooks/restore-test/deps.ts";
 import { advanceRestoreTest, startRestoreTest, type RestoreTestRequest } from "../../../runbooks/restore-test/index.ts";
 import type { RestoreTestDeps, SmokeCheckResult } from "../../../runbooks/restore-test/ports.ts";
 import type { RestoreTestRun } from "../../../runbooks/restore-test/steps/index.ts";
-import { listRegionSnapshots } from "../../../adapters/inventory.ts";
 import { rdsDataSmoke } from "../../../adapters/rds-data.ts";
 import type { RestoreTestInput } from "../../../schemas/config-restore-test.ts";
 import { ConfigSchema, type Config } from "../../../schemas/config.ts";
@@ -90,7 +89,8 @@ let reported: RestoreTestRun[];
 function deps(): RestoreTestDeps {
   return {
     aws: throwawayAdapters,
-    snapshots: { list: (region, kind) => listRegionSnapshots(region, MB, [kind], { amis: true }) },
+    // The runbook's own lister (its role holds no ec2:DescribeImages: it never needs AMI usage).
+    snapshots: realRestoreTestDeps({ bucket: { bucket: "reports", region: REGION }, runId: RUN, owner: OWNER, sql: { run: async () => [] } }).snapshots,
     sql: {
       run: async (input) => {
         sqlRuns.push({ instanceId: input.instanceId, database: input.database, checks: input.checks.map((c) => c.name), secretArn: input.secretArn });
