@@ -41,7 +41,6 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     PAGES,
     RUN_ALERTS,
     MEMBER_ROLE,
-    VAULT_READER,
   ],
   // With a vault (config.vault) it shares our backups with the backup account (runbooks/vault/share.ts); without one the
   // sharing scope (stacks/vault-scopes.ts) grants nothing.
@@ -67,6 +66,7 @@ export const FUNCTION_CALLS: Record<FunctionName, readonly AdapterCall[]> = {
     PAGES,
     RUN_ALERTS,
     MEMBER_ROLE,
+    VAULT_READER,
   ],
   // json-document: the deploy-time marker that dates a new stage (runbooks/backup/deps.ts stageDeployedAt).
   watchdog: [
