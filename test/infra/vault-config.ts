@@ -1,5 +1,4 @@
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseConfig, type Config } from "../../schemas/config.ts";
 import { ROOT } from "./builders.ts";
@@ -31,9 +30,17 @@ export function vaultConfig(options: { backupVault?: boolean } = {}): Config {
   return parseConfig({ ...vaultConfigInput(options), app: "ops-autopilot", stage: "ci" });
 }
 
-/** The vault configuration written to a temporary file, for the synth (OPS_AUTOPILOT_CONFIG_FILE). */
+/**
+ * The vault configuration written to a file for the synth (OPS_AUTOPILOT_CONFIG_FILE). The path is the same for the same
+ * options in every test file, so the synth cache (test/infra/synth-run.ts, keyed by the path) serves one synth to all;
+ * written to a temporary name and renamed, as another worker may be writing the same content.
+ */
 export function vaultConfigFile(options: { backupVault?: boolean } = {}): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), "ops-autopilot-vault-")), "ci.json");
-  writeFileSync(file, JSON.stringify(vaultConfigInput(options), null, 2));
+  const dir = path.join(ROOT, "out", "test-config");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, options.backupVault === false ? "vault-ci-no-backup-vault.json" : "vault-ci.json");
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(vaultConfigInput(options), null, 2));
+  renameSync(tmp, file);
   return file;
 }

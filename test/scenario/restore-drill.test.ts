@@ -87,7 +87,7 @@ describe("drill: restore section", () => {
     expect(stdout).toContain(
       "Janitor: the leftover of a crashed run (vol-4bb8455929d9c9f14) deleted: yes; the look-alike without\n" +
         "  the restore-test tag (vol-83756d3f2c4022d13) kept: yes.\n" +
-        "Restore-test resources left after the runs: 0. Trend documents in the bucket: 4; 325 AWS calls\n" +
+        "Restore-test resources left after the runs: 0. Trend documents in the bucket: 4; 324 AWS calls\n" +
         "  (simulated), 0 denied by the restore-test role.",
     );
     expect(report.restore.janitor).toEqual({
