@@ -20,6 +20,24 @@ import { RESOURCE_KINDS, type ResourceKind } from "../core/resource-kinds.ts";
 /** What RDS checks, on the caller's behalf, on the key of a snapshot it restores: the DR key for a copy, a source key in the primary region. */
 const RDS_RESTORE_KMS = ["kms:DescribeKey@dr-key", "kms:CreateGrant@dr-key", "kms:DescribeKey@source-key", "kms:CreateGrant@source-key"] as const;
 
+/** adapters/snapshots.ts's per-kind table, the central one and the one bound to a member's credentials alike. */
+const SNAPSHOT_TABLE_CALLS = [
+  "rds.listDbInstances",
+  "rds.listDbClusters",
+  "rds.listDbSnapshots",
+  "rds.listClusterSnapshots",
+  "rds.createDbSnapshot",
+  "rds.createClusterSnapshot",
+  "rds.copyDbSnapshot",
+  "rds.deleteRdsSnapshot",
+  "ec2.listVolumes",
+  "ec2.listAmiSnapshotIds",
+  "ec2.listEbsSnapshots",
+  "ec2.createEbsSnapshot",
+  "ec2.copyEbsSnapshot",
+  "ec2.deleteEbsSnapshot",
+] as const;
+
 export const ADAPTER_CALLS = {
   // adapters/rds.ts
   "rds.listDbInstances": ["rds:DescribeDBInstances"],
@@ -58,39 +76,9 @@ export const ADAPTER_CALLS = {
   ],
   "ec2.deleteEbsSnapshot": ["ec2:DeleteSnapshot"],
   // adapters/snapshots.ts: the per-kind table as a whole (each operation's own calls: SNAPSHOT_CALLS below)
-  "snapshots.SNAPSHOT_ADAPTERS": [
-    "rds.listDbInstances",
-    "rds.listDbClusters",
-    "rds.listDbSnapshots",
-    "rds.listClusterSnapshots",
-    "rds.createDbSnapshot",
-    "rds.createClusterSnapshot",
-    "rds.copyDbSnapshot",
-    "rds.deleteRdsSnapshot",
-    "ec2.listVolumes",
-    "ec2.listAmiSnapshotIds",
-    "ec2.listEbsSnapshots",
-    "ec2.createEbsSnapshot",
-    "ec2.copyEbsSnapshot",
-    "ec2.deleteEbsSnapshot",
-  ],
+  "snapshots.SNAPSHOT_ADAPTERS": SNAPSHOT_TABLE_CALLS,
   // the same table acting in a fleet member account (adapters/assume-role.ts memberCredentials)
-  "snapshots.snapshotAdapters": [
-    "rds.listDbInstances",
-    "rds.listDbClusters",
-    "rds.listDbSnapshots",
-    "rds.listClusterSnapshots",
-    "rds.createDbSnapshot",
-    "rds.createClusterSnapshot",
-    "rds.copyDbSnapshot",
-    "rds.deleteRdsSnapshot",
-    "ec2.listVolumes",
-    "ec2.listAmiSnapshotIds",
-    "ec2.listEbsSnapshots",
-    "ec2.createEbsSnapshot",
-    "ec2.copyEbsSnapshot",
-    "ec2.deleteEbsSnapshot",
-  ],
+  "snapshots.snapshotAdapters": SNAPSHOT_TABLE_CALLS,
   // adapters/inventory.ts
   "inventory.listCandidateResources": ["rds.listDbInstances", "rds.listDbClusters", "ec2.listVolumes"],
   // With `{ amis: true }` it also lists the AMIs (ec2.listAmiSnapshotIds), declared by the functions that ask for them (prune).
